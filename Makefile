@@ -1,0 +1,183 @@
+# Switchboard — developer and CI entry points.
+#
+#   make build           static binary in bin/switchboard
+#   make run             build plugins + web, then `switchboard serve --demo`
+#   make test            go vet + go test -race (starts/stops PostgreSQL, Redis,
+#                        stripe-mock via .ci/services unless
+#                        SWITCHBOARD_TEST_POSTGRES_URL is already set)
+#   make bench           benchmarks, output also in .tmp/bench.txt
+#   make lint            gofmt check, go vet, staticcheck
+#   make tools           install pinned stripe-mock into $(go env GOPATH)/bin
+#   make services-start  eval "$(make -s services-start)" to use them in a shell
+#   make services-stop
+#   make generate | plugins | web | clean | help
+#
+# Variables: TESTFLAGS (extra `go test` flags, e.g. TESTFLAGS='-run Foo -v'),
+# PKGS (default ./...), BENCH, BENCHTIME, BENCHFLAGS, RUN_ARGS, VERSION.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.ONESHELL:
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+.DEFAULT_GOAL := build
+
+GO ?= go
+GOFMT = $(shell $(GO) env GOROOT)/bin/gofmt
+PKGS ?= ./...
+
+MODULE := github.com/switchboardhq/switchboard
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X $(MODULE)/platform/buildinfo.Version=$(VERSION)
+
+# Pinned tool versions (checked against the Go module proxy).
+# staticcheck v0.8.2 == release 2026.2.2; needs go >= 1.26, which go.mod uses.
+STATICCHECK_VERSION := v0.8.2
+# Keep in sync with STRIPE_MOCK_VERSION in .ci/services.
+STRIPE_MOCK_VERSION := v0.203.0
+
+TESTFLAGS ?=
+TEST_TIMEOUT ?= 14m
+BENCH ?= .
+BENCHTIME ?= 1s
+BENCHFLAGS ?= -benchmem
+RUN_ARGS ?= serve --demo
+
+SERVICES := .ci/services
+
+.PHONY: help run build plugins web generate lint test bench tools \
+	services-start services-stop clean
+
+help:
+	@awk 'NR <= 2 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' $(firstword $(MAKEFILE_LIST))
+
+# ---------------------------------------------------------------- build / run
+
+build:
+	@echo "+ go build -o bin/switchboard (version $(VERSION))"
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/switchboard ./platform/cmd/switchboard
+
+run: plugins web
+	@echo "+ go run ./platform/cmd/switchboard $(RUN_ARGS)"
+	$(GO) run -ldflags "$(LDFLAGS)" ./platform/cmd/switchboard $(RUN_ARGS)
+
+# Plugins: every directory plugins/<plugin>/cmd/<name>/ is a plugin main
+# package; it is built as a static binary bin/plugins/<name> (the usual
+# `go build` naming: the cmd directory's name, so <name> must be unique across
+# plugins). There are no plugins yet: with zero matches this target prints a
+# note and succeeds.
+plugins:
+	@shopt -s nullglob
+	dirs=(plugins/*/cmd/*/)
+	if [ $${#dirs[@]} -eq 0 ]; then
+		echo "plugins: no plugins/*/cmd/* directories; nothing to build"
+		exit 0
+	fi
+	mkdir -p bin/plugins
+	declare -A seen=()
+	for d in "$${dirs[@]}"; do
+		d=$${d%/}
+		name=$${d##*/}
+		if [ -n "$${seen[$$name]:-}" ]; then
+			echo "plugins: $$d and $${seen[$$name]} would both build bin/plugins/$$name; rename one" >&2
+			exit 1
+		fi
+		seen[$$name]=$$d
+		echo "+ go build -o bin/plugins/$$name ./$$d"
+		CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o "bin/plugins/$$name" "./$$d"
+	done
+
+web:
+	@if [ ! -f web/package.json ]; then
+		echo "web: no web app yet"
+		exit 0
+	fi
+	cd web
+	if [ -f package-lock.json ]; then
+		echo "+ (cd web && npm ci)"
+		npm ci
+	else
+		echo "+ (cd web && npm install)  # no package-lock.json; commit one to get npm ci"
+		npm install
+	fi
+	echo "+ (cd web && npm run build)"
+	npm run build
+
+generate:
+	@echo "+ go generate ./..."
+	$(GO) generate ./...
+
+# ---------------------------------------------------------------- checks
+
+lint:
+	@rc=0
+	echo "+ gofmt -l"
+	unformatted=$$(find . \( -path ./.git -o -path ./.tmp -o -path ./bin -o -path ./vendor -o -path ./web/node_modules \) -prune \
+		-o -type f -name '*.go' -print0 | xargs -0 -r $(GOFMT) -l)
+	if [ -n "$$unformatted" ]; then
+		echo "lint: these files are not gofmt'ed (run: gofmt -w <file>):" >&2
+		echo "$$unformatted" | sed 's/^/  /' >&2
+		rc=1
+	fi
+	echo "+ go vet $(PKGS)"
+	$(GO) vet $(PKGS) || rc=1
+	echo "+ staticcheck@$(STATICCHECK_VERSION) $(PKGS)"
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS) || rc=1
+	if [ $$rc != 0 ]; then echo "lint: FAILED" >&2; else echo "lint: ok"; fi
+	exit $$rc
+
+# with_services: canned recipe prefix for test/bench. Unless the caller
+# already provides SWITCHBOARD_TEST_POSTGRES_URL, start the throwaway services
+# and import their URLs. Services that were not already running are stopped
+# on exit, whatever the outcome; the recipe's exit code is preserved and the
+# duration printed.
+define with_services
+own=0
+finish() {
+	rc=$$?
+	if [ "$$own" = 1 ]; then $(SERVICES) stop || true; fi
+	if [ $$rc = 0 ]; then res=ok; else res="FAILED (exit $$rc)"; fi
+	echo "$@: $$res in $$((SECONDS / 60))m$$((SECONDS % 60))s"
+	exit $$rc
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+if [ -z "$${SWITCHBOARD_TEST_POSTGRES_URL:-}" ]; then
+	if ! $(SERVICES) status >/dev/null 2>&1; then own=1; fi
+	exports=$$($(SERVICES) start)
+	eval "$$exports"
+else
+	echo "$@: using services from the environment (SWITCHBOARD_TEST_POSTGRES_URL is set)"
+fi
+endef
+
+test:
+	@$(with_services)
+	echo "+ go vet $(PKGS)"
+	$(GO) vet $(PKGS)
+	echo "+ go test -race -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKGS)"
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKGS)
+
+bench:
+	@$(with_services)
+	mkdir -p .tmp
+	echo "+ go test -run '^$$' -bench '$(BENCH)' -benchtime=$(BENCHTIME) $(BENCHFLAGS) $(PKGS) | tee .tmp/bench.txt"
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime=$(BENCHTIME) $(BENCHFLAGS) $(PKGS) 2>&1 | tee .tmp/bench.txt
+
+# ---------------------------------------------------------------- tools / services
+
+tools:
+	@echo "+ go install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)"
+	$(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
+	echo "stripe-mock installed in $$(gobin=$$($(GO) env GOBIN); echo "$${gobin:-$$($(GO) env GOPATH | cut -d: -f1)/bin}")"
+
+services-start:
+	@$(SERVICES) start
+
+services-stop:
+	@$(SERVICES) stop
+
+clean:
+	@SERVICES_DIR="$(CURDIR)/.tmp/services" $(SERVICES) stop
+	rm -rf bin .tmp

@@ -1,0 +1,125 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/auth"
+	"github.com/switchboardhq/switchboard/platform/config"
+	"github.com/switchboardhq/switchboard/platform/queue"
+	"github.com/switchboardhq/switchboard/policies"
+)
+
+// Deps are what the HTTP edge is built from.
+type Deps struct {
+	Config   config.Config
+	DB       *bun.DB
+	Queue    *queue.Backend
+	Accounts *auth.Accounts
+	Enforcer *policies.Enforcer
+	Metrics  *prometheus.Registry
+	Log      *slog.Logger
+	Version  string
+}
+
+// Server is the HTTP edge of one switchboard process.
+type Server struct {
+	cfg      config.Config
+	db       *bun.DB
+	queue    *queue.Backend
+	accounts *auth.Accounts
+	enforcer *policies.Enforcer
+	metrics  *prometheus.Registry
+	log      *slog.Logger
+	version  string
+
+	app    *fiber.App
+	router *Router
+}
+
+// Area is one part of the API; it lists its routes in Register, like a table.
+type Area interface {
+	Register(r *Router)
+}
+
+// New builds the server with the platform's own routes and the extra areas.
+func New(d Deps, areas ...func(*Server) Area) *Server {
+	s := &Server{cfg: d.Config, db: d.DB, queue: d.Queue, accounts: d.Accounts, enforcer: d.Enforcer, metrics: d.Metrics, log: d.Log, version: d.Version}
+	errs := errorHandler(d.Log)
+	s.app = fiber.New(fiber.Config{
+		AppName:               "switchboard",
+		BodyLimit:             d.Config.HTTP.BodyLimit,
+		ReadTimeout:           d.Config.HTTP.ReadTimeout,
+		IdleTimeout:           2 * time.Minute,
+		ErrorHandler:          errs,
+		DisableStartupMessage: true,
+		ProxyHeader:           proxyHeader(d.Config.HTTP.TrustProxy),
+		// Bodies are decoded into fresh structs; immutable strings stop fasthttp from
+		// reusing a buffer that a stored string still points into.
+		Immutable: true,
+	})
+	s.app.Use(recover.New(recover.Config{EnableStackTrace: true}))
+	s.app.Use(withRequestID)
+	s.app.Use(observe(d.Log, newHTTPMetrics(d.Metrics), errs))
+	s.app.Use(securityHeaders(strings.HasPrefix(d.Config.BaseURL(), "https://")))
+
+	s.router = NewRouter(s.app, Guards{
+		Authenticate: authenticate(d.Accounts),
+		Operator:     requireOperator,
+		Workspace:    resolveWorkspace(s),
+		Permit:       permit(d.Enforcer),
+	})
+	for _, a := range []Area{systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}} {
+		a.Register(s.router)
+	}
+	for _, mk := range areas {
+		mk(s).Register(s.router)
+	}
+	return s
+}
+
+func proxyHeader(trust bool) string {
+	if trust {
+		return fiber.HeaderXForwardedFor
+	}
+	return ""
+}
+
+// App is the fiber app (tests drive it with App().Test).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Router is the route table.
+func (s *Server) Router() *Router { return s.router }
+
+// DB is the server's database handle, for areas registered from other packages.
+func (s *Server) DB() *bun.DB { return s.db }
+
+// Serve listens on addr until ctx is cancelled, then stops accepting connections and
+// lets requests in flight finish within the shutdown timeout.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("http server draining", "timeout", s.cfg.HTTP.ShutdownTimeout)
+	if err := s.app.ShutdownWithTimeout(s.cfg.HTTP.ShutdownTimeout); err != nil {
+		return fmt.Errorf("api: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/switchboardhq/switchboard/platform/storage"
+)
+
+// systemArea is health, readiness, metrics and the API document.
+type systemArea struct{ s *Server }
+
+// Readiness is what /readyz reports.
+type Readiness struct {
+	Status   string            `json:"status" enum:"ready,unavailable"`
+	Database string            `json:"database" doc:"postgres or sqlite"`
+	Queue    string            `json:"queue" doc:"redis, or embedded (in-process, single instance only)"`
+	Version  string            `json:"version"`
+	Errors   map[string]string `json:"errors,omitempty"`
+}
+
+func (a systemArea) Register(r *Router) {
+	r.Add(Route{Method: http.MethodGet, Path: "/healthz", Summary: "Liveness: the process is up", Tag: "system", Response: map[string]string{}}, a.healthz)
+	r.Add(Route{Method: http.MethodGet, Path: "/readyz", Summary: "Readiness: database and queue backend answer", Tag: "system", Response: Readiness{}}, a.readyz)
+	r.Add(Route{Method: http.MethodGet, Path: "/metrics", Summary: "Prometheus metrics", Tag: "system", Raw: true},
+		adaptor.HTTPHandler(promhttp.HandlerFor(a.s.metrics, promhttp.HandlerOpts{})))
+	r.Add(Route{Method: http.MethodGet, Path: "/api/openapi.json", Summary: "This API's OpenAPI 3 document", Tag: "system", Raw: true}, a.openapi)
+}
+
+func (a systemArea) healthz(c *fiber.Ctx) error {
+	return c.JSON(map[string]string{"status": "ok"})
+}
+
+func (a systemArea) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
+	defer cancel()
+	out := Readiness{Status: "ready", Database: storage.Kind(a.s.db), Queue: a.s.queue.Kind, Version: a.s.version}
+	errs := map[string]string{}
+	if err := a.s.db.PingContext(ctx); err != nil {
+		errs["database"] = err.Error()
+	}
+	if err := a.s.queue.Ping(ctx); err != nil {
+		errs["queue"] = err.Error()
+	}
+	if len(errs) > 0 {
+		out.Status, out.Errors = "unavailable", errs
+		return c.Status(http.StatusServiceUnavailable).JSON(out)
+	}
+	return c.JSON(out)
+}
+
+func (a systemArea) openapi(c *fiber.Ctx) error {
+	doc, err := OpenAPI(a.s.router.Routes(), a.s.version).JSON()
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(doc)
+}

@@ -1,0 +1,138 @@
+// Package app assembles one switchboard process from its configuration: database,
+// queue backend, credential box, policies, accounts, the HTTP server and the worker.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/api"
+	"github.com/switchboardhq/switchboard/platform/auth"
+	"github.com/switchboardhq/switchboard/platform/buildinfo"
+	"github.com/switchboardhq/switchboard/platform/config"
+	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/queue"
+	"github.com/switchboardhq/switchboard/platform/secretbox"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/policies"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// App is everything a switchboard process shares between its HTTP server and worker.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	DB       *bun.DB
+	Queue    *queue.Backend
+	Box      *secretbox.Box
+	Enforcer *policies.Enforcer
+	Accounts *auth.Accounts
+	Metrics  *prometheus.Registry
+}
+
+// DatabaseURL is the configured database, or SQLite in the data dir.
+func DatabaseURL(cfg config.Config) string {
+	if cfg.DatabaseURL != "" {
+		return cfg.DatabaseURL
+	}
+	return filepath.Join(cfg.DataDir, "switchboard.db")
+}
+
+// Open connects everything. Migrations run first when MigrateOnStart is set.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	a := &App{Config: cfg, Log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	var err error
+	if a.DB, err = storage.Open(ctx, DatabaseURL(cfg)); err != nil {
+		return nil, err
+	}
+	if cfg.MigrateOnStart {
+		if err := storage.Migrate(ctx, a.DB, log); err != nil {
+			return nil, err
+		}
+	}
+	if err := tenants.EnsureDefaultPlans(ctx, a.DB); err != nil {
+		if strings.Contains(err.Error(), "plans") {
+			return nil, fmt.Errorf("%w (is the database migrated? run `switchboard migrate`)", err)
+		}
+		return nil, err
+	}
+	if a.Queue, err = queue.Open(ctx, cfg.RedisURL); err != nil {
+		return nil, err
+	}
+	if cfg.RedisURL == "" {
+		log.Warn("using the embedded queue backend: fine for one process, not for production (set --redis-url)")
+	}
+	key, generated, err := secretbox.LoadOrCreateKey(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if generated {
+		log.Warn("generated a credential encryption key; back it up or set --secret-key", "file", filepath.Join(cfg.DataDir, secretbox.KeyFile))
+	}
+	if a.Box, err = secretbox.New(key); err != nil {
+		return nil, err
+	}
+	if a.Enforcer, err = policies.NewEnforcer(); err != nil {
+		return nil, err
+	}
+	if err := a.Enforcer.LoadOverrides(ctx, a.DB); err != nil {
+		return nil, err
+	}
+	a.Accounts = auth.NewAccounts(a.DB, a.Queue.Redis, cfg.Auth)
+	a.Metrics = prometheus.NewRegistry()
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ok = true
+	return a, nil
+}
+
+// HTTP builds the HTTP server.
+func (a *App) HTTP() *api.Server {
+	return api.New(api.Deps{
+		Config: a.Config, DB: a.DB, Queue: a.Queue, Accounts: a.Accounts, Enforcer: a.Enforcer,
+		Metrics: a.Metrics, Log: a.Log, Version: buildinfo.Version,
+	})
+}
+
+// Task types of the maintenance queue.
+const TypePurgeSessions = "maintenance:purge_sessions"
+
+// Worker builds the task worker with every handler registered.
+func (a *App) Worker(concurrency int) (*jobs.Worker, error) {
+	w := jobs.NewWorker(a.Queue, a.Log, concurrency)
+	w.Handle(TypePurgeSessions, func(ctx context.Context, _ *asynq.Task) error {
+		n, err := a.Accounts.PurgeExpiredSessions(ctx)
+		if err == nil && n > 0 {
+			a.Log.Info("purged expired sessions", "count", n)
+		}
+		return err
+	})
+	if err := w.Every(jobs.Periodic{Spec: "@every 15m", Type: TypePurgeSessions, Unique: 10 * time.Minute}); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Close releases connections.
+func (a *App) Close() {
+	if a.Queue != nil {
+		a.Queue.Close()
+	}
+	if a.DB != nil {
+		a.DB.Close()
+	}
+}

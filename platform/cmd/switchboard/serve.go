@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/switchboardhq/switchboard/platform/app"
+	"github.com/switchboardhq/switchboard/platform/buildinfo"
+	"github.com/switchboardhq/switchboard/platform/demo"
+	"github.com/switchboardhq/switchboard/platform/storage"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg, _, err := load(fs, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	log.Info("switchboard starting", "version", buildinfo.Version, "database", storage.Kind(a.DB), "queue", a.Queue.Kind, "settings", cfg.Redacted())
+
+	if cfg.Demo {
+		res, err := demo.Seed(ctx, a.DB, a.Accounts, cfg.Auth.DemoPassword)
+		if err != nil {
+			return err
+		}
+		printDemo(stdout, cfg.BaseURL(), res)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	server := a.HTTP()
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return server.Serve(ctx, ln) })
+	if !cfg.NoWorker {
+		w, err := a.Worker(cfg.Worker.Concurrency)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return w.Run(ctx) })
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "url", cfg.BaseURL(), "worker", !cfg.NoWorker)
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	log.Info("switchboard stopped")
+	return nil
+}
+
+func printDemo(w io.Writer, url string, res demo.Result) {
+	fmt.Fprintf(w, "\n  Switchboard demo is running at %s\n", url)
+	fmt.Fprintf(w, "  Workspace: %s (%s)\n", res.Workspace.Name, res.Workspace.Slug)
+	for _, u := range demo.Users {
+		fmt.Fprintf(w, "    %-9s %s\n", u.Role, u.Email)
+	}
+	if res.Password != "" {
+		fmt.Fprintf(w, "  Password for every demo user: %s\n", res.Password)
+		fmt.Fprintf(w, "  (shown once; set SWITCHBOARD_DEMO_PASSWORD to choose it)\n\n")
+	} else {
+		fmt.Fprintf(w, "  The demo users keep the password printed when they were created\n")
+		fmt.Fprintf(w, "  (set SWITCHBOARD_DEMO_PASSWORD to reset it).\n\n")
+	}
+}
+
+func worker(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	cfg, _, err := load(fs, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if a.Queue.Kind == "embedded" {
+		log.Warn("a separate worker needs a shared Redis (--redis-url); with the embedded backend it only sees its own tasks")
+	}
+	w, err := a.Worker(cfg.Worker.Concurrency)
+	if err != nil {
+		return err
+	}
+	log.Info("worker running", "concurrency", cfg.Worker.Concurrency, "queue", a.Queue.Kind)
+	return w.Run(ctx)
+}
+
+func migrate(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	cfg, _, err := load(fs, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, err := storage.Open(ctx, app.DatabaseURL(cfg))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := storage.Migrate(ctx, db, log); err != nil {
+		return err
+	}
+	log.Info("migrations applied", "database", storage.Kind(db))
+	return nil
+}

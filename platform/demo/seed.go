@@ -1,0 +1,92 @@
+// Package demo seeds the demo workspace that `switchboard serve --demo` shows a
+// newcomer: workspace "demo" with one user per role.
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/auth"
+	"github.com/switchboardhq/switchboard/policies"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// WorkspaceSlug is the demo workspace's address.
+const WorkspaceSlug = "demo"
+
+// Users are the demo accounts, one per role.
+var Users = []struct {
+	Email string
+	Name  string
+	Role  policies.Role
+}{
+	{"admin@demo.local", "Ada Admin", policies.Admin},
+	{"manager@demo.local", "Max Manager", policies.Manager},
+	{"agent@demo.local", "Alex Agent", policies.Agent},
+	{"viewer@demo.local", "Vic Viewer", policies.Viewer},
+}
+
+// Result says what Seed did.
+type Result struct {
+	Workspace tenants.Workspace
+	// Password is the demo users' password when Seed set it (created the users, or
+	// was given one), "" when existing users kept theirs.
+	Password string
+}
+
+// Seed creates the demo workspace and users if missing. With a password, every demo
+// user gets it; without, new users get a generated one (returned, to print once) and
+// existing users keep theirs.
+func Seed(ctx context.Context, db *bun.DB, accounts *auth.Accounts, password string) (Result, error) {
+	var res Result
+	generated := ""
+	if password == "" {
+		b := make([]byte, 12)
+		if _, err := rand.Read(b); err != nil {
+			return res, err
+		}
+		generated = base64.RawURLEncoding.EncodeToString(b)
+	}
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		ws, err := tenants.ByRef(ctx, tx, WorkspaceSlug)
+		if errors.Is(err, tenants.ErrWorkspaceNotFound) {
+			ws, err = tenants.CreateWorkspace(ctx, tx, tenants.NewWorkspace{Name: "Demo Company", Slug: WorkspaceSlug, PlanCode: "business"})
+		}
+		if err != nil {
+			return fmt.Errorf("demo: workspace: %w", err)
+		}
+		res.Workspace = ws
+		s := tenants.Scope(tx, ws.ID)
+		for _, du := range Users {
+			u, err := auth.UserByEmail(ctx, tx, du.Email)
+			switch {
+			case errors.Is(err, auth.ErrUserNotFound):
+				pw := password
+				if pw == "" {
+					pw = generated
+				}
+				if u, err = accounts.CreateUser(ctx, tx, auth.NewUser{Email: du.Email, Name: du.Name, Password: pw}); err != nil {
+					return fmt.Errorf("demo: user %s: %w", du.Email, err)
+				}
+				res.Password = pw
+			case err != nil:
+				return err
+			case password != "":
+				if err := accounts.SetPasswordTx(ctx, tx, u.ID, password); err != nil {
+					return fmt.Errorf("demo: password %s: %w", du.Email, err)
+				}
+				res.Password = password
+			}
+			if _, err := tenants.AddMember(ctx, s, u.ID, du.Role); err != nil && !errors.Is(err, tenants.ErrAlreadyMember) {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, err
+}

@@ -1,0 +1,118 @@
+// Package jobs runs Switchboard's background work on Asynq: the worker process (or
+// the in-process worker of `serve`), its queues and their weights, and the periodic
+// maintenance tasks.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/switchboardhq/switchboard/platform/queue"
+)
+
+// Asynq queues. "Queue" in code means these; Chat's queues and Team Inbox routing
+// queues are called conversations and teams.
+const (
+	QueueSends       = "sends"
+	QueueInbound     = "inbound"
+	QueueScheduled   = "scheduled"
+	QueueMaintenance = "maintenance"
+)
+
+// QueueWeights share the worker between queues: customer-facing sends and inbound
+// messages first, maintenance last, and no queue ever starved.
+var QueueWeights = map[string]int{QueueSends: 6, QueueInbound: 6, QueueScheduled: 3, QueueMaintenance: 1}
+
+// Worker processes tasks until its context ends.
+type Worker struct {
+	log       *slog.Logger
+	server    *asynq.Server
+	mux       *asynq.ServeMux
+	scheduler *asynq.Scheduler
+}
+
+// Periodic is a task the scheduler enqueues on a cron spec. Every worker process runs
+// a scheduler, so each periodic task is enqueued with a uniqueness window: however
+// many workers run, one copy per period is processed.
+type Periodic struct {
+	Spec   string // cron spec, e.g. "@every 15m"
+	Type   string
+	Unique time.Duration
+}
+
+// NewWorker builds a worker on backend with concurrency goroutines.
+func NewWorker(backend *queue.Backend, log *slog.Logger, concurrency int) *Worker {
+	w := &Worker{log: log, mux: asynq.NewServeMux()}
+	w.server = asynq.NewServer(backend.Conn, asynq.Config{
+		Concurrency:     concurrency,
+		Queues:          QueueWeights,
+		ShutdownTimeout: 25 * time.Second,
+		Logger:          asynqLogger{log},
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			id, _ := asynq.GetTaskID(ctx)
+			n, _ := asynq.GetRetryCount(ctx)
+			log.Warn("task failed", "task_type", t.Type(), "task_id", id, "retry", n, "error", err)
+		}),
+	})
+	w.scheduler = asynq.NewScheduler(backend.Conn, &asynq.SchedulerOpts{Logger: asynqLogger{log}})
+	w.mux.Use(w.logTasks)
+	return w
+}
+
+// Handle routes a task type to its handler.
+func (w *Worker) Handle(taskType string, h asynq.HandlerFunc) { w.mux.HandleFunc(taskType, h) }
+
+// Every registers a periodic task.
+func (w *Worker) Every(p Periodic) error {
+	_, err := w.scheduler.Register(p.Spec, asynq.NewTask(p.Type, nil),
+		asynq.Queue(QueueMaintenance), asynq.Unique(p.Unique), asynq.MaxRetry(3))
+	if err != nil {
+		return fmt.Errorf("jobs: schedule %s: %w", p.Type, err)
+	}
+	return nil
+}
+
+func (w *Worker) logTasks(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		start := time.Now()
+		err := next.ProcessTask(ctx, t)
+		id, _ := asynq.GetTaskID(ctx)
+		w.log.Debug("task done", "task_type", t.Type(), "task_id", id, "duration_ms", time.Since(start).Milliseconds(), "ok", err == nil)
+		return err
+	})
+}
+
+// Run processes tasks until ctx is cancelled, then stops taking new tasks and waits
+// for those in flight (a task still running at the shutdown timeout goes back to its
+// queue and is retried).
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.server.Start(w.mux); err != nil {
+		return fmt.Errorf("jobs: start worker: %w", err)
+	}
+	if err := w.scheduler.Start(); err != nil {
+		w.server.Shutdown()
+		return fmt.Errorf("jobs: start scheduler: %w", err)
+	}
+	<-ctx.Done()
+	w.log.Info("worker draining")
+	w.scheduler.Shutdown()
+	w.server.Shutdown()
+	return nil
+}
+
+// SkipRetry marks a task error as final (a payload that cannot be decoded).
+func SkipRetry(err error) error { return errors.Join(err, asynq.SkipRetry) }
+
+// asynqLogger sends Asynq's own logs to slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }

@@ -1,0 +1,108 @@
+// Package queue builds the Redis connection behind Asynq tasks, the sign-in throttle
+// and realtime fan-out: a real Redis from --redis-url, or, when none is given, an
+// in-process miniredis so a single `switchboard serve` needs nothing installed.
+package queue
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// Backend is the Redis the process talks to.
+type Backend struct {
+	// Kind is "redis" or "embedded", reported by /readyz.
+	Kind string
+	// Conn is what asynq clients, servers and inspectors are built from.
+	Conn asynq.RedisConnOpt
+	// Redis is a general client on the same server.
+	Redis redis.UniversalClient
+
+	mini *miniredis.Miniredis
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// clockTick is how often the embedded Redis's clock is moved on. miniredis only
+// expires keys when its clock is advanced; without this, asynq's unique locks and
+// leases would never lapse.
+const clockTick = 250 * time.Millisecond
+
+// Open connects to url, or starts the embedded Redis when url is empty.
+func Open(ctx context.Context, url string) (*Backend, error) {
+	if url == "" {
+		return openEmbedded()
+	}
+	conn, err := asynq.ParseRedisURI(url)
+	if err != nil {
+		return nil, fmt.Errorf("queue: redis url: %w", err)
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("queue: redis url: %w", err)
+	}
+	b := &Backend{Kind: "redis", Conn: conn, Redis: redis.NewClient(opt)}
+	if err := b.Ping(ctx); err != nil {
+		b.Redis.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func openEmbedded() (*Backend, error) {
+	mini := miniredis.NewMiniRedis()
+	if err := mini.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("queue: embedded redis: %w", err)
+	}
+	b := &Backend{
+		Kind:  "embedded",
+		Conn:  asynq.RedisClientOpt{Addr: mini.Addr()},
+		Redis: redis.NewClient(&redis.Options{Addr: mini.Addr()}),
+		mini:  mini,
+		stop:  make(chan struct{}),
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		t := time.NewTicker(clockTick)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-b.stop:
+				return
+			case now := <-t.C:
+				mini.FastForward(now.Sub(last))
+				mini.SetTime(now)
+				last = now
+			}
+		}
+	}()
+	return b, nil
+}
+
+// Ping checks that Redis answers.
+func (b *Backend) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := b.Redis.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("queue: %s redis: %w", b.Kind, err)
+	}
+	return nil
+}
+
+// Close releases the connection and stops the embedded Redis.
+func (b *Backend) Close() error {
+	err := b.Redis.Close()
+	if b.mini != nil {
+		close(b.stop)
+		b.wg.Wait()
+		b.mini.Close()
+	}
+	return err
+}

@@ -1,0 +1,60 @@
+package secretbox
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestSealOpenRotation(t *testing.T) {
+	oldKey := bytes.Repeat([]byte{1}, 32)
+	newKey := bytes.Repeat([]byte{2}, 32)
+	old, err := New(oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := old.Seal([]byte("token-123"), []byte("conn_a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := New(newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rotated.Open(sealed, []byte("conn_a"))
+	if err != nil || string(got) != "token-123" {
+		t.Fatalf("open after rotation = %q, %v", got, err)
+	}
+	if _, err := rotated.Open(sealed, []byte("conn_b")); err == nil {
+		t.Fatal("a value sealed for one owner opened for another")
+	}
+	onlyNew, _ := New(newKey)
+	if _, err := onlyNew.Open(sealed, []byte("conn_a")); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("open with retired key dropped = %v, want ErrUnknownKey", err)
+	}
+	resealed, _ := rotated.Seal([]byte("x"), nil)
+	if want := "v1:" + KeyID(newKey) + ":"; resealed[:len(want)] != want {
+		t.Fatalf("new values must use the current key: %s", resealed)
+	}
+}
+
+func TestLoadOrCreateKey(t *testing.T) {
+	dir := t.TempDir()
+	k1, generated, err := LoadOrCreateKey("", dir)
+	if err != nil || !generated || len(k1) != 32 {
+		t.Fatalf("first run: %v generated=%v len=%d", err, generated, len(k1))
+	}
+	info, err := os.Stat(filepath.Join(dir, KeyFile))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode: %v %v", info.Mode(), err)
+	}
+	k2, generated, err := LoadOrCreateKey("", dir)
+	if err != nil || generated || !bytes.Equal(k1, k2) {
+		t.Fatalf("second run must reuse the key: %v generated=%v", err, generated)
+	}
+	if _, _, err := LoadOrCreateKey("not-base64!", dir); err == nil {
+		t.Fatal("a malformed configured key was accepted")
+	}
+}

@@ -1,0 +1,174 @@
+package tenants
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/policies"
+)
+
+// Errors about members.
+var (
+	ErrMemberNotFound = failure.New(failure.NotFound, "member_not_found", "member not found")
+	ErrAlreadyMember  = failure.New(failure.Conflict, "already_member", "this user is already a member of the workspace")
+	ErrLastAdmin      = failure.New(failure.Conflict, "last_admin", "a workspace must keep at least one admin")
+	ErrSeatLimit      = failure.New(failure.Forbidden, "seat_limit", "the workspace's plan has no free seats; remove a member or change plan")
+)
+
+// Membership is a user's role in one workspace.
+type Membership struct {
+	bun.BaseModel `bun:"table:memberships,alias:m"`
+	Owned
+
+	ID        string        `bun:"id,pk" json:"id"`
+	UserID    string        `bun:"user_id,notnull" json:"user_id"`
+	Role      policies.Role `bun:"role,notnull" json:"role"`
+	CreatedAt time.Time     `bun:"created_at,notnull" json:"created_at"`
+}
+
+// Member is a membership with the user's public profile, as listed to the workspace.
+type Member struct {
+	ID        string        `json:"id"`
+	UserID    string        `json:"user_id"`
+	Email     string        `json:"email"`
+	Name      string        `json:"name"`
+	Role      policies.Role `json:"role"`
+	CreatedAt time.Time     `json:"created_at"`
+}
+
+// AddMember makes userID a member with role. Run it inside the caller's transaction
+// when it goes with other writes.
+func AddMember(ctx context.Context, s Scoped, userID string, role policies.Role) (Membership, error) {
+	if !role.Valid() {
+		return Membership{}, failure.Field("role", "must be admin, manager, agent or viewer")
+	}
+	m := Membership{ID: storage.NewID(), UserID: userID, Role: role, CreatedAt: time.Now().UTC()}
+	if _, err := s.Insert(&m).Exec(ctx); err != nil {
+		if storage.IsUniqueViolation(err) {
+			return Membership{}, ErrAlreadyMember
+		}
+		return Membership{}, fmt.Errorf("tenants: add member: %w", err)
+	}
+	return m, nil
+}
+
+// Members lists the workspace's members, oldest first, a page at a time.
+func Members(ctx context.Context, s Scoped, page storage.Page) ([]Member, string, error) {
+	var rows []Member
+	q := s.Select((*Membership)(nil)).
+		ColumnExpr("m.id, m.user_id, m.role, m.created_at, u.email, u.name").
+		Join("JOIN users AS u ON u.id = m.user_id")
+	q = page.Apply(q, "m.id", false)
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, "", fmt.Errorf("tenants: members: %w", err)
+	}
+	rows, next := storage.NextCursor(rows, page, func(m Member) string { return m.ID })
+	return rows, next, nil
+}
+
+// MembershipsOf lists every workspace userID belongs to, with the role in each.
+func MembershipsOf(ctx context.Context, db bun.IDB, userID string) ([]WorkspaceRole, error) {
+	var out []WorkspaceRole
+	err := db.NewSelect().Model((*Membership)(nil)).
+		ColumnExpr("w.id AS workspace_id, w.slug, w.name, m.role").
+		Join("JOIN workspaces AS w ON w.id = m.workspace_id").
+		Where("m.user_id = ?", userID).
+		OrderExpr("w.name, w.id").
+		Scan(ctx, &out)
+	return out, err
+}
+
+// WorkspaceRole is one entry of a user's workspace switcher.
+type WorkspaceRole struct {
+	WorkspaceID string        `bun:"workspace_id" json:"workspace_id"`
+	Slug        string        `bun:"slug" json:"slug"`
+	Name        string        `bun:"name" json:"name"`
+	Role        policies.Role `bun:"role" json:"role"`
+}
+
+// ChangeRole sets a member's role, refusing to demote the last admin.
+func ChangeRole(ctx context.Context, s Scoped, memberID string, role policies.Role) (Membership, error) {
+	if !role.Valid() {
+		return Membership{}, failure.Field("role", "must be admin, manager, agent or viewer")
+	}
+	var m Membership
+	err := s.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st := s.With(tx)
+		if err := st.Get(ctx, &m, memberID, ErrMemberNotFound); err != nil {
+			return err
+		}
+		if m.Role == policies.Admin && role != policies.Admin {
+			if err := keepAnAdmin(ctx, st, m.ID); err != nil {
+				return err
+			}
+		}
+		m.Role = role
+		_, err := st.Update(&m).Column("role").WherePK().Exec(ctx)
+		return err
+	})
+	return m, err
+}
+
+// RemoveMember takes a member out of the workspace, refusing to remove the last admin.
+func RemoveMember(ctx context.Context, s Scoped, memberID string) error {
+	return s.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st := s.With(tx)
+		var m Membership
+		if err := st.Get(ctx, &m, memberID, ErrMemberNotFound); err != nil {
+			return err
+		}
+		if m.Role == policies.Admin {
+			if err := keepAnAdmin(ctx, st, m.ID); err != nil {
+				return err
+			}
+		}
+		_, err := st.Delete((*Membership)(nil)).Where("m.id = ?", m.ID).Exec(ctx)
+		return err
+	})
+}
+
+// keepAnAdmin fails unless an admin other than exceptID remains.
+func keepAnAdmin(ctx context.Context, s Scoped, exceptID string) error {
+	n, err := s.Select((*Membership)(nil)).Where("m.role = ?", policies.Admin).Where("m.id <> ?", exceptID).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrLastAdmin
+	}
+	return nil
+}
+
+// checkSeats fails when adding one more member or pending invitation would exceed the
+// plan's seats.
+func checkSeats(ctx context.Context, s Scoped, now time.Time) error {
+	var ws Workspace
+	if err := s.DB().NewSelect().Model(&ws).Where("id = ?", s.WorkspaceID()).Scan(ctx); err != nil {
+		return err
+	}
+	plan, err := PlanByID(ctx, s.DB(), ws.PlanID)
+	if err != nil {
+		return err
+	}
+	if plan.Features.MaxSeats < 0 {
+		return nil
+	}
+	members, err := s.Select((*Membership)(nil)).Count(ctx)
+	if err != nil {
+		return err
+	}
+	pending, err := s.Select((*Invitation)(nil)).
+		Where("i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?", now).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if !Allows(plan.Features.MaxSeats, members+pending+1) {
+		return ErrSeatLimit
+	}
+	return nil
+}
