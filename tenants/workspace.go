@@ -21,9 +21,9 @@ import (
 
 // Errors reported by this package.
 var (
-	ErrWorkspaceNotFound = failure.New(failure.NotFound, "workspace_not_found", "workspace not found")
+	ErrWorkspaceNotFound  = failure.New(failure.NotFound, "workspace_not_found", "workspace not found")
 	ErrWorkspaceSuspended = failure.New(failure.Forbidden, "workspace_suspended", "this workspace is suspended; contact the platform operator")
-	ErrSlugTaken         = failure.New(failure.Conflict, "slug_taken", "this address is already taken").WithField("slug", "is already taken")
+	ErrSlugTaken          = failure.New(failure.Conflict, "slug_taken", "this address is already taken").WithField("slug", "is already taken")
 )
 
 // WhatsApp engines a workspace can make active. Chat shows only the active engine's
