@@ -310,8 +310,8 @@ func (g *oaGen) queryParams(q any) []DocParameter {
 			}
 			seen[name] = true
 			s := g.inline(ft)
-			s = oaDecorate(s, f.Tag.Get("doc"), f.Tag.Get("enum"))
-			out = append(out, DocParameter{Name: name, In: "query", Schema: s})
+			s = oaDecorate(s, "", f.Tag.Get("enum"))
+			out = append(out, DocParameter{Name: name, In: "query", Description: f.Tag.Get("doc"), Schema: s})
 		}
 	}
 	walk(t, map[reflect.Type]bool{})
