@@ -244,3 +244,19 @@ func Sample() string {
 	}
 	return b.String()
 }
+
+// Markdown renders the settings as a Markdown table for README's configuration
+// section (kept equal to this output by a test; `make generate` rewrites it).
+func Markdown() string {
+	cfg := Default()
+	var b strings.Builder
+	b.WriteString("| setting (file key) | environment | flag | default | meaning |\n|---|---|---|---|---|\n")
+	for _, s := range settings(&cfg) {
+		def := formatValue(s.field)
+		if def == "" {
+			def = "—"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | `--%s` | `%s` | %s |\n", s.key(), s.env(), s.flag(), def, s.usage)
+	}
+	return b.String()
+}

@@ -33,7 +33,8 @@ commands:
   worker     run the task worker only
   migrate    apply pending database migrations and exit
   admin      create-operator | create-workspace | reset-password | grant-role
-  config     sample: print a commented configuration file with every setting
+  config     sample: print a commented configuration file with every setting;
+             markdown: the settings as a Markdown table
   version    print the version
 
 Run "switchboard <command> -h" for the flags; every flag can also be set in the
@@ -67,11 +68,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "admin":
 		return admin(ctx, rest, stdout, stderr)
 	case "config":
-		if len(rest) == 1 && rest[0] == "sample" {
+		switch {
+		case len(rest) == 1 && rest[0] == "sample":
 			_, err := fmt.Fprint(stdout, config.Sample())
 			return err
+		case len(rest) == 1 && rest[0] == "markdown":
+			_, err := fmt.Fprint(stdout, config.Markdown())
+			return err
 		}
-		return errors.New("usage: switchboard config sample")
+		return errors.New("usage: switchboard config sample|markdown")
 	case "version", "--version", "-v":
 		_, err := fmt.Fprintln(stdout, "switchboard", buildinfo.Version)
 		return err
