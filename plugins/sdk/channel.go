@@ -1,0 +1,265 @@
+// Package sdk is the contract between Switchboard and its channel plugins: the
+// protocol (channel.proto and its generated code), the handshake, the Go interface a
+// channel implements, Serve for a plugin's main, and the host-side client. Switchboard
+// and every channel binary import this package; nothing else is shared.
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Capability is something a channel can do beyond sending text.
+type Capability string
+
+// Capabilities a channel may declare.
+const (
+	CapTemplates    Capability = "templates"     // approved templates (WhatsApp)
+	CapReactions    Capability = "reactions"     // react to a message
+	CapPins         Capability = "pins"          // pin a message for the recipient
+	CapReadReceipts Capability = "read_receipts" // mark inbound messages read
+	CapTyping       Capability = "typing"        // typing indicators
+	CapMedia        Capability = "media"         // images, video, audio, documents
+	CapLocation     Capability = "location"      // location pins
+	CapWindow24h    Capability = "window_24h"    // free text only within 24 h of the customer's last message
+	CapSessions     Capability = "sessions"      // long-lived sessions (IMAP, paired devices)
+	CapSegments     Capability = "segments"      // billed per SMS segment
+)
+
+// Description is what a plugin says about itself. It must agree with the plugin's
+// manifest (the host checks).
+type Description struct {
+	ID           string          `json:"id"`
+	Version      string          `json:"version"`
+	Kind         string          `json:"kind"` // whatsapp | sms | email | messenger | a reseller's own
+	Engines      []string        `json:"engines"`
+	Capabilities []Capability    `json:"capabilities"`
+	ConfigSchema json.RawMessage `json:"config_schema"` // JSON Schema; secret fields carry "x-secret": true
+}
+
+// Has reports whether the channel declares c.
+func (d Description) Has(c Capability) bool {
+	for _, x := range d.Capabilities {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Connection is a workspace's account on a channel, as a plugin sees it on every call.
+// Plugins are stateless across connections: the decrypted config travels each time.
+type Connection struct {
+	ID          string          `json:"id"` // public id, also in the webhook URL
+	WorkspaceID string          `json:"workspace_id"`
+	Engine      string          `json:"engine"`
+	Address     string          `json:"address"` // number, email address, page id
+	Config      json.RawMessage `json:"config"`
+	WebhookURL  string          `json:"webhook_url"`
+}
+
+// FieldError names a config field that is wrong.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// MessageType is the kind of outbound message.
+type MessageType string
+
+// Outbound message types.
+const (
+	TypeText     MessageType = "text"
+	TypeMedia    MessageType = "media"
+	TypeLocation MessageType = "location"
+	TypeTemplate MessageType = "template"
+	TypeReaction MessageType = "reaction"
+)
+
+// Media is an attachment by URL.
+type Media struct {
+	URL      string `json:"url"`
+	MIMEType string `json:"mime_type,omitempty"`
+	Filename string `json:"filename,omitempty"`
+	Caption  string `json:"caption,omitempty"`
+}
+
+// Location is a map pin.
+type Location struct {
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
+	Name      string  `json:"name,omitempty"`
+	Address   string  `json:"address,omitempty"`
+}
+
+// Template is an approved template with its parameters filled in.
+type Template struct {
+	Name       string            `json:"name"`
+	Language   string            `json:"language"`
+	Body       []string          `json:"body,omitempty"`        // numbered parameters {{1}}, {{2}}…
+	Named      map[string]string `json:"named,omitempty"`       // named parameters {{first_name}}
+	HeaderURL  string            `json:"header_url,omitempty"`  // header media
+	ButtonURLs []string          `json:"button_urls,omitempty"` // dynamic URL button suffixes
+	CopyCode   string            `json:"copy_code,omitempty"`   // copy-code button value
+}
+
+// Reaction is an emoji on a message the provider knows; empty Emoji removes it.
+type Reaction struct {
+	ProviderMessageID string `json:"provider_message_id"`
+	Emoji             string `json:"emoji"`
+}
+
+// OutboundMessage is one message to one recipient. ID is Switchboard's message id; a
+// plugin may pass it to the provider as an idempotency key where the API has one.
+type OutboundMessage struct {
+	ID       string      `json:"id"`
+	To       string      `json:"to"`
+	Type     MessageType `json:"type"`
+	Text     string      `json:"text,omitempty"`
+	Subject  string      `json:"subject,omitempty"` // email
+	Media    *Media      `json:"media,omitempty"`
+	Location *Location   `json:"location,omitempty"`
+	Template *Template   `json:"template,omitempty"`
+	Reaction *Reaction   `json:"reaction,omitempty"`
+	// ReplyTo is the provider id of the message this one answers (threading).
+	ReplyTo string `json:"reply_to,omitempty"`
+}
+
+// SendResult is the provider's acceptance of a message.
+type SendResult struct {
+	ProviderMessageID string `json:"provider_message_id"`
+	// Segments is how many billable parts the provider counted (SMS), 0 if not billed so.
+	Segments int `json:"segments,omitempty"`
+}
+
+// ErrorClass tells the host what to do about a failed call.
+type ErrorClass string
+
+// Error classes.
+const (
+	Transient   ErrorClass = "transient"    // retry with backoff
+	RateLimited ErrorClass = "rate_limited" // retry after RetryAfter
+	Permanent   ErrorClass = "permanent"    // do not retry; the message fails with Reason
+	AuthFailed  ErrorClass = "auth"         // credentials rejected; the connection goes into error
+)
+
+// Error is a classified failure from a plugin.
+type Error struct {
+	Class      ErrorClass    `json:"class"`
+	Code       string        `json:"code,omitempty"` // the provider's code, e.g. "131047"
+	Reason     string        `json:"reason"`         // for people: "outside the 24-hour window"
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
+}
+
+func (e *Error) Error() string {
+	if e.Code != "" {
+		return fmt.Sprintf("%s (%s %s)", e.Reason, e.Class, e.Code)
+	}
+	return fmt.Sprintf("%s (%s)", e.Reason, e.Class)
+}
+
+// Errorf builds a classified error.
+func Errorf(class ErrorClass, code, format string, args ...any) *Error {
+	return &Error{Class: class, Code: code, Reason: fmt.Sprintf(format, args...)}
+}
+
+// WebhookRequest is a provider's HTTP request, passed through untouched: signatures
+// are computed over the raw bytes.
+type WebhookRequest struct {
+	Method  string              `json:"method"`
+	URL     string              `json:"url"` // full external URL, as the provider signed it
+	Headers map[string][]string `json:"headers"`
+	Body    []byte              `json:"body"`
+}
+
+// WebhookResponse is what the host answers the provider.
+type WebhookResponse struct {
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    []byte            `json:"body,omitempty"`
+}
+
+// EventType names a normalized event.
+type EventType string
+
+// Event types.
+const (
+	EventMessage EventType = "message" // an inbound message
+	EventStatus  EventType = "status"  // a delivery status of an outbound message
+	EventContact EventType = "contact" // a contact's profile (name) learned
+	EventOptOut  EventType = "opt_out"
+	EventOptIn   EventType = "opt_in"
+)
+
+// InboundMessage is a customer's message. Unknown provider types arrive with Type
+// "unsupported" and the raw payload; they are never dropped.
+type InboundMessage struct {
+	ProviderMessageID string    `json:"provider_message_id"`
+	From              string    `json:"from"`
+	To                string    `json:"to"`
+	Type              string    `json:"type"`
+	Text              string    `json:"text,omitempty"`
+	Subject           string    `json:"subject,omitempty"`
+	Media             *Media    `json:"media,omitempty"`
+	Location          *Location `json:"location,omitempty"`
+	ReplyTo           string    `json:"reply_to,omitempty"`
+	Timestamp         time.Time `json:"timestamp"`
+}
+
+// StatusUpdate is a provider's report on an outbound message.
+type StatusUpdate struct {
+	ProviderMessageID string    `json:"provider_message_id"`
+	Status            string    `json:"status"` // sent | delivered | read | failed
+	Timestamp         time.Time `json:"timestamp"`
+	ErrorCode         string    `json:"error_code,omitempty"`
+	ErrorReason       string    `json:"error_reason,omitempty"`
+	Recipient         string    `json:"recipient,omitempty"`
+}
+
+// Contact is what a provider tells about a sender.
+type Contact struct {
+	Address string `json:"address"`
+	Name    string `json:"name,omitempty"`
+}
+
+// Event is one normalized thing a provider told us. Exactly one of the pointers is set,
+// matching Type (opt-out and opt-in use Contact).
+type Event struct {
+	Type         EventType       `json:"type"`
+	ConnectionID string          `json:"connection_id,omitempty"` // set on session events
+	Message      *InboundMessage `json:"message,omitempty"`
+	Status       *StatusUpdate   `json:"status,omitempty"`
+	Contact      *Contact        `json:"contact,omitempty"`
+	Raw          json.RawMessage `json:"raw,omitempty"` // the provider's payload for this event
+}
+
+// Channel is what a channel plugin implements. Every method may be called
+// concurrently, for different connections, from one host. Errors that are not *Error
+// are treated as Transient.
+type Channel interface {
+	// Describe reports the plugin's identity, engines, capabilities and config schema.
+	// Protocol 1.
+	Describe(ctx context.Context) (Description, error)
+	// ValidateConfig checks a connection's config for an engine, possibly by calling the
+	// provider; field errors say what to fix. Protocol 1.
+	ValidateConfig(ctx context.Context, engine string, config json.RawMessage) ([]FieldError, error)
+	// Send delivers one message. Protocol 1.
+	Send(ctx context.Context, conn Connection, msg OutboundMessage) (SendResult, error)
+	// HandleWebhook verifies and parses a provider's request: the response to return
+	// and the events it carried. A forged request gets a 401 response and no events.
+	// Parsing the same request twice yields the same events. Protocol 1.
+	HandleWebhook(ctx context.Context, conn Connection, req WebhookRequest) (WebhookResponse, []Event, error)
+	// OpenSession starts a long-lived session (IMAP polling, a paired device) whose
+	// events arrive through Events. Plugins without CapSessions return an error.
+	// Protocol 1.
+	OpenSession(ctx context.Context, conn Connection) error
+	// CloseSession ends a connection's session. Protocol 1.
+	CloseSession(ctx context.Context, connectionID string) error
+	// Events streams session events until ctx ends. Protocol 1.
+	Events(ctx context.Context, emit func(Event) error) error
+	// Action runs a capability action (react, pin, mark_read, sync_templates,
+	// pairing_qr) and returns its JSON result. Protocol 1.
+	Action(ctx context.Context, conn Connection, name string, args json.RawMessage) (json.RawMessage, error)
+}
