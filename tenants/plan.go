@@ -25,6 +25,8 @@ type Features struct {
 	AIAssist       bool `json:"ai_assist"`
 	MaxConnections int  `json:"max_connections"`
 	MaxSeats       int  `json:"max_seats"`
+	// Channels lists the plugin ids the plan includes; empty means every installed one.
+	Channels []string `json:"channels,omitempty"`
 }
 
 // Plan is an operator-managed bundle of features.

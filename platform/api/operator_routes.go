@@ -1,12 +1,15 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/tenants"
 )
 
@@ -34,6 +37,7 @@ func (a operatorArea) Register(r *Router) {
 		Response: List[tenants.Plan]{}}, a.plans)
 	r.Add(Route{Method: http.MethodPut, Path: "/api/v1/operator/plans/:code", Access: Operator, Summary: "Create or update a plan", Tag: "operator",
 		Request: PlanRequest{}, Response: tenants.Plan{}}, a.savePlan)
+	a.pluginRoutes(r)
 }
 
 func (a operatorArea) workspaces(c *fiber.Ctx) error {
@@ -94,4 +98,65 @@ func (a operatorArea) savePlan(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(p)
+}
+
+// PluginAdmin is the plugin host as the operator manages it.
+type PluginAdmin interface {
+	PluginStatuses() []PluginStatus
+	SetPluginEnabled(id string, enabled bool) error
+}
+
+// PluginStatus is an installed channel plugin and how it is running.
+type PluginStatus struct {
+	ID           string           `json:"id"`
+	Version      string           `json:"version"`
+	Kind         string           `json:"kind"`
+	Engines      []string         `json:"engines"`
+	Capabilities []sdk.Capability `json:"capabilities"`
+	ConfigSchema json.RawMessage  `json:"config_schema"`
+	State        string           `json:"state" enum:"starting,running,restarting,failed,disabled"`
+	LastError    string           `json:"last_error,omitempty"`
+	Restarts     int              `json:"restarts"`
+	StartedAt    *time.Time       `json:"started_at,omitempty"`
+}
+
+// PluginToggle enables or disables a plugin on this installation.
+type PluginToggle struct {
+	Enabled bool `json:"enabled"`
+}
+
+func (a operatorArea) pluginRoutes(r *Router) {
+	r.Add(Route{Method: http.MethodGet, Path: "/api/v1/operator/plugins", Access: Operator, Summary: "Installed channel plugins, versions, state, capabilities and restarts", Tag: "operator",
+		Response: List[PluginStatus]{}}, a.plugins)
+	r.Add(Route{Method: http.MethodPatch, Path: "/api/v1/operator/plugins/:plugin", Access: Operator, Summary: "Enable or disable a channel plugin", Tag: "operator",
+		Request: PluginToggle{}, Response: PluginStatus{}}, a.togglePlugin)
+}
+
+func (a operatorArea) plugins(c *fiber.Ctx) error {
+	if a.s.plugins == nil {
+		return list(c, []PluginStatus{}, "")
+	}
+	return list(c, a.s.plugins.PluginStatuses(), "")
+}
+
+var errPluginNotFound = failure.New(failure.NotFound, "plugin_not_found", "no such channel plugin")
+
+func (a operatorArea) togglePlugin(c *fiber.Ctx) error {
+	var req PluginToggle
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if a.s.plugins == nil {
+		return errPluginNotFound
+	}
+	id := c.Params("plugin")
+	if err := a.s.plugins.SetPluginEnabled(id, req.Enabled); err != nil {
+		return err
+	}
+	for _, p := range a.s.plugins.PluginStatuses() {
+		if p.ID == id {
+			return c.JSON(p)
+		}
+	}
+	return errPluginNotFound
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/config"
+	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/queue"
 	"github.com/switchboardhq/switchboard/policies"
 )
@@ -30,6 +31,13 @@ type Deps struct {
 	Metrics  *prometheus.Registry
 	Log      *slog.Logger
 	Version  string
+
+	Connections *connections.Service
+	// Events receives webhook events (until the message pipeline takes them over, they
+	// are stored).
+	Events connections.EventSink
+	// Plugins is the plugin host, for the operator's plugin routes.
+	Plugins PluginAdmin
 }
 
 // Server is the HTTP edge of one switchboard process.
@@ -43,6 +51,10 @@ type Server struct {
 	log      *slog.Logger
 	version  string
 
+	connections *connections.Service
+	events      connections.EventSink
+	plugins     PluginAdmin
+
 	app    *fiber.App
 	router *Router
 }
@@ -54,7 +66,8 @@ type Area interface {
 
 // New builds the server with the platform's own routes and the extra areas.
 func New(d Deps, areas ...func(*Server) Area) *Server {
-	s := &Server{cfg: d.Config, db: d.DB, queue: d.Queue, accounts: d.Accounts, enforcer: d.Enforcer, metrics: d.Metrics, log: d.Log, version: d.Version}
+	s := &Server{cfg: d.Config, db: d.DB, queue: d.Queue, accounts: d.Accounts, enforcer: d.Enforcer, metrics: d.Metrics, log: d.Log, version: d.Version,
+		connections: d.Connections, events: d.Events, plugins: d.Plugins}
 	errs := errorHandler(d.Log)
 	s.app = fiber.New(fiber.Config{
 		AppName:               "switchboard",
@@ -79,7 +92,7 @@ func New(d Deps, areas ...func(*Server) Area) *Server {
 		Workspace:    resolveWorkspace(s),
 		Permit:       permit(d.Enforcer),
 	})
-	for _, a := range []Area{systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}} {
+	for _, a := range []Area{systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}, connectionArea{s}} {
 		a.Register(s.router)
 	}
 	for _, mk := range areas {

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/buildinfo"
 	"github.com/switchboardhq/switchboard/platform/config"
+	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/jobs"
 	"github.com/switchboardhq/switchboard/platform/queue"
 	"github.com/switchboardhq/switchboard/platform/secretbox"
@@ -37,6 +38,10 @@ type App struct {
 	Enforcer *policies.Enforcer
 	Accounts *auth.Accounts
 	Metrics  *prometheus.Registry
+
+	// Plugins is the channel plugin registry; Connections uses it.
+	Plugins     connections.Plugins
+	Connections *connections.Service
 }
 
 // DatabaseURL is the configured database, or SQLite in the data dir.
@@ -94,6 +99,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a.Accounts = auth.NewAccounts(a.DB, a.Queue.Redis, cfg.Auth)
+	a.Plugins = connections.NoPlugins{}
+	a.Connections = connections.NewService(a.Box, a.Plugins, cfg.BaseURL())
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ok = true
@@ -105,6 +112,7 @@ func (a *App) HTTP() *api.Server {
 	return api.New(api.Deps{
 		Config: a.Config, DB: a.DB, Queue: a.Queue, Accounts: a.Accounts, Enforcer: a.Enforcer,
 		Metrics: a.Metrics, Log: a.Log, Version: buildinfo.Version,
+		Connections: a.Connections, Events: connections.StoreSink{DB: a.DB},
 	})
 }
 
