@@ -382,3 +382,24 @@ func (NoPlugins) Describe(string) (sdk.Description, bool) { return sdk.Descripti
 func (NoPlugins) Channel(id string) (sdk.Channel, error) {
 	return nil, fmt.Errorf("channel plugin %q is not installed", id)
 }
+
+// StaticPlugins is a registry of in-process channels by plugin id (tests, benchmarks).
+type StaticPlugins map[string]sdk.Channel
+
+// Describe asks the channel itself.
+func (s StaticPlugins) Describe(id string) (sdk.Description, bool) {
+	ch, ok := s[id]
+	if !ok {
+		return sdk.Description{}, false
+	}
+	d, err := ch.Describe(context.Background())
+	return d, err == nil
+}
+
+// Channel returns the channel.
+func (s StaticPlugins) Channel(id string) (sdk.Channel, error) {
+	if ch, ok := s[id]; ok {
+		return ch, nil
+	}
+	return NoPlugins{}.Channel(id)
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/app"
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/config"
+	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -46,13 +47,17 @@ type TestApp struct {
 type Option func(*options)
 
 type options struct {
-	engine Engine
-	config func(*config.Config)
-	areas  []func(*api.Server) api.Area
+	plugins connections.Plugins
+	engine  Engine
+	config  func(*config.Config)
+	areas   []func(*api.Server) api.Area
 }
 
 // OnEngine picks the database engine.
 func OnEngine(e Engine) Option { return func(o *options) { o.engine = e } }
+
+// WithPlugins gives the app these channel plugins instead of none.
+func WithPlugins(p connections.Plugins) Option { return func(o *options) { o.plugins = p } }
 
 // WithConfig adjusts the configuration before the app is built.
 func WithConfig(f func(*config.Config)) Option { return func(o *options) { o.config = f } }
@@ -87,6 +92,10 @@ func New(t testing.TB, opts ...Option) *TestApp {
 		t.Fatalf("testapp: %v", err)
 	}
 	t.Cleanup(a.Close)
+	if o.plugins != nil {
+		a.Plugins = o.plugins
+		a.Connections = connections.NewService(a.Box, o.plugins, cfg.BaseURL())
+	}
 	n := ipSeq.Add(1)
 	ta := &TestApp{T: t, Engine: o.engine, App: a, Server: a.HTTP(), ip: fmt.Sprintf("198.18.%d.%d", (n/250)%250, n%250+1)}
 	return ta
