@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/web"
 )
 
 // systemArea is health, readiness, metrics and the API document.
@@ -30,6 +31,12 @@ func (a systemArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodGet, Path: "/metrics", Summary: "Prometheus metrics", Tag: "system", Raw: true},
 		adaptor.HTTPHandler(promhttp.HandlerFor(a.s.metrics, promhttp.HandlerOpts{})))
 	r.Add(Route{Method: http.MethodGet, Path: "/api/openapi.json", Summary: "This API's OpenAPI 3 document", Tag: "system", Raw: true}, a.openapi)
+	r.Add(Route{Method: http.MethodGet, Path: "/", Summary: "The browser app", Tag: "system", Raw: true}, a.index)
+}
+
+func (a systemArea) index(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Send(web.Placeholder)
 }
 
 func (a systemArea) healthz(c *fiber.Ctx) error {
