@@ -1,0 +1,249 @@
+// Package billing keeps each workspace's wallet of message credits: an append-only
+// ledger whose entries move the balance in the same transaction, so the balance always
+// equals the ledger's sum and never goes below zero; and the Stripe top-ups that fill it.
+package billing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// Kind is what a ledger entry records.
+type Kind string
+
+// Entry kinds. Amounts are positive for credits in (top-up, grant, refund) and
+// negative for credits out (charge, expiry); adjustments go either way.
+const (
+	TopUp      Kind = "top_up"
+	Charge     Kind = "charge"
+	Refund     Kind = "refund"
+	Grant      Kind = "grant"
+	Adjustment Kind = "adjustment"
+	Expiry     Kind = "expiry"
+)
+
+// Kinds lists every kind (filters, validation).
+func Kinds() []Kind { return []Kind{TopUp, Charge, Refund, Grant, Adjustment, Expiry} }
+
+// Errors of the ledger.
+var (
+	ErrInsufficientCredits = failure.New(failure.Forbidden, "out_of_credits", "Out of message credits")
+	ErrNoSuchCharge        = failure.New(failure.NotFound, "charge_not_found", "no charge with this key to refund")
+	ErrKeyReused           = failure.New(failure.Conflict, "idempotency_key_reused", "this idempotency key was used for a different movement")
+)
+
+// Wallet is a workspace's balance of message credits.
+type Wallet struct {
+	bun.BaseModel `bun:"table:wallets,alias:wl"`
+	tenants.Owned
+
+	Balance             int64     `bun:"balance,notnull" json:"balance"`
+	LowBalanceThreshold int64     `bun:"low_balance_threshold,notnull" json:"low_balance_threshold"`
+	StripeCustomerID    string    `bun:"stripe_customer_id,notnull" json:"-"`
+	UpdatedAt           time.Time `bun:"updated_at,notnull" json:"updated_at"`
+}
+
+// Entry is one ledger row. Entries are never changed once written.
+type Entry struct {
+	bun.BaseModel `bun:"table:ledger_entries,alias:le"`
+	tenants.Owned
+
+	ID             string    `bun:"id,pk" json:"id"`
+	Kind           Kind      `bun:"kind,notnull" json:"kind" enum:"top_up,charge,refund,grant,adjustment,expiry"`
+	Amount         int64     `bun:"amount,notnull" json:"amount" doc:"credits in (positive) or out (negative)"`
+	BalanceAfter   int64     `bun:"balance_after,notnull" json:"balance_after"`
+	IdempotencyKey string    `bun:"idempotency_key,notnull" json:"idempotency_key"`
+	Actor          string    `bun:"actor,notnull" json:"actor" doc:"who moved the credits: a user id, system:…, stripe"`
+	Reference      string    `bun:"reference,notnull" json:"reference" doc:"what it is about: a message id, a Stripe event id…"`
+	RefundOf       *string   `bun:"refund_of" json:"refund_of,omitempty"`
+	Note           string    `bun:"note,notnull" json:"note"`
+	CreatedAt      time.Time `bun:"created_at,notnull" json:"created_at"`
+}
+
+// Movement describes a change of balance.
+type Movement struct {
+	Kind   Kind
+	Amount int64 // signed
+	Key    string
+	Actor  string
+	Ref    string
+	Note   string
+	// AllowPartial lets a debit take only what the balance holds (a Stripe refund after
+	// the credits were spent); the entry records what was actually taken.
+	AllowPartial bool
+	refundOf     *string
+}
+
+// Result is the entry a movement wrote (or, for a repeated key, the one it wrote the
+// first time) and whether the balance just fell to or below the low-balance threshold.
+type Result struct {
+	Entry           Entry
+	Replayed        bool
+	CrossedLowLevel bool
+}
+
+// Ledger moves credits.
+type Ledger struct{ db *bun.DB }
+
+// NewLedger returns the ledger on db.
+func NewLedger(db *bun.DB) *Ledger { return &Ledger{db: db} }
+
+// EnsureWallet creates the workspace's wallet if it has none.
+func EnsureWallet(ctx context.Context, db bun.IDB, workspaceID string) error {
+	w := Wallet{UpdatedAt: time.Now().UTC()}
+	_, err := tenants.Scope(db, workspaceID).Insert(&w).On("CONFLICT (workspace_id) DO NOTHING").Exec(ctx)
+	return err
+}
+
+// WalletOf returns the workspace's wallet (a zero wallet when it has none yet).
+func WalletOf(ctx context.Context, sc tenants.Scoped) (Wallet, error) {
+	var w Wallet
+	err := sc.Select(&w).Limit(1).Scan(ctx)
+	if storage.IsNotFound(err) {
+		w.WorkspaceID = sc.WorkspaceID()
+		return w, nil
+	}
+	return w, err
+}
+
+// Charge takes n credits for the thing named by key (the message id on the send
+// path). It fails with ErrInsufficientCredits and takes nothing when the balance is
+// short. Charging the same key again returns the first charge and takes nothing more,
+// which is what makes at-least-once task delivery safe.
+func (l *Ledger) Charge(ctx context.Context, workspaceID string, n int64, key, ref string) (Result, error) {
+	if n <= 0 {
+		return Result{}, fmt.Errorf("billing: charge of %d credits", n)
+	}
+	return l.Move(ctx, workspaceID, Movement{Kind: Charge, Amount: -n, Key: key, Actor: "system:send", Ref: ref})
+}
+
+// RefundKey is the idempotency key of the refund of the charge with key.
+func RefundKey(chargeKey string) string { return "refund:" + chargeKey }
+
+// Refund gives back, once, exactly what the charge with chargeKey took. Refunding
+// again returns the first refund; refunding a key that was never charged is
+// ErrNoSuchCharge.
+func (l *Ledger) Refund(ctx context.Context, workspaceID, chargeKey, reason string) (Result, error) {
+	var charge Entry
+	err := tenants.Scope(l.db, workspaceID).Select(&charge).
+		Where("le.idempotency_key = ? AND le.kind = ?", chargeKey, Charge).Limit(1).Scan(ctx)
+	if storage.IsNotFound(err) {
+		return Result{}, ErrNoSuchCharge
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return l.Move(ctx, workspaceID, Movement{Kind: Refund, Amount: -charge.Amount, Key: RefundKey(chargeKey),
+		Actor: "system:send", Ref: charge.Reference, Note: reason, refundOf: &charge.ID})
+}
+
+// Move applies any movement in its own transaction.
+func (l *Ledger) Move(ctx context.Context, workspaceID string, m Movement) (Result, error) {
+	var res Result
+	err := l.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		res, err = move(ctx, tenants.Scope(tx, workspaceID), m)
+		return err
+	})
+	if errors.Is(err, errDuplicate) {
+		// A concurrent call with the same key won the insert; its entry is the result.
+		return l.replay(ctx, workspaceID, m)
+	}
+	return res, err
+}
+
+var errDuplicate = errors.New("billing: duplicate idempotency key")
+
+func (l *Ledger) replay(ctx context.Context, workspaceID string, m Movement) (Result, error) {
+	e, found, err := entryByKey(ctx, tenants.Scope(l.db, workspaceID), m.Key)
+	if err != nil {
+		return Result{}, err
+	}
+	if !found {
+		return Result{}, fmt.Errorf("billing: entry for key %q vanished", m.Key)
+	}
+	return replayed(e, m)
+}
+
+func entryByKey(ctx context.Context, sc tenants.Scoped, key string) (Entry, bool, error) {
+	var e Entry
+	err := sc.Select(&e).Where("le.idempotency_key = ?", key).Limit(1).Scan(ctx)
+	if storage.IsNotFound(err) {
+		return e, false, nil
+	}
+	return e, err == nil, err
+}
+
+// replayed returns the first entry for a key, refusing a key reused for another kind of
+// movement (a bug in the caller, which must not be papered over).
+func replayed(e Entry, m Movement) (Result, error) {
+	if e.Kind != m.Kind {
+		return Result{}, ErrKeyReused
+	}
+	return Result{Entry: e, Replayed: true}, nil
+}
+
+// move writes one entry and moves the balance by its amount inside the caller's
+// transaction. Debits are conditional (balance + amount >= 0), which is safe under
+// concurrency: on PostgreSQL the UPDATE locks the wallet row, on SQLite the
+// transaction holds the database's write lock from its start.
+func move(ctx context.Context, sc tenants.Scoped, m Movement) (Result, error) {
+	if m.Key == "" {
+		return Result{}, fmt.Errorf("billing: a movement needs an idempotency key")
+	}
+	if err := EnsureWallet(ctx, sc.DB(), sc.WorkspaceID()); err != nil {
+		return Result{}, err
+	}
+	// Lock the wallet first (PostgreSQL; SQLite's immediate transaction already holds
+	// the write lock) so the key check, the balance read and the update see one state.
+	var before Wallet
+	lock := sc.Select(&before).Limit(1)
+	if storage.IsPostgres(sc.DB()) {
+		lock = lock.For("UPDATE")
+	}
+	if err := lock.Scan(ctx); err != nil {
+		return Result{}, err
+	}
+	if e, found, err := entryByKey(ctx, sc, m.Key); err != nil {
+		return Result{}, err
+	} else if found {
+		return replayed(e, m)
+	}
+	now := time.Now().UTC()
+	amount := m.Amount
+	if m.AllowPartial && amount < 0 && before.Balance+amount < 0 {
+		m.Note = fmt.Sprintf("%s (only %d of %d credits were left)", m.Note, before.Balance, -amount)
+		amount = -before.Balance
+	}
+	var after []int64
+	q := sc.Update((*Wallet)(nil)).
+		Set("balance = balance + ?", amount).Set("updated_at = ?", now).
+		Returning("balance")
+	if amount < 0 {
+		q = q.Where("balance + ? >= 0", amount)
+	}
+	if err := q.Scan(ctx, &after); err != nil && !storage.IsNotFound(err) {
+		return Result{}, fmt.Errorf("billing: move balance: %w", err)
+	}
+	if len(after) == 0 {
+		return Result{}, ErrInsufficientCredits
+	}
+	e := Entry{ID: storage.NewID(), Kind: m.Kind, Amount: amount, BalanceAfter: after[0], IdempotencyKey: m.Key,
+		Actor: m.Actor, Reference: m.Ref, RefundOf: m.refundOf, Note: m.Note, CreatedAt: now}
+	if _, err := sc.Insert(&e).Exec(ctx); err != nil {
+		if storage.IsUniqueViolation(err) {
+			return Result{}, errDuplicate
+		}
+		return Result{}, fmt.Errorf("billing: write entry: %w", err)
+	}
+	crossed := before.LowBalanceThreshold > 0 && before.Balance > before.LowBalanceThreshold && e.BalanceAfter <= before.LowBalanceThreshold
+	return Result{Entry: e, CrossedLowLevel: crossed}, nil
+}

@@ -1,0 +1,274 @@
+package billing_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/platform/billing"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// audit checks the ledger's invariants for a workspace: the balance equals the sum of
+// the entries, is never negative, every entry's balance_after chains from the one
+// before, and every refund matches exactly one charge.
+func audit(t *testing.T, ta *testapp.TestApp, workspaceID string) (balance int64) {
+	t.Helper()
+	sc := tenants.Scope(ta.App.DB, workspaceID)
+	w, err := billing.WalletOf(ta.Ctx(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []billing.Entry
+	if err := sc.Select(&entries).Order("le.created_at", "le.id").Scan(ta.Ctx()); err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	charges := map[string]billing.Entry{}
+	for _, e := range entries {
+		if e.Kind == billing.Charge {
+			charges[e.ID] = e
+		}
+	}
+	refunded := map[string]bool{}
+	for _, e := range entries {
+		sum += e.Amount
+		if e.BalanceAfter < 0 {
+			t.Fatalf("entry %s left a negative balance %d", e.ID, e.BalanceAfter)
+		}
+		if e.Kind == billing.Refund {
+			if e.RefundOf == nil {
+				t.Fatalf("refund %s names no charge", e.ID)
+			}
+			c, ok := charges[*e.RefundOf]
+			if !ok || c.Amount != -e.Amount || refunded[*e.RefundOf] {
+				t.Fatalf("refund %s (%d) does not match exactly one charge (%+v, already refunded %v)", e.ID, e.Amount, c, refunded[*e.RefundOf])
+			}
+			refunded[*e.RefundOf] = true
+		}
+	}
+	if w.Balance != sum || w.Balance < 0 {
+		t.Fatalf("balance %d, ledger sum %d", w.Balance, sum)
+	}
+	return w.Balance
+}
+
+func newWallet(t *testing.T, engine testapp.Engine, credits int64) (*testapp.TestApp, *billing.Ledger, string) {
+	ta := testapp.New(t, testapp.OnEngine(engine))
+	ws := ta.NewWorkspace("Wallet").Workspace.ID
+	l := billing.NewLedger(ta.App.DB)
+	if credits > 0 {
+		if _, err := l.Move(ta.Ctx(), ws, billing.Movement{Kind: billing.Grant, Amount: credits, Key: "seed", Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ta, l, ws
+}
+
+func TestConcurrentChargesNeverOverdraw(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			ta, l, ws := newWallet(t, engine, 100)
+			var ok, short atomic.Int64
+			var wg sync.WaitGroup
+			for i := range 200 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := l.Charge(ta.Ctx(), ws, 1, fmt.Sprintf("msg-%d", i), "")
+					switch {
+					case err == nil:
+						ok.Add(1)
+					case errors.Is(err, billing.ErrInsufficientCredits):
+						short.Add(1)
+					default:
+						t.Errorf("charge %d: %v", i, err)
+					}
+				}()
+			}
+			wg.Wait()
+			if ok.Load() != 100 || short.Load() != 100 {
+				t.Fatalf("%d charges succeeded and %d were refused, want 100 and 100", ok.Load(), short.Load())
+			}
+			if b := audit(t, ta, ws); b != 0 {
+				t.Fatalf("balance %d, want 0", b)
+			}
+		})
+	}
+}
+
+func TestSameKeyChargedConcurrentlyOnce(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			ta, l, ws := newWallet(t, engine, 50)
+			var wg sync.WaitGroup
+			ids := make([]string, 20)
+			for i := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res, err := l.Charge(ta.Ctx(), ws, 3, "msg-42", "message:42")
+					if err != nil {
+						t.Errorf("charge: %v", err)
+						return
+					}
+					ids[i] = res.Entry.ID
+				}()
+			}
+			wg.Wait()
+			for _, id := range ids {
+				if id != ids[0] {
+					t.Fatalf("the same key produced different entries: %v", ids)
+				}
+			}
+			if b := audit(t, ta, ws); b != 47 {
+				t.Fatalf("balance %d, want 47 (one charge of 3)", b)
+			}
+		})
+	}
+}
+
+func TestRefund(t *testing.T) {
+	ta, l, ws := newWallet(t, testapp.DefaultEngine(), 10)
+	ctx := ta.Ctx()
+	if _, err := l.Refund(ctx, ws, "never-charged", "x"); !errors.Is(err, billing.ErrNoSuchCharge) {
+		t.Fatalf("refund of nothing: %v", err)
+	}
+	if _, err := l.Charge(ctx, ws, 4, "m1", "message:m1"); err != nil {
+		t.Fatal(err)
+	}
+	first, err := l.Refund(ctx, ws, "m1", "provider rejected")
+	if err != nil || first.Entry.Amount != 4 || first.Replayed {
+		t.Fatalf("refund: %+v %v", first, err)
+	}
+	again, err := l.Refund(ctx, ws, "m1", "provider rejected")
+	if err != nil || !again.Replayed || again.Entry.ID != first.Entry.ID {
+		t.Fatalf("second refund must replay the first: %+v %v", again, err)
+	}
+	// Charging the same message again after its refund is still the first charge.
+	if res, err := l.Charge(ctx, ws, 4, "m1", ""); err != nil || !res.Replayed {
+		t.Fatalf("re-charge of a refunded key: %+v %v", res, err)
+	}
+	// A key may not change kind.
+	if _, err := l.Move(ctx, ws, billing.Movement{Kind: billing.Grant, Amount: 5, Key: "m1"}); !errors.Is(err, billing.ErrKeyReused) {
+		t.Fatalf("reusing a charge key for a grant: %v", err)
+	}
+	if b := audit(t, ta, ws); b != 10 {
+		t.Fatalf("balance %d, want 10", b)
+	}
+}
+
+func TestOutOfCreditsTakesNothing(t *testing.T) {
+	ta, l, ws := newWallet(t, testapp.DefaultEngine(), 2)
+	if _, err := l.Charge(ta.Ctx(), ws, 3, "big", ""); !errors.Is(err, billing.ErrInsufficientCredits) {
+		t.Fatalf("charge beyond balance: %v", err)
+	}
+	if b := audit(t, ta, ws); b != 2 {
+		t.Fatalf("balance %d after a refused charge, want 2", b)
+	}
+	// A partial adjustment (a Stripe refund after credits were spent) takes what is left.
+	res, err := l.Move(ta.Ctx(), ws, billing.Movement{Kind: billing.Adjustment, Amount: -5, Key: "chargeback", AllowPartial: true})
+	if err != nil || res.Entry.Amount != -2 || res.Entry.BalanceAfter != 0 {
+		t.Fatalf("partial adjustment: %+v %v", res.Entry, err)
+	}
+	audit(t, ta, ws)
+}
+
+func TestLowBalanceCrossing(t *testing.T) {
+	ta, l, ws := newWallet(t, testapp.DefaultEngine(), 12)
+	if _, err := tenants.Scope(ta.App.DB, ws).Update((*billing.Wallet)(nil)).Set("low_balance_threshold = 10").Exec(ta.Ctx()); err != nil {
+		t.Fatal(err)
+	}
+	crossed := []bool{}
+	for i := range 4 {
+		res, err := l.Charge(ta.Ctx(), ws, 1, fmt.Sprint("c", i), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		crossed = append(crossed, res.CrossedLowLevel)
+	}
+	// 12→11 no, 11→10 crosses, 10→9 already below, 9→8 no.
+	if fmt.Sprint(crossed) != "[false true false false]" {
+		t.Fatalf("low-balance crossings %v", crossed)
+	}
+}
+
+// TestLedgerProperties runs random sequences of charges, refunds, top-ups and grants
+// with repeated keys and checks the invariants after each sequence.
+func TestLedgerProperties(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			for seed := range uint64(8) {
+				ta, l, ws := newWallet(t, engine, 0)
+				r := rand.New(rand.NewPCG(seed, 99))
+				ctx := ta.Ctx()
+				var model int64
+				charged := map[string]int64{}
+				refunded := map[string]bool{}
+				for step := range 60 {
+					key := fmt.Sprintf("k%d", r.IntN(15)) // few keys: repeats are common
+					switch r.IntN(4) {
+					case 0:
+						n := int64(r.IntN(5) + 1)
+						res, err := l.Charge(ctx, ws, n, "charge:"+key, "")
+						switch {
+						case errors.Is(err, billing.ErrInsufficientCredits):
+							if model >= n {
+								t.Fatalf("seed %d step %d: refused %d with %d in the model", seed, step, n, model)
+							}
+						case err != nil:
+							t.Fatal(err)
+						case !res.Replayed:
+							charged["charge:"+key] = n
+							model -= n
+						}
+					case 1:
+						res, err := l.Refund(ctx, ws, "charge:"+key, "test")
+						if _, was := charged["charge:"+key]; !was {
+							if !errors.Is(err, billing.ErrNoSuchCharge) {
+								t.Fatalf("refund of uncharged key: %v", err)
+							}
+							continue
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !res.Replayed {
+							if refunded["charge:"+key] {
+								t.Fatal("a charge was refunded twice")
+							}
+							refunded["charge:"+key] = true
+							model += charged["charge:"+key]
+						}
+					case 2, 3:
+						kind := billing.TopUp
+						if r.IntN(2) == 0 {
+							kind = billing.Grant
+						}
+						n := int64(r.IntN(7) + 1)
+						res, err := l.Move(ctx, ws, billing.Movement{Kind: kind, Amount: n, Key: string(kind) + ":" + key})
+						if errors.Is(err, billing.ErrKeyReused) {
+							continue
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !res.Replayed {
+							model += n
+						}
+					}
+				}
+				if b := audit(t, ta, ws); b != model {
+					t.Fatalf("seed %d: balance %d, model %d", seed, b, model)
+				}
+			}
+		})
+	}
+}
