@@ -216,13 +216,14 @@ func (a authArea) acceptInvitation(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	// Signed in already? Then the invitation is accepted for that account.
 	var current *auth.User
+	var currentSession auth.Session
 	if cookie := c.Cookies(SessionCookie); cookie != "" {
 		sess, u, err := a.s.accounts.SessionUser(ctx, cookie)
 		if err == nil {
 			if !sess.CheckCSRF(c.Get(CSRFHeader)) {
 				return errForbiddenCSRF
 			}
-			current = &u
+			current, currentSession = &u, sess
 		}
 	}
 	var user auth.User
@@ -248,6 +249,14 @@ func (a authArea) acceptInvitation(c *fiber.Ctx) error {
 	})
 	if err != nil {
 		return err
+	}
+	if current != nil {
+		// Already signed in: keep the session, answer with the new membership list.
+		ms, err := tenants.MembershipsOf(ctx, a.s.db, user.ID)
+		if err != nil {
+			return err
+		}
+		return c.JSON(SessionResponse{User: user, Memberships: nonNil(ms), CSRFToken: currentSession.CSRFToken, Workspace: &ws})
 	}
 	return a.startSession(c, user, &ws, http.StatusOK)
 }
