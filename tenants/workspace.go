@@ -49,7 +49,10 @@ type Workspace struct {
 	UpdatedAt      time.Time  `bun:"updated_at,notnull" json:"updated_at"`
 }
 
-var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
+var (
+	slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
+	idShaped    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+)
 
 // reservedSlugs would collide with words the web app uses in its URLs.
 var reservedSlugs = map[string]bool{"new": true, "settings": true, "operator": true, "api": true, "admin": true}
@@ -61,6 +64,10 @@ func ValidSlug(slug string) string {
 		return "must be 1–40 lowercase letters, digits or dashes, not starting or ending with a dash"
 	case reservedSlugs[slug]:
 		return "is reserved"
+	case idShaped.MatchString(slug):
+		// Routes accept a slug or an id in the same place; keeping the two sets apart
+		// means a slug can never name another workspace's id.
+		return "must not look like a workspace id"
 	}
 	return ""
 }
@@ -157,9 +164,15 @@ func freeSlug(ctx context.Context, db bun.IDB, base string) (string, error) {
 	if reservedSlugs[base] {
 		base += "-team"
 	}
+	// A suffixed slug must stay within 40 characters, so a long base is cut to make
+	// room (see below); the lookup then covers the cut forms too.
+	like := base + "-%"
+	if len(base) > 30 {
+		like = base[:30] + "%"
+	}
 	var taken []string
 	err := db.NewSelect().Model((*Workspace)(nil)).Column("slug").
-		Where("slug = ? OR slug LIKE ?", base, base+"-%").Scan(ctx, &taken)
+		Where("slug = ? OR slug LIKE ?", base, like).Scan(ctx, &taken)
 	if err != nil {
 		return "", fmt.Errorf("tenants: slug lookup: %w", err)
 	}
@@ -171,7 +184,8 @@ func freeSlug(ctx context.Context, db bun.IDB, base string) (string, error) {
 		return base, nil
 	}
 	for i := 2; ; i++ {
-		s := fmt.Sprintf("%s-%d", base, i)
+		suffix := fmt.Sprintf("-%d", i)
+		s := strings.TrimRight(base[:min(len(base), 40-len(suffix))], "-") + suffix
 		if !used[s] {
 			return s, nil
 		}
@@ -232,6 +246,8 @@ func Resolve(ctx context.Context, db bun.IDB, ref, userID string) (Workspace, Me
 		ColumnExpr("m.id AS m_id, m.role AS m_role, m.created_at AS m_created_at").
 		Join("JOIN memberships AS m ON m.workspace_id = w.id AND m.user_id = ?", userID).
 		Where("w.slug = ? OR w.id = ?", ref, ref).
+		// A slug may look like an id (even another workspace's): the id match wins.
+		OrderExpr("CASE WHEN w.id = ? THEN 0 ELSE 1 END", ref).
 		Limit(1).Scan(ctx)
 	if storage.IsNotFound(err) {
 		return Workspace{}, Membership{}, ErrWorkspaceNotFound
@@ -248,7 +264,9 @@ func Resolve(ctx context.Context, db bun.IDB, ref, userID string) (Workspace, Me
 // their own workspace; the operator sees every workspace).
 func ByRef(ctx context.Context, db bun.IDB, ref string) (Workspace, error) {
 	var ws Workspace
-	err := db.NewSelect().Model(&ws).Where("slug = ? OR id = ?", ref, ref).Limit(1).Scan(ctx)
+	// A slug may look like an id (even another workspace's): the id match wins.
+	err := db.NewSelect().Model(&ws).Where("slug = ? OR id = ?", ref, ref).
+		OrderExpr("CASE WHEN id = ? THEN 0 ELSE 1 END", ref).Limit(1).Scan(ctx)
 	if storage.IsNotFound(err) {
 		return ws, ErrWorkspaceNotFound
 	}
