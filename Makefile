@@ -61,30 +61,46 @@ run: plugins web
 	@echo "+ go run ./platform/cmd/switchboard $(RUN_ARGS)"
 	$(GO) run -ldflags "$(LDFLAGS)" ./platform/cmd/switchboard $(RUN_ARGS)
 
-# Plugins: every directory plugins/<plugin>/cmd/<name>/ is a plugin main
-# package; it is built as a static binary bin/plugins/<name> (the usual
-# `go build` naming: the cmd directory's name, so <name> must be unique across
-# plugins). There are no plugins yet: with zero matches this target prints a
-# note and succeeds.
+# Plugins: every directory plugins/<plugin>/cmd/<name>/ whose plugin root
+# plugins/<plugin>/ has a manifest.json is a channel plugin main package
+# (plugins/sdk/cmd/* are tools, not plugins). Each is built as a static binary
+# bin/plugins/<name>/<name>-<GOOS>-<GOARCH>, and bin/plugins/<name>/plugin.json
+# is written from the manifest.json template with the binary's sha256
+# (plugins/sdk/cmd/plugin-manifest; the plugin id must be <name>), which is the
+# layout the host loads: <plugins-dir>/<id>/plugin.json. Unchanged sources
+# rebuild nothing (the go build cache) and leave plugin.json untouched.
+# Cross-build with `make plugins GOOS=linux GOARCH=arm64`: that platform is
+# added beside the others already in plugin.json.
 plugins:
 	@shopt -s nullglob
-	dirs=(plugins/*/cmd/*/)
+	dirs=()
+	for d in plugins/*/cmd/*/; do
+		d=$${d%/}
+		if [ -f "$${d%/cmd/*}/manifest.json" ]; then dirs+=("$$d"); fi
+	done
 	if [ $${#dirs[@]} -eq 0 ]; then
-		echo "plugins: no plugins/*/cmd/* directories; nothing to build"
+		echo "plugins: no plugins/*/cmd/* directories beside a manifest.json; nothing to build"
 		exit 0
 	fi
-	mkdir -p bin/plugins
+	goos=$$($(GO) env GOOS)
+	goarch=$$($(GO) env GOARCH)
 	declare -A seen=()
 	for d in "$${dirs[@]}"; do
-		d=$${d%/}
 		name=$${d##*/}
+		root=$${d%/cmd/*}
 		if [ -n "$${seen[$$name]:-}" ]; then
 			echo "plugins: $$d and $${seen[$$name]} would both build bin/plugins/$$name; rename one" >&2
 			exit 1
 		fi
 		seen[$$name]=$$d
-		echo "+ go build -o bin/plugins/$$name ./$$d"
-		CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o "bin/plugins/$$name" "./$$d"
+		out=bin/plugins/$$name
+		bin=$$name-$$goos-$$goarch
+		mkdir -p "$$out"
+		echo "+ go build -o $$out/$$bin ./$$d"
+		CGO_ENABLED=0 $(GO) build -o "$$out/$$bin" "./$$d"
+		# The manifest tool runs here, whatever GOOS/GOARCH the plugins target.
+		GOOS= GOARCH= $(GO) run ./plugins/sdk/cmd/plugin-manifest \
+			-dir "$$out" -binary "$$bin" -template "$$root/manifest.json" -goos "$$goos" -goarch "$$goarch"
 	done
 
 web:
@@ -103,6 +119,9 @@ web:
 	echo "+ (cd web && npm run build)"
 	npm run build
 
+# generate: go:generate directives, among them plugins/sdk/generate.go, which
+# runs protoc (Debian protobuf-compiler) with the protoc-gen-go and
+# protoc-gen-go-grpc versions pinned as tools in go.mod.
 generate:
 	@echo "+ go generate ./..."
 	$(GO) generate ./...
