@@ -102,6 +102,11 @@ func Invite(ctx context.Context, s Scoped, email string, role policies.Role, inv
 	}
 	err := s.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		st := s.With(tx)
+		// Seats and "one pending invitation per email" are checked, then written:
+		// concurrent invitations must take turns.
+		if err := lockWorkspace(ctx, st); err != nil {
+			return err
+		}
 		isMember, err := st.Select((*Membership)(nil)).
 			Join("JOIN users AS u ON u.id = m.user_id").Where("u.email = ?", email).Exists(ctx)
 		if err != nil {

@@ -27,6 +27,9 @@ type Features struct {
 	MaxSeats       int  `json:"max_seats"`
 	// Channels lists the plugin ids the plan includes; empty means every installed one.
 	Channels []string `json:"channels,omitempty"`
+	// MonthlyCredits are granted to each workspace on the plan once per calendar month
+	// (UTC) by the billing:plan_credits task; 0 grants nothing.
+	MonthlyCredits int64 `json:"monthly_credits"`
 }
 
 // Plan is an operator-managed bundle of features.
@@ -103,6 +106,7 @@ func SavePlan(ctx context.Context, db bun.IDB, code, name string, f Features) (P
 	fields.Check(strings.TrimSpace(name) == "", "name", "is required")
 	fields.Check(f.MaxConnections < -1, "features.max_connections", "must be -1 (unlimited) or more")
 	fields.Check(f.MaxSeats < -1 || f.MaxSeats == 0, "features.max_seats", "must be -1 (unlimited) or at least 1")
+	fields.Check(f.MonthlyCredits < 0, "features.monthly_credits", "must be 0 or more")
 	if err := fields.Err(); err != nil {
 		return Plan{}, err
 	}

@@ -58,7 +58,8 @@ func (h Hasher) Verify(encoded, password string) bool {
 	enc := base64.RawStdEncoding
 	salt, err1 := enc.DecodeString(parts[4])
 	want, err2 := enc.DecodeString(parts[5])
-	if err1 != nil || err2 != nil {
+	// argon2 panics on zero passes, lanes or key length: a damaged hash is a mismatch.
+	if err1 != nil || err2 != nil || t < 1 || p < 1 || len(want) == 0 {
 		return false
 	}
 	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))

@@ -4,6 +4,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -124,17 +125,25 @@ func (a *Accounts) SignUp(ctx context.Context, in Signup) (User, tenants.Workspa
 	if err := fields.Err(); err != nil {
 		return u, ws, err
 	}
-	err := a.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if u, err = a.CreateUser(ctx, tx, NewUser{Email: in.Email, Name: in.Name, Password: in.Password}); err != nil {
+	// The slug is derived from the name; two signups with the same name at once can
+	// pick the same one, and the loser simply tries again with the next free slug.
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = a.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			if u, err = a.CreateUser(ctx, tx, NewUser{Email: in.Email, Name: in.Name, Password: in.Password}); err != nil {
+				return err
+			}
+			if ws, err = tenants.CreateWorkspace(ctx, tx, tenants.NewWorkspace{Name: wsName}); err != nil {
+				return err
+			}
+			_, err = tenants.AddMember(ctx, tenants.Scope(tx, ws.ID), u.ID, policies.Admin)
 			return err
+		})
+		if !errors.Is(err, tenants.ErrSlugTaken) {
+			break
 		}
-		if ws, err = tenants.CreateWorkspace(ctx, tx, tenants.NewWorkspace{Name: wsName}); err != nil {
-			return err
-		}
-		_, err = tenants.AddMember(ctx, tenants.Scope(tx, ws.ID), u.ID, policies.Admin)
-		return err
-	})
+	}
 	return u, ws, err
 }
 
@@ -170,12 +179,26 @@ func (a *Accounts) SetPasswordTx(ctx context.Context, tx bun.Tx, userID, passwor
 
 // ChangePassword checks the current password, then sets the new one.
 func (a *Accounts) ChangePassword(ctx context.Context, userID, current, next string) error {
+	// Someone holding a stolen session must not get unlimited guesses at the current
+	// password: wrong answers count like failed sign-ins of the account.
+	key := ThrottleKey{Name: "password:account:" + userID, Limit: a.cfg.LoginUserLimit}
+	if wait, err := a.throttle.Blocked(ctx, key); err != nil {
+		return err
+	} else if wait > 0 {
+		return ErrThrottled{RetryAfter: wait}
+	}
 	u, err := UserByID(ctx, a.db, userID)
 	if err != nil {
 		return err
 	}
 	if !a.hasher.Verify(u.PasswordHash, current) {
+		if err := a.throttle.Fail(ctx, key); err != nil {
+			return err
+		}
 		return ErrWrongPassword
+	}
+	if err := a.throttle.Reset(ctx, key); err != nil {
+		return err
 	}
 	return a.SetPassword(ctx, userID, next)
 }

@@ -43,6 +43,8 @@ type Config struct {
 	Log    Log    `key:"log"`
 	Auth   Auth   `key:"auth"`
 	HTTP   HTTP   `key:"http"`
+
+	Billing Billing `key:"billing"`
 }
 
 // Worker configures task processing.
@@ -79,7 +81,16 @@ type HTTP struct {
 	BodyLimit       int           `key:"body_limit" usage:"largest request body in bytes"`
 	ReadTimeout     time.Duration `key:"read_timeout" usage:"request read timeout"`
 	ShutdownTimeout time.Duration `key:"shutdown_timeout" usage:"how long to drain on SIGTERM"`
-	TrustProxy      bool          `key:"trust_proxy" usage:"take the client IP from X-Forwarded-For"`
+	ProxyHops       int           `key:"proxy_hops" usage:"reverse proxies in front of the server; the client IP is read that many entries from the right of X-Forwarded-For (0: the connection's address)"`
+}
+
+// Billing configures Stripe top-ups of the workspaces' credit wallets. Without a
+// secret key the installation sells nothing: top-ups answer 503
+// billing_not_configured and the operator grants credits by hand.
+type Billing struct {
+	StripeSecretKey     string `key:"stripe_secret_key" usage:"Stripe secret API key (sk_…); empty disables top-ups" secret:"true"`
+	StripeWebhookSecret string `key:"stripe_webhook_secret" usage:"signing secret (whsec_…) of the Stripe webhook endpoint /hooks/stripe" secret:"true"`
+	StripeAPIURL        string `key:"stripe_api_url" usage:"Stripe API base URL (empty: Stripe's; tests point it at stripe-mock)"`
 }
 
 // Default returns the settings used when nothing else is said.
@@ -127,6 +138,10 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTP.BodyLimit <= 0 {
 		return fmt.Errorf("config: http.body_limit must be positive")
+	}
+	if c.Billing.StripeSecretKey != "" && c.Billing.StripeWebhookSecret == "" {
+		// Checkout would take payments that no webhook could ever credit.
+		return fmt.Errorf("config: billing.stripe_webhook_secret must be set together with billing.stripe_secret_key")
 	}
 	switch c.Log.Format {
 	case "text", "json":

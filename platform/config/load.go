@@ -2,8 +2,10 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"strconv"
@@ -159,7 +161,8 @@ func loadFile(cfg *Config, path string) error {
 	}
 	var tree map[string]any
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&tree); err != nil {
+	// io.EOF: a file with nothing but comments sets nothing.
+	if err := dec.Decode(&tree); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("config: %s: %w", path, err)
 	}
 	known := map[string]setting{}
@@ -171,13 +174,29 @@ func loadFile(cfg *Config, path string) error {
 	for k, v := range flat {
 		s, ok := known[k]
 		if !ok {
+			if v == nil && isSection(known, k) {
+				continue // a section whose keys are all commented out, as in the sample
+			}
 			return fmt.Errorf("config: %s: unknown setting %q", path, k)
 		}
-		if err := setValue(s.field, fmt.Sprint(v)); err != nil {
+		raw := "" // a key with no value is empty, not "<nil>"
+		if v != nil {
+			raw = fmt.Sprint(v)
+		}
+		if err := setValue(s.field, raw); err != nil {
 			return fmt.Errorf("config: %s: %s: %w", path, k, err)
 		}
 	}
 	return nil
+}
+
+func isSection(known map[string]setting, key string) bool {
+	for k := range known {
+		if strings.HasPrefix(k, key+".") {
+			return true
+		}
+	}
+	return false
 }
 
 func flatten(prefix string, in map[string]any, out map[string]any) {

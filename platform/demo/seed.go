@@ -82,8 +82,15 @@ func Seed(ctx context.Context, db *bun.DB, accounts *auth.Accounts, password str
 				}
 				res.Password = password
 			}
-			if _, err := tenants.AddMember(ctx, s, u.ID, du.Role); err != nil && !errors.Is(err, tenants.ErrAlreadyMember) {
+			// Checked first: on PostgreSQL a failed insert would abort the transaction.
+			member, err := s.Select((*tenants.Membership)(nil)).Where("m.user_id = ?", u.ID).Exists(ctx)
+			if err != nil {
 				return err
+			}
+			if !member {
+				if _, err := tenants.AddMember(ctx, s, u.ID, du.Role); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 
 	"golang.org/x/sync/errgroup"
 
@@ -21,6 +22,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, _, err := load(fs, args)
 	if err != nil {
 		return err
+	}
+	// README and the demo banner promise SWITCHBOARD_DEMO_PASSWORD; the setting's own
+	// SWITCHBOARD_AUTH__DEMO_PASSWORD and --auth-demo-password win over it.
+	if cfg.Auth.DemoPassword == "" {
+		cfg.Auth.DemoPassword = os.Getenv("SWITCHBOARD_DEMO_PASSWORD")
 	}
 	log := newLogger(cfg, stderr)
 	a, err := app.Open(ctx, cfg, log)
