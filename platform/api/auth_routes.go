@@ -111,7 +111,7 @@ func (a authArea) login(c *fiber.Ctx) error {
 	if err := fields.Err(); err != nil {
 		return err
 	}
-	u, err := a.s.accounts.Login(c.UserContext(), req.Email, req.Password, c.IP())
+	u, err := a.s.accounts.Login(c.UserContext(), req.Email, req.Password, clientIP(c, a.s.cfg.HTTP.ProxyHops))
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (a authArea) login(c *fiber.Ctx) error {
 // workspaces.
 func (a authArea) startSession(c *fiber.Ctx, u auth.User, ws *tenants.Workspace, status int) error {
 	ctx := c.UserContext()
-	sess, token, err := a.s.accounts.StartSession(ctx, u.ID, c.IP(), c.Get(fiber.HeaderUserAgent))
+	sess, token, err := a.s.accounts.StartSession(ctx, u.ID, clientIP(c, a.s.cfg.HTTP.ProxyHops), c.Get(fiber.HeaderUserAgent))
 	if err != nil {
 		return err
 	}

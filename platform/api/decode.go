@@ -44,6 +44,9 @@ func decodeError(err error) error {
 		return httpError{http.StatusBadRequest, malformed("malformed_json", fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return httpError{http.StatusBadRequest, malformed("malformed_json", "the JSON body ends too early")}
+	case errors.As(err, &typ) && typ.Field == "":
+		// The body itself is an array, string or number: there is no field to name.
+		return httpError{http.StatusBadRequest, malformed("malformed_json", "the body must be a single JSON object")}
 	case errors.As(err, &typ):
 		f := malformed("validation_failed", "validation failed")
 		f.Fields = map[string]string{typ.Field: "must be " + jsonKind(typ.Type.Kind().String())}

@@ -54,8 +54,15 @@ func (e httpError) Unwrap() error { return e.f }
 // errorHandler turns any error returned by a handler or middleware into the JSON
 // error body. Internal errors are logged with the request id and shown as a generic
 // message.
-func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+func errorHandler(log *slog.Logger, tls bool) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
+		if requestID(c) == "" {
+			// fasthttp refused the request before routing (body too large, malformed
+			// request line), so no middleware ran: the answer still gets an id and
+			// the security headers.
+			setRequestID(c)
+			setSecurityHeaders(c, tls)
+		}
 		status := http.StatusInternalServerError
 		detail := ErrorDetail{Code: "internal", Message: "something went wrong; the request id in X-Request-ID helps support find it"}
 		var he httpError

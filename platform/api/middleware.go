@@ -59,6 +59,11 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
 // withRequestID keeps a sane incoming X-Request-ID (so ids follow a request through
 // proxies) or makes one, and echoes it.
 func withRequestID(c *fiber.Ctx) error {
+	setRequestID(c)
+	return c.Next()
+}
+
+func setRequestID(c *fiber.Ctx) {
 	id := c.Get(RequestIDHeader)
 	if !requestIDPattern.MatchString(id) {
 		b := make([]byte, 12)
@@ -67,23 +72,26 @@ func withRequestID(c *fiber.Ctx) error {
 	}
 	c.Locals(requestIDKey, id)
 	c.Set(RequestIDHeader, id)
-	return c.Next()
 }
 
 // securityHeaders are sent on every response. The CSP allows only this origin; the
 // web app is built to need nothing else.
 func securityHeaders(tls bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		c.Set("X-Content-Type-Options", "nosniff")
-		c.Set("X-Frame-Options", "DENY")
-		c.Set("Referrer-Policy", "same-origin")
-		c.Set("Cross-Origin-Opener-Policy", "same-origin")
-		c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob: https:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-		if tls {
-			c.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-		}
+		setSecurityHeaders(c, tls)
 		return c.Next()
+	}
+}
+
+func setSecurityHeaders(c *fiber.Ctx, tls bool) {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set("Cross-Origin-Opener-Policy", "same-origin")
+	c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob: https:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+	if tls {
+		c.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/switchboardhq/switchboard/platform/auth"
+	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -48,10 +49,18 @@ func (a tokenArea) list(c *fiber.Ctx) error {
 	return list(c, ts, next)
 }
 
+// maxTokenDays is the longest expiry a token may be given.
+const maxTokenDays = 36500
+
 func (a tokenArea) create(c *fiber.Ctx) error {
 	var req CreateToken
 	if err := decode(c, &req); err != nil {
 		return err
+	}
+	// More days than a time.Duration holds (about 292 years) would wrap round to an
+	// arbitrary, possibly imminent, expiry.
+	if req.ExpiresInDays > maxTokenDays {
+		return failure.Field("expires_in_days", "must be at most 36500 (100 years); 0 means the token does not expire")
 	}
 	m, _ := tenants.MembershipFromContext(c.UserContext())
 	t, secret, err := auth.CreateToken(c.UserContext(), scoped(c, a.s), req.Name, req.Role, m, time.Duration(req.ExpiresInDays)*24*time.Hour)

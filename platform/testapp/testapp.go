@@ -6,6 +6,7 @@ package testapp
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -40,6 +41,7 @@ type TestApp struct {
 	// ip is this app's client address: each app gets its own so per-IP sign-in
 	// throttles of parallel tests on a shared Redis do not add up.
 	ip  string
+	tag string // random, makes emails unique across test processes
 	seq atomic.Int64
 }
 
@@ -62,8 +64,6 @@ func WithPlugins(p connections.Plugins) Option { return func(o *options) { o.plu
 // WithConfig adjusts the configuration before the app is built.
 func WithConfig(f func(*config.Config)) Option { return func(o *options) { o.config = f } }
 
-var ipSeq atomic.Int64
-
 // New builds an app on a fresh database and closes it when the test ends.
 func New(t testing.TB, opts ...Option) *TestApp {
 	t.Helper()
@@ -77,7 +77,7 @@ func New(t testing.TB, opts ...Option) *TestApp {
 	cfg.RedisURL = os.Getenv(EnvRedis)
 	cfg.SecretKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	cfg.PublicURL = "http://switchboard.test"
-	cfg.HTTP.TrustProxy = true
+	cfg.HTTP.ProxyHops = 1
 	// Cheap hashing: the cost is a production setting, not what the tests check.
 	cfg.Auth.PasswordHashing = config.Hashing{MemoryKiB: 1024, Iterations: 1}
 	if o.config != nil {
@@ -96,8 +96,12 @@ func New(t testing.TB, opts ...Option) *TestApp {
 		a.Plugins = o.plugins
 		a.Connections = connections.NewService(a.Box, o.plugins, cfg.BaseURL())
 	}
-	n := ipSeq.Add(1)
-	ta := &TestApp{T: t, Engine: o.engine, App: a, Server: a.HTTP(), ip: fmt.Sprintf("198.18.%d.%d", (n/250)%250, n%250+1)}
+	// Random per app: test processes share one Redis, whose sign-in throttle counts
+	// per IP and per email for minutes; fixed values would add up across runs.
+	var r [5]byte
+	_, _ = rand.Read(r[:])
+	ta := &TestApp{T: t, Engine: o.engine, App: a, Server: a.HTTP(),
+		ip: fmt.Sprintf("10.%d.%d.%d", r[0], r[1], r[2]), tag: fmt.Sprintf("%02x%02x", r[3], r[4])}
 	return ta
 }
 
@@ -229,7 +233,7 @@ func (c *Client) WithCSRF(token string) *Client {
 // NewUser creates an account directly (no HTTP) with Password.
 func (ta *TestApp) NewUser(name string) auth.User {
 	ta.T.Helper()
-	email := strings.ToLower(ta.Unique(name)) + "@example.test"
+	email := strings.ToLower(ta.Unique(name)) + "." + ta.tag + "@example.test"
 	u, err := ta.App.Accounts.CreateUser(ta.Ctx(), ta.App.DB, auth.NewUser{Email: email, Name: name, Password: Password})
 	if err != nil {
 		ta.T.Fatalf("testapp: user: %v", err)
