@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/switchboardhq/switchboard/platform/auth"
+	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/queue"
@@ -38,6 +39,10 @@ type Deps struct {
 	Events connections.EventSink
 	// Plugins is the plugin host, for the operator's plugin routes.
 	Plugins PluginAdmin
+	// Ledger and Payments are the wallets and Stripe top-ups (built from DB and
+	// Config when nil).
+	Ledger   *billing.Ledger
+	Payments *billing.Payments
 }
 
 // Server is the HTTP edge of one switchboard process.
@@ -54,6 +59,8 @@ type Server struct {
 	connections *connections.Service
 	events      connections.EventSink
 	plugins     PluginAdmin
+	ledger      *billing.Ledger
+	payments    *billing.Payments
 
 	app    *fiber.App
 	router *Router
@@ -67,8 +74,14 @@ type Area interface {
 // New builds the server with the platform's own routes and the extra areas.
 func New(d Deps, areas ...func(*Server) Area) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, queue: d.Queue, accounts: d.Accounts, enforcer: d.Enforcer, metrics: d.Metrics, log: d.Log, version: d.Version,
-		connections: d.Connections, events: d.Events, plugins: d.Plugins}
-	errs := errorHandler(d.Log)
+		connections: d.Connections, events: d.Events, plugins: d.Plugins, ledger: d.Ledger, payments: d.Payments}
+	if s.ledger == nil {
+		s.ledger = billing.NewLedger(d.DB)
+	}
+	if s.payments == nil {
+		s.payments = billing.NewPayments(d.DB, s.ledger, d.Config.Billing, d.Log)
+	}
+	errs := errorHandler(d.Log, strings.HasPrefix(d.Config.BaseURL(), "https://"))
 	s.app = fiber.New(fiber.Config{
 		AppName:               "switchboard",
 		BodyLimit:             d.Config.HTTP.BodyLimit,
@@ -76,7 +89,6 @@ func New(d Deps, areas ...func(*Server) Area) *Server {
 		IdleTimeout:           2 * time.Minute,
 		ErrorHandler:          errs,
 		DisableStartupMessage: true,
-		ProxyHeader:           proxyHeader(d.Config.HTTP.TrustProxy),
 		// Bodies are decoded into fresh structs; immutable strings stop fasthttp from
 		// reusing a buffer that a stored string still points into.
 		Immutable: true,
@@ -92,20 +104,15 @@ func New(d Deps, areas ...func(*Server) Area) *Server {
 		Workspace:    resolveWorkspace(s),
 		Permit:       permit(d.Enforcer),
 	})
-	for _, a := range []Area{systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}, connectionArea{s}} {
+	// walletArea comes before connectionArea: fiber matches routes in registration
+	// order, and POST /hooks/stripe must not be taken for /hooks/:connection.
+	for _, a := range []Area{systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}, walletArea{s}, connectionArea{s}} {
 		a.Register(s.router)
 	}
 	for _, mk := range areas {
 		mk(s).Register(s.router)
 	}
 	return s
-}
-
-func proxyHeader(trust bool) string {
-	if trust {
-		return fiber.HeaderXForwardedFor
-	}
-	return ""
 }
 
 // App is the fiber app (tests drive it with App().Test).

@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/auth"
+	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/buildinfo"
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
@@ -42,6 +43,10 @@ type App struct {
 	// Plugins is the channel plugin registry; Connections uses it.
 	Plugins     connections.Plugins
 	Connections *connections.Service
+
+	// Ledger moves wallet credits; Payments sells top-ups through Stripe.
+	Ledger   *billing.Ledger
+	Payments *billing.Payments
 }
 
 // DatabaseURL is the configured database, or SQLite in the data dir.
@@ -103,6 +108,20 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Connections = connections.NewService(a.Box, a.Plugins, cfg.BaseURL())
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Ledger = billing.NewLedger(a.DB)
+	lowBalance := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "switchboard_wallet_low_balance_total",
+		Help: "Times a wallet's balance fell to or below its low-balance threshold.",
+	})
+	a.Metrics.MustRegister(lowBalance)
+	a.Ledger.OnLowBalance = func(_ context.Context, workspaceID string, balance int64) {
+		lowBalance.Inc()
+		log.Warn("wallet low balance", "workspace_id", workspaceID, "balance", balance)
+	}
+	a.Payments = billing.NewPayments(a.DB, a.Ledger, cfg.Billing, log)
+	if !a.Payments.Configured() {
+		log.Info("billing: no Stripe key; top-ups are off and the operator grants credits")
+	}
 	ok = true
 	return a, nil
 }
@@ -113,6 +132,7 @@ func (a *App) HTTP() *api.Server {
 		Config: a.Config, DB: a.DB, Queue: a.Queue, Accounts: a.Accounts, Enforcer: a.Enforcer,
 		Metrics: a.Metrics, Log: a.Log, Version: buildinfo.Version,
 		Connections: a.Connections, Events: connections.StoreSink{DB: a.DB},
+		Ledger: a.Ledger, Payments: a.Payments,
 	})
 }
 
@@ -130,6 +150,19 @@ func (a *App) Worker(concurrency int) (*jobs.Worker, error) {
 		return err
 	})
 	if err := w.Every(jobs.Periodic{Spec: "@every 15m", Type: TypePurgeSessions, Unique: 10 * time.Minute}); err != nil {
+		return nil, err
+	}
+	w.Handle(billing.TypePlanCredits, func(ctx context.Context, _ *asynq.Task) error {
+		n, err := billing.GrantPlanCredits(ctx, a.DB, time.Now())
+		if n > 0 {
+			a.Log.Info("granted monthly plan credits", "workspaces", n)
+		}
+		return err
+	})
+	// Hourly, so a new month's credits arrive within the hour and a missed run is
+	// caught up by the next; the month's ledger key makes each run after the first
+	// grant nothing.
+	if err := w.Every(jobs.Periodic{Spec: "@every 1h", Type: billing.TypePlanCredits, Unique: 50 * time.Minute}); err != nil {
 		return nil, err
 	}
 	return w, nil

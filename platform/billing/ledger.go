@@ -91,7 +91,17 @@ type Result struct {
 }
 
 // Ledger moves credits.
-type Ledger struct{ db *bun.DB }
+type Ledger struct {
+	db *bun.DB
+
+	// OnLowBalance, when set, is called after a movement takes the balance from above
+	// the workspace's low-balance threshold to or below it (never for a replayed key,
+	// so a retried charge does not warn twice). It runs after the transaction
+	// committed, on the caller's goroutine: keep it quick. The app logs and counts it;
+	// realtime delivery to the browser comes with the message pipeline's event bus. Set
+	// it before the ledger is shared.
+	OnLowBalance func(ctx context.Context, workspaceID string, balance int64)
+}
 
 // NewLedger returns the ledger on db.
 func NewLedger(db *bun.DB) *Ledger { return &Ledger{db: db} }
@@ -156,6 +166,9 @@ func (l *Ledger) Move(ctx context.Context, workspaceID string, m Movement) (Resu
 	if errors.Is(err, errDuplicate) {
 		// A concurrent call with the same key won the insert; its entry is the result.
 		return l.replay(ctx, workspaceID, m)
+	}
+	if err == nil && res.CrossedLowLevel && !res.Replayed && l.OnLowBalance != nil {
+		l.OnLowBalance(ctx, workspaceID, res.Entry.BalanceAfter)
 	}
 	return res, err
 }

@@ -1,0 +1,9 @@
+package billing
+
+// SetPlanCreditsBatch makes GrantPlanCredits read n workspaces at a time and returns
+// the function restoring the default.
+func SetPlanCreditsBatch(n int) (restore func()) {
+	old := planCreditsBatch
+	planCreditsBatch = n
+	return func() { planCreditsBatch = old }
+}

@@ -1,0 +1,548 @@
+package billing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+	"github.com/stripe/stripe-go/v76/webhook"
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/config"
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// Errors of the Stripe side.
+var (
+	ErrNotConfigured = failure.New(failure.Unavailable, "billing_not_configured",
+		"billing is not configured on this installation; the operator can grant credits")
+	// ErrBadSignature is a webhook whose Stripe-Signature does not match its body, or
+	// whose timestamp is outside the tolerance: forged, corrupted or replayed late.
+	// The HTTP edge answers 400 so Stripe (or whoever sent it) sees a client error.
+	ErrBadSignature = failure.New(failure.Invalid, "invalid_signature",
+		"the Stripe-Signature header does not match the body or is too old")
+	errStripeCall = failure.New(failure.Unavailable, "payment_provider_error",
+		"the payment provider could not start the checkout; try again in a moment")
+)
+
+// Webhook signature tolerance: Stripe signs each delivery with its send time; older
+// signatures are refused so a captured request cannot be replayed later.
+const webhookTolerance = 5 * time.Minute
+
+// Metadata keys set on the Checkout Session and its PaymentIntent (Stripe copies the
+// PaymentIntent's metadata onto the charge it creates, so refunds carry them too).
+const (
+	mdWorkspace   = "workspace_id"
+	mdPack        = "pack"
+	mdCredits     = "credits"
+	mdRequestedBy = "requested_by"
+)
+
+// PaymentKey is the ledger key of the top-up paid by a PaymentIntent: whichever of
+// the webhook events reporting that payment arrives first credits it, the others
+// replay.
+func PaymentKey(paymentIntentID string) string { return "stripe:payment:" + paymentIntentID }
+
+// Payments sells top-up packs through Stripe Checkout and credits wallets from
+// Stripe's webhooks.
+type Payments struct {
+	db     *bun.DB
+	ledger *Ledger
+	cfg    config.Billing
+	log    *slog.Logger
+	api    *client.API // nil without a secret key
+}
+
+// NewPayments returns the payments service. Without a Stripe secret key it still
+// answers (ErrNotConfigured) so the rest of billing works.
+func NewPayments(db *bun.DB, ledger *Ledger, cfg config.Billing, log *slog.Logger) *Payments {
+	p := &Payments{db: db, ledger: ledger, cfg: cfg, log: log}
+	if cfg.StripeSecretKey != "" {
+		p.api = newStripeAPI(cfg, log)
+	}
+	return p
+}
+
+// Configured reports whether top-ups can be sold.
+func (p *Payments) Configured() bool { return p.api != nil }
+
+func newStripeAPI(cfg config.Billing, log *slog.Logger) *client.API {
+	httpClient := &http.Client{Timeout: 30 * time.Second}
+	backend := func(kind stripe.SupportedBackend) stripe.Backend {
+		// One config per backend: GetBackendWithConfig fills in the default URL of its
+		// kind, so a shared config would send uploads to the API host.
+		bc := &stripe.BackendConfig{HTTPClient: httpClient, LeveledLogger: stripeLogger{log}}
+		if cfg.StripeAPIURL != "" {
+			bc.URL = stripe.String(cfg.StripeAPIURL)
+		}
+		return stripe.GetBackendWithConfig(kind, bc)
+	}
+	return client.New(cfg.StripeSecretKey, &stripe.Backends{
+		API:     backend(stripe.APIBackend),
+		Connect: backend(stripe.ConnectBackend),
+		Uploads: backend(stripe.UploadsBackend),
+	})
+}
+
+// StartTopUp opens a Stripe Checkout Session selling the pack to the workspace and
+// returns the URL to send the buyer to. The credits arrive with the webhook once the
+// payment succeeds, never here.
+func (p *Payments) StartTopUp(ctx context.Context, ws tenants.Workspace, packCode, actorUserID, successURL, cancelURL string) (checkoutURL, sessionID string, err error) {
+	pack, err := PackByCode(ctx, p.db, packCode, true)
+	if errors.Is(err, ErrPackNotFound) {
+		return "", "", failure.Field("pack", "is not a top-up pack on sale")
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if p.api == nil {
+		return "", "", ErrNotConfigured
+	}
+	customer, err := p.customer(ctx, ws.ID)
+	if err != nil {
+		return "", "", err
+	}
+	md := map[string]string{
+		mdWorkspace: ws.ID,
+		mdPack:      pack.Code,
+		mdCredits:   strconv.FormatInt(pack.Credits, 10),
+	}
+	if actorUserID != "" {
+		md[mdRequestedBy] = actorUserID
+	}
+	params := &stripe.CheckoutSessionParams{
+		Mode:              stripe.String(string(stripe.CheckoutSessionModePayment)),
+		Customer:          stripe.String(customer),
+		ClientReferenceID: stripe.String(ws.ID),
+		SuccessURL:        stripe.String(successURL),
+		CancelURL:         stripe.String(cancelURL),
+		LineItems: []*stripe.CheckoutSessionLineItemParams{{
+			Quantity: stripe.Int64(1),
+			PriceData: &stripe.CheckoutSessionLineItemPriceDataParams{
+				Currency:   stripe.String(pack.Currency),
+				UnitAmount: stripe.Int64(pack.PriceCents),
+				ProductData: &stripe.CheckoutSessionLineItemPriceDataProductDataParams{
+					Name:        stripe.String(pack.Name),
+					Description: stripe.String(fmt.Sprintf("%d message credits", pack.Credits)),
+				},
+			},
+		}},
+		Metadata: md,
+		// The same metadata on the PaymentIntent: payment_intent.succeeded and the
+		// charge's refund and dispute events carry only that object's metadata.
+		PaymentIntentData: &stripe.CheckoutSessionPaymentIntentDataParams{Metadata: md},
+	}
+	params.Context = ctx
+	// A fresh key per top-up: stripe-go resends it on its own network retries, so a
+	// timed-out request never opens a second session; a new click is a new top-up.
+	params.SetIdempotencyKey("checkout:" + ws.ID + ":" + storage.NewID())
+	s, err := p.api.CheckoutSessions.New(params)
+	if err != nil {
+		p.log.Error("stripe checkout session failed", "workspace_id", ws.ID, "pack", pack.Code, "error", err)
+		return "", "", errStripeCall
+	}
+	p.log.Info("stripe checkout started", "workspace_id", ws.ID, "pack", pack.Code, "session_id", s.ID, "actor", actorUserID)
+	return s.URL, s.ID, nil
+}
+
+// customer returns the workspace's Stripe customer, creating it on first use. The
+// creation carries the idempotency key customer:<workspace id>, so concurrent or
+// retried first top-ups get the same customer from Stripe; the conditional update
+// keeps whichever id was stored first.
+func (p *Payments) customer(ctx context.Context, workspaceID string) (string, error) {
+	sc := tenants.Scope(p.db, workspaceID)
+	if err := EnsureWallet(ctx, p.db, workspaceID); err != nil {
+		return "", err
+	}
+	w, err := WalletOf(ctx, sc)
+	if err != nil {
+		return "", err
+	}
+	if w.StripeCustomerID != "" {
+		return w.StripeCustomerID, nil
+	}
+	// Only values that never change go into the request: Stripe refuses an
+	// idempotency key replayed with different parameters.
+	params := &stripe.CustomerParams{
+		Description: stripe.String("Switchboard workspace " + workspaceID),
+		Metadata:    map[string]string{mdWorkspace: workspaceID},
+	}
+	params.Context = ctx
+	params.SetIdempotencyKey("customer:" + workspaceID)
+	c, err := p.api.Customers.New(params)
+	if err != nil {
+		p.log.Error("stripe customer creation failed", "workspace_id", workspaceID, "error", err)
+		return "", errStripeCall
+	}
+	if _, err := sc.Update((*Wallet)(nil)).Set("stripe_customer_id = ?", c.ID).
+		Where("stripe_customer_id = ''").Exec(ctx); err != nil {
+		return "", fmt.Errorf("billing: store stripe customer: %w", err)
+	}
+	if w, err = WalletOf(ctx, sc); err != nil {
+		return "", err
+	}
+	return w.StripeCustomerID, nil
+}
+
+// stripeEvent records a webhook event that was acted on.
+type stripeEvent struct {
+	bun.BaseModel `bun:"table:stripe_events,alias:se"`
+
+	ID          string    `bun:"id,pk"`
+	Type        string    `bun:"type,notnull"`
+	WorkspaceID *string   `bun:"workspace_id"`
+	ReceivedAt  time.Time `bun:"received_at,notnull"`
+}
+
+// HandleWebhook verifies and applies one Stripe webhook delivery. It credits a paid
+// top-up exactly once however many of checkout.session.completed (when paid),
+// checkout.session.async_payment_succeeded and payment_intent.succeeded arrive, in any
+// order and any number of times: all three credit under the PaymentIntent's ledger
+// key. Refunds and disputes take the credits' share back. Events that are not ours or
+// name an unknown workspace are acknowledged (logged), so Stripe stops resending them;
+// a returned error that is not ErrBadSignature means "try again later".
+func (p *Payments) HandleWebhook(ctx context.Context, body []byte, sigHeader string) error {
+	if p.cfg.StripeWebhookSecret == "" {
+		return ErrNotConfigured
+	}
+	ev, err := webhook.ConstructEventWithOptions(body, sigHeader, p.cfg.StripeWebhookSecret, webhook.ConstructEventOptions{
+		Tolerance: webhookTolerance,
+		// The payload's shape follows the API version of the webhook endpoint, which is
+		// set in the Stripe dashboard and may differ from the one stripe-go v76 pins
+		// (2023-10-16), e.g. after the account is upgraded. The fields read here (ids,
+		// metadata, amounts, payment status, refunds) are the same across versions,
+		// while refusing the event would make Stripe retry it for days and then drop
+		// it: a paid top-up never credited.
+		IgnoreAPIVersionMismatch: true,
+	})
+	if err != nil {
+		p.log.Warn("stripe webhook refused", "error", err)
+		return ErrBadSignature
+	}
+	if done, err := p.recorded(ctx, ev.ID); err != nil || done {
+		return err // done: a redelivery of an event already acted on
+	}
+	workspaceID, err := p.apply(ctx, ev)
+	if err != nil {
+		return err
+	}
+	// Recorded only after acting on it: the ledger keys are what make a redelivery
+	// safe, and recording first would lose the credit if the process died in between
+	// (the redelivery would find the event recorded and skip it).
+	row := stripeEvent{ID: ev.ID, Type: string(ev.Type), ReceivedAt: time.Now().UTC()}
+	if workspaceID != "" {
+		row.WorkspaceID = &workspaceID
+	}
+	if _, err := p.db.NewInsert().Model(&row).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
+		return fmt.Errorf("billing: record stripe event: %w", err)
+	}
+	return nil
+}
+
+func (p *Payments) recorded(ctx context.Context, eventID string) (bool, error) {
+	ok, err := p.db.NewSelect().Model((*stripeEvent)(nil)).Where("se.id = ?", eventID).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("billing: stripe event lookup: %w", err)
+	}
+	return ok, nil
+}
+
+// apply acts on an event and returns the workspace it concerned ("" when none).
+func (p *Payments) apply(ctx context.Context, ev stripe.Event) (string, error) {
+	if ev.Data == nil {
+		return "", nil
+	}
+	switch ev.Type {
+	case stripe.EventTypeCheckoutSessionCompleted, stripe.EventTypeCheckoutSessionAsyncPaymentSucceeded:
+		var s stripe.CheckoutSession
+		if err := json.Unmarshal(ev.Data.Raw, &s); err != nil {
+			return "", p.malformed(ev, err)
+		}
+		if s.PaymentStatus != stripe.CheckoutSessionPaymentStatusPaid {
+			// Delayed methods (bank debits) complete the session unpaid; the credit
+			// comes with async_payment_succeeded or payment_intent.succeeded.
+			p.log.Info("stripe checkout completed unpaid; waiting for the payment", "event_id", ev.ID, "session_id", s.ID, "payment_status", s.PaymentStatus)
+			return s.Metadata[mdWorkspace], nil
+		}
+		return p.credit(ctx, ev, idOf(s.PaymentIntent), s.Metadata)
+	case stripe.EventTypePaymentIntentSucceeded:
+		var pi stripe.PaymentIntent
+		if err := json.Unmarshal(ev.Data.Raw, &pi); err != nil {
+			return "", p.malformed(ev, err)
+		}
+		return p.credit(ctx, ev, pi.ID, pi.Metadata)
+	case stripe.EventTypeChargeRefunded:
+		var ch stripe.Charge
+		if err := json.Unmarshal(ev.Data.Raw, &ch); err != nil {
+			return "", p.malformed(ev, err)
+		}
+		return p.refunded(ctx, ev, &ch)
+	case stripe.EventTypeChargeDisputeCreated:
+		var d stripe.Dispute
+		if err := json.Unmarshal(ev.Data.Raw, &d); err != nil {
+			return "", p.malformed(ev, err)
+		}
+		return p.disputed(ctx, ev, &d)
+	}
+	return "", nil // not an event billing acts on
+}
+
+// malformed acknowledges an event whose object cannot be read: it was signed by
+// Stripe, so resending it would not change it.
+func (p *Payments) malformed(ev stripe.Event, err error) error {
+	p.log.Error("stripe event unreadable; acknowledged without action", "event_id", ev.ID, "type", ev.Type, "error", err)
+	return nil
+}
+
+func idOf(pi *stripe.PaymentIntent) string {
+	if pi == nil {
+		return ""
+	}
+	return pi.ID
+}
+
+// credit tops the wallet up with the pack's credits named in the payment's metadata.
+func (p *Payments) credit(ctx context.Context, ev stripe.Event, paymentIntentID string, md map[string]string) (string, error) {
+	workspaceID := md[mdWorkspace]
+	if workspaceID == "" {
+		p.log.Debug("stripe payment without a workspace; not a top-up", "event_id", ev.ID, "type", ev.Type)
+		return "", nil
+	}
+	log := p.log.With("event_id", ev.ID, "type", ev.Type, "workspace_id", workspaceID, "payment_intent", paymentIntentID)
+	credits, err := strconv.ParseInt(md[mdCredits], 10, 64)
+	if err != nil || credits <= 0 || paymentIntentID == "" {
+		log.Error("stripe top-up without credits or payment intent; acknowledged without crediting", "credits", md[mdCredits])
+		return workspaceID, nil
+	}
+	if ok, err := p.workspaceExists(ctx, workspaceID); err != nil {
+		return "", err
+	} else if !ok {
+		log.Error("stripe top-up for an unknown workspace; acknowledged without crediting", "credits", credits)
+		return "", nil
+	}
+	res, err := p.ledger.Move(ctx, workspaceID, Movement{Kind: TopUp, Amount: credits, Key: PaymentKey(paymentIntentID),
+		Actor: "stripe", Ref: ev.ID, Note: "top-up pack " + md[mdPack]})
+	if err != nil {
+		return "", fmt.Errorf("billing: credit top-up: %w", err)
+	}
+	log.Info("stripe top-up credited", "credits", credits, "balance", res.Entry.BalanceAfter, "replayed", res.Replayed)
+	return workspaceID, nil
+}
+
+// refunded takes back, for each refund of the charge, the credits' share of the
+// refunded amount, keyed by refund so each refund counts once (Stripe sends the
+// charge with all its refunds on every refund).
+func (p *Payments) refunded(ctx context.Context, ev stripe.Event, ch *stripe.Charge) (string, error) {
+	pay, err := p.paymentOf(ctx, ev, ch)
+	if err != nil || pay.workspaceID == "" {
+		return "", err
+	}
+	if err := p.creditFirst(ctx, ev, ch); err != nil {
+		return "", err
+	}
+	refunds, err := p.refundsOf(ctx, ch)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range refunds {
+		if r.Status == stripe.RefundStatusFailed || r.Status == stripe.RefundStatusCanceled {
+			continue
+		}
+		n := share(pay.credits, r.Amount, ch.Amount)
+		note := fmt.Sprintf("Stripe refund %s of %d/%d %s", r.ID, r.Amount, ch.Amount, ch.Currency)
+		if err := p.takeBack(ctx, ev, pay.workspaceID, "stripe:refund:"+r.ID, n, note); err != nil {
+			return "", err
+		}
+	}
+	return pay.workspaceID, nil
+}
+
+// disputed takes back the credits' share of the disputed amount as soon as the
+// dispute opens: the money is withheld from then on.
+func (p *Payments) disputed(ctx context.Context, ev stripe.Event, d *stripe.Dispute) (string, error) {
+	ch := d.Charge
+	if ch == nil || ch.ID == "" {
+		p.log.Error("stripe dispute without a charge; acknowledged", "event_id", ev.ID, "dispute", d.ID)
+		return "", nil
+	}
+	if ch.Amount == 0 {
+		// Webhooks carry the charge as an id only: fetch it for its amount and metadata.
+		if p.api == nil {
+			return "", ErrNotConfigured
+		}
+		params := &stripe.ChargeParams{}
+		params.Context = ctx
+		full, err := p.api.Charges.Get(ch.ID, params)
+		if err != nil {
+			return "", fmt.Errorf("billing: fetch disputed charge %s: %w", ch.ID, err)
+		}
+		ch = full
+	}
+	if ch.PaymentIntent == nil {
+		ch.PaymentIntent = d.PaymentIntent
+	}
+	pay, err := p.paymentOf(ctx, ev, ch)
+	if err != nil || pay.workspaceID == "" {
+		return "", err
+	}
+	if err := p.creditFirst(ctx, ev, ch); err != nil {
+		return "", err
+	}
+	n := share(pay.credits, d.Amount, ch.Amount)
+	note := fmt.Sprintf("Stripe dispute %s of %d/%d %s (%s)", d.ID, d.Amount, ch.Amount, ch.Currency, d.Reason)
+	if err := p.takeBack(ctx, ev, pay.workspaceID, "stripe:dispute:"+d.ID, n, note); err != nil {
+		return "", err
+	}
+	return pay.workspaceID, nil
+}
+
+// creditFirst credits the top-up a refunded or disputed charge paid for, in case its
+// payment events have not arrived yet: Stripe does not promise order, and a refund
+// applied before the credit would take from the wallet's other credits and then be
+// undone by the late top-up. Under the payment's ledger key this is a replay in the
+// usual order.
+func (p *Payments) creditFirst(ctx context.Context, ev stripe.Event, ch *stripe.Charge) error {
+	if !ch.Paid || ch.Metadata[mdWorkspace] == "" || ch.Metadata[mdCredits] == "" || idOf(ch.PaymentIntent) == "" {
+		return nil
+	}
+	_, err := p.credit(ctx, ev, idOf(ch.PaymentIntent), ch.Metadata)
+	return err
+}
+
+// takeBack debits up to n credits: what was already spent cannot be taken, so the
+// adjustment is partial and the balance stops at zero.
+func (p *Payments) takeBack(ctx context.Context, ev stripe.Event, workspaceID, key string, n int64, note string) error {
+	if n <= 0 {
+		return nil
+	}
+	res, err := p.ledger.Move(ctx, workspaceID, Movement{Kind: Adjustment, Amount: -n, Key: key, Actor: "stripe",
+		Ref: ev.ID, Note: note, AllowPartial: true})
+	if err != nil {
+		return fmt.Errorf("billing: %s: %w", key, err)
+	}
+	p.log.Info("stripe credits taken back", "event_id", ev.ID, "workspace_id", workspaceID, "key", key,
+		"credits", -res.Entry.Amount, "of", n, "balance", res.Entry.BalanceAfter, "replayed", res.Replayed)
+	return nil
+}
+
+type payment struct {
+	workspaceID string
+	credits     int64
+}
+
+// paymentOf finds the workspace and the credits a charge paid for: from its metadata
+// (copied from the PaymentIntent), else the workspace by the Stripe customer and the
+// credits from the top-up entry. A charge that is not a top-up gives an empty
+// workspace.
+func (p *Payments) paymentOf(ctx context.Context, ev stripe.Event, ch *stripe.Charge) (payment, error) {
+	pay := payment{workspaceID: ch.Metadata[mdWorkspace]}
+	if pay.workspaceID == "" && ch.Customer != nil && ch.Customer.ID != "" {
+		// Webhooks have no tenant yet: the customer id is what names it here.
+		var ids []string
+		if err := p.db.NewSelect().Model((*Wallet)(nil)).Column("workspace_id").
+			Where("stripe_customer_id = ?", ch.Customer.ID).Limit(1).Scan(ctx, &ids); err != nil {
+			return payment{}, fmt.Errorf("billing: wallet by stripe customer: %w", err)
+		}
+		if len(ids) > 0 {
+			pay.workspaceID = ids[0]
+		}
+	}
+	log := p.log.With("event_id", ev.ID, "type", ev.Type, "charge", ch.ID, "workspace_id", pay.workspaceID)
+	if pay.workspaceID == "" {
+		log.Debug("stripe charge without a workspace; not a top-up")
+		return payment{}, nil
+	}
+	if ok, err := p.workspaceExists(ctx, pay.workspaceID); err != nil {
+		return payment{}, err
+	} else if !ok {
+		log.Error("stripe charge for an unknown workspace; acknowledged without action")
+		return payment{}, nil
+	}
+	if c, err := strconv.ParseInt(ch.Metadata[mdCredits], 10, 64); err == nil && c > 0 {
+		pay.credits = c
+	} else if pi := idOf(ch.PaymentIntent); pi != "" {
+		e, found, err := entryByKey(ctx, tenants.Scope(p.db, pay.workspaceID), PaymentKey(pi))
+		if err != nil {
+			return payment{}, err
+		}
+		if found {
+			pay.credits = e.Amount
+		}
+	}
+	if pay.credits <= 0 || ch.Amount <= 0 {
+		log.Error("stripe charge with no credits to take back; acknowledged without action", "amount", ch.Amount)
+		return payment{}, nil
+	}
+	return pay, nil
+}
+
+// refundsOf lists the charge's refunds: those the event carries, or, when it carries
+// none (API versions from 2022-11-15 leave them out) or only some, Stripe's list.
+func (p *Payments) refundsOf(ctx context.Context, ch *stripe.Charge) ([]*stripe.Refund, error) {
+	if ch.Refunds != nil && !ch.Refunds.HasMore && (len(ch.Refunds.Data) > 0 || ch.AmountRefunded == 0) {
+		return ch.Refunds.Data, nil
+	}
+	if p.api == nil {
+		return nil, ErrNotConfigured
+	}
+	params := &stripe.RefundListParams{Charge: stripe.String(ch.ID)}
+	params.Context = ctx
+	var out []*stripe.Refund
+	it := p.api.Refunds.List(params)
+	for it.Next() {
+		out = append(out, it.Refund())
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("billing: list refunds of %s: %w", ch.ID, err)
+	}
+	return out, nil
+}
+
+func (p *Payments) workspaceExists(ctx context.Context, id string) (bool, error) {
+	ok, err := p.db.NewSelect().Model((*tenants.Workspace)(nil)).Where("w.id = ?", id).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("billing: workspace lookup: %w", err)
+	}
+	return ok, nil
+}
+
+// share is round(credits × part / whole), half away from zero, capped at credits.
+func share(credits, part, whole int64) int64 {
+	if whole <= 0 || part <= 0 || credits <= 0 {
+		return 0
+	}
+	if part >= whole {
+		return credits
+	}
+	num := new(big.Int).Mul(big.NewInt(credits), big.NewInt(part))
+	num.Mul(num, big.NewInt(2))
+	num.Add(num, big.NewInt(whole))
+	num.Quo(num, new(big.Int).Mul(big.NewInt(whole), big.NewInt(2)))
+	return num.Int64()
+}
+
+// stripeLogger sends stripe-go's own logs to slog.
+type stripeLogger struct{ l *slog.Logger }
+
+func (s stripeLogger) Debugf(f string, v ...any) {
+	s.l.Debug(fmt.Sprintf(f, v...), "component", "stripe")
+}
+func (s stripeLogger) Infof(f string, v ...any) {
+	s.l.Debug(fmt.Sprintf(f, v...), "component", "stripe")
+}
+func (s stripeLogger) Warnf(f string, v ...any) {
+	s.l.Warn(fmt.Sprintf(f, v...), "component", "stripe")
+}
+func (s stripeLogger) Errorf(f string, v ...any) {
+	s.l.Warn(fmt.Sprintf(f, v...), "component", "stripe")
+}
