@@ -19,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/buildinfo"
+	"github.com/switchboardhq/switchboard/platform/channels"
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/jobs"
@@ -40,7 +41,10 @@ type App struct {
 	Accounts *auth.Accounts
 	Metrics  *prometheus.Registry
 
-	// Plugins is the channel plugin registry; Connections uses it.
+	// Host runs the channel plugin binaries of the plugins dir.
+	Host *channels.Host
+	// Plugins is the channel plugin registry connections use: the host, or another
+	// registry in tests.
 	Plugins     connections.Plugins
 	Connections *connections.Service
 
@@ -104,10 +108,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a.Accounts = auth.NewAccounts(a.DB, a.Queue.Redis, cfg.Auth)
-	a.Plugins = connections.NoPlugins{}
-	a.Connections = connections.NewService(a.Box, a.Plugins, cfg.BaseURL())
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Discovery only reads manifests; plugin processes start with StartPlugins, so
+	// `migrate` and `admin` never launch them.
+	if a.Host, err = channels.NewHost(cfg.PluginsDir, log, a.Metrics, channels.WithPlatformVersion(buildinfo.Version)); err != nil {
+		return nil, err
+	}
+	a.Plugins = hostPlugins{a.Host}
+	a.Connections = connections.NewService(a.Box, a.Plugins, cfg.BaseURL())
 	a.Ledger = billing.NewLedger(a.DB)
 	lowBalance := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "switchboard_wallet_low_balance_total",
@@ -131,7 +140,7 @@ func (a *App) HTTP() *api.Server {
 	return api.New(api.Deps{
 		Config: a.Config, DB: a.DB, Queue: a.Queue, Accounts: a.Accounts, Enforcer: a.Enforcer,
 		Metrics: a.Metrics, Log: a.Log, Version: buildinfo.Version,
-		Connections: a.Connections, Events: connections.StoreSink{DB: a.DB},
+		Connections: a.Connections, Events: connections.StoreSink{DB: a.DB}, Plugins: pluginAdmin(a.Plugins),
 		Ledger: a.Ledger, Payments: a.Payments,
 	})
 }
@@ -170,6 +179,9 @@ func (a *App) Worker(concurrency int) (*jobs.Worker, error) {
 
 // Close releases connections.
 func (a *App) Close() {
+	if a.Host != nil {
+		a.Host.Stop()
+	}
 	if a.Queue != nil {
 		a.Queue.Close()
 	}

@@ -44,6 +44,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		printDemo(stdout, cfg.BaseURL(), res)
 	}
 
+	if err := a.StartPlugins(ctx); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -95,6 +98,9 @@ func worker(ctx context.Context, args []string, stderr io.Writer) error {
 	defer a.Close()
 	if a.Queue.Kind == "embedded" {
 		log.Warn("a separate worker needs a shared Redis (--redis-url); with the embedded backend it only sees its own tasks")
+	}
+	if err := a.StartPlugins(ctx); err != nil {
+		return err
 	}
 	w, err := a.Worker(cfg.Worker.Concurrency)
 	if err != nil {
