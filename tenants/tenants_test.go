@@ -301,7 +301,7 @@ func TestScopedIsolation(t *testing.T) {
 			t.Errorf("WherePK update of B's model through A's scope affected %d rows", n)
 		}
 		// Delete aimed at A's rows through B's scope touches nothing.
-		res, err = sB.Delete((*tenants.Membership)(nil)).Where("m.id IN (?)", bun.In([]string{inA[0].ID, inA[1].ID})).Exec(ctx)
+		res, err = sB.Delete((*tenants.Membership)(nil)).Where("m.id IN (?)", bun.List([]string{inA[0].ID, inA[1].ID})).Exec(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,11 +27,12 @@ type oatThing struct {
 	bun.BaseModel `bun:"table:things,alias:t"`
 	oatStamp
 
-	Name     string            `json:"name" doc:"display name"`
-	Role     oatRole           `json:"role" enum:"admin,viewer"`
-	Note     *string           `json:"note"`
-	Labels   map[string]string `json:"labels,omitempty"`
-	Secret   string            `json:"-"`
+	Name   string            `json:"name" doc:"display name"`
+	Role   oatRole           `json:"role" enum:"admin,viewer"`
+	Note   *string           `json:"note"`
+	Labels map[string]string `json:"labels,omitempty"`
+	Secret string            `json:"-"`
+	//lint:ignore U1000 present so the test shows the generator skips unexported fields
 	hidden   string
 	Parent   *oatThing       `json:"parent,omitempty"`
 	Children []oatThing      `json:"children"`

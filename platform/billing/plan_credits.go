@@ -51,28 +51,10 @@ func GrantPlanCredits(ctx context.Context, db *bun.DB, now time.Time) (granted i
 		}
 		after = batch[len(batch)-1].ID
 
-		// Skip the workspaces already granted this month without a transaction each:
-		// after the first run of a month, that is nearly all of them.
-		ids := make([]string, 0, len(batch))
 		for _, w := range batch {
-			if w.Features.MonthlyCredits > 0 {
-				ids = append(ids, w.ID)
-			}
-		}
-		done := map[string]bool{}
-		if len(ids) > 0 {
-			var have []string
-			if err := db.NewSelect().Model((*Entry)(nil)).Column("workspace_id").
-				Where("le.workspace_id IN (?)", bun.In(ids)).Where("le.idempotency_key = ?", key).
-				Scan(ctx, &have); err != nil {
-				return granted, fmt.Errorf("billing: plan credits: granted: %w", err)
-			}
-			for _, id := range have {
-				done[id] = true
-			}
-		}
-		for _, w := range batch {
-			if w.Features.MonthlyCredits <= 0 || done[w.ID] {
+			// Move is idempotent on the month's key: a workspace granted earlier this
+			// month replays its first grant and gets nothing more.
+			if w.Features.MonthlyCredits <= 0 {
 				continue
 			}
 			res, err := ledger.Move(ctx, w.ID, Movement{Kind: Grant, Amount: w.Features.MonthlyCredits, Key: key,

@@ -52,7 +52,6 @@ type options struct {
 	plugins connections.Plugins
 	engine  Engine
 	config  func(*config.Config)
-	areas   []func(*api.Server) api.Area
 }
 
 // OnEngine picks the database engine.
