@@ -6,6 +6,7 @@
 #                        stripe-mock via .ci/services unless
 #                        SWITCHBOARD_TEST_POSTGRES_URL is already set)
 #   make bench           benchmarks, output also in .tmp/bench.txt
+#   make fuzz            fuzz the webhook parsers, FUZZTIME (20s) per target
 #   make lint            gofmt check, go vet, staticcheck
 #   make tools           install pinned stripe-mock into $(go env GOPATH)/bin
 #   make services-start  eval "$(make -s services-start)" to use them in a shell
@@ -45,7 +46,7 @@ RUN_ARGS ?= serve --demo
 
 SERVICES := .ci/services
 
-.PHONY: help run build plugins web generate lint test bench tools \
+.PHONY: help run build plugins web generate lint test bench fuzz tools \
 	services-start services-stop clean
 
 help:
@@ -177,6 +178,16 @@ test:
 	$(GO) vet $(PKGS)
 	echo "+ go test -race -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKGS)"
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKGS)
+
+# One target per `go test -fuzz` run; new interesting inputs stay in the Go cache,
+# the committed seeds in testdata/fuzz.
+FUZZTIME ?= 20s
+
+fuzz:
+	@echo "+ go test -run '^$$' -fuzz FuzzCloudWebhook -fuzztime $(FUZZTIME) ./plugins/whatsapp/"
+	$(GO) test -run '^$$' -fuzz '^FuzzCloudWebhook$$' -fuzztime $(FUZZTIME) ./plugins/whatsapp/
+	echo "+ go test -run '^$$' -fuzz FuzzTwilioWebhook -fuzztime $(FUZZTIME) ./plugins/whatsapp/"
+	$(GO) test -run '^$$' -fuzz '^FuzzTwilioWebhook$$' -fuzztime $(FUZZTIME) ./plugins/whatsapp/
 
 bench:
 	@$(with_services)

@@ -1,0 +1,428 @@
+package cloudapitest_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/plugins/whatsapp/cloudapitest"
+)
+
+type graphErr struct {
+	Error struct {
+		Message   string `json:"message"`
+		Type      string `json:"type"`
+		Code      int    `json:"code"`
+		Subcode   int    `json:"error_subcode"`
+		FBTraceID string `json:"fbtrace_id"`
+		ErrorData struct {
+			Details string `json:"details"`
+		} `json:"error_data"`
+	} `json:"error"`
+}
+
+func call(t *testing.T, srv *cloudapitest.Server, method, path, token string, body any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, ok := body.([]byte)
+		if !ok {
+			b, _ = json.Marshal(body)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, srv.URL()+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func wantGraphError(t *testing.T, status int, body []byte, wantStatus, wantCode int) graphErr {
+	t.Helper()
+	var ge graphErr
+	if err := json.Unmarshal(body, &ge); err != nil {
+		t.Fatalf("error body %s: %v", body, err)
+	}
+	if status != wantStatus || ge.Error.Code != wantCode {
+		t.Errorf("got HTTP %d code %d (%s), want HTTP %d code %d", status, ge.Error.Code, body, wantStatus, wantCode)
+	}
+	if ge.Error.Message == "" || ge.Error.Type == "" || ge.Error.FBTraceID == "" {
+		t.Errorf("error %s lacks message, type or fbtrace_id", body)
+	}
+	return ge
+}
+
+const tok = cloudapitest.DefaultAccessToken
+
+var messagesPath = "/v21.0/" + cloudapitest.DefaultPhoneNumberID + "/messages"
+
+func text(to, body string) map[string]any {
+	return map[string]any{"messaging_product": "whatsapp", "to": to, "type": "text", "text": map[string]any{"body": body}}
+}
+
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	srv := cloudapitest.NewTest(t, cloudapitest.Options{})
+	for _, token := range []string{"", "EAAwrong"} {
+		status, body := call(t, srv, "GET", "/v21.0/"+cloudapitest.DefaultPhoneNumberID, token, nil)
+		ge := wantGraphError(t, status, body, 401, 190)
+		if ge.Error.Type != "OAuthException" {
+			t.Errorf("type = %q", ge.Error.Type)
+		}
+	}
+	status, body := call(t, srv, "GET", "/v21.0/"+cloudapitest.DefaultPhoneNumberID+"?access_token="+tok, "", nil)
+	if status != 200 || !strings.Contains(string(body), `"verified_name"`) {
+		t.Errorf("token in the query: %d %s", status, body)
+	}
+	status, body = call(t, srv, "GET", "/v21.0/123456", tok, nil)
+	ge := wantGraphError(t, status, body, 400, 100)
+	if ge.Error.Subcode != 33 {
+		t.Errorf("unknown object: subcode %d, want 33", ge.Error.Subcode)
+	}
+	status, body = call(t, srv, "GET", "/v21.0/"+cloudapitest.DefaultWABAID, tok, nil)
+	if status != 200 || !strings.Contains(string(body), cloudapitest.DefaultWABAID) {
+		t.Errorf("WABA: %d %s", status, body)
+	}
+}
+
+func TestSendValidation(t *testing.T) {
+	t.Parallel()
+	srv := cloudapitest.NewTest(t, cloudapitest.Options{Statuses: []cloudapitest.Step{}})
+	srv.AddTemplate("order", "en_US", cloudapitest.CategoryUtility, 2)
+	srv.AddTemplate("hello", "en", cloudapitest.CategoryMarketing, 0, cloudapitest.WithNamedParams("name"))
+	srv.AddTemplate("promo", "en", cloudapitest.CategoryMarketing, 0, cloudapitest.WithHeader("image"), cloudapitest.WithURLButton(true))
+	srv.AddTemplate("draft", "en", cloudapitest.CategoryMarketing, 0, cloudapitest.WithStatus(cloudapitest.StatusPending))
+	tpl := func(name, lang string, comps ...map[string]any) map[string]any {
+		t := map[string]any{"name": name, "language": map[string]string{"code": lang}}
+		if comps != nil {
+			t["components"] = comps
+		}
+		return map[string]any{"messaging_product": "whatsapp", "to": "15550100001", "type": "template", "template": t}
+	}
+	body := func(params ...map[string]any) map[string]any {
+		return map[string]any{"type": "body", "parameters": params}
+	}
+	p := func(s string) map[string]any { return map[string]any{"type": "text", "text": s} }
+	named := func(n, s string) map[string]any {
+		return map[string]any{"type": "text", "parameter_name": n, "text": s}
+	}
+	header := func(typ string) map[string]any {
+		return map[string]any{"type": "header", "parameters": []map[string]any{{"type": typ, typ: map[string]string{"link": "https://x.example/a"}}}}
+	}
+	button := func(index any, sub string, params ...map[string]any) map[string]any {
+		return map[string]any{"type": "button", "sub_type": sub, "index": index, "parameters": params}
+	}
+
+	tests := []struct {
+		name   string
+		body   any
+		status int
+		code   int
+	}{
+		{"not_json", []byte("{"), 400, 100},
+		{"no_messaging_product", map[string]any{"to": "15550100001", "type": "text", "text": map[string]string{"body": "x"}}, 400, 100},
+		{"missing_to", text("", "hi"), 400, 100},
+		{"missing_type", map[string]any{"messaging_product": "whatsapp", "to": "15550100001"}, 400, 100},
+		{"unknown_type", map[string]any{"messaging_product": "whatsapp", "to": "15550100001", "type": "poll"}, 400, 100},
+		{"empty_text", text("15550100001", ""), 400, 100},
+		{"text_4096", text("15550100001", strings.Repeat("é", 4096)), 200, 0},
+		{"text_4097", text("15550100001", strings.Repeat("é", 4097)), 400, 100},
+		{"invalid_number", text("12ab", "hi"), 400, 131026},
+		{"short_number", text("+123", "hi"), 400, 131026},
+		{"media_without_link", map[string]any{"messaging_product": "whatsapp", "to": "1555010001", "type": "image", "image": map[string]string{}}, 400, 100},
+		{"media_bad_link", map[string]any{"messaging_product": "whatsapp", "to": "1555010001", "type": "image", "image": map[string]string{"link": "ftp://x"}}, 400, 100},
+		{"audio_caption", map[string]any{"messaging_product": "whatsapp", "to": "1555010001", "type": "audio", "audio": map[string]string{"link": "https://x.example/a", "caption": "no"}}, 400, 100},
+		{"location_missing_longitude", map[string]any{"messaging_product": "whatsapp", "to": "1555010001", "type": "location", "location": map[string]any{"latitude": 1}}, 400, 100},
+		{"reaction_without_message", map[string]any{"messaging_product": "whatsapp", "to": "1555010001", "type": "reaction", "reaction": map[string]any{"emoji": "x"}}, 400, 100},
+		{"template_ok", tpl("order", "en_US", body(p("a"), p("b"))), 200, 0},
+		{"template_unknown", tpl("nope", "en_US"), 404, 132001},
+		{"template_language", tpl("order", "fr", body(p("a"), p("b"))), 404, 132001},
+		{"template_pending", tpl("draft", "en"), 404, 132001},
+		{"template_too_few", tpl("order", "en_US", body(p("a"))), 400, 132000},
+		{"template_too_many", tpl("order", "en_US", body(p("a"), p("b"), p("c"))), 400, 132000},
+		{"template_named_ok", tpl("hello", "en", body(named("name", "Ada"))), 200, 0},
+		{"template_named_wrong", tpl("hello", "en", body(named("first", "Ada"))), 400, 132000},
+		{"template_header_button_ok", tpl("promo", "en", header("image"), button("0", "url", p("x"))), 200, 0},
+		{"template_header_numeric_index", tpl("promo", "en", header("image"), button(0, "url", p("x"))), 200, 0},
+		{"template_header_missing", tpl("promo", "en", button("0", "url", p("x"))), 400, 132000},
+		{"template_header_wrong_type", tpl("promo", "en", header("video"), button("0", "url", p("x"))), 400, 132012},
+		{"template_button_missing", tpl("promo", "en", header("image")), 400, 132000},
+		{"template_button_bad_index", tpl("promo", "en", header("image"), button("3", "url", p("x"))), 400, 131009},
+		{"template_button_wrong_kind", tpl("promo", "en", header("image"), button("0", "copy_code", p("x"))), 400, 131009},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			status, resp := call(t, srv, "POST", messagesPath, tok, tt.body)
+			if tt.status == 200 {
+				if status != 200 {
+					t.Fatalf("HTTP %d %s, want 200", status, resp)
+				}
+				return
+			}
+			wantGraphError(t, status, resp, tt.status, tt.code)
+		})
+	}
+}
+
+func TestSendResponse(t *testing.T) {
+	t.Parallel()
+	srv := cloudapitest.NewTest(t, cloudapitest.Options{Statuses: []cloudapitest.Step{}})
+	status, body := call(t, srv, "POST", messagesPath, tok, text("+1 555-010-0001", "hi"))
+	var out struct {
+		MessagingProduct string `json:"messaging_product"`
+		Contacts         []struct {
+			Input string `json:"input"`
+			WaID  string `json:"wa_id"`
+		} `json:"contacts"`
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	if status != 200 || json.Unmarshal(body, &out) != nil {
+		t.Fatalf("HTTP %d %s", status, body)
+	}
+	if out.MessagingProduct != "whatsapp" || out.Contacts[0].Input != "+1 555-010-0001" || out.Contacts[0].WaID != "15550100001" {
+		t.Errorf("response = %s", body)
+	}
+	if !regexp.MustCompile(`^wamid\.HBg[A-Za-z0-9+/]{20,}$`).MatchString(out.Messages[0].ID) {
+		t.Errorf("id %q is not shaped like a wamid", out.Messages[0].ID)
+	}
+	sent := srv.Sent()
+	if len(sent) != 1 || sent[0].ID != out.Messages[0].ID || sent[0].Text != "hi" || sent[0].WaID != "15550100001" || len(sent[0].Payload) == 0 {
+		t.Errorf("Sent() = %+v", sent)
+	}
+
+	status, body = call(t, srv, "POST", messagesPath, tok, map[string]any{"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.X"})
+	if status != 200 || string(body) != `{"success":true}` || len(srv.Reads()) != 1 {
+		t.Errorf("mark read: %d %s %v", status, body, srv.Reads())
+	}
+}
+
+func TestInjectedFailures(t *testing.T) {
+	t.Parallel()
+	srv := cloudapitest.NewTest(t, cloudapitest.Options{Statuses: []cloudapitest.Step{}})
+	rl := cloudapitest.Failure(cloudapitest.CodeThroughput)
+	rl.RetryAfter = 3 * time.Second
+	srv.FailNext(cloudapitest.Failure(cloudapitest.CodeGeneric), rl)
+	status, body := call(t, srv, "POST", messagesPath, tok, text("15550100001", "1"))
+	wantGraphError(t, status, body, 500, 131000)
+	req, _ := http.NewRequest("POST", srv.URL()+messagesPath, strings.NewReader(`{"messaging_product":"whatsapp","to":"15550100001","type":"text","text":{"body":"2"}}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "3" {
+		t.Errorf("second: HTTP %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if status, _ := call(t, srv, "POST", messagesPath, tok, text("15550100001", "3")); status != 200 {
+		t.Errorf("third send: HTTP %d, want 200 (FailNext used up)", status)
+	}
+	srv.FailTo("15550100002", cloudapitest.Failure(cloudapitest.CodeReEngagement))
+	for range 2 {
+		status, body := call(t, srv, "POST", messagesPath, tok, text("+15550100002", "x"))
+		wantGraphError(t, status, body, 400, 131047)
+	}
+	srv.ClearFailures()
+	if status, _ := call(t, srv, "POST", messagesPath, tok, text("+15550100002", "x")); status != 200 {
+		t.Errorf("after ClearFailures: HTTP %d", status)
+	}
+}
+
+func TestThrottleAndWindow(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv := cloudapitest.NewTest(t, cloudapitest.Options{RateLimit: 1, Burst: 1, Enforce24h: true, Now: clock, Statuses: []cloudapitest.Step{}})
+	srv.OpenWindow("15550100001")
+	if status, body := call(t, srv, "POST", messagesPath, tok, text("15550100001", "a")); status != 200 {
+		t.Fatalf("first: %d %s", status, body)
+	}
+	status, body := call(t, srv, "POST", messagesPath, tok, text("15550100001", "b"))
+	wantGraphError(t, status, body, 429, 130429)
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	if status, body := call(t, srv, "POST", messagesPath, tok, text("15550100001", "c")); status != 200 {
+		t.Fatalf("after a second: %d %s", status, body)
+	}
+	mu.Lock()
+	now = now.Add(24 * time.Hour)
+	mu.Unlock()
+	status, body = call(t, srv, "POST", messagesPath, tok, text("15550100001", "d"))
+	wantGraphError(t, status, body, 400, 131047)
+	srv.SetEnforce24h(false)
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	if status, body := call(t, srv, "POST", messagesPath, tok, text("15550100001", "e")); status != 200 {
+		t.Errorf("with the rule off: %d %s", status, body)
+	}
+}
+
+func TestTemplatePaging(t *testing.T) {
+	t.Parallel()
+	srv := cloudapitest.NewTest(t, cloudapitest.Options{})
+	for i := range 5 {
+		srv.AddTemplate(fmt.Sprintf("t%d", i), "en", cloudapitest.CategoryUtility, i)
+	}
+	path := "/v21.0/" + cloudapitest.DefaultWABAID + "/message_templates?limit=2"
+	var names []string
+	for pages := 0; path != ""; pages++ {
+		if pages > 5 {
+			t.Fatal("paging does not end")
+		}
+		status, body := call(t, srv, "GET", path, tok, nil)
+		var page struct {
+			Data []struct {
+				Name       string            `json:"name"`
+				Status     string            `json:"status"`
+				Components []json.RawMessage `json:"components"`
+			} `json:"data"`
+			Paging struct {
+				Next string `json:"next"`
+			} `json:"paging"`
+		}
+		if status != 200 || json.Unmarshal(body, &page) != nil {
+			t.Fatalf("HTTP %d %s", status, body)
+		}
+		for _, d := range page.Data {
+			names = append(names, d.Name)
+			if d.Status != "APPROVED" || len(d.Components) == 0 {
+				t.Errorf("template %+v", d)
+			}
+		}
+		path = strings.TrimPrefix(page.Paging.Next, srv.URL())
+	}
+	if strings.Join(names, ",") != "t0,t1,t2,t3,t4" {
+		t.Errorf("names = %v", names)
+	}
+}
+
+// TestCallbacks: statuses and replies arrive asynchronously, in order, signed with
+// the app secret; Wait waits for them.
+func TestCallbacks(t *testing.T) {
+	t.Parallel()
+	type got struct {
+		sig  string
+		body []byte
+	}
+	var mu sync.Mutex
+	var received []got
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		received = append(received, got{r.Header.Get(cloudapitest.SignatureHeader), b})
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	srv := cloudapitest.NewTest(t, cloudapitest.Options{WebhookURL: hook.URL, StatusDelay: 2 * time.Millisecond, AppSecret: "s3cret"})
+	srv.SetStatuses("15550100002", cloudapitest.Step{Status: cloudapitest.Sent}, cloudapitest.FailedStep(cloudapitest.CodeUndeliverable), cloudapitest.Step{Status: cloudapitest.Read})
+	srv.OnMessage(func(m cloudapitest.Message) (string, bool) { return "re: " + m.Text, true })
+	call(t, srv, "POST", messagesPath, tok, text("15550100001", "one"))
+	call(t, srv, "POST", messagesPath, tok, text("15550100002", "two"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// one: sent, delivered, read, reply; two: sent, failed (ends the sequence, no reply).
+	if len(received) != 6 {
+		t.Fatalf("received %d webhooks, want 6", len(received))
+	}
+	var one, two []string
+	for _, r := range received {
+		mac := hmac.New(sha256.New, []byte("s3cret"))
+		mac.Write(r.body)
+		if r.sig != "sha256="+hex.EncodeToString(mac.Sum(nil)) {
+			t.Errorf("bad signature %q", r.sig)
+		}
+		s := string(r.body)
+		tag := regexp.MustCompile(`"status":"(\w+)"`).FindStringSubmatch(s)
+		what := "reply"
+		if tag != nil {
+			what = tag[1]
+		}
+		if strings.Contains(s, "15550100002") {
+			two = append(two, what)
+		} else {
+			one = append(one, what)
+		}
+	}
+	if strings.Join(one, ",") != "sent,delivered,read,reply" || strings.Join(two, ",") != "sent,failed" {
+		t.Errorf("sequences: one %v, two %v", one, two)
+	}
+	if d := srv.Deliveries(); len(d) != 6 || !d[0].OK() {
+		t.Errorf("deliveries %+v", d)
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer hook.Close()
+	srv := cloudapitest.NewTest(t, cloudapitest.Options{WebhookURL: hook.URL})
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			call(t, srv, "POST", messagesPath, tok, text(fmt.Sprintf("1555030%04d", i), "hi"))
+		}()
+		go func() {
+			defer wg.Done()
+			srv.SetStatuses(fmt.Sprintf("1555030%04d", i), cloudapitest.Step{Status: cloudapitest.Delivered})
+			srv.AddTemplate(fmt.Sprintf("t%d", i), "en", "UTILITY", 1)
+		}()
+		go func() {
+			defer wg.Done()
+			if _, err := srv.InjectInbound(fmt.Sprintf("1555040%04d", i), "hey"); err != nil {
+				t.Error(err)
+			}
+			_ = srv.Sent()
+			_ = srv.Deliveries()
+		}()
+	}
+	wg.Wait()
+	if n := len(srv.Sent()); n != 30 {
+		t.Errorf("sent %d, want 30", n)
+	}
+	srv.Close() // with deliveries possibly in flight: must not hang or race
+}
+
+func TestSign(t *testing.T) {
+	t.Parallel()
+	// HMAC-SHA256("key", "The quick brown fox jumps over the lazy dog").
+	got := cloudapitest.Sign("key", []byte("The quick brown fox jumps over the lazy dog"))
+	if got != "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8" {
+		t.Errorf("Sign = %s", got)
+	}
+}
