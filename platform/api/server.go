@@ -18,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/queue"
 	"github.com/switchboardhq/switchboard/policies"
 )
@@ -43,6 +44,8 @@ type Deps struct {
 	// Config when nil).
 	Ledger   *billing.Ledger
 	Payments *billing.Payments
+	// Pipeline posts messages and moves them (conversation routes).
+	Pipeline *pipeline.Pipeline
 }
 
 // Server is the HTTP edge of one switchboard process.
@@ -61,6 +64,7 @@ type Server struct {
 	plugins     PluginAdmin
 	ledger      *billing.Ledger
 	payments    *billing.Payments
+	pipeline    *pipeline.Pipeline
 
 	app    *fiber.App
 	router *Router
@@ -74,7 +78,7 @@ type Area interface {
 // New builds the server with the platform's own routes and the extra areas.
 func New(d Deps, areas ...func(*Server) Area) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, queue: d.Queue, accounts: d.Accounts, enforcer: d.Enforcer, metrics: d.Metrics, log: d.Log, version: d.Version,
-		connections: d.Connections, events: d.Events, plugins: d.Plugins, ledger: d.Ledger, payments: d.Payments}
+		connections: d.Connections, events: d.Events, plugins: d.Plugins, ledger: d.Ledger, payments: d.Payments, pipeline: d.Pipeline}
 	if s.ledger == nil {
 		s.ledger = billing.NewLedger(d.DB)
 	}

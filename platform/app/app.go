@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/queue"
 	"github.com/switchboardhq/switchboard/platform/secretbox"
 	"github.com/switchboardhq/switchboard/platform/storage"
@@ -47,6 +48,9 @@ type App struct {
 	// registry in tests.
 	Plugins     connections.Plugins
 	Connections *connections.Service
+
+	// Pipeline sends and receives messages.
+	Pipeline *pipeline.Pipeline
 
 	// Ledger moves wallet credits; Payments sells top-ups through Stripe.
 	Ledger   *billing.Ledger
@@ -131,6 +135,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if !a.Payments.Configured() {
 		log.Info("billing: no Stripe key; top-ups are off and the operator grants credits")
 	}
+	a.Pipeline = &pipeline.Pipeline{DB: a.DB, Redis: a.Queue.Redis, Connections: a.Connections, Plugins: a.Plugins,
+		Ledger: a.Ledger, Enqueuer: pipeline.NewEnqueuer(a.Queue.Conn, a.Queue.Redis), Log: log}
 	ok = true
 	return a, nil
 }
@@ -140,7 +146,8 @@ func (a *App) HTTP() *api.Server {
 	return api.New(api.Deps{
 		Config: a.Config, DB: a.DB, Queue: a.Queue, Accounts: a.Accounts, Enforcer: a.Enforcer,
 		Metrics: a.Metrics, Log: a.Log, Version: buildinfo.Version,
-		Connections: a.Connections, Events: connections.StoreSink{DB: a.DB}, Plugins: pluginAdmin(a.Plugins),
+		Connections: a.Connections, Events: pipeline.InboundSink{P: a.Pipeline}, Plugins: pluginAdmin(a.Plugins),
+		Pipeline: a.Pipeline,
 		Ledger: a.Ledger, Payments: a.Payments,
 	})
 }
@@ -151,6 +158,7 @@ const TypePurgeSessions = "maintenance:purge_sessions"
 // Worker builds the task worker with every handler registered.
 func (a *App) Worker(concurrency int) (*jobs.Worker, error) {
 	w := jobs.NewWorker(a.Queue, a.Log, concurrency)
+	a.Pipeline.Register(w)
 	w.Handle(TypePurgeSessions, func(ctx context.Context, _ *asynq.Task) error {
 		n, err := a.Accounts.PurgeExpiredSessions(ctx)
 		if err == nil && n > 0 {
@@ -179,6 +187,9 @@ func (a *App) Worker(concurrency int) (*jobs.Worker, error) {
 
 // Close releases connections.
 func (a *App) Close() {
+	if a.Pipeline != nil {
+		a.Pipeline.Enqueuer.Close()
+	}
 	if a.Host != nil {
 		a.Host.Stop()
 	}

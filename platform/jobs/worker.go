@@ -21,12 +21,13 @@ const (
 	QueueSends       = "sends"
 	QueueInbound     = "inbound"
 	QueueScheduled   = "scheduled"
+	QueueBulk        = "bulk" // sends of a workspace beyond its fair share
 	QueueMaintenance = "maintenance"
 )
 
 // QueueWeights share the worker between queues: customer-facing sends and inbound
 // messages first, maintenance last, and no queue ever starved.
-var QueueWeights = map[string]int{QueueSends: 6, QueueInbound: 6, QueueScheduled: 3, QueueMaintenance: 1}
+var QueueWeights = map[string]int{QueueSends: 6, QueueInbound: 6, QueueScheduled: 3, QueueBulk: 2, QueueMaintenance: 1}
 
 // Worker processes tasks until its context ends.
 type Worker struct {
@@ -53,6 +54,7 @@ func NewWorker(backend *queue.Backend, log *slog.Logger, concurrency int) *Worke
 		Queues:          QueueWeights,
 		ShutdownTimeout: 25 * time.Second,
 		Logger:          asynqLogger{log},
+		RetryDelayFunc:  RetryDelay,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			id, _ := asynq.GetTaskID(ctx)
 			n, _ := asynq.GetRetryCount(ctx)
@@ -103,6 +105,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.scheduler.Shutdown()
 	w.server.Shutdown()
 	return nil
+}
+
+// RetryDelay waits as long as a failure asks (a provider's retry-after) when it says,
+// else backs off exponentially.
+func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
+		return ra.RetryAfter()
+	}
+	return asynq.DefaultRetryDelayFunc(n, err, t)
 }
 
 // SkipRetry marks a task error as final (a payload that cannot be decoded).

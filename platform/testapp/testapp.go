@@ -94,6 +94,7 @@ func New(t testing.TB, opts ...Option) *TestApp {
 	if o.plugins != nil {
 		a.Plugins = o.plugins
 		a.Connections = connections.NewService(a.Box, o.plugins, cfg.BaseURL())
+		a.Pipeline.Connections, a.Pipeline.Plugins = a.Connections, o.plugins
 	}
 	// Random per app: test processes share one Redis, whose sign-in throttle counts
 	// per IP and per email for minutes; fixed values would add up across runs.

@@ -1,0 +1,160 @@
+// Package messaging is the shared model of conversations: contacts, conversations
+// with their status pill and routing, and messages with their status timeline. The
+// pipeline (platform/pipeline) moves messages through it; the API reads it.
+package messaging
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// ErrContactNotFound is reported for an unknown contact id.
+var ErrContactNotFound = failure.New(failure.NotFound, "contact_not_found", "contact not found")
+
+// Contact is a customer of the workspace.
+type Contact struct {
+	bun.BaseModel `bun:"table:contacts,alias:ct"`
+	tenants.Owned
+
+	ID              string            `bun:"id,pk" json:"id"`
+	Name            string            `bun:"name,notnull" json:"name"`
+	Phone           string            `bun:"phone,notnull" json:"phone" doc:"E.164"`
+	Email           string            `bun:"email,notnull" json:"email"`
+	MessengerID     string            `bun:"messenger_id,notnull" json:"messenger_id"`
+	Attributes      map[string]string `bun:"attributes,notnull" json:"attributes"`
+	OptedOut        bool              `bun:"opted_out,notnull" json:"opted_out"`
+	WhatsAppConsent bool              `bun:"whatsapp_consent,notnull" json:"whatsapp_consent"`
+	CreatedAt       time.Time         `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt       time.Time         `bun:"updated_at,notnull" json:"updated_at"`
+}
+
+// NormalizePhone turns a number as people type it into E.164. A number without a
+// leading + (or 00) is national: countryCode (digits, e.g. "44") is put in front and a
+// trunk 0 dropped. ok is false when the result cannot be a phone number.
+func NormalizePhone(raw, countryCode string) (string, bool) {
+	s := strings.TrimSpace(raw)
+	s = strings.TrimPrefix(s, "whatsapp:")
+	intl := strings.HasPrefix(s, "+")
+	var digits strings.Builder
+	for _, r := range s {
+		switch {
+		case unicode.IsDigit(r) && r < unicode.MaxASCII:
+			digits.WriteRune(r)
+		case r == '+' || r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
+		default:
+			return "", false
+		}
+	}
+	d := digits.String()
+	switch {
+	case intl:
+	case strings.HasPrefix(d, "00"):
+		d = d[2:]
+	case countryCode != "":
+		d = strings.TrimLeft(countryCode, "+") + strings.TrimPrefix(d, "0")
+	default:
+		return "", false
+	}
+	if len(d) < 8 || len(d) > 15 || d[0] == '0' {
+		return "", false
+	}
+	return "+" + d, true
+}
+
+// AddressKind says which contact field a channel's address goes in.
+func AddressKind(channelKind string) string {
+	switch channelKind {
+	case "email":
+		return "email"
+	case "messenger":
+		return "messenger_id"
+	}
+	return "phone"
+}
+
+// ContactByAddress finds the contact a channel address belongs to, creating it (named
+// name, if the provider told us) when the workspace has none.
+func ContactByAddress(ctx context.Context, sc tenants.Scoped, channelKind, address, name string) (Contact, error) {
+	field := AddressKind(channelKind)
+	if field == "phone" {
+		if p, ok := NormalizePhone(address, ""); ok {
+			address = p
+		}
+	}
+	if field == "email" {
+		address = strings.ToLower(strings.TrimSpace(address))
+	}
+	var c Contact
+	err := sc.Select(&c).Where("?TableAlias.? = ?", bun.Ident(field), address).Limit(1).Scan(ctx)
+	if err == nil {
+		if c.Name == "" && name != "" {
+			c.Name = name
+			_, err = sc.Update(&c).Column("name").WherePK().Exec(ctx)
+		}
+		return c, err
+	}
+	if !storage.IsNotFound(err) {
+		return c, err
+	}
+	now := time.Now().UTC()
+	c = Contact{ID: storage.NewID(), Name: name, Attributes: map[string]string{}, CreatedAt: now, UpdatedAt: now}
+	switch field {
+	case "email":
+		c.Email = address
+	case "messenger_id":
+		c.MessengerID = address
+	default:
+		c.Phone = address
+	}
+	if _, err := sc.Insert(&c).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+		return c, fmt.Errorf("messaging: create contact: %w", err)
+	}
+	// A concurrent insert may have won; read back whichever row exists.
+	err = sc.Select(&c).Where("?TableAlias.? = ?", bun.Ident(field), address).Limit(1).Scan(ctx)
+	return c, err
+}
+
+// Address is the contact's address on a channel kind.
+func (c Contact) Address(channelKind string) string {
+	switch AddressKind(channelKind) {
+	case "email":
+		return c.Email
+	case "messenger_id":
+		return c.MessengerID
+	}
+	return c.Phone
+}
+
+// SetOptOut records a contact's opt-out (STOP) or opt-in (START).
+func SetOptOut(ctx context.Context, sc tenants.Scoped, contactID string, out bool) error {
+	_, err := sc.Update((*Contact)(nil)).Set("opted_out = ?", out).Set("updated_at = ?", time.Now().UTC()).
+		Where("ct.id = ?", contactID).Exec(ctx)
+	return err
+}
+
+// optOutWords and optInWords are the keywords carriers and Twilio honour.
+var (
+	optOutWords = map[string]bool{"STOP": true, "STOPALL": true, "UNSUBSCRIBE": true, "CANCEL": true, "END": true, "QUIT": true}
+	optInWords  = map[string]bool{"START": true, "YES": true, "UNSTOP": true}
+)
+
+// OptKeyword reports whether an inbound text is an opt-out (-1) or opt-in (+1) keyword.
+func OptKeyword(text string) int {
+	w := strings.ToUpper(strings.TrimSpace(text))
+	switch {
+	case optOutWords[w]:
+		return -1
+	case optInWords[w]:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,189 @@
+package messaging
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// Conversation kinds.
+const (
+	KindChat     = "chat"     // Chat (1:1), managers and admins
+	KindTicket   = "ticket"   // Team Inbox
+	KindCampaign = "campaign" // bulk sends, hidden from Chat
+)
+
+// Team Inbox states.
+const (
+	StateQueued   = "queued"
+	StateActive   = "active"
+	StatePending  = "pending"
+	StateResolved = "resolved"
+)
+
+// Status pills, rolled up from a conversation's outbound messages.
+const (
+	PillPending   = "pending"
+	PillScheduled = "scheduled"
+	PillSent      = "sent"
+	PillPartial   = "partial"
+	PillFailed    = "failed"
+)
+
+// ErrConversationNotFound is reported for an unknown conversation id.
+var ErrConversationNotFound = failure.New(failure.NotFound, "conversation_not_found", "conversation not found")
+
+// Conversation is a thread with one contact over one connection.
+type Conversation struct {
+	bun.BaseModel `bun:"table:conversations,alias:cv"`
+	tenants.Owned
+
+	ID                 string     `bun:"id,pk" json:"id"`
+	ConnectionID       string     `bun:"connection_id,notnull" json:"connection_id"`
+	ContactID          string     `bun:"contact_id,notnull" json:"contact_id"`
+	Kind               string     `bun:"kind,notnull" json:"kind" enum:"chat,ticket,campaign"`
+	Title              string     `bun:"title,notnull" json:"title"`
+	Pill               string     `bun:"pill,notnull" json:"pill" enum:"pending,scheduled,sent,partial,failed"`
+	State              string     `bun:"state,notnull" json:"state" enum:"queued,active,pending,resolved"`
+	AssigneeID         *string    `bun:"assignee_id" json:"assignee_id"`
+	Unread             bool       `bun:"unread,notnull" json:"unread"`
+	Archived           bool       `bun:"archived,notnull" json:"archived"`
+	LastMessagePreview string     `bun:"last_message_preview,notnull" json:"last_message_preview"`
+	LastActivityAt     time.Time  `bun:"last_activity_at,notnull" json:"last_activity_at"`
+	LastInboundAt      *time.Time `bun:"last_inbound_at" json:"last_inbound_at" doc:"the customer's last message: WhatsApp's 24-hour window runs from here"`
+	CreatedAt          time.Time  `bun:"created_at,notnull" json:"created_at"`
+}
+
+// WindowOpen reports whether the 24-hour customer-service window is open at now.
+func (c Conversation) WindowOpen(now time.Time) bool {
+	return c.LastInboundAt != nil && now.Sub(*c.LastInboundAt) < 24*time.Hour
+}
+
+// NewConversation opens a conversation.
+func NewConversation(ctx context.Context, sc tenants.Scoped, kind, connectionID string, contact Contact, title string) (Conversation, error) {
+	if title == "" {
+		title = contact.Name
+	}
+	if title == "" {
+		title = contact.Phone + contact.Email + contact.MessengerID
+	}
+	now := time.Now().UTC()
+	state := StateActive
+	if kind == KindTicket {
+		state = StateQueued
+	}
+	c := Conversation{ID: storage.NewID(), ConnectionID: connectionID, ContactID: contact.ID, Kind: kind, Title: title,
+		Pill: PillPending, State: state, LastActivityAt: now, CreatedAt: now}
+	if _, err := sc.Insert(&c).Exec(ctx); err != nil {
+		return c, fmt.Errorf("messaging: new conversation: %w", err)
+	}
+	return c, nil
+}
+
+// GetConversation loads a conversation of the workspace.
+func GetConversation(ctx context.Context, sc tenants.Scoped, id string) (Conversation, error) {
+	var c Conversation
+	err := sc.Get(ctx, &c, id, ErrConversationNotFound)
+	return c, err
+}
+
+// RouteInbound finds the conversation a customer's message belongs to: the one that
+// last had activity with this contact on this connection (campaigns excluded), else a
+// new Team Inbox ticket. A reply to a resolved conversation reopens it. The
+// conversation comes back marked unread with its window opened.
+func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, contact Contact, at time.Time, preview string) (Conversation, bool, error) {
+	var c Conversation
+	err := sc.Select(&c).
+		Where("cv.connection_id = ? AND cv.contact_id = ? AND cv.kind <> ?", connectionID, contact.ID, KindCampaign).
+		OrderExpr("cv.last_activity_at DESC, cv.id DESC").Limit(1).Scan(ctx)
+	created := false
+	switch {
+	case storage.IsNotFound(err):
+		if c, err = NewConversation(ctx, sc, KindTicket, connectionID, contact, ""); err != nil {
+			return c, false, err
+		}
+		created = true
+	case err != nil:
+		return c, false, err
+	}
+	if c.State == StateResolved {
+		c.State = StateQueued
+		if c.AssigneeID != nil {
+			c.State = StateActive
+		}
+	}
+	c.Unread = true
+	c.Archived = false
+	if c.LastInboundAt == nil || at.After(*c.LastInboundAt) {
+		t := at
+		c.LastInboundAt = &t
+	}
+	if at.After(c.LastActivityAt) {
+		c.LastActivityAt = at
+	}
+	c.LastMessagePreview = preview
+	_, err = sc.Update(&c).Column("state", "unread", "archived", "last_inbound_at", "last_activity_at", "last_message_preview").WherePK().Exec(ctx)
+	return c, created, err
+}
+
+// Touch records outbound activity on a conversation.
+func Touch(ctx context.Context, sc tenants.Scoped, conversationID, preview string, at time.Time) error {
+	_, err := sc.Update((*Conversation)(nil)).
+		Set("last_activity_at = ?", at).Set("last_message_preview = ?", preview).
+		Where("cv.id = ?", conversationID).Exec(ctx)
+	return err
+}
+
+// RollUp recomputes a conversation's pill from its outbound messages and stores it;
+// it returns the pill and whether it changed.
+func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (string, bool, error) {
+	var rows []struct {
+		Status string `bun:"status"`
+		N      int    `bun:"n"`
+	}
+	err := sc.Select((*Message)(nil)).ColumnExpr("m.status, COUNT(*) AS n").
+		Where("m.conversation_id = ? AND m.direction = ? AND m.status <> ?", conversationID, DirectionOut, StatusCancelled).
+		GroupExpr("m.status").Scan(ctx, &rows)
+	if err != nil {
+		return "", false, err
+	}
+	counts := map[string]int{}
+	total := 0
+	for _, r := range rows {
+		counts[r.Status] = r.N
+		total += r.N
+	}
+	pill := Pill(counts, total)
+	res, err := sc.Update((*Conversation)(nil)).Set("pill = ?", pill).
+		Where("cv.id = ? AND cv.pill <> ?", conversationID, pill).Exec(ctx)
+	if err != nil {
+		return pill, false, err
+	}
+	n, _ := res.RowsAffected()
+	return pill, n > 0, nil
+}
+
+// Pill is the rule: partial when some outbound reached the provider and some failed;
+// sent when any reached it; failed when all failed; scheduled when all wait for their
+// time; pending otherwise (saved, not dispatched yet).
+func Pill(counts map[string]int, total int) string {
+	sent := counts[StatusSent] + counts[StatusDelivered] + counts[StatusRead]
+	failed := counts[StatusFailed]
+	switch {
+	case sent > 0 && failed > 0:
+		return PillPartial
+	case sent > 0:
+		return PillSent
+	case total > 0 && failed == total:
+		return PillFailed
+	case total > 0 && counts[StatusScheduled] == total:
+		return PillScheduled
+	}
+	return PillPending
+}

@@ -1,0 +1,205 @@
+package messaging
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// Directions.
+const (
+	DirectionIn   = "in"
+	DirectionOut  = "out"
+	DirectionNote = "note" // internal, never sent
+)
+
+// Message statuses. Outbound: pending → (scheduled) → queued → sent → delivered →
+// read, or failed with a reason, or cancelled (a scheduled message called off).
+// Inbound messages are received.
+const (
+	StatusPending   = "pending"
+	StatusScheduled = "scheduled"
+	StatusQueued    = "queued"
+	StatusSent      = "sent"
+	StatusDelivered = "delivered"
+	StatusRead      = "read"
+	StatusFailed    = "failed"
+	StatusCancelled = "cancelled"
+	StatusReceived  = "received"
+)
+
+// Errors about messages.
+var (
+	ErrMessageNotFound = failure.New(failure.NotFound, "message_not_found", "message not found")
+	ErrNotScheduled    = failure.New(failure.Conflict, "not_scheduled", "the message is not scheduled")
+	ErrNotFailed       = failure.New(failure.Conflict, "not_failed", "only a failed message can be retried")
+)
+
+// Content is what a message carries besides its text.
+type Content struct {
+	Media    *sdk.Media    `json:"media,omitempty"`
+	Location *sdk.Location `json:"location,omitempty"`
+	Template *sdk.Template `json:"template,omitempty"`
+	Subject  string        `json:"subject,omitempty"`
+}
+
+// Message is one message of a conversation.
+type Message struct {
+	bun.BaseModel `bun:"table:messages,alias:m"`
+	tenants.Owned
+
+	ID                string     `bun:"id,pk" json:"id"`
+	ConversationID    string     `bun:"conversation_id,notnull" json:"conversation_id"`
+	ConnectionID      string     `bun:"connection_id,notnull" json:"connection_id"`
+	Direction         string     `bun:"direction,notnull" json:"direction" enum:"in,out,note"`
+	Type              string     `bun:"type,notnull" json:"type" enum:"text,media,location,template,note,unsupported"`
+	Body              string     `bun:"body,notnull" json:"body"`
+	Content           Content    `bun:"content,notnull" json:"content"`
+	Status            string     `bun:"status,notnull" json:"status"`
+	Reason            string     `bun:"reason,notnull" json:"reason,omitempty" doc:"why it failed, in words people can act on"`
+	ProviderMessageID *string    `bun:"provider_message_id" json:"provider_message_id,omitempty"`
+	Attempt           int        `bun:"attempt,notnull" json:"attempt" doc:"send attempt; retrying a failed message starts the next"`
+	Credits           int        `bun:"credits,notnull" json:"credits"`
+	AuthorID          *string    `bun:"author_id" json:"author_id,omitempty"`
+	ScheduledAt       *time.Time `bun:"scheduled_at" json:"scheduled_at,omitempty"`
+	SentAt            *time.Time `bun:"sent_at" json:"sent_at,omitempty"`
+	CreatedAt         time.Time  `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt         time.Time  `bun:"updated_at,notnull" json:"updated_at"`
+}
+
+// ChargeKey is the ledger key of the message's current send attempt: a retried task
+// charges nothing more, a retry of a failed (and refunded) message charges again.
+func (m Message) ChargeKey() string { return fmt.Sprintf("message:%s:%d", m.ID, m.Attempt) }
+
+// Event is one entry of a message's status timeline.
+type Event struct {
+	bun.BaseModel `bun:"table:message_events,alias:me"`
+	tenants.Owned
+
+	ID        string    `bun:"id,pk" json:"id"`
+	MessageID string    `bun:"message_id,notnull" json:"message_id"`
+	Status    string    `bun:"status,notnull" json:"status"`
+	Reason    string    `bun:"reason,notnull" json:"reason,omitempty"`
+	Source    string    `bun:"source,notnull" json:"source" enum:"api,worker,provider"`
+	At        time.Time `bun:"at,notnull" json:"at"`
+}
+
+// rank orders outbound statuses; a status only ever moves up. failed and cancelled
+// are final.
+func rank(status string) int {
+	switch status {
+	case StatusPending, StatusScheduled:
+		return 0
+	case StatusQueued:
+		return 1
+	case StatusSent:
+		return 2
+	case StatusDelivered:
+		return 3
+	case StatusRead:
+		return 4
+	case StatusFailed, StatusCancelled:
+		return 9
+	}
+	return -1
+}
+
+// Final reports whether a status can no longer change.
+func Final(status string) bool { return status == StatusFailed || status == StatusCancelled }
+
+// Advances reports whether moving from cur to next is a change the timeline keeps:
+// read never regresses to delivered, a late sent after read changes nothing, and a
+// failed or cancelled message stays so. failed may follow any non-final status.
+func Advances(cur, next string) bool {
+	if Final(cur) || cur == next {
+		return false
+	}
+	if next == StatusFailed || next == StatusCancelled {
+		return true
+	}
+	return rank(next) > rank(cur)
+}
+
+// Insert stores a new message and its first timeline entry.
+func Insert(ctx context.Context, sc tenants.Scoped, m *Message, source string) error {
+	now := time.Now().UTC()
+	if m.ID == "" {
+		m.ID = storage.NewID()
+	}
+	if m.Attempt == 0 {
+		m.Attempt = 1
+	}
+	m.CreatedAt, m.UpdatedAt = now, now
+	if _, err := sc.Insert(m).Exec(ctx); err != nil {
+		return err
+	}
+	return addEvent(ctx, sc, m.ID, m.Status, m.Reason, source, now)
+}
+
+func addEvent(ctx context.Context, sc tenants.Scoped, messageID, status, reason, source string, at time.Time) error {
+	e := Event{ID: storage.NewID(), MessageID: messageID, Status: status, Reason: reason, Source: source, At: at}
+	_, err := sc.Insert(&e).Exec(ctx)
+	return err
+}
+
+// Transition moves a message to status if that advances it, with a conditional update
+// so concurrent or replayed updates cannot regress it; the timeline gets an entry for
+// every change. It reports whether the message changed.
+func Transition(ctx context.Context, sc tenants.Scoped, m *Message, status, reason, source string, at time.Time) (bool, error) {
+	if !Advances(m.Status, status) {
+		return false, nil
+	}
+	q := sc.Update((*Message)(nil)).
+		Set("status = ?", status).Set("reason = ?", reason).Set("updated_at = ?", time.Now().UTC()).
+		Where("m.id = ? AND m.status = ?", m.ID, m.Status)
+	if status == StatusSent && m.SentAt == nil {
+		q = q.Set("sent_at = ?", at)
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// Someone else moved it first: reload and try again from the new state.
+		if err := sc.Get(ctx, m, m.ID, ErrMessageNotFound); err != nil {
+			return false, err
+		}
+		return Transition(ctx, sc, m, status, reason, source, at)
+	}
+	m.Status, m.Reason = status, reason
+	if status == StatusSent && m.SentAt == nil {
+		m.SentAt = &at
+	}
+	return true, addEvent(ctx, sc, m.ID, status, reason, source, at)
+}
+
+// GetMessage loads a message of the workspace.
+func GetMessage(ctx context.Context, sc tenants.Scoped, id string) (Message, error) {
+	var m Message
+	err := sc.Get(ctx, &m, id, ErrMessageNotFound)
+	return m, err
+}
+
+// ByProviderID finds the outbound message a provider status is about.
+func ByProviderID(ctx context.Context, sc tenants.Scoped, connectionID, providerID string) (Message, bool, error) {
+	var m Message
+	err := sc.Select(&m).Where("m.connection_id = ? AND m.provider_message_id = ?", connectionID, providerID).Limit(1).Scan(ctx)
+	if storage.IsNotFound(err) {
+		return m, false, nil
+	}
+	return m, err == nil, err
+}
+
+// Timeline lists a message's status changes in order.
+func Timeline(ctx context.Context, sc tenants.Scoped, messageID string) ([]Event, error) {
+	var out []Event
+	err := sc.Select(&out).Where("me.message_id = ?", messageID).OrderExpr("me.at, me.id").Scan(ctx)
+	return out, err
+}

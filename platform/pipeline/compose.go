@@ -1,0 +1,222 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/realtime"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// Draft is a message someone writes into a conversation.
+type Draft struct {
+	Type       string // text | media | location | template | note
+	Text       string
+	Media      *sdk.Media
+	Location   *sdk.Location
+	Template   *sdk.Template
+	ScheduleAt *time.Time
+	AuthorID   string
+}
+
+// MaxTextLength is the longest text a message may carry (WhatsApp's limit, which is
+// also the strictest of the channels).
+const MaxTextLength = 4096
+
+// validate checks a draft and names the fields that are wrong.
+func (d Draft) validate(now time.Time) error {
+	f := failure.Fields{}
+	switch d.Type {
+	case "text", "note":
+		f.Check(strings.TrimSpace(d.Text) == "", "text", "is required")
+	case "media":
+		if d.Media == nil || d.Media.URL == "" {
+			f.Add("media.url", "is required")
+		} else if u, err := url.Parse(d.Media.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			f.Add("media.url", "must be an http(s) URL")
+		}
+	case "location":
+		switch {
+		case d.Location == nil:
+			f.Add("location", "is required")
+		case d.Location.Latitude < -90 || d.Location.Latitude > 90:
+			f.Add("location.latitude", "must be between -90 and 90")
+		case d.Location.Longitude < -180 || d.Location.Longitude > 180:
+			f.Add("location.longitude", "must be between -180 and 180")
+		}
+	case "template":
+		f.Check(d.Template == nil || d.Template.Name == "", "template.name", "is required")
+		f.Check(d.Template != nil && d.Template.Language == "", "template.language", "is required")
+	default:
+		f.Add("type", "must be text, media, location, template or note")
+	}
+	f.Check(utf8.RuneCountInString(d.Text) > MaxTextLength, "text", fmt.Sprintf("must be at most %d characters", MaxTextLength))
+	if d.ScheduleAt != nil {
+		f.Check(d.Type == "note", "schedule_at", "notes are not sent, so they cannot be scheduled")
+		f.Check(d.ScheduleAt.Before(now.Add(time.Minute)), "schedule_at", "must be at least one minute in the future")
+	}
+	return f.Err()
+}
+
+// Post stores a message in a conversation and, unless it is a note, queues it to be
+// sent (now, or at its scheduled time). The message is stored before it is queued:
+// should queueing fail, it stays pending and the maintenance sweep queues it.
+func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, d Draft) (messaging.Message, error) {
+	now := p.now()
+	if err := d.validate(now); err != nil {
+		return messaging.Message{}, err
+	}
+	m := messaging.Message{ConversationID: conv.ID, ConnectionID: conv.ConnectionID, Direction: messaging.DirectionOut,
+		Type: d.Type, Body: d.Text, Content: messaging.Content{Media: d.Media, Location: d.Location, Template: d.Template},
+		Status: messaging.StatusPending}
+	if d.AuthorID != "" {
+		m.AuthorID = &d.AuthorID
+	}
+	if d.Type == "note" {
+		m.Direction, m.Status = messaging.DirectionNote, messaging.StatusReceived
+	}
+	if d.ScheduleAt != nil {
+		at := d.ScheduleAt.UTC()
+		m.Status, m.ScheduledAt = messaging.StatusScheduled, &at
+	}
+	if err := messaging.Insert(ctx, sc, &m, "api"); err != nil {
+		return m, err
+	}
+	preview := d.Text
+	if preview == "" {
+		preview = "[" + d.Type + "]"
+	}
+	if m.Direction == messaging.DirectionOut {
+		if err := messaging.Touch(ctx, sc, conv.ID, preview, now); err != nil {
+			return m, err
+		}
+		if err := p.Enqueuer.Send(ctx, m); err != nil {
+			p.Log.Error("send not queued; the sweep will retry", "workspace", sc.WorkspaceID(), "message", m.ID, "error", err)
+		}
+	}
+	p.publishCreated(ctx, sc, m)
+	return m, nil
+}
+
+func (p *Pipeline) publishCreated(ctx context.Context, sc tenants.Scoped, m messaging.Message) {
+	_, _, _ = messaging.RollUp(ctx, sc, m.ConversationID)
+	conv, err := messaging.GetConversation(ctx, sc, m.ConversationID)
+	if err != nil {
+		return
+	}
+	p.publishReceivedAs(ctx, sc, conv, m, realtime.MessageCreated)
+}
+
+// Cancel calls off a scheduled message. Nothing was charged, so nothing is refunded.
+func (p *Pipeline) Cancel(ctx context.Context, sc tenants.Scoped, messageID string) (messaging.Message, error) {
+	m, err := messaging.GetMessage(ctx, sc, messageID)
+	if err != nil {
+		return m, err
+	}
+	if m.Status != messaging.StatusScheduled {
+		return m, messaging.ErrNotScheduled
+	}
+	if _, err := messaging.Transition(ctx, sc, &m, messaging.StatusCancelled, "Cancelled before its time", "api", p.now()); err != nil {
+		return m, err
+	}
+	// The task would find the message cancelled and do nothing; deleting it just
+	// keeps the scheduled queue tidy.
+	if err := p.inspector().DeleteTask(jobs.QueueScheduled, sendTaskID(m)); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+		p.Log.Warn("scheduled task not deleted", "message", m.ID, "error", err)
+	}
+	p.changed(ctx, sc, &m)
+	return m, nil
+}
+
+// SendNow fires a scheduled message at once.
+func (p *Pipeline) SendNow(ctx context.Context, sc tenants.Scoped, messageID string) (messaging.Message, error) {
+	m, err := messaging.GetMessage(ctx, sc, messageID)
+	if err != nil {
+		return m, err
+	}
+	if m.Status != messaging.StatusScheduled {
+		return m, messaging.ErrNotScheduled
+	}
+	now := p.now()
+	res, err := sc.Update((*messaging.Message)(nil)).Set("status = ?", messaging.StatusPending).Set("scheduled_at = ?", now).
+		Set("updated_at = ?", now).Where("m.id = ? AND m.status = ?", m.ID, messaging.StatusScheduled).Exec(ctx)
+	if err != nil {
+		return m, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return m, messaging.ErrNotScheduled
+	}
+	m.Status, m.ScheduledAt = messaging.StatusPending, &now
+	if err := p.inspector().RunTask(jobs.QueueScheduled, sendTaskID(m)); err != nil {
+		// No scheduled task (lost, or already moved): queue the send directly.
+		if err := p.Enqueuer.Send(ctx, m); err != nil {
+			return m, err
+		}
+	}
+	p.changed(ctx, sc, &m)
+	return m, nil
+}
+
+// Retry sends a failed message again as its next attempt, charged afresh (the failed
+// attempt was refunded, or never charged).
+func (p *Pipeline) Retry(ctx context.Context, sc tenants.Scoped, messageID string) (messaging.Message, error) {
+	m, err := messaging.GetMessage(ctx, sc, messageID)
+	if err != nil {
+		return m, err
+	}
+	if m.Status != messaging.StatusFailed || m.Direction != messaging.DirectionOut {
+		return m, messaging.ErrNotFailed
+	}
+	now := p.now()
+	res, err := sc.Update((*messaging.Message)(nil)).
+		Set("status = ?", messaging.StatusPending).Set("reason = ''").Set("attempt = attempt + 1").
+		Set("provider_message_id = NULL").Set("updated_at = ?", now).
+		Where("m.id = ? AND m.status = ? AND m.attempt = ?", m.ID, messaging.StatusFailed, m.Attempt).Exec(ctx)
+	if err != nil {
+		return m, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return m, messaging.ErrNotFailed
+	}
+	m, err = messaging.GetMessage(ctx, sc, messageID)
+	if err != nil {
+		return m, err
+	}
+	if err := p.Enqueuer.Send(ctx, m); err != nil {
+		return m, err
+	}
+	p.changed(ctx, sc, &m)
+	return m, nil
+}
+
+// ErrNothingToResend is reported when a conversation has no outbound message.
+var ErrNothingToResend = failure.New(failure.Conflict, "nothing_to_resend", "this conversation has no sent message to send again")
+
+// Resend sends the conversation's last outbound message again, as a new message.
+func (p *Pipeline) Resend(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, authorID string) (messaging.Message, error) {
+	var last messaging.Message
+	err := sc.Select(&last).Where("m.conversation_id = ? AND m.direction = ?", conv.ID, messaging.DirectionOut).
+		OrderExpr("m.id DESC").Limit(1).Scan(ctx)
+	if storage.IsNotFound(err) {
+		return last, ErrNothingToResend
+	}
+	if err != nil {
+		return last, err
+	}
+	return p.Post(ctx, sc, conv, Draft{Type: last.Type, Text: last.Body, Media: last.Content.Media,
+		Location: last.Content.Location, Template: last.Content.Template, AuthorID: authorID})
+}
+
+func (p *Pipeline) inspector() *asynq.Inspector { return p.Enqueuer.inspector }

@@ -1,0 +1,240 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/realtime"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// InboundSink is where webhook and session events go: each is stored once (a replayed
+// webhook adds nothing) and the new ones are handed to an inbound task. The webhook
+// answers as soon as the events are durable; the work happens in the task.
+type InboundSink struct{ P *Pipeline }
+
+// Deliver stores events and enqueues their processing.
+func (s InboundSink) Deliver(ctx context.Context, c connections.Connection, events []sdk.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	sc := tenants.Scope(s.P.DB, c.WorkspaceID)
+	now := time.Now().UTC()
+	var fresh []string
+	for _, e := range events {
+		payload, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		row := connections.StoredEvent{ID: storage.NewID(), ConnectionID: c.ID, Type: e.Type, DedupKey: connections.DedupKey(e), Payload: payload, ReceivedAt: now}
+		res, err := sc.Insert(&row).On("CONFLICT (connection_id, dedup_key) DO NOTHING").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("pipeline: store event: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			fresh = append(fresh, row.ID)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	// Should this enqueue fail, the provider gets a 5xx and delivers again; the events
+	// are already stored, and the maintenance sweep also picks up unprocessed ones.
+	return s.P.Enqueuer.Inbound(ctx, InboundPayload{WorkspaceID: c.WorkspaceID, ConnectionID: c.ID, EventIDs: fresh})
+}
+
+// statusGrace is how long a status for an unknown provider id is retried: the
+// provider's callback can overtake the worker recording the id it just got.
+const statusGrace = 10 * time.Minute
+
+// HandleInboundTask applies stored events. Each event is applied in its own
+// transaction that also marks it processed, so a retried task skips what is done.
+func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) error {
+	var pl InboundPayload
+	if err := json.Unmarshal(t.Payload(), &pl); err != nil || pl.WorkspaceID == "" {
+		return jobs.SkipRetry(fmt.Errorf("pipeline: bad inbound payload: %v", err))
+	}
+	sc := tenants.Scope(p.DB, pl.WorkspaceID)
+	conn, err := p.Connections.Get(ctx, sc, pl.ConnectionID)
+	if errors.Is(err, connections.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var retry error
+	for _, id := range pl.EventIDs {
+		var out outcome
+		err := p.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			st := sc.With(tx)
+			var ev connections.StoredEvent
+			q := st.Select(&ev).Where("ce.id = ? AND ce.processed_at IS NULL", id)
+			if storage.IsPostgres(tx) {
+				q = q.For("UPDATE")
+			}
+			if err := q.Scan(ctx); storage.IsNotFound(err) {
+				return nil // done already
+			} else if err != nil {
+				return err
+			}
+			var e sdk.Event
+			if err := json.Unmarshal(ev.Payload, &e); err != nil {
+				return markProcessed(ctx, st, id) // cannot ever apply; keep the row for inspection
+			}
+			if out, err = p.apply(ctx, st, conn, e, ev.ReceivedAt); err != nil {
+				return err
+			}
+			return markProcessed(ctx, st, id)
+		})
+		if err != nil {
+			retry = err
+			continue
+		}
+		// Published after the commit, so a browser that fetches on the event sees it.
+		switch {
+		case out.updated != nil:
+			p.changed(ctx, sc, out.updated)
+		case out.received != nil:
+			p.publishReceived(ctx, sc, *out.conv, *out.received)
+		}
+	}
+	return retry
+}
+
+func markProcessed(ctx context.Context, sc tenants.Scoped, id string) error {
+	_, err := sc.Update((*connections.StoredEvent)(nil)).Set("processed_at = ?", time.Now().UTC()).Where("ce.id = ?", id).Exec(ctx)
+	return err
+}
+
+var errStatusEarly = errors.New("pipeline: status for a message not recorded yet")
+
+// outcome is what an applied event changed, for the realtime events sent after commit.
+type outcome struct {
+	updated  *messaging.Message      // an outbound message whose status moved
+	received *messaging.Message      // an inbound message stored
+	conv     *messaging.Conversation // the conversation it landed in
+}
+
+// apply makes one event's change.
+func (p *Pipeline) apply(ctx context.Context, sc tenants.Scoped, conn connections.Connection, e sdk.Event, received time.Time) (outcome, error) {
+	switch e.Type {
+	case sdk.EventMessage:
+		if e.Message == nil {
+			return outcome{}, nil
+		}
+		return p.applyInbound(ctx, sc, conn, *e.Message, received)
+	case sdk.EventStatus:
+		if e.Status == nil {
+			return outcome{}, nil
+		}
+		m, found, err := messaging.ByProviderID(ctx, sc, conn.ID, e.Status.ProviderMessageID)
+		if err != nil {
+			return outcome{}, err
+		}
+		if !found {
+			if time.Since(received) < statusGrace {
+				return outcome{}, errStatusEarly
+			}
+			p.Log.Warn("status for an unknown message dropped", "workspace", sc.WorkspaceID(), "provider_message_id", e.Status.ProviderMessageID)
+			return outcome{}, nil
+		}
+		at := e.Status.Timestamp
+		if at.IsZero() {
+			at = received
+		}
+		reason := e.Status.ErrorReason
+		if e.Status.Status == messaging.StatusFailed && reason == "" {
+			reason = "The provider could not deliver the message"
+		}
+		changed, err := messaging.Transition(ctx, sc, &m, e.Status.Status, reason, "provider", at)
+		if err != nil || !changed {
+			return outcome{}, err
+		}
+		if m.Status == messaging.StatusFailed {
+			// Accepted, then not delivered: the customer does not pay for it.
+			if err := p.refund(ctx, sc, m, reason); err != nil {
+				return outcome{}, err
+			}
+		}
+		return outcome{updated: &m}, nil
+	case sdk.EventContact, sdk.EventOptOut, sdk.EventOptIn:
+		if e.Contact == nil {
+			return outcome{}, nil
+		}
+		c, err := messaging.ContactByAddress(ctx, sc, conn.Kind, e.Contact.Address, e.Contact.Name)
+		if err != nil || e.Type == sdk.EventContact {
+			return outcome{}, err
+		}
+		return outcome{}, messaging.SetOptOut(ctx, sc, c.ID, e.Type == sdk.EventOptOut)
+	}
+	return outcome{}, nil
+}
+
+func (p *Pipeline) applyInbound(ctx context.Context, sc tenants.Scoped, conn connections.Connection, in sdk.InboundMessage, received time.Time) (outcome, error) {
+	contact, err := messaging.ContactByAddress(ctx, sc, conn.Kind, in.From, "")
+	if err != nil {
+		return outcome{}, err
+	}
+	at := in.Timestamp
+	if at.IsZero() || at.After(received) {
+		at = received
+	}
+	preview := in.Text
+	if preview == "" {
+		preview = "[" + in.Type + "]"
+	}
+	conv, _, err := messaging.RouteInbound(ctx, sc, conn.ID, contact, at, preview)
+	if err != nil {
+		return outcome{}, err
+	}
+	pid := in.ProviderMessageID
+	m := messaging.Message{ConversationID: conv.ID, ConnectionID: conn.ID, Direction: messaging.DirectionIn, Type: in.Type,
+		Body: in.Text, Content: messaging.Content{Media: in.Media, Location: in.Location, Subject: in.Subject},
+		Status: messaging.StatusReceived, ProviderMessageID: &pid}
+	if err := messaging.Insert(ctx, sc, &m, "provider"); err != nil {
+		return outcome{}, err
+	}
+	if k := messaging.OptKeyword(in.Text); k != 0 {
+		if err := messaging.SetOptOut(ctx, sc, contact.ID, k < 0); err != nil {
+			return outcome{}, err
+		}
+	}
+	return outcome{received: &m, conv: &conv}, nil
+}
+
+// publishReceived tells browsers about a customer's message and its conversation.
+func (p *Pipeline) publishReceived(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, m messaging.Message) {
+	p.publishReceivedAs(ctx, sc, conv, m, realtime.MessageCreated)
+}
+
+// publishReceivedAs sends a message event of typ with its conversation and counts.
+func (p *Pipeline) publishReceivedAs(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, m messaging.Message, typ string) {
+	if p.Publisher == nil {
+		return
+	}
+	assignee := ""
+	if conv.AssigneeID != nil {
+		assignee = *conv.AssigneeID
+	}
+	for _, ev := range []struct {
+		typ string
+		v   any
+	}{{typ, m}, {realtime.ConversationUpdated, conv}, {realtime.CountsChanged, map[string]string{"kind": conv.Kind}}} {
+		data, _ := json.Marshal(ev.v)
+		if err := p.Publisher.Publish(ctx, realtime.Event{Type: ev.typ, WorkspaceID: sc.WorkspaceID(), ConversationID: conv.ID,
+			ConversationKind: conv.Kind, AssigneeID: assignee, Data: data}); err != nil {
+			p.Log.Warn("realtime publish failed", "workspace", sc.WorkspaceID(), "error", err)
+		}
+	}
+}

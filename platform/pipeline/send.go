@@ -1,0 +1,267 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/billing"
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/realtime"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// Reasons a send fails, worded for the people who read them in the thread.
+const (
+	ReasonOutOfCredits = "Out of message credits"
+	ReasonOptedOut     = "The recipient has opted out of messages"
+	ReasonNoConsent    = "No WhatsApp consent is recorded for this contact"
+	ReasonWindowClosed = "Outside the 24-hour window: the customer has not written in the last 24 hours; send an approved template"
+)
+
+// Publisher tells browsers what changed.
+type Publisher interface {
+	Publish(ctx context.Context, e realtime.Event) error
+}
+
+// Pipeline holds what both flows need.
+type Pipeline struct {
+	DB          *bun.DB
+	Redis       redis.UniversalClient
+	Connections *connections.Service
+	Plugins     connections.Plugins
+	Ledger      *billing.Ledger
+	Enqueuer    *Enqueuer
+	Publisher   Publisher
+	Log         *slog.Logger
+	// Now is the clock (tests move it for the 24-hour window).
+	Now func() time.Time
+}
+
+func (p *Pipeline) now() time.Time {
+	if p.Now != nil {
+		return p.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Register adds the pipeline's task handlers to a worker.
+func (p *Pipeline) Register(w *jobs.Worker) {
+	w.Handle(TypeMessageSend, p.HandleMessageSendTask)
+	w.Handle(TypeInbound, p.HandleInboundTask)
+}
+
+// HandleMessageSendTask sends one message. Every step is safe to repeat: a message
+// already past queued is left alone, the charge is keyed by the message's attempt, and
+// a status only moves forward. A crash after the provider accepted the message but
+// before the provider id was stored makes the retry send it again: that duplicate is
+// the one thing at-least-once delivery cannot rule out, and the customer is charged
+// once all the same.
+func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) error {
+	var pl MessageSendPayload
+	if err := json.Unmarshal(t.Payload(), &pl); err != nil || pl.WorkspaceID == "" || pl.MessageID == "" {
+		return jobs.SkipRetry(fmt.Errorf("pipeline: bad send payload: %v", err))
+	}
+	sc := tenants.Scope(p.DB, pl.WorkspaceID)
+	m, err := messaging.GetMessage(ctx, sc, pl.MessageID)
+	if errors.Is(err, messaging.ErrMessageNotFound) {
+		sendDone(ctx, p.Redis, pl.WorkspaceID)
+		return nil // deleted since
+	}
+	if err != nil {
+		return err
+	}
+	if m.Attempt != pl.Attempt || messaging.Final(m.Status) || m.ProviderMessageID != nil {
+		sendDone(ctx, p.Redis, pl.WorkspaceID)
+		return nil // a stale attempt, or done already
+	}
+	err = p.send(ctx, sc, &m)
+	var ra *retryAfter
+	if errors.As(err, &ra) {
+		retried, _ := asynq.GetRetryCount(ctx)
+		maxRetry, _ := asynq.GetMaxRetry(ctx)
+		if retried < maxRetry {
+			return err
+		}
+		// Out of retries: the message fails and its credit comes back.
+		err = p.fail(ctx, sc, &m, fmt.Sprintf("Not delivered after %d attempts: %s", retried+1, ra.err), true)
+	}
+	if err == nil {
+		sendDone(ctx, p.Redis, pl.WorkspaceID)
+	}
+	return err
+}
+
+// send runs the checks, charges and calls the plugin. It returns *retryAfter for a
+// transient failure and nil once the message reached a final or sent state.
+func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Message) error {
+	conv, err := messaging.GetConversation(ctx, sc, m.ConversationID)
+	if err != nil {
+		return err
+	}
+	conn, err := p.Connections.Get(ctx, sc, m.ConnectionID)
+	if errors.Is(err, connections.ErrNotFound) {
+		return p.fail(ctx, sc, m, "The connection was removed", false)
+	}
+	if err != nil {
+		return err
+	}
+	if conn.Status != connections.StatusActive {
+		return p.fail(ctx, sc, m, fmt.Sprintf("The connection %q is %s %s", conn.DisplayName, conn.Status, conn.StatusReason), false)
+	}
+	desc, ok := p.Plugins.Describe(conn.PluginID)
+	if !ok {
+		return p.fail(ctx, sc, m, fmt.Sprintf("The %s channel plugin is not installed", conn.PluginID), false)
+	}
+	var contact messaging.Contact
+	if err := sc.Get(ctx, &contact, conv.ContactID, messaging.ErrContactNotFound); err != nil {
+		return err
+	}
+	now := p.now()
+	switch {
+	case contact.OptedOut:
+		return p.fail(ctx, sc, m, ReasonOptedOut, false)
+	case desc.Kind == "whatsapp" && conv.LastInboundAt == nil && !contact.WhatsAppConsent:
+		return p.fail(ctx, sc, m, ReasonNoConsent, false)
+	case desc.Has(sdk.CapWindow24h) && m.Type != "template" && !conv.WindowOpen(now):
+		return p.fail(ctx, sc, m, ReasonWindowClosed, false)
+	}
+
+	credits := 1
+	if desc.Has(sdk.CapSegments) {
+		credits = Segments(m.Body)
+	}
+	if _, err := p.Ledger.Charge(ctx, sc.WorkspaceID(), int64(credits), m.ChargeKey(), "message:"+m.ID); err != nil {
+		if errors.Is(err, billing.ErrInsufficientCredits) {
+			return p.fail(ctx, sc, m, ReasonOutOfCredits, false)
+		}
+		return err
+	}
+	if m.Credits != credits {
+		m.Credits = credits
+		if _, err := sc.Update(m).Column("credits").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+	}
+	if _, err := messaging.Transition(ctx, sc, m, messaging.StatusQueued, "", "worker", now); err != nil {
+		return err
+	}
+
+	ch, err := p.Plugins.Channel(conn.PluginID)
+	if err != nil {
+		return &retryAfter{err: err}
+	}
+	pc, err := p.Connections.ForPlugin(conn)
+	if err != nil {
+		return err
+	}
+	res, err := ch.Send(ctx, pc, outbound(*m, contact.Address(desc.Kind)))
+	if err != nil {
+		var se *sdk.Error
+		if !errors.As(err, &se) {
+			se = &sdk.Error{Class: sdk.Transient, Reason: err.Error()}
+		}
+		switch se.Class {
+		case sdk.Transient, sdk.RateLimited:
+			return &retryAfter{err: errors.New(se.Reason), after: se.RetryAfter}
+		case sdk.AuthFailed:
+			if merr := p.Connections.MarkError(ctx, sc, conn.ID, "The provider rejected the credentials: "+se.Reason); merr != nil {
+				return merr
+			}
+			return p.fail(ctx, sc, m, "The provider rejected the connection's credentials: "+se.Reason, true)
+		default:
+			return p.fail(ctx, sc, m, se.Reason, true)
+		}
+	}
+	return p.sent(ctx, sc, m, res.ProviderMessageID)
+}
+
+func outbound(m messaging.Message, to string) sdk.OutboundMessage {
+	return sdk.OutboundMessage{ID: m.ID, To: to, Type: sdk.MessageType(m.Type), Text: m.Body, Subject: m.Content.Subject,
+		Media: m.Content.Media, Location: m.Content.Location, Template: m.Content.Template}
+}
+
+// sent records the provider's acceptance.
+func (p *Pipeline) sent(ctx context.Context, sc tenants.Scoped, m *messaging.Message, providerID string) error {
+	err := sc.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st := sc.With(tx)
+		if _, err := st.Update((*messaging.Message)(nil)).Set("provider_message_id = ?", providerID).
+			Where("m.id = ?", m.ID).Exec(ctx); err != nil {
+			return err
+		}
+		m.ProviderMessageID = &providerID
+		if _, err := messaging.Transition(ctx, st, m, messaging.StatusSent, "", "worker", p.now()); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	p.changed(ctx, sc, m)
+	return nil
+}
+
+// fail marks the message failed with reason, refunding its charge when one was made.
+func (p *Pipeline) fail(ctx context.Context, sc tenants.Scoped, m *messaging.Message, reason string, refund bool) error {
+	if _, err := messaging.Transition(ctx, sc, m, messaging.StatusFailed, reason, "worker", p.now()); err != nil {
+		return err
+	}
+	if refund {
+		if err := p.refund(ctx, sc, *m, reason); err != nil {
+			return err
+		}
+	}
+	p.changed(ctx, sc, m)
+	return nil
+}
+
+func (p *Pipeline) refund(ctx context.Context, sc tenants.Scoped, m messaging.Message, reason string) error {
+	_, err := p.Ledger.Refund(ctx, sc.WorkspaceID(), m.ChargeKey(), reason)
+	if errors.Is(err, billing.ErrNoSuchCharge) {
+		return nil
+	}
+	return err
+}
+
+// changed rolls the conversation's pill up and tells browsers. Publishing is best
+// effort: a browser that missed an event resyncs when it reconnects.
+func (p *Pipeline) changed(ctx context.Context, sc tenants.Scoped, m *messaging.Message) {
+	_, pillChanged, err := messaging.RollUp(ctx, sc, m.ConversationID)
+	if err != nil {
+		p.Log.Error("pill roll-up failed", "workspace", sc.WorkspaceID(), "conversation", m.ConversationID, "error", err)
+	}
+	if p.Publisher == nil {
+		return
+	}
+	conv, err := messaging.GetConversation(ctx, sc, m.ConversationID)
+	if err != nil {
+		return
+	}
+	assignee := ""
+	if conv.AssigneeID != nil {
+		assignee = *conv.AssigneeID
+	}
+	publish := func(typ string, v any) {
+		data, _ := json.Marshal(v)
+		if err := p.Publisher.Publish(ctx, realtime.Event{Type: typ, WorkspaceID: sc.WorkspaceID(), ConversationID: conv.ID,
+			ConversationKind: conv.Kind, AssigneeID: assignee, Data: data}); err != nil {
+			p.Log.Warn("realtime publish failed", "workspace", sc.WorkspaceID(), "error", err)
+		}
+	}
+	publish(realtime.MessageUpdated, m)
+	if pillChanged {
+		publish(realtime.ConversationUpdated, conv)
+		publish(realtime.CountsChanged, map[string]string{"kind": conv.Kind})
+	}
+}

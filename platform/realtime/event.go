@@ -1,0 +1,25 @@
+// Package realtime tells browsers what changed: events are published per workspace on
+// Redis pub/sub, so every web replica receives them, and delivered over WebSockets to
+// the members allowed to see them.
+package realtime
+
+import "encoding/json"
+
+// Event types.
+const (
+	MessageCreated      = "message.created"
+	MessageUpdated      = "message.updated"
+	ConversationUpdated = "conversation.updated"
+	CountsChanged       = "counts.changed"
+)
+
+// Event is one change in a workspace. WorkspaceID routes it and is not sent to
+// clients; ConversationKind and AssigneeID decide who may see it.
+type Event struct {
+	Type             string          `json:"type"`
+	WorkspaceID      string          `json:"-"`
+	ConversationID   string          `json:"conversation_id,omitempty"`
+	ConversationKind string          `json:"conversation_kind,omitempty"`
+	AssigneeID       string          `json:"-"`
+	Data             json.RawMessage `json:"data,omitempty"`
+}
