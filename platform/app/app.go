@@ -148,7 +148,7 @@ func (a *App) HTTP() *api.Server {
 		Metrics: a.Metrics, Log: a.Log, Version: buildinfo.Version,
 		Connections: a.Connections, Events: pipeline.InboundSink{P: a.Pipeline}, Plugins: pluginAdmin(a.Plugins),
 		Pipeline: a.Pipeline,
-		Ledger: a.Ledger, Payments: a.Payments,
+		Ledger:   a.Ledger, Payments: a.Payments,
 	})
 }
 
