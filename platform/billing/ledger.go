@@ -212,17 +212,25 @@ func move(ctx context.Context, sc tenants.Scoped, m Movement) (Result, error) {
 	if m.Key == "" {
 		return Result{}, fmt.Errorf("billing: a movement needs an idempotency key")
 	}
-	if err := EnsureWallet(ctx, sc.DB(), sc.WorkspaceID()); err != nil {
-		return Result{}, err
-	}
 	// Lock the wallet first (PostgreSQL; SQLite's immediate transaction already holds
 	// the write lock) so the key check, the balance read and the update see one state.
+	// A workspace's first movement creates its wallet.
 	var before Wallet
-	lock := sc.Select(&before).Limit(1)
-	if storage.IsPostgres(sc.DB()) {
-		lock = lock.For("UPDATE")
+	lock := func() error {
+		q := sc.Select(&before).Limit(1)
+		if storage.IsPostgres(sc.DB()) {
+			q = q.For("UPDATE")
+		}
+		return q.Scan(ctx)
 	}
-	if err := lock.Scan(ctx); err != nil {
+	err := lock()
+	if storage.IsNotFound(err) {
+		if err := EnsureWallet(ctx, sc.DB(), sc.WorkspaceID()); err != nil {
+			return Result{}, err
+		}
+		err = lock()
+	}
+	if err != nil {
 		return Result{}, err
 	}
 	if e, found, err := entryByKey(ctx, sc, m.Key); err != nil {
