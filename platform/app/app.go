@@ -25,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/jobs"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/queue"
+	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/platform/secretbox"
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/policies"
@@ -51,6 +52,9 @@ type App struct {
 
 	// Pipeline sends and receives messages.
 	Pipeline *pipeline.Pipeline
+
+	// Realtime publishes workspace events on Redis and serves them to WebSockets.
+	Realtime *realtime.Hub
 
 	// Ledger moves wallet credits; Payments sells top-ups through Stripe.
 	Ledger   *billing.Ledger
@@ -92,6 +96,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if a.Queue, err = queue.Open(ctx, cfg.RedisURL); err != nil {
 		return nil, err
 	}
+	a.Realtime = realtime.NewHub(a.Queue.Redis, log)
 	if cfg.RedisURL == "" {
 		log.Warn("using the embedded queue backend: fine for one process, not for production (set --redis-url)")
 	}
@@ -102,7 +107,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if generated {
 		log.Warn("generated a credential encryption key; back it up or set --secret-key", "file", filepath.Join(cfg.DataDir, secretbox.KeyFile))
 	}
-	if a.Box, err = secretbox.New(key); err != nil {
+	var retired [][]byte
+	for _, raw := range strings.Split(cfg.RetiredSecretKeys, ",") {
+		if strings.TrimSpace(raw) == "" {
+			continue
+		}
+		k, err := secretbox.ParseKey(raw)
+		if err != nil {
+			return nil, fmt.Errorf("retired_secret_keys: %w", err)
+		}
+		retired = append(retired, k)
+	}
+	if a.Box, err = secretbox.New(key, retired...); err != nil {
 		return nil, err
 	}
 	if a.Enforcer, err = policies.NewEnforcer(); err != nil {
@@ -147,8 +163,8 @@ func (a *App) HTTP() *api.Server {
 		Config: a.Config, DB: a.DB, Queue: a.Queue, Accounts: a.Accounts, Enforcer: a.Enforcer,
 		Metrics: a.Metrics, Log: a.Log, Version: buildinfo.Version,
 		Connections: a.Connections, Events: pipeline.InboundSink{P: a.Pipeline}, Plugins: pluginAdmin(a.Plugins),
-		Pipeline: a.Pipeline,
-		Ledger:   a.Ledger, Payments: a.Payments,
+		Pipeline: a.Pipeline, Realtime: a.Realtime,
+		Ledger: a.Ledger, Payments: a.Payments,
 	})
 }
 
@@ -182,6 +198,12 @@ func (a *App) Worker(concurrency int) (*jobs.Worker, error) {
 	if err := w.Every(jobs.Periodic{Spec: "@every 1h", Type: billing.TypePlanCredits, Unique: 50 * time.Minute}); err != nil {
 		return nil, err
 	}
+	// Picks up sends and webhook events whose task was lost (an enqueue that failed
+	// after the row was stored); both re-enqueues are idempotent.
+	w.Handle(pipeline.TypeSweep, a.Pipeline.HandleSweepTask)
+	if err := w.Every(jobs.Periodic{Spec: "@every 1m", Type: pipeline.TypeSweep, Unique: 50 * time.Second}); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -192,6 +214,9 @@ func (a *App) Close() {
 	}
 	if a.Host != nil {
 		a.Host.Stop()
+	}
+	if a.Realtime != nil {
+		a.Realtime.Close() // before the Redis client it uses
 	}
 	if a.Queue != nil {
 		a.Queue.Close()

@@ -28,6 +28,9 @@ type Config struct {
 	// SecretKey encrypts channel credentials at rest (32 bytes, base64). Generated into
 	// the data dir on first run unless Production is set.
 	SecretKey string `key:"secret_key" usage:"base64 32-byte key encrypting credentials (generated when unset, outside production)" secret:"true"`
+	// RetiredSecretKeys still open credentials sealed before a key rotation, until
+	// `switchboard admin reseal-connections` has sealed them all with SecretKey.
+	RetiredSecretKeys string `key:"retired_secret_keys" usage:"comma-separated base64 keys that still open credentials sealed before a rotation" secret:"true"`
 	// PluginsDir is scanned for channel plugin binaries and their plugin.json manifests.
 	PluginsDir string `key:"plugins_dir" usage:"directory with channel plugin binaries and manifests"`
 	// Demo seeds the demo workspace and users on start.

@@ -403,3 +403,32 @@ func (s StaticPlugins) Channel(id string) (sdk.Channel, error) {
 	}
 	return NoPlugins{}.Channel(id)
 }
+
+// Reseal seals again, with the current key, every connection of the workspace whose
+// config was sealed with a retired key; after a key rotation this runs for every
+// workspace (`switchboard admin reseal-connections`) before the old key is dropped.
+func (s *Service) Reseal(ctx context.Context, sc tenants.Scoped) (int, error) {
+	var rows []Connection
+	if err := sc.Select(&rows).Scan(ctx); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range rows {
+		if secretbox.SealedKeyID(c.ConfigSealed) == s.box.CurrentKeyID() {
+			continue
+		}
+		raw, err := s.box.Open(c.ConfigSealed, []byte(c.ID))
+		if err != nil {
+			return n, fmt.Errorf("connections: %s: %w", c.ID, err)
+		}
+		sealed, err := s.box.Seal(raw, []byte(c.ID))
+		if err != nil {
+			return n, err
+		}
+		if _, err := sc.Update((*Connection)(nil)).Set("config_sealed = ?", sealed).Where("c.id = ?", c.ID).Exec(ctx); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -139,3 +139,12 @@ func LoadOrCreateKey(configured, dataDir string) (key []byte, generated bool, er
 	}
 	return k, true, nil
 }
+
+// SealedKeyID names the key a value was sealed with ("" for a value Seal did not make).
+func SealedKeyID(sealed string) string {
+	parts := strings.SplitN(sealed, ":", 3)
+	if len(parts) != 3 || parts[0] != "v1" {
+		return ""
+	}
+	return parts[1]
+}

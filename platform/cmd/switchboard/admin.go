@@ -24,6 +24,9 @@ const adminUsage = `usage: switchboard admin <command> [flags]
   create-workspace --name N --admin-email E [--slug S] [--plan CODE]
   reset-password   --email E [--password P]                 also signs the user out everywhere
   grant-role       --email E --workspace SLUG --role R      add or change a membership
+  reseal-connections                                        after a key rotation: seal every
+                                                            connection's credentials with the
+                                                            current secret key
 
 Without --password the password is read from SWITCHBOARD_ADMIN_PASSWORD or, failing
 that, from the first line of standard input.
@@ -134,6 +137,28 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s is %s in %s\n", u.Email, r, w.Slug)
+	case "reseal-connections":
+		total := 0
+		after := ""
+		for {
+			var ids []string
+			if err := a.DB.NewSelect().Model((*tenants.Workspace)(nil)).Column("id").Where("id > ?", after).
+				Order("id").Limit(500).Scan(ctx, &ids); err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				break
+			}
+			for _, id := range ids {
+				n, err := a.Connections.Reseal(ctx, tenants.Scope(a.DB, id))
+				if err != nil {
+					return err
+				}
+				total += n
+			}
+			after = ids[len(ids)-1]
+		}
+		fmt.Fprintf(stdout, "resealed %d connection(s) with key %s; the retired keys can now be removed\n", total, a.Box.CurrentKeyID())
 	default:
 		fmt.Fprint(stderr, adminUsage)
 		return fmt.Errorf("admin: unknown command %q", cmd)
