@@ -20,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/queue"
+	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/policies"
 )
 
@@ -46,6 +47,9 @@ type Deps struct {
 	Payments *billing.Payments
 	// Pipeline posts messages and moves them (conversation routes).
 	Pipeline *pipeline.Pipeline
+	// Realtime delivers workspace events to WebSocket clients (nil: the realtime
+	// route answers 503).
+	Realtime *realtime.Hub
 }
 
 // Server is the HTTP edge of one switchboard process.
@@ -65,6 +69,7 @@ type Server struct {
 	ledger      *billing.Ledger
 	payments    *billing.Payments
 	pipeline    *pipeline.Pipeline
+	realtime    *realtime.Hub
 
 	app    *fiber.App
 	router *Router
@@ -78,7 +83,8 @@ type Area interface {
 // New builds the server with the platform's own routes and the extra areas.
 func New(d Deps, areas ...func(*Server) Area) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, queue: d.Queue, accounts: d.Accounts, enforcer: d.Enforcer, metrics: d.Metrics, log: d.Log, version: d.Version,
-		connections: d.Connections, events: d.Events, plugins: d.Plugins, ledger: d.Ledger, payments: d.Payments, pipeline: d.Pipeline}
+		connections: d.Connections, events: d.Events, plugins: d.Plugins, ledger: d.Ledger, payments: d.Payments, pipeline: d.Pipeline,
+		realtime: d.Realtime}
 	if s.ledger == nil {
 		s.ledger = billing.NewLedger(d.DB)
 	}
@@ -110,7 +116,7 @@ func New(d Deps, areas ...func(*Server) Area) *Server {
 	})
 	// walletArea comes before connectionArea: fiber matches routes in registration
 	// order, and POST /hooks/stripe must not be taken for /hooks/:connection.
-	for _, a := range []Area{systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}, walletArea{s}, connectionArea{s}} {
+	for _, a := range []Area{systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}, walletArea{s}, connectionArea{s}, conversationArea{s}, realtimeArea{s}} {
 		a.Register(s.router)
 	}
 	for _, mk := range areas {

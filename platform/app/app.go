@@ -151,7 +151,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if !a.Payments.Configured() {
 		log.Info("billing: no Stripe key; top-ups are off and the operator grants credits")
 	}
-	a.Pipeline = &pipeline.Pipeline{DB: a.DB, Redis: a.Queue.Redis, Connections: a.Connections, Plugins: a.Plugins,
+	a.Pipeline = &pipeline.Pipeline{DB: a.DB, Redis: a.Queue.Redis, Connections: a.Connections, Plugins: a.Plugins, Publisher: a.Realtime,
 		Ledger: a.Ledger, Enqueuer: pipeline.NewEnqueuer(a.Queue.Conn, a.Queue.Redis), Log: log}
 	ok = true
 	return a, nil

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
@@ -78,6 +79,7 @@ func (ta *TestApp) NewTenant(name string) *Tenant {
 		ta.T.Fatalf("testapp: tenant plan: %v", err)
 	}
 	conn := ta.fixtureConnection(scope)
+	conv, msg := ta.fixtureConversation(scope, conn)
 	t.IDs = map[string]string{
 		"workspace":    ws.Slug,
 		"workspace_id": ws.ID,
@@ -88,6 +90,8 @@ func (ta *TestApp) NewTenant(name string) *Tenant {
 		"code":         plan.Code,
 		"connection":   conn.ID,
 		"plugin":       conn.PluginID, // operator routes: /operator/plugins/:plugin
+		"conversation": conv.ID,       // a Team Inbox ticket on the connection
+		"message":      msg.ID,        // an outbound message of that ticket
 	}
 	return t
 }
@@ -111,6 +115,27 @@ func (ta *TestApp) fixtureConnection(scope tenants.Scoped) connections.Connectio
 		ta.T.Fatalf("testapp: tenant connection: %v", err)
 	}
 	return c
+}
+
+// fixtureConversation opens a Team Inbox ticket with a new contact on conn and stores
+// one outbound message in it, through the messaging package.
+func (ta *TestApp) fixtureConversation(scope tenants.Scoped, conn connections.Connection) (messaging.Conversation, messaging.Message) {
+	ta.T.Helper()
+	ctx := ta.Ctx()
+	contact, err := messaging.ContactByAddress(ctx, scope, conn.Kind, fmt.Sprintf("+4420%08d", ta.seq.Add(1)), "Matrix Contact")
+	if err != nil {
+		ta.T.Fatalf("testapp: tenant contact: %v", err)
+	}
+	conv, err := messaging.NewConversation(ctx, scope, messaging.KindTicket, conn.ID, contact, "")
+	if err != nil {
+		ta.T.Fatalf("testapp: tenant conversation: %v", err)
+	}
+	msg := messaging.Message{ConversationID: conv.ID, ConnectionID: conn.ID, Direction: messaging.DirectionOut,
+		Type: "text", Body: "Matrix fixture message", Status: messaging.StatusSent}
+	if err := messaging.Insert(ctx, scope, &msg, "api"); err != nil {
+		ta.T.Fatalf("testapp: tenant message: %v", err)
+	}
+	return conv, msg
 }
 
 // memberWithMembership is Member that also returns the membership row.

@@ -1,0 +1,602 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/pipeline"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
+	"github.com/switchboardhq/switchboard/policies"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// conversationArea is the shared conversation model: Chat's and the Team Inbox's
+// lists, threads, composing, replies and the per-message actions.
+type conversationArea struct{ s *Server }
+
+// Errors of the conversation routes.
+var (
+	errChatRead    = failure.New(failure.Forbidden, "forbidden", "your role does not allow chat:read, which Chat's counts need")
+	errChatSend    = failure.New(failure.Forbidden, "forbidden", "your role does not allow chat:send, which Chat conversations need")
+	errNotTicket   = failure.New(failure.Conflict, "not_a_ticket", "only a Team Inbox ticket can be accepted")
+	errAssigned    = failure.New(failure.Conflict, "already_assigned", "the conversation is assigned to someone else")
+	errAcceptToken = failure.New(failure.Invalid, "user_only", "accepting assigns the conversation to you: sign in as a user, not with an API token")
+)
+
+// ContactSummary is who a conversation is with.
+type ContactSummary struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Phone       string `json:"phone,omitempty"`
+	Email       string `json:"email,omitempty"`
+	MessengerID string `json:"messenger_id,omitempty"`
+}
+
+// ConversationView is a conversation with its contact.
+type ConversationView struct {
+	messaging.Conversation
+	Contact ContactSummary `json:"contact"`
+}
+
+// ConversationQuery are the conversation list's query parameters.
+type ConversationQuery struct {
+	PageQuery
+	Kind       string `query:"kind" enum:"chat,ticket,campaign" doc:"default: chats and tickets (campaigns only when asked for)"`
+	Pill       string `query:"pill" enum:"pending,scheduled,sent,partial,failed"`
+	State      string `query:"state" enum:"queued,active,pending,resolved"`
+	Archived   bool   `query:"archived" doc:"true lists the archived conversations (default false)"`
+	Connection string `query:"connection" doc:"a connection id"`
+	Q          string `query:"q" doc:"case-insensitive match on the title or the last message preview"`
+	Assignee   string `query:"assignee" doc:"me, unassigned or a user id"`
+}
+
+// ConversationCounts are the counts of a list's left rail.
+type ConversationCounts struct {
+	Kind   string         `json:"kind" enum:"chat,ticket"`
+	Counts map[string]int `json:"counts" doc:"chat: all, scheduled, archived, sent, pending, failed, partial; ticket: queued, active, pending, resolved"`
+}
+
+// CountsQuery picks the counts.
+type CountsQuery struct {
+	Kind string `query:"kind" enum:"chat,ticket" doc:"default: chat for members who may read Chat, else ticket"`
+}
+
+// MessageRequest is a message someone writes into a conversation.
+type MessageRequest struct {
+	Type       string        `json:"type" enum:"text,media,location,template,note"`
+	Text       string        `json:"text" doc:"at most 4096 characters; the caption of media"`
+	Media      *sdk.Media    `json:"media,omitempty"`
+	Location   *sdk.Location `json:"location,omitempty"`
+	Template   *sdk.Template `json:"template,omitempty"`
+	ScheduleAt *string       `json:"schedule_at,omitempty" doc:"RFC 3339, at least one minute ahead; the message waits as scheduled"`
+}
+
+// ComposeRequest opens (or finds) a 1:1 Chat conversation and optionally sends its
+// first message.
+type ComposeRequest struct {
+	ConnectionID string          `json:"connection_id"`
+	To           string          `json:"to" doc:"phone number, email address or Messenger id as the connection's channel needs, or a contact id"`
+	CountryCode  string          `json:"country_code,omitempty" doc:"digits put in front of a national phone number, e.g. 44"`
+	Name         string          `json:"name,omitempty" doc:"the contact's name, when the contact is new"`
+	Title        string          `json:"title,omitempty"`
+	Message      *MessageRequest `json:"message,omitempty"`
+}
+
+// ComposeResult is the conversation and its first message, if one was given.
+type ComposeResult struct {
+	Conversation ConversationView   `json:"conversation"`
+	Message      *messaging.Message `json:"message,omitempty"`
+}
+
+// ConversationUpdate archives, resolves, reopens or marks a conversation read.
+type ConversationUpdate struct {
+	Archived *bool   `json:"archived,omitempty"`
+	State    *string `json:"state,omitempty" enum:"queued,active,pending,resolved"`
+	Unread   *bool   `json:"unread,omitempty"`
+}
+
+// MessageInfo is a message with its status timeline.
+type MessageInfo struct {
+	Message  messaging.Message `json:"message"`
+	Timeline []messaging.Event `json:"timeline"`
+}
+
+func (a conversationArea) Register(r *Router) {
+	p := WorkspacePrefix + "/conversations"
+	cv := p + "/:conversation"
+	msg := cv + "/messages/:message"
+	r.Add(Route{Method: http.MethodGet, Path: p, Access: InWorkspace, Permission: policies.ConversationsRead,
+		Summary: "Conversations, newest activity first", Tag: "conversations", Query: ConversationQuery{}, Response: List[ConversationView]{}}, a.list)
+	r.Add(Route{Method: http.MethodGet, Path: p + "/counts", Access: InWorkspace, Permission: policies.ConversationsRead,
+		Summary: "Left-rail counts: Chat's by pill, or the Team Inbox's by state", Tag: "conversations", Query: CountsQuery{}, Response: ConversationCounts{}}, a.counts)
+	r.Add(Route{Method: http.MethodPost, Path: p, Access: InWorkspace, Permission: policies.ChatSend,
+		Summary: "Compose a 1:1 Chat conversation (an existing one with the contact on that connection is reused, 200)", Tag: "conversations",
+		Request: ComposeRequest{}, Response: ComposeResult{}, Status: http.StatusCreated}, a.compose)
+	r.Add(Route{Method: http.MethodGet, Path: cv, Access: InWorkspace, Permission: policies.ConversationsRead,
+		Summary: "A conversation", Tag: "conversations", Response: ConversationView{}}, a.get)
+	r.Add(Route{Method: http.MethodPatch, Path: cv, Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Archive or unarchive, resolve or reopen, mark read or unread", Tag: "conversations",
+		Request: ConversationUpdate{}, Response: ConversationView{}}, a.update)
+	r.Add(Route{Method: http.MethodPost, Path: cv + "/accept", Access: InWorkspace, Permission: policies.ConversationsAccept,
+		Summary: "Accept a ticket: assign it to me and make it active", Tag: "conversations", Response: ConversationView{}}, a.accept)
+	r.Add(Route{Method: http.MethodPost, Path: cv + "/resend", Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Send the last outgoing message again, as a new message", Tag: "conversations",
+		Response: messaging.Message{}, Status: http.StatusCreated}, a.resend)
+	r.Add(Route{Method: http.MethodGet, Path: cv + "/messages", Access: InWorkspace, Permission: policies.ConversationsRead,
+		Summary: "The thread, oldest first", Tag: "conversations", Query: PageQuery{}, Response: List[messaging.Message]{}}, a.thread)
+	r.Add(Route{Method: http.MethodPost, Path: cv + "/messages", Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Write a message (sent now or at schedule_at) or an internal note", Tag: "conversations",
+		Request: MessageRequest{}, Response: messaging.Message{}, Status: http.StatusCreated}, a.post)
+	r.Add(Route{Method: http.MethodGet, Path: msg, Access: InWorkspace, Permission: policies.ConversationsRead,
+		Summary: "Message info: the message and its status timeline", Tag: "conversations", Response: MessageInfo{}}, a.info)
+	r.Add(Route{Method: http.MethodPost, Path: msg + "/cancel", Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Cancel a scheduled message", Tag: "conversations", Response: messaging.Message{}}, a.action(a.s.pipeline.Cancel))
+	r.Add(Route{Method: http.MethodPost, Path: msg + "/send-now", Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Send a scheduled message now", Tag: "conversations", Response: messaging.Message{}}, a.action(a.s.pipeline.SendNow))
+	r.Add(Route{Method: http.MethodPost, Path: msg + "/retry", Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Retry a failed message", Tag: "conversations", Response: messaging.Message{}}, a.action(a.s.pipeline.Retry))
+}
+
+// allowed reports whether the caller's role holds p in this workspace.
+func (a conversationArea) allowed(c *fiber.Ctx, p policies.Permission) bool {
+	ws, _ := tenants.FromContext(c.UserContext())
+	m, _ := tenants.MembershipFromContext(c.UserContext())
+	return a.s.enforcer.Allowed(ws.ID, m.Role, p)
+}
+
+// userID is the signed-in caller's id, "" for an API token.
+func userID(c *fiber.Ctx) string {
+	if p, _ := PrincipalOf(c); p.User != nil {
+		return p.User.ID
+	}
+	return ""
+}
+
+// conversation loads :conversation as the caller may see it: a chat conversation
+// without chat:read is not found, as if it did not exist.
+func (a conversationArea) conversation(c *fiber.Ctx) (messaging.Conversation, error) {
+	conv, err := messaging.GetConversation(c.UserContext(), scoped(c, a.s), c.Params("conversation"))
+	if err != nil {
+		return conv, err
+	}
+	if conv.Kind == messaging.KindChat && !a.allowed(c, policies.ChatRead) {
+		return messaging.Conversation{}, messaging.ErrConversationNotFound
+	}
+	return conv, nil
+}
+
+// writable loads :conversation for a change: a chat conversation also needs chat:send.
+func (a conversationArea) writable(c *fiber.Ctx) (messaging.Conversation, error) {
+	conv, err := messaging.GetConversation(c.UserContext(), scoped(c, a.s), c.Params("conversation"))
+	if err != nil {
+		return conv, err
+	}
+	if conv.Kind == messaging.KindChat {
+		if !a.allowed(c, policies.ChatSend) {
+			return messaging.Conversation{}, errChatSend
+		}
+		if !a.allowed(c, policies.ChatRead) {
+			return messaging.Conversation{}, messaging.ErrConversationNotFound
+		}
+	}
+	return conv, nil
+}
+
+func summary(ct messaging.Contact) ContactSummary {
+	return ContactSummary{ID: ct.ID, Name: ct.Name, Phone: ct.Phone, Email: ct.Email, MessengerID: ct.MessengerID}
+}
+
+func (a conversationArea) views(c *fiber.Ctx, convs []messaging.Conversation) ([]ConversationView, error) {
+	ids := make([]string, 0, len(convs))
+	for _, cv := range convs {
+		ids = append(ids, cv.ContactID)
+	}
+	contacts, err := messaging.ContactsByID(c.UserContext(), scoped(c, a.s), ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ConversationView, len(convs))
+	for i, cv := range convs {
+		out[i] = ConversationView{Conversation: cv, Contact: summary(contacts[cv.ContactID])}
+	}
+	return out, nil
+}
+
+func (a conversationArea) view(c *fiber.Ctx, conv messaging.Conversation) (ConversationView, error) {
+	vs, err := a.views(c, []messaging.Conversation{conv})
+	if err != nil {
+		return ConversationView{}, err
+	}
+	return vs[0], nil
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+func (a conversationArea) list(c *fiber.Ctx) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	if p.Cursor != "" {
+		if _, _, ok := messaging.DecodeConversationCursor(p.Cursor); !ok {
+			return failure.Field("cursor", "is not a cursor this server returned")
+		}
+	}
+	f := messaging.ConversationFilter{Kind: c.Query("kind"), Pill: c.Query("pill"), State: c.Query("state"),
+		ConnectionID: c.Query("connection"), Query: c.Query("q"), NoChat: !a.allowed(c, policies.ChatRead)}
+	bad := failure.Fields{}
+	bad.Check(f.Kind != "" && !oneOf(f.Kind, messaging.KindChat, messaging.KindTicket, messaging.KindCampaign), "kind", "must be chat, ticket or campaign")
+	bad.Check(f.Pill != "" && !oneOf(f.Pill, messaging.PillPending, messaging.PillScheduled, messaging.PillSent, messaging.PillPartial, messaging.PillFailed),
+		"pill", "must be pending, scheduled, sent, partial or failed")
+	bad.Check(f.State != "" && !oneOf(f.State, messaging.StateQueued, messaging.StateActive, messaging.StatePending, messaging.StateResolved),
+		"state", "must be queued, active, pending or resolved")
+	if raw := c.Query("archived"); raw != "" {
+		v, err := strconv.ParseBool(raw)
+		bad.Check(err != nil, "archived", "must be true or false")
+		f.Archived = v
+	}
+	switch as := c.Query("assignee"); as {
+	case "":
+	case "me":
+		f.Assignee = userID(c)
+		bad.Check(f.Assignee == "", "assignee", "me needs a signed-in user, not an API token")
+	default:
+		f.Assignee = as
+	}
+	bad.Check(len(f.Query) > 200, "q", "must be at most 200 characters")
+	if err := bad.Err(); err != nil {
+		return err
+	}
+	convs, next, err := messaging.ListConversations(c.UserContext(), scoped(c, a.s), f, p)
+	if err != nil {
+		return err
+	}
+	views, err := a.views(c, convs)
+	if err != nil {
+		return err
+	}
+	return list(c, views, next)
+}
+
+func (a conversationArea) counts(c *fiber.Ctx) error {
+	chat := a.allowed(c, policies.ChatRead)
+	kind := c.Query("kind")
+	switch kind {
+	case "":
+		kind = messaging.KindTicket
+		if chat {
+			kind = messaging.KindChat
+		}
+	case messaging.KindTicket:
+	case messaging.KindChat:
+		if !chat {
+			return errChatRead
+		}
+	default:
+		return failure.Field("kind", "must be chat or ticket")
+	}
+	var (
+		n   map[string]int
+		err error
+	)
+	if kind == messaging.KindChat {
+		n, err = messaging.ChatCounts(c.UserContext(), scoped(c, a.s))
+	} else {
+		n, err = messaging.TicketCounts(c.UserContext(), scoped(c, a.s))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(ConversationCounts{Kind: kind, Counts: n})
+}
+
+// draft turns a message request into the pipeline's draft (which Pipeline.Post
+// validates).
+func draft(req MessageRequest, author string) (pipeline.Draft, error) {
+	d := pipeline.Draft{Type: req.Type, Text: req.Text, Media: req.Media, Location: req.Location, Template: req.Template, AuthorID: author}
+	if req.ScheduleAt != nil {
+		at, err := time.Parse(time.RFC3339, strings.TrimSpace(*req.ScheduleAt))
+		if err != nil {
+			return d, failure.Field("schedule_at", "must be an RFC 3339 time, e.g. 2030-01-02T15:04:05Z")
+		}
+		d.ScheduleAt = &at
+	}
+	return d, nil
+}
+
+// prefixed names a validation failure's fields under prefix.
+func prefixed(err error, prefix string) error {
+	var f *failure.Error
+	if !errors.As(err, &f) || f.Kind != failure.Invalid || len(f.Fields) == 0 {
+		return err
+	}
+	cp := *f
+	cp.Fields = make(map[string]string, len(f.Fields))
+	for k, v := range f.Fields {
+		cp.Fields[prefix+k] = v
+	}
+	return &cp
+}
+
+func (a conversationArea) compose(c *fiber.Ctx) error {
+	var req ComposeRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	ctx, sc := c.UserContext(), scoped(c, a.s)
+	bad := failure.Fields{}
+	bad.Check(strings.TrimSpace(req.ConnectionID) == "", "connection_id", "is required")
+	bad.Check(strings.TrimSpace(req.To) == "", "to", "is required")
+	if err := bad.Err(); err != nil {
+		return err
+	}
+	conn, err := a.s.connections.Get(ctx, sc, req.ConnectionID)
+	if errors.Is(err, connections.ErrNotFound) {
+		return failure.Field("connection_id", "is not a connection of this workspace")
+	}
+	if err != nil {
+		return err
+	}
+	var d *pipeline.Draft
+	if req.Message != nil {
+		dr, err := draft(*req.Message, userID(c))
+		if err != nil {
+			return prefixed(err, "message.")
+		}
+		d = &dr
+	}
+	contact, err := a.recipient(c, conn, req)
+	if err != nil {
+		return err
+	}
+	conv, found, err := messaging.ChatWith(ctx, sc, conn.ID, contact.ID)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if !found {
+		if conv, err = messaging.NewConversation(ctx, sc, messaging.KindChat, conn.ID, contact, strings.TrimSpace(req.Title)); err != nil {
+			return err
+		}
+		status = http.StatusCreated
+	}
+	var res ComposeResult
+	if d != nil {
+		m, err := a.s.pipeline.Post(ctx, sc, conv, *d)
+		if err != nil {
+			if !found && failure.KindOf(err) == failure.Invalid {
+				// Nothing was sent: leave no empty conversation behind.
+				_, _ = sc.Delete((*messaging.Conversation)(nil)).Where("cv.id = ?", conv.ID).Exec(ctx)
+			}
+			return prefixed(err, "message.")
+		}
+		res.Message = &m
+		if conv, err = messaging.GetConversation(ctx, sc, conv.ID); err != nil {
+			return err
+		}
+	}
+	if res.Conversation, err = a.view(c, conv); err != nil {
+		return err
+	}
+	return c.Status(status).JSON(res)
+}
+
+// recipient finds or creates the contact a compose request is addressed to.
+func (a conversationArea) recipient(c *fiber.Ctx, conn connections.Connection, req ComposeRequest) (messaging.Contact, error) {
+	ctx, sc := c.UserContext(), scoped(c, a.s)
+	to := strings.TrimSpace(req.To)
+	// A contact id.
+	var ct messaging.Contact
+	if err := sc.Get(ctx, &ct, to, messaging.ErrContactNotFound); err == nil {
+		if ct.Address(conn.Kind) == "" {
+			return ct, failure.Field("to", "the contact has no address on this connection's channel")
+		}
+		return ct, nil
+	} else if !errors.Is(err, messaging.ErrContactNotFound) {
+		return ct, err
+	}
+	switch messaging.AddressKind(conn.Kind) {
+	case "phone":
+		p, ok := messaging.NormalizePhone(to, strings.TrimSpace(req.CountryCode))
+		if !ok {
+			return ct, failure.Field("to", "is not a phone number (use +country code, or give country_code)")
+		}
+		to = p
+	case "email":
+		at := strings.LastIndexByte(to, '@')
+		if at < 1 || at == len(to)-1 || strings.ContainsAny(to, " \t\r\n,;<>") {
+			return ct, failure.Field("to", "is not an email address")
+		}
+	default:
+		if len(to) > 200 {
+			return ct, failure.Field("to", "is too long")
+		}
+	}
+	return messaging.ContactByAddress(ctx, sc, conn.Kind, to, strings.TrimSpace(req.Name))
+}
+
+func (a conversationArea) get(c *fiber.Ctx) error {
+	conv, err := a.conversation(c)
+	if err != nil {
+		return err
+	}
+	v, err := a.view(c, conv)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+func (a conversationArea) update(c *fiber.Ctx) error {
+	var req ConversationUpdate
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	conv, err := a.writable(c)
+	if err != nil {
+		return err
+	}
+	if req.State != nil && !oneOf(*req.State, messaging.StateQueued, messaging.StateActive, messaging.StatePending, messaging.StateResolved) {
+		return failure.Field("state", "must be queued, active, pending or resolved")
+	}
+	var cols []string
+	if req.Archived != nil {
+		conv.Archived = *req.Archived
+		cols = append(cols, "archived")
+	}
+	if req.State != nil {
+		conv.State = *req.State
+		cols = append(cols, "state")
+	}
+	if req.Unread != nil {
+		conv.Unread = *req.Unread
+		cols = append(cols, "unread")
+	}
+	if len(cols) > 0 {
+		if _, err := scoped(c, a.s).Update(&conv).Column(cols...).WherePK().Exec(c.UserContext()); err != nil {
+			return err
+		}
+	}
+	v, err := a.view(c, conv)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+func (a conversationArea) accept(c *fiber.Ctx) error {
+	conv, err := a.writable(c)
+	if err != nil {
+		return err
+	}
+	if conv.Kind != messaging.KindTicket {
+		return errNotTicket
+	}
+	me := userID(c)
+	if me == "" {
+		return errAcceptToken
+	}
+	sc := scoped(c, a.s)
+	res, err := sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", me).Set("state = ?", messaging.StateActive).
+		Where("cv.id = ? AND (cv.assignee_id IS NULL OR cv.assignee_id = ?)", conv.ID, me).Exec(c.UserContext())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errAssigned
+	}
+	if conv, err = messaging.GetConversation(c.UserContext(), sc, conv.ID); err != nil {
+		return err
+	}
+	v, err := a.view(c, conv)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+func (a conversationArea) thread(c *fiber.Ctx) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	conv, err := a.conversation(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := messaging.Thread(c.UserContext(), scoped(c, a.s), conv.ID, p)
+	if err != nil {
+		return err
+	}
+	return list(c, rows, next)
+}
+
+func (a conversationArea) post(c *fiber.Ctx) error {
+	var req MessageRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	conv, err := a.writable(c)
+	if err != nil {
+		return err
+	}
+	d, err := draft(req, userID(c))
+	if err != nil {
+		return err
+	}
+	m, err := a.s.pipeline.Post(c.UserContext(), scoped(c, a.s), conv, d)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(m)
+}
+
+func (a conversationArea) info(c *fiber.Ctx) error {
+	conv, err := a.conversation(c)
+	if err != nil {
+		return err
+	}
+	sc := scoped(c, a.s)
+	m, err := messaging.ConversationMessage(c.UserContext(), sc, conv.ID, c.Params("message"))
+	if err != nil {
+		return err
+	}
+	tl, err := messaging.Timeline(c.UserContext(), sc, m.ID)
+	if err != nil {
+		return err
+	}
+	if tl == nil {
+		tl = []messaging.Event{}
+	}
+	return c.JSON(MessageInfo{Message: m, Timeline: tl})
+}
+
+// messageAction is one of the pipeline's per-message moves (Cancel, SendNow, Retry).
+type messageAction func(ctx context.Context, sc tenants.Scoped, messageID string) (messaging.Message, error)
+
+// action runs a per-message move on a message of :conversation.
+func (a conversationArea) action(do messageAction) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		conv, err := a.writable(c)
+		if err != nil {
+			return err
+		}
+		sc := scoped(c, a.s)
+		m, err := messaging.ConversationMessage(c.UserContext(), sc, conv.ID, c.Params("message"))
+		if err != nil {
+			return err
+		}
+		if m, err = do(c.UserContext(), sc, m.ID); err != nil {
+			return err
+		}
+		return c.JSON(m)
+	}
+}
+
+func (a conversationArea) resend(c *fiber.Ctx) error {
+	conv, err := a.writable(c)
+	if err != nil {
+		return err
+	}
+	m, err := a.s.pipeline.Resend(c.UserContext(), scoped(c, a.s), conv, userID(c))
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(m)
+}

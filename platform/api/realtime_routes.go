@@ -1,0 +1,280 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/realtime"
+	"github.com/switchboardhq/switchboard/policies"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// realtimeArea is the WebSocket that tells the browser what changed in a workspace.
+//
+// GET /api/v1/workspaces/:workspace/realtime goes through the same guards as every
+// workspace route (session cookie or API token, membership, conversations:read) and
+// only then upgrades. The server first sends {"type":"ready"} once its subscription is
+// in place: the client then (re)loads what it shows, and applies the events that
+// follow, each a JSON text frame of realtime.Event. When the server closes the
+// connection with a reason ("too slow; reconnect and resync", "event stream
+// interrupted; …", "server shutting down; …") the client reconnects and waits for
+// "ready" again. The server pings every 30 s; the client's pongs keep the connection.
+// Clients send nothing (other than control frames).
+//
+// Access is decided at connect and, per event, by visible with the member's role at
+// connect. A member removed from the workspace, a role changed, a session signed out or
+// a token revoked keep the connection until it ends: closing connections on those
+// changes is not done yet.
+type realtimeArea struct{ s *Server }
+
+// RealtimeReady is the first message on a realtime connection.
+type RealtimeReady struct {
+	Type string `json:"type" enum:"ready"`
+}
+
+const (
+	// realtimeLocal passes the connection's caller to the WebSocket handler; the
+	// contrib package copies only string-keyed locals.
+	realtimeLocal = "switchboard.realtime"
+
+	realtimePing      = 30 * time.Second                   // how often the server pings
+	realtimePongWait  = realtimePing + 15*time.Second      // silence after which the client is gone
+	realtimeWriteWait = 10 * time.Second                   // a write that takes longer drops the client
+	realtimeReadLimit = 4096                               // clients send nothing but control frames
+	realtimeCloseWait = time.Second                        // for the close frame to go out
+	realtimeTooSlow   = "too slow; reconnect and resync"   // = realtime.ErrSlow
+	realtimeUnknown   = "realtime closed; reconnect later" // any other end
+)
+
+var (
+	errUpgradeRequired = httpError{status: http.StatusUpgradeRequired, f: &failure.Error{Kind: failure.Invalid, Code: "upgrade_required",
+		Message: "this endpoint is a WebSocket: connect with a WebSocket client (Connection: Upgrade, Upgrade: websocket)"}}
+	errBadHandshake = httpError{status: http.StatusBadRequest, f: &failure.Error{Kind: failure.Invalid, Code: "bad_handshake",
+		Message: "the WebSocket handshake is invalid (Sec-WebSocket-Key, Sec-WebSocket-Version: 13)"}}
+	errOriginForbidden = failure.New(failure.Forbidden, "origin_forbidden",
+		"a WebSocket signed in by the session cookie must be opened by this site's pages (Origin header)")
+	errRealtimeOff = failure.New(failure.Unavailable, "realtime_unavailable", "realtime events are not available on this server")
+)
+
+// realtimeCaller is who a connection serves, fixed at connect.
+type realtimeCaller struct {
+	workspaceID string
+	role        policies.Role
+	userID      string // "" for an API token
+}
+
+func (a realtimeArea) Register(r *Router) {
+	up := websocket.New(a.serve, websocket.Config{
+		HandshakeTimeout: realtimeWriteWait,
+		// The Origin is checked in connect, where it is known how the caller signed in.
+		Origins: []string{"*"},
+	})
+	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/realtime", Access: InWorkspace, Permission: policies.ConversationsRead,
+		Summary: "Realtime events (WebSocket): {\"type\":\"ready\"}, then events the caller may see as JSON text frames; " +
+			"426 without a WebSocket upgrade", Tag: "realtime", Status: http.StatusSwitchingProtocols}, a.connect(up))
+}
+
+// connect runs after the guards: it checks the upgrade and, for cookie sign-ins, the
+// Origin, then hands the request to the WebSocket upgrader.
+func (a realtimeArea) connect(up fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !websocket.IsWebSocketUpgrade(c) {
+			c.Set(fiber.HeaderUpgrade, "websocket")
+			return errUpgradeRequired
+		}
+		p, _ := PrincipalOf(c)
+		// Browsers send cookies on cross-site WebSocket handshakes and no CORS check
+		// applies, so a cookie sign-in must come from our own pages. A token is sent
+		// in a header no other site's page can set.
+		if p.Token == nil && !a.s.sameOrigin(c.Get(fiber.HeaderOrigin), string(c.Request().Host())) {
+			return errOriginForbidden
+		}
+		if a.s.realtime == nil {
+			return errRealtimeOff
+		}
+		ws, _ := tenants.FromContext(c.UserContext())
+		m, _ := tenants.MembershipFromContext(c.UserContext())
+		caller := &realtimeCaller{workspaceID: ws.ID, role: m.Role}
+		if p.User != nil {
+			caller.userID = p.User.ID
+		}
+		c.Locals(realtimeLocal, caller)
+		if err := up(c); err != nil {
+			if errors.Is(err, fiber.ErrUpgradeRequired) {
+				return errBadHandshake
+			}
+			return err
+		}
+		return nil
+	}
+}
+
+// sameOrigin reports whether origin is this server's: the public URL's origin, or the
+// host the request was sent to. An absent or opaque ("null") origin is not.
+func (s *Server) sameOrigin(origin, host string) bool {
+	if origin == "" {
+		return false
+	}
+	o, err := url.Parse(origin)
+	if err != nil || o.Host == "" || (o.Scheme != "http" && o.Scheme != "https") {
+		return false
+	}
+	if pub, err := url.Parse(s.cfg.BaseURL()); err == nil && pub.Host != "" && canonicalOrigin(o) == canonicalOrigin(pub) {
+		return true
+	}
+	return host != "" && strings.EqualFold(o.Host, host)
+}
+
+// canonicalOrigin is scheme://host[:port] in lower case, without the scheme's default
+// port.
+func canonicalOrigin(u *url.URL) string {
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host
+}
+
+// visible decides whether a member may receive an event; it is the one place realtime
+// access is decided, and it runs for every event, so policy overrides apply at once.
+//
+//   - Every event needs conversations:read (the route's permission, which an override
+//     may take away while the connection lasts).
+//   - An event about Chat conversations (conversation_kind "chat", counts.changed of
+//     Chat included) also needs chat:read: agents and viewers never get one.
+//   - Ticket and campaign events, and events of no kind, need nothing more.
+//   - An unknown kind is not delivered.
+//
+// Access rules that limit a member to the conversations assigned to them will compare
+// ev.AssigneeID with userID here (userID is "" for an API token, which has no
+// assignments).
+func visible(ev realtime.Event, role policies.Role, e *policies.Enforcer, workspaceID, userID string) bool {
+	_ = userID // for the assignee-only rules to come
+	if ev.WorkspaceID != workspaceID || !e.Allowed(workspaceID, role, policies.ConversationsRead) {
+		return false
+	}
+	switch ev.ConversationKind {
+	case realtime.KindChat:
+		return e.Allowed(workspaceID, role, policies.ChatRead)
+	case realtime.KindTicket, realtime.KindCampaign, "":
+		return true
+	}
+	return false
+}
+
+// serve is one WebSocket connection: subscribe, say ready, then forward the events the
+// caller may see and ping, until either side ends it.
+func (a realtimeArea) serve(conn *websocket.Conn) {
+	caller, _ := conn.Locals(realtimeLocal).(*realtimeCaller)
+	ws := conn.Conn // the contrib wrapper is recycled when serve returns
+	defer ws.Close()
+	if caller == nil {
+		return
+	}
+	log := a.s.log.With("workspace_id", caller.workspaceID, "role", caller.role)
+	hub := a.s.realtime
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Subscribe waits (boundedly) for Redis to confirm, so "ready" means no later
+	// event is missed.
+	events, unsubscribe := hub.Subscribe(ctx, caller.workspaceID)
+	defer unsubscribe()
+
+	closeWith := func(code int, text string) {
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(realtimeCloseWait))
+	}
+	if err := hub.Err(events); err != nil {
+		closeWith(websocket.CloseTryAgainLater, realtimeReason(err))
+		return
+	}
+
+	// Reader: answers pings, takes pongs and the close handshake, and notices a client
+	// that went away.
+	ws.SetReadLimit(realtimeReadLimit)
+	_ = ws.SetReadDeadline(time.Now().Add(realtimePongWait))
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(realtimePongWait)) })
+	gone := make(chan struct{})
+	go func() {
+		defer close(gone)
+		for {
+			if _, _, err := ws.NextReader(); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		_ = ws.Close()
+		<-gone
+	}()
+
+	write := func(v any) bool {
+		b, err := json.Marshal(v)
+		if err != nil {
+			log.Error("realtime: encode event", "error", err)
+			return true
+		}
+		_ = ws.SetWriteDeadline(time.Now().Add(realtimeWriteWait))
+		return ws.WriteMessage(websocket.TextMessage, b) == nil
+	}
+	if !write(RealtimeReady{Type: "ready"}) {
+		return
+	}
+	log.Debug("realtime: connected")
+	ping := time.NewTicker(realtimePing)
+	defer ping.Stop()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				err := hub.Err(events)
+				code := websocket.CloseTryAgainLater
+				if errors.Is(err, realtime.ErrClosed) {
+					code = websocket.CloseGoingAway
+				}
+				closeWith(code, realtimeReason(err))
+				log.Debug("realtime: subscription ended", "reason", err)
+				return
+			}
+			if !visible(ev, caller.role, a.s.enforcer, caller.workspaceID, caller.userID) {
+				continue
+			}
+			if !write(ev) {
+				return
+			}
+		case <-ping.C:
+			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(realtimeWriteWait)); err != nil {
+				return
+			}
+		case <-gone:
+			log.Debug("realtime: client left")
+			return
+		}
+	}
+}
+
+// realtimeReason is the close reason sent to the client.
+func realtimeReason(err error) string {
+	switch {
+	case errors.Is(err, realtime.ErrSlow):
+		return realtimeTooSlow
+	case errors.Is(err, realtime.ErrInterrupted), errors.Is(err, realtime.ErrUnavailable), errors.Is(err, realtime.ErrClosed):
+		return err.Error()
+	}
+	return realtimeUnknown
+}

@@ -1,0 +1,220 @@
+package messaging
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// Assignee filter values besides a user id.
+const AssigneeUnassigned = "unassigned"
+
+// ConversationFilter narrows a conversation list. Zero values do not filter, except
+// Archived (false lists the conversations that are not archived) and Kind (empty lists
+// chats and tickets: campaigns only when asked for).
+type ConversationFilter struct {
+	Kind         string // chat | ticket | campaign; empty: chat and ticket
+	Pill         string
+	State        string
+	Archived     bool
+	ConnectionID string
+	Query        string // case-insensitive substring of the title or the last message preview
+	Assignee     string // a user id, or AssigneeUnassigned
+	// NoChat leaves chat conversations out whatever Kind says (callers without
+	// chat:read never see them).
+	NoChat bool
+}
+
+// EncodeConversationCursor makes the opaque cursor of a conversation list: the sort
+// key (last activity, id) of the page's last row.
+func EncodeConversationCursor(at time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UnixNano(), 36) + "|" + id))
+}
+
+// DecodeConversationCursor reverses EncodeConversationCursor; ok is false for a
+// cursor it did not make.
+func DecodeConversationCursor(c string) (time.Time, string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) == 0 || len(b) > 64 {
+		return time.Time{}, "", false
+	}
+	ts, id, ok := strings.Cut(string(b), "|")
+	if !ok || id == "" {
+		return time.Time{}, "", false
+	}
+	n, err := strconv.ParseInt(ts, 36, 64)
+	if err != nil {
+		return time.Time{}, "", false
+	}
+	return time.Unix(0, n).UTC(), id, true
+}
+
+// likePattern escapes s for LIKE … ESCAPE '!' and wraps it in wildcards.
+func likePattern(s string) string {
+	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+	return "%" + r.Replace(strings.ToLower(s)) + "%"
+}
+
+// ListConversations lists conversations newest activity first, one page at a time;
+// the cursor is the (last_activity_at, id) of the previous page's last row. Every
+// filter is part of the query, so a page is always full when more rows match.
+func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFilter, p storage.Page) ([]Conversation, string, error) {
+	var rows []Conversation
+	q := sc.Select(&rows).Where("cv.archived = ?", f.Archived)
+	switch {
+	case f.Kind != "":
+		q = q.Where("cv.kind = ?", f.Kind)
+	default:
+		q = q.Where("cv.kind <> ?", KindCampaign)
+	}
+	if f.NoChat {
+		q = q.Where("cv.kind <> ?", KindChat)
+	}
+	if f.Pill != "" {
+		q = q.Where("cv.pill = ?", f.Pill)
+	}
+	if f.State != "" {
+		q = q.Where("cv.state = ?", f.State)
+	}
+	if f.ConnectionID != "" {
+		q = q.Where("cv.connection_id = ?", f.ConnectionID)
+	}
+	switch f.Assignee {
+	case "":
+	case AssigneeUnassigned:
+		q = q.Where("cv.assignee_id IS NULL")
+	default:
+		q = q.Where("cv.assignee_id = ?", f.Assignee)
+	}
+	if s := strings.TrimSpace(f.Query); s != "" {
+		pat := likePattern(s)
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("LOWER(cv.title) LIKE ? ESCAPE '!'", pat).WhereOr("LOWER(cv.last_message_preview) LIKE ? ESCAPE '!'", pat)
+		})
+	}
+	if at, id, ok := DecodeConversationCursor(p.Cursor); ok {
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("cv.last_activity_at < ?", at).WhereOr("cv.last_activity_at = ? AND cv.id < ?", at, id)
+		})
+	}
+	size := pageSize(p)
+	if err := q.OrderExpr("cv.last_activity_at DESC, cv.id DESC").Limit(size + 1).Scan(ctx); err != nil {
+		return nil, "", err
+	}
+	if len(rows) <= size {
+		return rows, "", nil
+	}
+	rows = rows[:size]
+	last := rows[len(rows)-1]
+	return rows, EncodeConversationCursor(last.LastActivityAt, last.ID), nil
+}
+
+func pageSize(p storage.Page) int {
+	switch {
+	case p.Limit <= 0:
+		return storage.DefaultPageSize
+	case p.Limit > storage.MaxPageSize:
+		return storage.MaxPageSize
+	}
+	return p.Limit
+}
+
+// ContactsByID loads the workspace's contacts with these ids.
+func ContactsByID(ctx context.Context, sc tenants.Scoped, ids []string) (map[string]Contact, error) {
+	out := map[string]Contact{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []Contact
+	if err := sc.Select(&rows).Where("ct.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, err
+	}
+	for _, c := range rows {
+		out[c.ID] = c
+	}
+	return out, nil
+}
+
+// ChatCounts are Chat's left-rail counts: all, archived, and the non-archived chats by
+// pill.
+func ChatCounts(ctx context.Context, sc tenants.Scoped) (map[string]int, error) {
+	out := map[string]int{"all": 0, "archived": 0, PillScheduled: 0, PillSent: 0, PillPending: 0, PillFailed: 0, PillPartial: 0}
+	var rows []struct {
+		Archived bool   `bun:"archived"`
+		Pill     string `bun:"pill"`
+		N        int    `bun:"n"`
+	}
+	err := sc.Select((*Conversation)(nil)).ColumnExpr("cv.archived, cv.pill, COUNT(*) AS n").
+		Where("cv.kind = ?", KindChat).GroupExpr("cv.archived, cv.pill").Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if r.Archived {
+			out["archived"] += r.N
+			continue
+		}
+		out["all"] += r.N
+		out[r.Pill] += r.N
+	}
+	return out, nil
+}
+
+// TicketCounts are the Team Inbox's counts of non-archived tickets by state.
+func TicketCounts(ctx context.Context, sc tenants.Scoped) (map[string]int, error) {
+	out := map[string]int{StateQueued: 0, StateActive: 0, StatePending: 0, StateResolved: 0}
+	var rows []struct {
+		State string `bun:"state"`
+		N     int    `bun:"n"`
+	}
+	err := sc.Select((*Conversation)(nil)).ColumnExpr("cv.state, COUNT(*) AS n").
+		Where("cv.kind = ? AND cv.archived = ?", KindTicket, false).GroupExpr("cv.state").Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.State] += r.N
+	}
+	return out, nil
+}
+
+// ChatWith finds the workspace's chat conversation with a contact on a connection,
+// the one with the latest activity; ok is false when there is none.
+func ChatWith(ctx context.Context, sc tenants.Scoped, connectionID, contactID string) (Conversation, bool, error) {
+	var c Conversation
+	err := sc.Select(&c).Where("cv.kind = ? AND cv.connection_id = ? AND cv.contact_id = ?", KindChat, connectionID, contactID).
+		OrderExpr("cv.last_activity_at DESC, cv.id DESC").Limit(1).Scan(ctx)
+	if storage.IsNotFound(err) {
+		return c, false, nil
+	}
+	return c, err == nil, err
+}
+
+// ConversationMessage loads a message of one conversation: a message of another
+// conversation is not found, like one that does not exist.
+func ConversationMessage(ctx context.Context, sc tenants.Scoped, conversationID, messageID string) (Message, error) {
+	var m Message
+	err := sc.Select(&m).Where("m.id = ? AND m.conversation_id = ?", messageID, conversationID).Limit(1).Scan(ctx)
+	if storage.IsNotFound(err) {
+		return m, ErrMessageNotFound
+	}
+	return m, err
+}
+
+// Thread lists a conversation's messages oldest first, one page at a time by id.
+func Thread(ctx context.Context, sc tenants.Scoped, conversationID string, p storage.Page) ([]Message, string, error) {
+	var rows []Message
+	q := sc.Select(&rows).Where("m.conversation_id = ?", conversationID)
+	if err := p.Apply(q, "m.id", false).Scan(ctx); err != nil {
+		return nil, "", err
+	}
+	rows, next := storage.NextCursor(rows, p, func(m Message) string { return m.ID })
+	return rows, next, nil
+}
