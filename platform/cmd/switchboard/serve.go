@@ -36,12 +36,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer a.Close()
 	log.Info("switchboard starting", "version", buildinfo.Version, "database", storage.Kind(a.DB), "queue", a.Queue.Kind, "settings", cfg.Redacted())
 
+	var seeded demo.Result
 	if cfg.Demo {
-		res, err := demo.Seed(ctx, a.DB, a.Accounts, cfg.Auth.DemoPassword)
-		if err != nil {
+		if seeded, err = demo.Seed(ctx, a.DB, a.Accounts, cfg.Auth.DemoPassword); err != nil {
 			return err
 		}
-		printDemo(stdout, cfg.BaseURL(), res)
 	}
 
 	if err := a.StartPlugins(ctx); err != nil {
@@ -50,6 +49,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	if cfg.Demo {
+		// The simulator's webhooks go straight to this listener (they wait in its
+		// backlog until the server below serves it), not through the public URL,
+		// which may not be reachable from this machine.
+		sim, err := demo.StartSimulator(ctx, a, localURL(ln.Addr()))
+		switch {
+		case errors.Is(err, demo.ErrNoWhatsAppPlugin):
+			log.Warn("demo: no simulated WhatsApp customer: the whatsapp channel plugin is not installed; run `make plugins` and restart", "plugins_dir", cfg.PluginsDir)
+		case err != nil:
+			log.Warn("demo: the simulated WhatsApp customer could not start; the demo runs without it", "error", err)
+		default:
+			defer sim.Close()
+			log.Info("demo: simulated WhatsApp Cloud API running", "api", sim.Fake.URL(), "webhook", sim.WebhookURL)
+		}
+		printDemo(stdout, cfg.BaseURL(), seeded, sim)
 	}
 	server := a.HTTP()
 	g, ctx := errgroup.WithContext(ctx)
@@ -69,11 +84,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func printDemo(w io.Writer, url string, res demo.Result) {
+func printDemo(w io.Writer, url string, res demo.Result, sim *demo.Simulator) {
 	fmt.Fprintf(w, "\n  Switchboard demo is running at %s\n", url)
 	fmt.Fprintf(w, "  Workspace: %s (%s)\n", res.Workspace.Name, res.Workspace.Slug)
 	for _, u := range demo.Users {
 		fmt.Fprintf(w, "    %-9s %s\n", u.Role, u.Email)
+	}
+	if sim != nil {
+		fmt.Fprintf(w, "  WhatsApp: a simulated customer is connected (%s, %s): message %d demo\n", demo.ConnectionName, demo.ConnectionAddress, len(demo.Contacts))
+		fmt.Fprintf(w, "  contacts in Chat and watch the ticks move; they answer questions and every 2nd message.\n")
+	} else {
+		fmt.Fprintf(w, "  WhatsApp: no simulated customer (run `make plugins` and restart for one).\n")
 	}
 	if res.Password != "" {
 		fmt.Fprintf(w, "  Password for every demo user: %s\n", res.Password)
@@ -127,4 +148,21 @@ func migrate(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("migrations applied", "database", storage.Kind(db))
 	return nil
+}
+
+// localURL is an http URL this machine reaches addr at: an unspecified host (0.0.0.0,
+// ::) becomes loopback.
+func localURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		if ip != nil && ip.To4() == nil {
+			host = "::1"
+		} else {
+			host = "127.0.0.1"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -1,0 +1,232 @@
+package demo_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/switchboardhq/switchboard/platform/billing"
+	"github.com/switchboardhq/switchboard/platform/config"
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/demo"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/pipeline"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/sdk/conformance"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// simulatorRedisDB is this test's Redis database on the shared test server: its worker
+// consumes every queue, so it must not take other packages' tasks (the jobs tests use
+// 15, the sweep test 12).
+const simulatorRedisDB = "13"
+
+func simulatorRedisURL(t *testing.T) string {
+	t.Helper()
+	raw := os.Getenv(testapp.EnvRedis)
+	if raw == "" {
+		return "" // embedded, private to the app
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + simulatorRedisDB
+	opt, err := redis.ParseURL(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return u.String()
+}
+
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestSimulator runs the demo end to end with the real whatsapp plugin binary: the
+// simulator connects workspace demo to the Cloud API fake, a message posted into a
+// demo conversation goes sent → delivered → read through the fake's signed webhooks,
+// and the scripted customer's answer arrives in the same conversation.
+func TestSimulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the whatsapp plugin")
+	}
+	plugins := t.TempDir()
+	if _, err := conformance.Build("github.com/switchboardhq/switchboard/plugins/whatsapp/cmd/whatsapp", "../../plugins/whatsapp/manifest.json", plugins); err != nil {
+		t.Fatal(err)
+	}
+	redisURL := simulatorRedisURL(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta := testapp.New(t, testapp.WithConfig(func(c *config.Config) {
+		c.PluginsDir = plugins
+		c.RedisURL = redisURL
+		c.PublicURL = "http://" + ln.Addr().String()
+	}))
+	a := ta.App
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	worked := make(chan error, 1)
+	defer func() {
+		cancel()
+		<-served
+		<-worked
+	}()
+	if err := a.StartPlugins(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go func() { served <- ta.Server.Serve(ctx, ln) }()
+
+	// Without a demo workspace there is nothing to connect.
+	if _, err := demo.StartSimulator(ctx, a, ""); err == nil || errors.Is(err, demo.ErrNoWhatsAppPlugin) {
+		t.Fatalf("simulator before the seed: %v", err)
+	}
+	res, err := demo.Seed(ctx, a.DB, a.Accounts, "demo-password-123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := tenants.Scope(a.DB, res.Workspace.ID)
+
+	// A restart: the second start reuses the connection, points it at its own fake and
+	// grants nothing more.
+	first, err := demo.StartSimulator(ctx, a, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	sim, err := demo.StartSimulator(ctx, a, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	if sim.Connection.ID != first.Connection.ID {
+		t.Fatalf("restart made a new connection: %s, was %s", sim.Connection.ID, first.Connection.ID)
+	}
+	count := func(model any, where string, args ...any) int {
+		t.Helper()
+		n, err := sc.Select(model).Where(where, args...).Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count((*connections.Connection)(nil), "c.plugin_id = ?", demo.PluginID); n != 1 {
+		t.Fatalf("%d whatsapp connections, want 1", n)
+	}
+	cfg, err := a.Connections.Config(sim.Connection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg["api_base_url"] != sim.Fake.URL() || sim.Connection.Status != connections.StatusActive || sim.Connection.Engine != demo.Engine {
+		t.Fatalf("connection %+v with config base URL %v, want active, pointed at %s", sim.Connection, cfg["api_base_url"], sim.Fake.URL())
+	}
+	if n := count((*billing.Entry)(nil), "le.idempotency_key = ?", demo.WelcomeKey); n != 1 {
+		t.Fatalf("%d welcome grants, want 1", n)
+	}
+	wallet, err := billing.WalletOf(ctx, sc)
+	if err != nil || wallet.Balance != demo.WelcomeCredits {
+		t.Fatalf("wallet %+v, %v; want %d credits", wallet, err, demo.WelcomeCredits)
+	}
+	ws, err := tenants.ByRef(ctx, a.DB, demo.WorkspaceSlug)
+	if err != nil || ws.WhatsAppEngine == nil || *ws.WhatsAppEngine != tenants.EngineCloud {
+		t.Fatalf("workspace engine: %+v, %v", ws.WhatsAppEngine, err)
+	}
+	if n := count((*messaging.Conversation)(nil), "cv.kind = ?", messaging.KindChat); n != len(demo.Contacts) {
+		t.Fatalf("%d chat conversations, want %d", n, len(demo.Contacts))
+	}
+	if n := count((*messaging.Message)(nil), "m.direction = ?", messaging.DirectionIn); n != len(demo.Contacts) {
+		t.Fatalf("%d inbound messages after two starts, want %d", n, len(demo.Contacts))
+	}
+
+	w, err := a.Worker(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { worked <- w.Run(ctx) }()
+
+	contact, err := messaging.ContactByAddress(ctx, sc, "whatsapp", demo.Contacts[0].Phone, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !contact.WhatsAppConsent || contact.Name != demo.Contacts[0].Name {
+		t.Fatalf("demo contact %+v", contact)
+	}
+	var conv messaging.Conversation
+	if err := sc.Select(&conv).Where("cv.contact_id = ?", contact.ID).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !conv.WindowOpen(time.Now()) || conv.Kind != messaging.KindChat || conv.ConnectionID != sim.Connection.ID {
+		t.Fatalf("demo conversation %+v", conv)
+	}
+	posted, err := a.Pipeline.Post(ctx, sc, conv, pipeline.Draft{Type: "text", Text: "Your order ships today. Anything else I can help with?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var seen []string
+	eventually(t, 15*time.Second, "the message to be read", func() bool {
+		m, err := messaging.GetMessage(ctx, sc, posted.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) == 0 || seen[len(seen)-1] != m.Status {
+			seen = append(seen, m.Status)
+		}
+		if m.Status == messaging.StatusFailed {
+			t.Fatalf("message failed: %s", m.Reason)
+		}
+		return m.Status == messaging.StatusRead
+	})
+	timeline, err := messaging.Timeline(ctx, sc, posted.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, e := range timeline {
+		statuses = append(statuses, e.Status)
+	}
+	want := []string{messaging.StatusPending, messaging.StatusQueued, messaging.StatusSent, messaging.StatusDelivered, messaging.StatusRead}
+	if !slices.Equal(statuses, want) {
+		t.Fatalf("timeline %v, want %v (polled %v)", statuses, want, seen)
+	}
+	for _, e := range timeline[2:] {
+		if e.Source != "provider" && e.Status != messaging.StatusSent {
+			t.Errorf("%s came from %s, want the provider's webhook", e.Status, e.Source)
+		}
+	}
+
+	var reply messaging.Message
+	eventually(t, 15*time.Second, "the scripted customer's reply", func() bool {
+		err := sc.Select(&reply).Where("m.conversation_id = ? AND m.direction = ? AND m.id > ?", conv.ID, messaging.DirectionIn, posted.ID).
+			OrderExpr("m.id").Limit(1).Scan(ctx)
+		return err == nil
+	})
+	if reply.Body == "" || reply.Status != messaging.StatusReceived {
+		t.Fatalf("reply %+v", reply)
+	}
+	if n := count((*messaging.Conversation)(nil), "cv.contact_id = ?", contact.ID); n != 1 {
+		t.Fatalf("the reply opened another conversation: %d for the contact", n)
+	}
+	t.Logf("statuses polled %v; customer replied %q", seen, reply.Body)
+}

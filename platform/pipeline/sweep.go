@@ -1,0 +1,204 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// TypeSweep is the periodic maintenance task that picks up work whose task was lost.
+const TypeSweep = "maintenance:sweep"
+
+// SweepAge is how long a message may wait pending, or a stored event unprocessed,
+// before the sweep queues it again: long enough that the normal path has had its turn.
+const SweepAge = time.Minute
+
+// Limits of one sweep, so a huge backlog is worked through over several runs instead
+// of in one long task.
+const (
+	sweepWorkspaceBatch = 200
+	sweepRowBatch       = 500
+	sweepMaxPerSpace    = 5000 // messages, and events, per workspace and run
+	sweepEventsPerTask  = 100
+)
+
+// SweepResult counts what a sweep queued again.
+type SweepResult struct {
+	Workspaces int
+	Messages   int
+	Events     int
+}
+
+// Sweep re-enqueues, in every workspace, the outbound messages that have been pending
+// (or past their scheduled time) for longer than age with no task waiting for them,
+// and the stored channel events still unprocessed after age. Both are safe to queue
+// twice: a send task is keyed by message and attempt, and an inbound task skips events
+// already processed.
+func (p *Pipeline) Sweep(ctx context.Context, age time.Duration) (SweepResult, error) {
+	var res SweepResult
+	cutoff := p.now().Add(-age)
+	after := ""
+	for {
+		var ids []string
+		q := p.DB.NewSelect().Table("workspaces").Column("id").OrderExpr("id").Limit(sweepWorkspaceBatch)
+		if after != "" {
+			q = q.Where("id > ?", after)
+		}
+		if err := q.Scan(ctx, &ids); err != nil {
+			return res, fmt.Errorf("pipeline: sweep: workspaces: %w", err)
+		}
+		var errs []error
+		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+			sc := tenants.Scope(p.DB, id)
+			n, err := p.sweepMessages(ctx, sc, cutoff)
+			res.Messages += n
+			if err != nil {
+				errs = append(errs, fmt.Errorf("workspace %s: messages: %w", id, err))
+			}
+			n, err = p.sweepEvents(ctx, sc, cutoff)
+			res.Events += n
+			if err != nil {
+				errs = append(errs, fmt.Errorf("workspace %s: events: %w", id, err))
+			}
+			res.Workspaces++
+		}
+		// One workspace's trouble does not stop the others; the task reports it.
+		if err := errors.Join(errs...); err != nil {
+			p.Log.Error("sweep: some workspaces failed", "error", err)
+			if len(ids) < sweepWorkspaceBatch {
+				return res, err
+			}
+		}
+		if len(ids) < sweepWorkspaceBatch {
+			return res, nil
+		}
+		after = ids[len(ids)-1]
+	}
+}
+
+// sweepMessages queues the workspace's stuck outbound messages.
+func (p *Pipeline) sweepMessages(ctx context.Context, sc tenants.Scoped, cutoff time.Time) (int, error) {
+	queued, after, seen := 0, "", 0
+	for seen < sweepMaxPerSpace {
+		var rows []messaging.Message
+		q := sc.Select(&rows).
+			Where("m.direction = ?", messaging.DirectionOut).
+			WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+				return q.Where("m.status = ? AND m.updated_at < ?", messaging.StatusPending, cutoff).
+					WhereOr("m.status = ? AND m.scheduled_at < ?", messaging.StatusScheduled, cutoff)
+			}).
+			OrderExpr("m.id").Limit(sweepRowBatch)
+		if after != "" {
+			q = q.Where("m.id > ?", after)
+		}
+		if err := q.Scan(ctx); err != nil {
+			return queued, err
+		}
+		for _, m := range rows {
+			waiting, err := p.sendWaiting(m)
+			if err != nil {
+				return queued, err
+			}
+			if waiting {
+				continue // its task is in a queue, just behind others
+			}
+			if err := p.Enqueuer.Send(ctx, m); err != nil {
+				return queued, err
+			}
+			queued++
+		}
+		seen += len(rows)
+		if len(rows) < sweepRowBatch {
+			break
+		}
+		after = rows[len(rows)-1].ID
+	}
+	if queued > 0 {
+		p.Log.Info("sweep: queued stuck messages again", "workspace", sc.WorkspaceID(), "count", queued)
+	}
+	return queued, nil
+}
+
+// sendWaiting reports whether the message's current send task is still in a queue.
+// Checking first keeps Enqueuer.Send (which counts the workspace's backlog before it
+// finds the task id taken) from inflating the fair-share count on every sweep.
+func (p *Pipeline) sendWaiting(m messaging.Message) (bool, error) {
+	id := sendTaskID(m)
+	for _, q := range []string{jobs.QueueSends, jobs.QueueBulk, jobs.QueueScheduled} {
+		_, err := p.inspector().GetTaskInfo(q, id)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+		default:
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// sweepEvents queues the workspace's stored events that were never processed.
+func (p *Pipeline) sweepEvents(ctx context.Context, sc tenants.Scoped, cutoff time.Time) (int, error) {
+	queued, after, seen := 0, "", 0
+	for seen < sweepMaxPerSpace {
+		var rows []connections.StoredEvent
+		q := sc.Select(&rows).Column("ce.id", "ce.connection_id").
+			Where("ce.processed_at IS NULL AND ce.received_at < ?", cutoff).
+			OrderExpr("ce.id").Limit(sweepRowBatch)
+		if after != "" {
+			q = q.Where("ce.id > ?", after)
+		}
+		if err := q.Scan(ctx); err != nil {
+			return queued, err
+		}
+		byConn := map[string][]string{}
+		var order []string
+		for _, e := range rows {
+			if _, ok := byConn[e.ConnectionID]; !ok {
+				order = append(order, e.ConnectionID)
+			}
+			byConn[e.ConnectionID] = append(byConn[e.ConnectionID], e.ID)
+		}
+		for _, conn := range order {
+			ids := byConn[conn]
+			for len(ids) > 0 {
+				n := min(len(ids), sweepEventsPerTask)
+				if err := p.Enqueuer.Inbound(ctx, InboundPayload{WorkspaceID: sc.WorkspaceID(), ConnectionID: conn, EventIDs: ids[:n]}); err != nil {
+					return queued, err
+				}
+				queued += n
+				ids = ids[n:]
+			}
+		}
+		seen += len(rows)
+		if len(rows) < sweepRowBatch {
+			break
+		}
+		after = rows[len(rows)-1].ID
+	}
+	if queued > 0 {
+		p.Log.Info("sweep: queued unprocessed events again", "workspace", sc.WorkspaceID(), "count", queued)
+	}
+	return queued, nil
+}
+
+// HandleSweepTask runs the sweep (the maintenance:sweep periodic task).
+func (p *Pipeline) HandleSweepTask(ctx context.Context, _ *asynq.Task) error {
+	res, err := p.Sweep(ctx, SweepAge)
+	if res.Messages > 0 || res.Events > 0 {
+		p.Log.Info("maintenance sweep", "workspaces", res.Workspaces, "messages", res.Messages, "events", res.Events)
+	}
+	return err
+}

@@ -1,0 +1,185 @@
+package pipeline_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/switchboardhq/switchboard/platform/billing"
+	"github.com/switchboardhq/switchboard/platform/config"
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/pipeline"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/loopback"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// sweepRedisDB is the Redis database of the sweep test on the shared test server: its
+// worker consumes every queue, so it must not share a database with other packages'
+// tests (the jobs tests use 15, the demo simulator test 13).
+const sweepRedisDB = "12"
+
+// workerRedisURL is the test Redis on db, flushed; "" (embedded Redis, private to the
+// app) when no test Redis is configured.
+func workerRedisURL(t *testing.T, db string) string {
+	t.Helper()
+	raw := os.Getenv(testapp.EnvRedis)
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + db
+	opt, err := redis.ParseURL(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return u.String()
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestSweep: a pending message whose enqueue was lost is sent after a sweep, and a
+// stored event whose inbound task was lost is processed; fresh work is left alone and
+// a second sweep finds nothing.
+func TestSweep(t *testing.T) {
+	redisURL := workerRedisURL(t, sweepRedisDB)
+	ta := testapp.New(t,
+		testapp.WithPlugins(connections.StaticPlugins{"loopback": loopback.New()}),
+		testapp.WithConfig(func(c *config.Config) { c.RedisURL = redisURL }))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := ta.App
+	ws := ta.NewWorkspace("Sweep").Workspace
+	sc := tenants.Scope(a.DB, ws.ID)
+	if _, err := a.Ledger.Move(ctx, ws.ID, billing.Movement{Kind: billing.Grant, Amount: 100, Key: "test:grant", Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := a.Connections.Create(ctx, sc, connections.NewConnection{PluginID: "loopback", Engine: loopback.Engine,
+		DisplayName: "Line", Address: "+15550101", Config: loopback.Config{WebhookSecret: "secret"}.JSON()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	contact, err := messaging.ContactByAddress(ctx, sc, conn.Kind, "+15550102", "Sam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := messaging.NewConversation(ctx, sc, messaging.KindChat, conn.ID, contact, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stored but never queued: what Post leaves behind when the enqueue fails.
+	pending := func(body string, age time.Duration) messaging.Message {
+		m := messaging.Message{ConversationID: conv.ID, ConnectionID: conn.ID, Direction: messaging.DirectionOut,
+			Type: "text", Body: body, Status: messaging.StatusPending}
+		if err := messaging.Insert(ctx, sc, &m, "api"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sc.Update((*messaging.Message)(nil)).Set("updated_at = ?", time.Now().UTC().Add(-age)).
+			Where("m.id = ?", m.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	stuck := pending("lost on the way", 2*time.Minute)
+	fresh := pending("just written", 0)
+
+	// A webhook event stored, its inbound task lost.
+	storeEvent := func(pid string, age time.Duration) string {
+		e := sdk.Event{Type: sdk.EventMessage, Message: &sdk.InboundMessage{ProviderMessageID: pid, From: "+15550103",
+			To: conn.Address, Type: "text", Text: "hello from " + pid, Timestamp: time.Now().UTC().Add(-age)}}
+		payload, _ := json.Marshal(e)
+		row := connections.StoredEvent{ID: storage.NewID(), ConnectionID: conn.ID, Type: e.Type, DedupKey: connections.DedupKey(e),
+			Payload: payload, ReceivedAt: time.Now().UTC().Add(-age)}
+		if _, err := sc.Insert(&row).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return row.ID
+	}
+	oldEvent := storeEvent("lb-old", 2*time.Minute)
+	newEvent := storeEvent("lb-new", 0)
+
+	w, err := a.Worker(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	res, err := a.Pipeline.Sweep(ctx, pipeline.SweepAge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Messages != 1 || res.Events != 1 || res.Workspaces < 1 {
+		t.Fatalf("sweep result %+v, want 1 message and 1 event", res)
+	}
+
+	status := func(id string) string {
+		m, err := messaging.GetMessage(ctx, sc, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Status
+	}
+	waitFor(t, 15*time.Second, "the stuck message to be sent", func() bool { return status(stuck.ID) == messaging.StatusSent })
+	processed := func(id string) bool {
+		ok, err := sc.Select((*connections.StoredEvent)(nil)).Where("ce.id = ? AND ce.processed_at IS NOT NULL", id).Exists(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	waitFor(t, 15*time.Second, "the stored event to be processed", func() bool { return processed(oldEvent) })
+	var in messaging.Message
+	if err := sc.Select(&in).Where("m.direction = ? AND m.provider_message_id = ?", messaging.DirectionIn, "lb-old").Scan(ctx); err != nil {
+		t.Fatalf("inbound message of the swept event: %v", err)
+	}
+	if in.Body != "hello from lb-old" {
+		t.Fatalf("inbound body %q", in.Body)
+	}
+
+	// Fresh work is the normal path's: the sweep left it alone.
+	if s := status(fresh.ID); s != messaging.StatusPending {
+		t.Fatalf("fresh message status %q, want pending", s)
+	}
+	if processed(newEvent) {
+		t.Fatal("the fresh event was processed by the sweep")
+	}
+
+	// Nothing old is left, so a second sweep queues nothing.
+	res, err = a.Pipeline.Sweep(ctx, pipeline.SweepAge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Messages != 0 || res.Events != 0 {
+		t.Fatalf("second sweep result %+v, want nothing queued", res)
+	}
+}
