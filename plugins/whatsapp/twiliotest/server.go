@@ -28,9 +28,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -174,7 +172,7 @@ func WithApprovalStatus(status string) TemplateOption {
 type Server struct {
 	opts    Options
 	now     func() time.Time
-	hs      *httptest.Server
+	http    fakeprovider.Listener
 	limiter *fakeprovider.Limiter
 	window  *fakeprovider.Window
 	courier *fakeprovider.Courier
@@ -235,19 +233,7 @@ func New(opts Options) *Server {
 // Start listens on Options.Addr (a free loopback port by default), starts serving and
 // returns s. It panics if it cannot listen, like httptest.
 func (s *Server) Start() *Server {
-	hs := httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
-	if s.opts.Addr != "" {
-		l, err := net.Listen("tcp", s.opts.Addr)
-		if err != nil {
-			panic(fmt.Sprintf("twiliotest: listen on %s: %v", s.opts.Addr, err))
-		}
-		hs.Listener.Close()
-		hs.Listener = l
-	}
-	hs.Start()
-	s.mu.Lock()
-	s.hs = hs
-	s.mu.Unlock()
+	s.http.Start("twiliotest", s.opts.Addr, http.HandlerFunc(s.serveHTTP))
 	return s
 }
 
@@ -268,23 +254,11 @@ func NewTest(t TB, opts Options) *Server {
 // Close stops background deliveries and the server.
 func (s *Server) Close() {
 	s.courier.Close()
-	s.mu.Lock()
-	hs := s.hs
-	s.mu.Unlock()
-	if hs != nil {
-		hs.Close()
-	}
+	s.http.Close()
 }
 
 // URL is the API base URL (the plugin's api_base_url); "" before Start.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.hs == nil {
-		return ""
-	}
-	return s.hs.URL
-}
+func (s *Server) URL() string { return s.http.URL() }
 
 // Options returns the options in effect, defaults filled in.
 func (s *Server) Options() Options {

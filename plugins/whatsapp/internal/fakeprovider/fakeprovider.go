@@ -9,7 +9,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -263,4 +265,49 @@ func (c *Courier) Close() {
 	c.mu.Unlock()
 	c.cancel()
 	c.wg.Wait()
+}
+
+// Listener is the HTTP side of a fake provider: a test server on a loopback address
+// (or a chosen one, for the demo), safe to read from any goroutine.
+type Listener struct {
+	mu sync.Mutex
+	hs *httptest.Server
+}
+
+// Start serves h on addr (a free loopback port when empty). It panics when it cannot
+// listen, like httptest; name prefixes the message.
+func (l *Listener) Start(name, addr string, h http.Handler) {
+	hs := httptest.NewUnstartedServer(h)
+	if addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			panic(fmt.Sprintf("%s: listen on %s: %v", name, addr, err))
+		}
+		hs.Listener.Close()
+		hs.Listener = ln
+	}
+	hs.Start()
+	l.mu.Lock()
+	l.hs = hs
+	l.mu.Unlock()
+}
+
+// Close stops the server, if it started.
+func (l *Listener) Close() {
+	l.mu.Lock()
+	hs := l.hs
+	l.mu.Unlock()
+	if hs != nil {
+		hs.Close()
+	}
+}
+
+// URL is the server's base URL; "" before Start.
+func (l *Listener) URL() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.hs == nil {
+		return ""
+	}
+	return l.hs.URL
 }
