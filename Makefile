@@ -5,8 +5,12 @@
 #   make test            go vet + go test -race (starts/stops PostgreSQL, Redis,
 #                        stripe-mock via .ci/services unless
 #                        SWITCHBOARD_TEST_POSTGRES_URL is already set)
+#   make chart-test      helm lint + the Helm chart's render tests (charts/switchboard);
+#                        also run by `make test`, after the Go suite
+#   make helm            build the pinned helm CLI into bin/helm
 #   make bench           benchmarks, output also in .tmp/bench.txt
 #   make fuzz            fuzz the webhook parsers, FUZZTIME (20s) per target
+#   make chaos           the pipeline chaos test (CHAOS_SENDS sends, plugin kill -9s)
 #   make lint            gofmt check, go vet, staticcheck
 #   make tools           install pinned stripe-mock into $(go env GOPATH)/bin
 #   make services-start  eval "$(make -s services-start)" to use them in a shell
@@ -36,6 +40,11 @@ LDFLAGS := -X $(MODULE)/platform/buildinfo.Version=$(VERSION)
 STATICCHECK_VERSION := v0.8.2
 # Keep in sync with STRIPE_MOCK_VERSION in .ci/services.
 STRIPE_MOCK_VERSION := v0.203.0
+# helm v3.22.0 needs go >= 1.26 (its go.mod). Keep it equal to helm.sh/helm/v3 in
+# charts/switchboard/test/go.mod: the CLI and the tests then share the build cache.
+HELM_VERSION := v3.22.0
+HELM := bin/helm
+CHART := charts/switchboard
 
 TESTFLAGS ?=
 TEST_TIMEOUT ?= 14m
@@ -46,7 +55,7 @@ RUN_ARGS ?= serve --demo
 
 SERVICES := .ci/services
 
-.PHONY: help run build plugins web generate lint test bench fuzz tools \
+.PHONY: help run build plugins web generate lint test bench fuzz chaos tools \
 	services-start services-stop clean
 
 help:
@@ -178,6 +187,32 @@ test:
 	$(GO) vet $(PKGS)
 	echo "+ go test -race -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKGS)"
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKGS)
+	$(MAKE) --no-print-directory chart-test
+
+# ---------------------------------------------------------------- Helm chart
+
+.PHONY: chart-test helm
+
+# helm lint (plain and with each ci/*-values.yaml), then the chart's render tests:
+# their own Go module, so Helm and the Kubernetes libraries stay out of go.mod.
+# No cluster needed.
+chart-test: helm
+	@t0=$$SECONDS
+	for f in "" $(CHART)/ci/*-values.yaml; do
+		echo "+ $(HELM) lint --strict $(CHART)$${f:+ -f $$f}"
+		$(HELM) lint --strict --quiet $(CHART) $${f:+-f "$$f"}
+	done
+	echo "+ (cd $(CHART)/test && go test -count=1 ./...)"
+	(cd $(CHART)/test && $(GO) test -count=1 ./...)
+	echo "chart-test: ok in $$((SECONDS - t0))s"
+
+# bin/helm at HELM_VERSION (bin/.helm-version records the version built).
+helm:
+	@if [ ! -x $(HELM) ] || [ "$$(cat bin/.helm-version 2>/dev/null)" != $(HELM_VERSION) ]; then
+		echo "+ GOBIN=$(CURDIR)/bin go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)"
+		GOBIN=$(CURDIR)/bin $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+		echo $(HELM_VERSION) > bin/.helm-version
+	fi
 
 # One target per `go test -fuzz` run; new interesting inputs stay in the Go cache,
 # the committed seeds in testdata/fuzz.
@@ -188,6 +223,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCloudWebhook$$' -fuzztime $(FUZZTIME) ./plugins/whatsapp/
 	echo "+ go test -run '^$$' -fuzz FuzzTwilioWebhook -fuzztime $(FUZZTIME) ./plugins/whatsapp/"
 	$(GO) test -run '^$$' -fuzz '^FuzzTwilioWebhook$$' -fuzztime $(FUZZTIME) ./plugins/whatsapp/
+
+# The pipeline's chaos test: CHAOS_SENDS (default 10000) sends through the real
+# loopback binary, killed twice, with the worker restarted once.
+chaos:
+	@$(with_services)
+	echo "+ go test -tags chaos -run Chaos -timeout 20m ./platform/pipeline/"
+	$(GO) test -tags chaos -count=1 -run Chaos -timeout 20m -v ./platform/pipeline/
 
 bench:
 	@$(with_services)

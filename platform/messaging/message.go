@@ -197,9 +197,12 @@ func ByProviderID(ctx context.Context, sc tenants.Scoped, connectionID, provider
 	return m, err == nil, err
 }
 
-// Timeline lists a message's status changes in order.
+// Timeline lists a message's status changes in the order they were recorded, which
+// is the order the status advanced in (ids are time-ordered UUIDv7). Not by their
+// time: a provider's clock (or the instant a fake stamps every status at) can put a
+// delivered before the worker's own sent.
 func Timeline(ctx context.Context, sc tenants.Scoped, messageID string) ([]Event, error) {
 	var out []Event
-	err := sc.Select(&out).Where("me.message_id = ?", messageID).OrderExpr("me.at, me.id").Scan(ctx)
+	err := sc.Select(&out).Where("me.message_id = ?", messageID).OrderExpr("me.id").Scan(ctx)
 	return out, err
 }

@@ -95,11 +95,28 @@ func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) error {
 			if out, err = p.apply(ctx, st, conn, e, ev.ReceivedAt); err != nil {
 				return err
 			}
+			if out.refund != nil {
+				return nil // marked processed once the refund is made, below
+			}
 			return markProcessed(ctx, st, id)
 		})
 		if err != nil {
 			retry = err
 			continue
+		}
+		if out.refund != nil {
+			// The ledger runs its own transaction, so the refund waits for this one
+			// to commit (on SQLite, nested, it would wait for the write lock this one
+			// holds). Should it fail, the event stays unprocessed and the retry
+			// refunds (the refund is idempotent).
+			if err := p.refund(ctx, sc, *out.refund, out.refund.Reason); err != nil {
+				retry = err
+				continue
+			}
+			if err := markProcessed(ctx, sc, id); err != nil {
+				retry = err
+				continue
+			}
 		}
 		// Published after the commit, so a browser that fetches on the event sees it.
 		switch {
@@ -122,6 +139,7 @@ var errStatusEarly = errors.New("pipeline: status for a message not recorded yet
 // outcome is what an applied event changed, for the realtime events sent after commit.
 type outcome struct {
 	updated  *messaging.Message      // an outbound message whose status moved
+	refund   *messaging.Message      // an outbound message failed by the provider: its charge comes back
 	received *messaging.Message      // an inbound message stored
 	conv     *messaging.Conversation // the conversation it landed in
 }
@@ -158,16 +176,19 @@ func (p *Pipeline) apply(ctx context.Context, sc tenants.Scoped, conn connection
 			reason = "The provider could not deliver the message"
 		}
 		changed, err := messaging.Transition(ctx, sc, &m, e.Status.Status, reason, "provider", at)
-		if err != nil || !changed {
+		if err != nil {
 			return outcome{}, err
 		}
-		if m.Status == messaging.StatusFailed {
-			// Accepted, then not delivered: the customer does not pay for it.
-			if err := p.refund(ctx, sc, m, reason); err != nil {
-				return outcome{}, err
-			}
+		var out outcome
+		if changed {
+			out.updated = &m
 		}
-		return outcome{updated: &m}, nil
+		if m.Status == messaging.StatusFailed && e.Status.Status == messaging.StatusFailed {
+			// Accepted, then not delivered: the customer does not pay for it. Also
+			// when it failed already, so a retry after a failed refund makes it.
+			out.refund = &m
+		}
+		return out, nil
 	case sdk.EventContact, sdk.EventOptOut, sdk.EventOptIn:
 		if e.Contact == nil {
 			return outcome{}, nil

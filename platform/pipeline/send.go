@@ -82,6 +82,14 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 		return err
 	}
 	if m.Attempt != pl.Attempt || messaging.Final(m.Status) || m.ProviderMessageID != nil {
+		if m.Attempt == pl.Attempt && m.Status == messaging.StatusFailed {
+			// The failure was recorded but the task did not finish (the refund
+			// after it failed, or the process died): make sure the credit came back.
+			// Idempotent: a refund already made, or no charge, does nothing.
+			if err := p.refund(ctx, sc, m, m.Reason); err != nil {
+				return err
+			}
+		}
 		sendDone(ctx, p.Redis, pl.WorkspaceID)
 		return nil // a stale attempt, or done already
 	}

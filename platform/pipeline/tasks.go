@@ -42,6 +42,9 @@ const FairShare = 100
 
 // Enqueuer puts pipeline tasks on the queues.
 type Enqueuer struct {
+	// MaxRetry is how often a send task is retried; NewEnqueuer sets MaxSendRetries.
+	// Set it before the enqueuer is shared (tests lower it).
+	MaxRetry  int
 	client    *asynq.Client
 	inspector *asynq.Inspector
 	rdb       redis.UniversalClient
@@ -49,7 +52,7 @@ type Enqueuer struct {
 
 // NewEnqueuer builds an enqueuer on the queue backend's connection.
 func NewEnqueuer(conn asynq.RedisConnOpt, rdb redis.UniversalClient) *Enqueuer {
-	return &Enqueuer{client: asynq.NewClient(conn), inspector: asynq.NewInspector(conn), rdb: rdb}
+	return &Enqueuer{MaxRetry: MaxSendRetries, client: asynq.NewClient(conn), inspector: asynq.NewInspector(conn), rdb: rdb}
 }
 
 // Close releases the client.
@@ -67,7 +70,8 @@ func backlogKey(workspaceID string) string { return "switchboard:backlog:" + wor
 // the scheduled queue until its time.
 func (e *Enqueuer) Send(ctx context.Context, m messaging.Message) error {
 	payload, _ := json.Marshal(MessageSendPayload{WorkspaceID: m.WorkspaceID, MessageID: m.ID, Attempt: m.Attempt})
-	opts := []asynq.Option{asynq.TaskID(sendTaskID(m)), asynq.MaxRetry(MaxSendRetries), asynq.Timeout(2 * time.Minute)}
+	opts := []asynq.Option{asynq.TaskID(sendTaskID(m)), asynq.MaxRetry(e.MaxRetry), asynq.Timeout(2 * time.Minute)}
+	counted := false
 	if m.Status == messaging.StatusScheduled && m.ScheduledAt != nil && m.ScheduledAt.After(time.Now()) {
 		opts = append(opts, asynq.Queue(jobs.QueueScheduled), asynq.ProcessAt(*m.ScheduledAt))
 	} else {
@@ -76,8 +80,14 @@ func (e *Enqueuer) Send(ctx context.Context, m messaging.Message) error {
 			return err
 		}
 		opts = append(opts, asynq.Queue(queue))
+		counted = true
 	}
 	_, err := e.client.EnqueueContext(ctx, asynq.NewTask(TypeMessageSend, payload), opts...)
+	if err != nil && counted {
+		// Nothing new waits: take back the count fairQueue added, or every duplicate
+		// enqueue would push the workspace towards the bulk queue for good.
+		sendDone(ctx, e.rdb, m.WorkspaceID)
+	}
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return nil
 	}

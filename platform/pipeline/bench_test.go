@@ -1,0 +1,162 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/loopback"
+)
+
+// requireServices skips a benchmark that needs real PostgreSQL and Redis.
+func requireServices(b *testing.B) {
+	b.Helper()
+	if os.Getenv(testapp.EnvPostgres) == "" || os.Getenv(testapp.EnvRedis) == "" {
+		b.Skipf("needs PostgreSQL and Redis (%s, %s; `make bench` starts them)", testapp.EnvPostgres, testapp.EnvRedis)
+	}
+}
+
+const benchConcurrency = 20
+
+// BenchmarkEndToEndSends: b.N stored messages → enqueue → worker (checks, charge,
+// in-process loopback Send, status sent, roll-up) until all are sent; then the same
+// number of no-op tasks through Asynq on the same Redis with the same concurrency, as
+// the ceiling the queue itself sets.
+func BenchmarkEndToEndSends(b *testing.B) {
+	requireServices(b)
+	e := newEnv(b, envOptions{engine: testapp.Postgres, concurrency: benchConcurrency})
+	tn := e.tenant(b, "loopback", loopback.Config{Statuses: []string{"sent"}}, int64(b.N)+10)
+	msgs := storeMessages(b, tn, b.N, func(i int) string { return fmt.Sprintf("bench %d", i) })
+	b.ResetTimer()
+	start := time.Now()
+	enqueueAll(b, e, msgs)
+	for countStatus(b, tn, messaging.StatusSent) < b.N {
+		time.Sleep(5 * time.Millisecond)
+	}
+	sends := time.Since(start)
+	b.StopTimer()
+	e.stopWorker()
+
+	noop := noopTasks(b, e, b.N)
+	sendRate, noopRate := float64(b.N)/sends.Seconds(), float64(b.N)/noop.Seconds()
+	b.ReportMetric(sendRate, "sends/s")
+	b.ReportMetric(noopRate, "noop_tasks/s")
+	b.ReportMetric(sendRate/noopRate, "send/noop")
+}
+
+// noopTasks enqueues n tasks and processes them with a handler that does nothing.
+func noopTasks(b *testing.B, e *env, n int) time.Duration {
+	b.Helper()
+	var left atomic.Int64
+	left.Store(int64(n))
+	done := make(chan struct{})
+	srv := asynq.NewServer(e.ta.App.Queue.Conn, asynq.Config{Concurrency: benchConcurrency, Queues: map[string]int{"bench_noop": 1},
+		Logger: quiet{}, LogLevel: asynq.FatalLevel})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc("bench:noop", func(context.Context, *asynq.Task) error {
+		if left.Add(-1) == 0 {
+			close(done)
+		}
+		return nil
+	})
+	client := asynq.NewClient(e.ta.App.Queue.Conn)
+	defer client.Close()
+	if err := srv.Start(mux); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Shutdown()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < n; i += 8 {
+				if _, err := client.Enqueue(asynq.NewTask("bench:noop", nil), asynq.Queue("bench_noop")); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
+	return time.Since(start)
+}
+
+type quiet struct{}
+
+func (quiet) Debug(...any) {}
+func (quiet) Info(...any)  {}
+func (quiet) Warn(...any)  {}
+func (quiet) Error(...any) {}
+func (quiet) Fatal(...any) {}
+
+// BenchmarkInboundWebhooks: signed loopback webhooks (one inbound message each)
+// through /hooks/:connection from 8 clients, each answered once its event is stored
+// and its task enqueued. Reports webhooks/s and the answer's p50/p99.
+func BenchmarkInboundWebhooks(b *testing.B) {
+	requireServices(b)
+	e := newEnv(b, envOptions{engine: testapp.Postgres, noWorker: true})
+	tn := e.tenant(b, "loopback", loopback.Config{}, 10)
+	reqs := make([][]byte, b.N)
+	sigs := make([]string, b.N)
+	for i := range reqs {
+		r := tn.signed(b, loopback.WebhookEvent{Type: loopback.WebhookMessage, ID: fmt.Sprintf("bench-in-%d", i),
+			From: fmt.Sprintf("+4477%08d", i%1000), To: tn.conn.Address, Text: "hello", Timestamp: time.Now().UTC()})
+		reqs[i], sigs[i] = r.Body, r.Headers[loopback.SignatureHeader][0]
+	}
+	lat := make([]time.Duration, b.N)
+	var next atomic.Int64
+	app := e.ta.Server.App()
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= b.N {
+					return
+				}
+				req := httptest.NewRequest(http.MethodPost, "/hooks/"+tn.conn.PublicID, bytes.NewReader(reqs[i]))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set(loopback.SignatureHeader, sigs[i])
+				t0 := time.Now()
+				res, err := app.Test(req, -1)
+				lat[i] = time.Since(t0)
+				if err != nil || res.StatusCode != http.StatusOK {
+					b.Errorf("webhook %d: %v %v", i, err, res)
+					return
+				}
+				res.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	b.StopTimer()
+	n, err := tn.sc.Select((*connections.StoredEvent)(nil)).Where("ce.connection_id = ?", tn.conn.ID).Count(context.Background())
+	if err != nil || n != b.N {
+		b.Fatalf("%d events stored (%v), want %d", n, err, b.N)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(b.N)/el.Seconds(), "webhooks/s")
+	b.ReportMetric(float64(lat[b.N/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(lat[(b.N*99)/100].Microseconds())/1000, "p99_ms")
+}

@@ -1,0 +1,101 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/loopback"
+)
+
+// storeMessages stores n pending outbound text messages in the tenant's conversation
+// in a few multi-row inserts (no timeline entries: the send handler does not need
+// them), with the texts text(i).
+func storeMessages(t testing.TB, tn *tenant, n int, text func(i int) string) []messaging.Message {
+	t.Helper()
+	now := time.Now().UTC()
+	msgs := make([]messaging.Message, n)
+	for i := range msgs {
+		msgs[i] = messaging.Message{ID: storage.NewID(), ConversationID: tn.conv.ID, ConnectionID: tn.conn.ID,
+			Direction: messaging.DirectionOut, Type: "text", Body: text(i), Status: messaging.StatusPending, Attempt: 1,
+			CreatedAt: now, UpdatedAt: now}
+		msgs[i].WorkspaceID = tn.ws.ID
+	}
+	for i := 0; i < n; i += 500 {
+		chunk := msgs[i:min(i+500, n)]
+		if _, err := tn.e.ta.App.DB.NewInsert().Model(&chunk).Exec(context.Background()); err != nil {
+			t.Fatalf("store messages: %v", err)
+		}
+	}
+	return msgs
+}
+
+// enqueueAll enqueues the messages' sends from a few goroutines.
+func enqueueAll(t testing.TB, e *env, msgs []messaging.Message) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < len(msgs); i += 8 {
+				if err := e.p.Enqueuer.Send(context.Background(), msgs[i]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("enqueue: %v", err)
+	}
+}
+
+// countStatus counts the tenant's outbound messages in status.
+func countStatus(t testing.TB, tn *tenant, statuses ...string) int {
+	t.Helper()
+	n, err := tn.sc.Select((*messaging.Message)(nil)).Where("m.direction = ? AND m.status IN (?)", messaging.DirectionOut, bun.In(statuses)).Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestFairness checks the queue routing, not a speed: workspace A's campaign of 3,000
+// sends must not hold up workspace B's single message. Beyond its fair share A's sends
+// go to the bulk queue, so B's lands in the sends queue behind at most FairShare of
+// A's; were they all in one queue, B would wait for most of A's campaign.
+func TestFairness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("enqueues 3,000 sends; skipped with -short")
+	}
+	const campaign = 3000
+	e := newEnv(t, envOptions{engine: testapp.DefaultEngine(), concurrency: 8})
+	a := e.tenant(t, "loopback", loopback.Config{DelayMS: 2, Statuses: []string{"sent"}}, campaign+10)
+	b := e.tenant(t, "loopback", loopback.Config{DelayMS: 2, Statuses: []string{"sent"}}, 10)
+
+	msgs := storeMessages(t, a, campaign, func(i int) string { return fmt.Sprintf("campaign %d", i) })
+	enqueueAll(t, e, msgs)
+	start := time.Now()
+	m := b.text(t, "a reply")
+	b.wait(t, m.ID, 30*time.Second, "sent", func(m messaging.Message) bool { return m.Status == messaging.StatusSent })
+	latency := time.Since(start)
+	left := campaign - countStatus(t, a, messaging.StatusSent, messaging.StatusFailed)
+	t.Logf("B's message sent after %s; %d of A's %d sends still waiting", latency.Round(time.Millisecond), left, campaign)
+	if latency > 5*time.Second {
+		t.Errorf("B waited %s behind A's campaign, want < 5s", latency)
+	}
+	if left <= campaign/2 {
+		t.Errorf("only %d of A's %d sends were left when B's went: the test did not measure a backlog (worker too fast?)", left, campaign)
+	}
+}
