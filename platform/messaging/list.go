@@ -133,7 +133,7 @@ func ContactsByID(ctx context.Context, sc tenants.Scoped, ids []string) (map[str
 		return out, nil
 	}
 	var rows []Contact
-	if err := sc.Select(&rows).Where("ct.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := sc.Select(&rows).Where("ct.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, err
 	}
 	for _, c := range rows {

@@ -64,7 +64,7 @@ func enqueueAll(t testing.TB, e *env, msgs []messaging.Message) {
 // countStatus counts the tenant's outbound messages in status.
 func countStatus(t testing.TB, tn *tenant, statuses ...string) int {
 	t.Helper()
-	n, err := tn.sc.Select((*messaging.Message)(nil)).Where("m.direction = ? AND m.status IN (?)", messaging.DirectionOut, bun.In(statuses)).Count(context.Background())
+	n, err := tn.sc.Select((*messaging.Message)(nil)).Where("m.direction = ? AND m.status IN (?)", messaging.DirectionOut, bun.List(statuses)).Count(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
