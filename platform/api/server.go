@@ -82,6 +82,27 @@ type Area interface {
 
 // New builds the server with the platform's own routes and the extra areas.
 func New(d Deps, areas ...func(*Server) Area) *Server {
+	s := newServer(d)
+	// walletArea comes before connectionArea: fiber matches routes in registration
+	// order, and POST /hooks/stripe must not be taken for /hooks/:connection.
+	for _, a := range []Area{probeArea{s}, systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}, walletArea{s}, connectionArea{s}, conversationArea{s}, realtimeArea{s}} {
+		a.Register(s.router)
+	}
+	for _, mk := range areas {
+		mk(s).Register(s.router)
+	}
+	return s
+}
+
+// NewProbes builds the listener of a separate worker process: /healthz, /readyz and
+// /metrics only (Deps needs Config, DB, Queue, Metrics, Log and Version).
+func NewProbes(d Deps) *Server {
+	s := newServer(d)
+	probeArea{s}.Register(s.router)
+	return s
+}
+
+func newServer(d Deps) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, queue: d.Queue, accounts: d.Accounts, enforcer: d.Enforcer, metrics: d.Metrics, log: d.Log, version: d.Version,
 		connections: d.Connections, events: d.Events, plugins: d.Plugins, ledger: d.Ledger, payments: d.Payments, pipeline: d.Pipeline,
 		realtime: d.Realtime}
@@ -114,14 +135,6 @@ func New(d Deps, areas ...func(*Server) Area) *Server {
 		Workspace:    resolveWorkspace(s),
 		Permit:       permit(d.Enforcer),
 	})
-	// walletArea comes before connectionArea: fiber matches routes in registration
-	// order, and POST /hooks/stripe must not be taken for /hooks/:connection.
-	for _, a := range []Area{systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}, walletArea{s}, connectionArea{s}, conversationArea{s}, realtimeArea{s}} {
-		a.Register(s.router)
-	}
-	for _, mk := range areas {
-		mk(s).Register(s.router)
-	}
 	return s
 }
 

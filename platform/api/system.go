@@ -13,7 +13,11 @@ import (
 	"github.com/switchboardhq/switchboard/web"
 )
 
-// systemArea is health, readiness, metrics and the API document.
+// probeArea is health, readiness and metrics: every process serves them, the worker
+// included (NewProbes).
+type probeArea struct{ s *Server }
+
+// systemArea is the API document and the browser app.
 type systemArea struct{ s *Server }
 
 // Readiness is what /readyz reports.
@@ -25,11 +29,14 @@ type Readiness struct {
 	Errors   map[string]string `json:"errors,omitempty"`
 }
 
-func (a systemArea) Register(r *Router) {
+func (a probeArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodGet, Path: "/healthz", Summary: "Liveness: the process is up", Tag: "system", Response: map[string]string{}}, a.healthz)
 	r.Add(Route{Method: http.MethodGet, Path: "/readyz", Summary: "Readiness: database and queue backend answer", Tag: "system", Response: Readiness{}}, a.readyz)
 	r.Add(Route{Method: http.MethodGet, Path: "/metrics", Summary: "Prometheus metrics", Tag: "system", Raw: true},
 		adaptor.HTTPHandler(promhttp.HandlerFor(a.s.metrics, promhttp.HandlerOpts{})))
+}
+
+func (a systemArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodGet, Path: "/api/openapi.json", Summary: "This API's OpenAPI 3 document", Tag: "system", Raw: true}, a.openapi)
 	r.Add(Route{Method: http.MethodGet, Path: "/", Summary: "The browser app", Tag: "system", Raw: true}, a.index)
 }
@@ -39,11 +46,11 @@ func (a systemArea) index(c *fiber.Ctx) error {
 	return c.Send(web.Placeholder)
 }
 
-func (a systemArea) healthz(c *fiber.Ctx) error {
+func (a probeArea) healthz(c *fiber.Ctx) error {
 	return c.JSON(map[string]string{"status": "ok"})
 }
 
-func (a systemArea) readyz(c *fiber.Ctx) error {
+func (a probeArea) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
 	defer cancel()
 	out := Readiness{Status: "ready", Database: storage.Kind(a.s.db), Queue: a.s.queue.Kind, Version: a.s.version}

@@ -168,6 +168,14 @@ func (a *App) HTTP() *api.Server {
 	})
 }
 
+// Probes builds the HTTP listener of a separate worker process: health, readiness and
+// metrics (the plugin host's among them).
+func (a *App) Probes() *api.Server {
+	return api.NewProbes(api.Deps{
+		Config: a.Config, DB: a.DB, Queue: a.Queue, Metrics: a.Metrics, Log: a.Log, Version: buildinfo.Version,
+	})
+}
+
 // Task types of the maintenance queue.
 const TypePurgeSessions = "maintenance:purge_sessions"
 

@@ -24,7 +24,7 @@ type Config struct {
 	DatabaseURL string `key:"database_url" usage:"postgres://… or SQLite path (default: SQLite in the data dir)" secret:"true"`
 	// RedisURL points at the Redis behind the task queue and realtime fan-out. Empty
 	// starts an embedded in-process Redis, good for one process only.
-	RedisURL string `key:"redis_url" usage:"redis://… (default: embedded, single process only)" secret:"true"`
+	RedisURL string `key:"redis_url" usage:"redis://…, rediss://… or redis-sentinel://:pw@host:port,…/db?master=name (default: embedded, single process only)" secret:"true"`
 	// SecretKey encrypts channel credentials at rest (32 bytes, base64). Generated into
 	// the data dir on first run unless Production is set.
 	SecretKey string `key:"secret_key" usage:"base64 32-byte key encrypting credentials (generated when unset, outside production)" secret:"true"`
@@ -53,6 +53,9 @@ type Config struct {
 // Worker configures task processing.
 type Worker struct {
 	Concurrency int `key:"concurrency" usage:"tasks processed at once per worker process"`
+	// Addr gives a separate worker process the probes and metrics an orchestrator
+	// needs; serve has them on its main listener.
+	Addr string `key:"addr" usage:"where 'switchboard worker' serves /healthz, /readyz and /metrics (empty: no listener)"`
 }
 
 // Log configures structured logging.

@@ -6,6 +6,10 @@ package queue
 import (
 	"context"
 	"fmt"
+	"net"
+	neturl "net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,24 +38,83 @@ type Backend struct {
 const clockTick = 250 * time.Millisecond
 
 // Open connects to url, or starts the embedded Redis when url is empty.
+//
+// url is redis://[:password@]host:port/db, rediss://… for TLS, or
+// redis-sentinel://[:password@]host1:port1,host2:port2/db?master=name for a
+// Sentinel-managed primary that fails over without a restart. The password
+// authenticates on the primary and, unless sentinel_password is given in the query,
+// on the sentinels too (the usual setup, where both share one secret).
 func Open(ctx context.Context, url string) (*Backend, error) {
 	if url == "" {
 		return openEmbedded()
 	}
-	conn, err := asynq.ParseRedisURI(url)
-	if err != nil {
-		return nil, fmt.Errorf("queue: redis url: %w", err)
+	var b *Backend
+	if strings.HasPrefix(url, sentinelScheme+"://") {
+		opt, err := parseSentinelURL(url)
+		if err != nil {
+			return nil, fmt.Errorf("queue: redis url: %w", err)
+		}
+		b = &Backend{Kind: "redis", Conn: opt, Redis: opt.MakeRedisClient().(redis.UniversalClient)}
+	} else {
+		conn, err := asynq.ParseRedisURI(url)
+		if err != nil {
+			return nil, fmt.Errorf("queue: redis url: %w", err)
+		}
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			return nil, fmt.Errorf("queue: redis url: %w", err)
+		}
+		b = &Backend{Kind: "redis", Conn: conn, Redis: redis.NewClient(opt)}
 	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("queue: redis url: %w", err)
-	}
-	b := &Backend{Kind: "redis", Conn: conn, Redis: redis.NewClient(opt)}
 	if err := b.Ping(ctx); err != nil {
 		b.Redis.Close()
 		return nil, err
 	}
 	return b, nil
+}
+
+const sentinelScheme = "redis-sentinel"
+
+// parseSentinelURL reads a redis-sentinel:// URL. asynq.ParseRedisURI accepts the
+// scheme too, but it drops the database number and gives the password only to the
+// sentinels, so the primary would refuse every command once AUTH is on.
+func parseSentinelURL(raw string) (asynq.RedisFailoverClientOpt, error) {
+	var opt asynq.RedisFailoverClientOpt
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return opt, err
+	}
+	if u.Scheme != sentinelScheme {
+		return opt, fmt.Errorf("scheme %q, want %s", u.Scheme, sentinelScheme)
+	}
+	for _, addr := range strings.Split(u.Host, ",") {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || host == "" {
+			return opt, fmt.Errorf("sentinel address %q: want host:port", addr)
+		}
+		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			return opt, fmt.Errorf("sentinel address %q: bad port", addr)
+		}
+		opt.SentinelAddrs = append(opt.SentinelAddrs, addr)
+	}
+	q := u.Query()
+	if opt.MasterName = q.Get("master"); opt.MasterName == "" {
+		return opt, fmt.Errorf("%s url needs ?master=<name of the monitored primary>", sentinelScheme)
+	}
+	if u.User != nil {
+		opt.Username = u.User.Username()
+		opt.Password, _ = u.User.Password()
+	}
+	opt.SentinelPassword = opt.Password
+	if q.Has("sentinel_password") {
+		opt.SentinelPassword = q.Get("sentinel_password")
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" {
+		if opt.DB, err = strconv.Atoi(db); err != nil || opt.DB < 0 {
+			return opt, fmt.Errorf("database %q: want a number", db)
+		}
+	}
+	return opt, nil
 }
 
 func openEmbedded() (*Backend, error) {

@@ -139,7 +139,7 @@ Call with (dict "ctx" $ "database" true "app" true [ "secretName" name ]).
       optional: true
 {{- if $r.sentinel.enabled }}
 - name: SWITCHBOARD_REDIS_URL
-  value: {{ printf "redis-sentinel://:$(SB_REDIS_PASSWORD)@%s?master=%s" (join "," $r.sentinel.addresses) $r.sentinel.masterName | quote }}
+  value: {{ printf "redis-sentinel://:$(SB_REDIS_PASSWORD)@%s/%d?master=%s" (join "," $r.sentinel.addresses) (int $r.db) $r.sentinel.masterName | quote }}
 {{- else }}
 - name: SWITCHBOARD_REDIS_URL
   value: {{ printf "%s://:$(SB_REDIS_PASSWORD)@%s:%d/%d" (ternary "rediss" "redis" $r.tls) $r.host (int $r.port) (int $r.db) | quote }}
@@ -156,6 +156,12 @@ Call with (dict "ctx" $ "database" true "app" true [ "secretName" name ]).
     secretKeyRef:
       name: {{ $secret }}
       key: {{ $k.secretKey }}
+- name: SWITCHBOARD_RETIRED_SECRET_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $k.retiredSecretKeys }}
+      optional: true
 - name: SWITCHBOARD_BILLING__STRIPE_SECRET_KEY
   valueFrom:
     secretKeyRef:

@@ -55,6 +55,7 @@ var sentinels = []string{
 	"SENTINEL-key-0123456789abcdef012", // the decoded key, for good measure
 	"SENTINELstripe4711",
 	"SENTINELwebhook4711",
+	"UkVUSVJFRC1TRU5USU5FTC1rZXktMDEyMzQ1Njc4OWE=", // a retired key (TestRetiredSecretKeys)
 }
 
 // secretSettings are the Switchboard settings that may only come from a Secret.
@@ -959,7 +960,7 @@ func TestRedisSentinel(t *testing.T) {
 	r.checkAll(fullname, true)
 	for _, n := range []string{fullname + "-web", fullname + "-worker"} {
 		u, _ := r.env(n, "SWITCHBOARD_REDIS_URL")
-		want := "redis-sentinel://:$(SB_REDIS_PASSWORD)@sentinel-0.sentinel:26379,sentinel-1.sentinel:26379,sentinel-2.sentinel:26379?master=sb-master"
+		want := "redis-sentinel://:$(SB_REDIS_PASSWORD)@sentinel-0.sentinel:26379,sentinel-1.sentinel:26379,sentinel-2.sentinel:26379/0?master=sb-master"
 		if u.Value != want {
 			t.Errorf("%s: SWITCHBOARD_REDIS_URL %q, want %q", n, u.Value, want)
 		}
@@ -971,14 +972,39 @@ func TestRedisSentinel(t *testing.T) {
 	if got := string(r.secrets[fullname].Data["redis-password"]); got != "SENTINELredispass4711" {
 		t.Errorf("redis-password in the Secret: %q", got)
 	}
-	if !strings.Contains(r.notes, "redis-sentinel:// URL") {
-		t.Errorf("NOTES.txt should warn that the binary does not take Sentinel URLs yet")
-	}
 	// Sentinel without addresses is refused at render time.
 	vals := readValues(t, "sentinel-values.yaml")
 	vals["redis"].(map[string]any)["sentinel"].(map[string]any)["addresses"] = []any{}
 	if _, err := install(t, vals); err == nil || !strings.Contains(err.Error(), "redis.sentinel.addresses") {
 		t.Errorf("sentinel without addresses: %v", err)
+	}
+}
+
+// TestRetiredSecretKeys: during a key rotation the old keys reach the pods through
+// the Secret only, and the schema refuses anything that is not a list of keys.
+func TestRetiredSecretKeys(t *testing.T) {
+	const retired = "UkVUSVJFRC1TRU5USU5FTC1rZXktMDEyMzQ1Njc4OWE="
+	vals := readValues(t, "default-values.yaml")
+	vals["secrets"].(map[string]any)["retiredSecretKeys"] = retired
+	r := render(t, vals)
+	r.checkAll(fullname, true)
+	if got := string(r.secrets[fullname].Data["retired-secret-keys"]); got != retired {
+		t.Errorf("retired-secret-keys in the Secret: %q", got)
+	}
+	for _, n := range []string{fullname + "-web", fullname + "-worker"} {
+		e, ok := r.env(n, "SWITCHBOARD_RETIRED_SECRET_KEYS")
+		if !ok || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Key != "retired-secret-keys" {
+			t.Errorf("%s: SWITCHBOARD_RETIRED_SECRET_KEYS = %+v, want a reference to retired-secret-keys", n, e)
+		}
+	}
+	// Without the value the Secret has no such key and the reference is optional.
+	r = render(t, readValues(t, "default-values.yaml"))
+	if _, ok := r.secrets[fullname].Data["retired-secret-keys"]; ok {
+		t.Error("retired-secret-keys in the Secret without secrets.retiredSecretKeys")
+	}
+	vals["secrets"].(map[string]any)["retiredSecretKeys"] = "not-a-key"
+	if _, err := install(t, vals); err == nil || !strings.Contains(err.Error(), "retiredSecretKeys") {
+		t.Errorf("a malformed retired key: %v, want a schema error naming retiredSecretKeys", err)
 	}
 }
 

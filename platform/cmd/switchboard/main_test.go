@@ -329,9 +329,17 @@ type server struct {
 // environment, and waits until /readyz answers 200.
 func startServer(t *testing.T, dataDir string, env ...string) *server {
 	t.Helper()
+	addr := freePort(t)
+	return startProcess(t, addr, []string{"serve", "--demo", "--data-dir", dataDir, "--addr", addr}, env...)
+}
+
+// startProcess runs the binary with args (and env added to a clean environment) and
+// waits until http://addr/readyz answers 200.
+func startProcess(t *testing.T, addr string, args []string, env ...string) *server {
+	t.Helper()
 	bin := buildBinary(t)
-	s := &server{t: t, addr: freePort(t), stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan error, 1)}
-	s.cmd = exec.Command(bin, append([]string{"serve", "--demo", "--data-dir", dataDir, "--addr", s.addr}, cheapHashing...)...)
+	s := &server{t: t, addr: addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	s.cmd = exec.Command(bin, append(args, cheapHashing...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SWITCHBOARD_") {
 			s.cmd.Env = append(s.cmd.Env, kv)
@@ -362,7 +370,7 @@ func startServer(t *testing.T, dataDir string, env ...string) *server {
 		select {
 		case err := <-s.exited:
 			s.exited <- err
-			t.Fatalf("serve exited early (%v)\nstdout:\n%s\nstderr:\n%s", err, s.stdout, s.stderr)
+			t.Fatalf("%s exited early (%v)\nstdout:\n%s\nstderr:\n%s", args[0], err, s.stdout, s.stderr)
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -386,6 +394,11 @@ func (s *server) login(email, password string) int {
 
 // stop sends SIGTERM and expects a clean exit within 10s.
 func (s *server) stop() {
+	s.stopLogging("switchboard stopped")
+}
+
+// stopLogging is stop for a process whose last log line says stopped.
+func (s *server) stopLogging(stopped string) {
 	s.t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		s.t.Fatal(err)
@@ -398,7 +411,7 @@ func (s *server) stop() {
 	case <-time.After(10 * time.Second):
 		s.t.Fatalf("serve did not exit within 10s of SIGTERM\nstderr:\n%s", s.stderr)
 	}
-	if !strings.Contains(s.stderr.String(), "switchboard stopped") {
+	if !strings.Contains(s.stderr.String(), stopped) {
 		s.t.Errorf("no shutdown log line\nstderr:\n%s", s.stderr)
 	}
 }
@@ -456,4 +469,41 @@ func TestServeDemoPasswordFromEnvironment(t *testing.T) {
 		t.Errorf("login with SWITCHBOARD_DEMO_PASSWORD: %d", code)
 	}
 	s.stop()
+}
+
+// TestWorkerProbes: a separate worker serves health, readiness and metrics on
+// --worker-addr, and nothing else there.
+func TestWorkerProbes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	t.Parallel()
+	addr := freePort(t)
+	s := startProcess(t, addr, []string{"worker", "--data-dir", filepath.Join(t.TempDir(), "data"), "--worker-addr", addr})
+	get := func(path string) (int, string) {
+		t.Helper()
+		res, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(res.Body)
+		return res.StatusCode, b.String()
+	}
+	if code, body := get("/healthz"); code != http.StatusOK || !strings.Contains(body, `"ok"`) {
+		t.Errorf("/healthz: %d %s", code, body)
+	}
+	if code, body := get("/readyz"); code != http.StatusOK || !strings.Contains(body, `"queue":"embedded"`) {
+		t.Errorf("/readyz: %d %s", code, body)
+	}
+	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("/metrics: %d, %d bytes", code, len(body))
+	}
+	for _, path := range []string{"/api/openapi.json", "/api/v1/auth/me", "/"} {
+		if code, _ := get(path); code != http.StatusNotFound {
+			t.Errorf("%s on the worker's probe listener: %d, want 404", path, code)
+		}
+	}
+	s.stopLogging("worker stopped")
 }

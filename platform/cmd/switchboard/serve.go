@@ -127,8 +127,22 @@ func worker(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	g, ctx := errgroup.WithContext(ctx)
+	if cfg.Worker.Addr != "" {
+		ln, err := net.Listen("tcp", cfg.Worker.Addr)
+		if err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		log.Info("worker probes listening", "addr", ln.Addr().String(), "paths", "/healthz /readyz /metrics")
+		g.Go(func() error { return a.Probes().Serve(ctx, ln) })
+	}
+	g.Go(func() error { return w.Run(ctx) })
 	log.Info("worker running", "concurrency", cfg.Worker.Concurrency, "queue", a.Queue.Kind)
-	return w.Run(ctx)
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	log.Info("worker stopped")
+	return nil
 }
 
 func migrate(ctx context.Context, args []string, stderr io.Writer) error {
