@@ -33,6 +33,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -336,8 +337,8 @@ func (r *rendering) checkKinds() {
 		if !slices.Equal(c.Args, []string{"worker"}) {
 			t.Errorf("worker args %v, want worker", c.Args)
 		}
-		if len(c.Ports) != 0 {
-			t.Errorf("worker declares ports %v, but `switchboard worker` listens on none", c.Ports)
+		if len(c.Ports) != 1 || c.Ports[0].Name != "probes" {
+			t.Errorf("worker ports %v, want only probes: the worker's listener serves nothing else", c.Ports)
 		}
 	}
 	cm := r.configMaps[fullname]
@@ -433,32 +434,29 @@ func (r *rendering) checkSecurity() {
 	}
 }
 
+// checkProbes: every Deployment container has startup and liveness probes on
+// GET /healthz and a readiness probe on GET /readyz, on a port it declares; the
+// web one on http/8080, the worker's on the port its listener is told to open.
 func (r *rendering) checkProbes() {
 	t := r.t
 	t.Helper()
-	for name, tpl := range r.podSpecs() {
-		for _, c := range tpl.Spec.Containers {
-			where := name + " container " + c.Name
-			if len(c.Ports) == 0 {
-				// Job containers and the worker serve no HTTP; nothing to probe.
-				continue
-			}
-			http := false
-			for _, p := range c.Ports {
-				if p.Name == "http" && p.ContainerPort == 8080 {
-					http = true
-				}
-			}
-			if !http {
-				t.Errorf("%s: no port http/8080", where)
-			}
+	probePort := map[string]string{fullname + "-web": "http", fullname + "-worker": "probes"}
+	for name, d := range r.deployments {
+		for _, c := range d.Spec.Template.Spec.Containers {
+			where := "Deployment/" + name + " container " + c.Name
 			probe := func(kind string, p *corev1.Probe, path string) {
 				if p == nil || p.HTTPGet == nil {
 					t.Errorf("%s: no HTTP %s probe", where, kind)
 					return
 				}
-				if p.HTTPGet.Path != path || p.HTTPGet.Port.String() != "http" {
-					t.Errorf("%s: %s probe GET %s on %s, want %s on http", where, kind, p.HTTPGet.Path, p.HTTPGet.Port.String(), path)
+				if p.HTTPGet.Path != path {
+					t.Errorf("%s: %s probe GET %s, want %s", where, kind, p.HTTPGet.Path, path)
+				}
+				if _, ok := containerPort(c, p.HTTPGet.Port); !ok {
+					t.Errorf("%s: %s probe on port %s, which the container does not declare (ports %v)", where, kind, p.HTTPGet.Port.String(), c.Ports)
+				}
+				if want := probePort[name]; p.HTTPGet.Port.String() != want {
+					t.Errorf("%s: %s probe on port %s, want %s", where, kind, p.HTTPGet.Port.String(), want)
 				}
 			}
 			probe("liveness", c.LivenessProbe, "/healthz")
@@ -466,9 +464,35 @@ func (r *rendering) checkProbes() {
 			probe("startup", c.StartupProbe, "/healthz")
 		}
 	}
-	if web := r.deployments[fullname+"-web"]; web != nil && len(web.Spec.Template.Spec.Containers[0].Ports) == 0 {
-		t.Errorf("the web container has no port, so its probes were not checked")
+	if web := r.deployments[fullname+"-web"]; web != nil {
+		c := web.Spec.Template.Spec.Containers[0]
+		if port, ok := containerPort(c, intstr.FromString("http")); !ok || port != 8080 {
+			t.Errorf("web: no port http/8080 (SWITCHBOARD_ADDR); ports %v", c.Ports)
+		}
 	}
+	if w := r.deployments[fullname+"-worker"]; w != nil {
+		c := w.Spec.Template.Spec.Containers[0]
+		port, ok := containerPort(c, intstr.FromString("probes"))
+		if !ok {
+			t.Errorf("worker: no port named probes; ports %v", c.Ports)
+		}
+		// The probes only reach the process if the listener opens where they look.
+		addr, _ := r.env(fullname+"-worker", "SWITCHBOARD_WORKER__ADDR")
+		if want := fmt.Sprintf(":%d", port); addr.Value != want || addr.ValueFrom != nil {
+			t.Errorf("worker: SWITCHBOARD_WORKER__ADDR = %+v, want %q (the probes port)", addr, want)
+		}
+	}
+}
+
+// containerPort resolves a probe's or Service's target port, by name or number,
+// against what the container declares.
+func containerPort(c corev1.Container, port intstr.IntOrString) (int32, bool) {
+	for _, p := range c.Ports {
+		if (port.Type == intstr.String && p.Name == port.StrVal) || (port.Type == intstr.Int && p.ContainerPort == port.IntVal) {
+			return p.ContainerPort, true
+		}
+	}
+	return 0, false
 }
 
 // checkNoSecretLiterals: secret settings come only from secretKeyRef (or are a
@@ -626,14 +650,23 @@ func (r *rendering) checkSelectors() {
 		sort.Strings(out)
 		return out
 	}
+	// Each Service fronts one Deployment, on ports its container declares.
+	serviceFor := map[string]string{fullname: fullname + "-web", fullname + "-worker-metrics": fullname + "-worker"}
 	for n, s := range r.services {
 		sel := labels.SelectorFromSet(s.Spec.Selector)
-		if got := matching(sel); !slices.Equal(got, []string{fullname + "-web"}) {
-			t.Errorf("Service %s selects %v, want only the web Deployment", n, got)
+		want, known := serviceFor[n]
+		if !known {
+			t.Errorf("unexpected Service %s", n)
+			continue
 		}
+		if got := matching(sel); !slices.Equal(got, []string{want}) {
+			t.Errorf("Service %s selects %v, want only Deployment %s", n, got, want)
+			continue
+		}
+		c := r.deployments[want].Spec.Template.Spec.Containers[0]
 		for _, p := range s.Spec.Ports {
-			if p.TargetPort.String() != "http" {
-				t.Errorf("Service %s port %s targets %s, want http", n, p.Name, p.TargetPort.String())
+			if _, ok := containerPort(c, p.TargetPort); !ok {
+				t.Errorf("Service %s port %s targets %s, which %s does not declare (ports %v)", n, p.Name, p.TargetPort.String(), want, c.Ports)
 			}
 		}
 	}
@@ -850,6 +883,9 @@ func TestDefaults(t *testing.T) {
 	if len(r.ingresses)+len(r.serviceMonitors) != 0 {
 		t.Errorf("defaults: no Ingress or ServiceMonitor expected")
 	}
+	if got := names(r.services); !slices.Equal(got, []string{fullname}) {
+		t.Errorf("defaults: Services %v, want only %s (the worker-metrics one comes with serviceMonitor.enabled)", got, fullname)
+	}
 	if r.jobs[fullname+"-migrate"] == nil || r.secrets[fullname+"-migrate"] == nil {
 		t.Errorf("defaults: the migrations Job and its hook Secret are expected; have jobs %v secrets %v", names(r.jobs), names(r.secrets))
 	}
@@ -1044,13 +1080,36 @@ func TestNoAutoscaling(t *testing.T) {
 func TestServiceMonitor(t *testing.T) {
 	r := render(t, readValues(t, "servicemonitor-values.yaml"))
 	r.checkAll(fullname, true)
-	sm := r.serviceMonitors[fullname]
-	if sm == nil {
-		t.Fatalf("no ServiceMonitor")
+	if got := names(r.serviceMonitors); !slices.Equal(got, []string{fullname, fullname + "-worker"}) {
+		t.Fatalf("ServiceMonitors %v, want one for web and one for the worker", got)
 	}
-	if sm.Labels["release"] != "kube-prometheus-stack" || sm.Spec.Endpoints[0].Interval != "15s" {
-		t.Errorf("ServiceMonitor %+v", sm)
+	for _, sm := range r.serviceMonitors {
+		if sm.Labels["release"] != "kube-prometheus-stack" || sm.Spec.Endpoints[0].Interval != "15s" {
+			t.Errorf("ServiceMonitor %s: labels %v, endpoints %+v", sm.Name, sm.Labels, sm.Spec.Endpoints)
+		}
 	}
+	// checkSelectors proves each selects one Service on a port it names; here,
+	// which one, and that the worker's reaches the listener the probes use.
+	selected := func(sm *ServiceMonitor) []string {
+		sel, err := metav1.LabelSelectorAsSelector(&sm.Spec.Selector)
+		if err != nil {
+			t.Fatalf("ServiceMonitor %s: %v", sm.Name, err)
+		}
+		var out []string
+		for n, s := range r.services {
+			if sel.Matches(labels.Set(s.Labels)) {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	if got := selected(r.serviceMonitors[fullname]); !slices.Equal(got, []string{fullname}) {
+		t.Errorf("web ServiceMonitor selects Services %v, want %s", got, fullname)
+	}
+	if got := selected(r.serviceMonitors[fullname+"-worker"]); !slices.Equal(got, []string{fullname + "-worker-metrics"}) {
+		t.Errorf("worker ServiceMonitor selects Services %v, want %s-worker-metrics", got, fullname)
+	}
+	r.checkWorkerMetricsService(8081)
 	mem := false
 	for _, m := range r.hpas[fullname+"-web"].Spec.Metrics {
 		mem = mem || (m.Resource != nil && m.Resource.Name == corev1.ResourceMemory && *m.Resource.Target.AverageUtilization == 80)
@@ -1060,24 +1119,63 @@ func TestServiceMonitor(t *testing.T) {
 	}
 }
 
-// TestWorkerProbesWhenGiven: the worker has no HTTP endpoint, so its probes are
-// whatever the values give, passed through unchanged.
-func TestWorkerProbesWhenGiven(t *testing.T) {
+// checkWorkerMetricsService: the Service the worker ServiceMonitor scrapes
+// exposes, under the endpoint's port name, the worker's probes port.
+func (r *rendering) checkWorkerMetricsService(port int32) {
+	t := r.t
+	t.Helper()
+	svc := r.services[fullname+"-worker-metrics"]
+	sm := r.serviceMonitors[fullname+"-worker"]
+	if svc == nil || sm == nil {
+		t.Fatalf("worker metrics: Service %v, ServiceMonitor %v", names(r.services), names(r.serviceMonitors))
+	}
+	c := r.deployments[fullname+"-worker"].Spec.Template.Spec.Containers[0]
+	if len(svc.Spec.Ports) != 1 || len(sm.Spec.Endpoints) != 1 {
+		t.Fatalf("worker metrics: Service ports %+v, ServiceMonitor endpoints %+v", svc.Spec.Ports, sm.Spec.Endpoints)
+	}
+	sp := svc.Spec.Ports[0]
+	if sp.Name != sm.Spec.Endpoints[0].Port {
+		t.Errorf("worker ServiceMonitor scrapes port %q, the Service names %q", sm.Spec.Endpoints[0].Port, sp.Name)
+	}
+	if got, ok := containerPort(c, sp.TargetPort); !ok || got != port || sp.TargetPort.String() != "probes" {
+		t.Errorf("worker metrics Service targets %s (container port %d), want probes/%d", sp.TargetPort.String(), got, port)
+	}
+}
+
+// TestWorkerProbes: the worker's listener, its probes and its metrics Service
+// follow worker.probesPort; probe values set timing only, the checks stay fixed.
+func TestWorkerProbes(t *testing.T) {
 	vals := readValues(t, "default-values.yaml")
 	vals["worker"] = map[string]any{
-		"livenessProbe": map[string]any{
-			"exec":          map[string]any{"command": []any{"/usr/local/bin/switchboard", "version"}},
-			"periodSeconds": 30,
-		},
+		"probesPort":    9464,
+		"livenessProbe": map[string]any{"periodSeconds": 30, "failureThreshold": 5},
 	}
+	vals["serviceMonitor"] = map[string]any{"enabled": true}
 	r := render(t, vals)
 	r.checkAll(fullname, true)
 	c := r.deployments[fullname+"-worker"].Spec.Template.Spec.Containers[0]
-	if c.LivenessProbe == nil || c.LivenessProbe.Exec == nil || c.LivenessProbe.PeriodSeconds != 30 {
-		t.Errorf("worker liveness probe %+v", c.LivenessProbe)
+	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 9464 {
+		t.Errorf("worker ports %v, want probes/9464", c.Ports)
 	}
-	if c.ReadinessProbe != nil {
-		t.Errorf("worker readiness probe rendered without a value")
+	if e, _ := r.env(fullname+"-worker", "SWITCHBOARD_WORKER__ADDR"); e.Value != ":9464" {
+		t.Errorf("SWITCHBOARD_WORKER__ADDR = %q, want :9464", e.Value)
+	}
+	lp := c.LivenessProbe
+	if lp == nil || lp.PeriodSeconds != 30 || lp.FailureThreshold != 5 || lp.TimeoutSeconds != 3 {
+		t.Errorf("worker liveness probe %+v, want the given period and threshold over the default timeout", lp)
+	}
+	if rp := c.ReadinessProbe; rp == nil || rp.PeriodSeconds != 10 {
+		t.Errorf("worker readiness probe %+v, want the default timing", rp)
+	}
+	if sp := c.StartupProbe; sp == nil || sp.FailureThreshold*sp.PeriodSeconds < 60 {
+		t.Errorf("worker startup probe %+v gives the plugins under a minute to start", sp)
+	}
+	r.checkWorkerMetricsService(9464)
+	if p := r.services[fullname+"-worker-metrics"].Spec.Ports[0].Port; p != 9464 {
+		t.Errorf("worker metrics Service port %d, want 9464", p)
+	}
+	if web := r.deployments[fullname+"-web"].Spec.Template.Spec.Containers[0]; len(web.Ports) != 1 || web.Ports[0].ContainerPort != 8080 {
+		t.Errorf("worker.probesPort moved the web port: %v", web.Ports)
 	}
 }
 
@@ -1111,6 +1209,13 @@ func TestRejected(t *testing.T) {
 		{"postgres host without password", func(v map[string]any) {
 			v["postgresql"] = map[string]any{"host": "pg"}
 		}, "secrets.postgresPassword is required"},
+		{"worker listener in extraEnv", func(v map[string]any) {
+			v["config"] = map[string]any{"extraEnv": map[string]any{"SWITCHBOARD_WORKER__ADDR": ":9000"}}
+		}, "invalid propertyName 'SWITCHBOARD_WORKER__ADDR'"},
+		{"worker probe beyond timing", func(v map[string]any) {
+			v["worker"] = map[string]any{"livenessProbe": map[string]any{"exec": map[string]any{"command": []any{"true"}}}}
+		}, "exec"},
+		{"worker probes port out of range", func(v map[string]any) { v["worker"] = map[string]any{"probesPort": 70000} }, "probesPort"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
