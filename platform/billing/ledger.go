@@ -132,7 +132,63 @@ func (l *Ledger) Charge(ctx context.Context, workspaceID string, n int64, key, r
 	if n <= 0 {
 		return Result{}, fmt.Errorf("billing: charge of %d credits", n)
 	}
-	return l.Move(ctx, workspaceID, Movement{Kind: Charge, Amount: -n, Key: key, Actor: "system:send", Ref: ref})
+	m := Movement{Kind: Charge, Amount: -n, Key: key, Actor: "system:send", Ref: ref}
+	if storage.IsPostgres(l.db) {
+		res, done, err := l.debit(ctx, workspaceID, m)
+		if errors.Is(err, errDuplicate) {
+			return l.replay(ctx, workspaceID, m)
+		}
+		if done || err != nil {
+			return res, err
+		}
+	}
+	return l.Move(ctx, workspaceID, m)
+}
+
+// debit is a charge's common case on PostgreSQL in one statement: the conditional
+// balance update and the entry insert share a CTE, so the wallet row is locked for
+// one round trip instead of a transaction's five. A bulk send from one workspace
+// charges one wallet thousands of times a second; that lock is its ceiling. The
+// statement is atomic: when the key was used before, the insert's unique violation
+// undoes the update too. done is false when no row was debited (no wallet yet, or
+// not enough credits) and the caller takes the general path, which knows why.
+func (l *Ledger) debit(ctx context.Context, workspaceID string, m Movement) (Result, bool, error) {
+	now := time.Now().UTC()
+	e := Entry{ID: storage.NewID(), Kind: m.Kind, Amount: m.Amount, IdempotencyKey: m.Key, Actor: m.Actor,
+		Reference: m.Ref, Note: m.Note, CreatedAt: now}
+	e.WorkspaceID = workspaceID
+	update := tenants.Scope(l.db, workspaceID).Update((*Wallet)(nil)).
+		Set("balance = balance + ?", m.Amount).Set("updated_at = ?", now).
+		Where("balance + ? >= 0", m.Amount).
+		Returning("balance, low_balance_threshold")
+	var rows []struct {
+		BalanceAfter int64 `bun:"balance_after"`
+		Threshold    int64 `bun:"low_balance_threshold"`
+	}
+	err := l.db.NewRaw(`WITH debit AS (?), entry AS (
+			INSERT INTO ledger_entries (id, workspace_id, kind, amount, balance_after, idempotency_key, actor, reference, note, created_at)
+			SELECT ?, ?, ?, ?, debit.balance, ?, ?, ?, ?, ? FROM debit
+			RETURNING balance_after
+		)
+		SELECT entry.balance_after, debit.low_balance_threshold FROM entry, debit`,
+		update, e.ID, e.WorkspaceID, e.Kind, e.Amount, e.IdempotencyKey, e.Actor, e.Reference, e.Note, e.CreatedAt).
+		Scan(ctx, &rows)
+	if storage.IsUniqueViolation(err) {
+		return Result{}, false, errDuplicate
+	}
+	if err != nil && !storage.IsNotFound(err) {
+		return Result{}, false, fmt.Errorf("billing: debit: %w", err)
+	}
+	if len(rows) == 0 {
+		return Result{}, false, nil
+	}
+	e.BalanceAfter = rows[0].BalanceAfter
+	before, threshold := e.BalanceAfter-e.Amount, rows[0].Threshold
+	res := Result{Entry: e, CrossedLowLevel: threshold > 0 && before > threshold && e.BalanceAfter <= threshold}
+	if res.CrossedLowLevel && l.OnLowBalance != nil {
+		l.OnLowBalance(ctx, workspaceID, e.BalanceAfter)
+	}
+	return res, true, nil
 }
 
 // RefundKey is the idempotency key of the refund of the charge with key.

@@ -141,48 +141,74 @@ func Touch(ctx context.Context, sc tenants.Scoped, conversationID, preview strin
 }
 
 // RollUp recomputes a conversation's pill from its outbound messages and stores it;
-// it returns the pill and whether it changed.
-func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (string, bool, error) {
-	var rows []struct {
-		Status string `bun:"status"`
-		N      int    `bun:"n"`
+// it returns the conversation as it now is and whether the pill changed. It runs
+// after every send and status, so it asks only whether a status is present (EXISTS on
+// messages_status_idx) instead of counting the thread, in the same round trip that
+// reads the conversation: a campaign's cost must not grow with its size.
+func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (Conversation, bool, error) {
+	exists := func(where string, args ...any) *bun.SelectQuery {
+		return sc.Select((*Message)(nil)).ColumnExpr("1").
+			Where("m.conversation_id = ? AND m.direction = ?", conversationID, DirectionOut).
+			Where(where, args...).Limit(1)
 	}
-	err := sc.Select((*Message)(nil)).ColumnExpr("m.status, COUNT(*) AS n").
-		Where("m.conversation_id = ? AND m.direction = ? AND m.status <> ?", conversationID, DirectionOut, StatusCancelled).
-		GroupExpr("m.status").Scan(ctx, &rows)
+	reached := []string{StatusSent, StatusDelivered, StatusRead}
+	var row struct {
+		Conversation `bun:",extend"`
+		presence
+	}
+	err := sc.Select(&row).ColumnExpr("cv.*").
+		ColumnExpr("EXISTS (?) AS reached", exists("m.status IN (?)", bun.List(reached))).
+		ColumnExpr("EXISTS (?) AS failed", exists("m.status = ?", StatusFailed)).
+		ColumnExpr("EXISTS (?) AS present", exists("m.status <> ?", StatusCancelled)).
+		ColumnExpr("EXISTS (?) AS not_failed", exists("m.status NOT IN (?)", bun.List([]string{StatusFailed, StatusCancelled}))).
+		ColumnExpr("EXISTS (?) AS not_scheduled", exists("m.status NOT IN (?)", bun.List([]string{StatusScheduled, StatusCancelled}))).
+		Where("cv.id = ?", conversationID).Scan(ctx)
+	if storage.IsNotFound(err) {
+		return Conversation{}, false, ErrConversationNotFound
+	}
 	if err != nil {
-		return "", false, err
+		return Conversation{}, false, err
 	}
-	counts := map[string]int{}
-	total := 0
-	for _, r := range rows {
-		counts[r.Status] = r.N
-		total += r.N
+	conv, pill := row.Conversation, row.pill()
+	if conv.Pill == pill {
+		return conv, false, nil
 	}
-	pill := Pill(counts, total)
+	// Conditional on the pill read above: when two roll-ups race, each writes only
+	// over the state it computed from, and the later one recomputes on its next run.
 	res, err := sc.Update((*Conversation)(nil)).Set("pill = ?", pill).
-		Where("cv.id = ? AND cv.pill <> ?", conversationID, pill).Exec(ctx)
+		Where("cv.id = ? AND cv.pill = ?", conversationID, conv.Pill).Exec(ctx)
 	if err != nil {
-		return pill, false, err
+		return conv, false, err
 	}
-	n, _ := res.RowsAffected()
-	return pill, n > 0, nil
+	if n, _ := res.RowsAffected(); n == 0 {
+		return RollUp(ctx, sc, conversationID)
+	}
+	conv.Pill = pill
+	return conv, true, nil
 }
 
-// Pill is the rule: partial when some outbound reached the provider and some failed;
+// presence is which statuses a conversation's outbound messages (cancelled ones
+// aside) are in.
+type presence struct {
+	Reached      bool `bun:"reached,scanonly"` // sent, delivered or read
+	Failed       bool `bun:"failed,scanonly"`
+	Any          bool `bun:"present,scanonly"`
+	NotFailed    bool `bun:"not_failed,scanonly"`
+	NotScheduled bool `bun:"not_scheduled,scanonly"`
+}
+
+// pill is the rule: partial when some outbound reached the provider and some failed;
 // sent when any reached it; failed when all failed; scheduled when all wait for their
 // time; pending otherwise (saved, not dispatched yet).
-func Pill(counts map[string]int, total int) string {
-	sent := counts[StatusSent] + counts[StatusDelivered] + counts[StatusRead]
-	failed := counts[StatusFailed]
+func (p presence) pill() string {
 	switch {
-	case sent > 0 && failed > 0:
+	case p.Reached && p.Failed:
 		return PillPartial
-	case sent > 0:
+	case p.Reached:
 		return PillSent
-	case total > 0 && failed == total:
+	case p.Any && !p.NotFailed:
 		return PillFailed
-	case total > 0 && counts[StatusScheduled] == total:
+	case p.Any && !p.NotScheduled:
 		return PillScheduled
 	}
 	return PillPending

@@ -153,31 +153,96 @@ func addEvent(ctx context.Context, sc tenants.Scoped, messageID, status, reason,
 // so concurrent or replayed updates cannot regress it; the timeline gets an entry for
 // every change. It reports whether the message changed.
 func Transition(ctx context.Context, sc tenants.Scoped, m *Message, status, reason, source string, at time.Time) (bool, error) {
-	if !Advances(m.Status, status) {
-		return false, nil
-	}
-	q := sc.Update((*Message)(nil)).
-		Set("status = ?", status).Set("reason = ?", reason).Set("updated_at = ?", time.Now().UTC()).
-		Where("m.id = ? AND m.status = ?", m.ID, m.Status)
-	if status == StatusSent && m.SentAt == nil {
-		q = q.Set("sent_at = ?", at)
-	}
-	res, err := q.Exec(ctx)
-	if err != nil {
-		return false, err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	return Apply(ctx, sc, m, Change{Status: status, Reason: reason, Source: source, At: at})
+}
+
+// Change is a status change and what is stored with it.
+type Change struct {
+	Status, Reason, Source string
+	At                     time.Time
+	// ProviderMessageID is stored with the change when set (the provider accepted).
+	ProviderMessageID string
+	// Credits is stored with the change when above zero (what the send was charged).
+	Credits int
+}
+
+// Apply is Transition with the columns that belong to the same moment. The update and
+// its timeline entry are one statement on PostgreSQL (a CTE) and one transaction on
+// SQLite: a crash cannot keep one without the other, and the send path pays one round
+// trip per status.
+func Apply(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool, error) {
+	for {
+		if !Advances(m.Status, c.Status) {
+			return false, nil
+		}
+		moved, err := apply(ctx, sc, m, c)
+		if err != nil {
+			return false, err
+		}
+		if moved {
+			break
+		}
 		// Someone else moved it first: reload and try again from the new state.
 		if err := sc.Get(ctx, m, m.ID, ErrMessageNotFound); err != nil {
 			return false, err
 		}
-		return Transition(ctx, sc, m, status, reason, source, at)
 	}
-	m.Status, m.Reason = status, reason
-	if status == StatusSent && m.SentAt == nil {
-		m.SentAt = &at
+	m.Status, m.Reason = c.Status, c.Reason
+	if c.Status == StatusSent && m.SentAt == nil {
+		m.SentAt = &c.At
 	}
-	return true, addEvent(ctx, sc, m.ID, status, reason, source, at)
+	if c.ProviderMessageID != "" {
+		m.ProviderMessageID = &c.ProviderMessageID
+	}
+	if c.Credits > 0 {
+		m.Credits = c.Credits
+	}
+	return true, nil
+}
+
+func apply(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool, error) {
+	update := func(sc tenants.Scoped) *bun.UpdateQuery {
+		q := sc.Update((*Message)(nil)).
+			Set("status = ?", c.Status).Set("reason = ?", c.Reason).Set("updated_at = ?", time.Now().UTC()).
+			Where("m.id = ? AND m.status = ?", m.ID, m.Status)
+		if c.Status == StatusSent && m.SentAt == nil {
+			q = q.Set("sent_at = ?", c.At)
+		}
+		if c.ProviderMessageID != "" {
+			q = q.Set("provider_message_id = ?", c.ProviderMessageID)
+		}
+		if c.Credits > 0 {
+			q = q.Set("credits = ?", c.Credits)
+		}
+		return q
+	}
+	e := Event{ID: storage.NewID(), MessageID: m.ID, Status: c.Status, Reason: c.Reason, Source: c.Source, At: c.At}
+	if storage.IsPostgres(sc.DB()) {
+		var ids []string
+		err := sc.DB().NewRaw(`WITH moved AS (?)
+			INSERT INTO message_events (id, workspace_id, message_id, status, reason, source, at)
+			SELECT ?, ?, moved.id, ?, ?, ?, ? FROM moved RETURNING id`,
+			update(sc).Returning("m.id"), e.ID, sc.WorkspaceID(), e.Status, e.Reason, e.Source, e.At).Scan(ctx, &ids)
+		if err != nil && !storage.IsNotFound(err) {
+			return false, err
+		}
+		return len(ids) > 0, nil
+	}
+	moved := false
+	err := sc.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st := sc.With(tx)
+		res, err := update(st).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		moved = true
+		_, err = st.Insert(&e).Exec(ctx)
+		return err
+	})
+	return moved, err
 }
 
 // GetMessage loads a message of the workspace.
@@ -205,4 +270,32 @@ func Timeline(ctx context.Context, sc tenants.Scoped, messageID string) ([]Event
 	var out []Event
 	err := sc.Select(&out).Where("me.message_id = ?", messageID).OrderExpr("me.id").Scan(ctx)
 	return out, err
+}
+
+// Outgoing is an outbound message with the conversation and contact it goes to. The
+// send path needs all three for every message; one query reads them.
+type Outgoing struct {
+	Message      `bun:",extend"`
+	Conversation *outgoingConversation `bun:"rel:belongs-to,join:conversation_id=id,join:workspace_id=workspace_id"`
+}
+
+type outgoingConversation struct {
+	Conversation `bun:",extend"`
+	Contact      *Contact `bun:"rel:belongs-to,join:contact_id=id,join:workspace_id=workspace_id"`
+}
+
+// GetOutgoing loads message id with its conversation and contact.
+func GetOutgoing(ctx context.Context, sc tenants.Scoped, id string) (Message, Conversation, Contact, error) {
+	var o Outgoing
+	err := sc.Select(&o).Relation("Conversation").Relation("Conversation.Contact").Where("m.id = ?", id).Limit(1).Scan(ctx)
+	if storage.IsNotFound(err) {
+		return Message{}, Conversation{}, Contact{}, ErrMessageNotFound
+	}
+	if err != nil {
+		return Message{}, Conversation{}, Contact{}, err
+	}
+	if o.Conversation == nil || o.Conversation.Contact == nil {
+		return Message{}, Conversation{}, Contact{}, fmt.Errorf("messaging: message %s has no conversation or contact", id)
+	}
+	return o.Message, o.Conversation.Conversation, *o.Conversation.Contact, nil
 }

@@ -73,7 +73,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 		return jobs.SkipRetry(fmt.Errorf("pipeline: bad send payload: %v", err))
 	}
 	sc := tenants.Scope(p.DB, pl.WorkspaceID)
-	m, err := messaging.GetMessage(ctx, sc, pl.MessageID)
+	m, conv, contact, err := messaging.GetOutgoing(ctx, sc, pl.MessageID)
 	if errors.Is(err, messaging.ErrMessageNotFound) {
 		sendDone(ctx, p.Redis, pl.WorkspaceID)
 		return nil // deleted since
@@ -93,7 +93,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 		sendDone(ctx, p.Redis, pl.WorkspaceID)
 		return nil // a stale attempt, or done already
 	}
-	err = p.send(ctx, sc, &m)
+	err = p.send(ctx, sc, &m, conv, contact)
 	var ra *retryAfter
 	if errors.As(err, &ra) {
 		retried, _ := asynq.GetRetryCount(ctx)
@@ -112,11 +112,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 
 // send runs the checks, charges and calls the plugin. It returns *retryAfter for a
 // transient failure and nil once the message reached a final or sent state.
-func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Message) error {
-	conv, err := messaging.GetConversation(ctx, sc, m.ConversationID)
-	if err != nil {
-		return err
-	}
+func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Message, conv messaging.Conversation, contact messaging.Contact) error {
 	conn, err := p.Connections.Get(ctx, sc, m.ConnectionID)
 	if errors.Is(err, connections.ErrNotFound) {
 		return p.fail(ctx, sc, m, "The connection was removed", false)
@@ -130,10 +126,6 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 	desc, ok := p.Plugins.Describe(conn.PluginID)
 	if !ok {
 		return p.fail(ctx, sc, m, fmt.Sprintf("The %s channel plugin is not installed", conn.PluginID), false)
-	}
-	var contact messaging.Contact
-	if err := sc.Get(ctx, &contact, conv.ContactID, messaging.ErrContactNotFound); err != nil {
-		return err
 	}
 	now := p.now()
 	switch {
@@ -155,13 +147,7 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 		}
 		return err
 	}
-	if m.Credits != credits {
-		m.Credits = credits
-		if _, err := sc.Update(m).Column("credits").WherePK().Exec(ctx); err != nil {
-			return err
-		}
-	}
-	if _, err := messaging.Transition(ctx, sc, m, messaging.StatusQueued, "", "worker", now); err != nil {
+	if _, err := messaging.Apply(ctx, sc, m, messaging.Change{Status: messaging.StatusQueued, Source: "worker", At: now, Credits: credits}); err != nil {
 		return err
 	}
 
@@ -201,19 +187,8 @@ func outbound(m messaging.Message, to string) sdk.OutboundMessage {
 
 // sent records the provider's acceptance.
 func (p *Pipeline) sent(ctx context.Context, sc tenants.Scoped, m *messaging.Message, providerID string) error {
-	err := sc.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		st := sc.With(tx)
-		if _, err := st.Update((*messaging.Message)(nil)).Set("provider_message_id = ?", providerID).
-			Where("m.id = ?", m.ID).Exec(ctx); err != nil {
-			return err
-		}
-		m.ProviderMessageID = &providerID
-		if _, err := messaging.Transition(ctx, st, m, messaging.StatusSent, "", "worker", p.now()); err != nil {
-			return err
-		}
-		return nil
-	})
-	if err != nil {
+	if _, err := messaging.Apply(ctx, sc, m, messaging.Change{Status: messaging.StatusSent, Source: "worker", At: p.now(),
+		ProviderMessageID: providerID}); err != nil {
 		return err
 	}
 	p.changed(ctx, sc, m)
@@ -245,15 +220,12 @@ func (p *Pipeline) refund(ctx context.Context, sc tenants.Scoped, m messaging.Me
 // changed rolls the conversation's pill up and tells browsers. Publishing is best
 // effort: a browser that missed an event resyncs when it reconnects.
 func (p *Pipeline) changed(ctx context.Context, sc tenants.Scoped, m *messaging.Message) {
-	_, pillChanged, err := messaging.RollUp(ctx, sc, m.ConversationID)
+	conv, pillChanged, err := messaging.RollUp(ctx, sc, m.ConversationID)
 	if err != nil {
 		p.Log.Error("pill roll-up failed", "workspace", sc.WorkspaceID(), "conversation", m.ConversationID, "error", err)
-	}
-	if p.Publisher == nil {
 		return
 	}
-	conv, err := messaging.GetConversation(ctx, sc, m.ConversationID)
-	if err != nil {
+	if p.Publisher == nil {
 		return
 	}
 	assignee := ""
