@@ -7,3 +7,6 @@ func SetPlanCreditsBatch(n int) (restore func()) {
 	planCreditsBatch = n
 	return func() { planCreditsBatch = old }
 }
+
+// BatchedCharges is how many charges went through a multi-charge statement.
+func (l *Ledger) BatchedCharges() int64 { return l.charges.batched.Load() }

@@ -93,11 +93,14 @@ type Result struct {
 // Ledger moves credits.
 type Ledger struct {
 	db *bun.DB
+	// charges merges concurrent charges of one wallet (PostgreSQL only).
+	charges chargeQueues
 
 	// OnLowBalance, when set, is called after a movement takes the balance from above
 	// the workspace's low-balance threshold to or below it (never for a replayed key,
 	// so a retried charge does not warn twice). It runs after the transaction
-	// committed, on the caller's goroutine: keep it quick. The app logs and counts it;
+	// committed, on the caller's goroutine or, for a batch of charges, on the one
+	// applying the batch: keep it quick. The app logs and counts it;
 	// realtime delivery to the browser comes with the message pipeline's event bus. Set
 	// it before the ledger is shared.
 	OnLowBalance func(ctx context.Context, workspaceID string, balance int64)
@@ -134,13 +137,19 @@ func (l *Ledger) Charge(ctx context.Context, workspaceID string, n int64, key, r
 	}
 	m := Movement{Kind: Charge, Amount: -n, Key: key, Actor: "system:send", Ref: ref}
 	if storage.IsPostgres(l.db) {
-		res, done, err := l.debit(ctx, workspaceID, m)
-		if errors.Is(err, errDuplicate) {
-			return l.replay(ctx, workspaceID, m)
-		}
-		if done || err != nil {
-			return res, err
-		}
+		return l.charges.submit(ctx, l, workspaceID, m)
+	}
+	return l.Move(ctx, workspaceID, m)
+}
+
+// chargeOne is a charge on its own: the one-statement debit, else the general path.
+func (l *Ledger) chargeOne(ctx context.Context, workspaceID string, m Movement) (Result, error) {
+	res, done, err := l.debit(ctx, workspaceID, m)
+	if errors.Is(err, errDuplicate) {
+		return l.replay(ctx, workspaceID, m)
+	}
+	if done || err != nil {
+		return res, err
 	}
 	return l.Move(ctx, workspaceID, m)
 }

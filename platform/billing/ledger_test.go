@@ -272,3 +272,76 @@ func TestLedgerProperties(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchedChargesChain: many concurrent charges of one wallet, some of them repeats
+// of the same key, with enough credits for all. Each distinct key is charged once,
+// the balance moves by exactly their sum, and the entries' balance_after values chain:
+// ordered from the highest, each is the previous one plus its own amount, as if the
+// charges had been applied one at a time.
+func TestBatchedChargesChain(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			const seed = 100000
+			ta, l, ws := newWallet(t, engine, seed)
+			const n = 600
+			amounts := map[string]int64{}
+			keys := make([]string, n)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("msg-%d", i%450) // 150 repeats
+				amounts[keys[i]] = int64(i%450%3 + 1)
+			}
+			entryOf := make([]string, n)
+			var wg sync.WaitGroup
+			for i, key := range keys {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res, err := l.Charge(ta.Ctx(), ws, amounts[key], key, "message:"+key)
+					if err != nil {
+						t.Errorf("charge %s: %v", key, err)
+						return
+					}
+					if res.Entry.Amount != -amounts[key] || res.Entry.IdempotencyKey != key {
+						t.Errorf("charge %s returned %+v", key, res.Entry)
+					}
+					entryOf[i] = res.Entry.ID
+				}()
+			}
+			wg.Wait()
+			byKey := map[string]string{}
+			for i, key := range keys {
+				if prev, ok := byKey[key]; ok && prev != entryOf[i] {
+					t.Fatalf("key %s produced entries %s and %s", key, prev, entryOf[i])
+				}
+				byKey[key] = entryOf[i]
+			}
+			var want int64 = seed
+			for _, a := range amounts {
+				want -= a
+			}
+			if b := audit(t, ta, ws); b != want {
+				t.Fatalf("balance %d, want %d", b, want)
+			}
+			var entries []billing.Entry
+			if err := tenants.Scope(ta.App.DB, ws).Select(&entries).Where("le.kind = ?", billing.Charge).
+				Order("le.balance_after DESC").Scan(ta.Ctx()); err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != len(amounts) {
+				t.Fatalf("%d charge entries, want %d", len(entries), len(amounts))
+			}
+			if engine == testapp.Postgres && l.BatchedCharges() == 0 {
+				t.Error("no charge was applied in a batch: the test did not exercise batching")
+			}
+			t.Logf("%d of %d charges applied in batches", l.BatchedCharges(), n)
+			prev := int64(seed)
+			for _, e := range entries {
+				if e.BalanceAfter != prev+e.Amount {
+					t.Fatalf("entry %s: balance_after %d after %d with amount %d: the chain is broken", e.ID, e.BalanceAfter, prev, e.Amount)
+				}
+				prev = e.BalanceAfter
+			}
+		})
+	}
+}

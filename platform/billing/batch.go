@@ -1,0 +1,211 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// A bulk send charges one wallet from every worker at once, and every charge must
+// lock that wallet's row: one at a time, the row lock caps a workspace's sends per
+// second however many workers run. So concurrent charges of one wallet queue up
+// here, and whoever drains the queue applies all that waited in a single statement:
+// the balance moves by their sum (only if it covers the sum) and each charge gets its
+// own ledger entry with its own balance_after. A batch that cannot go through whole
+// (not enough credits for all of it, a key charged before, no wallet yet) is applied
+// one charge at a time instead, in the order the charges arrived, so each gets the
+// answer it would have had alone. Nothing waits for a batch to fill: a charge that
+// finds the wallet idle is applied at once, and batches form only under load.
+
+// maxChargeBatch bounds one statement's size.
+const maxChargeBatch = 200
+
+// chargeTimeout bounds a batch's statement; the batch runs on behalf of several
+// callers, so no single caller's context may cancel it.
+const chargeTimeout = 30 * time.Second
+
+type chargeQueues struct {
+	mu      sync.Mutex
+	waiting map[string][]*chargeRequest // by workspace
+	// batched counts charges applied as part of a multi-charge statement.
+	batched atomic.Int64
+}
+
+type chargeRequest struct {
+	m    Movement
+	done chan chargeOutcome
+}
+
+type chargeOutcome struct {
+	res Result
+	err error
+}
+
+// submit queues a charge and waits for its outcome. A caller whose context ends
+// while waiting gets the context's error, though the charge may still be applied;
+// charges are keyed, so its retry gets the same entry back and pays nothing more.
+func (q *chargeQueues) submit(ctx context.Context, l *Ledger, workspaceID string, m Movement) (Result, error) {
+	req := &chargeRequest{m: m, done: make(chan chargeOutcome, 1)}
+	q.mu.Lock()
+	if q.waiting == nil {
+		q.waiting = map[string][]*chargeRequest{}
+	}
+	_, draining := q.waiting[workspaceID]
+	q.waiting[workspaceID] = append(q.waiting[workspaceID], req)
+	q.mu.Unlock()
+	if !draining {
+		go q.drain(context.WithoutCancel(ctx), l, workspaceID)
+	}
+	select {
+	case out := <-req.done:
+		return out.res, out.err
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+}
+
+// drain applies the workspace's waiting charges, batch after batch, until none is
+// left. The map entry exists exactly while a drain runs for the workspace.
+func (q *chargeQueues) drain(ctx context.Context, l *Ledger, workspaceID string) {
+	for {
+		q.mu.Lock()
+		reqs := q.waiting[workspaceID]
+		if len(reqs) == 0 {
+			delete(q.waiting, workspaceID)
+			q.mu.Unlock()
+			return
+		}
+		n := min(len(reqs), maxChargeBatch)
+		batch := reqs[:n:n]
+		q.waiting[workspaceID] = reqs[n:]
+		q.mu.Unlock()
+		l.applyCharges(ctx, workspaceID, batch)
+	}
+}
+
+func (l *Ledger) applyCharges(ctx context.Context, workspaceID string, batch []*chargeRequest) {
+	ctx, cancel := context.WithTimeout(ctx, chargeTimeout)
+	defer cancel()
+	// A key twice in one batch (a task delivered again while its first run still
+	// waits here) is applied once; the later request replays the first one's entry.
+	first := make(map[string]int, len(batch))
+	var unique []*chargeRequest
+	var repeats []*chargeRequest
+	for _, r := range batch {
+		if _, seen := first[r.m.Key]; seen {
+			repeats = append(repeats, r)
+			continue
+		}
+		first[r.m.Key] = len(unique)
+		unique = append(unique, r)
+	}
+	outcomes := make([]chargeOutcome, len(unique))
+	applied := false
+	if len(unique) > 1 {
+		results, ok, err := l.debitBatch(ctx, workspaceID, unique)
+		if err == nil && ok {
+			l.charges.batched.Add(int64(len(unique)))
+			for i := range unique {
+				outcomes[i] = chargeOutcome{res: results[i]}
+			}
+			applied = true
+		}
+	}
+	if !applied {
+		for i, r := range unique {
+			res, err := l.chargeOne(ctx, workspaceID, r.m)
+			outcomes[i] = chargeOutcome{res: res, err: err}
+		}
+	}
+	for i, r := range unique {
+		r.done <- outcomes[i]
+	}
+	for _, r := range repeats {
+		out := outcomes[first[r.m.Key]]
+		if out.err == nil {
+			out.res, out.err = replayed(out.res.Entry, r.m)
+			out.res.CrossedLowLevel = false
+		}
+		r.done <- out
+	}
+}
+
+// debitBatch applies the batch in one statement. ok is false, and nothing was
+// applied, when the batch cannot go through whole.
+func (l *Ledger) debitBatch(ctx context.Context, workspaceID string, batch []*chargeRequest) ([]Result, bool, error) {
+	now := time.Now().UTC()
+	entries := make([]Entry, len(batch))
+	var total int64
+	var values strings.Builder
+	args := make([]any, 0, 5*len(batch)+8)
+	for i, r := range batch {
+		e := Entry{ID: storage.NewID(), Kind: r.m.Kind, Amount: r.m.Amount, IdempotencyKey: r.m.Key, Actor: r.m.Actor,
+			Reference: r.m.Ref, Note: r.m.Note, CreatedAt: now}
+		e.WorkspaceID = workspaceID
+		entries[i] = e
+		total += e.Amount
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		values.WriteString("(?::int, ?, ?::bigint, ?, ?, ?, ?)")
+		args = append(args, i, e.ID, e.Amount, e.IdempotencyKey, e.Actor, e.Reference, e.Note)
+	}
+	update := tenants.Scope(l.db, workspaceID).Update((*Wallet)(nil)).
+		Set("balance = balance + ?", total).Set("updated_at = ?", now).
+		Where("balance + ? >= 0", total).
+		Returning("balance, low_balance_threshold")
+	args = append(args, update, workspaceID, Charge, now)
+	var rows []struct {
+		ID           string `bun:"id"`
+		BalanceAfter int64  `bun:"balance_after"`
+		Threshold    int64  `bun:"low_balance_threshold"`
+	}
+	// Entries take their balance_after in arrival order: the balance before the batch
+	// minus the charges up to and including each one.
+	err := l.db.NewRaw(`WITH req (ord, id, amount, key, actor, reference, note) AS (VALUES `+values.String()+`),
+		debit AS (?),
+		entry AS (
+			INSERT INTO ledger_entries (id, workspace_id, kind, amount, balance_after, idempotency_key, actor, reference, note, created_at)
+			SELECT req.id, ?, ?, req.amount,
+				debit.balance - (SELECT sum(amount) FROM req) + sum(req.amount) OVER (ORDER BY req.ord),
+				req.key, req.actor, req.reference, req.note, ?
+			FROM req, debit
+			RETURNING id, balance_after
+		)
+		SELECT entry.id, entry.balance_after, debit.low_balance_threshold FROM entry, debit`, args...).Scan(ctx, &rows)
+	if storage.IsUniqueViolation(err) {
+		return nil, false, nil
+	}
+	if err != nil && !storage.IsNotFound(err) {
+		return nil, false, fmt.Errorf("billing: batch debit: %w", err)
+	}
+	if len(rows) != len(batch) {
+		if len(rows) != 0 {
+			return nil, false, fmt.Errorf("billing: batch debit wrote %d of %d entries", len(rows), len(batch))
+		}
+		return nil, false, nil
+	}
+	after := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		after[r.ID] = r.BalanceAfter
+	}
+	threshold := rows[0].Threshold
+	results := make([]Result, len(batch))
+	crossed := false
+	for i, e := range entries {
+		e.BalanceAfter = after[e.ID]
+		before := e.BalanceAfter - e.Amount
+		results[i] = Result{Entry: e, CrossedLowLevel: threshold > 0 && before > threshold && e.BalanceAfter <= threshold}
+		crossed = crossed || results[i].CrossedLowLevel
+	}
+	if crossed && l.OnLowBalance != nil {
+		l.OnLowBalance(ctx, workspaceID, results[len(results)-1].Entry.BalanceAfter)
+	}
+	return results, true, nil
+}
