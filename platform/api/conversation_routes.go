@@ -74,7 +74,7 @@ type CountsQuery struct {
 type MessageRequest struct {
 	Type       string        `json:"type" enum:"text,media,location,template,note"`
 	Text       string        `json:"text" doc:"at most 4096 characters; the caption of media"`
-	Media      *sdk.Media    `json:"media,omitempty"`
+	Media      *sdk.Media    `json:"media,omitempty" doc:"url (http or https) of a jpg, jpeg, png, gif, webp, mp4, webm, mp3, wav, pdf, doc, docx or xls file; mime_type, when given, must be one of those"`
 	Location   *sdk.Location `json:"location,omitempty"`
 	Template   *sdk.Template `json:"template,omitempty"`
 	ScheduleAt *string       `json:"schedule_at,omitempty" doc:"RFC 3339, at least one minute ahead; the message waits as scheduled"`
@@ -472,6 +472,7 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 		if _, err := scoped(c, a.s).Update(&conv).Column(cols...).WherePK().Exec(c.UserContext()); err != nil {
 			return err
 		}
+		a.s.pipeline.ConversationChanged(c.UserContext(), scoped(c, a.s), conv)
 	}
 	v, err := a.view(c, conv)
 	if err != nil {
@@ -504,6 +505,7 @@ func (a conversationArea) accept(c *fiber.Ctx) error {
 	if conv, err = messaging.GetConversation(c.UserContext(), sc, conv.ID); err != nil {
 		return err
 	}
+	a.s.pipeline.ConversationChanged(c.UserContext(), sc, conv)
 	v, err := a.view(c, conv)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/plugins/loopback"
 	"github.com/switchboardhq/switchboard/policies"
@@ -181,12 +183,21 @@ func partMessages(t *testing.T, f *convFixture) {
 		{"bad longitude", map[string]any{"type": "location", "text": "", "location": map[string]any{"latitude": 1, "longitude": -181}}, "location.longitude"},
 		{"template without name", map[string]any{"type": "template", "text": "", "template": map[string]any{"language": "en"}}, "template.name"},
 		{"media without url", map[string]any{"type": "media", "text": "", "media": map[string]any{"mime_type": "image/png"}}, "media.url"},
+		{"media of an unsupported type", map[string]any{"type": "media", "text": "", "media": map[string]any{"url": "https://cdn.example.com/setup.exe"}}, "media.url"},
+		{"media with an unsupported MIME type", map[string]any{"type": "media", "text": "", "media": map[string]any{"url": "https://cdn.example.com/a", "mime_type": "application/x-msdownload"}}, "media.mime_type"},
 		{"unknown type", api.MessageRequest{Type: "video", Text: "x"}, "type"},
 	} {
 		e := f.agent.Do(http.MethodPost, msgs, tc.body).Expect(http.StatusUnprocessableEntity).Error()
 		if e.Fields[tc.field] == "" {
 			t.Errorf("%s: fields %v do not name %s", tc.name, e.Fields, tc.field)
 		}
+	}
+	// An attachment's type comes from its MIME type, else its file name or URL.
+	var pic messaging.Message
+	f.agent.Do(http.MethodPost, msgs, map[string]any{"type": "media", "text": "",
+		"media": map[string]any{"url": "https://cdn.example.com/menu.JPG?v=2", "caption": "Menu"}}).Expect(http.StatusCreated).Decode(&pic)
+	if pic.Content.Media == nil || pic.Content.Media.MIMEType != "image/jpeg" {
+		t.Fatalf("media %+v: want the MIME type resolved from the URL", pic.Content.Media)
 	}
 	var loc messaging.Message
 	f.agent.Do(http.MethodPost, msgs, map[string]any{"type": "location", "text": "",
@@ -212,7 +223,7 @@ func partMessages(t *testing.T, f *convFixture) {
 		}
 		cursor = l.NextCursor
 	}
-	want := []string{m.ID, sch.ID, note.ID, loc.ID}
+	want := []string{m.ID, sch.ID, note.ID, pic.ID, loc.ID}
 	if len(all) != len(want) {
 		t.Fatalf("thread has %d messages, want %d", len(all), len(want))
 	}
@@ -332,11 +343,42 @@ func partChatVisibility(t *testing.T, f *convFixture) {
 func partTicketWork(t *testing.T, f *convFixture) {
 	tk := f.ticket("Ken")
 	p := f.path("/" + tk.ID)
+	// Every member's browser hears of an accept and of each change to the ticket.
+	events, stop := f.ta.App.Realtime.Subscribe(f.ta.Ctx(), f.admin.Workspace.ID)
+	defer stop()
+	expectChange := func(what string, check func(messaging.Conversation) bool) {
+		t.Helper()
+		seen := map[string]bool{}
+		timeout := time.After(10 * time.Second)
+		for !seen[realtime.ConversationUpdated] || !seen[realtime.CountsChanged] {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					t.Fatalf("%s: the subscription ended", what)
+				}
+				if ev.ConversationID != tk.ID {
+					continue
+				}
+				if ev.Type == realtime.ConversationUpdated {
+					var c messaging.Conversation
+					if err := json.Unmarshal(ev.Data, &c); err != nil || !check(c) {
+						t.Fatalf("%s: conversation.updated carries %s", what, ev.Data)
+					}
+				}
+				seen[ev.Type] = true
+			case <-timeout:
+				t.Fatalf("%s: events seen %v, want conversation.updated and counts.changed", what, seen)
+			}
+		}
+	}
 	var v api.ConversationView
 	f.agent.Do(http.MethodPost, p+"/accept", nil).Expect(http.StatusOK).Decode(&v)
 	if v.State != messaging.StateActive || v.AssigneeID == nil || *v.AssigneeID != f.agent.User.ID {
 		t.Fatalf("accepted %+v", v)
 	}
+	expectChange("accept", func(c messaging.Conversation) bool {
+		return c.AssigneeID != nil && *c.AssigneeID == f.agent.User.ID && c.State == messaging.StateActive
+	})
 	other := f.ta.Member(f.admin.Workspace, policies.Agent)
 	if e := other.Do(http.MethodPost, p+"/accept", nil).Expect(http.StatusConflict).Error(); e.Code != "already_assigned" {
 		t.Errorf("accepting someone else's ticket: %+v", e)
@@ -360,6 +402,7 @@ func partTicketWork(t *testing.T, f *convFixture) {
 	if v.State != messaging.StateResolved || !v.Unread {
 		t.Fatalf("resolved %+v", v)
 	}
+	expectChange("resolve", func(c messaging.Conversation) bool { return c.State == messaging.StateResolved && c.Unread })
 	f.agent.Do(http.MethodPatch, p, map[string]any{"state": "active", "unread": false}).Expect(http.StatusOK).Decode(&v)
 	if v.State != messaging.StateActive || v.Unread {
 		t.Fatalf("reopened %+v", v)

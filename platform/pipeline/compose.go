@@ -46,6 +46,12 @@ func (d Draft) validate(now time.Time) error {
 			f.Add("media.url", "is required")
 		} else if u, err := url.Parse(d.Media.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			f.Add("media.url", "must be an http(s) URL")
+		} else if _, ok := messaging.MediaType(d.Media.MIMEType, d.Media.Filename, d.Media.URL); !ok {
+			field := "media.url"
+			if d.Media.MIMEType != "" {
+				field = "media.mime_type"
+			}
+			f.Add(field, "must be a "+messaging.MediaTypeList+" file")
 		}
 	case "location":
 		switch {
@@ -77,6 +83,11 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	now := p.now()
 	if err := d.validate(now); err != nil {
 		return messaging.Message{}, err
+	}
+	if d.Type == "media" && d.Media.MIMEType == "" {
+		media := *d.Media
+		media.MIMEType, _ = messaging.MediaType("", media.Filename, media.URL)
+		d.Media = &media
 	}
 	m := messaging.Message{ConversationID: conv.ID, ConnectionID: conv.ConnectionID, Direction: messaging.DirectionOut,
 		Type: d.Type, Body: d.Text, Content: messaging.Content{Media: d.Media, Location: d.Location, Template: d.Template},

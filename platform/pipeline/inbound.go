@@ -241,6 +241,32 @@ func (p *Pipeline) publishReceived(ctx context.Context, sc tenants.Scoped, conv 
 
 // publishReceivedAs sends a message event of typ with its conversation and counts.
 func (p *Pipeline) publishReceivedAs(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, m messaging.Message, typ string) {
+	p.publish(ctx, sc, conv, update{typ, m}, conversationUpdated(conv), countsChanged(conv))
+}
+
+// ConversationChanged tells browsers that a conversation's state, assignee, unread
+// mark or archive flag changed, and that the counts may have.
+func (p *Pipeline) ConversationChanged(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation) {
+	p.publish(ctx, sc, conv, conversationUpdated(conv), countsChanged(conv))
+}
+
+// update is one realtime event: its type and data.
+type update struct {
+	typ  string
+	data any
+}
+
+func conversationUpdated(conv messaging.Conversation) update {
+	return update{realtime.ConversationUpdated, conv}
+}
+
+func countsChanged(conv messaging.Conversation) update {
+	return update{realtime.CountsChanged, map[string]string{"kind": conv.Kind}}
+}
+
+// publish sends events about conv. Publishing is best effort: a browser that missed an
+// event resyncs when it reconnects.
+func (p *Pipeline) publish(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, updates ...update) {
 	if p.Publisher == nil {
 		return
 	}
@@ -248,13 +274,10 @@ func (p *Pipeline) publishReceivedAs(ctx context.Context, sc tenants.Scoped, con
 	if conv.AssigneeID != nil {
 		assignee = *conv.AssigneeID
 	}
-	for _, ev := range []struct {
-		typ string
-		v   any
-	}{{typ, m}, {realtime.ConversationUpdated, conv}, {realtime.CountsChanged, map[string]string{"kind": conv.Kind}}} {
-		data, _ := json.Marshal(ev.v)
-		if err := p.Publisher.Publish(ctx, realtime.Event{Type: ev.typ, WorkspaceID: sc.WorkspaceID(), ConversationID: conv.ID,
-			ConversationKind: conv.Kind, AssigneeID: assignee, Data: data}); err != nil {
+	for _, u := range updates {
+		data, _ := json.Marshal(u.data)
+		if err := p.Publisher.Publish(ctx, realtime.Event{Type: u.typ, WorkspaceID: sc.WorkspaceID(),
+			ConversationID: conv.ID, ConversationKind: conv.Kind, AssigneeID: assignee, Data: data}); err != nil {
 			p.Log.Warn("realtime publish failed", "workspace", sc.WorkspaceID(), "error", err)
 		}
 	}

@@ -225,23 +225,9 @@ func (p *Pipeline) changed(ctx context.Context, sc tenants.Scoped, m *messaging.
 		p.Log.Error("pill roll-up failed", "workspace", sc.WorkspaceID(), "conversation", m.ConversationID, "error", err)
 		return
 	}
-	if p.Publisher == nil {
+	if pillChanged {
+		p.publish(ctx, sc, conv, update{realtime.MessageUpdated, m}, conversationUpdated(conv), countsChanged(conv))
 		return
 	}
-	assignee := ""
-	if conv.AssigneeID != nil {
-		assignee = *conv.AssigneeID
-	}
-	publish := func(typ string, v any) {
-		data, _ := json.Marshal(v)
-		if err := p.Publisher.Publish(ctx, realtime.Event{Type: typ, WorkspaceID: sc.WorkspaceID(), ConversationID: conv.ID,
-			ConversationKind: conv.Kind, AssigneeID: assignee, Data: data}); err != nil {
-			p.Log.Warn("realtime publish failed", "workspace", sc.WorkspaceID(), "error", err)
-		}
-	}
-	publish(realtime.MessageUpdated, m)
-	if pillChanged {
-		publish(realtime.ConversationUpdated, conv)
-		publish(realtime.CountsChanged, map[string]string{"kind": conv.Kind})
-	}
+	p.publish(ctx, sc, conv, update{realtime.MessageUpdated, m})
 }

@@ -107,6 +107,15 @@ func TestSweep(t *testing.T) {
 	}
 	stuck := pending("lost on the way", 2*time.Minute)
 	fresh := pending("just written", 0)
+	// Charged and marked queued, then its task vanished with the Redis that held it.
+	charged := pending("charged, task lost", 2*time.Minute)
+	if _, err := a.Ledger.Charge(ctx, ws.ID, 1, charged.ChargeKey(), "message:"+charged.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Update((*messaging.Message)(nil)).Set("status = ?", messaging.StatusQueued).
+		Where("m.id = ?", charged.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	// A webhook event stored, its inbound task lost.
 	storeEvent := func(pid string, age time.Duration) string {
@@ -138,8 +147,8 @@ func TestSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Messages != 1 || res.Events != 1 || res.Workspaces < 1 {
-		t.Fatalf("sweep result %+v, want 1 message and 1 event", res)
+	if res.Messages != 2 || res.Events != 1 || res.Workspaces < 1 {
+		t.Fatalf("sweep result %+v, want 2 messages and 1 event", res)
 	}
 
 	status := func(id string) string {
@@ -150,6 +159,11 @@ func TestSweep(t *testing.T) {
 		return m.Status
 	}
 	waitFor(t, 15*time.Second, "the stuck message to be sent", func() bool { return status(stuck.ID) == messaging.StatusSent })
+	waitFor(t, 15*time.Second, "the charged message to be sent", func() bool { return status(charged.ID) == messaging.StatusSent })
+	// Charged once, whatever the number of runs: 100 granted, two sent.
+	if w, err := billing.WalletOf(ctx, sc); err != nil || w.Balance != 98 {
+		t.Fatalf("wallet %+v (%v), want 98", w, err)
+	}
 	processed := func(id string) bool {
 		ok, err := sc.Select((*connections.StoredEvent)(nil)).Where("ce.id = ? AND ce.processed_at IS NOT NULL", id).Exists(ctx)
 		if err != nil {
