@@ -1,12 +1,14 @@
 # Switchboard — developer and CI entry points.
 #
-#   make build           static binary in bin/switchboard
+#   make build           build the web app, then the static binary in bin/switchboard
 #   make run             build plugins + web, then `switchboard serve --demo`
 #   make test            go vet + go test -race (starts/stops PostgreSQL, Redis,
 #                        stripe-mock via .ci/services unless
 #                        SWITCHBOARD_TEST_POSTGRES_URL is already set)
 #   make chart-test      helm lint + the Helm chart's render tests (charts/switchboard);
 #                        also run by `make test`, after the Go suite
+#   make web-test        the web app's Vitest tests and its end-to-end tests in headless
+#                        Chromium against a real server; also run by `make test`, last
 #   make helm            build the pinned helm CLI into bin/helm
 #   make bench           benchmarks, output also in .tmp/bench.txt
 #   make fuzz            fuzz the webhook parsers, FUZZTIME (20s) per target
@@ -55,7 +57,7 @@ RUN_ARGS ?= serve --demo
 
 SERVICES := .ci/services
 
-.PHONY: help run build plugins web generate lint test bench fuzz chaos tools \
+.PHONY: help run build plugins web web-test generate lint test bench fuzz chaos tools \
 	services-start services-stop clean
 
 help:
@@ -63,7 +65,7 @@ help:
 
 # ---------------------------------------------------------------- build / run
 
-build:
+build: web
 	@echo "+ go build -o bin/switchboard (version $(VERSION))"
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/switchboard ./platform/cmd/switchboard
 
@@ -113,21 +115,51 @@ plugins:
 			-dir "$$out" -binary "$$bin" -template "$$root/manifest.json" -goos "$$goos" -goarch "$$goarch"
 	done
 
+# web: the browser app (web/, TypeScript + React + Vite) built into web/dist, which
+# the binary embeds (web/embed_dist.go, written by the build). Dependencies come from
+# web/package-lock.json with `npm ci`, skipped while web/node_modules is newer than the
+# lock file. The build refreshes the API description from the route table
+# (go run ./web/openapi) and the typed client from it, then type-checks. Without npm
+# a web/dist built elsewhere (the Dockerfile's web stage) is embedded as it is.
 web:
-	@if [ ! -f web/package.json ]; then
-		echo "web: no web app yet"
-		exit 0
+	@if ! command -v npm >/dev/null 2>&1; then
+		if [ -f web/dist/index.html ]; then
+			echo "web: npm not found; embedding the web/dist already there"
+			cp web/scripts/embed_dist.go.tmpl web/embed_dist.go
+			exit 0
+		fi
+		echo "web: npm not found; install Node.js 20 or later (Debian: apt-get install nodejs npm)" >&2
+		exit 1
 	fi
 	cd web
-	if [ -f package-lock.json ]; then
+	if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
 		echo "+ (cd web && npm ci)"
-		npm ci
-	else
-		echo "+ (cd web && npm install)  # no package-lock.json; commit one to get npm ci"
-		npm install
+		npm ci --no-audit --no-fund
 	fi
 	echo "+ (cd web && npm run build)"
 	npm run build
+
+# web-test: the web app's component tests (Vitest), then its end-to-end tests: a real
+# `switchboard serve --demo` on loopback driven by Debian's Chromium (playwright-core,
+# no browser download). Screenshots and the server log go to .tmp/e2e. Called by
+# `make test` after the Go suite. Without a Chromium (CHROMIUM, default
+# /usr/bin/chromium) the end-to-end part fails in CI (CI set) and is skipped elsewhere.
+CHROMIUM ?= /usr/bin/chromium
+
+web-test: web build plugins
+	@t0=$$SECONDS
+	echo "+ (cd web && npm test)"
+	(cd web && npm test)
+	if [ ! -x "$(CHROMIUM)" ]; then
+		msg="web-test: no Chromium at $(CHROMIUM) (apt-get install -y --no-install-recommends chromium)"
+		if [ -n "$${CI:-}" ]; then echo "$$msg" >&2; exit 1; fi
+		echo "$$msg: end-to-end tests SKIPPED"
+		exit 0
+	fi
+	echo "+ (cd web && npm run e2e)"
+	(cd web && CHROMIUM="$(CHROMIUM)" SWITCHBOARD_BIN="$(CURDIR)/bin/switchboard" \
+		SWITCHBOARD_PLUGINS="$(CURDIR)/bin/plugins" E2E_ARTIFACTS="$(CURDIR)/.tmp/e2e" npm run e2e)
+	echo "web-test: ok in $$((SECONDS - t0))s (screenshots in .tmp/e2e)"
 
 # generate: go:generate directives, among them plugins/sdk/generate.go, which
 # runs protoc (Debian protobuf-compiler) with the protoc-gen-go and
@@ -188,6 +220,7 @@ test:
 	echo "+ go test -race -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKGS)"
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKGS)
 	$(MAKE) --no-print-directory chart-test
+	$(MAKE) --no-print-directory web-test
 
 # ---------------------------------------------------------------- Helm chart
 

@@ -38,12 +38,29 @@ func (a probeArea) Register(r *Router) {
 
 func (a systemArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodGet, Path: "/api/openapi.json", Summary: "This API's OpenAPI 3 document", Tag: "system", Raw: true}, a.openapi)
-	r.Add(Route{Method: http.MethodGet, Path: "/", Summary: "The browser app", Tag: "system", Raw: true}, a.index)
+	r.Add(Route{Method: http.MethodGet, Path: "/", Summary: "The browser app", Tag: "system", Raw: true}, a.app)
+	// The app's other pages and its static files. They are not API routes, so they
+	// stay out of the route table (and the OpenAPI document); web.Lookup answers only
+	// the app's own URLs and its build's files and passes every other request on, so
+	// /api, /hooks, the probes and unknown paths reach the routes and the JSON 404 as
+	// before, wherever those are registered.
+	r.app.Use(func(c *fiber.Ctx) error {
+		if c.Method() != http.MethodGet && c.Method() != http.MethodHead {
+			return c.Next()
+		}
+		return a.app(c)
+	})
 }
 
-func (a systemArea) index(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Send(web.Placeholder)
+// app answers an app URL or a file of the app's build, and passes anything else on.
+func (a systemArea) app(c *fiber.Ctx) error {
+	asset, ok := web.Lookup(c.Path())
+	if !ok {
+		return c.Next()
+	}
+	c.Set(fiber.HeaderContentType, asset.ContentType)
+	c.Set(fiber.HeaderCacheControl, asset.CacheControl)
+	return c.Send(asset.Body)
 }
 
 func (a probeArea) healthz(c *fiber.Ctx) error {

@@ -1,0 +1,278 @@
+// The browser app end to end, in headless Chromium, against a real switchboard with
+// the demo workspace and its simulated WhatsApp customer. Screenshots of every view
+// are left in E2E_ARTIFACTS (.tmp/e2e).
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { apiSession, customerWrites, OPERATOR, shot, signIn, start, watchStatuses } from "./harness.mjs";
+
+const T = 20_000;
+let env;
+
+before(async () => {
+  env = await start();
+});
+
+after(async () => {
+  await env?.stop();
+});
+
+/** Fails with the page's URL and a screenshot when fn does. */
+async function onPage(name, fn) {
+  const ctx = await env.context();
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(T);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  try {
+    await fn(page);
+    assert.deepEqual(errors, [], "the page threw");
+  } catch (err) {
+    await shot(page, `FAILED-${name}`).catch(() => undefined);
+    err.message += ` (at ${page.url()})`;
+    throw err;
+  } finally {
+    await ctx.close();
+  }
+}
+
+describe("sign-in", () => {
+  it("shows the server's error message as the server words it", async () => {
+    const r = await fetch(`${env.base}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email: "viewer@demo.local", password: "not the password" }),
+    });
+    const want = (await r.json()).error.message;
+    await onPage("signin-error", async (page) => {
+      await page.goto(`${env.base}/`);
+      await page.waitForURL(/\/signin/);
+      await shot(page, "01-sign-in");
+      await page.getByLabel("Email").fill("viewer@demo.local");
+      await page.getByLabel("Password").fill("not the password");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      const alert = page.getByRole("alert");
+      await alert.waitFor();
+      assert.equal((await alert.textContent()).trim(), want);
+    });
+  });
+});
+
+describe("admin on the demo WhatsApp", () => {
+  it("sends, sees ✓ then ✓✓ then blue ✓✓, and the customer's reply arrives without a reload", async () => {
+    await onPage("admin-send", async (page) => {
+      await signIn(page, env.base, "admin@demo.local");
+      await page.waitForURL(/\/w\/demo\/chat/);
+      await page.getByRole("list", { name: "Conversations" }).getByText("Maya Patel").click();
+      const thread = page.getByRole("list", { name: "Messages" });
+      await thread.waitFor();
+      const inbound = await page.locator(".msg-in").count();
+      await page.evaluate(() => (window.__sameDocument = true));
+
+      const text = `Your parcel left the warehouse, shall I send the tracking link? (${Date.now()})`;
+      const statuses = await watchStatuses(page, text);
+      const box = page.getByLabel("Message", { exact: true });
+      await box.fill(text);
+      await box.press("Enter");
+      const bubble = page.locator(".msg-out", { hasText: text });
+      await bubble.waitFor();
+      assert.equal(await box.inputValue(), "", "the composer is cleared after Enter");
+
+      await bubble.locator('[data-status="sent"]').waitFor();
+      await bubble.locator('[data-status="delivered"]').waitFor();
+      await bubble.locator('[data-status="read"]').waitFor();
+      await shot(page, "02-chat-read-ticks");
+      const seen = (await statuses.seen()).filter((s) => ["sent", "delivered", "read"].includes(s));
+      assert.deepEqual(seen, ["sent", "delivered", "read"], "ticks in order");
+      assert.equal(await bubble.getByRole("img", { name: "Read" }).count(), 1);
+
+      await page.waitForFunction((n) => document.querySelectorAll(".msg-in").length > n, inbound, { timeout: T });
+      assert.equal(await page.evaluate(() => window.__sameDocument), true, "no reload happened");
+      await shot(page, "03-chat-reply");
+
+      // The rail's counts are live: this conversation is now "Sent".
+      const sent = page.locator('.rail-item[data-view="sent"] .count');
+      await page.waitForFunction((el) => Number(el.textContent) >= 1, await sent.elementHandle());
+    });
+  });
+
+  it("shows the Team Inbox and the settings", async () => {
+    await onPage("admin-views", async (page) => {
+      await signIn(page, env.base, "admin@demo.local");
+      await page.getByRole("link", { name: "Team Inbox" }).click();
+      await page.getByRole("heading", { name: "Team Inbox" }).waitFor();
+      await shot(page, "04-team-inbox");
+      await page.getByRole("link", { name: "Settings" }).click();
+      await page.getByRole("heading", { name: "Members" }).waitFor();
+      await page.getByRole("cell", { name: "agent@demo.local" }).waitFor();
+      await shot(page, "05-settings-members");
+      await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Connections" }).click();
+      await page.getByRole("heading", { name: /Demo WhatsApp/ }).waitFor();
+      await shot(page, "06-settings-connections");
+      await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Wallet" }).click();
+      await page.getByTestId("balance").waitFor();
+      await page.getByRole("cell", { name: "Welcome credits of the demo workspace" }).waitFor();
+      await shot(page, "07-settings-wallet");
+      // Without Stripe the server says so; the page shows its words.
+      await page.getByRole("link", { name: "Chat" }).click();
+      await page.getByRole("button", { name: "New conversation" }).click();
+      await page.getByRole("dialog", { name: "New conversation" }).waitFor();
+      await shot(page, "08-compose-dialog");
+      await page.keyboard.press("Escape");
+      await page.getByRole("dialog").waitFor({ state: "detached" });
+      // Dark theme.
+      await page.getByRole("button", { name: /Switch to the (dark|light) theme/ }).click();
+      await shot(page, "09-chat-other-theme");
+    });
+  });
+});
+
+describe("agent and viewer", () => {
+  let support;
+  const secret = "e2e-loopback-secret";
+  const customer = "+15550177001";
+
+  before(async () => {
+    support = await env.admin.post("/api/v1/workspaces/demo/connections", {
+      plugin: "loopback",
+      engine: "loopback",
+      display_name: "Support line",
+      address: "+15550009999",
+      config: { webhook_secret: secret },
+    });
+  });
+
+  it("an agent cannot open Chat, accepts a new ticket and replies", async () => {
+    await onPage("agent", async (page) => {
+      await signIn(page, env.base, "agent@demo.local");
+      await page.waitForURL(/\/w\/demo\/inbox/);
+      const nav = page.getByRole("navigation", { name: "Main" });
+      assert.equal(await nav.getByRole("link", { name: "Chat" }).count(), 0, "no Chat in the agent's navigation");
+      assert.equal(await nav.getByRole("link", { name: "Settings" }).count(), 0, "no Settings for agents");
+      await page.goto(`${env.base}/w/demo/chat`);
+      await page.waitForURL(/\/w\/demo\/inbox/);
+      await page.getByRole("heading", { name: "Team Inbox" }).waitFor();
+      await page.locator(".rt-live").waitFor();
+
+      // A new customer writes in: the ticket shows up without a reload.
+      await customerWrites(env.base, support, secret, customer, "Hello, my parcel never arrived");
+      const card = page.getByRole("list", { name: "Tickets" }).getByRole("link", { name: new RegExp(customer.replace("+", "\\+")) });
+      await card.waitFor();
+      await shot(page, "10-agent-inbox-new-ticket");
+      await card.click();
+      await page.getByRole("button", { name: "Accept" }).click();
+      await page.locator(".thread-head", { hasText: "Alex Agent" }).waitFor();
+
+      const box = page.getByLabel("Message", { exact: true });
+      await box.fill("Sorry to hear that!");
+      await box.press("Shift+Enter");
+      await box.pressSequentially("I am looking into it now.");
+      assert.equal(await box.inputValue(), "Sorry to hear that!\nI am looking into it now.", "Shift+Enter starts a new line");
+      await box.press("Enter");
+      // The loopback provider reports "sent" (its later statuses reach only tests that collect them).
+      const bubble = page.locator(".msg-out", { hasText: "I am looking into it now." });
+      await bubble.locator('[data-status="sent"]').waitFor();
+      await page.getByRole("button", { name: "Contact" }).waitFor();
+      await shot(page, "11-agent-replied");
+    });
+  });
+
+  it("a viewer reads the ticket but cannot send", async () => {
+    await onPage("viewer", async (page) => {
+      await signIn(page, env.base, "viewer@demo.local");
+      await page.waitForURL(/\/w\/demo\/inbox/);
+      await page.getByRole("list", { name: "Tickets" }).getByRole("link", { name: new RegExp(customer.replace("+", "\\+")) }).click();
+      await page.locator(".msg-out", { hasText: "I am looking into it now." }).waitFor();
+      await page.getByText("your role (viewer) cannot reply").waitFor();
+      assert.equal(await page.getByLabel("Message", { exact: true }).count(), 0, "no composer for viewers");
+      assert.equal(await page.getByRole("button", { name: "Send", exact: true }).count(), 0);
+      assert.equal(await page.getByRole("button", { name: /^(Accept|Resolve|Assign to me)$/ }).count(), 0);
+      await shot(page, "12-viewer-read-only");
+      await page.goto(`${env.base}/w/demo/chat`);
+      await page.waitForURL(/\/w\/demo\/inbox/);
+    });
+  });
+});
+
+describe("operator", () => {
+  it("sees the plugins; a new workspace with no credits gets its send failed with the reason", async () => {
+    await onPage("operator", async (page) => {
+      await signIn(page, env.base, OPERATOR.email, OPERATOR.password);
+      await page.waitForURL(/\/operator\/plugins/);
+      await page.getByRole("cell", { name: /whatsapp/ }).first().waitFor();
+      await page.getByRole("cell", { name: /loopback/ }).first().waitFor();
+      await shot(page, "13-operator-plugins");
+
+      await page.getByLabel("Workspace").selectOption("__new");
+      const dialog = page.getByRole("dialog", { name: "New workspace" });
+      await dialog.getByLabel("Business name").fill("Empty Wallet Co");
+      await dialog.getByRole("button", { name: "Create workspace" }).click();
+      await page.waitForURL(/\/w\/[^/]+\/chat/);
+      await page.getByText("No conversations yet").waitFor();
+
+      // A connection, through the form generated from the plugin's config schema.
+      await page.getByRole("link", { name: "Settings" }).click();
+      await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Connections" }).click();
+      await page.getByRole("button", { name: "Add connection" }).click();
+      const form = page.getByRole("dialog", { name: "Add a connection" });
+      await form.getByLabel("Channel plugin").selectOption("loopback");
+      await form.getByLabel("Name", { exact: true }).fill("Test line");
+      await form.getByLabel("Address").fill("+15550008888");
+      await form.getByLabel("Webhook secret (required)").fill("another-secret");
+      await form.getByLabel("Status sequence").waitFor();
+      await shot(page, "14-connection-schema-form");
+      await form.getByRole("button", { name: "Connect" }).click();
+      await page.getByRole("heading", { name: /Test line/ }).waitFor();
+
+      await page.getByRole("link", { name: "Chat" }).click();
+      await page.getByRole("button", { name: "New conversation" }).click();
+      const compose = page.getByRole("dialog", { name: "New conversation" });
+      await compose.getByLabel("To").fill("+15550170001");
+      await compose.getByLabel("Contact name").fill("Nora Nocredit");
+      await compose.getByLabel("First message").fill("Hello from a wallet with nothing in it");
+      await compose.getByRole("button", { name: "Send" }).click();
+      const bubble = page.locator(".msg-out", { hasText: "Hello from a wallet with nothing in it" });
+      await bubble.locator('[data-status="failed"]').waitFor();
+      const triangle = bubble.getByRole("button", { name: /^Failed:/ });
+      assert.equal(await triangle.getAttribute("aria-label"), "Failed: Out of message credits");
+      await triangle.hover();
+      const tip = bubble.getByRole("tooltip");
+      await tip.waitFor({ state: "visible" });
+      assert.equal((await tip.textContent()).trim(), "Out of message credits");
+      await shot(page, "15-out-of-credits");
+      await page.locator('.rail-item[data-view="failed"] .count', { hasText: "1" }).waitFor();
+    });
+  });
+});
+
+describe("accounts", () => {
+  it("signs up: an account and its workspace", async () => {
+    await onPage("signup", async (page) => {
+      await page.goto(`${env.base}/signup`);
+      await page.getByLabel("Your name").fill("Sam Signup");
+      await page.getByLabel("Email").fill(`sam.${Date.now()}@example.com`);
+      await page.getByLabel("Password").fill("a-long-enough-password");
+      await page.getByLabel("Business name").fill("Sam's Shop");
+      await shot(page, "16-sign-up");
+      await page.getByRole("button", { name: "Create account" }).click();
+      await page.waitForURL(/\/w\/[^/]+\/chat/);
+      await page.getByText("No conversations yet").waitFor();
+    });
+  });
+
+  it("accepts an invitation into the demo workspace", async () => {
+    const email = `invited.${Date.now()}@example.com`;
+    const inv = await env.admin.post("/api/v1/workspaces/demo/invitations", { email, role: "agent" });
+    const link = new URL(inv.accept_url);
+    await onPage("invitation", async (page) => {
+      await page.goto(`${env.base}${link.pathname}${link.search}`);
+      await page.getByRole("heading", { name: "Join Demo Company" }).waitFor();
+      await page.getByLabel("Your name").fill("Ivy Invited");
+      await page.getByLabel("Choose a password").fill("another-long-password");
+      await shot(page, "17-accept-invitation");
+      await page.getByRole("button", { name: "Accept and create account" }).click();
+      await page.waitForURL(/\/w\/demo\/inbox/);
+      const me = await apiSession(env.base, email, "another-long-password");
+      assert.equal(me.user.name, "Ivy Invited");
+    });
+  });
+});

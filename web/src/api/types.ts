@@ -1,0 +1,25 @@
+// The API's types under the names the app uses.
+import type * as S from "./schema.gen";
+
+export type Conversation = S.ConversationView;
+export type Message = S.Message;
+export type Connection = S.ConnectionView;
+export type Member = S.Member;
+export type WorkspaceView = S.WorkspaceView;
+export type WorkspaceRole = S.WorkspaceRole;
+export type User = S.User;
+export type SessionResponse = S.SessionResponse;
+export type MeResponse = S.MeResponse;
+export type LedgerEntry = S.Entry;
+export type Pack = S.Pack;
+export type PluginStatus = S.PluginStatus;
+export type Invitation = S.InvitationView;
+export type MessageRequest = S.MessageRequest;
+export type Template = S.Template;
+export type TimelineEvent = S.Event;
+
+export type Role = "admin" | "manager" | "agent" | "viewer";
+export const ROLES: Role[] = ["admin", "manager", "agent", "viewer"];
+
+/** A conversation as realtime sends it: without its contact. */
+export type ConversationChange = Omit<Conversation, "contact"> & { contact?: Conversation["contact"] };

@@ -1,0 +1,60 @@
+import { render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import { message } from "../test/fakes";
+import { Thread } from "./Thread";
+
+const now = new Date(2030, 0, 3, 12, 0);
+const local = (d: number, h: number) => new Date(2030, 0, d, h, 0).toISOString();
+
+describe("Thread", () => {
+  it("puts a day separator before each day's first message", () => {
+    const msgs = [
+      message({ id: "a", direction: "in", body: "older", created_at: local(2, 9) }),
+      message({ id: "b", direction: "out", body: "same day", created_at: local(2, 10) }),
+      message({ id: "c", direction: "in", body: "today", created_at: local(3, 8) }),
+    ];
+    render(<Thread messages={msgs} now={now} />);
+    const items = within(screen.getByRole("list", { name: "Messages" }))
+      .getAllByRole("listitem")
+      .map((li) => li.textContent);
+    expect(items[0]).toBe("Yesterday");
+    expect(items[1]).toContain("older");
+    expect(items[2]).toContain("same day");
+    expect(items[3]).toBe("Today");
+    expect(items[4]).toContain("today");
+  });
+
+  it("shows customers' messages on the left, ours on the right with ticks, notes apart", () => {
+    const { container } = render(
+      <Thread
+        now={now}
+        messages={[
+          message({ id: "a", direction: "in", body: "question", created_at: local(3, 8) }),
+          message({ id: "b", direction: "out", body: "answer", status: "delivered", created_at: local(3, 9), author_id: "u1" }),
+          message({ id: "c", direction: "note", type: "note", body: "call back later", created_at: local(3, 10), author_id: "u1" }),
+        ]}
+        authorName={(id) => (id === "u1" ? "Ada Admin" : undefined)}
+      />,
+    );
+    expect(container.querySelector(".thread-in .msg-in")?.textContent).toContain("question");
+    const out = container.querySelector(".thread-out .msg-out")!;
+    expect(out.textContent).toContain("Ada Admin");
+    expect(within(out as HTMLElement).getByRole("img", { name: "Delivered" })).toBeTruthy();
+    expect(container.querySelector(".msg-in [data-status]")).toBeNull();
+    expect(container.querySelector(".msg-note")?.textContent).toContain("Internal note · Ada Admin");
+  });
+
+  it("offers Retry on a failed message and Send now / Cancel on a scheduled one", async () => {
+    const retry = vi.fn();
+    const cancel = vi.fn();
+    const failed = message({ id: "f", status: "failed", reason: "Out of message credits", created_at: local(3, 8) });
+    const later = message({ id: "s", status: "scheduled", scheduled_at: local(4, 8), created_at: local(3, 9) });
+    render(<Thread now={now} messages={[failed, later]} actions={{ retry, cancel, sendNow: vi.fn() }} />);
+    await userEvent.click(screen.getByRole("button", { name: "Retry" }));
+    expect(retry).toHaveBeenCalledWith(failed);
+    expect(screen.getByRole("button", { name: "Send now" })).toBeTruthy();
+    await userEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(cancel).toHaveBeenCalledWith(later);
+  });
+});

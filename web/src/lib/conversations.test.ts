@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { conversation, message } from "../test/fakes";
+import { applyConversation, matches, upsertMessage } from "./conversations";
+
+describe("matches", () => {
+  const me = "u1";
+  it("follows the list's filters as the server applies them", () => {
+    const c = conversation({ kind: "ticket", state: "queued", assignee_id: null, title: "Tom Becker", last_message_preview: "blue jacket" });
+    expect(matches(c, { kind: "ticket" }, me)).toBe(true);
+    expect(matches(c, { kind: "chat" }, me)).toBe(false);
+    expect(matches(c, { kind: "ticket", state: "active" }, me)).toBe(false);
+    expect(matches(c, { kind: "ticket", assignee: "unassigned" }, me)).toBe(true);
+    expect(matches(c, { kind: "ticket", assignee: "me" }, me)).toBe(false);
+    expect(matches({ ...c, assignee_id: me }, { kind: "ticket", assignee: "me" }, me)).toBe(true);
+    expect(matches(c, { kind: "ticket", q: "JACKET" }, me)).toBe(true);
+    expect(matches(c, { kind: "ticket", q: "parcel" }, me)).toBe(false);
+    expect(matches({ ...c, archived: true }, { kind: "ticket" }, me)).toBe(false);
+    expect(matches({ ...c, archived: true }, { kind: "ticket", archived: true }, me)).toBe(true);
+  });
+});
+
+describe("applyConversation", () => {
+  const a = conversation({ id: "a", last_activity_at: "2030-01-02T10:00:00Z" });
+  const b = conversation({ id: "b", last_activity_at: "2030-01-02T09:00:00Z", title: "Tom" });
+
+  it("moves a conversation with new activity to the top and keeps its contact", () => {
+    // Realtime sends the conversation without its contact.
+    const change = { ...b, last_activity_at: "2030-01-02T11:00:00Z", last_message_preview: "new", pill: "failed" as const, contact: undefined };
+    const r = applyConversation([a, b], change, { kind: "chat" }, "u1");
+    expect(r.reload).toBe(false);
+    expect(r.list.map((c) => c.id)).toEqual(["b", "a"]);
+    expect(r.list[0].contact.name).toBe("Maya Patel");
+    expect(r.list[0].last_message_preview).toBe("new");
+  });
+
+  it("drops one that no longer fits the filter", () => {
+    const r = applyConversation([a, b], { ...a, pill: "failed" }, { kind: "chat", pill: "sent" }, "u1");
+    expect(r.list.map((c) => c.id)).toEqual(["b"]);
+  });
+
+  it("asks for a reload for a new one that fits, whose contact the event lacks", () => {
+    const r = applyConversation([a], { ...b, id: "new" }, { kind: "chat" }, "u1");
+    expect(r).toEqual({ list: [a], reload: true });
+    expect(applyConversation([a], { ...b, id: "new", kind: "ticket" }, { kind: "chat" }, "u1").reload).toBe(false);
+  });
+});
+
+describe("upsertMessage", () => {
+  it("appends new messages in time order and replaces known ones", () => {
+    const m1 = message({ id: "1", created_at: "2030-01-02T10:00:00Z" });
+    const m2 = message({ id: "2", created_at: "2030-01-02T10:01:00Z" });
+    let t = upsertMessage([], m2);
+    t = upsertMessage(t, m1);
+    expect(t.map((m) => m.id)).toEqual(["1", "2"]);
+    t = upsertMessage(t, { ...m1, status: "read", updated_at: "2030-01-02T10:05:00Z" });
+    expect(t[0].status).toBe("read");
+  });
+
+  it("ignores an update older than the one shown (read never goes back to delivered)", () => {
+    const read = message({ id: "1", status: "read", updated_at: "2030-01-02T10:05:00Z" });
+    const delivered = { ...read, status: "delivered", updated_at: "2030-01-02T10:03:00Z" };
+    expect(upsertMessage([read], delivered)[0].status).toBe("read");
+  });
+});

@@ -1,0 +1,77 @@
+// Keeping a loaded list and thread current from realtime events, without reloading
+// what an event already says.
+import type { Conversation, ConversationChange, Message } from "../api/types";
+
+export interface ListFilter {
+  kind: "chat" | "ticket";
+  pill?: string;
+  state?: string;
+  archived?: boolean;
+  /** me, unassigned or a user id */
+  assignee?: string;
+  connection?: string;
+  q?: string;
+}
+
+/** Whether a conversation belongs in the list the filter shows (as the server decides it). */
+export function matches(c: ConversationChange, f: ListFilter, me: string): boolean {
+  if (c.kind !== f.kind) return false;
+  if (c.archived !== (f.archived ?? false)) return false;
+  if (f.pill && c.pill !== f.pill) return false;
+  if (f.state && c.state !== f.state) return false;
+  if (f.connection && c.connection_id !== f.connection) return false;
+  if (f.assignee === "me" && c.assignee_id !== me) return false;
+  if (f.assignee === "unassigned" && c.assignee_id) return false;
+  if (f.assignee && f.assignee !== "me" && f.assignee !== "unassigned" && c.assignee_id !== f.assignee) return false;
+  if (f.q) {
+    const q = f.q.toLowerCase();
+    if (!c.title.toLowerCase().includes(q) && !c.last_message_preview.toLowerCase().includes(q)) return false;
+  }
+  return true;
+}
+
+export function byActivity(a: Conversation, b: Conversation): number {
+  if (a.last_activity_at !== b.last_activity_at) return a.last_activity_at < b.last_activity_at ? 1 : -1;
+  return a.id < b.id ? 1 : -1;
+}
+
+/**
+ * Applies a conversation.updated event to a list. A conversation the list does not
+ * have yet comes without its contact, so the caller reloads the list (reload true).
+ */
+export function applyConversation(
+  list: Conversation[],
+  change: ConversationChange,
+  f: ListFilter,
+  me: string,
+): { list: Conversation[]; reload: boolean } {
+  const i = list.findIndex((c) => c.id === change.id);
+  const fits = matches(change, f, me);
+  if (i < 0) return { list, reload: fits };
+  if (!fits) return { list: list.filter((c) => c.id !== change.id), reload: false };
+  const merged: Conversation = { ...list[i], ...change, contact: change.contact ?? list[i].contact };
+  const next = list.slice();
+  next[i] = merged;
+  next.sort(byActivity);
+  return { list: next, reload: false };
+}
+
+function byCreated(a: Message, b: Message): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * Adds or replaces a message in a thread (oldest first). A change older than the one
+ * shown is ignored: events may overtake each other, a message's status only moves on.
+ */
+export function upsertMessage(thread: Message[], m: Message): Message[] {
+  const i = thread.findIndex((x) => x.id === m.id);
+  if (i >= 0) {
+    if (thread[i].updated_at > m.updated_at) return thread;
+    const next = thread.slice();
+    next[i] = m;
+    return next;
+  }
+  return [...thread, m].sort(byCreated);
+}

@@ -1,0 +1,58 @@
+// Dates and times as the thread and the lists show them, in the browser's time zone.
+
+const DAY = 24 * 60 * 60 * 1000;
+
+function startOfDay(d: Date): number {
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+}
+
+/** The day separator's label: Today, Yesterday, a weekday within a week, else the date. */
+export function dayLabel(iso: string, now: Date = new Date()): string {
+  const d = new Date(iso);
+  const days = Math.round((startOfDay(now) - startOfDay(d)) / DAY);
+  if (days === 0) return "Today";
+  if (days === 1) return "Yesterday";
+  if (days > 1 && days < 7) return d.toLocaleDateString(undefined, { weekday: "long" });
+  return d.toLocaleDateString(undefined, { day: "numeric", month: "long", year: "numeric" });
+}
+
+/** Whether two instants fall on the same local day. */
+export function sameDay(a: string, b: string): boolean {
+  return startOfDay(new Date(a)) === startOfDay(new Date(b));
+}
+
+export function clock(iso: string): string {
+  return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+}
+
+/** A list card's time: the clock today, else a short date. */
+export function shortWhen(iso: string, now: Date = new Date()): string {
+  const d = new Date(iso);
+  if (startOfDay(d) === startOfDay(now)) return clock(iso);
+  if (startOfDay(now) - startOfDay(d) === DAY) return "Yesterday";
+  return d.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+}
+
+export function dateTime(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** WhatsApp's customer-service window: free text only within 24 h of the customer's last message. */
+export const WINDOW_MS = DAY;
+
+export function windowOpen(lastInboundAt: string | null | undefined, now: number = Date.now()): boolean {
+  if (!lastInboundAt) return false;
+  return now - new Date(lastInboundAt).getTime() < WINDOW_MS;
+}
+
+export function credits(n: number): string {
+  return `${n.toLocaleString()} credit${Math.abs(n) === 1 ? "" : "s"}`;
+}
+
+export function money(cents: number, currency: string): string {
+  try {
+    return (cents / 100).toLocaleString(undefined, { style: "currency", currency: currency.toUpperCase() });
+  } catch {
+    return `${(cents / 100).toFixed(2)} ${currency.toUpperCase()}`;
+  }
+}

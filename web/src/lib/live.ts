@@ -1,0 +1,251 @@
+// Lists, threads and counts that stay current: loaded from the API, changed in place
+// by realtime events, and reloaded whole on every realtime (re)connect.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { call } from "../api/client";
+import type { Conversation, Message } from "../api/types";
+import { useWorkspace } from "../workspace";
+import { applyConversation, upsertMessage, type ListFilter } from "./conversations";
+
+/** Runs fn at most once per wait ms, at the end: a burst of events makes one reload. */
+function useCoalesced(fn: () => void, wait = 250): () => void {
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const ref = useRef(fn);
+  ref.current = fn;
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
+  return useCallback(() => {
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      ref.current();
+    }, wait);
+  }, [wait]);
+}
+
+export interface LiveList {
+  items: Conversation[];
+  loading: boolean;
+  error: unknown;
+  more: boolean;
+  loadMore: () => Promise<void>;
+  reload: () => Promise<void>;
+  /** Puts a conversation the page changed itself (accept, resolve…) in place at once. */
+  put: (c: Conversation) => void;
+}
+
+export function useConversationList(filter: ListFilter): LiveList {
+  const w = useWorkspace();
+  const key = JSON.stringify(filter);
+  const [items, setItemsState] = useState<Conversation[]>([]);
+  // Events are applied to the list as it is now, outside React's updaters (which may
+  // run later), since whether to reload depends on the result.
+  const itemsRef = useRef<Conversation[]>([]);
+  const setItems = useCallback((fn: (prev: Conversation[]) => Conversation[]) => {
+    itemsRef.current = fn(itemsRef.current);
+    setItemsState(itemsRef.current);
+  }, []);
+  const [cursor, setCursor] = useState("");
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  const run = useRef(0);
+  const filterRef = useRef(filter);
+  filterRef.current = filter;
+
+  const load = useCallback(
+    async (after = "") => {
+      const id = ++run.current;
+      const f = filterRef.current;
+      setLoading(true);
+      try {
+        const page = await call("get", "/api/v1/workspaces/{workspace}/conversations", {
+          path: { workspace: w.slug },
+          query: {
+            kind: f.kind,
+            pill: f.pill as never,
+            state: f.state as never,
+            archived: f.archived || undefined,
+            assignee: f.assignee,
+            connection: f.connection,
+            q: f.q,
+            cursor: after || undefined,
+            limit: 50,
+          },
+        });
+        if (id !== run.current) return;
+        setItems((prev) => (after ? [...prev, ...page.items.filter((c) => !prev.some((p) => p.id === c.id))] : page.items));
+        setCursor(page.next_cursor);
+        setError(null);
+      } catch (err) {
+        if (id === run.current) setError(err);
+      } finally {
+        if (id === run.current) setLoading(false);
+      }
+    },
+    [w.slug, setItems],
+  );
+
+  useEffect(() => {
+    setItems(() => []);
+    setCursor("");
+    void load();
+  }, [key, load]);
+
+  const reloadSoon = useCoalesced(() => void load());
+
+  useEffect(() => {
+    const offEvents = w.realtime.subscribe((ev) => {
+      if (ev.type !== "conversation.updated") return;
+      const r = applyConversation(itemsRef.current, ev.data, filterRef.current, w.me);
+      setItems(() => r.list);
+      if (r.reload) reloadSoon();
+    });
+    const offResync = w.realtime.onResync(() => void load());
+    return () => {
+      offEvents();
+      offResync();
+    };
+  }, [w.realtime, w.me, load, reloadSoon, setItems]);
+
+  const put = useCallback(
+    (c: Conversation) => setItems((prev) => applyConversation(prev, c, filterRef.current, w.me).list),
+    [w.me, setItems],
+  );
+
+  return {
+    items,
+    loading,
+    error,
+    more: cursor !== "",
+    loadMore: () => load(cursor),
+    reload: () => load(),
+    put,
+  };
+}
+
+export function useCounts(kind: "chat" | "ticket"): Record<string, number> | null {
+  const w = useWorkspace();
+  const [counts, setCounts] = useState<Record<string, number> | null>(null);
+  const load = useCallback(async () => {
+    try {
+      const c = await call("get", "/api/v1/workspaces/{workspace}/conversations/counts", {
+        path: { workspace: w.slug },
+        query: { kind },
+      });
+      setCounts(c.counts);
+    } catch {
+      // Counts are a convenience; the list still works without them.
+    }
+  }, [w.slug, kind]);
+  const soon = useCoalesced(() => void load());
+  useEffect(() => {
+    setCounts(null);
+    void load();
+    const off = w.realtime.subscribe((ev) => {
+      if (ev.type === "counts.changed" && ev.data?.kind === kind) soon();
+      // Accepting, resolving and archiving change counts without a counts event.
+      if (ev.type === "conversation.updated" && ev.conversation_kind === kind) soon();
+    });
+    const offResync = w.realtime.onResync(() => void load());
+    return () => {
+      off();
+      offResync();
+    };
+  }, [w.realtime, kind, load, soon]);
+  return counts;
+}
+
+export interface LiveThread {
+  conversation: Conversation | null;
+  messages: Message[];
+  loading: boolean;
+  error: unknown;
+  setConversation: (c: Conversation) => void;
+  add: (m: Message) => void;
+  reload: () => Promise<void>;
+}
+
+// A thread is read oldest first; the newest messages are on its last page.
+const THREAD_PAGE = 200;
+const THREAD_PAGES = 25;
+
+export function useThread(conversationId: string | undefined): LiveThread {
+  const w = useWorkspace();
+  const [conversation, setConversation] = useState<Conversation | null>(null);
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = useRef(0);
+
+  const load = useCallback(async () => {
+    if (!conversationId) return;
+    const id = ++run.current;
+    setLoading(true);
+    try {
+      const path = { workspace: w.slug, conversation: conversationId };
+      const [conv, msgs] = await Promise.all([
+        call("get", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path }),
+        (async () => {
+          const out: Message[] = [];
+          let cursor = "";
+          for (let i = 0; i < THREAD_PAGES; i++) {
+            const page = await call("get", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages", {
+              path,
+              query: { limit: THREAD_PAGE, cursor: cursor || undefined },
+            });
+            out.push(...page.items);
+            if (!page.next_cursor) break;
+            cursor = page.next_cursor;
+          }
+          return out;
+        })(),
+      ]);
+      if (id !== run.current) return;
+      setConversation(conv);
+      // Events that arrived while loading are newer than the pages: keep them.
+      setMessages((prev) => prev.reduce(upsertMessage, msgs));
+      setError(null);
+    } catch (err) {
+      if (id === run.current) setError(err);
+    } finally {
+      if (id === run.current) setLoading(false);
+    }
+  }, [w.slug, conversationId]);
+
+  useEffect(() => {
+    setConversation(null);
+    setMessages([]);
+    setError(null);
+    void load();
+  }, [load]);
+
+  useEffect(() => {
+    if (!conversationId) return;
+    const off = w.realtime.subscribe((ev) => {
+      if (ev.conversation_id !== conversationId) return;
+      if (ev.type === "message.created" || ev.type === "message.updated") {
+        setMessages((prev) => upsertMessage(prev, ev.data));
+      } else if (ev.type === "conversation.updated") {
+        setConversation((prev) => (prev ? { ...prev, ...ev.data, contact: ev.data.contact ?? prev.contact } : prev));
+      }
+    });
+    const offResync = w.realtime.onResync(() => void load());
+    return () => {
+      off();
+      offResync();
+    };
+  }, [w.realtime, conversationId, load]);
+
+  return {
+    conversation,
+    messages,
+    loading,
+    error,
+    setConversation,
+    add: (m: Message) => setMessages((prev) => upsertMessage(prev, m)),
+    reload: load,
+  };
+}

@@ -1,0 +1,327 @@
+// One conversation, as Chat and the Team Inbox show it: its header and actions, the
+// thread and the composer.
+import { useEffect, useRef, useState } from "react";
+import { call } from "../api/client";
+import type { Conversation, Message, MessageRequest, TimelineEvent } from "../api/types";
+import { Composer } from "../components/Composer";
+import { Dialog } from "../components/Dialog";
+import { Empty, ErrorText, Loading } from "../components/Feedback";
+import { statusLabel } from "../components/Ticks";
+import { Thread } from "../components/Thread";
+import { dateTime, windowOpen } from "../lib/format";
+import { useThread } from "../lib/live";
+import { useAsync } from "../lib/useAsync";
+import { useWorkspace, type Workspace } from "../workspace";
+
+/** Up to two initials of a name; "#" for a number or anything without letters. */
+export function initials(name: string): string {
+  const parts = name.replace(/[^\p{L} ]/gu, "").trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return "#";
+  return (parts[0][0] + (parts.length > 1 ? parts[parts.length - 1][0] : "")).toUpperCase();
+}
+
+export function displayName(c: Conversation): string {
+  return c.title || c.contact.name || c.contact.phone || c.contact.email || c.contact.messenger_id || "Unknown";
+}
+
+export function memberName(w: Workspace, id: string | null | undefined): string | undefined {
+  if (!id) return undefined;
+  const m = w.members.find((x) => x.user_id === id);
+  return m ? m.name || m.email : undefined;
+}
+
+/**
+ * Whether WhatsApp's 24-hour window limits this conversation to templates. The
+ * connection says whether it is a WhatsApp engine with the window; roles that may not
+ * read connections only have the conversation, so there the window counts once the
+ * customer has written.
+ */
+export function templatesOnly(w: Workspace, c: Conversation, now = Date.now()): boolean {
+  const conn = w.connections?.find((x) => x.id === c.connection_id);
+  const windowed = conn ? conn.kind === "whatsapp" && conn.engine !== "unofficial" : !!c.last_inbound_at;
+  return windowed && !windowOpen(c.last_inbound_at, now);
+}
+
+function InfoDialog({ m, onClose }: { m: Message; onClose: () => void }) {
+  const w = useWorkspace();
+  const info = useAsync(
+    (signal) =>
+      call("get", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages/{message}", {
+        path: { workspace: w.slug, conversation: m.conversation_id, message: m.id },
+        signal,
+      }),
+    [m.id, m.status],
+  );
+  return (
+    <Dialog title="Message info" onClose={onClose}>
+      {info.loading && !info.data ? <Loading /> : null}
+      <ErrorText error={info.error} />
+      {info.data ? (
+        <>
+          <dl className="facts">
+            <dt>Status</dt>
+            <dd>{statusLabel(info.data.message.status)}</dd>
+            {info.data.message.reason ? (
+              <>
+                <dt>Reason</dt>
+                <dd>{info.data.message.reason}</dd>
+              </>
+            ) : null}
+            <dt>Credits</dt>
+            <dd>{info.data.message.credits}</dd>
+            {info.data.message.provider_message_id ? (
+              <>
+                <dt>Provider id</dt>
+                <dd className="mono">{info.data.message.provider_message_id}</dd>
+              </>
+            ) : null}
+          </dl>
+          <h3>Timeline</h3>
+          <ol className="timeline">
+            {info.data.timeline.map((e: TimelineEvent) => (
+              <li key={e.id}>
+                <strong>{statusLabel(e.status)}</strong> · {dateTime(e.at)} · {e.source}
+                {e.reason ? <div className="hint">{e.reason}</div> : null}
+              </li>
+            ))}
+          </ol>
+        </>
+      ) : null}
+    </Dialog>
+  );
+}
+
+export function ConversationPane({
+  id,
+  onChanged,
+  onToggleContact,
+  contactOpen,
+}: {
+  id: string;
+  onChanged?: (c: Conversation) => void;
+  onToggleContact?: () => void;
+  contactOpen?: boolean;
+}) {
+  const w = useWorkspace();
+  const t = useThread(id);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [info, setInfo] = useState<Message | null>(null);
+  const c = t.conversation;
+  const path = { workspace: w.slug, conversation: id };
+
+  const changed = (v: Conversation) => {
+    t.setConversation(v);
+    onChanged?.(v);
+  };
+
+  const act = async (fn: () => Promise<unknown>) => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      await fn();
+    } catch (err) {
+      setActionError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const canWrite = c ? (c.kind === "chat" ? w.can("chat:send") : w.can("conversations:reply")) : false;
+
+  // Opening an unread conversation reads it, for the one working it: an admin looking
+  // into someone else's ticket leaves it unread for them.
+  const marked = useRef<string | null>(null);
+  useEffect(() => {
+    if (!c || !c.unread || !canWrite || marked.current === c.id) return;
+    if (c.kind === "ticket" && c.assignee_id && c.assignee_id !== w.me) return;
+    marked.current = c.id;
+    call("patch", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path, body: { unread: false } })
+      .then(changed)
+      .catch(() => undefined);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [c?.id, c?.unread, canWrite]);
+
+  if (t.error && !c) {
+    return (
+      <section className="pane pane-thread" aria-label="Conversation">
+        <ErrorText error={t.error} />
+      </section>
+    );
+  }
+  if (!c) {
+    return (
+      <section className="pane pane-thread" aria-label="Conversation">
+        <Loading label="Loading conversation…" />
+      </section>
+    );
+  }
+
+  const name = displayName(c);
+  const ticket = c.kind === "ticket";
+  const assignee = memberName(w, c.assignee_id);
+  const closed = templatesOnly(w, c);
+  const lastOut = [...t.messages].reverse().find((m) => m.direction === "out");
+
+  const send = async (req: MessageRequest) => {
+    const m = await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages", { path, body: req });
+    t.add(m);
+  };
+  const messageAction = (what: "retry" | "send-now" | "cancel") => (m: Message) =>
+    act(async () => {
+      const p = { ...path, message: m.id };
+      const r =
+        what === "retry"
+          ? await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages/{message}/retry", { path: p })
+          : what === "send-now"
+            ? await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages/{message}/send-now", { path: p })
+            : await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages/{message}/cancel", { path: p });
+      t.add(r);
+    });
+  const update = (body: { archived?: boolean; state?: "queued" | "active" | "pending" | "resolved"; unread?: boolean }) =>
+    act(async () => changed(await call("patch", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path, body })));
+
+  return (
+    <>
+    <section className="pane pane-thread" aria-label={`Conversation with ${name}`}>
+      <header className="thread-head">
+        <span className="avatar" aria-hidden="true">
+          {initials(name)}
+        </span>
+        <div className="thread-title">
+          <h2>{name}</h2>
+          <p className="hint">
+            {c.contact.phone || c.contact.email || c.contact.messenger_id}
+            {ticket ? ` · ${c.state}${assignee ? ` · ${assignee}` : c.assignee_id ? "" : " · unassigned"}` : ` · ${c.pill}`}
+            {c.archived ? " · archived" : ""}
+          </p>
+        </div>
+        <div className="thread-actions">
+          {ticket && !c.assignee_id && w.can("conversations:accept") ? (
+            <button type="button" className="btn btn-primary" disabled={busy} onClick={() => act(async () => changed(await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/accept", { path })))}>
+              {c.state === "queued" ? "Accept" : "Assign to me"}
+            </button>
+          ) : null}
+          {ticket && canWrite && c.state !== "resolved" ? (
+            <button type="button" className="btn" disabled={busy} onClick={() => update({ state: "resolved" })}>
+              Resolve
+            </button>
+          ) : null}
+          {ticket && canWrite && c.state === "resolved" ? (
+            <button type="button" className="btn" disabled={busy} onClick={() => update({ state: c.assignee_id ? "active" : "queued" })}>
+              Reopen
+            </button>
+          ) : null}
+          {!ticket && canWrite && lastOut ? (
+            <button type="button" className="btn" disabled={busy} onClick={() => act(async () => t.add(await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/resend", { path })))}>
+              Send again
+            </button>
+          ) : null}
+          {!ticket && canWrite ? (
+            <button type="button" className="btn" disabled={busy} onClick={() => update({ archived: !c.archived })}>
+              {c.archived ? "Unarchive" : "Archive"}
+            </button>
+          ) : null}
+          {canWrite && !c.unread ? (
+            <button type="button" className="btn btn-quiet" disabled={busy} onClick={() => update({ unread: true })}>
+              Mark unread
+            </button>
+          ) : null}
+          {onToggleContact ? (
+            <button type="button" className="btn btn-quiet" aria-expanded={contactOpen} onClick={onToggleContact}>
+              Contact
+            </button>
+          ) : null}
+        </div>
+      </header>
+      <ErrorText error={actionError} />
+      {t.messages.length === 0 && !t.loading ? (
+        <div className="thread">
+          <Empty title="No messages yet" />
+        </div>
+      ) : (
+        <Thread
+          messages={t.messages}
+          authorName={(a) => memberName(w, a)}
+          actions={
+            canWrite
+              ? { retry: messageAction("retry"), sendNow: messageAction("send-now"), cancel: messageAction("cancel"), info: setInfo }
+              : { info: setInfo }
+          }
+        />
+      )}
+      {canWrite ? (
+        <Composer key={c.id} onSend={send} windowClosed={closed} allowNotes={ticket} />
+      ) : (
+        <p className="readonly-note" role="note">
+          You can read this conversation; your role ({w.view.role}) cannot reply.
+        </p>
+      )}
+      {info ? <InfoDialog m={info} onClose={() => setInfo(null)} /> : null}
+    </section>
+    {contactOpen ? <ContactPanel c={c} /> : null}
+    </>
+  );
+}
+
+export function ContactPanel({ c }: { c: Conversation }) {
+  const w = useWorkspace();
+  const conn = w.connections?.find((x) => x.id === c.connection_id);
+  const open = windowOpen(c.last_inbound_at);
+  return (
+    <aside className="pane pane-contact" aria-label="Contact">
+      <div className="contact-head">
+        <span className="avatar avatar-lg" aria-hidden="true">
+          {initials(displayName(c))}
+        </span>
+        <h2>{c.contact.name || c.contact.phone || "Unknown contact"}</h2>
+      </div>
+      <dl className="facts">
+        {c.contact.phone ? (
+          <>
+            <dt>Phone</dt>
+            <dd>{c.contact.phone}</dd>
+          </>
+        ) : null}
+        {c.contact.email ? (
+          <>
+            <dt>Email</dt>
+            <dd>{c.contact.email}</dd>
+          </>
+        ) : null}
+        {c.contact.messenger_id ? (
+          <>
+            <dt>Messenger</dt>
+            <dd>{c.contact.messenger_id}</dd>
+          </>
+        ) : null}
+        <dt>{c.kind === "ticket" ? "Status" : "Pill"}</dt>
+        <dd>{c.kind === "ticket" ? c.state : c.pill}</dd>
+        {c.kind === "ticket" ? (
+          <>
+            <dt>Assignee</dt>
+            <dd>{memberName(w, c.assignee_id) ?? (c.assignee_id ? "Someone else" : "Unassigned")}</dd>
+          </>
+        ) : null}
+        {conn ? (
+          <>
+            <dt>Connection</dt>
+            <dd>
+              {conn.display_name} ({conn.address})
+            </dd>
+          </>
+        ) : null}
+        <dt>Customer last wrote</dt>
+        <dd>{c.last_inbound_at ? dateTime(c.last_inbound_at) : "Never"}</dd>
+        {c.last_inbound_at ? (
+          <>
+            <dt>24-hour window</dt>
+            <dd>{open ? "Open" : "Closed"}</dd>
+          </>
+        ) : null}
+        <dt>Opened</dt>
+        <dd>{dateTime(c.created_at)}</dd>
+      </dl>
+    </aside>
+  );
+}

@@ -1,0 +1,191 @@
+// The frame around every signed-in page: the workspace switcher, the navigation the
+// role allows, the realtime connection's state, theme and sign-out.
+import { useState, type FormEvent, type ReactNode } from "react";
+import { call } from "../api/client";
+import { ErrorText, fieldError } from "../components/Feedback";
+import { Field } from "../components/Field";
+import { Dialog } from "../components/Dialog";
+import { ChatIcon, GearIcon, InboxIcon, PlugIcon } from "../components/Icons";
+import { useCounts } from "../lib/live";
+import { Link, navigate } from "../router";
+import { useSession } from "../session";
+import { ThemeToggle } from "../theme";
+import { useWorkspace, type Workspace } from "../workspace";
+
+export type Section = "chat" | "inbox" | "settings" | "plugins" | "none";
+
+/** Chat is for managers and admins (chat:read); agents and viewers work the Team Inbox. */
+export function canChat(w: Pick<Workspace, "can">): boolean {
+  return w.can("chat:read");
+}
+
+/** Settings: the members for managers, and channels and the wallet for admins. */
+export function canSettings(w: Pick<Workspace, "view">): boolean {
+  return w.view.role === "admin" || w.view.role === "manager";
+}
+
+export function CreateWorkspaceDialog({ onClose }: { onClose: () => void }) {
+  const session = useSession();
+  const [name, setName] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const ws = await call("post", "/api/v1/workspaces", { body: { name } });
+      await session.refresh();
+      onClose();
+      navigate(`/w/${ws.slug}`);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title="New workspace" onClose={onClose}>
+      <form onSubmit={submit} noValidate>
+        <Field label="Business name" error={fieldError(error, "name")}>
+          <input value={name} onChange={(e) => setName(e.target.value)} required autoFocus />
+        </Field>
+        <ErrorText error={error} />
+        <div className="dialog-actions">
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={busy || !name.trim()}>
+            Create workspace
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function Switcher({ current }: { current?: string }) {
+  const session = useSession();
+  const [creating, setCreating] = useState(false);
+  if (session.state.status !== "signedIn") return null;
+  const ms = session.state.memberships;
+  return (
+    <>
+      <label className="sr-only" htmlFor="workspace-switcher">
+        Workspace
+      </label>
+      <select
+        id="workspace-switcher"
+        className="switcher"
+        value={current ?? ""}
+        onChange={(e) => {
+          if (e.target.value === "__new") setCreating(true);
+          else if (e.target.value) navigate(`/w/${e.target.value}`);
+        }}
+      >
+        {!current ? <option value="">Choose a workspace</option> : null}
+        {ms.map((m) => (
+          <option key={m.workspace_id} value={m.slug}>
+            {m.name} · {m.role}
+          </option>
+        ))}
+        <option value="__new">New workspace…</option>
+      </select>
+      {creating ? <CreateWorkspaceDialog onClose={() => setCreating(false)} /> : null}
+    </>
+  );
+}
+
+function NavItem({ href, active, icon, label, badge }: { href: string; active: boolean; icon: ReactNode; label: string; badge?: number }) {
+  return (
+    <Link href={href} className={`nav-item${active ? " active" : ""}`} aria-current={active ? "page" : undefined}>
+      {icon}
+      <span>{label}</span>
+      {badge ? (
+        <span className="badge" aria-label={`${badge} waiting`}>
+          {badge}
+        </span>
+      ) : null}
+    </Link>
+  );
+}
+
+function WorkspaceNav({ section }: { section: Section }) {
+  const w = useWorkspace();
+  const tickets = useCounts("ticket");
+  const base = `/w/${w.slug}`;
+  return (
+    <>
+      {canChat(w) ? <NavItem href={`${base}/chat`} active={section === "chat"} icon={<ChatIcon />} label="Chat" /> : null}
+      <NavItem href={`${base}/inbox`} active={section === "inbox"} icon={<InboxIcon />} label="Team Inbox" badge={tickets?.queued} />
+      {canSettings(w) ? <NavItem href={`${base}/settings`} active={section === "settings"} icon={<GearIcon />} label="Settings" /> : null}
+    </>
+  );
+}
+
+function RealtimeState() {
+  const w = useWorkspace();
+  if (w.realtimeStatus === "live") {
+    return (
+      <span className="rt-state rt-live" title="Live updates are on">
+        <span className="dot" aria-hidden="true" /> Live
+      </span>
+    );
+  }
+  return (
+    <span className="rt-state rt-off" role="status">
+      <span className="dot" aria-hidden="true" /> {w.realtimeStatus === "connecting" ? "Connecting…" : "Reconnecting…"}
+    </span>
+  );
+}
+
+/** workspace names the workspace of the page; loaded says its details are in (the navigation needs them). */
+export function Shell({
+  section,
+  workspace,
+  loaded = true,
+  children,
+}: {
+  section: Section;
+  workspace?: string;
+  loaded?: boolean;
+  children: ReactNode;
+}) {
+  const session = useSession();
+  const user = session.state.status === "signedIn" ? session.state.user : null;
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link href="/" className="brand" aria-label="Switchboard home">
+          <span className="brand-mark" aria-hidden="true" />
+          <span className="brand-name">Switchboard</span>
+        </Link>
+        <Switcher current={workspace} />
+        <nav className="nav" aria-label="Main">
+          {workspace && loaded ? <WorkspaceNav section={section} /> : null}
+          {user?.is_operator ? (
+            <NavItem href="/operator/plugins" active={section === "plugins"} icon={<PlugIcon />} label="Plugins" />
+          ) : null}
+        </nav>
+        <div className="topbar-end">
+          {workspace && loaded ? <RealtimeState /> : null}
+          <ThemeToggle />
+          {user ? (
+            <span className="user" title={user.email}>
+              {user.name || user.email}
+            </span>
+          ) : null}
+          <button type="button" className="btn btn-quiet" onClick={() => void session.signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <div className="main" id="main" tabIndex={-1}>
+        {children}
+      </div>
+    </div>
+  );
+}
