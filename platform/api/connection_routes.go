@@ -51,6 +51,12 @@ func (a connectionArea) Register(r *Router) {
 		Request: UpdateConnection{}, Response: ConnectionView{}}, a.update)
 	r.Add(Route{Method: http.MethodDelete, Path: p + "/:connection", Access: InWorkspace, Permission: policies.ChannelsManage,
 		Summary: "Remove a connection", Tag: "connections", Status: http.StatusNoContent}, a.remove)
+	r.Add(Route{Method: http.MethodGet, Path: p + "/:connection/templates", Access: InWorkspace, Permission: policies.TemplatesRead,
+		Summary: "The connection's approved message templates, from the provider (empty for a channel without templates)", Tag: "connections",
+		Response: List[connections.Template]{}}, a.templates)
+	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/channels", Access: InWorkspace, Permission: policies.ChannelsRead,
+		Summary: "The channel plugins the workspace can connect, with their config schemas", Tag: "connections",
+		Response: List[connections.ChannelOption]{}}, a.channels)
 	for _, m := range []string{http.MethodGet, http.MethodPost} {
 		r.Add(Route{Method: m, Path: "/hooks/:connection", Summary: "Provider webhook for a connection (verified by its plugin)", Tag: "webhooks", Raw: true}, a.webhook)
 	}
@@ -96,6 +102,22 @@ func (a connectionArea) get(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(a.view(conn))
+}
+
+func (a connectionArea) templates(c *fiber.Ctx) error {
+	ts, err := a.s.connections.Templates(c.UserContext(), scoped(c, a.s), c.Params("connection"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(List[connections.Template]{Items: ts})
+}
+
+func (a connectionArea) channels(c *fiber.Ctx) error {
+	cs, err := a.s.connections.Channels(c.UserContext(), scoped(c, a.s))
+	if err != nil {
+		return err
+	}
+	return c.JSON(List[connections.ChannelOption]{Items: cs})
 }
 
 func (a connectionArea) update(c *fiber.Ctx) error {

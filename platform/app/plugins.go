@@ -37,6 +37,15 @@ func (p hostPlugins) Describe(id string) (sdk.Description, bool) {
 
 func (p hostPlugins) Channel(id string) (sdk.Channel, error) { return p.h.Channel(id) }
 
+func (p hostPlugins) Installed() []string {
+	infos := p.h.Plugins()
+	ids := make([]string, len(infos))
+	for i, info := range infos {
+		ids[i] = info.ID
+	}
+	return ids
+}
+
 func (p hostPlugins) PluginStatuses() []api.PluginStatus {
 	infos := p.h.Plugins()
 	out := make([]api.PluginStatus, len(infos))

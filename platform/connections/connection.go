@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +42,8 @@ type Plugins interface {
 	Describe(pluginID string) (sdk.Description, bool)
 	// Channel returns a client for the plugin's calls.
 	Channel(pluginID string) (sdk.Channel, error)
+	// Installed lists the ids of the installed plugins, in a stable order.
+	Installed() []string
 }
 
 // Connection is a workspace's account on a channel.
@@ -378,6 +381,9 @@ type NoPlugins struct{}
 // Describe finds nothing.
 func (NoPlugins) Describe(string) (sdk.Description, bool) { return sdk.Description{}, false }
 
+// Installed is empty.
+func (NoPlugins) Installed() []string { return nil }
+
 // Channel fails: there is no plugin.
 func (NoPlugins) Channel(id string) (sdk.Channel, error) {
 	return nil, fmt.Errorf("channel plugin %q is not installed", id)
@@ -394,6 +400,13 @@ func (s StaticPlugins) Describe(id string) (sdk.Description, bool) {
 	}
 	d, err := ch.Describe(context.Background())
 	return d, err == nil
+}
+
+// Installed lists the registry's ids, sorted.
+func (s StaticPlugins) Installed() []string {
+	ids := slices.Collect(maps.Keys(s))
+	slices.Sort(ids)
+	return ids
 }
 
 // Channel returns the channel.

@@ -97,6 +97,13 @@ func (e *Error) WithField(field, message string) *Error {
 	return &c
 }
 
+// WithMessage returns a copy of e worded for this occurrence (a provider's reason).
+func (e *Error) WithMessage(message string) *Error {
+	c := *e
+	c.Message = message
+	return &c
+}
+
 // Field is a validation failure on one field.
 func Field(field, message string) *Error {
 	return &Error{Kind: Invalid, Code: "validation_failed", Message: "validation failed", Fields: map[string]string{field: message}}

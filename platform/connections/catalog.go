@@ -1,0 +1,111 @@
+package connections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// ChannelOption is an installed channel plugin as a workspace admin sees it when
+// connecting an account: what it needs (its config schema) and whether the
+// workspace's plan lets it be used.
+type ChannelOption struct {
+	Plugin       string           `json:"plugin"`
+	Version      string           `json:"version"`
+	Kind         string           `json:"kind"`
+	Engines      []string         `json:"engines"`
+	Capabilities []sdk.Capability `json:"capabilities"`
+	ConfigSchema json.RawMessage  `json:"config_schema"`
+	Available    bool             `json:"available"`
+	Reason       string           `json:"reason,omitempty" doc:"why it cannot be connected, when available is false"`
+}
+
+// Channels lists the installed, enabled channel plugins for the workspace.
+func (s *Service) Channels(ctx context.Context, sc tenants.Scoped) ([]ChannelOption, error) {
+	ws, err := tenants.ByRef(ctx, sc.DB(), sc.WorkspaceID())
+	if err != nil {
+		return nil, err
+	}
+	plan, err := tenants.PlanByID(ctx, sc.DB(), ws.PlanID)
+	if err != nil {
+		return nil, err
+	}
+	out := []ChannelOption{}
+	for _, id := range s.plugins.Installed() {
+		d, ok := s.plugins.Describe(id)
+		if !ok {
+			continue // disabled by the operator
+		}
+		o := ChannelOption{Plugin: id, Version: d.Version, Kind: d.Kind, Engines: d.Engines, Capabilities: d.Capabilities,
+			ConfigSchema: d.ConfigSchema, Available: true}
+		if len(plan.Features.Channels) > 0 && !slices.Contains(plan.Features.Channels, id) {
+			o.Available, o.Reason = false, fmt.Sprintf("The %s plan does not include this channel", plan.Name)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// Template is an approved message template of a connection's provider account, as
+// its plugin's sync_templates action reports it.
+type Template struct {
+	Name            string          `json:"name"`
+	Language        string          `json:"language"`
+	Category        string          `json:"category" doc:"marketing, utility or authentication"`
+	Status          string          `json:"status"`
+	ParameterFormat string          `json:"parameter_format,omitempty" doc:"positional ({{1}}) or named ({{name}})"`
+	Body            string          `json:"body,omitempty"`
+	Components      json.RawMessage `json:"components" doc:"header, body, footer and buttons as the provider lists them"`
+}
+
+// ErrProvider is a provider's refusal to list templates; its message is the
+// provider's reason.
+var ErrProvider = failure.New(failure.Unavailable, "provider_error", "the provider refused the request")
+
+// Templates asks the connection's provider for its approved templates. A channel
+// without templates has none.
+func (s *Service) Templates(ctx context.Context, sc tenants.Scoped, connectionID string) ([]Template, error) {
+	conn, err := s.Get(ctx, sc, connectionID)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := s.plugins.Describe(conn.PluginID)
+	if !ok {
+		return nil, failure.New(failure.Unavailable, "plugin_unavailable", fmt.Sprintf("the %s channel plugin is not installed", conn.PluginID))
+	}
+	if !d.Has(sdk.CapTemplates) {
+		return []Template{}, nil
+	}
+	ch, err := s.plugins.Channel(conn.PluginID)
+	if err != nil {
+		return nil, failure.New(failure.Unavailable, "plugin_unavailable", fmt.Sprintf("the %s channel plugin is not running: %v", conn.PluginID, err))
+	}
+	pc, err := s.ForPlugin(conn)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := ch.Action(ctx, pc, "sync_templates", nil)
+	if err != nil {
+		var se *sdk.Error
+		if errors.As(err, &se) {
+			return nil, ErrProvider.WithMessage(fmt.Sprintf("The provider did not list the templates: %s", se.Reason))
+		}
+		return nil, err
+	}
+	var out struct {
+		Templates []Template `json:"templates"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("connections: %s sync_templates answered %d bytes that are not {\"templates\": [...]}: %w", conn.PluginID, len(raw), err)
+	}
+	if out.Templates == nil {
+		out.Templates = []Template{}
+	}
+	return out.Templates, nil
+}
