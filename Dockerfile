@@ -22,22 +22,18 @@ ARG GO_IMAGE=golang:1.26-bookworm
 ARG NODE_IMAGE=node:22-bookworm-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot
 
-# ---------------------------------------------------------------- web (optional)
-# Builds the browser app when web/package.json exists (what `make web` does);
-# otherwise it only leaves an empty web/dist, so this stage costs a node image pull
-# and nothing else. When the app lands and web/embed.go embeds web/dist, the
-# builder stage below picks the build up unchanged.
+# ---------------------------------------------------------------- web
+# Builds the browser app into web/dist, as `make web` does. This stage has no Go, so
+# the typed API client is generated from the committed web/src/api/openapi.json
+# (which `make web` keeps in step with the route table). The Go stage below has no
+# npm: its `make build` embeds the web/dist copied from here.
 FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS web
 WORKDIR /src/web
 COPY web/ ./
 RUN set -eu; \
-    if [ -f package.json ]; then \
-        if [ -f package-lock.json ]; then npm ci; else npm install; fi; \
-        npm run build; \
-    else \
-        echo "web: no web/package.json; the placeholder page is served"; \
-    fi; \
-    mkdir -p dist
+    npm ci --no-audit --no-fund; \
+    SWITCHBOARD_OPENAPI_OFFLINE=1 npm run build; \
+    test -f dist/index.html
 
 # ---------------------------------------------------------------- Go build
 FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
@@ -54,7 +50,7 @@ COPY --from=web /src/web/dist/ ./web/dist/
 # `make build plugins` = bin/switchboard and bin/plugins/<id>/{plugin.json,<id>-<os>-<arch>},
 # every binary static (CGO_ENABLED=0 is set by both targets). GOOS/GOARCH select
 # the target platform; the Makefile runs the manifest tool for the build machine.
-# `make web` is not run here: the web stage above did its work.
+# `make build` finds no npm here and embeds the web/dist the web stage built.
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     set -eu; \
