@@ -59,6 +59,13 @@ type ConversationQuery struct {
 	Assignee   string `query:"assignee" doc:"me, unassigned or a user id"`
 }
 
+// ThreadQuery pages a thread. A browser opening a long thread reads its newest page
+// with order=desc and pages back from there.
+type ThreadQuery struct {
+	PageQuery
+	Order string `query:"order" enum:"asc,desc" doc:"asc (default): oldest first; desc: newest first"`
+}
+
 // ConversationCounts are the counts of a list's left rail.
 type ConversationCounts struct {
 	Kind   string         `json:"kind" enum:"chat,ticket"`
@@ -132,7 +139,7 @@ func (a conversationArea) Register(r *Router) {
 		Summary: "Send the last outgoing message again, as a new message", Tag: "conversations",
 		Response: messaging.Message{}, Status: http.StatusCreated}, a.resend)
 	r.Add(Route{Method: http.MethodGet, Path: cv + "/messages", Access: InWorkspace, Permission: policies.ConversationsRead,
-		Summary: "The thread, oldest first", Tag: "conversations", Query: PageQuery{}, Response: List[messaging.Message]{}}, a.thread)
+		Summary: "The thread, oldest first (or newest first with order=desc)", Tag: "conversations", Query: ThreadQuery{}, Response: List[messaging.Message]{}}, a.thread)
 	r.Add(Route{Method: http.MethodPost, Path: cv + "/messages", Access: InWorkspace, Permission: policies.ConversationsReply,
 		Summary: "Write a message (sent now or at schedule_at) or an internal note", Tag: "conversations",
 		Request: MessageRequest{}, Response: messaging.Message{}, Status: http.StatusCreated}, a.post)
@@ -522,7 +529,11 @@ func (a conversationArea) thread(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rows, next, err := messaging.Thread(c.UserContext(), scoped(c, a.s), conv.ID, p)
+	order := c.Query("order", "asc")
+	if order != "asc" && order != "desc" {
+		return failure.Field("order", "must be asc or desc")
+	}
+	rows, next, err := messaging.Thread(c.UserContext(), scoped(c, a.s), conv.ID, p, order == "desc")
 	if err != nil {
 		return err
 	}

@@ -232,6 +232,34 @@ func partMessages(t *testing.T, f *convFixture) {
 			t.Errorf("thread[%d] = %s (%s), want %s", i, all[i].ID, all[i].Status, id)
 		}
 	}
+	// Newest first, paged back: the same messages in reverse.
+	var back []string
+	cursor = ""
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("the reversed thread does not end")
+		}
+		var l api.List[messaging.Message]
+		f.viewer.Do(http.MethodGet, msgs+"?order=desc&limit=2&cursor="+url.QueryEscape(cursor), nil).Expect(http.StatusOK).Decode(&l)
+		for _, m := range l.Items {
+			back = append(back, m.ID)
+		}
+		if l.NextCursor == "" {
+			break
+		}
+		cursor = l.NextCursor
+	}
+	for i, id := range back {
+		if id != want[len(want)-1-i] {
+			t.Fatalf("newest first: %v, want the reverse of %v", back, want)
+		}
+	}
+	if len(back) != len(want) {
+		t.Fatalf("newest first: %d messages, want %d", len(back), len(want))
+	}
+	if e := f.viewer.Do(http.MethodGet, msgs+"?order=sideways", nil).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["order"] == "" {
+		t.Errorf("bad order: %+v", e)
+	}
 
 	// Message info: the message and its timeline.
 	var info api.MessageInfo

@@ -48,7 +48,7 @@ func TestRoleMatrix(t *testing.T) {
 	for _, engine := range testapp.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
 			t.Parallel()
-			ta := testapp.New(t, testapp.OnEngine(engine))
+			ta := testapp.New(t, testapp.OnEngine(engine), testapp.WithPlugins(testapp.MatrixPlugins))
 			vs, cov := testapp.CheckRoles(ta, ta.Server.Router().Routes(), ta.NewTenant("Roles"), ta.App.Enforcer)
 			reportViolations(t, vs)
 			checkCoverage(t, cov)
@@ -61,7 +61,7 @@ func TestCrossTenantMatrix(t *testing.T) {
 	for _, engine := range testapp.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
 			t.Parallel()
-			ta := testapp.New(t, testapp.OnEngine(engine))
+			ta := testapp.New(t, testapp.OnEngine(engine), testapp.WithPlugins(testapp.MatrixPlugins))
 			a, b := ta.NewTenant("Acme"), ta.NewTenant("Globex")
 			vs, cov := testapp.CheckCrossTenant(ta, ta.Server.Router().Routes(), a, b)
 			reportViolations(t, vs)
@@ -145,7 +145,7 @@ func TestRolesTable(t *testing.T) {
 // matrices name them, so a matrix that silently stopped checking cannot pass.
 func TestMatricesCatchLeaks(t *testing.T) {
 	t.Parallel()
-	ta := testapp.New(t)
+	ta := testapp.New(t, testapp.WithPlugins(testapp.MatrixPlugins))
 	db := ta.Server.DB()
 	router := ta.Server.Router()
 
@@ -240,7 +240,7 @@ func TestSlugCannotShadowWorkspaceID(t *testing.T) {
 	for _, engine := range testapp.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
 			t.Parallel()
-			ta := testapp.New(t, testapp.OnEngine(engine))
+			ta := testapp.New(t, testapp.OnEngine(engine), testapp.WithPlugins(testapp.MatrixPlugins))
 			victim := ta.NewWorkspace("Victim")
 			token := ta.Token(victim.Workspace, policies.Admin)
 			attacker := ta.NewWorkspace("Attacker")

@@ -208,11 +208,12 @@ func ConversationMessage(ctx context.Context, sc tenants.Scoped, conversationID,
 	return m, err
 }
 
-// Thread lists a conversation's messages oldest first, one page at a time by id.
-func Thread(ctx context.Context, sc tenants.Scoped, conversationID string, p storage.Page) ([]Message, string, error) {
+// Thread lists a conversation's messages oldest first (newest first when asked), one
+// page at a time by id.
+func Thread(ctx context.Context, sc tenants.Scoped, conversationID string, p storage.Page, newestFirst bool) ([]Message, string, error) {
 	var rows []Message
 	q := sc.Select(&rows).Where("m.conversation_id = ?", conversationID)
-	if err := p.Apply(q, "m.id", false).Scan(ctx); err != nil {
+	if err := p.Apply(q, "m.id", newestFirst).Scan(ctx); err != nil {
 		return nil, "", err
 	}
 	rows, next := storage.NextCursor(rows, p, func(m Message) string { return m.ID })

@@ -7,6 +7,7 @@ package testapp
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -23,6 +24,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -97,7 +99,8 @@ func (ta *TestApp) NewTenant(name string) *Tenant {
 }
 
 // fixtureConnection stores a connection the way connections.Service.Create does, minus
-// the plugin's validation: test apps have no channel plugins unless given some.
+// the plugin's validation. Its plugin is in MatrixPlugins, which the matrix tests give
+// their apps; other test apps have no channel plugins unless given some.
 func (ta *TestApp) fixtureConnection(scope tenants.Scoped) connections.Connection {
 	ta.T.Helper()
 	now := time.Now().UTC()
@@ -629,3 +632,44 @@ func CheckRegistered(ta *TestApp, routes []api.Route) []Violation {
 	}
 	return vs
 }
+
+// MatrixPlugins is a registry holding the channel plugin of the fixture connection,
+// for apps whose routes the matrices call: a route that asks the connection's plugin
+// something gets the plugin's answer, not "not installed".
+var MatrixPlugins = connections.StaticPlugins{"matrix": fixtureChannel{}}
+
+// fixtureChannel describes itself and refuses everything else as a provider would
+// refuse a request it cannot serve.
+type fixtureChannel struct{}
+
+func (fixtureChannel) Describe(context.Context) (sdk.Description, error) {
+	return sdk.Description{ID: "matrix", Version: "0.0.0", Kind: "test", Engines: []string{"test"},
+		ConfigSchema: json.RawMessage(`{"type":"object"}`)}, nil
+}
+
+func (fixtureChannel) ValidateConfig(context.Context, string, json.RawMessage) ([]sdk.FieldError, error) {
+	return nil, nil
+}
+
+func (fixtureChannel) Send(context.Context, sdk.Connection, sdk.OutboundMessage) (sdk.SendResult, error) {
+	return sdk.SendResult{}, errRefused
+}
+
+func (fixtureChannel) HandleWebhook(context.Context, sdk.Connection, sdk.WebhookRequest) (sdk.WebhookResponse, []sdk.Event, error) {
+	return sdk.WebhookResponse{Status: http.StatusUnauthorized}, nil, nil
+}
+
+func (fixtureChannel) OpenSession(context.Context, sdk.Connection) error { return errRefused }
+
+func (fixtureChannel) CloseSession(context.Context, string) error { return errRefused }
+
+func (fixtureChannel) Events(ctx context.Context, _ func(sdk.Event) error) error {
+	<-ctx.Done()
+	return nil
+}
+
+func (fixtureChannel) Action(context.Context, sdk.Connection, string, json.RawMessage) (json.RawMessage, error) {
+	return nil, errRefused
+}
+
+var errRefused = sdk.Errorf(sdk.Permanent, "fixture", "the matrix fixture channel sends nothing")
