@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
+	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
@@ -27,7 +29,7 @@ type conversationArea struct{ s *Server }
 var (
 	errChatRead    = failure.New(failure.Forbidden, "forbidden", "your role does not allow chat:read, which Chat's counts need")
 	errChatSend    = failure.New(failure.Forbidden, "forbidden", "your role does not allow chat:send, which Chat conversations need")
-	errNotTicket   = failure.New(failure.Conflict, "not_a_ticket", "only a Team Inbox ticket can be accepted")
+	errNotTicket   = failure.New(failure.Conflict, "not_a_ticket", "only a Team Inbox ticket can be accepted or assigned")
 	errAssigned    = failure.New(failure.Conflict, "already_assigned", "the conversation is assigned to someone else")
 	errAcceptToken = failure.New(failure.Invalid, "user_only", "accepting assigns the conversation to you: sign in as a user, not with an API token")
 )
@@ -57,6 +59,11 @@ type ConversationQuery struct {
 	Connection string `query:"connection" doc:"a connection id"`
 	Q          string `query:"q" doc:"case-insensitive match on the title or the last message preview"`
 	Assignee   string `query:"assignee" doc:"me, unassigned or a user id"`
+}
+
+// AssignRequest names the member a ticket goes to.
+type AssignRequest struct {
+	AssigneeID *string `json:"assignee_id" doc:"a user id of a member who may reply; null returns the ticket to the queue"`
 }
 
 // ThreadQuery pages a thread. A browser opening a long thread reads its newest page
@@ -135,6 +142,9 @@ func (a conversationArea) Register(r *Router) {
 		Request: ConversationUpdate{}, Response: ConversationView{}}, a.update)
 	r.Add(Route{Method: http.MethodPost, Path: cv + "/accept", Access: InWorkspace, Permission: policies.ConversationsAccept,
 		Summary: "Accept a ticket: assign it to me and make it active", Tag: "conversations", Response: ConversationView{}}, a.accept)
+	r.Add(Route{Method: http.MethodPost, Path: cv + "/assign", Access: InWorkspace, Permission: policies.ConversationsAssign,
+		Summary: "Assign a ticket to a member who can reply (it becomes active), or send it back to the queue with null", Tag: "conversations",
+		Request: AssignRequest{}, Response: ConversationView{}}, a.assign)
 	r.Add(Route{Method: http.MethodPost, Path: cv + "/resend", Access: InWorkspace, Permission: policies.ConversationsReply,
 		Summary: "Send the last outgoing message again, as a new message", Tag: "conversations",
 		Response: messaging.Message{}, Status: http.StatusCreated}, a.resend)
@@ -481,6 +491,50 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 		}
 		a.s.pipeline.ConversationChanged(c.UserContext(), scoped(c, a.s), conv)
 	}
+	v, err := a.view(c, conv)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+func (a conversationArea) assign(c *fiber.Ctx) error {
+	var req AssignRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	conv, err := a.writable(c)
+	if err != nil {
+		return err
+	}
+	if conv.Kind != messaging.KindTicket {
+		return errNotTicket
+	}
+	sc := scoped(c, a.s)
+	state := messaging.StateQueued
+	if req.AssigneeID != nil {
+		// The assignee must be a member of this workspace whose role can answer.
+		var m tenants.Membership
+		err := sc.Select(&m).Where("m.user_id = ?", *req.AssigneeID).Limit(1).Scan(c.UserContext())
+		if storage.IsNotFound(err) {
+			return failure.Field("assignee_id", "is not a member of this workspace")
+		}
+		if err != nil {
+			return err
+		}
+		if !a.s.enforcer.Allowed(sc.WorkspaceID(), m.Role, policies.ConversationsReply) {
+			return failure.Field("assignee_id", fmt.Sprintf("is a %s, who cannot reply to tickets", m.Role))
+		}
+		state = messaging.StateActive
+	}
+	if _, err := sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", req.AssigneeID).Set("state = ?", state).
+		Where("cv.id = ?", conv.ID).Exec(c.UserContext()); err != nil {
+		return err
+	}
+	if conv, err = messaging.GetConversation(c.UserContext(), sc, conv.ID); err != nil {
+		return err
+	}
+	a.s.pipeline.ConversationChanged(c.UserContext(), sc, conv)
 	v, err := a.view(c, conv)
 	if err != nil {
 		return err

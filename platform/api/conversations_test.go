@@ -452,6 +452,34 @@ func partTicketWork(t *testing.T, f *convFixture) {
 	f.viewer.Do(http.MethodPatch, p, map[string]any{"archived": true}).Expect(http.StatusForbidden)
 	f.viewer.Do(http.MethodPost, p+"/accept", nil).Expect(http.StatusForbidden)
 	f.agent.Do(http.MethodPatch, f.path("/"+chat.ID), map[string]any{"archived": true}).Expect(http.StatusForbidden)
+
+	// A manager hands a ticket to an agent, and back to the queue.
+	tk2 := f.ticket("Lee")
+	p2 := f.path("/" + tk2.ID)
+	agentID := f.agent.User.ID
+	f.manager.Do(http.MethodPost, p2+"/assign", map[string]any{"assignee_id": agentID}).Expect(http.StatusOK).Decode(&v)
+	if v.AssigneeID == nil || *v.AssigneeID != agentID || v.State != messaging.StateActive {
+		t.Fatalf("assigned %+v", v)
+	}
+	tk = tk2 // expectChange follows this ticket now
+	f.manager.Do(http.MethodPost, p2+"/assign", map[string]any{"assignee_id": nil}).Expect(http.StatusOK).Decode(&v)
+	if v.AssigneeID != nil || v.State != messaging.StateQueued {
+		t.Fatalf("unassigned %+v", v)
+	}
+	expectChange("unassign", func(c messaging.Conversation) bool { return c.AssigneeID == nil && c.State == messaging.StateQueued })
+	for name, id := range map[string]string{"a viewer": f.viewer.User.ID, "a stranger": other.User.ID + "-not"} {
+		if e := f.manager.Do(http.MethodPost, p2+"/assign", map[string]any{"assignee_id": id}).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["assignee_id"] == "" {
+			t.Errorf("assigning to %s: %+v", name, e)
+		}
+	}
+	stranger := f.ta.NewWorkspace("Elsewhere")
+	if e := f.manager.Do(http.MethodPost, p2+"/assign", map[string]any{"assignee_id": stranger.User.ID}).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["assignee_id"] == "" {
+		t.Errorf("assigning to another workspace's admin: %+v", e)
+	}
+	f.agent.Do(http.MethodPost, p2+"/assign", map[string]any{"assignee_id": agentID}).Expect(http.StatusForbidden)
+	if e := f.manager.Do(http.MethodPost, f.path("/"+chat.ID+"/assign"), map[string]any{"assignee_id": agentID}).Expect(http.StatusConflict).Error(); e.Code != "not_a_ticket" {
+		t.Errorf("assigning a chat: %+v", e)
+	}
 }
 
 func partList(t *testing.T, f *convFixture) {
