@@ -457,11 +457,12 @@ func partTicketWork(t *testing.T, f *convFixture) {
 	tk2 := f.ticket("Lee")
 	p2 := f.path("/" + tk2.ID)
 	agentID := f.agent.User.ID
+	tk = tk2 // expectChange follows this ticket now
 	f.manager.Do(http.MethodPost, p2+"/assign", map[string]any{"assignee_id": agentID}).Expect(http.StatusOK).Decode(&v)
 	if v.AssigneeID == nil || *v.AssigneeID != agentID || v.State != messaging.StateActive {
 		t.Fatalf("assigned %+v", v)
 	}
-	tk = tk2 // expectChange follows this ticket now
+	expectChange("assign", func(c messaging.Conversation) bool { return c.AssigneeID != nil && *c.AssigneeID == agentID })
 	f.manager.Do(http.MethodPost, p2+"/assign", map[string]any{"assignee_id": nil}).Expect(http.StatusOK).Decode(&v)
 	if v.AssigneeID != nil || v.State != messaging.StateQueued {
 		t.Fatalf("unassigned %+v", v)
