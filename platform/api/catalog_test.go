@@ -1,13 +1,17 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/plugins/loopback"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -80,5 +84,54 @@ func TestTemplatesOfAChannelWithoutThem(t *testing.T) {
 	admin.Do(http.MethodGet, admin.WSPath("/connections/"+conn.ID+"/templates"), nil).Expect(http.StatusOK).Decode(&tpls)
 	if tpls.Items == nil || len(tpls.Items) != 0 {
 		t.Fatalf("templates of a channel without them: %+v", tpls)
+	}
+}
+
+// windowed is the loopback channel with WhatsApp's 24-hour rule.
+type windowed struct{ *loopback.Loopback }
+
+func (w windowed) Describe(ctx context.Context) (sdk.Description, error) {
+	d, err := w.Loopback.Describe(ctx)
+	d.Capabilities = append(d.Capabilities, sdk.CapWindow24h)
+	return d, err
+}
+
+// TestConversationShowsItsChannel: every member, viewers included (who cannot list
+// connections), sees which channel a conversation runs on and whether only templates
+// can be sent to it now.
+func TestConversationShowsItsChannel(t *testing.T) {
+	t.Parallel()
+	ta := testapp.New(t, testapp.WithPlugins(connections.StaticPlugins{"wa": windowed{loopback.New()}}))
+	admin := ta.NewWorkspace("Windows")
+	viewer := ta.Member(admin.Workspace, policies.Viewer)
+	var conn api.ConnectionView
+	admin.Do(http.MethodPost, admin.WSPath("/connections"), api.CreateConnection{Plugin: "wa", Engine: "loopback",
+		DisplayName: "Support", Address: "+15550100", Config: loopback.Config{WebhookSecret: "s"}.JSON()}).Expect(http.StatusCreated).Decode(&conn)
+	sc := tenants.Scope(ta.App.DB, admin.Workspace.ID)
+	ct, err := messaging.ContactByAddress(ta.Ctx(), sc, conn.Kind, "+15550199", "Kim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := messaging.NewConversation(ta.Ctx(), sc, messaging.KindTicket, conn.ID, ct, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := admin.WSPath("/conversations/" + conv.ID)
+	var v api.ConversationView
+	viewer.Do(http.MethodGet, path, nil).Expect(http.StatusOK).Decode(&v)
+	if v.Channel.ID != conn.ID || v.Channel.DisplayName != "Support" || v.Channel.Address != "+15550100" || !v.Channel.Window24h {
+		t.Fatalf("channel %+v", v.Channel)
+	}
+	if !v.TemplatesOnly {
+		t.Fatal("no message from the customer yet: only templates may be sent")
+	}
+	if _, err := sc.Update((*messaging.Conversation)(nil)).Set("last_inbound_at = ?", time.Now().UTC().Add(-time.Hour)).
+		Where("cv.id = ?", conv.ID).Exec(ta.Ctx()); err != nil {
+		t.Fatal(err)
+	}
+	var l api.List[api.ConversationView]
+	viewer.Do(http.MethodGet, admin.WSPath("/conversations?kind=ticket"), nil).Expect(http.StatusOK).Decode(&l)
+	if len(l.Items) != 1 || l.Items[0].TemplatesOnly || l.Items[0].Channel.Kind == "" {
+		t.Fatalf("an hour after the customer wrote: %+v", l.Items)
 	}
 }

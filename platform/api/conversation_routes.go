@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +47,11 @@ type ContactSummary struct {
 // ConversationView is a conversation with its contact.
 type ConversationView struct {
 	messaging.Conversation
-	Contact ContactSummary `json:"contact"`
+	Contact ContactSummary      `json:"contact"`
+	Channel connections.Summary `json:"channel"`
+	// TemplatesOnly says the composer must offer templates: the channel keeps free text
+	// to 24 hours after the customer's last message, and that window is closed.
+	TemplatesOnly bool `json:"templates_only"`
 }
 
 // ConversationQuery are the conversation list's query parameters.
@@ -221,9 +226,22 @@ func (a conversationArea) views(c *fiber.Ctx, convs []messaging.Conversation) ([
 	if err != nil {
 		return nil, err
 	}
+	connIDs := make([]string, 0, len(convs))
+	for _, cv := range convs {
+		if !slices.Contains(connIDs, cv.ConnectionID) {
+			connIDs = append(connIDs, cv.ConnectionID)
+		}
+	}
+	chans, err := a.s.connections.Summaries(c.UserContext(), scoped(c, a.s), connIDs)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
 	out := make([]ConversationView, len(convs))
 	for i, cv := range convs {
-		out[i] = ConversationView{Conversation: cv, Contact: summary(contacts[cv.ContactID])}
+		ch := chans[cv.ConnectionID]
+		out[i] = ConversationView{Conversation: cv, Contact: summary(contacts[cv.ContactID]), Channel: ch,
+			TemplatesOnly: ch.Window24h && !cv.WindowOpen(now)}
 	}
 	return out, nil
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/uptrace/bun"
+
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/tenants"
@@ -108,4 +110,36 @@ func (s *Service) Templates(ctx context.Context, sc tenants.Scoped, connectionID
 		out.Templates = []Template{}
 	}
 	return out.Templates, nil
+}
+
+// Summary is what a conversation shows of its connection to every member, whatever
+// their role: which channel and number it runs on, and whether the channel keeps
+// free text to a 24-hour window after the customer's last message.
+type Summary struct {
+	ID          string `json:"id"`
+	Kind        string `json:"kind"`
+	Engine      string `json:"engine"`
+	DisplayName string `json:"display_name"`
+	Address     string `json:"address"`
+	Status      string `json:"status" enum:"active,error,disabled"`
+	Window24h   bool   `json:"window_24h" doc:"free text only within 24 hours of the customer's last message; templates otherwise"`
+}
+
+// Summaries returns the summaries of the workspace's connections with these ids.
+func (s *Service) Summaries(ctx context.Context, sc tenants.Scoped, ids []string) (map[string]Summary, error) {
+	out := make(map[string]Summary, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []Connection
+	if err := sc.Select(&rows).Column("id", "plugin_id", "kind", "engine", "display_name", "address", "status").
+		Where("c.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
+		return nil, err
+	}
+	for _, c := range rows {
+		d, _ := s.plugins.Describe(c.PluginID)
+		out[c.ID] = Summary{ID: c.ID, Kind: c.Kind, Engine: c.Engine, DisplayName: c.DisplayName, Address: c.Address,
+			Status: c.Status, Window24h: d.Has(sdk.CapWindow24h)}
+	}
+	return out, nil
 }
