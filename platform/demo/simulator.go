@@ -53,6 +53,12 @@ var Contacts = []struct {
 	{"Lina Okafor", "+15550100103", "Thanks for the quick help yesterday 🙏"},
 }
 
+// WalkIn is a customer the business has not talked to yet: their first message opened
+// a ticket in the Team Inbox, waiting for someone to accept it.
+var WalkIn = struct {
+	Name, Phone, Greeting string
+}{"Sam Rivera", "+15550100104", "Hi, I think I was charged twice for order #1077. Can someone check?"}
+
 // ErrNoWhatsAppPlugin is returned by StartSimulator when the whatsapp channel plugin
 // is not installed (the plugins dir has no binary: run `make plugins`).
 var ErrNoWhatsAppPlugin = errors.New("demo: the whatsapp channel plugin is not installed (run `make plugins`)")
@@ -118,6 +124,8 @@ func StartSimulator(ctx context.Context, a *app.App, webhookBase string) (*Simul
 		fake.SetProfileName(c.Phone, c.Name)
 		fake.OpenWindow(c.Phone)
 	}
+	fake.SetProfileName(WalkIn.Phone, WalkIn.Name)
+	fake.OpenWindow(WalkIn.Phone)
 	fake.OnMessage(newCustomer().answer)
 
 	if sim.Connection, err = upsertConnection(ctx, a, sc, fake); err != nil {
@@ -141,6 +149,9 @@ func StartSimulator(ctx context.Context, a *app.App, webhookBase string) (*Simul
 		return nil, fmt.Errorf("demo: welcome credits: %w", err)
 	}
 	if err := seedConversations(ctx, sc, sim.Connection); err != nil {
+		return nil, err
+	}
+	if err := seedTicket(ctx, sc, sim.Connection); err != nil {
 		return nil, err
 	}
 	ok = true
@@ -241,6 +252,28 @@ func seedConversations(ctx context.Context, sc tenants.Scoped, conn connections.
 		if err := customerSays(ctx, sc, conn, contact, conv, text, at); err != nil {
 			return fmt.Errorf("demo: conversation with %s: %w", dc.Name, err)
 		}
+	}
+	return nil
+}
+
+// seedTicket opens the walk-in customer's ticket, once: after that it is the team's,
+// to accept, answer and resolve.
+func seedTicket(ctx context.Context, sc tenants.Scoped, conn connections.Connection) error {
+	contact, err := messaging.ContactByAddress(ctx, sc, conn.Kind, WalkIn.Phone, WalkIn.Name)
+	if err != nil {
+		return fmt.Errorf("demo: contact %s: %w", WalkIn.Name, err)
+	}
+	exists, err := sc.Select((*messaging.Conversation)(nil)).
+		Where("cv.contact_id = ? AND cv.kind = ?", contact.ID, messaging.KindTicket).Exists(ctx)
+	if err != nil || exists {
+		return err
+	}
+	conv, err := messaging.NewConversation(ctx, sc, messaging.KindTicket, conn.ID, contact, "")
+	if err != nil {
+		return err
+	}
+	if err := customerSays(ctx, sc, conn, contact, conv, WalkIn.Greeting, time.Now().UTC().Add(-3*time.Minute)); err != nil {
+		return fmt.Errorf("demo: ticket of %s: %w", WalkIn.Name, err)
 	}
 	return nil
 }

@@ -155,8 +155,16 @@ func TestSimulator(t *testing.T) {
 	if n := count((*messaging.Conversation)(nil), "cv.kind = ?", messaging.KindChat); n != len(demo.Contacts) {
 		t.Fatalf("%d chat conversations, want %d", n, len(demo.Contacts))
 	}
-	if n := count((*messaging.Message)(nil), "m.direction = ?", messaging.DirectionIn); n != len(demo.Contacts) {
-		t.Fatalf("%d inbound messages after two starts, want %d", n, len(demo.Contacts))
+	if n := count((*messaging.Message)(nil), "m.direction = ?", messaging.DirectionIn); n != len(demo.Contacts)+1 {
+		t.Fatalf("%d inbound messages after two starts, want %d (the contacts' and the walk-in's)", n, len(demo.Contacts)+1)
+	}
+	// The walk-in customer's ticket waits in the Team Inbox, unassigned.
+	var ticket messaging.Conversation
+	if err := sc.Select(&ticket).Where("cv.kind = ?", messaging.KindTicket).Scan(ctx); err != nil {
+		t.Fatalf("the walk-in ticket: %v", err)
+	}
+	if ticket.Title != demo.WalkIn.Name || ticket.AssigneeID != nil || ticket.State != messaging.StateQueued || !ticket.WindowOpen(time.Now()) {
+		t.Fatalf("walk-in ticket %+v", ticket)
 	}
 
 	w, err := a.Worker(4)

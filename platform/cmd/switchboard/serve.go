@@ -93,6 +93,7 @@ func printDemo(w io.Writer, url string, res demo.Result, sim *demo.Simulator) {
 	if sim != nil {
 		fmt.Fprintf(w, "  WhatsApp: a simulated customer is connected (%s, %s): message %d demo\n", demo.ConnectionName, demo.ConnectionAddress, len(demo.Contacts))
 		fmt.Fprintf(w, "  contacts in Chat and watch the ticks move; they answer questions and every 2nd message.\n")
+		fmt.Fprintf(w, "  Team Inbox: %s's ticket waits for someone to accept it.\n", demo.WalkIn.Name)
 	} else {
 		fmt.Fprintf(w, "  WhatsApp: no simulated customer (run `make plugins` and restart for one).\n")
 	}
