@@ -126,6 +126,75 @@ describe("admin on the demo WhatsApp", () => {
   });
 });
 
+describe("templates on the demo WhatsApp", () => {
+  it("sends an approved template from the compose dialog, its parameters filled into the preview", async () => {
+    await onPage("admin-template-compose", async (page) => {
+      await signIn(page, env.base, "admin@demo.local");
+      await page.waitForURL(/\/w\/demo\/chat/);
+      await page.getByRole("button", { name: "New conversation" }).click();
+      const compose = page.getByRole("dialog", { name: "New conversation" });
+      // A demo customer (consent recorded): the template goes out through the simulated Cloud API.
+      await compose.getByLabel("To", { exact: true }).fill("+15550100103");
+      await compose.getByLabel(/Send an approved template/).check();
+
+      // The simulated Cloud API's approved templates, through the plugin.
+      const select = compose.getByLabel("Template", { exact: true });
+      await select.waitFor();
+      assert.deepEqual((await select.locator("option").allTextContents()).sort(), [
+        "login_code (en_US) · authentication",
+        "order_update (en_US) · utility",
+        "spring_sale (en_US) · marketing",
+      ]);
+      await select.selectOption("order_update|en_US");
+      await compose.getByLabel("{{1}}").fill("Lina");
+      await compose.getByLabel("{{2}}").fill("#5150");
+      const preview = compose.getByRole("region", { name: "Preview" });
+      assert.equal((await preview.textContent()).trim(), "Hi Lina, your order #5150 is on its way.");
+      await shot(page, "08b-compose-template");
+      await compose.getByRole("button", { name: "Send" }).click();
+
+      const bubble = page.locator(".msg-out", { hasText: "order_update" });
+      await bubble.waitFor();
+      assert.match(await bubble.textContent(), /order_update \(en_US\) · Lina, #5150/);
+      // The simulator checked the template's name, language and parameters, and delivered it.
+      await bubble.locator('[data-status="delivered"], [data-status="read"]').first().waitFor();
+    });
+  });
+
+  it("offers only templates in a conversation whose window is closed, and sends the one chosen", async () => {
+    await onPage("admin-template-picker", async (page) => {
+      await signIn(page, env.base, "admin@demo.local");
+      await page.waitForURL(/\/w\/demo\/chat/);
+      await page.getByRole("button", { name: "New conversation" }).click();
+      const compose = page.getByRole("dialog", { name: "New conversation" });
+      await compose.getByLabel("To", { exact: true }).fill("+15550170042");
+      await compose.getByLabel("Contact name").fill("Tara Template");
+      await compose.getByRole("button", { name: "Open conversation" }).click();
+      await page.getByRole("heading", { name: "Tara Template" }).waitFor();
+
+      // The customer never wrote: the composer offers the approved templates only.
+      const picker = page.getByRole("form", { name: "Send a template" });
+      await picker.getByRole("note").waitFor();
+      assert.equal(await page.getByLabel("Message", { exact: true }).count(), 0, "no free text while the window is closed");
+      await picker.getByLabel("Template", { exact: true }).selectOption("login_code|en_US");
+      await picker.getByLabel("{{1}}").fill("482913");
+      assert.equal(await picker.getByRole("button", { name: "Send template" }).isDisabled(), true, "the copy code is still missing");
+      await picker.getByLabel("Code to copy").fill("482913");
+      assert.equal((await picker.getByRole("region", { name: "Preview" }).locator(".template-body").textContent()).trim(), "482913 is your verification code.");
+      await shot(page, "08c-template-picker");
+      await picker.getByRole("button", { name: "Send template" }).click();
+
+      const bubble = page.locator(".msg-out", { hasText: "login_code" });
+      await bubble.waitFor();
+      assert.match(await bubble.textContent(), /login_code \(en_US\) · 482913/);
+      assert.equal(await picker.getByLabel("{{1}}").inputValue(), "", "the picker is emptied after the send");
+      // A new number has no WhatsApp consent on record, so the platform does not send it; the reason is shown.
+      await bubble.locator('[data-status="failed"]').waitFor();
+      assert.equal(await bubble.getByRole("button", { name: /^Failed:/ }).getAttribute("aria-label"), "Failed: No WhatsApp consent is recorded for this contact");
+    });
+  });
+});
+
 describe("agent and viewer", () => {
   let support;
   const secret = "e2e-loopback-secret";

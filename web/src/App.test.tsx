@@ -3,10 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
 import { conversation, FakeSocket, installFakeSocket, message, mockApi } from "./test/fakes";
-
-const AGENT = ["conversations:read", "conversations:reply", "conversations:accept", "members:read", "workspace:read", "contacts:read", "templates:read"];
-const VIEWER = ["conversations:read", "members:read", "workspace:read", "contacts:read", "templates:read"];
-const ADMIN = [...AGENT, "chat:read", "chat:send", "conversations:assign", "members:manage", "channels:read", "channels:manage", "billing:read", "billing:manage", "workspace:manage"];
+import { ADMIN, AGENT, VIEWER } from "./test/workspace";
 
 function signedInAs(role: string, permissions: string[], extra: Record<string, unknown> = {}) {
   const user = { id: `u-${role}`, email: `${role}@demo.local`, name: `${role} user`, is_operator: false, created_at: "2030-01-01T00:00:00Z" };

@@ -19,6 +19,23 @@ export interface APIToken {
   role: string;
 }
 
+export interface AssignRequest {
+  /** a user id of a member who may reply; null returns the ticket to the queue */
+  assignee_id?: string | null;
+}
+
+export interface ChannelOption {
+  available: boolean;
+  capabilities: string[];
+  config_schema: unknown;
+  engines: string[];
+  kind: string;
+  plugin: string;
+  /** why it cannot be connected, when available is false */
+  reason?: string;
+  version: string;
+}
+
 export interface ComposeRequest {
   connection_id: string;
   /** digits put in front of a national phone number, e.g. 44 */
@@ -34,6 +51,19 @@ export interface ComposeRequest {
 export interface ComposeResult {
   conversation: ConversationView;
   message?: Message | null;
+}
+
+export interface connections_Template {
+  body?: string;
+  /** marketing, utility or authentication */
+  category: string;
+  /** header, body, footer and buttons as the provider lists them */
+  components: unknown;
+  language: string;
+  name: string;
+  /** positional ({{1}}) or named ({{name}}) */
+  parameter_format?: string;
+  status: string;
 }
 
 export interface ConnectionView {
@@ -68,7 +98,7 @@ export interface Content {
   location?: Location | null;
   media?: Media | null;
   subject?: string;
-  template?: Template | null;
+  template?: sdk_Template | null;
 }
 
 export interface ConversationCounts {
@@ -88,6 +118,7 @@ export interface ConversationUpdate {
 export interface ConversationView {
   archived: boolean;
   assignee_id?: string | null;
+  channel: Summary;
   connection_id: string;
   contact: ContactSummary;
   contact_id: string;
@@ -100,6 +131,7 @@ export interface ConversationView {
   last_message_preview: string;
   pill: "pending" | "scheduled" | "sent" | "partial" | "failed";
   state: "queued" | "active" | "pending" | "resolved";
+  templates_only: boolean;
   title: string;
   unread: boolean;
 }
@@ -225,6 +257,12 @@ export interface List_APIToken {
   next_cursor: string;
 }
 
+export interface List_ChannelOption {
+  items: ChannelOption[];
+  /** pass as ?cursor= for the next page; empty on the last page */
+  next_cursor: string;
+}
+
 export interface List_ConnectionView {
   items: ConnectionView[];
   /** pass as ?cursor= for the next page; empty on the last page */
@@ -275,6 +313,12 @@ export interface List_Plan {
 
 export interface List_PluginStatus {
   items: PluginStatus[];
+  /** pass as ?cursor= for the next page; empty on the last page */
+  next_cursor: string;
+}
+
+export interface List_Template {
+  items: connections_Template[];
   /** pass as ?cursor= for the next page; empty on the last page */
   next_cursor: string;
 }
@@ -366,7 +410,7 @@ export interface MessageRequest {
   media?: Media | null;
   /** RFC 3339, at least one minute ahead; the message waits as scheduled */
   schedule_at?: string | null;
-  template?: Template | null;
+  template?: sdk_Template | null;
   /** at most 4096 characters; the caption of media */
   text: string;
   type: "text" | "media" | "location" | "template" | "note";
@@ -461,6 +505,18 @@ export interface RoleChange {
   role: "admin" | "manager" | "agent" | "viewer";
 }
 
+export interface sdk_Template {
+  body?: string[];
+  button_urls?: string[];
+  copy_code?: string;
+  header_url?: string;
+  language: string;
+  name: string;
+  named?: {
+    [key: string]: string;
+  };
+}
+
 export interface SessionResponse {
   /** echo in the X-CSRF-Token header on POST, PUT, PATCH and DELETE */
   csrf_token: string;
@@ -481,16 +537,15 @@ export interface StripeAck {
   received: boolean;
 }
 
-export interface Template {
-  body?: string[];
-  button_urls?: string[];
-  copy_code?: string;
-  header_url?: string;
-  language: string;
-  name: string;
-  named?: {
-    [key: string]: string;
-  };
+export interface Summary {
+  address: string;
+  display_name: string;
+  engine: string;
+  id: string;
+  kind: string;
+  status: "active" | "error" | "disabled";
+  /** free text only within 24 hours of the customer's last message; templates otherwise */
+  window_24h: boolean;
 }
 
 export interface TokenCreated {
@@ -797,6 +852,16 @@ export interface Paths {
       permission: "workspace:manage";
     };
   };
+  "/api/v1/workspaces/{workspace}/channels": {
+    /** The channel plugins the workspace can connect, with their config schemas (needs channels:read) */
+    get: {
+      path: { workspace: string };
+      query: never;
+      body: never;
+      response: List_ChannelOption;
+      permission: "channels:read";
+    };
+  };
   "/api/v1/workspaces/{workspace}/connections": {
     /** Channel connections (needs channels:read) */
     get: {
@@ -839,6 +904,16 @@ export interface Paths {
       body: never;
       response: void;
       permission: "channels:manage";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/connections/{connection}/templates": {
+    /** The connection's approved message templates, from the provider (empty for a channel without templates) (needs templates:read) */
+    get: {
+      path: { workspace: string; connection: string };
+      query: never;
+      body: never;
+      response: List_Template;
+      permission: "templates:read";
     };
   };
   "/api/v1/workspaces/{workspace}/conversations": {
@@ -887,11 +962,21 @@ export interface Paths {
       permission: "conversations:accept";
     };
   };
+  "/api/v1/workspaces/{workspace}/conversations/{conversation}/assign": {
+    /** Assign a ticket to a member who can reply (it becomes active), or send it back to the queue with null (needs conversations:assign) */
+    post: {
+      path: { workspace: string; conversation: string };
+      query: never;
+      body: AssignRequest;
+      response: ConversationView;
+      permission: "conversations:assign";
+    };
+  };
   "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages": {
-    /** The thread, oldest first (needs conversations:read) */
+    /** The thread, oldest first (or newest first with order=desc) (needs conversations:read) */
     get: {
       path: { workspace: string; conversation: string };
-      query: { limit?: number; cursor?: string };
+      query: { limit?: number; cursor?: string; order?: "asc" | "desc" };
       body: never;
       response: List_Message;
       permission: "conversations:read";

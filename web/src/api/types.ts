@@ -15,11 +15,16 @@ export type Pack = S.Pack;
 export type PluginStatus = S.PluginStatus;
 export type Invitation = S.InvitationView;
 export type MessageRequest = S.MessageRequest;
-export type Template = S.Template;
+/** A template as a send fills it in (sdk.Template). */
+export type Template = S.sdk_Template;
+/** An approved template of a connection, as its provider lists it. */
+export type ListedTemplate = S.connections_Template;
+/** A channel plugin a workspace may connect, with its config schema. */
+export type ChannelOption = S.ChannelOption;
 export type TimelineEvent = S.Event;
 
 export type Role = "admin" | "manager" | "agent" | "viewer";
 export const ROLES: Role[] = ["admin", "manager", "agent", "viewer"];
 
-/** A conversation as realtime sends it: without its contact. */
-export type ConversationChange = Omit<Conversation, "contact"> & { contact?: Conversation["contact"] };
+/** A conversation as realtime sends it: without its contact and channel. */
+export type ConversationChange = Omit<Conversation, "contact" | "channel" | "templates_only"> & Partial<Conversation>;

@@ -1,8 +1,12 @@
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/client";
+import { mockApi } from "../test/fakes";
+import { renderInWorkspace } from "../test/workspace";
 import { Composer } from "./Composer";
+
+afterEach(() => vi.unstubAllGlobals());
 
 describe("Composer", () => {
   it("sends on Enter and empties the box", async () => {
@@ -44,10 +48,12 @@ describe("Composer", () => {
 
   it("replaces the text box by the template picker when the window is closed", async () => {
     const onSend = vi.fn().mockResolvedValue(undefined);
-    render(<Composer onSend={onSend} windowClosed />);
+    mockApi({ "GET /api/v1/workspaces/demo/connections/conn1/templates": { body: { items: [], next_cursor: "" } } });
+    renderInWorkspace(<Composer onSend={onSend} windowClosed connection="conn1" />);
     expect(screen.queryByLabelText("Message")).toBeNull();
     expect(screen.getByRole("note").textContent).toContain("24-hour window is closed");
-    await userEvent.type(screen.getByLabelText("Template name"), "order_update");
+    // This connection lists no templates: the name is typed.
+    await userEvent.type(await screen.findByLabelText("Template name"), "order_update");
     await userEvent.click(screen.getByRole("button", { name: "Add parameter" }));
     await userEvent.click(screen.getByRole("button", { name: "Add parameter" }));
     await userEvent.type(screen.getByLabelText("{{1}}"), "Maya");
@@ -62,7 +68,7 @@ describe("Composer", () => {
 
   it("lets a team write an internal note even when the window is closed", async () => {
     const onSend = vi.fn().mockResolvedValue(undefined);
-    render(<Composer onSend={onSend} windowClosed allowNotes />);
+    renderInWorkspace(<Composer onSend={onSend} windowClosed allowNotes />);
     await userEvent.click(screen.getByLabelText("Internal note"));
     await userEvent.type(screen.getByRole("textbox", { name: "Internal note" }), "VIP customer{Enter}");
     expect(onSend).toHaveBeenCalledWith({ type: "note", text: "VIP customer" });

@@ -3,6 +3,7 @@
 // text box gives way to the template picker (internal notes, never sent, stay possible).
 import { useState, type FormEvent, type KeyboardEvent } from "react";
 import type { MessageRequest } from "../api/types";
+import { useAction } from "../lib/useAction";
 import { ErrorText, fieldError } from "./Feedback";
 import { SendIcon } from "./Icons";
 import { TemplatePicker } from "./TemplatePicker";
@@ -12,36 +13,29 @@ export const MAX_TEXT = 4096;
 export function Composer({
   onSend,
   windowClosed,
+  connection,
   allowNotes,
   placeholder = "Type a message",
 }: {
   onSend: (req: MessageRequest) => Promise<unknown>;
   windowClosed?: boolean;
+  /** the conversation's connection, whose approved templates the picker lists */
+  connection?: string;
   allowNotes?: boolean;
   placeholder?: string;
 }) {
   const [text, setText] = useState("");
   const [note, setNote] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
+  const submit = (req: MessageRequest) => run(() => onSend(req));
 
-  const submit = async (req: MessageRequest) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onSend(req);
-      return true;
-    } catch (err) {
-      setError(err);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-
+  // The box empties at once (the message shows in the thread as it goes out); a
+  // refused message comes back into it unless something new was typed meanwhile.
   const sendText = async () => {
     if (busy || !text.trim()) return;
-    if (await submit({ type: note ? "note" : "text", text })) setText("");
+    const sending = text;
+    setText("");
+    if (!(await submit({ type: note ? "note" : "text", text: sending }))) setText((t) => t || sending);
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -72,7 +66,7 @@ export function Composer({
         </div>
       ) : null}
       {showTemplates ? (
-        <TemplatePicker busy={busy} error={error} onSend={(t) => submit({ type: "template", text: "", template: t })} />
+        <TemplatePicker connection={connection} busy={busy} error={error} onSend={(t) => submit({ type: "template", text: "", template: t })} />
       ) : (
         <form className="composer-form" onSubmit={onSubmit}>
           <label className="sr-only" htmlFor="composer-text">

@@ -1,6 +1,7 @@
 // A modal dialog: focus moves in and stays in while it is open, Escape closes it, and
 // focus returns to where it was.
 import { useEffect, useId, useRef, type ReactNode } from "react";
+import { ErrorText } from "./Feedback";
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
@@ -63,5 +64,35 @@ export function Dialog({
         <div className="dialog-body">{children}</div>
       </div>
     </div>
+  );
+}
+
+/** A dialog form's last row: its error, Cancel, and the submit button. */
+export function DialogActions({
+  onCancel,
+  busy,
+  disabled,
+  error,
+  children,
+}: {
+  onCancel: () => void;
+  busy?: boolean;
+  disabled?: boolean;
+  error?: unknown;
+  /** the submit button's label */
+  children: ReactNode;
+}) {
+  return (
+    <>
+      <ErrorText error={error} />
+      <div className="dialog-actions">
+        <button type="button" className="btn" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-primary" disabled={busy || disabled}>
+          {children}
+        </button>
+      </div>
+    </>
   );
 }

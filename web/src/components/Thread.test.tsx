@@ -57,4 +57,18 @@ describe("Thread", () => {
     await userEvent.click(screen.getByRole("button", { name: "Cancel" }));
     expect(cancel).toHaveBeenCalledWith(later);
   });
+
+  it("shows a template message's name and the values it was sent with, positional or named", () => {
+    const { container } = render(
+      <Thread
+        now={now}
+        messages={[
+          message({ id: "a", type: "template", body: "", content: { template: { name: "order_update", language: "en_US", body: ["Maya", "#1042"] } }, created_at: local(3, 8) }),
+          message({ id: "b", type: "template", body: "", content: { template: { name: "welcome_offer", language: "de", named: { first_name: "Lena" } } }, created_at: local(3, 9) }),
+        ]}
+      />,
+    );
+    const shown = Array.from(container.querySelectorAll(".msg-template")).map((p) => p.textContent);
+    expect(shown).toEqual(["Template order_update (en_US) · Maya, #1042", "Template welcome_offer (de) · first_name: Lena"]);
+  });
 });

@@ -22,7 +22,12 @@ function Body({ m }: { m: Message }) {
       {t ? (
         <p className="msg-template">
           <span className="msg-tag">Template</span> {t.name} ({t.language})
-          {t.body?.length ? <span className="msg-params"> · {t.body.join(", ")}</span> : null}
+          {t.body?.length || t.named ? (
+            <span className="msg-params">
+              {" · "}
+              {[...(t.body ?? []), ...Object.entries(t.named ?? {}).map(([k, v]) => `${k}: ${v}`)].join(", ")}
+            </span>
+          ) : null}
         </p>
       ) : null}
       {media ? (

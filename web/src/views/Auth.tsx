@@ -1,8 +1,10 @@
 // Sign in, sign up and accepting an invitation.
-import { useState, type FormEvent, type ReactNode } from "react";
+import type { ReactNode } from "react";
 import { call } from "../api/client";
+import type { SessionResponse } from "../api/types";
 import { ErrorText, fieldError, Loading } from "../components/Feedback";
 import { Field } from "../components/Field";
+import { useAction, useFormValues, type Action } from "../lib/useAction";
 import { useAsync } from "../lib/useAsync";
 import { Link, navigate, useLocation, withQuery } from "../router";
 import { homePath, useSession } from "../session";
@@ -27,6 +29,27 @@ function AuthCard({ title, children, footer }: { title: string; children: ReactN
   );
 }
 
+/** The error and the full-width submit button that end each form. */
+function Submit({ action, children }: { action: Action; children: ReactNode }) {
+  return (
+    <>
+      <ErrorText error={action.error} />
+      <button type="submit" className="btn btn-primary btn-block" disabled={action.busy}>
+        {children}
+      </button>
+    </>
+  );
+}
+
+/** Signed in: to the page given, else into the workspace the answer names, else home. */
+function useEnter() {
+  const session = useSession();
+  return (s: SessionResponse, to?: string) => {
+    session.started(s);
+    navigate(to ?? (s.workspace ? `/w/${s.workspace.slug}` : homePath(s.memberships, s.user)), { replace: true });
+  };
+}
+
 /** Where to go after signing in: a same-site path given as ?next=, or home. */
 function nextPath(search: URLSearchParams, fallback: string): string {
   const next = search.get("next");
@@ -35,26 +58,15 @@ function nextPath(search: URLSearchParams, fallback: string): string {
 
 export function SignIn() {
   const { search } = useLocation();
-  const session = useSession();
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const enter = useEnter();
+  const { values, field } = useFormValues({ email: "", password: "" });
+  const action = useAction();
+  const { error } = action;
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const s = await call("post", "/api/v1/auth/login", { body: { email, password } });
-      session.started(s);
-      navigate(nextPath(search, homePath(s.memberships, s.user)), { replace: true });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = action.submit(async () => {
+    const s = await call("post", "/api/v1/auth/login", { body: values });
+    enter(s, nextPath(search, homePath(s.memberships, s.user)));
+  });
 
   return (
     <AuthCard
@@ -67,41 +79,23 @@ export function SignIn() {
     >
       <form onSubmit={submit} noValidate>
         <Field label="Email" error={fieldError(error, "email")}>
-          <input type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required autoFocus />
+          <input type="email" autoComplete="username" {...field("email")} required autoFocus />
         </Field>
         <Field label="Password" error={fieldError(error, "password")}>
-          <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+          <input type="password" autoComplete="current-password" {...field("password")} required />
         </Field>
-        <ErrorText error={error} />
-        <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-          {busy ? "Signing in…" : "Sign in"}
-        </button>
+        <Submit action={action}>{action.busy ? "Signing in…" : "Sign in"}</Submit>
       </form>
     </AuthCard>
   );
 }
 
 export function SignUp() {
-  const session = useSession();
-  const [form, setForm] = useState({ name: "", email: "", password: "", workspace_name: "" });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const s = await call("post", "/api/v1/auth/signup", { body: form });
-      session.started(s);
-      navigate(s.workspace ? `/w/${s.workspace.slug}` : homePath(s.memberships, s.user), { replace: true });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const enter = useEnter();
+  const { values, field } = useFormValues({ name: "", email: "", password: "", workspace_name: "" });
+  const action = useAction();
+  const { error } = action;
+  const submit = action.submit(async () => enter(await call("post", "/api/v1/auth/signup", { body: values })));
 
   return (
     <AuthCard
@@ -114,21 +108,18 @@ export function SignUp() {
     >
       <form onSubmit={submit} noValidate>
         <Field label="Your name" error={fieldError(error, "name")}>
-          <input autoComplete="name" value={form.name} onChange={set("name")} required autoFocus />
+          <input autoComplete="name" {...field("name")} required autoFocus />
         </Field>
         <Field label="Email" error={fieldError(error, "email")}>
-          <input type="email" autoComplete="email" value={form.email} onChange={set("email")} required />
+          <input type="email" autoComplete="email" {...field("email")} required />
         </Field>
         <Field label="Password" hint="At least 10 characters." error={fieldError(error, "password")}>
-          <input type="password" autoComplete="new-password" value={form.password} onChange={set("password")} required />
+          <input type="password" autoComplete="new-password" {...field("password")} required />
         </Field>
         <Field label="Business name" hint="Your workspace; you can invite your team next." error={fieldError(error, "workspace_name")}>
-          <input autoComplete="organization" value={form.workspace_name} onChange={set("workspace_name")} required />
+          <input autoComplete="organization" {...field("workspace_name")} required />
         </Field>
-        <ErrorText error={error} />
-        <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-          {busy ? "Creating…" : "Create account"}
-        </button>
+        <Submit action={action}>{action.busy ? "Creating…" : "Create account"}</Submit>
       </form>
     </AuthCard>
   );
@@ -138,31 +129,19 @@ export function AcceptInvitation() {
   const { search, href } = useLocation();
   const token = search.get("token") ?? "";
   const session = useSession();
+  const enter = useEnter();
   const preview = useAsync(
     (signal) => call("get", "/api/v1/invitations/{token}", { path: { token }, signal }),
     [token],
   );
-  const [name, setName] = useState("");
-  const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { values, field } = useFormValues({ name: "", password: "" });
+  const action = useAction();
+  const { error } = action;
   const signedIn = session.state.status === "signedIn" ? session.state.user : null;
 
-  const accept = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body = signedIn ? { token } : { token, name, password };
-      const s = await call("post", "/api/v1/invitations/accept", { body });
-      session.started(s);
-      navigate(s.workspace ? `/w/${s.workspace.slug}` : homePath(s.memberships, s.user), { replace: true });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const accept = action.submit(async () =>
+    enter(await call("post", "/api/v1/invitations/accept", { body: signedIn ? { token } : { token, ...values } })),
+  );
 
   if (!token) {
     return (
@@ -201,10 +180,7 @@ export function AcceptInvitation() {
           <p className="hint">You are signed in as {signedIn.email}; the invitation is accepted for this account.</p>
         ) : null}
         <form onSubmit={accept}>
-          <ErrorText error={error} />
-          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-            Accept invitation
-          </button>
+          <Submit action={action}>Accept invitation</Submit>
         </form>
       </AuthCard>
     );
@@ -225,15 +201,12 @@ export function AcceptInvitation() {
       {intro}
       <form onSubmit={accept} noValidate>
         <Field label="Your name" error={fieldError(error, "name")}>
-          <input autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} required autoFocus />
+          <input autoComplete="name" {...field("name")} required autoFocus />
         </Field>
         <Field label="Choose a password" hint="At least 10 characters." error={fieldError(error, "password")}>
-          <input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+          <input type="password" autoComplete="new-password" {...field("password")} required />
         </Field>
-        <ErrorText error={error} />
-        <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-          Accept and create account
-        </button>
+        <Submit action={action}>Accept and create account</Submit>
       </form>
     </AuthCard>
   );

@@ -1,19 +1,21 @@
 // Chat, the 1:1 view of managers and admins: the left rail of filters with live counts
 // and the compose button, the list of conversations, and the open conversation.
-import { useEffect, useState, type FormEvent } from "react";
+import { useState } from "react";
 import { call } from "../api/client";
 import type { Conversation, MessageRequest } from "../api/types";
 import { MAX_TEXT } from "../components/Composer";
-import { Dialog } from "../components/Dialog";
-import { Empty, ErrorText, fieldError } from "../components/Feedback";
+import { Dialog, DialogActions } from "../components/Dialog";
+import { Empty, fieldError } from "../components/Feedback";
 import { Field } from "../components/Field";
 import { PlusIcon } from "../components/Icons";
+import { TemplateFields, useTemplateChoice } from "../components/TemplatePicker";
 import { byActivity, type ListFilter } from "../lib/conversations";
 import { useConversationList, useCounts } from "../lib/live";
-import { Link, navigate, useLocation, withQuery } from "../router";
+import { useAction, useFormValues } from "../lib/useAction";
+import { Link, navigate } from "../router";
 import { useWorkspace } from "../workspace";
-import { ConversationList } from "./ConversationList";
-import { ConversationPane, displayName } from "./ConversationPane";
+import { ConnectionFilter, ConnectionOptions, ListPane, SearchBox, useListQuery } from "./ConversationList";
+import { ConversationPane, displayName, ThreadPlaceholder } from "./ConversationPane";
 
 export const CHAT_VIEWS = [
   { value: "all", label: "All" },
@@ -49,54 +51,33 @@ function soon(): string {
 export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (c: Conversation) => void }) {
   const w = useWorkspace();
   const conns = (w.connections ?? []).filter((c) => c.status !== "disabled");
-  const [form, setForm] = useState({ connection_id: conns[0]?.id ?? "", to: "", name: "", title: "", text: "" });
+  const { values: form, field } = useFormValues({ connection_id: conns[0]?.id ?? "", to: "", name: "", title: "", text: "" });
   const [schedule, setSchedule] = useState(false);
   // A business-initiated WhatsApp message needs an approved template: the customer's
   // 24-hour window is closed until they write.
   const [asTemplate, setAsTemplate] = useState(false);
-  const [tpl, setTpl] = useState({ name: "", language: "en_US", params: "" });
   const conn = conns.find((c) => c.id === form.connection_id);
   const windowed = conn ? conn.kind === "whatsapp" && conn.engine !== "unofficial" : false;
+  const template = asTemplate && windowed;
+  const choice = useTemplateChoice(template ? form.connection_id : undefined);
   const [at, setAt] = useState(soon);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const { busy, error, submit } = useAction();
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const template = asTemplate && windowed;
-      const message: MessageRequest = template
-        ? {
-            type: "template",
-            text: "",
-            template: {
-              name: tpl.name.trim(),
-              language: tpl.language.trim(),
-              body: tpl.params.split(",").map((p) => p.trim()).filter(Boolean),
-            },
-          }
-        : { type: "text", text: form.text };
-      if (schedule) message.schedule_at = new Date(at).toISOString();
-      const r = await call("post", "/api/v1/workspaces/{workspace}/conversations", {
-        path: { workspace: w.slug },
-        body: {
-          connection_id: form.connection_id,
-          to: form.to.trim(),
-          name: form.name.trim() || undefined,
-          title: form.title.trim() || undefined,
-          message: template || form.text.trim() ? message : undefined,
-        },
-      });
-      onCreated(r.conversation);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const send = submit(async () => {
+    const message: MessageRequest = template ? { type: "template", text: "", template: choice.template ?? undefined } : { type: "text", text: form.text };
+    if (schedule) message.schedule_at = new Date(at).toISOString();
+    const r = await call("post", "/api/v1/workspaces/{workspace}/conversations", {
+      path: { workspace: w.slug },
+      body: {
+        connection_id: form.connection_id,
+        to: form.to.trim(),
+        name: form.name.trim() || undefined,
+        title: form.title.trim() || undefined,
+        message: template || form.text.trim() ? message : undefined,
+      },
+    });
+    onCreated(r.conversation);
+  });
 
   if (w.connections && conns.length === 0) {
     return (
@@ -110,31 +91,27 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
 
   return (
     <Dialog title="New conversation" onClose={onClose} wide>
-      <form onSubmit={submit} noValidate className="compose">
+      <form onSubmit={send} noValidate className="compose">
         {w.connections ? (
           <Field label="From" hint="The number (connection) the message goes out from." error={fieldError(error, "connection_id")}>
-            <select value={form.connection_id} onChange={set("connection_id")} required>
-              {conns.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.display_name} · {c.address}
-                </option>
-              ))}
+            <select {...field("connection_id")} required>
+              <ConnectionOptions connections={conns} address />
             </select>
           </Field>
         ) : (
           <Field label="From (connection id)" error={fieldError(error, "connection_id")}>
-            <input value={form.connection_id} onChange={set("connection_id")} required />
+            <input {...field("connection_id")} required />
           </Field>
         )}
         <Field label="To" hint="Phone number with its country code, e.g. +44 20 7946 0958." error={fieldError(error, "to")}>
-          <input value={form.to} onChange={set("to")} required autoComplete="off" inputMode="tel" autoFocus />
+          <input {...field("to")} required autoComplete="off" inputMode="tel" autoFocus />
         </Field>
         <div className="row">
           <Field label="Contact name" hint="For a new contact." error={fieldError(error, "name")}>
-            <input value={form.name} onChange={set("name")} autoComplete="off" />
+            <input {...field("name")} autoComplete="off" />
           </Field>
           <Field label="Title" hint="Shown in the list; the contact's name when empty." error={fieldError(error, "title")}>
-            <input value={form.title} onChange={set("title")} autoComplete="off" />
+            <input {...field("title")} autoComplete="off" />
           </Field>
         </div>
         {windowed ? (
@@ -143,22 +120,12 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
             customer wrote in the last 24 hours)
           </label>
         ) : null}
-        {windowed && asTemplate ? (
-          <div className="row">
-            <Field label="Template name" error={fieldError(error, "message.template.name")}>
-              <input value={tpl.name} onChange={(e) => setTpl((t) => ({ ...t, name: e.target.value }))} required autoComplete="off" />
-            </Field>
-            <Field label="Language" error={fieldError(error, "message.template.language")}>
-              <input value={tpl.language} onChange={(e) => setTpl((t) => ({ ...t, language: e.target.value }))} required autoComplete="off" />
-            </Field>
-            <Field label="Parameters" hint="{{1}}, {{2}} … in order, separated by commas.">
-              <input value={tpl.params} onChange={(e) => setTpl((t) => ({ ...t, params: e.target.value }))} autoComplete="off" />
-            </Field>
-          </div>
+        {template ? (
+          <TemplateFields choice={choice} error={error} errorPrefix="message.template" />
         ) : (
           <>
             <Field label="First message" error={fieldError(error, "message.text") ?? fieldError(error, "message.type")}>
-              <textarea value={form.text} onChange={set("text")} rows={4} maxLength={MAX_TEXT} />
+              <textarea {...field("text")} rows={4} maxLength={MAX_TEXT} />
             </Field>
             <p className="hint">{form.text.length}/{MAX_TEXT}</p>
           </>
@@ -172,15 +139,9 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
             <input type="datetime-local" value={at} onChange={(e) => setAt(e.target.value)} required />
           </Field>
         ) : null}
-        <ErrorText error={error} />
-        <div className="dialog-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {schedule ? "Schedule" : (asTemplate && windowed) || form.text.trim() ? "Send" : "Open conversation"}
-          </button>
-        </div>
+        <DialogActions onCancel={onClose} busy={busy} disabled={template && !choice.template} error={error}>
+          {schedule ? "Schedule" : template || form.text.trim() ? "Send" : "Open conversation"}
+        </DialogActions>
       </form>
     </Dialog>
   );
@@ -188,25 +149,14 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
 
 export function ChatView({ conversation }: { conversation?: string }) {
   const w = useWorkspace();
-  const { search } = useLocation();
-  const view = search.get("view") ?? "all";
-  const connection = search.get("connection") ?? "";
-  const q = search.get("q") ?? "";
-  const sort = search.get("sort") ?? "newest";
-  const [typed, setTyped] = useState(q);
+  const base = `/w/${w.slug}/chat`;
+  const lq = useListQuery(base, conversation, ["view", "connection", "sort"] as const);
+  const { connection, q } = lq.query;
+  const view = lq.query.view || "all";
+  const sort = lq.query.sort || "newest";
   const [composing, setComposing] = useState(false);
   const counts = useCounts("chat");
   const list = useConversationList(filterOf(view, connection, q));
-  const base = `/w/${w.slug}/chat`;
-  const query = { view: view === "all" ? "" : view, connection, q, sort: sort === "newest" ? "" : sort };
-  const go = (patch: Partial<typeof query>) => navigate(withQuery(conversation ? `${base}/${conversation}` : base, { ...query, ...patch }), { replace: true });
-
-  useEffect(() => {
-    if (typed === q) return;
-    const t = setTimeout(() => go({ q: typed.trim() }), 300);
-    return () => clearTimeout(t);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [typed]);
 
   return (
     <div className={`columns columns-chat${conversation ? " has-selection" : ""}`}>
@@ -220,7 +170,7 @@ export function ChatView({ conversation }: { conversation?: string }) {
           {CHAT_VIEWS.map((v) => (
             <li key={v.value}>
               <Link
-                href={withQuery(base, { ...query, view: v.value === "all" ? "" : v.value })}
+                href={lq.hrefWith({ view: v.value === "all" ? "" : v.value })}
                 replace
                 className={`rail-item${view === v.value ? " active" : ""}`}
                 aria-current={view === v.value ? "page" : undefined}
@@ -235,63 +185,44 @@ export function ChatView({ conversation }: { conversation?: string }) {
           ))}
         </ul>
       </nav>
-      <section className="pane pane-list" aria-label="Conversations">
-        <div className="pane-head">
-          <h1>Chat</h1>
-        </div>
-        <div className="filters">
-          <div className="filter-row">
-            <label className="sr-only" htmlFor="chat-search">
-              Search conversations
-            </label>
-            <input id="chat-search" type="search" placeholder="Search title or message" value={typed} onChange={(e) => setTyped(e.target.value)} />
-          </div>
-          <div className="filter-row">
-            {w.connections && w.connections.length > 1 ? (
-              <>
-                <label className="sr-only" htmlFor="chat-number">
-                  Number
-                </label>
-                <select id="chat-number" value={connection} onChange={(e) => go({ connection: e.target.value })}>
-                  <option value="">All numbers</option>
-                  {w.connections.map((c) => (
-                    <option key={c.id} value={c.id}>
-                      {c.display_name} · {c.address}
-                    </option>
-                  ))}
-                </select>
-              </>
-            ) : null}
-            <label className="sr-only" htmlFor="chat-sort">
-              Sort
-            </label>
-            <select id="chat-sort" value={sort} onChange={(e) => go({ sort: e.target.value === "newest" ? "" : e.target.value })}>
-              {Object.entries(SORTS).map(([k, s]) => (
-                <option key={k} value={k}>
-                  {s.label}
-                </option>
-              ))}
-            </select>
-          </div>
-        </div>
-        <div className="pane-scroll">
-          <ConversationList
-            list={list}
-            label="Conversations"
-            activeId={conversation}
-            sort={SORTS[sort]?.fn}
-            hrefOf={(c) => withQuery(`${base}/${c.id}`, query)}
-            emptyTitle={q || connection || view !== "all" ? "Nothing here" : "No conversations yet"}
-            emptyBody={w.can("chat:send") && view === "all" && !q ? "Start one with New conversation." : undefined}
-          />
-        </div>
-      </section>
+      <ListPane
+        title="Chat"
+        list={list}
+        label="Conversations"
+        activeId={conversation}
+        sort={SORTS[sort]?.fn}
+        hrefOf={lq.hrefOf}
+        emptyTitle={q || connection || view !== "all" ? "Nothing here" : "No conversations yet"}
+        emptyBody={w.can("chat:send") && view === "all" && !q ? "Start one with New conversation." : undefined}
+        filters={
+          <>
+            <div className="filter-row">
+              <SearchBox id="chat-search" label="Search conversations" placeholder="Search title or message" value={lq.typed} onChange={lq.setTyped} />
+            </div>
+            <div className="filter-row">
+              {w.connections && w.connections.length > 1 ? (
+                <ConnectionFilter id="chat-number" label="Number" all="All numbers" connections={w.connections} value={connection} onChange={(v) => lq.go({ connection: v })} address />
+              ) : null}
+              <label className="sr-only" htmlFor="chat-sort">
+                Sort
+              </label>
+              <select id="chat-sort" value={sort} onChange={(e) => lq.go({ sort: e.target.value === "newest" ? "" : e.target.value })}>
+                {Object.entries(SORTS).map(([k, s]) => (
+                  <option key={k} value={k}>
+                    {s.label}
+                  </option>
+                ))}
+              </select>
+            </div>
+          </>
+        }
+      />
       {conversation ? (
         <ConversationPane id={conversation} onChanged={list.put} />
       ) : (
-        <section className="pane pane-thread pane-placeholder" aria-label="Conversation">
+        <ThreadPlaceholder>
           <Empty title="Pick a conversation">Choose one from the list, or start a new one.</Empty>
-        </section>
+        </ThreadPlaceholder>
       )}
       {composing ? (
         <ComposeDialog
@@ -299,7 +230,7 @@ export function ChatView({ conversation }: { conversation?: string }) {
           onCreated={(c) => {
             setComposing(false);
             void list.reload();
-            navigate(withQuery(`${base}/${c.id}`, query));
+            navigate(lq.hrefOf(c));
           }}
         />
       ) : null}

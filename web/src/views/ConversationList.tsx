@@ -1,11 +1,11 @@
 // The list column: cards of conversations, newest activity first, with loading, empty
 // and error states and paging.
-import type { ReactNode } from "react";
-import type { Conversation } from "../api/types";
+import { useEffect, useState, type ReactNode } from "react";
+import type { Connection, Conversation } from "../api/types";
 import { Empty, ErrorText, Loading } from "../components/Feedback";
 import type { LiveList } from "../lib/live";
 import { shortWhen } from "../lib/format";
-import { Link } from "../router";
+import { Link, navigate, useLocation, withQuery } from "../router";
 import { useWorkspace } from "../workspace";
 import { displayName, initials, memberName } from "./ConversationPane";
 
@@ -60,15 +60,7 @@ function Card({ c, href, active }: { c: Conversation; href: string; active: bool
   );
 }
 
-export function ConversationList({
-  list,
-  hrefOf,
-  activeId,
-  label,
-  emptyTitle,
-  emptyBody,
-  sort,
-}: {
+interface ListProps {
   list: LiveList;
   hrefOf: (c: Conversation) => string;
   activeId?: string;
@@ -76,7 +68,9 @@ export function ConversationList({
   emptyTitle: string;
   emptyBody?: ReactNode;
   sort?: (a: Conversation, b: Conversation) => number;
-}) {
+}
+
+export function ConversationList({ list, hrefOf, activeId, label, emptyTitle, emptyBody, sort }: ListProps) {
   const items = sort ? [...list.items].sort(sort) : list.items;
   if (list.loading && items.length === 0) return <Loading label="Loading conversations…" />;
   return (
@@ -96,6 +90,110 @@ export function ConversationList({
           Load more
         </button>
       ) : null}
+    </>
+  );
+}
+
+/** The list column of Chat and the Team Inbox: its title, its filters and the list. */
+export function ListPane({ title, filters, ...props }: ListProps & { title: string; filters: ReactNode }) {
+  return (
+    <section className="pane pane-list" aria-label={props.label}>
+      <div className="pane-head">
+        <h1>{title}</h1>
+      </div>
+      <div className="filters">{filters}</div>
+      <div className="pane-scroll">
+        <ConversationList {...props} />
+      </div>
+    </section>
+  );
+}
+
+/**
+ * A list view's filters, kept in the URL's query (keys, and q for the search); the
+ * search box's text goes in as q once typing pauses.
+ */
+export function useListQuery<K extends string>(base: string, conversation: string | undefined, keys: readonly K[]) {
+  const { search } = useLocation();
+  const query = {} as Record<K | "q", string>;
+  for (const k of [...keys, "q" as const]) query[k] = search.get(k) ?? "";
+  const [typed, setTyped] = useState(query.q);
+  const go = (patch: Partial<Record<K | "q", string>>) =>
+    navigate(withQuery(conversation ? `${base}/${conversation}` : base, { ...query, ...patch }), { replace: true });
+
+  useEffect(() => {
+    if (typed === query.q) return;
+    const t = setTimeout(() => go({ q: typed.trim() } as Partial<Record<K | "q", string>>), 300);
+    return () => clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [typed]);
+
+  return {
+    query,
+    go,
+    typed,
+    setTyped,
+    /** the list with other filters */
+    hrefWith: (patch: Partial<Record<K | "q", string>>) => withQuery(base, { ...query, ...patch }),
+    /** a conversation, the filters kept */
+    hrefOf: (c: Conversation) => withQuery(`${base}/${c.id}`, query),
+  };
+}
+
+/** The search box of a list. */
+export function SearchBox({ id, label, placeholder, value, onChange }: { id: string; label: string; placeholder: string; value: string; onChange: (v: string) => void }) {
+  return (
+    <>
+      <label className="sr-only" htmlFor={id}>
+        {label}
+      </label>
+      <input id={id} type="search" placeholder={placeholder} value={value} onChange={(e) => onChange(e.target.value)} />
+    </>
+  );
+}
+
+/** The options of a choice of connection: its name, and its address where asked. */
+export function ConnectionOptions({ connections, address }: { connections: Connection[]; address?: boolean }) {
+  return (
+    <>
+      {connections.map((c) => (
+        <option key={c.id} value={c.id}>
+          {c.display_name}
+          {address ? ` · ${c.address}` : ""}
+        </option>
+      ))}
+    </>
+  );
+}
+
+/** A list's filter by connection (number or channel). */
+export function ConnectionFilter({
+  id,
+  label,
+  all,
+  connections,
+  value,
+  onChange,
+  address,
+}: {
+  id: string;
+  label: string;
+  /** the option for no filter */
+  all: string;
+  connections: Connection[];
+  value: string;
+  onChange: (v: string) => void;
+  address?: boolean;
+}) {
+  return (
+    <>
+      <label className="sr-only" htmlFor={id}>
+        {label}
+      </label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">{all}</option>
+        <ConnectionOptions connections={connections} address={address} />
+      </select>
     </>
   );
 }

@@ -1,6 +1,6 @@
 // One conversation, as Chat and the Team Inbox show it: its header and actions, the
 // thread and the composer.
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import { call } from "../api/client";
 import type { Conversation, Message, MessageRequest, TimelineEvent } from "../api/types";
 import { Composer } from "../components/Composer";
@@ -10,6 +10,7 @@ import { statusLabel } from "../components/Ticks";
 import { Thread } from "../components/Thread";
 import { dateTime, windowOpen } from "../lib/format";
 import { useThread } from "../lib/live";
+import { useAction } from "../lib/useAction";
 import { useAsync } from "../lib/useAsync";
 import { useWorkspace, type Workspace } from "../workspace";
 
@@ -32,14 +33,24 @@ export function memberName(w: Workspace, id: string | null | undefined): string 
 
 /**
  * Whether WhatsApp's 24-hour window limits this conversation to templates. The
- * connection says whether it is a WhatsApp engine with the window; roles that may not
- * read connections only have the conversation, so there the window counts once the
- * customer has written.
+ * conversation's channel says whether it keeps the window (window_24h); the time is
+ * counted at each render rather than taken from when the conversation was loaded.
+ * Without the channel, the connection (admins) or the customer having written
+ * (other roles) says so.
  */
 export function templatesOnly(w: Workspace, c: Conversation, now = Date.now()): boolean {
   const conn = w.connections?.find((x) => x.id === c.connection_id);
-  const windowed = conn ? conn.kind === "whatsapp" && conn.engine !== "unofficial" : !!c.last_inbound_at;
+  const windowed = c.channel ? c.channel.window_24h : conn ? conn.kind === "whatsapp" && conn.engine !== "unofficial" : !!c.last_inbound_at;
   return windowed && !windowOpen(c.last_inbound_at, now);
+}
+
+/** The thread column without a conversation in it: what to do, the loading state or an error. */
+export function ThreadPlaceholder({ children }: { children: ReactNode }) {
+  return (
+    <section className="pane pane-thread pane-placeholder" aria-label="Conversation">
+      {children}
+    </section>
+  );
 }
 
 function InfoDialog({ m, onClose }: { m: Message; onClose: () => void }) {
@@ -104,8 +115,7 @@ export function ConversationPane({
 }) {
   const w = useWorkspace();
   const t = useThread(id);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error: actionError, run: act } = useAction();
   const [info, setInfo] = useState<Message | null>(null);
   const c = t.conversation;
   const path = { workspace: w.slug, conversation: id };
@@ -113,18 +123,6 @@ export function ConversationPane({
   const changed = (v: Conversation) => {
     t.setConversation(v);
     onChanged?.(v);
-  };
-
-  const act = async (fn: () => Promise<unknown>) => {
-    setBusy(true);
-    setActionError(null);
-    try {
-      await fn();
-    } catch (err) {
-      setActionError(err);
-    } finally {
-      setBusy(false);
-    }
   };
 
   const canWrite = c ? (c.kind === "chat" ? w.can("chat:send") : w.can("conversations:reply")) : false;
@@ -142,20 +140,7 @@ export function ConversationPane({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [c?.id, c?.unread, canWrite]);
 
-  if (t.error && !c) {
-    return (
-      <section className="pane pane-thread" aria-label="Conversation">
-        <ErrorText error={t.error} />
-      </section>
-    );
-  }
-  if (!c) {
-    return (
-      <section className="pane pane-thread" aria-label="Conversation">
-        <Loading label="Loading conversation…" />
-      </section>
-    );
-  }
+  if (!c) return <ThreadPlaceholder>{t.error ? <ErrorText error={t.error} /> : <Loading label="Loading conversation…" />}</ThreadPlaceholder>;
 
   const name = displayName(c);
   const ticket = c.kind === "ticket";
@@ -251,7 +236,7 @@ export function ConversationPane({
         />
       )}
       {canWrite ? (
-        <Composer key={c.id} onSend={send} windowClosed={closed} allowNotes={ticket} />
+        <Composer key={c.id} onSend={send} windowClosed={closed} connection={c.connection_id} allowNotes={ticket} />
       ) : (
         <p className="readonly-note" role="note">
           You can read this conversation; your role ({w.view.role}) cannot reply.

@@ -1,12 +1,13 @@
 // The frame around every signed-in page: the workspace switcher, the navigation the
 // role allows, the realtime connection's state, theme and sign-out.
-import { useState, type FormEvent, type ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { call } from "../api/client";
-import { ErrorText, fieldError } from "../components/Feedback";
+import { Dialog, DialogActions } from "../components/Dialog";
+import { fieldError } from "../components/Feedback";
 import { Field } from "../components/Field";
-import { Dialog } from "../components/Dialog";
 import { ChatIcon, GearIcon, InboxIcon, PlugIcon } from "../components/Icons";
 import { useCounts } from "../lib/live";
+import { useAction } from "../lib/useAction";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
 import { ThemeToggle } from "../theme";
@@ -27,38 +28,22 @@ export function canSettings(w: Pick<Workspace, "view">): boolean {
 export function CreateWorkspaceDialog({ onClose }: { onClose: () => void }) {
   const session = useSession();
   const [name, setName] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const ws = await call("post", "/api/v1/workspaces", { body: { name } });
-      await session.refresh();
-      onClose();
-      navigate(`/w/${ws.slug}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const action = useAction();
+  const submit = action.submit(async () => {
+    const ws = await call("post", "/api/v1/workspaces", { body: { name } });
+    await session.refresh();
+    onClose();
+    navigate(`/w/${ws.slug}`);
+  });
   return (
     <Dialog title="New workspace" onClose={onClose}>
       <form onSubmit={submit} noValidate>
-        <Field label="Business name" error={fieldError(error, "name")}>
+        <Field label="Business name" error={fieldError(action.error, "name")}>
           <input value={name} onChange={(e) => setName(e.target.value)} required autoFocus />
         </Field>
-        <ErrorText error={error} />
-        <div className="dialog-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={busy || !name.trim()}>
-            Create workspace
-          </button>
-        </div>
+        <DialogActions onCancel={onClose} busy={action.busy} disabled={!name.trim()} error={action.error}>
+          Create workspace
+        </DialogActions>
       </form>
     </Dialog>
   );

@@ -1,26 +1,31 @@
 // The workspace's channel connections: status and errors, and a form generated from
-// the plugin's config schema to add or reconfigure one.
-import { useState, type FormEvent } from "react";
+// the config schema of the channel (GET …/channels) to add or reconfigure one. Channels
+// the workspace may not connect (plugin not running, not in the plan) are shown
+// disabled, with the reason.
+import { useState } from "react";
 import { ApiError, call } from "../../api/client";
-import type { Connection, PluginStatus } from "../../api/types";
-import { Dialog } from "../../components/Dialog";
-import { Empty, ErrorText, fieldError, Loading } from "../../components/Feedback";
+import type { ChannelOption, Connection } from "../../api/types";
+import { Dialog, DialogActions } from "../../components/Dialog";
+import { Empty, ErrorText, fieldError } from "../../components/Feedback";
 import { Field } from "../../components/Field";
 import { cleanConfig, initialConfig, SchemaForm, type Config, type JSONSchema } from "../../components/SchemaForm";
+import { useAction, useFormValues } from "../../lib/useAction";
 import { useAsync } from "../../lib/useAsync";
 import { useWorkspace } from "../../workspace";
 
-/** The plugins and their config schemas. The API gives them to platform operators only. */
-function usePlugins() {
-  return useAsync(async (signal) => {
-    try {
-      const r = await call("get", "/api/v1/operator/plugins", { signal });
-      return r.items;
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 403) return null;
-      throw err;
-    }
-  }, []);
+/** The channel plugins this workspace may connect, with their config schemas. */
+function useChannels() {
+  const w = useWorkspace();
+  return useAsync(
+    async (signal) => (await call("get", "/api/v1/workspaces/{workspace}/channels", { path: { workspace: w.slug }, signal })).items,
+    [w.slug],
+  );
+}
+
+/** The channel's config schema, which the form is built from. */
+function schemaOf(c: ChannelOption | undefined): JSONSchema | null {
+  const s = c?.config_schema;
+  return s && typeof s === "object" && !Array.isArray(s) ? (s as JSONSchema) : null;
 }
 
 /** config.<field> messages of a 422, by field. */
@@ -33,133 +38,119 @@ function configErrors(error: unknown): Record<string, string> {
 }
 
 function ConnectionForm({
-  plugins,
+  channels,
   existing,
   onClose,
   onSaved,
 }: {
-  plugins: PluginStatus[] | null;
+  channels: ChannelOption[];
   existing?: Connection;
   onClose: () => void;
   onSaved: () => void;
 }) {
   const w = useWorkspace();
-  const usable = (plugins ?? []).filter((p) => p.state !== "disabled" || p.id === existing?.plugin);
-  const [pluginId, setPluginId] = useState(existing?.plugin ?? usable[0]?.id ?? "");
-  const plugin = usable.find((p) => p.id === pluginId);
-  const schema = (plugin?.config_schema ?? null) as JSONSchema | null;
-  const [engine, setEngine] = useState(existing?.engine ?? plugin?.engines[0] ?? "");
-  const [name, setName] = useState(existing?.display_name ?? "");
-  const [address, setAddress] = useState(existing?.address ?? "");
+  const unavailable = channels.filter((c) => !c.available);
+  const [pluginId, setPluginId] = useState(existing?.plugin ?? channels.find((c) => c.available)?.plugin ?? "");
+  const channel = channels.find((c) => c.plugin === pluginId);
+  const schema = schemaOf(channel);
+  const [engine, setEngine] = useState(existing?.engine ?? channel?.engines[0] ?? "");
+  const { values: text, field } = useFormValues({ name: existing?.display_name ?? "", address: existing?.address ?? "" });
   const [values, setValues] = useState<Config>(() => (schema ? initialConfig(schema, existing?.config) : {}));
+  // The settings of a connection whose channel is no longer offered stay editable as JSON.
   const [raw, setRaw] = useState(() => JSON.stringify(existing?.config ?? {}, null, 2));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, submit } = useAction();
 
   const pick = (id: string) => {
     setPluginId(id);
-    const p = usable.find((x) => x.id === id);
-    setEngine(p?.engines[0] ?? "");
-    setValues(p?.config_schema ? initialConfig(p.config_schema as JSONSchema) : {});
+    const c = channels.find((x) => x.plugin === id);
+    setEngine(c?.engines[0] ?? "");
+    const s = schemaOf(c);
+    setValues(s ? initialConfig(s) : {});
   };
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      let config: Config;
-      if (schema) config = cleanConfig(schema, values);
-      else {
-        try {
-          config = JSON.parse(raw || "{}");
-        } catch {
-          throw new ApiError(422, { code: "validation_failed", message: "The configuration is not valid JSON.", fields: { config: "is not valid JSON" } });
-        }
+  const save = submit(async () => {
+    let config: Config;
+    if (schema) config = cleanConfig(schema, values);
+    else {
+      try {
+        config = JSON.parse(raw || "{}");
+      } catch {
+        throw new ApiError(422, { code: "validation_failed", message: "The configuration is not valid JSON.", fields: { config: "is not valid JSON" } });
       }
-      if (existing) {
-        await call("patch", "/api/v1/workspaces/{workspace}/connections/{connection}", {
-          path: { workspace: w.slug, connection: existing.id },
-          body: { display_name: name, config },
-        });
-      } else {
-        await call("post", "/api/v1/workspaces/{workspace}/connections", {
-          path: { workspace: w.slug },
-          body: { plugin: pluginId, engine, display_name: name, address, config },
-        });
-      }
-      onSaved();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
     }
-  };
+    const display_name = text.name;
+    if (existing) {
+      await call("patch", "/api/v1/workspaces/{workspace}/connections/{connection}", {
+        path: { workspace: w.slug, connection: existing.id },
+        body: { display_name, config },
+      });
+    } else {
+      await call("post", "/api/v1/workspaces/{workspace}/connections", {
+        path: { workspace: w.slug },
+        body: { plugin: pluginId, engine, display_name, address: text.address, config },
+      });
+    }
+    onSaved();
+  });
 
   return (
     <Dialog title={existing ? `Edit ${existing.display_name}` : "Add a connection"} onClose={onClose} wide>
-      <form onSubmit={submit} noValidate className="connection-form">
-        {plugins ? (
-          <div className="row">
-            <Field label="Channel plugin" error={fieldError(error, "plugin")}>
-              <select value={pluginId} onChange={(e) => pick(e.target.value)} disabled={!!existing}>
-                {usable.map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.id} ({p.kind}, {p.version})
-                  </option>
-                ))}
-              </select>
-            </Field>
-            <Field label="Engine" error={fieldError(error, "engine")}>
-              <select value={engine} onChange={(e) => setEngine(e.target.value)} disabled={!!existing}>
-                {(plugin?.engines ?? []).map((x) => (
-                  <option key={x} value={x}>
-                    {x}
-                  </option>
-                ))}
-              </select>
-            </Field>
-          </div>
-        ) : (
-          <div className="row">
-            <p className="hint">
-              This server lists channel plugins and their settings only to platform operators, so the configuration is entered as JSON.
-            </p>
-            <Field label="Channel plugin" error={fieldError(error, "plugin")}>
-              <input value={pluginId} onChange={(e) => setPluginId(e.target.value)} disabled={!!existing} placeholder="whatsapp" />
-            </Field>
-            <Field label="Engine" error={fieldError(error, "engine")}>
-              <input value={engine} onChange={(e) => setEngine(e.target.value)} disabled={!!existing} placeholder="cloud" />
-            </Field>
-          </div>
-        )}
+      <form onSubmit={save} noValidate className="connection-form">
+        <div className="row">
+          <Field label="Channel plugin" error={fieldError(error, "plugin")}>
+            <select value={pluginId} onChange={(e) => pick(e.target.value)} disabled={!!existing}>
+              {existing && !channel ? <option value={existing.plugin}>{existing.plugin}</option> : null}
+              {channels.map((c) => (
+                <option key={c.plugin} value={c.plugin} disabled={!c.available}>
+                  {c.plugin} ({c.kind}){c.available ? "" : ` — unavailable: ${c.reason || "not offered"}`}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Engine" error={fieldError(error, "engine")}>
+            <select value={engine} onChange={(e) => setEngine(e.target.value)} disabled={!!existing}>
+              {(channel?.engines ?? (existing ? [existing.engine] : [])).map((x) => (
+                <option key={x} value={x}>
+                  {x}
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
+        {unavailable.length && !existing ? (
+          <ul className="hint unavailable" aria-label="Unavailable channels">
+            {unavailable.map((c) => (
+              <li key={c.plugin}>
+                {c.plugin}: {c.reason || "not offered to this workspace"}
+              </li>
+            ))}
+          </ul>
+        ) : null}
+        {!existing && !channel ? <p className="error">No channel can be connected to this workspace now.</p> : null}
         <div className="row">
           <Field label="Name" hint="How the team sees this number or account." error={fieldError(error, "display_name")}>
-            <input value={name} onChange={(e) => setName(e.target.value)} required />
+            <input {...field("name")} required />
           </Field>
           <Field label="Address" hint="Phone number, email address or page id." error={fieldError(error, "address")}>
-            <input value={address} onChange={(e) => setAddress(e.target.value)} required disabled={!!existing} />
+            <input {...field("address")} required disabled={!!existing} />
           </Field>
         </div>
         {schema ? (
           <fieldset>
-            <legend>{String((schema as { title?: string }).title ?? "Settings")}</legend>
-            <SchemaForm schema={schema} values={values} onChange={setValues} errors={configErrors(error)} engine={engine} engines={plugin?.engines} />
+            <legend>{schema.title ?? "Settings"}</legend>
+            <SchemaForm schema={schema} values={values} onChange={setValues} errors={configErrors(error)} engine={engine} engines={channel?.engines} />
           </fieldset>
-        ) : (
-          <Field label="Configuration (JSON)" error={fieldError(error, "config")}>
-            <textarea className="mono" rows={8} value={raw} onChange={(e) => setRaw(e.target.value)} />
-          </Field>
-        )}
-        <ErrorText error={error} />
-        <div className="dialog-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {existing ? "Save" : "Connect"}
-          </button>
-        </div>
+        ) : existing ? (
+          <>
+            <p className="hint">The {existing.plugin} channel is not offered to this workspace now, so its settings are shown as JSON.</p>
+            <Field label="Configuration (JSON)" error={fieldError(error, "config")}>
+              <textarea className="mono" rows={8} value={raw} onChange={(e) => setRaw(e.target.value)} />
+            </Field>
+          </>
+        ) : null}
+        <DialogActions onCancel={onClose} busy={busy} disabled={!existing && !channel} error={error}>
+          {existing ? "Save" : "Connect"}
+        </DialogActions>
       </form>
     </Dialog>
   );
@@ -172,22 +163,20 @@ function StatusBadge({ c }: { c: Connection }) {
 function WhatsAppEngine() {
   const w = useWorkspace();
   const [value, setValue] = useState(w.view.whatsapp_engine ?? "");
-  const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
+  const { error, run } = useAction();
   if (!w.can("workspace:manage")) return null;
   const save = async (v: string) => {
     setValue(v);
-    setError(null);
     setSaved(false);
-    try {
-      await call("patch", "/api/v1/workspaces/{workspace}", {
-        path: { workspace: w.slug },
-        body: { whatsapp_engine: (v || "") as "cloud" },
-      });
-      setSaved(true);
-    } catch (err) {
-      setError(err);
-    }
+    setSaved(
+      await run(() =>
+        call("patch", "/api/v1/workspaces/{workspace}", {
+          path: { workspace: w.slug },
+          body: { whatsapp_engine: (v || "") as "cloud" },
+        }),
+      ),
+    );
   };
   return (
     <div className="row row-end">
@@ -207,33 +196,27 @@ function WhatsAppEngine() {
 
 export function Connections() {
   const w = useWorkspace();
-  const plugins = usePlugins();
+  const channels = useChannels();
   const manage = w.can("channels:manage");
   const [editing, setEditing] = useState<Connection | "new" | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   const conns = w.connections ?? [];
+  const change = (fn: () => Promise<unknown>) =>
+    action.run(async () => {
+      await fn();
+      await w.reloadConnections();
+    });
 
-  const toggle = async (c: Connection) => {
-    setError(null);
-    try {
-      await call("patch", "/api/v1/workspaces/{workspace}/connections/{connection}", {
+  const toggle = (c: Connection) =>
+    change(() =>
+      call("patch", "/api/v1/workspaces/{workspace}/connections/{connection}", {
         path: { workspace: w.slug, connection: c.id },
         body: { enabled: c.status === "disabled" },
-      });
-      await w.reloadConnections();
-    } catch (err) {
-      setError(err);
-    }
-  };
-  const remove = async (c: Connection) => {
+      }),
+    );
+  const remove = (c: Connection) => {
     if (!window.confirm(`Remove ${c.display_name}? Its conversations stay.`)) return;
-    setError(null);
-    try {
-      await call("delete", "/api/v1/workspaces/{workspace}/connections/{connection}", { path: { workspace: w.slug, connection: c.id } });
-      await w.reloadConnections();
-    } catch (err) {
-      setError(err);
-    }
+    void change(() => call("delete", "/api/v1/workspaces/{workspace}/connections/{connection}", { path: { workspace: w.slug, connection: c.id } }));
   };
 
   return (
@@ -241,13 +224,13 @@ export function Connections() {
       <div className="page-head">
         <h1>Connections</h1>
         {manage ? (
-          <button type="button" className="btn btn-primary" onClick={() => setEditing("new")} disabled={plugins.loading}>
+          <button type="button" className="btn btn-primary" onClick={() => setEditing("new")} disabled={!channels.data}>
             Add connection
           </button>
         ) : null}
       </div>
       <WhatsAppEngine />
-      <ErrorText error={error ?? plugins.error} />
+      <ErrorText error={action.error ?? channels.error} />
       {conns.length === 0 ? (
         <Empty title="No connections yet">Connect a WhatsApp number, an SMS sender, a mailbox or a Messenger page to start.</Empty>
       ) : (
@@ -273,13 +256,13 @@ export function Connections() {
               </div>
               {manage ? (
                 <div className="conn-actions">
-                  <button type="button" className="btn" onClick={() => setEditing(c)} disabled={plugins.loading}>
+                  <button type="button" className="btn" onClick={() => setEditing(c)} disabled={!channels.data}>
                     Edit
                   </button>
-                  <button type="button" className="btn" onClick={() => void toggle(c)}>
+                  <button type="button" className="btn" disabled={action.busy} onClick={() => void toggle(c)}>
                     {c.status === "disabled" ? "Enable" : "Disable"}
                   </button>
-                  <button type="button" className="btn btn-danger" onClick={() => void remove(c)}>
+                  <button type="button" className="btn btn-danger" disabled={action.busy} onClick={() => remove(c)}>
                     Remove
                   </button>
                 </div>
@@ -288,10 +271,9 @@ export function Connections() {
           ))}
         </ul>
       )}
-      {plugins.loading && editing ? <Loading /> : null}
-      {editing && !plugins.loading ? (
+      {editing && channels.data ? (
         <ConnectionForm
-          plugins={plugins.data ?? null}
+          channels={channels.data}
           existing={editing === "new" ? undefined : editing}
           onClose={() => setEditing(null)}
           onSaved={() => {

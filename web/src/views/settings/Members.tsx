@@ -1,32 +1,27 @@
 // Members and their roles; invitations.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { call } from "../../api/client";
 import { ROLES, type Invitation, type Member, type Role } from "../../api/types";
 import { Empty, ErrorText, fieldError, Loading } from "../../components/Feedback";
 import { Field } from "../../components/Field";
+import { Table } from "../../components/Table";
 import { dateTime } from "../../lib/format";
+import { useAction, type Action } from "../../lib/useAction";
 import { useAsync } from "../../lib/useAsync";
 import { useSession } from "../../session";
 import { useWorkspace } from "../../workspace";
 
-function MemberRow({ m, manage, onError }: { m: Member; manage: boolean; onError: (e: unknown) => void }) {
+function MemberRow({ m, manage, action }: { m: Member; manage: boolean; action: Action }) {
   const w = useWorkspace();
   const session = useSession();
-  const [busy, setBusy] = useState(false);
+  const { busy } = action;
   const me = session.state.status === "signedIn" && session.state.user.id === m.user_id;
   const path = { workspace: w.slug, member: m.id };
-  const run = async (fn: () => Promise<unknown>) => {
-    setBusy(true);
-    onError(null);
-    try {
+  const run = (fn: () => Promise<unknown>) =>
+    action.run(async () => {
       await fn();
       await w.reloadMembers();
-    } catch (err) {
-      onError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <tr>
       <td>
@@ -87,34 +82,21 @@ function Invitations() {
   );
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("agent");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
+  const { busy, error } = action;
   const [link, setLink] = useState<{ email: string; url: string } | null>(null);
 
-  const invite = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const r = await call("post", "/api/v1/workspaces/{workspace}/invitations", { path: { workspace: w.slug }, body: { email, role } });
-      setLink({ email: r.invitation.email, url: r.accept_url });
-      setEmail("");
-      await invs.reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const revoke = async (inv: Invitation) => {
-    setError(null);
-    try {
+  const invite = action.submit(async () => {
+    const r = await call("post", "/api/v1/workspaces/{workspace}/invitations", { path: { workspace: w.slug }, body: { email, role } });
+    setLink({ email: r.invitation.email, url: r.accept_url });
+    setEmail("");
+    await invs.reload();
+  });
+  const revoke = (inv: Invitation) =>
+    action.run(async () => {
       await call("delete", "/api/v1/workspaces/{workspace}/invitations/{invitation}", { path: { workspace: w.slug, invitation: inv.id } });
       await invs.reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
+    });
 
   return (
     <section className="card-section" aria-labelledby="invite-title">
@@ -148,20 +130,7 @@ function Invitations() {
       {invs.loading && !invs.data ? <Loading /> : null}
       <ErrorText error={invs.error} />
       {invs.data && invs.data.items.length ? (
-        <table className="table">
-          <caption className="sr-only">Invitations</caption>
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
+        <Table caption="Invitations" columns={["Email", "Role", "Status", "Expires"]} actions>
             {invs.data.items.map((inv) => (
               <tr key={inv.id}>
                 <td>{inv.email}</td>
@@ -170,15 +139,14 @@ function Invitations() {
                 <td>{dateTime(inv.expires_at)}</td>
                 <td>
                   {inv.status === "pending" ? (
-                    <button type="button" className="btn" onClick={() => void revoke(inv)} aria-label={`Revoke the invitation of ${inv.email}`}>
+                    <button type="button" className="btn" disabled={busy} onClick={() => void revoke(inv)} aria-label={`Revoke the invitation of ${inv.email}`}>
                       Revoke
                     </button>
                   ) : null}
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </Table>
       ) : null}
     </section>
   );
@@ -187,35 +155,19 @@ function Invitations() {
 export function Members() {
   const w = useWorkspace();
   const manage = w.can("members:manage");
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   return (
     <div className="settings-page">
       <h1>Members</h1>
-      <ErrorText error={error} />
+      <ErrorText error={action.error} />
       {w.members.length === 0 ? (
         <Empty title="No members" />
       ) : (
-        <table className="table">
-          <caption className="sr-only">Members of {w.view.name}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Since</th>
-              {manage ? (
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {w.members.map((m) => (
-              <MemberRow key={m.id} m={m} manage={manage} onError={setError} />
-            ))}
-          </tbody>
-        </table>
+        <Table caption={`Members of ${w.view.name}`} columns={["Name", "Email", "Role", "Since"]} actions={manage}>
+          {w.members.map((m) => (
+            <MemberRow key={m.id} m={m} manage={manage} action={action} />
+          ))}
+        </Table>
       )}
       {manage ? <Invitations /> : null}
     </div>

@@ -1,10 +1,12 @@
 // The wallet: balance, low-balance threshold, the ledger and top-ups.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { call } from "../../api/client";
 import type { LedgerEntry } from "../../api/types";
 import { Empty, ErrorText, fieldError, Loading } from "../../components/Feedback";
 import { Field } from "../../components/Field";
+import { Table } from "../../components/Table";
 import { credits, dateTime, money } from "../../lib/format";
+import { useAction } from "../../lib/useAction";
 import { useAsync } from "../../lib/useAsync";
 import { useWorkspace } from "../../workspace";
 
@@ -68,22 +70,7 @@ function Ledger() {
       <ErrorText error={page.error ?? moreError} />
       {!page.loading && rows.length === 0 && !page.error ? <Empty title="No entries" /> : null}
       {rows.length ? (
-        <table className="table">
-          <caption className="sr-only">Ledger entries, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Kind</th>
-              <th scope="col" className="num">
-                Amount
-              </th>
-              <th scope="col" className="num">
-                Balance
-              </th>
-              <th scope="col">Note</th>
-            </tr>
-          </thead>
-          <tbody>
+        <Table caption="Ledger entries, newest first" columns={["When", "Kind", { label: "Amount", num: true }, { label: "Balance", num: true }, "Note"]}>
             {rows.map((e) => (
               <tr key={e.id}>
                 <td>{dateTime(e.created_at)}</td>
@@ -93,8 +80,7 @@ function Ledger() {
                 <td>{e.note || e.reference}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </Table>
       ) : null}
       {cursor ? (
         <button type="button" className="btn" onClick={() => void more()}>
@@ -148,22 +134,12 @@ function TopUp() {
 function Threshold({ value, onSaved }: { value: number; onSaved: () => void }) {
   const w = useWorkspace();
   const [v, setV] = useState(String(value));
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useAction();
   if (!w.can("billing:manage")) return <p className="hint">Low-balance alert at {credits(value)}.</p>;
-  const save = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await call("patch", "/api/v1/workspaces/{workspace}/wallet", { path: { workspace: w.slug }, body: { low_balance_threshold: Number(v) } });
-      onSaved();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const save = submit(async () => {
+    await call("patch", "/api/v1/workspaces/{workspace}/wallet", { path: { workspace: w.slug }, body: { low_balance_threshold: Number(v) } });
+    onSaved();
+  });
   return (
     <form className="row row-end" onSubmit={save} noValidate>
       <Field label="Low-balance alert at" hint="0 turns the alert off." error={fieldError(error, "low_balance_threshold")}>

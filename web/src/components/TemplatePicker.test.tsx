@@ -1,0 +1,119 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { conversation, message, mockApi, type Call } from "../test/fakes";
+import { loginCode, orderUpdate, welcome } from "../test/templates";
+import { renderInWorkspace } from "../test/workspace";
+import { ConversationPane } from "../views/ConversationPane";
+
+// The customer last wrote two days before the test's clock: the window is closed.
+const closed = conversation({ id: "c1", connection_id: "conn1", last_inbound_at: new Date(Date.now() - 48 * 3600_000).toISOString() });
+const TEMPLATES = "GET /api/v1/workspaces/demo/connections/conn1/templates";
+const SEND = "POST /api/v1/workspaces/demo/conversations/c1/messages";
+
+function api(templates: Parameters<typeof mockApi>[0][string]) {
+  return mockApi({
+    "GET /api/v1/workspaces/demo/conversations/c1": { body: closed },
+    "GET /api/v1/workspaces/demo/conversations/c1/messages": { body: { items: [], next_cursor: "" } },
+    [TEMPLATES]: templates,
+    [SEND]: { status: 201, body: message({ id: "m9", type: "template", body: "sent", status: "pending" }) },
+  });
+}
+
+const sent = (calls: Call[]) => calls.filter((c) => `${c.method} ${c.url}` === SEND).map((c) => c.body);
+const preview = () => screen.getByRole("region", { name: "Preview" });
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("the template picker of a conversation whose window is closed", () => {
+  it("lists the connection's templates, shows the body with the parameters filled in, and sends them", async () => {
+    const { calls } = api({ body: { items: [orderUpdate, welcome, loginCode], next_cursor: "" } });
+    renderInWorkspace(<ConversationPane id="c1" />);
+    const select = (await screen.findByLabelText("Template")) as HTMLSelectElement;
+    expect(Array.from(select.options).map((o) => o.textContent)).toEqual([
+      "order_update (en_US) · utility",
+      "welcome_offer (de) · marketing",
+      "login_code (en_US) · authentication",
+    ]);
+    expect(screen.queryByLabelText("Message")).toBeNull();
+    const send = screen.getByRole("button", { name: "Send template" });
+    expect(preview().textContent).toBe("Hi {{1}}, your order {{2}} is on its way.");
+    expect((screen.getByLabelText("{{1}}") as HTMLInputElement).placeholder).toBe("Maya");
+    expect(send.hasAttribute("disabled")).toBe(true);
+
+    await userEvent.type(screen.getByLabelText("{{1}}"), "Tom");
+    expect(preview().textContent).toBe("Hi Tom, your order {{2}} is on its way.");
+    await userEvent.type(screen.getByLabelText("{{2}}"), "#2077");
+    expect(preview().textContent).toBe("Hi Tom, your order #2077 is on its way.");
+    await userEvent.click(send);
+
+    await waitFor(() => expect(sent(calls)).toHaveLength(1));
+    expect(sent(calls)[0]).toEqual({ type: "template", text: "", template: { name: "order_update", language: "en_US", body: ["Tom", "#2077"] } });
+    await waitFor(() => expect((screen.getByLabelText("{{1}}") as HTMLInputElement).value).toBe(""));
+  });
+
+  it("asks a named template for its names, its header's link and its button's link ending", async () => {
+    const { calls } = api({ body: { items: [orderUpdate, welcome], next_cursor: "" } });
+    renderInWorkspace(<ConversationPane id="c1" />);
+    await userEvent.selectOptions(await screen.findByLabelText("Template"), "welcome_offer|de");
+    const params = screen.getByRole("group", { name: "Parameters" });
+    expect(Array.from(params.querySelectorAll("label")).map((l) => l.textContent)).toEqual([
+      "Header image link",
+      "{{first_name}}",
+      "{{shop}}",
+      "Link ending of “Zum Angebot”",
+    ]);
+    expect((within(params).getByLabelText("Header image link") as HTMLInputElement).type).toBe("url");
+    expect(screen.queryByLabelText("{{1}}")).toBeNull();
+
+    await userEvent.type(screen.getByLabelText("Header image link"), "https://cdn.example/offer.jpg");
+    await userEvent.type(screen.getByLabelText("{{first_name}}"), "Lena");
+    await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
+    expect(screen.getByRole("button", { name: "Send template" }).hasAttribute("disabled")).toBe(true);
+    await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");
+    const p = preview();
+    expect(within(p).getByText("Hallo Lena, willkommen bei Blumenladen! Lena, dein Code gilt heute.")).toBeTruthy();
+    expect(within(p).getByText("[image: https://cdn.example/offer.jpg]")).toBeTruthy();
+    expect(within(p).getByText("Abmelden mit STOP")).toBeTruthy();
+    await userEvent.click(screen.getByRole("button", { name: "Send template" }));
+
+    await waitFor(() => expect(sent(calls)).toHaveLength(1));
+    expect(sent(calls)[0]).toEqual({
+      type: "template",
+      text: "",
+      template: {
+        name: "welcome_offer",
+        language: "de",
+        named: { first_name: "Lena", shop: "Blumenladen" },
+        header_url: "https://cdn.example/offer.jpg",
+        button_urls: ["spring-24"],
+      },
+    });
+  });
+
+  it("takes the template's name by hand when the connection lists none", async () => {
+    const { calls } = api({ body: { items: [], next_cursor: "" } });
+    renderInWorkspace(<ConversationPane id="c1" />);
+    await userEvent.type(await screen.findByLabelText("Template name"), "order_update");
+    expect((screen.getByLabelText("Language") as HTMLInputElement).value).toBe("en_US");
+    await userEvent.click(screen.getByRole("button", { name: "Add parameter" }));
+    await userEvent.type(screen.getByLabelText("{{1}}"), "Maya");
+    await userEvent.click(screen.getByRole("button", { name: "Send template" }));
+    await waitFor(() => expect(sent(calls)).toEqual([{ type: "template", text: "", template: { name: "order_update", language: "en_US", body: ["Maya"] } }]));
+  });
+
+  it("shows the provider's refusal as worded, with no typing by hand, and tries again", async () => {
+    let fail = true;
+    const refusal = "The provider did not list the templates: (#190) Error validating access token: Session has expired";
+    api(() => (fail ? { status: 503, body: { error: { code: "provider_error", message: refusal } } } : { body: { items: [loginCode], next_cursor: "" } }));
+    renderInWorkspace(<ConversationPane id="c1" />);
+    expect((await screen.findByRole("alert")).textContent).toBe(refusal);
+    expect(screen.queryByLabelText("Template name")).toBeNull();
+    expect(screen.getByRole("button", { name: "Send template" }).hasAttribute("disabled")).toBe(true);
+    fail = false;
+    await userEvent.click(screen.getByRole("button", { name: "Try again" }));
+    await screen.findByLabelText("Template");
+    expect(screen.getByLabelText("Code to copy")).toBeTruthy();
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+});

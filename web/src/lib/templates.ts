@@ -1,0 +1,142 @@
+// An approved message template as the provider lists it (name, language, category,
+// body text and its raw components), read for what a send must fill in: the body's
+// placeholders ({{1}}, {{2}} … or {{first_name}} …), a media header's link, the
+// suffixes of dynamic URL buttons and a copy-code button's code.
+import type { ListedTemplate, Template } from "../api/types";
+
+export type MediaFormat = "IMAGE" | "VIDEO" | "DOCUMENT";
+
+export interface TemplateShape {
+  /** name and language, which together name a template */
+  key: string;
+  template: ListedTemplate;
+  body: string;
+  /** a TEXT header's text */
+  headerText?: string;
+  /** a media header, whose link every send gives */
+  mediaHeader?: MediaFormat;
+  footer?: string;
+  /** named ({{first_name}}) rather than positional ({{1}}) parameters */
+  named: boolean;
+  /** the body's parameters in order: "1", "2" … or the names */
+  params: string[];
+  /** an example value of each parameter, where the provider lists one */
+  examples: Record<string, string>;
+  /** the labels of the URL buttons whose link ends in a parameter */
+  urlButtons: string[];
+  copyCode: boolean;
+  /** the other buttons' labels, for the preview */
+  buttons: string[];
+}
+
+/** What the person sending fills in. */
+export interface TemplateValues {
+  params: Record<string, string>;
+  headerUrl: string;
+  buttonUrls: string[];
+  copyCode: string;
+}
+
+export const NO_VALUES: TemplateValues = { params: {}, headerUrl: "", buttonUrls: [], copyCode: "" };
+
+export const templateKey = (t: { name: string; language: string }) => `${t.name}|${t.language}`;
+
+type Component = { type?: unknown; format?: unknown; text?: unknown; buttons?: unknown; example?: unknown };
+
+function components(raw: unknown): Component[] {
+  return Array.isArray(raw) ? raw.filter((c): c is Component => !!c && typeof c === "object") : [];
+}
+
+const upper = (v: unknown) => (typeof v === "string" ? v.toUpperCase() : "");
+const text = (v: unknown) => (typeof v === "string" ? v : undefined);
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
+
+/** The placeholders of a text, each once, in order of appearance. */
+export function placeholders(body: string): string[] {
+  const out: string[] = [];
+  for (const m of body.matchAll(PLACEHOLDER)) if (!out.includes(m[1])) out.push(m[1]);
+  return out;
+}
+
+/** Examples the provider gives for the body's parameters. */
+function bodyExamples(example: unknown, params: string[], named: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!example || typeof example !== "object") return out;
+  const ex = example as { body_text?: unknown; body_text_named_params?: unknown };
+  if (named && Array.isArray(ex.body_text_named_params)) {
+    for (const p of ex.body_text_named_params as { param_name?: unknown; example?: unknown }[]) {
+      if (typeof p?.param_name === "string" && typeof p.example === "string") out[p.param_name] = p.example;
+    }
+  } else if (!named && Array.isArray(ex.body_text) && Array.isArray(ex.body_text[0])) {
+    (ex.body_text[0] as unknown[]).forEach((v, i) => {
+      if (typeof v === "string" && params.includes(String(i + 1))) out[String(i + 1)] = v;
+    });
+  }
+  return out;
+}
+
+export function describeTemplate(t: ListedTemplate): TemplateShape {
+  const cs = components(t.components);
+  const bodyC = cs.find((c) => upper(c.type) === "BODY");
+  const headerC = cs.find((c) => upper(c.type) === "HEADER");
+  const footerC = cs.find((c) => upper(c.type) === "FOOTER");
+  const buttonsC = cs.find((c) => upper(c.type) === "BUTTONS");
+  const body = t.body || text(bodyC?.text) || "";
+  const found = placeholders(body);
+  const named = t.parameter_format ? t.parameter_format.toLowerCase() === "named" : found.some((p) => !/^\d+$/.test(p));
+  // Positional parameters are {{1}} to the highest number used, each one given.
+  const highest = Math.max(0, ...found.filter((p) => /^\d+$/.test(p)).map(Number));
+  const params = named ? found : Array.from({ length: highest }, (_, i) => String(i + 1));
+  const format = upper(headerC?.format);
+  const shape: TemplateShape = {
+    key: templateKey(t),
+    template: t,
+    body,
+    headerText: format === "TEXT" ? text(headerC?.text) : undefined,
+    mediaHeader: format === "IMAGE" || format === "VIDEO" || format === "DOCUMENT" ? format : undefined,
+    footer: text(footerC?.text),
+    named,
+    params,
+    examples: bodyExamples(bodyC?.example, params, named),
+    urlButtons: [],
+    copyCode: false,
+    buttons: [],
+  };
+  for (const b of Array.isArray(buttonsC?.buttons) ? (buttonsC.buttons as Component[]) : []) {
+    const label = text(b?.text) ?? "";
+    const type = upper(b?.type);
+    const url = (b as { url?: unknown })?.url;
+    if (type === "URL" && typeof url === "string" && url.includes("{{")) shape.urlButtons.push(label);
+    else if (type === "COPY_CODE") shape.copyCode = true;
+    else shape.buttons.push(label);
+  }
+  return shape;
+}
+
+/** A text with its placeholders replaced by the values given; the others stay as they are. */
+export function substitute(body: string, params: Record<string, string>): string {
+  return body.replace(PLACEHOLDER, (all, name: string) => params[name]?.trim() || all);
+}
+
+/** Whether everything the template needs is filled in. */
+export function complete(s: TemplateShape, v: TemplateValues): boolean {
+  return (
+    s.params.every((p) => v.params[p]?.trim()) &&
+    (!s.mediaHeader || !!v.headerUrl.trim()) &&
+    s.urlButtons.every((_, i) => v.buttonUrls[i]?.trim()) &&
+    (!s.copyCode || !!v.copyCode.trim())
+  );
+}
+
+/** The template of a send (sdk.Template): positional values in order, or named ones by name. */
+export function templateToSend(s: TemplateShape, v: TemplateValues): Template {
+  const out: Template = { name: s.template.name, language: s.template.language };
+  const value = (p: string) => (v.params[p] ?? "").trim();
+  if (s.params.length && s.named) out.named = Object.fromEntries(s.params.map((p) => [p, value(p)]));
+  else if (s.params.length) out.body = s.params.map(value);
+  if (s.mediaHeader) out.header_url = v.headerUrl.trim();
+  if (s.urlButtons.length) out.button_urls = s.urlButtons.map((_, i) => (v.buttonUrls[i] ?? "").trim());
+  if (s.copyCode) out.copy_code = v.copyCode.trim();
+  return out;
+}

@@ -1,0 +1,61 @@
+// Rendering a view inside a workspace without loading one: the workspace's details,
+// role and connections as the test gives them.
+import { render } from "@testing-library/react";
+import type { ReactElement } from "react";
+import type { Realtime } from "../api/realtime";
+import type { Connection } from "../api/types";
+import { SessionProvider } from "../session";
+import { WorkspaceContext, type Workspace } from "../workspace";
+
+export const AGENT = ["conversations:read", "conversations:reply", "conversations:accept", "members:read", "workspace:read", "contacts:read", "templates:read"];
+export const VIEWER = ["conversations:read", "members:read", "workspace:read", "contacts:read", "templates:read"];
+export const ADMIN = [...AGENT, "chat:read", "chat:send", "conversations:assign", "members:manage", "channels:read", "channels:manage", "billing:read", "billing:manage", "workspace:manage"];
+
+export function connection(p: Partial<Connection> = {}): Connection {
+  return {
+    id: "conn1",
+    public_id: "pub1",
+    plugin: "whatsapp",
+    kind: "whatsapp",
+    engine: "cloud",
+    display_name: "Demo WhatsApp",
+    address: "+15550000001",
+    config: {},
+    status: "active",
+    status_reason: "",
+    created_at: "2030-01-01T00:00:00Z",
+    updated_at: "2030-01-01T00:00:00Z",
+    webhook_url: "https://example.test/hooks/pub1",
+    ...p,
+  };
+}
+
+export function fakeWorkspace(p: Partial<Workspace> & { permissions?: string[]; role?: string } = {}): Workspace {
+  const { permissions = ADMIN, role = "admin", ...rest } = p;
+  return {
+    slug: "demo",
+    view: {
+      id: "w1", slug: "demo", name: "Demo Company", time_zone: "UTC", plan_id: "p", created_at: "", updated_at: "",
+      plan: { code: "business", name: "Business", features: {} }, role, permissions,
+    } as unknown as Workspace["view"],
+    me: "u1",
+    can: (x: string) => permissions.includes(x),
+    connections: [connection()],
+    members: [],
+    // No events: the view shows what it loads.
+    realtime: { subscribe: () => () => undefined, onResync: () => () => undefined, onStatus: () => () => undefined } as unknown as Realtime,
+    realtimeStatus: "live",
+    reloadConnections: async () => undefined,
+    reloadMembers: async () => undefined,
+    ...rest,
+  };
+}
+
+/** Renders ui in the workspace (an admin's, with one WhatsApp connection, unless told otherwise). */
+export function renderInWorkspace(ui: ReactElement, w: Workspace = fakeWorkspace()) {
+  return render(
+    <SessionProvider initial={{ status: "signedOut" }}>
+      <WorkspaceContext.Provider value={w}>{ui}</WorkspaceContext.Provider>
+    </SessionProvider>,
+  );
+}
