@@ -102,12 +102,15 @@ type MessageRequest struct {
 // ComposeRequest opens (or finds) a 1:1 Chat conversation and optionally sends its
 // first message.
 type ComposeRequest struct {
-	ConnectionID string          `json:"connection_id"`
-	To           string          `json:"to" doc:"phone number, email address or Messenger id as the connection's channel needs, or a contact id"`
-	CountryCode  string          `json:"country_code,omitempty" doc:"digits put in front of a national phone number, e.g. 44"`
-	Name         string          `json:"name,omitempty" doc:"the contact's name, when the contact is new"`
-	Title        string          `json:"title,omitempty"`
-	Message      *MessageRequest `json:"message,omitempty"`
+	ConnectionID string `json:"connection_id"`
+	To           string `json:"to" doc:"phone number, email address or Messenger id as the connection's channel needs, or a contact id"`
+	CountryCode  string `json:"country_code,omitempty" doc:"digits put in front of a national phone number, e.g. 44"`
+	Name         string `json:"name,omitempty" doc:"the contact's name, when the contact is new"`
+	Title        string `json:"title,omitempty"`
+	// WhatsAppConsent records that the customer agreed to receive WhatsApp messages
+	// from the business, which WhatsApp requires before the business writes first.
+	WhatsAppConsent bool            `json:"whatsapp_consent,omitempty" doc:"the customer opted in to WhatsApp messages from this business; recorded on the contact"`
+	Message         *MessageRequest `json:"message,omitempty"`
 }
 
 // ComposeResult is the conversation and its first message, if one was given.
@@ -399,6 +402,11 @@ func (a conversationArea) compose(c *fiber.Ctx) error {
 	contact, err := a.recipient(c, conn, req)
 	if err != nil {
 		return err
+	}
+	if req.WhatsAppConsent && !contact.WhatsAppConsent {
+		if contact, err = messaging.RecordWhatsAppConsent(ctx, sc, contact); err != nil {
+			return err
+		}
 	}
 	conv, found, err := messaging.ChatWith(ctx, sc, conn.ID, contact.ID)
 	if err != nil {

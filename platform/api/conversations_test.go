@@ -117,10 +117,24 @@ func partCompose(t *testing.T, f *convFixture) {
 	if res.Conversation.LastMessagePreview != "Hello Ada" || res.Conversation.Pill != messaging.PillPending {
 		t.Fatalf("conversation after the first message: %+v", res.Conversation)
 	}
-	// The same number (typed another way) reuses the conversation.
-	again := f.compose(f.admin, api.ComposeRequest{ConnectionID: f.conn.ID, To: "+44 20 7946 0000"}, http.StatusOK)
+	contactOf := func(id string) messaging.Contact {
+		var ct messaging.Contact
+		if err := f.sc.Get(f.ta.Ctx(), &ct, id, messaging.ErrContactNotFound); err != nil {
+			t.Fatal(err)
+		}
+		return ct
+	}
+	if contactOf(res.Conversation.ContactID).WhatsAppConsent {
+		t.Fatal("consent recorded without being given")
+	}
+	// The same number (typed another way) reuses the conversation; the customer's
+	// opt-in, given now, is recorded on the contact.
+	again := f.compose(f.admin, api.ComposeRequest{ConnectionID: f.conn.ID, To: "+44 20 7946 0000", WhatsAppConsent: true}, http.StatusOK)
 	if again.Conversation.ID != res.Conversation.ID || again.Message != nil {
 		t.Fatalf("compose again: %+v", again)
+	}
+	if !contactOf(res.Conversation.ContactID).WhatsAppConsent {
+		t.Fatal("whatsapp_consent was not recorded on the contact")
 	}
 
 	for _, tc := range []struct {

@@ -158,3 +158,15 @@ func OptKeyword(text string) int {
 	}
 	return 0
 }
+
+// RecordWhatsAppConsent marks that the contact opted in to WhatsApp messages from the
+// business, so business-initiated WhatsApp messages to them may be sent.
+func RecordWhatsAppConsent(ctx context.Context, sc tenants.Scoped, c Contact) (Contact, error) {
+	now := time.Now().UTC()
+	if _, err := sc.Update((*Contact)(nil)).Set("whatsapp_consent = ?", true).Set("updated_at = ?", now).
+		Where("ct.id = ?", c.ID).Exec(ctx); err != nil {
+		return c, err
+	}
+	c.WhatsAppConsent, c.UpdatedAt = true, now
+	return c, nil
+}

@@ -46,6 +46,8 @@ export interface ComposeRequest {
   title?: string;
   /** phone number, email address or Messenger id as the connection's channel needs, or a contact id */
   to: string;
+  /** the customer opted in to WhatsApp messages from this business; recorded on the contact */
+  whatsapp_consent?: boolean;
 }
 
 export interface ComposeResult {

@@ -21,9 +21,11 @@ describe("the compose dialog", () => {
     });
     renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={onCreated} />, w);
 
-    // An SMS line has no 24-hour window, so no template option.
+    // An SMS line has no 24-hour window and no WhatsApp opt-in, so neither option.
     expect(screen.queryByLabelText(/Send an approved template/)).toBeNull();
+    expect(screen.queryByLabelText(/agreed to receive WhatsApp messages/)).toBeNull();
     await userEvent.selectOptions(screen.getByLabelText("From"), "wa2");
+    await userEvent.click(screen.getByLabelText(/agreed to receive WhatsApp messages/));
     await userEvent.click(screen.getByLabelText(/Send an approved template/));
     await userEvent.selectOptions(await screen.findByLabelText("Template"), "login_code|en_US");
     expect(screen.queryByLabelText("First message")).toBeNull();
@@ -39,6 +41,7 @@ describe("the compose dialog", () => {
     expect(post.body).toEqual({
       connection_id: "wa2",
       to: "+15550170001",
+      whatsapp_consent: true,
       message: { type: "template", text: "", template: { name: "login_code", language: "en_US", body: ["482913"], copy_code: "482913" } },
     });
   });

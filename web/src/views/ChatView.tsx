@@ -56,6 +56,8 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
   // A business-initiated WhatsApp message needs an approved template: the customer's
   // 24-hour window is closed until they write.
   const [asTemplate, setAsTemplate] = useState(false);
+  // WhatsApp also wants the customer's opt-in before the business writes first.
+  const [consent, setConsent] = useState(false);
   const conn = conns.find((c) => c.id === form.connection_id);
   const windowed = conn ? conn.kind === "whatsapp" && conn.engine !== "unofficial" : false;
   const template = asTemplate && windowed;
@@ -73,6 +75,7 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
         to: form.to.trim(),
         name: form.name.trim() || undefined,
         title: form.title.trim() || undefined,
+        whatsapp_consent: conn?.kind === "whatsapp" && consent ? true : undefined,
         message: template || form.text.trim() ? message : undefined,
       },
     });
@@ -114,6 +117,12 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
             <input {...field("title")} autoComplete="off" />
           </Field>
         </div>
+        {conn?.kind === "whatsapp" ? (
+          <label className="check">
+            <input type="checkbox" checked={consent} onChange={(e) => setConsent(e.target.checked)} /> The customer agreed to receive WhatsApp
+            messages from us (recorded on the contact)
+          </label>
+        ) : null}
         {windowed ? (
           <label className="check">
             <input type="checkbox" checked={asTemplate} onChange={(e) => setAsTemplate(e.target.checked)} /> Send an approved template (needed unless the
