@@ -479,11 +479,27 @@ func (a conversationArea) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return a.respond(c, conv)
+}
+
+// respond answers with the conversation's view.
+func (a conversationArea) respond(c *fiber.Ctx, conv messaging.Conversation) error {
 	v, err := a.view(c, conv)
 	if err != nil {
 		return err
 	}
 	return c.JSON(v)
+}
+
+// changed reloads a conversation after a change, tells browsers and answers with it.
+func (a conversationArea) changed(c *fiber.Ctx, id string) error {
+	sc := scoped(c, a.s)
+	conv, err := messaging.GetConversation(c.UserContext(), sc, id)
+	if err != nil {
+		return err
+	}
+	a.s.pipeline.ConversationChanged(c.UserContext(), sc, conv)
+	return a.respond(c, conv)
 }
 
 func (a conversationArea) update(c *fiber.Ctx) error {
@@ -511,17 +527,13 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 		conv.Unread = *req.Unread
 		cols = append(cols, "unread")
 	}
-	if len(cols) > 0 {
-		if _, err := scoped(c, a.s).Update(&conv).Column(cols...).WherePK().Exec(c.UserContext()); err != nil {
-			return err
-		}
-		a.s.pipeline.ConversationChanged(c.UserContext(), scoped(c, a.s), conv)
+	if len(cols) == 0 {
+		return a.respond(c, conv)
 	}
-	v, err := a.view(c, conv)
-	if err != nil {
+	if _, err := scoped(c, a.s).Update(&conv).Column(cols...).WherePK().Exec(c.UserContext()); err != nil {
 		return err
 	}
-	return c.JSON(v)
+	return a.changed(c, conv.ID)
 }
 
 func (a conversationArea) assign(c *fiber.Ctx) error {
@@ -557,15 +569,7 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 		Where("cv.id = ?", conv.ID).Exec(c.UserContext()); err != nil {
 		return err
 	}
-	if conv, err = messaging.GetConversation(c.UserContext(), sc, conv.ID); err != nil {
-		return err
-	}
-	a.s.pipeline.ConversationChanged(c.UserContext(), sc, conv)
-	v, err := a.view(c, conv)
-	if err != nil {
-		return err
-	}
-	return c.JSON(v)
+	return a.changed(c, conv.ID)
 }
 
 func (a conversationArea) accept(c *fiber.Ctx) error {
@@ -589,15 +593,7 @@ func (a conversationArea) accept(c *fiber.Ctx) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return errAssigned
 	}
-	if conv, err = messaging.GetConversation(c.UserContext(), sc, conv.ID); err != nil {
-		return err
-	}
-	a.s.pipeline.ConversationChanged(c.UserContext(), sc, conv)
-	v, err := a.view(c, conv)
-	if err != nil {
-		return err
-	}
-	return c.JSON(v)
+	return a.changed(c, conv.ID)
 }
 
 func (a conversationArea) thread(c *fiber.Ctx) error {
