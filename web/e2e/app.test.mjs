@@ -191,6 +191,21 @@ describe("templates on the demo WhatsApp", () => {
       // A new number has no WhatsApp consent on record, so the platform does not send it; the reason is shown.
       await bubble.locator('[data-status="failed"]').waitFor();
       assert.equal(await bubble.getByRole("button", { name: /^Failed:/ }).getAttribute("aria-label"), "Failed: No WhatsApp consent is recorded for this contact");
+
+      // With the customer's opt-in recorded at compose, the same template goes out and is delivered.
+      await page.getByRole("button", { name: "New conversation" }).click();
+      const again = page.getByRole("dialog", { name: "New conversation" });
+      await again.getByLabel("To", { exact: true }).fill("+15550170043");
+      await again.getByLabel("Contact name").fill("Omar Optin");
+      await again.getByLabel(/agreed to receive WhatsApp messages/).check();
+      await again.getByLabel(/Send an approved template/).check();
+      await again.getByLabel("Template", { exact: true }).selectOption("login_code|en_US");
+      await again.getByLabel("{{1}}").fill("271828");
+      await again.getByLabel("Code to copy").fill("271828");
+      await again.getByRole("button", { name: "Send" }).click();
+      await page.getByRole("heading", { name: "Omar Optin" }).waitFor();
+      const delivered = page.locator(".msg-out", { hasText: "271828" });
+      await delivered.locator('[data-status="delivered"], [data-status="read"]').first().waitFor();
     });
   });
 });
