@@ -170,3 +170,86 @@ func RecordWhatsAppConsent(ctx context.Context, sc tenants.Scoped, c Contact) (C
 	c.WhatsAppConsent, c.UpdatedAt = true, now
 	return c, nil
 }
+
+// ContactQuery filters the workspace's contacts.
+type ContactQuery struct {
+	// Q matches the name, phone number or email address, case-insensitively.
+	Q string
+}
+
+// Contacts lists the workspace's contacts, newest first, one page at a time.
+func Contacts(ctx context.Context, sc tenants.Scoped, f ContactQuery, p storage.Page) ([]Contact, string, error) {
+	var rows []Contact
+	q := sc.Select(&rows)
+	if s := strings.TrimSpace(f.Q); s != "" {
+		pat := likePattern(s)
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("LOWER(ct.name) LIKE ? ESCAPE '!'", pat).WhereOr("ct.phone LIKE ? ESCAPE '!'", pat).
+				WhereOr("LOWER(ct.email) LIKE ? ESCAPE '!'", pat)
+		})
+	}
+	if err := p.Apply(q, "ct.id", true).Scan(ctx); err != nil {
+		return nil, "", err
+	}
+	rows, next := storage.NextCursor(rows, p, func(c Contact) string { return c.ID })
+	return rows, next, nil
+}
+
+// ContactChange is an edit of a contact; nil fields stay as they are.
+type ContactChange struct {
+	Name            *string
+	Email           *string
+	Attributes      map[string]string
+	OptedOut        *bool
+	WhatsAppConsent *bool
+}
+
+// ErrEmailTaken is an email address another contact of the workspace already has.
+var ErrEmailTaken = failure.New(failure.Conflict, "email_taken", "another contact has this email address").WithField("email", "belongs to another contact")
+
+// UpdateContact applies a change, validating what people typed.
+func UpdateContact(ctx context.Context, sc tenants.Scoped, c Contact, ch ContactChange) (Contact, error) {
+	bad := failure.Fields{}
+	cols := []string{"updated_at"}
+	if ch.Name != nil {
+		name := strings.TrimSpace(*ch.Name)
+		bad.Check(len(name) > 200, "name", "must be at most 200 characters")
+		c.Name = name
+		cols = append(cols, "name")
+	}
+	if ch.Email != nil {
+		email := strings.ToLower(strings.TrimSpace(*ch.Email))
+		at := strings.LastIndexByte(email, '@')
+		bad.Check(email != "" && (at < 1 || at == len(email)-1 || strings.ContainsAny(email, " \t\r\n,;<>")), "email", "is not an email address")
+		c.Email = email
+		cols = append(cols, "email")
+	}
+	if ch.Attributes != nil {
+		bad.Check(len(ch.Attributes) > 50, "attributes", "at most 50 attributes")
+		for k, v := range ch.Attributes {
+			bad.Check(strings.TrimSpace(k) == "" || len(k) > 64, "attributes", "names must be 1 to 64 characters")
+			bad.Check(len(v) > 1000, "attributes."+k, "must be at most 1000 characters")
+		}
+		c.Attributes = ch.Attributes
+		cols = append(cols, "attributes")
+	}
+	if ch.OptedOut != nil {
+		c.OptedOut = *ch.OptedOut
+		cols = append(cols, "opted_out")
+	}
+	if ch.WhatsAppConsent != nil {
+		c.WhatsAppConsent = *ch.WhatsAppConsent
+		cols = append(cols, "whatsapp_consent")
+	}
+	if err := bad.Err(); err != nil {
+		return c, err
+	}
+	c.UpdatedAt = time.Now().UTC()
+	if _, err := sc.Update(&c).Column(cols...).WherePK().Exec(ctx); err != nil {
+		if storage.IsUniqueViolation(err) {
+			return c, ErrEmailTaken
+		}
+		return c, err
+	}
+	return c, nil
+}

@@ -91,9 +91,10 @@ func (ta *TestApp) NewTenant(name string) *Tenant {
 		"id":           ws.ID,  // operator routes: /operator/workspaces/:id
 		"code":         plan.Code,
 		"connection":   conn.ID,
-		"plugin":       conn.PluginID, // operator routes: /operator/plugins/:plugin
-		"conversation": conv.ID,       // a Team Inbox ticket on the connection
-		"message":      msg.ID,        // an outbound message of that ticket
+		"plugin":       conn.PluginID,  // operator routes: /operator/plugins/:plugin
+		"conversation": conv.ID,        // a Team Inbox ticket on the connection
+		"message":      msg.ID,         // an outbound message of that ticket
+		"contact":      conv.ContactID, // the ticket's customer
 	}
 	return t
 }
