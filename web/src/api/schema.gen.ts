@@ -88,12 +88,42 @@ export interface ConnectionView {
   webhook_url: string;
 }
 
+export interface Contact {
+  attributes: {
+    [key: string]: string;
+  };
+  created_at: string;
+  email: string;
+  id: string;
+  messenger_id: string;
+  name: string;
+  opted_out: boolean;
+  /** E.164 */
+  phone: string;
+  updated_at: string;
+  whatsapp_consent: boolean;
+}
+
 export interface ContactSummary {
   email?: string;
   id: string;
   messenger_id?: string;
   name: string;
   phone?: string;
+}
+
+export interface ContactUpdate {
+  /** replaces all custom attributes */
+  attributes?: {
+    [key: string]: string;
+  };
+  /** empty removes it */
+  email?: string | null;
+  name?: string | null;
+  /** the customer asked for no more messages; sends to them fail */
+  opted_out?: boolean | null;
+  /** the customer opted in to WhatsApp messages the business starts */
+  whatsapp_consent?: boolean | null;
 }
 
 export interface Content {
@@ -267,6 +297,12 @@ export interface List_ChannelOption {
 
 export interface List_ConnectionView {
   items: ConnectionView[];
+  /** pass as ?cursor= for the next page; empty on the last page */
+  next_cursor: string;
+}
+
+export interface List_Contact {
+  items: Contact[];
   /** pass as ?cursor= for the next page; empty on the last page */
   next_cursor: string;
 }
@@ -916,6 +952,34 @@ export interface Paths {
       body: never;
       response: List_Template;
       permission: "templates:read";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/contacts": {
+    /** Contacts, newest first (needs contacts:read) */
+    get: {
+      path: { workspace: string };
+      query: { limit?: number; cursor?: string; q?: string };
+      body: never;
+      response: List_Contact;
+      permission: "contacts:read";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/contacts/{contact}": {
+    /** A contact (needs contacts:read) */
+    get: {
+      path: { workspace: string; contact: string };
+      query: never;
+      body: never;
+      response: Contact;
+      permission: "contacts:read";
+    };
+    /** Edit a contact: name, email, custom attributes, opt-out, WhatsApp consent (needs contacts:manage) */
+    patch: {
+      path: { workspace: string; contact: string };
+      query: never;
+      body: ContactUpdate;
+      response: Contact;
+      permission: "contacts:manage";
     };
   };
   "/api/v1/workspaces/{workspace}/conversations": {
