@@ -230,6 +230,7 @@ func (a *App) Close() {
 		a.Queue.Close()
 	}
 	if a.DB != nil {
+		tenants.Forget(a.DB)
 		a.DB.Close()
 	}
 }

@@ -240,9 +240,9 @@ func secretFields(schema json.RawMessage) map[string]bool {
 
 // Config opens a connection's sealed config.
 func (s *Service) Config(c Connection) (map[string]any, error) {
-	raw, err := s.box.Open(c.ConfigSealed, []byte(c.ID))
+	raw, err := s.configJSON(c)
 	if err != nil {
-		return nil, fmt.Errorf("connections: %s: %w", c.ID, err)
+		return nil, err
 	}
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -251,13 +251,21 @@ func (s *Service) Config(c Connection) (map[string]any, error) {
 	return m, nil
 }
 
+// configJSON is the decrypted config as it was sealed: a JSON object.
+func (s *Service) configJSON(c Connection) ([]byte, error) {
+	raw, err := s.box.Open(c.ConfigSealed, []byte(c.ID))
+	if err != nil {
+		return nil, fmt.Errorf("connections: %s: %w", c.ID, err)
+	}
+	return raw, nil
+}
+
 // ForPlugin is the connection as the plugin sees it on a call, config decrypted.
 func (s *Service) ForPlugin(c Connection) (sdk.Connection, error) {
-	cfg, err := s.Config(c)
+	raw, err := s.configJSON(c)
 	if err != nil {
 		return sdk.Connection{}, err
 	}
-	raw, _ := json.Marshal(cfg)
 	return sdk.Connection{ID: c.PublicID, WorkspaceID: c.WorkspaceID, Engine: c.Engine, Address: c.Address, Config: raw, WebhookURL: s.WebhookURL(c)}, nil
 }
 

@@ -146,9 +146,11 @@ func Touch(ctx context.Context, sc tenants.Scoped, conversationID, preview strin
 // messages_status_idx) instead of counting the thread, in the same round trip that
 // reads the conversation: a campaign's cost must not grow with its size.
 func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (Conversation, bool, error) {
+	// Prepared: the conversation is $2, everything else in the text is fixed.
+	ps := sc.Prepared()
 	exists := func(where string, args ...any) *bun.SelectQuery {
-		return sc.Select((*Message)(nil)).ColumnExpr("1").
-			Where("m.conversation_id = ? AND m.direction = ?", conversationID, DirectionOut).
+		return ps.Select((*Message)(nil)).ColumnExpr("1").
+			Where("m.conversation_id = ? AND m.direction = ?", tenants.Arg(2), DirectionOut).
 			Where(where, args...).Limit(1)
 	}
 	reached := []string{StatusSent, StatusDelivered, StatusRead}
@@ -156,13 +158,13 @@ func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (Conv
 		Conversation `bun:",extend"`
 		presence
 	}
-	err := sc.Select(&row).ColumnExpr("cv.*").
+	err := ps.Scan(ctx, ps.Select(&row).ColumnExpr("cv.*").
 		ColumnExpr("EXISTS (?) AS reached", exists("m.status IN (?)", bun.List(reached))).
 		ColumnExpr("EXISTS (?) AS failed", exists("m.status = ?", StatusFailed)).
 		ColumnExpr("EXISTS (?) AS present", exists("m.status <> ?", StatusCancelled)).
 		ColumnExpr("EXISTS (?) AS not_failed", exists("m.status NOT IN (?)", bun.List([]string{StatusFailed, StatusCancelled}))).
 		ColumnExpr("EXISTS (?) AS not_scheduled", exists("m.status NOT IN (?)", bun.List([]string{StatusScheduled, StatusCancelled}))).
-		Where("cv.id = ?", conversationID).Scan(ctx)
+		Where("cv.id = ?", tenants.Arg(2)), conversationID)
 	if storage.IsNotFound(err) {
 		return Conversation{}, false, ErrConversationNotFound
 	}

@@ -218,15 +218,7 @@ func apply(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool, 
 	}
 	e := Event{ID: storage.NewID(), MessageID: m.ID, Status: c.Status, Reason: c.Reason, Source: c.Source, At: c.At}
 	if storage.IsPostgres(sc.DB()) {
-		var ids []string
-		err := sc.DB().NewRaw(`WITH moved AS (?)
-			INSERT INTO message_events (id, workspace_id, message_id, status, reason, source, at)
-			SELECT ?, ?, moved.id, ?, ?, ?, ? FROM moved RETURNING id`,
-			update(sc).Returning("m.id"), e.ID, sc.WorkspaceID(), e.Status, e.Reason, e.Source, e.At).Scan(ctx, &ids)
-		if err != nil && !storage.IsNotFound(err) {
-			return false, err
-		}
-		return len(ids) > 0, nil
+		return applyPrepared(ctx, sc.Prepared(), m, c, e)
 	}
 	moved := false
 	err := sc.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -243,6 +235,40 @@ func apply(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool, 
 		return err
 	})
 	return moved, err
+}
+
+// applyPrepared is apply on PostgreSQL: the update and the timeline entry in one
+// statement (a CTE), prepared, as it runs several times for every message sent.
+func applyPrepared(ctx context.Context, ps tenants.Prepared, m *Message, c Change, e Event) (bool, error) {
+	args := []any{c.Status, c.Reason, time.Now().UTC(), m.ID, m.Status}
+	arg := func(v any) bun.Safe {
+		args = append(args, v)
+		return tenants.Arg(len(args) + 1)
+	}
+	update := ps.Update((*Message)(nil)).
+		Set("status = ?", tenants.Arg(2)).Set("reason = ?", tenants.Arg(3)).Set("updated_at = ?", tenants.Arg(4)).
+		Where("m.id = ? AND m.status = ?", tenants.Arg(5), tenants.Arg(6))
+	if c.Status == StatusSent && m.SentAt == nil {
+		update = update.Set("sent_at = ?", arg(c.At))
+	}
+	if c.ProviderMessageID != "" {
+		update = update.Set("provider_message_id = ?", arg(c.ProviderMessageID))
+	}
+	if c.Credits > 0 {
+		update = update.Set("credits = ?", arg(c.Credits))
+	}
+	// The values of the INSERT's SELECT have no column to take their type from, so
+	// the ones that are not text say theirs.
+	q := ps.DB().NewRaw(`WITH moved AS (?)
+		INSERT INTO message_events (id, workspace_id, message_id, status, reason, source, at)
+		SELECT ?, ?, moved.id, $2, $3, ?, CAST(? AS timestamptz) FROM moved`,
+		update.Returning("m.id"), arg(e.ID), ps.Workspace(), arg(e.Source), arg(e.At))
+	res, err := ps.Exec(ctx, q, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // GetMessage loads a message of the workspace.
@@ -287,7 +313,8 @@ type outgoingConversation struct {
 // GetOutgoing loads message id with its conversation and contact.
 func GetOutgoing(ctx context.Context, sc tenants.Scoped, id string) (Message, Conversation, Contact, error) {
 	var o Outgoing
-	err := sc.Select(&o).Relation("Conversation").Relation("Conversation.Contact").Where("m.id = ?", id).Limit(1).Scan(ctx)
+	ps := sc.Prepared()
+	err := ps.Scan(ctx, ps.Select(&o).Relation("Conversation").Relation("Conversation.Contact").Where("m.id = ?", tenants.Arg(2)).Limit(1), id)
 	if storage.IsNotFound(err) {
 		return Message{}, Conversation{}, Contact{}, ErrMessageNotFound
 	}

@@ -73,7 +73,13 @@ func (e *Enqueuer) Send(ctx context.Context, m messaging.Message) error {
 	opts := []asynq.Option{asynq.TaskID(sendTaskID(m)), asynq.MaxRetry(e.MaxRetry), asynq.Timeout(2 * time.Minute)}
 	counted := false
 	if m.Status == messaging.StatusScheduled && m.ScheduledAt != nil && m.ScheduledAt.After(time.Now()) {
-		opts = append(opts, asynq.Queue(jobs.QueueScheduled), asynq.ProcessAt(*m.ScheduledAt))
+		// Asynq keeps a task's time in whole seconds, dropping the fraction, which
+		// would fire it up to a second early: round up, so it never goes before its time.
+		at := m.ScheduledAt.Truncate(time.Second)
+		if at.Before(*m.ScheduledAt) {
+			at = at.Add(time.Second)
+		}
+		opts = append(opts, asynq.Queue(jobs.QueueScheduled), asynq.ProcessAt(at))
 	} else {
 		queue, err := e.fairQueue(ctx, m.WorkspaceID)
 		if err != nil {

@@ -1,0 +1,187 @@
+package tenants
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/uptrace/bun"
+)
+
+// Prepared is a scope for the statements that run for every message sent (thousands a
+// second). bun writes every value into the SQL text, so the database parses and plans
+// each call anew; on PostgreSQL the send path's statements spent most of their time
+// planning. A Prepared scope builds the same queries with parameters in place of
+// values, the workspace always $1, and runs them as prepared statements kept for each
+// connection of the pool, so each is planned once per connection.
+//
+// The guarantee is Scoped's: Select and Update restrict to workspace_id = $1, Scan
+// and Exec bind the scope's own workspace to $1 and refuse a statement that does not
+// restrict by it, so a Prepared query cannot reach another workspace's rows either.
+type Prepared struct{ s Scoped }
+
+// Prepared returns the scope's builders for prepared statements.
+func (s Scoped) Prepared() Prepared { return Prepared{s} }
+
+// workspaceParam is the placeholder the workspace is bound to.
+const workspaceParam = bun.Safe("$1")
+
+// workspaceFilter is the restriction every Prepared statement must carry.
+const workspaceFilter = `workspace_id = $1`
+
+// Arg is the placeholder of the nth value: Scan and Exec bind their args to $2, $3, …
+// in order ($1 is the workspace).
+func Arg(n int) bun.Safe {
+	if n < 2 {
+		panic("tenants: Arg(" + strconv.Itoa(n) + "): $1 is the workspace, values start at $2")
+	}
+	return bun.Safe("$" + strconv.Itoa(n))
+}
+
+// Workspace is the placeholder of the workspace, for a statement that writes it (the
+// INSERT of a row that belongs to the scope's workspace).
+func (Prepared) Workspace() bun.Safe { return workspaceParam }
+
+// DB is the handle the statements run on.
+func (p Prepared) DB() bun.IDB { return p.s.db }
+
+// Select starts a SELECT on model restricted to the workspace parameter.
+func (p Prepared) Select(model any) *bun.SelectQuery {
+	return p.s.db.NewSelect().Model(model).Where("?TableAlias.workspace_id = ?", workspaceParam)
+}
+
+// Update starts an UPDATE on model restricted to the workspace parameter.
+func (p Prepared) Update(model any) *bun.UpdateQuery {
+	return p.s.db.NewUpdate().Model(model).Where("?TableAlias.workspace_id = ?", workspaceParam)
+}
+
+// statement is a query built from a Prepared scope.
+type statement interface {
+	String() string
+	GetModel() bun.Model
+}
+
+// Scan runs q with args and scans the rows into q's model. Like bun's Scan, a query
+// for one struct that finds no row returns sql.ErrNoRows.
+func (p Prepared) Scan(ctx context.Context, q statement, args ...any) error {
+	stmt, done, err := p.statement(ctx, q.String())
+	if err != nil {
+		return err
+	}
+	defer done()
+	rows, err := stmt.QueryContext(ctx, p.bind(args)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	model := q.GetModel()
+	if model == nil {
+		return fmt.Errorf("tenants: prepared scan without a model")
+	}
+	n, err := model.ScanRows(ctx, rows)
+	if err != nil {
+		return err
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n == 0 && isStructModel(model) {
+		return sql.ErrNoRows
+	}
+	return nil
+}
+
+// Exec runs q with args.
+func (p Prepared) Exec(ctx context.Context, q statement, args ...any) (sql.Result, error) {
+	stmt, done, err := p.statement(ctx, q.String())
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return stmt.ExecContext(ctx, p.bind(args)...)
+}
+
+func (p Prepared) bind(args []any) []any {
+	return append([]any{p.s.workspaceID}, args...)
+}
+
+// statement returns query prepared for the scope's handle and a func to call when it
+// is no longer needed. On a *bun.DB the statement is kept for the pool; in a
+// transaction it is prepared for that call.
+func (p Prepared) statement(ctx context.Context, query string) (*sql.Stmt, func(), error) {
+	if !strings.Contains(query, workspaceFilter) {
+		return nil, nil, fmt.Errorf("tenants: prepared statement does not restrict to the workspace: %s", query)
+	}
+	switch h := p.s.db.(type) {
+	case *bun.DB:
+		stmt, err := statements.get(ctx, h.DB, query)
+		return stmt, func() {}, err
+	case bun.Tx:
+		stmt, err := h.Tx.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, nil, err
+		}
+		return stmt, func() { stmt.Close() }, nil
+	default:
+		return nil, nil, fmt.Errorf("tenants: prepared statements need a *bun.DB or a bun.Tx, not %T", h)
+	}
+}
+
+// maxStatements bounds the statements kept per pool. The prepared queries are a
+// fixed handful of texts; a query whose values leaked into its text would grow the
+// cache with every call, and is refused instead.
+const maxStatements = 64
+
+// statementCache holds the prepared statements of each pool. database/sql prepares a
+// statement on each connection the first time it runs there and again after a
+// connection is replaced.
+type statementCache struct {
+	mu    sync.Mutex
+	pools map[*sql.DB]map[string]*sql.Stmt
+}
+
+var statements = statementCache{pools: map[*sql.DB]map[string]*sql.Stmt{}}
+
+func (c *statementCache) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pool := c.pools[db]
+	if stmt, ok := pool[query]; ok {
+		return stmt, nil
+	}
+	if pool == nil {
+		pool = map[string]*sql.Stmt{}
+		c.pools[db] = pool
+	}
+	if len(pool) >= maxStatements {
+		return nil, fmt.Errorf("tenants: more than %d prepared statements; values must be parameters, not text: %s", maxStatements, query)
+	}
+	stmt, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	pool[query] = stmt
+	return stmt, nil
+}
+
+// Forget drops the statements kept for db; call it when db is closed.
+func Forget(db *bun.DB) {
+	statements.mu.Lock()
+	defer statements.mu.Unlock()
+	for _, stmt := range statements.pools[db.DB] {
+		stmt.Close()
+	}
+	delete(statements.pools, db.DB)
+}
+
+func isStructModel(m bun.Model) bool {
+	v := reflect.ValueOf(m.Value())
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	return v.Kind() == reflect.Struct
+}

@@ -1,0 +1,110 @@
+package tenants_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/policies"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// TestPreparedIsolation: a Prepared scope sees and changes only its own workspace,
+// on a pool and in a transaction, and runs nothing that is not restricted to it.
+func TestPreparedIsolation(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, ta *testapp.TestApp) {
+		ctx := ta.Ctx()
+		db := ta.App.DB
+		wsA, wsB := newWorkspace(t, ta, "Alpha"), newWorkspace(t, ta, "Beta")
+		a := addMember(t, ta, wsA, policies.Agent)
+		b := addMember(t, ta, wsB, policies.Agent)
+		pA := tenants.Scope(db, wsA.ID).Prepared()
+
+		get := func(p tenants.Prepared, id string) (tenants.Membership, error) {
+			var m tenants.Membership
+			err := p.Scan(ctx, p.Select(&m).Where("m.id = ?", tenants.Arg(2)).Limit(1), id)
+			return m, err
+		}
+		// Run twice: the second call uses the statement kept for the pool.
+		for range 2 {
+			if m, err := get(pA, a.ID); err != nil || m.ID != a.ID || m.Role != policies.Agent {
+				t.Fatalf("own row: %+v, %v", m, err)
+			}
+			if m, err := get(pA, b.ID); !errors.Is(err, sql.ErrNoRows) {
+				t.Fatalf("another workspace's row through a prepared scope: %+v, %v", m, err)
+			}
+		}
+		var all []tenants.Membership
+		if err := pA.Scan(ctx, pA.Select(&all).Order("m.id")); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range all {
+			if m.WorkspaceID != wsA.ID {
+				t.Errorf("unrestricted select through A's prepared scope returned %+v", m)
+			}
+		}
+
+		// An update aimed at B's row through A's prepared scope touches nothing.
+		res, err := pA.Exec(ctx, pA.Update((*tenants.Membership)(nil)).Set("role = ?", tenants.Arg(2)).Where("m.id = ?", tenants.Arg(3)),
+			string(policies.Admin), b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := res.RowsAffected(); n != 0 {
+			t.Errorf("update of B's row through A's prepared scope affected %d rows", n)
+		}
+		if m, err := get(tenants.Scope(db, wsB.ID).Prepared(), b.ID); err != nil || m.Role != policies.Agent {
+			t.Errorf("B's row after A's update: %+v, %v", m, err)
+		}
+
+		// In a transaction, and rolled back with it.
+		errRollback := errors.New("roll back")
+		err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			p := tenants.Scope(tx, wsA.ID).Prepared()
+			res, err := p.Exec(ctx, p.Update((*tenants.Membership)(nil)).Set("role = ?", tenants.Arg(2)).Where("m.id = ?", tenants.Arg(3)),
+				string(policies.Viewer), a.ID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				t.Errorf("update in a transaction affected %d rows", n)
+			}
+			if m, err := get(p, a.ID); err != nil || m.Role != policies.Viewer {
+				t.Errorf("read in the transaction: %+v, %v", m, err)
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			t.Fatal(err)
+		}
+		if m, err := get(pA, a.ID); err != nil || m.Role != policies.Agent {
+			t.Errorf("after rollback: %+v, %v", m, err)
+		}
+
+		// A statement that does not restrict to the workspace is refused.
+		var everyone []tenants.Membership
+		err = pA.Scan(ctx, db.NewSelect().Model(&everyone))
+		if err == nil || !strings.Contains(err.Error(), "does not restrict to the workspace") {
+			t.Errorf("unrestricted statement: %v, %d rows", err, len(everyone))
+		}
+	})
+}
+
+func TestArgStartsAfterTheWorkspace(t *testing.T) {
+	t.Parallel()
+	if got := tenants.Arg(2); got != "$2" {
+		t.Errorf("Arg(2) = %q", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Arg(1), the workspace's placeholder, did not panic")
+		}
+	}()
+	tenants.Arg(1)
+}
