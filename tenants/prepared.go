@@ -68,7 +68,14 @@ type statement interface {
 // Scan runs q with args and scans the rows into q's model. Like bun's Scan, a query
 // for one struct that finds no row returns sql.ErrNoRows.
 func (p Prepared) Scan(ctx context.Context, q statement, args ...any) error {
-	stmt, done, err := p.statement(ctx, q.String())
+	return p.scan(ctx, q.String(), q.GetModel(), args)
+}
+
+func (p Prepared) scan(ctx context.Context, query string, model bun.Model, args []any) error {
+	if model == nil {
+		return fmt.Errorf("tenants: prepared scan without a model")
+	}
+	stmt, done, err := p.statement(ctx, query)
 	if err != nil {
 		return err
 	}
@@ -78,10 +85,6 @@ func (p Prepared) Scan(ctx context.Context, q statement, args ...any) error {
 		return err
 	}
 	defer rows.Close()
-	model := q.GetModel()
-	if model == nil {
-		return fmt.Errorf("tenants: prepared scan without a model")
-	}
 	n, err := model.ScanRows(ctx, rows)
 	if err != nil {
 		return err
@@ -93,6 +96,12 @@ func (p Prepared) Scan(ctx context.Context, q statement, args ...any) error {
 		return sql.ErrNoRows
 	}
 	return nil
+}
+
+// ScanInto runs q with args and scans the rows into dest, for a raw statement, which
+// has no model of its own.
+func (p Prepared) ScanInto(ctx context.Context, q statement, dest any, args ...any) error {
+	return p.scan(ctx, q.String(), p.s.db.NewSelect().Model(dest).GetModel(), args)
 }
 
 // Exec runs q with args.

@@ -166,22 +166,24 @@ func (l *Ledger) debit(ctx context.Context, workspaceID string, m Movement) (Res
 	e := Entry{ID: storage.NewID(), Kind: m.Kind, Amount: m.Amount, IdempotencyKey: m.Key, Actor: m.Actor,
 		Reference: m.Ref, Note: m.Note, CreatedAt: now}
 	e.WorkspaceID = workspaceID
-	update := tenants.Scope(l.db, workspaceID).Update((*Wallet)(nil)).
-		Set("balance = balance + ?", m.Amount).Set("updated_at = ?", now).
-		Where("balance + ? >= 0", m.Amount).
+	// Prepared (see tenants.Prepared): it runs once for every message sent.
+	ps := tenants.Scope(l.db, workspaceID).Prepared()
+	update := ps.Update((*Wallet)(nil)).
+		Set("balance = balance + ?", tenants.Arg(2)).Set("updated_at = ?", tenants.Arg(3)).
+		Where("balance + ? >= 0", tenants.Arg(2)).
 		Returning("balance, low_balance_threshold")
 	var rows []struct {
 		BalanceAfter int64 `bun:"balance_after"`
 		Threshold    int64 `bun:"low_balance_threshold"`
 	}
-	err := l.db.NewRaw(`WITH debit AS (?), entry AS (
+	q := l.db.NewRaw(`WITH debit AS (?), entry AS (
 			INSERT INTO ledger_entries (id, workspace_id, kind, amount, balance_after, idempotency_key, actor, reference, note, created_at)
-			SELECT ?, ?, ?, ?, debit.balance, ?, ?, ?, ?, ? FROM debit
+			SELECT ?, ?, ?, $2, debit.balance, ?, ?, ?, ?, $3 FROM debit
 			RETURNING balance_after
 		)
 		SELECT entry.balance_after, debit.low_balance_threshold FROM entry, debit`,
-		update, e.ID, e.WorkspaceID, e.Kind, e.Amount, e.IdempotencyKey, e.Actor, e.Reference, e.Note, e.CreatedAt).
-		Scan(ctx, &rows)
+		update, tenants.Arg(4), ps.Workspace(), tenants.Arg(5), tenants.Arg(6), tenants.Arg(7), tenants.Arg(8), tenants.Arg(9))
+	err := ps.ScanInto(ctx, q, &rows, e.Amount, e.CreatedAt, e.ID, e.Kind, e.IdempotencyKey, e.Actor, e.Reference, e.Note)
 	if storage.IsUniqueViolation(err) {
 		return Result{}, false, errDuplicate
 	}

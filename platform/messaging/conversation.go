@@ -3,9 +3,11 @@ package messaging
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/storage"
@@ -142,28 +144,50 @@ func Touch(ctx context.Context, sc tenants.Scoped, conversationID, preview strin
 
 // RollUp recomputes a conversation's pill from its outbound messages and stores it;
 // it returns the conversation as it now is and whether the pill changed. It runs
-// after every send and status, so it asks only whether a status is present (EXISTS on
-// messages_status_idx) instead of counting the thread, in the same round trip that
-// reads the conversation: a campaign's cost must not grow with its size.
+// after every send and status, so it costs a few index probes whatever the thread's
+// size: the pill is computed in SQL from EXISTS on messages_status_idx, each asking for
+// one status (never "any status but", which walks a busy campaign's superseded
+// entries), and CASE evaluates only those the answer needs. It is prepared (the
+// conversation is $2, everything else in the text is fixed) and reads the
+// conversation in the same round trip.
+//
+// The rule (cancelled messages aside): partial when some message reached the
+// provider (sent, delivered, read) and some failed; sent when some reached it;
+// failed when all failed; scheduled when all wait for their time; pending otherwise
+// (saved, not dispatched yet, or a mix of failed and scheduled).
 func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (Conversation, bool, error) {
-	// Prepared: the conversation is $2, everything else in the text is fixed.
 	ps := sc.Prepared()
-	exists := func(where string, args ...any) *bun.SelectQuery {
-		return ps.Select((*Message)(nil)).ColumnExpr("1").
-			Where("m.conversation_id = ? AND m.direction = ?", tenants.Arg(2), DirectionOut).
-			Where(where, args...).Limit(1)
+	// One EXISTS per status, ORed: an equality is an index condition, while a
+	// generic plan applied "status IN (…)" as a filter over the conversation's
+	// every entry.
+	exists := func(statuses ...string) schema.QueryAppender {
+		parts := make([]string, len(statuses))
+		args := make([]any, len(statuses))
+		for i, st := range statuses {
+			parts[i] = "EXISTS (?)"
+			args[i] = ps.Select((*Message)(nil)).ColumnExpr("1").
+				Where("m.conversation_id = ? AND m.direction = ? AND m.status = ?", tenants.Arg(2), DirectionOut, st).Limit(1)
+		}
+		return bun.SafeQuery("("+strings.Join(parts, " OR ")+")", args...)
 	}
-	reached := []string{StatusSent, StatusDelivered, StatusRead}
+	reached, failed := exists(StatusSent, StatusDelivered, StatusRead), exists(StatusFailed)
+	waiting, scheduled := exists(StatusPending, StatusQueued), exists(StatusScheduled)
 	var row struct {
 		Conversation `bun:",extend"`
-		presence
+		RolledUp     string `bun:"rolled_up,scanonly"`
 	}
 	err := ps.Scan(ctx, ps.Select(&row).ColumnExpr("cv.*").
-		ColumnExpr("EXISTS (?) AS reached", exists("m.status IN (?)", bun.List(reached))).
-		ColumnExpr("EXISTS (?) AS failed", exists("m.status = ?", StatusFailed)).
-		ColumnExpr("EXISTS (?) AS present", exists("m.status <> ?", StatusCancelled)).
-		ColumnExpr("EXISTS (?) AS not_failed", exists("m.status NOT IN (?)", bun.List([]string{StatusFailed, StatusCancelled}))).
-		ColumnExpr("EXISTS (?) AS not_scheduled", exists("m.status NOT IN (?)", bun.List([]string{StatusScheduled, StatusCancelled}))).
+		ColumnExpr(`CASE
+			WHEN ? THEN CASE WHEN ? THEN ? ELSE ? END
+			WHEN ? THEN ?
+			WHEN ? THEN CASE WHEN ? THEN ? ELSE ? END
+			WHEN ? THEN ?
+			ELSE ? END AS rolled_up`,
+			reached, failed, PillPartial, PillSent,
+			waiting, PillPending,
+			failed, scheduled, PillPending, PillFailed,
+			scheduled, PillScheduled,
+			PillPending).
 		Where("cv.id = ?", tenants.Arg(2)), conversationID)
 	if storage.IsNotFound(err) {
 		return Conversation{}, false, ErrConversationNotFound
@@ -171,7 +195,7 @@ func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (Conv
 	if err != nil {
 		return Conversation{}, false, err
 	}
-	conv, pill := row.Conversation, row.pill()
+	conv, pill := row.Conversation, row.RolledUp
 	if conv.Pill == pill {
 		return conv, false, nil
 	}
@@ -187,31 +211,4 @@ func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (Conv
 	}
 	conv.Pill = pill
 	return conv, true, nil
-}
-
-// presence is which statuses a conversation's outbound messages (cancelled ones
-// aside) are in.
-type presence struct {
-	Reached      bool `bun:"reached,scanonly"` // sent, delivered or read
-	Failed       bool `bun:"failed,scanonly"`
-	Any          bool `bun:"present,scanonly"`
-	NotFailed    bool `bun:"not_failed,scanonly"`
-	NotScheduled bool `bun:"not_scheduled,scanonly"`
-}
-
-// pill is the rule: partial when some outbound reached the provider and some failed;
-// sent when any reached it; failed when all failed; scheduled when all wait for their
-// time; pending otherwise (saved, not dispatched yet).
-func (p presence) pill() string {
-	switch {
-	case p.Reached && p.Failed:
-		return PillPartial
-	case p.Reached:
-		return PillSent
-	case p.Any && !p.NotFailed:
-		return PillFailed
-	case p.Any && !p.NotScheduled:
-		return PillScheduled
-	}
-	return PillPending
 }

@@ -28,7 +28,7 @@ func Open(ctx context.Context, dsn string) (*bun.DB, error) {
 	var db *bun.DB
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		conn := pgdriver.NewConnector(pgdriver.WithDSN(dsn))
+		conn := pgdriver.NewConnector(pgdriver.WithDSN(withGenericPlans(dsn)))
 		sqldb := sql.OpenDB(conn)
 		sqldb.SetMaxOpenConns(40)
 		sqldb.SetMaxIdleConns(20)
@@ -68,6 +68,24 @@ func Open(ctx context.Context, dsn string) (*bun.DB, error) {
 		return nil, fmt.Errorf("storage: connect: %w", err)
 	}
 	return db, nil
+}
+
+// withGenericPlans asks PostgreSQL to plan each prepared statement once per connection
+// unless the DSN says otherwise. The prepared statements are the send path's lookups
+// by id (tenants.Prepared), whose best plan does not depend on the values; left to
+// choose, PostgreSQL kept planning some of them again on every call.
+func withGenericPlans(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn // pgdriver reports the malformed DSN
+	}
+	q := u.Query()
+	if q.Has("plan_cache_mode") {
+		return dsn
+	}
+	q.Set("plan_cache_mode", "force_generic_plan")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // IsPostgres reports whether db talks to PostgreSQL.
