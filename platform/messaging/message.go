@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
@@ -298,11 +299,20 @@ func Timeline(ctx context.Context, sc tenants.Scoped, messageID string) ([]Event
 	return out, err
 }
 
-// Outgoing is an outbound message with the conversation and contact it goes to. The
-// send path needs all three for every message; one query reads them.
+// Outgoing is an outbound message with what its send needs: the conversation and
+// contact it goes to and the connection it goes out on (nil when it was removed).
 type Outgoing struct {
+	Message      Message
+	Conversation Conversation
+	Contact      Contact
+	Connection   *connections.Connection
+}
+
+// outgoingRow reads an Outgoing in one query.
+type outgoingRow struct {
 	Message      `bun:",extend"`
-	Conversation *outgoingConversation `bun:"rel:belongs-to,join:conversation_id=id,join:workspace_id=workspace_id"`
+	Conversation *outgoingConversation   `bun:"rel:belongs-to,join:conversation_id=id,join:workspace_id=workspace_id"`
+	Connection   *connections.Connection `bun:"rel:belongs-to,join:connection_id=id,join:workspace_id=workspace_id"`
 }
 
 type outgoingConversation struct {
@@ -310,19 +320,21 @@ type outgoingConversation struct {
 	Contact      *Contact `bun:"rel:belongs-to,join:contact_id=id,join:workspace_id=workspace_id"`
 }
 
-// GetOutgoing loads message id with its conversation and contact.
-func GetOutgoing(ctx context.Context, sc tenants.Scoped, id string) (Message, Conversation, Contact, error) {
-	var o Outgoing
+// GetOutgoing loads message id with its conversation, contact and connection: one
+// prepared query, as it starts every send.
+func GetOutgoing(ctx context.Context, sc tenants.Scoped, id string) (Outgoing, error) {
+	var o outgoingRow
 	ps := sc.Prepared()
-	err := ps.Scan(ctx, ps.Select(&o).Relation("Conversation").Relation("Conversation.Contact").Where("m.id = ?", tenants.Arg(2)).Limit(1), id)
+	err := ps.Scan(ctx, ps.Select(&o).Relation("Conversation").Relation("Conversation.Contact").Relation("Connection").
+		Where("m.id = ?", tenants.Arg(2)).Limit(1), id)
 	if storage.IsNotFound(err) {
-		return Message{}, Conversation{}, Contact{}, ErrMessageNotFound
+		return Outgoing{}, ErrMessageNotFound
 	}
 	if err != nil {
-		return Message{}, Conversation{}, Contact{}, err
+		return Outgoing{}, err
 	}
 	if o.Conversation == nil || o.Conversation.Contact == nil {
-		return Message{}, Conversation{}, Contact{}, fmt.Errorf("messaging: message %s has no conversation or contact", id)
+		return Outgoing{}, fmt.Errorf("messaging: message %s has no conversation or contact", id)
 	}
-	return o.Message, o.Conversation.Conversation, *o.Conversation.Contact, nil
+	return Outgoing{Message: o.Message, Conversation: o.Conversation.Conversation, Contact: *o.Conversation.Contact, Connection: o.Connection}, nil
 }

@@ -73,7 +73,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 		return jobs.SkipRetry(fmt.Errorf("pipeline: bad send payload: %v", err))
 	}
 	sc := tenants.Scope(p.DB, pl.WorkspaceID)
-	m, conv, contact, err := messaging.GetOutgoing(ctx, sc, pl.MessageID)
+	out, err := messaging.GetOutgoing(ctx, sc, pl.MessageID)
 	if errors.Is(err, messaging.ErrMessageNotFound) {
 		sendDone(ctx, p.Redis, pl.WorkspaceID)
 		return nil // deleted since
@@ -81,6 +81,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 	if err != nil {
 		return err
 	}
+	m := out.Message
 	if m.Attempt != pl.Attempt || messaging.Final(m.Status) || m.ProviderMessageID != nil {
 		if m.Attempt == pl.Attempt && m.Status == messaging.StatusFailed {
 			// The failure was recorded but the task did not finish (the refund
@@ -93,7 +94,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 		sendDone(ctx, p.Redis, pl.WorkspaceID)
 		return nil // a stale attempt, or done already
 	}
-	err = p.send(ctx, sc, &m, conv, contact)
+	err = p.send(ctx, sc, &m, out)
 	var ra *retryAfter
 	if errors.As(err, &ra) {
 		retried, _ := asynq.GetRetryCount(ctx)
@@ -112,13 +113,10 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 
 // send runs the checks, charges and calls the plugin. It returns *retryAfter for a
 // transient failure and nil once the message reached a final or sent state.
-func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Message, conv messaging.Conversation, contact messaging.Contact) error {
-	conn, err := p.Connections.Get(ctx, sc, m.ConnectionID)
-	if errors.Is(err, connections.ErrNotFound) {
+func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Message, out messaging.Outgoing) error {
+	conv, contact, conn := out.Conversation, out.Contact, out.Connection
+	if conn == nil {
 		return p.fail(ctx, sc, m, "The connection was removed", false)
-	}
-	if err != nil {
-		return err
 	}
 	if conn.Status != connections.StatusActive {
 		return p.fail(ctx, sc, m, fmt.Sprintf("The connection %q is %s %s", conn.DisplayName, conn.Status, conn.StatusReason), false)
@@ -155,7 +153,7 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 	if err != nil {
 		return &retryAfter{err: err}
 	}
-	pc, err := p.Connections.ForPlugin(conn)
+	pc, err := p.Connections.ForPlugin(*conn)
 	if err != nil {
 		return err
 	}
