@@ -29,6 +29,17 @@ const (
 // messages first, maintenance last, and no queue ever starved.
 var QueueWeights = map[string]int{QueueSends: 6, QueueInbound: 6, QueueScheduled: 3, QueueBulk: 2, QueueMaintenance: 1}
 
+// How soon an idle worker notices work. Asynq's defaults (look for new tasks every
+// second when the queues are empty; move due scheduled tasks and retries every five
+// seconds) would hold a reply typed into a quiet workspace for up to a second, and a
+// scheduled message or a retry for up to five. An empty check is one Redis script per
+// queue, so checking this often costs a quiet worker about a hundred small commands a
+// second.
+const (
+	TaskCheckInterval        = 50 * time.Millisecond
+	DelayedTaskCheckInterval = time.Second
+)
+
 // Worker processes tasks until its context ends.
 type Worker struct {
 	log       *slog.Logger
@@ -50,11 +61,13 @@ type Periodic struct {
 func NewWorker(backend *queue.Backend, log *slog.Logger, concurrency int) *Worker {
 	w := &Worker{log: log, mux: asynq.NewServeMux()}
 	w.server = asynq.NewServer(backend.Conn, asynq.Config{
-		Concurrency:     concurrency,
-		Queues:          QueueWeights,
-		ShutdownTimeout: 25 * time.Second,
-		Logger:          asynqLogger{log},
-		RetryDelayFunc:  RetryDelay,
+		Concurrency:              concurrency,
+		Queues:                   QueueWeights,
+		TaskCheckInterval:        TaskCheckInterval,
+		DelayedTaskCheckInterval: DelayedTaskCheckInterval,
+		ShutdownTimeout:          25 * time.Second,
+		Logger:                   asynqLogger{log},
+		RetryDelayFunc:           RetryDelay,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			id, _ := asynq.GetTaskID(ctx)
 			n, _ := asynq.GetRetryCount(ctx)
