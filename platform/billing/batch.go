@@ -2,11 +2,15 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/tenants"
@@ -17,10 +21,11 @@ import (
 // second however many workers run. So concurrent charges of one wallet queue up
 // here, and whoever drains the queue applies all that waited in a single statement:
 // the balance moves by their sum (only if it covers the sum) and each charge gets its
-// own ledger entry with its own balance_after. A batch that cannot go through whole
-// (not enough credits for all of it, a key charged before, no wallet yet) is applied
-// one charge at a time instead, in the order the charges arrived, so each gets the
-// answer it would have had alone. Nothing waits for a batch to fill: a charge that
+// own ledger entry with its own balance_after. A key charged before (a redelivered
+// task) is taken out of the batch and replayed, and the rest tried together again. A
+// batch that still cannot go through whole (not enough credits for all of it, no
+// wallet yet) is applied one charge at a time instead, in the order the charges
+// arrived, so each gets the answer it would have had alone. Nothing waits for a batch to fill: a charge that
 // finds the wallet idle is applied at once, and batches form only under load.
 
 // maxChargeBatch bounds one statement's size.
@@ -106,19 +111,39 @@ func (l *Ledger) applyCharges(ctx context.Context, workspaceID string, batch []*
 		unique = append(unique, r)
 	}
 	outcomes := make([]chargeOutcome, len(unique))
-	applied := false
-	if len(unique) > 1 {
-		results, ok, err := l.debitBatch(ctx, workspaceID, unique)
-		if err == nil && ok {
-			l.charges.batched.Add(int64(len(unique)))
-			for i := range unique {
-				outcomes[i] = chargeOutcome{res: results[i]}
-			}
-			applied = true
-		}
+	applied := make([]bool, len(unique))
+	pending := make([]int, len(unique)) // indexes into unique of the batch to try
+	for i := range unique {
+		pending[i] = i
 	}
-	if !applied {
-		for i, r := range unique {
+	for attempt := 0; len(pending) > 1; attempt++ {
+		batch := make([]*chargeRequest, len(pending))
+		for j, i := range pending {
+			batch[j] = unique[i]
+		}
+		results, ok, err := l.debitBatch(ctx, workspaceID, batch)
+		if err == nil && ok {
+			l.charges.batched.Add(int64(len(batch)))
+			for j, i := range pending {
+				outcomes[i], applied[i] = chargeOutcome{res: results[j]}, true
+			}
+			break
+		}
+		if !errors.Is(err, errDuplicate) || attempt > 0 {
+			break
+		}
+		// A key of the batch was charged before (a redelivered task): take the
+		// charges already made out, they are replayed one by one below, and try
+		// the rest together once more instead of dropping the whole batch to
+		// one-at-a-time.
+		used, err := l.usedKeys(ctx, workspaceID, batch)
+		if err != nil {
+			break
+		}
+		pending = slices.DeleteFunc(pending, func(i int) bool { return used[unique[i].m.Key] })
+	}
+	for i, r := range unique {
+		if !applied[i] {
 			res, err := l.chargeOne(ctx, workspaceID, r.m)
 			outcomes[i] = chargeOutcome{res: res, err: err}
 		}
@@ -137,7 +162,8 @@ func (l *Ledger) applyCharges(ctx context.Context, workspaceID string, batch []*
 }
 
 // debitBatch applies the batch in one statement. ok is false, and nothing was
-// applied, when the batch cannot go through whole.
+// applied, when the batch cannot go through whole; the error is errDuplicate when a
+// key of the batch was used before.
 func (l *Ledger) debitBatch(ctx context.Context, workspaceID string, batch []*chargeRequest) ([]Result, bool, error) {
 	now := time.Now().UTC()
 	entries := make([]Entry, len(batch))
@@ -180,7 +206,7 @@ func (l *Ledger) debitBatch(ctx context.Context, workspaceID string, batch []*ch
 		)
 		SELECT entry.id, entry.balance_after, debit.low_balance_threshold FROM entry, debit`, args...).Scan(ctx, &rows)
 	if storage.IsUniqueViolation(err) {
-		return nil, false, nil
+		return nil, false, errDuplicate
 	}
 	if err != nil && !storage.IsNotFound(err) {
 		return nil, false, fmt.Errorf("billing: batch debit: %w", err)
@@ -208,4 +234,23 @@ func (l *Ledger) debitBatch(ctx context.Context, workspaceID string, batch []*ch
 		l.OnLowBalance(ctx, workspaceID, results[len(results)-1].Entry.BalanceAfter)
 	}
 	return results, true, nil
+}
+
+// usedKeys reports which of the batch's keys already have a ledger entry.
+func (l *Ledger) usedKeys(ctx context.Context, workspaceID string, batch []*chargeRequest) (map[string]bool, error) {
+	keys := make([]string, len(batch))
+	for i, r := range batch {
+		keys[i] = r.m.Key
+	}
+	var used []string
+	err := tenants.Scope(l.db, workspaceID).Select((*Entry)(nil)).Column("idempotency_key").
+		Where("le.idempotency_key IN (?)", bun.List(keys)).Scan(ctx, &used)
+	if err != nil {
+		return nil, fmt.Errorf("billing: keys used: %w", err)
+	}
+	out := make(map[string]bool, len(used))
+	for _, k := range used {
+		out[k] = true
+	}
+	return out, nil
 }
