@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/storage"
 )
 
 // Prepared is a scope for the statements that run for every message sent (thousands a
@@ -18,6 +20,10 @@ import (
 // planning. A Prepared scope builds the same queries with parameters in place of
 // values, the workspace always $1, and runs them as prepared statements kept for each
 // connection of the pool, so each is planned once per connection.
+//
+// Select named columns (bun's model columns, or ?TableColumns), not "*": a statement
+// kept prepared has a fixed result, and should a migration change a table under it
+// anyway, the statement is prepared again on the error PostgreSQL then returns.
 //
 // The guarantee is Scoped's: Select and Update restrict to workspace_id = $1, Scan
 // and Exec bind the scope's own workspace to $1 and refuse a statement that does not
@@ -81,6 +87,12 @@ func (p Prepared) scan(ctx context.Context, query string, model bun.Model, args 
 	}
 	defer done()
 	rows, err := stmt.QueryContext(ctx, p.bind(args)...)
+	if storage.IsStalePlan(err) {
+		if stmt, err = p.reprepare(ctx, query); err != nil {
+			return err
+		}
+		rows, err = stmt.QueryContext(ctx, p.bind(args)...)
+	}
 	if err != nil {
 		return err
 	}
@@ -106,12 +118,31 @@ func (p Prepared) ScanInto(ctx context.Context, q statement, dest any, args ...a
 
 // Exec runs q with args.
 func (p Prepared) Exec(ctx context.Context, q statement, args ...any) (sql.Result, error) {
-	stmt, done, err := p.statement(ctx, q.String())
+	query := q.String()
+	stmt, done, err := p.statement(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	return stmt.ExecContext(ctx, p.bind(args)...)
+	res, err := stmt.ExecContext(ctx, p.bind(args)...)
+	if storage.IsStalePlan(err) {
+		if stmt, err = p.reprepare(ctx, query); err != nil {
+			return nil, err
+		}
+		return stmt.ExecContext(ctx, p.bind(args)...)
+	}
+	return res, err
+}
+
+// reprepare replaces the pool's statement for query after a stale-plan error. In a
+// transaction the error has aborted it, so there is nothing to retry: it is returned.
+func (p Prepared) reprepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	db, ok := p.s.db.(*bun.DB)
+	if !ok {
+		return nil, fmt.Errorf("tenants: prepared statement went stale in a transaction: %s", query)
+	}
+	statements.forget(db.DB, query)
+	return statements.get(ctx, db.DB, query)
 }
 
 func (p Prepared) bind(args []any) []any {
@@ -175,6 +206,15 @@ func (c *statementCache) get(ctx context.Context, db *sql.DB, query string) (*sq
 	}
 	pool[query] = stmt
 	return stmt, nil
+}
+
+func (c *statementCache) forget(db *sql.DB, query string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if stmt, ok := c.pools[db][query]; ok {
+		stmt.Close()
+		delete(c.pools[db], query)
+	}
 }
 
 // Forget drops the statements kept for db; call it when db is closed.

@@ -108,3 +108,46 @@ func TestArgStartsAfterTheWorkspace(t *testing.T) {
 	}()
 	tenants.Arg(1)
 }
+
+type probe struct {
+	bun.BaseModel `bun:"table:prepared_probe,alias:pp"`
+	tenants.Owned
+	ID string `bun:"id,pk"`
+	N  int64  `bun:"n"`
+}
+
+// TestPreparedAfterMigration: a statement kept prepared whose table changed under it
+// (PostgreSQL then refuses the cached plan) is prepared again, not failed for ever.
+func TestPreparedAfterMigration(t *testing.T) {
+	t.Parallel()
+	ta := testapp.New(t, testapp.OnEngine(testapp.Postgres))
+	ctx := ta.Ctx()
+	db := ta.App.DB
+	if _, err := db.ExecContext(ctx, `CREATE TABLE prepared_probe (workspace_id TEXT NOT NULL, id TEXT PRIMARY KEY, n INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	ws := newWorkspace(t, ta, "Probe")
+	p := tenants.Scope(db, ws.ID).Prepared()
+	if _, err := tenants.Scope(db, ws.ID).Insert(&probe{ID: "p1", N: 7}).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	get := func() (probe, error) {
+		var row probe
+		err := p.Scan(ctx, p.Select(&row).Where("pp.id = ?", tenants.Arg(2)), "p1")
+		return row, err
+	}
+	// The pool has a few connections: run it on several so each holds the statement.
+	for range 5 {
+		if row, err := get(); err != nil || row.N != 7 {
+			t.Fatalf("before: %+v, %v", row, err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `ALTER TABLE prepared_probe ALTER COLUMN n TYPE BIGINT`); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if row, err := get(); err != nil || row.N != 7 {
+			t.Fatalf("after the table changed: %+v, %v", row, err)
+		}
+	}
+}

@@ -176,7 +176,7 @@ func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (Conv
 		Conversation `bun:",extend"`
 		RolledUp     string `bun:"rolled_up,scanonly"`
 	}
-	err := ps.Scan(ctx, ps.Select(&row).ColumnExpr("cv.*").
+	err := ps.Scan(ctx, ps.Select(&row).ColumnExpr("?TableColumns").
 		ColumnExpr(`CASE
 			WHEN ? THEN CASE WHEN ? THEN ? ELSE ? END
 			WHEN ? THEN ?

@@ -103,6 +103,14 @@ func Kind(db bun.IDB) string {
 // B-tree inserts local and makes id-ordered cursors follow creation order).
 func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 
+// IsStalePlan reports whether err is PostgreSQL refusing to run a prepared statement
+// whose result columns changed since it was prepared (a migration altered a table it
+// reads); preparing it again fixes it.
+func IsStalePlan(err error) bool {
+	var pgErr pgdriver.Error
+	return errors.As(err, &pgErr) && pgErr.Field('C') == "0A000" && strings.Contains(pgErr.Field('M'), "cached plan")
+}
+
 // IsUniqueViolation reports whether err is a unique-constraint violation on either
 // engine, so callers can turn a race into a clean conflict.
 func IsUniqueViolation(err error) bool {
