@@ -81,33 +81,24 @@ func (p Prepared) scan(ctx context.Context, query string, model bun.Model, args 
 	if model == nil {
 		return fmt.Errorf("tenants: prepared scan without a model")
 	}
-	stmt, done, err := p.statement(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer done()
-	rows, err := stmt.QueryContext(ctx, p.bind(args)...)
-	if storage.IsStalePlan(err) {
-		if stmt, err = p.reprepare(ctx, query); err != nil {
+	return p.run(ctx, query, func(stmt *sql.Stmt) error {
+		rows, err := stmt.QueryContext(ctx, p.bind(args)...)
+		if err != nil {
 			return err
 		}
-		rows, err = stmt.QueryContext(ctx, p.bind(args)...)
-	}
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	n, err := model.ScanRows(ctx, rows)
-	if err != nil {
-		return err
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if n == 0 && isStructModel(model) {
-		return sql.ErrNoRows
-	}
-	return nil
+		defer rows.Close()
+		n, err := model.ScanRows(ctx, rows)
+		if err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if n == 0 && isStructModel(model) {
+			return sql.ErrNoRows
+		}
+		return nil
+	})
 }
 
 // ScanInto runs q with args and scans the rows into dest, for a raw statement, which
@@ -118,20 +109,30 @@ func (p Prepared) ScanInto(ctx context.Context, q statement, dest any, args ...a
 
 // Exec runs q with args.
 func (p Prepared) Exec(ctx context.Context, q statement, args ...any) (sql.Result, error) {
-	query := q.String()
+	var res sql.Result
+	err := p.run(ctx, q.String(), func(stmt *sql.Stmt) (err error) {
+		res, err = stmt.ExecContext(ctx, p.bind(args)...)
+		return err
+	})
+	return res, err
+}
+
+// run calls fn with query prepared, and once more with it prepared again when
+// PostgreSQL refuses the cached plan (a table it reads changed since).
+func (p Prepared) run(ctx context.Context, query string, fn func(*sql.Stmt) error) error {
 	stmt, done, err := p.statement(ctx, query)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer done()
-	res, err := stmt.ExecContext(ctx, p.bind(args)...)
-	if storage.IsStalePlan(err) {
-		if stmt, err = p.reprepare(ctx, query); err != nil {
-			return nil, err
-		}
-		return stmt.ExecContext(ctx, p.bind(args)...)
+	err = fn(stmt)
+	if !storage.IsStalePlan(err) {
+		return err
 	}
-	return res, err
+	if stmt, err = p.reprepare(ctx, query); err != nil {
+		return err
+	}
+	return fn(stmt)
 }
 
 // reprepare replaces the pool's statement for query after a stale-plan error. In a
@@ -180,31 +181,40 @@ const maxStatements = 64
 // statement on each connection the first time it runs there and again after a
 // connection is replaced.
 type statementCache struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	pools map[*sql.DB]map[string]*sql.Stmt
 }
 
 var statements = statementCache{pools: map[*sql.DB]map[string]*sql.Stmt{}}
 
+// get returns the pool's statement for query, preparing it on first use. Every send
+// looks its statements up here, so the lookup takes only the read lock, and the
+// round trip that prepares a new one happens outside the lock.
 func (c *statementCache) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	pool := c.pools[db]
-	if stmt, ok := pool[query]; ok {
+	c.mu.RLock()
+	stmt, ok := c.pools[db][query]
+	n := len(c.pools[db])
+	c.mu.RUnlock()
+	if ok {
 		return stmt, nil
 	}
-	if pool == nil {
-		pool = map[string]*sql.Stmt{}
-		c.pools[db] = pool
-	}
-	if len(pool) >= maxStatements {
+	if n >= maxStatements {
 		return nil, fmt.Errorf("tenants: more than %d prepared statements; values must be parameters, not text: %s", maxStatements, query)
 	}
 	stmt, err := db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	pool[query] = stmt
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if kept, ok := c.pools[db][query]; ok {
+		stmt.Close() // prepared at the same time by another caller
+		return kept, nil
+	}
+	if c.pools[db] == nil {
+		c.pools[db] = map[string]*sql.Stmt{}
+	}
+	c.pools[db][query] = stmt
 	return stmt, nil
 }
 

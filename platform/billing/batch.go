@@ -25,8 +25,9 @@ import (
 // task) is taken out of the batch and replayed, and the rest tried together again. A
 // batch that still cannot go through whole (not enough credits for all of it, no
 // wallet yet) is applied one charge at a time instead, in the order the charges
-// arrived, so each gets the answer it would have had alone. Nothing waits for a batch to fill: a charge that
-// finds the wallet idle is applied at once, and batches form only under load.
+// arrived, so each gets the answer it would have had alone. Nothing waits for a
+// batch to fill: a charge that finds the wallet idle is applied at once, and batches
+// form only under load.
 
 // maxChargeBatch bounds one statement's size.
 const maxChargeBatch = 200
