@@ -101,6 +101,22 @@ func (p Prepared) scan(ctx context.Context, query string, model bun.Model, args 
 	})
 }
 
+// Each is the placeholder of the current id in a ScanEach query.
+const Each = bun.Safe("each.id")
+
+// ScanEach runs q for every id of ids in one statement and scans all the rows into
+// q's model (a slice). q is written for one id, Each in its place, and ends with
+// Limit(1): Where("m.id = ?", tenants.Each).Limit(1). It runs as a LATERAL subquery
+// over the ids (bound to $2 as one array; q's own values start at $3), so every id is
+// looked up with its own probe of the primary key. Written as "id = ANY($2)" instead,
+// a generic plan that believed the workspace small read the whole workspace once for
+// every id (a campaign's workspace is exactly the one that is not small).
+// PostgreSQL only.
+func (p Prepared) ScanEach(ctx context.Context, q statement, ids []string, args ...any) error {
+	text := "SELECT each_row.* FROM unnest($2::text[]) AS each (id) CROSS JOIN LATERAL (" + q.String() + ") AS each_row"
+	return p.scan(ctx, text, q.GetModel(), append([]any{storage.TextArray(ids)}, args...))
+}
+
 // ScanInto runs q with args and scans the rows into dest, for a raw statement, which
 // has no model of its own.
 func (p Prepared) ScanInto(ctx context.Context, q statement, dest any, args ...any) error {

@@ -106,7 +106,7 @@ func Default() Config {
 		DataDir:        "./data",
 		PluginsDir:     "./bin/plugins",
 		MigrateOnStart: true,
-		Worker:         Worker{Concurrency: 20},
+		Worker:         Worker{Concurrency: 200},
 		Log:            Log{Level: "info", Format: "text"},
 		Auth: Auth{
 			SessionTTL:      14 * 24 * time.Hour,

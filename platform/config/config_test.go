@@ -304,7 +304,7 @@ func TestRedacted(t *testing.T) {
 		for k, want := range map[string]string{
 			"addr":                    "0.0.0.0:8443",
 			"auth.session_ttl":        "1h30m0s",
-			"worker.concurrency":      "20",
+			"worker.concurrency":      "200",
 			"auth.hashing.memory_kib": "65536",
 			"log.format":              "text",
 			"migrate_on_start":        "true",

@@ -2,7 +2,9 @@ package messaging
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -188,6 +190,12 @@ func Apply(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool, 
 			return false, err
 		}
 	}
+	m.applied(c)
+	return true, nil
+}
+
+// applied brings m up to date with the change just stored.
+func (m *Message) applied(c Change) {
 	m.Status, m.Reason = c.Status, c.Reason
 	if c.Status == StatusSent && m.SentAt == nil {
 		m.SentAt = &c.At
@@ -198,7 +206,6 @@ func Apply(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool, 
 	if c.Credits > 0 {
 		m.Credits = c.Credits
 	}
-	return true, nil
 }
 
 func apply(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool, error) {
@@ -272,6 +279,95 @@ func applyPrepared(ctx context.Context, ps tenants.Prepared, m *Message, c Chang
 	return n > 0, err
 }
 
+// Move is one message's change for ApplyMany.
+type Move struct {
+	Message *Message
+	Change  Change
+}
+
+// ApplyMany is Apply for several messages: on PostgreSQL the updates and their
+// timeline entries are one prepared statement, so a batch of sends pays one round
+// trip per status instead of one per message. A message the statement could not
+// move (its status changed under it, or it came twice) goes through Apply, which
+// reloads it; so each move ends exactly as Apply alone would have left it. It
+// reports, for each move, whether the message changed.
+func ApplyMany(ctx context.Context, sc tenants.Scoped, moves []Move) ([]bool, error) {
+	changed := make([]bool, len(moves))
+	var batch []int // indexes of the moves the batched statement takes
+	if storage.IsPostgres(sc.DB()) && len(moves) > 1 {
+		seen := make(map[string]bool, len(moves))
+		for i, mv := range moves {
+			if !seen[mv.Message.ID] && Advances(mv.Message.Status, mv.Change.Status) {
+				seen[mv.Message.ID] = true
+				batch = append(batch, i)
+			}
+		}
+	}
+	moved, err := applyBatch(ctx, sc.Prepared(), moves, batch)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range batch {
+		if moved[moves[i].Message.ID] {
+			moves[i].Message.applied(moves[i].Change)
+			changed[i] = true
+		}
+	}
+	for i, mv := range moves {
+		if changed[i] {
+			continue
+		}
+		if changed[i], err = Apply(ctx, sc, mv.Message, mv.Change); err != nil {
+			return nil, err
+		}
+	}
+	return changed, nil
+}
+
+// applyBatch runs the moves at indexes batch in one statement and returns the ids of
+// the messages it moved. The values go as one array per column, so the statement's
+// text is the same for every batch size.
+func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []int) (map[string]bool, error) {
+	if len(batch) == 0 {
+		return nil, nil
+	}
+	n := len(batch)
+	ids, from, to, reasons, sources := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ats, providerIDs, credits, eventIDs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for j, i := range batch {
+		m, c := moves[i].Message, moves[i].Change
+		ids[j], from[j], to[j], reasons[j], sources[j] = m.ID, m.Status, c.Status, c.Reason, c.Source
+		ats[j], providerIDs[j], credits[j], eventIDs[j] = c.At.UTC().Format(time.RFC3339Nano), c.ProviderMessageID, strconv.Itoa(c.Credits), storage.NewID()
+	}
+	q := ps.DB().NewRaw(`WITH req AS (
+			SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::int[], $10::text[])
+				AS r (id, from_status, status, reason, source, at, provider_id, credits, event_id)
+		), moved AS (
+			UPDATE messages AS m SET status = req.status, reason = req.reason, updated_at = $11,
+				sent_at = CASE WHEN req.status = ? AND m.sent_at IS NULL THEN req.at ELSE m.sent_at END,
+				provider_message_id = COALESCE(NULLIF(req.provider_id, ''), m.provider_message_id),
+				credits = CASE WHEN req.credits > 0 THEN req.credits ELSE m.credits END
+			FROM req
+			WHERE m.workspace_id = $1 AND m.id = req.id AND m.status = req.from_status
+			RETURNING m.id
+		)
+		INSERT INTO message_events (id, workspace_id, message_id, status, reason, source, at)
+		SELECT req.event_id, $1, req.id, req.status, req.reason, req.source, req.at FROM req JOIN moved ON moved.id = req.id
+		RETURNING message_id`, StatusSent)
+	var done []string
+	err := ps.ScanInto(ctx, q, &done, storage.TextArray(ids), storage.TextArray(from), storage.TextArray(to), storage.TextArray(reasons),
+		storage.TextArray(sources), storage.TextArray(ats), storage.TextArray(providerIDs), storage.TextArray(credits),
+		storage.TextArray(eventIDs), time.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(done))
+	for _, id := range done {
+		out[id] = true
+	}
+	return out, nil
+}
+
 // GetMessage loads a message of the workspace.
 func GetMessage(ctx context.Context, sc tenants.Scoped, id string) (Message, error) {
 	var m Message
@@ -320,21 +416,61 @@ type outgoingConversation struct {
 	Contact      *Contact `bun:"rel:belongs-to,join:contact_id=id,join:workspace_id=workspace_id"`
 }
 
+func selectOutgoing(ps tenants.Prepared, model any) *bun.SelectQuery {
+	return ps.Select(model).Relation("Conversation").Relation("Conversation.Contact").Relation("Connection")
+}
+
+func (o outgoingRow) outgoing() (Outgoing, error) {
+	if o.Conversation == nil || o.Conversation.Contact == nil {
+		return Outgoing{}, fmt.Errorf("messaging: message %s has no conversation or contact", o.ID)
+	}
+	return Outgoing{Message: o.Message, Conversation: o.Conversation.Conversation, Contact: *o.Conversation.Contact, Connection: o.Connection}, nil
+}
+
 // GetOutgoing loads message id with its conversation, contact and connection: one
 // prepared query, as it starts every send.
 func GetOutgoing(ctx context.Context, sc tenants.Scoped, id string) (Outgoing, error) {
 	var o outgoingRow
 	ps := sc.Prepared()
-	err := ps.Scan(ctx, ps.Select(&o).Relation("Conversation").Relation("Conversation.Contact").Relation("Connection").
-		Where("m.id = ?", tenants.Arg(2)).Limit(1), id)
+	err := ps.Scan(ctx, selectOutgoing(ps, &o).Where("m.id = ?", tenants.Arg(2)).Limit(1), id)
 	if storage.IsNotFound(err) {
 		return Outgoing{}, ErrMessageNotFound
 	}
 	if err != nil {
 		return Outgoing{}, err
 	}
-	if o.Conversation == nil || o.Conversation.Contact == nil {
-		return Outgoing{}, fmt.Errorf("messaging: message %s has no conversation or contact", id)
+	return o.outgoing()
+}
+
+// GetOutgoingMany is GetOutgoing for several messages in one round trip (on
+// PostgreSQL; SQLite, which has no array to bind them to, loads them one by one).
+// A message that does not exist (or is another workspace's) is absent from the map.
+func GetOutgoingMany(ctx context.Context, sc tenants.Scoped, ids []string) (map[string]Outgoing, error) {
+	out := make(map[string]Outgoing, len(ids))
+	if !storage.IsPostgres(sc.DB()) {
+		for _, id := range ids {
+			o, err := GetOutgoing(ctx, sc, id)
+			if errors.Is(err, ErrMessageNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			out[id] = o
+		}
+		return out, nil
 	}
-	return Outgoing{Message: o.Message, Conversation: o.Conversation.Conversation, Contact: *o.Conversation.Contact, Connection: o.Connection}, nil
+	var rows []outgoingRow
+	ps := sc.Prepared()
+	if err := ps.ScanEach(ctx, selectOutgoing(ps, &rows).Where("m.id = ?", tenants.Each).Limit(1), ids); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		o, err := r.outgoing()
+		if err != nil {
+			return nil, err
+		}
+		out[r.ID] = o
+	}
+	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/jobs"
 	"github.com/switchboardhq/switchboard/platform/messaging"
@@ -30,7 +31,8 @@ func requireServices(b *testing.B) {
 	}
 }
 
-const benchConcurrency = 20
+// benchConcurrency is the worker's default: both runs process this many tasks at once.
+var benchConcurrency = config.Default().Worker.Concurrency
 
 // BenchmarkEndToEndSends: b.N stored messages → enqueue → worker (checks, charge,
 // in-process loopback Send, status sent, roll-up) until all are sent; then the same
@@ -60,6 +62,7 @@ func BenchmarkEndToEndSends(b *testing.B) {
 	b.ReportMetric(sendRate, "sends/s")
 	b.ReportMetric(noopRate, "noop_tasks/s")
 	b.ReportMetric(sendRate/noopRate, "send/noop")
+	b.ReportMetric(e.p.LoadBatchSize(), "loads/batch")
 }
 
 // noopTasks enqueues n tasks and processes them with a handler that does nothing.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -46,6 +47,9 @@ type Pipeline struct {
 	Log         *slog.Logger
 	// Now is the clock (tests move it for the 24-hour window).
 	Now func() time.Time
+
+	batchesOnce sync.Once
+	sendBatches *sendBatches
 }
 
 func (p *Pipeline) now() time.Time {
@@ -73,9 +77,9 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 		return jobs.SkipRetry(fmt.Errorf("pipeline: bad send payload: %v", err))
 	}
 	sc := tenants.Scope(p.DB, pl.WorkspaceID)
-	out, err := messaging.GetOutgoing(ctx, sc, pl.MessageID)
+	out, err := p.loadOutgoing(ctx, pl.WorkspaceID, pl.MessageID)
 	if errors.Is(err, messaging.ErrMessageNotFound) {
-		sendDone(ctx, p.Redis, pl.WorkspaceID)
+		p.sendDone(ctx, pl.WorkspaceID)
 		return nil // deleted since
 	}
 	if err != nil {
@@ -91,7 +95,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 				return err
 			}
 		}
-		sendDone(ctx, p.Redis, pl.WorkspaceID)
+		p.sendDone(ctx, pl.WorkspaceID)
 		return nil // a stale attempt, or done already
 	}
 	err = p.send(ctx, sc, &m, out)
@@ -106,7 +110,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 		err = p.fail(ctx, sc, &m, fmt.Sprintf("Not delivered after %d attempts: %s", retried+1, ra.err), true)
 	}
 	if err == nil {
-		sendDone(ctx, p.Redis, pl.WorkspaceID)
+		p.sendDone(ctx, pl.WorkspaceID)
 	}
 	return err
 }
@@ -145,7 +149,7 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 		}
 		return err
 	}
-	if _, err := messaging.Apply(ctx, sc, m, messaging.Change{Status: messaging.StatusQueued, Source: "worker", At: now, Credits: credits}); err != nil {
+	if _, err := p.move(ctx, sc, m, messaging.Change{Status: messaging.StatusQueued, Source: "worker", At: now, Credits: credits}); err != nil {
 		return err
 	}
 
@@ -185,7 +189,7 @@ func outbound(m messaging.Message, to string) sdk.OutboundMessage {
 
 // sent records the provider's acceptance.
 func (p *Pipeline) sent(ctx context.Context, sc tenants.Scoped, m *messaging.Message, providerID string) error {
-	if _, err := messaging.Apply(ctx, sc, m, messaging.Change{Status: messaging.StatusSent, Source: "worker", At: p.now(),
+	if _, err := p.move(ctx, sc, m, messaging.Change{Status: messaging.StatusSent, Source: "worker", At: p.now(),
 		ProviderMessageID: providerID}); err != nil {
 		return err
 	}
@@ -218,7 +222,7 @@ func (p *Pipeline) refund(ctx context.Context, sc tenants.Scoped, m messaging.Me
 // changed rolls the conversation's pill up and tells browsers. Publishing is best
 // effort: a browser that missed an event resyncs when it reconnects.
 func (p *Pipeline) changed(ctx context.Context, sc tenants.Scoped, m *messaging.Message) {
-	conv, pillChanged, err := messaging.RollUp(ctx, sc, m.ConversationID)
+	conv, pillChanged, err := p.rollUp(ctx, sc, m.ConversationID)
 	if err != nil {
 		p.Log.Error("pill roll-up failed", "workspace", sc.WorkspaceID(), "conversation", m.ConversationID, "error", err)
 		return

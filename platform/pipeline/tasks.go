@@ -92,7 +92,7 @@ func (e *Enqueuer) Send(ctx context.Context, m messaging.Message) error {
 	if err != nil && counted {
 		// Nothing new waits: take back the count fairQueue added, or every duplicate
 		// enqueue would push the workspace towards the bulk queue for good.
-		sendDone(ctx, e.rdb, m.WorkspaceID)
+		sendsDone(ctx, e.rdb, m.WorkspaceID, 1)
 	}
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return nil
@@ -119,9 +119,9 @@ func (e *Enqueuer) fairQueue(ctx context.Context, workspaceID string) (string, e
 	return jobs.QueueSends, nil
 }
 
-// sendDone takes a finished send off its workspace's backlog count.
-func sendDone(ctx context.Context, rdb redis.UniversalClient, workspaceID string) {
-	if n, err := rdb.Decr(ctx, backlogKey(workspaceID)).Result(); err == nil && n < 0 {
+// sendsDone takes n finished sends off their workspace's backlog count.
+func sendsDone(ctx context.Context, rdb redis.UniversalClient, workspaceID string, n int) {
+	if left, err := rdb.DecrBy(ctx, backlogKey(workspaceID), int64(n)).Result(); err == nil && left < 0 {
 		rdb.Set(ctx, backlogKey(workspaceID), 0, time.Hour)
 	}
 }

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/switchboardhq/switchboard/platform/batching"
 )
 
 // Conversation kinds an event can concern. Which members may see an event depends on
@@ -84,6 +86,10 @@ type Hub struct {
 	confirmTimeout time.Duration
 	healthInterval time.Duration
 
+	// publishes shares Redis round trips among events published at the same moment
+	// (a campaign's sends publish thousands a second).
+	publishes *batching.Queue[struct{}, publication, struct{}]
+
 	mu     sync.Mutex
 	closed bool
 	topics map[string]*topic            // workspace id → its shared subscription
@@ -116,11 +122,44 @@ func NewHub(rdb redis.UniversalClient, log *slog.Logger) *Hub {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Hub{
+	h := &Hub{
 		rdb: rdb, log: log,
 		buffer: DefaultBuffer, confirmTimeout: confirmTimeout, healthInterval: healthInterval,
 		topics: map[string]*topic{}, subs: map[<-chan Event]*subscriber{},
 	}
+	h.publishes = batching.New(maxPublishBatch, publishTimeout, h.publishBatch)
+	return h
+}
+
+// Publishing in batches: at most this many events per pipelined round trip, each
+// batch bounded in time.
+const (
+	maxPublishBatch = 200
+	publishTimeout  = 5 * time.Second
+)
+
+// publication is an event ready for Redis.
+type publication struct {
+	channel string
+	payload []byte
+}
+
+func (h *Hub) publishBatch(ctx context.Context, _ struct{}, batch []publication) []batching.Result[struct{}] {
+	cmds, _ := h.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, pub := range batch {
+			p.Publish(ctx, pub.channel, pub.payload)
+		}
+		return nil
+	})
+	out := make([]batching.Result[struct{}], len(batch))
+	for i := range out {
+		if i < len(cmds) {
+			out[i].Err = cmds[i].Err()
+		} else {
+			out[i].Err = errors.New("realtime: publish: no reply from Redis")
+		}
+	}
+	return out
 }
 
 // Publish sends ev to every subscriber of ev.WorkspaceID on every replica. It returns
@@ -149,7 +188,7 @@ func (h *Hub) Publish(ctx context.Context, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("realtime: publish: %w", err)
 	}
-	if err := h.rdb.Publish(ctx, Channel(ev.WorkspaceID), b).Err(); err != nil {
+	if _, err := h.publishes.Do(ctx, struct{}{}, publication{Channel(ev.WorkspaceID), b}); err != nil {
 		return fmt.Errorf("realtime: publish: %w", err)
 	}
 	return nil

@@ -1,0 +1,132 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/switchboardhq/switchboard/platform/batching"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// The send path's round trips, shared by the sends of a workspace in flight at the
+// same moment (see package batching): under a campaign's load, a statement carries
+// up to maxSendBatch messages instead of one.
+const (
+	maxSendBatch     = 100
+	sendBatchTimeout = 30 * time.Second
+)
+
+type sendBatches struct {
+	loads *batching.Queue[string, string, messaging.Outgoing]
+	moves *batching.Queue[string, messaging.Move, moved]
+	rolls *batching.Queue[string, string, rolledUp]
+	dones *batching.Queue[string, struct{}, struct{}]
+}
+
+// rolledUp is a conversation after its pill was rolled up, and whether the pill
+// changed.
+type rolledUp struct {
+	conv        messaging.Conversation
+	pillChanged bool
+}
+
+// moved is a message after a status move, and whether it changed.
+type moved struct {
+	message messaging.Message
+	changed bool
+}
+
+func (p *Pipeline) batches() *sendBatches {
+	p.batchesOnce.Do(func() {
+		p.sendBatches = &sendBatches{
+			loads: batching.New(maxSendBatch, sendBatchTimeout, p.loadBatch),
+			moves: batching.New(maxSendBatch, sendBatchTimeout, p.moveBatch),
+			rolls: batching.New(maxSendBatch, sendBatchTimeout, p.rollUpBatch),
+			dones: batching.New(maxSendBatch, sendBatchTimeout, p.sendsDoneBatch),
+		}
+	})
+	return p.sendBatches
+}
+
+// loadOutgoing loads a message to send with its conversation, contact and connection.
+func (p *Pipeline) loadOutgoing(ctx context.Context, workspaceID, messageID string) (messaging.Outgoing, error) {
+	return p.batches().loads.Do(ctx, workspaceID, messageID)
+}
+
+func (p *Pipeline) loadBatch(ctx context.Context, workspaceID string, ids []string) []batching.Result[messaging.Outgoing] {
+	out := make([]batching.Result[messaging.Outgoing], len(ids))
+	found, err := messaging.GetOutgoingMany(ctx, tenants.Scope(p.DB, workspaceID), ids)
+	for i, id := range ids {
+		o, ok := found[id]
+		switch {
+		case err != nil:
+			out[i].Err = err
+		case ok:
+			out[i].Value = o
+		default:
+			out[i].Err = messaging.ErrMessageNotFound
+		}
+	}
+	return out
+}
+
+// move records a status change of m (see messaging.Apply) and reports whether m
+// changed; m is brought up to date.
+func (p *Pipeline) move(ctx context.Context, sc tenants.Scoped, m *messaging.Message, c messaging.Change) (bool, error) {
+	own := *m // the batch works on its own copy: a caller that gives up waiting must not see m change later
+	res, err := p.batches().moves.Do(ctx, sc.WorkspaceID(), messaging.Move{Message: &own, Change: c})
+	if err != nil {
+		return false, err
+	}
+	*m = res.message
+	return res.changed, nil
+}
+
+func (p *Pipeline) moveBatch(ctx context.Context, workspaceID string, moves []messaging.Move) []batching.Result[moved] {
+	out := make([]batching.Result[moved], len(moves))
+	changed, err := messaging.ApplyMany(ctx, tenants.Scope(p.DB, workspaceID), moves)
+	for i, mv := range moves {
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i].Value = moved{message: *mv.Message, changed: changed[i]}
+	}
+	return out
+}
+
+// rollUp rolls the conversation's pill up (see messaging.RollUp). The sends of one
+// campaign all land in its conversation: a batch rolls each conversation up once,
+// and only the first caller of a conversation hears that its pill changed, so the
+// change is announced once.
+func (p *Pipeline) rollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (messaging.Conversation, bool, error) {
+	res, err := p.batches().rolls.Do(ctx, sc.WorkspaceID(), conversationID)
+	return res.conv, res.pillChanged, err
+}
+
+func (p *Pipeline) rollUpBatch(ctx context.Context, workspaceID string, ids []string) []batching.Result[rolledUp] {
+	sc := tenants.Scope(p.DB, workspaceID)
+	out := make([]batching.Result[rolledUp], len(ids))
+	first := make(map[string]int, len(ids))
+	for i, id := range ids {
+		if j, ok := first[id]; ok {
+			out[i] = out[j]
+			out[i].Value.pillChanged = false
+			continue
+		}
+		first[id] = i
+		out[i].Value.conv, out[i].Value.pillChanged, out[i].Err = messaging.RollUp(ctx, sc, id)
+	}
+	return out
+}
+
+// sendDone takes a finished send off its workspace's backlog count (see fairQueue).
+func (p *Pipeline) sendDone(ctx context.Context, workspaceID string) {
+	p.batches().dones.Do(ctx, workspaceID, struct{}{})
+}
+
+func (p *Pipeline) sendsDoneBatch(ctx context.Context, workspaceID string, batch []struct{}) []batching.Result[struct{}] {
+	sendsDone(ctx, p.Redis, workspaceID, len(batch))
+	return make([]batching.Result[struct{}], len(batch))
+}

@@ -1,0 +1,11 @@
+package pipeline
+
+// LoadBatchSize is the mean number of messages a load statement carried so far.
+func (p *Pipeline) LoadBatchSize() float64 { return meanBatch(p.batches().loads.Stats()) }
+
+func meanBatch(calls, batches int64) float64 {
+	if batches == 0 {
+		return 0
+	}
+	return float64(calls) / float64(batches)
+}
