@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/switchboardhq/switchboard/platform/batching"
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -21,7 +20,8 @@ import (
 // second however many workers run. So concurrent charges of one wallet queue up
 // here, and whoever drains the queue applies all that waited in a single statement:
 // the balance moves by their sum (only if it covers the sum) and each charge gets its
-// own ledger entry with its own balance_after. A key charged before (a redelivered
+// own ledger entry with its own balance_after (the queue is a batching.Queue per
+// wallet). A key charged before (a redelivered
 // task) is taken out of the batch and replayed, and the rest tried together again. A
 // batch that still cannot go through whole (not enough credits for all of it, no
 // wallet yet) is applied one charge at a time instead, in the order the charges
@@ -32,101 +32,41 @@ import (
 // maxChargeBatch bounds one statement's size.
 const maxChargeBatch = 200
 
-// chargeTimeout bounds a batch's statement; the batch runs on behalf of several
-// callers, so no single caller's context may cancel it.
+// chargeTimeout bounds a batch's statement.
 const chargeTimeout = 30 * time.Second
 
-type chargeQueues struct {
-	mu      sync.Mutex
-	waiting map[string][]*chargeRequest // by workspace
-	// batched counts charges applied as part of a multi-charge statement.
-	batched atomic.Int64
-}
-
-type chargeRequest struct {
-	m    Movement
-	done chan chargeOutcome
-}
-
-type chargeOutcome struct {
-	res Result
-	err error
-}
-
-// submit queues a charge and waits for its outcome. A caller whose context ends
-// while waiting gets the context's error, though the charge may still be applied;
-// charges are keyed, so its retry gets the same entry back and pays nothing more.
-func (q *chargeQueues) submit(ctx context.Context, l *Ledger, workspaceID string, m Movement) (Result, error) {
-	req := &chargeRequest{m: m, done: make(chan chargeOutcome, 1)}
-	q.mu.Lock()
-	if q.waiting == nil {
-		q.waiting = map[string][]*chargeRequest{}
-	}
-	_, draining := q.waiting[workspaceID]
-	q.waiting[workspaceID] = append(q.waiting[workspaceID], req)
-	q.mu.Unlock()
-	if !draining {
-		go q.drain(context.WithoutCancel(ctx), l, workspaceID)
-	}
-	select {
-	case out := <-req.done:
-		return out.res, out.err
-	case <-ctx.Done():
-		return Result{}, ctx.Err()
-	}
-}
-
-// drain applies the workspace's waiting charges, batch after batch, until none is
-// left. The map entry exists exactly while a drain runs for the workspace.
-func (q *chargeQueues) drain(ctx context.Context, l *Ledger, workspaceID string) {
-	for {
-		q.mu.Lock()
-		reqs := q.waiting[workspaceID]
-		if len(reqs) == 0 {
-			delete(q.waiting, workspaceID)
-			q.mu.Unlock()
-			return
-		}
-		n := min(len(reqs), maxChargeBatch)
-		batch := reqs[:n:n]
-		q.waiting[workspaceID] = reqs[n:]
-		q.mu.Unlock()
-		l.applyCharges(ctx, workspaceID, batch)
-	}
-}
-
-func (l *Ledger) applyCharges(ctx context.Context, workspaceID string, batch []*chargeRequest) {
-	ctx, cancel := context.WithTimeout(ctx, chargeTimeout)
-	defer cancel()
+// applyCharges is the charge queue's batch: the charges of one wallet that waited
+// together, in arrival order.
+func (l *Ledger) applyCharges(ctx context.Context, workspaceID string, batch []Movement) []batching.Result[Result] {
 	// A key twice in one batch (a task delivered again while its first run still
 	// waits here) is applied once; the later request replays the first one's entry.
 	first := make(map[string]int, len(batch))
-	var unique []*chargeRequest
-	var repeats []*chargeRequest
-	for _, r := range batch {
-		if _, seen := first[r.m.Key]; seen {
-			repeats = append(repeats, r)
+	var unique []Movement
+	var repeats []int // indexes into batch
+	for i, m := range batch {
+		if _, seen := first[m.Key]; seen {
+			repeats = append(repeats, i)
 			continue
 		}
-		first[r.m.Key] = len(unique)
-		unique = append(unique, r)
+		first[m.Key] = len(unique)
+		unique = append(unique, m)
 	}
-	outcomes := make([]chargeOutcome, len(unique))
+	outcomes := make([]batching.Result[Result], len(unique))
 	applied := make([]bool, len(unique))
 	pending := make([]int, len(unique)) // indexes into unique of the batch to try
 	for i := range unique {
 		pending[i] = i
 	}
 	for attempt := 0; len(pending) > 1; attempt++ {
-		batch := make([]*chargeRequest, len(pending))
+		batch := make([]Movement, len(pending))
 		for j, i := range pending {
 			batch[j] = unique[i]
 		}
 		results, ok, err := l.debitBatch(ctx, workspaceID, batch)
 		if err == nil && ok {
-			l.charges.batched.Add(int64(len(batch)))
+			l.batched.Add(int64(len(batch)))
 			for j, i := range pending {
-				outcomes[i], applied[i] = chargeOutcome{res: results[j]}, true
+				outcomes[i], applied[i] = batching.Result[Result]{Value: results[j]}, true
 			}
 			break
 		}
@@ -141,39 +81,38 @@ func (l *Ledger) applyCharges(ctx context.Context, workspaceID string, batch []*
 		if err != nil {
 			break
 		}
-		pending = slices.DeleteFunc(pending, func(i int) bool { return used[unique[i].m.Key] })
+		pending = slices.DeleteFunc(pending, func(i int) bool { return used[unique[i].Key] })
 	}
-	for i, r := range unique {
+	for i, m := range unique {
 		if !applied[i] {
-			res, err := l.chargeOne(ctx, workspaceID, r.m)
-			outcomes[i] = chargeOutcome{res: res, err: err}
+			outcomes[i].Value, outcomes[i].Err = l.chargeOne(ctx, workspaceID, m)
 		}
 	}
-	for i, r := range unique {
-		r.done <- outcomes[i]
+	out := make([]batching.Result[Result], len(batch))
+	for i, m := range batch {
+		out[i] = outcomes[first[m.Key]]
 	}
-	for _, r := range repeats {
-		out := outcomes[first[r.m.Key]]
-		if out.err == nil {
-			out.res, out.err = replayed(out.res.Entry, r.m)
-			out.res.CrossedLowLevel = false
+	for _, i := range repeats {
+		if out[i].Err == nil {
+			out[i].Value, out[i].Err = replayed(out[i].Value.Entry, batch[i])
+			out[i].Value.CrossedLowLevel = false
 		}
-		r.done <- out
 	}
+	return out
 }
 
 // debitBatch applies the batch in one statement. ok is false, and nothing was
 // applied, when the batch cannot go through whole; the error is errDuplicate when a
 // key of the batch was used before.
-func (l *Ledger) debitBatch(ctx context.Context, workspaceID string, batch []*chargeRequest) ([]Result, bool, error) {
+func (l *Ledger) debitBatch(ctx context.Context, workspaceID string, batch []Movement) ([]Result, bool, error) {
 	now := time.Now().UTC()
 	entries := make([]Entry, len(batch))
 	var total int64
 	var values strings.Builder
 	args := make([]any, 0, 5*len(batch)+8)
-	for i, r := range batch {
-		e := Entry{ID: storage.NewID(), Kind: r.m.Kind, Amount: r.m.Amount, IdempotencyKey: r.m.Key, Actor: r.m.Actor,
-			Reference: r.m.Ref, Note: r.m.Note, CreatedAt: now}
+	for i, m := range batch {
+		e := Entry{ID: storage.NewID(), Kind: m.Kind, Amount: m.Amount, IdempotencyKey: m.Key, Actor: m.Actor,
+			Reference: m.Ref, Note: m.Note, CreatedAt: now}
 		e.WorkspaceID = workspaceID
 		entries[i] = e
 		total += e.Amount
@@ -238,10 +177,10 @@ func (l *Ledger) debitBatch(ctx context.Context, workspaceID string, batch []*ch
 }
 
 // usedKeys reports which of the batch's keys already have a ledger entry.
-func (l *Ledger) usedKeys(ctx context.Context, workspaceID string, batch []*chargeRequest) (map[string]bool, error) {
+func (l *Ledger) usedKeys(ctx context.Context, workspaceID string, batch []Movement) (map[string]bool, error) {
 	keys := make([]string, len(batch))
-	for i, r := range batch {
-		keys[i] = r.m.Key
+	for i, m := range batch {
+		keys[i] = m.Key
 	}
 	var used []string
 	err := tenants.Scope(l.db, workspaceID).Select((*Entry)(nil)).Column("idempotency_key").

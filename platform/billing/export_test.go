@@ -9,4 +9,4 @@ func SetPlanCreditsBatch(n int) (restore func()) {
 }
 
 // BatchedCharges is how many charges went through a multi-charge statement.
-func (l *Ledger) BatchedCharges() int64 { return l.charges.batched.Load() }
+func (l *Ledger) BatchedCharges() int64 { return l.batched.Load() }

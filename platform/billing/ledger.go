@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/switchboardhq/switchboard/platform/batching"
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/tenants"
@@ -93,8 +95,10 @@ type Result struct {
 // Ledger moves credits.
 type Ledger struct {
 	db *bun.DB
-	// charges merges concurrent charges of one wallet (PostgreSQL only).
-	charges chargeQueues
+	// charges merges concurrent charges of one wallet (PostgreSQL only); batched
+	// counts the charges applied as part of a multi-charge statement.
+	charges *batching.Queue[string, Movement, Result]
+	batched atomic.Int64
 
 	// OnLowBalance, when set, is called after a movement takes the balance from above
 	// the workspace's low-balance threshold to or below it (never for a replayed key,
@@ -107,7 +111,11 @@ type Ledger struct {
 }
 
 // NewLedger returns the ledger on db.
-func NewLedger(db *bun.DB) *Ledger { return &Ledger{db: db} }
+func NewLedger(db *bun.DB) *Ledger {
+	l := &Ledger{db: db}
+	l.charges = batching.New(maxChargeBatch, chargeTimeout, l.applyCharges)
+	return l
+}
 
 // EnsureWallet creates the workspace's wallet if it has none.
 func EnsureWallet(ctx context.Context, db bun.IDB, workspaceID string) error {
@@ -137,7 +145,7 @@ func (l *Ledger) Charge(ctx context.Context, workspaceID string, n int64, key, r
 	}
 	m := Movement{Kind: Charge, Amount: -n, Key: key, Actor: "system:send", Ref: ref}
 	if storage.IsPostgres(l.db) {
-		return l.charges.submit(ctx, l, workspaceID, m)
+		return l.charges.Do(ctx, workspaceID, m)
 	}
 	return l.Move(ctx, workspaceID, m)
 }
