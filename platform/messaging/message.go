@@ -285,14 +285,22 @@ type Move struct {
 	Change  Change
 }
 
+// Applied is the outcome of one move of ApplyMany.
+type Applied struct {
+	Changed bool
+	Err     error
+}
+
 // ApplyMany is Apply for several messages: on PostgreSQL the updates and their
 // timeline entries are one prepared statement, so a batch of sends pays one round
 // trip per status instead of one per message. A message the statement could not
-// move (its status changed under it, or it came twice) goes through Apply, which
-// reloads it; so each move ends exactly as Apply alone would have left it. It
-// reports, for each move, whether the message changed.
-func ApplyMany(ctx context.Context, sc tenants.Scoped, moves []Move) ([]bool, error) {
-	changed := make([]bool, len(moves))
+// move (its status changed under it, it came twice, or it is gone) goes through
+// Apply, which reloads it; so each move ends exactly as Apply alone would have left
+// it, with Apply's error (ErrMessageNotFound for a message that is gone) for that
+// move only. When the batched statement itself fails, every move of the batch gets
+// its error and nothing of it was stored.
+func ApplyMany(ctx context.Context, sc tenants.Scoped, moves []Move) []Applied {
+	out := make([]Applied, len(moves))
 	var batch []int // indexes of the moves the batched statement takes
 	if storage.IsPostgres(sc.DB()) && len(moves) > 1 {
 		seen := make(map[string]bool, len(moves))
@@ -305,28 +313,29 @@ func ApplyMany(ctx context.Context, sc tenants.Scoped, moves []Move) ([]bool, er
 	}
 	moved, err := applyBatch(ctx, sc.Prepared(), moves, batch)
 	if err != nil {
-		return nil, err
+		for i := range out {
+			out[i].Err = err
+		}
+		return out
 	}
 	for _, i := range batch {
 		if moved[moves[i].Message.ID] {
 			moves[i].Message.applied(moves[i].Change)
-			changed[i] = true
+			out[i].Changed = true
 		}
 	}
 	for i, mv := range moves {
-		if changed[i] {
-			continue
-		}
-		if changed[i], err = Apply(ctx, sc, mv.Message, mv.Change); err != nil {
-			return nil, err
+		if !out[i].Changed {
+			out[i].Changed, out[i].Err = Apply(ctx, sc, mv.Message, mv.Change)
 		}
 	}
-	return changed, nil
+	return out
 }
 
 // applyBatch runs the moves at indexes batch in one statement and returns the ids of
 // the messages it moved. The values go as one array per column, so the statement's
-// text is the same for every batch size.
+// text is the same for every batch size. Times are cut to microseconds, as the
+// driver does for Apply's (PostgreSQL would round the text instead).
 func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []int) (map[string]bool, error) {
 	if len(batch) == 0 {
 		return nil, nil
@@ -337,7 +346,7 @@ func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []
 	for j, i := range batch {
 		m, c := moves[i].Message, moves[i].Change
 		ids[j], from[j], to[j], reasons[j], sources[j] = m.ID, m.Status, c.Status, c.Reason, c.Source
-		ats[j], providerIDs[j], credits[j], eventIDs[j] = c.At.UTC().Format(time.RFC3339Nano), c.ProviderMessageID, strconv.Itoa(c.Credits), storage.NewID()
+		ats[j], providerIDs[j], credits[j], eventIDs[j] = c.At.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano), c.ProviderMessageID, strconv.Itoa(c.Credits), storage.NewID()
 	}
 	q := ps.DB().NewRaw(`WITH req AS (
 			SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::int[], $10::text[])

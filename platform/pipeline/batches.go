@@ -85,13 +85,8 @@ func (p *Pipeline) move(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 
 func (p *Pipeline) moveBatch(ctx context.Context, workspaceID string, moves []messaging.Move) []batching.Result[moved] {
 	out := make([]batching.Result[moved], len(moves))
-	changed, err := messaging.ApplyMany(ctx, tenants.Scope(p.DB, workspaceID), moves)
-	for i, mv := range moves {
-		if err != nil {
-			out[i].Err = err
-			continue
-		}
-		out[i].Value = moved{message: *mv.Message, changed: changed[i]}
+	for i, a := range messaging.ApplyMany(ctx, tenants.Scope(p.DB, workspaceID), moves) {
+		out[i] = batching.Result[moved]{Value: moved{message: *moves[i].Message, changed: a.Changed}, Err: a.Err}
 	}
 	return out
 }
