@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -43,10 +44,18 @@ const (
 // Worker processes tasks until its context ends.
 type Worker struct {
 	log       *slog.Logger
-	server    *asynq.Server
+	servers   []*asynq.Server
 	mux       *asynq.ServeMux
 	scheduler *asynq.Scheduler
 }
+
+// Dequeuers is how many Asynq servers a worker runs side by side, sharing its
+// concurrency. An Asynq server takes tasks off Redis one at a time, a round trip
+// each, from a single goroutine; in a busy worker that goroutine waits its turn for
+// a CPU like every other, and the task slots behind it sit empty (sends measured
+// about half of their slots idle with one). Each server also polls the queues when
+// idle, so an idle worker makes this many times the polling commands.
+const Dequeuers = 4
 
 // Periodic is a task the scheduler enqueues on a cron spec. Every worker process runs
 // a scheduler, so each periodic task is enqueued with a uniqueness window: however
@@ -60,7 +69,25 @@ type Periodic struct {
 // NewWorker builds a worker on backend with concurrency goroutines.
 func NewWorker(backend *queue.Backend, log *slog.Logger, concurrency int) *Worker {
 	w := &Worker{log: log, mux: asynq.NewServeMux()}
-	w.server = asynq.NewServer(backend.Conn, asynq.Config{
+	n := max(1, min(Dequeuers, concurrency))
+	for i := range n {
+		// The concurrency split as evenly as it goes: 10 over 4 is 3, 3, 2, 2.
+		w.servers = append(w.servers, newServer(backend, log, concurrency/n+boolInt(i < concurrency%n)))
+	}
+	w.scheduler = asynq.NewScheduler(backend.Conn, &asynq.SchedulerOpts{Logger: asynqLogger{log}})
+	w.mux.Use(w.logTasks)
+	return w
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func newServer(backend *queue.Backend, log *slog.Logger, concurrency int) *asynq.Server {
+	return asynq.NewServer(backend.Conn, asynq.Config{
 		Concurrency:              concurrency,
 		Queues:                   QueueWeights,
 		TaskCheckInterval:        TaskCheckInterval,
@@ -74,9 +101,6 @@ func NewWorker(backend *queue.Backend, log *slog.Logger, concurrency int) *Worke
 			log.Warn("task failed", "task_type", t.Type(), "task_id", id, "retry", n, "error", err)
 		}),
 	})
-	w.scheduler = asynq.NewScheduler(backend.Conn, &asynq.SchedulerOpts{Logger: asynqLogger{log}})
-	w.mux.Use(w.logTasks)
-	return w
 }
 
 // Handle routes a task type to its handler.
@@ -106,18 +130,31 @@ func (w *Worker) logTasks(next asynq.Handler) asynq.Handler {
 // for those in flight (a task still running at the shutdown timeout goes back to its
 // queue and is retried).
 func (w *Worker) Run(ctx context.Context) error {
-	if err := w.server.Start(w.mux); err != nil {
-		return fmt.Errorf("jobs: start worker: %w", err)
+	for i, srv := range w.servers {
+		if err := srv.Start(w.mux); err != nil {
+			w.shutdown(w.servers[:i])
+			return fmt.Errorf("jobs: start worker: %w", err)
+		}
 	}
 	if err := w.scheduler.Start(); err != nil {
-		w.server.Shutdown()
+		w.shutdown(w.servers)
 		return fmt.Errorf("jobs: start scheduler: %w", err)
 	}
 	<-ctx.Done()
 	w.log.Info("worker draining")
 	w.scheduler.Shutdown()
-	w.server.Shutdown()
+	w.shutdown(w.servers)
 	return nil
+}
+
+// shutdown drains the servers at once: each waits up to the shutdown timeout for its
+// tasks in flight, so one after another they would take that many times as long.
+func (w *Worker) shutdown(servers []*asynq.Server) {
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Go(srv.Shutdown)
+	}
+	wg.Wait()
 }
 
 // RetryDelay waits as long as a failure asks (a provider's retry-after) when it says,

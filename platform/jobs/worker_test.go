@@ -18,9 +18,10 @@ import (
 )
 
 // workerDB is the Redis database the worker tests use on the shared test server.
-// A worker consumes every Switchboard queue, so on the database other packages use it
-// could take (and fail) tasks their tests enqueue; task types here are unique anyway.
-const workerDB = "15"
+// A worker consumes every Switchboard queue, so on a database another package's worker
+// uses, each would take (and fail) the other's tasks. Taken elsewhere: 12 (sweep
+// tests), 13 (simulator), 14 and 15 (pipeline, PostgreSQL and SQLite).
+const workerDB = "11"
 
 // backend is the test Redis (on workerDB), or the embedded one when none is set.
 func backend(t *testing.T) *queue.Backend {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -35,9 +36,12 @@ func requireServices(b *testing.B) {
 var benchConcurrency = config.Default().Worker.Concurrency
 
 // BenchmarkEndToEndSends: b.N stored messages → enqueue → worker (checks, charge,
-// in-process loopback Send, status sent, roll-up) until all are sent; then the same
-// number of no-op tasks through Asynq on the same Redis with the same concurrency, as
-// the ceiling the queue itself sets.
+// in-process loopback Send, status sent, roll-up) until all are sent; then, as the
+// ceilings the queue itself sets, the same number of no-op tasks on the same Redis
+// with the same concurrency twice: through a bare Asynq server on a queue of their
+// own (noop_tasks/s, send/noop), and through the app's worker, its queues, weights
+// and servers, with a handler that does nothing (noop_worker_tasks/s,
+// send/noop_worker).
 func BenchmarkEndToEndSends(b *testing.B) {
 	requireServices(b)
 	e := newEnv(b, envOptions{engine: testapp.Postgres, concurrency: benchConcurrency})
@@ -57,36 +61,64 @@ func BenchmarkEndToEndSends(b *testing.B) {
 	b.StopTimer()
 	e.stopWorker()
 
-	noop := noopTasks(b, e, b.N)
-	sendRate, noopRate := float64(b.N)/sends.Seconds(), float64(b.N)/noop.Seconds()
+	bare := noopTasks(b, e, b.N, bareServer)
+	worker := noopTasks(b, e, b.N, appWorker)
+	sendRate, bareRate, workerRate := float64(b.N)/sends.Seconds(), float64(b.N)/bare.Seconds(), float64(b.N)/worker.Seconds()
 	b.ReportMetric(sendRate, "sends/s")
-	b.ReportMetric(noopRate, "noop_tasks/s")
-	b.ReportMetric(sendRate/noopRate, "send/noop")
+	b.ReportMetric(bareRate, "noop_tasks/s")
+	b.ReportMetric(sendRate/bareRate, "send/noop")
+	b.ReportMetric(workerRate, "noop_worker_tasks/s")
+	b.ReportMetric(sendRate/workerRate, "send/noop_worker")
 	b.ReportMetric(e.p.LoadBatchSize(), "loads/batch")
 }
 
+// How no-op tasks are processed: by a bare Asynq server on a queue of their own, or
+// by a worker built like the app's (jobs.NewWorker: its queues, weights and servers).
+const (
+	bareServer = iota
+	appWorker
+)
+
 // noopTasks enqueues n tasks and processes them with a handler that does nothing.
-func noopTasks(b *testing.B, e *env, n int) time.Duration {
+func noopTasks(b *testing.B, e *env, n, how int) time.Duration {
 	b.Helper()
 	var left atomic.Int64
 	left.Store(int64(n))
 	done := make(chan struct{})
-	srv := asynq.NewServer(e.ta.App.Queue.Conn, asynq.Config{Concurrency: benchConcurrency, Queues: map[string]int{"bench_noop": 1},
-		TaskCheckInterval: jobs.TaskCheckInterval,
-		Logger:            quiet{}, LogLevel: asynq.FatalLevel})
-	mux := asynq.NewServeMux()
-	mux.HandleFunc("bench:noop", func(context.Context, *asynq.Task) error {
+	handler := func(context.Context, *asynq.Task) error {
 		if left.Add(-1) == 0 {
 			close(done)
 		}
 		return nil
-	})
+	}
+	queue := "bench_noop"
+	switch how {
+	case bareServer:
+		srv := asynq.NewServer(e.ta.App.Queue.Conn, asynq.Config{Concurrency: benchConcurrency, Queues: map[string]int{queue: 1},
+			TaskCheckInterval: jobs.TaskCheckInterval,
+			Logger:            quiet{}, LogLevel: asynq.FatalLevel})
+		mux := asynq.NewServeMux()
+		mux.HandleFunc("bench:noop", handler)
+		if err := srv.Start(mux); err != nil {
+			b.Fatal(err)
+		}
+		defer srv.Shutdown()
+	case appWorker:
+		queue = jobs.QueueSends
+		w := jobs.NewWorker(e.ta.App.Queue, slog.New(slog.DiscardHandler), benchConcurrency)
+		w.Handle("bench:noop", handler)
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan error, 1)
+		go func() { stopped <- w.Run(ctx) }()
+		defer func() {
+			cancel()
+			if err := <-stopped; err != nil {
+				b.Error(err)
+			}
+		}()
+	}
 	client := asynq.NewClient(e.ta.App.Queue.Conn)
 	defer client.Close()
-	if err := srv.Start(mux); err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Shutdown()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -94,7 +126,7 @@ func noopTasks(b *testing.B, e *env, n int) time.Duration {
 		go func() {
 			defer wg.Done()
 			for i := g; i < n; i += 8 {
-				if _, err := client.Enqueue(asynq.NewTask("bench:noop", nil), asynq.Queue("bench_noop")); err != nil {
+				if _, err := client.Enqueue(asynq.NewTask("bench:noop", nil), asynq.Queue(queue)); err != nil {
 					b.Error(err)
 					return
 				}
