@@ -348,16 +348,28 @@ func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []
 		ids[j], from[j], to[j], reasons[j], sources[j] = m.ID, m.Status, c.Status, c.Reason, c.Source
 		ats[j], providerIDs[j], credits[j], eventIDs[j] = c.At.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano), c.ProviderMessageID, strconv.Itoa(c.Credits), storage.NewID()
 	}
+	// Each row is found by its primary key alone (the LATERAL's LIMIT keeps the
+	// planner from merging it into the UPDATE), checked for workspace and status
+	// there, and updated by its row address. Given "workspace_id = $1 AND status = $n"
+	// next to the id, a generic plan chose the status index and walked every message
+	// of the workspace in that status, for every row of the batch. A row updated by
+	// someone else since has moved to a new address, so the UPDATE passes it over
+	// (PostgreSQL rechecks the address against the newest version), and Apply takes
+	// that move from the new state.
 	q := ps.DB().NewRaw(`WITH req AS (
 			SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::int[], $10::text[])
 				AS r (id, from_status, status, reason, source, at, provider_id, credits, event_id)
+		), target AS (
+			SELECT req.*, cur.tid FROM req
+			CROSS JOIN LATERAL (SELECT m.ctid AS tid, m.workspace_id, m.status FROM messages AS m WHERE m.id = req.id LIMIT 1) AS cur
+			WHERE cur.workspace_id = $1 AND cur.status = req.from_status
 		), moved AS (
-			UPDATE messages AS m SET status = req.status, reason = req.reason, updated_at = $11,
-				sent_at = CASE WHEN req.status = ? AND m.sent_at IS NULL THEN req.at ELSE m.sent_at END,
-				provider_message_id = COALESCE(NULLIF(req.provider_id, ''), m.provider_message_id),
-				credits = CASE WHEN req.credits > 0 THEN req.credits ELSE m.credits END
-			FROM req
-			WHERE m.workspace_id = $1 AND m.id = req.id AND m.status = req.from_status
+			UPDATE messages AS m SET status = target.status, reason = target.reason, updated_at = $11,
+				sent_at = CASE WHEN target.status = ? AND m.sent_at IS NULL THEN target.at ELSE m.sent_at END,
+				provider_message_id = COALESCE(NULLIF(target.provider_id, ''), m.provider_message_id),
+				credits = CASE WHEN target.credits > 0 THEN target.credits ELSE m.credits END
+			FROM target
+			WHERE m.ctid = target.tid AND m.id = target.id
 			RETURNING m.id
 		)
 		INSERT INTO message_events (id, workspace_id, message_id, status, reason, source, at)
