@@ -9,3 +9,6 @@ func meanBatch(calls, batches int64) float64 {
 	}
 	return float64(calls) / float64(batches)
 }
+
+// MoveStats counts the status moves made through the batches and the batches.
+func (p *Pipeline) MoveStats() (calls, batches int64) { return p.batches().moves.Stats() }

@@ -33,6 +33,10 @@ func Open(ctx context.Context, dsn string) (*bun.DB, error) {
 		sqldb.SetMaxOpenConns(40)
 		sqldb.SetMaxIdleConns(20)
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
+		// A connection keeps the plans of its prepared statements (generic ones, see
+		// withGenericPlans), made from the statistics of the moment it prepared them;
+		// replacing connections now and then lets the plans follow the data.
+		sqldb.SetConnMaxLifetime(30 * time.Minute)
 		db = bun.NewDB(sqldb, pgdialect.New())
 	default:
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "file:")
