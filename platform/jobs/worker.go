@@ -54,7 +54,9 @@ type Worker struct {
 // each, from a single goroutine; in a busy worker that goroutine waits its turn for
 // a CPU like every other, and the task slots behind it sit empty (sends measured
 // about half of their slots idle with one). Each server also polls the queues when
-// idle, so an idle worker makes this many times the polling commands.
+// idle, so an idle worker makes this many times the polling commands; on the embedded
+// backend (one process, an in-process Redis running the scripts in Go) one server
+// does.
 const Dequeuers = 4
 
 // Periodic is a task the scheduler enqueues on a cron spec. Every worker process runs
@@ -70,6 +72,9 @@ type Periodic struct {
 func NewWorker(backend *queue.Backend, log *slog.Logger, concurrency int) *Worker {
 	w := &Worker{log: log, mux: asynq.NewServeMux()}
 	n := max(1, min(Dequeuers, concurrency))
+	if backend.Kind == "embedded" {
+		n = 1
+	}
 	for i := range n {
 		// The concurrency split as evenly as it goes: 10 over 4 is 3, 3, 2, 2.
 		w.servers = append(w.servers, newServer(backend, log, concurrency/n+boolInt(i < concurrency%n)))
