@@ -340,6 +340,61 @@ func TestApplyMany(t *testing.T) {
 			expectTimeline("bystander", bystander, "pending/api")
 		})
 
+		t.Run("through queued in one write", func(t *testing.T) {
+			viaAt, sentAt := at.Add(2*time.Second), at.Add(3*time.Second)
+			through := func(m *messaging.Message, status string) messaging.Move {
+				return messaging.Move{Message: m, Change: messaging.Change{Status: status, Source: "worker", At: sentAt,
+					Credits: 3, Via: messaging.StatusQueued, ViaAt: viaAt}}
+			}
+			check := func(what string, m *messaging.Message, status string, queuedAt time.Time, timeline ...string) {
+				t.Helper()
+				if s := f.stored(m.ID); s.Status != status || s.Credits != 3 || m.Status != status || m.Credits != 3 {
+					t.Errorf("%s: stored %+v, in memory %+v, want %s with 3 credits", what, s, *m, status)
+				}
+				expectTimeline(what, m, timeline...)
+				evs, err := messaging.Timeline(ctx, f.sc, m.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range evs {
+					if e.Status == messaging.StatusQueued && !e.At.Equal(queuedAt) {
+						t.Errorf("%s: queued at %v, want %v", what, e.At, queuedAt)
+					}
+				}
+			}
+			// Batched: pending to sent, pending to failed, and one already queued
+			// (a retry), which gets no second queued entry.
+			toSent, toFailed, retried := f.message(messaging.StatusPending, ""), f.message(messaging.StatusPending, ""), f.message(messaging.StatusPending, "")
+			if ok, err := messaging.Apply(ctx, f.sc, retried, messaging.Change{Status: messaging.StatusQueued, Source: "worker", At: at, Credits: 3}); err != nil || !ok {
+				t.Fatalf("queue the retried one: %v, %v", ok, err)
+			}
+			failed := through(toFailed, messaging.StatusFailed)
+			failed.Change.Reason = "rejected"
+			if got := applyMany([]messaging.Move{through(toSent, messaging.StatusSent), failed, through(retried, messaging.StatusSent)}); !slices.Equal(got, []bool{true, true, true}) {
+				t.Errorf("changed %v", got)
+			}
+			check("batched sent", toSent, messaging.StatusSent, viaAt, "pending/api", "queued/worker", "sent/worker")
+			check("batched failed", toFailed, messaging.StatusFailed, viaAt, "pending/api", "queued/worker", "failed/worker")
+			check("batched retry", retried, messaging.StatusSent, at, "pending/api", "queued/worker", "sent/worker")
+
+			// One at a time (Apply), the same.
+			one := f.message(messaging.StatusPending, "")
+			if ok, err := messaging.Apply(ctx, f.sc, one, through(one, messaging.StatusSent).Change); err != nil || !ok {
+				t.Fatalf("Apply: %v, %v", ok, err)
+			}
+			check("one sent", one, messaging.StatusSent, viaAt, "pending/api", "queued/worker", "sent/worker")
+
+			// A step that is not on the way (queued is behind read) is not recorded.
+			read := f.message(messaging.StatusSent, "")
+			if ok, err := messaging.Apply(ctx, f.sc, read, messaging.Change{Status: messaging.StatusRead, Source: "provider", At: sentAt,
+				Via: messaging.StatusQueued, ViaAt: viaAt}); err != nil || !ok {
+				t.Fatalf("Apply read: %v, %v", ok, err)
+			}
+			if got := f.timeline(read.ID); slices.Contains(got, "queued/provider") {
+				t.Errorf("a step behind the message was recorded: %q", got)
+			}
+		})
+
 		t.Run("stale", func(t *testing.T) {
 			stale1, stale2 := f.message(messaging.StatusPending, ""), f.message(messaging.StatusPending, "")
 			fresh := f.message(messaging.StatusPending, "")

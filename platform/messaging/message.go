@@ -167,6 +167,20 @@ type Change struct {
 	ProviderMessageID string
 	// Credits is stored with the change when above zero (what the send was charged).
 	Credits int
+	// Via is a status the message went through on its way to Status without being
+	// stored in it, and ViaAt when: the worker's queued while the provider call was in
+	// flight, which a send that succeeds records with its sent in one write. The
+	// timeline gets it before Status, unless the message was already there.
+	Via   string
+	ViaAt time.Time
+}
+
+// via is the step of c the timeline still lacks for a message in status from.
+func (c Change) via(from string) string {
+	if c.Via == "" || !Advances(from, c.Via) || !Advances(c.Via, c.Status) {
+		return ""
+	}
+	return c.Via
 }
 
 // Apply is Transition with the columns that belong to the same moment. The update and
@@ -224,9 +238,14 @@ func apply(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool, 
 		}
 		return q
 	}
-	e := Event{ID: storage.NewID(), MessageID: m.ID, Status: c.Status, Reason: c.Reason, Source: c.Source, At: c.At}
+	// The step passed through is recorded first: the timeline is ordered by id.
+	var events []Event
+	if via := c.via(m.Status); via != "" {
+		events = append(events, Event{ID: storage.NewID(), MessageID: m.ID, Status: via, Source: c.Source, At: c.ViaAt})
+	}
+	events = append(events, Event{ID: storage.NewID(), MessageID: m.ID, Status: c.Status, Reason: c.Reason, Source: c.Source, At: c.At})
 	if storage.IsPostgres(sc.DB()) {
-		return applyPrepared(ctx, sc.Prepared(), m, c, e)
+		return applyPrepared(ctx, sc.Prepared(), m, c, events)
 	}
 	moved := false
 	err := sc.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -239,15 +258,19 @@ func apply(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool, 
 			return nil
 		}
 		moved = true
-		_, err = st.Insert(&e).Exec(ctx)
-		return err
+		for i := range events {
+			if _, err := st.Insert(&events[i]).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return moved, err
 }
 
-// applyPrepared is apply on PostgreSQL: the update and the timeline entry in one
-// statement (a CTE), prepared, as it runs several times for every message sent.
-func applyPrepared(ctx context.Context, ps tenants.Prepared, m *Message, c Change, e Event) (bool, error) {
+// applyPrepared is apply on PostgreSQL: the update and its timeline entries in one
+// statement (a CTE), prepared, as it runs for every status a provider reports.
+func applyPrepared(ctx context.Context, ps tenants.Prepared, m *Message, c Change, events []Event) (bool, error) {
 	args := []any{c.Status, c.Reason, time.Now().UTC(), m.ID, m.Status}
 	arg := func(v any) bun.Safe {
 		args = append(args, v)
@@ -265,12 +288,18 @@ func applyPrepared(ctx context.Context, ps tenants.Prepared, m *Message, c Chang
 	if c.Credits > 0 {
 		update = update.Set("credits = ?", arg(c.Credits))
 	}
-	// The values of the INSERT's SELECT have no column to take their type from, so
-	// the ones that are not text say theirs.
+	// The entries go as arrays, so the text is the same with or without the step
+	// passed through.
+	ids, statuses, reasons, ats := make([]string, len(events)), make([]string, len(events)), make([]string, len(events)), make([]string, len(events))
+	for i, e := range events {
+		ids[i], statuses[i], reasons[i], ats[i] = e.ID, e.Status, e.Reason, e.At.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
+	}
 	q := ps.DB().NewRaw(`WITH moved AS (?)
 		INSERT INTO message_events (id, workspace_id, message_id, status, reason, source, at)
-		SELECT ?, ?, moved.id, $2, $3, ?, CAST(? AS timestamptz) FROM moved`,
-		update.Returning("m.id"), arg(e.ID), ps.Workspace(), arg(e.Source), arg(e.At))
+		SELECT e.id, ?, moved.id, e.status, e.reason, ?, e.at FROM moved
+		CROSS JOIN unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[]) AS e (id, status, reason, at)`,
+		update.Returning("m.id"), ps.Workspace(), arg(c.Source),
+		arg(storage.TextArray(ids)), arg(storage.TextArray(statuses)), arg(storage.TextArray(reasons)), arg(storage.TextArray(ats)))
 	res, err := ps.Exec(ctx, q, args...)
 	if err != nil {
 		return false, err
@@ -343,10 +372,18 @@ func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []
 	n := len(batch)
 	ids, from, to, reasons, sources := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	ats, providerIDs, credits, eventIDs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	vias, viaAts, viaEventIDs := make([]string, n), make([]string, n), make([]string, n)
+	stamp := func(t time.Time) string { return t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano) }
 	for j, i := range batch {
 		m, c := moves[i].Message, moves[i].Change
 		ids[j], from[j], to[j], reasons[j], sources[j] = m.ID, m.Status, c.Status, c.Reason, c.Source
-		ats[j], providerIDs[j], credits[j], eventIDs[j] = c.At.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano), c.ProviderMessageID, strconv.Itoa(c.Credits), storage.NewID()
+		ats[j], providerIDs[j], credits[j] = stamp(c.At), c.ProviderMessageID, strconv.Itoa(c.Credits)
+		// The step passed through gets the lower id: the timeline is ordered by id.
+		vias[j], viaAts[j], viaEventIDs[j] = c.via(m.Status), ats[j], storage.NewID()
+		if vias[j] != "" {
+			viaAts[j] = stamp(c.ViaAt)
+		}
+		eventIDs[j] = storage.NewID()
 	}
 	// Each row is found by its primary key alone (the LATERAL's LIMIT keeps the
 	// planner from merging it into the UPDATE), checked for workspace and status
@@ -357,8 +394,9 @@ func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []
 	// (PostgreSQL rechecks the address against the newest version), and Apply takes
 	// that move from the new state.
 	q := ps.DB().NewRaw(`WITH req AS (
-			SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::int[], $10::text[])
-				AS r (id, from_status, status, reason, source, at, provider_id, credits, event_id)
+			SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::int[], $10::text[],
+					$12::text[], $13::timestamptz[], $14::text[])
+				AS r (id, from_status, status, reason, source, at, provider_id, credits, event_id, via, via_at, via_event_id)
 		), target AS (
 			SELECT req.*, cur.tid FROM req
 			CROSS JOIN LATERAL (SELECT m.ctid AS tid, m.workspace_id, m.status FROM messages AS m WHERE m.id = req.id LIMIT 1) AS cur
@@ -373,12 +411,14 @@ func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []
 			RETURNING m.id
 		)
 		INSERT INTO message_events (id, workspace_id, message_id, status, reason, source, at)
-		SELECT req.event_id, $1, req.id, req.status, req.reason, req.source, req.at FROM req JOIN moved ON moved.id = req.id
+		SELECT e.id, $1, req.id, e.status, e.reason, req.source, e.at FROM req JOIN moved ON moved.id = req.id
+		CROSS JOIN LATERAL (VALUES (req.via_event_id, req.via, '', req.via_at), (req.event_id, req.status, req.reason, req.at)) AS e (id, status, reason, at)
+		WHERE e.status <> ''
 		RETURNING message_id`, StatusSent)
 	var done []string
 	err := ps.ScanInto(ctx, q, &done, storage.TextArray(ids), storage.TextArray(from), storage.TextArray(to), storage.TextArray(reasons),
 		storage.TextArray(sources), storage.TextArray(ats), storage.TextArray(providerIDs), storage.TextArray(credits),
-		storage.TextArray(eventIDs), time.Now().UTC())
+		storage.TextArray(eventIDs), time.Now().UTC(), storage.TextArray(vias), storage.TextArray(viaAts), storage.TextArray(viaEventIDs))
 	if err != nil {
 		return nil, err
 	}

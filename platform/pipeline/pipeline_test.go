@@ -860,8 +860,15 @@ func TestPipeline(t *testing.T) {
 				t.Parallel()
 				tn := e.tenant(t, "gated", loopback.Config{}, 10)
 				m := tn.text(t, "hello")
-				// The send is held inside the plugin; the provider's callback overtakes it.
-				tn.wait(t, m.ID, 20*time.Second, "queued", func(m messaging.Message) bool { return m.Status == messaging.StatusQueued })
+				// The send is held inside the plugin, charged but with its status not
+				// written yet; the provider's callback overtakes it.
+				tn.wait(t, m.ID, 20*time.Second, "in the plugin", func(m messaging.Message) bool { return gated.sends(m.ID) == 1 })
+				if got := tn.msg(t, m.ID); got.Status != messaging.StatusPending {
+					t.Fatalf("during the provider call the message is %q, want pending", got.Status)
+				}
+				if got := tn.ledger(t, m.ID); got[billing.Charge] != 1 {
+					t.Fatalf("during the provider call the ledger holds %v, want its charge", got)
+				}
 				tn.hook(t, tn.signed(t, loopback.WebhookEvent{Type: loopback.WebhookStatus, ID: "gated-" + m.ID, Status: "delivered", Timestamp: time.Now().UTC()}))
 				// The inbound task fails (status early) and waits for a retry: not dropped.
 				deadline := time.Now().Add(20 * time.Second)

@@ -107,7 +107,9 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 			return err
 		}
 		// Out of retries: the message fails and its credit comes back.
-		err = p.fail(ctx, sc, &m, fmt.Sprintf("Not delivered after %d attempts: %s", retried+1, ra.err), true)
+		// Charged on the first attempt: its queued step and credits are stored already.
+		err = p.fail(ctx, sc, &m, fmt.Sprintf("Not delivered after %d attempts: %s", retried+1, ra.err),
+			&messaging.Change{Status: messaging.StatusQueued, At: p.now()})
 	}
 	if err == nil {
 		p.sendDone(ctx, pl.WorkspaceID)
@@ -120,23 +122,23 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Message, out messaging.Outgoing) error {
 	conv, contact, conn := out.Conversation, out.Contact, out.Connection
 	if conn == nil {
-		return p.fail(ctx, sc, m, "The connection was removed", false)
+		return p.fail(ctx, sc, m, "The connection was removed", nil)
 	}
 	if conn.Status != connections.StatusActive {
-		return p.fail(ctx, sc, m, fmt.Sprintf("The connection %q is %s %s", conn.DisplayName, conn.Status, conn.StatusReason), false)
+		return p.fail(ctx, sc, m, fmt.Sprintf("The connection %q is %s %s", conn.DisplayName, conn.Status, conn.StatusReason), nil)
 	}
 	desc, ok := p.Plugins.Describe(conn.PluginID)
 	if !ok {
-		return p.fail(ctx, sc, m, fmt.Sprintf("The %s channel plugin is not installed", conn.PluginID), false)
+		return p.fail(ctx, sc, m, fmt.Sprintf("The %s channel plugin is not installed", conn.PluginID), nil)
 	}
 	now := p.now()
 	switch {
 	case contact.OptedOut:
-		return p.fail(ctx, sc, m, ReasonOptedOut, false)
+		return p.fail(ctx, sc, m, ReasonOptedOut, nil)
 	case desc.Kind == "whatsapp" && conv.LastInboundAt == nil && !contact.WhatsAppConsent:
-		return p.fail(ctx, sc, m, ReasonNoConsent, false)
+		return p.fail(ctx, sc, m, ReasonNoConsent, nil)
 	case desc.Has(sdk.CapWindow24h) && m.Type != "template" && !conv.WindowOpen(now):
-		return p.fail(ctx, sc, m, ReasonWindowClosed, false)
+		return p.fail(ctx, sc, m, ReasonWindowClosed, nil)
 	}
 
 	credits := 1
@@ -145,17 +147,19 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 	}
 	if _, err := p.Ledger.Charge(ctx, sc.WorkspaceID(), int64(credits), m.ChargeKey(), "message:"+m.ID); err != nil {
 		if errors.Is(err, billing.ErrInsufficientCredits) {
-			return p.fail(ctx, sc, m, ReasonOutOfCredits, false)
+			return p.fail(ctx, sc, m, ReasonOutOfCredits, nil)
 		}
 		return err
 	}
-	if _, err := p.move(ctx, sc, m, messaging.Change{Status: messaging.StatusQueued, Source: "worker", At: now, Credits: credits}); err != nil {
-		return err
-	}
+	// Charged, the message is queued. The status is stored with the outcome of the
+	// provider call, in the same write (a send costs one status write, not two); a
+	// retry stores it at once, so the thread shows the message on its way. A crash
+	// before the outcome leaves it pending, which its retry treats the same.
+	queued := messaging.Change{Status: messaging.StatusQueued, Source: "worker", At: now, Credits: credits}
 
 	ch, err := p.Plugins.Channel(conn.PluginID)
 	if err != nil {
-		return &retryAfter{err: err}
+		return p.retryLater(ctx, sc, m, queued, &retryAfter{err: err})
 	}
 	pc, err := p.Connections.ForPlugin(*conn)
 	if err != nil {
@@ -169,17 +173,26 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 		}
 		switch se.Class {
 		case sdk.Transient, sdk.RateLimited:
-			return &retryAfter{err: errors.New(se.Reason), after: se.RetryAfter}
+			return p.retryLater(ctx, sc, m, queued, &retryAfter{err: errors.New(se.Reason), after: se.RetryAfter})
 		case sdk.AuthFailed:
 			if merr := p.Connections.MarkError(ctx, sc, conn.ID, "The provider rejected the credentials: "+se.Reason); merr != nil {
 				return merr
 			}
-			return p.fail(ctx, sc, m, "The provider rejected the connection's credentials: "+se.Reason, true)
+			return p.fail(ctx, sc, m, "The provider rejected the connection's credentials: "+se.Reason, &queued)
 		default:
-			return p.fail(ctx, sc, m, se.Reason, true)
+			return p.fail(ctx, sc, m, se.Reason, &queued)
 		}
 	}
-	return p.sent(ctx, sc, m, res.ProviderMessageID)
+	return p.sent(ctx, sc, m, res.ProviderMessageID, queued)
+}
+
+// retryLater stores the queued status of a send that will be tried again, and returns
+// the transient failure.
+func (p *Pipeline) retryLater(ctx context.Context, sc tenants.Scoped, m *messaging.Message, queued messaging.Change, ra *retryAfter) error {
+	if _, err := p.move(ctx, sc, m, queued); err != nil {
+		return err
+	}
+	return ra
 }
 
 func outbound(m messaging.Message, to string) sdk.OutboundMessage {
@@ -187,22 +200,27 @@ func outbound(m messaging.Message, to string) sdk.OutboundMessage {
 		Media: m.Content.Media, Location: m.Content.Location, Template: m.Content.Template}
 }
 
-// sent records the provider's acceptance.
-func (p *Pipeline) sent(ctx context.Context, sc tenants.Scoped, m *messaging.Message, providerID string) error {
+// sent records the provider's acceptance, with the queued step before it.
+func (p *Pipeline) sent(ctx context.Context, sc tenants.Scoped, m *messaging.Message, providerID string, queued messaging.Change) error {
 	if _, err := p.move(ctx, sc, m, messaging.Change{Status: messaging.StatusSent, Source: "worker", At: p.now(),
-		ProviderMessageID: providerID}); err != nil {
+		ProviderMessageID: providerID, Credits: queued.Credits, Via: queued.Status, ViaAt: queued.At}); err != nil {
 		return err
 	}
 	p.changed(ctx, sc, m)
 	return nil
 }
 
-// fail marks the message failed with reason, refunding its charge when one was made.
-func (p *Pipeline) fail(ctx context.Context, sc tenants.Scoped, m *messaging.Message, reason string, refund bool) error {
-	if _, err := messaging.Transition(ctx, sc, m, messaging.StatusFailed, reason, "worker", p.now()); err != nil {
+// fail marks the message failed with reason. charged, for a send that was charged, is
+// its queued step, which the timeline keeps before the failure; the charge is refunded.
+func (p *Pipeline) fail(ctx context.Context, sc tenants.Scoped, m *messaging.Message, reason string, charged *messaging.Change) error {
+	c := messaging.Change{Status: messaging.StatusFailed, Reason: reason, Source: "worker", At: p.now()}
+	if charged != nil {
+		c.Via, c.ViaAt, c.Credits = charged.Status, charged.At, charged.Credits
+	}
+	if _, err := messaging.Apply(ctx, sc, m, c); err != nil {
 		return err
 	}
-	if refund {
+	if charged != nil {
 		if err := p.refund(ctx, sc, *m, reason); err != nil {
 			return err
 		}

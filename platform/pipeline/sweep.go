@@ -96,8 +96,9 @@ func (p *Pipeline) sweepMessages(ctx context.Context, sc tenants.Scoped, cutoff 
 		q := sc.Select(&rows).
 			Where("m.direction = ?", messaging.DirectionOut).
 			WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-				// queued: charged, then the task was lost (a Redis that failed over
-				// before it persisted). Sending again is safe: the charge is keyed.
+				// pending or queued, perhaps charged, then the task was lost (a Redis
+				// that failed over before it persisted). Sending again is safe: the
+				// charge is keyed.
 				return q.Where("m.status IN (?) AND m.updated_at < ?", bun.List([]string{messaging.StatusPending, messaging.StatusQueued}), cutoff).
 					WhereOr("m.status = ? AND m.scheduled_at < ?", messaging.StatusScheduled, cutoff)
 			}).
