@@ -75,7 +75,21 @@ type AssignRequest struct {
 // with order=desc and pages back from there.
 type ThreadQuery struct {
 	PageQuery
-	Order string `query:"order" enum:"asc,desc" doc:"asc (default): oldest first; desc: newest first"`
+	Order   string `query:"order" enum:"asc,desc" doc:"asc (default): oldest first; desc: newest first"`
+	Pinned  bool   `query:"pinned" doc:"true lists the pinned messages only"`
+	Starred bool   `query:"starred" doc:"true lists the messages the caller starred only"`
+}
+
+// MessageUpdate pins, stars or reacts to a message; fields left out stay as they are.
+type MessageUpdate struct {
+	Pinned   *bool   `json:"pinned,omitempty" doc:"pinned for everyone in the workspace"`
+	Starred  *bool   `json:"starred,omitempty" doc:"the caller's own star (signed-in members only)"`
+	Reaction *string `json:"reaction,omitempty" doc:"one emoji, shown to the customer where the channel supports reactions; empty removes it"`
+}
+
+// ForwardRequest names the conversation a message is forwarded to.
+type ForwardRequest struct {
+	ConversationID string `json:"conversation_id"`
 }
 
 // ConversationCounts are the counts of a list's left rail.
@@ -163,6 +177,15 @@ func (a conversationArea) Register(r *Router) {
 		Request: MessageRequest{}, Response: messaging.Message{}, Status: http.StatusCreated}, a.post)
 	r.Add(Route{Method: http.MethodGet, Path: msg, Access: InWorkspace, Permission: policies.ConversationsRead,
 		Summary: "Message info: the message and its status timeline", Tag: "conversations", Response: MessageInfo{}}, a.info)
+	r.Add(Route{Method: http.MethodPatch, Path: msg, Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Pin or unpin, star or unstar, react to a message", Tag: "conversations",
+		Request: MessageUpdate{}, Response: messaging.Message{}}, a.updateMessage)
+	r.Add(Route{Method: http.MethodDelete, Path: msg, Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Delete a message: it stays in the thread without its content (a scheduled one is cancelled)", Tag: "conversations",
+		Response: messaging.Message{}}, a.deleteMessage)
+	r.Add(Route{Method: http.MethodPost, Path: msg + "/forward", Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Forward a message to another conversation, as a new message sent (and charged) there", Tag: "conversations",
+		Request: ForwardRequest{}, Response: messaging.Message{}, Status: http.StatusCreated}, a.forward)
 	r.Add(Route{Method: http.MethodPost, Path: msg + "/cancel", Access: InWorkspace, Permission: policies.ConversationsReply,
 		Summary: "Cancel a scheduled message", Tag: "conversations", Response: messaging.Message{}}, a.action(a.s.pipeline.Cancel))
 	r.Add(Route{Method: http.MethodPost, Path: msg + "/send-now", Access: InWorkspace, Permission: policies.ConversationsReply,
@@ -201,7 +224,12 @@ func (a conversationArea) conversation(c *fiber.Ctx) (messaging.Conversation, er
 
 // writable loads :conversation for a change: a chat conversation also needs chat:send.
 func (a conversationArea) writable(c *fiber.Ctx) (messaging.Conversation, error) {
-	conv, err := messaging.GetConversation(c.UserContext(), scoped(c, a.s), c.Params("conversation"))
+	return a.writableByID(c, c.Params("conversation"))
+}
+
+// writableByID is writable for the conversation with id.
+func (a conversationArea) writableByID(c *fiber.Ctx, id string) (messaging.Conversation, error) {
+	conv, err := messaging.GetConversation(c.UserContext(), scoped(c, a.s), id)
 	if err != nil {
 		return conv, err
 	}
@@ -609,9 +637,22 @@ func (a conversationArea) thread(c *fiber.Ctx) error {
 	if order != "asc" && order != "desc" {
 		return failure.Field("order", "must be asc or desc")
 	}
-	rows, next, err := messaging.Thread(c.UserContext(), scoped(c, a.s), conv.ID, p, order == "desc")
+	f := messaging.ThreadFilter{Pinned: c.QueryBool("pinned")}
+	if c.QueryBool("starred") {
+		if f.StarredBy = userID(c); f.StarredBy == "" {
+			return errNoStars
+		}
+	}
+	sc := scoped(c, a.s)
+	rows, next, err := messaging.Thread(c.UserContext(), sc, conv.ID, p, order == "desc", f)
 	if err != nil {
 		return err
+	}
+	if err := messaging.MarkStarred(c.UserContext(), sc, userID(c), rows); err != nil {
+		return err
+	}
+	for i := range rows {
+		rows[i] = rows[i].Redacted()
 	}
 	return list(c, rows, next)
 }
@@ -646,6 +687,9 @@ func (a conversationArea) info(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := messaging.MarkStarred(c.UserContext(), sc, userID(c), []messaging.Message{m}); err != nil {
+		return err
+	}
 	tl, err := messaging.Timeline(c.UserContext(), sc, m.ID)
 	if err != nil {
 		return err
@@ -653,7 +697,7 @@ func (a conversationArea) info(c *fiber.Ctx) error {
 	if tl == nil {
 		tl = []messaging.Event{}
 	}
-	return c.JSON(MessageInfo{Message: m, Timeline: tl})
+	return c.JSON(MessageInfo{Message: m.Redacted(), Timeline: tl})
 }
 
 // messageAction is one of the pipeline's per-message moves (Cancel, SendNow, Retry).
@@ -688,4 +732,92 @@ func (a conversationArea) resend(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(http.StatusCreated).JSON(m)
+}
+
+// errNoStars answers an API token that asks about stars: they are a member's own.
+var errNoStars = failure.New(failure.Invalid, "stars_need_a_member", "stars belong to a signed-in member; an API token has none").
+	WithField("starred", "needs a signed-in member")
+
+// message loads :message of a conversation the caller may change.
+func (a conversationArea) message(c *fiber.Ctx) (messaging.Message, error) {
+	conv, err := a.writable(c)
+	if err != nil {
+		return messaging.Message{}, err
+	}
+	sc := scoped(c, a.s)
+	m, err := messaging.ConversationMessage(c.UserContext(), sc, conv.ID, c.Params("message"))
+	if err != nil {
+		return m, err
+	}
+	return m, messaging.MarkStarred(c.UserContext(), sc, userID(c), []messaging.Message{m})
+}
+
+func (a conversationArea) updateMessage(c *fiber.Ctx) error {
+	var req MessageUpdate
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	m, err := a.message(c)
+	if err != nil {
+		return err
+	}
+	if req.Starred != nil && userID(c) == "" {
+		return errNoStars
+	}
+	ctx, sc := c.UserContext(), scoped(c, a.s)
+	if req.Pinned != nil {
+		if m, err = a.s.pipeline.Pin(ctx, sc, m, *req.Pinned, userID(c)); err != nil {
+			return err
+		}
+	}
+	if req.Reaction != nil {
+		if m, err = a.s.pipeline.React(ctx, sc, m, *req.Reaction); err != nil {
+			return err
+		}
+	}
+	if req.Starred != nil {
+		if err := messaging.SetStarred(ctx, sc, &m, userID(c), *req.Starred, time.Now().UTC()); err != nil {
+			return err
+		}
+	}
+	return c.JSON(m.Redacted())
+}
+
+func (a conversationArea) deleteMessage(c *fiber.Ctx) error {
+	m, err := a.message(c)
+	if err != nil {
+		return err
+	}
+	if m, err = a.s.pipeline.Delete(c.UserContext(), scoped(c, a.s), m, userID(c)); err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
+func (a conversationArea) forward(c *fiber.Ctx) error {
+	var req ForwardRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	conv, err := a.conversation(c)
+	if err != nil {
+		return err
+	}
+	sc := scoped(c, a.s)
+	m, err := messaging.ConversationMessage(c.UserContext(), sc, conv.ID, c.Params("message"))
+	if err != nil {
+		return err
+	}
+	if req.ConversationID == "" {
+		return failure.Field("conversation_id", "is required")
+	}
+	to, err := a.writableByID(c, req.ConversationID)
+	if err != nil {
+		return err
+	}
+	fwd, err := a.s.pipeline.Forward(c.UserContext(), sc, m, to, userID(c))
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(fwd)
 }

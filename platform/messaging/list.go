@@ -208,11 +208,23 @@ func ConversationMessage(ctx context.Context, sc tenants.Scoped, conversationID,
 	return m, err
 }
 
+// ThreadFilter narrows a thread.
+type ThreadFilter struct {
+	Pinned    bool   // pinned messages only
+	StarredBy string // messages this user starred only
+}
+
 // Thread lists a conversation's messages oldest first (newest first when asked), one
 // page at a time by id.
-func Thread(ctx context.Context, sc tenants.Scoped, conversationID string, p storage.Page, newestFirst bool) ([]Message, string, error) {
+func Thread(ctx context.Context, sc tenants.Scoped, conversationID string, p storage.Page, newestFirst bool, f ThreadFilter) ([]Message, string, error) {
 	var rows []Message
 	q := sc.Select(&rows).Where("m.conversation_id = ?", conversationID)
+	if f.Pinned {
+		q = q.Where("m.pinned_at IS NOT NULL")
+	}
+	if f.StarredBy != "" {
+		q = q.Where("EXISTS (SELECT 1 FROM message_stars AS ms WHERE ms.workspace_id = m.workspace_id AND ms.user_id = ? AND ms.message_id = m.id)", f.StarredBy)
+	}
 	if err := p.Apply(q, "m.id", newestFirst).Scan(ctx); err != nil {
 		return nil, "", err
 	}

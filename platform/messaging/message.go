@@ -73,8 +73,16 @@ type Message struct {
 	AuthorID          *string    `bun:"author_id" json:"author_id,omitempty"`
 	ScheduledAt       *time.Time `bun:"scheduled_at" json:"scheduled_at,omitempty"`
 	SentAt            *time.Time `bun:"sent_at" json:"sent_at,omitempty"`
-	CreatedAt         time.Time  `bun:"created_at,notnull" json:"created_at"`
-	UpdatedAt         time.Time  `bun:"updated_at,notnull" json:"updated_at"`
+	PinnedAt          *time.Time `bun:"pinned_at" json:"pinned_at,omitempty"`
+	PinnedBy          *string    `bun:"pinned_by" json:"pinned_by,omitempty"`
+	Reaction          string     `bun:"reaction,notnull" json:"reaction,omitempty" doc:"the business's reaction (an emoji)"`
+	ForwardedFrom     *string    `bun:"forwarded_from" json:"forwarded_from,omitempty" doc:"the message this one forwards"`
+	DeletedAt         *time.Time `bun:"deleted_at" json:"deleted_at,omitempty" doc:"deleted messages keep their row; the thread shows them without content"`
+	DeletedBy         *string    `bun:"deleted_by" json:"deleted_by,omitempty"`
+	// Starred is the caller's own star, filled in by Starred: stars are personal.
+	Starred   bool      `bun:"-" json:"starred"`
+	CreatedAt time.Time `bun:"created_at,notnull" json:"created_at"`
+	UpdatedAt time.Time `bun:"updated_at,notnull" json:"updated_at"`
 }
 
 // ChargeKey is the ledger key of the message's current send attempt: a retried task

@@ -29,6 +29,8 @@ type Draft struct {
 	Template   *sdk.Template
 	ScheduleAt *time.Time
 	AuthorID   string
+	// ForwardedFrom is the message this one forwards, if it does.
+	ForwardedFrom string
 }
 
 // MaxTextLength is the longest text a message may carry (WhatsApp's limit, which is
@@ -94,6 +96,9 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 		Status: messaging.StatusPending}
 	if d.AuthorID != "" {
 		m.AuthorID = &d.AuthorID
+	}
+	if d.ForwardedFrom != "" {
+		m.ForwardedFrom = &d.ForwardedFrom
 	}
 	if d.Type == "note" {
 		m.Direction, m.Status = messaging.DirectionNote, messaging.StatusReceived

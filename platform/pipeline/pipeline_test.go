@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,9 +80,11 @@ type channel struct {
 	permFirst int           // permanent failures before a message's send succeeds
 	gate      chan struct{} // when set, Send waits for it to close
 	idPrefix  string        // when set, provider ids are idPrefix + message id
+	noReact   bool          // leaves out loopback's reactions capability
 
-	mu    sync.Mutex
-	calls map[string]int // Send calls by message id
+	mu        sync.Mutex
+	calls     map[string]int    // Send calls by message id
+	reactions map[string]string // the last reaction pushed, by provider message id
 }
 
 func (c *channel) Describe(ctx context.Context) (sdk.Description, error) {
@@ -90,6 +93,9 @@ func (c *channel) Describe(ctx context.Context) (sdk.Description, error) {
 		d.Kind = c.kind
 	}
 	d.Capabilities = append(append([]sdk.Capability(nil), d.Capabilities...), c.caps...)
+	if c.noReact {
+		d.Capabilities = slices.DeleteFunc(d.Capabilities, func(c sdk.Capability) bool { return c == sdk.CapReactions })
+	}
 	return d, err
 }
 
@@ -100,6 +106,12 @@ func (c *channel) Send(ctx context.Context, conn sdk.Connection, msg sdk.Outboun
 	}
 	c.calls[msg.ID]++
 	n := c.calls[msg.ID]
+	if msg.Reaction != nil {
+		if c.reactions == nil {
+			c.reactions = map[string]string{}
+		}
+		c.reactions[msg.Reaction.ProviderMessageID] = msg.Reaction.Emoji
+	}
 	c.mu.Unlock()
 	if c.gate != nil {
 		select {
@@ -119,6 +131,14 @@ func (c *channel) Send(ctx context.Context, conn sdk.Connection, msg sdk.Outboun
 		res.ProviderMessageID = c.idPrefix + msg.ID
 	}
 	return res, err
+}
+
+// reaction is the last reaction pushed on the provider's message id, and whether any was.
+func (c *channel) reaction(providerID string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.reactions[providerID]
+	return r, ok
 }
 
 func (c *channel) sends(messageID string) int {
@@ -525,9 +545,10 @@ func TestPipeline(t *testing.T) {
 			wa := &channel{Loopback: loopback.New(), kind: "whatsapp", caps: []sdk.Capability{sdk.CapWindow24h}}
 			retry := &channel{Loopback: loopback.New(), permFirst: 1}
 			counted := &channel{Loopback: loopback.New()}
+			mute := &channel{Loopback: loopback.New(), noReact: true}
 			gated := &channel{Loopback: loopback.New(), gate: make(chan struct{}), idPrefix: "gated-"}
 			e := newEnv(t, envOptions{engine: engine, concurrency: 16, maxRetry: 3, kick: 150 * time.Millisecond,
-				plugins: connections.StaticPlugins{"flaky": flaky, "wa": wa, "retry": retry, "counted": counted, "gated": gated}})
+				plugins: connections.StaticPlugins{"flaky": flaky, "wa": wa, "retry": retry, "counted": counted, "gated": gated, "mute": mute}})
 			ctx := context.Background()
 
 			t.Run("TextSent", func(t *testing.T) {
@@ -987,6 +1008,135 @@ func TestPipeline(t *testing.T) {
 					t.Fatalf("balance %d, want 9", b)
 				}
 				tn.expectPill(t, messaging.PillSent)
+			})
+
+			t.Run("ReactionsPushed", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "counted", loopback.Config{}, 10)
+				m := tn.waitStatus(t, tn.text(t, "your order shipped").ID, messaging.StatusSent)
+				pushed := func(want string) {
+					t.Helper()
+					deadline := time.Now().Add(10 * time.Second)
+					for {
+						if got, ok := counted.reaction(*m.ProviderMessageID); ok && got == want {
+							return
+						}
+						if time.Now().After(deadline) {
+							got, _ := counted.reaction(*m.ProviderMessageID)
+							t.Fatalf("reaction pushed %q, want %q", got, want)
+						}
+						time.Sleep(25 * time.Millisecond)
+					}
+				}
+				r, err := e.p.React(ctx, tn.sc, m, "👍")
+				if err != nil || r.Reaction != "👍" {
+					t.Fatalf("react: %+v, %v", r, err)
+				}
+				pushed("👍")
+				// Taking it off pushes the empty reaction, which removes it at the provider.
+				if r, err = e.p.React(ctx, tn.sc, r, ""); err != nil || r.Reaction != "" {
+					t.Fatalf("unreact: %+v, %v", r, err)
+				}
+				pushed("")
+				if got := tn.msg(t, m.ID); got.Reaction != "" || got.Status != messaging.StatusSent {
+					t.Fatalf("after unreacting: reaction %q status %q", got.Reaction, got.Status)
+				}
+				// Reactions cost nothing: the one charge is the message's.
+				tn.expectLedger(t, m.ID, 1, 0)
+				if _, err := e.p.React(ctx, tn.sc, m, "ok"); err == nil {
+					t.Fatal("a word taken as a reaction")
+				}
+
+				// A channel without reactions keeps the reaction here and pushes nothing.
+				mt := e.tenant(t, "mute", loopback.Config{}, 10)
+				mm := mt.waitStatus(t, mt.text(t, "hi").ID, messaging.StatusSent)
+				if r, err := e.p.React(ctx, mt.sc, mm, "❤️"); err != nil || r.Reaction != "❤️" {
+					t.Fatalf("react on a channel without reactions: %+v, %v", r, err)
+				}
+				if got := mt.msg(t, mm.ID); got.Reaction != "❤️" {
+					t.Fatalf("stored reaction %q", got.Reaction)
+				}
+				// A push queued after it has run: a push for the mute channel would have too.
+				if _, err := e.p.React(ctx, tn.sc, r, "🎉"); err != nil {
+					t.Fatal(err)
+				}
+				pushed("🎉")
+				if n := mute.sends(mm.ID + ":reaction"); n != 0 {
+					t.Fatalf("%d reaction pushes to a channel without reactions", n)
+				}
+			})
+
+			t.Run("ForwardAndDelete", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "loopback", loopback.Config{}, 10)
+				m := tn.waitStatus(t, tn.text(t, "the address is 1 Main St").ID, messaging.StatusSent)
+				other, err := messaging.ContactByAddress(ctx, tn.sc, tn.conn.Kind, "+447000000999", "Bob")
+				if err != nil {
+					t.Fatal(err)
+				}
+				to, err := messaging.NewConversation(ctx, tn.sc, messaging.KindChat, tn.conn.ID, other, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				fwd, err := e.p.Forward(ctx, tn.sc, m, to, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fwd.ConversationID != to.ID || fwd.Body != m.Body || fwd.ForwardedFrom == nil || *fwd.ForwardedFrom != m.ID {
+					t.Fatalf("forwarded %+v", fwd)
+				}
+				tn.waitStatus(t, fwd.ID, messaging.StatusSent)
+				tn.expectLedger(t, fwd.ID, 1, 0) // a forward is a send: charged once
+				if b := tn.balance(t); b != 8 {
+					t.Fatalf("balance %d, want 8", b)
+				}
+
+				// A forward that fails is refunded like any send.
+				rt := e.tenant(t, "retry", loopback.Config{}, 10)
+				rto, err := messaging.NewConversation(ctx, rt.sc, messaging.KindChat, rt.conn.ID, rt.contact, "forwarded")
+				if err != nil {
+					t.Fatal(err)
+				}
+				src := rt.post(t, pipeline.Draft{Type: "note", Text: "internal"})
+				if _, err := e.p.Forward(ctx, rt.sc, src, rto, ""); !errors.Is(err, pipeline.ErrForwardNote) {
+					t.Fatalf("forwarding a note: %v", err)
+				}
+				in := messaging.Message{ConversationID: rt.conv.ID, ConnectionID: rt.conn.ID, Direction: messaging.DirectionIn,
+					Type: "text", Body: "please pass this on", Status: messaging.StatusReceived}
+				if err := messaging.Insert(ctx, rt.sc, &in, "provider"); err != nil {
+					t.Fatal(err)
+				}
+				bad, err := e.p.Forward(ctx, rt.sc, in, rto, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				bad = rt.waitStatus(t, bad.ID, messaging.StatusFailed)
+				rt.expectLedger(t, bad.ID, 1, 1)
+				if b := rt.balance(t); b != 10 {
+					t.Fatalf("balance after a failed forward %d, want 10", b)
+				}
+
+				// Delete: the row stays with its content; the thread shows neither.
+				d, err := e.p.Delete(ctx, tn.sc, m, "")
+				if err != nil || d.DeletedAt == nil || d.Body != "" {
+					t.Fatalf("deleted %+v, %v", d, err)
+				}
+				if got := tn.msg(t, m.ID); got.Body != m.Body || got.DeletedAt == nil || got.Status != messaging.StatusSent {
+					t.Fatalf("stored after delete: %+v", got)
+				}
+				if _, err := e.p.Forward(ctx, tn.sc, tn.msg(t, m.ID), to, ""); !errors.Is(err, messaging.ErrMessageDeleted) {
+					t.Fatalf("forwarding a deleted message: %v", err)
+				}
+				// A scheduled message is cancelled, then deleted: it never goes out.
+				later := time.Now().Add(time.Hour)
+				sch := tn.post(t, pipeline.Draft{Type: "text", Text: "later", ScheduleAt: &later})
+				if d, err = e.p.Delete(ctx, tn.sc, sch, ""); err != nil || d.Status != messaging.StatusCancelled || d.DeletedAt == nil {
+					t.Fatalf("deleting a scheduled message: %+v, %v", d, err)
+				}
+				if _, err := e.insp.GetTaskInfo(jobs.QueueScheduled, fmt.Sprintf("send:%s:%d", sch.ID, sch.Attempt)); !errors.Is(err, asynq.ErrTaskNotFound) {
+					t.Fatalf("the deleted message's task is still queued: %v", err)
+				}
+				tn.expectLedger(t, sch.ID, 0, 0)
 			})
 
 			t.Run("RetryAfterFailure", func(t *testing.T) {

@@ -63,6 +63,7 @@ func (p *Pipeline) now() time.Time {
 func (p *Pipeline) Register(w *jobs.Worker) {
 	w.Handle(TypeMessageSend, p.HandleMessageSendTask)
 	w.Handle(TypeInbound, p.HandleInboundTask)
+	w.Handle(TypeMessageReact, p.HandleMessageReactTask)
 }
 
 // HandleMessageSendTask sends one message. Every step is safe to repeat: a message

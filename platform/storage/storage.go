@@ -135,3 +135,13 @@ func IsNotFound(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 func InTx(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
 	return db.RunInTx(ctx, nil, fn)
 }
+
+// Changed reports whether a conditional update or delete matched a row, passing its
+// error through: Changed(q.Exec(ctx)).
+func Changed(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}

@@ -1,0 +1,176 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/realtime"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// TypeMessageReact pushes a message's reaction to the customer.
+const TypeMessageReact = "message:react"
+
+// MessageReactPayload names the message whose reaction to push.
+type MessageReactPayload struct {
+	WorkspaceID string `json:"workspace_id"`
+	MessageID   string `json:"message_id"`
+}
+
+// Errors of forwarding.
+var (
+	ErrForwardNote        = failure.New(failure.Conflict, "forward_note", "internal notes stay inside the team and cannot be forwarded")
+	ErrForwardUnsupported = failure.New(failure.Conflict, "forward_unsupported", "this kind of message cannot be forwarded")
+)
+
+// Pin pins the message for the team, or unpins it.
+func (p *Pipeline) Pin(ctx context.Context, sc tenants.Scoped, m messaging.Message, pinned bool, by string) (messaging.Message, error) {
+	ok, err := messaging.SetPinned(ctx, sc, &m, pinned, by, p.now())
+	if err != nil {
+		return m, err
+	}
+	if ok {
+		p.updated(ctx, sc, m)
+	}
+	return m, nil
+}
+
+// React sets the business's reaction ("" takes it off) and, where the channel shows
+// reactions, pushes it to the customer. The thread shows the stored reaction whatever
+// the push does; the push sends the reaction the message has when it runs, so after
+// a quick change of mind the customer sees the last one, not the order tasks ran in.
+func (p *Pipeline) React(ctx context.Context, sc tenants.Scoped, m messaging.Message, emoji string) (messaging.Message, error) {
+	ok, err := messaging.SetReaction(ctx, sc, &m, emoji, p.now())
+	if err != nil || !ok {
+		return m, err
+	}
+	p.updated(ctx, sc, m)
+	if m.ProviderMessageID != nil && p.showsReactions(ctx, sc, m.ConnectionID) {
+		payload, _ := json.Marshal(MessageReactPayload{WorkspaceID: sc.WorkspaceID(), MessageID: m.ID})
+		_, err := p.Enqueuer.client.EnqueueContext(ctx, asynq.NewTask(TypeMessageReact, payload),
+			asynq.Queue(jobs.QueueSends), asynq.MaxRetry(5), asynq.Timeout(time.Minute))
+		if err != nil {
+			// The reaction is stored; only the customer's copy lags. Say so, not fail.
+			p.Log.Warn("reaction push not queued", "workspace", sc.WorkspaceID(), "message", m.ID, "error", err)
+		}
+	}
+	return m, nil
+}
+
+// showsReactions reports whether the connection's channel can show the customer a
+// reaction.
+func (p *Pipeline) showsReactions(ctx context.Context, sc tenants.Scoped, connectionID string) bool {
+	conn, err := p.Connections.Get(ctx, sc, connectionID)
+	if err != nil {
+		return false
+	}
+	desc, ok := p.Plugins.Describe(conn.PluginID)
+	return ok && desc.Has(sdk.CapReactions)
+}
+
+// HandleMessageReactTask pushes a message's current reaction to the customer. A
+// failure the provider calls permanent (the engine cannot, the window is closed) is
+// logged and dropped: the local reaction stays as the member set it.
+func (p *Pipeline) HandleMessageReactTask(ctx context.Context, t *asynq.Task) error {
+	var pl MessageReactPayload
+	if err := json.Unmarshal(t.Payload(), &pl); err != nil || pl.WorkspaceID == "" || pl.MessageID == "" {
+		return jobs.SkipRetry(fmt.Errorf("pipeline: bad react payload: %v", err))
+	}
+	sc := tenants.Scope(p.DB, pl.WorkspaceID)
+	out, err := messaging.GetOutgoing(ctx, sc, pl.MessageID)
+	if errors.Is(err, messaging.ErrMessageNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	m, conn := out.Message, out.Connection
+	if m.ProviderMessageID == nil || m.Deleted() || conn == nil || conn.Status != connections.StatusActive {
+		return nil
+	}
+	desc, ok := p.Plugins.Describe(conn.PluginID)
+	if !ok || !desc.Has(sdk.CapReactions) {
+		return nil
+	}
+	ch, err := p.Plugins.Channel(conn.PluginID)
+	if err != nil {
+		return err
+	}
+	pc, err := p.Connections.ForPlugin(*conn)
+	if err != nil {
+		return err
+	}
+	_, err = ch.Send(ctx, pc, sdk.OutboundMessage{ID: m.ID + ":reaction", To: out.Contact.Address(desc.Kind), Type: sdk.TypeReaction,
+		Reaction: &sdk.Reaction{ProviderMessageID: *m.ProviderMessageID, Emoji: m.Reaction}})
+	var se *sdk.Error
+	if errors.As(err, &se) && se.Class != sdk.Transient && se.Class != sdk.RateLimited {
+		p.Log.Warn("reaction not shown to the customer", "workspace", pl.WorkspaceID, "message", m.ID, "reason", se.Reason)
+		return nil
+	}
+	return err
+}
+
+// Delete soft-deletes the message. A scheduled one is cancelled first, so it is never
+// sent; one on its way to the provider cannot be deleted until it arrives or fails.
+// The customer's copy of a sent message stays: no channel here can take it back.
+func (p *Pipeline) Delete(ctx context.Context, sc tenants.Scoped, m messaging.Message, by string) (messaging.Message, error) {
+	if m.Status == messaging.StatusScheduled && m.Direction == messaging.DirectionOut {
+		c, err := p.Cancel(ctx, sc, m.ID)
+		if err != nil && !errors.Is(err, messaging.ErrNotScheduled) {
+			return m, err
+		}
+		if err == nil {
+			m = c
+		} else if m, err = messaging.GetMessage(ctx, sc, m.ID); err != nil {
+			return m, err
+		}
+	}
+	ok, err := messaging.MarkDeleted(ctx, sc, &m, by, p.now())
+	if err != nil {
+		return m, err
+	}
+	if ok {
+		p.updated(ctx, sc, m)
+	}
+	return m.Redacted(), nil
+}
+
+// Forward sends a copy of the message into another conversation, as a new outbound
+// message there: it is charged and sent like any other (and refunded if it fails).
+func (p *Pipeline) Forward(ctx context.Context, sc tenants.Scoped, m messaging.Message, to messaging.Conversation, authorID string) (messaging.Message, error) {
+	switch {
+	case m.Deleted():
+		return m, messaging.ErrMessageDeleted
+	case m.Direction == messaging.DirectionNote:
+		return m, ErrForwardNote
+	}
+	switch m.Type {
+	case "text", "media", "location", "template":
+	default:
+		return m, ErrForwardUnsupported
+	}
+	return p.Post(ctx, sc, to, Draft{Type: m.Type, Text: m.Body, Media: m.Content.Media, Location: m.Content.Location,
+		Template: m.Content.Template, AuthorID: authorID, ForwardedFrom: m.ID})
+}
+
+// updated tells the thread's viewers about a change that leaves the status alone.
+func (p *Pipeline) updated(ctx context.Context, sc tenants.Scoped, m messaging.Message) {
+	conv, err := messaging.GetConversation(ctx, sc, m.ConversationID)
+	if err != nil {
+		p.Log.Warn("message change not published", "workspace", sc.WorkspaceID(), "message", m.ID, "error", err)
+		return
+	}
+	m = m.Redacted()
+	m.Starred = false // personal: each viewer keeps their own
+	p.publish(ctx, sc, conv, update{realtime.MessageUpdated, &m})
+}
