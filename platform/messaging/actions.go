@@ -25,6 +25,9 @@ var (
 		"the message is on its way to the provider; delete it once it is sent or failed")
 )
 
+// DeletedPreview stands in a conversation's preview for a deleted latest message.
+const DeletedPreview = "This message was deleted"
+
 // MaxReactionLength bounds a reaction in characters: enough for the longest emoji
 // sequences (families, flags with modifiers), not for text.
 const MaxReactionLength = 10
@@ -150,7 +153,7 @@ func MarkStarred(ctx context.Context, sc tenants.Scoped, userID string, msgs []M
 	}
 	var starred []string
 	err := sc.Select((*Star)(nil)).Column("ms.message_id").
-		Where("ms.user_id = ? AND ms.message_id IN (?)", userID, bun.In(ids)).Scan(ctx, &starred)
+		Where("ms.user_id = ? AND ms.message_id IN (?)", userID, bun.List(ids)).Scan(ctx, &starred)
 	if err != nil {
 		return err
 	}
@@ -179,7 +182,7 @@ func MarkDeleted(ctx context.Context, sc tenants.Scoped, m *Message, by string, 
 	q := sc.Update((*Message)(nil)).Set("deleted_at = ?", at).Set("deleted_by = ?", nullable(by)).
 		Set("pinned_at = NULL").Set("pinned_by = NULL").Set("updated_at = ?", at).
 		Where("m.id = ? AND m.deleted_at IS NULL", m.ID).
-		Where("NOT (m.direction = ? AND m.status IN (?))", DirectionOut, bun.In([]string{StatusPending, StatusQueued, StatusScheduled}))
+		Where("NOT (m.direction = ? AND m.status IN (?))", DirectionOut, bun.List([]string{StatusPending, StatusQueued, StatusScheduled}))
 	if ok, err := storage.Changed(q.Exec(ctx)); err != nil {
 		return false, err
 	} else if !ok {
@@ -193,6 +196,17 @@ func MarkDeleted(ctx context.Context, sc tenants.Scoped, m *Message, by string, 
 	}
 	if _, err := sc.Delete((*Star)(nil)).Where("ms.message_id = ?", m.ID).Exec(ctx); err != nil {
 		return false, err
+	}
+	if m.Direction != DirectionNote {
+		// The conversation list previews the latest message: if it was this one, its
+		// text goes from there too.
+		_, err := sc.Update((*Conversation)(nil)).Set("last_message_preview = ?", DeletedPreview).
+			Where("cv.id = ?", m.ConversationID).
+			Where(`NOT EXISTS (SELECT 1 FROM messages AS later WHERE later.workspace_id = cv.workspace_id
+				AND later.conversation_id = cv.id AND later.id > ? AND later.direction <> ?)`, m.ID, DirectionNote).Exec(ctx)
+		if err != nil {
+			return false, err
+		}
 	}
 	m.DeletedAt, m.DeletedBy, m.PinnedAt, m.PinnedBy, m.Starred, m.UpdatedAt = &at, nullable(by), nil, nil, false, at
 	return true, nil

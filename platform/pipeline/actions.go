@@ -40,7 +40,7 @@ func (p *Pipeline) Pin(ctx context.Context, sc tenants.Scoped, m messaging.Messa
 		return m, err
 	}
 	if ok {
-		p.updated(ctx, sc, m)
+		p.updated(ctx, sc, m, false)
 	}
 	return m, nil
 }
@@ -54,7 +54,7 @@ func (p *Pipeline) React(ctx context.Context, sc tenants.Scoped, m messaging.Mes
 	if err != nil || !ok {
 		return m, err
 	}
-	p.updated(ctx, sc, m)
+	p.updated(ctx, sc, m, false)
 	if m.ProviderMessageID != nil && p.showsReactions(ctx, sc, m.ConnectionID) {
 		payload, _ := json.Marshal(MessageReactPayload{WorkspaceID: sc.WorkspaceID(), MessageID: m.ID})
 		_, err := p.Enqueuer.client.EnqueueContext(ctx, asynq.NewTask(TypeMessageReact, payload),
@@ -140,7 +140,7 @@ func (p *Pipeline) Delete(ctx context.Context, sc tenants.Scoped, m messaging.Me
 		return m, err
 	}
 	if ok {
-		p.updated(ctx, sc, m)
+		p.updated(ctx, sc, m, true) // its preview may have gone from the list
 	}
 	return m.Redacted(), nil
 }
@@ -163,8 +163,9 @@ func (p *Pipeline) Forward(ctx context.Context, sc tenants.Scoped, m messaging.M
 		Template: m.Content.Template, AuthorID: authorID, ForwardedFrom: m.ID})
 }
 
-// updated tells the thread's viewers about a change that leaves the status alone.
-func (p *Pipeline) updated(ctx context.Context, sc tenants.Scoped, m messaging.Message) {
+// updated tells the thread's viewers about a change that leaves the status alone, and
+// the conversation list too when the conversation changed with it.
+func (p *Pipeline) updated(ctx context.Context, sc tenants.Scoped, m messaging.Message, conversation bool) {
 	conv, err := messaging.GetConversation(ctx, sc, m.ConversationID)
 	if err != nil {
 		p.Log.Warn("message change not published", "workspace", sc.WorkspaceID(), "message", m.ID, "error", err)
@@ -172,5 +173,9 @@ func (p *Pipeline) updated(ctx context.Context, sc tenants.Scoped, m messaging.M
 	}
 	m = m.Redacted()
 	m.Starred = false // personal: each viewer keeps their own
-	p.publish(ctx, sc, conv, update{realtime.MessageUpdated, &m})
+	updates := []update{{realtime.MessageUpdated, &m}}
+	if conversation {
+		updates = append(updates, conversationUpdated(conv))
+	}
+	p.publish(ctx, sc, conv, updates...)
 }

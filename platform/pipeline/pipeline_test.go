@@ -1124,6 +1124,9 @@ func TestPipeline(t *testing.T) {
 				if got := tn.msg(t, m.ID); got.Body != m.Body || got.DeletedAt == nil || got.Status != messaging.StatusSent {
 					t.Fatalf("stored after delete: %+v", got)
 				}
+				if cv, err := messaging.GetConversation(ctx, tn.sc, tn.conv.ID); err != nil || cv.LastMessagePreview != messaging.DeletedPreview {
+					t.Fatalf("the list still previews the deleted message: %q, %v", cv.LastMessagePreview, err)
+				}
 				if _, err := e.p.Forward(ctx, tn.sc, tn.msg(t, m.ID), to, ""); !errors.Is(err, messaging.ErrMessageDeleted) {
 					t.Fatalf("forwarding a deleted message: %v", err)
 				}

@@ -95,6 +95,49 @@ describe("admin on the demo WhatsApp", () => {
     });
   });
 
+  it("reacts to, pins and deletes a message, and all of it is still so after a reload", async () => {
+    await onPage("admin-message-actions", async (page) => {
+      await signIn(page, env.base, "admin@demo.local");
+      await page.waitForURL(/\/w\/demo\/chat/);
+      await page.getByRole("list", { name: "Conversations" }).getByText("Maya Patel").click();
+      const text = `Pin me (${Date.now()})`;
+      const box = page.getByLabel("Message", { exact: true });
+      await box.fill(text);
+      await box.press("Enter");
+      const bubble = page.locator(".msg-out", { hasText: text });
+      await bubble.locator('[data-status="sent"], [data-status="delivered"], [data-status="read"]').first().waitFor();
+
+      const menu = async () => {
+        await bubble.hover();
+        await bubble.getByRole("button", { name: "Message actions" }).click();
+      };
+      await menu();
+      await page.getByRole("menuitemradio", { name: "React 👍" }).click();
+      await bubble.getByRole("img", { name: "Reaction 👍" }).waitFor();
+      await menu();
+      await page.getByRole("menuitem", { name: "Pin" }).click();
+      await page.getByRole("region", { name: "Pinned messages" }).getByText(text).waitFor();
+      await shot(page, "03b-message-actions");
+
+      await page.reload();
+      const again = page.locator(".msg-out", { hasText: text });
+      await again.getByRole("img", { name: "Reaction 👍" }).waitFor();
+      await again.getByRole("img", { name: "Pinned" }).waitFor();
+
+      const id = await again.getAttribute("data-message-id");
+      await again.hover();
+      await again.getByRole("button", { name: "Message actions" }).click();
+      await page.getByRole("menuitem", { name: "Delete…" }).click();
+      await page.getByRole("dialog", { name: "Delete message?" }).getByRole("button", { name: "Delete" }).click();
+      const deleted = page.locator(`[data-message-id="${id}"]`);
+      await deleted.getByText("This message was deleted").waitFor();
+      await page.reload();
+      await page.locator(`[data-message-id="${id}"]`).getByText("This message was deleted").waitFor();
+      assert.equal(await page.getByText(text).count(), 0, "the deleted text is gone from the page");
+      assert.equal(await page.getByRole("region", { name: "Pinned messages" }).getByText(text).count(), 0, "a deleted message is unpinned");
+    });
+  });
+
   it("shows the Team Inbox and the settings", async () => {
     await onPage("admin-views", async (page) => {
       await signIn(page, env.base, "admin@demo.local");

@@ -241,6 +241,10 @@ export interface Features {
   multi_device: boolean;
 }
 
+export interface ForwardRequest {
+  conversation_id: string;
+}
+
 export interface GrantRequest {
   /** more than 0 */
   credits: number;
@@ -425,13 +429,23 @@ export interface Message {
   conversation_id: string;
   created_at: string;
   credits: number;
+  /** deleted messages keep their row; the thread shows them without content */
+  deleted_at?: string | null;
+  deleted_by?: string | null;
   direction: "in" | "out" | "note";
+  /** the message this one forwards */
+  forwarded_from?: string | null;
   id: string;
+  pinned_at?: string | null;
+  pinned_by?: string | null;
   provider_message_id?: string | null;
+  /** the business's reaction (an emoji) */
+  reaction?: string;
   /** why it failed, in words people can act on */
   reason?: string;
   scheduled_at?: string | null;
   sent_at?: string | null;
+  starred: boolean;
   status: string;
   type: "text" | "media" | "location" | "template" | "note" | "unsupported";
   updated_at: string;
@@ -452,6 +466,15 @@ export interface MessageRequest {
   /** at most 4096 characters; the caption of media */
   text: string;
   type: "text" | "media" | "location" | "template" | "note";
+}
+
+export interface MessageUpdate {
+  /** pinned for everyone in the workspace */
+  pinned?: boolean | null;
+  /** one emoji, shown to the customer where the channel supports reactions; empty removes it */
+  reaction?: string | null;
+  /** the caller's own star (signed-in members only) */
+  starred?: boolean | null;
 }
 
 export interface OperatorWorkspaceChange {
@@ -1042,7 +1065,7 @@ export interface Paths {
     /** The thread, oldest first (or newest first with order=desc) (needs conversations:read) */
     get: {
       path: { workspace: string; conversation: string };
-      query: { limit?: number; cursor?: string; order?: "asc" | "desc" };
+      query: { limit?: number; cursor?: string; order?: "asc" | "desc"; pinned?: boolean; starred?: boolean };
       body: never;
       response: List_Message;
       permission: "conversations:read";
@@ -1065,6 +1088,22 @@ export interface Paths {
       response: MessageInfo;
       permission: "conversations:read";
     };
+    /** Pin or unpin, star or unstar, react to a message (needs conversations:reply) */
+    patch: {
+      path: { workspace: string; conversation: string; message: string };
+      query: never;
+      body: MessageUpdate;
+      response: Message;
+      permission: "conversations:reply";
+    };
+    /** Delete a message: it stays in the thread without its content (a scheduled one is cancelled) (needs conversations:reply) */
+    delete: {
+      path: { workspace: string; conversation: string; message: string };
+      query: never;
+      body: never;
+      response: Message;
+      permission: "conversations:reply";
+    };
   };
   "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages/{message}/cancel": {
     /** Cancel a scheduled message (needs conversations:reply) */
@@ -1072,6 +1111,16 @@ export interface Paths {
       path: { workspace: string; conversation: string; message: string };
       query: never;
       body: never;
+      response: Message;
+      permission: "conversations:reply";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages/{message}/forward": {
+    /** Forward a message to another conversation, as a new message sent (and charged) there (needs conversations:reply) */
+    post: {
+      path: { workspace: string; conversation: string; message: string };
+      query: never;
+      body: ForwardRequest;
       response: Message;
       permission: "conversations:reply";
     };

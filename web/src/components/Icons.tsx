@@ -83,3 +83,14 @@ export const InfoIcon = (p: P) => (
     <circle cx="8" cy="4.9" r=".9" fill="currentColor" />
   </svg>
 );
+export const PinIcon = (p: P) => (
+  <svg {...base} width="12" height="12" {...p}>
+    <path d="M6 1.5h4l-.6 4.2 2.6 2.3H4l2.6-2.3L6 1.5Z" fill="currentColor" />
+    <path d="M8 8v6" stroke="currentColor" strokeWidth="1.4" strokeLinecap="round" />
+  </svg>
+);
+export const StarIcon = (p: P) => (
+  <svg {...base} width="12" height="12" {...p}>
+    <path d="m8 1.6 1.9 4 4.4.5-3.3 3 .9 4.3L8 11.2l-3.9 2.2.9-4.3-3.3-3 4.4-.5L8 1.6Z" fill="currentColor" />
+  </svg>
+);

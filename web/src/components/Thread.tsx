@@ -1,8 +1,8 @@
 // A conversation's messages, oldest first, as bubbles under day separators.
-import { Fragment, useEffect, useLayoutEffect, useRef } from "react";
+import { Fragment, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { Message } from "../api/types";
 import { clock, dayLabel, sameDay } from "../lib/format";
-import { InfoIcon } from "./Icons";
+import { InfoIcon, PinIcon, StarIcon } from "./Icons";
 import { Ticks } from "./Ticks";
 
 export interface ThreadActions {
@@ -10,6 +10,87 @@ export interface ThreadActions {
   sendNow?: (m: Message) => void;
   cancel?: (m: Message) => void;
   info?: (m: Message) => void;
+  pin?: (m: Message, pinned: boolean) => void;
+  star?: (m: Message, starred: boolean) => void;
+  react?: (m: Message, emoji: string) => void;
+  forward?: (m: Message) => void;
+  remove?: (m: Message) => void;
+}
+
+/** The reactions offered in a message's menu. */
+export const REACTIONS = ["👍", "❤️", "😂", "😮", "🙏", "🎉"];
+
+/** Whether a message can still be deleted: one on its way to the provider cannot. */
+export function deletable(m: Message): boolean {
+  return !(m.direction === "out" && (m.status === "pending" || m.status === "queued"));
+}
+
+/** A message's own actions (pin, star, react, forward, delete) behind one button. */
+function MessageMenu({ m, actions }: { m: Message; actions: ThreadActions }) {
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const away = (e: MouseEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
+    };
+    const esc = (e: KeyboardEvent) => {
+      if (e.key === "Escape") setOpen(false);
+    };
+    document.addEventListener("mousedown", away);
+    document.addEventListener("keydown", esc);
+    return () => {
+      document.removeEventListener("mousedown", away);
+      document.removeEventListener("keydown", esc);
+    };
+  }, [open]);
+  const item = (label: string, run: () => void) => (
+    <button
+      type="button"
+      role="menuitem"
+      onClick={() => {
+        setOpen(false);
+        run();
+      }}
+    >
+      {label}
+    </button>
+  );
+  const canReact = m.direction !== "note" && actions.react;
+  return (
+    <div className="msg-menu" ref={ref}>
+      <button type="button" className="icon-btn small" aria-label="Message actions" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen(!open)}>
+        ⋯
+      </button>
+      {open ? (
+        <div className="menu" role="menu" aria-label="Message actions">
+          {canReact ? (
+            <div className="menu-reactions" role="group" aria-label="React">
+              {REACTIONS.map((e) => (
+                <button
+                  key={e}
+                  type="button"
+                  role="menuitemradio"
+                  aria-checked={m.reaction === e}
+                  aria-label={`React ${e}`}
+                  onClick={() => {
+                    setOpen(false);
+                    actions.react?.(m, m.reaction === e ? "" : e);
+                  }}
+                >
+                  {e}
+                </button>
+              ))}
+            </div>
+          ) : null}
+          {actions.pin ? item(m.pinned_at ? "Unpin" : "Pin", () => actions.pin?.(m, !m.pinned_at)) : null}
+          {actions.star ? item(m.starred ? "Unstar" : "Star", () => actions.star?.(m, !m.starred)) : null}
+          {actions.forward && m.direction !== "note" && m.type !== "unsupported" ? item("Forward…", () => actions.forward?.(m)) : null}
+          {actions.remove && deletable(m) ? item("Delete…", () => actions.remove?.(m)) : null}
+        </div>
+      ) : null}
+    </div>
+  );
 }
 
 function Body({ m }: { m: Message }) {
@@ -59,13 +140,32 @@ export function MessageBubble({
 }) {
   const cls = m.direction === "in" ? "msg msg-in" : m.direction === "note" ? "msg msg-note" : "msg msg-out";
   const when = m.scheduled_at && m.status === "scheduled" ? m.scheduled_at : m.created_at;
+  const deleted = !!m.deleted_at;
+  const menu = actions && !deleted && (actions.pin || actions.star || actions.react || actions.forward || actions.remove);
   return (
-    <div className={cls} data-message-id={m.id} data-status={m.status}>
+    <div className={deleted ? `${cls} msg-deleted` : cls} data-message-id={m.id} data-status={m.status}>
       {m.direction === "note" ? <p className="msg-author">Internal note{author ? ` · ${author}` : ""}</p> : null}
       {m.direction === "out" && author ? <p className="msg-author">{author}</p> : null}
-      <Body m={m} />
+      {m.forwarded_from && !deleted ? <p className="msg-tag">Forwarded</p> : null}
+      {deleted ? <p className="msg-muted">This message was deleted</p> : <Body m={m} />}
+      {m.reaction ? (
+        <span className="msg-reaction" role="img" aria-label={`Reaction ${m.reaction}`}>
+          {m.reaction}
+        </span>
+      ) : null}
       <div className="msg-meta">
-        {m.direction === "out" && actions ? (
+        {menu ? <MessageMenu m={m} actions={actions} /> : null}
+        {m.pinned_at ? (
+          <span className="msg-flag" role="img" aria-label="Pinned" title="Pinned">
+            <PinIcon />
+          </span>
+        ) : null}
+        {m.starred ? (
+          <span className="msg-flag msg-star" role="img" aria-label="Starred" title="Starred">
+            <StarIcon />
+          </span>
+        ) : null}
+        {m.direction === "out" && actions && !deleted ? (
           <span className="msg-actions">
             {m.status === "failed" && actions.retry ? (
               <button type="button" className="link-btn" onClick={() => actions.retry?.(m)}>

@@ -227,7 +227,8 @@ export function useThread(conversationId: string | undefined): LiveThread {
     const off = w.realtime.subscribe((ev) => {
       if (ev.conversation_id !== conversationId) return;
       if (ev.type === "message.created" || ev.type === "message.updated") {
-        setMessages((prev) => upsertMessage(prev, ev.data));
+        // Stars are personal: an event never carries this reader's, so keep it.
+        setMessages((prev) => upsertMessage(prev, { ...ev.data, starred: prev.find((x) => x.id === ev.data.id)?.starred ?? false }));
       } else if (ev.type === "conversation.updated") {
         setConversation((prev) => (prev ? { ...prev, ...ev.data, contact: ev.data.contact ?? prev.contact } : prev));
       }

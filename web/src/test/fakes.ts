@@ -103,6 +103,7 @@ export function message(p: Partial<Message> = {}): Message {
     status: "sent",
     attempt: 1,
     credits: 1,
+    starred: false,
     created_at: T0,
     updated_at: T0,
     ...p,

@@ -6,8 +6,10 @@ import type { Conversation, Message, MessageRequest, TimelineEvent } from "../ap
 import { Composer } from "../components/Composer";
 import { Dialog } from "../components/Dialog";
 import { Empty, ErrorText, Loading } from "../components/Feedback";
+import { Field } from "../components/Field";
+import { PinIcon } from "../components/Icons";
 import { statusLabel } from "../components/Ticks";
-import { Thread } from "../components/Thread";
+import { Thread, type ThreadActions } from "../components/Thread";
 import { dateTime, windowOpen } from "../lib/format";
 import { useThread } from "../lib/live";
 import { useAction } from "../lib/useAction";
@@ -102,6 +104,88 @@ function InfoDialog({ m, onClose }: { m: Message; onClose: () => void }) {
   );
 }
 
+/** Picks the conversation a message is forwarded to, and forwards it there. */
+function ForwardDialog({ m, onClose, onForwarded }: { m: Message; onClose: () => void; onForwarded: (fwd: Message) => void }) {
+  const w = useWorkspace();
+  const [q, setQ] = useState("");
+  const { busy, error, run } = useAction();
+  const list = useAsync(
+    (signal) => call("get", "/api/v1/workspaces/{workspace}/conversations", { path: { workspace: w.slug }, query: { q: q || undefined, limit: 20 }, signal }),
+    [w.slug, q],
+  );
+  const targets = (list.data?.items ?? []).filter((c) => c.id !== m.conversation_id);
+  return (
+    <Dialog title="Forward message" onClose={onClose}>
+      <p className="hint">A forwarded message is a new message in that conversation: it is sent and charged like any other.</p>
+      <Field label="Search conversations">
+        <input autoFocus value={q} onChange={(e) => setQ(e.target.value)} placeholder="Name or message" />
+      </Field>
+      <ErrorText error={list.error ?? error} />
+      {list.loading && !list.data ? <Loading /> : null}
+      <ul className="forward-list" aria-label="Conversations">
+        {targets.map((c) => (
+          <li key={c.id}>
+            <button
+              type="button"
+              className="btn btn-quiet"
+              disabled={busy}
+              onClick={() =>
+                void run(async () => {
+                  const fwd = await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages/{message}/forward", {
+                    path: { workspace: w.slug, conversation: m.conversation_id, message: m.id },
+                    body: { conversation_id: c.id },
+                  });
+                  onForwarded(fwd);
+                })
+              }
+            >
+              {displayName(c)}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {list.data && targets.length === 0 ? <Empty title="No other conversation matches" /> : null}
+    </Dialog>
+  );
+}
+
+/** Asks before a message is deleted. */
+function DeleteDialog({ m, onClose, onDelete }: { m: Message; onClose: () => void; onDelete: () => void }) {
+  return (
+    <Dialog title="Delete message?" onClose={onClose}>
+      <p>
+        The message stays in the thread as deleted, without its content.
+        {m.direction === "out" && m.status !== "scheduled" && m.status !== "cancelled" ? " The customer keeps the copy they received." : ""}
+        {m.status === "scheduled" ? " It will not be sent." : ""}
+      </p>
+      <div className="dialog-actions">
+        <button type="button" className="btn" onClick={onClose}>
+          Keep
+        </button>
+        <button type="button" className="btn btn-danger" onClick={onDelete}>
+          Delete
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+/** The thread's pinned messages, above it. */
+function PinnedBar({ messages }: { messages: Message[] }) {
+  const pinned = messages.filter((m) => m.pinned_at && !m.deleted_at);
+  if (pinned.length === 0) return null;
+  return (
+    <div className="pinned-bar" role="region" aria-label="Pinned messages">
+      <PinIcon />
+      <ol>
+        {pinned.map((m) => (
+          <li key={m.id}>{m.body || `[${m.type}]`}</li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
 export function ConversationPane({
   id,
   onChanged,
@@ -117,6 +201,8 @@ export function ConversationPane({
   const t = useThread(id);
   const { busy, error: actionError, run: act } = useAction();
   const [info, setInfo] = useState<Message | null>(null);
+  const [forwarding, setForwarding] = useState<Message | null>(null);
+  const [deleting, setDeleting] = useState<Message | null>(null);
   const c = t.conversation;
   const path = { workspace: w.slug, conversation: id };
 
@@ -163,6 +249,27 @@ export function ConversationPane({
             : await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages/{message}/cancel", { path: p });
       t.add(r);
     });
+  const messagePath = (m: Message) => ({ ...path, message: m.id });
+  const patchMessage = (m: Message, body: { pinned?: boolean; starred?: boolean; reaction?: string }) =>
+    act(async () => t.add(await call("patch", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages/{message}", { path: messagePath(m), body })));
+  const remove = (m: Message) =>
+    act(async () => {
+      setDeleting(null);
+      t.add(await call("delete", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages/{message}", { path: messagePath(m) }));
+    });
+  const actions: ThreadActions = canWrite
+    ? {
+        retry: messageAction("retry"),
+        sendNow: messageAction("send-now"),
+        cancel: messageAction("cancel"),
+        info: setInfo,
+        pin: (m, pinned) => void patchMessage(m, { pinned }),
+        react: (m, reaction) => void patchMessage(m, { reaction }),
+        star: w.me ? (m, starred) => void patchMessage(m, { starred }) : undefined,
+        forward: setForwarding,
+        remove: setDeleting,
+      }
+    : { info: setInfo };
   const update = (body: { archived?: boolean; state?: "queued" | "active" | "pending" | "resolved"; unread?: boolean }) =>
     act(async () => changed(await call("patch", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path, body })));
 
@@ -220,6 +327,7 @@ export function ConversationPane({
         </div>
       </header>
       <ErrorText error={actionError} />
+      <PinnedBar messages={t.messages} />
       {t.messages.length === 0 && !t.loading ? (
         <div className="thread">
           <Empty title="No messages yet" />
@@ -228,11 +336,7 @@ export function ConversationPane({
         <Thread
           messages={t.messages}
           authorName={(a) => memberName(w, a)}
-          actions={
-            canWrite
-              ? { retry: messageAction("retry"), sendNow: messageAction("send-now"), cancel: messageAction("cancel"), info: setInfo }
-              : { info: setInfo }
-          }
+          actions={actions}
         />
       )}
       {canWrite ? (
@@ -243,6 +347,8 @@ export function ConversationPane({
         </p>
       )}
       {info ? <InfoDialog m={info} onClose={() => setInfo(null)} /> : null}
+      {forwarding ? <ForwardDialog m={forwarding} onClose={() => setForwarding(null)} onForwarded={() => setForwarding(null)} /> : null}
+      {deleting ? <DeleteDialog m={deleting} onClose={() => setDeleting(null)} onDelete={() => void remove(deleting)} /> : null}
     </section>
     {contactOpen ? <ContactPanel c={c} /> : null}
     </>

@@ -1,0 +1,108 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Message } from "../api/types";
+import { conversation, message, mockApi } from "../test/fakes";
+import { fakeWorkspace, renderInWorkspace } from "../test/workspace";
+import { ConversationPane } from "./ConversationPane";
+
+afterEach(() => vi.unstubAllGlobals());
+
+const base = "/api/v1/workspaces/demo/conversations";
+
+function thread(items: Message[]) {
+  return { body: { items, next_cursor: "" } };
+}
+
+describe("a message's actions", () => {
+  it("pins, stars and reacts through the message menu, and shows what it did", async () => {
+    const m = message({ id: "m1", direction: "in", body: "Where is my order?", status: "received" });
+    const { calls } = mockApi({
+      [`GET ${base}/c1`]: { body: conversation({ id: "c1" }) },
+      [`GET ${base}/c1/messages`]: thread([m]),
+      [`PATCH ${base}/c1/messages/m1`]: (c) => {
+        const b = c.body as { pinned?: boolean; starred?: boolean; reaction?: string };
+        return {
+          body: {
+            ...m,
+            pinned_at: b.pinned ? "2030-01-03T10:00:00Z" : null,
+            starred: !!b.starred,
+            reaction: b.reaction ?? "",
+            updated_at: "2030-01-03T10:00:00Z",
+          },
+        };
+      },
+    });
+    renderInWorkspace(<ConversationPane id="c1" />, fakeWorkspace());
+    const bubble = (await screen.findByText("Where is my order?")).closest(".msg") as HTMLElement;
+
+    await userEvent.click(within(bubble).getByRole("button", { name: "Message actions" }));
+    await userEvent.click(screen.getByRole("menuitem", { name: "Pin" }));
+    await waitFor(() => expect(within(bubble).getByRole("img", { name: "Pinned" })).toBeTruthy());
+    expect(within(screen.getByRole("region", { name: "Pinned messages" })).getByText("Where is my order?")).toBeTruthy();
+
+    await userEvent.click(within(bubble).getByRole("button", { name: "Message actions" }));
+    await userEvent.click(screen.getByRole("menuitem", { name: "Star" }));
+    await waitFor(() => expect(within(bubble).getByRole("img", { name: "Starred" })).toBeTruthy());
+
+    await userEvent.click(within(bubble).getByRole("button", { name: "Message actions" }));
+    await userEvent.click(screen.getByRole("menuitemradio", { name: "React 🙏" }));
+    await waitFor(() => expect(within(bubble).getByRole("img", { name: "Reaction 🙏" })).toBeTruthy());
+
+    const patches = calls.filter((c) => c.method === "PATCH").map((c) => c.body);
+    expect(patches).toEqual([{ pinned: true }, { starred: true }, { reaction: "🙏" }]);
+  });
+
+  it("forwards a message to the conversation picked, and deletes one after asking", async () => {
+    const m = message({ id: "m1", body: "Opening hours: 9-5", status: "sent" });
+    const other = conversation({ id: "c2", title: "Noah Kim" });
+    const { calls } = mockApi({
+      [`GET ${base}/c1`]: { body: conversation({ id: "c1" }) },
+      [`GET ${base}/c1/messages`]: thread([m]),
+      [`GET ${base}`]: { body: { items: [conversation({ id: "c1" }), other], next_cursor: "" } },
+      [`POST ${base}/c1/messages/m1/forward`]: { status: 201, body: message({ id: "m9", conversation_id: "c2", forwarded_from: "m1", status: "pending" }) },
+      [`DELETE ${base}/c1/messages/m1`]: { body: { ...m, body: "", deleted_at: "2030-01-03T10:00:00Z", updated_at: "2030-01-03T10:00:00Z" } },
+    });
+    renderInWorkspace(<ConversationPane id="c1" />, fakeWorkspace());
+    const bubble = (await screen.findByText("Opening hours: 9-5")).closest(".msg") as HTMLElement;
+
+    await userEvent.click(within(bubble).getByRole("button", { name: "Message actions" }));
+    await userEvent.click(screen.getByRole("menuitem", { name: "Forward…" }));
+    const dialog = await screen.findByRole("dialog", { name: "Forward message" });
+    const target = await within(dialog).findByRole("button", { name: "Noah Kim" });
+    // The conversation the message is in is not offered.
+    expect(within(dialog).getAllByRole("button", { name: /Maya|Noah/ })).toHaveLength(1);
+    await userEvent.click(target);
+    await waitFor(() => expect(screen.queryByRole("dialog", { name: "Forward message" })).toBeNull());
+    expect(calls.find((c) => c.method === "POST")?.body).toEqual({ conversation_id: "c2" });
+
+    await userEvent.click(within(bubble).getByRole("button", { name: "Message actions" }));
+    await userEvent.click(screen.getByRole("menuitem", { name: "Delete…" }));
+    const confirm = await screen.findByRole("dialog", { name: "Delete message?" });
+    expect(confirm.textContent).toContain("The customer keeps the copy they received.");
+    await userEvent.click(within(confirm).getByRole("button", { name: "Delete" }));
+    await screen.findByText("This message was deleted");
+    expect(screen.queryByText("Opening hours: 9-5")).toBeNull();
+    expect(calls.filter((c) => c.method === "DELETE")).toHaveLength(1);
+  });
+
+  it("offers no delete for a message still on its way, and no reaction on a note", async () => {
+    mockApi({
+      [`GET ${base}/c1`]: { body: conversation({ id: "c1", kind: "ticket" }) },
+      [`GET ${base}/c1/messages`]: thread([
+        message({ id: "p", body: "going out", status: "pending" }),
+        message({ id: "n", direction: "note", type: "note", body: "call later", status: "received" }),
+      ]),
+    });
+    renderInWorkspace(<ConversationPane id="c1" />, fakeWorkspace());
+    const pending = (await screen.findByText("going out")).closest(".msg") as HTMLElement;
+    await userEvent.click(within(pending).getByRole("button", { name: "Message actions" }));
+    expect(screen.queryByRole("menuitem", { name: "Delete…" })).toBeNull();
+    expect(screen.getByRole("menuitem", { name: "Pin" })).toBeTruthy();
+    await userEvent.keyboard("{Escape}");
+    const note = screen.getByText("call later").closest(".msg") as HTMLElement;
+    await userEvent.click(within(note).getByRole("button", { name: "Message actions" }));
+    expect(screen.queryByRole("group", { name: "React" })).toBeNull();
+    expect(screen.queryByRole("menuitem", { name: "Forward…" })).toBeNull();
+  });
+});
