@@ -76,6 +76,17 @@ func (s Scoped) Insert(model OwnedModel) *bun.InsertQuery {
 	return s.db.NewInsert().Model(model)
 }
 
+// InsertAll starts one INSERT of rows after stamping each with the workspace.
+func InsertAll[M any, P interface {
+	*M
+	OwnedModel
+}](s Scoped, rows []M) *bun.InsertQuery {
+	for i := range rows {
+		P(&rows[i]).setWorkspace(s.workspaceID)
+	}
+	return s.db.NewInsert().Model(&rows)
+}
+
 // Get loads the row with id into model, or returns a NotFound failure when no such row
 // exists in this workspace (whether or not it exists in another).
 //

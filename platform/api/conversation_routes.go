@@ -50,7 +50,9 @@ type ConversationView struct {
 	Contact ContactSummary      `json:"contact"`
 	Channel connections.Summary `json:"channel"`
 	// TemplatesOnly says the composer must offer templates: the channel keeps free text
-	// to 24 hours after the customer's last message, and that window is closed.
+	// to 24 hours after the customer's last message, and that window is closed — or,
+	// with several recipients, each has a window of their own and a message to all
+	// needs a template (a reply to one of them may be free text while theirs is open).
 	TemplatesOnly bool `json:"templates_only"`
 }
 
@@ -272,7 +274,7 @@ func (a conversationArea) views(c *fiber.Ctx, convs []messaging.Conversation) ([
 	for i, cv := range convs {
 		ch := chans[cv.ConnectionID]
 		out[i] = ConversationView{Conversation: cv, Contact: summary(contacts[cv.ContactID]), Channel: ch,
-			TemplatesOnly: ch.Window24h && !cv.WindowOpen(now)}
+			TemplatesOnly: ch.Window24h && (cv.Recipients > 1 || !cv.WindowOpen(now))}
 	}
 	return out, nil
 }

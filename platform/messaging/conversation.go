@@ -58,7 +58,8 @@ type Conversation struct {
 	Archived           bool       `bun:"archived,notnull" json:"archived"`
 	LastMessagePreview string     `bun:"last_message_preview,notnull" json:"last_message_preview"`
 	LastActivityAt     time.Time  `bun:"last_activity_at,notnull" json:"last_activity_at"`
-	LastInboundAt      *time.Time `bun:"last_inbound_at" json:"last_inbound_at" doc:"the customer's last message: WhatsApp's 24-hour window runs from here"`
+	LastInboundAt      *time.Time `bun:"last_inbound_at" json:"last_inbound_at" doc:"the customer's last message: WhatsApp's 24-hour window runs from here (with several recipients, the latest of theirs)"`
+	Recipients         int        `bun:"recipients,notnull" json:"recipients" doc:"how many contacts the conversation sends to"`
 	CreatedAt          time.Time  `bun:"created_at,notnull" json:"created_at"`
 }
 
@@ -67,8 +68,18 @@ func (c Conversation) WindowOpen(now time.Time) bool {
 	return c.LastInboundAt != nil && now.Sub(*c.LastInboundAt) < 24*time.Hour
 }
 
-// NewConversation opens a conversation.
+// NewConversation opens a conversation with one contact.
 func NewConversation(ctx context.Context, sc tenants.Scoped, kind, connectionID string, contact Contact, title string) (Conversation, error) {
+	return OpenConversation(ctx, sc, kind, connectionID, []Contact{contact}, title)
+}
+
+// OpenConversation opens a conversation with its recipients (at least one; the first
+// is the one it is shown with). Without a title it is named after its only recipient.
+func OpenConversation(ctx context.Context, sc tenants.Scoped, kind, connectionID string, contacts []Contact, title string) (Conversation, error) {
+	if len(contacts) == 0 {
+		return Conversation{}, fmt.Errorf("messaging: a conversation needs a recipient")
+	}
+	contact := contacts[0]
 	if title == "" {
 		title = contact.Name
 	}
@@ -81,8 +92,19 @@ func NewConversation(ctx context.Context, sc tenants.Scoped, kind, connectionID 
 		state = StateQueued
 	}
 	c := Conversation{ID: storage.NewID(), ConnectionID: connectionID, ContactID: contact.ID, Kind: kind, Title: title,
-		Pill: PillPending, State: state, LastActivityAt: now, CreatedAt: now}
-	if _, err := sc.Insert(&c).Exec(ctx); err != nil {
+		Pill: PillPending, State: state, LastActivityAt: now, CreatedAt: now, Recipients: len(contacts)}
+	rs := make([]Recipient, len(contacts))
+	for i, ct := range contacts {
+		rs[i] = Recipient{ConversationID: c.ID, ContactID: ct.ID, CreatedAt: now}
+	}
+	err := storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
+		st := sc.With(tx)
+		if _, err := st.Insert(&c).Exec(ctx); err != nil {
+			return err
+		}
+		return insertRecipients(ctx, st, rs)
+	})
+	if err != nil {
 		return c, fmt.Errorf("messaging: new conversation: %w", err)
 	}
 	return c, nil
@@ -102,7 +124,8 @@ func GetConversation(ctx context.Context, sc tenants.Scoped, id string) (Convers
 func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, contact Contact, at time.Time, preview string) (Conversation, bool, error) {
 	var c Conversation
 	err := sc.Select(&c).
-		Where("cv.connection_id = ? AND cv.contact_id = ? AND cv.kind <> ?", connectionID, contact.ID, KindCampaign).
+		Join("JOIN conversation_recipients AS cr ON cr.workspace_id = cv.workspace_id AND cr.conversation_id = cv.id").
+		Where("cr.contact_id = ? AND cv.connection_id = ? AND cv.kind <> ?", contact.ID, connectionID, KindCampaign).
 		OrderExpr("cv.last_activity_at DESC, cv.id DESC").Limit(1).Scan(ctx)
 	created := false
 	switch {
@@ -130,6 +153,13 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 		c.LastActivityAt = at
 	}
 	c.LastMessagePreview = preview
+	// The window this message opens is the sender's: another recipient of the same
+	// conversation has not written.
+	_, err = sc.Update((*Recipient)(nil)).Set("last_inbound_at = ?", at).
+		Where("cr.conversation_id = ? AND cr.contact_id = ? AND (cr.last_inbound_at IS NULL OR cr.last_inbound_at < ?)", c.ID, contact.ID, at).Exec(ctx)
+	if err != nil {
+		return c, created, err
+	}
 	_, err = sc.Update(&c).Column("state", "unread", "archived", "last_inbound_at", "last_activity_at", "last_message_preview").WherePK().Exec(ctx)
 	return c, created, err
 }

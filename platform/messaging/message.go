@@ -71,6 +71,8 @@ type Message struct {
 	Attempt           int        `bun:"attempt,notnull" json:"attempt" doc:"send attempt; retrying a failed message starts the next"`
 	Credits           int        `bun:"credits,notnull" json:"credits"`
 	AuthorID          *string    `bun:"author_id" json:"author_id,omitempty"`
+	ContactID         *string    `bun:"contact_id" json:"contact_id,omitempty" doc:"the recipient of an outbound message, the sender of an inbound one"`
+	SendID            *string    `bun:"send_id" json:"send_id,omitempty" doc:"shared by the copies of one message sent to several recipients"`
 	ScheduledAt       *time.Time `bun:"scheduled_at" json:"scheduled_at,omitempty"`
 	SentAt            *time.Time `bun:"sent_at" json:"sent_at,omitempty"`
 	PinnedAt          *time.Time `bun:"pinned_at" json:"pinned_at,omitempty"`
@@ -148,10 +150,52 @@ func Insert(ctx context.Context, sc tenants.Scoped, m *Message, source string) e
 		m.Attempt = 1
 	}
 	m.CreatedAt, m.UpdatedAt = now, now
+	if m.ContactID == nil && m.Direction != DirectionNote {
+		// Addressed to the conversation's contact, as a 1:1 conversation's messages are.
+		var contactID string
+		if err := sc.Select((*Conversation)(nil)).Column("cv.contact_id").Where("cv.id = ?", m.ConversationID).Scan(ctx, &contactID); err != nil {
+			return fmt.Errorf("messaging: the message's conversation: %w", err)
+		}
+		m.ContactID = &contactID
+	}
 	if _, err := sc.Insert(m).Exec(ctx); err != nil {
 		return err
 	}
 	return addEvent(ctx, sc, m.ID, m.Status, m.Reason, source, now)
+}
+
+// InsertCopies stores one message per recipient in contactIDs, copies of m sharing a
+// send id (the first copy's id), with their first timeline entries, a few statements
+// for any number of them. It returns the copies in the order of contactIDs.
+func InsertCopies(ctx context.Context, sc tenants.Scoped, m Message, contactIDs []string, source string) ([]Message, error) {
+	now := time.Now().UTC()
+	msgs := make([]Message, len(contactIDs))
+	events := make([]Event, len(contactIDs))
+	var sendID string
+	for i := range contactIDs {
+		c := m
+		c.ID, c.Attempt, c.CreatedAt, c.UpdatedAt = storage.NewID(), 1, now, now
+		if i == 0 {
+			sendID = c.ID
+		}
+		c.ContactID, c.SendID = &contactIDs[i], &sendID
+		msgs[i] = c
+		events[i] = Event{ID: storage.NewID(), MessageID: c.ID, Status: c.Status, Reason: c.Reason, Source: source, At: now}
+	}
+	err := storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
+		st := sc.With(tx)
+		for start := 0; start < len(msgs); start += 200 {
+			end := min(start+200, len(msgs))
+			if _, err := tenants.InsertAll(st, msgs[start:end]).Exec(ctx); err != nil {
+				return err
+			}
+			if _, err := tenants.InsertAll(st, events[start:end]).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return msgs, err
 }
 
 func addEvent(ctx context.Context, sc tenants.Scoped, messageID, status, reason, source string, at time.Time) error {
@@ -469,31 +513,34 @@ func Timeline(ctx context.Context, sc tenants.Scoped, messageID string) ([]Event
 type Outgoing struct {
 	Message      Message
 	Conversation Conversation
-	Contact      Contact
-	Connection   *connections.Connection
+	Contact      Contact // the recipient
+	// Recipient is the contact's place in the conversation, with their 24-hour window.
+	Recipient  Recipient
+	Connection *connections.Connection
 }
 
 // outgoingRow reads an Outgoing in one query.
 type outgoingRow struct {
 	Message      `bun:",extend"`
-	Conversation *outgoingConversation   `bun:"rel:belongs-to,join:conversation_id=id,join:workspace_id=workspace_id"`
+	Conversation *Conversation           `bun:"rel:belongs-to,join:conversation_id=id,join:workspace_id=workspace_id"`
+	Contact      *Contact                `bun:"rel:belongs-to,join:contact_id=id,join:workspace_id=workspace_id"`
+	Recipient    *Recipient              `bun:"rel:belongs-to,join:conversation_id=conversation_id,join:contact_id=contact_id,join:workspace_id=workspace_id"`
 	Connection   *connections.Connection `bun:"rel:belongs-to,join:connection_id=id,join:workspace_id=workspace_id"`
 }
 
-type outgoingConversation struct {
-	Conversation `bun:",extend"`
-	Contact      *Contact `bun:"rel:belongs-to,join:contact_id=id,join:workspace_id=workspace_id"`
-}
-
 func selectOutgoing(ps tenants.Prepared, model any) *bun.SelectQuery {
-	return ps.Select(model).Relation("Conversation").Relation("Conversation.Contact").Relation("Connection")
+	return ps.Select(model).Relation("Conversation").Relation("Contact").Relation("Recipient").Relation("Connection")
 }
 
 func (o outgoingRow) outgoing() (Outgoing, error) {
-	if o.Conversation == nil || o.Conversation.Contact == nil {
-		return Outgoing{}, fmt.Errorf("messaging: message %s has no conversation or contact", o.ID)
+	if o.Conversation == nil || o.Contact == nil {
+		return Outgoing{}, fmt.Errorf("messaging: message %s has no conversation or recipient", o.ID)
 	}
-	return Outgoing{Message: o.Message, Conversation: o.Conversation.Conversation, Contact: *o.Conversation.Contact, Connection: o.Connection}, nil
+	out := Outgoing{Message: o.Message, Conversation: *o.Conversation, Contact: *o.Contact, Connection: o.Connection}
+	if o.Recipient != nil {
+		out.Recipient = *o.Recipient
+	}
+	return out, nil
 }
 
 // GetOutgoing loads message id with its conversation, contact and connection: one

@@ -31,6 +31,9 @@ type Draft struct {
 	AuthorID   string
 	// ForwardedFrom is the message this one forwards, if it does.
 	ForwardedFrom string
+	// ReplyTo, in a conversation with several recipients, is a message from one of
+	// them: the reply goes to that customer only. Without it, to every recipient.
+	ReplyTo string
 }
 
 // MaxTextLength is the longest text a message may carry (WhatsApp's limit, which is
@@ -107,7 +110,20 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 		at := d.ScheduleAt.UTC()
 		m.Status, m.ScheduledAt = messaging.StatusScheduled, &at
 	}
-	if err := messaging.Insert(ctx, sc, &m, "api"); err != nil {
+	to, err := p.addressees(ctx, sc, conv, d)
+	if err != nil {
+		return m, err
+	}
+	if len(to) == 1 {
+		m.ContactID = &to[0]
+	}
+	copies := []messaging.Message{m}
+	if len(to) > 1 {
+		copies, err = messaging.InsertCopies(ctx, sc, m, to, "api")
+	} else {
+		err = messaging.Insert(ctx, sc, &copies[0], "api")
+	}
+	if err != nil {
 		return m, err
 	}
 	preview := d.Text
@@ -116,14 +132,40 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	}
 	if m.Direction == messaging.DirectionOut {
 		if err := messaging.Touch(ctx, sc, conv.ID, preview, now); err != nil {
-			return m, err
+			return copies[0], err
 		}
-		if err := p.Enqueuer.Send(ctx, m); err != nil {
-			p.Log.Error("send not queued; the sweep will retry", "workspace", sc.WorkspaceID(), "message", m.ID, "error", err)
+		for _, c := range copies {
+			if err := p.Enqueuer.Send(ctx, c); err != nil {
+				p.Log.Error("send not queued; the sweep will retry", "workspace", sc.WorkspaceID(), "message", c.ID, "error", err)
+			}
 		}
 	}
-	p.publishCreated(ctx, sc, m)
-	return m, nil
+	for _, c := range copies {
+		p.publishCreated(ctx, sc, c)
+	}
+	return copies[0], nil
+}
+
+// addressees are the contacts a draft goes to: every recipient of the conversation, or
+// only the sender of the message it replies to. A note goes to nobody.
+func (p *Pipeline) addressees(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, d Draft) ([]string, error) {
+	if d.Type == "note" {
+		return nil, nil
+	}
+	if d.ReplyTo != "" {
+		orig, err := messaging.ConversationMessage(ctx, sc, conv.ID, d.ReplyTo)
+		if errors.Is(err, messaging.ErrMessageNotFound) || (err == nil && orig.ContactID == nil) {
+			return nil, messaging.ErrNotARecipient
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []string{*orig.ContactID}, nil
+	}
+	if conv.Recipients <= 1 {
+		return []string{conv.ContactID}, nil
+	}
+	return messaging.RecipientIDs(ctx, sc, conv.ID)
 }
 
 func (p *Pipeline) publishCreated(ctx context.Context, sc tenants.Scoped, m messaging.Message) {

@@ -25,7 +25,7 @@ func storeMessages(t testing.TB, tn *tenant, n int, text func(i int) string) []m
 	for i := range msgs {
 		msgs[i] = messaging.Message{ID: storage.NewID(), ConversationID: tn.conv.ID, ConnectionID: tn.conn.ID,
 			Direction: messaging.DirectionOut, Type: "text", Body: text(i), Status: messaging.StatusPending, Attempt: 1,
-			CreatedAt: now, UpdatedAt: now}
+			ContactID: &tn.conv.ContactID, CreatedAt: now, UpdatedAt: now}
 		msgs[i].WorkspaceID = tn.ws.ID
 	}
 	for i := 0; i < n; i += 500 {

@@ -222,7 +222,7 @@ func (p *Pipeline) applyInbound(ctx context.Context, sc tenants.Scoped, conn con
 	pid := in.ProviderMessageID
 	m := messaging.Message{ConversationID: conv.ID, ConnectionID: conn.ID, Direction: messaging.DirectionIn, Type: in.Type,
 		Body: in.Text, Content: messaging.Content{Media: in.Media, Location: in.Location, Subject: in.Subject},
-		Status: messaging.StatusReceived, ProviderMessageID: &pid}
+		Status: messaging.StatusReceived, ProviderMessageID: &pid, ContactID: &contact.ID}
 	if err := messaging.Insert(ctx, sc, &m, "provider"); err != nil {
 		return outcome{}, err
 	}

@@ -335,6 +335,20 @@ func (e *env) tenant(t testing.TB, plugin string, cfg loopback.Config, credits i
 	return tn
 }
 
+// customerWrote records the customer's last message at at, as inbound routing does:
+// the 24-hour window is the recipient's.
+func (tn *tenant) customerWrote(t testing.TB, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := tn.sc.Update((*messaging.Recipient)(nil)).Set("last_inbound_at = ?", at).
+		Where("cr.conversation_id = ? AND cr.contact_id = ?", tn.conv.ID, tn.contact.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tn.sc.Update((*messaging.Conversation)(nil)).Set("last_inbound_at = ?", at).Where("cv.id = ?", tn.conv.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (tn *tenant) post(t testing.TB, d pipeline.Draft) messaging.Message {
 	t.Helper()
 	if d.Type == "" {
@@ -712,9 +726,7 @@ func TestPipeline(t *testing.T) {
 				}
 				// The customer wrote 25 hours ago: free text is refused, a template goes.
 				old := time.Now().UTC().Add(-25 * time.Hour)
-				if _, err := tn.sc.Update((*messaging.Conversation)(nil)).Set("last_inbound_at = ?", old).Where("cv.id = ?", tn.conv.ID).Exec(ctx); err != nil {
-					t.Fatal(err)
-				}
+				tn.customerWrote(t, old)
 				m = tn.text(t, "hello again")
 				if m = tn.waitStatus(t, m.ID, messaging.StatusFailed); m.Reason != pipeline.ReasonWindowClosed {
 					t.Fatalf("reason %q, want the window reason", m.Reason)
@@ -728,9 +740,7 @@ func TestPipeline(t *testing.T) {
 				tn.expectLedger(t, tpl.ID, 1, 0)
 				// A recent inbound opens the window for free text.
 				recent := time.Now().UTC().Add(-time.Hour)
-				if _, err := tn.sc.Update((*messaging.Conversation)(nil)).Set("last_inbound_at = ?", recent).Where("cv.id = ?", tn.conv.ID).Exec(ctx); err != nil {
-					t.Fatal(err)
-				}
+				tn.customerWrote(t, recent)
 				m = tn.text(t, "inside the window")
 				tn.waitStatus(t, m.ID, messaging.StatusSent)
 			})

@@ -121,7 +121,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 // send runs the checks, charges and calls the plugin. It returns *retryAfter for a
 // transient failure and nil once the message reached a final or sent state.
 func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Message, out messaging.Outgoing) error {
-	conv, contact, conn := out.Conversation, out.Contact, out.Connection
+	contact, conn := out.Contact, out.Connection
 	if conn == nil {
 		return p.fail(ctx, sc, m, "The connection was removed", nil)
 	}
@@ -136,9 +136,9 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 	switch {
 	case contact.OptedOut:
 		return p.fail(ctx, sc, m, ReasonOptedOut, nil)
-	case desc.Kind == "whatsapp" && conv.LastInboundAt == nil && !contact.WhatsAppConsent:
+	case desc.Kind == "whatsapp" && out.Recipient.LastInboundAt == nil && !contact.WhatsAppConsent:
 		return p.fail(ctx, sc, m, ReasonNoConsent, nil)
-	case desc.Has(sdk.CapWindow24h) && m.Type != "template" && !conv.WindowOpen(now):
+	case desc.Has(sdk.CapWindow24h) && m.Type != "template" && !out.Recipient.WindowOpen(now):
 		return p.fail(ctx, sc, m, ReasonWindowClosed, nil)
 	}
 
