@@ -113,10 +113,11 @@ type MessageRequest struct {
 	Location   *sdk.Location `json:"location,omitempty"`
 	Template   *sdk.Template `json:"template,omitempty"`
 	ScheduleAt *string       `json:"schedule_at,omitempty" doc:"RFC 3339, at least one minute ahead; the message waits as scheduled"`
+	ReplyTo    string        `json:"reply_to,omitempty" doc:"in a conversation with several recipients, a message from one of them: the reply goes to that customer only (without it, to every recipient)"`
 }
 
-// ComposeRequest opens (or finds) a 1:1 Chat conversation and optionally sends its
-// first message.
+// ComposeRequest opens (or finds) a 1:1 Chat conversation, or opens one with several
+// recipients, and optionally sends its first message.
 type ComposeRequest struct {
 	ConnectionID string `json:"connection_id"`
 	To           string `json:"to" doc:"phone number, email address or Messenger id as the connection's channel needs, or a contact id"`
@@ -127,12 +128,19 @@ type ComposeRequest struct {
 	// from the business, which WhatsApp requires before the business writes first.
 	WhatsAppConsent bool            `json:"whatsapp_consent,omitempty" doc:"the customer opted in to WhatsApp messages from this business; recorded on the contact"`
 	Message         *MessageRequest `json:"message,omitempty"`
+	// Recipients and GroupID open one conversation with several recipients: every
+	// message written into it goes to each of them (a copy each, charged each).
+	Recipients []string `json:"recipients,omitempty" doc:"several addresses or contact ids (with to, if given); duplicates count once"`
+	GroupID    string   `json:"group_id,omitempty" doc:"a contact group: its members are recipients too (those without an address on the channel are left out)"`
 }
 
 // ComposeResult is the conversation and its first message, if one was given.
 type ComposeResult struct {
 	Conversation ConversationView   `json:"conversation"`
-	Message      *messaging.Message `json:"message,omitempty"`
+	Message      *messaging.Message `json:"message,omitempty" doc:"with several recipients, the first recipient's copy"`
+	// LeftOut counts group members that could not be recipients: no address on the
+	// connection's channel.
+	LeftOut int `json:"left_out,omitempty"`
 }
 
 // ConversationUpdate archives, resolves, reopens or marks a conversation read.
@@ -142,10 +150,26 @@ type ConversationUpdate struct {
 	Unread   *bool   `json:"unread,omitempty"`
 }
 
-// MessageInfo is a message with its status timeline.
+// MessageInfo is a message with its status timeline, whom it went to (or came from),
+// and, for a message sent to several recipients, how each copy fared.
 type MessageInfo struct {
-	Message  messaging.Message `json:"message"`
-	Timeline []messaging.Event `json:"timeline"`
+	Message   messaging.Message `json:"message"`
+	Timeline  []messaging.Event `json:"timeline"`
+	Recipient *ContactSummary   `json:"recipient,omitempty"`
+	Copies    []MessageCopy     `json:"copies,omitempty" doc:"every recipient's copy of the send (at most 1000)"`
+}
+
+// MessageCopy is one recipient's copy of a message sent to several.
+type MessageCopy struct {
+	MessageID string         `json:"message_id"`
+	Contact   ContactSummary `json:"contact"`
+	Status    string         `json:"status"`
+	Reason    string         `json:"reason,omitempty"`
+}
+
+// RetryFailedResult counts the failed messages sent again.
+type RetryFailedResult struct {
+	Retried int `json:"retried"`
 }
 
 func (a conversationArea) Register(r *Router) {
@@ -172,6 +196,11 @@ func (a conversationArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodPost, Path: cv + "/resend", Access: InWorkspace, Permission: policies.ConversationsReply,
 		Summary: "Send the last outgoing message again, as a new message", Tag: "conversations",
 		Response: messaging.Message{}, Status: http.StatusCreated}, a.resend)
+	r.Add(Route{Method: http.MethodGet, Path: cv + "/recipients", Access: InWorkspace, Permission: policies.ConversationsRead,
+		Summary: "The contacts a conversation sends to", Tag: "conversations", Query: PageQuery{}, Response: List[messaging.Contact]{}}, a.recipients)
+	r.Add(Route{Method: http.MethodPost, Path: cv + "/retry-failed", Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Send every failed message of the conversation again, each as its next attempt", Tag: "conversations",
+		Response: RetryFailedResult{}}, a.retryFailed)
 	r.Add(Route{Method: http.MethodGet, Path: cv + "/messages", Access: InWorkspace, Permission: policies.ConversationsRead,
 		Summary: "The thread, oldest first (or newest first with order=desc)", Tag: "conversations", Query: ThreadQuery{}, Response: List[messaging.Message]{}}, a.thread)
 	r.Add(Route{Method: http.MethodPost, Path: cv + "/messages", Access: InWorkspace, Permission: policies.ConversationsReply,
@@ -377,7 +406,8 @@ func (a conversationArea) counts(c *fiber.Ctx) error {
 // draft turns a message request into the pipeline's draft (which Pipeline.Post
 // validates).
 func draft(req MessageRequest, author string) (pipeline.Draft, error) {
-	d := pipeline.Draft{Type: req.Type, Text: req.Text, Media: req.Media, Location: req.Location, Template: req.Template, AuthorID: author}
+	d := pipeline.Draft{Type: req.Type, Text: req.Text, Media: req.Media, Location: req.Location, Template: req.Template, AuthorID: author,
+		ReplyTo: strings.TrimSpace(req.ReplyTo)}
 	if req.ScheduleAt != nil {
 		at, err := time.Parse(time.RFC3339, strings.TrimSpace(*req.ScheduleAt))
 		if err != nil {
@@ -410,7 +440,7 @@ func (a conversationArea) compose(c *fiber.Ctx) error {
 	ctx, sc := c.UserContext(), scoped(c, a.s)
 	bad := failure.Fields{}
 	bad.Check(strings.TrimSpace(req.ConnectionID) == "", "connection_id", "is required")
-	bad.Check(strings.TrimSpace(req.To) == "", "to", "is required")
+	bad.Check(strings.TrimSpace(req.To) == "" && len(req.Recipients) == 0 && req.GroupID == "", "to", "is required (or recipients, or group_id)")
 	if err := bad.Err(); err != nil {
 		return err
 	}
@@ -429,7 +459,10 @@ func (a conversationArea) compose(c *fiber.Ctx) error {
 		}
 		d = &dr
 	}
-	contact, err := a.recipient(c, conn, req)
+	if len(req.Recipients) > 0 || req.GroupID != "" {
+		return a.composeMany(c, conn, req, d)
+	}
+	contact, err := contactFor(ctx, sc, conn, req.To, req.CountryCode, req.Name, "to")
 	if err != nil {
 		return err
 	}
@@ -470,15 +503,15 @@ func (a conversationArea) compose(c *fiber.Ctx) error {
 	return c.Status(status).JSON(res)
 }
 
-// recipient finds or creates the contact a compose request is addressed to.
-func (a conversationArea) recipient(c *fiber.Ctx, conn connections.Connection, req ComposeRequest) (messaging.Contact, error) {
-	ctx, sc := c.UserContext(), scoped(c, a.s)
-	to := strings.TrimSpace(req.To)
+// contactFor finds or creates the contact raw (a contact id or an address on conn's
+// channel) names; a failure names field.
+func contactFor(ctx context.Context, sc tenants.Scoped, conn connections.Connection, raw, countryCode, name, field string) (messaging.Contact, error) {
+	to := strings.TrimSpace(raw)
 	// A contact id.
 	var ct messaging.Contact
 	if err := sc.Get(ctx, &ct, to, messaging.ErrContactNotFound); err == nil {
 		if ct.Address(conn.Kind) == "" {
-			return ct, failure.Field("to", "the contact has no address on this connection's channel")
+			return ct, failure.Field(field, "the contact has no address on this connection's channel")
 		}
 		return ct, nil
 	} else if !errors.Is(err, messaging.ErrContactNotFound) {
@@ -486,22 +519,136 @@ func (a conversationArea) recipient(c *fiber.Ctx, conn connections.Connection, r
 	}
 	switch messaging.AddressKind(conn.Kind) {
 	case "phone":
-		p, ok := messaging.NormalizePhone(to, strings.TrimSpace(req.CountryCode))
+		p, ok := messaging.NormalizePhone(to, strings.TrimSpace(countryCode))
 		if !ok {
-			return ct, failure.Field("to", "is not a phone number (use +country code, or give country_code)")
+			return ct, failure.Field(field, "is not a phone number (use +country code, or give country_code)")
 		}
 		to = p
 	case "email":
 		at := strings.LastIndexByte(to, '@')
 		if at < 1 || at == len(to)-1 || strings.ContainsAny(to, " \t\r\n,;<>") {
-			return ct, failure.Field("to", "is not an email address")
+			return ct, failure.Field(field, "is not an email address")
 		}
 	default:
 		if len(to) > 200 {
-			return ct, failure.Field("to", "is too long")
+			return ct, failure.Field(field, "is too long")
 		}
 	}
-	return messaging.ContactByAddress(ctx, sc, conn.Kind, to, strings.TrimSpace(req.Name))
+	return messaging.ContactByAddress(ctx, sc, conn.Kind, to, strings.TrimSpace(name))
+}
+
+// composeMany opens a conversation with several recipients: to, recipients and the
+// group's members, each contact once: always a new conversation, as it is named.
+func (a conversationArea) composeMany(c *fiber.Ctx, conn connections.Connection, req ComposeRequest, d *pipeline.Draft) error {
+	ctx, sc := c.UserContext(), scoped(c, a.s)
+	bad := failure.Fields{}
+	var contacts []messaging.Contact
+	seen := map[string]bool{}
+	add := func(ct messaging.Contact) {
+		if !seen[ct.ID] {
+			seen[ct.ID] = true
+			contacts = append(contacts, ct)
+		}
+	}
+	if strings.TrimSpace(req.To) != "" {
+		ct, err := contactFor(ctx, sc, conn, req.To, req.CountryCode, req.Name, "to")
+		if failure.KindOf(err) == failure.Invalid {
+			bad.Add("to", fieldMessage(err, "to"))
+		} else if err != nil {
+			return err
+		} else {
+			add(ct)
+		}
+	}
+	if len(req.Recipients) > messaging.MaxRecipients {
+		return failure.Field("recipients", fmt.Sprintf("at most %d; send to more as a campaign", messaging.MaxRecipients))
+	}
+	for i, raw := range req.Recipients {
+		field := fmt.Sprintf("recipients[%d]", i)
+		ct, err := contactFor(ctx, sc, conn, raw, req.CountryCode, "", field)
+		if failure.KindOf(err) == failure.Invalid {
+			bad.Add(field, fieldMessage(err, field))
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		add(ct)
+	}
+	leftOut := 0
+	if req.GroupID != "" {
+		g, err := messaging.GetGroup(ctx, sc, req.GroupID)
+		if err != nil {
+			return err // another workspace's group, like a missing one: 404
+		}
+		ids, err := messaging.GroupContactIDs(ctx, sc, g.ID, messaging.MaxRecipients+1)
+		if err != nil {
+			return err
+		}
+		members, err := messaging.ContactsByID(ctx, sc, ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if ct := members[id]; ct.Address(conn.Kind) != "" {
+				add(ct)
+			} else {
+				leftOut++
+			}
+		}
+	}
+	switch {
+	case len(contacts) > messaging.MaxRecipients:
+		bad.Add("recipients", fmt.Sprintf("at most %d; send to more as a campaign", messaging.MaxRecipients))
+	case len(contacts) == 0 && len(bad) == 0:
+		bad.Add("recipients", "no one to send to: the group has no member with an address on this channel")
+	case len(contacts) > 1 && strings.TrimSpace(req.Title) == "":
+		bad.Add("title", "is required for a conversation with several recipients")
+	}
+	if err := bad.Err(); err != nil {
+		return err
+	}
+	if req.WhatsAppConsent {
+		for i, ct := range contacts {
+			if !ct.WhatsAppConsent {
+				var err error
+				if contacts[i], err = messaging.RecordWhatsAppConsent(ctx, sc, ct); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	conv, err := messaging.OpenConversation(ctx, sc, messaging.KindChat, conn.ID, contacts, strings.TrimSpace(req.Title))
+	if err != nil {
+		return err
+	}
+	res := ComposeResult{LeftOut: leftOut}
+	if d != nil {
+		m, err := a.s.pipeline.Post(ctx, sc, conv, *d)
+		if err != nil {
+			if failure.KindOf(err) == failure.Invalid {
+				_, _ = sc.Delete((*messaging.Conversation)(nil)).Where("cv.id = ?", conv.ID).Exec(ctx)
+			}
+			return prefixed(err, "message.")
+		}
+		res.Message = &m
+		if conv, err = messaging.GetConversation(ctx, sc, conv.ID); err != nil {
+			return err
+		}
+	}
+	if res.Conversation, err = a.view(c, conv); err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(res)
+}
+
+// fieldMessage is what a validation failure says about field.
+func fieldMessage(err error, field string) string {
+	var f *failure.Error
+	if errors.As(err, &f) && f.Fields[field] != "" {
+		return f.Fields[field]
+	}
+	return err.Error()
 }
 
 func (a conversationArea) get(c *fiber.Ctx) error {
@@ -699,7 +846,32 @@ func (a conversationArea) info(c *fiber.Ctx) error {
 	if tl == nil {
 		tl = []messaging.Event{}
 	}
-	return c.JSON(MessageInfo{Message: m.Redacted(), Timeline: tl})
+	info := MessageInfo{Message: m.Redacted(), Timeline: tl}
+	var copies []messaging.Message
+	if m.SendID != nil {
+		if copies, err = messaging.SendCopies(c.UserContext(), sc, *m.SendID, messaging.MaxRecipients); err != nil {
+			return err
+		}
+	}
+	ids := make([]string, 0, len(copies)+1)
+	if m.ContactID != nil {
+		ids = append(ids, *m.ContactID)
+	}
+	for _, cp := range copies {
+		ids = append(ids, *cp.ContactID)
+	}
+	contacts, err := messaging.ContactsByID(c.UserContext(), sc, ids)
+	if err != nil {
+		return err
+	}
+	if m.ContactID != nil {
+		s := summary(contacts[*m.ContactID])
+		info.Recipient = &s
+	}
+	for _, cp := range copies {
+		info.Copies = append(info.Copies, MessageCopy{MessageID: cp.ID, Contact: summary(contacts[*cp.ContactID]), Status: cp.Status, Reason: cp.Reason})
+	}
+	return c.JSON(info)
 }
 
 // messageAction is one of the pipeline's per-message moves (Cancel, SendNow, Retry).
@@ -822,4 +994,32 @@ func (a conversationArea) forward(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(http.StatusCreated).JSON(fwd)
+}
+
+func (a conversationArea) recipients(c *fiber.Ctx) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	conv, err := a.conversation(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := messaging.RecipientContacts(c.UserContext(), scoped(c, a.s), conv.ID, p)
+	if err != nil {
+		return err
+	}
+	return list(c, rows, next)
+}
+
+func (a conversationArea) retryFailed(c *fiber.Ctx) error {
+	conv, err := a.writable(c)
+	if err != nil {
+		return err
+	}
+	n, err := a.s.pipeline.RetryFailed(c.UserContext(), scoped(c, a.s), conv)
+	if err != nil {
+		return err
+	}
+	return c.JSON(RetryFailedResult{Retried: n})
 }

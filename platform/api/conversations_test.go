@@ -97,6 +97,7 @@ func TestConversations(t *testing.T) {
 			t.Run("messages", func(t *testing.T) { partMessages(t, f) })
 			t.Run("actions", func(t *testing.T) { partActions(t, f) })
 			t.Run("message actions", func(t *testing.T) { partMessageActions(t, f) })
+			t.Run("groups and recipients", func(t *testing.T) { partGroupsAndRecipients(t, f) })
 			t.Run("chat is for managers", func(t *testing.T) { partChatVisibility(t, f) })
 			t.Run("ticket work", func(t *testing.T) { partTicketWork(t, f) })
 			t.Run("list", func(t *testing.T) { partList(t, f) })

@@ -175,6 +175,8 @@ func RecordWhatsAppConsent(ctx context.Context, sc tenants.Scoped, c Contact) (C
 type ContactQuery struct {
 	// Q matches the name, phone number or email address, case-insensitively.
 	Q string
+	// Group keeps the members of this group only.
+	Group string
 }
 
 // Contacts lists the workspace's contacts, newest first, one page at a time.
@@ -187,6 +189,9 @@ func Contacts(ctx context.Context, sc tenants.Scoped, f ContactQuery, p storage.
 			return q.Where("LOWER(ct.name) LIKE ? ESCAPE '!'", pat).WhereOr("ct.phone LIKE ? ESCAPE '!'", pat).
 				WhereOr("LOWER(ct.email) LIKE ? ESCAPE '!'", pat)
 		})
+	}
+	if f.Group != "" {
+		q = q.Where("EXISTS (SELECT 1 FROM contact_group_members AS cgm WHERE cgm.workspace_id = ct.workspace_id AND cgm.group_id = ? AND cgm.contact_id = ct.id)", f.Group)
 	}
 	if err := p.Apply(q, "ct.id", true).Scan(ctx); err != nil {
 		return nil, "", err

@@ -66,3 +66,11 @@ func RecipientContacts(ctx context.Context, sc tenants.Scoped, conversationID st
 	rows, next := storage.NextCursor(rows, p, func(c Contact) string { return c.ID })
 	return rows, next, nil
 }
+
+// SendCopies lists the copies of one send (at most limit), in the order they were
+// stored.
+func SendCopies(ctx context.Context, sc tenants.Scoped, sendID string, limit int) ([]Message, error) {
+	var rows []Message
+	err := sc.Select(&rows).Where("m.send_id = ?", sendID).OrderExpr("m.id").Limit(limit).Scan(ctx)
+	return rows, err
+}

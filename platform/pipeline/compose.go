@@ -34,6 +34,8 @@ type Draft struct {
 	// ReplyTo, in a conversation with several recipients, is a message from one of
 	// them: the reply goes to that customer only. Without it, to every recipient.
 	ReplyTo string
+	// ContactID sends to this recipient only (a resend of a message that went to one).
+	ContactID string
 }
 
 // MaxTextLength is the longest text a message may carry (WhatsApp's limit, which is
@@ -152,6 +154,9 @@ func (p *Pipeline) addressees(ctx context.Context, sc tenants.Scoped, conv messa
 	if d.Type == "note" {
 		return nil, nil
 	}
+	if d.ContactID != "" {
+		return []string{d.ContactID}, nil
+	}
 	if d.ReplyTo != "" {
 		orig, err := messaging.ConversationMessage(ctx, sc, conv.ID, d.ReplyTo)
 		if errors.Is(err, messaging.ErrMessageNotFound) || (err == nil && orig.ContactID == nil) {
@@ -259,13 +264,35 @@ func (p *Pipeline) Retry(ctx context.Context, sc tenants.Scoped, messageID strin
 	return m, nil
 }
 
+// RetryFailed sends every failed outbound message of the conversation again (the
+// Chat queue's "Retry failed"), each as its next attempt. It reports how many.
+func (p *Pipeline) RetryFailed(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation) (int, error) {
+	var ids []string
+	err := sc.Select((*messaging.Message)(nil)).Column("m.id").
+		Where("m.conversation_id = ? AND m.direction = ? AND m.status = ? AND m.deleted_at IS NULL", conv.ID, messaging.DirectionOut, messaging.StatusFailed).
+		OrderExpr("m.id").Limit(messaging.MaxRecipients).Scan(ctx, &ids)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		if _, err := p.Retry(ctx, sc, id); errors.Is(err, messaging.ErrNotFailed) {
+			continue // retried by someone else meanwhile
+		} else if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 // ErrNothingToResend is reported when a conversation has no outbound message.
 var ErrNothingToResend = failure.New(failure.Conflict, "nothing_to_resend", "this conversation has no sent message to send again")
 
 // Resend sends the conversation's last outbound message again, as a new message.
 func (p *Pipeline) Resend(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, authorID string) (messaging.Message, error) {
 	var last messaging.Message
-	err := sc.Select(&last).Where("m.conversation_id = ? AND m.direction = ?", conv.ID, messaging.DirectionOut).
+	err := sc.Select(&last).Where("m.conversation_id = ? AND m.direction = ? AND m.deleted_at IS NULL", conv.ID, messaging.DirectionOut).
 		OrderExpr("m.id DESC").Limit(1).Scan(ctx)
 	if storage.IsNotFound(err) {
 		return last, ErrNothingToResend
@@ -273,8 +300,12 @@ func (p *Pipeline) Resend(ctx context.Context, sc tenants.Scoped, conv messaging
 	if err != nil {
 		return last, err
 	}
-	return p.Post(ctx, sc, conv, Draft{Type: last.Type, Text: last.Body, Media: last.Content.Media,
-		Location: last.Content.Location, Template: last.Content.Template, AuthorID: authorID})
+	d := Draft{Type: last.Type, Text: last.Body, Media: last.Content.Media,
+		Location: last.Content.Location, Template: last.Content.Template, AuthorID: authorID}
+	if last.SendID == nil && last.ContactID != nil && conv.Recipients > 1 {
+		d.ContactID = *last.ContactID // it went to one recipient: so does its resend
+	}
+	return p.Post(ctx, sc, conv, d)
 }
 
 func (p *Pipeline) inspector() *asynq.Inspector { return p.Enqueuer.inspector }

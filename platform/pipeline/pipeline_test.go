@@ -1152,6 +1152,91 @@ func TestPipeline(t *testing.T) {
 				tn.expectLedger(t, sch.ID, 0, 0)
 			})
 
+			t.Run("SeveralRecipients", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "wa", loopback.Config{}, 10)
+				contact := func(name string, consent bool) messaging.Contact {
+					t.Helper()
+					c, err := messaging.ContactByAddress(ctx, tn.sc, tn.conn.Kind, fmt.Sprintf("+4478%08d", phoneSeq.Add(1)), name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if consent {
+						if c, err = messaging.RecordWhatsAppConsent(ctx, tn.sc, c); err != nil {
+							t.Fatal(err)
+						}
+					}
+					return c
+				}
+				wrote, silent, optedOut := contact("Wrote", false), contact("Silent", true), contact("Opted out", true)
+				if err := messaging.SetOptOut(ctx, tn.sc, optedOut.ID, true); err != nil {
+					t.Fatal(err)
+				}
+				conv, err := messaging.OpenConversation(ctx, tn.sc, messaging.KindChat, tn.conn.ID, []messaging.Contact{silent, wrote, optedOut}, "Launch list")
+				if err != nil || conv.Recipients != 3 {
+					t.Fatalf("opened %+v, %v", conv, err)
+				}
+				// One of them (not the first) writes in: the reply lands in this
+				// conversation, not a new ticket, and opens that customer's window only.
+				tn.hook(t, tn.signed(t, loopback.WebhookEvent{Type: loopback.WebhookMessage, ID: "multi-in-1", From: wrote.Phone,
+					To: tn.conn.Address, Text: "count me in", Timestamp: time.Now().UTC()}))
+				tn.settled(t)
+				var in messaging.Message
+				if err := tn.sc.Select(&in).Where("m.provider_message_id = ?", "multi-in-1").Scan(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if in.ConversationID != conv.ID || in.ContactID == nil || *in.ContactID != wrote.ID {
+					t.Fatalf("the reply went to %s from %v, want %s from %s", in.ConversationID, in.ContactID, conv.ID, wrote.ID)
+				}
+
+				// Free text to all three: a copy each, each checked on its own.
+				m, err := e.p.Post(ctx, tn.sc, conv, pipeline.Draft{Type: "text", Text: "doors open at 9"})
+				if err != nil || m.SendID == nil || *m.SendID != m.ID {
+					t.Fatalf("posted %+v, %v", m, err)
+				}
+				copies, err := messaging.SendCopies(ctx, tn.sc, *m.SendID, 10)
+				if err != nil || len(copies) != 3 {
+					t.Fatalf("%d copies, %v", len(copies), err)
+				}
+				want := map[string]string{wrote.ID: "", silent.ID: pipeline.ReasonWindowClosed, optedOut.ID: pipeline.ReasonOptedOut}
+				for _, c := range copies {
+					reason, ok := want[*c.ContactID]
+					if !ok {
+						t.Fatalf("a copy to %s, who is no recipient", *c.ContactID)
+					}
+					if reason == "" {
+						tn.waitStatus(t, c.ID, messaging.StatusSent)
+						tn.expectLedger(t, c.ID, 1, 0)
+						continue
+					}
+					if got := tn.waitStatus(t, c.ID, messaging.StatusFailed); got.Reason != reason {
+						t.Fatalf("copy to %s failed with %q, want %q", *c.ContactID, got.Reason, reason)
+					}
+					tn.expectLedger(t, c.ID, 0, 0)
+				}
+				if b := tn.balance(t); b != 9 {
+					t.Fatalf("balance %d, want 9: one copy went out", b)
+				}
+				if cv, err := messaging.GetConversation(ctx, tn.sc, conv.ID); err != nil || cv.Pill != messaging.PillPartial {
+					t.Fatalf("pill %q (%v), want partial", cv.Pill, err)
+				}
+
+				// A reply to the one who wrote goes to them only.
+				r, err := e.p.Post(ctx, tn.sc, conv, pipeline.Draft{Type: "text", Text: "see you there", ReplyTo: in.ID})
+				if err != nil || r.SendID != nil || r.ContactID == nil || *r.ContactID != wrote.ID {
+					t.Fatalf("reply %+v, %v", r, err)
+				}
+				tn.waitStatus(t, r.ID, messaging.StatusSent)
+				if _, err := e.p.Post(ctx, tn.sc, conv, pipeline.Draft{Type: "text", Text: "x", ReplyTo: m.ID + "nope"}); !errors.Is(err, messaging.ErrNotARecipient) {
+					t.Fatalf("a reply to no message: %v", err)
+				}
+				// Send again repeats the reply to its one recipient, not to everyone.
+				again, err := e.p.Resend(ctx, tn.sc, conv, "")
+				if err != nil || again.ContactID == nil || *again.ContactID != wrote.ID || again.SendID != nil {
+					t.Fatalf("resent %+v, %v", again, err)
+				}
+			})
+
 			t.Run("RetryAfterFailure", func(t *testing.T) {
 				t.Parallel()
 				tn := e.tenant(t, "retry", loopback.Config{}, 10)

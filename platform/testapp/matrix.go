@@ -82,6 +82,13 @@ func (ta *TestApp) NewTenant(name string) *Tenant {
 	}
 	conn := ta.fixtureConnection(scope)
 	conv, msg := ta.fixtureConversation(scope, conn)
+	group, err := messaging.CreateGroup(ctx, scope, ta.Unique("fixture-group"))
+	if err == nil {
+		err = messaging.AddToGroup(ctx, scope, group.ID, []string{conv.ContactID})
+	}
+	if err != nil {
+		ta.T.Fatalf("testapp: tenant contact group: %v", err)
+	}
 	t.IDs = map[string]string{
 		"workspace":    ws.Slug,
 		"workspace_id": ws.ID,
@@ -95,6 +102,7 @@ func (ta *TestApp) NewTenant(name string) *Tenant {
 		"conversation": conv.ID,        // a Team Inbox ticket on the connection
 		"message":      msg.ID,         // an outbound message of that ticket
 		"contact":      conv.ContactID, // the ticket's customer
+		"group":        group.ID,       // a contact group with that customer in it
 	}
 	return t
 }

@@ -1,0 +1,152 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/platform/api"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+)
+
+func partGroupsAndRecipients(t *testing.T, f *convFixture) {
+	ctx := f.ta.Ctx()
+	contact := func(phone, name string) messaging.Contact {
+		t.Helper()
+		c, err := messaging.ContactByAddress(ctx, f.sc, f.conn.Kind, phone, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ana, ben, cy := contact("+15550300001", "Ana"), contact("+15550300002", "Ben"), contact("+15550300003", "Cy")
+	groups := f.admin.WSPath("/contact-groups")
+
+	// Groups: made with members, counted, named once (whatever the case).
+	var g messaging.Group
+	f.manager.Do(http.MethodPost, groups, api.GroupRequest{Name: "VIP", ContactIDs: []string{ana.ID, ben.ID, ana.ID}}).Expect(http.StatusCreated).Decode(&g)
+	if g.ID == "" || g.Name != "VIP" || g.Members != 2 {
+		t.Fatalf("group %+v", g)
+	}
+	if e := f.manager.Do(http.MethodPost, groups, api.GroupRequest{Name: " vip "}).Expect(http.StatusConflict).Error(); e.Fields["name"] == "" {
+		t.Errorf("a second VIP group: %+v", e)
+	}
+	if e := f.manager.Do(http.MethodPost, groups, api.GroupRequest{}).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["name"] == "" {
+		t.Errorf("a group without a name: %+v", e)
+	}
+	if e := f.manager.Do(http.MethodPost, groups+"/"+g.ID+"/members", api.GroupMembersRequest{ContactIDs: []string{cy.ID, "no-such-contact"}}).
+		Expect(http.StatusUnprocessableEntity).Error(); e.Fields["contact_ids[1]"] == "" {
+		t.Errorf("adding an unknown contact: %+v", e)
+	}
+	f.manager.Do(http.MethodPost, groups+"/"+g.ID+"/members", api.GroupMembersRequest{ContactIDs: []string{cy.ID}}).Expect(http.StatusOK).Decode(&g)
+	if g.Members != 3 {
+		t.Fatalf("members after adding Cy: %d", g.Members)
+	}
+	var members api.List[messaging.Contact]
+	f.viewer.Do(http.MethodGet, f.admin.WSPath("/contacts?group="+g.ID), nil).Expect(http.StatusOK).Decode(&members)
+	if len(members.Items) != 3 {
+		t.Fatalf("%d members listed, want 3", len(members.Items))
+	}
+	f.manager.Do(http.MethodDelete, groups+"/"+g.ID+"/members/"+cy.ID, nil).Expect(http.StatusNoContent)
+	f.manager.Do(http.MethodDelete, groups+"/"+g.ID+"/members/"+cy.ID, nil).Expect(http.StatusNotFound)
+	var listed api.List[messaging.Group]
+	f.viewer.Do(http.MethodGet, groups, nil).Expect(http.StatusOK).Decode(&listed)
+	if len(listed.Items) != 1 || listed.Items[0].Members != 2 {
+		t.Fatalf("groups %+v", listed.Items)
+	}
+	f.viewer.Do(http.MethodPost, groups, api.GroupRequest{Name: "Mine"}).Expect(http.StatusForbidden)
+	f.manager.Do(http.MethodPatch, groups+"/"+g.ID, api.GroupRequest{Name: "Regulars"}).Expect(http.StatusOK).Decode(&g)
+	if g.Name != "Regulars" || g.Members != 2 {
+		t.Errorf("renamed %+v", g)
+	}
+
+	// Compose to several: each address checked and named, a title required.
+	req := api.ComposeRequest{ConnectionID: f.conn.ID, Title: "Launch", Recipients: []string{"+15550300004", cy.ID, "+1 555 030 0004", "not a number"},
+		GroupID: g.ID, Message: &api.MessageRequest{Type: "text", Text: "We open at 9"}}
+	if e := f.manager.Do(http.MethodPost, f.path(""), req).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["recipients[3]"] == "" || len(e.Fields) != 1 {
+		t.Errorf("a bad recipient: %+v", e)
+	}
+	req.Recipients = req.Recipients[:3]
+	untitled := req
+	untitled.Title = ""
+	if e := f.manager.Do(http.MethodPost, f.path(""), untitled).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["title"] == "" {
+		t.Errorf("several recipients without a title: %+v", e)
+	}
+	otherGroup := req
+	otherGroup.GroupID = f.ta.NewTenant("Group owner").IDs["group"]
+	f.manager.Do(http.MethodPost, f.path(""), otherGroup).Expect(http.StatusNotFound)
+
+	res := f.compose(f.manager, req, http.StatusCreated)
+	// The new number, Cy, and the group's Ana and Ben: the number given twice counts once.
+	if res.Conversation.Recipients != 4 || res.Conversation.Title != "Launch" || res.Message == nil || res.Message.SendID == nil {
+		t.Fatalf("composed %+v / %+v", res.Conversation, res.Message)
+	}
+	conv := f.path("/" + res.Conversation.ID)
+	var recips api.List[messaging.Contact]
+	f.manager.Do(http.MethodGet, conv+"/recipients", nil).Expect(http.StatusOK).Decode(&recips)
+	if len(recips.Items) != 4 {
+		t.Fatalf("%d recipients listed, want 4", len(recips.Items))
+	}
+	var thread api.List[messaging.Message]
+	f.manager.Do(http.MethodGet, conv+"/messages", nil).Expect(http.StatusOK).Decode(&thread)
+	to := map[string]bool{}
+	for _, m := range thread.Items {
+		if m.SendID == nil || *m.SendID != *res.Message.SendID || m.ContactID == nil || m.Body != "We open at 9" {
+			t.Fatalf("copy %+v", m)
+		}
+		to[*m.ContactID] = true
+	}
+	if len(thread.Items) != 4 || len(to) != 4 || !to[ana.ID] || !to[ben.ID] || !to[cy.ID] {
+		t.Fatalf("copies to %v, want one each to the four recipients", to)
+	}
+	var info api.MessageInfo
+	f.manager.Do(http.MethodGet, conv+"/messages/"+res.Message.ID, nil).Expect(http.StatusOK).Decode(&info)
+	if len(info.Copies) != 4 || info.Recipient == nil || info.Recipient.ID != *res.Message.ContactID {
+		t.Fatalf("info %+v", info)
+	}
+
+	// A customer's reply is answered to that customer alone.
+	in := messaging.Message{ConversationID: res.Conversation.ID, ConnectionID: f.conn.ID, Direction: messaging.DirectionIn, Type: "text",
+		Body: "what about parking?", Status: messaging.StatusReceived, ContactID: &ben.ID}
+	if err := messaging.Insert(ctx, f.sc, &in, "provider"); err != nil {
+		t.Fatal(err)
+	}
+	var reply messaging.Message
+	f.manager.Do(http.MethodPost, conv+"/messages", api.MessageRequest{Type: "text", Text: "Free after 6", ReplyTo: in.ID}).Expect(http.StatusCreated).Decode(&reply)
+	if reply.ContactID == nil || *reply.ContactID != ben.ID || reply.SendID != nil {
+		t.Fatalf("reply %+v", reply)
+	}
+	if e := f.manager.Do(http.MethodPost, conv+"/messages", api.MessageRequest{Type: "text", Text: "?", ReplyTo: "nope"}).
+		Expect(http.StatusUnprocessableEntity).Error(); e.Fields["reply_to"] == "" {
+		t.Errorf("a reply to no message: %+v", e)
+	}
+
+	// Retry failed: every failed copy goes again, as its next attempt.
+	for _, m := range thread.Items[:2] {
+		m := m
+		if _, err := messaging.Transition(ctx, f.sc, &m, messaging.StatusFailed, "test", "worker", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rf api.RetryFailedResult
+	f.manager.Do(http.MethodPost, conv+"/retry-failed", nil).Expect(http.StatusOK).Decode(&rf)
+	if rf.Retried != 2 {
+		t.Fatalf("retried %d, want 2", rf.Retried)
+	}
+	for _, m := range thread.Items[:2] {
+		got, err := messaging.GetMessage(ctx, f.sc, m.ID)
+		if err != nil || got.Status != messaging.StatusPending || got.Attempt != 2 {
+			t.Errorf("after retry-failed: %+v, %v", got, err)
+		}
+	}
+	f.agent.Do(http.MethodPost, conv+"/retry-failed", nil).Expect(http.StatusForbidden) // Chat is for managers
+
+	// A group without anyone reachable on the channel sends to nobody: said so.
+	f.manager.Do(http.MethodPost, groups, api.GroupRequest{Name: "Empty"}).Expect(http.StatusCreated).Decode(&g)
+	if e := f.manager.Do(http.MethodPost, f.path(""), api.ComposeRequest{ConnectionID: f.conn.ID, Title: "Nobody", GroupID: g.ID}).
+		Expect(http.StatusUnprocessableEntity).Error(); e.Fields["recipients"] == "" {
+		t.Errorf("an empty group: %+v", e)
+	}
+	f.manager.Do(http.MethodDelete, groups+"/"+g.ID, nil).Expect(http.StatusNoContent)
+	f.manager.Do(http.MethodGet, groups+"/"+g.ID, nil).Expect(http.StatusNotFound)
+}
