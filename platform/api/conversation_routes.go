@@ -120,7 +120,7 @@ type MessageRequest struct {
 // recipients, and optionally sends its first message.
 type ComposeRequest struct {
 	ConnectionID string `json:"connection_id"`
-	To           string `json:"to" doc:"phone number, email address or Messenger id as the connection's channel needs, or a contact id"`
+	To           string `json:"to,omitempty" doc:"phone number, email address or Messenger id as the connection's channel needs, or a contact id"`
 	CountryCode  string `json:"country_code,omitempty" doc:"digits put in front of a national phone number, e.g. 44"`
 	Name         string `json:"name,omitempty" doc:"the contact's name, when the contact is new"`
 	Title        string `json:"title,omitempty"`

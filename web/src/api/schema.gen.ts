@@ -40,18 +40,24 @@ export interface ComposeRequest {
   connection_id: string;
   /** digits put in front of a national phone number, e.g. 44 */
   country_code?: string;
+  /** a contact group: its members are recipients too (those without an address on the channel are left out) */
+  group_id?: string;
   message?: MessageRequest | null;
   /** the contact's name, when the contact is new */
   name?: string;
+  /** several addresses or contact ids (with to, if given); duplicates count once */
+  recipients?: string[];
   title?: string;
   /** phone number, email address or Messenger id as the connection's channel needs, or a contact id */
-  to: string;
+  to?: string;
   /** the customer opted in to WhatsApp messages from this business; recorded on the contact */
   whatsapp_consent?: boolean;
 }
 
 export interface ComposeResult {
   conversation: ConversationView;
+  left_out?: number;
+  /** with several recipients, the first recipient's copy */
   message?: Message | null;
 }
 
@@ -158,10 +164,12 @@ export interface ConversationView {
   id: string;
   kind: "chat" | "ticket" | "campaign";
   last_activity_at: string;
-  /** the customer's last message: WhatsApp's 24-hour window runs from here */
+  /** the customer's last message: WhatsApp's 24-hour window runs from here (with several recipients, the latest of theirs) */
   last_inbound_at?: string | null;
   last_message_preview: string;
   pill: "pending" | "scheduled" | "sent" | "partial" | "failed";
+  /** how many contacts the conversation sends to */
+  recipients: number;
   state: "queued" | "active" | "pending" | "resolved";
   templates_only: boolean;
   title: string;
@@ -254,6 +262,24 @@ export interface GrantRequest {
   note: string;
 }
 
+export interface Group {
+  created_at: string;
+  id: string;
+  members: number;
+  name: string;
+  updated_at: string;
+}
+
+export interface GroupMembersRequest {
+  contact_ids: string[];
+}
+
+export interface GroupRequest {
+  /** contacts to put in the new group */
+  contact_ids?: string[];
+  name: string;
+}
+
 export interface InvitationCreated {
   accept_url: string;
   invitation: InvitationView;
@@ -319,6 +345,12 @@ export interface List_ConversationView {
 
 export interface List_Entry {
   items: Entry[];
+  /** pass as ?cursor= for the next page; empty on the last page */
+  next_cursor: string;
+}
+
+export interface List_Group {
+  items: Group[];
   /** pass as ?cursor= for the next page; empty on the last page */
   next_cursor: string;
 }
@@ -425,6 +457,8 @@ export interface Message {
   author_id?: string | null;
   body: string;
   connection_id: string;
+  /** the recipient of an outbound message, the sender of an inbound one */
+  contact_id?: string | null;
   content: Content;
   conversation_id: string;
   created_at: string;
@@ -444,6 +478,8 @@ export interface Message {
   /** why it failed, in words people can act on */
   reason?: string;
   scheduled_at?: string | null;
+  /** shared by the copies of one message sent to several recipients */
+  send_id?: string | null;
   sent_at?: string | null;
   starred: boolean;
   status: string;
@@ -451,8 +487,18 @@ export interface Message {
   updated_at: string;
 }
 
+export interface MessageCopy {
+  contact: ContactSummary;
+  message_id: string;
+  reason?: string;
+  status: string;
+}
+
 export interface MessageInfo {
+  /** every recipient's copy of the send (at most 1000) */
+  copies?: MessageCopy[];
   message: Message;
+  recipient?: ContactSummary | null;
   timeline: Event[];
 }
 
@@ -460,6 +506,8 @@ export interface MessageRequest {
   location?: Location | null;
   /** url (http or https) of a jpg, jpeg, png, gif, webp, mp4, webm, mp3, wav, pdf, doc, docx or xls file; mime_type, when given, must be one of those */
   media?: Media | null;
+  /** in a conversation with several recipients, a message from one of them: the reply goes to that customer only (without it, to every recipient) */
+  reply_to?: string;
   /** RFC 3339, at least one minute ahead; the message waits as scheduled */
   schedule_at?: string | null;
   template?: sdk_Template | null;
@@ -560,6 +608,10 @@ export interface Readiness {
   queue: string;
   status: "ready" | "unavailable";
   version: string;
+}
+
+export interface RetryFailedResult {
+  retried: number;
 }
 
 export interface RoleChange {
@@ -977,11 +1029,75 @@ export interface Paths {
       permission: "templates:read";
     };
   };
+  "/api/v1/workspaces/{workspace}/contact-groups": {
+    /** Contact groups, with their member counts (needs contacts:read) */
+    get: {
+      path: { workspace: string };
+      query: { limit?: number; cursor?: string };
+      body: never;
+      response: List_Group;
+      permission: "contacts:read";
+    };
+    /** Make a contact group, optionally with its first members (needs contacts:manage) */
+    post: {
+      path: { workspace: string };
+      query: never;
+      body: GroupRequest;
+      response: Group;
+      permission: "contacts:manage";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/contact-groups/{group}": {
+    /** A contact group (its members: GET …/contacts?group=) (needs contacts:read) */
+    get: {
+      path: { workspace: string; group: string };
+      query: never;
+      body: never;
+      response: Group;
+      permission: "contacts:read";
+    };
+    /** Rename a contact group (needs contacts:manage) */
+    patch: {
+      path: { workspace: string; group: string };
+      query: never;
+      body: GroupRequest;
+      response: Group;
+      permission: "contacts:manage";
+    };
+    /** Delete a contact group (its contacts stay) (needs contacts:manage) */
+    delete: {
+      path: { workspace: string; group: string };
+      query: never;
+      body: never;
+      response: void;
+      permission: "contacts:manage";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/contact-groups/{group}/members": {
+    /** Add contacts to a group (needs contacts:manage) */
+    post: {
+      path: { workspace: string; group: string };
+      query: never;
+      body: GroupMembersRequest;
+      response: Group;
+      permission: "contacts:manage";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/contact-groups/{group}/members/{contact}": {
+    /** Take a contact out of a group (needs contacts:manage) */
+    delete: {
+      path: { workspace: string; group: string; contact: string };
+      query: never;
+      body: never;
+      response: void;
+      permission: "contacts:manage";
+    };
+  };
   "/api/v1/workspaces/{workspace}/contacts": {
     /** Contacts, newest first (needs contacts:read) */
     get: {
       path: { workspace: string };
-      query: { limit?: number; cursor?: string; q?: string };
+      query: { limit?: number; cursor?: string; q?: string; group?: string };
       body: never;
       response: List_Contact;
       permission: "contacts:read";
@@ -1145,6 +1261,16 @@ export interface Paths {
       permission: "conversations:reply";
     };
   };
+  "/api/v1/workspaces/{workspace}/conversations/{conversation}/recipients": {
+    /** The contacts a conversation sends to (needs conversations:read) */
+    get: {
+      path: { workspace: string; conversation: string };
+      query: { limit?: number; cursor?: string };
+      body: never;
+      response: List_Contact;
+      permission: "conversations:read";
+    };
+  };
   "/api/v1/workspaces/{workspace}/conversations/{conversation}/resend": {
     /** Send the last outgoing message again, as a new message (needs conversations:reply) */
     post: {
@@ -1152,6 +1278,16 @@ export interface Paths {
       query: never;
       body: never;
       response: Message;
+      permission: "conversations:reply";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/conversations/{conversation}/retry-failed": {
+    /** Send every failed message of the conversation again, each as its next attempt (needs conversations:reply) */
+    post: {
+      path: { workspace: string; conversation: string };
+      query: never;
+      body: never;
+      response: RetryFailedResult;
       permission: "conversations:reply";
     };
   };

@@ -2,7 +2,7 @@ import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { message } from "../test/fakes";
-import { Thread } from "./Thread";
+import { groupCopies, Thread } from "./Thread";
 
 const now = new Date(2030, 0, 3, 12, 0);
 const local = (d: number, h: number) => new Date(2030, 0, d, h, 0).toISOString();
@@ -70,5 +70,45 @@ describe("Thread", () => {
     );
     const shown = Array.from(container.querySelectorAll(".msg-template")).map((p) => p.textContent);
     expect(shown).toEqual(["Template order_update (en_US) · Maya, #1042", "Template welcome_offer (de) · first_name: Lena"]);
+  });
+});
+
+describe("a send to several recipients", () => {
+  it("is one bubble saying how its copies fared", () => {
+    const copy = (id: string, contact: string, status: string) =>
+      message({ id, send_id: "s1", contact_id: contact, body: "Doors open at 9", status, created_at: local(3, 9) });
+    const { container } = render(
+      <Thread now={now} messages={[copy("s1", "a", "read"), copy("s2", "b", "sent"), copy("s3", "c", "failed"), message({ id: "z", body: "later", created_at: local(3, 10) })]} />,
+    );
+    const bubbles = container.querySelectorAll(".msg");
+    expect(bubbles).toHaveLength(2);
+    expect(bubbles[0].textContent).toContain("Doors open at 9");
+    expect(bubbles[0].querySelector(".msg-copies")?.textContent).toBe("To 3 recipients · 1 Read · 1 Sent · 1 Failed");
+    expect(bubbles[0].querySelector("[data-status]")).toBeNull();
+  });
+
+  it("offers Reply on a customer's message, named after them", async () => {
+    const reply = vi.fn();
+    const theirs = message({ id: "i", direction: "in", contact_id: "ben", body: "parking?", status: "received", created_at: local(3, 9) });
+    render(<Thread now={now} messages={[theirs]} senderName={(id) => (id === "ben" ? "Ben" : undefined)} actions={{ reply }} />);
+    expect(screen.getByText("Ben")).toBeTruthy();
+    await userEvent.click(screen.getByRole("button", { name: "Reply" }));
+    expect(reply).toHaveBeenCalledWith(theirs);
+  });
+});
+
+describe("groupCopies", () => {
+  it("keeps every message once, a send's copies under its first", () => {
+    const items = groupCopies([
+      message({ id: "a" }),
+      message({ id: "s2", send_id: "s1" }),
+      message({ id: "s1", send_id: "s1" }),
+      message({ id: "b" }),
+    ]);
+    expect(items.map((i) => [i.m.id, i.copies?.length ?? 0])).toEqual([
+      ["a", 0],
+      ["s1", 2],
+      ["b", 0],
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import { Fragment, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { Message } from "../api/types";
 import { clock, dayLabel, sameDay } from "../lib/format";
 import { InfoIcon, PinIcon, StarIcon } from "./Icons";
-import { Ticks } from "./Ticks";
+import { statusLabel, Ticks } from "./Ticks";
 
 export interface ThreadActions {
   retry?: (m: Message) => void;
@@ -15,6 +15,42 @@ export interface ThreadActions {
   react?: (m: Message, emoji: string) => void;
   forward?: (m: Message) => void;
   remove?: (m: Message) => void;
+  /** Answer this customer alone (a conversation with several recipients). */
+  reply?: (m: Message) => void;
+}
+
+/** One bubble of the thread: a message, or the copies of one send to several recipients. */
+export interface ThreadItem {
+  m: Message;
+  copies?: Message[];
+}
+
+/** The thread's bubbles: the copies of a send become one, shown by its first copy. */
+export function groupCopies(messages: Message[]): ThreadItem[] {
+  const bySend = new Map<string, Message[]>();
+  for (const m of messages) {
+    if (m.send_id) bySend.set(m.send_id, [...(bySend.get(m.send_id) ?? []), m]);
+  }
+  const out: ThreadItem[] = [];
+  for (const m of messages) {
+    if (!m.send_id) {
+      out.push({ m });
+      continue;
+    }
+    const copies = bySend.get(m.send_id);
+    if (!copies) continue; // shown already
+    bySend.delete(m.send_id);
+    out.push({ m: copies.find((c) => c.id === m.send_id) ?? copies[0], copies });
+  }
+  return out;
+}
+
+/** "To 3 recipients · 2 Read · 1 Failed": how the copies of a send fared. */
+export function copiesSummary(copies: Message[]): string {
+  const counts = new Map<string, number>();
+  for (const c of copies) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
+  const parts = [...counts.entries()].map(([status, n]) => `${n} ${statusLabel(status)}`);
+  return [`To ${copies.length} recipients`, ...parts].join(" · ");
 }
 
 /** The reactions offered in a message's menu. */
@@ -133,11 +169,17 @@ export function MessageBubble({
   m,
   author,
   actions,
+  copies,
 }: {
   m: Message;
   author?: string;
   actions?: ThreadActions;
+  copies?: Message[];
 }) {
+  const group = copies && copies.length > 1;
+  // The copies of a send are acted on together in the header (retry failed); one
+  // copy's delete or reaction would make the bubble say what is true of one only.
+  if (group && actions) actions = { ...actions, remove: undefined, react: undefined, retry: undefined };
   const cls = m.direction === "in" ? "msg msg-in" : m.direction === "note" ? "msg msg-note" : "msg msg-out";
   const when = m.scheduled_at && m.status === "scheduled" ? m.scheduled_at : m.created_at;
   const deleted = !!m.deleted_at;
@@ -145,7 +187,7 @@ export function MessageBubble({
   return (
     <div className={deleted ? `${cls} msg-deleted` : cls} data-message-id={m.id} data-status={m.status}>
       {m.direction === "note" ? <p className="msg-author">Internal note{author ? ` · ${author}` : ""}</p> : null}
-      {m.direction === "out" && author ? <p className="msg-author">{author}</p> : null}
+      {m.direction !== "note" && author ? <p className="msg-author">{author}</p> : null}
       {m.forwarded_from && !deleted ? <p className="msg-tag">Forwarded</p> : null}
       {deleted ? <p className="msg-muted">This message was deleted</p> : <Body m={m} />}
       {m.reaction ? (
@@ -154,7 +196,7 @@ export function MessageBubble({
         </span>
       ) : null}
       <div className="msg-meta">
-        {menu ? <MessageMenu m={m} actions={actions} /> : null}
+        {menu && actions ? <MessageMenu m={m} actions={actions} /> : null}
         {m.pinned_at ? (
           <span className="msg-flag" role="img" aria-label="Pinned" title="Pinned">
             <PinIcon />
@@ -191,8 +233,14 @@ export function MessageBubble({
         ) : null}
         {m.status === "scheduled" && m.scheduled_at ? <span>Scheduled for {new Date(m.scheduled_at).toLocaleString()}</span> : null}
         <time dateTime={when}>{clock(m.created_at)}</time>
-        {m.direction === "out" ? <Ticks status={m.status} reason={m.reason} /> : null}
+        {m.direction === "in" && actions?.reply && !deleted ? (
+          <button type="button" className="link-btn" onClick={() => actions.reply?.(m)}>
+            Reply
+          </button>
+        ) : null}
+        {m.direction === "out" && !group ? <Ticks status={m.status} reason={m.reason} /> : null}
       </div>
+      {group ? <p className="msg-copies hint">{copiesSummary(copies)}</p> : null}
     </div>
   );
 }
@@ -200,14 +248,18 @@ export function MessageBubble({
 export function Thread({
   messages,
   authorName,
+  senderName,
   actions,
   now,
 }: {
   messages: Message[];
   authorName?: (id: string | null | undefined) => string | undefined;
+  /** The customer an inbound message is from, where there are several. */
+  senderName?: (contactId: string | null | undefined) => string | undefined;
   actions?: ThreadActions;
   now?: Date;
 }) {
+  const items = groupCopies(messages);
   const ref = useRef<HTMLOListElement>(null);
   const atBottom = useRef(true);
   const count = messages.length;
@@ -230,8 +282,8 @@ export function Thread({
 
   return (
     <ol className="thread" ref={ref} aria-label="Messages" aria-live="polite" aria-relevant="additions">
-      {messages.map((m, i) => {
-        const newDay = i === 0 || !sameDay(messages[i - 1].created_at, m.created_at);
+      {items.map(({ m, copies }, i) => {
+        const newDay = i === 0 || !sameDay(items[i - 1].m.created_at, m.created_at);
         return (
           <Fragment key={m.id}>
             {newDay ? (
@@ -240,7 +292,12 @@ export function Thread({
               </li>
             ) : null}
             <li className={`thread-item thread-${m.direction}`}>
-              <MessageBubble m={m} author={m.direction !== "in" ? authorName?.(m.author_id) : undefined} actions={actions} />
+              <MessageBubble
+                m={m}
+                copies={copies}
+                author={m.direction !== "in" ? authorName?.(m.author_id) : senderName?.(m.contact_id)}
+                actions={actions}
+              />
             </li>
           </Fragment>
         );

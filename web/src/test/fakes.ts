@@ -87,6 +87,7 @@ export function conversation(p: Partial<Conversation> = {}): Conversation {
     contact: { id: "ct1", name: "Maya Patel", phone: "+15550100101" },
     channel: { id: "conn1", kind: "whatsapp", engine: "cloud", display_name: "Demo WhatsApp", address: "+15550000001", status: "active", window_24h: true },
     templates_only: false,
+    recipients: 1,
     ...p,
   };
 }

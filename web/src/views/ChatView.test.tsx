@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { conversation, mockApi } from "../test/fakes";
 import { loginCode, orderUpdate } from "../test/templates";
 import { connection, fakeWorkspace, renderInWorkspace } from "../test/workspace";
-import { ComposeDialog } from "./ChatView";
+import { ComposeDialog, parseRecipients } from "./ChatView";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -44,5 +44,55 @@ describe("the compose dialog", () => {
       whatsapp_consent: true,
       message: { type: "template", text: "", template: { name: "login_code", language: "en_US", body: ["482913"], copy_code: "482913" } },
     });
+  });
+});
+
+describe("composing to several recipients", () => {
+  it("splits the numbers typed, each once, and sends them with the group and a required name", async () => {
+    const created = conversation({ id: "c8", recipients: 4, title: "Launch" });
+    const { calls } = mockApi({
+      "GET /api/v1/workspaces/demo/contact-groups": { body: { items: [{ id: "g1", name: "VIP", members: 2, created_at: "", updated_at: "" }], next_cursor: "" } },
+      "POST /api/v1/workspaces/demo/conversations": { status: 201, body: { conversation: created, message: null } },
+    });
+    const onCreated = vi.fn();
+    renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={onCreated} />, fakeWorkspace());
+    await userEvent.type(screen.getByLabelText("To"), "+15550170001, +15550170002{enter}+1 555 017 0001");
+    await userEvent.selectOptions(await screen.findByLabelText("Or a group"), "g1");
+    // Several recipients: no contact name, and the conversation needs one of its own.
+    expect(screen.queryByLabelText("Contact name")).toBeNull();
+    expect(screen.getByLabelText("Name").hasAttribute("required")).toBe(true);
+    await userEvent.type(screen.getByLabelText("Name"), "Launch");
+    await userEvent.type(screen.getByLabelText("First message"), "We open at 9");
+    await userEvent.click(screen.getByRole("button", { name: "Send" }));
+    await waitFor(() => expect(onCreated).toHaveBeenCalledWith(created));
+    const post = calls.find((c) => c.method === "POST")!;
+    expect(post.body).toEqual({
+      connection_id: "conn1",
+      recipients: ["+15550170001", "+15550170002"],
+      group_id: "g1",
+      title: "Launch",
+      message: { type: "text", text: "We open at 9" },
+    });
+  });
+
+  it("shows which typed number the server refused", async () => {
+    mockApi({
+      "GET /api/v1/workspaces/demo/contact-groups": { body: { items: [], next_cursor: "" } },
+      "POST /api/v1/workspaces/demo/conversations": {
+        status: 422,
+        body: { error: { code: "validation_failed", message: "validation failed", fields: { "recipients[1]": "is not a phone number" } } },
+      },
+    });
+    renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={() => undefined} />, fakeWorkspace());
+    await userEvent.type(screen.getByLabelText("To"), "+15550170001, call me");
+    await userEvent.type(screen.getByLabelText("Name"), "Two");
+    await userEvent.click(screen.getByRole("button", { name: "Open conversation" }));
+    expect(await screen.findByText("call me: is not a phone number")).toBeTruthy();
+  });
+});
+
+describe("parseRecipients", () => {
+  it("splits at commas, semicolons and new lines, and drops repeats however spaced", () => {
+    expect(parseRecipients(" +44 20 7946 0958,+442079460958;\n+1 (555) 010-0100\n\n")).toEqual(["+44 20 7946 0958", "+1 (555) 010-0100"]);
   });
 });

@@ -12,6 +12,7 @@ import { TemplateFields, useTemplateChoice } from "../components/TemplatePicker"
 import { byActivity, type ListFilter } from "../lib/conversations";
 import { useConversationList, useCounts } from "../lib/live";
 import { useAction, useFormValues } from "../lib/useAction";
+import { useAsync } from "../lib/useAsync";
 import { Link, navigate } from "../router";
 import { useWorkspace } from "../workspace";
 import { ConnectionFilter, ConnectionOptions, ListPane, SearchBox, useListQuery } from "./ConversationList";
@@ -40,6 +41,34 @@ const SORTS: Record<string, { label: string; fn: (a: Conversation, b: Conversati
   za: { label: "Z–A", fn: (a, b) => displayName(b).localeCompare(displayName(a)) },
 };
 
+/** The numbers typed into To: split at commas, semicolons and new lines, each once. */
+export function parseRecipients(raw: string): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const part of raw.split(/[,;\n]+/)) {
+    const v = part.trim();
+    const key = v.replace(/[\s().-]/g, "");
+    if (v && !seen.has(key)) {
+      seen.add(key);
+      out.push(v);
+    }
+  }
+  return out;
+}
+
+/** The server's complaints about single recipients (recipients[i]), in words. */
+function recipientErrors(error: unknown, typed: string[]): string | undefined {
+  const fields = (error as { fields?: Record<string, string> } | null)?.fields;
+  if (!fields) return undefined;
+  const msgs = Object.entries(fields)
+    .filter(([k]) => k.startsWith("recipients"))
+    .map(([k, v]) => {
+      const i = Number(/\[(\d+)\]/.exec(k)?.[1]);
+      return Number.isNaN(i) ? v : `${typed[i] ?? `Recipient ${i + 1}`}: ${v}`;
+    });
+  return msgs.length ? msgs.join("; ") : undefined;
+}
+
 /** A time for datetime-local, at least a minute and a bit from now, in local time. */
 function soon(): string {
   const d = new Date(Date.now() + 5 * 60 * 1000);
@@ -51,7 +80,13 @@ function soon(): string {
 export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (c: Conversation) => void }) {
   const w = useWorkspace();
   const conns = (w.connections ?? []).filter((c) => c.status !== "disabled");
-  const { values: form, field } = useFormValues({ connection_id: conns[0]?.id ?? "", to: "", name: "", title: "", text: "" });
+  const { values: form, field } = useFormValues({ connection_id: conns[0]?.id ?? "", to: "", name: "", title: "", text: "", group_id: "" });
+  const groups = useAsync(
+    (signal) => (w.can("contacts:read") ? call("get", "/api/v1/workspaces/{workspace}/contact-groups", { path: { workspace: w.slug }, signal }) : Promise.resolve(null)),
+    [w.slug],
+  );
+  const typed = parseRecipients(form.to);
+  const several = typed.length > 1 || !!form.group_id;
   const [schedule, setSchedule] = useState(false);
   // A business-initiated WhatsApp message needs an approved template: the customer's
   // 24-hour window is closed until they write.
@@ -72,8 +107,10 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
       path: { workspace: w.slug },
       body: {
         connection_id: form.connection_id,
-        to: form.to.trim(),
-        name: form.name.trim() || undefined,
+        to: several ? undefined : form.to.trim(),
+        recipients: several && typed.length > 0 ? typed : undefined,
+        group_id: form.group_id || undefined,
+        name: several ? undefined : form.name.trim() || undefined,
         title: form.title.trim() || undefined,
         whatsapp_consent: conn?.kind === "whatsapp" && consent ? true : undefined,
         message: template || form.text.trim() ? message : undefined,
@@ -106,15 +143,37 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
             <input {...field("connection_id")} required />
           </Field>
         )}
-        <Field label="To" hint="Phone number with its country code, e.g. +44 20 7946 0958." error={fieldError(error, "to")}>
-          <input {...field("to")} required autoComplete="off" inputMode="tel" autoFocus />
+        <Field
+          label="To"
+          hint="Phone number with its country code, e.g. +44 20 7946 0958. Several: separate them with commas or new lines; each gets their own copy."
+          error={fieldError(error, "to") ?? recipientErrors(error, typed)}
+        >
+          <textarea {...field("to")} rows={typed.length > 1 ? 3 : 1} autoComplete="off" inputMode="tel" autoFocus />
         </Field>
-        <div className="row">
-          <Field label="Contact name" hint="For a new contact." error={fieldError(error, "name")}>
-            <input {...field("name")} autoComplete="off" />
+        {groups.data && groups.data.items.length > 0 ? (
+          <Field label="Or a group" hint="Its members get the message too, each their own copy." error={fieldError(error, "group_id")}>
+            <select {...field("group_id")}>
+              <option value="">No group</option>
+              {groups.data.items.map((g) => (
+                <option key={g.id} value={g.id}>
+                  {g.name} ({g.members})
+                </option>
+              ))}
+            </select>
           </Field>
-          <Field label="Title" hint="Shown in the list; the contact's name when empty." error={fieldError(error, "title")}>
-            <input {...field("title")} autoComplete="off" />
+        ) : null}
+        <div className="row">
+          {several ? null : (
+            <Field label="Contact name" hint="For a new contact." error={fieldError(error, "name")}>
+              <input {...field("name")} autoComplete="off" />
+            </Field>
+          )}
+          <Field
+            label={several ? "Name" : "Title"}
+            hint={several ? "Required with several recipients: the conversation is listed under it." : "Shown in the list; the contact's name when empty."}
+            error={fieldError(error, "title")}
+          >
+            <input {...field("title")} autoComplete="off" required={several} />
           </Field>
         </div>
         {conn?.kind === "whatsapp" ? (

@@ -40,7 +40,7 @@ function Card({ c, href, active }: { c: Conversation; href: string; active: bool
             {c.kind === "chat" ? (
               <>
                 <Pill value={c.pill} />
-                <span className="card-meta">1 recipient</span>
+                <span className="card-meta">{c.recipients === 1 ? "1 recipient" : `${c.recipients} recipients`}</span>
               </>
             ) : (
               <>

@@ -106,3 +106,26 @@ describe("a message's actions", () => {
     expect(screen.queryByRole("menuitem", { name: "Forward…" })).toBeNull();
   });
 });
+
+describe("a conversation with several recipients", () => {
+  it("names each customer, and a reply to one goes to that customer only", async () => {
+    const theirs = message({ id: "i1", direction: "in", contact_id: "ben", body: "Is there parking?", status: "received", created_at: new Date().toISOString() });
+    const { calls } = mockApi({
+      [`GET ${base}/c1`]: { body: conversation({ id: "c1", recipients: 2, title: "Launch", channel: { id: "conn1", kind: "sms", engine: "loopback", display_name: "SMS", address: "+1555", status: "active", window_24h: false } }) },
+      [`GET ${base}/c1/messages`]: thread([theirs]),
+      [`GET ${base}/c1/recipients`]: { body: { items: [{ id: "ana", name: "Ana" }, { id: "ben", name: "Ben" }], next_cursor: "" } },
+      [`POST ${base}/c1/messages`]: { status: 201, body: message({ id: "r1", contact_id: "ben", body: "Yes, free after 6" }) },
+    });
+    renderInWorkspace(<ConversationPane id="c1" />, fakeWorkspace());
+    const bubble = (await screen.findByText("Is there parking?")).closest(".msg") as HTMLElement;
+    await within(bubble).findByText("Ben");
+    expect(screen.getByRole("heading", { name: "Launch" }).parentElement?.textContent).toContain("2 recipients");
+    await userEvent.click(within(bubble).getByRole("button", { name: "Reply" }));
+    expect(screen.getByRole("status").textContent).toContain("Replying to Ben only");
+    const box = screen.getByLabelText("Message", { exact: true });
+    await userEvent.type(box, "Yes, free after 6{enter}");
+    await screen.findByText("Yes, free after 6");
+    expect(calls.find((c) => c.method === "POST")?.body).toEqual({ type: "text", text: "Yes, free after 6", reply_to: "i1" });
+    expect(screen.queryByText(/Replying to/)).toBeNull();
+  });
+});

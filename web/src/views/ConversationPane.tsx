@@ -41,9 +41,15 @@ export function memberName(w: Workspace, id: string | null | undefined): string 
  * (other roles) says so.
  */
 export function templatesOnly(w: Workspace, c: Conversation, now = Date.now()): boolean {
+  // With several recipients each has a window of their own: a message to all of them
+  // needs a template (a reply to one is judged by theirs).
+  return keepsWindow(w, c) && (c.recipients > 1 || !windowOpen(c.last_inbound_at, now));
+}
+
+/** Whether the conversation's channel keeps the 24-hour window. */
+export function keepsWindow(w: Workspace, c: Conversation): boolean {
   const conn = w.connections?.find((x) => x.id === c.connection_id);
-  const windowed = c.channel ? c.channel.window_24h : conn ? conn.kind === "whatsapp" && conn.engine !== "unofficial" : !!c.last_inbound_at;
-  return windowed && !windowOpen(c.last_inbound_at, now);
+  return c.channel ? c.channel.window_24h : conn ? conn.kind === "whatsapp" && conn.engine !== "unofficial" : !!c.last_inbound_at;
 }
 
 /** The thread column without a conversation in it: what to do, the loading state or an error. */
@@ -80,6 +86,12 @@ function InfoDialog({ m, onClose }: { m: Message; onClose: () => void }) {
                 <dd>{info.data.message.reason}</dd>
               </>
             ) : null}
+            {info.data.recipient ? (
+              <>
+                <dt>{info.data.message.direction === "in" ? "From" : "To"}</dt>
+                <dd>{info.data.recipient.name || info.data.recipient.phone || info.data.recipient.email || info.data.recipient.messenger_id}</dd>
+              </>
+            ) : null}
             <dt>Credits</dt>
             <dd>{info.data.message.credits}</dd>
             {info.data.message.provider_message_id ? (
@@ -89,6 +101,19 @@ function InfoDialog({ m, onClose }: { m: Message; onClose: () => void }) {
               </>
             ) : null}
           </dl>
+          {info.data.copies && info.data.copies.length > 1 ? (
+            <>
+              <h3>Recipients</h3>
+              <ul className="copies" aria-label="Recipients">
+                {info.data.copies.map((cp) => (
+                  <li key={cp.message_id}>
+                    {cp.contact.name || cp.contact.phone || cp.contact.email} · <strong>{statusLabel(cp.status)}</strong>
+                    {cp.reason ? <div className="hint">{cp.reason}</div> : null}
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : null}
           <h3>Timeline</h3>
           <ol className="timeline">
             {info.data.timeline.map((e: TimelineEvent) => (
@@ -203,6 +228,19 @@ export function ConversationPane({
   const [info, setInfo] = useState<Message | null>(null);
   const [forwarding, setForwarding] = useState<Message | null>(null);
   const [deleting, setDeleting] = useState<Message | null>(null);
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const several = (t.conversation?.recipients ?? 1) > 1;
+  const recipients = useAsync(
+    (signal) =>
+      several
+        ? call("get", "/api/v1/workspaces/{workspace}/conversations/{conversation}/recipients", { path: { workspace: w.slug, conversation: id }, query: { limit: 200 }, signal })
+        : Promise.resolve(null),
+    [w.slug, id, several],
+  );
+  const senderName = (contactId: string | null | undefined) => {
+    const ct = recipients.data?.items.find((x) => x.id === contactId);
+    return ct ? ct.name || ct.phone || ct.email || ct.messenger_id : undefined;
+  };
   const c = t.conversation;
   const path = { workspace: w.slug, conversation: id };
 
@@ -231,13 +269,18 @@ export function ConversationPane({
   const name = displayName(c);
   const ticket = c.kind === "ticket";
   const assignee = memberName(w, c.assignee_id);
-  const closed = templatesOnly(w, c);
+  // A reply to one customer is judged by their window: it opened when they wrote.
+  const closed = replyTo ? keepsWindow(w, c) && !windowOpen(replyTo.created_at) : templatesOnly(w, c);
   const lastOut = [...t.messages].reverse().find((m) => m.direction === "out");
 
   const send = async (req: MessageRequest) => {
-    const m = await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages", { path, body: req });
+    const body = replyTo && req.type !== "note" ? { ...req, reply_to: replyTo.id } : req;
+    const m = await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages", { path, body });
     t.add(m);
+    if (m.send_id) void t.reload(); // the other recipients' copies
+    setReplyTo(null);
   };
+  const failed = t.messages.some((m) => m.direction === "out" && m.status === "failed" && !m.deleted_at);
   const messageAction = (what: "retry" | "send-now" | "cancel") => (m: Message) =>
     act(async () => {
       const p = { ...path, message: m.id };
@@ -268,6 +311,7 @@ export function ConversationPane({
         star: w.me ? (m, starred) => void patchMessage(m, { starred }) : undefined,
         forward: setForwarding,
         remove: setDeleting,
+        reply: several ? setReplyTo : undefined,
       }
     : { info: setInfo };
   const update = (body: { archived?: boolean; state?: "queued" | "active" | "pending" | "resolved"; unread?: boolean }) =>
@@ -283,7 +327,7 @@ export function ConversationPane({
         <div className="thread-title">
           <h2>{name}</h2>
           <p className="hint">
-            {c.contact.phone || c.contact.email || c.contact.messenger_id}
+            {several ? `${c.recipients} recipients` : c.contact.phone || c.contact.email || c.contact.messenger_id}
             {ticket ? ` · ${c.state}${assignee ? ` · ${assignee}` : c.assignee_id ? "" : " · unassigned"}` : ` · ${c.pill}`}
             {c.archived ? " · archived" : ""}
           </p>
@@ -302,6 +346,21 @@ export function ConversationPane({
           {ticket && canWrite && c.state === "resolved" ? (
             <button type="button" className="btn" disabled={busy} onClick={() => update({ state: c.assignee_id ? "active" : "queued" })}>
               Reopen
+            </button>
+          ) : null}
+          {!ticket && canWrite && failed ? (
+            <button
+              type="button"
+              className="btn"
+              disabled={busy}
+              onClick={() =>
+                act(async () => {
+                  await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/retry-failed", { path });
+                  await t.reload();
+                })
+              }
+            >
+              Retry failed
             </button>
           ) : null}
           {!ticket && canWrite && lastOut ? (
@@ -336,9 +395,18 @@ export function ConversationPane({
         <Thread
           messages={t.messages}
           authorName={(a) => memberName(w, a)}
+          senderName={several ? senderName : undefined}
           actions={actions}
         />
       )}
+      {replyTo ? (
+        <p className="reply-bar" role="status">
+          Replying to {senderName(replyTo.contact_id) ?? "this customer"} only
+          <button type="button" className="link-btn" onClick={() => setReplyTo(null)}>
+            Reply to everyone instead
+          </button>
+        </p>
+      ) : null}
       {canWrite ? (
         <Composer key={c.id} onSend={send} windowClosed={closed} connection={c.connection_id} allowNotes={ticket} />
       ) : (
