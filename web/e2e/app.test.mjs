@@ -204,6 +204,38 @@ describe("templates on the demo WhatsApp", () => {
     });
   });
 
+  it("sends one template to two numbers as one conversation, a copy each through the simulated Cloud API", async () => {
+    await onPage("admin-compose-several", async (page) => {
+      await signIn(page, env.base, "admin@demo.local");
+      await page.waitForURL(/\/w\/demo\/chat/);
+      await page.getByRole("button", { name: "New conversation" }).click();
+      const compose = page.getByRole("dialog", { name: "New conversation" });
+      const stamp = String(Date.now()).slice(-6);
+      await compose.getByLabel("To", { exact: true }).fill(`+1555018${stamp.slice(0, 4)}, +1555019${stamp.slice(0, 4)}`);
+      await compose.getByLabel("Name", { exact: true }).fill(`Two of them ${stamp}`);
+      await compose.getByLabel(/agreed to receive WhatsApp messages/).check();
+      await compose.getByLabel(/Send an approved template/).check();
+      const select = compose.getByLabel("Template", { exact: true });
+      await select.waitFor();
+      await select.selectOption("order_update|en_US");
+      await compose.getByLabel("{{1}}").fill("friend");
+      await compose.getByLabel("{{2}}").fill(`#${stamp}`);
+      await compose.getByRole("button", { name: "Send" }).click();
+
+      await page.getByRole("heading", { name: `Two of them ${stamp}` }).waitFor();
+      const bubble = page.locator(".msg-out", { hasText: `#${stamp}` });
+      await bubble.waitFor();
+      assert.equal(await bubble.count(), 1, "one bubble for the send, not one per copy");
+      // Both copies reach the simulated customer: the summary says so once they are delivered.
+      await page.waitForFunction(
+        () => /To 2 recipients · 2 (Delivered|Read)$/.test(document.querySelector(".msg-out .msg-copies")?.textContent ?? ""),
+        null,
+        { timeout: T },
+      );
+      await shot(page, "08c-compose-several");
+    });
+  });
+
   it("offers only templates in a conversation whose window is closed, and sends the one chosen", async () => {
     await onPage("admin-template-picker", async (page) => {
       await signIn(page, env.base, "admin@demo.local");

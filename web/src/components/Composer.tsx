@@ -13,12 +13,15 @@ export const MAX_TEXT = 4096;
 export function Composer({
   onSend,
   windowClosed,
+  windowNote,
   connection,
   allowNotes,
   placeholder = "Type a message",
 }: {
   onSend: (req: MessageRequest) => Promise<unknown>;
   windowClosed?: boolean;
+  /** Why only templates can go out, when it is not one customer's closed window. */
+  windowNote?: string;
   /** the conversation's connection, whose approved templates the picker lists */
   connection?: string;
   allowNotes?: boolean;
@@ -66,7 +69,7 @@ export function Composer({
         </div>
       ) : null}
       {showTemplates ? (
-        <TemplatePicker connection={connection} busy={busy} error={error} onSend={(t) => submit({ type: "template", text: "", template: t })} />
+        <TemplatePicker connection={connection} busy={busy} error={error} why={windowNote} onSend={(t) => submit({ type: "template", text: "", template: t })} />
       ) : (
         <form className="composer-form" onSubmit={onSubmit}>
           <label className="sr-only" htmlFor="composer-text">

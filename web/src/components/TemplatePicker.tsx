@@ -235,11 +235,14 @@ export function TemplatePicker({
   onSend,
   busy,
   error,
+  why = "The 24-hour window is closed: the customer has not written in the last 24 hours, so only an approved template can be sent.",
 }: {
   connection: string | undefined;
   onSend: (t: Template) => Promise<boolean>;
   busy?: boolean;
   error?: unknown;
+  /** Why only a template can go out. */
+  why?: string;
 }) {
   const choice = useTemplateChoice(connection);
   return (
@@ -253,7 +256,7 @@ export function TemplatePicker({
       }}
     >
       <p className="template-note" role="note">
-        The 24-hour window is closed: the customer has not written in the last 24 hours, so only an approved template can be sent.
+        {why}
       </p>
       <TemplateFields choice={choice} error={error} />
       <ErrorText error={error} />

@@ -179,11 +179,16 @@ export function useThread(conversationId: string | undefined): LiveThread {
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const run = useRef(0);
+  // A conversation change announced while the thread loads, applied over what it read.
+  const loadingRef = useRef(false);
+  const pendingConv = useRef<Conversation | null>(null);
 
   const load = useCallback(async () => {
     if (!conversationId) return;
     const id = ++run.current;
     setLoading(true);
+    loadingRef.current = true;
+    pendingConv.current = null;
     try {
       const path = { workspace: w.slug, conversation: conversationId };
       const [conv, msgs] = await Promise.all([
@@ -204,14 +209,20 @@ export function useThread(conversationId: string | undefined): LiveThread {
         })(),
       ]);
       if (id !== run.current) return;
-      setConversation(conv);
+      // A change announced while the page loaded may be newer than what it read.
+      const early = pendingConv.current as Conversation | null;
+      pendingConv.current = null;
+      setConversation(early && early.id === conv.id ? { ...conv, ...early, contact: early.contact ?? conv.contact } : conv);
       // Events that arrived while loading are newer than the pages: keep them.
       setMessages((prev) => prev.reduce(upsertMessage, msgs));
       setError(null);
     } catch (err) {
       if (id === run.current) setError(err);
     } finally {
-      if (id === run.current) setLoading(false);
+      if (id === run.current) {
+        setLoading(false);
+        loadingRef.current = false;
+      }
     }
   }, [w.slug, conversationId]);
 
@@ -230,6 +241,7 @@ export function useThread(conversationId: string | undefined): LiveThread {
         // Stars are personal: an event never carries this reader's, so keep it.
         setMessages((prev) => upsertMessage(prev, { ...ev.data, starred: prev.find((x) => x.id === ev.data.id)?.starred ?? false }));
       } else if (ev.type === "conversation.updated") {
+        if (loadingRef.current) pendingConv.current = { ...(pendingConv.current ?? {}), ...ev.data } as Conversation;
         setConversation((prev) => (prev ? { ...prev, ...ev.data, contact: ev.data.contact ?? prev.contact } : prev));
       }
     });

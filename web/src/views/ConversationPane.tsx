@@ -408,7 +408,18 @@ export function ConversationPane({
         </p>
       ) : null}
       {canWrite ? (
-        <Composer key={c.id} onSend={send} windowClosed={closed} connection={c.connection_id} allowNotes={ticket} />
+        <Composer
+          key={c.id}
+          onSend={send}
+          windowClosed={closed}
+          windowNote={
+            several && !replyTo
+              ? "A message to every recipient needs an approved template: each has a 24-hour window of their own. To answer one customer in free text, use Reply on their message."
+              : undefined
+          }
+          connection={c.connection_id}
+          allowNotes={ticket}
+        />
       ) : (
         <p className="readonly-note" role="note">
           You can read this conversation; your role ({w.view.role}) cannot reply.
