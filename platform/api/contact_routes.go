@@ -34,6 +34,18 @@ type GroupMembersRequest struct {
 	ContactIDs []string `json:"contact_ids"`
 }
 
+// ContactCreate is a contact entered by hand: at least one of phone, email and
+// messenger_id.
+type ContactCreate struct {
+	Name            string            `json:"name,omitempty"`
+	Phone           string            `json:"phone,omitempty" doc:"with its country code (+44…), or national with country_code"`
+	CountryCode     string            `json:"country_code,omitempty" doc:"digits put in front of a national phone number, e.g. 44"`
+	Email           string            `json:"email,omitempty"`
+	MessengerID     string            `json:"messenger_id,omitempty"`
+	Attributes      map[string]string `json:"attributes,omitempty"`
+	WhatsAppConsent bool              `json:"whatsapp_consent,omitempty" doc:"the customer opted in to WhatsApp messages the business starts"`
+}
+
 // ContactUpdate edits a contact; fields left out stay as they are.
 type ContactUpdate struct {
 	Name            *string           `json:"name,omitempty"`
@@ -47,6 +59,8 @@ func (a contactArea) Register(r *Router) {
 	p := WorkspacePrefix + "/contacts"
 	r.Add(Route{Method: http.MethodGet, Path: p, Access: InWorkspace, Permission: policies.ContactsRead,
 		Summary: "Contacts, newest first", Tag: "contacts", Query: ContactQuery{}, Response: List[messaging.Contact]{}}, a.list)
+	r.Add(Route{Method: http.MethodPost, Path: p, Access: InWorkspace, Permission: policies.ContactsManage,
+		Summary: "Add a contact by hand", Tag: "contacts", Request: ContactCreate{}, Response: messaging.Contact{}, Status: http.StatusCreated}, a.create)
 	r.Add(Route{Method: http.MethodGet, Path: p + "/:contact", Access: InWorkspace, Permission: policies.ContactsRead,
 		Summary: "A contact", Tag: "contacts", Response: messaging.Contact{}}, a.get)
 	r.Add(Route{Method: http.MethodPatch, Path: p + "/:contact", Access: InWorkspace, Permission: policies.ContactsManage,
@@ -181,6 +195,19 @@ func (a contactArea) list(c *fiber.Ctx) error {
 		return err
 	}
 	return list(c, rows, next)
+}
+
+func (a contactArea) create(c *fiber.Ctx) error {
+	var req ContactCreate
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	ct, err := messaging.CreateContact(c.UserContext(), scoped(c, a.s), messaging.NewContact{Name: req.Name, Phone: req.Phone,
+		CountryCode: req.CountryCode, Email: req.Email, MessengerID: req.MessengerID, Attributes: req.Attributes, WhatsAppConsent: req.WhatsAppConsent})
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(ct)
 }
 
 func (a contactArea) contact(c *fiber.Ctx) (messaging.Contact, error) {

@@ -87,6 +87,32 @@ func TestContacts(t *testing.T) {
 				t.Fatalf("opted out %+v", got)
 			}
 
+			// Added by hand: the number normalized, every field kept; an address is
+			// required, and one another contact has is a conflict naming it.
+			agent.Do(http.MethodPost, admin.WSPath("/contacts"), api.ContactCreate{Name: "Noah Kim", Phone: "020 7946 0123", CountryCode: "44",
+				Email: "Noah@Example.com", Attributes: map[string]string{"city": "London"}, WhatsAppConsent: true}).Expect(http.StatusCreated).Decode(&got)
+			if got.ID == "" || got.Phone != "+442079460123" || got.Email != "noah@example.com" || got.Name != "Noah Kim" ||
+				got.Attributes["city"] != "London" || !got.WhatsAppConsent {
+				t.Fatalf("created %+v", got)
+			}
+			for _, tc := range []struct {
+				body        api.ContactCreate
+				status      int
+				field, code string
+			}{
+				{api.ContactCreate{Name: "Nobody"}, http.StatusUnprocessableEntity, "phone", ""},
+				{api.ContactCreate{Phone: "call me"}, http.StatusUnprocessableEntity, "phone", ""},
+				{api.ContactCreate{Phone: "+44 20 7946 0123"}, http.StatusConflict, "phone", "phone_taken"},
+				{api.ContactCreate{Email: "maya@example.com"}, http.StatusConflict, "email", "email_taken"},
+				{api.ContactCreate{Email: "no at sign"}, http.StatusUnprocessableEntity, "email", ""},
+			} {
+				e := agent.Do(http.MethodPost, admin.WSPath("/contacts"), tc.body).Expect(tc.status).Error()
+				if e.Fields[tc.field] == "" || (tc.code != "" && e.Code != tc.code) {
+					t.Errorf("create %+v: %+v", tc.body, e)
+				}
+			}
+			viewer.Do(http.MethodPost, admin.WSPath("/contacts"), api.ContactCreate{Phone: "+15550100199"}).Expect(http.StatusForbidden)
+
 			// Another workspace's contact is not found.
 			other := ta.NewWorkspace("Other")
 			other.Do(http.MethodGet, other.WSPath("/contacts/"+maya.ID), nil).Expect(http.StatusNotFound)

@@ -258,3 +258,72 @@ func UpdateContact(ctx context.Context, sc tenants.Scoped, c Contact, ch Contact
 	}
 	return c, nil
 }
+
+// NewContact is a contact someone enters by hand.
+type NewContact struct {
+	Name            string
+	Phone           string
+	CountryCode     string // digits put in front of a national phone number
+	Email           string
+	MessengerID     string
+	Attributes      map[string]string
+	WhatsAppConsent bool
+}
+
+// Errors of a contact whose address another contact has.
+var (
+	ErrPhoneTaken     = failure.New(failure.Conflict, "phone_taken", "another contact has this phone number").WithField("phone", "belongs to another contact")
+	ErrMessengerTaken = failure.New(failure.Conflict, "messenger_id_taken", "another contact has this Messenger id").WithField("messenger_id", "belongs to another contact")
+)
+
+// CreateContact stores a contact entered by hand: at least one address, each its own
+// (a number, email or Messenger id another contact has is a conflict naming it).
+func CreateContact(ctx context.Context, sc tenants.Scoped, n NewContact) (Contact, error) {
+	now := time.Now().UTC()
+	c := Contact{ID: storage.NewID(), Attributes: map[string]string{}, CreatedAt: now, UpdatedAt: now,
+		MessengerID: strings.TrimSpace(n.MessengerID)}
+	bad := failure.Fields{}
+	if raw := strings.TrimSpace(n.Phone); raw != "" {
+		p, ok := NormalizePhone(raw, strings.TrimSpace(n.CountryCode))
+		bad.Check(!ok, "phone", "is not a phone number (use +country code, or give country_code)")
+		c.Phone = p
+	}
+	bad.Check(len(c.MessengerID) > 200, "messenger_id", "is too long")
+	bad.Check(c.Phone == "" && strings.TrimSpace(n.Email) == "" && c.MessengerID == "" && bad["phone"] == "",
+		"phone", "a phone number, email address or Messenger id is required")
+	if err := bad.Err(); err != nil {
+		return c, err
+	}
+	for _, taken := range []struct {
+		column, value string
+		err           error
+	}{{"phone", c.Phone, ErrPhoneTaken}, {"messenger_id", c.MessengerID, ErrMessengerTaken}} {
+		if taken.value == "" {
+			continue
+		}
+		exists, err := sc.Select((*Contact)(nil)).Where("?TableAlias.? = ?", bun.Ident(taken.column), taken.value).Exists(ctx)
+		if err != nil {
+			return c, err
+		}
+		if exists {
+			return c, taken.err
+		}
+	}
+	err := storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
+		st := sc.With(tx)
+		if _, err := st.Insert(&c).Exec(ctx); err != nil {
+			if storage.IsUniqueViolation(err) {
+				return ErrPhoneTaken // a concurrent create of the same number won
+			}
+			return err
+		}
+		ch := ContactChange{Name: &n.Name, Email: &n.Email, Attributes: n.Attributes}
+		if n.WhatsAppConsent {
+			ch.WhatsAppConsent = &n.WhatsAppConsent
+		}
+		var err error
+		c, err = UpdateContact(ctx, st, c, ch)
+		return err
+	})
+	return c, err
+}

@@ -169,6 +169,47 @@ describe("admin on the demo WhatsApp", () => {
   });
 });
 
+describe("contacts", () => {
+  it("adds a contact by hand, makes a group, puts the contact in it, and the group is offered when composing", async () => {
+    await onPage("admin-contacts", async (page) => {
+      await signIn(page, env.base, "admin@demo.local");
+      await page.waitForURL(/\/w\/demo\/chat/);
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Contacts" }).click();
+      await page.waitForURL(/\/w\/demo\/contacts/);
+      const stamp = String(Date.now()).slice(-6);
+
+      await page.getByRole("button", { name: "New contact" }).click();
+      const add = page.getByRole("dialog", { name: "New contact" });
+      await add.getByLabel("Name").fill(`Ivy ${stamp}`);
+      await add.getByLabel("Phone").fill(`+1555020${stamp.slice(0, 4)}`);
+      await add.getByRole("button", { name: "Add contact" }).click();
+      const card = page.getByRole("region", { name: `Contact Ivy ${stamp}` });
+      await card.waitFor();
+
+      await page.getByRole("button", { name: "New group" }).click();
+      const g = page.getByRole("dialog", { name: "New group" });
+      await g.getByLabel("Name").fill(`Group ${stamp}`);
+      await g.getByRole("button", { name: "Create group" }).click();
+      await page.getByRole("heading", { name: `Group ${stamp}` }).waitFor();
+
+      // Back to the contact: into the group it goes, and the rail counts it.
+      await page.getByRole("link", { name: "All contacts" }).click();
+      await page.getByRole("list", { name: "Contact list" }).getByText(`Ivy ${stamp}`).click();
+      await card.getByLabel("Add to group").selectOption({ label: `Group ${stamp}` });
+      await card.getByRole("button", { name: "Add" }).click();
+      const rail = page.getByRole("navigation", { name: "Contact groups" });
+      await rail.getByRole("link", { name: new RegExp(`Group ${stamp}\\s*1 members`) }).waitFor();
+      await shot(page, "09-contacts");
+
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Chat" }).click();
+      await page.getByRole("button", { name: "New conversation" }).click();
+      const compose = page.getByRole("dialog", { name: "New conversation" });
+      const option = compose.getByLabel("Or a group").locator("option", { hasText: `Group ${stamp} (1)` });
+      assert.equal(await option.count(), 1, "the group is offered with its member count");
+    });
+  });
+});
+
 describe("templates on the demo WhatsApp", () => {
   it("sends an approved template from the compose dialog, its parameters filled into the preview", async () => {
     await onPage("admin-template-compose", async (page) => {

@@ -34,14 +34,14 @@ afterEach(() => {
 });
 
 describe("navigation by role", () => {
-  it("sends an agent who opens a Chat link to the Team Inbox, with no Chat or Settings in the menu", async () => {
+  it("sends an agent who opens a Chat link to the Team Inbox, with no Chat or Settings in the menu (Contacts, yes)", async () => {
     signedInAs("agent", AGENT);
     at("/w/demo/chat/some-conversation");
     render(<App />);
     await screen.findByRole("heading", { name: "Team Inbox" });
     expect(window.location.pathname).toBe("/w/demo/inbox");
     const nav = screen.getByRole("navigation", { name: "Main" });
-    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Team Inbox"]);
+    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Team Inbox", "Contacts"]);
   });
 
   it("keeps a viewer out of Settings too", async () => {
@@ -52,7 +52,7 @@ describe("navigation by role", () => {
     expect(window.location.pathname).toBe("/w/demo/inbox");
   });
 
-  it("lands an admin on Chat, with Chat, Team Inbox and Settings", async () => {
+  it("lands an admin on Chat, with Chat, Team Inbox, Contacts and Settings", async () => {
     signedInAs("admin", ADMIN, {
       "GET /api/v1/workspaces/demo/conversations/counts": { body: { kind: "chat", counts: { all: 4, failed: 1 } } },
     });
@@ -61,7 +61,7 @@ describe("navigation by role", () => {
     await screen.findByRole("heading", { name: "Chat" });
     expect(window.location.pathname).toBe("/w/demo/chat");
     const nav = screen.getByRole("navigation", { name: "Main" });
-    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Chat", "Team Inbox", "Settings"]);
+    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Chat", "Team Inbox", "Contacts", "Settings"]);
   });
 
   it("sends a signed-out visitor to sign in, and back after", async () => {

@@ -5,6 +5,7 @@ import { match, navigate, useLocation, withQuery } from "./router";
 import { homePath, SessionProvider, useSession } from "./session";
 import { AcceptInvitation, SignIn, SignUp } from "./views/Auth";
 import { ChatView } from "./views/ChatView";
+import { ContactsView } from "./views/ContactsView";
 import { InboxView } from "./views/InboxView";
 import { Plugins } from "./views/Plugins";
 import { Settings } from "./views/settings/Settings";
@@ -27,6 +28,10 @@ function WorkspacePage({ slug, rest }: { slug: string; rest: string }) {
     return <ChatView conversation={m.conversation} />;
   }
   if ((m = match("/inbox/:conversation?", rest))) return <InboxView conversation={m.conversation} />;
+  if ((m = match("/contacts/:contact?", rest))) {
+    if (!w.can("contacts:read")) return <Redirect to={home} />;
+    return <ContactsView contact={m.contact} />;
+  }
   if ((m = match("/settings/:section?", rest))) {
     if (!canSettings(w)) return <Redirect to={`${base}/inbox`} />;
     return <Settings section={m.section} />;
@@ -36,7 +41,7 @@ function WorkspacePage({ slug, rest }: { slug: string; rest: string }) {
 
 function sectionOf(rest: string): Section {
   const s = rest.split("/")[1];
-  return s === "chat" || s === "inbox" || s === "settings" ? s : "none";
+  return s === "chat" || s === "inbox" || s === "contacts" || s === "settings" ? s : "none";
 }
 
 function InWorkspace({ slug, rest }: { slug: string; rest: string }) {

@@ -5,6 +5,7 @@
 //   /w/:workspace                        the role's home (Chat or Team Inbox)
 //   /w/:workspace/chat[/:conversation]   Chat (managers, admins)
 //   /w/:workspace/inbox[/:conversation]  Team Inbox
+//   /w/:workspace/contacts[/:contact]    Contacts and their groups
 //   /w/:workspace/settings[/:section]    members, connections, wallet
 //   /operator/plugins                    the platform operator's installed plugins
 import { createElement, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";

@@ -110,6 +110,21 @@ export interface Contact {
   whatsapp_consent: boolean;
 }
 
+export interface ContactCreate {
+  attributes?: {
+    [key: string]: string;
+  };
+  /** digits put in front of a national phone number, e.g. 44 */
+  country_code?: string;
+  email?: string;
+  messenger_id?: string;
+  name?: string;
+  /** with its country code (+44…), or national with country_code */
+  phone?: string;
+  /** the customer opted in to WhatsApp messages the business starts */
+  whatsapp_consent?: boolean;
+}
+
 export interface ContactSummary {
   email?: string;
   id: string;
@@ -1101,6 +1116,14 @@ export interface Paths {
       body: never;
       response: List_Contact;
       permission: "contacts:read";
+    };
+    /** Add a contact by hand (needs contacts:manage) */
+    post: {
+      path: { workspace: string };
+      query: never;
+      body: ContactCreate;
+      response: Contact;
+      permission: "contacts:manage";
     };
   };
   "/api/v1/workspaces/{workspace}/contacts/{contact}": {

@@ -3,6 +3,8 @@ import type * as S from "./schema.gen";
 
 export type Conversation = S.ConversationView;
 export type Message = S.Message;
+export type Contact = S.Contact;
+export type Group = S.Group;
 export type Connection = S.ConnectionView;
 export type Member = S.Member;
 export type WorkspaceView = S.WorkspaceView;

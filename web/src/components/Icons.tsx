@@ -94,3 +94,10 @@ export const StarIcon = (p: P) => (
     <path d="m8 1.6 1.9 4 4.4.5-3.3 3 .9 4.3L8 11.2l-3.9 2.2.9-4.3-3.3-3 4.4-.5L8 1.6Z" fill="currentColor" />
   </svg>
 );
+export const ContactsIcon = (p: P) => (
+  <svg {...base} width="20" height="20" viewBox="0 0 20 20" {...p}>
+    <circle cx="8" cy="7" r="3" stroke="currentColor" strokeWidth="1.6" />
+    <path d="M2.5 16.5c.6-3 2.8-4.5 5.5-4.5s4.9 1.5 5.5 4.5" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
+    <path d="M13.5 4.5a3 3 0 0 1 0 5.5M15.5 12.5c1 .7 1.7 2 2 4" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
+  </svg>
+);

@@ -7,7 +7,7 @@ import type { Connection } from "../api/types";
 import { SessionProvider } from "../session";
 import { WorkspaceContext, type Workspace } from "../workspace";
 
-export const AGENT = ["conversations:read", "conversations:reply", "conversations:accept", "members:read", "workspace:read", "contacts:read", "templates:read"];
+export const AGENT = ["conversations:read", "conversations:reply", "conversations:accept", "members:read", "workspace:read", "contacts:read", "contacts:manage", "templates:read"];
 export const VIEWER = ["conversations:read", "members:read", "workspace:read", "contacts:read", "templates:read"];
 export const ADMIN = [...AGENT, "chat:read", "chat:send", "conversations:assign", "members:manage", "channels:read", "channels:manage", "billing:read", "billing:manage", "workspace:manage"];
 

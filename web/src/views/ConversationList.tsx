@@ -136,7 +136,7 @@ export function useListQuery<K extends string>(base: string, conversation: strin
     /** the list with other filters */
     hrefWith: (patch: Partial<Record<K | "q", string>>) => withQuery(base, { ...query, ...patch }),
     /** a conversation, the filters kept */
-    hrefOf: (c: Conversation) => withQuery(`${base}/${c.id}`, query),
+    hrefOf: (c: { id: string }) => withQuery(`${base}/${c.id}`, query),
   };
 }
 

@@ -5,7 +5,7 @@ import { call } from "../api/client";
 import { Dialog, DialogActions } from "../components/Dialog";
 import { fieldError } from "../components/Feedback";
 import { Field } from "../components/Field";
-import { ChatIcon, GearIcon, InboxIcon, PlugIcon } from "../components/Icons";
+import { ChatIcon, ContactsIcon, GearIcon, InboxIcon, PlugIcon } from "../components/Icons";
 import { useCounts } from "../lib/live";
 import { useAction } from "../lib/useAction";
 import { Link, navigate } from "../router";
@@ -13,7 +13,7 @@ import { useSession } from "../session";
 import { ThemeToggle } from "../theme";
 import { useWorkspace, type Workspace } from "../workspace";
 
-export type Section = "chat" | "inbox" | "settings" | "plugins" | "none";
+export type Section = "chat" | "inbox" | "contacts" | "settings" | "plugins" | "none";
 
 /** Chat is for managers and admins (chat:read); agents and viewers work the Team Inbox. */
 export function canChat(w: Pick<Workspace, "can">): boolean {
@@ -103,6 +103,7 @@ function WorkspaceNav({ section }: { section: Section }) {
     <>
       {canChat(w) ? <NavItem href={`${base}/chat`} active={section === "chat"} icon={<ChatIcon />} label="Chat" /> : null}
       <NavItem href={`${base}/inbox`} active={section === "inbox"} icon={<InboxIcon />} label="Team Inbox" badge={tickets?.queued} />
+      {w.can("contacts:read") ? <NavItem href={`${base}/contacts`} active={section === "contacts"} icon={<ContactsIcon />} label="Contacts" /> : null}
       {canSettings(w) ? <NavItem href={`${base}/settings`} active={section === "settings"} icon={<GearIcon />} label="Settings" /> : null}
     </>
   );
