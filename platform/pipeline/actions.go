@@ -125,7 +125,7 @@ func (p *Pipeline) HandleMessageReactTask(ctx context.Context, t *asynq.Task) er
 // The customer's copy of a sent message stays: no channel here can take it back.
 func (p *Pipeline) Delete(ctx context.Context, sc tenants.Scoped, m messaging.Message, by string) (messaging.Message, error) {
 	if m.Status == messaging.StatusScheduled && m.Direction == messaging.DirectionOut {
-		c, err := p.Cancel(ctx, sc, m.ID)
+		c, err := p.cancel(ctx, sc, m) // this copy only: the other recipients' stay
 		if err != nil && !errors.Is(err, messaging.ErrNotScheduled) {
 			return m, err
 		}

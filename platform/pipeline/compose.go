@@ -182,12 +182,13 @@ func (p *Pipeline) publishCreated(ctx context.Context, sc tenants.Scoped, m mess
 	p.publishReceivedAs(ctx, sc, conv, m, realtime.MessageCreated)
 }
 
-// Cancel calls off a scheduled message. Nothing was charged, so nothing is refunded.
+// Cancel calls off a scheduled message — every recipient's copy of it, for a send to
+// several. Nothing was charged, so nothing is refunded.
 func (p *Pipeline) Cancel(ctx context.Context, sc tenants.Scoped, messageID string) (messaging.Message, error) {
-	m, err := messaging.GetMessage(ctx, sc, messageID)
-	if err != nil {
-		return m, err
-	}
+	return p.eachCopy(ctx, sc, messageID, p.cancel)
+}
+
+func (p *Pipeline) cancel(ctx context.Context, sc tenants.Scoped, m messaging.Message) (messaging.Message, error) {
 	if m.Status != messaging.StatusScheduled {
 		return m, messaging.ErrNotScheduled
 	}
@@ -203,12 +204,47 @@ func (p *Pipeline) Cancel(ctx context.Context, sc tenants.Scoped, messageID stri
 	return m, nil
 }
 
-// SendNow fires a scheduled message at once.
+// SendNow fires a scheduled message at once (every copy of it, for a send to several).
 func (p *Pipeline) SendNow(ctx context.Context, sc tenants.Scoped, messageID string) (messaging.Message, error) {
+	return p.eachCopy(ctx, sc, messageID, p.sendNow)
+}
+
+// eachCopy runs do on the message, or on every copy of its send still scheduled, and
+// answers with the message as it then is.
+func (p *Pipeline) eachCopy(ctx context.Context, sc tenants.Scoped, messageID string,
+	do func(context.Context, tenants.Scoped, messaging.Message) (messaging.Message, error)) (messaging.Message, error) {
 	m, err := messaging.GetMessage(ctx, sc, messageID)
 	if err != nil {
 		return m, err
 	}
+	if m.SendID == nil {
+		return do(ctx, sc, m)
+	}
+	copies, err := messaging.SendCopies(ctx, sc, *m.SendID, messaging.MaxRecipients)
+	if err != nil {
+		return m, err
+	}
+	done := false
+	for _, c := range copies {
+		r, err := do(ctx, sc, c)
+		if errors.Is(err, messaging.ErrNotScheduled) {
+			continue // sent, cancelled or deleted already
+		}
+		if err != nil {
+			return m, err
+		}
+		done = true
+		if r.ID == m.ID {
+			m = r
+		}
+	}
+	if !done {
+		return m, messaging.ErrNotScheduled
+	}
+	return m, nil
+}
+
+func (p *Pipeline) sendNow(ctx context.Context, sc tenants.Scoped, m messaging.Message) (messaging.Message, error) {
 	if m.Status != messaging.StatusScheduled {
 		return m, messaging.ErrNotScheduled
 	}

@@ -1235,6 +1235,28 @@ func TestPipeline(t *testing.T) {
 				if err != nil || again.ContactID == nil || *again.ContactID != wrote.ID || again.SendID != nil {
 					t.Fatalf("resent %+v, %v", again, err)
 				}
+				// A scheduled send is called off whole: every recipient's copy.
+				later := time.Now().Add(time.Hour)
+				sch, err := e.p.Post(ctx, tn.sc, conv, pipeline.Draft{Type: "template", Template: &sdk.Template{Name: "event_reminder", Language: "en"}, ScheduleAt: &later})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c, err := e.p.Cancel(ctx, tn.sc, sch.ID); err != nil || c.Status != messaging.StatusCancelled {
+					t.Fatalf("cancel the send: %+v, %v", c, err)
+				}
+				schCopies, err := messaging.SendCopies(ctx, tn.sc, *sch.SendID, 10)
+				if err != nil || len(schCopies) != 3 {
+					t.Fatalf("%d scheduled copies, %v", len(schCopies), err)
+				}
+				for _, c := range schCopies {
+					if c.Status != messaging.StatusCancelled {
+						t.Fatalf("copy to %s is %s after cancelling the send", *c.ContactID, c.Status)
+					}
+				}
+				if _, err := e.p.SendNow(ctx, tn.sc, schCopies[2].ID); !errors.Is(err, messaging.ErrNotScheduled) {
+					t.Fatalf("send-now of a cancelled send: %v", err)
+				}
+
 			})
 
 			t.Run("RetryAfterFailure", func(t *testing.T) {
