@@ -190,6 +190,12 @@ func (a contactArea) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if g := c.Query("group"); g != "" {
+		// Another workspace's group is not found, like a missing one.
+		if _, err := messaging.GetGroup(c.UserContext(), scoped(c, a.s), g); err != nil {
+			return err
+		}
+	}
 	rows, next, err := messaging.Contacts(c.UserContext(), scoped(c, a.s), messaging.ContactQuery{Q: c.Query("q"), Group: c.Query("group")}, p)
 	if err != nil {
 		return err

@@ -147,7 +147,10 @@ type ComposeResult struct {
 type ConversationUpdate struct {
 	Archived *bool   `json:"archived,omitempty"`
 	State    *string `json:"state,omitempty" enum:"queued,active,pending,resolved"`
-	Unread   *bool   `json:"unread,omitempty"`
+	Unread   *bool   `json:"unread,omitempty" doc:"the caller's own read state (an API token changes the conversation's shared flag)"`
+	// ForUserID marks the conversation read or unread for another member: an admin
+	// reading an agent's ticket leaves the agent's state alone unless they say so.
+	ForUserID *string `json:"for_user_id,omitempty" doc:"with unread: whose read state to change (needs conversations:assign)"`
 }
 
 // MessageInfo is a message with its status timeline, whom it went to (or came from),
@@ -296,6 +299,10 @@ func (a conversationArea) views(c *fiber.Ctx, convs []messaging.Conversation) ([
 	}
 	chans, err := a.s.connections.Summaries(c.UserContext(), scoped(c, a.s), connIDs)
 	if err != nil {
+		return nil, err
+	}
+	// Unread is the caller's own.
+	if err := messaging.PersonalUnread(c.UserContext(), scoped(c, a.s), userID(c), convs); err != nil {
 		return nil, err
 	}
 	now := time.Now()
@@ -581,6 +588,9 @@ func (a conversationArea) composeMany(c *fiber.Ctx, conn connections.Connection,
 		if err != nil {
 			return err // another workspace's group, like a missing one: 404
 		}
+		if g.Members > messaging.MaxRecipients {
+			return failure.Field("group_id", fmt.Sprintf("has %d members, more than the %d a conversation sends to; send to it as a campaign", g.Members, messaging.MaxRecipients))
+		}
 		ids, err := messaging.GroupContactIDs(ctx, sc, g.ID, messaging.MaxRecipients+1)
 		if err != nil {
 			return err
@@ -700,11 +710,31 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 		conv.State = *req.State
 		cols = append(cols, "state")
 	}
+	if req.ForUserID != nil && req.Unread == nil {
+		return failure.Field("unread", "is required with for_user_id")
+	}
 	if req.Unread != nil {
-		conv.Unread = *req.Unread
-		cols = append(cols, "unread")
+		who := userID(c)
+		if req.ForUserID != nil && *req.ForUserID != who {
+			if !a.allowed(c, policies.ConversationsAssign) {
+				return failure.Field("for_user_id", "changing another member's read state needs conversations:assign")
+			}
+			if _, err := a.member(c, *req.ForUserID, "for_user_id"); err != nil {
+				return err
+			}
+			who = *req.ForUserID
+		}
+		if who == "" {
+			conv.Unread = *req.Unread // an API token: the shared flag
+			cols = append(cols, "unread")
+		} else if err := messaging.MarkRead(c.UserContext(), scoped(c, a.s), conv.ID, who, *req.Unread, time.Now()); err != nil {
+			return err
+		}
 	}
 	if len(cols) == 0 {
+		if req.Unread != nil {
+			return a.changed(c, conv.ID)
+		}
 		return a.respond(c, conv)
 	}
 	if _, err := scoped(c, a.s).Update(&conv).Column(cols...).WherePK().Exec(c.UserContext()); err != nil {
@@ -729,11 +759,7 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 	state := messaging.StateQueued
 	if req.AssigneeID != nil {
 		// The assignee must be a member of this workspace whose role can answer.
-		var m tenants.Membership
-		err := sc.Select(&m).Where("m.user_id = ?", *req.AssigneeID).Limit(1).Scan(c.UserContext())
-		if storage.IsNotFound(err) {
-			return failure.Field("assignee_id", "is not a member of this workspace")
-		}
+		m, err := a.member(c, *req.AssigneeID, "assignee_id")
 		if err != nil {
 			return err
 		}
@@ -745,6 +771,12 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 	if _, err := sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", req.AssigneeID).Set("state = ?", state).
 		Where("cv.id = ?", conv.ID).Exec(c.UserContext()); err != nil {
 		return err
+	}
+	if req.AssigneeID != nil && *req.AssigneeID != userID(c) {
+		// A ticket handed to someone is new to them.
+		if err := messaging.MarkRead(c.UserContext(), sc, conv.ID, *req.AssigneeID, true, time.Now()); err != nil {
+			return err
+		}
 	}
 	return a.changed(c, conv.ID)
 }
@@ -938,6 +970,18 @@ func (a conversationArea) updateMessage(c *fiber.Ctx) error {
 	if req.Starred != nil && userID(c) == "" {
 		return errNoStars
 	}
+	// Every change is checked before any is made: a refused reaction leaves no pin.
+	if req.Reaction != nil {
+		switch {
+		case !messaging.ValidReaction(*req.Reaction):
+			return failure.Field("reaction", "must be a single emoji, or empty to remove it")
+		case m.Direction == messaging.DirectionNote:
+			return messaging.ErrNoteReaction
+		}
+	}
+	if m.Deleted() {
+		return messaging.ErrMessageDeleted
+	}
 	ctx, sc := c.UserContext(), scoped(c, a.s)
 	if req.Pinned != nil {
 		if m, err = a.s.pipeline.Pin(ctx, sc, m, *req.Pinned, userID(c)); err != nil {
@@ -1022,4 +1066,14 @@ func (a conversationArea) retryFailed(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(RetryFailedResult{Retried: n})
+}
+
+// member loads the membership of userID in this workspace; a failure names field.
+func (a conversationArea) member(c *fiber.Ctx, userID, field string) (tenants.Membership, error) {
+	var m tenants.Membership
+	err := scoped(c, a.s).Select(&m).Where("m.user_id = ?", userID).Limit(1).Scan(c.UserContext())
+	if storage.IsNotFound(err) {
+		return m, failure.Field(field, "is not a member of this workspace")
+	}
+	return m, err
 }

@@ -98,6 +98,7 @@ func TestConversations(t *testing.T) {
 			t.Run("actions", func(t *testing.T) { partActions(t, f) })
 			t.Run("message actions", func(t *testing.T) { partMessageActions(t, f) })
 			t.Run("groups and recipients", func(t *testing.T) { partGroupsAndRecipients(t, f) })
+			t.Run("read state is each member's own", func(t *testing.T) { partReadState(t, f) })
 			t.Run("chat is for managers", func(t *testing.T) { partChatVisibility(t, f) })
 			t.Run("ticket work", func(t *testing.T) { partTicketWork(t, f) })
 			t.Run("list", func(t *testing.T) { partList(t, f) })
@@ -446,7 +447,7 @@ func partTicketWork(t *testing.T, f *convFixture) {
 	if v.State != messaging.StateResolved || !v.Unread {
 		t.Fatalf("resolved %+v", v)
 	}
-	expectChange("resolve", func(c messaging.Conversation) bool { return c.State == messaging.StateResolved && c.Unread })
+	expectChange("resolve", func(c messaging.Conversation) bool { return c.State == messaging.StateResolved })
 	f.agent.Do(http.MethodPatch, p, map[string]any{"state": "active", "unread": false}).Expect(http.StatusOK).Decode(&v)
 	if v.State != messaging.StateActive || v.Unread {
 		t.Fatalf("reopened %+v", v)

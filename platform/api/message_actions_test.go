@@ -110,6 +110,12 @@ func partMessageActions(t *testing.T, f *convFixture) {
 	if e := f.agent.Do(http.MethodPatch, msgs+"/"+note.ID, api.MessageUpdate{Reaction: &heart}).Expect(http.StatusConflict).Error(); e.Code != "note_reaction" {
 		t.Errorf("reacting to a note: %+v", e)
 	}
+	// A refused reaction leaves the pin asked for with it undone.
+	word := "ok"
+	f.agent.Do(http.MethodPatch, msgs+"/"+note.ID, api.MessageUpdate{Pinned: &yes, Reaction: &word}).Expect(http.StatusUnprocessableEntity)
+	if got, _ := messaging.GetMessage(f.ta.Ctx(), f.sc, note.ID); got.PinnedAt != nil {
+		t.Error("a request refused for its reaction pinned the message")
+	}
 	empty := ""
 	if r := patch(in.ID, api.MessageUpdate{Reaction: &empty, Pinned: &no}, http.StatusOK); r.Reaction != "" || r.PinnedAt != nil {
 		t.Errorf("unreacted and unpinned %+v", r)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/policies"
 )
 
 func partGroupsAndRecipients(t *testing.T, f *convFixture) {
@@ -105,6 +107,14 @@ func partGroupsAndRecipients(t *testing.T, f *convFixture) {
 		t.Fatalf("info %+v", info)
 	}
 
+	// Composing to the first recipient alone opens a 1:1 chat: the conversation with
+	// several is not theirs to reuse (a message there would reach everyone).
+	solo := f.compose(f.manager, api.ComposeRequest{ConnectionID: f.conn.ID, To: "+15550300004"}, http.StatusCreated)
+	if solo.Conversation.ID == res.Conversation.ID || solo.Conversation.Recipients != 1 {
+		t.Fatalf("compose to one recipient reused %+v", solo.Conversation)
+	}
+	f.manager.Do(http.MethodGet, f.admin.WSPath("/contacts?group="+otherGroup.GroupID), nil).Expect(http.StatusNotFound)
+
 	// A customer's reply is answered to that customer alone.
 	in := messaging.Message{ConversationID: res.Conversation.ID, ConnectionID: f.conn.ID, Direction: messaging.DirectionIn, Type: "text",
 		Body: "what about parking?", Status: messaging.StatusReceived, ContactID: &ben.ID}
@@ -140,6 +150,19 @@ func partGroupsAndRecipients(t *testing.T, f *convFixture) {
 		}
 	}
 	f.agent.Do(http.MethodPost, conv+"/retry-failed", nil).Expect(http.StatusForbidden) // Chat is for managers
+	// A deleted failed message is not sent again.
+	gone := thread.Items[2]
+	if _, err := messaging.Transition(ctx, f.sc, &gone, messaging.StatusFailed, "test", "worker", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	f.manager.Do(http.MethodDelete, conv+"/messages/"+gone.ID, nil).Expect(http.StatusOK)
+	if e := f.manager.Do(http.MethodPost, conv+"/messages/"+gone.ID+"/retry", nil).Expect(http.StatusConflict).Error(); e.Code != "message_deleted" {
+		t.Errorf("retrying a deleted message: %+v", e)
+	}
+	f.manager.Do(http.MethodPost, conv+"/retry-failed", nil).Expect(http.StatusOK).Decode(&rf)
+	if rf.Retried != 0 {
+		t.Errorf("retry-failed sent %d deleted messages again", rf.Retried)
+	}
 
 	// A group without anyone reachable on the channel sends to nobody: said so.
 	f.manager.Do(http.MethodPost, groups, api.GroupRequest{Name: "Empty"}).Expect(http.StatusCreated).Decode(&g)
@@ -150,3 +173,67 @@ func partGroupsAndRecipients(t *testing.T, f *convFixture) {
 	f.manager.Do(http.MethodDelete, groups+"/"+g.ID, nil).Expect(http.StatusNoContent)
 	f.manager.Do(http.MethodGet, groups+"/"+g.ID, nil).Expect(http.StatusNotFound)
 }
+
+func partReadState(t *testing.T, f *convFixture) {
+	ctx := f.ta.Ctx()
+	agent := f.ta.Member(f.admin.Workspace, policies.Agent) // one of their own: the ticket gets assigned
+	ct, err := messaging.ContactByAddress(ctx, f.sc, f.conn.Kind, "+15550400001", "Reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func() messaging.Conversation {
+		t.Helper()
+		conv, _, err := messaging.RouteInbound(ctx, f.sc, f.conn.ID, ct, time.Now().UTC(), "hello?")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conv
+	}
+	conv := write()
+	p := f.path("/" + conv.ID)
+	unread := func(c *testapp.Client) bool {
+		t.Helper()
+		var v api.ConversationView
+		c.Do(http.MethodGet, p, nil).Expect(http.StatusOK).Decode(&v)
+		return v.Unread
+	}
+	if !unread(agent) || !unread(f.manager) {
+		t.Fatal("a customer's new message is unread for everyone")
+	}
+	// The agent reads it: read for the agent, still unread for the manager.
+	agent.Do(http.MethodPatch, p, api.ConversationUpdate{Unread: ptr(false)}).Expect(http.StatusOK)
+	if unread(agent) || !unread(f.manager) {
+		t.Fatalf("after the agent read it: agent %v, manager %v", unread(agent), unread(f.manager))
+	}
+	// The customer writes again: unread for the agent once more.
+	time.Sleep(2 * time.Millisecond)
+	write()
+	if !unread(agent) {
+		t.Fatal("a new customer message after reading is unread")
+	}
+	agent.Do(http.MethodPatch, p, api.ConversationUpdate{Unread: ptr(false)}).Expect(http.StatusOK)
+
+	// A manager marks it unread for the agent, explicitly; an agent cannot do that to others.
+	f.manager.Do(http.MethodPatch, p, api.ConversationUpdate{Unread: ptr(true), ForUserID: &agent.User.ID}).Expect(http.StatusOK)
+	if !unread(agent) {
+		t.Fatal("marked unread for the agent, but the agent sees it read")
+	}
+	if e := agent.Do(http.MethodPatch, p, api.ConversationUpdate{Unread: ptr(true), ForUserID: &f.manager.User.ID}).
+		Expect(http.StatusUnprocessableEntity).Error(); e.Fields["for_user_id"] == "" {
+		t.Errorf("an agent changing the manager's read state: %+v", e)
+	}
+	stranger := f.ta.NewWorkspace("Strangers").User.ID
+	if e := f.manager.Do(http.MethodPatch, p, api.ConversationUpdate{Unread: ptr(true), ForUserID: &stranger}).
+		Expect(http.StatusUnprocessableEntity).Error(); e.Fields["for_user_id"] == "" {
+		t.Errorf("read state for someone of another workspace: %+v", e)
+	}
+
+	// Assigned by someone else: new to the assignee.
+	agent.Do(http.MethodPatch, p, api.ConversationUpdate{Unread: ptr(false)}).Expect(http.StatusOK)
+	f.manager.Do(http.MethodPost, p+"/assign", api.AssignRequest{AssigneeID: &agent.User.ID}).Expect(http.StatusOK)
+	if !unread(agent) {
+		t.Fatal("a ticket assigned to the agent is not unread for them")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

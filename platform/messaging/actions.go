@@ -200,10 +200,16 @@ func MarkDeleted(ctx context.Context, sc tenants.Scoped, m *Message, by string, 
 	if m.Direction != DirectionNote {
 		// The conversation list previews the latest message: if it was this one, its
 		// text goes from there too.
-		_, err := sc.Update((*Conversation)(nil)).Set("last_message_preview = ?", DeletedPreview).
+		// A copy of a send to several is the preview's only once every copy is deleted.
+		q := sc.Update((*Conversation)(nil)).Set("last_message_preview = ?", DeletedPreview).
 			Where("cv.id = ?", m.ConversationID).
 			Where(`NOT EXISTS (SELECT 1 FROM messages AS later WHERE later.workspace_id = cv.workspace_id
-				AND later.conversation_id = cv.id AND later.id > ? AND later.direction <> ?)`, m.ID, DirectionNote).Exec(ctx)
+				AND later.conversation_id = cv.id AND later.id > ? AND later.direction <> ?)`, m.ID, DirectionNote)
+		if m.SendID != nil {
+			q = q.Where(`NOT EXISTS (SELECT 1 FROM messages AS sib WHERE sib.workspace_id = cv.workspace_id
+				AND sib.send_id = ? AND sib.deleted_at IS NULL)`, *m.SendID)
+		}
+		_, err := q.Exec(ctx)
 		if err != nil {
 			return false, err
 		}

@@ -313,7 +313,11 @@ func CreateContact(ctx context.Context, sc tenants.Scoped, n NewContact) (Contac
 		st := sc.With(tx)
 		if _, err := st.Insert(&c).Exec(ctx); err != nil {
 			if storage.IsUniqueViolation(err) {
-				return ErrPhoneTaken // a concurrent create of the same number won
+				// A concurrent create with the same address won.
+				if c.MessengerID != "" && c.Phone == "" {
+					return ErrMessengerTaken
+				}
+				return ErrPhoneTaken
 			}
 			return err
 		}

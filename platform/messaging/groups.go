@@ -86,7 +86,7 @@ func GetGroup(ctx context.Context, sc tenants.Scoped, id string) (Group, error) 
 	return g, err
 }
 
-// Groups lists the workspace's groups by name, one page at a time (by id).
+// Groups lists the workspace's groups in the order they were made, one page at a time.
 func Groups(ctx context.Context, sc tenants.Scoped, p storage.Page) ([]Group, string, error) {
 	var rows []Group
 	q := sc.Select(&rows).Column("cg.*").ColumnExpr(membersColumn)

@@ -185,11 +185,12 @@ func TicketCounts(ctx context.Context, sc tenants.Scoped) (map[string]int, error
 	return out, nil
 }
 
-// ChatWith finds the workspace's chat conversation with a contact on a connection,
-// the one with the latest activity; ok is false when there is none.
+// ChatWith finds the workspace's 1:1 chat conversation with a contact on a
+// connection, the one with the latest activity; ok is false when there is none. A
+// conversation with several recipients is never it: writing there reaches them all.
 func ChatWith(ctx context.Context, sc tenants.Scoped, connectionID, contactID string) (Conversation, bool, error) {
 	var c Conversation
-	err := sc.Select(&c).Where("cv.kind = ? AND cv.connection_id = ? AND cv.contact_id = ?", KindChat, connectionID, contactID).
+	err := sc.Select(&c).Where("cv.kind = ? AND cv.connection_id = ? AND cv.contact_id = ? AND cv.recipients = 1", KindChat, connectionID, contactID).
 		OrderExpr("cv.last_activity_at DESC, cv.id DESC").Limit(1).Scan(ctx)
 	if storage.IsNotFound(err) {
 		return c, false, nil

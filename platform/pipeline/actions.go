@@ -110,7 +110,9 @@ func (p *Pipeline) HandleMessageReactTask(ctx context.Context, t *asynq.Task) er
 	if err != nil {
 		return err
 	}
-	_, err = ch.Send(ctx, pc, sdk.OutboundMessage{ID: m.ID + ":reaction", To: out.Contact.Address(desc.Kind), Type: sdk.TypeReaction,
+	// The id names this reaction, not the message: a plugin may hand it to the provider
+	// as an idempotency key, and a changed reaction must not pass for a repeat.
+	_, err = ch.Send(ctx, pc, sdk.OutboundMessage{ID: fmt.Sprintf("%s:reaction:%d", m.ID, m.UpdatedAt.UnixMicro()), To: out.Contact.Address(desc.Kind), Type: sdk.TypeReaction,
 		Reaction: &sdk.Reaction{ProviderMessageID: *m.ProviderMessageID, Emoji: m.Reaction}})
 	var se *sdk.Error
 	if errors.As(err, &se) && se.Class != sdk.Transient && se.Class != sdk.RateLimited {

@@ -275,6 +275,9 @@ func (p *Pipeline) Retry(ctx context.Context, sc tenants.Scoped, messageID strin
 	if err != nil {
 		return m, err
 	}
+	if m.Deleted() {
+		return m, messaging.ErrMessageDeleted
+	}
 	if m.Status != messaging.StatusFailed || m.Direction != messaging.DirectionOut {
 		return m, messaging.ErrNotFailed
 	}
@@ -282,7 +285,7 @@ func (p *Pipeline) Retry(ctx context.Context, sc tenants.Scoped, messageID strin
 	res, err := sc.Update((*messaging.Message)(nil)).
 		Set("status = ?", messaging.StatusPending).Set("reason = ''").Set("attempt = attempt + 1").
 		Set("provider_message_id = NULL").Set("updated_at = ?", now).
-		Where("m.id = ? AND m.status = ? AND m.attempt = ?", m.ID, messaging.StatusFailed, m.Attempt).Exec(ctx)
+		Where("m.id = ? AND m.status = ? AND m.attempt = ? AND m.deleted_at IS NULL", m.ID, messaging.StatusFailed, m.Attempt).Exec(ctx)
 	if err != nil {
 		return m, err
 	}

@@ -164,7 +164,10 @@ export interface ConversationCounts {
 
 export interface ConversationUpdate {
   archived?: boolean | null;
+  /** with unread: whose read state to change (needs conversations:assign) */
+  for_user_id?: string | null;
   state?: "queued" | "active" | "pending" | "resolved" | null;
+  /** the caller's own read state (an API token changes the conversation's shared flag) */
   unread?: boolean | null;
 }
 

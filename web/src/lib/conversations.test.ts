@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { conversation, message } from "../test/fakes";
-import { applyConversation, matches, upsertMessage } from "./conversations";
+import { applyConversation, mergeConversation, matches, upsertMessage } from "./conversations";
 
 describe("matches", () => {
   const me = "u1";
@@ -60,5 +60,18 @@ describe("upsertMessage", () => {
     const read = message({ id: "1", status: "read", updated_at: "2030-01-02T10:05:00Z" });
     const delivered = { ...read, status: "delivered", updated_at: "2030-01-02T10:03:00Z" };
     expect(upsertMessage([read], delivered)[0].status).toBe("read");
+  });
+});
+
+describe("mergeConversation", () => {
+  it("keeps the reader's own unread through an event, unless the customer wrote since", () => {
+    const read = conversation({ id: "c1", unread: false, last_inbound_at: "2030-01-02T10:00:00Z" });
+    // An assignment or a pill change carries the team's flag: the reader's stays.
+    expect(mergeConversation(read, { ...read, unread: true, pill: "sent" }).unread).toBe(false);
+    expect(mergeConversation(read, { ...read, unread: true, pill: "sent" }).pill).toBe("sent");
+    // A customer message after: unread for everyone.
+    expect(mergeConversation(read, { ...read, unread: true, last_inbound_at: "2030-01-02T11:00:00Z" }).unread).toBe(true);
+    const unread = conversation({ id: "c1", unread: true, last_inbound_at: "2030-01-02T10:00:00Z" });
+    expect(mergeConversation(unread, { ...unread, unread: false }).unread).toBe(true);
   });
 });

@@ -49,11 +49,21 @@ export function applyConversation(
   const fits = matches(change, f, me);
   if (i < 0) return { list, reload: fits };
   if (!fits) return { list: list.filter((c) => c.id !== change.id), reload: false };
-  const merged: Conversation = { ...list[i], ...change, contact: change.contact ?? list[i].contact };
+  const merged = mergeConversation(list[i], change);
   const next = list.slice();
   next[i] = merged;
   next.sort(byActivity);
   return { list: next, reload: false };
+}
+
+/**
+ * A conversation with a change from an event applied. Unread is each member's own and
+ * an event carries the team's flag, so the reader's stays — unless the customer wrote
+ * since, which makes it unread for everyone.
+ */
+export function mergeConversation(prev: Conversation, change: ConversationChange): Conversation {
+  const wrote = !!change.last_inbound_at && (!prev.last_inbound_at || change.last_inbound_at > prev.last_inbound_at);
+  return { ...prev, ...change, contact: change.contact ?? prev.contact, unread: wrote ? true : prev.unread };
 }
 
 function byCreated(a: Message, b: Message): number {

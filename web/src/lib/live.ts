@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { call } from "../api/client";
 import type { Conversation, Message } from "../api/types";
 import { useWorkspace } from "../workspace";
-import { applyConversation, upsertMessage, type ListFilter } from "./conversations";
+import { applyConversation, mergeConversation, upsertMessage, type ListFilter } from "./conversations";
 
 /** Runs fn at most once per wait ms, at the end: a burst of events makes one reload. */
 function useCoalesced(fn: () => void, wait = 250): () => void {
@@ -212,7 +212,7 @@ export function useThread(conversationId: string | undefined): LiveThread {
       // A change announced while the page loaded may be newer than what it read.
       const early = pendingConv.current as Conversation | null;
       pendingConv.current = null;
-      setConversation(early && early.id === conv.id ? { ...conv, ...early, contact: early.contact ?? conv.contact } : conv);
+      setConversation(early && early.id === conv.id ? mergeConversation(conv, early) : conv);
       // Events that arrived while loading are newer than the pages: keep them.
       setMessages((prev) => prev.reduce(upsertMessage, msgs));
       setError(null);
@@ -242,7 +242,7 @@ export function useThread(conversationId: string | undefined): LiveThread {
         setMessages((prev) => upsertMessage(prev, { ...ev.data, starred: prev.find((x) => x.id === ev.data.id)?.starred ?? false }));
       } else if (ev.type === "conversation.updated") {
         if (loadingRef.current) pendingConv.current = { ...(pendingConv.current ?? {}), ...ev.data } as Conversation;
-        setConversation((prev) => (prev ? { ...prev, ...ev.data, contact: ev.data.contact ?? prev.contact } : prev));
+        setConversation((prev) => (prev ? mergeConversation(prev, ev.data) : prev));
       }
     });
     const offResync = w.realtime.onResync(() => void load());

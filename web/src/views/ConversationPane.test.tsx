@@ -129,3 +129,24 @@ describe("a conversation with several recipients", () => {
     expect(screen.queryByText(/Replying to/)).toBeNull();
   });
 });
+
+describe("read state", () => {
+  it("reads a ticket for the admin who opens it, and marks it unread for its assignee only when asked, after confirming", async () => {
+    const ticket = conversation({ id: "c1", kind: "ticket", state: "active", assignee_id: "u2", unread: true });
+    const { calls } = mockApi({
+      [`GET ${base}/c1`]: { body: ticket },
+      [`GET ${base}/c1/messages`]: thread([message({ id: "i", direction: "in", body: "Hello?", status: "received" })]),
+      [`PATCH ${base}/c1`]: (c) => ({ body: { ...ticket, unread: !!(c.body as { unread?: boolean }).unread && !(c.body as { for_user_id?: string }).for_user_id } }),
+    });
+    const w = fakeWorkspace({ members: [{ user_id: "u2", name: "Ana Agent", email: "ana@x", role: "agent" } as never] });
+    renderInWorkspace(<ConversationPane id="c1" />, w);
+    await screen.findByText("Hello?");
+    // Opening it reads it for the admin: their own state, the agent's stays.
+    await waitFor(() => expect(calls.filter((c) => c.method === "PATCH").map((c) => c.body)).toEqual([{ unread: false }]));
+
+    await userEvent.click(screen.getByRole("button", { name: "Mark unread for Ana Agent" }));
+    const confirm = screen.getByRole("dialog", { name: "Mark unread for the assignee?" });
+    await userEvent.click(within(confirm).getByRole("button", { name: "Mark unread for Ana Agent" }));
+    await waitFor(() => expect(calls.filter((c) => c.method === "PATCH").map((c) => c.body)).toEqual([{ unread: false }, { unread: true, for_user_id: "u2" }]));
+  });
+});

@@ -229,6 +229,7 @@ export function ConversationPane({
   const [forwarding, setForwarding] = useState<Message | null>(null);
   const [deleting, setDeleting] = useState<Message | null>(null);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [markingFor, setMarkingFor] = useState(false);
   const several = (t.conversation?.recipients ?? 1) > 1;
   const recipients = useAsync(
     (signal) =>
@@ -251,12 +252,11 @@ export function ConversationPane({
 
   const canWrite = c ? (c.kind === "chat" ? w.can("chat:send") : w.can("conversations:reply")) : false;
 
-  // Opening an unread conversation reads it, for the one working it: an admin looking
-  // into someone else's ticket leaves it unread for them.
+  // Opening an unread conversation reads it for the reader: read state is each
+  // member's own, so an admin looking into an agent's ticket leaves it unread for them.
   const marked = useRef<string | null>(null);
   useEffect(() => {
     if (!c || !c.unread || !canWrite || marked.current === c.id) return;
-    if (c.kind === "ticket" && c.assignee_id && c.assignee_id !== w.me) return;
     marked.current = c.id;
     call("patch", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path, body: { unread: false } })
       .then(changed)
@@ -314,7 +314,7 @@ export function ConversationPane({
         reply: several ? setReplyTo : undefined,
       }
     : { info: setInfo };
-  const update = (body: { archived?: boolean; state?: "queued" | "active" | "pending" | "resolved"; unread?: boolean }) =>
+  const update = (body: { archived?: boolean; state?: "queued" | "active" | "pending" | "resolved"; unread?: boolean; for_user_id?: string }) =>
     act(async () => changed(await call("patch", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path, body })));
 
   return (
@@ -378,6 +378,11 @@ export function ConversationPane({
               Mark unread
             </button>
           ) : null}
+          {ticket && assignee && c.assignee_id !== w.me && w.can("conversations:assign") ? (
+            <button type="button" className="btn btn-quiet" disabled={busy} onClick={() => setMarkingFor(true)}>
+              Mark unread for {assignee}
+            </button>
+          ) : null}
           {onToggleContact ? (
             <button type="button" className="btn btn-quiet" aria-expanded={contactOpen} onClick={onToggleContact}>
               Contact
@@ -427,6 +432,28 @@ export function ConversationPane({
       )}
       {info ? <InfoDialog m={info} onClose={() => setInfo(null)} /> : null}
       {forwarding ? <ForwardDialog m={forwarding} onClose={() => setForwarding(null)} onForwarded={() => setForwarding(null)} /> : null}
+      {markingFor && c.assignee_id ? (
+        <Dialog title="Mark unread for the assignee?" onClose={() => setMarkingFor(false)}>
+          <p>
+            {assignee} will see this ticket as unread. Your own reading never changes theirs; this does.
+          </p>
+          <div className="dialog-actions">
+            <button type="button" className="btn" onClick={() => setMarkingFor(false)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="btn btn-primary"
+              onClick={() => {
+                setMarkingFor(false);
+                void update({ unread: true, for_user_id: c.assignee_id ?? undefined });
+              }}
+            >
+              Mark unread for {assignee}
+            </button>
+          </div>
+        </Dialog>
+      ) : null}
       {deleting ? <DeleteDialog m={deleting} onClose={() => setDeleting(null)} onDelete={() => void remove(deleting)} /> : null}
     </section>
     {contactOpen ? <ContactPanel c={c} /> : null}
