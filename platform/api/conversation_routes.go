@@ -868,9 +868,11 @@ func (a conversationArea) info(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := messaging.MarkStarred(c.UserContext(), sc, userID(c), []messaging.Message{m}); err != nil {
+	ms := []messaging.Message{m}
+	if err := messaging.MarkStarred(c.UserContext(), sc, userID(c), ms); err != nil {
 		return err
 	}
+	m = ms[0]
 	tl, err := messaging.Timeline(c.UserContext(), sc, m.ID)
 	if err != nil {
 		return err
@@ -924,7 +926,11 @@ func (a conversationArea) action(do messageAction) fiber.Handler {
 		if m, err = do(c.UserContext(), sc, m.ID); err != nil {
 			return err
 		}
-		return c.JSON(m)
+		ms := []messaging.Message{m}
+		if err := messaging.MarkStarred(c.UserContext(), sc, userID(c), ms); err != nil {
+			return err
+		}
+		return c.JSON(ms[0].Redacted())
 	}
 }
 
@@ -955,7 +961,9 @@ func (a conversationArea) message(c *fiber.Ctx) (messaging.Message, error) {
 	if err != nil {
 		return m, err
 	}
-	return m, messaging.MarkStarred(c.UserContext(), sc, userID(c), []messaging.Message{m})
+	ms := []messaging.Message{m}
+	err = messaging.MarkStarred(c.UserContext(), sc, userID(c), ms)
+	return ms[0], err
 }
 
 func (a conversationArea) updateMessage(c *fiber.Ctx) error {

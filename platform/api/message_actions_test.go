@@ -89,6 +89,16 @@ func partMessageActions(t *testing.T, f *convFixture) {
 			t.Errorf("thread: %s starred=%v", m.ID, m.Starred)
 		}
 	}
+	// Every answer about the message carries the caller's star: a pin, its info.
+	if pinned := patch(sent.ID, api.MessageUpdate{Pinned: &yes}, http.StatusOK); !pinned.Starred {
+		t.Errorf("pinning a starred message answered starred=false")
+	}
+	patch(sent.ID, api.MessageUpdate{Pinned: &no}, http.StatusOK)
+	var starredInfo api.MessageInfo
+	f.agent.Do(http.MethodGet, msgs+"/"+sent.ID, nil).Expect(http.StatusOK).Decode(&starredInfo)
+	if !starredInfo.Message.Starred {
+		t.Errorf("info of a starred message: starred=false")
+	}
 	token := f.ta.Token(f.admin.Workspace, policies.Agent)
 	if e := token.Do(http.MethodPatch, msgs+"/"+sent.ID, api.MessageUpdate{Starred: &yes}).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["starred"] == "" {
 		t.Errorf("a token starring: %+v", e)

@@ -253,7 +253,7 @@ describe("templates on the demo WhatsApp", () => {
       const compose = page.getByRole("dialog", { name: "New conversation" });
       const stamp = String(Date.now()).slice(-6);
       await compose.getByLabel("To", { exact: true }).fill(`+1555018${stamp.slice(0, 4)}, +1555019${stamp.slice(0, 4)}`);
-      await compose.getByLabel("Name", { exact: true }).fill(`Two of them ${stamp}`);
+      await compose.getByLabel("Conversation name", { exact: true }).fill(`Two of them ${stamp}`);
       await compose.getByLabel(/agreed to receive WhatsApp messages/).check();
       await compose.getByLabel(/Send an approved template/).check();
       const select = compose.getByLabel("Template", { exact: true });

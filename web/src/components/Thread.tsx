@@ -1,5 +1,5 @@
 // A conversation's messages, oldest first, as bubbles under day separators.
-import { Fragment, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { Fragment, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
 import type { Message } from "../api/types";
 import { clock, dayLabel, sameDay } from "../lib/format";
 import { InfoIcon, PinIcon, StarIcon } from "./Icons";
@@ -65,13 +65,19 @@ export function deletable(m: Message): boolean {
 function MessageMenu({ m, actions }: { m: Message; actions: ThreadActions }) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
+  const trigger = useRef<HTMLButtonElement>(null);
+  const items = () => Array.from(ref.current?.querySelectorAll<HTMLElement>('[role^="menuitem"]') ?? []);
   useEffect(() => {
     if (!open) return;
+    items()[0]?.focus();
     const away = (e: MouseEvent) => {
       if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
     };
     const esc = (e: KeyboardEvent) => {
-      if (e.key === "Escape") setOpen(false);
+      if (e.key === "Escape") {
+        setOpen(false);
+        trigger.current?.focus();
+      }
     };
     document.addEventListener("mousedown", away);
     document.addEventListener("keydown", esc);
@@ -80,26 +86,43 @@ function MessageMenu({ m, actions }: { m: Message; actions: ThreadActions }) {
       document.removeEventListener("keydown", esc);
     };
   }, [open]);
+  // Focus goes back to the menu's button before the item runs: a dialog it opens
+  // returns focus there when it closes.
+  const choose = (run: () => void) => () => {
+    setOpen(false);
+    trigger.current?.focus();
+    run();
+  };
+  const arrows = (e: ReactKeyboardEvent) => {
+    const all = items();
+    const i = all.indexOf(document.activeElement as HTMLElement);
+    const step = e.key === "ArrowDown" || e.key === "ArrowRight" ? 1 : e.key === "ArrowUp" || e.key === "ArrowLeft" ? -1 : 0;
+    if (step === 0 || all.length === 0) return;
+    e.preventDefault();
+    all[(i + step + all.length) % all.length].focus();
+  };
   const item = (label: string, run: () => void) => (
-    <button
-      type="button"
-      role="menuitem"
-      onClick={() => {
-        setOpen(false);
-        run();
-      }}
-    >
+    <button type="button" role="menuitem" tabIndex={-1} onClick={choose(run)}>
       {label}
     </button>
   );
   const canReact = m.direction !== "note" && actions.react;
   return (
-    <div className="msg-menu" ref={ref}>
-      <button type="button" className="icon-btn small" aria-label="Message actions" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen(!open)}>
+    // aria-live off: the thread announces new messages, not this menu opening.
+    <div className="msg-menu" ref={ref} aria-live="off">
+      <button
+        ref={trigger}
+        type="button"
+        className="icon-btn small"
+        aria-label="Message actions"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        onClick={() => setOpen(!open)}
+      >
         ⋯
       </button>
       {open ? (
-        <div className="menu" role="menu" aria-label="Message actions">
+        <div className="menu" role="menu" aria-label="Message actions" onKeyDown={arrows}>
           {canReact ? (
             <div className="menu-reactions" role="group" aria-label="React">
               {REACTIONS.map((e) => (
@@ -107,12 +130,10 @@ function MessageMenu({ m, actions }: { m: Message; actions: ThreadActions }) {
                   key={e}
                   type="button"
                   role="menuitemradio"
+                  tabIndex={-1}
                   aria-checked={m.reaction === e}
                   aria-label={`React ${e}`}
-                  onClick={() => {
-                    setOpen(false);
-                    actions.react?.(m, m.reaction === e ? "" : e);
-                  }}
+                  onClick={choose(() => actions.react?.(m, m.reaction === e ? "" : e))}
                 >
                   {e}
                 </button>

@@ -44,26 +44,31 @@ export function applyConversation(
   change: ConversationChange,
   f: ListFilter,
   me: string,
+  own = false,
 ): { list: Conversation[]; reload: boolean } {
   const i = list.findIndex((c) => c.id === change.id);
   const fits = matches(change, f, me);
   if (i < 0) return { list, reload: fits };
   if (!fits) return { list: list.filter((c) => c.id !== change.id), reload: false };
-  const merged = mergeConversation(list[i], change);
+  const merged = mergeConversation(list[i], change, own);
   const next = list.slice();
   next[i] = merged;
   next.sort(byActivity);
-  return { list: next, reload: false };
+  // Handed to me, or marked unread for me: the event cannot say so (it carries the
+  // team's flag), my own list can.
+  return { list: next, reload: !own && change.assignee_id === me };
 }
 
 /**
- * A conversation with a change from an event applied. Unread is each member's own and
- * an event carries the team's flag, so the reader's stays — unless the customer wrote
- * since, which makes it unread for everyone.
+ * A conversation with a change applied. Unread is each member's own: an answer to the
+ * reader's own request (own) says theirs, but an event carries the team's flag, so
+ * the reader's stays — unless the customer wrote since, which makes it unread for
+ * everyone.
  */
-export function mergeConversation(prev: Conversation, change: ConversationChange): Conversation {
+export function mergeConversation(prev: Conversation, change: ConversationChange, own = false): Conversation {
   const wrote = !!change.last_inbound_at && (!prev.last_inbound_at || change.last_inbound_at > prev.last_inbound_at);
-  return { ...prev, ...change, contact: change.contact ?? prev.contact, unread: wrote ? true : prev.unread };
+  const unread = own ? change.unread : wrote ? true : prev.unread;
+  return { ...prev, ...change, contact: change.contact ?? prev.contact, unread };
 }
 
 function byCreated(a: Message, b: Message): number {

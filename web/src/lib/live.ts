@@ -111,7 +111,7 @@ export function useConversationList(filter: ListFilter): LiveList {
   }, [w.realtime, w.me, load, reloadSoon, setItems]);
 
   const put = useCallback(
-    (c: Conversation) => setItems((prev) => applyConversation(prev, c, filterRef.current, w.me).list),
+    (c: Conversation) => setItems((prev) => applyConversation(prev, c, filterRef.current, w.me, true).list),
     [w.me, setItems],
   );
 
@@ -213,8 +213,9 @@ export function useThread(conversationId: string | undefined): LiveThread {
       const early = pendingConv.current as Conversation | null;
       pendingConv.current = null;
       setConversation(early && early.id === conv.id ? mergeConversation(conv, early) : conv);
-      // Events that arrived while loading are newer than the pages: keep them.
-      setMessages((prev) => prev.reduce(upsertMessage, msgs));
+      // Events that arrived while loading are newer than the pages: keep them, with
+      // the stars the pages read (an event never carries the reader's).
+      setMessages((prev) => prev.reduce((acc, m) => upsertMessage(acc, { ...m, starred: acc.find((x) => x.id === m.id)?.starred ?? m.starred }), msgs));
       setError(null);
     } catch (err) {
       if (id === run.current) setError(err);

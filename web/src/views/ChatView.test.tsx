@@ -60,8 +60,8 @@ describe("composing to several recipients", () => {
     await userEvent.selectOptions(await screen.findByLabelText("Or a group"), "g1");
     // Several recipients: no contact name, and the conversation needs one of its own.
     expect(screen.queryByLabelText("Contact name")).toBeNull();
-    expect(screen.getByLabelText("Name").hasAttribute("required")).toBe(true);
-    await userEvent.type(screen.getByLabelText("Name"), "Launch");
+    expect(screen.getByLabelText("Conversation name").hasAttribute("required")).toBe(true);
+    await userEvent.type(screen.getByLabelText("Conversation name"), "Launch");
     await userEvent.type(screen.getByLabelText("First message"), "We open at 9");
     await userEvent.click(screen.getByRole("button", { name: "Send" }));
     await waitFor(() => expect(onCreated).toHaveBeenCalledWith(created));
@@ -85,9 +85,28 @@ describe("composing to several recipients", () => {
     });
     renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={() => undefined} />, fakeWorkspace());
     await userEvent.type(screen.getByLabelText("To"), "+15550170001, call me");
-    await userEvent.type(screen.getByLabelText("Name"), "Two");
+    await userEvent.type(screen.getByLabelText("Conversation name"), "Two");
     await userEvent.click(screen.getByRole("button", { name: "Open conversation" }));
     expect(await screen.findByText("call me: is not a phone number")).toBeTruthy();
+  });
+});
+
+describe("composing to a group with members the channel cannot reach", () => {
+  it("says how many were left out before opening the conversation", async () => {
+    const created = conversation({ id: "c9", recipients: 3, title: "Newsletter" });
+    mockApi({
+      "GET /api/v1/workspaces/demo/contact-groups": { body: { items: [{ id: "g1", name: "All", members: 5, created_at: "", updated_at: "" }], next_cursor: "" } },
+      "POST /api/v1/workspaces/demo/conversations": { status: 201, body: { conversation: created, message: null, left_out: 2 } },
+    });
+    const onCreated = vi.fn();
+    renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={onCreated} />, fakeWorkspace());
+    await userEvent.selectOptions(await screen.findByLabelText("Or a group"), "g1");
+    await userEvent.type(screen.getByLabelText("Conversation name"), "Newsletter");
+    await userEvent.click(screen.getByRole("button", { name: "Open conversation" }));
+    expect((await screen.findByRole("status")).textContent).toContain("2 members of the group have no address on this channel and were left out");
+    expect(onCreated).not.toHaveBeenCalled();
+    await userEvent.click(screen.getByRole("button", { name: "Open conversation" }));
+    expect(onCreated).toHaveBeenCalledWith(created);
   });
 });
 

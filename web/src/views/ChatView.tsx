@@ -82,7 +82,8 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
   const conns = (w.connections ?? []).filter((c) => c.status !== "disabled");
   const { values: form, field } = useFormValues({ connection_id: conns[0]?.id ?? "", to: "", name: "", title: "", text: "", group_id: "" });
   const groups = useAsync(
-    (signal) => (w.can("contacts:read") ? call("get", "/api/v1/workspaces/{workspace}/contact-groups", { path: { workspace: w.slug }, signal }) : Promise.resolve(null)),
+    (signal) =>
+      w.can("contacts:read") ? call("get", "/api/v1/workspaces/{workspace}/contact-groups", { path: { workspace: w.slug }, query: { limit: 200 }, signal }) : Promise.resolve(null),
     [w.slug],
   );
   const typed = parseRecipients(form.to);
@@ -116,8 +117,27 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
         message: template || form.text.trim() ? message : undefined,
       },
     });
-    onCreated(r.conversation);
+    // Group members the channel cannot reach were left out: say so before moving on.
+    if (r.left_out) setLeftOut({ conversation: r.conversation, n: r.left_out });
+    else onCreated(r.conversation);
   });
+  const [leftOut, setLeftOut] = useState<{ conversation: Conversation; n: number } | null>(null);
+
+  if (leftOut) {
+    return (
+      <Dialog title="New conversation" onClose={() => onCreated(leftOut.conversation)}>
+        <p role="status">
+          {leftOut.n === 1 ? "1 member of the group has" : `${leftOut.n} members of the group have`} no address on this channel and{" "}
+          {leftOut.n === 1 ? "was" : "were"} left out. Everyone else is in the conversation.
+        </p>
+        <div className="dialog-actions">
+          <button type="button" className="btn btn-primary" onClick={() => onCreated(leftOut.conversation)}>
+            Open conversation
+          </button>
+        </div>
+      </Dialog>
+    );
+  }
 
   if (w.connections && conns.length === 0) {
     return (
@@ -169,7 +189,7 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
             </Field>
           )}
           <Field
-            label={several ? "Name" : "Title"}
+            label={several ? "Conversation name" : "Title"}
             hint={several ? "Required with several recipients: the conversation is listed under it." : "Shown in the list; the contact's name when empty."}
             error={fieldError(error, "title")}
           >
@@ -286,7 +306,7 @@ export function ChatView({ conversation }: { conversation?: string }) {
         }
       />
       {conversation ? (
-        <ConversationPane id={conversation} onChanged={list.put} />
+        <ConversationPane key={conversation} id={conversation} onChanged={list.put} />
       ) : (
         <ThreadPlaceholder>
           <Empty title="Pick a conversation">Choose one from the list, or start a new one.</Empty>

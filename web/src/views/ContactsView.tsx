@@ -198,7 +198,22 @@ export function ContactsView({ contact }: { contact?: string }) {
   );
   const [creating, setCreating] = useState(false);
   const [adding, setAdding] = useState(false);
+  const [deletingGroup, setDeletingGroup] = useState(false);
   const { error: actionError, run } = useAction();
+  // Pages after the first, loaded on demand; the first comes with the query.
+  const [more, setMore] = useState<{ items: Contact[]; cursor: string }>({ items: [], cursor: "" });
+  useEffect(() => setMore({ items: [], cursor: "" }), [q, groupId]);
+  const cursor = more.cursor || list.data?.next_cursor || "";
+  const loadMore = () =>
+    void run(async () => {
+      const page = await call("get", "/api/v1/workspaces/{workspace}/contacts", {
+        path: { workspace: w.slug },
+        query: { q: q || undefined, group: groupId || undefined, limit: 100, cursor },
+      });
+      setMore((prev) => ({ items: [...prev.items, ...page.items], cursor: page.next_cursor || "" }));
+    });
+  const shown = [...(list.data?.items ?? []), ...more.items];
+  const hasMore = more.items.length > 0 ? more.cursor !== "" : !!list.data?.next_cursor;
   const current = groups.data?.items.find((g) => g.id === groupId);
   const refresh = () => {
     void list.reload();
@@ -244,13 +259,7 @@ export function ContactsView({ contact }: { contact?: string }) {
             <button
               type="button"
               className="btn btn-quiet"
-              onClick={() =>
-                void run(async () => {
-                  await call("delete", "/api/v1/workspaces/{workspace}/contact-groups/{group}", { path: { workspace: w.slug, group: current.id } });
-                  navigate(lq.hrefWith({ group: "" }), { replace: true });
-                  void groups.reload();
-                })
-              }
+              onClick={() => setDeletingGroup(true)}
             >
               Delete group
             </button>
@@ -261,9 +270,9 @@ export function ContactsView({ contact }: { contact?: string }) {
         </div>
         <ErrorText error={list.error ?? actionError} />
         {list.loading && !list.data ? <Loading /> : null}
-        {list.data && list.data.items.length === 0 ? <Empty title={q ? "No contact matches" : current ? "No one in this group yet" : "No contacts yet"} /> : null}
+        {list.data && shown.length === 0 ? <Empty title={q ? "No contact matches" : current ? "No one in this group yet" : "No contacts yet"} /> : null}
         <ul className="contact-list pane-scroll" aria-label="Contact list">
-          {(list.data?.items ?? []).map((c) => (
+          {shown.map((c) => (
             <li key={c.id} className={c.id === contact ? "active" : undefined}>
               <Link href={lq.hrefOf(c)} className="contact-row" aria-current={c.id === contact ? "true" : undefined}>
                 <span className="card-title">{contactLabel(c)}</span>
@@ -292,7 +301,36 @@ export function ContactsView({ contact }: { contact?: string }) {
             </li>
           ))}
         </ul>
+        {hasMore ? (
+          <button type="button" className="btn btn-quiet btn-block" onClick={loadMore}>
+            Load more
+          </button>
+        ) : null}
       </section>
+      {deletingGroup && current ? (
+        <Dialog title={`Delete the group ${current.name}?`} onClose={() => setDeletingGroup(false)}>
+          <p>The group goes; its {current.members === 1 ? "contact stays" : `${current.members} contacts stay`} in the address book.</p>
+          <div className="dialog-actions">
+            <button type="button" className="btn" onClick={() => setDeletingGroup(false)}>
+              Keep
+            </button>
+            <button
+              type="button"
+              className="btn btn-danger"
+              onClick={() =>
+                void run(async () => {
+                  setDeletingGroup(false);
+                  await call("delete", "/api/v1/workspaces/{workspace}/contact-groups/{group}", { path: { workspace: w.slug, group: current.id } });
+                  navigate(lq.hrefWith({ group: "" }), { replace: true });
+                  void groups.reload();
+                })
+              }
+            >
+              Delete group
+            </button>
+          </div>
+        </Dialog>
+      ) : null}
       {contact ? <ContactCard key={contact} id={contact} groups={groups.data?.items ?? []} onChanged={refresh} /> : null}
       {adding ? (
         <NewContactDialog

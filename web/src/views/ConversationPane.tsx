@@ -180,7 +180,7 @@ function DeleteDialog({ m, onClose, onDelete }: { m: Message; onClose: () => voi
     <Dialog title="Delete message?" onClose={onClose}>
       <p>
         The message stays in the thread as deleted, without its content.
-        {m.direction === "out" && m.status !== "scheduled" && m.status !== "cancelled" ? " The customer keeps the copy they received." : ""}
+        {m.direction === "out" && ["sent", "delivered", "read"].includes(m.status) ? " The customer keeps the copy they received." : ""}
         {m.status === "scheduled" ? " It will not be sent." : ""}
       </p>
       <div className="dialog-actions">
@@ -230,6 +230,7 @@ export function ConversationPane({
   const [deleting, setDeleting] = useState<Message | null>(null);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [markingFor, setMarkingFor] = useState(false);
+  const [retrying, setRetrying] = useState(false);
   const several = (t.conversation?.recipients ?? 1) > 1;
   const recipients = useAsync(
     (signal) =>
@@ -270,7 +271,8 @@ export function ConversationPane({
   const ticket = c.kind === "ticket";
   const assignee = memberName(w, c.assignee_id);
   // A reply to one customer is judged by their window: it opened when they wrote.
-  const closed = replyTo ? keepsWindow(w, c) && !windowOpen(replyTo.created_at) : templatesOnly(w, c);
+  const theirLast = replyTo ? [...t.messages].reverse().find((m) => m.direction === "in" && m.contact_id === replyTo.contact_id) : undefined;
+  const closed = replyTo ? keepsWindow(w, c) && !windowOpen((theirLast ?? replyTo).created_at) : templatesOnly(w, c);
   const lastOut = [...t.messages].reverse().find((m) => m.direction === "out");
 
   const send = async (req: MessageRequest) => {
@@ -280,7 +282,8 @@ export function ConversationPane({
     if (m.send_id) void t.reload(); // the other recipients' copies
     setReplyTo(null);
   };
-  const failed = t.messages.some((m) => m.direction === "out" && m.status === "failed" && !m.deleted_at);
+  const failedCount = t.messages.filter((m) => m.direction === "out" && m.status === "failed" && !m.deleted_at).length;
+  const failed = failedCount > 0;
   const messageAction = (what: "retry" | "send-now" | "cancel") => (m: Message) =>
     act(async () => {
       const p = { ...path, message: m.id };
@@ -353,12 +356,7 @@ export function ConversationPane({
               type="button"
               className="btn"
               disabled={busy}
-              onClick={() =>
-                act(async () => {
-                  await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/retry-failed", { path });
-                  await t.reload();
-                })
-              }
+              onClick={() => setRetrying(true)}
             >
               Retry failed
             </button>
@@ -432,6 +430,32 @@ export function ConversationPane({
       )}
       {info ? <InfoDialog m={info} onClose={() => setInfo(null)} /> : null}
       {forwarding ? <ForwardDialog m={forwarding} onClose={() => setForwarding(null)} onForwarded={() => setForwarding(null)} /> : null}
+      {retrying ? (
+        <Dialog title="Retry the failed messages?" onClose={() => setRetrying(false)}>
+          <p>
+            {failedCount === 1 ? "1 failed message goes" : `${failedCount} failed messages go`} out again, each charged a credit (refunded if it fails
+            again).
+          </p>
+          <div className="dialog-actions">
+            <button type="button" className="btn" onClick={() => setRetrying(false)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="btn btn-primary"
+              onClick={() => {
+                setRetrying(false);
+                void act(async () => {
+                  await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/retry-failed", { path });
+                  await t.reload();
+                });
+              }}
+            >
+              Retry {failedCount}
+            </button>
+          </div>
+        </Dialog>
+      ) : null}
       {markingFor && c.assignee_id ? (
         <Dialog title="Mark unread for the assignee?" onClose={() => setMarkingFor(false)}>
           <p>

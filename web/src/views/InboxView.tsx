@@ -83,7 +83,7 @@ export function InboxView({ conversation }: { conversation?: string }) {
         }
       />
       {conversation ? (
-        <ConversationPane id={conversation} onChanged={list.put} contactOpen={contactOpen} onToggleContact={() => setContactOpen((o) => !o)} />
+        <ConversationPane key={conversation} id={conversation} onChanged={list.put} contactOpen={contactOpen} onToggleContact={() => setContactOpen((o) => !o)} />
       ) : (
         <ThreadPlaceholder>
           <Empty title="Pick a ticket">Choose a ticket from the list to read and answer it.</Empty>
