@@ -154,6 +154,9 @@ func StartSimulator(ctx context.Context, a *app.App, webhookBase string) (*Simul
 	if err := seedTicket(ctx, sc, sim.Connection); err != nil {
 		return nil, err
 	}
+	if err := seedGroup(ctx, sc, sim.Connection); err != nil {
+		return nil, err
+	}
 	ok = true
 	return sim, nil
 }
@@ -232,7 +235,7 @@ func seedConversations(ctx context.Context, sc tenants.Scoped, conn connections.
 			}
 		}
 		var conv messaging.Conversation
-		err = sc.Select(&conv).Where("cv.connection_id = ? AND cv.contact_id = ? AND cv.kind = ?", conn.ID, contact.ID, messaging.KindChat).
+		err = sc.Select(&conv).Where("cv.connection_id = ? AND cv.contact_id = ? AND cv.kind = ? AND cv.recipients = 1", conn.ID, contact.ID, messaging.KindChat).
 			OrderExpr("cv.last_activity_at DESC").Limit(1).Scan(ctx)
 		text := dc.Greeting
 		switch {
@@ -254,6 +257,30 @@ func seedConversations(ctx context.Context, sc tenants.Scoped, conn connections.
 		}
 	}
 	return nil
+}
+
+// GroupName is the demo's contact group: its Chat customers, to try a send to several.
+const GroupName = "Demo customers"
+
+// seedGroup puts the demo's Chat customers in a group when the workspace has none of
+// that name: a group someone changed is left as it is.
+func seedGroup(ctx context.Context, sc tenants.Scoped, conn connections.Connection) error {
+	g, err := messaging.CreateGroup(ctx, sc, GroupName)
+	if errors.Is(err, messaging.ErrGroupNameTaken) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("demo: group: %w", err)
+	}
+	ids := make([]string, 0, len(Contacts))
+	for _, dc := range Contacts {
+		c, err := messaging.ContactByAddress(ctx, sc, conn.Kind, dc.Phone, dc.Name)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, c.ID)
+	}
+	return messaging.AddToGroup(ctx, sc, g.ID, ids)
 }
 
 // seedTicket opens the walk-in customer's ticket, once: after that it is the team's,

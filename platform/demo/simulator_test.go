@@ -18,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/demo"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
+	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/plugins/sdk/conformance"
 	"github.com/switchboardhq/switchboard/tenants"
@@ -133,6 +134,11 @@ func TestSimulator(t *testing.T) {
 	}
 	if n := count((*connections.Connection)(nil), "c.plugin_id = ?", demo.PluginID); n != 1 {
 		t.Fatalf("%d whatsapp connections, want 1", n)
+	}
+	// One demo group after two starts, with the Chat customers in it.
+	groups, _, err := messaging.Groups(ctx, sc, storage.Page{})
+	if err != nil || len(groups) != 1 || groups[0].Name != demo.GroupName || groups[0].Members != len(demo.Contacts) {
+		t.Fatalf("demo groups %+v, %v", groups, err)
 	}
 	cfg, err := a.Connections.Config(sim.Connection)
 	if err != nil {
