@@ -181,10 +181,10 @@ func Touch(ctx context.Context, sc tenants.Scoped, conversationID, preview strin
 // conversation is $2, everything else in the text is fixed) and reads the
 // conversation in the same round trip.
 //
-// The rule (cancelled messages aside): partial when some message reached the
-// provider (sent, delivered, read) and some failed; sent when some reached it;
-// failed when all failed; scheduled when all wait for their time; pending otherwise
-// (saved, not dispatched yet, or a mix of failed and scheduled).
+// The rule (cancelled messages, and deleted failed ones, aside): partial when some
+// message reached the provider (sent, delivered, read) and some failed; sent when
+// some reached it; failed when all failed; scheduled when all wait for their time;
+// pending otherwise (saved, not dispatched yet, or a mix of failed and scheduled).
 func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (Conversation, bool, error) {
 	ps := sc.Prepared()
 	// One EXISTS per status, ORed: an equality is an index condition, while a
@@ -195,8 +195,14 @@ func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (Conv
 		args := make([]any, len(statuses))
 		for i, st := range statuses {
 			parts[i] = "EXISTS (?)"
-			args[i] = ps.Select((*Message)(nil)).ColumnExpr("1").
-				Where("m.conversation_id = ? AND m.direction = ? AND m.status = ?", tenants.Arg(2), DirectionOut, st).Limit(1)
+			q := ps.Select((*Message)(nil)).ColumnExpr("1").
+				Where("m.conversation_id = ? AND m.direction = ? AND m.status = ?", tenants.Arg(2), DirectionOut, st)
+			if st == StatusFailed {
+				// Deleting a failed message is how people clear it: it no longer
+				// counts. (A deleted one that went out still did.)
+				q = q.Where("m.deleted_at IS NULL")
+			}
+			args[i] = q.Limit(1)
 		}
 		return bun.SafeQuery("("+strings.Join(parts, " OR ")+")", args...)
 	}

@@ -142,7 +142,13 @@ func (p *Pipeline) Delete(ctx context.Context, sc tenants.Scoped, m messaging.Me
 		return m, err
 	}
 	if ok {
-		p.updated(ctx, sc, m, true) // its preview may have gone from the list
+		if m.Direction == messaging.DirectionOut && m.Status == messaging.StatusFailed {
+			// A deleted failure no longer counts in the pill.
+			if _, _, err := p.rollUp(ctx, sc, m.ConversationID); err != nil {
+				p.Log.Error("pill roll-up failed", "workspace", sc.WorkspaceID(), "conversation", m.ConversationID, "error", err)
+			}
+		}
+		p.updated(ctx, sc, m, true) // its preview, and perhaps its pill, changed
 	}
 	return m.Redacted(), nil
 }

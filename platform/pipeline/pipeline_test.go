@@ -1220,6 +1220,17 @@ func TestPipeline(t *testing.T) {
 				if cv, err := messaging.GetConversation(ctx, tn.sc, conv.ID); err != nil || cv.Pill != messaging.PillPartial {
 					t.Fatalf("pill %q (%v), want partial", cv.Pill, err)
 				}
+				// Deleting the failed copies clears them from the pill.
+				for _, c := range copies {
+					if want[*c.ContactID] != "" {
+						if _, err := e.p.Delete(ctx, tn.sc, tn.msg(t, c.ID), ""); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				if cv, err := messaging.GetConversation(ctx, tn.sc, conv.ID); err != nil || cv.Pill != messaging.PillSent {
+					t.Fatalf("pill %q (%v) with the failed copies deleted, want sent", cv.Pill, err)
+				}
 
 				// A reply to the one who wrote goes to them only.
 				r, err := e.p.Post(ctx, tn.sc, conv, pipeline.Draft{Type: "text", Text: "see you there", ReplyTo: in.ID})
