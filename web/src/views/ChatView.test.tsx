@@ -1,4 +1,4 @@
-import { screen, waitFor } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { conversation, mockApi } from "../test/fakes";
@@ -107,6 +107,25 @@ describe("composing to a group with members the channel cannot reach", () => {
     expect(onCreated).not.toHaveBeenCalled();
     await userEvent.click(screen.getByRole("button", { name: "Open conversation" }));
     expect(onCreated).toHaveBeenCalledWith(created);
+  });
+});
+
+describe("suggestions in To", () => {
+  it("offers contacts messaged before as you type, and a pick replaces what is being typed", async () => {
+    const { calls } = mockApi({
+      "GET /api/v1/workspaces/demo/contact-groups": { body: { items: [], next_cursor: "" } },
+      "GET /api/v1/workspaces/demo/contacts": {
+        body: { items: [{ id: "ct1", name: "Maya Patel", phone: "+15550100101", email: "", messenger_id: "", attributes: {}, opted_out: false, whatsapp_consent: true, created_at: "", updated_at: "" }], next_cursor: "" },
+      },
+    });
+    renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={() => undefined} />, fakeWorkspace());
+    const to = screen.getByLabelText("To") as HTMLTextAreaElement;
+    await userEvent.type(to, "+15550170001, may");
+    const list = await screen.findByRole("list", { name: "Contacts messaged before" });
+    await userEvent.click(within(list).getByRole("button", { name: /Maya Patel/ }));
+    expect(to.value).toBe("+15550170001, +15550100101");
+    const search = calls.filter((c) => c.url.includes("/contacts?")).pop()!;
+    expect(new URL(search.url, "http://x").searchParams.get("q")).toBe("may");
   });
 });
 

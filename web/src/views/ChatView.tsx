@@ -1,8 +1,8 @@
 // Chat, the 1:1 view of managers and admins: the left rail of filters with live counts
 // and the compose button, the list of conversations, and the open conversation.
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { call } from "../api/client";
-import type { Conversation, MessageRequest } from "../api/types";
+import type { Contact, Conversation, MessageRequest } from "../api/types";
 import { MAX_TEXT } from "../components/Composer";
 import { Dialog, DialogActions } from "../components/Dialog";
 import { Empty, fieldError } from "../components/Feedback";
@@ -56,6 +56,30 @@ export function parseRecipients(raw: string): string[] {
   return out;
 }
 
+/**
+ * Contacts whose name, number or email starts to match what is being typed into To
+ * (the text after the last separator), a pause after typing; none for fewer than two
+ * characters, or for a role without contacts:read.
+ */
+function useContactSuggestions(to: string): Contact[] {
+  const w = useWorkspace();
+  const token = to.split(/[,;\n]/).pop()?.trim() ?? "";
+  const [q, setQ] = useState("");
+  useEffect(() => {
+    const t = setTimeout(() => setQ(token), 200);
+    return () => clearTimeout(t);
+  }, [token]);
+  const found = useAsync(
+    (signal) =>
+      q.length >= 2 && w.can("contacts:read")
+        ? call("get", "/api/v1/workspaces/{workspace}/contacts", { path: { workspace: w.slug }, query: { q, limit: 5 }, signal })
+        : Promise.resolve(null),
+    [w.slug, q],
+  );
+  // What is typed already in full needs no suggestion.
+  return (found.data?.items ?? []).filter((c) => c.phone !== token && c.email !== token);
+}
+
 /** The server's complaints about single recipients (recipients[i]), in words. */
 function recipientErrors(error: unknown, typed: string[]): string | undefined {
   const fields = (error as { fields?: Record<string, string> } | null)?.fields;
@@ -80,13 +104,21 @@ function soon(): string {
 export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (c: Conversation) => void }) {
   const w = useWorkspace();
   const conns = (w.connections ?? []).filter((c) => c.status !== "disabled");
-  const { values: form, field } = useFormValues({ connection_id: conns[0]?.id ?? "", to: "", name: "", title: "", text: "", group_id: "" });
+  const { values: form, field, setValues } = useFormValues({ connection_id: conns[0]?.id ?? "", to: "", name: "", title: "", text: "", group_id: "" });
   const groups = useAsync(
     (signal) =>
       w.can("contacts:read") ? call("get", "/api/v1/workspaces/{workspace}/contact-groups", { path: { workspace: w.slug }, query: { limit: 200 }, signal }) : Promise.resolve(null),
     [w.slug],
   );
   const typed = parseRecipients(form.to);
+  const suggestions = useContactSuggestions(form.to);
+  // A suggestion replaces what is being typed (the text after the last separator).
+  const pick = (c: Contact) =>
+    setValues((v) => {
+      const address = (conn?.kind === "email" ? c.email : conn?.kind === "messenger" ? c.messenger_id : c.phone) || c.phone || c.email;
+      const cut = Math.max(v.to.lastIndexOf(","), v.to.lastIndexOf(";"), v.to.lastIndexOf("\n"));
+      return { ...v, to: (cut >= 0 ? v.to.slice(0, cut + 1) + " " : "") + address };
+    });
   const several = typed.length > 1 || !!form.group_id;
   const [schedule, setSchedule] = useState(false);
   // A business-initiated WhatsApp message needs an approved template: the customer's
@@ -170,6 +202,17 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
         >
           <textarea {...field("to")} rows={typed.length > 1 ? 3 : 1} autoComplete="off" inputMode="tel" autoFocus />
         </Field>
+        {suggestions.length > 0 ? (
+          <ul className="suggestions" aria-label="Contacts messaged before">
+            {suggestions.map((c) => (
+              <li key={c.id}>
+                <button type="button" className="link-btn" onClick={() => pick(c)}>
+                  {c.name || c.phone || c.email} {c.name ? <span className="hint">{c.phone || c.email}</span> : null}
+                </button>
+              </li>
+            ))}
+          </ul>
+        ) : null}
         {groups.data && groups.data.items.length > 0 ? (
           <Field label="Or a group" hint="Its members get the message too, each their own copy." error={fieldError(error, "group_id")}>
             <select {...field("group_id")}>

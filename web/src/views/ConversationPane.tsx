@@ -14,6 +14,7 @@ import { dateTime, windowOpen } from "../lib/format";
 import { useThread } from "../lib/live";
 import { useAction } from "../lib/useAction";
 import { useAsync } from "../lib/useAsync";
+import { Link } from "../router";
 import { useWorkspace, type Workspace } from "../workspace";
 
 /** Up to two initials of a name; "#" for a number or anything without letters. */
@@ -496,6 +497,9 @@ export function ContactPanel({ c }: { c: Conversation }) {
           {initials(displayName(c))}
         </span>
         <h2>{c.contact.name || c.contact.phone || "Unknown contact"}</h2>
+        {w.can("contacts:read") ? (
+          <Link href={`/w/${w.slug}/contacts/${c.contact.id}`}>{w.can("contacts:manage") ? "Edit contact" : "Open in Contacts"}</Link>
+        ) : null}
       </div>
       <dl className="facts">
         {c.contact.phone ? (
