@@ -482,19 +482,23 @@ func (a conversationArea) compose(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
 	if !found {
 		if conv, err = messaging.NewConversation(ctx, sc, messaging.KindChat, conn.ID, contact, strings.TrimSpace(req.Title)); err != nil {
 			return err
 		}
-		status = http.StatusCreated
 	}
-	var res ComposeResult
+	return a.composed(c, conv, !found, d, ComposeResult{})
+}
+
+// composed posts a compose request's first message, if it has one, into conv and
+// answers with both (201 when the conversation is new). A new conversation whose
+// message is refused is removed: nothing was sent, and no empty one stays behind.
+func (a conversationArea) composed(c *fiber.Ctx, conv messaging.Conversation, created bool, d *pipeline.Draft, res ComposeResult) error {
+	ctx, sc := c.UserContext(), scoped(c, a.s)
 	if d != nil {
 		m, err := a.s.pipeline.Post(ctx, sc, conv, *d)
 		if err != nil {
-			if !found && failure.KindOf(err) == failure.Invalid {
-				// Nothing was sent: leave no empty conversation behind.
+			if created && failure.KindOf(err) == failure.Invalid {
 				_, _ = sc.Delete((*messaging.Conversation)(nil)).Where("cv.id = ?", conv.ID).Exec(ctx)
 			}
 			return prefixed(err, "message.")
@@ -504,8 +508,13 @@ func (a conversationArea) compose(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	var err error
 	if res.Conversation, err = a.view(c, conv); err != nil {
 		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
 	}
 	return c.Status(status).JSON(res)
 }
@@ -632,24 +641,7 @@ func (a conversationArea) composeMany(c *fiber.Ctx, conn connections.Connection,
 	if err != nil {
 		return err
 	}
-	res := ComposeResult{LeftOut: leftOut}
-	if d != nil {
-		m, err := a.s.pipeline.Post(ctx, sc, conv, *d)
-		if err != nil {
-			if failure.KindOf(err) == failure.Invalid {
-				_, _ = sc.Delete((*messaging.Conversation)(nil)).Where("cv.id = ?", conv.ID).Exec(ctx)
-			}
-			return prefixed(err, "message.")
-		}
-		res.Message = &m
-		if conv, err = messaging.GetConversation(ctx, sc, conv.ID); err != nil {
-			return err
-		}
-	}
-	if res.Conversation, err = a.view(c, conv); err != nil {
-		return err
-	}
-	return c.Status(http.StatusCreated).JSON(res)
+	return a.composed(c, conv, true, d, ComposeResult{LeftOut: leftOut})
 }
 
 // fieldMessage is what a validation failure says about field.
