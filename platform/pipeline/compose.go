@@ -142,9 +142,7 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 			}
 		}
 	}
-	for _, c := range copies {
-		p.publishCreated(ctx, sc, c)
-	}
+	p.publishCreated(ctx, sc, copies)
 	return copies[0], nil
 }
 
@@ -173,13 +171,19 @@ func (p *Pipeline) addressees(ctx context.Context, sc tenants.Scoped, conv messa
 	return messaging.RecipientIDs(ctx, sc, conv.ID)
 }
 
-func (p *Pipeline) publishCreated(ctx context.Context, sc tenants.Scoped, m messaging.Message) {
-	_, _, _ = messaging.RollUp(ctx, sc, m.ConversationID)
-	conv, err := messaging.GetConversation(ctx, sc, m.ConversationID)
+// publishCreated tells browsers about the messages of one post (a copy per recipient)
+// and, once, about their conversation: one roll-up and one read for all of them.
+func (p *Pipeline) publishCreated(ctx context.Context, sc tenants.Scoped, msgs []messaging.Message) {
+	_, _, _ = messaging.RollUp(ctx, sc, msgs[0].ConversationID)
+	conv, err := messaging.GetConversation(ctx, sc, msgs[0].ConversationID)
 	if err != nil {
 		return
 	}
-	p.publishReceivedAs(ctx, sc, conv, m, realtime.MessageCreated)
+	updates := make([]update, 0, len(msgs)+2)
+	for _, m := range msgs {
+		updates = append(updates, update{realtime.MessageCreated, m})
+	}
+	p.publish(ctx, sc, conv, append(updates, conversationUpdated(conv), countsChanged(conv))...)
 }
 
 // Cancel calls off a scheduled message — every recipient's copy of it, for a send to

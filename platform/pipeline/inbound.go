@@ -236,12 +236,7 @@ func (p *Pipeline) applyInbound(ctx context.Context, sc tenants.Scoped, conn con
 
 // publishReceived tells browsers about a customer's message and its conversation.
 func (p *Pipeline) publishReceived(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, m messaging.Message) {
-	p.publishReceivedAs(ctx, sc, conv, m, realtime.MessageCreated)
-}
-
-// publishReceivedAs sends a message event of typ with its conversation and counts.
-func (p *Pipeline) publishReceivedAs(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, m messaging.Message, typ string) {
-	p.publish(ctx, sc, conv, update{typ, m}, conversationUpdated(conv), countsChanged(conv))
+	p.publish(ctx, sc, conv, update{realtime.MessageCreated, m}, conversationUpdated(conv), countsChanged(conv))
 }
 
 // ConversationChanged tells browsers that a conversation's state, assignee, unread
