@@ -96,3 +96,47 @@ export function DialogActions({
     </>
   );
 }
+
+/**
+ * A question before an action that costs something or cannot be taken back: what it
+ * will do, a way out, and the action. The dialog closes before the action runs.
+ */
+export function ConfirmDialog({
+  title,
+  children,
+  confirm,
+  cancel = "Cancel",
+  danger,
+  onConfirm,
+  onClose,
+}: {
+  title: string;
+  children: ReactNode;
+  /** the action's label */
+  confirm: ReactNode;
+  cancel?: string;
+  danger?: boolean;
+  onConfirm: () => void;
+  onClose: () => void;
+}) {
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <p>{children}</p>
+      <div className="dialog-actions">
+        <button type="button" className="btn" onClick={onClose}>
+          {cancel}
+        </button>
+        <button
+          type="button"
+          className={`btn ${danger ? "btn-danger" : "btn-primary"}`}
+          onClick={() => {
+            onClose();
+            onConfirm();
+          }}
+        >
+          {confirm}
+        </button>
+      </div>
+    </Dialog>
+  );
+}

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import { call } from "../api/client";
 import type { Contact, Group } from "../api/types";
-import { Dialog, DialogActions } from "../components/Dialog";
+import { ConfirmDialog, Dialog, DialogActions } from "../components/Dialog";
 import { Empty, ErrorText, fieldError, Loading } from "../components/Feedback";
 import { Field } from "../components/Field";
 import { PlusIcon } from "../components/Icons";
@@ -308,28 +308,22 @@ export function ContactsView({ contact }: { contact?: string }) {
         ) : null}
       </section>
       {deletingGroup && current ? (
-        <Dialog title={`Delete the group ${current.name}?`} onClose={() => setDeletingGroup(false)}>
-          <p>The group goes; its {current.members === 1 ? "contact stays" : `${current.members} contacts stay`} in the address book.</p>
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={() => setDeletingGroup(false)}>
-              Keep
-            </button>
-            <button
-              type="button"
-              className="btn btn-danger"
-              onClick={() =>
-                void run(async () => {
-                  setDeletingGroup(false);
-                  await call("delete", "/api/v1/workspaces/{workspace}/contact-groups/{group}", { path: { workspace: w.slug, group: current.id } });
-                  navigate(lq.hrefWith({ group: "" }), { replace: true });
-                  void groups.reload();
-                })
-              }
-            >
-              Delete group
-            </button>
-          </div>
-        </Dialog>
+        <ConfirmDialog
+          title={`Delete the group ${current.name}?`}
+          confirm="Delete group"
+          cancel="Keep"
+          danger
+          onClose={() => setDeletingGroup(false)}
+          onConfirm={() =>
+            void run(async () => {
+              await call("delete", "/api/v1/workspaces/{workspace}/contact-groups/{group}", { path: { workspace: w.slug, group: current.id } });
+              navigate(lq.hrefWith({ group: "" }), { replace: true });
+              void groups.reload();
+            })
+          }
+        >
+          The group goes; its {current.members === 1 ? "contact stays" : `${current.members} contacts stay`} in the address book.
+        </ConfirmDialog>
       ) : null}
       {contact ? <ContactCard key={contact} id={contact} groups={groups.data?.items ?? []} onChanged={refresh} /> : null}
       {adding ? (

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState, type ReactNode } from "react";
 import { call } from "../api/client";
 import type { Conversation, Message, MessageRequest, TimelineEvent } from "../api/types";
 import { Composer } from "../components/Composer";
-import { Dialog } from "../components/Dialog";
+import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { Empty, ErrorText, Loading } from "../components/Feedback";
 import { Field } from "../components/Field";
 import { PinIcon } from "../components/Icons";
@@ -178,21 +178,11 @@ function ForwardDialog({ m, onClose, onForwarded }: { m: Message; onClose: () =>
 /** Asks before a message is deleted. */
 function DeleteDialog({ m, onClose, onDelete }: { m: Message; onClose: () => void; onDelete: () => void }) {
   return (
-    <Dialog title="Delete message?" onClose={onClose}>
-      <p>
-        The message stays in the thread as deleted, without its content.
-        {m.direction === "out" && ["sent", "delivered", "read"].includes(m.status) ? " The customer keeps the copy they received." : ""}
-        {m.status === "scheduled" ? " It will not be sent." : ""}
-      </p>
-      <div className="dialog-actions">
-        <button type="button" className="btn" onClick={onClose}>
-          Keep
-        </button>
-        <button type="button" className="btn btn-danger" onClick={onDelete}>
-          Delete
-        </button>
-      </div>
-    </Dialog>
+    <ConfirmDialog title="Delete message?" confirm="Delete" cancel="Keep" danger onConfirm={onDelete} onClose={onClose}>
+      The message stays in the thread as deleted, without its content.
+      {m.direction === "out" && ["sent", "delivered", "read"].includes(m.status) ? " The customer keeps the copy they received." : ""}
+      {m.status === "scheduled" ? " It will not be sent." : ""}
+    </ConfirmDialog>
   );
 }
 
@@ -432,52 +422,30 @@ export function ConversationPane({
       {info ? <InfoDialog m={info} onClose={() => setInfo(null)} /> : null}
       {forwarding ? <ForwardDialog m={forwarding} onClose={() => setForwarding(null)} onForwarded={() => setForwarding(null)} /> : null}
       {retrying ? (
-        <Dialog title="Retry the failed messages?" onClose={() => setRetrying(false)}>
-          <p>
-            {failedCount === 1 ? "1 failed message goes" : `${failedCount} failed messages go`} out again, each charged a credit (refunded if it fails
-            again).
-          </p>
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={() => setRetrying(false)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="btn btn-primary"
-              onClick={() => {
-                setRetrying(false);
-                void act(async () => {
-                  await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/retry-failed", { path });
-                  await t.reload();
-                });
-              }}
-            >
-              Retry {failedCount}
-            </button>
-          </div>
-        </Dialog>
+        <ConfirmDialog
+          title="Retry the failed messages?"
+          confirm={`Retry ${failedCount}`}
+          onClose={() => setRetrying(false)}
+          onConfirm={() =>
+            void act(async () => {
+              await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/retry-failed", { path });
+              await t.reload();
+            })
+          }
+        >
+          {failedCount === 1 ? "1 failed message goes" : `${failedCount} failed messages go`} out again, each charged a credit (refunded if it fails
+          again).
+        </ConfirmDialog>
       ) : null}
       {markingFor && c.assignee_id ? (
-        <Dialog title="Mark unread for the assignee?" onClose={() => setMarkingFor(false)}>
-          <p>
-            {assignee} will see this ticket as unread. Your own reading never changes theirs; this does.
-          </p>
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={() => setMarkingFor(false)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="btn btn-primary"
-              onClick={() => {
-                setMarkingFor(false);
-                void update({ unread: true, for_user_id: c.assignee_id ?? undefined });
-              }}
-            >
-              Mark unread for {assignee}
-            </button>
-          </div>
-        </Dialog>
+        <ConfirmDialog
+          title="Mark unread for the assignee?"
+          confirm={`Mark unread for ${assignee}`}
+          onClose={() => setMarkingFor(false)}
+          onConfirm={() => void update({ unread: true, for_user_id: c.assignee_id ?? undefined })}
+        >
+          {assignee} will see this ticket as unread. Your own reading never changes theirs; this does.
+        </ConfirmDialog>
       ) : null}
       {deleting ? <DeleteDialog m={deleting} onClose={() => setDeleting(null)} onDelete={() => void remove(deleting)} /> : null}
     </section>
