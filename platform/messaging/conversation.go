@@ -102,7 +102,8 @@ func OpenConversation(ctx context.Context, sc tenants.Scoped, kind, connectionID
 		if _, err := st.Insert(&c).Exec(ctx); err != nil {
 			return err
 		}
-		return insertRecipients(ctx, st, rs)
+		_, err := tenants.InsertAll(st, rs).Exec(ctx) // at most MaxRecipients rows
+		return err
 	})
 	if err != nil {
 		return c, fmt.Errorf("messaging: new conversation: %w", err)

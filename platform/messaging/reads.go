@@ -12,7 +12,7 @@ import (
 // Read is how far a member has read a conversation. Read state is personal: an admin
 // looking into an agent's ticket reads it for themselves, not for the agent.
 type Read struct {
-	bun.BaseModel `bun:"table:conversation_reads,alias:cr2"`
+	bun.BaseModel `bun:"table:conversation_reads,alias:rd"`
 	tenants.Owned
 
 	ConversationID string `bun:"conversation_id,pk"`
@@ -46,7 +46,7 @@ func PersonalUnread(ctx context.Context, sc tenants.Scoped, userID string, convs
 		ids[i] = c.ID
 	}
 	var rows []Read
-	if err := sc.Select(&rows).Where("cr2.user_id = ? AND cr2.conversation_id IN (?)", userID, bun.List(ids)).Scan(ctx); err != nil {
+	if err := sc.Select(&rows).Where("rd.user_id = ? AND rd.conversation_id IN (?)", userID, bun.List(ids)).Scan(ctx); err != nil {
 		return err
 	}
 	byConv := make(map[string]*Read, len(rows))

@@ -38,15 +38,6 @@ func (r Recipient) WindowOpen(now time.Time) bool {
 var ErrNotARecipient = failure.New(failure.Invalid, "not_a_recipient", "the contact is not a recipient of this conversation").
 	WithField("reply_to", "is not a message from a recipient of this conversation")
 
-func insertRecipients(ctx context.Context, sc tenants.Scoped, rs []Recipient) error {
-	for start := 0; start < len(rs); start += 500 {
-		if _, err := tenants.InsertAll(sc, rs[start:min(start+500, len(rs))]).Exec(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // RecipientIDs lists the contact ids a conversation sends to, in the order they were
 // added.
 func RecipientIDs(ctx context.Context, sc tenants.Scoped, conversationID string) ([]string, error) {
