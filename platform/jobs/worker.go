@@ -39,11 +39,13 @@ var QueueWeights = map[string]int{QueueSends: 6, QueueInbound: 6, QueueScheduled
 // How soon an idle worker notices work. Asynq's defaults (look for new tasks every
 // second when the queues are empty; move due scheduled tasks and retries every five
 // seconds) would hold a reply typed into a quiet workspace for up to a second, and a
-// scheduled message or a retry for up to five. An empty check is one Redis script per
-// queue, so checking this often costs a quiet worker about a hundred small commands a
-// second.
+// scheduled message or a retry for up to five. Each of a worker's Dequeuers polls on
+// its own, at times that drift apart, so a new task waits for the first of them:
+// about TaskCheckInterval/(Dequeuers+1) on average, 12 ms at 200 ms over 16. An empty
+// check is one Redis script per queue, so a quiet worker makes Dequeuers × queues ×
+// 1/TaskCheckInterval small commands a second (400).
 const (
-	TaskCheckInterval        = 50 * time.Millisecond
+	TaskCheckInterval        = 200 * time.Millisecond
 	DelayedTaskCheckInterval = time.Second
 )
 
@@ -58,12 +60,13 @@ type Worker struct {
 // Dequeuers is how many Asynq servers a worker runs side by side, sharing its
 // concurrency. An Asynq server takes tasks off Redis one at a time, a round trip
 // each, from a single goroutine; in a busy worker that goroutine waits its turn for
-// a CPU like every other, and the task slots behind it sit empty (sends measured
-// about half of their slots idle with one). Each server also polls the queues when
-// idle, so an idle worker makes this many times the polling commands; on the embedded
-// backend (one process, an in-process Redis running the scripts in Go) one server
-// does.
-const Dequeuers = 4
+// a CPU like every other, and the task slots behind it sit empty. Sends arriving
+// slowly also make small batches (package batching), and small batches cost more
+// CPU per message. Measured on the end-to-end send benchmark (2 cores): 4 servers
+// made batches of ~4 loads and 1,470–1,790 sends/s; 16 made ~6.5 and 2,000–2,540;
+// 32 and 64 added little more. On the embedded backend (one process, an in-process
+// Redis running the scripts in Go) one server does.
+const Dequeuers = 16
 
 // Periodic is a task the scheduler enqueues on a cron spec. Every worker process runs
 // a scheduler, so each periodic task is enqueued with a uniqueness window: however
