@@ -164,7 +164,8 @@ web-test: web build plugins
 	echo "web-test: ok in $$((SECONDS - t0))s (screenshots in .tmp/e2e)"
 
 # generate: go:generate directives, among them plugins/sdk/generate.go, which
-# runs protoc (Debian protobuf-compiler) with the protoc-gen-go and
+# runs protoc (Debian protobuf-compiler, and libprotobuf-dev for the well-known
+# types) with the protoc-gen-go and
 # protoc-gen-go-grpc versions pinned as tools in go.mod.
 generate:
 	@echo "+ go generate ./..."

@@ -27,6 +27,7 @@ type CreateConnection struct {
 	DisplayName string          `json:"display_name"`
 	Address     string          `json:"address" doc:"phone number, email address or page id"`
 	Config      json.RawMessage `json:"config" doc:"fields of the plugin's config schema"`
+	SendRate    float64         `json:"send_rate,omitempty" doc:"messages a second (SMS: segments) the provider allows this account, when above the channel's default (a raised tier, a short code); 0 or absent: the default"`
 }
 
 // UpdateConnection changes a connection; secret config fields left out or sent back
@@ -35,6 +36,7 @@ type UpdateConnection struct {
 	DisplayName *string         `json:"display_name,omitempty"`
 	Config      json.RawMessage `json:"config,omitempty"`
 	Enabled     *bool           `json:"enabled,omitempty"`
+	SendRate    *float64        `json:"send_rate,omitempty" doc:"the connection's own send rate, messages a second; 0: back to the channel's default"`
 }
 
 func (a connectionArea) Register(r *Router) {
@@ -89,6 +91,7 @@ func (a connectionArea) create(c *fiber.Ctx) error {
 	}
 	conn, err := a.s.connections.Create(c.UserContext(), scoped(c, a.s), connections.NewConnection{
 		PluginID: req.Plugin, Engine: req.Engine, DisplayName: req.DisplayName, Address: req.Address, Config: req.Config,
+		SendRate: req.SendRate,
 	})
 	if err != nil {
 		return err
@@ -126,7 +129,7 @@ func (a connectionArea) update(c *fiber.Ctx) error {
 		return err
 	}
 	conn, err := a.s.connections.Update(c.UserContext(), scoped(c, a.s), c.Params("connection"),
-		connections.Update{DisplayName: req.DisplayName, Config: req.Config, Enabled: req.Enabled})
+		connections.Update{DisplayName: req.DisplayName, Config: req.Config, Enabled: req.Enabled, SendRate: req.SendRate})
 	if err != nil {
 		return err
 	}

@@ -58,17 +58,18 @@ const (
 
 // PluginInfo is the operator's view of one plugin.
 type PluginInfo struct {
-	ID           string           `json:"id"`
-	Version      string           `json:"version,omitempty"`
-	Kind         string           `json:"kind,omitempty"`
-	Engines      []string         `json:"engines,omitempty"`
-	Capabilities []sdk.Capability `json:"capabilities,omitempty"`
-	ConfigSchema json.RawMessage  `json:"config_schema,omitempty"`
-	State        State            `json:"state"`
-	LastError    string           `json:"last_error,omitempty"`
-	Restarts     int              `json:"restarts"`            // since the host started
-	StartedAt    time.Time        `json:"started_at,omitzero"` // of the running process
-	Path         string           `json:"path"`                // the executable, or the plugin's directory when its manifest is unusable
+	ID           string             `json:"id"`
+	Version      string             `json:"version,omitempty"`
+	Kind         string             `json:"kind,omitempty"`
+	Engines      []string           `json:"engines,omitempty"`
+	Capabilities []sdk.Capability   `json:"capabilities,omitempty"`
+	ConfigSchema json.RawMessage    `json:"config_schema,omitempty"`
+	SendRates    map[string]float64 `json:"send_rates,omitempty"`
+	State        State              `json:"state"`
+	LastError    string             `json:"last_error,omitempty"`
+	Restarts     int                `json:"restarts"`            // since the host started
+	StartedAt    time.Time          `json:"started_at,omitzero"` // of the running process
+	Path         string             `json:"path"`                // the executable, or the plugin's directory when its manifest is unusable
 }
 
 // Errors of the operator operations.

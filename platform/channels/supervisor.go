@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -147,6 +148,7 @@ func (s *supervisor) info() PluginInfo {
 	pi.Engines = slices.Clone(man.Engines)
 	pi.Capabilities = slices.Clone(man.Capabilities)
 	pi.ConfigSchema = slices.Clone(man.ConfigSchema)
+	pi.SendRates = maps.Clone(man.SendRates)
 	if s.tgt != nil {
 		pi.Path = s.tgt.path
 	}

@@ -18,14 +18,15 @@ import (
 // connecting an account: what it needs (its config schema) and whether the
 // workspace's plan lets it be used.
 type ChannelOption struct {
-	Plugin       string           `json:"plugin"`
-	Version      string           `json:"version"`
-	Kind         string           `json:"kind"`
-	Engines      []string         `json:"engines"`
-	Capabilities []sdk.Capability `json:"capabilities"`
-	ConfigSchema json.RawMessage  `json:"config_schema"`
-	Available    bool             `json:"available"`
-	Reason       string           `json:"reason,omitempty" doc:"why it cannot be connected, when available is false"`
+	Plugin       string             `json:"plugin"`
+	Version      string             `json:"version"`
+	Kind         string             `json:"kind"`
+	Engines      []string           `json:"engines"`
+	Capabilities []sdk.Capability   `json:"capabilities"`
+	ConfigSchema json.RawMessage    `json:"config_schema"`
+	SendRates    map[string]float64 `json:"send_rates,omitempty" doc:"by engine, the messages a second (SMS: segments) a connection sends at unless it sets its own; absent: no limit"`
+	Available    bool               `json:"available"`
+	Reason       string             `json:"reason,omitempty" doc:"why it cannot be connected, when available is false"`
 }
 
 // Channels lists the installed, enabled channel plugins for the workspace.
@@ -45,7 +46,7 @@ func (s *Service) Channels(ctx context.Context, sc tenants.Scoped) ([]ChannelOpt
 			continue // disabled by the operator
 		}
 		o := ChannelOption{Plugin: id, Version: d.Version, Kind: d.Kind, Engines: d.Engines, Capabilities: d.Capabilities,
-			ConfigSchema: d.ConfigSchema, Available: true}
+			ConfigSchema: d.ConfigSchema, SendRates: d.SendRates, Available: true}
 		if len(plan.Features.Channels) > 0 && !slices.Contains(plan.Features.Channels, id) {
 			o.Available, o.Reason = false, fmt.Sprintf("The %s plan does not include this channel", plan.Name)
 		}

@@ -62,6 +62,7 @@ type Connection struct {
 	ConfigPublic map[string]any `bun:"config_public,notnull" json:"config" doc:"the configuration with secret fields masked"`
 	Status       string         `bun:"status,notnull" json:"status" enum:"active,error,disabled"`
 	StatusReason string         `bun:"status_reason,notnull" json:"status_reason"`
+	SendRate     *float64       `bun:"send_rate" json:"send_rate" doc:"messages a second this connection may send (SMS: segments), when it has its own; null: its channel's default for the engine"`
 	CreatedAt    time.Time      `bun:"created_at,notnull" json:"created_at"`
 	UpdatedAt    time.Time      `bun:"updated_at,notnull" json:"updated_at"`
 }
@@ -88,6 +89,7 @@ type NewConnection struct {
 	DisplayName string
 	Address     string
 	Config      json.RawMessage
+	SendRate    float64 // 0: the channel's default
 }
 
 // Create validates the config with the plugin, seals it and stores the connection.
@@ -109,6 +111,8 @@ func (s *Service) Create(ctx context.Context, sc tenants.Scoped, in NewConnectio
 	if err != nil {
 		fields.Add("config", err.Error())
 	}
+	rate, msg := ownSendRate(in.SendRate)
+	fields.Check(msg != "", "send_rate", msg)
 	if err := fields.Err(); err != nil {
 		return Connection{}, err
 	}
@@ -121,7 +125,7 @@ func (s *Service) Create(ctx context.Context, sc tenants.Scoped, in NewConnectio
 	now := time.Now().UTC()
 	c := Connection{
 		ID: storage.NewID(), PublicID: tenants.NewToken("wh_"), PluginID: in.PluginID, Kind: desc.Kind, Engine: in.Engine,
-		DisplayName: name, Address: addr, Status: StatusActive, CreatedAt: now, UpdatedAt: now,
+		DisplayName: name, Address: addr, Status: StatusActive, SendRate: rate, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.seal(&c, desc, config); err != nil {
 		return Connection{}, err
@@ -133,6 +137,28 @@ func (s *Service) Create(ctx context.Context, sc tenants.Scoped, in NewConnectio
 		return Connection{}, fmt.Errorf("connections: create: %w", err)
 	}
 	return c, nil
+}
+
+// ownSendRate checks a send rate asked for: 0 means the channel's default (nil), else
+// it must be a positive number of messages a second up to sdk.MaxSendRate. msg says
+// what is wrong.
+func ownSendRate(r float64) (rate *float64, msg string) {
+	switch {
+	case r == 0:
+		return nil, ""
+	case !(r > 0) || r > sdk.MaxSendRate:
+		return nil, fmt.Sprintf("must be above 0 and at most %d messages a second (0: the channel's default)", sdk.MaxSendRate)
+	}
+	return &r, ""
+}
+
+// PaceRate is how many messages a second c may send, by its own rate or its
+// channel's default for its engine (desc); 0 is no limit.
+func PaceRate(c Connection, desc sdk.Description) float64 {
+	if c.SendRate != nil {
+		return *c.SendRate
+	}
+	return desc.SendRate(c.Engine)
 }
 
 func configObject(raw json.RawMessage) (map[string]any, error) {
@@ -292,6 +318,7 @@ type Update struct {
 	DisplayName *string
 	Config      json.RawMessage
 	Enabled     *bool
+	SendRate    *float64 // 0: back to the channel's default
 }
 
 // Update applies a change, revalidating the config with the plugin when it changes.
@@ -338,6 +365,13 @@ func (s *Service) Update(ctx context.Context, sc tenants.Scoped, id string, in U
 			c.Status, c.StatusReason = StatusActive, ""
 		}
 	}
+	if in.SendRate != nil {
+		rate, msg := ownSendRate(*in.SendRate)
+		if msg != "" {
+			return c, failure.Field("send_rate", msg)
+		}
+		c.SendRate = rate
+	}
 	if in.Enabled != nil {
 		switch {
 		case !*in.Enabled:
@@ -347,7 +381,7 @@ func (s *Service) Update(ctx context.Context, sc tenants.Scoped, id string, in U
 		}
 	}
 	c.UpdatedAt = time.Now().UTC()
-	_, err = sc.Update(&c).Column("display_name", "config_sealed", "config_public", "status", "status_reason", "updated_at").WherePK().Exec(ctx)
+	_, err = sc.Update(&c).Column("display_name", "config_sealed", "config_public", "status", "status_reason", "send_rate", "updated_at").WherePK().Exec(ctx)
 	return c, err
 }
 

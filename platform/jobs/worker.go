@@ -109,7 +109,11 @@ func newServer(backend *queue.Backend, log *slog.Logger, concurrency int) *asynq
 		ShutdownTimeout:          25 * time.Second,
 		Logger:                   asynqLogger{log},
 		RetryDelayFunc:           RetryDelay,
+		IsFailure:                func(err error) bool { return !IsThrottled(err) },
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			if IsThrottled(err) {
+				return // waiting its turn, not failing: a campaign would log every send
+			}
 			id, _ := asynq.GetTaskID(ctx)
 			n, _ := asynq.GetRetryCount(ctx)
 			log.Warn("task failed", "task_type", t.Type(), "task_id", id, "retry", n, "error", err)
@@ -179,6 +183,21 @@ func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 		return ra.RetryAfter()
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)
+}
+
+// Throttled is a task error that means "not yet": the task waits its turn (a
+// connection's send rate) and is retried after RetryAfter without counting against
+// its retries.
+type Throttled interface {
+	error
+	RetryAfter() time.Duration
+	Throttled() bool
+}
+
+// IsThrottled reports whether err is a Throttled wait.
+func IsThrottled(err error) bool {
+	var t Throttled
+	return errors.As(err, &t) && t.Throttled()
 }
 
 // SkipRetry marks a task error as final (a payload that cannot be decoded).

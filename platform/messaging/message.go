@@ -87,6 +87,14 @@ type Message struct {
 	UpdatedAt time.Time `bun:"updated_at,notnull" json:"updated_at"`
 }
 
+// Due is when the message was meant to go: its scheduled time, else when it was written.
+func (m Message) Due() time.Time {
+	if m.ScheduledAt != nil {
+		return *m.ScheduledAt
+	}
+	return m.CreatedAt
+}
+
 // ChargeKey is the ledger key of the message's current send attempt: a retried task
 // charges nothing more, a retry of a failed (and refunded) message charges again.
 func (m Message) ChargeKey() string { return fmt.Sprintf("message:%s:%d", m.ID, m.Attempt) }

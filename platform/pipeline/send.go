@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -146,6 +147,18 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 	if desc.Has(sdk.CapSegments) {
 		credits = Segments(m.Body)
 	}
+	// Paced before it is charged: a send waiting its turn has taken nothing yet.
+	if rate := connections.PaceRate(*conn, desc); rate > 0 {
+		queue, _ := asynq.GetQueueName(ctx)
+		err := p.pace(ctx, conn.ID, rate, credits, queue == jobs.QueueBulk || queue == jobs.QueueScheduled)
+		var wait *paced
+		if errors.As(err, &wait) && now.Sub(m.Due()) > MaxPacedDelay {
+			return p.fail(ctx, sc, m, fmt.Sprintf("Not sent within %s: the connection sends %s a second, too few for what waits", MaxPacedDelay, formatRate(rate)), nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	if _, err := p.Ledger.Charge(ctx, sc.WorkspaceID(), int64(credits), m.ChargeKey(), "message:"+m.ID); err != nil {
 		if errors.Is(err, billing.ErrInsufficientCredits) {
 			return p.fail(ctx, sc, m, ReasonOutOfCredits, nil)
@@ -186,6 +199,9 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 	}
 	return p.sent(ctx, sc, m, res.ProviderMessageID, queued)
 }
+
+// formatRate writes a send rate for people: 80, 0.5, 2.25.
+func formatRate(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) }
 
 // retryLater stores the queued status of a send that will be tried again, and returns
 // the transient failure.

@@ -37,7 +37,17 @@ type Description struct {
 	Engines      []string        `json:"engines"`
 	Capabilities []Capability    `json:"capabilities"`
 	ConfigSchema json.RawMessage `json:"config_schema"` // JSON Schema; secret fields carry "x-secret": true
+	// SendRates is, by engine, how many messages a second (segments, for a channel
+	// with CapSegments) one connection may send under the provider's default limits;
+	// a connection may set its own (a raised tier, a short code). Absent: no limit.
+	SendRates map[string]float64 `json:"send_rates,omitempty"`
 }
+
+// MaxSendRate bounds a send rate, messages a second: beyond it, pacing is moot.
+const MaxSendRate = 10000
+
+// SendRate is the engine's default send rate (0: no limit).
+func (d Description) SendRate(engine string) float64 { return d.SendRates[engine] }
 
 // Has reports whether the channel declares c.
 func (d Description) Has(c Capability) bool {

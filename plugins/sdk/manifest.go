@@ -26,14 +26,15 @@ const ManifestFile = "plugin.json"
 // the binary's Describe says), which protocol it speaks and, per GOOS-GOARCH, which
 // executable to run and its sha256 (checked before every launch).
 type Manifest struct {
-	ID                 string          `json:"id"`
-	Version            string          `json:"version"`
-	Kind               string          `json:"kind"`
-	Engines            []string        `json:"engines"`
-	Capabilities       []Capability    `json:"capabilities"`
-	ConfigSchema       json.RawMessage `json:"config_schema"`
-	MinPlatformVersion string          `json:"min_platform_version,omitempty"`
-	ProtocolVersion    int             `json:"protocol_version,omitempty"`
+	ID                 string             `json:"id"`
+	Version            string             `json:"version"`
+	Kind               string             `json:"kind"`
+	Engines            []string           `json:"engines"`
+	Capabilities       []Capability       `json:"capabilities"`
+	ConfigSchema       json.RawMessage    `json:"config_schema"`
+	SendRates          map[string]float64 `json:"send_rates,omitempty"`
+	MinPlatformVersion string             `json:"min_platform_version,omitempty"`
+	ProtocolVersion    int                `json:"protocol_version,omitempty"`
 	// Executables is keyed by GOOS-GOARCH, e.g. "linux-amd64".
 	Executables map[string]Executable `json:"executables,omitempty"`
 
@@ -169,6 +170,13 @@ func (m Manifest) validateIdentity() []error {
 		}
 		seenCap[c] = true
 	}
+	for _, e := range slices.Sorted(maps.Keys(m.SendRates)) {
+		if r := m.SendRates[e]; !seen[e] {
+			bad("send_rates."+e, "%q is not one of the engines", e)
+		} else if !(r > 0) || r > MaxSendRate {
+			bad("send_rates."+e, "%v must be above 0 and at most %d messages a second", r, MaxSendRate)
+		}
+	}
 	var schema map[string]json.RawMessage
 	if trimmed := bytes.TrimSpace(m.ConfigSchema); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &schema) != nil {
 		bad("config_schema", "must be a JSON Schema object")
@@ -241,12 +249,13 @@ func (m Manifest) Description() Description {
 		Engines:      slices.Clone(m.Engines),
 		Capabilities: slices.Clone(m.Capabilities),
 		ConfigSchema: slices.Clone(m.ConfigSchema),
+		SendRates:    maps.Clone(m.SendRates),
 	}
 }
 
 // Agrees reports how d, a running plugin's Describe, disagrees with the manifest: id,
-// version, kind, engines and capabilities (as sets) and the config schema (as JSON
-// values) must all match.
+// version, kind, engines and capabilities (as sets), send rates and the config schema
+// (as JSON values) must all match.
 func (m Manifest) Agrees(d Description) error {
 	var errs []error
 	differ := func(field string, manifest, plugin any) {
@@ -266,6 +275,9 @@ func (m Manifest) Agrees(d Description) error {
 	}
 	if !sameSet(m.Capabilities, d.Capabilities) {
 		differ("capabilities", m.Capabilities, d.Capabilities)
+	}
+	if !maps.Equal(m.SendRates, d.SendRates) {
+		differ("send_rates", m.SendRates, d.SendRates)
 	}
 	var ms, ds any
 	if json.Unmarshal(m.ConfigSchema, &ms) != nil || json.Unmarshal(d.ConfigSchema, &ds) != nil || !reflect.DeepEqual(ms, ds) {

@@ -111,6 +111,7 @@ func descriptionToProto(d Description) *channelpb.Description {
 		Engines:      d.Engines,
 		Capabilities: caps,
 		ConfigSchema: d.ConfigSchema,
+		SendRates:    d.SendRates,
 	}
 }
 
@@ -126,7 +127,15 @@ func descriptionFromProto(d *channelpb.Description) Description {
 		Engines:      stringsOrNil(d.GetEngines()),
 		Capabilities: caps,
 		ConfigSchema: rawJSON(d.GetConfigSchema()),
+		SendRates:    mapOrNil(d.GetSendRates()),
 	}
+}
+
+func mapOrNil[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 func connectionToProto(c Connection) *channelpb.Connection {

@@ -121,7 +121,10 @@ type Description struct {
 	Engines      []string               `protobuf:"bytes,4,rep,name=engines,proto3" json:"engines,omitempty"`
 	Capabilities []string               `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// config_schema is a JSON Schema document (JSON bytes).
-	ConfigSchema  []byte `protobuf:"bytes,6,opt,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
+	ConfigSchema []byte `protobuf:"bytes,6,opt,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
+	// send_rates is, by engine, how many messages a second (segments, for channels
+	// that count them) one connection may send by the provider's default limits.
+	SendRates     map[string]float64 `protobuf:"bytes,7,rep,name=send_rates,json=sendRates,proto3" json:"send_rates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -194,6 +197,13 @@ func (x *Description) GetCapabilities() []string {
 func (x *Description) GetConfigSchema() []byte {
 	if x != nil {
 		return x.ConfigSchema
+	}
+	return nil
+}
+
+func (x *Description) GetSendRates() map[string]float64 {
+	if x != nil {
+		return x.SendRates
 	}
 	return nil
 }
@@ -2094,14 +2104,19 @@ const file_channel_proto_rawDesc = "" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12$\n" +
-	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\"\xae\x01\n" +
+	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\"\xbf\x02\n" +
 	"\vDescription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x12\n" +
 	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x18\n" +
 	"\aengines\x18\x04 \x03(\tR\aengines\x12\"\n" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12#\n" +
-	"\rconfig_schema\x18\x06 \x01(\fR\fconfigSchema\"\xaa\x01\n" +
+	"\rconfig_schema\x18\x06 \x01(\fR\fconfigSchema\x12Q\n" +
+	"\n" +
+	"send_rates\x18\a \x03(\v22.switchboard.channel.v1.Description.SendRatesEntryR\tsendRates\x1a<\n" +
+	"\x0eSendRatesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\xaa\x01\n" +
 	"\n" +
 	"Connection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
@@ -2277,7 +2292,7 @@ func file_channel_proto_rawDescGZIP() []byte {
 	return file_channel_proto_rawDescData
 }
 
-var file_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_channel_proto_goTypes = []any{
 	(*Error)(nil),                  // 0: switchboard.channel.v1.Error
 	(*Description)(nil),            // 1: switchboard.channel.v1.Description
@@ -2312,68 +2327,70 @@ var file_channel_proto_goTypes = []any{
 	(*EventsResponse)(nil),         // 30: switchboard.channel.v1.EventsResponse
 	(*ActionRequest)(nil),          // 31: switchboard.channel.v1.ActionRequest
 	(*ActionResponse)(nil),         // 32: switchboard.channel.v1.ActionResponse
-	nil,                            // 33: switchboard.channel.v1.Template.NamedEntry
-	nil,                            // 34: switchboard.channel.v1.WebhookRequest.HeadersEntry
-	nil,                            // 35: switchboard.channel.v1.WebhookResponse.HeadersEntry
-	(*timestamppb.Timestamp)(nil),  // 36: google.protobuf.Timestamp
+	nil,                            // 33: switchboard.channel.v1.Description.SendRatesEntry
+	nil,                            // 34: switchboard.channel.v1.Template.NamedEntry
+	nil,                            // 35: switchboard.channel.v1.WebhookRequest.HeadersEntry
+	nil,                            // 36: switchboard.channel.v1.WebhookResponse.HeadersEntry
+	(*timestamppb.Timestamp)(nil),  // 37: google.protobuf.Timestamp
 }
 var file_channel_proto_depIdxs = []int32{
-	33, // 0: switchboard.channel.v1.Template.named:type_name -> switchboard.channel.v1.Template.NamedEntry
-	4,  // 1: switchboard.channel.v1.OutboundMessage.media:type_name -> switchboard.channel.v1.Media
-	5,  // 2: switchboard.channel.v1.OutboundMessage.location:type_name -> switchboard.channel.v1.Location
-	6,  // 3: switchboard.channel.v1.OutboundMessage.template:type_name -> switchboard.channel.v1.Template
-	7,  // 4: switchboard.channel.v1.OutboundMessage.reaction:type_name -> switchboard.channel.v1.Reaction
-	34, // 5: switchboard.channel.v1.WebhookRequest.headers:type_name -> switchboard.channel.v1.WebhookRequest.HeadersEntry
-	35, // 6: switchboard.channel.v1.WebhookResponse.headers:type_name -> switchboard.channel.v1.WebhookResponse.HeadersEntry
-	4,  // 7: switchboard.channel.v1.InboundMessage.media:type_name -> switchboard.channel.v1.Media
-	5,  // 8: switchboard.channel.v1.InboundMessage.location:type_name -> switchboard.channel.v1.Location
-	36, // 9: switchboard.channel.v1.InboundMessage.timestamp:type_name -> google.protobuf.Timestamp
-	36, // 10: switchboard.channel.v1.StatusUpdate.timestamp:type_name -> google.protobuf.Timestamp
-	13, // 11: switchboard.channel.v1.Event.message:type_name -> switchboard.channel.v1.InboundMessage
-	14, // 12: switchboard.channel.v1.Event.status:type_name -> switchboard.channel.v1.StatusUpdate
-	15, // 13: switchboard.channel.v1.Event.contact:type_name -> switchboard.channel.v1.Contact
-	1,  // 14: switchboard.channel.v1.DescribeResponse.description:type_name -> switchboard.channel.v1.Description
-	0,  // 15: switchboard.channel.v1.DescribeResponse.error:type_name -> switchboard.channel.v1.Error
-	3,  // 16: switchboard.channel.v1.ValidateConfigResponse.field_errors:type_name -> switchboard.channel.v1.FieldError
-	0,  // 17: switchboard.channel.v1.ValidateConfigResponse.error:type_name -> switchboard.channel.v1.Error
-	2,  // 18: switchboard.channel.v1.SendRequest.connection:type_name -> switchboard.channel.v1.Connection
-	8,  // 19: switchboard.channel.v1.SendRequest.message:type_name -> switchboard.channel.v1.OutboundMessage
-	9,  // 20: switchboard.channel.v1.SendResponse.result:type_name -> switchboard.channel.v1.SendResult
-	0,  // 21: switchboard.channel.v1.SendResponse.error:type_name -> switchboard.channel.v1.Error
-	2,  // 22: switchboard.channel.v1.HandleWebhookRequest.connection:type_name -> switchboard.channel.v1.Connection
-	11, // 23: switchboard.channel.v1.HandleWebhookRequest.request:type_name -> switchboard.channel.v1.WebhookRequest
-	12, // 24: switchboard.channel.v1.HandleWebhookResponse.response:type_name -> switchboard.channel.v1.WebhookResponse
-	16, // 25: switchboard.channel.v1.HandleWebhookResponse.events:type_name -> switchboard.channel.v1.Event
-	0,  // 26: switchboard.channel.v1.HandleWebhookResponse.error:type_name -> switchboard.channel.v1.Error
-	2,  // 27: switchboard.channel.v1.OpenSessionRequest.connection:type_name -> switchboard.channel.v1.Connection
-	0,  // 28: switchboard.channel.v1.OpenSessionResponse.error:type_name -> switchboard.channel.v1.Error
-	0,  // 29: switchboard.channel.v1.CloseSessionResponse.error:type_name -> switchboard.channel.v1.Error
-	16, // 30: switchboard.channel.v1.EventsResponse.event:type_name -> switchboard.channel.v1.Event
-	0,  // 31: switchboard.channel.v1.EventsResponse.error:type_name -> switchboard.channel.v1.Error
-	2,  // 32: switchboard.channel.v1.ActionRequest.connection:type_name -> switchboard.channel.v1.Connection
-	0,  // 33: switchboard.channel.v1.ActionResponse.error:type_name -> switchboard.channel.v1.Error
-	10, // 34: switchboard.channel.v1.WebhookRequest.HeadersEntry.value:type_name -> switchboard.channel.v1.HeaderValues
-	17, // 35: switchboard.channel.v1.Channel.Describe:input_type -> switchboard.channel.v1.DescribeRequest
-	19, // 36: switchboard.channel.v1.Channel.ValidateConfig:input_type -> switchboard.channel.v1.ValidateConfigRequest
-	21, // 37: switchboard.channel.v1.Channel.Send:input_type -> switchboard.channel.v1.SendRequest
-	23, // 38: switchboard.channel.v1.Channel.HandleWebhook:input_type -> switchboard.channel.v1.HandleWebhookRequest
-	25, // 39: switchboard.channel.v1.Channel.OpenSession:input_type -> switchboard.channel.v1.OpenSessionRequest
-	27, // 40: switchboard.channel.v1.Channel.CloseSession:input_type -> switchboard.channel.v1.CloseSessionRequest
-	29, // 41: switchboard.channel.v1.Channel.Events:input_type -> switchboard.channel.v1.EventsRequest
-	31, // 42: switchboard.channel.v1.Channel.Action:input_type -> switchboard.channel.v1.ActionRequest
-	18, // 43: switchboard.channel.v1.Channel.Describe:output_type -> switchboard.channel.v1.DescribeResponse
-	20, // 44: switchboard.channel.v1.Channel.ValidateConfig:output_type -> switchboard.channel.v1.ValidateConfigResponse
-	22, // 45: switchboard.channel.v1.Channel.Send:output_type -> switchboard.channel.v1.SendResponse
-	24, // 46: switchboard.channel.v1.Channel.HandleWebhook:output_type -> switchboard.channel.v1.HandleWebhookResponse
-	26, // 47: switchboard.channel.v1.Channel.OpenSession:output_type -> switchboard.channel.v1.OpenSessionResponse
-	28, // 48: switchboard.channel.v1.Channel.CloseSession:output_type -> switchboard.channel.v1.CloseSessionResponse
-	30, // 49: switchboard.channel.v1.Channel.Events:output_type -> switchboard.channel.v1.EventsResponse
-	32, // 50: switchboard.channel.v1.Channel.Action:output_type -> switchboard.channel.v1.ActionResponse
-	43, // [43:51] is the sub-list for method output_type
-	35, // [35:43] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	33, // 0: switchboard.channel.v1.Description.send_rates:type_name -> switchboard.channel.v1.Description.SendRatesEntry
+	34, // 1: switchboard.channel.v1.Template.named:type_name -> switchboard.channel.v1.Template.NamedEntry
+	4,  // 2: switchboard.channel.v1.OutboundMessage.media:type_name -> switchboard.channel.v1.Media
+	5,  // 3: switchboard.channel.v1.OutboundMessage.location:type_name -> switchboard.channel.v1.Location
+	6,  // 4: switchboard.channel.v1.OutboundMessage.template:type_name -> switchboard.channel.v1.Template
+	7,  // 5: switchboard.channel.v1.OutboundMessage.reaction:type_name -> switchboard.channel.v1.Reaction
+	35, // 6: switchboard.channel.v1.WebhookRequest.headers:type_name -> switchboard.channel.v1.WebhookRequest.HeadersEntry
+	36, // 7: switchboard.channel.v1.WebhookResponse.headers:type_name -> switchboard.channel.v1.WebhookResponse.HeadersEntry
+	4,  // 8: switchboard.channel.v1.InboundMessage.media:type_name -> switchboard.channel.v1.Media
+	5,  // 9: switchboard.channel.v1.InboundMessage.location:type_name -> switchboard.channel.v1.Location
+	37, // 10: switchboard.channel.v1.InboundMessage.timestamp:type_name -> google.protobuf.Timestamp
+	37, // 11: switchboard.channel.v1.StatusUpdate.timestamp:type_name -> google.protobuf.Timestamp
+	13, // 12: switchboard.channel.v1.Event.message:type_name -> switchboard.channel.v1.InboundMessage
+	14, // 13: switchboard.channel.v1.Event.status:type_name -> switchboard.channel.v1.StatusUpdate
+	15, // 14: switchboard.channel.v1.Event.contact:type_name -> switchboard.channel.v1.Contact
+	1,  // 15: switchboard.channel.v1.DescribeResponse.description:type_name -> switchboard.channel.v1.Description
+	0,  // 16: switchboard.channel.v1.DescribeResponse.error:type_name -> switchboard.channel.v1.Error
+	3,  // 17: switchboard.channel.v1.ValidateConfigResponse.field_errors:type_name -> switchboard.channel.v1.FieldError
+	0,  // 18: switchboard.channel.v1.ValidateConfigResponse.error:type_name -> switchboard.channel.v1.Error
+	2,  // 19: switchboard.channel.v1.SendRequest.connection:type_name -> switchboard.channel.v1.Connection
+	8,  // 20: switchboard.channel.v1.SendRequest.message:type_name -> switchboard.channel.v1.OutboundMessage
+	9,  // 21: switchboard.channel.v1.SendResponse.result:type_name -> switchboard.channel.v1.SendResult
+	0,  // 22: switchboard.channel.v1.SendResponse.error:type_name -> switchboard.channel.v1.Error
+	2,  // 23: switchboard.channel.v1.HandleWebhookRequest.connection:type_name -> switchboard.channel.v1.Connection
+	11, // 24: switchboard.channel.v1.HandleWebhookRequest.request:type_name -> switchboard.channel.v1.WebhookRequest
+	12, // 25: switchboard.channel.v1.HandleWebhookResponse.response:type_name -> switchboard.channel.v1.WebhookResponse
+	16, // 26: switchboard.channel.v1.HandleWebhookResponse.events:type_name -> switchboard.channel.v1.Event
+	0,  // 27: switchboard.channel.v1.HandleWebhookResponse.error:type_name -> switchboard.channel.v1.Error
+	2,  // 28: switchboard.channel.v1.OpenSessionRequest.connection:type_name -> switchboard.channel.v1.Connection
+	0,  // 29: switchboard.channel.v1.OpenSessionResponse.error:type_name -> switchboard.channel.v1.Error
+	0,  // 30: switchboard.channel.v1.CloseSessionResponse.error:type_name -> switchboard.channel.v1.Error
+	16, // 31: switchboard.channel.v1.EventsResponse.event:type_name -> switchboard.channel.v1.Event
+	0,  // 32: switchboard.channel.v1.EventsResponse.error:type_name -> switchboard.channel.v1.Error
+	2,  // 33: switchboard.channel.v1.ActionRequest.connection:type_name -> switchboard.channel.v1.Connection
+	0,  // 34: switchboard.channel.v1.ActionResponse.error:type_name -> switchboard.channel.v1.Error
+	10, // 35: switchboard.channel.v1.WebhookRequest.HeadersEntry.value:type_name -> switchboard.channel.v1.HeaderValues
+	17, // 36: switchboard.channel.v1.Channel.Describe:input_type -> switchboard.channel.v1.DescribeRequest
+	19, // 37: switchboard.channel.v1.Channel.ValidateConfig:input_type -> switchboard.channel.v1.ValidateConfigRequest
+	21, // 38: switchboard.channel.v1.Channel.Send:input_type -> switchboard.channel.v1.SendRequest
+	23, // 39: switchboard.channel.v1.Channel.HandleWebhook:input_type -> switchboard.channel.v1.HandleWebhookRequest
+	25, // 40: switchboard.channel.v1.Channel.OpenSession:input_type -> switchboard.channel.v1.OpenSessionRequest
+	27, // 41: switchboard.channel.v1.Channel.CloseSession:input_type -> switchboard.channel.v1.CloseSessionRequest
+	29, // 42: switchboard.channel.v1.Channel.Events:input_type -> switchboard.channel.v1.EventsRequest
+	31, // 43: switchboard.channel.v1.Channel.Action:input_type -> switchboard.channel.v1.ActionRequest
+	18, // 44: switchboard.channel.v1.Channel.Describe:output_type -> switchboard.channel.v1.DescribeResponse
+	20, // 45: switchboard.channel.v1.Channel.ValidateConfig:output_type -> switchboard.channel.v1.ValidateConfigResponse
+	22, // 46: switchboard.channel.v1.Channel.Send:output_type -> switchboard.channel.v1.SendResponse
+	24, // 47: switchboard.channel.v1.Channel.HandleWebhook:output_type -> switchboard.channel.v1.HandleWebhookResponse
+	26, // 48: switchboard.channel.v1.Channel.OpenSession:output_type -> switchboard.channel.v1.OpenSessionResponse
+	28, // 49: switchboard.channel.v1.Channel.CloseSession:output_type -> switchboard.channel.v1.CloseSessionResponse
+	30, // 50: switchboard.channel.v1.Channel.Events:output_type -> switchboard.channel.v1.EventsResponse
+	32, // 51: switchboard.channel.v1.Channel.Action:output_type -> switchboard.channel.v1.ActionResponse
+	44, // [44:52] is the sub-list for method output_type
+	36, // [36:44] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_channel_proto_init() }
@@ -2387,7 +2404,7 @@ func file_channel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_channel_proto_rawDesc), len(file_channel_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   36,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
