@@ -61,6 +61,7 @@ func TestWorker(t *testing.T) {
 	b := backend(t)
 	suffix := storage.NewID()
 	okType, skipType, failType := "test:jobs:ok:"+suffix, "test:jobs:skip:"+suffix, "test:jobs:fail:"+suffix
+	waitType := "test:jobs:wait:" + suffix
 
 	w := jobs.NewWorker(b, slog.New(slog.DiscardHandler), 2)
 	got := make(chan string, 10)
@@ -76,6 +77,17 @@ func TestWorker(t *testing.T) {
 	w.Handle(failType, func(context.Context, *asynq.Task) error {
 		failCalls.Add(1)
 		return errors.New("provider is down")
+	})
+
+	// Throttled three times, then done: waiting its turn is not a failure.
+	var waitCalls atomic.Int32
+	waited := make(chan struct{})
+	w.Handle(waitType, func(context.Context, *asynq.Task) error {
+		if waitCalls.Add(1) <= 3 {
+			return notYet{}
+		}
+		close(waited)
+		return nil
 	})
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -149,6 +161,19 @@ func TestWorker(t *testing.T) {
 		}
 	})
 
+	t.Run("a throttled task waits its turn without spending retries", func(t *testing.T) {
+		ti, err := client.Enqueue(asynq.NewTask(waitType, nil), asynq.Queue(jobs.QueueBulk), asynq.MaxRetry(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cleanup = append(cleanup, ti)
+		select {
+		case <-waited:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("not done within 20s: handler called %d times, task %v", waitCalls.Load(), state(ti))
+		}
+	})
+
 	t.Run("stops when the context ends", func(t *testing.T) {
 		cancel()
 		select {
@@ -209,3 +234,12 @@ func TestQueueWeights(t *testing.T) {
 		t.Error("maintenance should weigh less than sends")
 	}
 }
+
+// notYet is a Throttled wait, as the send pipeline's pacing returns.
+type notYet struct{}
+
+func (notYet) Error() string             { return "not yet" }
+func (notYet) RetryAfter() time.Duration { return time.Millisecond }
+func (notYet) Throttled() bool           { return true }
+
+var _ jobs.Throttled = notYet{}

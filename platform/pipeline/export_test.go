@@ -1,5 +1,10 @@
 package pipeline
 
+import (
+	"context"
+	"time"
+)
+
 // LoadBatchSize is the mean number of messages a load statement carried so far.
 func (p *Pipeline) LoadBatchSize() float64 { return meanBatch(p.batches().loads.Stats()) }
 
@@ -12,3 +17,8 @@ func meanBatch(calls, batches int64) float64 {
 
 // MoveStats counts the status moves made through the batches and the batches.
 func (p *Pipeline) MoveStats() (calls, batches int64) { return p.batches().moves.Stats() }
+
+// Book runs the pacing script at now (see Pipeline.pace).
+func (p *Pipeline) Book(ctx context.Context, connectionID string, rate float64, cost int, bulk bool, now time.Time) (time.Duration, bool, error) {
+	return p.book(ctx, connectionID, rate, cost, bulk, now)
+}

@@ -153,7 +153,7 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 		err := p.pace(ctx, conn.ID, rate, credits, queue == jobs.QueueBulk || queue == jobs.QueueScheduled)
 		var wait *paced
 		if errors.As(err, &wait) && now.Sub(m.Due()) > MaxPacedDelay {
-			return p.fail(ctx, sc, m, fmt.Sprintf("Not sent within %s: the connection sends %s a second, too few for what waits", MaxPacedDelay, formatRate(rate)), nil)
+			return p.fail(ctx, sc, m, fmt.Sprintf("Not sent within %d hours: the connection sends %s a second, too few for what waits to go", int(MaxPacedDelay.Hours()), formatRate(rate)), nil)
 		}
 		if err != nil {
 			return err

@@ -1,0 +1,141 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/pipeline"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/loopback"
+)
+
+// The booking line, on a clock that stands still: a campaign books up to a second
+// ahead, the sends beyond are told to come back one slot apart, a reply still books
+// (after the campaign's booked sends, before those told to come back), segments
+// take a slot each, and an idle line starts over.
+func TestPaceBooking(t *testing.T) {
+	e := newEnv(t, envOptions{engine: testapp.DefaultEngine(), noWorker: true})
+	ctx := context.Background()
+	conn := "pace-" + storage.NewID()
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	book := func(at time.Time, cost int, bulk bool) (time.Duration, bool) {
+		t.Helper()
+		d, ok, err := e.p.Book(ctx, conn, 10, cost, bulk, at) // 10 a second: a slot is 100 ms
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, ok
+	}
+	for i := range 11 {
+		if d, ok := book(now, 1, true); !ok || d != time.Duration(i)*100*time.Millisecond {
+			t.Fatalf("campaign send %d: booked %v, wait %s; want booked, wait %dms", i, ok, d, i*100)
+		}
+	}
+	for i, want := range []time.Duration{200 * time.Millisecond, 300 * time.Millisecond, 400 * time.Millisecond} {
+		if d, ok := book(now, 1, true); ok || d != want {
+			t.Errorf("campaign send %d beyond the second: booked %v, come back in %s; want not booked, %s", 11+i, ok, d, want)
+		}
+	}
+	if d, ok := book(now, 1, false); !ok || d != 1100*time.Millisecond {
+		t.Errorf("reply: booked %v, wait %s; want booked after the campaign's 11 booked slots (1.1s)", ok, d)
+	}
+	later := now.Add(time.Second)
+	if d, ok := book(later, 3, true); !ok || d != 200*time.Millisecond {
+		t.Errorf("a second on, 3 segments: booked %v, wait %s; want booked, 200ms", ok, d)
+	}
+	if d, ok := book(later, 1, true); !ok || d != 500*time.Millisecond {
+		t.Errorf("after 3 segments: booked %v, wait %s; want booked 3 slots later (500ms)", ok, d)
+	}
+	if d, ok := book(now.Add(time.Minute), 1, true); !ok || d != 0 {
+		t.Errorf("after an idle minute: booked %v, wait %s; want at once", ok, d)
+	}
+}
+
+// A campaign through a connection with a send rate goes out at that rate: every
+// message sent, none failed (waiting its turn spends no retries, with retries cut
+// to one), and no second of the sent timeline holds more than the rate allows.
+func TestPacedCampaign(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 150 messages at 50 a second; skipped with -short")
+	}
+	const (
+		sends = 150
+		rate  = 50.0
+	)
+	e := newEnv(t, envOptions{engine: testapp.DefaultEngine(), concurrency: 16, maxRetry: 1})
+	tn := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent"}}, sends+10)
+	if _, err := tn.sc.Update((*connections.Connection)(nil)).Set("send_rate = ?", rate).Where("c.id = ?", tn.conn.ID).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	msgs := storeMessages(t, tn, sends, func(i int) string { return fmt.Sprintf("paced %d", i) })
+	enqueueAll(t, e, msgs)
+	deadline := time.Now().Add(60 * time.Second)
+	for countStatus(t, tn, messaging.StatusSent, messaging.StatusFailed) < sends {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d sends settled after a minute", countStatus(t, tn, messaging.StatusSent, messaging.StatusFailed), sends)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := countStatus(t, tn, messaging.StatusFailed); n != 0 {
+		t.Fatalf("%d sends failed; want none: a paced send waits its turn", n)
+	}
+	var events []messaging.Event
+	if err := tn.sc.Select(&events).Where("me.status = ?", messaging.StatusSent).Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != sends {
+		t.Fatalf("%d sent events, want %d", len(events), sends)
+	}
+	at := make([]time.Time, len(events))
+	for i, ev := range events {
+		at[i] = ev.At
+	}
+	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
+	// Slots are booked 20 ms apart; a sent event is written a few ms after its slot,
+	// as the batch it rides in lands, so a second may catch a few of the next.
+	const most = int(rate) + 5
+	for i := range at {
+		j := sort.Search(len(at), func(k int) bool { return !at[k].Before(at[i].Add(time.Second)) })
+		if j-i > most {
+			t.Fatalf("%d sends in the second from %s; want at most %d at %v a second", j-i, at[i].Format("15:04:05.000"), most, rate)
+		}
+	}
+	t.Logf("%d sends over %s", sends, at[len(at)-1].Sub(at[0]).Round(time.Millisecond))
+}
+
+// A send that has waited for its connection's rate longer than MaxPacedDelay fails
+// with the reason, uncharged.
+func TestPacedTooLong(t *testing.T) {
+	e := newEnv(t, envOptions{engine: testapp.DefaultEngine()})
+	tn := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent"}}, 10)
+	ctx := context.Background()
+	if _, err := tn.sc.Update((*connections.Connection)(nil)).Set("send_rate = 1").Where("c.id = ?", tn.conn.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The line is booked 6 s ahead, beyond what even a reply may wait for.
+	for range 6 {
+		if _, ok, err := e.p.Book(ctx, tn.conn.ID, 1, 1, false, time.Now()); err != nil || !ok {
+			t.Fatalf("booking: %v %v", ok, err)
+		}
+	}
+	msgs := storeMessages(t, tn, 1, func(int) string { return "overdue" })
+	if _, err := tn.sc.Update((*messaging.Message)(nil)).Set("created_at = ?", time.Now().Add(-pipeline.MaxPacedDelay-time.Hour)).
+		Where("m.id = ?", msgs[0].ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	enqueueAll(t, e, msgs)
+	m := tn.wait(t, msgs[0].ID, 15*time.Second, "failed", func(m messaging.Message) bool { return m.Status == messaging.StatusFailed })
+	if !strings.Contains(m.Reason, "Not sent within 24 hours") || !strings.Contains(m.Reason, "sends 1 a second") {
+		t.Errorf("reason %q", m.Reason)
+	}
+	if m.Credits != 0 || tn.balance(t) != tn.credits {
+		t.Errorf("charged %d credits, balance %d of %d; want nothing taken", m.Credits, tn.balance(t), tn.credits)
+	}
+}
