@@ -26,7 +26,7 @@ type stubChannel struct {
 }
 
 func (s *stubChannel) Describe(context.Context) (sdk.Description, error) {
-	return sdk.Description{ID: "stub", Version: "1.0.0", Kind: "sms", Engines: []string{"basic"},
+	return sdk.Description{ID: "stub", Version: "1.0.0", Kind: "sms", Engines: []string{"basic"}, SendRates: map[string]float64{"basic": 1},
 		ConfigSchema: json.RawMessage(`{"type":"object","properties":{"token":{"type":"string","x-secret":true},"sender":{"type":"string"}},"required":["token"]}`)}, nil
 }
 
@@ -86,6 +86,8 @@ func TestConnections(t *testing.T) {
 				{"unknown engine", api.CreateConnection{Plugin: "stub", Engine: "turbo", DisplayName: "x", Address: "+1", Config: json.RawMessage(`{"token":"t"}`)}, "engine"},
 				{"no name", api.CreateConnection{Plugin: "stub", Engine: "basic", Address: "+1", Config: json.RawMessage(`{"token":"t"}`)}, "display_name"},
 				{"config not an object", api.CreateConnection{Plugin: "stub", Engine: "basic", DisplayName: "x", Address: "+1", Config: json.RawMessage(`[1]`)}, "config"},
+				{"negative send rate", api.CreateConnection{Plugin: "stub", Engine: "basic", DisplayName: "x", Address: "+1", Config: json.RawMessage(`{"token":"t"}`), SendRate: -1}, "send_rate"},
+				{"send rate too high", api.CreateConnection{Plugin: "stub", Engine: "basic", DisplayName: "x", Address: "+1", Config: json.RawMessage(`{"token":"t"}`), SendRate: 20000}, "send_rate"},
 				{"plugin rejects config", api.CreateConnection{Plugin: "stub", Engine: "basic", DisplayName: "x", Address: "+1", Config: json.RawMessage(`{"token":"expired"}`)}, "config.token"},
 			}
 			for _, tc := range cases {
@@ -124,6 +126,29 @@ func TestConnections(t *testing.T) {
 				Plugin: "stub", Engine: "basic", DisplayName: "Again", Address: "+15550001", Config: json.RawMessage(`{"token":"t"}`),
 			}).Expect(http.StatusConflict).Error(); e.Fields["address"] == "" {
 				t.Fatalf("duplicate address: %+v", e)
+			}
+
+			// A connection paces at its channel's default until it sets its own rate (a
+			// short code); 0 goes back to the default.
+			if created.SendRate != nil {
+				t.Fatalf("new connection's own send rate %v, want none", *created.SendRate)
+			}
+			var channels api.List[connections.ChannelOption]
+			admin.Do(http.MethodGet, admin.WSPath("/channels"), nil).Expect(http.StatusOK).Decode(&channels)
+			if len(channels.Items) != 1 || channels.Items[0].SendRates["basic"] != 1 {
+				t.Fatalf("channels %+v; want stub with its default send rate", channels.Items)
+			}
+			var rated api.ConnectionView
+			admin.Do(http.MethodPatch, admin.WSPath("/connections/"+created.ID), map[string]any{"send_rate": 100}).Expect(http.StatusOK).Decode(&rated)
+			if rated.SendRate == nil || *rated.SendRate != 100 {
+				t.Fatalf("send rate after setting 100: %v", rated.SendRate)
+			}
+			if e := admin.Do(http.MethodPatch, admin.WSPath("/connections/"+created.ID), map[string]any{"send_rate": -3}).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["send_rate"] == "" {
+				t.Fatalf("negative send rate: %+v", e)
+			}
+			admin.Do(http.MethodPatch, admin.WSPath("/connections/"+created.ID), map[string]any{"send_rate": 0}).Expect(http.StatusOK).Decode(&rated)
+			if rated.SendRate != nil {
+				t.Fatalf("send rate after 0: %v, want the default (null)", *rated.SendRate)
 			}
 
 			// Updating without the secret keeps it: the webhook still verifies with it.

@@ -124,6 +124,9 @@ func TestLoadManifestRefuses(t *testing.T) {
 		{"duplicate engine", func(m map[string]any) { m["engines"] = []string{"acme", "acme"} }, "engines[1]"},
 		{"schema not an object", func(m map[string]any) { m["config_schema"] = []int{1} }, "config_schema:"},
 		{"no schema", func(m map[string]any) { delete(m, "config_schema") }, "config_schema:"},
+		{"send rate of no engine", func(m map[string]any) { m["send_rates"] = map[string]float64{"other": 5} }, "send_rates.other:"},
+		{"zero send rate", func(m map[string]any) { m["send_rates"] = map[string]float64{"acme": 0} }, "send_rates.acme:"},
+		{"send rate too high", func(m map[string]any) { m["send_rates"] = map[string]float64{"acme": 1e6} }, "send_rates.acme:"},
 		{"no protocol", func(m map[string]any) { delete(m, "protocol_version") }, "protocol_version:"},
 		{"no executables", func(m map[string]any) { delete(m, "executables") }, "executables:"},
 	}
@@ -218,6 +221,7 @@ func TestAgrees(t *testing.T) {
 		{"engines", func(d *Description) { d.Engines = append(d.Engines, "acme2") }},
 		{"capabilities", func(d *Description) { d.Capabilities = d.Capabilities[:1] }},
 		{"config_schema", func(d *Description) { d.ConfigSchema = json.RawMessage(`{"type":"object"}`) }},
+		{"send_rates", func(d *Description) { d.SendRates = map[string]float64{"acme": 3} }},
 	}
 	for _, tc := range cases {
 		dd := m.Description()

@@ -33,6 +33,10 @@ export interface ChannelOption {
   plugin: string;
   /** why it cannot be connected, when available is false */
   reason?: string;
+  /** by engine, the messages a second (SMS: segments) a connection sends at unless it sets its own; absent: no limit */
+  send_rates?: {
+    [key: string]: number;
+  };
   version: string;
 }
 
@@ -88,6 +92,8 @@ export interface ConnectionView {
   plugin: string;
   /** the unguessable id in the webhook URL */
   public_id: string;
+  /** messages a second this connection may send (SMS: segments), when it has its own; null: its channel's default for the engine */
+  send_rate?: number | null;
   status: "active" | "error" | "disabled";
   status_reason: string;
   updated_at: string;
@@ -204,6 +210,8 @@ export interface CreateConnection {
   engine: string;
   /** installed channel plugin id, e.g. whatsapp */
   plugin: string;
+  /** messages a second (SMS: segments) the provider allows this account, when above the channel's default (a raised tier, a short code); 0 or absent: the default */
+  send_rate?: number;
 }
 
 export interface CreateToken {
@@ -700,6 +708,8 @@ export interface UpdateConnection {
   config?: unknown;
   display_name?: string | null;
   enabled?: boolean | null;
+  /** the connection's own send rate, messages a second; 0: back to the channel's default */
+  send_rate?: number | null;
 }
 
 export interface UpdateWorkspace {
