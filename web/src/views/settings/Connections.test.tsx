@@ -14,6 +14,7 @@ const loopback: ChannelOption = {
   kind: "sms",
   engines: ["loopback"],
   capabilities: ["text"],
+  send_rates: { loopback: 5 },
   available: true,
   reason: "",
   config_schema: {
@@ -74,6 +75,15 @@ describe("Settings → Connections for a workspace admin", () => {
     await userEvent.type(within(dialog).getByLabelText("Address"), "+15550009999");
     await userEvent.type(secret, "s3cret");
     await userEvent.selectOptions(within(dialog).getByLabelText("Fail every send with"), "transient");
+    // The send rate offers the channel's default; a word is refused before it is sent.
+    const rate = within(dialog).getByLabelText("Send rate (messages a second)") as HTMLInputElement;
+    expect(rate.placeholder).toBe("5");
+    await userEvent.type(rate, "fast");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Connect" }));
+    expect(within(dialog).getByText("must be a number of messages a second")).toBeTruthy();
+    expect(calls.some((c) => c.method === "POST")).toBe(false);
+    await userEvent.clear(rate);
+    await userEvent.type(rate, "30");
     await userEvent.click(within(dialog).getByRole("button", { name: "Connect" }));
 
     await waitFor(() => expect(reloadConnections).toHaveBeenCalled());
@@ -83,6 +93,7 @@ describe("Settings → Connections for a workspace admin", () => {
       display_name: "Support line",
       address: "+15550009999",
       config: { webhook_secret: "s3cret", delay_ms: 0, fail_with: "transient" },
+      send_rate: 30,
     });
     expect(screen.queryByRole("dialog")).toBeNull();
   });

@@ -54,7 +54,12 @@ function ConnectionForm({
   const channel = channels.find((c) => c.plugin === pluginId);
   const schema = schemaOf(channel);
   const [engine, setEngine] = useState(existing?.engine ?? channel?.engines[0] ?? "");
-  const { values: text, field } = useFormValues({ name: existing?.display_name ?? "", address: existing?.address ?? "" });
+  const { values: text, field } = useFormValues({
+    name: existing?.display_name ?? "",
+    address: existing?.address ?? "",
+    rate: existing?.send_rate ? String(existing.send_rate) : "",
+  });
+  const defaultRate = channel?.send_rates?.[engine];
   const [values, setValues] = useState<Config>(() => (schema ? initialConfig(schema, existing?.config) : {}));
   // The settings of a connection whose channel is no longer offered stay editable as JSON.
   const [raw, setRaw] = useState(() => JSON.stringify(existing?.config ?? {}, null, 2));
@@ -79,15 +84,20 @@ function ConnectionForm({
       }
     }
     const display_name = text.name;
+    // Empty is the channel's default (0 to the API).
+    const send_rate = text.rate.trim() === "" ? 0 : Number(text.rate);
+    if (!(send_rate >= 0)) {
+      throw new ApiError(422, { code: "validation_failed", message: "The send rate is not a number.", fields: { send_rate: "must be a number of messages a second" } });
+    }
     if (existing) {
       await call("patch", "/api/v1/workspaces/{workspace}/connections/{connection}", {
         path: { workspace: w.slug, connection: existing.id },
-        body: { display_name, config },
+        body: { display_name, config, ...(send_rate !== (existing.send_rate ?? 0) ? { send_rate } : {}) },
       });
     } else {
       await call("post", "/api/v1/workspaces/{workspace}/connections", {
         path: { workspace: w.slug },
-        body: { plugin: pluginId, engine, display_name, address: text.address, config },
+        body: { plugin: pluginId, engine, display_name, address: text.address, config, ...(send_rate ? { send_rate } : {}) },
       });
     }
     onSaved();
@@ -133,6 +143,19 @@ function ConnectionForm({
           </Field>
           <Field label="Address" hint="Phone number, email address or page id." error={fieldError(error, "address")}>
             <input {...field("address")} required disabled={!!existing} />
+          </Field>
+        </div>
+        <div className="row">
+          <Field
+            label="Send rate (messages a second)"
+            hint={
+              defaultRate
+                ? `Empty: ${defaultRate} a second, the provider's default for ${engine}. Campaigns are paced to it; set your account's own limit if it was raised.`
+                : "Empty: as fast as the provider accepts. Set your account's limit to pace campaigns to it."
+            }
+            error={fieldError(error, "send_rate")}
+          >
+            <input {...field("rate")} inputMode="decimal" placeholder={defaultRate ? String(defaultRate) : "No limit"} />
           </Field>
         </div>
         {schema ? (
