@@ -139,3 +139,39 @@ func TestPacedTooLong(t *testing.T) {
 		t.Errorf("charged %d credits, balance %d of %d; want nothing taken", m.Credits, tn.balance(t), tn.credits)
 	}
 }
+
+// A provider's rate-limit refusals are waited out like the connection's own rate:
+// with retries cut to one, four refusals still end in one send, charged once; past
+// MaxPacedDelay the message fails with the reason and its credit comes back.
+func TestProviderRateLimitWaits(t *testing.T) {
+	limited := &channel{Loopback: loopback.New(), limitFirst: 4}
+	overdue := &channel{Loopback: loopback.New(), limitFirst: 1000}
+	e := newEnv(t, envOptions{engine: testapp.DefaultEngine(), maxRetry: 1, kick: 100 * time.Millisecond,
+		plugins: connections.StaticPlugins{"limited": limited, "overdue": overdue}})
+	ctx := context.Background()
+
+	tn := e.tenant(t, "limited", loopback.Config{Statuses: []string{"sent"}}, 10)
+	m := tn.text(t, "hello")
+	m = tn.wait(t, m.ID, 20*time.Second, "sent", func(m messaging.Message) bool { return messaging.Final(m.Status) || m.Status == messaging.StatusSent })
+	if m.Status != messaging.StatusSent || limited.sends(m.ID) != 5 {
+		t.Fatalf("status %s after %d provider calls (%q); want sent after 5", m.Status, limited.sends(m.ID), m.Reason)
+	}
+	if b := tn.balance(t); b != tn.credits-1 {
+		t.Errorf("balance %d, want %d: charged once", b, tn.credits-1)
+	}
+
+	late := e.tenant(t, "overdue", loopback.Config{Statuses: []string{"sent"}}, 10)
+	msgs := storeMessages(t, late, 1, func(int) string { return "too late" })
+	if _, err := late.sc.Update((*messaging.Message)(nil)).Set("created_at = ?", time.Now().Add(-pipeline.MaxPacedDelay-time.Hour)).
+		Where("m.id = ?", msgs[0].ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	enqueueAll(t, e, msgs)
+	m = late.wait(t, msgs[0].ID, 15*time.Second, "failed", func(m messaging.Message) bool { return m.Status == messaging.StatusFailed })
+	if !strings.Contains(m.Reason, "Not sent within 24 hours: the provider kept refusing for its rate limit: slow down") {
+		t.Errorf("reason %q", m.Reason)
+	}
+	if b := late.balance(t); b != late.credits {
+		t.Errorf("balance %d, want %d: refunded", b, late.credits)
+	}
+}

@@ -74,13 +74,14 @@ func redisURL(t testing.TB, db int) string {
 // first calls for each message, a gate that holds sends, and a count of Send calls.
 type channel struct {
 	*loopback.Loopback
-	kind      string
-	caps      []sdk.Capability
-	failFirst int           // transient failures before a message's send succeeds
-	permFirst int           // permanent failures before a message's send succeeds
-	gate      chan struct{} // when set, Send waits for it to close
-	idPrefix  string        // when set, provider ids are idPrefix + message id
-	noReact   bool          // leaves out loopback's reactions capability
+	kind       string
+	caps       []sdk.Capability
+	failFirst  int           // transient failures before a message's send succeeds
+	permFirst  int           // permanent failures before a message's send succeeds
+	limitFirst int           // rate-limit refusals before a message's send succeeds
+	gate       chan struct{} // when set, Send waits for it to close
+	idPrefix   string        // when set, provider ids are idPrefix + message id
+	noReact    bool          // leaves out loopback's reactions capability
 
 	mu        sync.Mutex
 	calls     map[string]int    // Send calls by message id
@@ -122,6 +123,11 @@ func (c *channel) Send(ctx context.Context, conn sdk.Connection, msg sdk.Outboun
 	}
 	if n <= c.failFirst {
 		return sdk.SendResult{}, sdk.Errorf(sdk.Transient, loopback.CodeUnavailable, "flaky provider (call %d)", n)
+	}
+	if n <= c.limitFirst {
+		e := sdk.Errorf(sdk.RateLimited, loopback.CodeRateLimited, "slow down (call %d)", n)
+		e.RetryAfter = time.Millisecond
+		return sdk.SendResult{}, e
 	}
 	if n <= c.permFirst {
 		return sdk.SendResult{}, sdk.Errorf(sdk.Permanent, loopback.CodeRejected, "rejected on call %d", n)

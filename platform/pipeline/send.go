@@ -102,7 +102,15 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 	}
 	err = p.send(ctx, sc, &m, out)
 	var ra *retryAfter
-	if errors.As(err, &ra) {
+	if errors.As(err, &ra) && ra.throttled {
+		// The provider's rate, like the connection's own, is waited out without
+		// spending retries (see jobs.Throttled), up to MaxPacedDelay.
+		if p.now().Sub(m.Due()) <= MaxPacedDelay {
+			return err
+		}
+		err = p.fail(ctx, sc, &m, fmt.Sprintf("Not sent within %d hours: the provider kept refusing for its rate limit: %s", int(MaxPacedDelay.Hours()), ra.err),
+			&messaging.Change{Status: messaging.StatusQueued, At: p.now()})
+	} else if errors.As(err, &ra) {
 		retried, _ := asynq.GetRetryCount(ctx)
 		maxRetry, _ := asynq.GetMaxRetry(ctx)
 		if retried < maxRetry {
@@ -187,7 +195,7 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 		}
 		switch se.Class {
 		case sdk.Transient, sdk.RateLimited:
-			return p.retryLater(ctx, sc, m, queued, &retryAfter{err: errors.New(se.Reason), after: se.RetryAfter})
+			return p.retryLater(ctx, sc, m, queued, &retryAfter{err: errors.New(se.Reason), after: se.RetryAfter, throttled: se.Class == sdk.RateLimited})
 		case sdk.AuthFailed:
 			if merr := p.Connections.MarkError(ctx, sc, conn.ID, "The provider rejected the credentials: "+se.Reason); merr != nil {
 				return merr

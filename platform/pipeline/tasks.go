@@ -146,8 +146,11 @@ func (e *Enqueuer) Inbound(ctx context.Context, p InboundPayload) error {
 type retryAfter struct {
 	err   error
 	after time.Duration
+	// throttled is the provider's rate limit: not a failure (see jobs.Throttled).
+	throttled bool
 }
 
 func (r *retryAfter) Error() string             { return r.err.Error() }
 func (r *retryAfter) Unwrap() error             { return r.err }
 func (r *retryAfter) RetryAfter() time.Duration { return r.after }
+func (r *retryAfter) Throttled() bool           { return r.throttled }
