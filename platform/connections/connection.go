@@ -146,8 +146,8 @@ func ownSendRate(r float64) (rate *float64, msg string) {
 	switch {
 	case r == 0:
 		return nil, ""
-	case !(r > 0) || r > sdk.MaxSendRate:
-		return nil, fmt.Sprintf("must be above 0 and at most %d messages a second (0: the channel's default)", sdk.MaxSendRate)
+	case !(r >= sdk.MinSendRate) || r > sdk.MaxSendRate:
+		return nil, fmt.Sprintf("must be from %v to %d messages a second (0: the channel's default)", sdk.MinSendRate, sdk.MaxSendRate)
 	}
 	return &r, ""
 }

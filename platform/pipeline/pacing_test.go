@@ -146,8 +146,9 @@ func TestPacedTooLong(t *testing.T) {
 func TestProviderRateLimitWaits(t *testing.T) {
 	limited := &channel{Loopback: loopback.New(), limitFirst: 4}
 	overdue := &channel{Loopback: loopback.New(), limitFirst: 1000}
+	spent := &channel{Loopback: loopback.New(), failFirst: 1, limitFirst: 1000}
 	e := newEnv(t, envOptions{engine: testapp.DefaultEngine(), maxRetry: 1, kick: 100 * time.Millisecond,
-		plugins: connections.StaticPlugins{"limited": limited, "overdue": overdue}})
+		plugins: connections.StaticPlugins{"limited": limited, "overdue": overdue, "spent": spent}})
 	ctx := context.Background()
 
 	tn := e.tenant(t, "limited", loopback.Config{Statuses: []string{"sent"}}, 10)
@@ -158,6 +159,15 @@ func TestProviderRateLimitWaits(t *testing.T) {
 	}
 	if b := tn.balance(t); b != tn.credits-1 {
 		t.Errorf("balance %d, want %d: charged once", b, tn.credits-1)
+	}
+
+	// Its one retry spent on a transient failure, a charged send refused for the
+	// provider's rate fails refunded rather than sit archived, queued and charged.
+	sp := e.tenant(t, "spent", loopback.Config{Statuses: []string{"sent"}}, 10)
+	m = sp.text(t, "unlucky")
+	m = sp.wait(t, m.ID, 20*time.Second, "failed", func(m messaging.Message) bool { return m.Status == messaging.StatusFailed })
+	if !strings.Contains(m.Reason, "the provider kept refusing for its rate limit") || sp.balance(t) != sp.credits {
+		t.Errorf("reason %q, balance %d of %d; want the rate limit named and the credit back", m.Reason, sp.balance(t), sp.credits)
 	}
 
 	late := e.tenant(t, "overdue", loopback.Config{Statuses: []string{"sent"}}, 10)

@@ -102,14 +102,25 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 	}
 	err = p.send(ctx, sc, &m, out)
 	var ra *retryAfter
-	if errors.As(err, &ra) && ra.throttled {
-		// The provider's rate, like the connection's own, is waited out without
-		// spending retries (see jobs.Throttled), up to MaxPacedDelay.
-		if p.now().Sub(m.Due()) <= MaxPacedDelay {
+	if jobs.IsThrottled(err) {
+		// A rate, the provider's or the connection's own, is waited out without
+		// spending retries (see jobs.Throttled), up to MaxPacedDelay. Asynq still
+		// archives a task whose retries were spent before (by transient failures),
+		// throttled or not: that one fails here, its credit returned.
+		retried, _ := asynq.GetRetryCount(ctx)
+		maxRetry, _ := asynq.GetMaxRetry(ctx)
+		overdue := p.now().Sub(m.Due()) > MaxPacedDelay
+		if retried < maxRetry && !overdue {
 			return err
 		}
-		err = p.fail(ctx, sc, &m, fmt.Sprintf("Not sent within %d hours: the provider kept refusing for its rate limit: %s", int(MaxPacedDelay.Hours()), ra.err),
-			&messaging.Change{Status: messaging.StatusQueued, At: p.now()})
+		reason := "Not sent: it was still waiting for the send rate when its retries ran out"
+		if errors.As(err, &ra) {
+			reason = fmt.Sprintf("Not sent: the provider kept refusing for its rate limit: %s", ra.err)
+			if overdue {
+				reason = fmt.Sprintf("Not sent within %d hours: the provider kept refusing for its rate limit: %s", int(MaxPacedDelay.Hours()), ra.err)
+			}
+		}
+		err = p.failRefunded(ctx, sc, &m, reason)
 	} else if errors.As(err, &ra) {
 		retried, _ := asynq.GetRetryCount(ctx)
 		maxRetry, _ := asynq.GetMaxRetry(ctx)
@@ -161,7 +172,7 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 		err := p.pace(ctx, conn.ID, rate, credits, queue == jobs.QueueBulk || queue == jobs.QueueScheduled)
 		var wait *paced
 		if errors.As(err, &wait) && now.Sub(m.Due()) > MaxPacedDelay {
-			return p.fail(ctx, sc, m, fmt.Sprintf("Not sent within %d hours: the connection sends %s a second, too few for what waits to go", int(MaxPacedDelay.Hours()), formatRate(rate)), nil)
+			return p.failRefunded(ctx, sc, m, fmt.Sprintf("Not sent within %d hours: the connection sends %s a second, too few for what waits to go", int(MaxPacedDelay.Hours()), formatRate(rate)))
 		}
 		if err != nil {
 			return err
@@ -252,6 +263,16 @@ func (p *Pipeline) fail(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 	}
 	p.changed(ctx, sc, m)
 	return nil
+}
+
+// failRefunded fails m and returns any credit an earlier try of this attempt took
+// (a task retried after a transient failure was charged already; the refund is keyed,
+// so none taken is none returned).
+func (p *Pipeline) failRefunded(ctx context.Context, sc tenants.Scoped, m *messaging.Message, reason string) error {
+	if err := p.fail(ctx, sc, m, reason, nil); err != nil {
+		return err
+	}
+	return p.refund(ctx, sc, *m, reason)
 }
 
 func (p *Pipeline) refund(ctx context.Context, sc tenants.Scoped, m messaging.Message, reason string) error {

@@ -43,8 +43,12 @@ type Description struct {
 	SendRates map[string]float64 `json:"send_rates,omitempty"`
 }
 
-// MaxSendRate bounds a send rate, messages a second: beyond it, pacing is moot.
-const MaxSendRate = 10000
+// A send rate is from MinSendRate (one message every 1,000 s) to MaxSendRate messages
+// a second: beyond it, pacing is moot.
+const (
+	MinSendRate = 0.001
+	MaxSendRate = 10000
+)
 
 // SendRate is the engine's default send rate (0: no limit).
 func (d Description) SendRate(engine string) float64 { return d.SendRates[engine] }

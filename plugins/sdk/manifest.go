@@ -173,8 +173,8 @@ func (m Manifest) validateIdentity() []error {
 	for _, e := range slices.Sorted(maps.Keys(m.SendRates)) {
 		if r := m.SendRates[e]; !seen[e] {
 			bad("send_rates."+e, "%q is not one of the engines", e)
-		} else if !(r > 0) || r > MaxSendRate {
-			bad("send_rates."+e, "%v must be above 0 and at most %d messages a second", r, MaxSendRate)
+		} else if !(r >= MinSendRate) || r > MaxSendRate {
+			bad("send_rates."+e, "%v must be from %v to %d messages a second", r, MinSendRate, MaxSendRate)
 		}
 	}
 	var schema map[string]json.RawMessage
