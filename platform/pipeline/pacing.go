@@ -58,7 +58,10 @@ return {0, math.ceil(back - now - ahead)}
 
 // paced is a send that must wait for its connection's rate: it is retried after
 // the wait without counting as a failure (see jobs.Throttled).
-type paced struct{ after time.Duration }
+type paced struct {
+	after time.Duration
+	rate  float64 // the connection's, for the reason if the wait runs out
+}
 
 func (e *paced) Error() string {
 	return fmt.Sprintf("paced: the connection's send rate has no slot for %s", e.after)
@@ -77,7 +80,7 @@ func (p *Pipeline) pace(ctx context.Context, connectionID string, rate float64, 
 		return fmt.Errorf("pipeline: pace: %w", err)
 	}
 	if !booked {
-		return &paced{after: wait}
+		return &paced{after: wait, rate: rate}
 	}
 	if wait <= 0 {
 		return nil

@@ -114,7 +114,10 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 			return err
 		}
 		reason := "Not sent: it was still waiting for the send rate when its retries ran out"
-		if errors.As(err, &ra) {
+		var wait *paced
+		if errors.As(err, &wait) && overdue {
+			reason = fmt.Sprintf("Not sent within %d hours: the connection sends %s a second, too few for what waits to go", int(MaxPacedDelay.Hours()), formatRate(wait.rate))
+		} else if errors.As(err, &ra) {
 			reason = fmt.Sprintf("Not sent: the provider kept refusing for its rate limit: %s", ra.err)
 			if overdue {
 				reason = fmt.Sprintf("Not sent within %d hours: the provider kept refusing for its rate limit: %s", int(MaxPacedDelay.Hours()), ra.err)
@@ -169,12 +172,7 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 	// Paced before it is charged: a send waiting its turn has taken nothing yet.
 	if rate := connections.PaceRate(*conn, desc); rate > 0 {
 		queue, _ := asynq.GetQueueName(ctx)
-		err := p.pace(ctx, conn.ID, rate, credits, queue == jobs.QueueBulk || queue == jobs.QueueScheduled)
-		var wait *paced
-		if errors.As(err, &wait) && now.Sub(m.Due()) > MaxPacedDelay {
-			return p.failRefunded(ctx, sc, m, fmt.Sprintf("Not sent within %d hours: the connection sends %s a second, too few for what waits to go", int(MaxPacedDelay.Hours()), formatRate(rate)))
-		}
-		if err != nil {
+		if err := p.pace(ctx, conn.ID, rate, credits, queue == jobs.QueueBulk || queue == jobs.QueueScheduled); err != nil {
 			return err
 		}
 	}
