@@ -522,3 +522,38 @@ func TestInTx(t *testing.T) {
 		})
 	}
 }
+
+// Every migration can be undone, newest first, and applied again: the way back from
+// a release whose schema change went wrong.
+func TestMigrationsRollBackAndReapply(t *testing.T) {
+	t.Parallel()
+	for _, engine := range engines() {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := open(t, emptyDatabase(t, engine))
+			quiet := slog.New(slog.DiscardHandler)
+			if err := storage.Migrate(ctx, db, quiet); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			applied, _ := appliedMigrations(t, db)
+			m := migrate.NewMigrator(db, migrations.All)
+			group, err := m.Rollback(ctx)
+			if err != nil {
+				t.Fatalf("Rollback: %v", err)
+			}
+			if len(group.Migrations) != applied {
+				t.Errorf("rolled back %d migrations, want all %d", len(group.Migrations), applied)
+			}
+			if a, p := appliedMigrations(t, db); a != 0 || p != applied {
+				t.Errorf("after the rollback %d applied, %d pending; want 0, %d", a, p, applied)
+			}
+			if err := storage.Migrate(ctx, db, quiet); err != nil {
+				t.Fatalf("Migrate after the rollback: %v", err)
+			}
+			if a, p := appliedMigrations(t, db); a != applied || p != 0 {
+				t.Errorf("after migrating again %d applied, %d pending; want %d, 0", a, p, applied)
+			}
+		})
+	}
+}
