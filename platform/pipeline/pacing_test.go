@@ -166,8 +166,9 @@ func TestProviderRateLimitWaits(t *testing.T) {
 	sp := e.tenant(t, "spent", loopback.Config{Statuses: []string{"sent"}}, 10)
 	m = sp.text(t, "unlucky")
 	m = sp.wait(t, m.ID, 20*time.Second, "failed", func(m messaging.Message) bool { return m.Status == messaging.StatusFailed })
-	if !strings.Contains(m.Reason, "the provider kept refusing for its rate limit") || sp.balance(t) != sp.credits {
-		t.Errorf("reason %q, balance %d of %d; want the rate limit named and the credit back", m.Reason, sp.balance(t), sp.credits)
+	sp.expectLedger(t, m.ID, 1, 1)
+	if b := sp.balance(t); !strings.Contains(m.Reason, "the provider kept refusing for its rate limit") || b != sp.credits {
+		t.Errorf("reason %q, balance %d of %d; want the rate limit named and the credit back", m.Reason, b, sp.credits)
 	}
 
 	late := e.tenant(t, "overdue", loopback.Config{Statuses: []string{"sent"}}, 10)
@@ -181,6 +182,7 @@ func TestProviderRateLimitWaits(t *testing.T) {
 	if !strings.Contains(m.Reason, "Not sent within 24 hours: the provider kept refusing for its rate limit: slow down") {
 		t.Errorf("reason %q", m.Reason)
 	}
+	late.expectLedger(t, msgs[0].ID, 1, 1)
 	if b := late.balance(t); b != late.credits {
 		t.Errorf("balance %d, want %d: refunded", b, late.credits)
 	}
