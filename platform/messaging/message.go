@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -516,43 +517,43 @@ func Timeline(ctx context.Context, sc tenants.Scoped, messageID string) ([]Event
 	return out, err
 }
 
-// Outgoing is an outbound message with what its send needs: the conversation and
-// contact it goes to and the connection it goes out on (nil when it was removed).
+// Outgoing is an outbound message with what its send needs: the contact it goes to
+// and the connection it goes out on (nil when it was removed).
 type Outgoing struct {
-	Message      Message
-	Conversation Conversation
-	Contact      Contact // the recipient
+	Message Message
+	Contact Contact // the recipient
 	// Recipient is the contact's place in the conversation, with their 24-hour window.
 	Recipient  Recipient
 	Connection *connections.Connection
 }
 
-// outgoingRow reads an Outgoing in one query.
+// outgoingRow reads an Outgoing's message, contact and recipient in one query. The
+// connection comes apart: a campaign's messages share one, so a batch reads it once
+// rather than once per message (every column a row carries is scanned, and a
+// connection's are many).
 type outgoingRow struct {
-	Message      `bun:",extend"`
-	Conversation *Conversation           `bun:"rel:belongs-to,join:conversation_id=id,join:workspace_id=workspace_id"`
-	Contact      *Contact                `bun:"rel:belongs-to,join:contact_id=id,join:workspace_id=workspace_id"`
-	Recipient    *Recipient              `bun:"rel:belongs-to,join:conversation_id=conversation_id,join:contact_id=contact_id,join:workspace_id=workspace_id"`
-	Connection   *connections.Connection `bun:"rel:belongs-to,join:connection_id=id,join:workspace_id=workspace_id"`
+	Message   `bun:",extend"`
+	Contact   *Contact   `bun:"rel:belongs-to,join:contact_id=id,join:workspace_id=workspace_id"`
+	Recipient *Recipient `bun:"rel:belongs-to,join:conversation_id=conversation_id,join:contact_id=contact_id,join:workspace_id=workspace_id"`
 }
 
 func selectOutgoing(ps tenants.Prepared, model any) *bun.SelectQuery {
-	return ps.Select(model).Relation("Conversation").Relation("Contact").Relation("Recipient").Relation("Connection")
+	return ps.Select(model).Relation("Contact").Relation("Recipient")
 }
 
-func (o outgoingRow) outgoing() (Outgoing, error) {
-	if o.Conversation == nil || o.Contact == nil {
-		return Outgoing{}, fmt.Errorf("messaging: message %s has no conversation or recipient", o.ID)
+func (o outgoingRow) outgoing(conns map[string]*connections.Connection) (Outgoing, error) {
+	if o.Contact == nil {
+		return Outgoing{}, fmt.Errorf("messaging: message %s has no recipient", o.ID)
 	}
-	out := Outgoing{Message: o.Message, Conversation: *o.Conversation, Contact: *o.Contact, Connection: o.Connection}
+	out := Outgoing{Message: o.Message, Contact: *o.Contact, Connection: conns[o.ConnectionID]}
 	if o.Recipient != nil {
 		out.Recipient = *o.Recipient
 	}
 	return out, nil
 }
 
-// GetOutgoing loads message id with its conversation, contact and connection: one
-// prepared query, as it starts every send.
+// GetOutgoing loads message id with its contact and connection: prepared queries,
+// as they start every send.
 func GetOutgoing(ctx context.Context, sc tenants.Scoped, id string) (Outgoing, error) {
 	var o outgoingRow
 	ps := sc.Prepared()
@@ -563,12 +564,22 @@ func GetOutgoing(ctx context.Context, sc tenants.Scoped, id string) (Outgoing, e
 	if err != nil {
 		return Outgoing{}, err
 	}
-	return o.outgoing()
+	conns := map[string]*connections.Connection{}
+	var conn connections.Connection
+	err = ps.Scan(ctx, ps.Select(&conn).Where("c.id = ?", tenants.Arg(2)).Limit(1), o.ConnectionID)
+	switch {
+	case err == nil:
+		conns[conn.ID] = &conn
+	case !storage.IsNotFound(err):
+		return Outgoing{}, err
+	}
+	return o.outgoing(conns)
 }
 
-// GetOutgoingMany is GetOutgoing for several messages in one round trip (on
-// PostgreSQL; SQLite, which has no array to bind them to, loads them one by one).
-// A message that does not exist (or is another workspace's) is absent from the map.
+// GetOutgoingMany is GetOutgoing for several messages in two round trips, whatever
+// their number (on PostgreSQL; SQLite, which has no array to bind them to, loads them
+// one by one). A message that does not exist (or is another workspace's) is absent
+// from the map.
 func GetOutgoingMany(ctx context.Context, sc tenants.Scoped, ids []string) (map[string]Outgoing, error) {
 	out := make(map[string]Outgoing, len(ids))
 	if !storage.IsPostgres(sc.DB()) {
@@ -589,8 +600,24 @@ func GetOutgoingMany(ctx context.Context, sc tenants.Scoped, ids []string) (map[
 	if err := ps.ScanEach(ctx, selectOutgoing(ps, &rows).Where("m.id = ?", tenants.Each).Limit(1), ids); err != nil {
 		return nil, err
 	}
+	var connIDs []string
 	for _, r := range rows {
-		o, err := r.outgoing()
+		if !slices.Contains(connIDs, r.ConnectionID) {
+			connIDs = append(connIDs, r.ConnectionID)
+		}
+	}
+	var found []connections.Connection
+	if len(connIDs) > 0 {
+		if err := ps.ScanEach(ctx, ps.Select(&found).Where("c.id = ?", tenants.Each).Limit(1), connIDs); err != nil {
+			return nil, err
+		}
+	}
+	conns := make(map[string]*connections.Connection, len(found))
+	for i := range found {
+		conns[found[i].ID] = &found[i]
+	}
+	for _, r := range rows {
+		o, err := r.outgoing(conns)
 		if err != nil {
 			return nil, err
 		}
