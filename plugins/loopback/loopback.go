@@ -68,8 +68,8 @@ type Loopback struct {
 	events  chan sdk.Event
 
 	mu       sync.Mutex
-	sessions map[string]sdk.Connection       // open sessions by connection id
-	webhooks map[string][]keptEvent // events the provider would have made requests of, by connection id
+	sessions map[string]sdk.Connection // open sessions by connection id
+	webhooks map[string][]keptEvent    // events the provider would have made requests of, by connection id
 }
 
 // keptEvent is an event kept for TakeWebhooks. It is signed into its request only
@@ -226,8 +226,10 @@ func (l *Loopback) report(conn sdk.Connection, wes []WebhookEvent) {
 	for _, we := range wes {
 		kept = append(kept, keptEvent{conn, we})
 	}
-	if over := len(kept) - webhooksKept; over > 0 {
-		kept = append(make([]keptEvent, 0, webhooksKept), kept[over:]...)
+	// Trimmed back to the newest webhooksKept once twice as many wait, so a send
+	// copies no more than a kept event or two on average.
+	if len(kept) >= 2*webhooksKept {
+		kept = append(make([]keptEvent, 0, 2*webhooksKept), kept[len(kept)-webhooksKept:]...)
 	}
 	l.webhooks[conn.ID] = kept
 	l.mu.Unlock()
@@ -257,6 +259,7 @@ func (l *Loopback) TakeWebhooks(connectionID string) []sdk.WebhookRequest {
 	kept := l.webhooks[connectionID]
 	delete(l.webhooks, connectionID)
 	l.mu.Unlock()
+	kept = kept[max(0, len(kept)-webhooksKept):]
 	var reqs []sdk.WebhookRequest
 	for _, k := range kept {
 		reqs = append(reqs, Webhook(k.conn, k.event))

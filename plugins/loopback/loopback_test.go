@@ -246,6 +246,38 @@ func TestWebhooksRoundTrip(t *testing.T) {
 	}
 }
 
+// TestWebhooksKeepTheNewest: a connection keeps its newest 256 webhooks, however many
+// sends came before, and each is signed like any other.
+func TestWebhooksKeepTheNewest(t *testing.T) {
+	t.Parallel()
+	lb := loopback.New()
+	ctx := context.Background()
+	conn := connWith(loopback.Config{WebhookSecret: "s3cret", Statuses: []string{"sent"}})
+	var last string
+	for range 700 {
+		res, err := lb.Send(ctx, conn, text("hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = res.ProviderMessageID
+	}
+	reqs := lb.TakeWebhooks(conn.ID)
+	if len(reqs) != 256 {
+		t.Fatalf("%d webhooks kept; want the newest 256", len(reqs))
+	}
+	var ids []string
+	for _, req := range []sdk.WebhookRequest{reqs[0], reqs[len(reqs)-1]} {
+		resp, events, err := lb.HandleWebhook(ctx, conn, req)
+		if err != nil || resp.Status != http.StatusOK || len(events) != 1 {
+			t.Fatalf("HandleWebhook = %+v, %d events, %v", resp, len(events), err)
+		}
+		ids = append(ids, events[0].Status.ProviderMessageID)
+	}
+	if want := []string{"lb-445", last}; last != "lb-700" || !slices.Equal(ids, want) {
+		t.Errorf("oldest and newest kept %v (last sent %s); want %v", ids, last, want)
+	}
+}
+
 func TestHandleWebhookRefuses(t *testing.T) {
 	t.Parallel()
 	lb := loopback.New()
