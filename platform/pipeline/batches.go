@@ -116,7 +116,7 @@ func (p *Pipeline) rollUpBatch(ctx context.Context, workspaceID string, ids []st
 	return out
 }
 
-// sendDone takes a finished send off its workspace's backlog count (see fairQueue).
+// sendDone takes a finished send off its workspace's backlog count (see fairQueues).
 func (p *Pipeline) sendDone(ctx context.Context, workspaceID string) {
 	p.batches().dones.Do(ctx, workspaceID, struct{}{})
 }

@@ -136,10 +136,8 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 		if err := messaging.Touch(ctx, sc, conv.ID, preview, now); err != nil {
 			return copies[0], err
 		}
-		for _, c := range copies {
-			if err := p.Enqueuer.Send(ctx, c); err != nil {
-				p.Log.Error("send not queued; the sweep will retry", "workspace", sc.WorkspaceID(), "message", c.ID, "error", err)
-			}
+		if err := p.Enqueuer.SendAll(ctx, copies); err != nil {
+			p.Log.Error("sends not queued; the sweep will retry", "workspace", sc.WorkspaceID(), "message", copies[0].ID, "copies", len(copies), "error", err)
 		}
 	}
 	p.publishCreated(ctx, sc, copies)

@@ -22,3 +22,6 @@ func (p *Pipeline) MoveStats() (calls, batches int64) { return p.batches().moves
 func (p *Pipeline) Book(ctx context.Context, connectionID string, rate float64, cost int, bulk bool, now time.Time) (time.Duration, bool, error) {
 	return p.book(ctx, connectionID, rate, cost, bulk, now)
 }
+
+// BacklogKey is the Redis key counting a workspace's waiting sends.
+func BacklogKey(workspaceID string) string { return backlogKey(workspaceID) }

@@ -3,13 +3,15 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
+	"github.com/switchboardhq/switchboard/platform/jobs"
 	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/plugins/loopback"
@@ -37,26 +39,10 @@ func storeMessages(t testing.TB, tn *tenant, n int, text func(i int) string) []m
 	return msgs
 }
 
-// enqueueAll enqueues the messages' sends from a few goroutines.
+// enqueueAll enqueues the messages' sends, as a campaign's post does.
 func enqueueAll(t testing.TB, e *env, msgs []messaging.Message) {
 	t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := g; i < len(msgs); i += 8 {
-				if err := e.p.Enqueuer.Send(context.Background(), msgs[i]); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	if err := e.p.Enqueuer.SendAll(context.Background(), msgs); err != nil {
 		t.Fatalf("enqueue: %v", err)
 	}
 }
@@ -98,4 +84,54 @@ func TestFairness(t *testing.T) {
 	if left <= campaign/2 {
 		t.Errorf("only %d of A's %d sends were left when B's went: the test did not measure a backlog (worker too fast?)", left, campaign)
 	}
+}
+
+// SendAll counts a campaign's sends into its workspace's backlog at once and routes
+// each like Send would: the first FairShare to the sends queue, the rest to bulk, a
+// scheduled one to the scheduled queue uncounted. Enqueued again into the queue it
+// waits in, a send changes nothing: no second task, and no count left behind. (A task
+// id is unique within its queue: the sweep looks for a waiting task in every queue
+// before it enqueues a send again.)
+func TestSendAllSharesFairly(t *testing.T) {
+	e := newEnv(t, envOptions{engine: testapp.DefaultEngine(), noWorker: true})
+	a := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent"}}, 1000)
+	b := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent"}}, 1000)
+	ctx := context.Background()
+	const over = 50
+	msgs := storeMessages(t, a, pipeline.FairShare+over, func(i int) string { return fmt.Sprintf("campaign %d", i) })
+	msgs = append(msgs, storeMessages(t, b, 3, func(i int) string { return fmt.Sprintf("reply %d", i) })...)
+	later := storeMessages(t, a, 1, func(int) string { return "later" })[0]
+	at := time.Now().Add(time.Hour)
+	later.Status, later.ScheduledAt = messaging.StatusScheduled, &at
+	msgs = append(msgs, later)
+
+	inspector := asynq.NewInspector(e.ta.App.Queue.Conn)
+	defer inspector.Close()
+	check := func(when string) {
+		t.Helper()
+		want := map[string]int{jobs.QueueSends: pipeline.FairShare + 3, jobs.QueueBulk: over, jobs.QueueScheduled: 1}
+		for queue, n := range want {
+			info, err := inspector.GetQueueInfo(queue)
+			if err != nil {
+				t.Fatalf("%s: queue %s: %v", when, queue, err)
+			}
+			if info.Size != n {
+				t.Errorf("%s: queue %s holds %d tasks, want %d", when, queue, info.Size, n)
+			}
+		}
+		for tn, n := range map[*tenant]int64{a: pipeline.FairShare + over, b: 3} {
+			got, err := e.ta.App.Queue.Redis.Get(ctx, pipeline.BacklogKey(tn.ws.ID)).Int64()
+			if err != nil || got != n {
+				t.Errorf("%s: backlog of %s is %d (%v), want %d", when, tn.ws.ID, got, err, n)
+			}
+		}
+	}
+	if err := e.p.Enqueuer.SendAll(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	check("enqueued")
+	if err := e.p.Enqueuer.SendAll(ctx, msgs[pipeline.FairShare:]); err != nil { // A's in bulk, B's, the scheduled one
+		t.Fatalf("enqueued again: %v", err)
+	}
+	check("enqueued again")
 }

@@ -109,19 +109,20 @@ func (p *Pipeline) sweepMessages(ctx context.Context, sc tenants.Scoped, cutoff 
 		if err := q.Scan(ctx); err != nil {
 			return queued, err
 		}
+		var stuck []messaging.Message
 		for _, m := range rows {
 			waiting, err := p.sendWaiting(m)
 			if err != nil {
 				return queued, err
 			}
-			if waiting {
-				continue // its task is in a queue, just behind others
+			if !waiting { // else its task is in a queue, just behind others
+				stuck = append(stuck, m)
 			}
-			if err := p.Enqueuer.Send(ctx, m); err != nil {
-				return queued, err
-			}
-			queued++
 		}
+		if err := p.Enqueuer.SendAll(ctx, stuck); err != nil {
+			return queued, err
+		}
+		queued += len(stuck)
 		seen += len(rows)
 		if len(rows) < sweepRowBatch {
 			break

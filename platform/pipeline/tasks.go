@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -69,54 +70,119 @@ func backlogKey(workspaceID string) string { return "switchboard:backlog:" + wor
 // message and attempt, so enqueueing twice is a no-op. A scheduled message waits in
 // the scheduled queue until its time.
 func (e *Enqueuer) Send(ctx context.Context, m messaging.Message) error {
+	return e.SendAll(ctx, []messaging.Message{m})
+}
+
+// enqueuers is how many of a SendAll's tasks are put on the queue at once: a
+// campaign's thousands are not enqueued one round trip after another.
+const enqueuers = 8
+
+// SendAll is Send for several messages, a campaign's copies say: their workspaces'
+// backlogs are counted in one round trip rather than one a message, and the tasks are
+// enqueued from a few goroutines. It returns once every task is on its queue, with
+// the errors of those that are not (the sweep enqueues them again).
+func (e *Enqueuer) SendAll(ctx context.Context, msgs []messaging.Message) error {
+	queues := make([]string, len(msgs))
+	counted := make([]bool, len(msgs))
+	due := map[string][]int{} // by workspace, the messages that go out now
+	for i, m := range msgs {
+		if m.Status == messaging.StatusScheduled && m.ScheduledAt != nil && m.ScheduledAt.After(time.Now()) {
+			queues[i] = jobs.QueueScheduled
+			continue
+		}
+		due[m.WorkspaceID] = append(due[m.WorkspaceID], i)
+	}
+	if len(due) > 0 {
+		if err := e.fairQueues(ctx, due, queues); err != nil {
+			return err
+		}
+		for _, idx := range due {
+			for _, i := range idx {
+				counted[i] = true
+			}
+		}
+	}
+
+	errs := make([]error, len(msgs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(enqueuers, len(msgs)) {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = e.enqueue(ctx, msgs[i], queues[i])
+			}
+		})
+	}
+	for i := range msgs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	// Nothing new waits for a task that was not enqueued, or was already: take back
+	// the count fairQueues added, or every duplicate enqueue would push the
+	// workspace towards the bulk queue for good.
+	uncount := map[string]int{}
+	for i, err := range errs {
+		if err != nil && counted[i] {
+			uncount[msgs[i].WorkspaceID]++
+		}
+		if errors.Is(err, asynq.ErrTaskIDConflict) {
+			errs[i] = nil
+		}
+	}
+	for ws, n := range uncount {
+		sendsDone(ctx, e.rdb, ws, n)
+	}
+	return errors.Join(errs...)
+}
+
+// enqueue puts m's send task on queue; a scheduled message's waits for its time.
+func (e *Enqueuer) enqueue(ctx context.Context, m messaging.Message, queue string) error {
 	payload, _ := json.Marshal(MessageSendPayload{WorkspaceID: m.WorkspaceID, MessageID: m.ID, Attempt: m.Attempt})
-	opts := []asynq.Option{asynq.TaskID(sendTaskID(m)), asynq.MaxRetry(e.MaxRetry), asynq.Timeout(2 * time.Minute)}
-	counted := false
-	if m.Status == messaging.StatusScheduled && m.ScheduledAt != nil && m.ScheduledAt.After(time.Now()) {
+	opts := []asynq.Option{asynq.TaskID(sendTaskID(m)), asynq.MaxRetry(e.MaxRetry), asynq.Timeout(2 * time.Minute), asynq.Queue(queue)}
+	if queue == jobs.QueueScheduled {
 		// Asynq keeps a task's time in whole seconds, dropping the fraction, which
 		// would fire it up to a second early: round up, so it never goes before its time.
 		at := m.ScheduledAt.Truncate(time.Second)
 		if at.Before(*m.ScheduledAt) {
 			at = at.Add(time.Second)
 		}
-		opts = append(opts, asynq.Queue(jobs.QueueScheduled), asynq.ProcessAt(at))
-	} else {
-		queue, err := e.fairQueue(ctx, m.WorkspaceID)
-		if err != nil {
-			return err
-		}
-		opts = append(opts, asynq.Queue(queue))
-		counted = true
+		opts = append(opts, asynq.ProcessAt(at))
 	}
 	_, err := e.client.EnqueueContext(ctx, asynq.NewTask(TypeMessageSend, payload), opts...)
-	if err != nil && counted {
-		// Nothing new waits: take back the count fairQueue added, or every duplicate
-		// enqueue would push the workspace towards the bulk queue for good.
-		sendsDone(ctx, e.rdb, m.WorkspaceID, 1)
-	}
-	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return nil
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("pipeline: enqueue message %s: %w", m.ID, err)
 	}
 	return err
 }
 
-// fairQueue counts the workspace's waiting sends and picks the main queue while it is
-// within its fair share, the bulk queue beyond. The count expires so a crashed worker
-// cannot leave a workspace in the bulk queue for ever.
-func (e *Enqueuer) fairQueue(ctx context.Context, workspaceID string) (string, error) {
-	var n *redis.IntCmd
+// fairQueues counts each workspace's waiting sends, adding those of due (message
+// indexes by workspace), and picks the main queue for the messages within the
+// workspace's fair share, the bulk queue for those beyond. The count expires so a
+// crashed worker cannot leave a workspace in the bulk queue for ever.
+func (e *Enqueuer) fairQueues(ctx context.Context, due map[string][]int, queues []string) error {
+	counts := make(map[string]*redis.IntCmd, len(due))
 	_, err := e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		n = p.Incr(ctx, backlogKey(workspaceID))
-		p.Expire(ctx, backlogKey(workspaceID), time.Hour)
+		for ws, idx := range due {
+			counts[ws] = p.IncrBy(ctx, backlogKey(ws), int64(len(idx)))
+			p.Expire(ctx, backlogKey(ws), time.Hour)
+		}
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("pipeline: backlog: %w", err)
+		return fmt.Errorf("pipeline: backlog: %w", err)
 	}
-	if n.Val() > FairShare {
-		return jobs.QueueBulk, nil
+	for ws, idx := range due {
+		first := counts[ws].Val() - int64(len(idx)) + 1 // the backlog position of idx[0]
+		for j, i := range idx {
+			queues[i] = jobs.QueueSends
+			if first+int64(j) > FairShare {
+				queues[i] = jobs.QueueBulk
+			}
+		}
 	}
-	return jobs.QueueSends, nil
+	return nil
 }
 
 // sendsDone takes n finished sends off their workspace's backlog count.
