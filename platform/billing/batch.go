@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -108,43 +108,43 @@ func (l *Ledger) debitBatch(ctx context.Context, workspaceID string, batch []Mov
 	now := time.Now().UTC()
 	entries := make([]Entry, len(batch))
 	var total int64
-	var values strings.Builder
-	args := make([]any, 0, 5*len(batch)+8)
+	n := len(batch)
+	ids, amounts, keys, actors, refs, notes := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, m := range batch {
 		e := Entry{ID: storage.NewID(), Kind: m.Kind, Amount: m.Amount, IdempotencyKey: m.Key, Actor: m.Actor,
 			Reference: m.Ref, Note: m.Note, CreatedAt: now}
 		e.WorkspaceID = workspaceID
 		entries[i] = e
 		total += e.Amount
-		if i > 0 {
-			values.WriteString(", ")
-		}
-		values.WriteString("(?::int, ?, ?::bigint, ?, ?, ?, ?)")
-		args = append(args, i, e.ID, e.Amount, e.IdempotencyKey, e.Actor, e.Reference, e.Note)
+		ids[i], amounts[i], keys[i], actors[i], refs[i], notes[i] = e.ID, strconv.FormatInt(e.Amount, 10), e.IdempotencyKey, e.Actor, e.Reference, e.Note
 	}
-	update := tenants.Scope(l.db, workspaceID).Update((*Wallet)(nil)).
-		Set("balance = balance + ?", total).Set("updated_at = ?", now).
-		Where("balance + ? >= 0", total).
-		Returning("balance, low_balance_threshold")
-	args = append(args, update, workspaceID, Charge, now)
 	var rows []struct {
 		ID           string `bun:"id"`
 		BalanceAfter int64  `bun:"balance_after"`
 		Threshold    int64  `bun:"low_balance_threshold"`
 	}
-	// Entries take their balance_after in arrival order: the balance before the batch
-	// minus the charges up to and including each one.
-	err := l.db.NewRaw(`WITH req (ord, id, amount, key, actor, reference, note) AS (VALUES `+values.String()+`),
-		debit AS (?),
-		entry AS (
+	// Prepared, with one array per column, so the statement's text is the same for
+	// every batch size and PostgreSQL plans it once per connection rather than once a
+	// batch. Entries take their balance_after in arrival order: the balance before the
+	// batch minus the charges up to and including each one.
+	ps := tenants.Scope(l.db, workspaceID).Prepared()
+	err := ps.ScanInto(ctx, l.db.NewRaw(`WITH req AS (
+			SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY
+				AS r (id, amount, key, actor, reference, note, ord)
+		), debit AS (
+			UPDATE wallets AS wl SET balance = balance + $8, updated_at = $9
+			WHERE wl.workspace_id = $1 AND balance + $8 >= 0
+			RETURNING balance, low_balance_threshold
+		), entry AS (
 			INSERT INTO ledger_entries (id, workspace_id, kind, amount, balance_after, idempotency_key, actor, reference, note, created_at)
-			SELECT req.id, ?, ?, req.amount,
-				debit.balance - (SELECT sum(amount) FROM req) + sum(req.amount) OVER (ORDER BY req.ord),
-				req.key, req.actor, req.reference, req.note, ?
+			SELECT req.id, $1, $10, req.amount, debit.balance - $8 + sum(req.amount) OVER (ORDER BY req.ord),
+				req.key, req.actor, req.reference, req.note, $9
 			FROM req, debit
 			RETURNING id, balance_after
 		)
-		SELECT entry.id, entry.balance_after, debit.low_balance_threshold FROM entry, debit`, args...).Scan(ctx, &rows)
+		SELECT entry.id, entry.balance_after, debit.low_balance_threshold FROM entry, debit`), &rows,
+		storage.TextArray(ids), storage.TextArray(amounts), storage.TextArray(keys), storage.TextArray(actors),
+		storage.TextArray(refs), storage.TextArray(notes), total, now, string(Charge))
 	if storage.IsUniqueViolation(err) {
 		return nil, false, errDuplicate
 	}
