@@ -117,6 +117,36 @@ func (p Prepared) ScanEach(ctx context.Context, q statement, ids []string, args 
 	return p.scan(ctx, text, q.GetModel(), append([]any{storage.TextArray(ids)}, args...))
 }
 
+// Text is a statement of text already built (by a Prepared builder, once, and
+// kept) whose rows scan into model: the statements of the send path are the same
+// every time, and building one again with bun on every call cost as much as running it.
+func (p Prepared) Text(text string, model any) statement {
+	return builtStatement{text, p.s.db.NewSelect().Model(model).GetModel()}
+}
+
+// Kept keeps a statement's text, built the first time it is asked for on each
+// dialect. The zero value is ready; declare one per statement, at package level.
+type Kept struct{ texts sync.Map }
+
+// Text returns the statement's text for p's dialect, from build the first time.
+func (k *Kept) Text(p Prepared, build func(Prepared) string) string {
+	dialect := p.s.db.Dialect().Name()
+	if t, ok := k.texts.Load(dialect); ok {
+		return t.(string)
+	}
+	t := build(p)
+	k.texts.Store(dialect, t)
+	return t
+}
+
+type builtStatement struct {
+	text  string
+	model bun.Model
+}
+
+func (b builtStatement) String() string      { return b.text }
+func (b builtStatement) GetModel() bun.Model { return b.model }
+
 // ScanInto runs q with args and scans the rows into dest, for a raw statement, which
 // has no model of its own.
 func (p Prepared) ScanInto(ctx context.Context, q statement, dest any, args ...any) error {

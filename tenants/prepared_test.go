@@ -32,14 +32,28 @@ func TestPreparedIsolation(t *testing.T) {
 			err := p.Scan(ctx, p.Select(&m).Where("m.id = ?", tenants.Arg(2)).Limit(1), id)
 			return m, err
 		}
+		// The same statement built once and kept as text.
+		text := pA.Select((*tenants.Membership)(nil)).Where("m.id = ?", tenants.Arg(2)).Limit(1).String()
+		getText := func(p tenants.Prepared, id string) (tenants.Membership, error) {
+			var m tenants.Membership
+			err := p.Scan(ctx, p.Text(text, &m), id)
+			return m, err
+		}
 		// Run twice: the second call uses the statement kept for the pool.
 		for range 2 {
-			if m, err := get(pA, a.ID); err != nil || m.ID != a.ID || m.Role != policies.Agent {
-				t.Fatalf("own row: %+v, %v", m, err)
+			for name, get := range map[string]func(tenants.Prepared, string) (tenants.Membership, error){"built": get, "text": getText} {
+				if m, err := get(pA, a.ID); err != nil || m.ID != a.ID || m.Role != policies.Agent {
+					t.Fatalf("%s: own row: %+v, %v", name, m, err)
+				}
+				if m, err := get(pA, b.ID); !errors.Is(err, sql.ErrNoRows) {
+					t.Fatalf("%s: another workspace's row through a prepared scope: %+v, %v", name, m, err)
+				}
 			}
-			if m, err := get(pA, b.ID); !errors.Is(err, sql.ErrNoRows) {
-				t.Fatalf("another workspace's row through a prepared scope: %+v, %v", m, err)
-			}
+		}
+		var leak tenants.Membership
+		if err := pA.Scan(ctx, pA.Text(db.NewSelect().Model(&leak).Where("m.id = ?", b.ID).String(), &leak)); err == nil ||
+			!strings.Contains(err.Error(), "does not restrict to the workspace") {
+			t.Errorf("a text not restricted to the workspace ran: %+v, %v", leak, err)
 		}
 		var all []tenants.Membership
 		if err := pA.Scan(ctx, pA.Select(&all).Order("m.id")); err != nil {
@@ -154,4 +168,30 @@ func TestPreparedAfterMigration(t *testing.T) {
 			t.Fatalf("after the table changed: %+v, %v", row, err)
 		}
 	}
+}
+
+// A Kept statement is built once, and runs like the statement it was built from.
+func TestKeptBuildsOnce(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, ta *testapp.TestApp) {
+		ctx := ta.Ctx()
+		ws := newWorkspace(t, ta, "Kept")
+		a := addMember(t, ta, ws, policies.Agent)
+		p := tenants.Scope(ta.App.DB, ws.ID).Prepared()
+		var kept tenants.Kept
+		builds := 0
+		build := func(p tenants.Prepared) string {
+			builds++
+			return p.Select((*tenants.Membership)(nil)).Where("m.id = ?", tenants.Arg(2)).Limit(1).String()
+		}
+		for range 3 {
+			var m tenants.Membership
+			if err := p.Scan(ctx, p.Text(kept.Text(p, build), &m), a.ID); err != nil || m.ID != a.ID {
+				t.Fatalf("kept statement: %+v, %v", m, err)
+			}
+		}
+		if builds != 1 {
+			t.Errorf("built %d times, want once", builds)
+		}
+	})
 }

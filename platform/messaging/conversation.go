@@ -179,8 +179,8 @@ func Touch(ctx context.Context, sc tenants.Scoped, conversationID, preview strin
 // size: the pill is computed in SQL from EXISTS on messages_status_idx, each asking for
 // one status (never "any status but", which walks a busy campaign's superseded
 // entries), and CASE evaluates only those the answer needs. It is prepared (the
-// conversation is $2, everything else in the text is fixed) and reads the
-// conversation in the same round trip.
+// conversation is $2, everything else in the text is fixed, so the text is built
+// once) and reads the conversation in the same round trip.
 //
 // The rule (cancelled messages, and deleted failed ones, aside): partial when some
 // message reached the provider (sent, delivered, read) and some failed; sent when
@@ -188,44 +188,8 @@ func Touch(ctx context.Context, sc tenants.Scoped, conversationID, preview strin
 // pending otherwise (saved, not dispatched yet, or a mix of failed and scheduled).
 func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (Conversation, bool, error) {
 	ps := sc.Prepared()
-	// One EXISTS per status, ORed: an equality is an index condition, while a
-	// generic plan applied "status IN (…)" as a filter over the conversation's
-	// every entry.
-	exists := func(statuses ...string) schema.QueryAppender {
-		parts := make([]string, len(statuses))
-		args := make([]any, len(statuses))
-		for i, st := range statuses {
-			parts[i] = "EXISTS (?)"
-			q := ps.Select((*Message)(nil)).ColumnExpr("1").
-				Where("m.conversation_id = ? AND m.direction = ? AND m.status = ?", tenants.Arg(2), DirectionOut, st)
-			if st == StatusFailed {
-				// Deleting a failed message is how people clear it: it no longer
-				// counts. (A deleted one that went out still did.)
-				q = q.Where("m.deleted_at IS NULL")
-			}
-			args[i] = q.Limit(1)
-		}
-		return bun.SafeQuery("("+strings.Join(parts, " OR ")+")", args...)
-	}
-	reached, failed := exists(StatusSent, StatusDelivered, StatusRead), exists(StatusFailed)
-	waiting, scheduled := exists(StatusPending, StatusQueued), exists(StatusScheduled)
-	var row struct {
-		Conversation `bun:",extend"`
-		RolledUp     string `bun:"rolled_up,scanonly"`
-	}
-	err := ps.Scan(ctx, ps.Select(&row).ColumnExpr("?TableColumns").
-		ColumnExpr(`CASE
-			WHEN ? THEN CASE WHEN ? THEN ? ELSE ? END
-			WHEN ? THEN ?
-			WHEN ? THEN CASE WHEN ? THEN ? ELSE ? END
-			WHEN ? THEN ?
-			ELSE ? END AS rolled_up`,
-			reached, failed, PillPartial, PillSent,
-			waiting, PillPending,
-			failed, scheduled, PillPending, PillFailed,
-			scheduled, PillScheduled,
-			PillPending).
-		Where("cv.id = ?", tenants.Arg(2)), conversationID)
+	var row rolledUpRow
+	err := ps.Scan(ctx, ps.Text(rollUpQuery.Text(ps, buildRollUp), &row), conversationID)
 	if storage.IsNotFound(err) {
 		return Conversation{}, false, ErrConversationNotFound
 	}
@@ -248,4 +212,51 @@ func RollUp(ctx context.Context, sc tenants.Scoped, conversationID string) (Conv
 	}
 	conv.Pill = pill
 	return conv, true, nil
+}
+
+// rolledUpRow is a conversation with the pill its messages roll up to.
+type rolledUpRow struct {
+	Conversation `bun:",extend"`
+	RolledUp     string `bun:"rolled_up,scanonly"`
+}
+
+// rollUpQuery is RollUp's statement: the conversation ($2) with its pill computed.
+var rollUpQuery tenants.Kept
+
+func buildRollUp(ps tenants.Prepared) string {
+	// One EXISTS per status, ORed: an equality is an index condition, while a
+	// generic plan applied "status IN (…)" as a filter over the conversation's
+	// every entry.
+	exists := func(statuses ...string) schema.QueryAppender {
+		parts := make([]string, len(statuses))
+		args := make([]any, len(statuses))
+		for i, st := range statuses {
+			parts[i] = "EXISTS (?)"
+			q := ps.Select((*Message)(nil)).ColumnExpr("1").
+				Where("m.conversation_id = ? AND m.direction = ? AND m.status = ?", tenants.Arg(2), DirectionOut, st)
+			if st == StatusFailed {
+				// Deleting a failed message is how people clear it: it no longer
+				// counts. (A deleted one that went out still did.)
+				q = q.Where("m.deleted_at IS NULL")
+			}
+			args[i] = q.Limit(1)
+		}
+		return bun.SafeQuery("("+strings.Join(parts, " OR ")+")", args...)
+	}
+	reached, failed := exists(StatusSent, StatusDelivered, StatusRead), exists(StatusFailed)
+	waiting, scheduled := exists(StatusPending, StatusQueued), exists(StatusScheduled)
+	q := ps.Select((*rolledUpRow)(nil)).ColumnExpr("?TableColumns").
+		ColumnExpr(`CASE
+			WHEN ? THEN CASE WHEN ? THEN ? ELSE ? END
+			WHEN ? THEN ?
+			WHEN ? THEN CASE WHEN ? THEN ? ELSE ? END
+			WHEN ? THEN ?
+			ELSE ? END AS rolled_up`,
+			reached, failed, PillPartial, PillSent,
+			waiting, PillPending,
+			failed, scheduled, PillPending, PillFailed,
+			scheduled, PillScheduled,
+			PillPending).
+		Where("cv.id = ?", tenants.Arg(2))
+	return q.String()
 }

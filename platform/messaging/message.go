@@ -537,8 +537,16 @@ type outgoingRow struct {
 	Recipient *Recipient `bun:"rel:belongs-to,join:conversation_id=conversation_id,join:contact_id=contact_id,join:workspace_id=workspace_id"`
 }
 
-func selectOutgoing(ps tenants.Prepared, model any) *bun.SelectQuery {
-	return ps.Select(model).Relation("Contact").Relation("Recipient")
+// The statements that load an Outgoing: by message id ($2), for GetOutgoing; for
+// each id, for GetOutgoingMany; and the connections, the same two ways.
+var outgoingOne, outgoingEach, connectionOne, connectionEach tenants.Kept
+
+func selectOutgoing(ps tenants.Prepared, byID bun.Safe) string {
+	return ps.Select((*outgoingRow)(nil)).Relation("Contact").Relation("Recipient").Where("m.id = ?", byID).Limit(1).String()
+}
+
+func selectConnection(ps tenants.Prepared, byID bun.Safe) string {
+	return ps.Select((*connections.Connection)(nil)).Where("c.id = ?", byID).Limit(1).String()
 }
 
 func (o outgoingRow) outgoing(conns map[string]*connections.Connection) (Outgoing, error) {
@@ -557,7 +565,7 @@ func (o outgoingRow) outgoing(conns map[string]*connections.Connection) (Outgoin
 func GetOutgoing(ctx context.Context, sc tenants.Scoped, id string) (Outgoing, error) {
 	var o outgoingRow
 	ps := sc.Prepared()
-	err := ps.Scan(ctx, selectOutgoing(ps, &o).Where("m.id = ?", tenants.Arg(2)).Limit(1), id)
+	err := ps.Scan(ctx, ps.Text(outgoingOne.Text(ps, func(ps tenants.Prepared) string { return selectOutgoing(ps, tenants.Arg(2)) }), &o), id)
 	if storage.IsNotFound(err) {
 		return Outgoing{}, ErrMessageNotFound
 	}
@@ -566,7 +574,7 @@ func GetOutgoing(ctx context.Context, sc tenants.Scoped, id string) (Outgoing, e
 	}
 	conns := map[string]*connections.Connection{}
 	var conn connections.Connection
-	err = ps.Scan(ctx, ps.Select(&conn).Where("c.id = ?", tenants.Arg(2)).Limit(1), o.ConnectionID)
+	err = ps.Scan(ctx, ps.Text(connectionOne.Text(ps, func(ps tenants.Prepared) string { return selectConnection(ps, tenants.Arg(2)) }), &conn), o.ConnectionID)
 	switch {
 	case err == nil:
 		conns[conn.ID] = &conn
@@ -597,7 +605,7 @@ func GetOutgoingMany(ctx context.Context, sc tenants.Scoped, ids []string) (map[
 	}
 	var rows []outgoingRow
 	ps := sc.Prepared()
-	if err := ps.ScanEach(ctx, selectOutgoing(ps, &rows).Where("m.id = ?", tenants.Each).Limit(1), ids); err != nil {
+	if err := ps.ScanEach(ctx, ps.Text(outgoingEach.Text(ps, func(ps tenants.Prepared) string { return selectOutgoing(ps, tenants.Each) }), &rows), ids); err != nil {
 		return nil, err
 	}
 	var connIDs []string
@@ -608,7 +616,7 @@ func GetOutgoingMany(ctx context.Context, sc tenants.Scoped, ids []string) (map[
 	}
 	var found []connections.Connection
 	if len(connIDs) > 0 {
-		if err := ps.ScanEach(ctx, ps.Select(&found).Where("c.id = ?", tenants.Each).Limit(1), connIDs); err != nil {
+		if err := ps.ScanEach(ctx, ps.Text(connectionEach.Text(ps, func(ps tenants.Prepared) string { return selectConnection(ps, tenants.Each) }), &found), connIDs); err != nil {
 			return nil, err
 		}
 	}
