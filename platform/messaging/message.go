@@ -446,15 +446,34 @@ func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []
 		}
 		eventIDs[j] = storage.NewID()
 	}
-	// Each row is found by its primary key alone (the LATERAL's LIMIT keeps the
-	// planner from merging it into the UPDATE), checked for workspace and status
-	// there, and updated by its row address. Given "workspace_id = $1 AND status = $n"
-	// next to the id, a generic plan chose the status index and walked every message
-	// of the workspace in that status, for every row of the batch. A row updated by
-	// someone else since has moved to a new address, so the UPDATE passes it over
-	// (PostgreSQL rechecks the address against the newest version), and Apply takes
-	// that move from the new state.
-	q := ps.DB().NewRaw(`WITH req AS (
+	var done []string
+	err := ps.ScanInto(ctx, ps.Text(applyBatchQuery.Text(ps, buildApplyBatch), &done), &done, storage.TextArray(ids), storage.TextArray(from), storage.TextArray(to), storage.TextArray(reasons),
+		storage.TextArray(sources), storage.TextArray(ats), storage.TextArray(providerIDs), storage.TextArray(credits),
+		storage.TextArray(eventIDs), time.Now().UTC(), storage.TextArray(vias), storage.TextArray(viaAts), storage.TextArray(viaEventIDs))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(done))
+	for _, id := range done {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// applyBatchQuery is applyBatch's statement, built once.
+//
+// Each row is found by its primary key alone (the LATERAL's LIMIT keeps the
+// planner from merging it into the UPDATE), checked for workspace and status
+// there, and updated by its row address. Given "workspace_id = $1 AND status = $n"
+// next to the id, a generic plan chose the status index and walked every message
+// of the workspace in that status, for every row of the batch. A row updated by
+// someone else since has moved to a new address, so the UPDATE passes it over
+// (PostgreSQL rechecks the address against the newest version), and Apply takes
+// that move from the new state.
+var applyBatchQuery tenants.Kept
+
+func buildApplyBatch(ps tenants.Prepared) string {
+	return ps.DB().NewRaw(`WITH req AS (
 			SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::int[], $10::text[],
 					$12::text[], $13::timestamptz[], $14::text[])
 				AS r (id, from_status, status, reason, source, at, provider_id, credits, event_id, via, via_at, via_event_id)
@@ -475,19 +494,7 @@ func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []
 		SELECT e.id, $1, req.id, e.status, e.reason, req.source, e.at FROM req JOIN moved ON moved.id = req.id
 		CROSS JOIN LATERAL (VALUES (req.via_event_id, req.via, '', req.via_at), (req.event_id, req.status, req.reason, req.at)) AS e (id, status, reason, at)
 		WHERE e.status <> ''
-		RETURNING message_id`, StatusSent)
-	var done []string
-	err := ps.ScanInto(ctx, q, &done, storage.TextArray(ids), storage.TextArray(from), storage.TextArray(to), storage.TextArray(reasons),
-		storage.TextArray(sources), storage.TextArray(ats), storage.TextArray(providerIDs), storage.TextArray(credits),
-		storage.TextArray(eventIDs), time.Now().UTC(), storage.TextArray(vias), storage.TextArray(viaAts), storage.TextArray(viaEventIDs))
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]bool, len(done))
-	for _, id := range done {
-		out[id] = true
-	}
-	return out, nil
+		RETURNING message_id`, StatusSent).String()
 }
 
 // GetMessage loads a message of the workspace.
