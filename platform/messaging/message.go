@@ -76,6 +76,7 @@ type Message struct {
 	SendID            *string    `bun:"send_id" json:"send_id,omitempty" doc:"shared by the copies of one message sent to several recipients"`
 	ScheduledAt       *time.Time `bun:"scheduled_at" json:"scheduled_at,omitempty"`
 	SentAt            *time.Time `bun:"sent_at" json:"sent_at,omitempty"`
+	RetriedAt         *time.Time `bun:"retried_at" json:"retried_at,omitempty" doc:"when the failed message was last sent again, as a new attempt"`
 	PinnedAt          *time.Time `bun:"pinned_at" json:"pinned_at,omitempty"`
 	PinnedBy          *string    `bun:"pinned_by" json:"pinned_by,omitempty"`
 	Reaction          string     `bun:"reaction,notnull" json:"reaction,omitempty" doc:"the business's reaction (an emoji)"`
@@ -88,8 +89,12 @@ type Message struct {
 	UpdatedAt time.Time `bun:"updated_at,notnull" json:"updated_at"`
 }
 
-// Due is when the message was meant to go: its scheduled time, else when it was written.
+// Due is when the message's current attempt was meant to go: when it was retried, else
+// its scheduled time, else when it was written.
 func (m Message) Due() time.Time {
+	if m.RetriedAt != nil {
+		return *m.RetriedAt
+	}
 	if m.ScheduledAt != nil {
 		return *m.ScheduledAt
 	}

@@ -286,7 +286,7 @@ func (p *Pipeline) Retry(ctx context.Context, sc tenants.Scoped, messageID strin
 	now := p.now()
 	res, err := sc.Update((*messaging.Message)(nil)).
 		Set("status = ?", messaging.StatusPending).Set("reason = ''").Set("attempt = attempt + 1").
-		Set("provider_message_id = NULL").Set("updated_at = ?", now).
+		Set("provider_message_id = NULL").Set("retried_at = ?", now).Set("updated_at = ?", now).
 		Where("m.id = ? AND m.status = ? AND m.attempt = ? AND m.deleted_at IS NULL", m.ID, messaging.StatusFailed, m.Attempt).Exec(ctx)
 	if err != nil {
 		return m, err

@@ -111,7 +111,7 @@ func TestPacedCampaign(t *testing.T) {
 }
 
 // A send that has waited for its connection's rate longer than MaxPacedDelay fails
-// with the reason, uncharged.
+// with the reason, uncharged; sent again by hand, it waits afresh.
 func TestPacedTooLong(t *testing.T) {
 	e := newEnv(t, envOptions{engine: testapp.DefaultEngine()})
 	tn := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent"}}, 10)
@@ -137,6 +137,29 @@ func TestPacedTooLong(t *testing.T) {
 	}
 	if m.Credits != 0 || tn.balance(t) != tn.credits {
 		t.Errorf("charged %d credits, balance %d of %d; want nothing taken", m.Credits, tn.balance(t), tn.credits)
+	}
+
+	// Retried by hand, the message is due from the retry, not from when it was
+	// written a day ago: it waits its turn on the line (still booked beyond what a
+	// reply may wait for, topped up here) and goes, charged once.
+	for {
+		_, ok, err := e.p.Book(ctx, tn.conn.ID, 1, 1, false, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+	}
+	if _, err := e.p.Retry(ctx, tn.sc, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	m = tn.wait(t, m.ID, 30*time.Second, "sent", func(m messaging.Message) bool { return messaging.Final(m.Status) || m.Status == messaging.StatusSent })
+	if m.Status != messaging.StatusSent || m.Attempt != 2 {
+		t.Fatalf("retried message %s on attempt %d (%q); want sent on attempt 2", m.Status, m.Attempt, m.Reason)
+	}
+	if b := tn.balance(t); b != tn.credits-1 {
+		t.Errorf("balance %d after the retry went, want %d", b, tn.credits-1)
 	}
 }
 

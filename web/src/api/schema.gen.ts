@@ -503,6 +503,8 @@ export interface Message {
   reaction?: string;
   /** why it failed, in words people can act on */
   reason?: string;
+  /** when the failed message was last sent again, as a new attempt */
+  retried_at?: string | null;
   scheduled_at?: string | null;
   /** shared by the copies of one message sent to several recipients */
   send_id?: string | null;
@@ -708,7 +710,7 @@ export interface UpdateConnection {
   config?: unknown;
   display_name?: string | null;
   enabled?: boolean | null;
-  /** the connection's own send rate, messages a second; 0: back to the channel's default */
+  /** the connection's own send rate, messages a second; 0 or null: back to the channel's default */
   send_rate?: number | null;
 }
 
