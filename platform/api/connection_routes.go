@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 
@@ -36,7 +37,7 @@ type UpdateConnection struct {
 	DisplayName *string         `json:"display_name,omitempty"`
 	Config      json.RawMessage `json:"config,omitempty"`
 	Enabled     *bool           `json:"enabled,omitempty"`
-	SendRate    *float64        `json:"send_rate,omitempty" doc:"the connection's own send rate, messages a second; 0: back to the channel's default"`
+	SendRate    *float64        `json:"send_rate,omitempty" doc:"the connection's own send rate, messages a second; 0 or null: back to the channel's default"`
 }
 
 func (a connectionArea) Register(r *Router) {
@@ -128,6 +129,9 @@ func (a connectionArea) update(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
+	if req.SendRate == nil && sendRateCleared(c.Body()) {
+		req.SendRate = new(float64) // null is how the API shows the default: sending it back resets to it
+	}
 	conn, err := a.s.connections.Update(c.UserContext(), scoped(c, a.s), c.Params("connection"),
 		connections.Update{DisplayName: req.DisplayName, Config: req.Config, Enabled: req.Enabled, SendRate: req.SendRate})
 	if err != nil {
@@ -160,4 +164,15 @@ func (a connectionArea) webhook(c *fiber.Ctx) error {
 		c.Set(k, v)
 	}
 	return c.Status(resp.Status).Send(resp.Body)
+}
+
+// sendRateCleared reports whether a PATCH body sets send_rate to null, which decoding
+// into a pointer cannot tell from leaving it out.
+func sendRateCleared(body []byte) bool {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return false
+	}
+	v, ok := fields["send_rate"]
+	return ok && string(bytes.TrimSpace(v)) == "null"
 }

@@ -150,6 +150,16 @@ func TestConnections(t *testing.T) {
 			if rated.SendRate != nil {
 				t.Fatalf("send rate after 0: %v, want the default (null)", *rated.SendRate)
 			}
+			// null resets it too (the value the API shows for the default); absent keeps it.
+			admin.Do(http.MethodPatch, admin.WSPath("/connections/"+created.ID), map[string]any{"send_rate": 40}).Expect(http.StatusOK).Decode(&rated)
+			admin.Do(http.MethodPatch, admin.WSPath("/connections/"+created.ID), map[string]any{"display_name": "Renamed"}).Expect(http.StatusOK).Decode(&rated)
+			if rated.SendRate == nil || *rated.SendRate != 40 {
+				t.Fatalf("send rate after a patch without it: %v, want 40 kept", rated.SendRate)
+			}
+			admin.Do(http.MethodPatch, admin.WSPath("/connections/"+created.ID), map[string]any{"send_rate": nil}).Expect(http.StatusOK).Decode(&rated)
+			if rated.SendRate != nil {
+				t.Fatalf("send rate after null: %v, want the default (null)", *rated.SendRate)
+			}
 
 			// Updating without the secret keeps it: the webhook still verifies with it.
 			var updated api.ConnectionView
