@@ -56,6 +56,33 @@ redis.call("SET", KEYS[2], tostring(back), "PX", math.ceil(back - now) + 1000)
 return {0, math.ceil(back - now - ahead)}
 `)
 
+// holdScript keeps a connection's line closed until a time: no slot starts before
+// it. KEYS: the line. ARGV: now (ms), until (ms).
+var holdScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local hold = tonumber(ARGV[2])
+local tat = tonumber(redis.call("GET", KEYS[1]) or "0")
+if tat < hold then
+	redis.call("SET", KEYS[1], tostring(hold), "PX", math.ceil(hold - now) + 1000)
+end
+return 0
+`)
+
+// providerHold is how long a connection's sends hold off after its provider refused
+// one for its rate limit without saying for how long (a Retry-After).
+const providerHold = 2 * time.Second
+
+// hold closes connection's line for d: the provider refused a send for its rate limit,
+// so every send on that connection waits, not just the refused one; the others would
+// only be refused too.
+func (p *Pipeline) hold(ctx context.Context, connectionID string, d time.Duration) error {
+	now := p.now()
+	if err := holdScript.Run(ctx, p.Redis, []string{"pace:" + connectionID}, now.UnixMilli(), now.Add(d).UnixMilli()).Err(); err != nil {
+		return fmt.Errorf("pipeline: hold: %w", err)
+	}
+	return nil
+}
+
 // paced is a send that must wait for its connection's rate: it is retried after
 // the wait without counting as a failure (see jobs.Throttled).
 type paced struct {

@@ -210,3 +210,36 @@ func TestProviderRateLimitWaits(t *testing.T) {
 		t.Errorf("balance %d, want %d: refunded", b, late.credits)
 	}
 }
+
+// A provider's rate-limit refusal without a Retry-After holds the whole connection
+// off for a while, not just the refused send: the next booking on its line waits
+// out the hold, and the refused send goes once it is over.
+func TestProviderRefusalHoldsTheConnection(t *testing.T) {
+	held := &channel{Loopback: loopback.New(), limitFirst: 1, limitBare: true}
+	e := newEnv(t, envOptions{engine: testapp.DefaultEngine(), plugins: connections.StaticPlugins{"held": held}})
+	ctx := context.Background()
+	tn := e.tenant(t, "held", loopback.Config{Statuses: []string{"sent"}}, 10)
+	if _, err := tn.sc.Update((*connections.Connection)(nil)).Set("send_rate = 100").Where("c.id = ?", tn.conn.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m := tn.text(t, "hello")
+	deadline := time.Now().Add(10 * time.Second)
+	for held.sends(m.ID) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the provider was never called")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	refused := time.Now()
+	wait, ok, err := e.p.Book(ctx, tn.conn.ID, 100, 1, false, time.Now())
+	if err != nil || !ok || wait < time.Second {
+		t.Errorf("booking after the refusal: wait %s, booked %v, %v; want about %s", wait, ok, err, 2*time.Second)
+	}
+	m = tn.wait(t, m.ID, 15*time.Second, "sent", func(m messaging.Message) bool { return messaging.Final(m.Status) || m.Status == messaging.StatusSent })
+	if m.Status != messaging.StatusSent || held.sends(m.ID) != 2 {
+		t.Fatalf("status %s after %d provider calls (%q); want sent on the second", m.Status, held.sends(m.ID), m.Reason)
+	}
+	if waited := time.Since(refused); waited < 1500*time.Millisecond {
+		t.Errorf("sent again %s after the refusal, want after the hold", waited)
+	}
+}

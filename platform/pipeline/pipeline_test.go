@@ -79,6 +79,7 @@ type channel struct {
 	failFirst  int           // transient failures before a message's send succeeds
 	permFirst  int           // permanent failures before a message's send succeeds
 	limitFirst int           // rate-limit refusals before a message's send succeeds
+	limitBare  bool          // the refusals say no Retry-After
 	gate       chan struct{} // when set, Send waits for it to close
 	idPrefix   string        // when set, provider ids are idPrefix + message id
 	noReact    bool          // leaves out loopback's reactions capability
@@ -126,7 +127,9 @@ func (c *channel) Send(ctx context.Context, conn sdk.Connection, msg sdk.Outboun
 	}
 	if n <= c.limitFirst {
 		e := sdk.Errorf(sdk.RateLimited, loopback.CodeRateLimited, "slow down (call %d)", n)
-		e.RetryAfter = time.Millisecond
+		if !c.limitBare {
+			e.RetryAfter = time.Millisecond
+		}
 		return sdk.SendResult{}, e
 	}
 	if n <= c.permFirst {

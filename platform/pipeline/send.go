@@ -203,8 +203,19 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 			se = &sdk.Error{Class: sdk.Transient, Reason: err.Error()}
 		}
 		switch se.Class {
-		case sdk.Transient, sdk.RateLimited:
-			return p.retryLater(ctx, sc, m, queued, &retryAfter{err: errors.New(se.Reason), after: se.RetryAfter, throttled: se.Class == sdk.RateLimited})
+		case sdk.Transient:
+			return p.retryLater(ctx, sc, m, queued, &retryAfter{err: errors.New(se.Reason), after: se.RetryAfter})
+		case sdk.RateLimited:
+			after := se.RetryAfter
+			if after <= 0 {
+				after = providerHold
+			}
+			if connections.PaceRate(*conn, desc) > 0 {
+				if err := p.hold(ctx, conn.ID, after); err != nil {
+					p.Log.Warn("connection not held off after a rate-limit refusal", "connection", conn.ID, "error", err)
+				}
+			}
+			return p.retryLater(ctx, sc, m, queued, &retryAfter{err: errors.New(se.Reason), after: after, throttled: true})
 		case sdk.AuthFailed:
 			if merr := p.Connections.MarkError(ctx, sc, conn.ID, "The provider rejected the credentials: "+se.Reason); merr != nil {
 				return merr
