@@ -384,6 +384,18 @@ type Move struct {
 type Applied struct {
 	Changed bool
 	Err     error
+	// Conversation is the moved message's conversation as the batched statement read
+	// it, when that statement moved the message (on PostgreSQL); nil otherwise.
+	Conversation *ConversationBrief
+}
+
+// ConversationBrief is what a status move tells of its message's conversation: who
+// may hear of the change (its kind and assignee) and its pill when the move was made.
+type ConversationBrief struct {
+	ID         string  `bun:"conversation_id"`
+	Kind       string  `bun:"kind"`
+	AssigneeID *string `bun:"assignee_id"`
+	Pill       string  `bun:"pill"`
 }
 
 // ApplyMany is Apply for several messages: on PostgreSQL the updates and their
@@ -414,9 +426,12 @@ func ApplyMany(ctx context.Context, sc tenants.Scoped, moves []Move) []Applied {
 		return out
 	}
 	for _, i := range batch {
-		if moved[moves[i].Message.ID] {
+		if conv, ok := moved[moves[i].Message.ID]; ok {
 			moves[i].Message.applied(moves[i].Change)
 			out[i].Changed = true
+			if conv.ID != "" {
+				out[i].Conversation = &conv
+			}
 		}
 	}
 	for i, mv := range moves {
@@ -427,11 +442,11 @@ func ApplyMany(ctx context.Context, sc tenants.Scoped, moves []Move) []Applied {
 	return out
 }
 
-// applyBatch runs the moves at indexes batch in one statement and returns the ids of
-// the messages it moved. The values go as one array per column, so the statement's
+// applyBatch runs the moves at indexes batch in one statement and returns the
+// messages it moved, by id, with their conversations. The values go as one array per column, so the statement's
 // text is the same for every batch size. Times are cut to microseconds, as the
 // driver does for Apply's (PostgreSQL would round the text instead).
-func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []int) (map[string]bool, error) {
+func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []int) (map[string]ConversationBrief, error) {
 	if len(batch) == 0 {
 		return nil, nil
 	}
@@ -451,16 +466,19 @@ func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []
 		}
 		eventIDs[j] = storage.NewID()
 	}
-	var done []string
+	var done []struct {
+		ID string `bun:"id"`
+		ConversationBrief
+	}
 	err := ps.ScanInto(ctx, ps.Text(applyBatchQuery.Text(ps, buildApplyBatch), &done), &done, storage.TextArray(ids), storage.TextArray(from), storage.TextArray(to), storage.TextArray(reasons),
 		storage.TextArray(sources), storage.TextArray(ats), storage.TextArray(providerIDs), storage.TextArray(credits),
 		storage.TextArray(eventIDs), time.Now().UTC(), storage.TextArray(vias), storage.TextArray(viaAts), storage.TextArray(viaEventIDs))
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]bool, len(done))
-	for _, id := range done {
-		out[id] = true
+	out := make(map[string]ConversationBrief, len(done))
+	for _, d := range done {
+		out[d.ID] = d.ConversationBrief
 	}
 	return out, nil
 }
@@ -493,13 +511,15 @@ func buildApplyBatch(ps tenants.Prepared) string {
 				credits = CASE WHEN target.credits > 0 THEN target.credits ELSE m.credits END
 			FROM target
 			WHERE m.ctid = target.tid AND m.id = target.id
-			RETURNING m.id
+			RETURNING m.id, m.conversation_id
+		), steps AS (
+			INSERT INTO message_events (id, workspace_id, message_id, status, reason, source, at)
+			SELECT e.id, $1, req.id, e.status, e.reason, req.source, e.at FROM req JOIN moved ON moved.id = req.id
+			CROSS JOIN LATERAL (VALUES (req.via_event_id, req.via, '', req.via_at), (req.event_id, req.status, req.reason, req.at)) AS e (id, status, reason, at)
+			WHERE e.status <> ''
 		)
-		INSERT INTO message_events (id, workspace_id, message_id, status, reason, source, at)
-		SELECT e.id, $1, req.id, e.status, e.reason, req.source, e.at FROM req JOIN moved ON moved.id = req.id
-		CROSS JOIN LATERAL (VALUES (req.via_event_id, req.via, '', req.via_at), (req.event_id, req.status, req.reason, req.at)) AS e (id, status, reason, at)
-		WHERE e.status <> ''
-		RETURNING message_id`, StatusSent).String()
+		SELECT moved.id, cv.id AS conversation_id, cv.kind, cv.assignee_id, cv.pill
+		FROM moved LEFT JOIN conversations AS cv ON cv.id = moved.conversation_id AND cv.workspace_id = $1`, StatusSent).String()
 }
 
 // GetMessage loads a message of the workspace.

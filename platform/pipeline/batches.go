@@ -31,10 +31,12 @@ type rolledUp struct {
 	pillChanged bool
 }
 
-// moved is a message after a status move, and whether it changed.
+// moved is a message after a status move, whether it changed, and its conversation
+// as the move saw it (nil when the batched statement did not make the move).
 type moved struct {
 	message messaging.Message
 	changed bool
+	conv    *messaging.ConversationBrief
 }
 
 func (p *Pipeline) batches() *sendBatches {
@@ -71,22 +73,22 @@ func (p *Pipeline) loadBatch(ctx context.Context, workspaceID string, ids []stri
 	return out
 }
 
-// move records a status change of m (see messaging.Apply) and reports whether m
-// changed; m is brought up to date.
-func (p *Pipeline) move(ctx context.Context, sc tenants.Scoped, m *messaging.Message, c messaging.Change) (bool, error) {
+// move records a status change of m (see messaging.Apply) and reports how it went;
+// m is brought up to date.
+func (p *Pipeline) move(ctx context.Context, sc tenants.Scoped, m *messaging.Message, c messaging.Change) (moved, error) {
 	own := *m // the batch works on its own copy: a caller that gives up waiting must not see m change later
 	res, err := p.batches().moves.Do(ctx, sc.WorkspaceID(), messaging.Move{Message: &own, Change: c})
 	if err != nil {
-		return false, err
+		return moved{}, err
 	}
 	*m = res.message
-	return res.changed, nil
+	return res, nil
 }
 
 func (p *Pipeline) moveBatch(ctx context.Context, workspaceID string, moves []messaging.Move) []batching.Result[moved] {
 	out := make([]batching.Result[moved], len(moves))
 	for i, a := range messaging.ApplyMany(ctx, tenants.Scope(p.DB, workspaceID), moves) {
-		out[i] = batching.Result[moved]{Value: moved{message: *moves[i].Message, changed: a.Changed}, Err: a.Err}
+		out[i] = batching.Result[moved]{Value: moved{message: *moves[i].Message, changed: a.Changed, conv: a.Conversation}, Err: a.Err}
 	}
 	return out
 }

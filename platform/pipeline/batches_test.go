@@ -1,12 +1,16 @@
 package pipeline_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/plugins/loopback"
 )
@@ -14,8 +18,9 @@ import (
 // TestConcurrentSendsShareStatements: a campaign's sends in flight together share
 // their round trips (loads, status moves, roll-ups), and every message still ends as
 // it would alone: sent, with exactly queued → sent added to its timeline, one
-// charge, and the wallet down by exactly one credit per message. Two workspaces send
-// at the same time, so a batch never mixes them up.
+// charge, the wallet down by exactly one credit per message, and browsers told of
+// each (the roll-ups skipped once the campaign's pill is sent included). Two
+// workspaces send at the same time, so a batch never mixes them up.
 func TestConcurrentSendsShareStatements(t *testing.T) {
 	for _, engine := range testapp.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
@@ -26,6 +31,7 @@ func TestConcurrentSendsShareStatements(t *testing.T) {
 			b := e.tenant(t, "loopback", loopback.Config{DelayMS: 3, Statuses: []string{"sent"}}, n+7)
 			msgsA := storeMessages(t, a, n, func(i int) string { return fmt.Sprintf("A %d", i) })
 			msgsB := storeMessages(t, b, n, func(i int) string { return fmt.Sprintf("B %d", i) })
+			heard := listen(t, e, a)
 			enqueueAll(t, e, append(msgsA, msgsB...))
 
 			deadline := time.Now().Add(60 * time.Second)
@@ -58,6 +64,7 @@ func TestConcurrentSendsShareStatements(t *testing.T) {
 				}
 				c.tn.expectPill(t, messaging.PillSent)
 			}
+			heard.expect(t, a, msgsA)
 			calls, batches := e.p.MoveStats()
 			t.Logf("%s: %d status moves in %d batches; loads %.1f per batch", engine, calls, batches, e.p.LoadBatchSize())
 			if calls != 2*n {
@@ -67,5 +74,75 @@ func TestConcurrentSendsShareStatements(t *testing.T) {
 				t.Errorf("%d status moves took %d batches: sends in flight together did not share one", calls, batches)
 			}
 		})
+	}
+}
+
+// heard is what browsers of a workspace were told: each message's last status, and
+// the pills its conversations were announced with.
+type heard struct {
+	mu     sync.Mutex
+	status map[string]string
+	pills  map[string]bool
+	wrong  []realtime.Event // about another conversation than the tenant's
+}
+
+// listen subscribes to the tenant's workspace events for the rest of the test.
+func listen(t *testing.T, e *env, tn *tenant) *heard {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	events, stop := e.ta.App.Realtime.Subscribe(ctx, tn.ws.ID)
+	h := &heard{status: map[string]string{}, pills: map[string]bool{}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range events {
+			var data struct {
+				ID     string `json:"id"`
+				Status string `json:"status"`
+				Pill   string `json:"pill"`
+			}
+			_ = json.Unmarshal(ev.Data, &data)
+			h.mu.Lock()
+			if ev.ConversationID != tn.conv.ID || ev.ConversationKind != tn.conv.Kind {
+				h.wrong = append(h.wrong, ev)
+			}
+			switch ev.Type {
+			case realtime.MessageUpdated:
+				h.status[data.ID] = data.Status
+			case realtime.ConversationUpdated:
+				h.pills[data.Pill] = true
+			}
+			h.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { stop(); cancel(); <-done })
+	return h
+}
+
+// expect waits (briefly: events follow the writes) until every message was announced
+// sent, in the tenant's conversation, and the conversation announced sent.
+func (h *heard) expect(t *testing.T, tn *tenant, msgs []messaging.Message) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h.mu.Lock()
+		missing := 0
+		for _, m := range msgs {
+			if h.status[m.ID] != messaging.StatusSent {
+				missing++
+			}
+		}
+		pillSent, wrong := h.pills[messaging.PillSent], len(h.wrong)
+		h.mu.Unlock()
+		if wrong > 0 {
+			t.Fatalf("%d events named another conversation than %s (%s)", wrong, tn.conv.ID, tn.conv.Kind)
+		}
+		if missing == 0 && pillSent {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("browsers heard %d of %d messages sent; conversation announced sent: %v", len(msgs)-missing, len(msgs), pillSent)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

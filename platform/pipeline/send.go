@@ -247,9 +247,18 @@ func outbound(m messaging.Message, to string) sdk.OutboundMessage {
 
 // sent records the provider's acceptance, with the queued step before it.
 func (p *Pipeline) sent(ctx context.Context, sc tenants.Scoped, m *messaging.Message, providerID string, queued messaging.Change) error {
-	if _, err := p.move(ctx, sc, m, messaging.Change{Status: messaging.StatusSent, Source: "worker", At: p.now(),
-		ProviderMessageID: providerID, Credits: queued.Credits, Via: queued.Status, ViaAt: queued.At}); err != nil {
+	res, err := p.move(ctx, sc, m, messaging.Change{Status: messaging.StatusSent, Source: "worker", At: p.now(),
+		ProviderMessageID: providerID, Credits: queued.Credits, Via: queued.Status, ViaAt: queued.At})
+	if err != nil {
 		return err
+	}
+	if conv := res.conv; res.changed && conv != nil && (conv.Pill == messaging.PillSent || conv.Pill == messaging.PillPartial) {
+		// Nothing to roll up: a conversation is sent or partial once some message
+		// reached the provider, which stays so (a deleted message that went out
+		// still did), and another one reaching it changes neither. A campaign's
+		// sends after its first skip the roll-up this way.
+		p.publish(ctx, sc, messaging.Conversation{ID: conv.ID, Kind: conv.Kind, AssigneeID: conv.AssigneeID}, update{realtime.MessageUpdated, m})
+		return nil
 	}
 	p.changed(ctx, sc, m)
 	return nil
