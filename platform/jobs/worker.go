@@ -136,6 +136,9 @@ func (w *Worker) Every(p Periodic) error {
 
 func (w *Worker) logTasks(next asynq.Handler) asynq.Handler {
 	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		if !w.log.Enabled(ctx, slog.LevelDebug) {
+			return next.ProcessTask(ctx, t) // not building a line nobody reads, for every send of a campaign
+		}
 		start := time.Now()
 		err := next.ProcessTask(ctx, t)
 		id, _ := asynq.GetTaskID(ctx)

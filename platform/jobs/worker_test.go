@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,7 +65,8 @@ func TestWorker(t *testing.T) {
 	okType, skipType, failType := "test:jobs:ok:"+suffix, "test:jobs:skip:"+suffix, "test:jobs:fail:"+suffix
 	waitType := "test:jobs:wait:" + suffix
 
-	w := jobs.NewWorker(b, slog.New(slog.DiscardHandler), 2)
+	logged := &lines{}
+	w := jobs.NewWorker(b, slog.New(slog.NewTextHandler(logged, &slog.HandlerOptions{Level: slog.LevelDebug})), 2)
 	got := make(chan string, 10)
 	w.Handle(okType, func(ctx context.Context, task *asynq.Task) error {
 		got <- string(task.Payload())
@@ -132,6 +135,8 @@ func TestWorker(t *testing.T) {
 		case <-time.After(15 * time.Second):
 			t.Fatal("the task was not processed within 15s")
 		}
+		// At debug level every task is logged when done.
+		waitFor(t, 5*time.Second, "the task's debug line", func() bool { return logged.has(`msg="task done" task_type=` + okType) })
 	})
 
 	t.Run("SkipRetry archives at once", func(t *testing.T) {
@@ -243,3 +248,21 @@ func (notYet) RetryAfter() time.Duration { return time.Millisecond }
 func (notYet) Throttled() bool           { return true }
 
 var _ jobs.Throttled = notYet{}
+
+// lines collects what a logger writes.
+type lines struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lines) has(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Contains(l.buf.String(), s)
+}
