@@ -265,10 +265,15 @@ func Apply(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool, 
 		if moved {
 			break
 		}
-		// Someone else moved it first: reload and try again from the new state.
-		if err := sc.Get(ctx, m, m.ID, ErrMessageNotFound); err != nil {
+		// Someone else moved it first: reload and try again from the new state. Into a
+		// new value: scanning into m would write through its pointer fields, which
+		// copies held elsewhere may share (a redelivered task's, loaded in the same
+		// batch), while their owners read them.
+		var fresh Message
+		if err := sc.Get(ctx, &fresh, m.ID, ErrMessageNotFound); err != nil {
 			return false, err
 		}
+		*m = fresh
 	}
 	m.applied(c)
 	return true, nil
