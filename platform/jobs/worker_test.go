@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/jobs"
 	"github.com/switchboardhq/switchboard/platform/queue"
 	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/platform/testapp"
 )
 
 // workerDB is the Redis database the worker tests use on the shared test server.
@@ -65,7 +65,7 @@ func TestWorker(t *testing.T) {
 	okType, skipType, failType := "test:jobs:ok:"+suffix, "test:jobs:skip:"+suffix, "test:jobs:fail:"+suffix
 	waitType := "test:jobs:wait:" + suffix
 
-	logged := &lines{}
+	logged := &testapp.Output{}
 	w := jobs.NewWorker(b, slog.New(slog.NewTextHandler(logged, &slog.HandlerOptions{Level: slog.LevelDebug})), 2)
 	got := make(chan string, 10)
 	w.Handle(okType, func(ctx context.Context, task *asynq.Task) error {
@@ -136,7 +136,7 @@ func TestWorker(t *testing.T) {
 			t.Fatal("the task was not processed within 15s")
 		}
 		// At debug level every task is logged when done.
-		waitFor(t, 5*time.Second, "the task's debug line", func() bool { return logged.has(`msg="task done" task_type=` + okType) })
+		waitFor(t, 5*time.Second, "the task's debug line", func() bool { return strings.Contains(logged.String(), `msg="task done" task_type=`+okType) })
 	})
 
 	t.Run("SkipRetry archives at once", func(t *testing.T) {
@@ -248,21 +248,3 @@ func (notYet) RetryAfter() time.Duration { return time.Millisecond }
 func (notYet) Throttled() bool           { return true }
 
 var _ jobs.Throttled = notYet{}
-
-// lines collects what a logger writes.
-type lines struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lines) has(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Contains(l.buf.String(), s)
-}

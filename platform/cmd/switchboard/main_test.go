@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -299,29 +300,11 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type server struct {
 	t              *testing.T
 	cmd            *exec.Cmd
 	addr           string
-	stdout, stderr *syncBuffer
+	stdout, stderr *testapp.Output
 	exited         chan error
 }
 
@@ -338,7 +321,7 @@ func startServer(t *testing.T, dataDir string, env ...string) *server {
 func startProcess(t *testing.T, addr string, args []string, env ...string) *server {
 	t.Helper()
 	bin := buildBinary(t)
-	s := &server{t: t, addr: addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	s := &server{t: t, addr: addr, stdout: &testapp.Output{}, stderr: &testapp.Output{}, exited: make(chan error, 1)}
 	s.cmd = exec.Command(bin, append(args, cheapHashing...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SWITCHBOARD_") {
