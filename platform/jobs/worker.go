@@ -178,14 +178,26 @@ func (w *Worker) shutdown(servers []*asynq.Server) {
 	wg.Wait()
 }
 
-// RetryDelay waits as long as a failure asks (a provider's retry-after) when it says,
-// else backs off exponentially.
+// RetryDelay waits as long as a failure asks (a provider's retry-after, a send
+// rate's turn) when it says, else backs off exponentially.
 func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 	var ra interface{ RetryAfter() time.Duration }
 	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
-		return ra.RetryAfter()
+		return untilWholeSecond(time.Now(), ra.RetryAfter())
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)
+}
+
+// untilWholeSecond stretches a delay from now to the next whole second it reaches.
+// Asynq keeps a retry's time in whole seconds, dropping the fraction, so a task asked
+// to wait 300 ms could come back at once, be told to wait again, and go round; it
+// never comes back before it was asked to, a second late at most.
+func untilWholeSecond(now time.Time, d time.Duration) time.Duration {
+	at := now.Add(d)
+	if whole := at.Truncate(time.Second); whole.Before(at) {
+		at = whole.Add(time.Second)
+	}
+	return at.Sub(now)
 }
 
 // Throttled is a task error that means "not yet": the task waits its turn (a
