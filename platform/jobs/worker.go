@@ -183,21 +183,22 @@ func (w *Worker) shutdown(servers []*asynq.Server) {
 func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 	var ra interface{ RetryAfter() time.Duration }
 	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
-		return untilWholeSecond(time.Now(), ra.RetryAfter())
+		// Stretched to a whole second: a task asked to wait 300 ms could otherwise
+		// come back at once, be told to wait again, and go round.
+		now := time.Now()
+		return WholeSecond(now.Add(ra.RetryAfter())).Sub(now)
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)
 }
 
-// untilWholeSecond stretches a delay from now to the next whole second it reaches.
-// Asynq keeps a retry's time in whole seconds, dropping the fraction, so a task asked
-// to wait 300 ms could come back at once, be told to wait again, and go round; it
-// never comes back before it was asked to, a second late at most.
-func untilWholeSecond(now time.Time, d time.Duration) time.Duration {
-	at := now.Add(d)
-	if whole := at.Truncate(time.Second); whole.Before(at) {
-		at = whole.Add(time.Second)
+// WholeSecond is the first whole second at or after t. Asynq keeps a task's time (a
+// retry's, a ProcessAt) in whole seconds, dropping the fraction, which would run it up
+// to a second early; a time rounded up here never runs before t, a second late at most.
+func WholeSecond(t time.Time) time.Time {
+	if whole := t.Truncate(time.Second); whole.Before(t) {
+		return whole.Add(time.Second)
 	}
-	return at.Sub(now)
+	return t
 }
 
 // Throttled is a task error that means "not yet": the task waits its turn (a

@@ -448,9 +448,9 @@ func ApplyMany(ctx context.Context, sc tenants.Scoped, moves []Move) []Applied {
 }
 
 // applyBatch runs the moves at indexes batch in one statement and returns the
-// messages it moved, by id, with their conversations. The values go as one array per column, so the statement's
-// text is the same for every batch size. Times are cut to microseconds, as the
-// driver does for Apply's (PostgreSQL would round the text instead).
+// messages it moved, by id, with their conversations. The values go as one array per
+// column, so the statement's text is the same for every batch size. Times are cut to
+// microseconds, as the driver does for Apply's (PostgreSQL would round the text instead).
 func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []int) (map[string]ConversationBrief, error) {
 	if len(batch) == 0 {
 		return nil, nil
@@ -475,7 +475,7 @@ func applyBatch(ctx context.Context, ps tenants.Prepared, moves []Move, batch []
 		ID string `bun:"id"`
 		ConversationBrief
 	}
-	err := ps.ScanInto(ctx, ps.Text(applyBatchQuery.Text(ps, buildApplyBatch), &done), &done, storage.TextArray(ids), storage.TextArray(from), storage.TextArray(to), storage.TextArray(reasons),
+	err := ps.Scan(ctx, ps.Text(applyBatchQuery.Text(ps, buildApplyBatch), &done), storage.TextArray(ids), storage.TextArray(from), storage.TextArray(to), storage.TextArray(reasons),
 		storage.TextArray(sources), storage.TextArray(ats), storage.TextArray(providerIDs), storage.TextArray(credits),
 		storage.TextArray(eventIDs), time.Now().UTC(), storage.TextArray(vias), storage.TextArray(viaAts), storage.TextArray(viaEventIDs))
 	if err != nil {

@@ -170,7 +170,8 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 		credits = Segments(m.Body)
 	}
 	// Paced before it is charged: a send waiting its turn has taken nothing yet.
-	if rate := connections.PaceRate(*conn, desc); rate > 0 {
+	rate := connections.PaceRate(*conn, desc)
+	if rate > 0 {
 		queue, _ := asynq.GetQueueName(ctx)
 		if err := p.pace(ctx, conn.ID, rate, credits, queue == jobs.QueueBulk || queue == jobs.QueueScheduled); err != nil {
 			return err
@@ -210,7 +211,7 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 			if after <= 0 {
 				after = providerHold
 			}
-			if connections.PaceRate(*conn, desc) > 0 {
+			if rate > 0 {
 				if err := p.hold(ctx, conn.ID, after); err != nil {
 					p.Log.Warn("connection not held off after a rate-limit refusal", "connection", conn.ID, "error", err)
 				}

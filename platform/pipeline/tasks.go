@@ -83,7 +83,6 @@ const enqueuers = 8
 // the errors of those that are not (the sweep enqueues them again).
 func (e *Enqueuer) SendAll(ctx context.Context, msgs []messaging.Message) error {
 	queues := make([]string, len(msgs))
-	counted := make([]bool, len(msgs))
 	due := map[string][]int{} // by workspace, the messages that go out now
 	for i, m := range msgs {
 		if m.Status == messaging.StatusScheduled && m.ScheduledAt != nil && m.ScheduledAt.After(time.Now()) {
@@ -95,11 +94,6 @@ func (e *Enqueuer) SendAll(ctx context.Context, msgs []messaging.Message) error 
 	if len(due) > 0 {
 		if err := e.fairQueues(ctx, due, queues); err != nil {
 			return err
-		}
-		for _, idx := range due {
-			for _, i := range idx {
-				counted[i] = true
-			}
 		}
 	}
 
@@ -124,7 +118,7 @@ func (e *Enqueuer) SendAll(ctx context.Context, msgs []messaging.Message) error 
 	// workspace towards the bulk queue for good.
 	uncount := map[string]int{}
 	for i, err := range errs {
-		if err != nil && counted[i] {
+		if err != nil && queues[i] != jobs.QueueScheduled { // counted by fairQueues
 			uncount[msgs[i].WorkspaceID]++
 		}
 		if errors.Is(err, asynq.ErrTaskIDConflict) {
@@ -142,19 +136,12 @@ func (e *Enqueuer) enqueue(ctx context.Context, m messaging.Message, queue strin
 	payload, _ := json.Marshal(MessageSendPayload{WorkspaceID: m.WorkspaceID, MessageID: m.ID, Attempt: m.Attempt})
 	opts := []asynq.Option{asynq.TaskID(sendTaskID(m)), asynq.MaxRetry(e.MaxRetry), asynq.Timeout(2 * time.Minute), asynq.Queue(queue)}
 	if queue == jobs.QueueScheduled {
-		// Asynq keeps a task's time in whole seconds, dropping the fraction, which
-		// would fire it up to a second early: round up, so it never goes before its time.
-		at := m.ScheduledAt.Truncate(time.Second)
-		if at.Before(*m.ScheduledAt) {
-			at = at.Add(time.Second)
-		}
-		opts = append(opts, asynq.ProcessAt(at))
+		opts = append(opts, asynq.ProcessAt(jobs.WholeSecond(*m.ScheduledAt)))
 	}
-	_, err := e.client.EnqueueContext(ctx, asynq.NewTask(TypeMessageSend, payload), opts...)
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+	if _, err := e.client.EnqueueContext(ctx, asynq.NewTask(TypeMessageSend, payload), opts...); err != nil {
 		return fmt.Errorf("pipeline: enqueue message %s: %w", m.ID, err)
 	}
-	return err
+	return nil
 }
 
 // fairQueues counts each workspace's waiting sends, adding those of due (message

@@ -1,12 +1,14 @@
-package jobs
+package jobs_test
 
 import (
 	"testing"
 	"time"
+
+	"github.com/switchboardhq/switchboard/platform/jobs"
 )
 
 // A retry's delay reaches a whole second, never less than asked, at most a second more.
-func TestUntilWholeSecond(t *testing.T) {
+func TestWholeSecond(t *testing.T) {
 	base := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		now  time.Duration // after base
@@ -21,7 +23,7 @@ func TestUntilWholeSecond(t *testing.T) {
 		{250 * time.Millisecond, 90 * time.Second, 90*time.Second + 750*time.Millisecond},
 	} {
 		now := base.Add(c.now)
-		got := untilWholeSecond(now, c.d)
+		got := jobs.WholeSecond(now.Add(c.d)).Sub(now)
 		if got != c.want {
 			t.Errorf("at +%s, %s: got %s, want %s", c.now, c.d, got, c.want)
 		}
