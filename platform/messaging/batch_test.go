@@ -3,6 +3,7 @@ package messaging_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -113,7 +114,8 @@ func forBatchEngine(t *testing.T, f func(t *testing.T, ta *testapp.TestApp)) {
 	}
 }
 
-// TestGetOutgoingMany: several messages with their contact and connection, two
+// TestGetOutgoingMany: several messages with their contact (every field the send
+// checks), their place in the conversation (the 24-hour window) and connection, two
 // connections among them; unknown ids and another workspace's messages are absent.
 func TestGetOutgoingMany(t *testing.T) {
 	t.Parallel()
@@ -126,7 +128,9 @@ func TestGetOutgoingMany(t *testing.T) {
 			conv    messaging.Conversation
 			contact messaging.Contact
 			conn    *connections.Connection // nil when the connection is gone
+			inbound *time.Time              // the recipient's last inbound message
 		}
+		lastInbound := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
 		wants := map[string]want{}
 		second := a.connection()
 		for i := range 4 {
@@ -135,12 +139,24 @@ func TestGetOutgoingMany(t *testing.T) {
 			if i%2 == 1 {
 				conn = &second
 			}
+			var inbound *time.Time
+			if i == 0 { // opted out, consenting, with attributes, and inside the window
+				contact.Attributes, contact.OptedOut, contact.WhatsAppConsent = map[string]string{"plan": "gold"}, true, true
+				if _, err := a.sc.Update(&contact).Column("attributes", "opted_out", "whatsapp_consent").WherePK().Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := a.sc.Update((*messaging.Recipient)(nil)).Set("last_inbound_at = ?", lastInbound).
+					Where("cr.conversation_id = ? AND cr.contact_id = ?", conv.ID, contact.ID).Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+				inbound = &lastInbound
+			}
 			m := &messaging.Message{ConversationID: conv.ID, ConnectionID: conn.ID, Direction: messaging.DirectionOut,
 				Type: "text", Body: fmt.Sprintf("outgoing %d", i), Status: messaging.StatusPending}
 			if err := messaging.Insert(ctx, a.sc, m, "api"); err != nil {
 				t.Fatal(err)
 			}
-			wants[m.ID] = want{m, conv, contact, conn}
+			wants[m.ID] = want{m, conv, contact, conn, inbound}
 		}
 		// A message whose connection was removed since: loaded with no connection.
 		gone := a.connection()
@@ -153,7 +169,7 @@ func TestGetOutgoingMany(t *testing.T) {
 		if _, err := a.sc.Delete((*connections.Connection)(nil)).Where("c.id = ?", gone.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		wants[orphan.ID] = want{orphan, conv, contact, nil}
+		wants[orphan.ID] = want{orphan, conv, contact, nil, nil}
 		foreign := b.message(messaging.StatusPending, "")
 
 		var ids []string
@@ -183,8 +199,14 @@ func TestGetOutgoingMany(t *testing.T) {
 					o.Message.ConversationID != w.conv.ID || o.Message.WorkspaceID != a.sc.WorkspaceID() {
 					t.Errorf("round %d: message %+v, want %+v", round, o.Message, *w.m)
 				}
-				if o.Contact.ID != w.contact.ID || o.Contact.Phone != w.contact.Phone || o.Contact.WorkspaceID != a.sc.WorkspaceID() {
+				if o.Contact.ID != w.contact.ID || o.Contact.Phone != w.contact.Phone || o.Contact.WorkspaceID != a.sc.WorkspaceID() ||
+					!maps.Equal(o.Contact.Attributes, w.contact.Attributes) || o.Contact.OptedOut != w.contact.OptedOut ||
+					o.Contact.WhatsAppConsent != w.contact.WhatsAppConsent || o.Contact.CreatedAt.IsZero() {
 					t.Errorf("round %d: contact %+v, want %+v", round, o.Contact, w.contact)
+				}
+				if r := o.Recipient; r.ConversationID != w.conv.ID || r.ContactID != w.contact.ID || r.WorkspaceID != a.sc.WorkspaceID() ||
+					(r.LastInboundAt == nil) != (w.inbound == nil) || (r.LastInboundAt != nil && !r.LastInboundAt.Equal(*w.inbound)) {
+					t.Errorf("round %d: recipient %+v, want conversation %s, contact %s, last inbound %v", round, r, w.conv.ID, w.contact.ID, w.inbound)
 				}
 				switch {
 				case w.conn == nil && o.Connection != nil:

@@ -564,14 +564,26 @@ type Outgoing struct {
 	Connection *connections.Connection
 }
 
-// outgoingRow reads an Outgoing's message, contact and recipient in one query. The
-// connection comes apart: a campaign's messages share one, so a batch reads it once
-// rather than once per message (every column a row carries is scanned, and a
-// connection's are many).
-type outgoingRow struct {
+// outgoingJoin is the query that loads an Outgoing's message, contact and recipient
+// in one round trip. The connection comes apart: a campaign's messages share one, so
+// a batch reads it once rather than once per message (every column a row carries is
+// scanned, and a connection's are many).
+type outgoingJoin struct {
 	Message   `bun:",extend"`
 	Contact   *Contact   `bun:"rel:belongs-to,join:contact_id=id,join:workspace_id=workspace_id"`
 	Recipient *Recipient `bun:"rel:belongs-to,join:conversation_id=conversation_id,join:contact_id=contact_id,join:workspace_id=workspace_id"`
+}
+
+// outgoingRow is what a row of outgoingJoin scans into: the same columns, with the
+// joined ones embedded under the names bun gives them ("contact__phone"). Scanned
+// through the relations, each of those columns cost bun a copy of its field
+// description, on every row: a sixth of everything the send path allocated.
+// A recipient that is missing scans as the zero Recipient, as it did before; a
+// contact that is missing, as a Contact without an id.
+type outgoingRow struct {
+	Message   `bun:",extend"`
+	Contact   Contact   `bun:"embed:contact__"`
+	Recipient Recipient `bun:"embed:recipient__"`
 }
 
 // The statements that load an Outgoing: by message id ($2), for GetOutgoing; for
@@ -579,7 +591,7 @@ type outgoingRow struct {
 var outgoingOne, outgoingEach, connectionOne, connectionEach tenants.Kept
 
 func selectOutgoing(ps tenants.Prepared, byID bun.Safe) string {
-	return ps.Select((*outgoingRow)(nil)).Relation("Contact").Relation("Recipient").Where("m.id = ?", byID).Limit(1).String()
+	return ps.Select((*outgoingJoin)(nil)).Relation("Contact").Relation("Recipient").Where("m.id = ?", byID).Limit(1).String()
 }
 
 func selectConnection(ps tenants.Prepared, byID bun.Safe) string {
@@ -587,14 +599,10 @@ func selectConnection(ps tenants.Prepared, byID bun.Safe) string {
 }
 
 func (o outgoingRow) outgoing(conns map[string]*connections.Connection) (Outgoing, error) {
-	if o.Contact == nil {
+	if o.Contact.ID == "" {
 		return Outgoing{}, fmt.Errorf("messaging: message %s has no recipient", o.ID)
 	}
-	out := Outgoing{Message: o.Message, Contact: *o.Contact, Connection: conns[o.ConnectionID]}
-	if o.Recipient != nil {
-		out.Recipient = *o.Recipient
-	}
-	return out, nil
+	return Outgoing{Message: o.Message, Contact: o.Contact, Recipient: o.Recipient, Connection: conns[o.ConnectionID]}, nil
 }
 
 // GetOutgoing loads message id with its contact and connection: prepared queries,
