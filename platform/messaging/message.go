@@ -648,7 +648,8 @@ func GetOutgoingMany(ctx context.Context, sc tenants.Scoped, ids []string) (map[
 		}
 		return out, nil
 	}
-	var rows []outgoingRow
+	// Room for every row at once: bun appends them one by one, and an outgoingRow is big.
+	rows := make([]outgoingRow, 0, len(ids))
 	ps := sc.Prepared()
 	if err := ps.ScanEach(ctx, ps.Text(outgoingEach.Text(ps, func(ps tenants.Prepared) string { return selectOutgoing(ps, tenants.Each) }), &rows), ids); err != nil {
 		return nil, err
