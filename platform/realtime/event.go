@@ -14,7 +14,8 @@ const (
 )
 
 // Event is one change in a workspace. WorkspaceID routes it and is not sent to
-// clients; ConversationKind and AssigneeID decide who may see it.
+// clients; ConversationKind and AssigneeID decide who may see it. Data goes out as it
+// is, so write it compact (as json.Marshal does).
 type Event struct {
 	Type             string          `json:"type"`
 	WorkspaceID      string          `json:"-"`
