@@ -25,3 +25,8 @@ func (p *Pipeline) Book(ctx context.Context, connectionID string, rate float64, 
 
 // BacklogKey is the Redis key counting a workspace's waiting sends.
 func BacklogKey(workspaceID string) string { return backlogKey(workspaceID) }
+
+// Hold closes connectionID's booking line for d (see Pipeline.hold).
+func (p *Pipeline) Hold(ctx context.Context, connectionID string, d time.Duration) error {
+	return p.hold(ctx, connectionID, d)
+}

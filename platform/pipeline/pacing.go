@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,12 +33,23 @@ const (
 	MaxPacedDelay = 24 * time.Hour
 )
 
-// paceScript books a slot. KEYS: the line, the line of sends told to come back.
-// ARGV: now (ms), the slot's length (ms), how far ahead the caller may book (ms),
-// whether a send told to come back takes a number ("1"). Replies {1, wait ms} when a
-// slot is booked, {0, come back in ms} when not.
-var paceScript = redis.NewScript(`
+// redisNow is the Lua that sets now (ms) to ARGV[1], or when that is empty to Redis's
+// own clock. The lines hold times, and every worker books on them: on the workers'
+// clocks, one running a few seconds ahead would book slots the others could not
+// reach for those seconds, and one running behind would book slots already past.
+const redisNow = `
 local now = tonumber(ARGV[1])
+if not now then
+	local t = redis.call("TIME")
+	now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`
+
+// paceScript books a slot. KEYS: the line, the line of sends told to come back.
+// ARGV: now (ms; empty for Redis's clock), the slot's length (ms), how far ahead the
+// caller may book (ms), whether a send told to come back takes a number ("1").
+// Replies {1, wait ms} when a slot is booked, {0, come back in ms} when not.
+var paceScript = redis.NewScript(redisNow + `
 local step = tonumber(ARGV[2])
 local ahead = tonumber(ARGV[3])
 local tat = tonumber(redis.call("GET", KEYS[1]) or "0")
@@ -56,11 +68,10 @@ redis.call("SET", KEYS[2], tostring(back), "PX", math.ceil(back - now) + 1000)
 return {0, math.ceil(back - now - ahead)}
 `)
 
-// holdScript keeps a connection's line closed until a time: no slot starts before
-// it. KEYS: the line. ARGV: now (ms), until (ms).
-var holdScript = redis.NewScript(`
-local now = tonumber(ARGV[1])
-local hold = tonumber(ARGV[2])
+// holdScript keeps a connection's line closed for a while: no slot starts before it
+// ends. KEYS: the line. ARGV: now (ms; empty for Redis's clock), how long (ms).
+var holdScript = redis.NewScript(redisNow + `
+local hold = now + tonumber(ARGV[2])
 local tat = tonumber(redis.call("GET", KEYS[1]) or "0")
 if tat < hold then
 	redis.call("SET", KEYS[1], tostring(hold), "PX", math.ceil(hold - now) + 1000)
@@ -76,8 +87,7 @@ const providerHold = 2 * time.Second
 // so every send on that connection waits, not just the refused one; the others would
 // only be refused too.
 func (p *Pipeline) hold(ctx context.Context, connectionID string, d time.Duration) error {
-	now := p.now()
-	if err := holdScript.Run(ctx, p.Redis, []string{"pace:" + connectionID}, now.UnixMilli(), now.Add(d).UnixMilli()).Err(); err != nil {
+	if err := holdScript.Run(ctx, p.Redis, []string{"pace:" + connectionID}, "", d.Milliseconds()).Err(); err != nil {
 		return fmt.Errorf("pipeline: hold: %w", err)
 	}
 	return nil
@@ -102,7 +112,7 @@ var _ jobs.Throttled = (*paced)(nil)
 // rate units a second, and waits for it. It returns *paced when no slot is near
 // enough. bulk says the send is a campaign's, which books less far ahead.
 func (p *Pipeline) pace(ctx context.Context, connectionID string, rate float64, cost int, bulk bool) error {
-	wait, booked, err := p.book(ctx, connectionID, rate, cost, bulk, p.now())
+	wait, booked, err := p.book(ctx, connectionID, rate, cost, bulk, time.Time{})
 	if err != nil {
 		return fmt.Errorf("pipeline: pace: %w", err)
 	}
@@ -122,15 +132,21 @@ func (p *Pipeline) pace(ctx context.Context, connectionID string, rate float64, 
 	}
 }
 
-// book runs paceScript at now: the wait for a booked slot, or how long until coming back.
+// book runs paceScript at now, or on Redis's clock when now is zero (as sends do;
+// tests give a clock that stands still): the wait for a booked slot, or how long
+// until coming back.
 func (p *Pipeline) book(ctx context.Context, connectionID string, rate float64, cost int, bulk bool, now time.Time) (time.Duration, bool, error) {
 	ahead, back := paceReplyAhead, "0"
 	if bulk {
 		ahead, back = paceBulkAhead, "1"
 	}
+	at := ""
+	if !now.IsZero() {
+		at = strconv.FormatInt(now.UnixMilli(), 10)
+	}
 	step := float64(max(cost, 1)) * 1000 / rate
 	res, err := paceScript.Run(ctx, p.Redis, []string{"pace:" + connectionID, "pace:" + connectionID + ":back"},
-		now.UnixMilli(), step, ahead.Milliseconds(), back).Int64Slice()
+		at, step, ahead.Milliseconds(), back).Int64Slice()
 	if err != nil {
 		return 0, false, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
+	"github.com/switchboardhq/switchboard/platform/queue"
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/plugins/loopback"
@@ -55,6 +56,56 @@ func TestPaceBooking(t *testing.T) {
 	}
 	if d, ok := book(now.Add(time.Minute), 1, true); !ok || d != 0 {
 		t.Errorf("after an idle minute: booked %v, wait %s; want at once", ok, d)
+	}
+}
+
+// Sends book on Redis's clock, not on their worker's: a worker whose clock runs an
+// hour ahead books the next slot, not one an hour on that would turn every other
+// worker's send away for that hour; and a hold lasts as long on every worker. On
+// the embedded backend too, whose clock must not lag the real one.
+func TestPaceOnRedisClock(t *testing.T) {
+	backends := map[string]string{"embedded": ""}
+	if u := redisURL(t, redisDB(testapp.Postgres)); u != "" {
+		backends["redis"] = u
+	}
+	for name, url := range backends {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			b, err := queue.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { b.Close() })
+			p := &pipeline.Pipeline{Redis: b.Redis}
+			conn := "pace-" + storage.NewID()
+			book := func(worker string) time.Duration {
+				t.Helper()
+				d, ok, err := p.Book(ctx, conn, 10, 1, false, time.Time{}) // on Redis's clock, as sends book
+				if err != nil || !ok {
+					t.Fatalf("%s worker: booked %v, %v", worker, ok, err)
+				}
+				return d
+			}
+			p.Now = func() time.Time { return time.Now().Add(time.Hour) }
+			if d := book("fast"); d != 0 {
+				t.Errorf("fast worker on an idle line: wait %s, want none", d)
+			}
+			p.Now = nil
+			if d := book("true"); d < 50*time.Millisecond || d > 100*time.Millisecond {
+				t.Errorf("true worker after one booking: wait %s, want the next slot (at most 100ms on)", d)
+			}
+
+			// A hold of 2 s: whichever worker books next waits it out, and no longer.
+			conn = "pace-" + storage.NewID()
+			p.Now = func() time.Time { return time.Now().Add(-time.Hour) }
+			if err := p.Hold(ctx, conn, 2*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			p.Now = nil
+			if d := book("true"); d < 1800*time.Millisecond || d > 2*time.Second {
+				t.Errorf("after a 2s hold: wait %s, want the rest of the hold", d)
+			}
+		})
 	}
 }
 

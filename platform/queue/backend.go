@@ -32,9 +32,11 @@ type Backend struct {
 	wg   sync.WaitGroup
 }
 
-// clockTick is how often the embedded Redis's clock is moved on. miniredis only
-// expires keys when its clock is advanced; without this, asynq's unique locks and
-// leases would never lapse.
+// clockTick is how often the embedded Redis's keys age. miniredis only expires keys
+// when told how much time passed; without this, asynq's unique locks and leases
+// would never lapse. Its clock (TIME, and absolute expiry times) is left on the real
+// one, not set at each tick: a clock up to a tick behind would end a connection's
+// hold (see package pipeline) up to a tick early.
 const clockTick = 250 * time.Millisecond
 
 // Open connects to url, or starts the embedded Redis when url is empty.
@@ -141,7 +143,6 @@ func openEmbedded() (*Backend, error) {
 				return
 			case now := <-t.C:
 				mini.FastForward(now.Sub(last))
-				mini.SetTime(now)
 				last = now
 			}
 		}
