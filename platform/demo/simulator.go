@@ -118,6 +118,9 @@ func StartSimulator(ctx context.Context, a *app.App, webhookBase string) (*Simul
 		cloudapitest.WithBody("Hi {{1}}, your order {{2}} is on its way."))
 	fake.AddTemplate("spring_sale", "en_US", cloudapitest.CategoryMarketing, 1,
 		cloudapitest.WithBody("Hi {{1}}, our spring sale starts today: 20% off everything."))
+	fake.AddTemplate("delivery_slot", "en_US", cloudapitest.CategoryUtility, 1,
+		cloudapitest.WithTextHeader("Order {{1}}"),
+		cloudapitest.WithBody("Hi {{1}}, your delivery arrives tomorrow between 9:00 and 12:00."))
 	fake.AddTemplate("login_code", "en_US", cloudapitest.CategoryAuthentication, 1,
 		cloudapitest.WithBody("{{1}} is your verification code."), cloudapitest.WithCopyCodeButton())
 	for _, c := range Contacts {

@@ -110,13 +110,17 @@ type Location struct {
 
 // Template is an approved template with its parameters filled in.
 type Template struct {
-	Name       string            `json:"name"`
-	Language   string            `json:"language"`
-	Body       []string          `json:"body,omitempty"`        // numbered parameters {{1}}, {{2}}…
-	Named      map[string]string `json:"named,omitempty"`       // named parameters {{first_name}}
-	HeaderURL  string            `json:"header_url,omitempty"`  // header media
-	ButtonURLs []string          `json:"button_urls,omitempty"` // dynamic URL button suffixes
-	CopyCode   string            `json:"copy_code,omitempty"`   // copy-code button value
+	Name      string            `json:"name"`
+	Language  string            `json:"language"`
+	Body      []string          `json:"body,omitempty"`       // numbered parameters {{1}}, {{2}}…
+	Named     map[string]string `json:"named,omitempty"`      // named parameters {{first_name}}
+	HeaderURL string            `json:"header_url,omitempty"` // header media
+	// HeaderText fills a text header's one placeholder ("Order {{1}} shipped");
+	// HeaderParam names it in a template with named parameters ({{order}}).
+	HeaderText  string   `json:"header_text,omitempty"`
+	HeaderParam string   `json:"header_param,omitempty"`
+	ButtonURLs  []string `json:"button_urls,omitempty"` // dynamic URL button suffixes
+	CopyCode    string   `json:"copy_code,omitempty"`   // copy-code button value
 }
 
 // Reaction is an emoji on a message the provider knows; empty Emoji removes it.

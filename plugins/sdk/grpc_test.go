@@ -156,7 +156,7 @@ func TestRoundTrip(t *testing.T) {
 		Location: &Location{Latitude: -33.9, Longitude: 18.4, Name: "Cape Town", Address: "x"},
 		Template: &Template{
 			Name: "order", Language: "en", Body: []string{"1", "2"}, Named: map[string]string{"first_name": "Ada"},
-			HeaderURL: "https://m.test/h.png", ButtonURLs: []string{"abc"}, CopyCode: "CODE",
+			HeaderURL: "https://m.test/h.png", HeaderText: "A-17", HeaderParam: "order", ButtonURLs: []string{"abc"}, CopyCode: "CODE",
 		},
 		Reaction: &Reaction{ProviderMessageID: "wamid.0", Emoji: "👍"},
 		ReplyTo:  "wamid.0",

@@ -209,13 +209,15 @@ func templateToProto(t *Template) *channelpb.Template {
 		return nil
 	}
 	return &channelpb.Template{
-		Name:       t.Name,
-		Language:   t.Language,
-		Body:       t.Body,
-		Named:      t.Named,
-		HeaderUrl:  t.HeaderURL,
-		ButtonUrls: t.ButtonURLs,
-		CopyCode:   t.CopyCode,
+		Name:        t.Name,
+		Language:    t.Language,
+		Body:        t.Body,
+		Named:       t.Named,
+		HeaderUrl:   t.HeaderURL,
+		HeaderText:  t.HeaderText,
+		HeaderParam: t.HeaderParam,
+		ButtonUrls:  t.ButtonURLs,
+		CopyCode:    t.CopyCode,
 	}
 }
 
@@ -228,13 +230,15 @@ func templateFromProto(t *channelpb.Template) *Template {
 		named = nil
 	}
 	return &Template{
-		Name:       t.GetName(),
-		Language:   t.GetLanguage(),
-		Body:       stringsOrNil(t.GetBody()),
-		Named:      named,
-		HeaderURL:  t.GetHeaderUrl(),
-		ButtonURLs: stringsOrNil(t.GetButtonUrls()),
-		CopyCode:   t.GetCopyCode(),
+		Name:        t.GetName(),
+		Language:    t.GetLanguage(),
+		Body:        stringsOrNil(t.GetBody()),
+		Named:       named,
+		HeaderURL:   t.GetHeaderUrl(),
+		HeaderText:  t.GetHeaderText(),
+		HeaderParam: t.GetHeaderParam(),
+		ButtonURLs:  stringsOrNil(t.GetButtonUrls()),
+		CopyCode:    t.GetCopyCode(),
 	}
 }
 

@@ -228,8 +228,9 @@ func mediaKind(mimeType, link string) string {
 	}
 }
 
-// cloudTemplate is the template object of a send: a header with the media link, the
-// body parameters (positional in order, or named sorted by name), one URL button per
+// cloudTemplate is the template object of a send: a header with the media link or
+// the text header's parameter (named in a template with named parameters), the body
+// parameters (positional in order, or named sorted by name), one URL button per
 // suffix (indexes 0…) and a copy-code button after them.
 func cloudTemplate(t *sdk.Template) map[string]any {
 	lang := t.Language
@@ -246,6 +247,13 @@ func cloudTemplate(t *sdk.Template) map[string]any {
 			"type":       "header",
 			"parameters": []map[string]any{{"type": kind, kind: map[string]string{"link": t.HeaderURL}}},
 		})
+	}
+	if t.HeaderText != "" {
+		p := map[string]any{"type": "text", "text": t.HeaderText}
+		if t.HeaderParam != "" {
+			p["parameter_name"] = t.HeaderParam
+		}
+		comps = append(comps, map[string]any{"type": "header", "parameters": []map[string]any{p}})
 	}
 	var params []map[string]any
 	for _, v := range t.Body {

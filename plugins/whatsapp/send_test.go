@@ -57,6 +57,9 @@ func cloudSetup(t *testing.T, opts cloudapitest.Options) (*cloudapitest.Server, 
 	srv.AddTemplate("welcome", "en", cloudapitest.CategoryMarketing, 0, cloudapitest.WithNamedParams("first_name", "shop"))
 	srv.AddTemplate("promo", "en_US", cloudapitest.CategoryMarketing, 1,
 		cloudapitest.WithHeader("IMAGE"), cloudapitest.WithURLButton(true), cloudapitest.WithCopyCodeButton())
+	srv.AddTemplate("delivery", "en_US", cloudapitest.CategoryUtility, 1, cloudapitest.WithTextHeader("Order {{1}} is on its way"))
+	srv.AddTemplate("delivery_named", "en_US", cloudapitest.CategoryUtility, 0,
+		cloudapitest.WithNamedParams("first_name"), cloudapitest.WithTextHeader("Order {{order}} is on its way"))
 	return srv, whatsapptest.CloudConnection(srv)
 }
 
@@ -197,6 +200,30 @@ func TestCloudSend(t *testing.T) {
 			},
 		},
 		{
+			name: "template_text_header",
+			msg: sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{
+				Name: "delivery", Language: "en_US", Body: []string{"Ada"}, HeaderText: "A-17"}},
+			check: func(t *testing.T, m cloudapitest.Message) {
+				cs := m.Request.Template.Components
+				if len(cs) != 2 || cs[0].Type != "header" || len(cs[0].Parameters) != 1 ||
+					cs[0].Parameters[0].Type != "text" || cs[0].Parameters[0].Text != "A-17" || cs[0].Parameters[0].ParameterName != "" {
+					t.Errorf("components = %+v, want a text header parameter, then the body", cs)
+				}
+			},
+		},
+		{
+			name: "template_text_header_named",
+			msg: sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{
+				Name: "delivery_named", Language: "en_US", Named: map[string]string{"first_name": "Ada"}, HeaderText: "A-17", HeaderParam: "order"}},
+			check: func(t *testing.T, m cloudapitest.Message) {
+				cs := m.Request.Template.Components
+				if len(cs) != 2 || cs[0].Type != "header" || len(cs[0].Parameters) != 1 ||
+					cs[0].Parameters[0].ParameterName != "order" || cs[0].Parameters[0].Text != "A-17" {
+					t.Errorf("components = %+v, want the header's named parameter", cs)
+				}
+			},
+		},
+		{
 			name: "reaction",
 			msg:  sdk.OutboundMessage{To: customer, Type: sdk.TypeReaction, Reaction: &sdk.Reaction{ProviderMessageID: "wamid.X", Emoji: "👍"}},
 			check: func(t *testing.T, m cloudapitest.Message) {
@@ -259,6 +286,10 @@ func TestCloudSendRefused(t *testing.T) {
 		{"template_param_count", sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{Name: "order_shipped", Language: "en_US", Body: []string{"a"}}}, sdk.Permanent, "132000", whatsapp.ReasonTemplateParams},
 		{"template_named_mismatch", sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{Name: "welcome", Language: "en", Named: map[string]string{"name": "Ada", "shop": "x"}}}, sdk.Permanent, "132000", whatsapp.ReasonTemplateParams},
 		{"template_missing_header", sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{Name: "promo", Language: "en_US", Body: []string{"x"}, ButtonURLs: []string{"a"}, CopyCode: "C"}}, sdk.Permanent, "132000", whatsapp.ReasonTemplateParams},
+		{"template_missing_header_text", sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{Name: "delivery", Language: "en_US", Body: []string{"Ada"}}}, sdk.Permanent, "132000", whatsapp.ReasonTemplateParams},
+		{"template_header_text_unexpected", sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{Name: "order_shipped", Language: "en_US", Body: []string{"a", "b"}, HeaderText: "A-17"}}, sdk.Permanent, "132000", whatsapp.ReasonTemplateParams},
+		{"template_header_param_name", sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{Name: "delivery_named", Language: "en_US", Named: map[string]string{"first_name": "Ada"}, HeaderText: "A-17", HeaderParam: "number"}}, sdk.Permanent, "132000", whatsapp.ReasonTemplateParams},
+		{"template_header_media_and_text", sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{Name: "delivery", Language: "en_US", Body: []string{"Ada"}, HeaderURL: "https://x.example/a.png", HeaderText: "A-17"}}, sdk.Permanent, whatsapp.CodeInvalidMessage, "media or text"},
 	}
 	ch := whatsapp.New()
 	srv, conn := cloudSetup(t, cloudapitest.Options{Statuses: []cloudapitest.Step{}})
@@ -329,13 +360,17 @@ func TestCloudActions(t *testing.T) {
 		}
 		want := []string{
 			"order_shipped/en_US/utility/approved", "welcome/en/marketing/approved",
-			"promo/en_US/marketing/approved", "otp/en_US/authentication/approved",
+			"promo/en_US/marketing/approved", "delivery/en_US/utility/approved",
+			"delivery_named/en_US/utility/approved", "otp/en_US/authentication/approved",
 		}
 		if strings.Join(names, ",") != strings.Join(want, ",") {
 			t.Errorf("templates = %v, want %v (approved only, every page)", names, want)
 		}
 		if !strings.Contains(string(res.Templates[2].Components), `"COPY_CODE"`) {
 			t.Errorf("promo components = %s, want its buttons", res.Templates[2].Components)
+		}
+		if c := string(res.Templates[3].Components); !strings.Contains(c, `"text":"Order {{1}} is on its way"`) || !strings.Contains(c, `"header_text"`) {
+			t.Errorf("delivery components = %s, want its text header with an example", c)
 		}
 	})
 	t.Run("unknown", func(t *testing.T) {
@@ -487,6 +522,7 @@ func TestTwilioSendRefused(t *testing.T) {
 	}{
 		{"template_unmapped", sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{Name: "promo", Language: "en"}}, sdk.Permanent, whatsapp.CodeInvalidMessage, "template not mapped to a Twilio Content SID"},
 		{"template_header", sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{Name: "order_shipped", HeaderURL: "https://x.example/a.png"}}, sdk.Permanent, whatsapp.CodeInvalidMessage, "Content variables"},
+		{"template_header_text", sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{Name: "order_shipped", HeaderText: "A-17"}}, sdk.Permanent, whatsapp.CodeInvalidMessage, "Content variables"},
 		{"template_variables", sdk.OutboundMessage{To: customer, Type: sdk.TypeTemplate, Template: &sdk.Template{Name: "order_shipped", Language: "en", Body: []string{"one"}}}, sdk.Permanent, "21656", whatsapp.ReasonTemplateParams},
 		{"reaction", sdk.OutboundMessage{To: customer, Type: sdk.TypeReaction, Reaction: &sdk.Reaction{ProviderMessageID: "SM1", Emoji: "👍"}}, sdk.Permanent, whatsapp.CodeInvalidMessage, "not supported by the Twilio engine"},
 		{"invalid_number", sdk.OutboundMessage{To: "+0123", Text: "hi"}, sdk.Permanent, "21211", whatsapp.ReasonInvalidNumber},

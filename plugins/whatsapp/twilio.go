@@ -160,8 +160,8 @@ func twilioForm(cfg Config, msg sdk.OutboundMessage) (url.Values, error) {
 		if !ok {
 			return nil, sdk.Errorf(sdk.Permanent, CodeInvalidMessage, "%s: %q", ReasonTemplateUnmapped, t.Name)
 		}
-		if t.HeaderURL != "" || len(t.ButtonURLs) > 0 || t.CopyCode != "" {
-			return nil, invalidMessage("the Twilio engine takes template header media and buttons as Content variables; send them in named parameters")
+		if t.HeaderURL != "" || t.HeaderText != "" || len(t.ButtonURLs) > 0 || t.CopyCode != "" {
+			return nil, invalidMessage("the Twilio engine takes a template's header and buttons as Content variables; send them in named parameters")
 		}
 		vars := map[string]string{}
 		for i, v := range t.Body {

@@ -177,6 +177,9 @@ func checkMessage(msg sdk.OutboundMessage) error {
 		if msg.Template == nil || msg.Template.Name == "" {
 			return invalidMessage("template message has no template name")
 		}
+		if msg.Template.HeaderURL != "" && msg.Template.HeaderText != "" {
+			return invalidMessage("a template's header is media or text, not both")
+		}
 	case sdk.TypeReaction:
 		if msg.Reaction == nil || msg.Reaction.ProviderMessageID == "" {
 			return invalidMessage("reaction has no message to react to")

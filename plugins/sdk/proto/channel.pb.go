@@ -490,6 +490,8 @@ type Template struct {
 	HeaderUrl     string                 `protobuf:"bytes,5,opt,name=header_url,json=headerUrl,proto3" json:"header_url,omitempty"`
 	ButtonUrls    []string               `protobuf:"bytes,6,rep,name=button_urls,json=buttonUrls,proto3" json:"button_urls,omitempty"`
 	CopyCode      string                 `protobuf:"bytes,7,opt,name=copy_code,json=copyCode,proto3" json:"copy_code,omitempty"`
+	HeaderText    string                 `protobuf:"bytes,8,opt,name=header_text,json=headerText,proto3" json:"header_text,omitempty"`
+	HeaderParam   string                 `protobuf:"bytes,9,opt,name=header_param,json=headerParam,proto3" json:"header_param,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -569,6 +571,20 @@ func (x *Template) GetButtonUrls() []string {
 func (x *Template) GetCopyCode() string {
 	if x != nil {
 		return x.CopyCode
+	}
+	return ""
+}
+
+func (x *Template) GetHeaderText() string {
+	if x != nil {
+		return x.HeaderText
+	}
+	return ""
+}
+
+func (x *Template) GetHeaderParam() string {
+	if x != nil {
+		return x.HeaderParam
 	}
 	return ""
 }
@@ -2139,7 +2155,7 @@ const file_channel_proto_rawDesc = "" +
 	"\blatitude\x18\x01 \x01(\x01R\blatitude\x12\x1c\n" +
 	"\tlongitude\x18\x02 \x01(\x01R\tlongitude\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x18\n" +
-	"\aaddress\x18\x04 \x01(\tR\aaddress\"\xa8\x02\n" +
+	"\aaddress\x18\x04 \x01(\tR\aaddress\"\xec\x02\n" +
 	"\bTemplate\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\blanguage\x18\x02 \x01(\tR\blanguage\x12\x12\n" +
@@ -2149,7 +2165,10 @@ const file_channel_proto_rawDesc = "" +
 	"header_url\x18\x05 \x01(\tR\theaderUrl\x12\x1f\n" +
 	"\vbutton_urls\x18\x06 \x03(\tR\n" +
 	"buttonUrls\x12\x1b\n" +
-	"\tcopy_code\x18\a \x01(\tR\bcopyCode\x1a8\n" +
+	"\tcopy_code\x18\a \x01(\tR\bcopyCode\x12\x1f\n" +
+	"\vheader_text\x18\b \x01(\tR\n" +
+	"headerText\x12!\n" +
+	"\fheader_param\x18\t \x01(\tR\vheaderParam\x1a8\n" +
 	"\n" +
 	"NamedEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +

@@ -3,6 +3,7 @@ package cloudapitest
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,7 +40,10 @@ type Template struct {
 	BodyParams   int
 	NamedParams  []string
 	HeaderFormat string // "" (none), TEXT, IMAGE, VIDEO or DOCUMENT
-	Buttons      []Button
+	// HeaderText is a TEXT header's text; it may hold one placeholder ({{1}}, or a
+	// name in a NAMED template), which every send must fill.
+	HeaderText string
+	Buttons    []Button
 }
 
 // Button is one button of a template, in order (its index is its position).
@@ -65,6 +69,25 @@ func WithNamedParams(names ...string) TemplateOption {
 func WithHeader(format string) TemplateOption {
 	return func(t *Template) { t.HeaderFormat = strings.ToUpper(format) }
 }
+
+// WithTextHeader gives the template a TEXT header with this text, which may hold one
+// placeholder.
+func WithTextHeader(text string) TemplateOption {
+	return func(t *Template) { t.HeaderFormat, t.HeaderText = "TEXT", text }
+}
+
+// headerParam is the placeholder of the TEXT header ("1", or a name), or "".
+func (t Template) headerParam() string {
+	if t.HeaderFormat != "TEXT" {
+		return ""
+	}
+	if m := placeholder.FindStringSubmatch(t.HeaderText); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+var placeholder = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_]+)\s*\}\}`)
 
 // WithURLButton adds a URL button; dynamic ones need a URL suffix on every send.
 func WithURLButton(dynamic bool) TemplateOption {
@@ -123,7 +146,19 @@ func (t Template) components() []map[string]any {
 	switch t.HeaderFormat {
 	case "":
 	case "TEXT":
-		out = append(out, map[string]any{"type": "HEADER", "format": "TEXT", "text": t.Name})
+		text := t.HeaderText
+		if text == "" {
+			text = t.Name
+		}
+		h := map[string]any{"type": "HEADER", "format": "TEXT", "text": text}
+		switch p := t.headerParam(); {
+		case p == "":
+		case len(t.NamedParams) > 0:
+			h["example"] = map[string]any{"header_text_named_params": []map[string]string{{"param_name": p, "example": "example " + p}}}
+		default:
+			h["example"] = map[string]any{"header_text": []string{"example header"}}
+		}
+		out = append(out, h)
 	default:
 		out = append(out, map[string]any{"type": "HEADER", "format": t.HeaderFormat,
 			"example": map[string]any{"header_handle": []string{"https://scontent.whatsapp.net/example"}}})
@@ -297,8 +332,25 @@ func checkTemplate(templates []*Template, to *TemplateObject) *Error {
 			return &e
 		}
 	default:
-		if len(header) != 0 {
-			return paramErr("header: number of localizable_params (%d) does not match the expected number of params (0)", len(header))
+		want := t.headerParam()
+		if want == "" {
+			if len(header) != 0 {
+				return paramErr("header: number of localizable_params (%d) does not match the expected number of params (0)", len(header))
+			}
+			break
+		}
+		if len(header) != 1 {
+			return paramErr("header: number of localizable_params (%d) does not match the expected number of params (1)", len(header))
+		}
+		switch p := header[0]; {
+		case p.Type != "text":
+			e := Failure(CodeTemplateFormat).WithDetails("header: expected a text parameter")
+			return &e
+		case p.Text == "":
+			e := Failure(CodeParameterValue).WithDetails("header: a text parameter is empty")
+			return &e
+		case len(t.NamedParams) > 0 && p.ParameterName != want:
+			return paramErr("header: named parameter %q does not match the expected param %q", p.ParameterName, want)
 		}
 	}
 

@@ -650,6 +650,8 @@ export interface sdk_Template {
   body?: string[];
   button_urls?: string[];
   copy_code?: string;
+  header_param?: string;
+  header_text?: string;
   header_url?: string;
   language: string;
   name: string;
