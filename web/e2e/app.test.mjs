@@ -225,6 +225,7 @@ describe("templates on the demo WhatsApp", () => {
       const select = compose.getByLabel("Template", { exact: true });
       await select.waitFor();
       assert.deepEqual((await select.locator("option").allTextContents()).sort(), [
+        "delivery_slot (en_US) · utility",
         "login_code (en_US) · authentication",
         "order_update (en_US) · utility",
         "spring_sale (en_US) · marketing",

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { conversation, message, mockApi, type Call } from "../test/fakes";
-import { loginCode, orderUpdate, welcome } from "../test/templates";
+import { deliverySlot, loginCode, orderUpdate, welcome } from "../test/templates";
 import { renderInWorkspace } from "../test/workspace";
 import { ConversationPane } from "../views/ConversationPane";
 
@@ -88,6 +88,27 @@ describe("the template picker of a conversation whose window is closed", () => {
         header_url: "https://cdn.example/offer.jpg",
         button_urls: ["spring-24"],
       },
+    });
+  });
+
+  it("asks for a text header's placeholder and shows it filled in", async () => {
+    const { calls } = api({ body: { items: [deliverySlot], next_cursor: "" } });
+    renderInWorkspace(<ConversationPane id="c1" />);
+    const header = (await screen.findByLabelText("Header {{1}}")) as HTMLInputElement;
+    expect(header.placeholder).toBe("#1042");
+    expect(within(preview()).getByText("Order {{1}}")).toBeTruthy();
+    await userEvent.type(screen.getByLabelText("{{1}}"), "Tom");
+    const send = screen.getByRole("button", { name: "Send template" });
+    expect(send.hasAttribute("disabled")).toBe(true);
+    await userEvent.type(header, "#2077");
+    expect(within(preview()).getByText("Order #2077")).toBeTruthy();
+    await userEvent.click(send);
+
+    await waitFor(() => expect(sent(calls)).toHaveLength(1));
+    expect(sent(calls)[0]).toEqual({
+      type: "template",
+      text: "",
+      template: { name: "delivery_slot", language: "en_US", body: ["Tom"], header_text: "#2077" },
     });
   });
 

@@ -1,5 +1,6 @@
 // Choosing one of a connection's approved templates and filling what it needs: the
-// body's parameters, a media header's link, dynamic button links and a copy code,
+// body's parameters, a media header's link or a text header's placeholder, dynamic
+// button links and a copy code,
 // with a preview of the body as the customer will read it.
 //
 // The templates come from the provider through the connection's plugin. Only when
@@ -102,7 +103,9 @@ function Preview({ s, v }: { s: TemplateShape; v: TemplateValues }) {
   const buttons = [...s.urlButtons, ...(s.copyCode ? ["Copy code"] : []), ...s.buttons];
   return (
     <section className="template-preview" aria-label="Preview">
-      {s.headerText ? <p className="template-header">{s.headerText}</p> : null}
+      {s.headerText ? (
+        <p className="template-header">{s.headerParam ? substitute(s.headerText, { [s.headerParam]: v.headerText }) : s.headerText}</p>
+      ) : null}
       {s.mediaHeader ? (
         <p className="template-media">
           [{MEDIA_LABEL[s.mediaHeader]}
@@ -138,12 +141,23 @@ function Listed({ choice, s }: { choice: TemplateChoice; s: TemplateShape }) {
           ))}
         </select>
       </Field>
-      {s.params.length || s.mediaHeader || s.urlButtons.length || s.copyCode ? (
+      {s.params.length || s.mediaHeader || s.headerParam || s.urlButtons.length || s.copyCode ? (
         <fieldset className="template-params">
           <legend>Parameters</legend>
           {s.mediaHeader ? (
             <Field label={`Header ${MEDIA_LABEL[s.mediaHeader]} link`} hint="A public https link to the file.">
               <input type="url" value={v.headerUrl} onChange={(e) => setValues((x) => ({ ...x, headerUrl: e.target.value }))} required autoComplete="off" />
+            </Field>
+          ) : null}
+          {s.headerParam ? (
+            <Field label={`Header {{${s.headerParam}}}`}>
+              <input
+                value={v.headerText}
+                onChange={(e) => setValues((x) => ({ ...x, headerText: e.target.value }))}
+                placeholder={s.headerExample}
+                required
+                autoComplete="off"
+              />
             </Field>
           ) : null}
           {s.params.map((p) => (

@@ -58,18 +58,29 @@ describe("Thread", () => {
     expect(cancel).toHaveBeenCalledWith(later);
   });
 
-  it("shows a template message's name and the values it was sent with, positional or named", () => {
+  it("shows a template message's name and the values it was sent with, positional, named or the header's", () => {
     const { container } = render(
       <Thread
         now={now}
         messages={[
           message({ id: "a", type: "template", body: "", content: { template: { name: "order_update", language: "en_US", body: ["Maya", "#1042"] } }, created_at: local(3, 8) }),
           message({ id: "b", type: "template", body: "", content: { template: { name: "welcome_offer", language: "de", named: { first_name: "Lena" } } }, created_at: local(3, 9) }),
+          message({
+            id: "c",
+            type: "template",
+            body: "",
+            content: { template: { name: "delivery_slot", language: "en_US", body: ["Maya"], header_text: "#2077" } },
+            created_at: local(3, 10),
+          }),
         ]}
       />,
     );
     const shown = Array.from(container.querySelectorAll(".msg-template")).map((p) => p.textContent);
-    expect(shown).toEqual(["Template order_update (en_US) · Maya, #1042", "Template welcome_offer (de) · first_name: Lena"]);
+    expect(shown).toEqual([
+      "Template order_update (en_US) · Maya, #1042",
+      "Template welcome_offer (de) · first_name: Lena",
+      "Template delivery_slot (en_US) · header: #2077, Maya",
+    ]);
   });
 });
 

@@ -160,10 +160,14 @@ function Body({ m }: { m: Message }) {
       {t ? (
         <p className="msg-template">
           <span className="msg-tag">Template</span> {t.name} ({t.language})
-          {t.body?.length || t.named ? (
+          {t.header_text || t.body?.length || t.named ? (
             <span className="msg-params">
               {" · "}
-              {[...(t.body ?? []), ...Object.entries(t.named ?? {}).map(([k, v]) => `${k}: ${v}`)].join(", ")}
+              {[
+                ...(t.header_text ? [`header: ${t.header_text}`] : []),
+                ...(t.body ?? []),
+                ...Object.entries(t.named ?? {}).map(([k, v]) => `${k}: ${v}`),
+              ].join(", ")}
             </span>
           ) : null}
         </p>

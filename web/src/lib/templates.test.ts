@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loginCode, orderUpdate, welcome } from "../test/templates";
+import { deliveryNamed, deliverySlot, loginCode, orderUpdate, welcome } from "../test/templates";
 import { complete, describeTemplate, NO_VALUES, placeholders, substitute, templateToSend } from "./templates";
 
 describe("templates", () => {
@@ -23,6 +23,37 @@ describe("templates", () => {
     expect(s.urlButtons).toEqual(["Zum Angebot"]);
     expect(s.buttons).toEqual(["Nein danke"]);
     expect(describeTemplate(loginCode).copyCode).toBe(true);
+  });
+
+  it("reads a text header's placeholder and its example, and sends its value", () => {
+    const s = describeTemplate(deliverySlot);
+    expect(s.headerText).toBe("Order {{1}}");
+    expect(s.headerParam).toBe("1");
+    expect(s.headerExample).toBe("#1042");
+    expect(s.params).toEqual(["1"]); // the body's own {{1}}, apart from the header's
+    const v = { ...NO_VALUES, params: { "1": "Maya" } };
+    expect(complete(s, v)).toBe(false);
+    expect(complete(s, { ...v, headerText: "  " })).toBe(false);
+    expect(templateToSend(s, { ...v, headerText: " #2077 " })).toEqual({
+      name: "delivery_slot",
+      language: "en_US",
+      body: ["Maya"],
+      header_text: "#2077",
+    });
+    // Named: the header's placeholder goes with its name.
+    const n = describeTemplate(deliveryNamed);
+    expect([n.headerParam, n.headerExample]).toEqual(["order", "#1042"]);
+    expect(templateToSend(n, { ...NO_VALUES, params: { first_name: "Maya" }, headerText: "#2077" })).toEqual({
+      name: "delivery_named",
+      language: "en_US",
+      named: { first_name: "Maya" },
+      header_text: "#2077",
+      header_param: "order",
+    });
+    // A text header without a placeholder asks for nothing.
+    const plain = describeTemplate({ ...deliverySlot, components: [{ type: "HEADER", format: "TEXT", text: "Your order" }] });
+    expect([plain.headerText, plain.headerParam]).toEqual(["Your order", undefined]);
+    expect(templateToSend(plain, { ...NO_VALUES, params: { "1": "Maya" } }).header_text).toBeUndefined();
   });
 
   it("takes the body from the BODY component when the list gives none", () => {

@@ -1,7 +1,8 @@
 // An approved message template as the provider lists it (name, language, category,
 // body text and its raw components), read for what a send must fill in: the body's
-// placeholders ({{1}}, {{2}} … or {{first_name}} …), a media header's link, the
-// suffixes of dynamic URL buttons and a copy-code button's code.
+// placeholders ({{1}}, {{2}} … or {{first_name}} …), a media header's link or a text
+// header's one placeholder, the suffixes of dynamic URL buttons and a copy-code
+// button's code.
 import type { ListedTemplate, Template } from "../api/types";
 
 export type MediaFormat = "IMAGE" | "VIDEO" | "DOCUMENT";
@@ -13,6 +14,10 @@ export interface TemplateShape {
   body: string;
   /** a TEXT header's text */
   headerText?: string;
+  /** the TEXT header's placeholder ("1", or a name), which every send fills */
+  headerParam?: string;
+  /** an example value of it, where the provider lists one */
+  headerExample?: string;
   /** a media header, whose link every send gives */
   mediaHeader?: MediaFormat;
   footer?: string;
@@ -33,11 +38,13 @@ export interface TemplateShape {
 export interface TemplateValues {
   params: Record<string, string>;
   headerUrl: string;
+  /** the value of the text header's placeholder */
+  headerText: string;
   buttonUrls: string[];
   copyCode: string;
 }
 
-export const NO_VALUES: TemplateValues = { params: {}, headerUrl: "", buttonUrls: [], copyCode: "" };
+export const NO_VALUES: TemplateValues = { params: {}, headerUrl: "", headerText: "", buttonUrls: [], copyCode: "" };
 
 export const templateKey = (t: { name: string; language: string }) => `${t.name}|${t.language}`;
 
@@ -76,6 +83,18 @@ function bodyExamples(example: unknown, params: string[], named: boolean): Recor
   return out;
 }
 
+/** The example the provider gives for a text header's placeholder. */
+function headerExample(example: unknown): string | undefined {
+  if (!example || typeof example !== "object") return undefined;
+  const ex = example as { header_text?: unknown; header_text_named_params?: unknown };
+  if (Array.isArray(ex.header_text) && typeof ex.header_text[0] === "string") return ex.header_text[0];
+  if (Array.isArray(ex.header_text_named_params)) {
+    const p = ex.header_text_named_params[0] as { example?: unknown } | undefined;
+    if (typeof p?.example === "string") return p.example;
+  }
+  return undefined;
+}
+
 export function describeTemplate(t: ListedTemplate): TemplateShape {
   const cs = components(t.components);
   const bodyC = cs.find((c) => upper(c.type) === "BODY");
@@ -89,11 +108,16 @@ export function describeTemplate(t: ListedTemplate): TemplateShape {
   const highest = Math.max(0, ...found.filter((p) => /^\d+$/.test(p)).map(Number));
   const params = named ? found : Array.from({ length: highest }, (_, i) => String(i + 1));
   const format = upper(headerC?.format);
+  const headerText = format === "TEXT" ? text(headerC?.text) : undefined;
+  // A text header holds at most one placeholder.
+  const headerParam = headerText ? placeholders(headerText)[0] : undefined;
   const shape: TemplateShape = {
     key: templateKey(t),
     template: t,
     body,
-    headerText: format === "TEXT" ? text(headerC?.text) : undefined,
+    headerText,
+    headerParam,
+    headerExample: headerParam ? headerExample(headerC?.example) : undefined,
     mediaHeader: format === "IMAGE" || format === "VIDEO" || format === "DOCUMENT" ? format : undefined,
     footer: text(footerC?.text),
     named,
@@ -124,6 +148,7 @@ export function complete(s: TemplateShape, v: TemplateValues): boolean {
   return (
     s.params.every((p) => v.params[p]?.trim()) &&
     (!s.mediaHeader || !!v.headerUrl.trim()) &&
+    (!s.headerParam || !!v.headerText.trim()) &&
     s.urlButtons.every((_, i) => v.buttonUrls[i]?.trim()) &&
     (!s.copyCode || !!v.copyCode.trim())
   );
@@ -136,6 +161,10 @@ export function templateToSend(s: TemplateShape, v: TemplateValues): Template {
   if (s.params.length && s.named) out.named = Object.fromEntries(s.params.map((p) => [p, value(p)]));
   else if (s.params.length) out.body = s.params.map(value);
   if (s.mediaHeader) out.header_url = v.headerUrl.trim();
+  if (s.headerParam) {
+    out.header_text = v.headerText.trim();
+    if (s.named) out.header_param = s.headerParam;
+  }
   if (s.urlButtons.length) out.button_urls = s.urlButtons.map((_, i) => (v.buttonUrls[i] ?? "").trim());
   if (s.copyCode) out.copy_code = v.copyCode.trim();
   return out;

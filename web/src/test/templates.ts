@@ -49,3 +49,29 @@ export const loginCode: ListedTemplate = {
     { type: "BUTTONS", buttons: [{ type: "COPY_CODE", text: "Copy code", example: "CODE123" }] },
   ],
 };
+
+export const deliverySlot: ListedTemplate = {
+  name: "delivery_slot",
+  language: "en_US",
+  category: "utility",
+  status: "approved",
+  parameter_format: "positional",
+  body: "Hi {{1}}, your delivery arrives tomorrow between 9:00 and 12:00.",
+  components: [
+    { type: "HEADER", format: "TEXT", text: "Order {{1}}", example: { header_text: ["#1042"] } },
+    { type: "BODY", text: "Hi {{1}}, your delivery arrives tomorrow between 9:00 and 12:00.", example: { body_text: [["Maya"]] } },
+  ],
+};
+
+export const deliveryNamed: ListedTemplate = {
+  name: "delivery_named",
+  language: "en_US",
+  category: "utility",
+  status: "approved",
+  parameter_format: "named",
+  body: "Hi {{first_name}}, it is on its way.",
+  components: [
+    { type: "HEADER", format: "TEXT", text: "Order {{order}}", example: { header_text_named_params: [{ param_name: "order", example: "#1042" }] } },
+    { type: "BODY", text: "Hi {{first_name}}, it is on its way.", example: { body_text_named_params: [{ param_name: "first_name", example: "Maya" }] } },
+  ],
+};
