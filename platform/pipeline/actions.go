@@ -18,11 +18,15 @@ import (
 	"github.com/switchboardhq/switchboard/tenants"
 )
 
-// TypeMessageReact pushes a message's reaction to the customer.
-const TypeMessageReact = "message:react"
+// Tasks that push a change the team made to a sent message to the customer's chat,
+// where the channel can show it: a reaction, a pin.
+const (
+	TypeMessageReact = "message:react"
+	TypeMessagePin   = "message:pin"
+)
 
-// MessageReactPayload names the message whose reaction to push.
-type MessageReactPayload struct {
+// MessagePushPayload names the message whose reaction or pin to push.
+type MessagePushPayload struct {
 	WorkspaceID string `json:"workspace_id"`
 	MessageID   string `json:"message_id"`
 }
@@ -33,58 +37,85 @@ var (
 	ErrForwardUnsupported = failure.New(failure.Conflict, "forward_unsupported", "this kind of message cannot be forwarded")
 )
 
-// Pin pins the message for the team, or unpins it.
+// Pin pins the message for the team, or unpins it, and where the channel pins
+// messages in the chat, pushes that to the customer (see push).
 func (p *Pipeline) Pin(ctx context.Context, sc tenants.Scoped, m messaging.Message, pinned bool, by string) (messaging.Message, error) {
 	ok, err := messaging.SetPinned(ctx, sc, &m, pinned, by, p.now())
-	if err != nil {
+	if err != nil || !ok {
 		return m, err
 	}
-	if ok {
-		p.updated(ctx, sc, m, false)
-	}
+	p.updated(ctx, sc, m, false)
+	p.push(ctx, sc, m, TypeMessagePin, sdk.CapPins)
 	return m, nil
 }
 
 // React sets the business's reaction ("" takes it off) and, where the channel shows
-// reactions, pushes it to the customer. The thread shows the stored reaction whatever
-// the push does; the push sends the reaction the message has when it runs, so after
-// a quick change of mind the customer sees the last one, not the order tasks ran in.
+// reactions, pushes it to the customer (see push).
 func (p *Pipeline) React(ctx context.Context, sc tenants.Scoped, m messaging.Message, emoji string) (messaging.Message, error) {
 	ok, err := messaging.SetReaction(ctx, sc, &m, emoji, p.now())
 	if err != nil || !ok {
 		return m, err
 	}
 	p.updated(ctx, sc, m, false)
-	if m.ProviderMessageID != nil && p.showsReactions(ctx, sc, m.ConnectionID) {
-		payload, _ := json.Marshal(MessageReactPayload{WorkspaceID: sc.WorkspaceID(), MessageID: m.ID})
-		_, err := p.Enqueuer.client.EnqueueContext(ctx, asynq.NewTask(TypeMessageReact, payload),
-			asynq.Queue(jobs.QueueSends), asynq.MaxRetry(5), asynq.Timeout(time.Minute))
-		if err != nil {
-			// The reaction is stored; only the customer's copy lags. Say so, not fail.
-			p.Log.Warn("reaction push not queued", "workspace", sc.WorkspaceID(), "message", m.ID, "error", err)
-		}
-	}
+	p.push(ctx, sc, m, TypeMessageReact, sdk.CapReactions)
 	return m, nil
 }
 
-// showsReactions reports whether the connection's channel can show the customer a
-// reaction.
-func (p *Pipeline) showsReactions(ctx context.Context, sc tenants.Scoped, connectionID string) bool {
+// push queues the task that shows the customer what the team changed on m (a
+// reaction, a pin), when the provider knows m and the channel can show it. The thread
+// shows the stored state whatever the push does; the task pushes the state the
+// message has when it runs, so after a quick change of mind the customer sees the
+// last one, not the order tasks ran in.
+func (p *Pipeline) push(ctx context.Context, sc tenants.Scoped, m messaging.Message, taskType string, needs sdk.Capability) {
+	if m.ProviderMessageID == nil || !p.connectionCan(ctx, sc, m.ConnectionID, needs) {
+		return
+	}
+	payload, _ := json.Marshal(MessagePushPayload{WorkspaceID: sc.WorkspaceID(), MessageID: m.ID})
+	_, err := p.Enqueuer.client.EnqueueContext(ctx, asynq.NewTask(taskType, payload),
+		asynq.Queue(jobs.QueueSends), asynq.MaxRetry(5), asynq.Timeout(time.Minute))
+	if err != nil {
+		// The change is stored; only the customer's copy lags. Say so, not fail.
+		p.Log.Warn("push to the customer not queued", "task", taskType, "workspace", sc.WorkspaceID(), "message", m.ID, "error", err)
+	}
+}
+
+// connectionCan reports whether the connection's channel declares the capability.
+func (p *Pipeline) connectionCan(ctx context.Context, sc tenants.Scoped, connectionID string, c sdk.Capability) bool {
 	conn, err := p.Connections.Get(ctx, sc, connectionID)
 	if err != nil {
 		return false
 	}
 	desc, ok := p.Plugins.Describe(conn.PluginID)
-	return ok && desc.Has(sdk.CapReactions)
+	return ok && desc.Has(c)
 }
 
-// HandleMessageReactTask pushes a message's current reaction to the customer. A
-// failure the provider calls permanent (the engine cannot, the window is closed) is
-// logged and dropped: the local reaction stays as the member set it.
+// HandleMessageReactTask pushes a message's current reaction to the customer.
 func (p *Pipeline) HandleMessageReactTask(ctx context.Context, t *asynq.Task) error {
-	var pl MessageReactPayload
+	return p.handlePush(ctx, t, sdk.CapReactions, func(m messaging.Message) sdk.OutboundMessage {
+		// The id names this reaction, not the message: a plugin may hand it to the
+		// provider as an idempotency key, and a changed reaction must not pass for a repeat.
+		return sdk.OutboundMessage{ID: fmt.Sprintf("%s:reaction:%d", m.ID, m.UpdatedAt.UnixMicro()), Type: sdk.TypeReaction,
+			Reaction: &sdk.Reaction{ProviderMessageID: *m.ProviderMessageID, Emoji: m.Reaction}}
+	})
+}
+
+// HandleMessagePinTask pins or unpins a message in the customer's chat, as it is now.
+func (p *Pipeline) HandleMessagePinTask(ctx context.Context, t *asynq.Task) error {
+	return p.handlePush(ctx, t, sdk.CapPins, func(m messaging.Message) sdk.OutboundMessage {
+		return sdk.OutboundMessage{ID: fmt.Sprintf("%s:pin:%d", m.ID, m.UpdatedAt.UnixMicro()), Type: sdk.TypePin,
+			Pin: &sdk.Pin{ProviderMessageID: *m.ProviderMessageID, Pinned: m.PinnedAt != nil}}
+	})
+}
+
+// handlePush sends the customer what build makes of the message a push task names,
+// if it can still be shown: the message is there and known to the provider, its
+// connection active and able (needs). A failure the provider calls permanent (the
+// engine cannot, the window is closed) is logged and dropped: the local state stays
+// as the member set it.
+func (p *Pipeline) handlePush(ctx context.Context, t *asynq.Task, needs sdk.Capability, build func(messaging.Message) sdk.OutboundMessage) error {
+	var pl MessagePushPayload
 	if err := json.Unmarshal(t.Payload(), &pl); err != nil || pl.WorkspaceID == "" || pl.MessageID == "" {
-		return jobs.SkipRetry(fmt.Errorf("pipeline: bad react payload: %v", err))
+		return jobs.SkipRetry(fmt.Errorf("pipeline: bad %s payload: %v", t.Type(), err))
 	}
 	sc := tenants.Scope(p.DB, pl.WorkspaceID)
 	out, err := messaging.GetOutgoing(ctx, sc, pl.MessageID)
@@ -99,7 +130,7 @@ func (p *Pipeline) HandleMessageReactTask(ctx context.Context, t *asynq.Task) er
 		return nil
 	}
 	desc, ok := p.Plugins.Describe(conn.PluginID)
-	if !ok || !desc.Has(sdk.CapReactions) {
+	if !ok || !desc.Has(needs) {
 		return nil
 	}
 	ch, err := p.Plugins.Channel(conn.PluginID)
@@ -110,13 +141,12 @@ func (p *Pipeline) HandleMessageReactTask(ctx context.Context, t *asynq.Task) er
 	if err != nil {
 		return err
 	}
-	// The id names this reaction, not the message: a plugin may hand it to the provider
-	// as an idempotency key, and a changed reaction must not pass for a repeat.
-	_, err = ch.Send(ctx, pc, sdk.OutboundMessage{ID: fmt.Sprintf("%s:reaction:%d", m.ID, m.UpdatedAt.UnixMicro()), To: out.Contact.Address(desc.Kind), Type: sdk.TypeReaction,
-		Reaction: &sdk.Reaction{ProviderMessageID: *m.ProviderMessageID, Emoji: m.Reaction}})
+	msg := build(m)
+	msg.To = out.Contact.Address(desc.Kind)
+	_, err = ch.Send(ctx, pc, msg)
 	var se *sdk.Error
 	if errors.As(err, &se) && se.Class != sdk.Transient && se.Class != sdk.RateLimited {
-		p.Log.Warn("reaction not shown to the customer", "workspace", pl.WorkspaceID, "message", m.ID, "reason", se.Reason)
+		p.Log.Warn("change not shown to the customer", "task", t.Type(), "workspace", pl.WorkspaceID, "message", m.ID, "reason", se.Reason)
 		return nil
 	}
 	return err

@@ -82,11 +82,12 @@ type channel struct {
 	limitBare  bool          // the refusals say no Retry-After
 	gate       chan struct{} // when set, Send waits for it to close
 	idPrefix   string        // when set, provider ids are idPrefix + message id
-	noReact    bool          // leaves out loopback's reactions capability
+	noPush     bool          // leaves out loopback's reactions and pins capabilities
 
 	mu        sync.Mutex
 	calls     map[string]int    // Send calls by message id
 	reactions map[string]string // the last reaction pushed, by provider message id
+	pins      map[string]bool   // the last pin pushed, by provider message id
 }
 
 func (c *channel) Describe(ctx context.Context) (sdk.Description, error) {
@@ -95,8 +96,8 @@ func (c *channel) Describe(ctx context.Context) (sdk.Description, error) {
 		d.Kind = c.kind
 	}
 	d.Capabilities = append(append([]sdk.Capability(nil), d.Capabilities...), c.caps...)
-	if c.noReact {
-		d.Capabilities = slices.DeleteFunc(d.Capabilities, func(c sdk.Capability) bool { return c == sdk.CapReactions })
+	if c.noPush {
+		d.Capabilities = slices.DeleteFunc(d.Capabilities, func(c sdk.Capability) bool { return c == sdk.CapReactions || c == sdk.CapPins })
 	}
 	return d, err
 }
@@ -113,6 +114,12 @@ func (c *channel) Send(ctx context.Context, conn sdk.Connection, msg sdk.Outboun
 			c.reactions = map[string]string{}
 		}
 		c.reactions[msg.Reaction.ProviderMessageID] = msg.Reaction.Emoji
+	}
+	if msg.Pin != nil {
+		if c.pins == nil {
+			c.pins = map[string]bool{}
+		}
+		c.pins[msg.Pin.ProviderMessageID] = msg.Pin.Pinned
 	}
 	c.mu.Unlock()
 	if c.gate != nil {
@@ -148,6 +155,14 @@ func (c *channel) reaction(providerID string) (string, bool) {
 	defer c.mu.Unlock()
 	r, ok := c.reactions[providerID]
 	return r, ok
+}
+
+// pin is the last pin pushed on the provider's message id, and whether any was.
+func (c *channel) pin(providerID string) (pinned, pushed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pinned, pushed = c.pins[providerID]
+	return pinned, pushed
 }
 
 func (c *channel) sends(messageID string) int {
@@ -568,7 +583,7 @@ func TestPipeline(t *testing.T) {
 			wa := &channel{Loopback: loopback.New(), kind: "whatsapp", caps: []sdk.Capability{sdk.CapWindow24h}}
 			retry := &channel{Loopback: loopback.New(), permFirst: 1}
 			counted := &channel{Loopback: loopback.New()}
-			mute := &channel{Loopback: loopback.New(), noReact: true}
+			mute := &channel{Loopback: loopback.New(), noPush: true}
 			gated := &channel{Loopback: loopback.New(), gate: make(chan struct{}), idPrefix: "gated-"}
 			e := newEnv(t, envOptions{engine: engine, concurrency: 16, maxRetry: 3, kick: 150 * time.Millisecond,
 				plugins: connections.StaticPlugins{"flaky": flaky, "wa": wa, "retry": retry, "counted": counted, "gated": gated, "mute": mute}})
@@ -1082,6 +1097,63 @@ func TestPipeline(t *testing.T) {
 				pushed("🎉")
 				if r, pushed := mute.reaction(*mm.ProviderMessageID); pushed {
 					t.Fatalf("reaction %q pushed to a channel without reactions", r)
+				}
+			})
+
+			t.Run("PinsPushed", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "counted", loopback.Config{}, 10)
+				m := tn.waitStatus(t, tn.text(t, "your table is booked for 8").ID, messaging.StatusSent)
+				pushed := func(want bool) {
+					t.Helper()
+					deadline := time.Now().Add(10 * time.Second)
+					for {
+						if got, ok := counted.pin(*m.ProviderMessageID); ok && got == want {
+							return
+						}
+						if time.Now().After(deadline) {
+							got, ok := counted.pin(*m.ProviderMessageID)
+							t.Fatalf("pin pushed %v (any: %v), want %v", got, ok, want)
+						}
+						time.Sleep(25 * time.Millisecond)
+					}
+				}
+				p, err := e.p.Pin(ctx, tn.sc, m, true, "")
+				if err != nil || p.PinnedAt == nil {
+					t.Fatalf("pin: %+v, %v", p, err)
+				}
+				pushed(true)
+				if p, err = e.p.Pin(ctx, tn.sc, p, false, ""); err != nil || p.PinnedAt != nil {
+					t.Fatalf("unpin: %+v, %v", p, err)
+				}
+				pushed(false)
+				if got := tn.msg(t, m.ID); got.PinnedAt != nil || got.Status != messaging.StatusSent {
+					t.Fatalf("after unpinning: pinned %v, status %q", got.PinnedAt, got.Status)
+				}
+				tn.expectLedger(t, m.ID, 1, 0) // pins cost nothing
+
+				// An internal note is pinned for the team only: the provider never had it.
+				note := tn.post(t, pipeline.Draft{Type: "note", Text: "call back after 6"})
+				if n, err := e.p.Pin(ctx, tn.sc, note, true, ""); err != nil || n.PinnedAt == nil {
+					t.Fatalf("pin a note: %+v, %v", n, err)
+				}
+
+				// A channel without pins keeps the pin here and pushes nothing.
+				mt := e.tenant(t, "mute", loopback.Config{}, 10)
+				mm := mt.waitStatus(t, mt.text(t, "hi").ID, messaging.StatusSent)
+				if r, err := e.p.Pin(ctx, mt.sc, mm, true, ""); err != nil || r.PinnedAt == nil {
+					t.Fatalf("pin on a channel without pins: %+v, %v", r, err)
+				}
+				if got := mt.msg(t, mm.ID); got.PinnedAt == nil {
+					t.Fatal("the pin was not stored")
+				}
+				// A push queued after it has run: a push for the mute channel would have too.
+				if _, err := e.p.Pin(ctx, tn.sc, p, true, ""); err != nil {
+					t.Fatal(err)
+				}
+				pushed(true)
+				if _, pushed := mute.pin(*mm.ProviderMessageID); pushed {
+					t.Fatal("a pin pushed to a channel without pins")
 				}
 			})
 

@@ -65,6 +65,7 @@ func (p *Pipeline) Register(w *jobs.Worker) {
 	w.Handle(TypeMessageSend, p.HandleMessageSendTask)
 	w.Handle(TypeInbound, p.HandleInboundTask)
 	w.Handle(TypeMessageReact, p.HandleMessageReactTask)
+	w.Handle(TypeMessagePin, p.HandleMessagePinTask)
 }
 
 // HandleMessageSendTask sends one message. Every step is safe to repeat: a message

@@ -220,6 +220,10 @@ func checkMessage(msg sdk.OutboundMessage) error {
 		if msg.Reaction == nil || msg.Reaction.ProviderMessageID == "" {
 			return bad("reaction has no message to react to")
 		}
+	case sdk.TypePin:
+		if msg.Pin == nil || msg.Pin.ProviderMessageID == "" {
+			return bad("pin has no message to pin")
+		}
 	default:
 		return bad("unknown message type %q", msg.Type)
 	}

@@ -162,12 +162,17 @@ func TestSendFailures(t *testing.T) {
 		{To: "+1", Type: sdk.TypeLocation},
 		{To: "+1", Type: sdk.TypeTemplate, Template: &sdk.Template{}},
 		{To: "+1", Type: sdk.TypeReaction, Reaction: &sdk.Reaction{Emoji: "x"}},
+		{To: "+1", Type: sdk.TypePin},
+		{To: "+1", Type: sdk.TypePin, Pin: &sdk.Pin{Pinned: true}},
 		{To: "+1", Type: "hologram"},
 	}
 	for _, msg := range bad {
 		if _, err := lb.Send(ctx, conn, msg); classOf(err) == nil || classOf(err).Code != loopback.CodeInvalidMessage {
 			t.Errorf("Send(%+v) = %v; want %s", msg, err, loopback.CodeInvalidMessage)
 		}
+	}
+	if res, err := lb.Send(ctx, conn, sdk.OutboundMessage{To: "+1", Type: sdk.TypePin, Pin: &sdk.Pin{ProviderMessageID: "lb-1", Pinned: true}}); err != nil || res.ProviderMessageID == "" {
+		t.Errorf("pin: Send = %+v, %v", res, err)
 	}
 	if _, err := lb.Send(ctx, connWith(loopback.Config{}), text("hi")); classOf(err) == nil || classOf(err).Class != sdk.AuthFailed {
 		t.Errorf("Send with an invalid config = %v; want auth", err)

@@ -90,6 +90,7 @@ const (
 	TypeLocation MessageType = "location"
 	TypeTemplate MessageType = "template"
 	TypeReaction MessageType = "reaction"
+	TypePin      MessageType = "pin" // pins or unpins a sent message in the chat (CapPins)
 )
 
 // Media is an attachment by URL.
@@ -129,6 +130,13 @@ type Reaction struct {
 	Emoji             string `json:"emoji"`
 }
 
+// Pin pins a message the provider knows in the chat, for both sides; Pinned false
+// unpins it.
+type Pin struct {
+	ProviderMessageID string `json:"provider_message_id"`
+	Pinned            bool   `json:"pinned"`
+}
+
 // OutboundMessage is one message to one recipient. ID is Switchboard's message id; a
 // plugin may pass it to the provider as an idempotency key where the API has one.
 type OutboundMessage struct {
@@ -141,6 +149,7 @@ type OutboundMessage struct {
 	Location *Location   `json:"location,omitempty"`
 	Template *Template   `json:"template,omitempty"`
 	Reaction *Reaction   `json:"reaction,omitempty"`
+	Pin      *Pin        `json:"pin,omitempty"`
 	// ReplyTo is the provider id of the message this one answers (threading).
 	ReplyTo string `json:"reply_to,omitempty"`
 }

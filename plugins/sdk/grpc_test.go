@@ -159,6 +159,7 @@ func TestRoundTrip(t *testing.T) {
 			HeaderURL: "https://m.test/h.png", HeaderText: "A-17", HeaderParam: "order", ButtonURLs: []string{"abc"}, CopyCode: "CODE",
 		},
 		Reaction: &Reaction{ProviderMessageID: "wamid.0", Emoji: "👍"},
+		Pin:      &Pin{ProviderMessageID: "wamid.0", Pinned: true},
 		ReplyTo:  "wamid.0",
 	}
 	res, err := ch.Send(ctx, conn, msg)

@@ -256,6 +256,20 @@ func reactionFromProto(r *channelpb.Reaction) *Reaction {
 	return &Reaction{ProviderMessageID: r.GetProviderMessageId(), Emoji: r.GetEmoji()}
 }
 
+func pinToProto(p *Pin) *channelpb.Pin {
+	if p == nil {
+		return nil
+	}
+	return &channelpb.Pin{ProviderMessageId: p.ProviderMessageID, Pinned: p.Pinned}
+}
+
+func pinFromProto(p *channelpb.Pin) *Pin {
+	if p == nil {
+		return nil
+	}
+	return &Pin{ProviderMessageID: p.GetProviderMessageId(), Pinned: p.GetPinned()}
+}
+
 func outboundToProto(m OutboundMessage) *channelpb.OutboundMessage {
 	return &channelpb.OutboundMessage{
 		Id:       m.ID,
@@ -267,6 +281,7 @@ func outboundToProto(m OutboundMessage) *channelpb.OutboundMessage {
 		Location: locationToProto(m.Location),
 		Template: templateToProto(m.Template),
 		Reaction: reactionToProto(m.Reaction),
+		Pin:      pinToProto(m.Pin),
 		ReplyTo:  m.ReplyTo,
 	}
 }
@@ -282,6 +297,7 @@ func outboundFromProto(m *channelpb.OutboundMessage) OutboundMessage {
 		Location: locationFromProto(m.GetLocation()),
 		Template: templateFromProto(m.GetTemplate()),
 		Reaction: reactionFromProto(m.GetReaction()),
+		Pin:      pinFromProto(m.GetPin()),
 		ReplyTo:  m.GetReplyTo(),
 	}
 }

@@ -641,11 +641,63 @@ func (x *Reaction) GetEmoji() string {
 	return ""
 }
 
+type Pin struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	ProviderMessageId string                 `protobuf:"bytes,1,opt,name=provider_message_id,json=providerMessageId,proto3" json:"provider_message_id,omitempty"`
+	Pinned            bool                   `protobuf:"varint,2,opt,name=pinned,proto3" json:"pinned,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *Pin) Reset() {
+	*x = Pin{}
+	mi := &file_channel_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Pin) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Pin) ProtoMessage() {}
+
+func (x *Pin) ProtoReflect() protoreflect.Message {
+	mi := &file_channel_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Pin.ProtoReflect.Descriptor instead.
+func (*Pin) Descriptor() ([]byte, []int) {
+	return file_channel_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Pin) GetProviderMessageId() string {
+	if x != nil {
+		return x.ProviderMessageId
+	}
+	return ""
+}
+
+func (x *Pin) GetPinned() bool {
+	if x != nil {
+		return x.Pinned
+	}
+	return false
+}
+
 type OutboundMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	To    string                 `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
-	// type is an sdk.MessageType: text, media, location, template, reaction.
+	// type is an sdk.MessageType: text, media, location, template, reaction, pin.
 	Type          string    `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
 	Text          string    `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
 	Subject       string    `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
@@ -654,13 +706,14 @@ type OutboundMessage struct {
 	Template      *Template `protobuf:"bytes,8,opt,name=template,proto3" json:"template,omitempty"`
 	Reaction      *Reaction `protobuf:"bytes,9,opt,name=reaction,proto3" json:"reaction,omitempty"`
 	ReplyTo       string    `protobuf:"bytes,10,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
+	Pin           *Pin      `protobuf:"bytes,11,opt,name=pin,proto3" json:"pin,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OutboundMessage) Reset() {
 	*x = OutboundMessage{}
-	mi := &file_channel_proto_msgTypes[8]
+	mi := &file_channel_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -672,7 +725,7 @@ func (x *OutboundMessage) String() string {
 func (*OutboundMessage) ProtoMessage() {}
 
 func (x *OutboundMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[8]
+	mi := &file_channel_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -685,7 +738,7 @@ func (x *OutboundMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutboundMessage.ProtoReflect.Descriptor instead.
 func (*OutboundMessage) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{8}
+	return file_channel_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *OutboundMessage) GetId() string {
@@ -758,6 +811,13 @@ func (x *OutboundMessage) GetReplyTo() string {
 	return ""
 }
 
+func (x *OutboundMessage) GetPin() *Pin {
+	if x != nil {
+		return x.Pin
+	}
+	return nil
+}
+
 type SendResult struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	ProviderMessageId string                 `protobuf:"bytes,1,opt,name=provider_message_id,json=providerMessageId,proto3" json:"provider_message_id,omitempty"`
@@ -768,7 +828,7 @@ type SendResult struct {
 
 func (x *SendResult) Reset() {
 	*x = SendResult{}
-	mi := &file_channel_proto_msgTypes[9]
+	mi := &file_channel_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -780,7 +840,7 @@ func (x *SendResult) String() string {
 func (*SendResult) ProtoMessage() {}
 
 func (x *SendResult) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[9]
+	mi := &file_channel_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -793,7 +853,7 @@ func (x *SendResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendResult.ProtoReflect.Descriptor instead.
 func (*SendResult) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{9}
+	return file_channel_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SendResult) GetProviderMessageId() string {
@@ -820,7 +880,7 @@ type HeaderValues struct {
 
 func (x *HeaderValues) Reset() {
 	*x = HeaderValues{}
-	mi := &file_channel_proto_msgTypes[10]
+	mi := &file_channel_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +892,7 @@ func (x *HeaderValues) String() string {
 func (*HeaderValues) ProtoMessage() {}
 
 func (x *HeaderValues) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[10]
+	mi := &file_channel_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +905,7 @@ func (x *HeaderValues) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeaderValues.ProtoReflect.Descriptor instead.
 func (*HeaderValues) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{10}
+	return file_channel_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *HeaderValues) GetValues() []string {
@@ -868,7 +928,7 @@ type WebhookRequest struct {
 
 func (x *WebhookRequest) Reset() {
 	*x = WebhookRequest{}
-	mi := &file_channel_proto_msgTypes[11]
+	mi := &file_channel_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -880,7 +940,7 @@ func (x *WebhookRequest) String() string {
 func (*WebhookRequest) ProtoMessage() {}
 
 func (x *WebhookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[11]
+	mi := &file_channel_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -893,7 +953,7 @@ func (x *WebhookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookRequest.ProtoReflect.Descriptor instead.
 func (*WebhookRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{11}
+	return file_channel_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WebhookRequest) GetMethod() string {
@@ -935,7 +995,7 @@ type WebhookResponse struct {
 
 func (x *WebhookResponse) Reset() {
 	*x = WebhookResponse{}
-	mi := &file_channel_proto_msgTypes[12]
+	mi := &file_channel_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1007,7 @@ func (x *WebhookResponse) String() string {
 func (*WebhookResponse) ProtoMessage() {}
 
 func (x *WebhookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[12]
+	mi := &file_channel_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1020,7 @@ func (x *WebhookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookResponse.ProtoReflect.Descriptor instead.
 func (*WebhookResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{12}
+	return file_channel_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WebhookResponse) GetStatus() int32 {
@@ -1003,7 +1063,7 @@ type InboundMessage struct {
 
 func (x *InboundMessage) Reset() {
 	*x = InboundMessage{}
-	mi := &file_channel_proto_msgTypes[13]
+	mi := &file_channel_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1015,7 +1075,7 @@ func (x *InboundMessage) String() string {
 func (*InboundMessage) ProtoMessage() {}
 
 func (x *InboundMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[13]
+	mi := &file_channel_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1028,7 +1088,7 @@ func (x *InboundMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InboundMessage.ProtoReflect.Descriptor instead.
 func (*InboundMessage) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{13}
+	return file_channel_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *InboundMessage) GetProviderMessageId() string {
@@ -1115,7 +1175,7 @@ type StatusUpdate struct {
 
 func (x *StatusUpdate) Reset() {
 	*x = StatusUpdate{}
-	mi := &file_channel_proto_msgTypes[14]
+	mi := &file_channel_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1127,7 +1187,7 @@ func (x *StatusUpdate) String() string {
 func (*StatusUpdate) ProtoMessage() {}
 
 func (x *StatusUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[14]
+	mi := &file_channel_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1200,7 @@ func (x *StatusUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusUpdate.ProtoReflect.Descriptor instead.
 func (*StatusUpdate) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{14}
+	return file_channel_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *StatusUpdate) GetProviderMessageId() string {
@@ -1195,7 +1255,7 @@ type Contact struct {
 
 func (x *Contact) Reset() {
 	*x = Contact{}
-	mi := &file_channel_proto_msgTypes[15]
+	mi := &file_channel_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1207,7 +1267,7 @@ func (x *Contact) String() string {
 func (*Contact) ProtoMessage() {}
 
 func (x *Contact) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[15]
+	mi := &file_channel_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1220,7 +1280,7 @@ func (x *Contact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contact.ProtoReflect.Descriptor instead.
 func (*Contact) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{15}
+	return file_channel_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Contact) GetAddress() string {
@@ -1253,7 +1313,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_channel_proto_msgTypes[16]
+	mi := &file_channel_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1265,7 +1325,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[16]
+	mi := &file_channel_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1278,7 +1338,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{16}
+	return file_channel_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Event) GetType() string {
@@ -1331,7 +1391,7 @@ type DescribeRequest struct {
 
 func (x *DescribeRequest) Reset() {
 	*x = DescribeRequest{}
-	mi := &file_channel_proto_msgTypes[17]
+	mi := &file_channel_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1343,7 +1403,7 @@ func (x *DescribeRequest) String() string {
 func (*DescribeRequest) ProtoMessage() {}
 
 func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[17]
+	mi := &file_channel_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1356,7 +1416,7 @@ func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{17}
+	return file_channel_proto_rawDescGZIP(), []int{18}
 }
 
 type DescribeResponse struct {
@@ -1369,7 +1429,7 @@ type DescribeResponse struct {
 
 func (x *DescribeResponse) Reset() {
 	*x = DescribeResponse{}
-	mi := &file_channel_proto_msgTypes[18]
+	mi := &file_channel_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1381,7 +1441,7 @@ func (x *DescribeResponse) String() string {
 func (*DescribeResponse) ProtoMessage() {}
 
 func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[18]
+	mi := &file_channel_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1394,7 +1454,7 @@ func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
 func (*DescribeResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{18}
+	return file_channel_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DescribeResponse) GetDescription() *Description {
@@ -1422,7 +1482,7 @@ type ValidateConfigRequest struct {
 
 func (x *ValidateConfigRequest) Reset() {
 	*x = ValidateConfigRequest{}
-	mi := &file_channel_proto_msgTypes[19]
+	mi := &file_channel_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1434,7 +1494,7 @@ func (x *ValidateConfigRequest) String() string {
 func (*ValidateConfigRequest) ProtoMessage() {}
 
 func (x *ValidateConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[19]
+	mi := &file_channel_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1447,7 +1507,7 @@ func (x *ValidateConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateConfigRequest.ProtoReflect.Descriptor instead.
 func (*ValidateConfigRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{19}
+	return file_channel_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ValidateConfigRequest) GetEngine() string {
@@ -1474,7 +1534,7 @@ type ValidateConfigResponse struct {
 
 func (x *ValidateConfigResponse) Reset() {
 	*x = ValidateConfigResponse{}
-	mi := &file_channel_proto_msgTypes[20]
+	mi := &file_channel_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1486,7 +1546,7 @@ func (x *ValidateConfigResponse) String() string {
 func (*ValidateConfigResponse) ProtoMessage() {}
 
 func (x *ValidateConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[20]
+	mi := &file_channel_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1499,7 +1559,7 @@ func (x *ValidateConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateConfigResponse.ProtoReflect.Descriptor instead.
 func (*ValidateConfigResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{20}
+	return file_channel_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ValidateConfigResponse) GetFieldErrors() []*FieldError {
@@ -1526,7 +1586,7 @@ type SendRequest struct {
 
 func (x *SendRequest) Reset() {
 	*x = SendRequest{}
-	mi := &file_channel_proto_msgTypes[21]
+	mi := &file_channel_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1538,7 +1598,7 @@ func (x *SendRequest) String() string {
 func (*SendRequest) ProtoMessage() {}
 
 func (x *SendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[21]
+	mi := &file_channel_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1551,7 +1611,7 @@ func (x *SendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRequest.ProtoReflect.Descriptor instead.
 func (*SendRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{21}
+	return file_channel_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SendRequest) GetConnection() *Connection {
@@ -1578,7 +1638,7 @@ type SendResponse struct {
 
 func (x *SendResponse) Reset() {
 	*x = SendResponse{}
-	mi := &file_channel_proto_msgTypes[22]
+	mi := &file_channel_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1590,7 +1650,7 @@ func (x *SendResponse) String() string {
 func (*SendResponse) ProtoMessage() {}
 
 func (x *SendResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[22]
+	mi := &file_channel_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1603,7 +1663,7 @@ func (x *SendResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendResponse.ProtoReflect.Descriptor instead.
 func (*SendResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{22}
+	return file_channel_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SendResponse) GetResult() *SendResult {
@@ -1630,7 +1690,7 @@ type HandleWebhookRequest struct {
 
 func (x *HandleWebhookRequest) Reset() {
 	*x = HandleWebhookRequest{}
-	mi := &file_channel_proto_msgTypes[23]
+	mi := &file_channel_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1642,7 +1702,7 @@ func (x *HandleWebhookRequest) String() string {
 func (*HandleWebhookRequest) ProtoMessage() {}
 
 func (x *HandleWebhookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[23]
+	mi := &file_channel_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1655,7 +1715,7 @@ func (x *HandleWebhookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleWebhookRequest.ProtoReflect.Descriptor instead.
 func (*HandleWebhookRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{23}
+	return file_channel_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HandleWebhookRequest) GetConnection() *Connection {
@@ -1683,7 +1743,7 @@ type HandleWebhookResponse struct {
 
 func (x *HandleWebhookResponse) Reset() {
 	*x = HandleWebhookResponse{}
-	mi := &file_channel_proto_msgTypes[24]
+	mi := &file_channel_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1695,7 +1755,7 @@ func (x *HandleWebhookResponse) String() string {
 func (*HandleWebhookResponse) ProtoMessage() {}
 
 func (x *HandleWebhookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[24]
+	mi := &file_channel_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1708,7 +1768,7 @@ func (x *HandleWebhookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleWebhookResponse.ProtoReflect.Descriptor instead.
 func (*HandleWebhookResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{24}
+	return file_channel_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *HandleWebhookResponse) GetResponse() *WebhookResponse {
@@ -1741,7 +1801,7 @@ type OpenSessionRequest struct {
 
 func (x *OpenSessionRequest) Reset() {
 	*x = OpenSessionRequest{}
-	mi := &file_channel_proto_msgTypes[25]
+	mi := &file_channel_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1753,7 +1813,7 @@ func (x *OpenSessionRequest) String() string {
 func (*OpenSessionRequest) ProtoMessage() {}
 
 func (x *OpenSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[25]
+	mi := &file_channel_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1766,7 +1826,7 @@ func (x *OpenSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenSessionRequest.ProtoReflect.Descriptor instead.
 func (*OpenSessionRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{25}
+	return file_channel_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *OpenSessionRequest) GetConnection() *Connection {
@@ -1785,7 +1845,7 @@ type OpenSessionResponse struct {
 
 func (x *OpenSessionResponse) Reset() {
 	*x = OpenSessionResponse{}
-	mi := &file_channel_proto_msgTypes[26]
+	mi := &file_channel_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1797,7 +1857,7 @@ func (x *OpenSessionResponse) String() string {
 func (*OpenSessionResponse) ProtoMessage() {}
 
 func (x *OpenSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[26]
+	mi := &file_channel_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1810,7 +1870,7 @@ func (x *OpenSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenSessionResponse.ProtoReflect.Descriptor instead.
 func (*OpenSessionResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{26}
+	return file_channel_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *OpenSessionResponse) GetError() *Error {
@@ -1829,7 +1889,7 @@ type CloseSessionRequest struct {
 
 func (x *CloseSessionRequest) Reset() {
 	*x = CloseSessionRequest{}
-	mi := &file_channel_proto_msgTypes[27]
+	mi := &file_channel_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1841,7 +1901,7 @@ func (x *CloseSessionRequest) String() string {
 func (*CloseSessionRequest) ProtoMessage() {}
 
 func (x *CloseSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[27]
+	mi := &file_channel_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1854,7 +1914,7 @@ func (x *CloseSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseSessionRequest.ProtoReflect.Descriptor instead.
 func (*CloseSessionRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{27}
+	return file_channel_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CloseSessionRequest) GetConnectionId() string {
@@ -1873,7 +1933,7 @@ type CloseSessionResponse struct {
 
 func (x *CloseSessionResponse) Reset() {
 	*x = CloseSessionResponse{}
-	mi := &file_channel_proto_msgTypes[28]
+	mi := &file_channel_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1885,7 +1945,7 @@ func (x *CloseSessionResponse) String() string {
 func (*CloseSessionResponse) ProtoMessage() {}
 
 func (x *CloseSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[28]
+	mi := &file_channel_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1898,7 +1958,7 @@ func (x *CloseSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseSessionResponse.ProtoReflect.Descriptor instead.
 func (*CloseSessionResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{28}
+	return file_channel_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CloseSessionResponse) GetError() *Error {
@@ -1916,7 +1976,7 @@ type EventsRequest struct {
 
 func (x *EventsRequest) Reset() {
 	*x = EventsRequest{}
-	mi := &file_channel_proto_msgTypes[29]
+	mi := &file_channel_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1928,7 +1988,7 @@ func (x *EventsRequest) String() string {
 func (*EventsRequest) ProtoMessage() {}
 
 func (x *EventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[29]
+	mi := &file_channel_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1941,7 +2001,7 @@ func (x *EventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventsRequest.ProtoReflect.Descriptor instead.
 func (*EventsRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{29}
+	return file_channel_proto_rawDescGZIP(), []int{30}
 }
 
 type EventsResponse struct {
@@ -1955,7 +2015,7 @@ type EventsResponse struct {
 
 func (x *EventsResponse) Reset() {
 	*x = EventsResponse{}
-	mi := &file_channel_proto_msgTypes[30]
+	mi := &file_channel_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1967,7 +2027,7 @@ func (x *EventsResponse) String() string {
 func (*EventsResponse) ProtoMessage() {}
 
 func (x *EventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[30]
+	mi := &file_channel_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1980,7 +2040,7 @@ func (x *EventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventsResponse.ProtoReflect.Descriptor instead.
 func (*EventsResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{30}
+	return file_channel_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *EventsResponse) GetEvent() *Event {
@@ -2009,7 +2069,7 @@ type ActionRequest struct {
 
 func (x *ActionRequest) Reset() {
 	*x = ActionRequest{}
-	mi := &file_channel_proto_msgTypes[31]
+	mi := &file_channel_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2021,7 +2081,7 @@ func (x *ActionRequest) String() string {
 func (*ActionRequest) ProtoMessage() {}
 
 func (x *ActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[31]
+	mi := &file_channel_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2034,7 +2094,7 @@ func (x *ActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionRequest.ProtoReflect.Descriptor instead.
 func (*ActionRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{31}
+	return file_channel_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ActionRequest) GetConnection() *Connection {
@@ -2069,7 +2129,7 @@ type ActionResponse struct {
 
 func (x *ActionResponse) Reset() {
 	*x = ActionResponse{}
-	mi := &file_channel_proto_msgTypes[32]
+	mi := &file_channel_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2081,7 +2141,7 @@ func (x *ActionResponse) String() string {
 func (*ActionResponse) ProtoMessage() {}
 
 func (x *ActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[32]
+	mi := &file_channel_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2094,7 +2154,7 @@ func (x *ActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActionResponse.ProtoReflect.Descriptor instead.
 func (*ActionResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{32}
+	return file_channel_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ActionResponse) GetResult() []byte {
@@ -2175,7 +2235,10 @@ const file_channel_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"P\n" +
 	"\bReaction\x12.\n" +
 	"\x13provider_message_id\x18\x01 \x01(\tR\x11providerMessageId\x12\x14\n" +
-	"\x05emoji\x18\x02 \x01(\tR\x05emoji\"\xfd\x02\n" +
+	"\x05emoji\x18\x02 \x01(\tR\x05emoji\"M\n" +
+	"\x03Pin\x12.\n" +
+	"\x13provider_message_id\x18\x01 \x01(\tR\x11providerMessageId\x12\x16\n" +
+	"\x06pinned\x18\x02 \x01(\bR\x06pinned\"\xac\x03\n" +
 	"\x0fOutboundMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\tR\x02to\x12\x12\n" +
@@ -2187,7 +2250,8 @@ const file_channel_proto_rawDesc = "" +
 	"\btemplate\x18\b \x01(\v2 .switchboard.channel.v1.TemplateR\btemplate\x12<\n" +
 	"\breaction\x18\t \x01(\v2 .switchboard.channel.v1.ReactionR\breaction\x12\x19\n" +
 	"\breply_to\x18\n" +
-	" \x01(\tR\areplyTo\"X\n" +
+	" \x01(\tR\areplyTo\x12-\n" +
+	"\x03pin\x18\v \x01(\v2\x1b.switchboard.channel.v1.PinR\x03pin\"X\n" +
 	"\n" +
 	"SendResult\x12.\n" +
 	"\x13provider_message_id\x18\x01 \x01(\tR\x11providerMessageId\x12\x1a\n" +
@@ -2311,7 +2375,7 @@ func file_channel_proto_rawDescGZIP() []byte {
 	return file_channel_proto_rawDescData
 }
 
-var file_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_channel_proto_goTypes = []any{
 	(*Error)(nil),                  // 0: switchboard.channel.v1.Error
 	(*Description)(nil),            // 1: switchboard.channel.v1.Description
@@ -2321,95 +2385,97 @@ var file_channel_proto_goTypes = []any{
 	(*Location)(nil),               // 5: switchboard.channel.v1.Location
 	(*Template)(nil),               // 6: switchboard.channel.v1.Template
 	(*Reaction)(nil),               // 7: switchboard.channel.v1.Reaction
-	(*OutboundMessage)(nil),        // 8: switchboard.channel.v1.OutboundMessage
-	(*SendResult)(nil),             // 9: switchboard.channel.v1.SendResult
-	(*HeaderValues)(nil),           // 10: switchboard.channel.v1.HeaderValues
-	(*WebhookRequest)(nil),         // 11: switchboard.channel.v1.WebhookRequest
-	(*WebhookResponse)(nil),        // 12: switchboard.channel.v1.WebhookResponse
-	(*InboundMessage)(nil),         // 13: switchboard.channel.v1.InboundMessage
-	(*StatusUpdate)(nil),           // 14: switchboard.channel.v1.StatusUpdate
-	(*Contact)(nil),                // 15: switchboard.channel.v1.Contact
-	(*Event)(nil),                  // 16: switchboard.channel.v1.Event
-	(*DescribeRequest)(nil),        // 17: switchboard.channel.v1.DescribeRequest
-	(*DescribeResponse)(nil),       // 18: switchboard.channel.v1.DescribeResponse
-	(*ValidateConfigRequest)(nil),  // 19: switchboard.channel.v1.ValidateConfigRequest
-	(*ValidateConfigResponse)(nil), // 20: switchboard.channel.v1.ValidateConfigResponse
-	(*SendRequest)(nil),            // 21: switchboard.channel.v1.SendRequest
-	(*SendResponse)(nil),           // 22: switchboard.channel.v1.SendResponse
-	(*HandleWebhookRequest)(nil),   // 23: switchboard.channel.v1.HandleWebhookRequest
-	(*HandleWebhookResponse)(nil),  // 24: switchboard.channel.v1.HandleWebhookResponse
-	(*OpenSessionRequest)(nil),     // 25: switchboard.channel.v1.OpenSessionRequest
-	(*OpenSessionResponse)(nil),    // 26: switchboard.channel.v1.OpenSessionResponse
-	(*CloseSessionRequest)(nil),    // 27: switchboard.channel.v1.CloseSessionRequest
-	(*CloseSessionResponse)(nil),   // 28: switchboard.channel.v1.CloseSessionResponse
-	(*EventsRequest)(nil),          // 29: switchboard.channel.v1.EventsRequest
-	(*EventsResponse)(nil),         // 30: switchboard.channel.v1.EventsResponse
-	(*ActionRequest)(nil),          // 31: switchboard.channel.v1.ActionRequest
-	(*ActionResponse)(nil),         // 32: switchboard.channel.v1.ActionResponse
-	nil,                            // 33: switchboard.channel.v1.Description.SendRatesEntry
-	nil,                            // 34: switchboard.channel.v1.Template.NamedEntry
-	nil,                            // 35: switchboard.channel.v1.WebhookRequest.HeadersEntry
-	nil,                            // 36: switchboard.channel.v1.WebhookResponse.HeadersEntry
-	(*timestamppb.Timestamp)(nil),  // 37: google.protobuf.Timestamp
+	(*Pin)(nil),                    // 8: switchboard.channel.v1.Pin
+	(*OutboundMessage)(nil),        // 9: switchboard.channel.v1.OutboundMessage
+	(*SendResult)(nil),             // 10: switchboard.channel.v1.SendResult
+	(*HeaderValues)(nil),           // 11: switchboard.channel.v1.HeaderValues
+	(*WebhookRequest)(nil),         // 12: switchboard.channel.v1.WebhookRequest
+	(*WebhookResponse)(nil),        // 13: switchboard.channel.v1.WebhookResponse
+	(*InboundMessage)(nil),         // 14: switchboard.channel.v1.InboundMessage
+	(*StatusUpdate)(nil),           // 15: switchboard.channel.v1.StatusUpdate
+	(*Contact)(nil),                // 16: switchboard.channel.v1.Contact
+	(*Event)(nil),                  // 17: switchboard.channel.v1.Event
+	(*DescribeRequest)(nil),        // 18: switchboard.channel.v1.DescribeRequest
+	(*DescribeResponse)(nil),       // 19: switchboard.channel.v1.DescribeResponse
+	(*ValidateConfigRequest)(nil),  // 20: switchboard.channel.v1.ValidateConfigRequest
+	(*ValidateConfigResponse)(nil), // 21: switchboard.channel.v1.ValidateConfigResponse
+	(*SendRequest)(nil),            // 22: switchboard.channel.v1.SendRequest
+	(*SendResponse)(nil),           // 23: switchboard.channel.v1.SendResponse
+	(*HandleWebhookRequest)(nil),   // 24: switchboard.channel.v1.HandleWebhookRequest
+	(*HandleWebhookResponse)(nil),  // 25: switchboard.channel.v1.HandleWebhookResponse
+	(*OpenSessionRequest)(nil),     // 26: switchboard.channel.v1.OpenSessionRequest
+	(*OpenSessionResponse)(nil),    // 27: switchboard.channel.v1.OpenSessionResponse
+	(*CloseSessionRequest)(nil),    // 28: switchboard.channel.v1.CloseSessionRequest
+	(*CloseSessionResponse)(nil),   // 29: switchboard.channel.v1.CloseSessionResponse
+	(*EventsRequest)(nil),          // 30: switchboard.channel.v1.EventsRequest
+	(*EventsResponse)(nil),         // 31: switchboard.channel.v1.EventsResponse
+	(*ActionRequest)(nil),          // 32: switchboard.channel.v1.ActionRequest
+	(*ActionResponse)(nil),         // 33: switchboard.channel.v1.ActionResponse
+	nil,                            // 34: switchboard.channel.v1.Description.SendRatesEntry
+	nil,                            // 35: switchboard.channel.v1.Template.NamedEntry
+	nil,                            // 36: switchboard.channel.v1.WebhookRequest.HeadersEntry
+	nil,                            // 37: switchboard.channel.v1.WebhookResponse.HeadersEntry
+	(*timestamppb.Timestamp)(nil),  // 38: google.protobuf.Timestamp
 }
 var file_channel_proto_depIdxs = []int32{
-	33, // 0: switchboard.channel.v1.Description.send_rates:type_name -> switchboard.channel.v1.Description.SendRatesEntry
-	34, // 1: switchboard.channel.v1.Template.named:type_name -> switchboard.channel.v1.Template.NamedEntry
+	34, // 0: switchboard.channel.v1.Description.send_rates:type_name -> switchboard.channel.v1.Description.SendRatesEntry
+	35, // 1: switchboard.channel.v1.Template.named:type_name -> switchboard.channel.v1.Template.NamedEntry
 	4,  // 2: switchboard.channel.v1.OutboundMessage.media:type_name -> switchboard.channel.v1.Media
 	5,  // 3: switchboard.channel.v1.OutboundMessage.location:type_name -> switchboard.channel.v1.Location
 	6,  // 4: switchboard.channel.v1.OutboundMessage.template:type_name -> switchboard.channel.v1.Template
 	7,  // 5: switchboard.channel.v1.OutboundMessage.reaction:type_name -> switchboard.channel.v1.Reaction
-	35, // 6: switchboard.channel.v1.WebhookRequest.headers:type_name -> switchboard.channel.v1.WebhookRequest.HeadersEntry
-	36, // 7: switchboard.channel.v1.WebhookResponse.headers:type_name -> switchboard.channel.v1.WebhookResponse.HeadersEntry
-	4,  // 8: switchboard.channel.v1.InboundMessage.media:type_name -> switchboard.channel.v1.Media
-	5,  // 9: switchboard.channel.v1.InboundMessage.location:type_name -> switchboard.channel.v1.Location
-	37, // 10: switchboard.channel.v1.InboundMessage.timestamp:type_name -> google.protobuf.Timestamp
-	37, // 11: switchboard.channel.v1.StatusUpdate.timestamp:type_name -> google.protobuf.Timestamp
-	13, // 12: switchboard.channel.v1.Event.message:type_name -> switchboard.channel.v1.InboundMessage
-	14, // 13: switchboard.channel.v1.Event.status:type_name -> switchboard.channel.v1.StatusUpdate
-	15, // 14: switchboard.channel.v1.Event.contact:type_name -> switchboard.channel.v1.Contact
-	1,  // 15: switchboard.channel.v1.DescribeResponse.description:type_name -> switchboard.channel.v1.Description
-	0,  // 16: switchboard.channel.v1.DescribeResponse.error:type_name -> switchboard.channel.v1.Error
-	3,  // 17: switchboard.channel.v1.ValidateConfigResponse.field_errors:type_name -> switchboard.channel.v1.FieldError
-	0,  // 18: switchboard.channel.v1.ValidateConfigResponse.error:type_name -> switchboard.channel.v1.Error
-	2,  // 19: switchboard.channel.v1.SendRequest.connection:type_name -> switchboard.channel.v1.Connection
-	8,  // 20: switchboard.channel.v1.SendRequest.message:type_name -> switchboard.channel.v1.OutboundMessage
-	9,  // 21: switchboard.channel.v1.SendResponse.result:type_name -> switchboard.channel.v1.SendResult
-	0,  // 22: switchboard.channel.v1.SendResponse.error:type_name -> switchboard.channel.v1.Error
-	2,  // 23: switchboard.channel.v1.HandleWebhookRequest.connection:type_name -> switchboard.channel.v1.Connection
-	11, // 24: switchboard.channel.v1.HandleWebhookRequest.request:type_name -> switchboard.channel.v1.WebhookRequest
-	12, // 25: switchboard.channel.v1.HandleWebhookResponse.response:type_name -> switchboard.channel.v1.WebhookResponse
-	16, // 26: switchboard.channel.v1.HandleWebhookResponse.events:type_name -> switchboard.channel.v1.Event
-	0,  // 27: switchboard.channel.v1.HandleWebhookResponse.error:type_name -> switchboard.channel.v1.Error
-	2,  // 28: switchboard.channel.v1.OpenSessionRequest.connection:type_name -> switchboard.channel.v1.Connection
-	0,  // 29: switchboard.channel.v1.OpenSessionResponse.error:type_name -> switchboard.channel.v1.Error
-	0,  // 30: switchboard.channel.v1.CloseSessionResponse.error:type_name -> switchboard.channel.v1.Error
-	16, // 31: switchboard.channel.v1.EventsResponse.event:type_name -> switchboard.channel.v1.Event
-	0,  // 32: switchboard.channel.v1.EventsResponse.error:type_name -> switchboard.channel.v1.Error
-	2,  // 33: switchboard.channel.v1.ActionRequest.connection:type_name -> switchboard.channel.v1.Connection
-	0,  // 34: switchboard.channel.v1.ActionResponse.error:type_name -> switchboard.channel.v1.Error
-	10, // 35: switchboard.channel.v1.WebhookRequest.HeadersEntry.value:type_name -> switchboard.channel.v1.HeaderValues
-	17, // 36: switchboard.channel.v1.Channel.Describe:input_type -> switchboard.channel.v1.DescribeRequest
-	19, // 37: switchboard.channel.v1.Channel.ValidateConfig:input_type -> switchboard.channel.v1.ValidateConfigRequest
-	21, // 38: switchboard.channel.v1.Channel.Send:input_type -> switchboard.channel.v1.SendRequest
-	23, // 39: switchboard.channel.v1.Channel.HandleWebhook:input_type -> switchboard.channel.v1.HandleWebhookRequest
-	25, // 40: switchboard.channel.v1.Channel.OpenSession:input_type -> switchboard.channel.v1.OpenSessionRequest
-	27, // 41: switchboard.channel.v1.Channel.CloseSession:input_type -> switchboard.channel.v1.CloseSessionRequest
-	29, // 42: switchboard.channel.v1.Channel.Events:input_type -> switchboard.channel.v1.EventsRequest
-	31, // 43: switchboard.channel.v1.Channel.Action:input_type -> switchboard.channel.v1.ActionRequest
-	18, // 44: switchboard.channel.v1.Channel.Describe:output_type -> switchboard.channel.v1.DescribeResponse
-	20, // 45: switchboard.channel.v1.Channel.ValidateConfig:output_type -> switchboard.channel.v1.ValidateConfigResponse
-	22, // 46: switchboard.channel.v1.Channel.Send:output_type -> switchboard.channel.v1.SendResponse
-	24, // 47: switchboard.channel.v1.Channel.HandleWebhook:output_type -> switchboard.channel.v1.HandleWebhookResponse
-	26, // 48: switchboard.channel.v1.Channel.OpenSession:output_type -> switchboard.channel.v1.OpenSessionResponse
-	28, // 49: switchboard.channel.v1.Channel.CloseSession:output_type -> switchboard.channel.v1.CloseSessionResponse
-	30, // 50: switchboard.channel.v1.Channel.Events:output_type -> switchboard.channel.v1.EventsResponse
-	32, // 51: switchboard.channel.v1.Channel.Action:output_type -> switchboard.channel.v1.ActionResponse
-	44, // [44:52] is the sub-list for method output_type
-	36, // [36:44] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	8,  // 6: switchboard.channel.v1.OutboundMessage.pin:type_name -> switchboard.channel.v1.Pin
+	36, // 7: switchboard.channel.v1.WebhookRequest.headers:type_name -> switchboard.channel.v1.WebhookRequest.HeadersEntry
+	37, // 8: switchboard.channel.v1.WebhookResponse.headers:type_name -> switchboard.channel.v1.WebhookResponse.HeadersEntry
+	4,  // 9: switchboard.channel.v1.InboundMessage.media:type_name -> switchboard.channel.v1.Media
+	5,  // 10: switchboard.channel.v1.InboundMessage.location:type_name -> switchboard.channel.v1.Location
+	38, // 11: switchboard.channel.v1.InboundMessage.timestamp:type_name -> google.protobuf.Timestamp
+	38, // 12: switchboard.channel.v1.StatusUpdate.timestamp:type_name -> google.protobuf.Timestamp
+	14, // 13: switchboard.channel.v1.Event.message:type_name -> switchboard.channel.v1.InboundMessage
+	15, // 14: switchboard.channel.v1.Event.status:type_name -> switchboard.channel.v1.StatusUpdate
+	16, // 15: switchboard.channel.v1.Event.contact:type_name -> switchboard.channel.v1.Contact
+	1,  // 16: switchboard.channel.v1.DescribeResponse.description:type_name -> switchboard.channel.v1.Description
+	0,  // 17: switchboard.channel.v1.DescribeResponse.error:type_name -> switchboard.channel.v1.Error
+	3,  // 18: switchboard.channel.v1.ValidateConfigResponse.field_errors:type_name -> switchboard.channel.v1.FieldError
+	0,  // 19: switchboard.channel.v1.ValidateConfigResponse.error:type_name -> switchboard.channel.v1.Error
+	2,  // 20: switchboard.channel.v1.SendRequest.connection:type_name -> switchboard.channel.v1.Connection
+	9,  // 21: switchboard.channel.v1.SendRequest.message:type_name -> switchboard.channel.v1.OutboundMessage
+	10, // 22: switchboard.channel.v1.SendResponse.result:type_name -> switchboard.channel.v1.SendResult
+	0,  // 23: switchboard.channel.v1.SendResponse.error:type_name -> switchboard.channel.v1.Error
+	2,  // 24: switchboard.channel.v1.HandleWebhookRequest.connection:type_name -> switchboard.channel.v1.Connection
+	12, // 25: switchboard.channel.v1.HandleWebhookRequest.request:type_name -> switchboard.channel.v1.WebhookRequest
+	13, // 26: switchboard.channel.v1.HandleWebhookResponse.response:type_name -> switchboard.channel.v1.WebhookResponse
+	17, // 27: switchboard.channel.v1.HandleWebhookResponse.events:type_name -> switchboard.channel.v1.Event
+	0,  // 28: switchboard.channel.v1.HandleWebhookResponse.error:type_name -> switchboard.channel.v1.Error
+	2,  // 29: switchboard.channel.v1.OpenSessionRequest.connection:type_name -> switchboard.channel.v1.Connection
+	0,  // 30: switchboard.channel.v1.OpenSessionResponse.error:type_name -> switchboard.channel.v1.Error
+	0,  // 31: switchboard.channel.v1.CloseSessionResponse.error:type_name -> switchboard.channel.v1.Error
+	17, // 32: switchboard.channel.v1.EventsResponse.event:type_name -> switchboard.channel.v1.Event
+	0,  // 33: switchboard.channel.v1.EventsResponse.error:type_name -> switchboard.channel.v1.Error
+	2,  // 34: switchboard.channel.v1.ActionRequest.connection:type_name -> switchboard.channel.v1.Connection
+	0,  // 35: switchboard.channel.v1.ActionResponse.error:type_name -> switchboard.channel.v1.Error
+	11, // 36: switchboard.channel.v1.WebhookRequest.HeadersEntry.value:type_name -> switchboard.channel.v1.HeaderValues
+	18, // 37: switchboard.channel.v1.Channel.Describe:input_type -> switchboard.channel.v1.DescribeRequest
+	20, // 38: switchboard.channel.v1.Channel.ValidateConfig:input_type -> switchboard.channel.v1.ValidateConfigRequest
+	22, // 39: switchboard.channel.v1.Channel.Send:input_type -> switchboard.channel.v1.SendRequest
+	24, // 40: switchboard.channel.v1.Channel.HandleWebhook:input_type -> switchboard.channel.v1.HandleWebhookRequest
+	26, // 41: switchboard.channel.v1.Channel.OpenSession:input_type -> switchboard.channel.v1.OpenSessionRequest
+	28, // 42: switchboard.channel.v1.Channel.CloseSession:input_type -> switchboard.channel.v1.CloseSessionRequest
+	30, // 43: switchboard.channel.v1.Channel.Events:input_type -> switchboard.channel.v1.EventsRequest
+	32, // 44: switchboard.channel.v1.Channel.Action:input_type -> switchboard.channel.v1.ActionRequest
+	19, // 45: switchboard.channel.v1.Channel.Describe:output_type -> switchboard.channel.v1.DescribeResponse
+	21, // 46: switchboard.channel.v1.Channel.ValidateConfig:output_type -> switchboard.channel.v1.ValidateConfigResponse
+	23, // 47: switchboard.channel.v1.Channel.Send:output_type -> switchboard.channel.v1.SendResponse
+	25, // 48: switchboard.channel.v1.Channel.HandleWebhook:output_type -> switchboard.channel.v1.HandleWebhookResponse
+	27, // 49: switchboard.channel.v1.Channel.OpenSession:output_type -> switchboard.channel.v1.OpenSessionResponse
+	29, // 50: switchboard.channel.v1.Channel.CloseSession:output_type -> switchboard.channel.v1.CloseSessionResponse
+	31, // 51: switchboard.channel.v1.Channel.Events:output_type -> switchboard.channel.v1.EventsResponse
+	33, // 52: switchboard.channel.v1.Channel.Action:output_type -> switchboard.channel.v1.ActionResponse
+	45, // [45:53] is the sub-list for method output_type
+	37, // [37:45] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_channel_proto_init() }
@@ -2423,7 +2489,7 @@ func file_channel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_channel_proto_rawDesc), len(file_channel_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   37,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
