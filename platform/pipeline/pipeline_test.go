@@ -1050,17 +1050,10 @@ func TestPipeline(t *testing.T) {
 				m := tn.waitStatus(t, tn.text(t, "your order shipped").ID, messaging.StatusSent)
 				pushed := func(want string) {
 					t.Helper()
-					deadline := time.Now().Add(10 * time.Second)
-					for {
-						if got, ok := counted.reaction(*m.ProviderMessageID); ok && got == want {
-							return
-						}
-						if time.Now().After(deadline) {
-							got, _ := counted.reaction(*m.ProviderMessageID)
-							t.Fatalf("reaction pushed %q, want %q", got, want)
-						}
-						time.Sleep(25 * time.Millisecond)
-					}
+					waitFor(t, 10*time.Second, fmt.Sprintf("the reaction %q pushed", want), func() bool {
+						got, ok := counted.reaction(*m.ProviderMessageID)
+						return ok && got == want
+					})
 				}
 				r, err := e.p.React(ctx, tn.sc, m, "👍")
 				if err != nil || r.Reaction != "👍" {
@@ -1106,17 +1099,10 @@ func TestPipeline(t *testing.T) {
 				m := tn.waitStatus(t, tn.text(t, "your table is booked for 8").ID, messaging.StatusSent)
 				pushed := func(want bool) {
 					t.Helper()
-					deadline := time.Now().Add(10 * time.Second)
-					for {
-						if got, ok := counted.pin(*m.ProviderMessageID); ok && got == want {
-							return
-						}
-						if time.Now().After(deadline) {
-							got, ok := counted.pin(*m.ProviderMessageID)
-							t.Fatalf("pin pushed %v (any: %v), want %v", got, ok, want)
-						}
-						time.Sleep(25 * time.Millisecond)
-					}
+					waitFor(t, 10*time.Second, fmt.Sprintf("pinned = %v pushed", want), func() bool {
+						got, ok := counted.pin(*m.ProviderMessageID)
+						return ok && got == want
+					})
 				}
 				p, err := e.p.Pin(ctx, tn.sc, m, true, "")
 				if err != nil || p.PinnedAt == nil {
