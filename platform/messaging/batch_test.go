@@ -241,7 +241,7 @@ func TestGetOutgoingMany(t *testing.T) {
 	})
 }
 
-func keys(m map[string]messaging.Outgoing) []string {
+func keys(m map[string]*messaging.Outgoing) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

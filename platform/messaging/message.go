@@ -632,9 +632,11 @@ func GetOutgoing(ctx context.Context, sc tenants.Scoped, id string) (Outgoing, e
 // GetOutgoingMany is GetOutgoing for several messages in two round trips, whatever
 // their number (on PostgreSQL; SQLite, which has no array to bind them to, loads them
 // one by one). A message that does not exist (or is another workspace's) is absent
-// from the map.
-func GetOutgoingMany(ctx context.Context, sc tenants.Scoped, ids []string) (map[string]Outgoing, error) {
-	out := make(map[string]Outgoing, len(ids))
+// from the map. The Outgoings are pointers: a send hands its own on from the load to
+// the provider call, and an Outgoing is big enough that copies of it showed up among
+// what the send path allocated.
+func GetOutgoingMany(ctx context.Context, sc tenants.Scoped, ids []string) (map[string]*Outgoing, error) {
+	out := make(map[string]*Outgoing, len(ids))
 	if !storage.IsPostgres(sc.DB()) {
 		for _, id := range ids {
 			o, err := GetOutgoing(ctx, sc, id)
@@ -644,7 +646,7 @@ func GetOutgoingMany(ctx context.Context, sc tenants.Scoped, ids []string) (map[
 			if err != nil {
 				return nil, err
 			}
-			out[id] = o
+			out[id] = &o
 		}
 		return out, nil
 	}
@@ -670,12 +672,14 @@ func GetOutgoingMany(ctx context.Context, sc tenants.Scoped, ids []string) (map[
 	for i := range found {
 		conns[found[i].ID] = &found[i]
 	}
-	for _, r := range rows {
-		o, err := r.outgoing(conns)
+	outs := make([]Outgoing, len(rows))
+	for i := range rows {
+		o, err := rows[i].outgoing(conns)
 		if err != nil {
 			return nil, err
 		}
-		out[r.ID] = o
+		outs[i] = o
+		out[rows[i].ID] = &outs[i]
 	}
 	return out, nil
 }

@@ -18,7 +18,7 @@ const (
 )
 
 type sendBatches struct {
-	loads *batching.Queue[string, string, messaging.Outgoing]
+	loads *batching.Queue[string, string, *messaging.Outgoing]
 	moves *batching.Queue[string, messaging.Move, moved]
 	rolls *batching.Queue[string, string, rolledUp]
 	dones *batching.Queue[string, struct{}, struct{}]
@@ -52,22 +52,28 @@ func (p *Pipeline) batches() *sendBatches {
 }
 
 // loadOutgoing loads a message to send with its conversation, contact and connection.
-func (p *Pipeline) loadOutgoing(ctx context.Context, workspaceID, messageID string) (messaging.Outgoing, error) {
+func (p *Pipeline) loadOutgoing(ctx context.Context, workspaceID, messageID string) (*messaging.Outgoing, error) {
 	return p.batches().loads.Do(ctx, workspaceID, messageID)
 }
 
-func (p *Pipeline) loadBatch(ctx context.Context, workspaceID string, ids []string) []batching.Result[messaging.Outgoing] {
-	out := make([]batching.Result[messaging.Outgoing], len(ids))
+func (p *Pipeline) loadBatch(ctx context.Context, workspaceID string, ids []string) []batching.Result[*messaging.Outgoing] {
+	out := make([]batching.Result[*messaging.Outgoing], len(ids))
 	found, err := messaging.GetOutgoingMany(ctx, tenants.Scope(p.DB, workspaceID), ids)
+	given := make(map[string]bool, len(ids))
 	for i, id := range ids {
 		o, ok := found[id]
 		switch {
 		case err != nil:
 			out[i].Err = err
-		case ok:
-			out[i].Value = o
-		default:
+		case !ok:
 			out[i].Err = messaging.ErrMessageNotFound
+		case given[id]:
+			// The same message twice in a batch (a task redelivered while its first
+			// delivery still runs): each send changes its own.
+			own := *o
+			out[i].Value = &own
+		default:
+			out[i].Value, given[id] = o, true
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -144,5 +145,41 @@ func (h *heard) expect(t *testing.T, tn *tenant, msgs []messaging.Message) {
 			t.Fatalf("browsers heard %d of %d messages sent; conversation announced sent: %v", len(msgs)-missing, len(msgs), pillSent)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestLoadBatchGivesEachCallItsOwn: the batched load hands every call its own
+// Outgoing, even two calls for one message (a task redelivered while its first
+// delivery still runs), since each send changes the message it holds; an id that is
+// not there (or another workspace's) gets ErrMessageNotFound.
+func TestLoadBatchGivesEachCallItsOwn(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			e := newEnv(t, envOptions{engine: engine, noWorker: true})
+			a := e.tenant(t, "loopback", loopback.Config{}, 5)
+			b := e.tenant(t, "loopback", loopback.Config{}, 5)
+			msgs := storeMessages(t, a, 2, func(i int) string { return fmt.Sprintf("load %d", i) })
+			foreign := storeMessages(t, b, 1, func(int) string { return "theirs" })[0]
+			ids := []string{msgs[0].ID, msgs[1].ID, msgs[0].ID, foreign.ID}
+			res := e.p.LoadBatch(context.Background(), a.ws.ID, ids)
+			if len(res) != len(ids) {
+				t.Fatalf("%d results for %d ids", len(res), len(ids))
+			}
+			for i, r := range res[:3] {
+				if r.Err != nil || r.Value == nil || r.Value.Message.ID != ids[i] || r.Value.Contact.ID == "" || r.Value.Connection == nil {
+					t.Fatalf("result %d: %+v, %v", i, r.Value, r.Err)
+				}
+			}
+			if res[0].Value == res[2].Value {
+				t.Error("two calls for one message share one Outgoing")
+			}
+			res[2].Value.Message.Status = messaging.StatusFailed
+			if res[0].Value.Message.Status != messaging.StatusPending {
+				t.Errorf("a change to one call's message showed in the other's: %q", res[0].Value.Message.Status)
+			}
+			if !errors.Is(res[3].Err, messaging.ErrMessageNotFound) {
+				t.Errorf("another workspace's message: %+v, %v", res[3].Value, res[3].Err)
+			}
+		})
 	}
 }

@@ -3,6 +3,9 @@ package pipeline
 import (
 	"context"
 	"time"
+
+	"github.com/switchboardhq/switchboard/platform/batching"
+	"github.com/switchboardhq/switchboard/platform/messaging"
 )
 
 // LoadBatchSize is the mean number of messages a load statement carried so far.
@@ -29,4 +32,9 @@ func BacklogKey(workspaceID string) string { return backlogKey(workspaceID) }
 // Hold closes connectionID's booking line for d (see Pipeline.hold).
 func (p *Pipeline) Hold(ctx context.Context, connectionID string, d time.Duration) error {
 	return p.hold(ctx, connectionID, d)
+}
+
+// LoadBatch runs the send path's batched load (see Pipeline.loadBatch).
+func (p *Pipeline) LoadBatch(ctx context.Context, workspaceID string, ids []string) []batching.Result[*messaging.Outgoing] {
+	return p.loadBatch(ctx, workspaceID, ids)
 }

@@ -88,20 +88,20 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 	if err != nil {
 		return err
 	}
-	m := out.Message
+	m := &out.Message // this send's own: the load made it for this call alone
 	if m.Attempt != pl.Attempt || messaging.Final(m.Status) || m.ProviderMessageID != nil {
 		if m.Attempt == pl.Attempt && m.Status == messaging.StatusFailed {
 			// The failure was recorded but the task did not finish (the refund
 			// after it failed, or the process died): make sure the credit came back.
 			// Idempotent: a refund already made, or no charge, does nothing.
-			if err := p.refund(ctx, sc, m, m.Reason); err != nil {
+			if err := p.refund(ctx, sc, *m, m.Reason); err != nil {
 				return err
 			}
 		}
 		p.sendDone(ctx, pl.WorkspaceID)
 		return nil // a stale attempt, or done already
 	}
-	err = p.send(ctx, sc, &m, out)
+	err = p.send(ctx, sc, m, out)
 	var ra *retryAfter
 	if jobs.IsThrottled(err) {
 		// A rate, the provider's or the connection's own, is waited out without
@@ -124,7 +124,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 				reason = fmt.Sprintf("Not sent within %d hours: the provider kept refusing for its rate limit: %s", int(MaxPacedDelay.Hours()), ra.err)
 			}
 		}
-		err = p.failRefunded(ctx, sc, &m, reason)
+		err = p.failRefunded(ctx, sc, m, reason)
 	} else if errors.As(err, &ra) {
 		retried, _ := asynq.GetRetryCount(ctx)
 		maxRetry, _ := asynq.GetMaxRetry(ctx)
@@ -133,7 +133,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 		}
 		// Out of retries: the message fails and its credit comes back.
 		// Charged on the first attempt: its queued step and credits are stored already.
-		err = p.fail(ctx, sc, &m, fmt.Sprintf("Not delivered after %d attempts: %s", retried+1, ra.err),
+		err = p.fail(ctx, sc, m, fmt.Sprintf("Not delivered after %d attempts: %s", retried+1, ra.err),
 			&messaging.Change{Status: messaging.StatusQueued, At: p.now()})
 	}
 	if err == nil {
@@ -144,7 +144,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 
 // send runs the checks, charges and calls the plugin. It returns *retryAfter for a
 // transient failure and nil once the message reached a final or sent state.
-func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Message, out messaging.Outgoing) error {
+func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Message, out *messaging.Outgoing) error {
 	contact, conn := out.Contact, out.Connection
 	if conn == nil {
 		return p.fail(ctx, sc, m, "The connection was removed", nil)
