@@ -12,7 +12,8 @@
 #   make helm            build the pinned helm CLI into bin/helm
 #   make bench           benchmarks, output also in .tmp/bench.txt
 #   make fuzz            fuzz the webhook parsers, FUZZEXECS (50000x) executions per target
-#   make chaos           the pipeline chaos test (CHAOS_SENDS sends, plugin kill -9s)
+#   make chaos           the pipeline chaos tests (CHAOS_SENDS sends, plugin kill -9s;
+#                        a send behind another workspace's CHAOS_FAIRNESS_SENDS)
 #   make lint            gofmt check, go vet, staticcheck
 #   make tools           install pinned stripe-mock into $(go env GOPATH)/bin
 #   make services-start  eval "$(make -s services-start)" to use them in a shell
@@ -265,8 +266,9 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZEXECS) -timeout 5m ./plugins/whatsapp/ || exit 1
 	done
 
-# The pipeline's chaos test: CHAOS_SENDS (default 10000) sends through the real
-# loopback binary, killed twice, with the worker restarted once.
+# The pipeline's chaos tests: CHAOS_SENDS (default 10000) sends through the real
+# loopback binary, killed twice, with the worker restarted once; and fairness at
+# scale, one workspace's single send behind another's CHAOS_FAIRNESS_SENDS (100000).
 chaos:
 	@$(with_services)
 	echo "+ go test -tags chaos -run Chaos -timeout 20m ./platform/pipeline/"

@@ -1,0 +1,49 @@
+//go:build chaos
+
+package pipeline_test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/loopback"
+)
+
+// TestChaosFairness is fairness at the scale the pipeline promises it: workspace A
+// enqueues 100,000 sends (CHAOS_FAIRNESS_SENDS), then workspace B one; B's goes out
+// within a few seconds while tens of thousands of A's still wait. The worker is the
+// app's own: its default concurrency, queues and weights. TestFairness checks the
+// routing on every `make test`; this checks the promise, so it runs with the chaos
+// test, where a timing may be asserted.
+func TestChaosFairness(t *testing.T) {
+	n := 100000
+	if v, err := strconv.Atoi(os.Getenv("CHAOS_FAIRNESS_SENDS")); err == nil && v > 0 {
+		n = v
+	}
+	e := newEnv(t, envOptions{engine: testapp.DefaultEngine(), concurrency: benchConcurrency})
+	a := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent"}}, int64(n)+10)
+	b := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent"}}, 10)
+	msgs := storeMessages(t, a, n, func(i int) string { return fmt.Sprintf("campaign %d", i) })
+	start := time.Now()
+	enqueueAll(t, e, msgs)
+	t.Logf("A's %d sends enqueued in %s", n, time.Since(start).Round(time.Millisecond))
+
+	waiting := n - countStatus(t, a, messaging.StatusSent, messaging.StatusFailed)
+	posted := time.Now()
+	m := b.text(t, "a reply")
+	b.wait(t, m.ID, time.Minute, "sent", func(m messaging.Message) bool { return m.Status == messaging.StatusSent })
+	latency := time.Since(posted)
+	left := n - countStatus(t, a, messaging.StatusSent, messaging.StatusFailed)
+	t.Logf("B's message sent %s after it was posted; A had %d sends waiting then, %d after", latency.Round(time.Millisecond), waiting, left)
+	if latency > 5*time.Second {
+		t.Errorf("B waited %s behind A's %d waiting sends, want a few seconds at most (5s)", latency, waiting)
+	}
+	if waiting < n/4 || left == 0 {
+		t.Errorf("A had %d of %d sends waiting when B posted and %d after: the test did not measure a backlog", waiting, n, left)
+	}
+}
