@@ -578,8 +578,8 @@ type outgoingJoin struct {
 // joined ones embedded under the names bun gives them ("contact__phone"). Scanned
 // through the relations, each of those columns cost bun a copy of its field
 // description, on every row: a sixth of everything the send path allocated.
-// A recipient that is missing scans as the zero Recipient, as it did before; a
-// contact that is missing, as a Contact without an id.
+// A missing recipient (the join is outer) scans as the zero Recipient, a missing
+// contact as a Contact without an id.
 type outgoingRow struct {
 	Message   `bun:",extend"`
 	Contact   Contact   `bun:"embed:contact__"`
