@@ -117,55 +117,62 @@ func appliedMigrations(t *testing.T, db *bun.DB) (applied, pending int) {
 	return len(ms.Applied()), len(ms.Unapplied())
 }
 
-func TestMigrateTwiceIsANoOp(t *testing.T) {
-	t.Parallel()
+// onEachEngine runs test, in parallel, on an empty database of every engine.
+func onEachEngine(t *testing.T, test func(t *testing.T, engine string, db *bun.DB)) {
+	t.Helper()
 	for _, engine := range engines() {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
-			db := open(t, emptyDatabase(t, engine))
-			if got := storage.Kind(db); got != engine {
-				t.Errorf("Kind = %q, want %q", got, engine)
-			}
-			if storage.IsPostgres(db) != (engine == "postgres") {
-				t.Errorf("IsPostgres = %v on %s", storage.IsPostgres(db), engine)
-			}
-
-			first := &recorder{}
-			if err := storage.Migrate(ctx, db, slog.New(first)); err != nil {
-				t.Fatalf("first Migrate: %v", err)
-			}
-			if !slices.Contains(first.messages(), "database migrated") {
-				t.Errorf("first run logged %q, want \"database migrated\"", first.messages())
-			}
-			applied, pending := appliedMigrations(t, db)
-			if applied == 0 || pending != 0 {
-				t.Fatalf("after the first run %d applied, %d pending", applied, pending)
-			}
-
-			second := &recorder{}
-			if err := storage.Migrate(ctx, db, slog.New(second)); err != nil {
-				t.Fatalf("second Migrate: %v", err)
-			}
-			if msgs := second.messages(); slices.Contains(msgs, "database migrated") || !slices.Contains(msgs, "database schema is up to date") {
-				t.Errorf("second run logged %q, want only \"database schema is up to date\"", msgs)
-			}
-			if a, p := appliedMigrations(t, db); a != applied || p != 0 {
-				t.Errorf("after the second run %d applied, %d pending; want %d, 0", a, p, applied)
-			}
-			for _, table := range tables {
-				n, err := db.NewSelect().TableExpr(table).Count(ctx)
-				if err != nil || n != 0 {
-					t.Errorf("table %s: count %d, err %v", table, n, err)
-				}
-			}
-			// The lock is released after each run.
-			n, err := db.NewSelect().TableExpr("bun_migration_locks").Count(ctx)
-			if err != nil || n != 0 {
-				t.Errorf("bun_migration_locks: %d rows, err %v", n, err)
-			}
+			test(t, engine, open(t, emptyDatabase(t, engine)))
 		})
 	}
+}
+
+func TestMigrateTwiceIsANoOp(t *testing.T) {
+	t.Parallel()
+	onEachEngine(t, func(t *testing.T, engine string, db *bun.DB) {
+		ctx := context.Background()
+		if got := storage.Kind(db); got != engine {
+			t.Errorf("Kind = %q, want %q", got, engine)
+		}
+		if storage.IsPostgres(db) != (engine == "postgres") {
+			t.Errorf("IsPostgres = %v on %s", storage.IsPostgres(db), engine)
+		}
+
+		first := &recorder{}
+		if err := storage.Migrate(ctx, db, slog.New(first)); err != nil {
+			t.Fatalf("first Migrate: %v", err)
+		}
+		if !slices.Contains(first.messages(), "database migrated") {
+			t.Errorf("first run logged %q, want \"database migrated\"", first.messages())
+		}
+		applied, pending := appliedMigrations(t, db)
+		if applied == 0 || pending != 0 {
+			t.Fatalf("after the first run %d applied, %d pending", applied, pending)
+		}
+
+		second := &recorder{}
+		if err := storage.Migrate(ctx, db, slog.New(second)); err != nil {
+			t.Fatalf("second Migrate: %v", err)
+		}
+		if msgs := second.messages(); slices.Contains(msgs, "database migrated") || !slices.Contains(msgs, "database schema is up to date") {
+			t.Errorf("second run logged %q, want only \"database schema is up to date\"", msgs)
+		}
+		if a, p := appliedMigrations(t, db); a != applied || p != 0 {
+			t.Errorf("after the second run %d applied, %d pending; want %d, 0", a, p, applied)
+		}
+		for _, table := range tables {
+			n, err := db.NewSelect().TableExpr(table).Count(ctx)
+			if err != nil || n != 0 {
+				t.Errorf("table %s: count %d, err %v", table, n, err)
+			}
+		}
+		// The lock is released after each run.
+		n, err := db.NewSelect().TableExpr("bun_migration_locks").Count(ctx)
+		if err != nil || n != 0 {
+			t.Errorf("bun_migration_locks: %d rows, err %v", n, err)
+		}
+	})
 }
 
 // Several processes may start at once with migrate_on_start: each must succeed,
@@ -217,50 +224,46 @@ func TestIsUniqueViolation(t *testing.T) {
 	if storage.IsUniqueViolation(errors.New("boom")) {
 		t.Error("IsUniqueViolation(boom) = true")
 	}
-	for _, engine := range engines() {
-		t.Run(engine, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := open(t, emptyDatabase(t, engine))
-			if _, err := db.ExecContext(ctx, `CREATE TABLE things (id TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, n INTEGER NOT NULL CHECK (n > 0))`); err != nil {
-				t.Fatal(err)
+	onEachEngine(t, func(t *testing.T, engine string, db *bun.DB) {
+		ctx := context.Background()
+		if _, err := db.ExecContext(ctx, `CREATE TABLE things (id TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, n INTEGER NOT NULL CHECK (n > 0))`); err != nil {
+			t.Fatal(err)
+		}
+		insert := func(id, code string, n int) error {
+			_, err := db.ExecContext(ctx, `INSERT INTO things (id, code, n) VALUES (?, ?, ?)`, id, code, n)
+			return err
+		}
+		if err := insert("1", "a", 1); err != nil {
+			t.Fatal(err)
+		}
+		dupCode := insert("2", "a", 1)
+		dupKey := insert("1", "b", 1)
+		for name, err := range map[string]error{"duplicate unique column": dupCode, "duplicate primary key": dupKey} {
+			if !storage.IsUniqueViolation(err) {
+				t.Errorf("%s: IsUniqueViolation(%v) = false", name, err)
 			}
-			insert := func(id, code string, n int) error {
-				_, err := db.ExecContext(ctx, `INSERT INTO things (id, code, n) VALUES (?, ?, ?)`, id, code, n)
-				return err
+			if !storage.IsUniqueViolation(fmt.Errorf("wrapped: %w", err)) {
+				t.Errorf("%s: IsUniqueViolation(wrapped) = false", name)
 			}
-			if err := insert("1", "a", 1); err != nil {
-				t.Fatal(err)
+		}
+		_, notNull := db.ExecContext(ctx, `INSERT INTO things (id, n) VALUES ('3', 1)`)
+		check := insert("4", "c", 0)
+		_, syntax := db.ExecContext(ctx, `INSERT INTO nowhere VALUES (1)`)
+		var s string
+		noRows := db.QueryRowContext(ctx, `SELECT id FROM things WHERE id = 'x'`).Scan(&s)
+		for name, err := range map[string]error{"not null": notNull, "check": check, "missing table": syntax, "no rows": noRows} {
+			if err == nil {
+				t.Errorf("%s: no error", name)
+				continue
 			}
-			dupCode := insert("2", "a", 1)
-			dupKey := insert("1", "b", 1)
-			for name, err := range map[string]error{"duplicate unique column": dupCode, "duplicate primary key": dupKey} {
-				if !storage.IsUniqueViolation(err) {
-					t.Errorf("%s: IsUniqueViolation(%v) = false", name, err)
-				}
-				if !storage.IsUniqueViolation(fmt.Errorf("wrapped: %w", err)) {
-					t.Errorf("%s: IsUniqueViolation(wrapped) = false", name)
-				}
+			if storage.IsUniqueViolation(err) {
+				t.Errorf("%s: IsUniqueViolation(%v) = true", name, err)
 			}
-			_, notNull := db.ExecContext(ctx, `INSERT INTO things (id, n) VALUES ('3', 1)`)
-			check := insert("4", "c", 0)
-			_, syntax := db.ExecContext(ctx, `INSERT INTO nowhere VALUES (1)`)
-			var s string
-			noRows := db.QueryRowContext(ctx, `SELECT id FROM things WHERE id = 'x'`).Scan(&s)
-			for name, err := range map[string]error{"not null": notNull, "check": check, "missing table": syntax, "no rows": noRows} {
-				if err == nil {
-					t.Errorf("%s: no error", name)
-					continue
-				}
-				if storage.IsUniqueViolation(err) {
-					t.Errorf("%s: IsUniqueViolation(%v) = true", name, err)
-				}
-			}
-			if !storage.IsNotFound(noRows) || storage.IsNotFound(dupCode) {
-				t.Errorf("IsNotFound: no rows %v, duplicate %v", storage.IsNotFound(noRows), storage.IsNotFound(dupCode))
-			}
-		})
-	}
+		}
+		if !storage.IsNotFound(noRows) || storage.IsNotFound(dupCode) {
+			t.Errorf("IsNotFound: no rows %v, duplicate %v", storage.IsNotFound(noRows), storage.IsNotFound(dupCode))
+		}
+	})
 }
 
 type item struct {
@@ -297,52 +300,48 @@ func walk(t *testing.T, db *bun.DB, limit int, newestFirst bool) (ids []string, 
 
 func TestPagination(t *testing.T) {
 	t.Parallel()
-	for _, engine := range engines() {
-		t.Run(engine, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := open(t, emptyDatabase(t, engine))
-			if _, err := db.NewCreateTable().Model((*item)(nil)).Exec(ctx); err != nil {
+	onEachEngine(t, func(t *testing.T, engine string, db *bun.DB) {
+		ctx := context.Background()
+		if _, err := db.NewCreateTable().Model((*item)(nil)).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for i := range 7 {
+			it := item{ID: storage.NewID(), N: i}
+			want = append(want, it.ID)
+			if _, err := db.NewInsert().Model(&it).Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
-			var want []string
-			for i := range 7 {
-				it := item{ID: storage.NewID(), N: i}
-				want = append(want, it.ID)
-				if _, err := db.NewInsert().Model(&it).Exec(ctx); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if !slices.IsSorted(want) {
-				t.Fatalf("NewID is not increasing: %q", want)
-			}
-			reversed := slices.Clone(want)
-			slices.Reverse(reversed)
+		}
+		if !slices.IsSorted(want) {
+			t.Fatalf("NewID is not increasing: %q", want)
+		}
+		reversed := slices.Clone(want)
+		slices.Reverse(reversed)
 
-			tests := []struct {
-				limit       int
-				newestFirst bool
-				want        []string
-				sizes       []int
-			}{
-				{3, false, want, []int{3, 3, 1}},
-				{3, true, reversed, []int{3, 3, 1}},
-				{7, false, want, []int{7}},
-				{6, true, reversed, []int{6, 1}},
-				{1, false, want, []int{1, 1, 1, 1, 1, 1, 1}},
-				{0, false, want, []int{7}}, // default page size
+		tests := []struct {
+			limit       int
+			newestFirst bool
+			want        []string
+			sizes       []int
+		}{
+			{3, false, want, []int{3, 3, 1}},
+			{3, true, reversed, []int{3, 3, 1}},
+			{7, false, want, []int{7}},
+			{6, true, reversed, []int{6, 1}},
+			{1, false, want, []int{1, 1, 1, 1, 1, 1, 1}},
+			{0, false, want, []int{7}}, // default page size
+		}
+		for _, tt := range tests {
+			ids, sizes := walk(t, db, tt.limit, tt.newestFirst)
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("limit %d newestFirst %v: ids %q\nwant %q", tt.limit, tt.newestFirst, ids, tt.want)
 			}
-			for _, tt := range tests {
-				ids, sizes := walk(t, db, tt.limit, tt.newestFirst)
-				if !slices.Equal(ids, tt.want) {
-					t.Errorf("limit %d newestFirst %v: ids %q\nwant %q", tt.limit, tt.newestFirst, ids, tt.want)
-				}
-				if !slices.Equal(sizes, tt.sizes) {
-					t.Errorf("limit %d newestFirst %v: page sizes %v, want %v", tt.limit, tt.newestFirst, sizes, tt.sizes)
-				}
+			if !slices.Equal(sizes, tt.sizes) {
+				t.Errorf("limit %d newestFirst %v: page sizes %v, want %v", tt.limit, tt.newestFirst, sizes, tt.sizes)
 			}
-		})
-	}
+		}
+	})
 }
 
 func TestNextCursorPageSizes(t *testing.T) {
@@ -488,72 +487,64 @@ func TestOpenSQLiteCreatesDirectory(t *testing.T) {
 
 func TestInTx(t *testing.T) {
 	t.Parallel()
-	for _, engine := range engines() {
-		t.Run(engine, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := open(t, emptyDatabase(t, engine))
-			if _, err := db.ExecContext(ctx, "CREATE TABLE t (x INTEGER)"); err != nil {
-				t.Fatal(err)
-			}
-			boom := errors.New("boom")
-			err := storage.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-				if _, err := tx.ExecContext(ctx, "INSERT INTO t VALUES (1)"); err != nil {
-					return err
-				}
-				return boom
-			})
-			if !errors.Is(err, boom) {
-				t.Fatalf("InTx = %v, want boom", err)
-			}
-			if err := storage.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
-				_, err := tx.ExecContext(ctx, "INSERT INTO t VALUES (2)")
+	onEachEngine(t, func(t *testing.T, engine string, db *bun.DB) {
+		ctx := context.Background()
+		if _, err := db.ExecContext(ctx, "CREATE TABLE t (x INTEGER)"); err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("boom")
+		err := storage.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO t VALUES (1)"); err != nil {
 				return err
-			}); err != nil {
-				t.Fatal(err)
 			}
-			var xs []int
-			if err := db.NewSelect().TableExpr("t").Column("x").Scan(ctx, &xs); err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(xs, []int{2}) {
-				t.Errorf("rows %v, want only the committed 2", xs)
-			}
+			return boom
 		})
-	}
+		if !errors.Is(err, boom) {
+			t.Fatalf("InTx = %v, want boom", err)
+		}
+		if err := storage.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO t VALUES (2)")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var xs []int
+		if err := db.NewSelect().TableExpr("t").Column("x").Scan(ctx, &xs); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(xs, []int{2}) {
+			t.Errorf("rows %v, want only the committed 2", xs)
+		}
+	})
 }
 
 // Every migration can be undone, newest first, and applied again: the way back from
 // a release whose schema change went wrong.
 func TestMigrationsRollBackAndReapply(t *testing.T) {
 	t.Parallel()
-	for _, engine := range engines() {
-		t.Run(engine, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := open(t, emptyDatabase(t, engine))
-			quiet := slog.New(slog.DiscardHandler)
-			if err := storage.Migrate(ctx, db, quiet); err != nil {
-				t.Fatalf("Migrate: %v", err)
-			}
-			applied, _ := appliedMigrations(t, db)
-			m := migrate.NewMigrator(db, migrations.All)
-			group, err := m.Rollback(ctx)
-			if err != nil {
-				t.Fatalf("Rollback: %v", err)
-			}
-			if len(group.Migrations) != applied {
-				t.Errorf("rolled back %d migrations, want all %d", len(group.Migrations), applied)
-			}
-			if a, p := appliedMigrations(t, db); a != 0 || p != applied {
-				t.Errorf("after the rollback %d applied, %d pending; want 0, %d", a, p, applied)
-			}
-			if err := storage.Migrate(ctx, db, quiet); err != nil {
-				t.Fatalf("Migrate after the rollback: %v", err)
-			}
-			if a, p := appliedMigrations(t, db); a != applied || p != 0 {
-				t.Errorf("after migrating again %d applied, %d pending; want %d, 0", a, p, applied)
-			}
-		})
-	}
+	onEachEngine(t, func(t *testing.T, engine string, db *bun.DB) {
+		ctx := context.Background()
+		quiet := slog.New(slog.DiscardHandler)
+		if err := storage.Migrate(ctx, db, quiet); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		applied, _ := appliedMigrations(t, db)
+		m := migrate.NewMigrator(db, migrations.All)
+		group, err := m.Rollback(ctx)
+		if err != nil {
+			t.Fatalf("Rollback: %v", err)
+		}
+		if len(group.Migrations) != applied {
+			t.Errorf("rolled back %d migrations, want all %d", len(group.Migrations), applied)
+		}
+		if a, p := appliedMigrations(t, db); a != 0 || p != applied {
+			t.Errorf("after the rollback %d applied, %d pending; want 0, %d", a, p, applied)
+		}
+		if err := storage.Migrate(ctx, db, quiet); err != nil {
+			t.Fatalf("Migrate after the rollback: %v", err)
+		}
+		if a, p := appliedMigrations(t, db); a != applied || p != 0 {
+			t.Errorf("after migrating again %d applied, %d pending; want %d, 0", a, p, applied)
+		}
+	})
 }
