@@ -165,6 +165,20 @@ func (c *channel) pin(providerID string) (pinned, pushed bool) {
 	return pinned, pushed
 }
 
+// pushes counts the pushes made for the message (a reaction's, a pin's: their ids
+// start with the message's).
+func (c *channel) pushes(messageID string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for id, calls := range c.calls {
+		if strings.HasPrefix(id, messageID+":") {
+			n += calls
+		}
+	}
+	return n
+}
+
 func (c *channel) sends(messageID string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -1140,6 +1154,9 @@ func TestPipeline(t *testing.T) {
 				pushed(true)
 				if _, pushed := mute.pin(*mm.ProviderMessageID); pushed {
 					t.Fatal("a pin pushed to a channel without pins")
+				}
+				if n := counted.pushes(note.ID); n != 0 {
+					t.Fatalf("the note's pin pushed %d times", n)
 				}
 			})
 
