@@ -101,7 +101,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 		p.sendDone(ctx, pl.WorkspaceID)
 		return nil // a stale attempt, or done already
 	}
-	err = p.send(ctx, sc, m, out)
+	err = p.send(ctx, sc, out)
 	var ra *retryAfter
 	if jobs.IsThrottled(err) {
 		// A rate, the provider's or the connection's own, is waited out without
@@ -142,10 +142,11 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 	return err
 }
 
-// send runs the checks, charges and calls the plugin. It returns *retryAfter for a
-// transient failure and nil once the message reached a final or sent state.
-func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, m *messaging.Message, out *messaging.Outgoing) error {
-	contact, conn := out.Contact, out.Connection
+// send runs the checks, charges and calls the plugin, keeping out.Message up to date.
+// It returns *retryAfter for a transient failure and nil once the message reached a
+// final or sent state.
+func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, out *messaging.Outgoing) error {
+	m, contact, conn := &out.Message, out.Contact, out.Connection
 	if conn == nil {
 		return p.fail(ctx, sc, m, "The connection was removed", nil)
 	}
