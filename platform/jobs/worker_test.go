@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,14 +20,20 @@ import (
 	"github.com/switchboardhq/switchboard/platform/testapp"
 )
 
-// workerDB is the Redis database the worker tests use on the shared test server.
-// A worker consumes every Switchboard queue, so on a database another package's worker
+// workerDB and shareDB are the Redis databases the worker tests use on the shared test
+// server. A worker consumes every Switchboard queue, so on a database another worker
 // uses, each would take (and fail) the other's tasks. Taken elsewhere: 12 (sweep
 // tests), 13 (simulator), 14 and 15 (pipeline, PostgreSQL and SQLite).
-const workerDB = "11"
+const (
+	workerDB = "11"
+	shareDB  = "10" // TestWorkerSharesByWeight's, which fills every queue
+)
 
 // backend is the test Redis (on workerDB), or the embedded one when none is set.
-func backend(t *testing.T) *queue.Backend {
+func backend(t *testing.T) *queue.Backend { return backendOn(t, workerDB) }
+
+// backendOn is the test Redis on database db, or the embedded one when none is set.
+func backendOn(t *testing.T, db string) *queue.Backend {
 	t.Helper()
 	raw := os.Getenv("SWITCHBOARD_TEST_REDIS_URL")
 	if raw != "" {
@@ -34,7 +41,7 @@ func backend(t *testing.T) *queue.Backend {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u.Path = "/" + workerDB
+		u.Path = "/" + db
 		raw = u.String()
 	}
 	b, err := queue.Open(context.Background(), raw)
@@ -248,3 +255,124 @@ func (notYet) RetryAfter() time.Duration { return time.Millisecond }
 func (notYet) Throttled() bool           { return true }
 
 var _ jobs.Throttled = notYet{}
+
+// TestDequeueOrders: every dequeuer tries every queue once, each queue is first for
+// its weight's share of the dequeuers (never for none), and after its own queue a
+// dequeuer tries the others in preference order.
+func TestDequeueOrders(t *testing.T) {
+	t.Parallel()
+	total := 0
+	for _, q := range jobs.QueuePreference {
+		total += jobs.QueueWeights[q]
+	}
+	if len(jobs.QueuePreference) != len(jobs.QueueWeights) {
+		t.Fatalf("preference lists %d queues, weights %d", len(jobs.QueuePreference), len(jobs.QueueWeights))
+	}
+	for n := 1; n <= 64; n++ {
+		orders := jobs.DequeueOrders(n)
+		if n < len(jobs.QueuePreference) {
+			if orders != nil {
+				t.Errorf("%d dequeuers: got orders %v, want nil (Asynq's weighted order)", n, orders)
+			}
+			continue
+		}
+		if len(orders) != n {
+			t.Fatalf("%d dequeuers: got %d orders", n, len(orders))
+		}
+		first := map[string]int{}
+		for _, order := range orders {
+			first[order[0]]++
+			var rest []string
+			for _, q := range jobs.QueuePreference {
+				if q != order[0] {
+					rest = append(rest, q)
+				}
+			}
+			if got, want := strings.Join(order[1:], ","), strings.Join(rest, ","); got != want {
+				t.Errorf("%d dequeuers: after %s the order is %s, want %s", n, order[0], got, want)
+			}
+		}
+		for _, q := range jobs.QueuePreference {
+			share := float64(jobs.QueueWeights[q]*n) / float64(total)
+			if first[q] < 1 || (float64(first[q]) > share+1 && first[q] > 1) || float64(first[q]) < share-1 {
+				t.Errorf("%d dequeuers: %s is first for %d, its weight's share is %.2f", n, q, first[q], share)
+			}
+		}
+	}
+	// The worker's own: sixteen dequeuers.
+	first := map[string]int{}
+	for _, order := range jobs.DequeueOrders(jobs.Dequeuers) {
+		first[order[0]]++
+	}
+	want := map[string]int{jobs.QueueBulk: 5, jobs.QueueSends: 4, jobs.QueueInbound: 4, jobs.QueueScheduled: 2, jobs.QueueMaintenance: 1}
+	for q, n := range want {
+		if first[q] != n {
+			t.Errorf("of %d dequeuers, %d put %s first, want %d", jobs.Dequeuers, first[q], q, n)
+		}
+	}
+}
+
+// TestWorkerSharesByWeight: with every queue full and every task slot busy, each queue
+// is served while the others still have tasks waiting, the lightest too.
+func TestWorkerSharesByWeight(t *testing.T) {
+	t.Parallel()
+	b := backendOn(t, shareDB)
+	if b.Kind == "embedded" {
+		t.Skip("the embedded backend runs one dequeuer, in Asynq's weighted order; the split needs the Redis backend")
+	}
+	typ := "test:jobs:share:" + storage.NewID()
+	queues := jobs.QueuePreference
+	const perQueue = 300
+	var mu sync.Mutex
+	served := map[string]int{}
+	var total atomic.Int32
+	w := jobs.NewWorker(b, slog.New(slog.DiscardHandler), 32)
+	w.Handle(typ, func(ctx context.Context, task *asynq.Task) error {
+		q, _ := asynq.GetQueueName(ctx)
+		mu.Lock()
+		served[q]++
+		mu.Unlock()
+		total.Add(1)
+		time.Sleep(5 * time.Millisecond)
+		return nil
+	})
+	client := asynq.NewClient(b.Conn)
+	defer client.Close()
+	inspector := asynq.NewInspector(b.Conn)
+	defer inspector.Close()
+	// Whatever an earlier run left on this database would count against the shares.
+	drain := func() {
+		for _, q := range queues {
+			inspector.DeleteAllPendingTasks(q) //nolint:errcheck // best effort; a queue not yet made has none
+		}
+	}
+	drain()
+	defer drain()
+	for range perQueue {
+		for _, q := range queues {
+			if _, err := client.Enqueue(asynq.NewTask(typ, nil), asynq.Queue(q)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	// A quarter of the tasks: every queue still has most of its own waiting.
+	waitFor(t, 60*time.Second, "a quarter of the tasks", func() bool { return total.Load() >= perQueue*int32(len(queues))/4 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("served: %v", served)
+	for _, q := range queues {
+		if served[q] == 0 {
+			t.Errorf("queue %s was not served while every queue had tasks; served %v", q, served)
+		}
+	}
+	if served[jobs.QueueSends] <= served[jobs.QueueMaintenance] || served[jobs.QueueBulk] <= served[jobs.QueueMaintenance] {
+		t.Errorf("maintenance got at least as much as sends or bulk; served %v", served)
+	}
+}
