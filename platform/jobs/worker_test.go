@@ -258,7 +258,8 @@ var _ jobs.Throttled = notYet{}
 
 // TestDequeueOrders: every dequeuer tries every queue once, each queue is first for
 // its weight's share of the dequeuers (never for none), and after its own queue a
-// dequeuer tries the others in preference order.
+// dequeuer tries the two send queues, half of the other queues' dequeuers sends
+// first, then the rest in preference order.
 func TestDequeueOrders(t *testing.T) {
 	t.Parallel()
 	total := 0
@@ -268,6 +269,7 @@ func TestDequeueOrders(t *testing.T) {
 	if len(jobs.QueuePreference) != len(jobs.QueueWeights) {
 		t.Fatalf("preference lists %d queues, weights %d", len(jobs.QueuePreference), len(jobs.QueueWeights))
 	}
+	isSend := func(q string) bool { return q == jobs.QueueSends || q == jobs.QueueBulk }
 	for n := 1; n <= 64; n++ {
 		orders := jobs.DequeueOrders(n)
 		if n < len(jobs.QueuePreference) {
@@ -280,17 +282,29 @@ func TestDequeueOrders(t *testing.T) {
 			t.Fatalf("%d dequeuers: got %d orders", n, len(orders))
 		}
 		first := map[string]int{}
+		others, sendsBeforeBulk := 0, 0
 		for _, order := range orders {
-			first[order[0]]++
+			own := order[0]
+			first[own]++
 			var rest []string
 			for _, q := range jobs.QueuePreference {
-				if q != order[0] {
+				if q != own {
 					rest = append(rest, q)
 				}
 			}
-			if got, want := strings.Join(order[1:], ","), strings.Join(rest, ","); got != want {
-				t.Errorf("%d dequeuers: after %s the order is %s, want %s", n, order[0], got, want)
+			if !isSend(own) {
+				others++
+				if order[1] == jobs.QueueSends {
+					sendsBeforeBulk++
+					rest[0], rest[1] = rest[1], rest[0]
+				}
 			}
+			if got, want := strings.Join(order[1:], ","), strings.Join(rest, ","); got != want {
+				t.Errorf("%d dequeuers: after %s the order is %s, want %s", n, own, got, want)
+			}
+		}
+		if d := 2*sendsBeforeBulk - others; d < -1 || d > 1 {
+			t.Errorf("%d dequeuers: %d of the %d not of a send queue try sends before bulk, want half", n, sendsBeforeBulk, others)
 		}
 		for _, q := range jobs.QueuePreference {
 			share := float64(jobs.QueueWeights[q]*n) / float64(total)
@@ -312,67 +326,82 @@ func TestDequeueOrders(t *testing.T) {
 	}
 }
 
-// TestWorkerSharesByWeight: with every queue full and every task slot busy, each queue
-// is served while the others still have tasks waiting, the lightest too.
+// TestWorkerSharesByWeight: with queues full and every task slot busy, each queue with
+// tasks is served while the others still have tasks waiting, the lightest too; and
+// with the two send queues alone full, they share the worker about equally.
 func TestWorkerSharesByWeight(t *testing.T) {
 	t.Parallel()
 	b := backendOn(t, shareDB)
 	if b.Kind == "embedded" {
 		t.Skip("the embedded backend runs one dequeuer, in Asynq's weighted order; the split needs the Redis backend")
 	}
-	typ := "test:jobs:share:" + storage.NewID()
-	queues := jobs.QueuePreference
-	const perQueue = 300
-	var mu sync.Mutex
-	served := map[string]int{}
-	var total atomic.Int32
-	w := jobs.NewWorker(b, slog.New(slog.DiscardHandler), 32)
-	w.Handle(typ, func(ctx context.Context, task *asynq.Task) error {
-		q, _ := asynq.GetQueueName(ctx)
-		mu.Lock()
-		served[q]++
-		mu.Unlock()
-		total.Add(1)
-		time.Sleep(5 * time.Millisecond)
-		return nil
-	})
 	client := asynq.NewClient(b.Conn)
 	defer client.Close()
 	inspector := asynq.NewInspector(b.Conn)
 	defer inspector.Close()
-	// Whatever an earlier run left on this database would count against the shares.
+	// Whatever a run left on this database would count against the shares.
 	drain := func() {
-		for _, q := range queues {
+		for _, q := range jobs.QueuePreference {
 			inspector.DeleteAllPendingTasks(q) //nolint:errcheck // best effort; a queue not yet made has none
 		}
 	}
 	drain()
 	defer drain()
-	for range perQueue {
-		for _, q := range queues {
-			if _, err := client.Enqueue(asynq.NewTask(typ, nil), asynq.Queue(q)); err != nil {
-				t.Fatal(err)
+
+	// serve fills queues with perQueue tasks each, runs a worker until a quarter of
+	// them are done (every queue still has most of its own waiting), and returns how
+	// many each queue served.
+	serve := func(t *testing.T, queues []string) map[string]int {
+		t.Helper()
+		const perQueue = 300
+		typ := "test:jobs:share:" + storage.NewID()
+		var mu sync.Mutex
+		served := map[string]int{}
+		var total atomic.Int32
+		w := jobs.NewWorker(b, slog.New(slog.DiscardHandler), 32)
+		w.Handle(typ, func(ctx context.Context, task *asynq.Task) error {
+			q, _ := asynq.GetQueueName(ctx)
+			mu.Lock()
+			served[q]++
+			mu.Unlock()
+			total.Add(1)
+			time.Sleep(5 * time.Millisecond)
+			return nil
+		})
+		for range perQueue {
+			for _, q := range queues {
+				if _, err := client.Enqueue(asynq.NewTask(typ, nil), asynq.Queue(q)); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		waitFor(t, 60*time.Second, "a quarter of the tasks", func() bool { return total.Load() >= perQueue*int32(len(queues))/4 })
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		drain()
+		mu.Lock()
+		defer mu.Unlock()
+		t.Logf("served: %v", served)
+		return served
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	// A quarter of the tasks: every queue still has most of its own waiting.
-	waitFor(t, 60*time.Second, "a quarter of the tasks", func() bool { return total.Load() >= perQueue*int32(len(queues))/4 })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	t.Logf("served: %v", served)
-	for _, q := range queues {
+
+	served := serve(t, jobs.QueuePreference)
+	for _, q := range jobs.QueuePreference {
 		if served[q] == 0 {
 			t.Errorf("queue %s was not served while every queue had tasks; served %v", q, served)
 		}
 	}
 	if served[jobs.QueueSends] <= served[jobs.QueueMaintenance] || served[jobs.QueueBulk] <= served[jobs.QueueMaintenance] {
 		t.Errorf("maintenance got at least as much as sends or bulk; served %v", served)
+	}
+
+	served = serve(t, []string{jobs.QueueSends, jobs.QueueBulk})
+	if sends, all := served[jobs.QueueSends], served[jobs.QueueSends]+served[jobs.QueueBulk]; sends*20 < all*7 || sends*20 > all*13 {
+		t.Errorf("with only the send queues full, sends got %d of %d, want 35–65%%", sends, all)
 	}
 }
