@@ -59,6 +59,9 @@ type App struct {
 	// Ledger moves wallet credits; Payments sells top-ups through Stripe.
 	Ledger   *billing.Ledger
 	Payments *billing.Payments
+
+	// queueMetrics reports the queues' depth from a process that runs a worker.
+	queueMetrics *jobs.QueueMetrics
 }
 
 // DatabaseURL is the configured database, or SQLite in the data dir.
@@ -182,6 +185,11 @@ const TypePurgeSessions = "maintenance:purge_sessions"
 // Worker builds the task worker with every handler registered.
 func (a *App) Worker(concurrency int) (*jobs.Worker, error) {
 	w := jobs.NewWorker(a.Queue, a.Log, concurrency)
+	if a.queueMetrics == nil {
+		// The process that works the queues reports their depth.
+		a.queueMetrics = jobs.NewQueueMetrics(a.Queue.Conn)
+		a.Metrics.MustRegister(a.queueMetrics)
+	}
 	a.Pipeline.Register(w)
 	w.Handle(TypePurgeSessions, func(ctx context.Context, _ *asynq.Task) error {
 		n, err := a.Accounts.PurgeExpiredSessions(ctx)
@@ -225,6 +233,9 @@ func (a *App) Close() {
 	}
 	if a.Realtime != nil {
 		a.Realtime.Close() // before the Redis client it uses
+	}
+	if a.queueMetrics != nil {
+		a.queueMetrics.Close()
 	}
 	if a.Queue != nil {
 		a.Queue.Close()

@@ -454,8 +454,8 @@ func TestServeDemoPasswordFromEnvironment(t *testing.T) {
 	s.stop()
 }
 
-// TestWorkerProbes: a separate worker serves health, readiness and metrics on
-// --worker-addr, and nothing else there.
+// TestWorkerProbes: a separate worker serves health, readiness and metrics (its
+// queues' depth among them) on --worker-addr, and nothing else there.
 func TestWorkerProbes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -480,8 +480,9 @@ func TestWorkerProbes(t *testing.T) {
 	if code, body := get("/readyz"); code != http.StatusOK || !strings.Contains(body, `"queue":"embedded"`) {
 		t.Errorf("/readyz: %d %s", code, body)
 	}
-	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
-		t.Errorf("/metrics: %d, %d bytes", code, len(body))
+	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") ||
+		!strings.Contains(body, `switchboard_queue_tasks{queue="sends",state="pending"}`) {
+		t.Errorf("/metrics: %d, %d bytes, want the Go runtime's and the queues' depth", code, len(body))
 	}
 	for _, path := range []string{"/api/openapi.json", "/api/v1/auth/me", "/"} {
 		if code, _ := get(path); code != http.StatusNotFound {
