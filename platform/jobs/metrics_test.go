@@ -38,18 +38,8 @@ func TestQueueMetrics(t *testing.T) {
 }
 
 func testQueueMetrics(t *testing.T, b *queue.Backend) {
-	client := asynq.NewClient(b.Conn)
-	defer client.Close()
-	inspector := asynq.NewInspector(b.Conn)
-	defer inspector.Close()
-	drain := func() {
-		for _, q := range jobs.QueuePreference {
-			inspector.DeleteAllPendingTasks(q)   //nolint:errcheck // best effort; a queue not yet made has none
-			inspector.DeleteAllScheduledTasks(q) //nolint:errcheck // likewise
-		}
-	}
-	drain()
-	defer drain()
+	t.Helper()
+	client, _, _ := queueTools(t, b)
 
 	for range 3 {
 		if _, err := client.Enqueue(asynq.NewTask("test:jobs:metrics", nil), asynq.Queue(jobs.QueueBulk)); err != nil {

@@ -326,6 +326,27 @@ func TestDequeueOrders(t *testing.T) {
 	}
 }
 
+// queueTools gives a client and an inspector on b, and a func that empties every
+// Switchboard queue of its pending and scheduled tasks, which it runs now and when the
+// test ends: what an earlier run left on the database would count in the test's numbers.
+func queueTools(t *testing.T, b *queue.Backend) (*asynq.Client, *asynq.Inspector, func()) {
+	t.Helper()
+	client, inspector := asynq.NewClient(b.Conn), asynq.NewInspector(b.Conn)
+	empty := func() {
+		for _, q := range jobs.QueuePreference {
+			inspector.DeleteAllPendingTasks(q)   //nolint:errcheck // best effort; a queue not yet made has none
+			inspector.DeleteAllScheduledTasks(q) //nolint:errcheck // likewise
+		}
+	}
+	empty()
+	t.Cleanup(func() {
+		empty()
+		inspector.Close()
+		client.Close()
+	})
+	return client, inspector, empty
+}
+
 // TestWorkerSharesByWeight: with queues full and every task slot busy, each queue with
 // tasks is served while the others still have tasks waiting, the lightest too; and
 // with the two send queues alone full, they share the worker about equally.
@@ -335,18 +356,7 @@ func TestWorkerSharesByWeight(t *testing.T) {
 	if b.Kind == "embedded" {
 		t.Skip("the embedded backend runs one dequeuer, in Asynq's weighted order; the split needs the Redis backend")
 	}
-	client := asynq.NewClient(b.Conn)
-	defer client.Close()
-	inspector := asynq.NewInspector(b.Conn)
-	defer inspector.Close()
-	// Whatever a run left on this database would count against the shares.
-	drain := func() {
-		for _, q := range jobs.QueuePreference {
-			inspector.DeleteAllPendingTasks(q) //nolint:errcheck // best effort; a queue not yet made has none
-		}
-	}
-	drain()
-	defer drain()
+	client, _, drain := queueTools(t, b)
 
 	// serve fills queues with perQueue tasks each, runs a worker until a quarter of
 	// them are done (every queue still has most of its own waiting), and returns how
