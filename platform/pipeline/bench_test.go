@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,13 +44,16 @@ var benchConcurrency = config.Default().Worker.Concurrency
 // with the same concurrency twice: through a bare Asynq server on a queue of their
 // own (noop_tasks/s, send/noop), and through the app's worker, its queues, weights
 // and servers, with a handler that does nothing (noop_worker_tasks/s,
-// send/noop_worker).
+// send/noop_worker). Beside the rates, which this box's load moves by a fifth from
+// run to run, two counts it does not: the sends loaded per statement (loads/batch)
+// and the Redis scripts run per send (redis_scripts/send).
 func BenchmarkEndToEndSends(b *testing.B) {
 	requireServices(b)
 	e := newEnv(b, envOptions{engine: testapp.Postgres, concurrency: benchConcurrency})
 	tn := e.tenant(b, "loopback", loopback.Config{Statuses: []string{"sent"}}, int64(b.N)+10)
 	msgs := storeMessages(b, tn, b.N, func(i int) string { return fmt.Sprintf("bench %d", i) })
 	b.ResetTimer()
+	scripts := redisScripts(b, e)
 	start := time.Now()
 	enqueueAll(b, e, msgs)
 	// Waiting is work for the same database, and it must not slow the sends it waits
@@ -66,6 +71,7 @@ func BenchmarkEndToEndSends(b *testing.B) {
 	}
 	sends := time.Since(start)
 	b.StopTimer()
+	scripts = redisScripts(b, e) - scripts
 	e.stopWorker()
 
 	bare := noopTasks(b, e, b.N, bareServer)
@@ -77,6 +83,32 @@ func BenchmarkEndToEndSends(b *testing.B) {
 	b.ReportMetric(workerRate, "noop_worker_tasks/s")
 	b.ReportMetric(sendRate/workerRate, "send/noop_worker")
 	b.ReportMetric(e.p.LoadBatchSize(), "loads/batch")
+	b.ReportMetric(float64(scripts)/float64(b.N), "redis_scripts/send")
+}
+
+// redisScripts is how many scripts the Redis server has run so far (Asynq's enqueue,
+// dequeue tries and done, the pacing line): per send, a count no other load on the
+// box moves, unlike the rates beside it.
+func redisScripts(b *testing.B, e *env) int64 {
+	b.Helper()
+	info, err := e.ta.App.Queue.Redis.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for line := range strings.Lines(info) {
+		for _, cmd := range []string{"cmdstat_evalsha:calls=", "cmdstat_eval:calls="} {
+			if rest, ok := strings.CutPrefix(line, cmd); ok {
+				calls, _, _ := strings.Cut(rest, ",")
+				v, err := strconv.ParseInt(calls, 10, 64)
+				if err != nil {
+					b.Fatalf("commandstats line %q: %v", line, err)
+				}
+				n += v
+			}
+		}
+	}
+	return n
 }
 
 // How no-op tasks are processed: by a bare Asynq server on a queue of their own, or
