@@ -45,8 +45,8 @@ var benchConcurrency = config.Default().Worker.Concurrency
 // own (noop_tasks/s, send/noop), and through the app's worker, its queues, weights
 // and servers, with a handler that does nothing (noop_worker_tasks/s,
 // send/noop_worker). Beside the rates, which this box's load moves by a fifth from
-// run to run, two counts it does not: the sends loaded per statement (loads/batch)
-// and the Redis scripts run per send (redis_scripts/send).
+// run to run: the sends loaded per statement (loads/batch), and the Redis scripts run
+// per send (redis_scripts/send), a count that load does not move.
 func BenchmarkEndToEndSends(b *testing.B) {
 	requireServices(b)
 	e := newEnv(b, envOptions{engine: testapp.Postgres, concurrency: benchConcurrency})
