@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -32,9 +34,17 @@ type Readiness struct {
 func (a probeArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodGet, Path: "/healthz", Summary: "Liveness: the process is up", Tag: "system", Response: map[string]string{}}, a.healthz)
 	r.Add(Route{Method: http.MethodGet, Path: "/readyz", Summary: "Readiness: database and queue backend answer", Tag: "system", Response: Readiness{}}, a.readyz)
+	// A collector that cannot read its source (the queues' depth while Redis is down)
+	// leaves out its own series, logged, and the scrape goes on: the process's other
+	// metrics matter most when something is wrong.
 	r.Add(Route{Method: http.MethodGet, Path: "/metrics", Summary: "Prometheus metrics", Tag: "system", Raw: true},
-		adaptor.HTTPHandler(promhttp.HandlerFor(a.s.metrics, promhttp.HandlerOpts{})))
+		adaptor.HTTPHandler(promhttp.HandlerFor(a.s.metrics, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, ErrorLog: scrapeLog{a.s.log}})))
 }
+
+// scrapeLog writes the metrics handler's errors to the server's log.
+type scrapeLog struct{ log *slog.Logger }
+
+func (l scrapeLog) Println(v ...any) { l.log.Warn("metrics: " + fmt.Sprint(v...)) }
 
 func (a systemArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodGet, Path: "/api/openapi.json", Summary: "This API's OpenAPI 3 document", Tag: "system", Raw: true}, a.openapi)
