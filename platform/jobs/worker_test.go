@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"strings"
@@ -358,12 +359,13 @@ func TestWorkerSharesByWeight(t *testing.T) {
 	}
 	client, _, drain := queueTools(t, b)
 
-	// serve fills queues with perQueue tasks each, runs a worker until a quarter of
-	// them are done (every queue still has most of its own waiting), and returns how
-	// many each queue served.
+	// serve fills queues with perQueue tasks each, runs a worker, and returns how many
+	// each queue served between a tenth and two fifths of them done: every queue
+	// still has most of its own waiting, and every dequeuer has long started (they
+	// start one after another, so the first tasks are the first dequeuers' alone).
 	serve := func(t *testing.T, queues []string) map[string]int {
 		t.Helper()
-		const perQueue = 300
+		const perQueue = 400
 		typ := "test:jobs:share:" + storage.NewID()
 		var mu sync.Mutex
 		served := map[string]int{}
@@ -388,16 +390,30 @@ func TestWorkerSharesByWeight(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- w.Run(ctx) }()
-		waitFor(t, 60*time.Second, "a quarter of the tasks", func() bool { return total.Load() >= perQueue*int32(len(queues))/4 })
+		all := int32(perQueue * len(queues))
+		until := func(n int32) map[string]int {
+			deadline := time.Now().Add(60 * time.Second)
+			for total.Load() < n {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d of %d tasks done after 60s", total.Load(), all)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return maps.Clone(served)
+		}
+		from, to := until(all/10), until(all*2/5)
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
 		drain()
-		mu.Lock()
-		defer mu.Unlock()
-		t.Logf("served: %v", served)
-		return served
+		for q := range to {
+			to[q] -= from[q]
+		}
+		t.Logf("served: %v", to)
+		return to
 	}
 
 	served := serve(t, jobs.QueuePreference)
