@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -91,6 +92,25 @@ type ServiceMonitor struct {
 	} `json:"spec"`
 }
 
+// PrometheusRule is the part of monitoring.coreos.com/v1 the chart renders;
+// decoding is strict, so a field outside it fails the test.
+type PrometheusRule struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		Groups []struct {
+			Name  string `json:"name"`
+			Rules []struct {
+				Alert       string            `json:"alert"`
+				Expr        string            `json:"expr"`
+				For         string            `json:"for"`
+				Labels      map[string]string `json:"labels"`
+				Annotations map[string]string `json:"annotations"`
+			} `json:"rules"`
+		} `json:"groups"`
+	} `json:"spec"`
+}
+
 // doc is one rendered Kubernetes object.
 type doc struct {
 	source string // template file
@@ -117,6 +137,7 @@ type rendering struct {
 	pdbs            map[string]*policyv1.PodDisruptionBudget
 	ingresses       map[string]*networkingv1.Ingress
 	serviceMonitors map[string]*ServiceMonitor
+	prometheusRules map[string]*PrometheusRule
 }
 
 func loadChart(t *testing.T) *chart.Chart {
@@ -167,6 +188,7 @@ func render(t *testing.T, vals map[string]any) *rendering {
 		deployments: map[string]*appsv1.Deployment{}, jobs: map[string]*batchv1.Job{},
 		hpas: map[string]*autoscalingv2.HorizontalPodAutoscaler{}, pdbs: map[string]*policyv1.PodDisruptionBudget{},
 		ingresses: map[string]*networkingv1.Ingress{}, serviceMonitors: map[string]*ServiceMonitor{},
+		prometheusRules: map[string]*PrometheusRule{},
 	}
 	r.add(rel.Manifest, false)
 	for _, h := range rel.Hooks {
@@ -231,6 +253,8 @@ func (r *rendering) add(manifest string, hook bool) {
 			obj = &networkingv1.Ingress{}
 		case "monitoring.coreos.com/v1/ServiceMonitor":
 			obj = &ServiceMonitor{}
+		case "monitoring.coreos.com/v1/PrometheusRule":
+			obj = &PrometheusRule{}
 		default:
 			t.Fatalf("%s: unexpected apiVersion/kind %q/%q", source, tm.APIVersion, tm.Kind)
 		}
@@ -269,6 +293,8 @@ func (r *rendering) add(manifest string, hook bool) {
 			r.ingresses[d.name] = o
 		case *ServiceMonitor:
 			r.serviceMonitors[d.name] = o
+		case *PrometheusRule:
+			r.prometheusRules[d.name] = o
 		}
 		for _, other := range r.docs {
 			if other.kind == d.kind && other.name == d.name {
@@ -880,8 +906,8 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("defaults: HPA and PDB expected for %s", n)
 		}
 	}
-	if len(r.ingresses)+len(r.serviceMonitors) != 0 {
-		t.Errorf("defaults: no Ingress or ServiceMonitor expected")
+	if len(r.ingresses)+len(r.serviceMonitors)+len(r.prometheusRules) != 0 {
+		t.Errorf("defaults: no Ingress, ServiceMonitor or PrometheusRule expected")
 	}
 	if got := names(r.services); !slices.Equal(got, []string{fullname}) {
 		t.Errorf("defaults: Services %v, want only %s (the worker-metrics one comes with serviceMonitor.enabled)", got, fullname)
@@ -1119,6 +1145,90 @@ func TestServiceMonitor(t *testing.T) {
 	}
 }
 
+// TestPrometheusRule: the alerts select the worker ServiceMonitor's job in the
+// release's namespace, name only metrics the product registers, carry their
+// thresholds from the values, and keep Prometheus's own annotation templates.
+func TestPrometheusRule(t *testing.T) {
+	r := render(t, readValues(t, "servicemonitor-values.yaml"))
+	r.checkAll(fullname, true)
+	pr := r.prometheusRules[fullname]
+	if pr == nil || len(r.prometheusRules) != 1 {
+		t.Fatalf("PrometheusRules %v, want %s", names(r.prometheusRules), fullname)
+	}
+	if pr.Labels["release"] != "kube-prometheus-stack" {
+		t.Errorf("PrometheusRule labels %v, want the release label from the values", pr.Labels)
+	}
+	// The ServiceMonitor's job is the name of the Service it scrapes.
+	selector := fmt.Sprintf(`namespace=%q, job=%q`, namespace, fullname+"-worker-metrics")
+	if r.services[fullname+"-worker-metrics"] == nil {
+		t.Fatalf("no worker-metrics Service for the rules' job")
+	}
+	registered := productMetrics(t)
+	metricName := regexp.MustCompile(`switchboard_[a-z_]+`)
+	alerts := map[string]string{}
+	for _, g := range pr.Spec.Groups {
+		for _, rule := range g.Rules {
+			alerts[rule.Alert] = rule.Expr
+			if rule.For == "" || rule.Labels["severity"] == "" || rule.Annotations["summary"] == "" || rule.Annotations["description"] == "" {
+				t.Errorf("%s: for %q, labels %v, annotations %v; want a for, a severity, a summary and a description", rule.Alert, rule.For, rule.Labels, rule.Annotations)
+			}
+			names := metricName.FindAllString(rule.Expr, -1)
+			if len(names) == 0 {
+				t.Errorf("%s reads no Switchboard metric: %s", rule.Alert, rule.Expr)
+			}
+			for _, n := range names {
+				if !registered[n] {
+					t.Errorf("%s reads %s, which the product does not register", rule.Alert, n)
+				}
+				if !strings.Contains(rule.Expr, n+"{"+selector) {
+					t.Errorf("%s reads %s without selecting {%s}: %s", rule.Alert, n, selector, rule.Expr)
+				}
+			}
+			if strings.Contains(rule.Annotations["summary"], "$labels") && !strings.Contains(rule.Annotations["summary"], "{{ $labels.") {
+				t.Errorf("%s: the summary's Prometheus template was mangled: %q", rule.Alert, rule.Annotations["summary"])
+			}
+		}
+	}
+	if got := names(alerts); !slices.Equal(got, []string{"SwitchboardChannelPluginDown", "SwitchboardMessagesWaiting", "SwitchboardTasksFailing"}) {
+		t.Errorf("alerts %v", got)
+	}
+	if e := alerts["SwitchboardMessagesWaiting"]; !strings.HasSuffix(e, "> 60") || !strings.Contains(e, `queue=~"sends|inbound"`) {
+		t.Errorf("SwitchboardMessagesWaiting: %s, want the sends and inbound queues over queueWaitSeconds (60)", e)
+	}
+	if e := alerts["SwitchboardTasksFailing"]; !strings.Contains(e, "> 0.1 * ") {
+		t.Errorf("SwitchboardTasksFailing: %s, want failingRatio (0.1) of the processed rate", e)
+	}
+}
+
+// productMetrics are the metric names the product's Go code registers: every
+// "switchboard_…" string literal under platform/.
+func productMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	literal := regexp.MustCompile(`"(switchboard_[a-z_]+)"`)
+	root := filepath.Join(chartDir, "..", "..", "platform")
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range literal.FindAllStringSubmatch(string(src), -1) {
+			out[m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out["switchboard_queue_latency_seconds"] {
+		t.Fatalf("no metric names found under %s", root)
+	}
+	return out
+}
+
 // checkWorkerMetricsService: the Service the worker ServiceMonitor scrapes
 // exposes, under the endpoint's port name, the worker's probes port.
 func (r *rendering) checkWorkerMetricsService(port int32) {
@@ -1216,6 +1326,12 @@ func TestRejected(t *testing.T) {
 			v["worker"] = map[string]any{"livenessProbe": map[string]any{"exec": map[string]any{"command": []any{"true"}}}}
 		}, "exec"},
 		{"worker probes port out of range", func(v map[string]any) { v["worker"] = map[string]any{"probesPort": 70000} }, "probesPort"},
+		{"alerts without the worker's scrape", func(v map[string]any) {
+			v["prometheusRule"] = map[string]any{"enabled": true}
+		}, "prometheusRule.enabled needs serviceMonitor.enabled"},
+		{"failing ratio above 1", func(v map[string]any) {
+			v["prometheusRule"] = map[string]any{"failingRatio": 2}
+		}, "failingRatio"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
