@@ -186,7 +186,8 @@ const TypePurgeSessions = "maintenance:purge_sessions"
 func (a *App) Worker(concurrency int) (*jobs.Worker, error) {
 	w := jobs.NewWorker(a.Queue, a.Log, concurrency)
 	if a.queueMetrics == nil {
-		// The process that works the queues reports their depth.
+		// The process that works the queues reports their depth, registered once: a
+		// worker built again in the same process (a restart, in tests) reuses it.
 		a.queueMetrics = jobs.NewQueueMetrics(a.Queue.Conn)
 		a.Metrics.MustRegister(a.queueMetrics)
 	}

@@ -18,9 +18,6 @@ type QueueMetrics struct {
 	tasks, latency, processed, failed *prometheus.Desc
 }
 
-// queueStates are the task states reported, in the order QueueMetrics reads them.
-var queueStates = []string{"pending", "active", "scheduled", "retry", "archived"}
-
 // NewQueueMetrics builds the collector on conn. Close it when the process is done.
 func NewQueueMetrics(conn asynq.RedisConnOpt) *QueueMetrics {
 	return &QueueMetrics{
@@ -66,8 +63,11 @@ func (m *QueueMetrics) Collect(ch chan<- prometheus.Metric) {
 			}
 			info = *got
 		}
-		for i, n := range []int{info.Pending, info.Active, info.Scheduled, info.Retry, info.Archived} {
-			ch <- prometheus.MustNewConstMetric(m.tasks, prometheus.GaugeValue, float64(n), q, queueStates[i])
+		for _, s := range []struct {
+			state string
+			n     int
+		}{{"pending", info.Pending}, {"active", info.Active}, {"scheduled", info.Scheduled}, {"retry", info.Retry}, {"archived", info.Archived}} {
+			ch <- prometheus.MustNewConstMetric(m.tasks, prometheus.GaugeValue, float64(s.n), q, s.state)
 		}
 		ch <- prometheus.MustNewConstMetric(m.latency, prometheus.GaugeValue, info.Latency.Seconds(), q)
 		ch <- prometheus.MustNewConstMetric(m.processed, prometheus.CounterValue, float64(info.ProcessedTotal), q)

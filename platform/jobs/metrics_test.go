@@ -39,7 +39,7 @@ func TestQueueMetrics(t *testing.T) {
 
 func testQueueMetrics(t *testing.T, b *queue.Backend) {
 	t.Helper()
-	client, _, _ := queueTools(t, b)
+	client, _ := queueTools(t, b)
 
 	for range 3 {
 		if _, err := client.Enqueue(asynq.NewTask("test:jobs:metrics", nil), asynq.Queue(jobs.QueueBulk)); err != nil {

@@ -327,10 +327,10 @@ func TestDequeueOrders(t *testing.T) {
 	}
 }
 
-// queueTools gives a client and an inspector on b, and a func that empties every
-// Switchboard queue of its pending and scheduled tasks, which it runs now and when the
-// test ends: what an earlier run left on the database would count in the test's numbers.
-func queueTools(t *testing.T, b *queue.Backend) (*asynq.Client, *asynq.Inspector, func()) {
+// queueTools gives a client on b, and a func that empties every Switchboard queue of
+// its pending and scheduled tasks, which it runs now and when the test ends: what an
+// earlier run left on the database would count in the test's numbers.
+func queueTools(t *testing.T, b *queue.Backend) (*asynq.Client, func()) {
 	t.Helper()
 	client, inspector := asynq.NewClient(b.Conn), asynq.NewInspector(b.Conn)
 	empty := func() {
@@ -345,7 +345,7 @@ func queueTools(t *testing.T, b *queue.Backend) (*asynq.Client, *asynq.Inspector
 		inspector.Close()
 		client.Close()
 	})
-	return client, inspector, empty
+	return client, empty
 }
 
 // TestWorkerSharesByWeight: with queues full and every task slot busy, each queue with
@@ -357,7 +357,7 @@ func TestWorkerSharesByWeight(t *testing.T) {
 	if b.Kind == "embedded" {
 		t.Skip("the embedded backend runs one dequeuer, in Asynq's weighted order; the split needs the Redis backend")
 	}
-	client, _, drain := queueTools(t, b)
+	client, drain := queueTools(t, b)
 
 	// serve fills queues with perQueue tasks each, runs a worker, and returns how many
 	// each queue served between a tenth and two fifths of them done: every queue
