@@ -124,9 +124,12 @@ func (p *Pipeline) rollUpBatch(ctx context.Context, workspaceID string, ids []st
 	return out
 }
 
-// sendDone takes a finished send off its workspace's backlog count (see fairQueues).
-func (p *Pipeline) sendDone(ctx context.Context, workspaceID string) {
-	p.batches().dones.Do(ctx, workspaceID, struct{}{})
+// sendDone takes a finished send off its workspace's backlog count (see fairQueues);
+// a scheduled send was never on it.
+func (p *Pipeline) sendDone(ctx context.Context, pl MessageSendPayload) {
+	if !pl.Scheduled {
+		p.batches().dones.Do(ctx, pl.WorkspaceID, struct{}{})
+	}
 }
 
 func (p *Pipeline) sendsDoneBatch(ctx context.Context, workspaceID string, batch []struct{}) []batching.Result[struct{}] {

@@ -184,6 +184,10 @@ func (p *Pipeline) publishCreated(ctx context.Context, sc tenants.Scoped, msgs [
 	p.publish(ctx, sc, conv, append(updates, conversationUpdated(conv), countsChanged(conv))...)
 }
 
+// scheduledQueues are where a scheduled send's task waits: the scheduled queue, or
+// bulk beyond its workspace's fair share of the minute (see Enqueuer.SendAll).
+var scheduledQueues = []string{jobs.QueueScheduled, jobs.QueueBulk}
+
 // Cancel calls off a scheduled message — every recipient's copy of it, for a send to
 // several. Nothing was charged, so nothing is refunded.
 func (p *Pipeline) Cancel(ctx context.Context, sc tenants.Scoped, messageID string) (messaging.Message, error) {
@@ -198,9 +202,15 @@ func (p *Pipeline) cancel(ctx context.Context, sc tenants.Scoped, m messaging.Me
 		return m, err
 	}
 	// The task would find the message cancelled and do nothing; deleting it just
-	// keeps the scheduled queue tidy.
-	if err := p.inspector().DeleteTask(jobs.QueueScheduled, sendTaskID(m)); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
-		p.Log.Warn("scheduled task not deleted", "message", m.ID, "error", err)
+	// keeps the queues tidy.
+	for _, q := range scheduledQueues {
+		err := p.inspector().DeleteTask(q, sendTaskID(m))
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+			p.Log.Warn("scheduled task not deleted", "message", m.ID, "queue", q, "error", err)
+		}
 	}
 	p.changed(ctx, sc, &m)
 	return m, nil
@@ -260,7 +270,14 @@ func (p *Pipeline) sendNow(ctx context.Context, sc tenants.Scoped, m messaging.M
 		return m, messaging.ErrNotScheduled
 	}
 	m.Status, m.ScheduledAt = messaging.StatusPending, &now
-	if err := p.inspector().RunTask(jobs.QueueScheduled, sendTaskID(m)); err != nil {
+	ran := false
+	for _, q := range scheduledQueues {
+		if err := p.inspector().RunTask(q, sendTaskID(m)); err == nil {
+			ran = true
+			break
+		}
+	}
+	if !ran {
 		// No scheduled task (lost, or already moved): queue the send directly.
 		if err := p.Enqueuer.Send(ctx, m); err != nil {
 			return m, err

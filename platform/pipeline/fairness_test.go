@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -88,7 +89,7 @@ func TestFairness(t *testing.T) {
 
 // SendAll counts a campaign's sends into its workspace's backlog at once and routes
 // each like Send would: the first FairShare to the sends queue, the rest to bulk, a
-// scheduled one to the scheduled queue uncounted. Enqueued again into the queue it
+// scheduled one to the scheduled queue, off the backlog. Enqueued again into the queue it
 // waits in, a send changes nothing: no second task, and no count left behind. (A task
 // id is unique within its queue: the sweep looks for a waiting task in every queue
 // before it enqueues a send again.)
@@ -134,4 +135,104 @@ func TestSendAllSharesFairly(t *testing.T) {
 		t.Fatalf("enqueued again: %v", err)
 	}
 	check("enqueued again")
+}
+
+// schedule stores n messages of the tenant scheduled for at.
+func schedule(t testing.TB, tn *tenant, n int, at time.Time, text func(i int) string) []messaging.Message {
+	t.Helper()
+	msgs := storeMessages(t, tn, n, text)
+	ids := make([]string, n)
+	for i := range msgs {
+		msgs[i].Status, msgs[i].ScheduledAt = messaging.StatusScheduled, &at
+		ids[i] = msgs[i].ID
+	}
+	if _, err := tn.sc.Update((*messaging.Message)(nil)).Set("status = ?", messaging.StatusScheduled).Set("scheduled_at = ?", at).
+		Where("m.id IN (?)", bun.List(ids)).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
+// TestScheduledFairness is TestFairness for sends that wait for a time: workspace A's
+// campaign of 3,000 sends and workspace B's single message, all scheduled for the same
+// second, B's last. Beyond its fair share of the sends due in a minute, A's wait in
+// the bulk queue, so when the second comes B's is behind at most FairShare of A's;
+// were they all in the scheduled queue, B's would go out after A's whole campaign.
+func TestScheduledFairness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("schedules 3,000 sends; skipped with -short")
+	}
+	const campaign = 3000
+	e := newEnv(t, envOptions{engine: testapp.DefaultEngine(), concurrency: 8})
+	a := e.tenant(t, "loopback", loopback.Config{DelayMS: 2, Statuses: []string{"sent"}}, campaign+10)
+	b := e.tenant(t, "loopback", loopback.Config{DelayMS: 2, Statuses: []string{"sent"}}, 10)
+
+	at := time.Now().Add(3 * time.Second).Truncate(time.Second)
+	msgs := schedule(t, a, campaign, at, func(i int) string { return fmt.Sprintf("campaign %d", i) })
+	msgs = append(msgs, schedule(t, b, 1, at, func(int) string { return "a reminder" })...)
+	enqueueAll(t, e, msgs)
+	if time.Now().After(at) {
+		t.Fatalf("scheduling took past the time the sends were scheduled for (%s)", at.Format(time.RFC3339))
+	}
+	m := msgs[campaign]
+	b.wait(t, m.ID, 30*time.Second, "sent", func(m messaging.Message) bool { return m.Status == messaging.StatusSent })
+	latency := time.Since(at)
+	left := campaign - countStatus(t, a, messaging.StatusSent, messaging.StatusFailed)
+	t.Logf("B's message sent %s after its time; %d of A's %d sends still waiting", latency.Round(time.Millisecond), left, campaign)
+	if latency > 5*time.Second {
+		t.Errorf("B's scheduled message went out %s after its time, behind A's campaign; want < 5s", latency)
+	}
+	if left <= campaign/2 {
+		t.Errorf("only %d of A's %d sends were left when B's went: B's waited behind A's campaign", left, campaign)
+	}
+	// Every one of A's goes out in the end. The backlog of sends due now (see
+	// TestSendAllSharesFairly) never counted them, so their sends take nothing off it.
+	deadline := time.Now().Add(time.Minute)
+	for countStatus(t, a, messaging.StatusSent) < campaign {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of A's %d scheduled sends went out in a minute", countStatus(t, a, messaging.StatusSent), campaign)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n, err := e.ta.App.Queue.Redis.Exists(context.Background(), pipeline.BacklogKey(a.ws.ID)).Result(); err != nil || n != 0 {
+		t.Errorf("A's backlog count exists (%d, %v) after only scheduled sends: they were taken off a count they were never on", n, err)
+	}
+}
+
+// A scheduled send beyond its workspace's share of the minute waits in the bulk
+// queue; it is cancelled and sent now there like any other.
+func TestScheduledBeyondShare(t *testing.T) {
+	e := newEnv(t, envOptions{engine: testapp.DefaultEngine()})
+	tn := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent"}}, 10)
+	ctx := context.Background()
+	later := time.Now().Add(time.Hour)
+	msgs := schedule(t, tn, pipeline.FairShare+2, later, func(i int) string { return fmt.Sprintf("reminder %d", i) })
+	enqueueAll(t, e, msgs)
+	for i, m := range msgs {
+		queue := jobs.QueueScheduled
+		if i >= pipeline.FairShare {
+			queue = jobs.QueueBulk
+		}
+		info, err := e.insp.GetTaskInfo(queue, fmt.Sprintf("send:%s:%d", m.ID, m.Attempt))
+		if err != nil || info.State != asynq.TaskStateScheduled {
+			t.Fatalf("send %d: in %s: %v %v, want a task waiting for its time", i, queue, info, err)
+		}
+	}
+
+	now, never := msgs[pipeline.FairShare], msgs[pipeline.FairShare+1]
+	if _, err := e.p.SendNow(ctx, tn.sc, now.ID); err != nil {
+		t.Fatal(err)
+	}
+	tn.waitStatus(t, now.ID, messaging.StatusSent)
+	if _, err := e.p.Cancel(ctx, tn.sc, never.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.insp.GetTaskInfo(jobs.QueueBulk, fmt.Sprintf("send:%s:%d", never.ID, never.Attempt)); !errors.Is(err, asynq.ErrTaskNotFound) {
+		t.Fatalf("the cancelled message's task is still in the bulk queue: %v", err)
+	}
+	if got := tn.msg(t, never.ID); got.Status != messaging.StatusCancelled {
+		t.Fatalf("cancelled message is %q", got.Status)
+	}
+	tn.expectLedger(t, now.ID, 1, 0)
+	tn.expectLedger(t, never.ID, 0, 0)
 }

@@ -82,7 +82,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 	sc := tenants.Scope(p.DB, pl.WorkspaceID)
 	out, err := p.loadOutgoing(ctx, pl.WorkspaceID, pl.MessageID)
 	if errors.Is(err, messaging.ErrMessageNotFound) {
-		p.sendDone(ctx, pl.WorkspaceID)
+		p.sendDone(ctx, pl)
 		return nil // deleted since
 	}
 	if err != nil {
@@ -98,7 +98,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 				return err
 			}
 		}
-		p.sendDone(ctx, pl.WorkspaceID)
+		p.sendDone(ctx, pl)
 		return nil // a stale attempt, or done already
 	}
 	err = p.send(ctx, sc, out)
@@ -137,7 +137,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 			&messaging.Change{Status: messaging.StatusQueued, At: p.now()})
 	}
 	if err == nil {
-		p.sendDone(ctx, pl.WorkspaceID)
+		p.sendDone(ctx, pl)
 	}
 	return err
 }

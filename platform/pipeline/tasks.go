@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -30,15 +31,20 @@ type MessageSendPayload struct {
 	WorkspaceID string `json:"workspace_id"`
 	MessageID   string `json:"message_id"`
 	Attempt     int    `json:"attempt"`
+	// Scheduled is a send enqueued to wait for its time: it is not on its
+	// workspace's backlog of sends due now (see fairQueues), so it takes nothing off it.
+	Scheduled bool `json:"scheduled,omitempty"`
 }
 
 // MaxSendRetries is how often a transient send failure is retried (with backoff, or
 // the provider's retry-after) before the message fails and its credit is refunded.
 const MaxSendRetries = 8
 
-// FairShare is how many sends a workspace may have waiting in the main sends queue;
-// beyond it, its sends go to the bulk queue, so one workspace's campaign of 100k
-// messages cannot hold up another workspace's single reply.
+// FairShare is how many sends a workspace may have waiting in the main sends queue,
+// and how many of its scheduled sends due in the same minute may wait in the
+// scheduled queue; beyond it, its sends go to the bulk queue, so one workspace's
+// campaign of 100k messages, sent now or at nine tomorrow, cannot hold up another
+// workspace's single reply or reminder.
 const FairShare = 100
 
 // Enqueuer puts pipeline tasks on the queues.
@@ -78,23 +84,36 @@ func (e *Enqueuer) Send(ctx context.Context, m messaging.Message) error {
 const enqueuers = 8
 
 // SendAll is Send for several messages, a campaign's copies say: their workspaces'
-// backlogs are counted in one round trip rather than one a message, and the tasks are
+// shares are counted in one round trip rather than one a message, and the tasks are
 // enqueued from a few goroutines. It returns once every task is on its queue, with
 // the errors of those that are not (the sweep enqueues them again).
 func (e *Enqueuer) SendAll(ctx context.Context, msgs []messaging.Message) error {
 	queues := make([]string, len(msgs))
-	due := map[string][]int{} // by workspace, the messages that go out now
+	scheduled := make([]bool, len(msgs))
+	shares := map[string]*share{}
+	now := time.Now()
 	for i, m := range msgs {
-		if m.Status == messaging.StatusScheduled && m.ScheduledAt != nil && m.ScheduledAt.After(time.Now()) {
-			queues[i] = jobs.QueueScheduled
-			continue
+		var key string
+		if m.Status == messaging.StatusScheduled && m.ScheduledAt != nil && m.ScheduledAt.After(now) {
+			scheduled[i] = true
+			key = scheduledKey(m.WorkspaceID, *m.ScheduledAt)
+		} else {
+			key = backlogKey(m.WorkspaceID)
 		}
-		due[m.WorkspaceID] = append(due[m.WorkspaceID], i)
+		sh := shares[key]
+		if sh == nil {
+			sh = &share{queue: jobs.QueueSends, expire: now.Add(time.Hour)}
+			if scheduled[i] {
+				// Kept until an hour after the minute it counts: a schedule made
+				// up to its last moment still finds the count.
+				sh.queue, sh.expire = jobs.QueueScheduled, m.ScheduledAt.Truncate(time.Minute).Add(time.Minute+time.Hour)
+			}
+			shares[key] = sh
+		}
+		sh.idx = append(sh.idx, i)
 	}
-	if len(due) > 0 {
-		if err := e.fairQueues(ctx, due, queues); err != nil {
-			return err
-		}
+	if err := e.fairQueues(ctx, shares, queues); err != nil {
+		return err
 	}
 
 	errs := make([]error, len(msgs))
@@ -103,7 +122,7 @@ func (e *Enqueuer) SendAll(ctx context.Context, msgs []messaging.Message) error 
 	for range min(enqueuers, len(msgs)) {
 		wg.Go(func() {
 			for i := range next {
-				errs[i] = e.enqueue(ctx, msgs[i], queues[i])
+				errs[i] = e.enqueue(ctx, msgs[i], queues[i], scheduled[i])
 			}
 		})
 	}
@@ -116,26 +135,30 @@ func (e *Enqueuer) SendAll(ctx context.Context, msgs []messaging.Message) error 
 	// Nothing new waits for a task that was not enqueued, or was already: take back
 	// the count fairQueues added, or every duplicate enqueue would push the
 	// workspace towards the bulk queue for good.
-	uncount := map[string]int{}
-	for i, err := range errs {
-		if err != nil && queues[i] != jobs.QueueScheduled { // counted by fairQueues
-			uncount[msgs[i].WorkspaceID]++
+	for key, sh := range shares {
+		n := 0
+		for _, i := range sh.idx {
+			if errs[i] != nil {
+				n++
+			}
 		}
+		if n > 0 {
+			uncount(ctx, e.rdb, key, n)
+		}
+	}
+	for i, err := range errs {
 		if errors.Is(err, asynq.ErrTaskIDConflict) {
 			errs[i] = nil
 		}
-	}
-	for ws, n := range uncount {
-		sendsDone(ctx, e.rdb, ws, n)
 	}
 	return errors.Join(errs...)
 }
 
 // enqueue puts m's send task on queue; a scheduled message's waits for its time.
-func (e *Enqueuer) enqueue(ctx context.Context, m messaging.Message, queue string) error {
-	payload, _ := json.Marshal(MessageSendPayload{WorkspaceID: m.WorkspaceID, MessageID: m.ID, Attempt: m.Attempt})
+func (e *Enqueuer) enqueue(ctx context.Context, m messaging.Message, queue string, scheduled bool) error {
+	payload, _ := json.Marshal(MessageSendPayload{WorkspaceID: m.WorkspaceID, MessageID: m.ID, Attempt: m.Attempt, Scheduled: scheduled})
 	opts := []asynq.Option{asynq.TaskID(sendTaskID(m)), asynq.MaxRetry(e.MaxRetry), asynq.Timeout(2 * time.Minute), asynq.Queue(queue)}
-	if queue == jobs.QueueScheduled {
+	if scheduled {
 		opts = append(opts, asynq.ProcessAt(jobs.WholeSecond(*m.ScheduledAt)))
 	}
 	if _, err := e.client.EnqueueContext(ctx, asynq.NewTask(TypeMessageSend, payload), opts...); err != nil {
@@ -144,26 +167,45 @@ func (e *Enqueuer) enqueue(ctx context.Context, m messaging.Message, queue strin
 	return nil
 }
 
-// fairQueues counts each workspace's waiting sends, adding those of due (message
-// indexes by workspace), and picks the main queue for the messages within the
-// workspace's fair share, the bulk queue for those beyond. The count expires so a
-// crashed worker cannot leave a workspace in the bulk queue for ever.
-func (e *Enqueuer) fairQueues(ctx context.Context, due map[string][]int, queues []string) error {
-	counts := make(map[string]*redis.IntCmd, len(due))
+// share is the messages of a SendAll counted against one fair share: a workspace's
+// sends due now, or those it scheduled for one minute.
+type share struct {
+	idx    []int     // the messages' indexes
+	queue  string    // where those within the share wait
+	expire time.Time // when the count lapses
+}
+
+// scheduledKey counts a workspace's sends scheduled for the minute of at.
+func scheduledKey(workspaceID string, at time.Time) string {
+	return "switchboard:scheduled:" + workspaceID + ":" + strconv.FormatInt(at.Unix()/60, 10)
+}
+
+// fairQueues adds each share's messages to its count and picks their queues: the
+// share's own for those within FairShare, the bulk queue for those beyond. The counts
+// expire, so a crashed worker cannot leave a workspace in the bulk queue for ever.
+//
+// The backlog of sends due now is taken back as they finish (sendsDone). A
+// minute's scheduled count is not: it only has to separate one workspace's campaign
+// from everyone else's few sends of that minute, and it lapses an hour after.
+func (e *Enqueuer) fairQueues(ctx context.Context, shares map[string]*share, queues []string) error {
+	if len(shares) == 0 {
+		return nil
+	}
+	counts := make(map[string]*redis.IntCmd, len(shares))
 	_, err := e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for ws, idx := range due {
-			counts[ws] = p.IncrBy(ctx, backlogKey(ws), int64(len(idx)))
-			p.Expire(ctx, backlogKey(ws), time.Hour)
+		for key, sh := range shares {
+			counts[key] = p.IncrBy(ctx, key, int64(len(sh.idx)))
+			p.ExpireAt(ctx, key, sh.expire)
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("pipeline: backlog: %w", err)
+		return fmt.Errorf("pipeline: fair share: %w", err)
 	}
-	for ws, idx := range due {
-		first := counts[ws].Val() - int64(len(idx)) + 1 // the backlog position of idx[0]
-		for j, i := range idx {
-			queues[i] = jobs.QueueSends
+	for key, sh := range shares {
+		first := counts[key].Val() - int64(len(sh.idx)) + 1 // the count's position of idx[0]
+		for j, i := range sh.idx {
+			queues[i] = sh.queue
 			if first+int64(j) > FairShare {
 				queues[i] = jobs.QueueBulk
 			}
@@ -174,8 +216,13 @@ func (e *Enqueuer) fairQueues(ctx context.Context, due map[string][]int, queues 
 
 // sendsDone takes n finished sends off their workspace's backlog count.
 func sendsDone(ctx context.Context, rdb redis.UniversalClient, workspaceID string, n int) {
-	if left, err := rdb.DecrBy(ctx, backlogKey(workspaceID), int64(n)).Result(); err == nil && left < 0 {
-		rdb.Set(ctx, backlogKey(workspaceID), 0, time.Hour)
+	uncount(ctx, rdb, backlogKey(workspaceID), n)
+}
+
+// uncount takes n off a fair-share count, which never goes below zero.
+func uncount(ctx context.Context, rdb redis.UniversalClient, key string, n int) {
+	if left, err := rdb.DecrBy(ctx, key, int64(n)).Result(); err == nil && left < 0 {
+		rdb.Set(ctx, key, 0, time.Hour)
 	}
 }
 
