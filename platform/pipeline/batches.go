@@ -45,7 +45,7 @@ func (p *Pipeline) batches() *sendBatches {
 			loads: batching.New(maxSendBatch, sendBatchTimeout, p.loadBatch),
 			moves: batching.New(maxSendBatch, sendBatchTimeout, p.moveBatch),
 			rolls: batching.New(maxSendBatch, sendBatchTimeout, p.rollUpBatch),
-			dones: batching.New(maxSendBatch, sendBatchTimeout, p.sendsDoneBatch),
+			dones: batching.New(maxSendBatch, sendBatchTimeout, p.doneBatch),
 		}
 	})
 	return p.sendBatches
@@ -128,11 +128,17 @@ func (p *Pipeline) rollUpBatch(ctx context.Context, workspaceID string, ids []st
 // a scheduled send was never on it.
 func (p *Pipeline) sendDone(ctx context.Context, pl MessageSendPayload) {
 	if !pl.Scheduled {
-		p.batches().dones.Do(ctx, pl.WorkspaceID, struct{}{})
+		p.done(ctx, backlogKey(pl.WorkspaceID))
 	}
 }
 
-func (p *Pipeline) sendsDoneBatch(ctx context.Context, workspaceID string, batch []struct{}) []batching.Result[struct{}] {
-	sendsDone(ctx, p.Redis, workspaceID, len(batch))
+// done takes a finished task off the fair-share count at key. A campaign's tasks
+// finish together, so theirs are taken off a batch at a time.
+func (p *Pipeline) done(ctx context.Context, key string) {
+	p.batches().dones.Do(ctx, key, struct{}{})
+}
+
+func (p *Pipeline) doneBatch(ctx context.Context, key string, batch []struct{}) []batching.Result[struct{}] {
+	uncount(ctx, p.Redis, key, len(batch))
 	return make([]batching.Result[struct{}], len(batch))
 }

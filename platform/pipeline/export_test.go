@@ -29,6 +29,9 @@ func (p *Pipeline) Book(ctx context.Context, connectionID string, rate float64, 
 // BacklogKey is the Redis key counting a workspace's waiting sends.
 func BacklogKey(workspaceID string) string { return backlogKey(workspaceID) }
 
+// InboundBacklogKey is the Redis key counting a workspace's waiting inbound tasks.
+func InboundBacklogKey(workspaceID string) string { return inboundBacklogKey(workspaceID) }
+
 // Hold closes connectionID's booking line for d (see Pipeline.hold).
 func (p *Pipeline) Hold(ctx context.Context, connectionID string, d time.Duration) error {
 	return p.hold(ctx, connectionID, d)

@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
+	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/jobs"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
@@ -235,4 +236,70 @@ func TestScheduledBeyondShare(t *testing.T) {
 	}
 	tn.expectLedger(t, now.ID, 1, 0)
 	tn.expectLedger(t, never.ID, 0, 0)
+}
+
+// TestInboundFairness is TestFairness for what providers send us: workspace A gets
+// 600 webhooks (a campaign's replies, or its status callbacks), then workspace B
+// one customer's message. Beyond its fair share A's wait in the bulk queue, so B's
+// message reaches its inbox behind at most FairShare of A's in the inbound queue;
+// were they all there, B's customer would wait for every one of A's.
+func TestInboundFairness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("delivers 600 webhooks; skipped with -short")
+	}
+	const flood = 600
+	e := newEnv(t, envOptions{engine: testapp.DefaultEngine(), noWorker: true})
+	a := e.tenant(t, "loopback", loopback.Config{}, 10)
+	b := e.tenant(t, "loopback", loopback.Config{}, 10)
+	for i := range flood {
+		a.hook(t, a.signed(t, loopback.WebhookEvent{Type: loopback.WebhookMessage, ID: fmt.Sprintf("flood-%d", i),
+			From: fmt.Sprintf("+4477%08d", i), To: a.conn.Address, Text: "YES", Timestamp: time.Now().UTC()}))
+	}
+	e.startWorker(8)
+	b.hook(t, b.signed(t, loopback.WebhookEvent{Type: loopback.WebhookMessage, ID: "single", From: "+447700900123",
+		To: b.conn.Address, Text: "Hello, is my order on its way?", Timestamp: time.Now().UTC()}))
+	posted := time.Now()
+	for {
+		n, err := b.sc.Select((*messaging.Message)(nil)).Where("m.direction = ?", messaging.DirectionIn).Count(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Since(posted) > 30*time.Second {
+			t.Fatal("B's customer's message did not arrive in 30s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	latency := time.Since(posted)
+	left, err := a.sc.Select((*connections.StoredEvent)(nil)).Where("ce.processed_at IS NULL").Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("B's customer's message arrived %s after its webhook; %d of A's %d still waiting", latency.Round(time.Millisecond), left, flood)
+	if latency > 5*time.Second {
+		t.Errorf("B's customer's message arrived %s after its webhook, behind A's flood; want < 5s", latency)
+	}
+	// The bulk queue's dequeuers work on A's beyond its share meanwhile, so not
+	// every one of those is still waiting; without the share none would be.
+	if left < flood/5 {
+		t.Errorf("only %d of A's %d webhooks were left when B's message arrived: it waited behind A's", left, flood)
+	}
+	// A's are all applied in the end, and each was taken off the count it was on.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		n, err := a.sc.Select((*connections.StoredEvent)(nil)).Where("ce.processed_at IS NULL").Count(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of A's %d webhooks still not applied after a minute", n, flood)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitBacklog(t, e, pipeline.InboundBacklogKey(a.ws.ID), 0)
 }

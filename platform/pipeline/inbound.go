@@ -60,10 +60,19 @@ const statusGrace = 10 * time.Minute
 
 // HandleInboundTask applies stored events. Each event is applied in its own
 // transaction that also marks it processed, so a retried task skips what is done.
-func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) error {
+func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) (err error) {
 	var pl InboundPayload
 	if err := json.Unmarshal(t.Payload(), &pl); err != nil || pl.WorkspaceID == "" {
 		return jobs.SkipRetry(fmt.Errorf("pipeline: bad inbound payload: %v", err))
+	}
+	if pl.Counted {
+		// Off the backlog once done; one that fails for good is off it when the
+		// count lapses.
+		defer func() {
+			if err == nil {
+				p.done(ctx, inboundBacklogKey(pl.WorkspaceID))
+			}
+		}()
 	}
 	sc := tenants.Scope(p.DB, pl.WorkspaceID)
 	conn, err := p.Connections.Get(ctx, sc, pl.ConnectionID)

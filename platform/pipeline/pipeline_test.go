@@ -802,7 +802,7 @@ func TestPipeline(t *testing.T) {
 				if err := e.p.Enqueuer.Send(ctx, m); err != nil {
 					t.Fatal(err)
 				}
-				waitBacklog(t, e, tn.ws.ID, 0)
+				waitBacklog(t, e, pipeline.BacklogKey(tn.ws.ID), 0)
 				if n := counted.sends(m.ID); n != 1 {
 					t.Fatalf("%d send calls, want 1", n)
 				}
@@ -1410,12 +1410,13 @@ func TestPipeline(t *testing.T) {
 	}
 }
 
-// waitBacklog waits until the workspace's count of waiting sends is want.
-func waitBacklog(t testing.TB, e *env, workspaceID string, want int) {
+// waitBacklog waits until a workspace's count of waiting tasks at key (BacklogKey,
+// InboundBacklogKey) is want.
+func waitBacklog(t testing.TB, e *env, key string, want int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		n, err := e.ta.App.Queue.Redis.Get(context.Background(), "switchboard:backlog:"+workspaceID).Int()
+		n, err := e.ta.App.Queue.Redis.Get(context.Background(), key).Int()
 		if err != nil && err.Error() != "redis: nil" {
 			t.Fatal(err)
 		}
@@ -1423,7 +1424,7 @@ func waitBacklog(t testing.TB, e *env, workspaceID string, want int) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("backlog of waiting sends is %d, want %d", n, want)
+			t.Fatalf("backlog %s is %d, want %d", key, n, want)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}

@@ -72,6 +72,10 @@ func sendTaskID(m messaging.Message) string { return fmt.Sprintf("send:%s:%d", m
 
 func backlogKey(workspaceID string) string { return "switchboard:backlog:" + workspaceID }
 
+func inboundBacklogKey(workspaceID string) string {
+	return "switchboard:inbound-backlog:" + workspaceID
+}
+
 // Send enqueues the message's current attempt. The task id is derived from the
 // message and attempt, so enqueueing twice is a no-op. A scheduled message waits in
 // the scheduled queue until its time.
@@ -184,7 +188,7 @@ func scheduledKey(workspaceID string, at time.Time) string {
 // share's own for those within FairShare, the bulk queue for those beyond. The counts
 // expire, so a crashed worker cannot leave a workspace in the bulk queue for ever.
 //
-// The backlog of sends due now is taken back as they finish (sendsDone). A
+// The backlog of sends due now is taken back as they finish (Pipeline.done). A
 // minute's scheduled count is not: it only has to separate one workspace's campaign
 // from everyone else's few sends of that minute, and it lapses an hour after.
 func (e *Enqueuer) fairQueues(ctx context.Context, shares map[string]*share, queues []string) error {
@@ -214,11 +218,6 @@ func (e *Enqueuer) fairQueues(ctx context.Context, shares map[string]*share, que
 	return nil
 }
 
-// sendsDone takes n finished sends off their workspace's backlog count.
-func sendsDone(ctx context.Context, rdb redis.UniversalClient, workspaceID string, n int) {
-	uncount(ctx, rdb, backlogKey(workspaceID), n)
-}
-
 // uncount takes n off a fair-share count, which never goes below zero.
 func uncount(ctx context.Context, rdb redis.UniversalClient, key string, n int) {
 	if left, err := rdb.DecrBy(ctx, key, int64(n)).Result(); err == nil && left < 0 {
@@ -231,14 +230,36 @@ type InboundPayload struct {
 	WorkspaceID  string   `json:"workspace_id"`
 	ConnectionID string   `json:"connection_id"`
 	EventIDs     []string `json:"event_ids"`
+	// Counted is on its workspace's inbound backlog, to be taken off when done.
+	Counted bool `json:"counted,omitempty"`
 }
 
-// Inbound enqueues the processing of stored events.
+// Inbound enqueues the processing of stored events. Like sends, a workspace's first
+// FairShare inbound tasks waiting go to the inbound queue and those beyond to bulk:
+// a flood of one workspace's webhooks (its campaign's replies, or their status
+// callbacks) cannot hold up another workspace's customer.
 func (e *Enqueuer) Inbound(ctx context.Context, p InboundPayload) error {
+	key := inboundBacklogKey(p.WorkspaceID)
+	var waiting *redis.IntCmd
+	if _, err := e.rdb.TxPipelined(ctx, func(pp redis.Pipeliner) error {
+		waiting = pp.Incr(ctx, key)
+		pp.Expire(ctx, key, time.Hour)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("pipeline: inbound backlog: %w", err)
+	}
+	queue := jobs.QueueInbound
+	if waiting.Val() > FairShare {
+		queue = jobs.QueueBulk
+	}
+	p.Counted = true
 	payload, _ := json.Marshal(p)
-	_, err := e.client.EnqueueContext(ctx, asynq.NewTask(TypeInbound, payload),
-		asynq.Queue(jobs.QueueInbound), asynq.MaxRetry(20), asynq.Timeout(time.Minute))
-	return err
+	if _, err := e.client.EnqueueContext(ctx, asynq.NewTask(TypeInbound, payload),
+		asynq.Queue(queue), asynq.MaxRetry(20), asynq.Timeout(time.Minute)); err != nil {
+		uncount(ctx, e.rdb, key, 1)
+		return err
+	}
+	return nil
 }
 
 // retryAfter is a transient failure with the provider's wait; the worker's retry delay
