@@ -205,6 +205,8 @@ describe("contacts", () => {
       await page.getByRole("button", { name: "New conversation" }).click();
       const compose = page.getByRole("dialog", { name: "New conversation" });
       const option = compose.getByLabel("Or a group").locator("option", { hasText: `Group ${stamp} (1)` });
+      // The dialog loads the groups when it opens: wait for them rather than count at once.
+      await option.waitFor({ state: "attached", timeout: 10000 }).catch(() => {});
       assert.equal(await option.count(), 1, "the group is offered with its member count");
     });
   });
