@@ -35,14 +35,7 @@ func newBatchFixture(t *testing.T, ta *testapp.TestApp, name string, seq *atomic
 
 func (f *batchFixture) connection() connections.Connection {
 	f.t.Helper()
-	now := time.Now().UTC()
-	c := connections.Connection{ID: storage.NewID(), PublicID: tenants.NewToken("wh_"), PluginID: "loopback", Kind: "sms",
-		Engine: "loopback", DisplayName: "Batch", Address: fmt.Sprintf("+1555030%04d", f.seq.Add(1)), ConfigPublic: map[string]any{},
-		ConfigSealed: "-", Status: connections.StatusActive, CreatedAt: now, UpdatedAt: now}
-	if _, err := f.sc.Insert(&c).Exec(f.ta.Ctx()); err != nil {
-		f.t.Fatal(err)
-	}
-	return c
+	return addConnection(f.t, f.ta.Ctx(), f.sc, fmt.Sprintf("+1555030%04d", f.seq.Add(1)))
 }
 
 // conversation opens a campaign conversation with a new contact on the fixture's

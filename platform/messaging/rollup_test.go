@@ -3,9 +3,7 @@ package messaging_test
 import (
 	"fmt"
 	"testing"
-	"time"
 
-	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/platform/testapp"
@@ -49,13 +47,7 @@ func TestRollUpPill(t *testing.T) {
 			ctx := ta.Ctx()
 			ws := ta.NewWorkspace("Roll-up").Workspace
 			sc := tenants.Scope(ta.App.DB, ws.ID)
-			now := time.Now().UTC()
-			conn := connections.Connection{ID: storage.NewID(), PublicID: tenants.NewToken("wh_"), PluginID: "loopback", Kind: "sms",
-				Engine: "loopback", DisplayName: "Roll-up", Address: "+15550100", ConfigPublic: map[string]any{},
-				ConfigSealed: "-", Status: connections.StatusActive, CreatedAt: now, UpdatedAt: now}
-			if _, err := sc.Insert(&conn).Exec(ctx); err != nil {
-				t.Fatal(err)
-			}
+			conn := addConnection(t, ctx, sc, "+15550100")
 			for i, c := range cases {
 				contact, err := messaging.ContactByAddress(ctx, sc, "sms", fmt.Sprintf("+1555020%04d", i), "")
 				if err != nil {

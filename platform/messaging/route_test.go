@@ -6,7 +6,6 @@ import (
 
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/messaging"
-	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -25,16 +24,7 @@ func TestRouteInbound(t *testing.T) {
 			ws := ta.NewWorkspace("Routing").Workspace
 			sc := tenants.Scope(ta.App.DB, ws.ID)
 			now := time.Now().UTC()
-			connection := func(address string) connections.Connection {
-				c := connections.Connection{ID: storage.NewID(), PublicID: tenants.NewToken("wh_"), PluginID: "loopback", Kind: "sms",
-					Engine: "loopback", DisplayName: address, Address: address, ConfigPublic: map[string]any{},
-					ConfigSealed: "-", Status: connections.StatusActive, CreatedAt: now, UpdatedAt: now}
-				if _, err := sc.Insert(&c).Exec(ctx); err != nil {
-					t.Fatal(err)
-				}
-				return c
-			}
-			here, there := connection("+15550100"), connection("+15550101")
+			here, there := addConnection(t, ctx, sc, "+15550100"), addConnection(t, ctx, sc, "+15550101")
 			contact := func(phone string) messaging.Contact {
 				c, err := messaging.ContactByAddress(ctx, sc, "sms", phone, "")
 				if err != nil {
