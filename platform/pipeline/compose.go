@@ -203,14 +203,8 @@ func (p *Pipeline) cancel(ctx context.Context, sc tenants.Scoped, m messaging.Me
 	}
 	// The task would find the message cancelled and do nothing; deleting it just
 	// keeps the queues tidy.
-	for _, q := range scheduledQueues {
-		err := p.inspector().DeleteTask(q, sendTaskID(m))
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
-			p.Log.Warn("scheduled task not deleted", "message", m.ID, "queue", q, "error", err)
-		}
+	if _, err := onSendTask(m, scheduledQueues, p.inspector().DeleteTask); err != nil {
+		p.Log.Warn("scheduled task not deleted", "message", m.ID, "error", err)
 	}
 	p.changed(ctx, sc, &m)
 	return m, nil
@@ -270,14 +264,7 @@ func (p *Pipeline) sendNow(ctx context.Context, sc tenants.Scoped, m messaging.M
 		return m, messaging.ErrNotScheduled
 	}
 	m.Status, m.ScheduledAt = messaging.StatusPending, &now
-	ran := false
-	for _, q := range scheduledQueues {
-		if err := p.inspector().RunTask(q, sendTaskID(m)); err == nil {
-			ran = true
-			break
-		}
-	}
-	if !ran {
+	if ran, _ := onSendTask(m, scheduledQueues, p.inspector().RunTask); !ran {
 		// No scheduled task (lost, or already moved): queue the send directly.
 		if err := p.Enqueuer.Send(ctx, m); err != nil {
 			return m, err

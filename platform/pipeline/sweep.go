@@ -139,9 +139,19 @@ func (p *Pipeline) sweepMessages(ctx context.Context, sc tenants.Scoped, cutoff 
 // Checking first keeps Enqueuer.Send (which counts the workspace's backlog before it
 // finds the task id taken) from inflating the fair-share count on every sweep.
 func (p *Pipeline) sendWaiting(m messaging.Message) (bool, error) {
+	return onSendTask(m, []string{jobs.QueueSends, jobs.QueueBulk, jobs.QueueScheduled}, func(queue, id string) error {
+		_, err := p.inspector().GetTaskInfo(queue, id)
+		return err
+	})
+}
+
+// onSendTask runs do on the message's current send task in the first of queues that
+// holds it, and reports whether one did. A task id is unique within a queue only, so
+// a task that may wait in several is looked for in each.
+func onSendTask(m messaging.Message, queues []string, do func(queue, id string) error) (bool, error) {
 	id := sendTaskID(m)
-	for _, q := range []string{jobs.QueueSends, jobs.QueueBulk, jobs.QueueScheduled} {
-		_, err := p.inspector().GetTaskInfo(q, id)
+	for _, q := range queues {
+		err := do(q, id)
 		switch {
 		case err == nil:
 			return true, nil

@@ -171,10 +171,10 @@ func (e *Enqueuer) enqueue(ctx context.Context, m messaging.Message, queue strin
 	return nil
 }
 
-// share is the messages of a SendAll counted against one fair share: a workspace's
-// sends due now, or those it scheduled for one minute.
+// share is the tasks counted against one fair share: a workspace's sends due now,
+// those it scheduled for one minute, or its waiting inbound tasks.
 type share struct {
-	idx    []int     // the messages' indexes
+	idx    []int     // the tasks' indexes
 	queue  string    // where those within the share wait
 	expire time.Time // when the count lapses
 }
@@ -184,13 +184,14 @@ func scheduledKey(workspaceID string, at time.Time) string {
 	return "switchboard:scheduled:" + workspaceID + ":" + strconv.FormatInt(at.Unix()/60, 10)
 }
 
-// fairQueues adds each share's messages to its count and picks their queues: the
+// fairQueues adds each share's tasks to its count and picks their queues: the
 // share's own for those within FairShare, the bulk queue for those beyond. The counts
 // expire, so a crashed worker cannot leave a workspace in the bulk queue for ever.
 //
-// The backlog of sends due now is taken back as they finish (Pipeline.done). A
-// minute's scheduled count is not: it only has to separate one workspace's campaign
-// from everyone else's few sends of that minute, and it lapses an hour after.
+// The backlogs of sends due now and of inbound tasks are taken back as they finish
+// (Pipeline.done). A minute's scheduled count is not: it only has to separate one
+// workspace's campaign from everyone else's few sends of that minute, and it lapses
+// an hour after.
 func (e *Enqueuer) fairQueues(ctx context.Context, shares map[string]*share, queues []string) error {
 	if len(shares) == 0 {
 		return nil
@@ -240,22 +241,14 @@ type InboundPayload struct {
 // callbacks) cannot hold up another workspace's customer.
 func (e *Enqueuer) Inbound(ctx context.Context, p InboundPayload) error {
 	key := inboundBacklogKey(p.WorkspaceID)
-	var waiting *redis.IntCmd
-	if _, err := e.rdb.TxPipelined(ctx, func(pp redis.Pipeliner) error {
-		waiting = pp.Incr(ctx, key)
-		pp.Expire(ctx, key, time.Hour)
-		return nil
-	}); err != nil {
-		return fmt.Errorf("pipeline: inbound backlog: %w", err)
-	}
-	queue := jobs.QueueInbound
-	if waiting.Val() > FairShare {
-		queue = jobs.QueueBulk
+	queue := make([]string, 1)
+	if err := e.fairQueues(ctx, map[string]*share{key: {idx: []int{0}, queue: jobs.QueueInbound, expire: time.Now().Add(time.Hour)}}, queue); err != nil {
+		return err
 	}
 	p.Counted = true
 	payload, _ := json.Marshal(p)
 	if _, err := e.client.EnqueueContext(ctx, asynq.NewTask(TypeInbound, payload),
-		asynq.Queue(queue), asynq.MaxRetry(20), asynq.Timeout(time.Minute)); err != nil {
+		asynq.Queue(queue[0]), asynq.MaxRetry(20), asynq.Timeout(time.Minute)); err != nil {
 		uncount(ctx, e.rdb, key, 1)
 		return err
 	}
