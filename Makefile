@@ -54,7 +54,7 @@ TEST_TIMEOUT ?= 14m
 BENCH ?= .
 BENCHTIME ?= 1s
 BENCHFLAGS ?= -benchmem
-SEND_BENCH := EndToEndSends
+SEND_BENCH := EndToEndSends|InboundApply
 SEND_BENCHTIME ?= 10000x
 RUN_ARGS ?= serve --demo
 
@@ -274,8 +274,9 @@ chaos:
 	echo "+ go test -tags chaos -run Chaos -timeout 20m ./platform/pipeline/"
 	$(GO) test -tags chaos -count=1 -run Chaos -timeout 20m -v ./platform/pipeline/
 
-# The end-to-end send benchmark (P1) is a throughput over a whole campaign: a second's
-# worth is mostly warm-up, so it runs on its own for SEND_BENCHTIME sends.
+# The end-to-end send benchmark (P1) and the inbound one (P3) are throughputs over a
+# whole campaign (its sends, its receipts, its replies): a second's worth is mostly
+# warm-up, so they run on their own for SEND_BENCHTIME messages.
 bench:
 	@$(with_services)
 	mkdir -p .tmp

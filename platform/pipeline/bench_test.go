@@ -23,8 +23,10 @@ import (
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/jobs"
 	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/plugins/loopback"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
 
 // requireServices skips a benchmark that needs real PostgreSQL and Redis.
@@ -249,4 +251,93 @@ func BenchmarkInboundWebhooks(b *testing.B) {
 	b.ReportMetric(float64(b.N)/el.Seconds(), "webhooks/s")
 	b.ReportMetric(float64(lat[b.N/2].Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(lat[(b.N*99)/100].Microseconds())/1000, "p99_ms")
+}
+
+// BenchmarkInboundApply: what the worker applies of what webhooks stored (P3). b.N
+// events are handed to the inbound sink from 8 goroutines, one event each as a
+// provider's webhook carries it, while the worker runs; the time is until every one is
+// applied. statuses: a delivered receipt for each of b.N sent messages (a campaign's
+// receipts, two a send in real life). messages: b.N customers' messages from 1,000
+// numbers, so most land in a ticket their sender opened before. Beside each rate, the
+// app's worker on the same Redis runs b.N no-op tasks (noop_worker_tasks/s), and the
+// ratio is what the queue alone leaves.
+func BenchmarkInboundApply(b *testing.B) {
+	requireServices(b)
+	b.Run("statuses", func(b *testing.B) {
+		e := newEnv(b, envOptions{engine: testapp.Postgres, concurrency: benchConcurrency})
+		tn := e.tenant(b, "loopback", loopback.Config{}, 10)
+		msgs := storeMessages(b, tn, b.N, func(i int) string { return fmt.Sprintf("bench %d", i) })
+		if _, err := tn.sc.Update((*messaging.Message)(nil)).Set("status = ?, provider_message_id = 'bench-' || m.id, sent_at = ?", messaging.StatusSent, time.Now().UTC()).
+			Where("m.conversation_id = ?", tn.conv.ID).Exec(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		at := time.Now().UTC()
+		inboundApplied(b, e, tn, "statuses/s", func(i int) sdk.Event {
+			return sdk.Event{Type: sdk.EventStatus, Status: &sdk.StatusUpdate{ProviderMessageID: "bench-" + msgs[i].ID, Status: messaging.StatusDelivered, Timestamp: at}}
+		}, func() int { return countStatus(b, tn, messaging.StatusDelivered) })
+	})
+	b.Run("messages", func(b *testing.B) {
+		e := newEnv(b, envOptions{engine: testapp.Postgres, concurrency: benchConcurrency})
+		tn := e.tenant(b, "loopback", loopback.Config{}, 10)
+		at := time.Now().UTC()
+		inboundApplied(b, e, tn, "messages/s", func(i int) sdk.Event {
+			return sdk.Event{Type: sdk.EventMessage, Message: &sdk.InboundMessage{ProviderMessageID: fmt.Sprintf("bench-in-%d", i),
+				From: fmt.Sprintf("+4477%08d", i%1000), To: tn.conn.Address, Type: "text", Text: "hello", Timestamp: at}}
+		}, func() int {
+			n, err := tn.sc.Select((*messaging.Message)(nil)).Where("m.direction = ?", messaging.DirectionIn).Count(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return n
+		})
+	})
+}
+
+// inboundApplied delivers b.N events made by event to tn's connection and waits until
+// applied says all b.N are; it reports the rate as unit, then the no-op baseline.
+func inboundApplied(b *testing.B, e *env, tn *tenant, unit string, event func(i int) sdk.Event, applied func() int) {
+	b.Helper()
+	events := make([]sdk.Event, b.N)
+	for i := range events {
+		events[i] = event(i)
+	}
+	sink := pipeline.InboundSink{P: e.p}
+	b.ResetTimer()
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= b.N {
+					return
+				}
+				if err := sink.Deliver(context.Background(), tn.conn, events[i:i+1]); err != nil {
+					b.Errorf("deliver %d: %v", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// Counting reads every row counted, so it waits until the inbound queue is empty.
+	for {
+		info, err := e.insp.GetQueueInfo(jobs.QueueInbound)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if info.Pending+info.Active+info.Retry+info.Scheduled == 0 && applied() >= b.N {
+			break
+		}
+		time.Sleep(min(max(time.Since(start)/50, 2*time.Millisecond), 200*time.Millisecond))
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	e.stopWorker()
+	noop := noopTasks(b, e, b.N, appWorker)
+	rate, noopRate := float64(b.N)/el.Seconds(), float64(b.N)/noop.Seconds()
+	b.ReportMetric(rate, unit)
+	b.ReportMetric(noopRate, "noop_worker_tasks/s")
+	b.ReportMetric(rate/noopRate, "applied/noop_worker")
 }

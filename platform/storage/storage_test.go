@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -547,4 +548,55 @@ func TestMigrationsRollBackAndReapply(t *testing.T) {
 			t.Errorf("after migrating again %d applied, %d pending; want %d, 0", a, p, applied)
 		}
 	})
+}
+
+// A burst that takes every connection the pool may open leaves them all open for the
+// next one: none is closed for want of room among the idle.
+func TestPostgresPoolKeepsItsConnections(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(envPostgres) == "" {
+		t.Skipf("needs PostgreSQL (%s)", envPostgres)
+	}
+	db := open(t, emptyDatabase(t, "postgres"))
+	ctx := context.Background()
+	burst := func() map[int]bool {
+		t.Helper()
+		conns := make([]bun.Conn, storage.PostgresPool)
+		pids := map[int]bool{}
+		for i := range conns {
+			c, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pid int
+			if err := c.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+				t.Fatal(err)
+			}
+			conns[i], pids[pid] = c, true
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+		return pids
+	}
+	first, second := burst(), burst()
+	if len(first) != storage.PostgresPool {
+		t.Fatalf("%d backends in a burst of %d", len(first), storage.PostgresPool)
+	}
+	if !maps.Equal(first, second) {
+		t.Errorf("the second burst did not reuse the first's connections: %d of %d were new", len(second)-countShared(first, second), len(second))
+	}
+	if s := db.Stats(); s.MaxIdleClosed != 0 || s.Idle != storage.PostgresPool {
+		t.Errorf("pool after the bursts: %d idle, %d closed for want of idle room; want %d, 0", s.Idle, s.MaxIdleClosed, storage.PostgresPool)
+	}
+}
+
+func countShared(a, b map[int]bool) int {
+	n := 0
+	for k := range b {
+		if a[k] {
+			n++
+		}
+	}
+	return n
 }
