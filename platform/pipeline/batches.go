@@ -22,6 +22,8 @@ type sendBatches struct {
 	moves *batching.Queue[string, messaging.Move, moved]
 	rolls *batching.Queue[string, string, rolledUp]
 	dones *batching.Queue[string, struct{}, struct{}]
+	// statuses applies the receipts that come back for the sends (see statusBatch).
+	statuses *batching.Queue[statusKey, string, statusApplied]
 }
 
 // rolledUp is a conversation after its pill was rolled up, and whether the pill
@@ -42,10 +44,11 @@ type moved struct {
 func (p *Pipeline) batches() *sendBatches {
 	p.batchesOnce.Do(func() {
 		p.sendBatches = &sendBatches{
-			loads: batching.New(maxSendBatch, sendBatchTimeout, p.loadBatch),
-			moves: batching.New(maxSendBatch, sendBatchTimeout, p.moveBatch),
-			rolls: batching.New(maxSendBatch, sendBatchTimeout, p.rollUpBatch),
-			dones: batching.New(maxSendBatch, sendBatchTimeout, p.doneBatch),
+			loads:    batching.New(maxSendBatch, sendBatchTimeout, p.loadBatch),
+			moves:    batching.New(maxSendBatch, sendBatchTimeout, p.moveBatch),
+			rolls:    batching.New(maxSendBatch, sendBatchTimeout, p.rollUpBatch),
+			dones:    batching.New(maxSendBatch, sendBatchTimeout, p.doneBatch),
+			statuses: batching.New(maxSendBatch, sendBatchTimeout, p.statusBatch),
 		}
 	})
 	return p.sendBatches

@@ -58,7 +58,8 @@ func (s InboundSink) Deliver(ctx context.Context, c connections.Connection, even
 // provider's callback can overtake the worker recording the id it just got.
 const statusGrace = 10 * time.Minute
 
-// HandleInboundTask applies stored events. Each event is applied in its own
+// HandleInboundTask applies stored events. On PostgreSQL receipts go together with
+// those of other tasks (see statusBatch). Every other event is applied in its own
 // transaction that also marks it processed, so a retried task skips what is done.
 func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) (err error) {
 	var pl InboundPayload
@@ -75,6 +76,12 @@ func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) (err er
 		}()
 	}
 	sc := tenants.Scope(p.DB, pl.WorkspaceID)
+	ids := pl.EventIDs
+	if storage.IsPostgres(p.DB) {
+		if ids, err = p.applyStatuses(ctx, sc, pl.ConnectionID, ids); err != nil || len(ids) == 0 {
+			return err
+		}
+	}
 	conn, err := p.Connections.Get(ctx, sc, pl.ConnectionID)
 	if errors.Is(err, connections.ErrNotFound) {
 		return nil
@@ -83,7 +90,7 @@ func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) (err er
 		return err
 	}
 	var retry error
-	for _, id := range pl.EventIDs {
+	for _, id := range ids {
 		var out outcome
 		err := p.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			st := sc.With(tx)

@@ -664,6 +664,68 @@ func TestPipeline(t *testing.T) {
 				}
 			})
 
+			// A campaign's receipts arriving together, several to a webhook and
+			// several webhooks at once (on PostgreSQL they are applied in batches):
+			// each moves its message once and only forward, and a failed one refunds.
+			t.Run("ReceiptsTogether", func(t *testing.T) {
+				t.Parallel()
+				const n = 30
+				tn := e.tenant(t, "loopback", loopback.Config{}, n)
+				msgs := storeMessages(t, tn, n, func(i int) string { return fmt.Sprintf("receipt %d", i) })
+				enqueueAll(t, e, msgs)
+				for i := range msgs {
+					msgs[i] = tn.waitStatus(t, msgs[i].ID, messaging.StatusSent)
+				}
+				receipt := func(m messaging.Message, status string) sdk.Event {
+					return sdk.Event{Type: sdk.EventStatus, Status: &sdk.StatusUpdate{ProviderMessageID: *m.ProviderMessageID,
+						Status: status, Timestamp: time.Now().UTC()}}
+				}
+				// Five messages to a webhook: each one's delivered and read, read
+				// first in every other webhook; the last message fails instead.
+				var webhooks [][]sdk.Event
+				for i := 0; i < n-1; i += 5 {
+					var evs []sdk.Event
+					for _, m := range msgs[i:min(i+5, n-1)] {
+						first, second := receipt(m, messaging.StatusDelivered), receipt(m, messaging.StatusRead)
+						if i%10 == 5 {
+							first, second = second, first
+						}
+						evs = append(evs, first, second)
+					}
+					webhooks = append(webhooks, evs)
+				}
+				webhooks = append(webhooks, []sdk.Event{{Type: sdk.EventStatus, Status: &sdk.StatusUpdate{ProviderMessageID: *msgs[n-1].ProviderMessageID,
+					Status: messaging.StatusFailed, ErrorReason: "undeliverable", Timestamp: time.Now().UTC()}}})
+				var wg sync.WaitGroup
+				for _, evs := range webhooks {
+					wg.Go(func() {
+						if err := (pipeline.InboundSink{P: e.p}).Deliver(ctx, tn.conn, evs); err != nil {
+							t.Error(err)
+						}
+					})
+				}
+				wg.Wait()
+				tn.settled(t)
+				for _, m := range msgs[:n-1] {
+					got := tn.msg(t, m.ID)
+					tl := tn.timeline(t, m.ID)
+					if got.Status != messaging.StatusRead ||
+						!eq(tl, []string{"queued", "sent", "delivered", "read"}) && !eq(tl, []string{"queued", "sent", "read"}) {
+						// Stored as a campaign stores them, without a pending step.
+						t.Errorf("message %s: status %q, timeline %v; want read, each step once and in order", m.ID, got.Status, tl)
+					}
+				}
+				last := tn.msg(t, msgs[n-1].ID)
+				if last.Status != messaging.StatusFailed || last.Reason != "undeliverable" {
+					t.Errorf("failed receipt left %q (%q)", last.Status, last.Reason)
+				}
+				tn.expectLedger(t, last.ID, 1, 1)
+				if b := tn.balance(t); b != 1 {
+					t.Errorf("balance %d, want 1: %d charged, the failed one refunded", b, n)
+				}
+				tn.expectPill(t, messaging.PillPartial)
+			})
+
 			t.Run("PermanentFailure", func(t *testing.T) {
 				t.Parallel()
 				tn := e.tenant(t, "loopback", loopback.Config{}, 10)
