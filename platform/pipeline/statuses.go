@@ -102,9 +102,12 @@ func (p *Pipeline) statusBatch(ctx context.Context, key statusKey, ids []string)
 			providerIDs = append(providerIDs, r.providerID)
 		}
 	}
-	msgs, err := messaging.ByProviderIDs(ctx, sc, key.connection, providerIDs)
-	if err != nil {
-		return fail(err)
+	var msgs map[string]messaging.Message
+	if len(providerIDs) > 0 {
+		var err error
+		if msgs, err = messaging.ByProviderIDs(ctx, sc, key.connection, providerIDs); err != nil {
+			return fail(err)
+		}
 	}
 	// One move per event (an event twice in the batch, redelivered, moves once); the
 	// delivered and read of one message may both be here, each with its own copy.
