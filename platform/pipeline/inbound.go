@@ -31,7 +31,7 @@ func (s InboundSink) Deliver(ctx context.Context, c connections.Connection, even
 	}
 	sc := tenants.Scope(s.P.DB, c.WorkspaceID)
 	now := time.Now().UTC()
-	var fresh []string
+	var fresh, receipts []string
 	for _, e := range events {
 		payload, err := json.Marshal(e)
 		if err != nil {
@@ -44,6 +44,9 @@ func (s InboundSink) Deliver(ctx context.Context, c connections.Connection, even
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
 			fresh = append(fresh, row.ID)
+			if batchable(e) {
+				receipts = append(receipts, row.ID)
+			}
 		}
 	}
 	if len(fresh) == 0 {
@@ -51,7 +54,7 @@ func (s InboundSink) Deliver(ctx context.Context, c connections.Connection, even
 	}
 	// Should this enqueue fail, the provider gets a 5xx and delivers again; the events
 	// are already stored, and the maintenance sweep also picks up unprocessed ones.
-	return s.P.Enqueuer.Inbound(ctx, InboundPayload{WorkspaceID: c.WorkspaceID, ConnectionID: c.ID, EventIDs: fresh})
+	return s.P.Enqueuer.Inbound(ctx, InboundPayload{WorkspaceID: c.WorkspaceID, ConnectionID: c.ID, EventIDs: fresh, Receipts: receipts})
 }
 
 // statusGrace is how long a status for an unknown provider id is retried: the
@@ -77,8 +80,8 @@ func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) (err er
 	}
 	sc := tenants.Scope(p.DB, pl.WorkspaceID)
 	ids := pl.EventIDs
-	if storage.IsPostgres(p.DB) {
-		if ids, err = p.applyStatuses(ctx, sc, pl.ConnectionID, ids); err != nil || len(ids) == 0 {
+	if storage.IsPostgres(p.DB) && len(pl.Receipts) > 0 {
+		if ids, err = p.applyStatuses(ctx, sc, pl.ConnectionID, pl.EventIDs, pl.Receipts); err != nil || len(ids) == 0 {
 			return err
 		}
 	}

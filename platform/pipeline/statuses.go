@@ -39,9 +39,10 @@ type statusApplied struct {
 	moved *messaging.Message
 }
 
-// applyStatuses applies the receipts among the stored events ids through the batch
-// and returns the ids it did not take. PostgreSQL only.
-func (p *Pipeline) applyStatuses(ctx context.Context, sc tenants.Scoped, connectionID string, ids []string) ([]string, error) {
+// applyStatuses applies receipts, stored events of the task's ids, through the batch
+// and returns the ids left for the one-by-one way, in their order. PostgreSQL only.
+func (p *Pipeline) applyStatuses(ctx context.Context, sc tenants.Scoped, connectionID string, eventIDs, receipts []string) ([]string, error) {
+	ids := receipts
 	key := statusKey{sc.WorkspaceID(), connectionID}
 	res := make([]statusApplied, len(ids))
 	errs := make([]error, len(ids))
@@ -55,7 +56,7 @@ func (p *Pipeline) applyStatuses(ctx context.Context, sc tenants.Scoped, connect
 		}
 		wg.Wait()
 	}
-	var left []string
+	handled := make(map[string]bool, len(ids))
 	for i, r := range res {
 		if errs[i] != nil {
 			return nil, errs[i]
@@ -63,8 +64,12 @@ func (p *Pipeline) applyStatuses(ctx context.Context, sc tenants.Scoped, connect
 		if r.moved != nil {
 			p.changed(ctx, sc, r.moved)
 		}
-		if !r.handled {
-			left = append(left, ids[i])
+		handled[ids[i]] = r.handled
+	}
+	var left []string
+	for _, id := range eventIDs {
+		if !handled[id] {
+			left = append(left, id)
 		}
 	}
 	return left, nil
@@ -163,15 +168,18 @@ func (p *Pipeline) statusBatch(ctx context.Context, key statusKey, ids []string)
 
 var unprocessedEach tenants.Kept
 
-// asReceipt reads a stored event as a receipt the batch applies: a status of the
-// connection other than failed.
+// batchable reports whether the receipt batch takes e: a status other than failed.
+func batchable(e sdk.Event) bool {
+	return e.Type == sdk.EventStatus && e.Status != nil && e.Status.ProviderMessageID != "" && e.Status.Status != messaging.StatusFailed
+}
+
+// asReceipt reads a stored event of the connection as a receipt the batch applies.
 func asReceipt(ev connections.StoredEvent, connectionID string) (receipt, bool) {
 	if ev.Type != sdk.EventStatus || ev.ConnectionID != connectionID {
 		return receipt{}, false
 	}
 	var e sdk.Event
-	if err := json.Unmarshal(ev.Payload, &e); err != nil || e.Status == nil || e.Status.ProviderMessageID == "" ||
-		e.Status.Status == messaging.StatusFailed {
+	if err := json.Unmarshal(ev.Payload, &e); err != nil || !batchable(e) {
 		return receipt{}, false
 	}
 	at := e.Status.Timestamp

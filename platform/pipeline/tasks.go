@@ -231,6 +231,10 @@ type InboundPayload struct {
 	WorkspaceID  string   `json:"workspace_id"`
 	ConnectionID string   `json:"connection_id"`
 	EventIDs     []string `json:"event_ids"`
+	// Receipts are those of EventIDs the receipt batch may take (see statusBatch);
+	// the others, and every event of a task enqueued without them (the sweep's), are
+	// applied one by one.
+	Receipts []string `json:"receipts,omitempty"`
 	// Counted is on its workspace's inbound backlog, to be taken off when done.
 	Counted bool `json:"counted,omitempty"`
 }
