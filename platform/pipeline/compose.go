@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -201,13 +202,38 @@ func (p *Pipeline) cancel(ctx context.Context, sc tenants.Scoped, m messaging.Me
 	if _, err := messaging.Transition(ctx, sc, &m, messaging.StatusCancelled, "Cancelled before its time", "api", p.now()); err != nil {
 		return m, err
 	}
-	// The task would find the message cancelled and do nothing; deleting it just
-	// keeps the queues tidy.
-	if _, err := onSendTask(m, scheduledQueues, p.inspector().DeleteTask); err != nil {
+	// The task would find the message cancelled and do nothing; deleting it keeps
+	// the queues tidy, and the minute's count true (see offMinute).
+	if _, err := p.offMinute(ctx, m, p.inspector().DeleteTask); err != nil {
 		p.Log.Warn("scheduled task not deleted", "message", m.ID, "error", err)
 	}
 	p.changed(ctx, sc, &m)
 	return m, nil
+}
+
+// offMinute runs do (delete it, run it now) on the task of m, a scheduled message that
+// no longer goes at its time, and reports whether one was found. A task that was
+// counted against its workspace's share of that minute (see Enqueuer.SendAll) is taken
+// off the count: a campaign scheduled and then cancelled must not send the workspace's
+// next sends of that minute to the bulk queue.
+func (p *Pipeline) offMinute(ctx context.Context, m messaging.Message, do func(queue, id string) error) (bool, error) {
+	var counted bool
+	found, err := onSendTask(m, scheduledQueues, func(queue, id string) error {
+		info, err := p.inspector().GetTaskInfo(queue, id)
+		if err != nil {
+			return err
+		}
+		if err := do(queue, id); err != nil {
+			return err
+		}
+		var pl MessageSendPayload
+		counted = json.Unmarshal(info.Payload, &pl) == nil && pl.Scheduled
+		return nil
+	})
+	if counted && m.ScheduledAt != nil {
+		uncount(ctx, p.Redis, scheduledKey(m.WorkspaceID, *m.ScheduledAt), 1)
+	}
+	return found, err
 }
 
 // SendNow fires a scheduled message at once (every copy of it, for a send to several).
@@ -263,8 +289,9 @@ func (p *Pipeline) sendNow(ctx context.Context, sc tenants.Scoped, m messaging.M
 	if n, _ := res.RowsAffected(); n == 0 {
 		return m, messaging.ErrNotScheduled
 	}
+	ran, _ := p.offMinute(ctx, m, p.inspector().RunTask) // m still says the minute it was counted in
 	m.Status, m.ScheduledAt = messaging.StatusPending, &now
-	if ran, _ := onSendTask(m, scheduledQueues, p.inspector().RunTask); !ran {
+	if !ran {
 		// No scheduled task (lost, or already moved): queue the send directly.
 		if err := p.Enqueuer.Send(ctx, m); err != nil {
 			return m, err

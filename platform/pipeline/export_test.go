@@ -29,6 +29,9 @@ func (p *Pipeline) Book(ctx context.Context, connectionID string, rate float64, 
 // BacklogKey is the Redis key counting a workspace's waiting sends.
 func BacklogKey(workspaceID string) string { return backlogKey(workspaceID) }
 
+// ScheduledKey is the Redis key counting a workspace's sends scheduled for at's minute.
+func ScheduledKey(workspaceID string, at time.Time) string { return scheduledKey(workspaceID, at) }
+
 // InboundBacklogKey is the Redis key counting a workspace's waiting inbound tasks.
 func InboundBacklogKey(workspaceID string) string { return inboundBacklogKey(workspaceID) }
 

@@ -237,6 +237,22 @@ func TestScheduledBeyondShare(t *testing.T) {
 	}
 	tn.expectLedger(t, now.ID, 1, 0)
 	tn.expectLedger(t, never.ID, 0, 0)
+
+	// Both left the minute, and so did one more cancelled within the share: the
+	// count is FairShare-1, and the next send scheduled for that minute is within the
+	// share again. Had they stayed counted, it would wait in the bulk queue.
+	if _, err := e.p.Cancel(ctx, tn.sc, msgs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	key := pipeline.ScheduledKey(tn.ws.ID, later)
+	if n, err := e.ta.App.Queue.Redis.Get(ctx, key).Int(); err != nil || n != pipeline.FairShare-1 {
+		t.Fatalf("the minute's count is %d (%v), want %d once three of its sends left it", n, err, pipeline.FairShare-1)
+	}
+	next := schedule(t, tn, 1, later, func(int) string { return "one more reminder" })[0]
+	enqueueAll(t, e, []messaging.Message{next})
+	if _, err := e.insp.GetTaskInfo(jobs.QueueScheduled, fmt.Sprintf("send:%s:%d", next.ID, next.Attempt)); err != nil {
+		t.Fatalf("a send scheduled after three left the minute is not in the scheduled queue: %v", err)
+	}
 }
 
 // TestInboundFairness is TestFairness for what providers send us: workspace A gets

@@ -189,9 +189,10 @@ func scheduledKey(workspaceID string, at time.Time) string {
 // expire, so a crashed worker cannot leave a workspace in the bulk queue for ever.
 //
 // The backlogs of sends due now and of inbound tasks are taken back as they finish
-// (Pipeline.done). A minute's scheduled count is not: it only has to separate one
-// workspace's campaign from everyone else's few sends of that minute, and it lapses
-// an hour after.
+// (Pipeline.done). A minute's scheduled count is taken back only for a send that
+// leaves its minute (cancelled, or sent now: Pipeline.offMinute): the sends of one
+// minute all finish together, the count only has to separate one workspace's campaign
+// from everyone else's few sends of that minute, and it lapses an hour after.
 func (e *Enqueuer) fairQueues(ctx context.Context, shares map[string]*share, queues []string) error {
 	if len(shares) == 0 {
 		return nil
