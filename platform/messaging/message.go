@@ -225,6 +225,43 @@ func Transition(ctx context.Context, sc tenants.Scoped, m *Message, status, reas
 	return Apply(ctx, sc, m, Change{Status: status, Reason: reason, Source: source, At: at})
 }
 
+// ApplyIf is Apply for a change that holds only from the status m has now: a
+// scheduled message cancelled, or taken by its send when due. Where Apply tries again
+// from whatever status someone else moved m to, ApplyIf reports false, and m is left as
+// it was loaded. It does not ask Advances: a due message goes from scheduled to pending,
+// which ranks the same.
+func ApplyIf(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool, error) {
+	moved, err := apply(ctx, sc, m, c)
+	if err != nil || !moved {
+		return false, err
+	}
+	m.applied(c)
+	return true, nil
+}
+
+// Restart stores a status that starts a send over, which Apply, moving only forward,
+// cannot: a scheduled message sent now, a failed one retried (pending again). update is
+// the conditional update of the message with the columns that change with it; the
+// timeline gets the step, with reason and source, in the same transaction, and only if
+// the update matched, which Restart reports.
+func Restart(ctx context.Context, sc tenants.Scoped, messageID, status, reason, source string, at time.Time,
+	update func(tenants.Scoped) *bun.UpdateQuery) (bool, error) {
+	moved := false
+	err := sc.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st := sc.With(tx)
+		res, err := update(st).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		moved = true
+		return addEvent(ctx, st, messageID, status, reason, source, at)
+	})
+	return moved, err
+}
+
 // Change is a status change and what is stored with it.
 type Change struct {
 	Status, Reason, Source string

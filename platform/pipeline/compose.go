@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hibiken/asynq"
+	"github.com/uptrace/bun"
 
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/jobs"
@@ -199,8 +200,15 @@ func (p *Pipeline) cancel(ctx context.Context, sc tenants.Scoped, m messaging.Me
 	if m.Status != messaging.StatusScheduled {
 		return m, messaging.ErrNotScheduled
 	}
-	if _, err := messaging.Transition(ctx, sc, &m, messaging.StatusCancelled, "Cancelled before its time", "api", p.now()); err != nil {
+	// Only from scheduled: a send that is due takes its message first (see
+	// Pipeline.send), and one on its way can no longer be called off.
+	cancelled, err := messaging.ApplyIf(ctx, sc, &m, messaging.Change{Status: messaging.StatusCancelled,
+		Reason: "Cancelled before its time", Source: "api", At: p.now()})
+	if err != nil {
 		return m, err
+	}
+	if !cancelled {
+		return m, messaging.ErrNotScheduled
 	}
 	// The task would find the message cancelled and do nothing; deleting it keeps
 	// the queues tidy, and the minute's count true (see offMinute).
@@ -281,12 +289,15 @@ func (p *Pipeline) sendNow(ctx context.Context, sc tenants.Scoped, m messaging.M
 		return m, messaging.ErrNotScheduled
 	}
 	now := p.now()
-	res, err := sc.Update((*messaging.Message)(nil)).Set("status = ?", messaging.StatusPending).Set("scheduled_at = ?", now).
-		Set("updated_at = ?", now).Where("m.id = ? AND m.status = ?", m.ID, messaging.StatusScheduled).Exec(ctx)
+	moved, err := messaging.Restart(ctx, sc, m.ID, messaging.StatusPending, "Sent now, before its time", "api", now,
+		func(st tenants.Scoped) *bun.UpdateQuery {
+			return st.Update((*messaging.Message)(nil)).Set("status = ?", messaging.StatusPending).Set("scheduled_at = ?", now).
+				Set("updated_at = ?", now).Where("m.id = ? AND m.status = ?", m.ID, messaging.StatusScheduled)
+		})
 	if err != nil {
 		return m, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !moved {
 		return m, messaging.ErrNotScheduled
 	}
 	ran, _ := p.offMinute(ctx, m, p.inspector().RunTask) // m still says the minute it was counted in
@@ -315,14 +326,17 @@ func (p *Pipeline) Retry(ctx context.Context, sc tenants.Scoped, messageID strin
 		return m, messaging.ErrNotFailed
 	}
 	now := p.now()
-	res, err := sc.Update((*messaging.Message)(nil)).
-		Set("status = ?", messaging.StatusPending).Set("reason = ''").Set("attempt = attempt + 1").
-		Set("provider_message_id = NULL").Set("retried_at = ?", now).Set("updated_at = ?", now).
-		Where("m.id = ? AND m.status = ? AND m.attempt = ? AND m.deleted_at IS NULL", m.ID, messaging.StatusFailed, m.Attempt).Exec(ctx)
+	moved, err := messaging.Restart(ctx, sc, m.ID, messaging.StatusPending, fmt.Sprintf("Retried: attempt %d", m.Attempt+1), "api", now,
+		func(st tenants.Scoped) *bun.UpdateQuery {
+			return st.Update((*messaging.Message)(nil)).
+				Set("status = ?", messaging.StatusPending).Set("reason = ''").Set("attempt = attempt + 1").
+				Set("provider_message_id = NULL").Set("retried_at = ?", now).Set("updated_at = ?", now).
+				Where("m.id = ? AND m.status = ? AND m.attempt = ? AND m.deleted_at IS NULL", m.ID, messaging.StatusFailed, m.Attempt)
+		})
 	if err != nil {
 		return m, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !moved {
 		return m, messaging.ErrNotFailed
 	}
 	m, err = messaging.GetMessage(ctx, sc, messageID)

@@ -289,6 +289,16 @@ func (p *Pipeline) publish(ctx context.Context, sc tenants.Scoped, conv messagin
 		assignee = *conv.AssigneeID
 	}
 	for _, u := range updates {
+		// A deleted message goes out without its content, however it changed (a
+		// receipt can still arrive for it): browsers get what the API shows.
+		switch m := u.data.(type) {
+		case messaging.Message:
+			u.data = m.Redacted()
+		case *messaging.Message:
+			if m.Deleted() {
+				u.data = m.Redacted()
+			}
+		}
 		data, _ := json.Marshal(u.data)
 		if err := p.Publisher.Publish(ctx, realtime.Event{Type: u.typ, WorkspaceID: sc.WorkspaceID(),
 			ConversationID: conv.ID, ConversationKind: conv.Kind, AssigneeID: assignee, Data: data}); err != nil {

@@ -34,6 +34,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/jobs"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
+	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/plugins/loopback"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
@@ -599,8 +600,9 @@ func TestPipeline(t *testing.T) {
 			counted := &channel{Loopback: loopback.New()}
 			mute := &channel{Loopback: loopback.New(), noPush: true}
 			gated := &channel{Loopback: loopback.New(), gate: make(chan struct{}), idPrefix: "gated-"}
+			held := &channel{Loopback: loopback.New(), gate: make(chan struct{})}
 			e := newEnv(t, envOptions{engine: engine, concurrency: 16, maxRetry: 3, kick: 150 * time.Millisecond,
-				plugins: connections.StaticPlugins{"flaky": flaky, "wa": wa, "retry": retry, "counted": counted, "gated": gated, "mute": mute}})
+				plugins: connections.StaticPlugins{"flaky": flaky, "wa": wa, "retry": retry, "counted": counted, "gated": gated, "mute": mute, "held": held}})
 			ctx := context.Background()
 
 			t.Run("TextSent", func(t *testing.T) {
@@ -1075,6 +1077,34 @@ func TestPipeline(t *testing.T) {
 				}
 			})
 
+			t.Run("CancelTooLate", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "held", loopback.Config{}, 10)
+				at := time.Now().UTC().Add(time.Second)
+				m := messaging.Message{ConversationID: tn.conv.ID, ConnectionID: tn.conn.ID, Direction: messaging.DirectionOut,
+					Type: "text", Body: "see you at nine", Status: messaging.StatusScheduled, ScheduledAt: &at}
+				if err := messaging.Insert(ctx, tn.sc, &m, "api"); err != nil {
+					t.Fatal(err)
+				}
+				if err := e.p.Enqueuer.Send(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+				// Due, charged and held inside the provider call: too late to call off.
+				tn.wait(t, m.ID, 20*time.Second, "in the plugin", func(messaging.Message) bool { return held.sends(m.ID) == 1 })
+				if _, err := e.p.Cancel(ctx, tn.sc, m.ID); !errors.Is(err, messaging.ErrNotScheduled) {
+					t.Fatalf("cancel of a send inside the provider call: %v, want ErrNotScheduled", err)
+				}
+				if _, err := e.p.Delete(ctx, tn.sc, tn.msg(t, m.ID), ""); err == nil {
+					t.Fatal("a send inside the provider call was deleted")
+				}
+				close(held.gate)
+				tn.waitStatus(t, m.ID, messaging.StatusSent)
+				tn.expectLedger(t, m.ID, 1, 0)
+				if tl := tn.timeline(t, m.ID); !eq(tl, []string{"scheduled", "pending", "queued", "sent"}) {
+					t.Fatalf("timeline %v", tl)
+				}
+			})
+
 			t.Run("SendNowAndCancel", func(t *testing.T) {
 				t.Parallel()
 				tn := e.tenant(t, "loopback", loopback.Config{}, 10)
@@ -1096,6 +1126,9 @@ func TestPipeline(t *testing.T) {
 					t.Fatalf("sent %s after SendNow", d)
 				}
 				tn.expectLedger(t, m.ID, 1, 0)
+				if tl := tn.timeline(t, m.ID); !eq(tl, []string{"scheduled", "pending", "queued", "sent"}) {
+					t.Fatalf("timeline %v, want the step sent now in it", tl)
+				}
 				if _, err := e.p.SendNow(ctx, tn.sc, m.ID); !errors.Is(err, messaging.ErrNotScheduled) {
 					t.Fatalf("SendNow of a sent message: %v", err)
 				}
@@ -1429,6 +1462,9 @@ func TestPipeline(t *testing.T) {
 				if got.Attempt != 2 || got.Reason != "" {
 					t.Fatalf("retried message %+v", got)
 				}
+				if tl := tn.timeline(t, m.ID); !eq(tl, []string{"pending", "queued", "failed", "pending", "queued", "sent"}) {
+					t.Fatalf("timeline %v, want the retry's step in it", tl)
+				}
 				var es []billing.Entry
 				if err := tn.sc.Select(&es).Where("le.reference = ?", "message:"+m.ID).OrderExpr("le.created_at, le.id").Scan(ctx); err != nil {
 					t.Fatal(err)
@@ -1447,6 +1483,35 @@ func TestPipeline(t *testing.T) {
 				tn.expectPill(t, messaging.PillSent)
 				if _, err := e.p.Retry(ctx, tn.sc, m.ID); !errors.Is(err, messaging.ErrNotFailed) {
 					t.Fatalf("retry of a sent message: %v", err)
+				}
+			})
+
+			t.Run("DeletedStaysRedacted", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent", "delivered"}}, 10)
+				const secret = "the door code is 4711"
+				m := tn.waitStatus(t, tn.text(t, secret).ID, messaging.StatusSent)
+				if _, err := e.p.Delete(ctx, tn.sc, m, ""); err != nil {
+					t.Fatal(err)
+				}
+				lctx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				events, stop := e.ta.App.Realtime.Subscribe(lctx, tn.ws.ID)
+				defer stop()
+				tn.hook(t, tn.webhooks(t)["delivered"]) // a receipt for the deleted message
+				tn.waitStatus(t, m.ID, messaging.StatusDelivered)
+				for {
+					select {
+					case ev := <-events:
+						if strings.Contains(string(ev.Data), "door code") {
+							t.Fatalf("%s after the delete carries the deleted text: %s", ev.Type, ev.Data)
+						}
+						if ev.Type == realtime.MessageUpdated && strings.Contains(string(ev.Data), `"status":"delivered"`) {
+							return // the receipt's own event, without the text
+						}
+					case <-time.After(10 * time.Second):
+						t.Fatal("no event told browsers the deleted message was delivered")
+					}
 				}
 			})
 

@@ -179,6 +179,27 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, out *messaging.O
 			return err
 		}
 	}
+	if m.Status == messaging.StatusScheduled {
+		// A scheduled message is taken (pending) before it is charged: from here a
+		// cancel finds it on its way and refuses, instead of calling off a send that
+		// is charged, or that the provider may already have.
+		taken, err := messaging.ApplyIf(ctx, sc, m, messaging.Change{Status: messaging.StatusPending, Reason: "Due", Source: "worker", At: now})
+		if err != nil {
+			return err
+		}
+		if !taken {
+			// Cancelled in the meantime, or sent now by hand (pending already, the
+			// same attempt): that one goes on from here.
+			fresh, err := messaging.GetMessage(ctx, sc, m.ID)
+			if err != nil {
+				return err
+			}
+			if fresh.Status != messaging.StatusPending || fresh.Attempt != m.Attempt {
+				return nil
+			}
+			*m = fresh
+		}
+	}
 	if _, err := p.Ledger.Charge(ctx, sc.WorkspaceID(), int64(credits), m.ChargeKey(), "message:"+m.ID); err != nil {
 		if errors.Is(err, billing.ErrInsufficientCredits) {
 			return p.fail(ctx, sc, m, ReasonOutOfCredits, nil)
