@@ -37,9 +37,15 @@ type Contact struct {
 	UpdatedAt       time.Time         `bun:"updated_at,notnull" json:"updated_at"`
 }
 
+// keepsLeadingZero are the country codes whose numbers keep their leading 0 after the
+// country code: Italy, San Marino and Vatican City dial it from abroad too (Rome
+// 06 1234 5678 is +39 06 1234 5678), so it is part of the number, not a trunk prefix.
+var keepsLeadingZero = map[string]bool{"39": true, "378": true, "379": true}
+
 // NormalizePhone turns a number as people type it into E.164. A number without a
 // leading + (or 00) is national: countryCode (digits, e.g. "44") is put in front and a
-// trunk 0 dropped. ok is false when the result cannot be a phone number.
+// trunk 0 dropped, except where the 0 belongs to the number (keepsLeadingZero). ok is
+// false when the result cannot be a phone number.
 func NormalizePhone(raw, countryCode string) (string, bool) {
 	s := strings.TrimSpace(raw)
 	s = strings.TrimPrefix(s, "whatsapp:")
@@ -60,7 +66,14 @@ func NormalizePhone(raw, countryCode string) (string, bool) {
 	case strings.HasPrefix(d, "00"):
 		d = d[2:]
 	case countryCode != "":
-		d = strings.TrimLeft(countryCode, "+") + strings.TrimPrefix(d, "0")
+		cc := strings.TrimLeft(countryCode, "+")
+		if strings.Trim(cc, "0123456789") != "" {
+			return "", false // a country code is digits ("39"), not a country ("IT")
+		}
+		if !keepsLeadingZero[cc] {
+			d = strings.TrimPrefix(d, "0")
+		}
+		d = cc + d
 	default:
 		return "", false
 	}
