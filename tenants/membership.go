@@ -108,8 +108,13 @@ func ChangeRole(ctx context.Context, s Scoped, memberID string, role policies.Ro
 			}
 		}
 		m.Role = role
-		_, err := st.Update(&m).Column("role").WherePK().Exec(ctx)
-		return err
+		if _, err := st.Update(&m).Column("role").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		if !holdsTickets(role) {
+			return releaseTickets(ctx, st, m.UserID)
+		}
+		return nil
 	})
 	return m, err
 }
@@ -127,9 +132,49 @@ func RemoveMember(ctx context.Context, s Scoped, memberID string) error {
 				return err
 			}
 		}
-		_, err := st.Delete((*Membership)(nil)).Where("m.id = ?", m.ID).Exec(ctx)
-		return err
+		if _, err := st.Delete((*Membership)(nil)).Where("m.id = ?", m.ID).Exec(ctx); err != nil {
+			return err
+		}
+		return releaseTickets(ctx, st, m.UserID)
 	})
+}
+
+// holdsTickets reports whether a member with role may be assigned Team Inbox tickets:
+// agents and up reply to customers; a viewer only reads.
+func holdsTickets(role policies.Role) bool { return role.AtLeast(policies.Agent) }
+
+// ticketHolder is the part of a conversation that says who works it, as membership
+// changes see it. The conversation itself belongs to the messaging package, which
+// builds on this one; the kind and state values below are its ticket kind and its
+// Team Inbox states.
+type ticketHolder struct {
+	bun.BaseModel `bun:"table:conversations,alias:cv"`
+	Owned
+
+	ID string `bun:"id,pk"`
+}
+
+const (
+	ticketKind     = "ticket"
+	ticketQueued   = "queued"
+	ticketResolved = "resolved"
+)
+
+// releaseTickets hands the tickets userID holds in this workspace back to the team:
+// someone who has left, or now only reads, cannot answer them. Open tickets go back
+// to the queue, as a ticket sent back by a manager does, for another agent to
+// accept. Resolved ones stay resolved without an assignee, so a customer's reply
+// reopens them in the queue rather than as the tickets of someone who cannot answer.
+func releaseTickets(ctx context.Context, s Scoped, userID string) error {
+	_, err := s.Update((*ticketHolder)(nil)).
+		Set("assignee_id = NULL").
+		Set("state = CASE WHEN cv.state = ? THEN cv.state ELSE ? END", ticketResolved, ticketQueued).
+		Where("cv.kind = ? AND cv.assignee_id = ?", ticketKind, userID).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("tenants: return tickets to the queue: %w", err)
+	}
+	return nil
 }
 
 // keepAnAdmin fails unless an admin other than exceptID remains.

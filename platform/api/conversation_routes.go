@@ -28,7 +28,7 @@ type conversationArea struct{ s *Server }
 
 // Errors of the conversation routes.
 var (
-	errChatRead    = failure.New(failure.Forbidden, "forbidden", "your role does not allow chat:read, which Chat's counts need")
+	errChatRead    = failure.New(failure.Forbidden, "forbidden", "your role does not allow chat:read, which Chat's list and counts need")
 	errChatSend    = failure.New(failure.Forbidden, "forbidden", "your role does not allow chat:send, which Chat conversations need")
 	errNotTicket   = failure.New(failure.Conflict, "not_a_ticket", "only a Team Inbox ticket can be accepted or assigned")
 	errAssigned    = failure.New(failure.Conflict, "already_assigned", "the conversation is assigned to someone else")
@@ -59,13 +59,13 @@ type ConversationView struct {
 // ConversationQuery are the conversation list's query parameters.
 type ConversationQuery struct {
 	PageQuery
-	Kind       string `query:"kind" enum:"chat,ticket,campaign" doc:"default: chats and tickets (campaigns only when asked for)"`
+	Kind       string `query:"kind" enum:"chat,ticket,campaign" doc:"default: chats and tickets (campaigns only when asked for); chat needs chat:read (403 without it)"`
 	Pill       string `query:"pill" enum:"pending,scheduled,sent,partial,failed"`
 	State      string `query:"state" enum:"queued,active,pending,resolved"`
 	Archived   bool   `query:"archived" doc:"true lists the archived conversations (default false)"`
-	Connection string `query:"connection" doc:"a connection id"`
+	Connection string `query:"connection" doc:"a connection id of this workspace (404 for any other)"`
 	Q          string `query:"q" doc:"case-insensitive match on the title or the last message preview"`
-	Assignee   string `query:"assignee" doc:"me, unassigned or a user id"`
+	Assignee   string `query:"assignee" doc:"me, unassigned or the user id of a member of this workspace"`
 }
 
 // AssignRequest names the member a ticket goes to.
@@ -78,8 +78,8 @@ type AssignRequest struct {
 type ThreadQuery struct {
 	PageQuery
 	Order   string `query:"order" enum:"asc,desc" doc:"asc (default): oldest first; desc: newest first"`
-	Pinned  bool   `query:"pinned" doc:"true lists the pinned messages only"`
-	Starred bool   `query:"starred" doc:"true lists the messages the caller starred only"`
+	Pinned  bool   `query:"pinned" doc:"true (or 1) lists the pinned messages only; false, 0 or absent: all"`
+	Starred bool   `query:"starred" doc:"true (or 1) lists the messages the caller starred only; false, 0 or absent: all"`
 }
 
 // MessageUpdate pins, stars or reacts to a message; fields left out stay as they are.
@@ -344,6 +344,11 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 	}
 	f := messaging.ConversationFilter{Kind: c.Query("kind"), Pill: c.Query("pill"), State: c.Query("state"),
 		ConnectionID: c.Query("connection"), Query: c.Query("q"), NoChat: !a.allowed(c, policies.ChatRead)}
+	// Chat is for managers and admins: asking for it is refused, as its counts are,
+	// rather than answered with an empty list that looks like no chats.
+	if f.Kind == messaging.KindChat && f.NoChat {
+		return errChatRead
+	}
 	bad := failure.Fields{}
 	bad.Check(f.Kind != "" && !oneOf(f.Kind, messaging.KindChat, messaging.KindTicket, messaging.KindCampaign), "kind", "must be chat, ticket or campaign")
 	bad.Check(f.Pill != "" && !oneOf(f.Pill, messaging.PillPending, messaging.PillScheduled, messaging.PillSent, messaging.PillPartial, messaging.PillFailed),
@@ -360,12 +365,30 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 	case "me":
 		f.Assignee = userID(c)
 		bad.Check(f.Assignee == "", "assignee", "me needs a signed-in user, not an API token")
+	case messaging.AssigneeUnassigned:
+		f.Assignee = as
 	default:
+		// A mistyped id would list nothing and pass for "no tickets"; someone of
+		// another workspace is not a member here, like an id that does not exist.
+		if _, err := a.member(c, as, "assignee"); failure.KindOf(err) == failure.Invalid {
+			bad.Add("assignee", "must be me, unassigned or the user id of a member of this workspace")
+		} else if err != nil {
+			return err
+		}
 		f.Assignee = as
 	}
 	bad.Check(len(f.Query) > 200, "q", "must be at most 200 characters")
 	if err := bad.Err(); err != nil {
 		return err
+	}
+	if f.ConnectionID != "" {
+		// Like a contact list's unknown group: not found, whether it is missing or
+		// another workspace's.
+		if _, err := a.s.connections.Get(c.UserContext(), scoped(c, a.s), f.ConnectionID); errors.Is(err, connections.ErrNotFound) {
+			return connections.ErrNotFound.WithField("connection", "is not a connection of this workspace")
+		} else if err != nil {
+			return err
+		}
 	}
 	convs, next, err := messaging.ListConversations(c.UserContext(), scoped(c, a.s), f, p)
 	if err != nil {
@@ -810,8 +833,16 @@ func (a conversationArea) thread(c *fiber.Ctx) error {
 	if order != "asc" && order != "desc" {
 		return failure.Field("order", "must be asc or desc")
 	}
-	f := messaging.ThreadFilter{Pinned: c.QueryBool("pinned")}
-	if c.QueryBool("starred") {
+	bad := failure.Fields{}
+	pinned, ok := queryFlag(c, "pinned")
+	bad.Check(!ok, "pinned", "must be true, false, 1 or 0")
+	starred, ok := queryFlag(c, "starred")
+	bad.Check(!ok, "starred", "must be true, false, 1 or 0")
+	if err := bad.Err(); err != nil {
+		return err
+	}
+	f := messaging.ThreadFilter{Pinned: pinned}
+	if starred {
 		if f.StarredBy = userID(c); f.StarredBy == "" {
 			return errNoStars
 		}
@@ -828,6 +859,19 @@ func (a conversationArea) thread(c *fiber.Ctx) error {
 		rows[i] = rows[i].Redacted()
 	}
 	return list(c, rows, next)
+}
+
+// queryFlag reads a yes-or-no query parameter: true or 1, false or 0, or absent
+// (false). ok is false for any other word, which would otherwise read as false and
+// quietly show the whole thread.
+func queryFlag(c *fiber.Ctx, name string) (v, ok bool) {
+	switch c.Query(name) {
+	case "", "false", "0":
+		return false, true
+	case "true", "1":
+		return true, true
+	}
+	return false, false
 }
 
 func (a conversationArea) post(c *fiber.Ctx) error {

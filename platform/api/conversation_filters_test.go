@@ -1,0 +1,122 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/platform/api"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/policies"
+)
+
+// refusedQuery checks that c asking for path gets status, and, when field is not
+// empty, that the answer names field.
+func refusedQuery(t *testing.T, c *testapp.Client, path string, status int, field string) {
+	t.Helper()
+	r := c.Do(http.MethodGet, path, nil)
+	if r.Status != status {
+		t.Errorf("%s %s: status %d, want %d; body: %s", c.Role, path, r.Status, status, r.Body)
+		return
+	}
+	if field == "" {
+		return
+	}
+	if e := r.Error(); e.Fields[field] == "" {
+		t.Errorf("%s %s: fields %v do not name %s", c.Role, path, e.Fields, field)
+	}
+}
+
+// answered checks that c asking for path gets 200.
+func answered(t *testing.T, c *testapp.Client, path string) {
+	t.Helper()
+	if r := c.Do(http.MethodGet, path, nil); r.Status != http.StatusOK {
+		t.Errorf("%s %s: status %d, want 200; body: %s", c.Role, path, r.Status, r.Body)
+	}
+}
+
+// TestConversationListFilterValues: a filter naming something that is not there is
+// refused, rather than quietly answering with an empty list.
+func TestConversationListFilterValues(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			f := newConvFixture(t, engine)
+			other := convFixtureOn(t, f.ta) // another workspace on the same database
+			list := f.path("")
+
+			t.Run("assignee", func(t *testing.T) {
+				for _, ok := range []string{"me", "unassigned", f.agent.User.ID, f.viewer.User.ID, f.admin.User.ID} {
+					answered(t, f.manager, list+"?assignee="+url.QueryEscape(ok))
+				}
+				// Someone of another workspace is as unknown here as a made-up id.
+				for _, bad := range []string{"nobody", "none", "ME", other.agent.User.ID, other.admin.User.ID} {
+					refusedQuery(t, f.manager, list+"?assignee="+url.QueryEscape(bad), http.StatusUnprocessableEntity, "assignee")
+				}
+				// Every problem is named at once.
+				r := f.manager.Do(http.MethodGet, list+"?assignee=nobody&state=closed", nil)
+				if r.Status != http.StatusUnprocessableEntity {
+					t.Fatalf("two bad filters: status %d", r.Status)
+				}
+				if e := r.Error(); e.Fields["assignee"] == "" || e.Fields["state"] == "" {
+					t.Errorf("two bad filters: fields %v", e.Fields)
+				}
+			})
+
+			t.Run("connection", func(t *testing.T) {
+				answered(t, f.manager, list+"?connection="+f.conn.ID)
+				answered(t, f.agent, list+"?connection="+f.conn.ID)
+				// Like contacts?group= with an unknown group: not found, and another
+				// workspace's connection is not found the same way.
+				for _, bad := range []string{"other", other.conn.ID} {
+					for _, c := range []*testapp.Client{f.manager, f.agent} {
+						refusedQuery(t, c, list+"?connection="+url.QueryEscape(bad), http.StatusNotFound, "connection")
+					}
+				}
+			})
+
+			t.Run("chat is for managers and admins", func(t *testing.T) {
+				for _, c := range []*testapp.Client{f.agent, f.viewer} {
+					refusedQuery(t, c, list+"?kind=chat", http.StatusForbidden, "")
+					refusedQuery(t, c, f.path("/counts?kind=chat"), http.StatusForbidden, "")
+					answered(t, c, list+"?kind=ticket")
+					answered(t, c, list)
+				}
+				for _, c := range []*testapp.Client{f.manager, f.admin} {
+					answered(t, c, list+"?kind=chat")
+				}
+				token := f.ta.Token(f.admin.Workspace, policies.Agent)
+				refusedQuery(t, token, list+"?kind=chat", http.StatusForbidden, "")
+			})
+		})
+	}
+}
+
+// TestThreadFlagValues: pinned and starred take a yes or no, not any word.
+func TestThreadFlagValues(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			f := newConvFixture(t, engine)
+			conv := f.ticket("Flag")
+			f.stored(conv, messaging.Message{Direction: messaging.DirectionIn, Body: "Hello", Status: messaging.StatusReceived})
+			msgs := f.path("/" + conv.ID + "/messages")
+			for _, field := range []string{"pinned", "starred"} {
+				for _, ok := range []string{"", "true", "false", "1", "0"} {
+					answered(t, f.agent, msgs+"?"+field+"="+ok)
+				}
+				for _, bad := range []string{"yes", "maybe", "on", "2", "truee"} {
+					refusedQuery(t, f.agent, msgs+"?"+field+"="+bad, http.StatusUnprocessableEntity, field)
+				}
+			}
+			// false really means no filter: the same thread as without it.
+			var all, unpinned api.List[any]
+			f.agent.Do(http.MethodGet, msgs, nil).Expect(http.StatusOK).Decode(&all)
+			f.agent.Do(http.MethodGet, msgs+"?pinned=0&starred=false", nil).Expect(http.StatusOK).Decode(&unpinned)
+			if len(all.Items) != 1 || len(unpinned.Items) != 1 {
+				t.Errorf("pinned=0&starred=false lists %d messages, the thread has %d", len(unpinned.Items), len(all.Items))
+			}
+		})
+	}
+}
