@@ -83,13 +83,16 @@ func (a memberArea) changeRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	a.s.accessChanged(c.UserContext(), m.WorkspaceID)
 	return c.JSON(m)
 }
 
 func (a memberArea) remove(c *fiber.Ctx) error {
-	if err := tenants.RemoveMember(c.UserContext(), scoped(c, a.s), c.Params("member")); err != nil {
+	sc := scoped(c, a.s)
+	if err := tenants.RemoveMember(c.UserContext(), sc, c.Params("member")); err != nil {
 		return err
 	}
+	a.s.accessChanged(c.UserContext(), sc.WorkspaceID())
 	return c.SendStatus(http.StatusNoContent)
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -162,33 +163,51 @@ var (
 // because the browser sends cookies on cross-site requests too.
 func authenticate(accounts *auth.Accounts) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		ctx := c.UserContext()
-		if h := c.Get(fiber.HeaderAuthorization); h != "" {
-			value, ok := strings.CutPrefix(h, "Bearer ")
-			if !ok {
-				return auth.ErrTokenInvalid
-			}
-			t, err := accounts.TokenByValue(ctx, strings.TrimSpace(value))
-			if err != nil {
-				return err
-			}
-			c.Locals(principalKey, Principal{Token: &t})
-			return c.Next()
-		}
-		cookie := c.Cookies(SessionCookie)
-		if cookie == "" {
-			return auth.ErrSessionInvalid
-		}
-		s, u, err := accounts.SessionUser(ctx, cookie)
+		p, err := principalOf(c.UserContext(), accounts, credentialOf(c))
 		if err != nil {
 			return err
 		}
-		if unsafeMethod(c.Method()) && !s.CheckCSRF(c.Get(CSRFHeader)) {
+		if p.Session != nil && unsafeMethod(c.Method()) && !p.Session.CheckCSRF(c.Get(CSRFHeader)) {
 			return errForbiddenCSRF
 		}
-		c.Locals(principalKey, Principal{User: &u, Session: &s})
+		c.Locals(principalKey, p)
 		return c.Next()
 	}
+}
+
+// credential is what a request signs in with: its Authorization header, or failing
+// that its session cookie.
+type credential struct{ authorization, cookie string }
+
+func credentialOf(c *fiber.Ctx) credential {
+	if h := c.Get(fiber.HeaderAuthorization); h != "" {
+		return credential{authorization: h}
+	}
+	return credential{cookie: c.Cookies(SessionCookie)}
+}
+
+// principalOf is who cr signs in: an API token (Bearer sbt_…) or a session, still
+// valid now.
+func principalOf(ctx context.Context, accounts *auth.Accounts, cr credential) (Principal, error) {
+	if cr.authorization != "" {
+		value, ok := strings.CutPrefix(cr.authorization, "Bearer ")
+		if !ok {
+			return Principal{}, auth.ErrTokenInvalid
+		}
+		t, err := accounts.TokenByValue(ctx, strings.TrimSpace(value))
+		if err != nil {
+			return Principal{}, err
+		}
+		return Principal{Token: &t}, nil
+	}
+	if cr.cookie == "" {
+		return Principal{}, auth.ErrSessionInvalid
+	}
+	s, u, err := accounts.SessionUser(ctx, cr.cookie)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{User: &u, Session: &s}, nil
 }
 
 func requireOperator(c *fiber.Ctx) error {
@@ -205,33 +224,40 @@ func requireOperator(c *fiber.Ctx) error {
 func resolveWorkspace(s *Server) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
-		ref := c.Params("workspace")
 		p, _ := PrincipalOf(c)
-		var ws tenants.Workspace
-		var m tenants.Membership
-		var err error
-		switch {
-		case p.Token != nil:
-			ws, err = tenants.ByRef(ctx, s.db, ref)
-			if err == nil && ws.ID != p.Token.WorkspaceID {
-				err = tenants.ErrWorkspaceNotFound
-			}
-			m = tenants.Membership{ID: p.Token.ID, Role: p.Token.Role}
-			m.WorkspaceID = ws.ID
-		case p.User != nil:
-			ws, m, err = tenants.Resolve(ctx, s.db, ref, p.User.ID)
-		default:
-			err = auth.ErrSessionInvalid
-		}
+		ws, m, err := s.membershipOf(ctx, p, c.Params("workspace"))
 		if err != nil {
 			return err
-		}
-		if ws.SuspendedAt != nil {
-			return tenants.ErrWorkspaceSuspended
 		}
 		c.SetUserContext(tenants.WithWorkspace(ctx, ws, m))
 		return c.Next()
 	}
+}
+
+// membershipOf is p's place in the workspace ref (an id or slug), as it is now: the
+// workspace and p's membership (a token's is its own role), or an error when p does
+// not belong there or the workspace is suspended.
+func (s *Server) membershipOf(ctx context.Context, p Principal, ref string) (tenants.Workspace, tenants.Membership, error) {
+	var ws tenants.Workspace
+	var m tenants.Membership
+	var err error
+	switch {
+	case p.Token != nil:
+		ws, err = tenants.ByRef(ctx, s.db, ref)
+		if err == nil && ws.ID != p.Token.WorkspaceID {
+			err = tenants.ErrWorkspaceNotFound
+		}
+		m = tenants.Membership{ID: p.Token.ID, Role: p.Token.Role}
+		m.WorkspaceID = ws.ID
+	case p.User != nil:
+		ws, m, err = tenants.Resolve(ctx, s.db, ref, p.User.ID)
+	default:
+		err = auth.ErrSessionInvalid
+	}
+	if err == nil && ws.SuspendedAt != nil {
+		err = tenants.ErrWorkspaceSuspended
+	}
+	return ws, m, err
 }
 
 // permit enforces a route's permission for the caller's role in the workspace.

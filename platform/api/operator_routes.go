@@ -77,6 +77,9 @@ func (a operatorArea) changeWorkspace(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if req.Suspended != nil {
+		a.s.accessChanged(ctx, ws.ID)
+	}
 	return c.JSON(ws)
 }
 

@@ -30,10 +30,13 @@ import (
 // "ready" again. The server pings every 30 s; the client's pongs keep the connection.
 // Clients send nothing (other than control frames).
 //
-// Access is decided at connect and, per event, by visible with the member's role at
-// connect. A member removed from the workspace, a role changed, a session signed out or
-// a token revoked keep the connection until it ends: closing connections on those
-// changes is not done yet.
+// Access is decided at connect and, per event, by visible with the caller's role. The
+// caller is checked again as every request is (session or token still valid, still a
+// member, the role, the workspace not suspended) at once when the workspace's access
+// changes (realtime.AccessChanged: a member removed or given another role, a token
+// revoked, the workspace suspended) and every realtimeRecheck besides (a session signed
+// out or expired). A caller who lost access is sent a close frame with code 1008 and
+// realtimeAccessEnded; one whose role changed gets what the new role may see.
 type realtimeArea struct{ s *Server }
 
 // RealtimeReady is the first message on a realtime connection.
@@ -51,8 +54,12 @@ const (
 	realtimeWriteWait = 10 * time.Second                   // a write that takes longer drops the client
 	realtimeReadLimit = 4096                               // clients send nothing but control frames
 	realtimeCloseWait = time.Second                        // for the close frame to go out
+	realtimeRecheck   = 15 * time.Second                   // how often the caller's access is checked again
 	realtimeTooSlow   = "too slow; reconnect and resync"   // = realtime.ErrSlow
 	realtimeUnknown   = "realtime closed; reconnect later" // any other end
+	// realtimeAccessEnded closes a connection whose caller may no longer see the
+	// workspace: reconnecting will not help until they sign in again, or are let back in.
+	realtimeAccessEnded = "access ended; sign in again"
 )
 
 var (
@@ -65,11 +72,13 @@ var (
 	errRealtimeOff = failure.New(failure.Unavailable, "realtime_unavailable", "realtime events are not available on this server")
 )
 
-// realtimeCaller is who a connection serves, fixed at connect.
+// realtimeCaller is who a connection serves: found at connect, and checked again with
+// the credential it connected with (see serve).
 type realtimeCaller struct {
 	workspaceID string
 	role        policies.Role
 	userID      string // "" for an API token
+	credential  credential
 }
 
 func (a realtimeArea) Register(r *Router) {
@@ -103,7 +112,7 @@ func (a realtimeArea) connect(up fiber.Handler) fiber.Handler {
 		}
 		ws, _ := tenants.FromContext(c.UserContext())
 		m, _ := tenants.MembershipFromContext(c.UserContext())
-		caller := &realtimeCaller{workspaceID: ws.ID, role: m.Role}
+		caller := &realtimeCaller{workspaceID: ws.ID, role: m.Role, credential: credentialOf(c)}
 		if p.User != nil {
 			caller.userID = p.User.ID
 		}
@@ -238,6 +247,27 @@ func (a realtimeArea) serve(conn *websocket.Conn) {
 	log.Debug("realtime: connected")
 	ping := time.NewTicker(realtimePing)
 	defer ping.Stop()
+	recheck := time.NewTicker(realtimeRecheck)
+	defer recheck.Stop()
+	// allowed checks the caller again and takes up their role as it is now; when they
+	// lost access it closes the connection and reports false.
+	allowed := func() bool {
+		role, err := a.recheck(ctx, caller)
+		if err == nil {
+			caller.role = role
+			return true
+		}
+		code, reason := websocket.ClosePolicyViolation, realtimeAccessEnded
+		switch failure.KindOf(err) {
+		case failure.Unauthenticated, failure.NotFound, failure.Forbidden:
+		default: // the check itself failed (the database): the client tries again later
+			code, reason = websocket.CloseTryAgainLater, realtimeUnknown
+			log.Warn("realtime: access not checked again", "error", err)
+		}
+		closeWith(code, reason)
+		log.Debug("realtime: access ended", "reason", err)
+		return false
+	}
 	for {
 		select {
 		case ev, ok := <-events:
@@ -251,10 +281,20 @@ func (a realtimeArea) serve(conn *websocket.Conn) {
 				log.Debug("realtime: subscription ended", "reason", err)
 				return
 			}
+			if ev.Type == realtime.AccessChanged {
+				if !allowed() {
+					return
+				}
+				continue
+			}
 			if !visible(ev, caller.role, a.s.enforcer, caller.workspaceID, caller.userID) {
 				continue
 			}
 			if !write(ev) {
+				return
+			}
+		case <-recheck.C:
+			if !allowed() {
 				return
 			}
 		case <-ping.C:
@@ -265,6 +305,34 @@ func (a realtimeArea) serve(conn *websocket.Conn) {
 			log.Debug("realtime: client left")
 			return
 		}
+	}
+}
+
+// recheck finds the caller's role in the workspace as a new request would, or why
+// they may no longer see it.
+func (a realtimeArea) recheck(ctx context.Context, caller *realtimeCaller) (policies.Role, error) {
+	p, err := principalOf(ctx, a.s.accounts, caller.credential)
+	if err != nil {
+		return "", err
+	}
+	_, m, err := a.s.membershipOf(ctx, p, caller.workspaceID)
+	if err != nil {
+		return "", err
+	}
+	if !a.s.enforcer.Allowed(caller.workspaceID, m.Role, policies.ConversationsRead) {
+		return "", failure.New(failure.Forbidden, "forbidden", "the role no longer allows conversations:read")
+	}
+	return m.Role, nil
+}
+
+// accessChanged tells the workspace's realtime connections to check their callers
+// again (see realtimeArea). Best effort: the periodic check catches a missed one.
+func (s *Server) accessChanged(ctx context.Context, workspaceID string) {
+	if s.realtime == nil {
+		return
+	}
+	if err := s.realtime.Publish(ctx, realtime.Event{Type: realtime.AccessChanged, WorkspaceID: workspaceID}); err != nil {
+		s.log.Warn("realtime: access change not published", "workspace_id", workspaceID, "error", err)
 	}
 }
 

@@ -263,3 +263,72 @@ func TestRealtimeServerShutdownClosesConnections(t *testing.T) {
 		t.Fatalf("read after the hub closed: %v, want close %d %q", err, websocket.CloseGoingAway, realtime.ErrClosed)
 	}
 }
+
+// closedWith reads on until the server closes the connection, failing on any event
+// before that, and checks the close frame.
+func closedWith(t *testing.T, c *websocket.Conn, who string, code int, text string) {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, b, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		t.Fatalf("%s: read %s (%v), want the connection closed with %d", who, b, err, code)
+	}
+	if ce.Code != code || ce.Text != text {
+		t.Errorf("%s: closed with %d %q, want %d %q", who, ce.Code, ce.Text, code, text)
+	}
+}
+
+// TestRealtimeEndsWhenAccessEnds: a connection stays only as long as its caller may
+// see the workspace. A removed member, a revoked token and, once the workspace is
+// suspended, everyone are closed out (1008) before the next event reaches them; a
+// member given another role gets what the new role may see from then on.
+func TestRealtimeEndsWhenAccessEnds(t *testing.T) {
+	t.Parallel()
+	s := newRTServer(t)
+	admin := s.ta.NewWorkspace("Access")
+	ws := admin.Workspace
+	removed := s.ta.Member(ws, policies.Agent)
+	demoted := s.ta.Member(ws, policies.Manager)
+	stays := s.ta.Member(ws, policies.Manager)
+	tok, secret, err := auth.CreateToken(context.Background(), tenants.Scope(s.ta.App.DB, ws.ID), "integration", policies.Viewer, tenants.Membership{Role: policies.Admin}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removedConn := dial(t, s.url(ws), s.sessionHeader(t, removed.User))
+	demotedConn := dial(t, s.url(ws), s.sessionHeader(t, demoted.User))
+	staysConn := dial(t, s.url(ws), s.sessionHeader(t, stays.User))
+	tokenConn := dial(t, s.url(ws), http.Header{"Authorization": {"Bearer " + secret}})
+
+	members := admin.WSPath("/members/")
+	admin.Do(http.MethodDelete, members+scMemberID(t, admin, removed.User.ID), nil).Expect(http.StatusNoContent)
+	admin.Do(http.MethodPatch, members+scMemberID(t, admin, demoted.User.ID), api.RoleChange{Role: policies.Agent}).Expect(http.StatusOK)
+	admin.Do(http.MethodDelete, admin.WSPath("/tokens/"+tok.ID), nil).Expect(http.StatusOK)
+
+	chat := realtime.Event{Type: realtime.MessageCreated, WorkspaceID: ws.ID, ConversationID: "conv-chat", ConversationKind: realtime.KindChat,
+		Data: json.RawMessage(`{"body":"for managers"}`)}
+	ticket := realtime.Event{Type: realtime.ConversationUpdated, WorkspaceID: ws.ID, ConversationID: "conv-ticket", ConversationKind: realtime.KindTicket}
+	s.publish(t, chat)
+	s.publish(t, ticket)
+	const (
+		chatJSON   = `{"type":"message.created","conversation_id":"conv-chat","conversation_kind":"chat","data":{"body":"for managers"}}`
+		ticketJSON = `{"type":"conversation.updated","conversation_id":"conv-ticket","conversation_kind":"ticket"}`
+	)
+	const policyViolation = 1008
+	closedWith(t, removedConn, "removed member", policyViolation, "access ended; sign in again")
+	closedWith(t, tokenConn, "revoked token", policyViolation, "access ended; sign in again")
+	if got := readRaw(t, demotedConn); got != ticketJSON {
+		t.Errorf("manager made an agent got %s, want only the ticket event (no Chat)", got)
+	}
+	for _, want := range []string{chatJSON, ticketJSON} {
+		if got := readRaw(t, staysConn); got != want {
+			t.Errorf("manager who stays got %s, want %s", got, want)
+		}
+	}
+
+	op := scOperator(t, s.ta)
+	op.Do(http.MethodPatch, "/api/v1/operator/workspaces/"+ws.ID, map[string]any{"suspended": true}).Expect(http.StatusOK)
+	s.publish(t, ticket)
+	closedWith(t, staysConn, "member of a suspended workspace", policyViolation, "access ended; sign in again")
+	closedWith(t, demotedConn, "member of a suspended workspace", policyViolation, "access ended; sign in again")
+}

@@ -71,9 +71,11 @@ func (a tokenArea) create(c *fiber.Ctx) error {
 }
 
 func (a tokenArea) revoke(c *fiber.Ctx) error {
-	t, err := auth.RevokeToken(c.UserContext(), scoped(c, a.s), c.Params("token"))
+	sc := scoped(c, a.s)
+	t, err := auth.RevokeToken(c.UserContext(), sc, c.Params("token"))
 	if err != nil {
 		return err
 	}
+	a.s.accessChanged(c.UserContext(), sc.WorkspaceID())
 	return c.JSON(t)
 }

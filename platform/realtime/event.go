@@ -11,6 +11,10 @@ const (
 	MessageUpdated      = "message.updated"
 	ConversationUpdated = "conversation.updated"
 	CountsChanged       = "counts.changed"
+	// AccessChanged says who may see the workspace changed (a member removed or given
+	// another role, a token revoked, the workspace suspended): every connection checks
+	// its caller again at once. It is not delivered to clients.
+	AccessChanged = "access.changed"
 )
 
 // Event is one change in a workspace. WorkspaceID routes it and is not sent to
