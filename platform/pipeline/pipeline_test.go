@@ -1486,6 +1486,25 @@ func TestPipeline(t *testing.T) {
 				}
 			})
 
+			t.Run("GivesUpOnOwnTrouble", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "loopback", loopback.Config{}, 10)
+				// Settings that cannot be opened (sealed with a key since lost): every
+				// try is charged, then fails on our side, not the provider's.
+				if _, err := tn.sc.Update((*connections.Connection)(nil)).Set("config_sealed = ?", "sealed-with-a-lost-key").
+					Where("c.id = ?", tn.conn.ID).Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+				m := tn.waitStatus(t, tn.text(t, "hello").ID, messaging.StatusFailed)
+				if want := "Not sent: it failed on our side 4 times; its credit is back, send it again later"; m.Reason != want {
+					t.Fatalf("reason %q, want %q", m.Reason, want)
+				}
+				tn.expectLedger(t, m.ID, 1, 1)
+				if b := tn.balance(t); b != 10 {
+					t.Fatalf("balance %d, want 10", b)
+				}
+			})
+
 			t.Run("DeletedStaysRedacted", func(t *testing.T) {
 				t.Parallel()
 				tn := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent", "delivered"}}, 10)

@@ -135,6 +135,21 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 		// Charged on the first attempt: its queued step and credits are stored already.
 		err = p.fail(ctx, sc, m, fmt.Sprintf("Not delivered after %d attempts: %s", retried+1, ra.err),
 			&messaging.Change{Status: messaging.StatusQueued, At: p.now()})
+	} else if err != nil {
+		// Our own trouble (the database, the ledger, a connection's settings that
+		// cannot be opened), not the provider's. Retried like the rest; once the
+		// retries are spent the message fails, its credit back, rather than waiting
+		// unsent for ever. If even that cannot be stored, the sweep does it later.
+		retried, _ := asynq.GetRetryCount(ctx)
+		maxRetry, _ := asynq.GetMaxRetry(ctx)
+		if retried < maxRetry {
+			return err
+		}
+		p.Log.Error("send given up", "workspace", pl.WorkspaceID, "message", m.ID, "attempts", retried+1, "error", err)
+		if ferr := p.failRefunded(ctx, sc, m, gaveUp(retried+1)); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		err = nil
 	}
 	if err == nil {
 		p.sendDone(ctx, pl)
@@ -250,6 +265,12 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, out *messaging.O
 		}
 	}
 	return p.sent(ctx, sc, m, res.ProviderMessageID, queued)
+}
+
+// gaveUp is the reason of a send that kept failing on our side: people read it in the
+// thread, so it says what to do rather than what broke (that goes to the log).
+func gaveUp(attempts int) string {
+	return fmt.Sprintf("Not sent: it failed on our side %d times; its credit is back, send it again later", attempts)
 }
 
 // formatRate writes a send rate for people: 80, 0.5, 2.25.

@@ -31,11 +31,14 @@ const (
 	sweepEventsPerTask  = 100
 )
 
-// SweepResult counts what a sweep queued again.
+// SweepResult counts what a sweep queued again, and the sends it gave up on.
 type SweepResult struct {
 	Workspaces int
 	Messages   int
 	Events     int
+	// Failed are sends whose task spent its retries without even its failure being
+	// stored: the sweep failed them, their credit back.
+	Failed int
 }
 
 // Sweep re-enqueues, in every workspace, the outbound messages that have been pending
@@ -62,8 +65,9 @@ func (p *Pipeline) Sweep(ctx context.Context, age time.Duration) (SweepResult, e
 				return res, err
 			}
 			sc := tenants.Scope(p.DB, id)
-			n, err := p.sweepMessages(ctx, sc, cutoff)
+			n, failed, err := p.sweepMessages(ctx, sc, cutoff)
 			res.Messages += n
+			res.Failed += failed
 			if err != nil {
 				errs = append(errs, fmt.Errorf("workspace %s: messages: %w", id, err))
 			}
@@ -88,9 +92,10 @@ func (p *Pipeline) Sweep(ctx context.Context, age time.Duration) (SweepResult, e
 	}
 }
 
-// sweepMessages queues the workspace's stuck outbound messages.
-func (p *Pipeline) sweepMessages(ctx context.Context, sc tenants.Scoped, cutoff time.Time) (int, error) {
-	queued, after, seen := 0, "", 0
+// sweepMessages queues the workspace's stuck outbound messages again, and fails those
+// whose task gave up; it reports how many of each.
+func (p *Pipeline) sweepMessages(ctx context.Context, sc tenants.Scoped, cutoff time.Time) (queued, failed int, err error) {
+	after, seen := "", 0
 	for seen < sweepMaxPerSpace {
 		var rows []messaging.Message
 		q := sc.Select(&rows).
@@ -107,20 +112,29 @@ func (p *Pipeline) sweepMessages(ctx context.Context, sc tenants.Scoped, cutoff 
 			q = q.Where("m.id > ?", after)
 		}
 		if err := q.Scan(ctx); err != nil {
-			return queued, err
+			return queued, failed, err
 		}
 		var stuck []messaging.Message
 		for _, m := range rows {
-			waiting, err := p.sendWaiting(m)
+			task, err := p.sendTask(m)
 			if err != nil {
-				return queued, err
+				return queued, failed, err
 			}
-			if !waiting { // else its task is in a queue, just behind others
+			switch {
+			case task == nil:
 				stuck = append(stuck, m)
-			}
+			case task.State == asynq.TaskStateArchived:
+				// Its retries ran out and not even the failure could be stored (see
+				// HandleMessageSendTask): the message fails now, its credit back.
+				if err := p.failRefunded(ctx, sc, &m, gaveUp(task.Retried+1)); err != nil {
+					return queued, failed, err
+				}
+				failed++
+				p.Log.Warn("sweep: failed a send whose retries ran out", "workspace", sc.WorkspaceID(), "message", m.ID, "error", task.LastErr)
+			} // else its task is in a queue, just behind others
 		}
 		if err := p.Enqueuer.SendAll(ctx, stuck); err != nil {
-			return queued, err
+			return queued, failed, err
 		}
 		queued += len(stuck)
 		seen += len(rows)
@@ -132,17 +146,21 @@ func (p *Pipeline) sweepMessages(ctx context.Context, sc tenants.Scoped, cutoff 
 	if queued > 0 {
 		p.Log.Info("sweep: queued stuck messages again", "workspace", sc.WorkspaceID(), "count", queued)
 	}
-	return queued, nil
+	return queued, failed, nil
 }
 
-// sendWaiting reports whether the message's current send task is still in a queue.
-// Checking first keeps Enqueuer.Send (which counts the workspace's backlog before it
-// finds the task id taken) from inflating the fair-share count on every sweep.
-func (p *Pipeline) sendWaiting(m messaging.Message) (bool, error) {
-	return onSendTask(m, []string{jobs.QueueSends, jobs.QueueBulk, jobs.QueueScheduled}, func(queue, id string) error {
-		_, err := p.inspector().GetTaskInfo(queue, id)
+// sendTask is the message's current send task, still in a queue (perhaps archived,
+// its retries spent), or nil. Checking first keeps Enqueuer.Send (which counts the
+// workspace's backlog before it finds the task id taken) from inflating the
+// fair-share count on every sweep.
+func (p *Pipeline) sendTask(m messaging.Message) (*asynq.TaskInfo, error) {
+	var task *asynq.TaskInfo
+	_, err := onSendTask(m, []string{jobs.QueueSends, jobs.QueueBulk, jobs.QueueScheduled}, func(queue, id string) error {
+		info, err := p.inspector().GetTaskInfo(queue, id)
+		task = info
 		return err
 	})
+	return task, err
 }
 
 // onSendTask runs do on the message's current send task in the first of queues that
@@ -211,8 +229,8 @@ func (p *Pipeline) sweepEvents(ctx context.Context, sc tenants.Scoped, cutoff ti
 // HandleSweepTask runs the sweep (the maintenance:sweep periodic task).
 func (p *Pipeline) HandleSweepTask(ctx context.Context, _ *asynq.Task) error {
 	res, err := p.Sweep(ctx, SweepAge)
-	if res.Messages > 0 || res.Events > 0 {
-		p.Log.Info("maintenance sweep", "workspaces", res.Workspaces, "messages", res.Messages, "events", res.Events)
+	if res.Messages > 0 || res.Events > 0 || res.Failed > 0 {
+		p.Log.Info("maintenance sweep", "workspaces", res.Workspaces, "messages", res.Messages, "events", res.Events, "failed", res.Failed)
 	}
 	return err
 }

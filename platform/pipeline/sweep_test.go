@@ -3,16 +3,20 @@ package pipeline_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/jobs"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/storage"
@@ -118,6 +122,24 @@ func TestSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Charged, its task out of retries without its failure stored (the database was
+	// down each time): archived.
+	gaveUp := pending("retries spent", 2*time.Minute)
+	if _, err := a.Ledger.Charge(ctx, ws.ID, 1, gaveUp.ChargeKey(), "message:"+gaveUp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Pipeline.Enqueuer.Send(ctx, gaveUp); err != nil {
+		t.Fatal(err)
+	}
+	insp := asynq.NewInspector(a.Queue.Conn)
+	if err := insp.ArchiveTask(jobs.QueueSends, fmt.Sprintf("send:%s:%d", gaveUp.ID, gaveUp.Attempt)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Update((*messaging.Message)(nil)).Set("updated_at = ?", time.Now().UTC().Add(-2*time.Minute)).
+		Where("m.id = ?", gaveUp.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+
 	// A webhook event stored, its inbound task lost.
 	storeEvent := func(pid string, age time.Duration) string {
 		e := sdk.Event{Type: sdk.EventMessage, Message: &sdk.InboundMessage{ProviderMessageID: pid, From: "+15550103",
@@ -148,8 +170,8 @@ func TestSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Messages != 2 || res.Events != 1 || res.Workspaces < 1 {
-		t.Fatalf("sweep result %+v, want 2 messages and 1 event", res)
+	if res.Messages != 2 || res.Events != 1 || res.Failed != 1 || res.Workspaces < 1 {
+		t.Fatalf("sweep result %+v, want 2 messages and 1 event queued, 1 send failed", res)
 	}
 
 	status := func(id string) string {
@@ -161,9 +183,13 @@ func TestSweep(t *testing.T) {
 	}
 	waitFor(t, 15*time.Second, "the stuck message to be sent", func() bool { return status(stuck.ID) == messaging.StatusSent })
 	waitFor(t, 15*time.Second, "the charged message to be sent", func() bool { return status(charged.ID) == messaging.StatusSent })
-	// Charged once, whatever the number of runs: 100 granted, two sent.
+	// Charged once, whatever the number of runs: 100 granted, two sent; the one given
+	// up on failed with its credit back.
 	if w, err := billing.WalletOf(ctx, sc); err != nil || w.Balance != 98 {
 		t.Fatalf("wallet %+v (%v), want 98", w, err)
+	}
+	if m, err := messaging.GetMessage(ctx, sc, gaveUp.ID); err != nil || m.Status != messaging.StatusFailed || !strings.Contains(m.Reason, "credit is back") {
+		t.Fatalf("send whose retries ran out: %q %q (%v), want failed with its reason", m.Status, m.Reason, err)
 	}
 	processed := func(id string) bool {
 		ok, err := sc.Select((*connections.StoredEvent)(nil)).Where("ce.id = ? AND ce.processed_at IS NOT NULL", id).Exists(ctx)
