@@ -125,13 +125,23 @@ func TestConversationShowsItsChannel(t *testing.T) {
 	if !v.TemplatesOnly {
 		t.Fatal("no message from the customer yet: only templates may be sent")
 	}
-	if _, err := sc.Update((*messaging.Conversation)(nil)).Set("last_inbound_at = ?", time.Now().UTC().Add(-time.Hour)).
-		Where("cv.id = ?", conv.ID).Exec(ta.Ctx()); err != nil {
+	// The customer wrote an hour ago, as the inbound path records it.
+	if _, _, err := messaging.RouteInbound(ta.Ctx(), sc, conn.ID, ct, time.Now().UTC().Add(-time.Hour), "hello?"); err != nil {
 		t.Fatal(err)
 	}
 	var l api.List[api.ConversationView]
 	viewer.Do(http.MethodGet, admin.WSPath("/conversations?kind=ticket"), nil).Expect(http.StatusOK).Decode(&l)
-	if len(l.Items) != 1 || l.Items[0].TemplatesOnly || l.Items[0].Channel.Kind == "" {
+	if len(l.Items) != 1 || l.Items[0].TemplatesOnly || l.Items[0].Channel.Kind == "" || l.Items[0].WindowOpenedAt == nil {
 		t.Fatalf("an hour after the customer wrote: %+v", l.Items)
+	}
+	// A conversation opened with them afterwards has their window: it is theirs with
+	// the number.
+	chat, err := messaging.NewConversation(ta.Ctx(), sc, messaging.KindChat, conn.ID, ct, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin.Do(http.MethodGet, admin.WSPath("/conversations/"+chat.ID), nil).Expect(http.StatusOK).Decode(&v)
+	if v.TemplatesOnly || v.WindowOpenedAt == nil || !v.WindowOpenedAt.Equal(*l.Items[0].WindowOpenedAt) {
+		t.Fatalf("a chat opened after the customer wrote in a ticket: templates only %v, window from %v", v.TemplatesOnly, v.WindowOpenedAt)
 	}
 }

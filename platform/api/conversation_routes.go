@@ -54,6 +54,9 @@ type ConversationView struct {
 	// with several recipients, each has a window of their own and a message to all
 	// needs a template (a reply to one of them may be free text while theirs is open).
 	TemplatesOnly bool `json:"templates_only"`
+	// WindowOpenedAt is, with a single recipient, their last message on the
+	// connection, in this conversation or another: their 24-hour window runs from it.
+	WindowOpenedAt *time.Time `json:"window_opened_at,omitempty" doc:"with a single recipient, their last message on the connection in any conversation: the 24-hour window runs from here"`
 }
 
 // ConversationQuery are the conversation list's query parameters.
@@ -305,12 +308,23 @@ func (a conversationArea) views(c *fiber.Ctx, convs []messaging.Conversation) ([
 	if err := messaging.PersonalUnread(c.UserContext(), scoped(c, a.s), userID(c), convs); err != nil {
 		return nil, err
 	}
+	// The window is the customer's with the connection, opened by a message in any
+	// of their conversations on it.
+	windows, err := messaging.RecipientWindows(c.UserContext(), scoped(c, a.s), convs)
+	if err != nil {
+		return nil, err
+	}
 	now := time.Now()
 	out := make([]ConversationView, len(convs))
 	for i, cv := range convs {
 		ch := chans[cv.ConnectionID]
-		out[i] = ConversationView{Conversation: cv, Contact: summary(contacts[cv.ContactID]), Channel: ch,
-			TemplatesOnly: ch.Window24h && (cv.Recipients > 1 || !cv.WindowOpen(now))}
+		out[i] = ConversationView{Conversation: cv, Contact: summary(contacts[cv.ContactID]), Channel: ch}
+		open := false
+		if last, wrote := windows[cv.ID]; wrote {
+			out[i].WindowOpenedAt = &last
+			open = (messaging.Recipient{LastInboundAt: &last}).WindowOpen(now)
+		}
+		out[i].TemplatesOnly = ch.Window24h && (cv.Recipients > 1 || !open)
 	}
 	return out, nil
 }

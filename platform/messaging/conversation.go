@@ -58,7 +58,7 @@ type Conversation struct {
 	Archived           bool       `bun:"archived,notnull" json:"archived"`
 	LastMessagePreview string     `bun:"last_message_preview,notnull" json:"last_message_preview"`
 	LastActivityAt     time.Time  `bun:"last_activity_at,notnull" json:"last_activity_at"`
-	LastInboundAt      *time.Time `bun:"last_inbound_at" json:"last_inbound_at" doc:"the customer's last message: WhatsApp's 24-hour window runs from here (with several recipients, the latest of theirs)"`
+	LastInboundAt      *time.Time `bun:"last_inbound_at" json:"last_inbound_at" doc:"the customer's last message in this conversation (with several recipients, the latest of theirs); their 24-hour window runs from their last message on the connection, in any conversation: see templates_only"`
 	Recipients         int        `bun:"recipients,notnull" json:"recipients" doc:"how many contacts the conversation sends to"`
 	CreatedAt          time.Time  `bun:"created_at,notnull" json:"created_at"`
 }
@@ -102,8 +102,10 @@ func OpenConversation(ctx context.Context, sc tenants.Scoped, kind, connectionID
 		if _, err := st.Insert(&c).Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tenants.InsertAll(st, rs).Exec(ctx) // at most MaxRecipients rows
-		return err
+		if _, err := tenants.InsertAll(st, rs).Exec(ctx); err != nil { // at most MaxRecipients rows
+			return err
+		}
+		return windowsFromConnection(ctx, st, c.ID, connectionID)
 	})
 	if err != nil {
 		return c, fmt.Errorf("messaging: new conversation: %w", err)
@@ -118,12 +120,13 @@ func GetConversation(ctx context.Context, sc tenants.Scoped, id string) (Convers
 	return c, err
 }
 
-// RouteInbound finds the conversation a customer's message belongs to: the one that
-// last had activity with this contact on this connection (campaigns excluded), else a
-// new Team Inbox ticket. A reply to a resolved conversation reopens it. The
-// conversation comes back marked unread with its window opened.
+// RouteInbound finds the conversation a customer's message belongs to: the one on this
+// connection (campaigns excluded) that last wrote to them, or that they last wrote in,
+// whichever was later, else a new Team Inbox ticket. A reply to a resolved
+// conversation reopens it. The conversation comes back marked unread, and the
+// customer's window is opened in every conversation of theirs on the connection.
 func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, contact Contact, at time.Time, preview string) (Conversation, bool, error) {
-	c, found, err := lastConversation(ctx, sc, connectionID, contact.ID)
+	c, found, theirs, err := lastConversation(ctx, sc, connectionID, contact.ID)
 	if err != nil {
 		return c, false, err
 	}
@@ -150,10 +153,11 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 		c.LastActivityAt = at
 	}
 	c.LastMessagePreview = preview
-	// The window this message opens is the sender's: another recipient of the same
-	// conversation has not written.
+	// The window this message opens is the sender's, with the business number: in
+	// each of their conversations on the connection, and in no other recipient's.
 	_, err = sc.Update((*Recipient)(nil)).Set("last_inbound_at = ?", at).
-		Where("cr.conversation_id = ? AND cr.contact_id = ? AND (cr.last_inbound_at IS NULL OR cr.last_inbound_at < ?)", c.ID, contact.ID, at).Exec(ctx)
+		Where("cr.conversation_id IN (?) AND cr.contact_id = ? AND (cr.last_inbound_at IS NULL OR cr.last_inbound_at < ?)",
+			bun.List(append(theirs, c.ID)), contact.ID, at).Exec(ctx)
 	if err != nil {
 		return c, created, err
 	}
@@ -162,7 +166,9 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 }
 
 // lastConversation is the conversation on the connection, campaigns excluded, that
-// the contact is a recipient of and that had activity last.
+// the contact is a recipient of and that was last active with them (Recipient.active:
+// another recipient's reply in a group does not count), and the ids of all of the
+// contact's conversations on the connection.
 //
 // It is two plain lookups, the contact's conversations by the contact index and then
 // those by primary key, rather than one join: PostgreSQL orders a join by the
@@ -170,29 +176,40 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 // of a flood of customers) it walked every conversation of the connection for each
 // message, 130 ms a message at 800 tickets and more with each new one. A contact's
 // own conversations are few, and a new customer's are none: one lookup.
-func lastConversation(ctx context.Context, sc tenants.Scoped, connectionID, contactID string) (Conversation, bool, error) {
+func lastConversation(ctx context.Context, sc tenants.Scoped, connectionID, contactID string) (Conversation, bool, []string, error) {
 	var c Conversation
-	var ids []string
-	if err := sc.Select((*Recipient)(nil)).Column("cr.conversation_id").Where("cr.contact_id = ?", contactID).Scan(ctx, &ids); err != nil {
-		return c, false, err
+	var rows []Recipient
+	if err := sc.Select(&rows).Where("cr.contact_id = ?", contactID).Scan(ctx); err != nil {
+		return c, false, nil, err
 	}
-	if len(ids) == 0 {
-		return c, false, nil
+	if len(rows) == 0 {
+		return c, false, nil, nil
+	}
+	ids := make([]string, len(rows))
+	active := make(map[string]time.Time, len(rows))
+	for i, r := range rows {
+		ids[i], active[r.ConversationID] = r.ConversationID, r.active()
 	}
 	var convs []Conversation
 	if err := sc.Select(&convs).Where("cv.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
-		return c, false, err
+		return c, false, nil, err
 	}
 	found := false
+	var theirs []string
 	for _, cv := range convs {
-		if cv.ConnectionID != connectionID || cv.Kind == KindCampaign {
+		if cv.ConnectionID != connectionID {
 			continue
 		}
-		if !found || cv.LastActivityAt.After(c.LastActivityAt) || cv.LastActivityAt.Equal(c.LastActivityAt) && cv.ID > c.ID {
+		theirs = append(theirs, cv.ID)
+		if cv.Kind == KindCampaign {
+			continue
+		}
+		a, best := active[cv.ID], active[c.ID]
+		if !found || a.After(best) || a.Equal(best) && cv.ID > c.ID {
 			c, found = cv, true
 		}
 	}
-	return c, found, nil
+	return c, found, theirs, nil
 }
 
 // Touch records outbound activity on a conversation.

@@ -175,6 +175,11 @@ func Insert(ctx context.Context, sc tenants.Scoped, m *Message, source string) e
 	if _, err := sc.Insert(m).Exec(ctx); err != nil {
 		return err
 	}
+	if m.Direction == DirectionOut {
+		if err := wroteTo(ctx, sc, m.ConversationID, []string{*m.ContactID}, now); err != nil {
+			return err
+		}
+	}
 	return addEvent(ctx, sc, m.ID, m.Status, m.Reason, source, now)
 }
 
@@ -207,7 +212,10 @@ func InsertCopies(ctx context.Context, sc tenants.Scoped, m Message, contactIDs 
 				return err
 			}
 		}
-		return nil
+		if m.Direction != DirectionOut {
+			return nil
+		}
+		return wroteTo(ctx, st, m.ConversationID, contactIDs, now)
 	})
 	return msgs, err
 }

@@ -16,15 +16,82 @@ import (
 const MaxRecipients = 1000
 
 // Recipient is a contact a conversation sends to. The 24-hour window is the
-// recipient's own: a reply from one customer opens it for that customer only.
+// recipient's own: a reply from one customer opens it for that customer only. It is
+// theirs with the business number, not with one conversation (as WhatsApp keeps it):
+// a customer's message opens it in every conversation of theirs on the connection, and
+// a conversation opened with them later starts with it (see RouteInbound,
+// OpenConversation).
 type Recipient struct {
 	bun.BaseModel `bun:"table:conversation_recipients,alias:cr"`
 	tenants.Owned
 
 	ConversationID string     `bun:"conversation_id,pk" json:"-"`
 	ContactID      string     `bun:"contact_id,pk" json:"contact_id"`
-	LastInboundAt  *time.Time `bun:"last_inbound_at" json:"last_inbound_at"`
+	LastInboundAt  *time.Time `bun:"last_inbound_at" json:"last_inbound_at" doc:"the customer's last message on the conversation's connection, in any conversation: their 24-hour window runs from here"`
+	// LastOutboundAt is when the conversation last wrote to this recipient: their
+	// reply goes to the conversation that did so last (see RouteInbound).
+	LastOutboundAt *time.Time `bun:"last_outbound_at" json:"last_outbound_at" doc:"when the conversation last wrote to this recipient"`
 	CreatedAt      time.Time  `bun:"created_at,notnull" json:"-"`
+}
+
+// active is when the conversation and this recipient last had to do with each other:
+// the later of their last message and the conversation's last one to them, or when
+// they were added.
+func (r Recipient) active() time.Time {
+	t := r.CreatedAt
+	for _, at := range []*time.Time{r.LastInboundAt, r.LastOutboundAt} {
+		if at != nil && at.After(t) {
+			t = *at
+		}
+	}
+	return t
+}
+
+// wroteTo records that the conversation wrote to contactIDs at: their replies come
+// back to it (see RouteInbound).
+func wroteTo(ctx context.Context, sc tenants.Scoped, conversationID string, contactIDs []string, at time.Time) error {
+	if len(contactIDs) == 0 {
+		return nil
+	}
+	_, err := sc.Update((*Recipient)(nil)).Set("last_outbound_at = ?", at).
+		Where("cr.conversation_id = ? AND cr.contact_id IN (?)", conversationID, bun.List(contactIDs)).Exec(ctx)
+	return err
+}
+
+// windowsFromConnection gives the new recipients of conversationID the 24-hour window
+// their customers already have with the connection, from their other conversations.
+func windowsFromConnection(ctx context.Context, sc tenants.Scoped, conversationID, connectionID string) error {
+	_, err := sc.Update((*Recipient)(nil)).
+		Set(`last_inbound_at = (SELECT max(o.last_inbound_at) FROM conversation_recipients AS o
+			JOIN conversations AS ocv ON ocv.id = o.conversation_id
+			WHERE o.workspace_id = cr.workspace_id AND o.contact_id = cr.contact_id AND ocv.connection_id = ?)`, connectionID).
+		Where("cr.conversation_id = ?", conversationID).Exec(ctx)
+	return err
+}
+
+// RecipientWindows is, for each conversation in ids with a single recipient, when
+// that customer last wrote on its connection (absent: never): whether the composer
+// may offer free text.
+func RecipientWindows(ctx context.Context, sc tenants.Scoped, convs []Conversation) (map[string]time.Time, error) {
+	var ids []string
+	for _, c := range convs {
+		if c.Recipients == 1 {
+			ids = append(ids, c.ID)
+		}
+	}
+	out := make(map[string]time.Time, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []Recipient
+	if err := sc.Select(&rows).Column("cr.conversation_id", "cr.last_inbound_at").
+		Where("cr.conversation_id IN (?) AND cr.last_inbound_at IS NOT NULL", bun.List(ids)).Scan(ctx); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.ConversationID] = *r.LastInboundAt
+	}
+	return out, nil
 }
 
 // WindowOpen reports whether the recipient's 24-hour customer-service window is open

@@ -11,7 +11,7 @@ import (
 )
 
 // TestRouteInbound: a customer's message goes to the conversation on its connection
-// that the customer is a recipient of and that had activity last, campaigns and other
+// that last wrote to the customer (or that they last wrote in), campaigns and other
 // connections' conversations left out; a resolved one reopens; with none, a new
 // ticket.
 func TestRouteInbound(t *testing.T) {
@@ -33,13 +33,18 @@ func TestRouteInbound(t *testing.T) {
 				return c
 			}
 			customer, other := contact("+15550200001"), contact("+15550200002")
-			// open opens a conversation whose last activity was ago before now.
+			// open opens a conversation that last wrote to all its recipients ago
+			// before now.
 			open := func(kind string, conn connections.Connection, ago time.Duration, recipients ...messaging.Contact) messaging.Conversation {
 				c, err := messaging.OpenConversation(ctx, sc, kind, conn.ID, recipients, "")
 				if err != nil {
 					t.Fatal(err)
 				}
 				if err := messaging.Touch(ctx, sc, c.ID, "", now.Add(-ago)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := sc.Update((*messaging.Recipient)(nil)).Set("last_outbound_at = ?", now.Add(-ago)).
+					Where("cr.conversation_id = ?", c.ID).Exec(ctx); err != nil {
 					t.Fatal(err)
 				}
 				return c
@@ -77,6 +82,92 @@ func TestRouteInbound(t *testing.T) {
 			}
 			if got, _ := route(customer); got.ID != latest.ID || got.State != messaging.StateQueued {
 				t.Fatalf("a reply to the resolved conversation: %s in state %q, want %s reopened (%q)", got.ID, got.State, latest.ID, messaging.StateQueued)
+			}
+
+			// A group conversation busy with another recipient's replies is not where
+			// this customer's answer to a message sent them alone goes.
+			x, y := contact("+15550200004"), contact("+15550200005")
+			group := open(messaging.KindChat, here, 2*time.Hour, x, y)
+			alone := open(messaging.KindChat, here, time.Hour, x)
+			if got, _ := route(y); got.ID != group.ID { // y writes in the group: it is the most active conversation now
+				t.Fatalf("y's message went to %s, want the group %s", got.ID, group.ID)
+			}
+			if got, _ := route(x); got.ID != alone.ID {
+				t.Fatalf("x's reply went to %s, want the conversation that last wrote to x %s (the group, busier, is %s)", got.ID, alone.ID, group.ID)
+			}
+		})
+	}
+}
+
+// TestWindowIsTheCustomers: the 24-hour window is the customer's with the business
+// number. Their message in one conversation opens it in every conversation of theirs on
+// that connection, and in one opened with them afterwards; not on another connection,
+// and not for another recipient of a shared conversation.
+func TestWindowIsTheCustomers(t *testing.T) {
+	t.Parallel()
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			ta := testapp.New(t, testapp.OnEngine(engine))
+			ctx := ta.Ctx()
+			ws := ta.NewWorkspace("Windows").Workspace
+			sc := tenants.Scope(ta.App.DB, ws.ID)
+			here, there := addConnection(t, ctx, sc, "+15550300"), addConnection(t, ctx, sc, "+15550301")
+			contact := func(phone string) messaging.Contact {
+				c, err := messaging.ContactByAddress(ctx, sc, "sms", phone, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			customer, other := contact("+15550400001"), contact("+15550400002")
+			open := func(conn connections.Connection, recipients ...messaging.Contact) messaging.Conversation {
+				c, err := messaging.OpenConversation(ctx, sc, messaging.KindChat, conn.ID, recipients, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			window := func(conv messaging.Conversation, c messaging.Contact) *time.Time {
+				var r messaging.Recipient
+				if err := sc.Select(&r).Where("cr.conversation_id = ? AND cr.contact_id = ?", conv.ID, c.ID).Scan(ctx); err != nil {
+					t.Fatal(err)
+				}
+				return r.LastInboundAt
+			}
+			chat := open(here, customer)
+			shared := open(here, other, customer)
+			elsewhere := open(there, customer)
+			at := time.Now().UTC().Truncate(time.Microsecond)
+			ticket, created, err := messaging.RouteInbound(ctx, sc, here.ID, customer, at, "is my order on its way?")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ticket.ID != shared.ID || created {
+				t.Fatalf("routed to %s (created %v), want the latest of the customer's conversations %s", ticket.ID, created, shared.ID)
+			}
+			for name, conv := range map[string]messaging.Conversation{"the conversation written in": shared, "their other conversation here": chat} {
+				if w := window(conv, customer); w == nil || !w.Equal(at) {
+					t.Errorf("%s: window from %v, want %v", name, w, at)
+				}
+			}
+			if w := window(elsewhere, customer); w != nil {
+				t.Errorf("their conversation on another number: window from %v, want none", w)
+			}
+			if w := window(shared, other); w != nil {
+				t.Errorf("another recipient of the shared conversation: window from %v, want none", w)
+			}
+			// A conversation a manager opens with them afterwards starts with it.
+			later := open(here, customer)
+			if w := window(later, customer); w == nil || !w.Equal(at) {
+				t.Errorf("a conversation opened afterwards: window from %v, want %v", w, at)
+			}
+			windows, err := messaging.RecipientWindows(ctx, sc, []messaging.Conversation{later, elsewhere, shared})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := windows[later.ID]; !ok || !got.Equal(at) || len(windows) != 1 {
+				t.Errorf("recipient windows %v, want only %s's, at %v (shared has two recipients, elsewhere none)", windows, later.ID, at)
 			}
 		})
 	}

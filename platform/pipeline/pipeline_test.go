@@ -847,6 +847,33 @@ func TestPipeline(t *testing.T) {
 				tn.waitStatus(t, m.ID, messaging.StatusSent)
 			})
 
+			t.Run("WindowAcrossConversations", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "wa", loopback.Config{}, 10)
+				// The customer writes in; a manager then opens a new conversation with
+				// them on the same number: the window they opened is theirs with the
+				// number, so free text goes there too.
+				tn.hook(t, tn.signed(t, loopback.WebhookEvent{Type: loopback.WebhookMessage, ID: "wamid-hello", From: tn.contact.Phone,
+					To: tn.conn.Address, Text: "hello, a question about my order", Timestamp: time.Now().UTC()}))
+				waitFor(t, 20*time.Second, "the customer's message stored", func() bool {
+					n, err := tn.sc.Select((*messaging.Message)(nil)).Where("m.direction = ?", messaging.DirectionIn).Count(ctx)
+					return err == nil && n == 1
+				})
+				conv, err := messaging.NewConversation(ctx, tn.sc, messaging.KindChat, tn.conn.ID, tn.contact, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := e.p.Post(ctx, tn.sc, conv, pipeline.Draft{Type: "text", Text: "it ships today"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m = tn.wait(t, m.ID, 20*time.Second, "sent or failed", func(m messaging.Message) bool {
+					return m.Status == messaging.StatusSent || m.Status == messaging.StatusFailed
+				}); m.Status != messaging.StatusSent {
+					t.Fatalf("free text in a new conversation with a customer who just wrote: %s (%s)", m.Status, m.Reason)
+				}
+			})
+
 			t.Run("DuplicateEnqueue", func(t *testing.T) {
 				t.Parallel()
 				tn := e.tenant(t, "counted", loopback.Config{}, 10)

@@ -188,7 +188,7 @@ export interface ConversationView {
   id: string;
   kind: "chat" | "ticket" | "campaign";
   last_activity_at: string;
-  /** the customer's last message: WhatsApp's 24-hour window runs from here (with several recipients, the latest of theirs) */
+  /** the customer's last message in this conversation (with several recipients, the latest of theirs); their 24-hour window runs from their last message on the connection, in any conversation: see templates_only */
   last_inbound_at?: string | null;
   last_message_preview: string;
   pill: "pending" | "scheduled" | "sent" | "partial" | "failed";
@@ -198,6 +198,8 @@ export interface ConversationView {
   templates_only: boolean;
   title: string;
   unread: boolean;
+  /** with a single recipient, their last message on the connection in any conversation: the 24-hour window runs from here */
+  window_opened_at?: string | null;
 }
 
 export interface CreateConnection {

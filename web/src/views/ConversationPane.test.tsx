@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Message } from "../api/types";
 import { conversation, message, mockApi } from "../test/fakes";
 import { fakeWorkspace, renderInWorkspace } from "../test/workspace";
-import { ConversationPane } from "./ConversationPane";
+import { ConversationPane, templatesOnly, windowFrom } from "./ConversationPane";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -148,5 +148,30 @@ describe("read state", () => {
     const confirm = screen.getByRole("dialog", { name: "Mark unread for the assignee?" });
     await userEvent.click(within(confirm).getByRole("button", { name: "Mark unread for Ana Agent" }));
     await waitFor(() => expect(calls.filter((c) => c.method === "PATCH").map((c) => c.body)).toEqual([{ unread: false }, { unread: true, for_user_id: "u2" }]));
+  });
+});
+
+describe("the 24-hour window", () => {
+  const hour = 3600_000;
+  const now = Date.parse("2030-01-02T12:00:00Z");
+  const at = (hoursAgo: number) => new Date(now - hoursAgo * hour).toISOString();
+
+  it("is the customer's with the number: a message in another conversation opens it here", () => {
+    const fresh = conversation({ last_inbound_at: null, window_opened_at: at(1) });
+    expect(templatesOnly(fakeWorkspace(), fresh, now)).toBe(false);
+    expect(windowFrom(fresh)).toBe(at(1));
+  });
+
+  it("runs from the later of their messages here and elsewhere", () => {
+    const c = conversation({ last_inbound_at: at(30), window_opened_at: at(2) });
+    expect(templatesOnly(fakeWorkspace(), c, now)).toBe(false);
+    const old = conversation({ last_inbound_at: at(2), window_opened_at: at(30) });
+    expect(windowFrom(old)).toBe(at(2));
+  });
+
+  it("stays closed when they have not written for a day anywhere", () => {
+    const c = conversation({ last_inbound_at: at(30), window_opened_at: at(26) });
+    expect(templatesOnly(fakeWorkspace(), c, now)).toBe(true);
+    expect(templatesOnly(fakeWorkspace(), conversation({ last_inbound_at: null }), now)).toBe(true);
   });
 });

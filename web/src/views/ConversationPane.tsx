@@ -44,7 +44,19 @@ export function memberName(w: Workspace, id: string | null | undefined): string 
 export function templatesOnly(w: Workspace, c: Conversation, now = Date.now()): boolean {
   // With several recipients each has a window of their own: a message to all of them
   // needs a template (a reply to one is judged by theirs).
-  return keepsWindow(w, c) && (c.recipients > 1 || !windowOpen(c.last_inbound_at, now));
+  return keepsWindow(w, c) && (c.recipients > 1 || !windowOpen(windowFrom(c), now));
+}
+
+/**
+ * When the customer's 24-hour window opened: their last message on the connection, in
+ * this conversation or another (window_opened_at, from the server), else their last
+ * one here.
+ */
+export function windowFrom(c: Conversation): string | null | undefined {
+  const here = c.last_inbound_at;
+  const any = c.window_opened_at;
+  if (!any) return here;
+  return here && here > any ? here : any;
 }
 
 /** Whether the conversation's channel keeps the 24-hour window. */
@@ -457,7 +469,7 @@ export function ConversationPane({
 export function ContactPanel({ c }: { c: Conversation }) {
   const w = useWorkspace();
   const conn = w.connections?.find((x) => x.id === c.connection_id);
-  const open = windowOpen(c.last_inbound_at);
+  const open = windowOpen(windowFrom(c));
   return (
     <aside className="pane pane-contact" aria-label="Contact">
       <div className="contact-head">
@@ -505,8 +517,8 @@ export function ContactPanel({ c }: { c: Conversation }) {
           </>
         ) : null}
         <dt>Customer last wrote</dt>
-        <dd>{c.last_inbound_at ? dateTime(c.last_inbound_at) : "Never"}</dd>
-        {c.last_inbound_at ? (
+        <dd>{windowFrom(c) ? dateTime(windowFrom(c) as string) : "Never"}</dd>
+        {windowFrom(c) ? (
           <>
             <dt>24-hour window</dt>
             <dd>{open ? "Open" : "Closed"}</dd>
