@@ -299,8 +299,9 @@ func TestInboundFairness(t *testing.T) {
 		t.Errorf("B's customer's message arrived %s after its webhook, behind A's flood; want < 5s", latency)
 	}
 	// The bulk queue's dequeuers work on A's beyond its share meanwhile, so not
-	// every one of those is still waiting; without the share none would be.
-	if left < flood/5 {
+	// every one of those is still waiting (how many depends on the box: 106 to 253
+	// of 600 were seen); without the share none would be.
+	if left < flood/10 {
 		t.Errorf("only %d of A's %d webhooks were left when B's message arrived: it waited behind A's", left, flood)
 	}
 	// A's are all applied in the end, and each was taken off the count it was on.
