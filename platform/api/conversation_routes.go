@@ -256,6 +256,19 @@ func (a conversationArea) conversation(c *fiber.Ctx) (messaging.Conversation, er
 	if conv.Kind == messaging.KindChat && !a.allowed(c, policies.ChatRead) {
 		return messaging.Conversation{}, messaging.ErrConversationNotFound
 	}
+	return a.accessible(c, conv)
+}
+
+// accessible is conv if the caller's access rule lets them see it, else not found, as
+// if it did not exist.
+func (a conversationArea) accessible(c *fiber.Ctx, conv messaging.Conversation) (messaging.Conversation, error) {
+	acc, err := a.s.accessOf(c)
+	if err != nil {
+		return messaging.Conversation{}, err
+	}
+	if !acc.AllowsConversation(conv) {
+		return messaging.Conversation{}, messaging.ErrConversationNotFound
+	}
 	return conv, nil
 }
 
@@ -278,7 +291,7 @@ func (a conversationArea) writableByID(c *fiber.Ctx, id string) (messaging.Conve
 			return messaging.Conversation{}, messaging.ErrConversationNotFound
 		}
 	}
-	return conv, nil
+	return a.accessible(c, conv)
 }
 
 func summary(ct messaging.Contact) ContactSummary {
@@ -404,6 +417,11 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	acc, err := a.s.accessOf(c)
+	if err != nil {
+		return err
+	}
+	f.Access = &acc
 	convs, next, err := messaging.ListConversations(c.UserContext(), scoped(c, a.s), f, p)
 	if err != nil {
 		return err
@@ -436,10 +454,14 @@ func (a conversationArea) counts(c *fiber.Ctx) error {
 		n   map[string]int
 		err error
 	)
+	acc, err := a.s.accessOf(c)
+	if err != nil {
+		return err
+	}
 	if kind == messaging.KindChat {
-		n, err = messaging.ChatCounts(c.UserContext(), scoped(c, a.s))
+		n, err = messaging.ChatCounts(c.UserContext(), scoped(c, a.s), acc)
 	} else {
-		n, err = messaging.TicketCounts(c.UserContext(), scoped(c, a.s))
+		n, err = messaging.TicketCounts(c.UserContext(), scoped(c, a.s), acc)
 	}
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
@@ -30,7 +31,8 @@ import (
 // "ready" again. The server pings every 30 s; the client's pongs keep the connection.
 // Clients send nothing (other than control frames).
 //
-// Access is decided at connect and, per event, by visible with the caller's role. The
+// Access is decided at connect and, per event, by visible with the caller's role and
+// their role's access rule (messaging.AccessRule: Match assignee, inboxes). The
 // caller is checked again as every request is (session or token still valid, still a
 // member, the role, the workspace not suspended) at once when the workspace's access
 // changes (realtime.AccessChanged: a member removed or given another role, a token
@@ -77,7 +79,7 @@ var (
 type realtimeCaller struct {
 	workspaceID string
 	role        policies.Role
-	userID      string // "" for an API token
+	access      messaging.Access // the role's access rule, for events about conversations
 	credential  credential
 }
 
@@ -112,10 +114,11 @@ func (a realtimeArea) connect(up fiber.Handler) fiber.Handler {
 		}
 		ws, _ := tenants.FromContext(c.UserContext())
 		m, _ := tenants.MembershipFromContext(c.UserContext())
-		caller := &realtimeCaller{workspaceID: ws.ID, role: m.Role, credential: credentialOf(c)}
-		if p.User != nil {
-			caller.userID = p.User.ID
+		acc, err := a.s.accessOf(c)
+		if err != nil {
+			return err
 		}
+		caller := &realtimeCaller{workspaceID: ws.ID, role: m.Role, access: acc, credential: credentialOf(c)}
 		c.Locals(realtimeLocal, caller)
 		if err := up(c); err != nil {
 			if errors.Is(err, fiber.ErrUpgradeRequired) {
@@ -166,15 +169,14 @@ func canonicalOrigin(u *url.URL) string {
 //     may take away while the connection lasts).
 //   - An event about Chat conversations (conversation_kind "chat", counts.changed of
 //     Chat included) also needs chat:read: agents and viewers never get one.
-//   - Ticket and campaign events, and events of no kind, need nothing more.
+//   - An event about one conversation needs the caller's access rule to let them see
+//     it (its assignee and connection), as the API does.
 //   - An unknown kind is not delivered.
-//
-// Access rules that limit a member to the conversations assigned to them will compare
-// ev.AssigneeID with userID here (userID is "" for an API token, which has no
-// assignments).
-func visible(ev realtime.Event, role policies.Role, e *policies.Enforcer, workspaceID, userID string) bool {
-	_ = userID // for the assignee-only rules to come
+func visible(ev realtime.Event, role policies.Role, e *policies.Enforcer, workspaceID string, access messaging.Access) bool {
 	if ev.WorkspaceID != workspaceID || !e.Allowed(workspaceID, role, policies.ConversationsRead) {
+		return false
+	}
+	if ev.ConversationID != "" && !access.Allows(ev.ConnectionID, ev.AssigneeID) {
 		return false
 	}
 	switch ev.ConversationKind {
@@ -252,9 +254,9 @@ func (a realtimeArea) serve(conn *websocket.Conn) {
 	// allowed checks the caller again and takes up their role as it is now; when they
 	// lost access it closes the connection and reports false.
 	allowed := func() bool {
-		role, err := a.recheck(ctx, caller)
+		role, acc, err := a.recheck(ctx, caller)
 		if err == nil {
-			caller.role = role
+			caller.role, caller.access = role, acc
 			return true
 		}
 		code, reason := websocket.ClosePolicyViolation, realtimeAccessEnded
@@ -287,7 +289,7 @@ func (a realtimeArea) serve(conn *websocket.Conn) {
 				}
 				continue
 			}
-			if !visible(ev, caller.role, a.s.enforcer, caller.workspaceID, caller.userID) {
+			if !visible(ev, caller.role, a.s.enforcer, caller.workspaceID, caller.access) {
 				continue
 			}
 			if !write(ev) {
@@ -308,21 +310,25 @@ func (a realtimeArea) serve(conn *websocket.Conn) {
 	}
 }
 
-// recheck finds the caller's role in the workspace as a new request would, or why
-// they may no longer see it.
-func (a realtimeArea) recheck(ctx context.Context, caller *realtimeCaller) (policies.Role, error) {
+// recheck finds the caller's role in the workspace, and its access rule, as a new
+// request would, or why they may no longer see it.
+func (a realtimeArea) recheck(ctx context.Context, caller *realtimeCaller) (policies.Role, messaging.Access, error) {
 	p, err := principalOf(ctx, a.s.accounts, caller.credential)
 	if err != nil {
-		return "", err
+		return "", messaging.Access{}, err
 	}
 	_, m, err := a.s.membershipOf(ctx, p, caller.workspaceID)
 	if err != nil {
-		return "", err
+		return "", messaging.Access{}, err
 	}
 	if !a.s.enforcer.Allowed(caller.workspaceID, m.Role, policies.ConversationsRead) {
-		return "", failure.New(failure.Forbidden, "forbidden", "the role no longer allows conversations:read")
+		return "", messaging.Access{}, failure.New(failure.Forbidden, "forbidden", "the role no longer allows conversations:read")
 	}
-	return m.Role, nil
+	rule, err := messaging.AccessRuleFor(ctx, tenants.Scope(a.s.db, caller.workspaceID), m.Role)
+	if err != nil {
+		return "", messaging.Access{}, err
+	}
+	return m.Role, messaging.Access{Rule: rule, UserID: caller.access.UserID}, nil
 }
 
 // accessChanged tells the workspace's realtime connections to check their callers

@@ -30,6 +30,8 @@ type ConversationFilter struct {
 	// NoChat leaves chat conversations out whatever Kind says (callers without
 	// chat:read never see them).
 	NoChat bool
+	// Access narrows the list to what the caller may see; nil sees everything.
+	Access *Access
 }
 
 // EncodeConversationCursor makes the opaque cursor of a conversation list: the sort
@@ -76,6 +78,9 @@ func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFil
 	}
 	if f.NoChat {
 		q = q.Where("cv.kind <> ?", KindChat)
+	}
+	if f.Access != nil {
+		q = f.Access.where(q)
 	}
 	if f.Pill != "" {
 		q = q.Where("cv.pill = ?", f.Pill)
@@ -143,16 +148,16 @@ func ContactsByID(ctx context.Context, sc tenants.Scoped, ids []string) (map[str
 }
 
 // ChatCounts are Chat's left-rail counts: all, archived, and the non-archived chats by
-// pill.
-func ChatCounts(ctx context.Context, sc tenants.Scoped) (map[string]int, error) {
+// pill, of the chats a may see.
+func ChatCounts(ctx context.Context, sc tenants.Scoped, a Access) (map[string]int, error) {
 	out := map[string]int{"all": 0, "archived": 0, PillScheduled: 0, PillSent: 0, PillPending: 0, PillFailed: 0, PillPartial: 0}
 	var rows []struct {
 		Archived bool   `bun:"archived"`
 		Pill     string `bun:"pill"`
 		N        int    `bun:"n"`
 	}
-	err := sc.Select((*Conversation)(nil)).ColumnExpr("cv.archived, cv.pill, COUNT(*) AS n").
-		Where("cv.kind = ?", KindChat).GroupExpr("cv.archived, cv.pill").Scan(ctx, &rows)
+	err := a.where(sc.Select((*Conversation)(nil)).ColumnExpr("cv.archived, cv.pill, COUNT(*) AS n").
+		Where("cv.kind = ?", KindChat)).GroupExpr("cv.archived, cv.pill").Scan(ctx, &rows)
 	if err != nil {
 		return nil, err
 	}
@@ -167,15 +172,16 @@ func ChatCounts(ctx context.Context, sc tenants.Scoped) (map[string]int, error) 
 	return out, nil
 }
 
-// TicketCounts are the Team Inbox's counts of non-archived tickets by state.
-func TicketCounts(ctx context.Context, sc tenants.Scoped) (map[string]int, error) {
+// TicketCounts are the Team Inbox's counts of non-archived tickets by state, of the
+// tickets a may see.
+func TicketCounts(ctx context.Context, sc tenants.Scoped, a Access) (map[string]int, error) {
 	out := map[string]int{StateQueued: 0, StateActive: 0, StatePending: 0, StateResolved: 0}
 	var rows []struct {
 		State string `bun:"state"`
 		N     int    `bun:"n"`
 	}
-	err := sc.Select((*Conversation)(nil)).ColumnExpr("cv.state, COUNT(*) AS n").
-		Where("cv.kind = ? AND cv.archived = ?", KindTicket, false).GroupExpr("cv.state").Scan(ctx, &rows)
+	err := a.where(sc.Select((*Conversation)(nil)).ColumnExpr("cv.state, COUNT(*) AS n").
+		Where("cv.kind = ? AND cv.archived = ?", KindTicket, false)).GroupExpr("cv.state").Scan(ctx, &rows)
 	if err != nil {
 		return nil, err
 	}

@@ -301,7 +301,7 @@ func (p *Pipeline) publish(ctx context.Context, sc tenants.Scoped, conv messagin
 		}
 		data, _ := json.Marshal(u.data)
 		if err := p.Publisher.Publish(ctx, realtime.Event{Type: u.typ, WorkspaceID: sc.WorkspaceID(),
-			ConversationID: conv.ID, ConversationKind: conv.Kind, AssigneeID: assignee, Data: data}); err != nil {
+			ConversationID: conv.ID, ConversationKind: conv.Kind, AssigneeID: assignee, ConnectionID: conv.ConnectionID, Data: data}); err != nil {
 			p.Log.Warn("realtime publish failed", "workspace", sc.WorkspaceID(), "error", err)
 		}
 	}

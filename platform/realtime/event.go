@@ -18,13 +18,15 @@ const (
 )
 
 // Event is one change in a workspace. WorkspaceID routes it and is not sent to
-// clients; ConversationKind and AssigneeID decide who may see it. Data goes out as it
-// is, so write it compact (as json.Marshal does).
+// clients; ConversationKind, AssigneeID and ConnectionID decide who may see it (the
+// role, and its access rule). Data goes out as it is, so write it compact (as
+// json.Marshal does).
 type Event struct {
 	Type             string          `json:"type"`
 	WorkspaceID      string          `json:"-"`
 	ConversationID   string          `json:"conversation_id,omitempty"`
 	ConversationKind string          `json:"conversation_kind,omitempty"`
 	AssigneeID       string          `json:"-"`
+	ConnectionID     string          `json:"-"`
 	Data             json.RawMessage `json:"data,omitempty"`
 }

@@ -46,6 +46,7 @@ type wire struct {
 	ConversationID   string          `json:"conversation_id,omitempty"`
 	ConversationKind string          `json:"conversation_kind,omitempty"`
 	AssigneeID       string          `json:"assignee_id,omitempty"`
+	ConnectionID     string          `json:"connection_id,omitempty"`
 	Data             json.RawMessage `json:"data,omitempty"`
 }
 
@@ -202,7 +203,7 @@ func encode(ev Event) ([]byte, error) {
 		return nil, errors.New("data is not JSON")
 	}
 	b, err := json.Marshal(wire{Type: ev.Type, ConversationID: ev.ConversationID, ConversationKind: ev.ConversationKind,
-		AssigneeID: ev.AssigneeID})
+		AssigneeID: ev.AssigneeID, ConnectionID: ev.ConnectionID})
 	if err != nil || len(ev.Data) == 0 {
 		return b, err
 	}
@@ -437,7 +438,7 @@ func (h *Hub) run(t *topic) {
 				continue
 			}
 			h.fanOut(t, Event{Type: w.Type, WorkspaceID: t.workspaceID, ConversationID: w.ConversationID,
-				ConversationKind: w.ConversationKind, AssigneeID: w.AssigneeID, Data: w.Data})
+				ConversationKind: w.ConversationKind, AssigneeID: w.AssigneeID, ConnectionID: w.ConnectionID, Data: w.Data})
 		}
 	}
 }

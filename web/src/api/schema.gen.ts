@@ -7,6 +7,28 @@ export interface AcceptInvitation {
   token: string;
 }
 
+export interface AccessRule {
+  /** inbox access: only the conversations on these connections; empty: every connection */
+  connection_ids: string[];
+  /** all: every conversation; assignee: only those assigned to the member (and unassigned ones, with unassigned) */
+  mode: "all" | "assignee";
+  role: "manager" | "agent" | "viewer";
+  /** with mode assignee, also the conversations assigned to no one (the queue) */
+  unassigned: boolean;
+  updated_at: string;
+}
+
+export interface AccessRuleChange {
+  /** inbox access: only the conversations on these connections; empty: every connection */
+  connection_ids?: string[];
+  /** all: every conversation the role may read; assignee: only those assigned to the member */
+  mode: "all" | "assignee";
+  /** the role it applies to (admins see everything) */
+  role: "manager" | "agent" | "viewer";
+  /** with mode assignee, also the unassigned conversations (the queue) */
+  unassigned?: boolean;
+}
+
 export interface APIToken {
   created_at: string;
   created_by?: string | null;
@@ -339,6 +361,12 @@ export interface InvitationView {
 export interface InviteRequest {
   email: string;
   role: "admin" | "manager" | "agent" | "viewer";
+}
+
+export interface List_AccessRule {
+  items: AccessRule[];
+  /** pass as ?cursor= for the next page; empty on the last page */
+  next_cursor: string;
 }
 
 export interface List_APIToken {
@@ -997,6 +1025,24 @@ export interface Paths {
       body: UpdateWorkspace;
       response: WorkspaceView;
       permission: "workspace:manage";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/access-rules": {
+    /** What each role sees of the conversations: access mode and inboxes (admins see everything) (needs access:manage) */
+    get: {
+      path: { workspace: string };
+      query: never;
+      body: never;
+      response: List_AccessRule;
+      permission: "access:manage";
+    };
+    /** Set a role's access rule; it applies at once, realtime connections included (needs access:manage) */
+    put: {
+      path: { workspace: string };
+      query: never;
+      body: AccessRuleChange;
+      response: AccessRule;
+      permission: "access:manage";
     };
   };
   "/api/v1/workspaces/{workspace}/channels": {

@@ -1,0 +1,155 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/platform/api"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/realtime"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/loopback"
+	"github.com/switchboardhq/switchboard/policies"
+)
+
+// TestAccessRules: a role's access rule narrows what its members see of the
+// conversations, everywhere they are shown: "Match assignee" keeps an agent to the
+// tickets assigned to them (and the queue, when the rule says so), inbox access to
+// some connections; another conversation answers 404 as if it did not exist, and the
+// counts are of what they see. Other roles are untouched, and admins always see all.
+func TestAccessRules(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			f := newConvFixture(t, engine)
+			var second api.ConnectionView
+			f.admin.Do(http.MethodPost, f.admin.WSPath("/connections"), api.CreateConnection{
+				Plugin: "loopback", Engine: "loopback", DisplayName: "Second line", Address: "+15550111",
+				Config: loopback.Config{WebhookSecret: "s"}.JSON(),
+			}).Expect(http.StatusCreated).Decode(&second)
+			colleague := f.ta.Member(f.admin.Workspace, policies.Agent)
+
+			mine, theirs, queued := f.ticket("Mine"), f.ticket("Theirs"), f.ticket("Queued")
+			f.held(mine, f.agent.User.ID, messaging.StateActive)
+			f.held(theirs, colleague.User.ID, messaging.StateActive)
+			elsewhere := f.ticket("Mine, on the second line")
+			if _, err := f.sc.Update((*messaging.Conversation)(nil)).Set("connection_id = ?", second.ID).
+				Where("cv.id = ?", elsewhere.ID).Exec(f.ta.Ctx()); err != nil {
+				t.Fatal(err)
+			}
+			f.held(elsewhere, f.agent.User.ID, messaging.StateActive)
+			all := []string{mine.ID, theirs.ID, queued.ID, elsewhere.ID}
+
+			rules := func() []messaging.AccessRule {
+				var l api.List[messaging.AccessRule]
+				f.admin.Do(http.MethodGet, f.admin.WSPath("/access-rules"), nil).Expect(http.StatusOK).Decode(&l)
+				return l.Items
+			}
+			for _, r := range rules() {
+				if r.Mode != messaging.AccessAll || len(r.ConnectionIDs) != 0 {
+					t.Fatalf("a new workspace's rule %+v, want every conversation", r)
+				}
+			}
+			set := func(change api.AccessRuleChange) {
+				t.Helper()
+				f.admin.Do(http.MethodPut, f.admin.WSPath("/access-rules"), change).Expect(http.StatusOK)
+			}
+			sees := func(c *testapp.Client, want ...string) {
+				t.Helper()
+				got := f.listIDs(c, "kind=ticket")
+				slices.Sort(got)
+				slices.Sort(want)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s lists %v, want %v", c.Role, got, want)
+				}
+				for _, id := range all {
+					status := http.StatusNotFound
+					if slices.Contains(want, id) {
+						status = http.StatusOK
+					}
+					c.Do(http.MethodGet, f.path("/"+id), nil).Expect(status)
+					c.Do(http.MethodGet, f.path("/"+id+"/messages"), nil).Expect(status)
+				}
+				var counts api.ConversationCounts
+				c.Do(http.MethodGet, f.path("/counts?kind=ticket"), nil).Expect(http.StatusOK).Decode(&counts)
+				total := 0
+				for _, n := range counts.Counts {
+					total += n
+				}
+				if total != len(want) {
+					t.Fatalf("%s counts %v, want %d tickets in all", c.Role, counts.Counts, len(want))
+				}
+			}
+
+			set(api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAssignee})
+			sees(f.agent, mine.ID, elsewhere.ID)
+			sees(colleague, theirs.ID)
+			sees(f.manager, all...) // another role's rule
+			sees(f.admin, all...)
+			// A token has no assignments: under Match assignee it sees none.
+			sees(f.ta.Token(f.admin.Workspace, policies.Agent))
+
+			set(api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAssignee, Unassigned: true, ConnectionIDs: []string{f.conn.ID}})
+			sees(f.agent, mine.ID, queued.ID)
+			// A ticket out of sight takes no reply either.
+			f.agent.Do(http.MethodPost, f.path("/"+theirs.ID+"/messages"), map[string]any{"type": "note", "text": "psst"}).Expect(http.StatusNotFound)
+
+			set(api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAll})
+			sees(f.agent, all...)
+
+			// Bad rules name what is wrong; another workspace's connection is unknown here.
+			other := convFixtureOn(t, f.ta)
+			for _, tc := range []struct {
+				change api.AccessRuleChange
+				field  string
+			}{
+				{api.AccessRuleChange{Role: policies.Admin, Mode: messaging.AccessAssignee}, "role"},
+				{api.AccessRuleChange{Role: "owner", Mode: messaging.AccessAll}, "role"},
+				{api.AccessRuleChange{Role: policies.Agent, Mode: "mine"}, "mode"},
+				{api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAll, Unassigned: true}, "unassigned"},
+				{api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAll, ConnectionIDs: []string{other.conn.ID}}, "connection_ids"},
+			} {
+				e := f.admin.Do(http.MethodPut, f.admin.WSPath("/access-rules"), tc.change).Expect(http.StatusUnprocessableEntity).Error()
+				if e.Fields[tc.field] == "" {
+					t.Errorf("rule %+v: fields %v, want %s named", tc.change, e.Fields, tc.field)
+				}
+			}
+			// Only admins manage access.
+			f.manager.Do(http.MethodPut, f.admin.WSPath("/access-rules"), api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAll}).Expect(http.StatusForbidden)
+		})
+	}
+}
+
+// TestRealtimeFollowsAccessRules: under Match assignee an agent's connection carries
+// only the events of their tickets, and a changed rule applies to it at once.
+func TestRealtimeFollowsAccessRules(t *testing.T) {
+	t.Parallel()
+	s := newRTServer(t)
+	admin := s.ta.NewWorkspace("Assigned")
+	ws := admin.Workspace
+	agent := s.ta.Member(ws, policies.Agent)
+	admin.Do(http.MethodPut, admin.WSPath("/access-rules"), api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAssignee}).Expect(http.StatusOK)
+	conn := dial(t, s.url(ws), s.sessionHeader(t, agent.User))
+
+	event := func(id, assignee string) realtime.Event {
+		return realtime.Event{Type: realtime.ConversationUpdated, WorkspaceID: ws.ID, ConversationID: id, ConversationKind: realtime.KindTicket,
+			AssigneeID: assignee, ConnectionID: "conn-1", Data: json.RawMessage(`{}`)}
+	}
+	frame := func(id string) string {
+		return fmt.Sprintf(`{"type":"conversation.updated","conversation_id":%q,"conversation_kind":"ticket","data":{}}`, id)
+	}
+	s.publish(t, event("someone-elses", "another-user"))
+	s.publish(t, event("queued", ""))
+	s.publish(t, event("theirs", agent.User.ID))
+	if got := readRaw(t, conn); got != frame("theirs") {
+		t.Fatalf("agent under Match assignee got %s, want only their own ticket's event", got)
+	}
+	admin.Do(http.MethodPut, admin.WSPath("/access-rules"), api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAll}).Expect(http.StatusOK)
+	s.publish(t, event("someone-elses", "another-user"))
+	if got := readRaw(t, conn); got != frame("someone-elses") {
+		t.Fatalf("after the rule opened up, the agent got %s, want the colleague's ticket's event", got)
+	}
+}
