@@ -1,6 +1,7 @@
 // Settings: the sections the role may open.
 import { Link } from "../../router";
 import { useWorkspace } from "../../workspace";
+import { Access } from "./Access";
 import { Connections } from "./Connections";
 import { Members } from "./Members";
 import { Wallet } from "./Wallet";
@@ -8,6 +9,7 @@ import { Wallet } from "./Wallet";
 export const SECTIONS = [
   { id: "members", label: "Members", permission: "members:read", page: Members },
   { id: "connections", label: "Connections", permission: "channels:read", page: Connections },
+  { id: "access", label: "Access", permission: "access:manage", page: Access },
   { id: "wallet", label: "Wallet", permission: "billing:read", page: Wallet },
 ] as const;
 
