@@ -653,8 +653,12 @@ func (a conversationArea) composeMany(c *fiber.Ctx, conn connections.Connection,
 	leftOut := 0
 	if req.GroupID != "" {
 		g, err := messaging.GetGroup(ctx, sc, req.GroupID)
+		if errors.Is(err, messaging.ErrGroupNotFound) {
+			// Another workspace's group, like a missing one: 404, naming the field.
+			return messaging.ErrGroupNotFound.WithField("group_id", "is not a contact group of this workspace")
+		}
 		if err != nil {
-			return err // another workspace's group, like a missing one: 404
+			return err
 		}
 		if g.Members > messaging.MaxRecipients {
 			return failure.Field("group_id", fmt.Sprintf("has %d members, more than the %d a conversation sends to; send to it as a campaign", g.Members, messaging.MaxRecipients))
@@ -1110,6 +1114,10 @@ func (a conversationArea) forward(c *fiber.Ctx) error {
 		return failure.Field("conversation_id", "is required")
 	}
 	to, err := a.writableByID(c, req.ConversationID)
+	if errors.Is(err, messaging.ErrConversationNotFound) {
+		// Not the path's conversation: the one named in the body.
+		return messaging.ErrConversationNotFound.WithField("conversation_id", "is not a conversation of this workspace you may see")
+	}
 	if err != nil {
 		return err
 	}

@@ -153,7 +153,9 @@ func partMessageActions(t *testing.T, f *convFixture) {
 	}
 	// Another workspace's conversation does not exist here.
 	otherConv := f.ta.NewTenant("Forward target").IDs["conversation"]
-	f.agent.Do(http.MethodPost, msgs+"/"+in.ID+"/forward", api.ForwardRequest{ConversationID: otherConv}).Expect(http.StatusNotFound)
+	if e := f.agent.Do(http.MethodPost, msgs+"/"+in.ID+"/forward", api.ForwardRequest{ConversationID: otherConv}).Expect(http.StatusNotFound).Error(); e.Fields["conversation_id"] == "" {
+		t.Errorf("forward to another workspace's conversation: %+v, want conversation_id named", e)
+	}
 
 	// Delete: the message keeps its place without its content; its row keeps everything.
 	f.agent.Do(http.MethodPatch, msgs+"/"+sent.ID, api.MessageUpdate{Pinned: &yes}).Expect(http.StatusOK)

@@ -76,7 +76,9 @@ func partGroupsAndRecipients(t *testing.T, f *convFixture) {
 	}
 	otherGroup := req
 	otherGroup.GroupID = f.ta.NewTenant("Group owner").IDs["group"]
-	f.manager.Do(http.MethodPost, f.path(""), otherGroup).Expect(http.StatusNotFound)
+	if e := f.manager.Do(http.MethodPost, f.path(""), otherGroup).Expect(http.StatusNotFound).Error(); e.Fields["group_id"] == "" {
+		t.Errorf("another workspace's group: %+v, want group_id named", e)
+	}
 
 	res := f.compose(f.manager, req, http.StatusCreated)
 	// The new number, Cy, and the group's Ana and Ben: the number given twice counts once.
