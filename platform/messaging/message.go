@@ -143,12 +143,17 @@ func Final(status string) bool { return status == StatusFailed || status == Stat
 
 // Advances reports whether moving from cur to next is a change the timeline keeps:
 // read never regresses to delivered, a late sent after read changes nothing, and a
-// failed or cancelled message stays so. failed may follow any non-final status.
+// failed or cancelled message stays so. failed may follow any status up to sent; a
+// message the customer's phone has (delivered, read) went out, so a failed reported
+// after that changes nothing (and refunds nothing).
 func Advances(cur, next string) bool {
 	if Final(cur) || cur == next {
 		return false
 	}
-	if next == StatusFailed || next == StatusCancelled {
+	switch next {
+	case StatusFailed:
+		return rank(cur) <= rank(StatusSent)
+	case StatusCancelled:
 		return true
 	}
 	return rank(next) > rank(cur)

@@ -1561,6 +1561,25 @@ func TestPipeline(t *testing.T) {
 				}
 			})
 
+			t.Run("FailedAfterDeliveredChangesNothing", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent", "delivered", "failed"}}, 10)
+				m := tn.text(t, "hello")
+				tn.waitStatus(t, m.ID, messaging.StatusSent)
+				hooks := tn.webhooks(t)
+				tn.hook(t, hooks["delivered"])
+				tn.waitStatus(t, m.ID, messaging.StatusDelivered)
+				tn.hook(t, hooks["failed"]) // on the customer's phone already: it went out
+				tn.settled(t)
+				if got := tn.msg(t, m.ID); got.Status != messaging.StatusDelivered || got.Reason != "" {
+					t.Fatalf("after a late failed: %s %q, want delivered", got.Status, got.Reason)
+				}
+				tn.expectLedger(t, m.ID, 1, 0)
+				if tl := tn.timeline(t, m.ID); !eq(tl, []string{"pending", "queued", "sent", "delivered"}) {
+					t.Fatalf("timeline %v", tl)
+				}
+			})
+
 			t.Run("ProviderReportsFailedAfterSent", func(t *testing.T) {
 				t.Parallel()
 				tn := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent", "failed"}}, 10)
