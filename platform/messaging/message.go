@@ -259,6 +259,12 @@ func ApplyIf(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool
 // the update matched, which Restart reports.
 func Restart(ctx context.Context, sc tenants.Scoped, messageID, status, reason, source string, at time.Time,
 	update func(tenants.Scoped) *bun.UpdateQuery) (bool, error) {
+	return updateWithSteps(ctx, sc, update, []Event{{ID: storage.NewID(), MessageID: messageID, Status: status, Reason: reason, Source: source, At: at}})
+}
+
+// updateWithSteps runs a message's conditional update and, if it matched, adds its
+// timeline entries, in one transaction; it reports whether the update matched.
+func updateWithSteps(ctx context.Context, sc tenants.Scoped, update func(tenants.Scoped) *bun.UpdateQuery, events []Event) (bool, error) {
 	moved := false
 	err := sc.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		st := sc.With(tx)
@@ -270,7 +276,12 @@ func Restart(ctx context.Context, sc tenants.Scoped, messageID, status, reason, 
 			return nil
 		}
 		moved = true
-		return addEvent(ctx, st, messageID, status, reason, source, at)
+		for i := range events {
+			if _, err := st.Insert(&events[i]).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return moved, err
 }
@@ -368,25 +379,7 @@ func apply(ctx context.Context, sc tenants.Scoped, m *Message, c Change) (bool, 
 	if storage.IsPostgres(sc.DB()) {
 		return applyPrepared(ctx, sc.Prepared(), m, c, events)
 	}
-	moved := false
-	err := sc.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		st := sc.With(tx)
-		res, err := update(st).Exec(ctx)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		moved = true
-		for i := range events {
-			if _, err := st.Insert(&events[i]).Exec(ctx); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return moved, err
+	return updateWithSteps(ctx, sc, update, events)
 }
 
 // applyPrepared is apply on PostgreSQL: the update and its timeline entries in one

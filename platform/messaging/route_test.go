@@ -1,6 +1,7 @@
 package messaging_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -9,6 +10,22 @@ import (
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/tenants"
 )
+
+// routingWorkspace is a new workspace on engine, and a way to make its SMS contacts.
+func routingWorkspace(t *testing.T, engine testapp.Engine) (context.Context, tenants.Scoped, func(phone string) messaging.Contact) {
+	t.Helper()
+	ta := testapp.New(t, testapp.OnEngine(engine))
+	ctx := ta.Ctx()
+	sc := tenants.Scope(ta.App.DB, ta.NewWorkspace("Routing").Workspace.ID)
+	return ctx, sc, func(phone string) messaging.Contact {
+		t.Helper()
+		c, err := messaging.ContactByAddress(ctx, sc, "sms", phone, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+}
 
 // TestRouteInbound: a customer's message goes to the conversation on its connection
 // that last wrote to the customer (or that they last wrote in), campaigns and other
@@ -19,19 +36,9 @@ func TestRouteInbound(t *testing.T) {
 	for _, engine := range testapp.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
 			t.Parallel()
-			ta := testapp.New(t, testapp.OnEngine(engine))
-			ctx := ta.Ctx()
-			ws := ta.NewWorkspace("Routing").Workspace
-			sc := tenants.Scope(ta.App.DB, ws.ID)
+			ctx, sc, contact := routingWorkspace(t, engine)
 			now := time.Now().UTC()
 			here, there := addConnection(t, ctx, sc, "+15550100"), addConnection(t, ctx, sc, "+15550101")
-			contact := func(phone string) messaging.Contact {
-				c, err := messaging.ContactByAddress(ctx, sc, "sms", phone, "")
-				if err != nil {
-					t.Fatal(err)
-				}
-				return c
-			}
 			customer, other := contact("+15550200001"), contact("+15550200002")
 			// open opens a conversation that last wrote to all its recipients ago
 			// before now.
@@ -108,18 +115,8 @@ func TestWindowIsTheCustomers(t *testing.T) {
 	for _, engine := range testapp.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
 			t.Parallel()
-			ta := testapp.New(t, testapp.OnEngine(engine))
-			ctx := ta.Ctx()
-			ws := ta.NewWorkspace("Windows").Workspace
-			sc := tenants.Scope(ta.App.DB, ws.ID)
+			ctx, sc, contact := routingWorkspace(t, engine)
 			here, there := addConnection(t, ctx, sc, "+15550300"), addConnection(t, ctx, sc, "+15550301")
-			contact := func(phone string) messaging.Contact {
-				c, err := messaging.ContactByAddress(ctx, sc, "sms", phone, "")
-				if err != nil {
-					t.Fatal(err)
-				}
-				return c
-			}
 			customer, other := contact("+15550400001"), contact("+15550400002")
 			open := func(conn connections.Connection, recipients ...messaging.Contact) messaging.Conversation {
 				c, err := messaging.OpenConversation(ctx, sc, messaging.KindChat, conn.ID, recipients, "")
