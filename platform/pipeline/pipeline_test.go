@@ -430,6 +430,20 @@ func (tn *tenant) wait(t testing.TB, id string, timeout time.Duration, what stri
 	}
 }
 
+// failedRefunded waits up to timeout for the message to fail with reason, charged
+// once and refunded once, the tenant's balance whole again.
+func (tn *tenant) failedRefunded(t testing.TB, id string, timeout time.Duration, reason string) {
+	t.Helper()
+	m := tn.wait(t, id, timeout, "failed", func(m messaging.Message) bool { return m.Status == messaging.StatusFailed })
+	if m.Reason != reason {
+		t.Fatalf("reason %q, want %q", m.Reason, reason)
+	}
+	tn.expectLedger(t, id, 1, 1)
+	if b := tn.balance(t); b != tn.credits {
+		t.Fatalf("balance %d, want %d", b, tn.credits)
+	}
+}
+
 func (tn *tenant) waitStatus(t testing.TB, id, status string) messaging.Message {
 	t.Helper()
 	return tn.wait(t, id, 20*time.Second, status, func(m messaging.Message) bool { return m.Status == status })
@@ -770,15 +784,7 @@ func TestPipeline(t *testing.T) {
 			t.Run("RetriesExhausted", func(t *testing.T) {
 				t.Parallel()
 				tn := e.tenant(t, "loopback", loopback.Config{FailWith: sdk.Transient}, 10)
-				m := tn.text(t, "hello")
-				m = tn.wait(t, m.ID, 30*time.Second, "failed", func(m messaging.Message) bool { return m.Status == messaging.StatusFailed })
-				if want := "Not delivered after 4 attempts: provider temporarily unavailable"; m.Reason != want {
-					t.Fatalf("reason %q, want %q", m.Reason, want)
-				}
-				tn.expectLedger(t, m.ID, 1, 1)
-				if b := tn.balance(t); b != 10 {
-					t.Fatalf("balance %d, want 10", b)
-				}
+				tn.failedRefunded(t, tn.text(t, "hello").ID, 30*time.Second, "Not delivered after 4 attempts: provider temporarily unavailable")
 			})
 
 			t.Run("OutOfCredits", func(t *testing.T) {
@@ -1522,14 +1528,7 @@ func TestPipeline(t *testing.T) {
 					Where("c.id = ?", tn.conn.ID).Exec(ctx); err != nil {
 					t.Fatal(err)
 				}
-				m := tn.waitStatus(t, tn.text(t, "hello").ID, messaging.StatusFailed)
-				if want := "Not sent: it failed on our side 4 times; its credit is back, send it again later"; m.Reason != want {
-					t.Fatalf("reason %q, want %q", m.Reason, want)
-				}
-				tn.expectLedger(t, m.ID, 1, 1)
-				if b := tn.balance(t); b != 10 {
-					t.Fatalf("balance %d, want 10", b)
-				}
+				tn.failedRefunded(t, tn.text(t, "hello").ID, 20*time.Second, "Not sent: it failed on our side 4 times; its credit is back, send it again later")
 			})
 
 			t.Run("DeletedStaysRedacted", func(t *testing.T) {
