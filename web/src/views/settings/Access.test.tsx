@@ -15,7 +15,7 @@ describe("Settings → Access", () => {
   it("sets a role to Match assignee with the queue and one inbox, and sends exactly that", async () => {
     const { calls } = mockApi({
       [RULES]: { body: { items: [open("manager"), open("agent"), open("viewer")], next_cursor: "" } },
-      [SET]: (c) => ({ body: { ...c.body, updated_at: "2030-01-02T00:00:00Z" } }),
+      [SET]: (c) => ({ body: { ...(c.body as object), updated_at: "2030-01-02T00:00:00Z" } }),
     });
     const sales = connection({ id: "conn2", display_name: "Sales", address: "+15550000002" });
     renderInWorkspace(<Access />, fakeWorkspace({ connections: [connection(), sales] }));
