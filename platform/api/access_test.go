@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/switchboardhq/switchboard/platform/api"
+	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/platform/testapp"
@@ -151,5 +152,44 @@ func TestRealtimeFollowsAccessRules(t *testing.T) {
 	s.publish(t, event("someone-elses", "another-user"))
 	if got := readRaw(t, conn); got != frame("someone-elses") {
 		t.Fatalf("after the rule opened up, the agent got %s, want the colleague's ticket's event", got)
+	}
+}
+
+// TestRealtimeTellsWhoLostATicket: under Match assignee an agent hears of their own
+// tickets only, but a ticket handed from them to a colleague still reaches them once,
+// with its new assignee, so their inbox can drop it.
+func TestRealtimeTellsWhoLostATicket(t *testing.T) {
+	t.Parallel()
+	ta := testapp.New(t, testapp.WithPlugins(connections.StaticPlugins{"loopback": loopback.New()}))
+	f := convFixtureOn(t, ta)
+	s := serveRT(t, ta)
+	colleague := ta.Member(f.admin.Workspace, policies.Agent)
+	f.admin.Do(http.MethodPut, f.admin.WSPath("/access-rules"), api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAssignee}).Expect(http.StatusOK)
+	tk := f.ticket("Handed over")
+	f.held(tk, f.agent.User.ID, messaging.StateActive)
+	conn := dial(t, s.url(f.admin.Workspace), s.sessionHeader(t, f.agent.User))
+
+	f.manager.Do(http.MethodPost, f.path("/"+tk.ID+"/assign"), api.AssignRequest{AssigneeID: &colleague.User.ID}).Expect(http.StatusOK)
+	var ev struct {
+		Type           string                 `json:"type"`
+		ConversationID string                 `json:"conversation_id"`
+		Data           messaging.Conversation `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(readRaw(t, conn)), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.ConversationID != tk.ID || ev.Data.AssigneeID == nil || *ev.Data.AssigneeID != colleague.User.ID {
+		t.Fatalf("the agent the ticket was taken from heard %+v, want it with its new assignee", ev)
+	}
+	// Their counts changed with it.
+	if got := readRaw(t, conn); got != fmt.Sprintf(`{"type":"counts.changed","conversation_id":%q,"conversation_kind":"ticket","data":{"kind":"ticket"}}`, tk.ID) {
+		t.Fatalf("after the hand-over the agent got %s, want the counts changed", got)
+	}
+	// From then on the ticket is the colleague's: the agent hears nothing more of it.
+	f.manager.Do(http.MethodPatch, f.path("/"+tk.ID), map[string]any{"state": "pending"}).Expect(http.StatusOK)
+	s.publish(t, realtime.Event{Type: realtime.ConversationUpdated, WorkspaceID: f.admin.Workspace.ID, ConversationID: "theirs",
+		ConversationKind: realtime.KindTicket, AssigneeID: f.agent.User.ID, Data: json.RawMessage(`{}`)})
+	if got := readRaw(t, conn); got != `{"type":"conversation.updated","conversation_id":"theirs","conversation_kind":"ticket","data":{}}` {
+		t.Fatalf("after the hand-over the agent got %s, want only their own ticket's events", got)
 	}
 }

@@ -733,14 +733,19 @@ func (a conversationArea) respond(c *fiber.Ctx, conv messaging.Conversation) err
 	return c.JSON(v)
 }
 
-// changed reloads a conversation after a change, tells browsers and answers with it.
-func (a conversationArea) changed(c *fiber.Ctx, id string) error {
+// changed reloads a conversation after a change to before, tells browsers and answers
+// with it.
+func (a conversationArea) changed(c *fiber.Ctx, before messaging.Conversation) error {
 	sc := scoped(c, a.s)
-	conv, err := messaging.GetConversation(c.UserContext(), sc, id)
+	conv, err := messaging.GetConversation(c.UserContext(), sc, before.ID)
 	if err != nil {
 		return err
 	}
-	a.s.pipeline.ConversationChanged(c.UserContext(), sc, conv)
+	former := ""
+	if before.AssigneeID != nil && (conv.AssigneeID == nil || *conv.AssigneeID != *before.AssigneeID) {
+		former = *before.AssigneeID
+	}
+	a.s.pipeline.ConversationChanged(c.UserContext(), sc, conv, former)
 	return a.respond(c, conv)
 }
 
@@ -788,14 +793,14 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 	}
 	if len(cols) == 0 {
 		if req.Unread != nil {
-			return a.changed(c, conv.ID)
+			return a.changed(c, conv)
 		}
 		return a.respond(c, conv)
 	}
 	if _, err := scoped(c, a.s).Update(&conv).Column(cols...).WherePK().Exec(c.UserContext()); err != nil {
 		return err
 	}
-	return a.changed(c, conv.ID)
+	return a.changed(c, conv)
 }
 
 func (a conversationArea) assign(c *fiber.Ctx) error {
@@ -833,7 +838,7 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return a.changed(c, conv.ID)
+	return a.changed(c, conv)
 }
 
 func (a conversationArea) accept(c *fiber.Ctx) error {
@@ -857,7 +862,7 @@ func (a conversationArea) accept(c *fiber.Ctx) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return errAssigned
 	}
-	return a.changed(c, conv.ID)
+	return a.changed(c, conv)
 }
 
 func (a conversationArea) thread(c *fiber.Ctx) error {

@@ -170,13 +170,15 @@ func canonicalOrigin(u *url.URL) string {
 //   - An event about Chat conversations (conversation_kind "chat", counts.changed of
 //     Chat included) also needs chat:read: agents and viewers never get one.
 //   - An event about one conversation needs the caller's access rule to let them see
-//     it (its assignee and connection), as the API does.
+//     it (its assignee and connection), as the API does, or to have let them see it
+//     before the change (a ticket taken from them: they hear that it left them).
 //   - An unknown kind is not delivered.
 func visible(ev realtime.Event, role policies.Role, e *policies.Enforcer, workspaceID string, access messaging.Access) bool {
 	if ev.WorkspaceID != workspaceID || !e.Allowed(workspaceID, role, policies.ConversationsRead) {
 		return false
 	}
-	if ev.ConversationID != "" && !access.Allows(ev.ConnectionID, ev.AssigneeID) {
+	if ev.ConversationID != "" && !access.Allows(ev.ConnectionID, ev.AssigneeID) &&
+		(ev.FormerAssigneeID == "" || !access.Allows(ev.ConnectionID, ev.FormerAssigneeID)) {
 		return false
 	}
 	switch ev.ConversationKind {

@@ -29,7 +29,12 @@ type rtServer struct {
 
 func newRTServer(t *testing.T) *rtServer {
 	t.Helper()
-	ta := testapp.New(t)
+	return serveRT(t, testapp.New(t))
+}
+
+// serveRT serves ta's HTTP on a loopback port.
+func serveRT(t *testing.T, ta *testapp.TestApp) *rtServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -260,8 +260,11 @@ func (p *Pipeline) publishReceived(ctx context.Context, sc tenants.Scoped, conv 
 
 // ConversationChanged tells browsers that a conversation's state, assignee, unread
 // mark or archive flag changed, and that the counts may have.
-func (p *Pipeline) ConversationChanged(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation) {
-	p.publish(ctx, sc, conv, conversationUpdated(conv), countsChanged(conv))
+//
+// formerAssigneeID is who held it before, when the change took it from them ("" when
+// it did not): a member who sees only their own conversations hears it left them.
+func (p *Pipeline) ConversationChanged(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, formerAssigneeID string) {
+	p.publishFor(ctx, sc, conv, formerAssigneeID, conversationUpdated(conv), countsChanged(conv))
 }
 
 // update is one realtime event: its type and data.
@@ -281,6 +284,11 @@ func countsChanged(conv messaging.Conversation) update {
 // publish sends events about conv. Publishing is best effort: a browser that missed an
 // event resyncs when it reconnects.
 func (p *Pipeline) publish(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, updates ...update) {
+	p.publishFor(ctx, sc, conv, "", updates...)
+}
+
+// publishFor is publish for a change that took the conversation from formerAssigneeID.
+func (p *Pipeline) publishFor(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, formerAssigneeID string, updates ...update) {
 	if p.Publisher == nil {
 		return
 	}
@@ -301,7 +309,8 @@ func (p *Pipeline) publish(ctx context.Context, sc tenants.Scoped, conv messagin
 		}
 		data, _ := json.Marshal(u.data)
 		if err := p.Publisher.Publish(ctx, realtime.Event{Type: u.typ, WorkspaceID: sc.WorkspaceID(),
-			ConversationID: conv.ID, ConversationKind: conv.Kind, AssigneeID: assignee, ConnectionID: conv.ConnectionID, Data: data}); err != nil {
+			ConversationID: conv.ID, ConversationKind: conv.Kind, AssigneeID: assignee, FormerAssigneeID: formerAssigneeID,
+			ConnectionID: conv.ConnectionID, Data: data}); err != nil {
 			p.Log.Warn("realtime publish failed", "workspace", sc.WorkspaceID(), "error", err)
 		}
 	}

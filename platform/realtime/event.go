@@ -22,11 +22,14 @@ const (
 // role, and its access rule). Data goes out as it is, so write it compact (as
 // json.Marshal does).
 type Event struct {
-	Type             string          `json:"type"`
-	WorkspaceID      string          `json:"-"`
-	ConversationID   string          `json:"conversation_id,omitempty"`
-	ConversationKind string          `json:"conversation_kind,omitempty"`
-	AssigneeID       string          `json:"-"`
+	Type             string `json:"type"`
+	WorkspaceID      string `json:"-"`
+	ConversationID   string `json:"conversation_id,omitempty"`
+	ConversationKind string `json:"conversation_kind,omitempty"`
+	AssigneeID       string `json:"-"`
+	// FormerAssigneeID is who held the conversation before this change took it from
+	// them: a member who sees only their own still hears that it left them.
+	FormerAssigneeID string          `json:"-"`
 	ConnectionID     string          `json:"-"`
 	Data             json.RawMessage `json:"data,omitempty"`
 }
