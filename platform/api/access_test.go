@@ -86,6 +86,13 @@ func TestAccessRules(t *testing.T) {
 			}
 
 			set(api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAssignee})
+			// The workspace tells the browser its caller's rule, to keep live lists as
+			// the server lists them.
+			var view api.WorkspaceView
+			f.agent.Do(http.MethodGet, f.admin.WSPath(""), nil).Expect(http.StatusOK).Decode(&view)
+			if view.Access.Role != policies.Agent || view.Access.Mode != messaging.AccessAssignee {
+				t.Fatalf("the agent's workspace view says access %+v", view.Access)
+			}
 			sees(f.agent, mine.ID, elsewhere.ID)
 			sees(colleague, theirs.ID)
 			sees(f.manager, all...) // another role's rule

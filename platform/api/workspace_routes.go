@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -34,6 +35,8 @@ type WorkspaceView struct {
 	Plan        PlanView              `json:"plan"`
 	Role        policies.Role         `json:"role" doc:"the caller's role here"`
 	Permissions []policies.Permission `json:"permissions" doc:"what the caller may do here"`
+	// Access is the caller's role's access rule: which conversations they see.
+	Access messaging.AccessRule `json:"access" doc:"which conversations the caller sees (their role's access rule)"`
 }
 
 // PlanView is the plan a workspace is on.
@@ -101,8 +104,12 @@ func (a workspaceArea) view(ctx context.Context, ws tenants.Workspace, m tenants
 	if err != nil {
 		return WorkspaceView{}, err
 	}
+	access, err := messaging.AccessRuleFor(ctx, tenants.Scope(a.s.db, ws.ID), m.Role)
+	if err != nil {
+		return WorkspaceView{}, err
+	}
 	return WorkspaceView{Workspace: ws, Plan: PlanView{Code: plan.Code, Name: plan.Name, Features: plan.Features},
-		Role: m.Role, Permissions: nonNil(a.s.enforcer.Granted(ws.ID, m.Role))}, nil
+		Role: m.Role, Permissions: nonNil(a.s.enforcer.Granted(ws.ID, m.Role)), Access: access}, nil
 }
 
 func (a workspaceArea) get(c *fiber.Ctx) error {

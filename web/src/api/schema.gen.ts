@@ -793,6 +793,8 @@ export interface WorkspaceRole {
 }
 
 export interface WorkspaceView {
+  /** which conversations the caller sees (their role's access rule) */
+  access: AccessRule;
   created_at: string;
   id: string;
   name: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { conversation, message } from "../test/fakes";
-import { applyConversation, mergeConversation, matches, upsertMessage } from "./conversations";
+import { applyConversation, mergeConversation, matches, upsertMessage, type ListFilter } from "./conversations";
 
 describe("matches", () => {
   const me = "u1";
@@ -73,5 +73,27 @@ describe("mergeConversation", () => {
     expect(mergeConversation(read, { ...read, unread: true, last_inbound_at: "2030-01-02T11:00:00Z" }).unread).toBe(true);
     const unread = conversation({ id: "c1", unread: true, last_inbound_at: "2030-01-02T10:00:00Z" });
     expect(mergeConversation(unread, { ...unread, unread: false }).unread).toBe(true);
+  });
+});
+
+describe("a list under the caller's access rule", () => {
+  const mine = conversation({ id: "c1", kind: "ticket", assignee_id: "me1", connection_id: "conn1" });
+  const theirs = conversation({ id: "c2", kind: "ticket", assignee_id: "u2", connection_id: "conn1" });
+  const queued = conversation({ id: "c3", kind: "ticket", assignee_id: null, connection_id: "conn1" });
+  const elsewhere = conversation({ id: "c4", kind: "ticket", assignee_id: "me1", connection_id: "conn2" });
+  const ids = (f: ListFilter) => [mine, theirs, queued, elsewhere].filter((c) => matches(c, f, "me1")).map((c) => c.id);
+
+  it("keeps only what the server would list: Match assignee, the queue when allowed, the inboxes", () => {
+    expect(ids({ kind: "ticket" })).toEqual(["c1", "c2", "c3", "c4"]);
+    expect(ids({ kind: "ticket", access: { mode: "assignee", unassigned: false, connection_ids: [] } })).toEqual(["c1", "c4"]);
+    expect(ids({ kind: "ticket", access: { mode: "assignee", unassigned: true, connection_ids: ["conn1"] } })).toEqual(["c1", "c3"]);
+    expect(ids({ kind: "ticket", access: { mode: "all", unassigned: false, connection_ids: ["conn2"] } })).toEqual(["c4"]);
+  });
+
+  it("drops a ticket handed from the caller to a colleague", () => {
+    const f: ListFilter = { kind: "ticket", access: { mode: "assignee", unassigned: false, connection_ids: [] } };
+    const r = applyConversation([mine], { ...mine, assignee_id: "u2" }, f, "me1");
+    expect(r.list).toEqual([]);
+    expect(r.reload).toBe(false);
   });
 });

@@ -11,6 +11,8 @@ export interface ListFilter {
   assignee?: string;
   connection?: string;
   q?: string;
+  /** The caller's access rule, which the server applies to every list. */
+  access?: { mode: string; unassigned: boolean; connection_ids: string[] };
 }
 
 /** Whether a conversation belongs in the list the filter shows (as the server decides it). */
@@ -23,6 +25,9 @@ export function matches(c: ConversationChange, f: ListFilter, me: string): boole
   if (f.assignee === "me" && c.assignee_id !== me) return false;
   if (f.assignee === "unassigned" && c.assignee_id) return false;
   if (f.assignee && f.assignee !== "me" && f.assignee !== "unassigned" && c.assignee_id !== f.assignee) return false;
+  const a = f.access;
+  if (a && a.connection_ids.length && !a.connection_ids.includes(c.connection_id)) return false;
+  if (a?.mode === "assignee" && !(c.assignee_id ? c.assignee_id === me : a.unassigned)) return false;
   if (f.q) {
     const q = f.q.toLowerCase();
     if (!c.title.toLowerCase().includes(q) && !c.last_message_preview.toLowerCase().includes(q)) return false;

@@ -52,8 +52,9 @@ export function useConversationList(filter: ListFilter): LiveList {
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<unknown>(null);
   const run = useRef(0);
-  const filterRef = useRef(filter);
-  filterRef.current = filter;
+  // Events are matched as the server lists: with the caller's access rule too.
+  const filterRef = useRef<ListFilter>(filter);
+  filterRef.current = { ...filter, access: w.view.access };
 
   const load = useCallback(
     async (after = "") => {
