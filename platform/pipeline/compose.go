@@ -232,7 +232,11 @@ func (p *Pipeline) offMinute(ctx context.Context, m messaging.Message, do func(q
 			return err
 		}
 		if err := do(queue, id); err != nil {
-			return err
+			// Asynq refuses a task that is due or running already: it is on its
+			// way, and the send takes the message from here (see Pipeline.send).
+			// Queuing another would send it twice.
+			p.Log.Info("scheduled task already on its way", "message", m.ID, "state", info.State.String(), "error", err)
+			return nil
 		}
 		var pl MessageSendPayload
 		counted = json.Unmarshal(info.Payload, &pl) == nil && pl.Scheduled

@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/platform/batching"
 	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/tenants"
 )
 
 // LoadBatchSize is the mean number of messages a load statement carried so far.
@@ -43,4 +44,10 @@ func (p *Pipeline) Hold(ctx context.Context, connectionID string, d time.Duratio
 // LoadBatch runs the send path's batched load (see Pipeline.loadBatch).
 func (p *Pipeline) LoadBatch(ctx context.Context, workspaceID string, ids []string) []batching.Result[*messaging.Outgoing] {
 	return p.loadBatch(ctx, workspaceID, ids)
+}
+
+// SweepWorkspace is one workspace's part of a sweep (see Pipeline.Sweep), for tests
+// that must not touch other workspaces' work.
+func (p *Pipeline) SweepWorkspace(ctx context.Context, sc tenants.Scoped, age time.Duration) (queued, failed int, err error) {
+	return p.sweepMessages(ctx, sc, p.now().Add(-age))
 }

@@ -1531,6 +1531,45 @@ func TestPipeline(t *testing.T) {
 				tn.failedRefunded(t, tn.text(t, "hello").ID, 20*time.Second, "Not sent: it failed on our side 4 times; its credit is back, send it again later")
 			})
 
+			t.Run("AcceptedNeverRefunded", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "counted", loopback.Config{}, 10)
+				// The provider accepts; recording it fails every time (the database
+				// refuses this one message's sent).
+				const body = "recorded never"
+				poison := []string{`CREATE TRIGGER poison_sent BEFORE UPDATE ON messages
+					WHEN NEW.status = 'sent' AND NEW.body = '` + body + `' BEGIN SELECT RAISE(ABORT, 'recording refused'); END`}
+				if engine == testapp.Postgres {
+					poison = []string{`CREATE FUNCTION poison_sent() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+						IF NEW.status = 'sent' AND NEW.body = '` + body + `' THEN RAISE EXCEPTION 'recording refused'; END IF;
+						RETURN NEW; END $$`,
+						`CREATE TRIGGER poison_sent BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION poison_sent()`}
+				}
+				for _, q := range poison {
+					if _, err := e.ta.App.DB.ExecContext(ctx, q); err != nil {
+						t.Fatal(err)
+					}
+				}
+				m := tn.text(t, body)
+				id := fmt.Sprintf("send:%s:%d", m.ID, m.Attempt)
+				waitFor(t, 30*time.Second, "the send task archived", func() bool {
+					info, err := e.insp.GetTaskInfo(jobs.QueueSends, id)
+					return err == nil && info.State == asynq.TaskStateArchived
+				})
+				// Sent four times (the duplicates at-least-once allows), never given up
+				// on as unsent: not failed, not refunded.
+				if n := counted.sends(m.ID); n != 4 {
+					t.Errorf("%d provider calls, want 4 (one per try)", n)
+				}
+				if _, failed, err := e.p.SweepWorkspace(ctx, tn.sc, 0); err != nil || failed != 0 {
+					t.Fatalf("the sweep failed %d sends (%v), want none", failed, err)
+				}
+				if got := tn.msg(t, m.ID); got.Status == messaging.StatusFailed {
+					t.Fatalf("a message the provider accepted was failed: %q", got.Reason)
+				}
+				tn.expectLedger(t, m.ID, 1, 0)
+			})
+
 			t.Run("DeletedStaysRedacted", func(t *testing.T) {
 				t.Parallel()
 				tn := e.tenant(t, "loopback", loopback.Config{Statuses: []string{"sent", "delivered"}}, 10)
@@ -1619,4 +1658,37 @@ func waitBacklog(t testing.TB, e *env, key string, want int) {
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// TestSendNowWhileDue: "Send now" on a scheduled message whose task is already due
+// (waiting for a worker, or running) leaves that task to send it: a second task in
+// another queue would send it twice.
+func TestSendNowWhileDue(t *testing.T) {
+	counted := &channel{Loopback: loopback.New()}
+	e := newEnv(t, envOptions{engine: testapp.DefaultEngine(), noWorker: true, plugins: connections.StaticPlugins{"counted": counted}})
+	tn := e.tenant(t, "counted", loopback.Config{}, 10)
+	ctx := context.Background()
+	at := time.Now().UTC().Add(time.Hour)
+	m := schedule(t, tn, 1, at, func(int) string { return "see you at nine" })[0]
+	enqueueAll(t, e, []messaging.Message{m})
+	id := fmt.Sprintf("send:%s:%d", m.ID, m.Attempt)
+	// Its time came: the task waits for a worker.
+	if err := e.insp.RunTask(jobs.QueueScheduled, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.p.SendNow(ctx, tn.sc, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{jobs.QueueSends, jobs.QueueBulk} {
+		if _, err := e.insp.GetTaskInfo(q, id); !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+			t.Fatalf("send-now queued a second task in %s (%v) beside the one due", q, err)
+		}
+	}
+	e.startWorker(4)
+	tn.waitStatus(t, m.ID, messaging.StatusSent)
+	tn.settled(t)
+	if n := counted.sends(m.ID); n != 1 {
+		t.Fatalf("%d send calls, want 1", n)
+	}
+	tn.expectLedger(t, m.ID, 1, 0)
 }

@@ -103,6 +103,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 	}
 	err = p.send(ctx, sc, out)
 	var ra *retryAfter
+	var accepted *afterAccepted
 	if jobs.IsThrottled(err) {
 		// A rate, the provider's or the connection's own, is waited out without
 		// spending retries (see jobs.Throttled), up to MaxPacedDelay. Asynq still
@@ -135,11 +136,13 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 		// Charged on the first attempt: its queued step and credits are stored already.
 		err = p.fail(ctx, sc, m, fmt.Sprintf("Not delivered after %d attempts: %s", retried+1, ra.err),
 			&messaging.Change{Status: messaging.StatusQueued, At: p.now()})
-	} else if err != nil {
+	} else if err != nil && !errors.As(err, &accepted) {
 		// Our own trouble (the database, the ledger, a connection's settings that
-		// cannot be opened), not the provider's. Retried like the rest; once the
-		// retries are spent the message fails, its credit back, rather than waiting
-		// unsent for ever. If even that cannot be stored, the sweep does it later.
+		// cannot be opened), not the provider's, before the provider had the
+		// message. Retried like the rest; once the retries are spent the message
+		// fails, its credit back, rather than waiting unsent for ever. If even that
+		// cannot be stored, the sweep does it later. Trouble after the provider
+		// accepted it is only retried: that message went out.
 		retried, _ := asynq.GetRetryCount(ctx)
 		maxRetry, _ := asynq.GetMaxRetry(ctx)
 		if retried < maxRetry {
@@ -198,7 +201,7 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, out *messaging.O
 		// A scheduled message is taken (pending) before it is charged: from here a
 		// cancel finds it on its way and refuses, instead of calling off a send that
 		// is charged, or that the provider may already have.
-		taken, err := messaging.ApplyIf(ctx, sc, m, messaging.Change{Status: messaging.StatusPending, Reason: "Due", Source: "worker", At: now})
+		taken, err := messaging.ApplyIf(ctx, sc, m, messaging.Change{Status: messaging.StatusPending, Source: "worker", At: now})
 		if err != nil {
 			return err
 		}
@@ -264,8 +267,23 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, out *messaging.O
 			return p.fail(ctx, sc, m, se.Reason, &queued)
 		}
 	}
-	return p.sent(ctx, sc, m, res.ProviderMessageID, queued)
+	if err := p.sent(ctx, sc, m, res.ProviderMessageID, queued); err != nil {
+		return &afterAccepted{err: err}
+	}
+	return nil
 }
+
+// afterAccepted is trouble recording a send the provider had accepted: the task is
+// retried (the one duplicate at-least-once allows), but never given up on as unsent,
+// which would fail and refund a message that went out.
+type afterAccepted struct{ err error }
+
+// acceptedMark starts the error of an afterAccepted, which Asynq keeps as a task's last
+// error: the sweep reads it there.
+const acceptedMark = "after the provider accepted it: "
+
+func (e *afterAccepted) Error() string { return acceptedMark + e.err.Error() }
+func (e *afterAccepted) Unwrap() error { return e.err }
 
 // gaveUp is the reason of a send that kept failing on our side: people read it in the
 // thread, so it says what to do rather than what broke (that goes to the log).
@@ -311,6 +329,8 @@ func (p *Pipeline) sent(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 
 // fail marks the message failed with reason. charged, for a send that was charged, is
 // its queued step, which the timeline keeps before the failure; the charge is refunded.
+// A message that reached another end meanwhile (sent by a concurrent delivery of its
+// task, cancelled) keeps it, and its charge.
 func (p *Pipeline) fail(ctx context.Context, sc tenants.Scoped, m *messaging.Message, reason string, charged *messaging.Change) error {
 	c := messaging.Change{Status: messaging.StatusFailed, Reason: reason, Source: "worker", At: p.now()}
 	if charged != nil {
@@ -318,6 +338,9 @@ func (p *Pipeline) fail(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 	}
 	if _, err := messaging.Apply(ctx, sc, m, c); err != nil {
 		return err
+	}
+	if m.Status != messaging.StatusFailed {
+		return nil
 	}
 	if charged != nil {
 		if err := p.refund(ctx, sc, *m, reason); err != nil {
@@ -332,7 +355,7 @@ func (p *Pipeline) fail(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 // (a task retried after a transient failure was charged already; the refund is keyed,
 // so none taken is none returned).
 func (p *Pipeline) failRefunded(ctx context.Context, sc tenants.Scoped, m *messaging.Message, reason string) error {
-	if err := p.fail(ctx, sc, m, reason, nil); err != nil {
+	if err := p.fail(ctx, sc, m, reason, nil); err != nil || m.Status != messaging.StatusFailed {
 		return err
 	}
 	return p.refund(ctx, sc, *m, reason)

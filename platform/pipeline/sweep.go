@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -123,11 +124,17 @@ func (p *Pipeline) sweepMessages(ctx context.Context, sc tenants.Scoped, cutoff 
 			switch {
 			case task == nil:
 				stuck = append(stuck, m)
+			case task.State == asynq.TaskStateArchived && strings.HasPrefix(task.LastErr, acceptedMark):
+				// The provider had it; only recording that failed. It went out, so it
+				// is neither failed nor refunded: someone has to look.
+				p.Log.Error("sweep: a send the provider accepted could not be recorded", "workspace", sc.WorkspaceID(), "message", m.ID, "error", task.LastErr)
 			case task.State == asynq.TaskStateArchived:
 				// Its retries ran out and not even the failure could be stored (see
-				// HandleMessageSendTask): the message fails now, its credit back.
+				// HandleMessageSendTask): the message fails now, its credit back. One
+				// that cannot does not stop the rest of the sweep.
 				if err := p.failRefunded(ctx, sc, &m, gaveUp(task.Retried+1)); err != nil {
-					return queued, failed, err
+					p.Log.Error("sweep: a send whose retries ran out could not be failed", "workspace", sc.WorkspaceID(), "message", m.ID, "error", err)
+					continue
 				}
 				failed++
 				p.Log.Warn("sweep: failed a send whose retries ran out", "workspace", sc.WorkspaceID(), "message", m.ID, "error", task.LastErr)
