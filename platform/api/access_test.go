@@ -108,6 +108,24 @@ func TestAccessRules(t *testing.T) {
 			set(api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAll})
 			sees(f.agent, all...)
 
+			// Composing follows the rule too: not on a connection outside the inboxes,
+			// not into a conversation out of sight; one they open is theirs to see.
+			set(api.AccessRuleChange{Role: policies.Manager, Mode: messaging.AccessAssignee, ConnectionIDs: []string{second.ID}})
+			if e := f.manager.Do(http.MethodPost, f.path(""), api.ComposeRequest{ConnectionID: f.conn.ID, To: "+15557770101"}).
+				Expect(http.StatusUnprocessableEntity).Error(); e.Fields["connection_id"] == "" {
+				t.Errorf("compose outside the inboxes: %+v", e)
+			}
+			opened := f.compose(f.manager, api.ComposeRequest{ConnectionID: second.ID, To: "+15557770102"}, http.StatusCreated).Conversation
+			if opened.AssigneeID == nil || *opened.AssigneeID != f.manager.User.ID {
+				t.Errorf("a conversation opened under Match assignee is assigned to %v, want its opener", opened.AssigneeID)
+			}
+			f.manager.Do(http.MethodGet, f.path("/"+opened.ID), nil).Expect(http.StatusOK)
+			f.compose(f.admin, api.ComposeRequest{ConnectionID: second.ID, To: "+15557770103"}, http.StatusCreated)
+			if e := f.manager.Do(http.MethodPost, f.path(""), api.ComposeRequest{ConnectionID: second.ID, To: "+15557770103",
+				Message: &api.MessageRequest{Type: "text", Text: "hi"}}).Expect(http.StatusNotFound).Error(); e.Fields["to"] == "" {
+				t.Errorf("compose into a conversation out of sight: %+v", e)
+			}
+
 			// Bad rules name what is wrong; another workspace's connection is unknown here.
 			other := convFixtureOn(t, f.ta)
 			for _, tc := range []struct {

@@ -517,6 +517,14 @@ func (a conversationArea) compose(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	acc, err := a.s.accessOf(c)
+	if err != nil {
+		return err
+	}
+	if !acc.AllowsConnection(conn.ID) {
+		// Outside the caller's inboxes, like one that does not exist.
+		return failure.Field("connection_id", "is not a connection of this workspace")
+	}
 	var d *pipeline.Draft
 	if req.Message != nil {
 		dr, err := draft(*req.Message, userID(c))
@@ -541,12 +549,33 @@ func (a conversationArea) compose(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if found && !acc.AllowsConversation(conv) {
+		// Their conversation is someone else's to work: not written into from here.
+		return messaging.ErrConversationNotFound.WithField("to", "already has a conversation on this connection that you may not see")
+	}
 	if !found {
 		if conv, err = messaging.NewConversation(ctx, sc, messaging.KindChat, conn.ID, contact, strings.TrimSpace(req.Title)); err != nil {
 			return err
 		}
+		if conv, err = a.own(c, acc, conv); err != nil {
+			return err
+		}
 	}
 	return a.composed(c, conv, !found, d, ComposeResult{})
+}
+
+// own assigns a conversation the caller just opened to them when their access rule
+// shows them only their own (Match assignee): else they could not see what they opened.
+func (a conversationArea) own(c *fiber.Ctx, acc messaging.Access, conv messaging.Conversation) (messaging.Conversation, error) {
+	if acc.AllowsConversation(conv) || acc.UserID == "" {
+		return conv, nil
+	}
+	if _, err := scoped(c, a.s).Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", acc.UserID).
+		Where("cv.id = ?", conv.ID).Exec(c.UserContext()); err != nil {
+		return conv, err
+	}
+	conv.AssigneeID = &acc.UserID
+	return conv, nil
 }
 
 // composed posts a compose request's first message, if it has one, into conv and
@@ -700,8 +729,15 @@ func (a conversationArea) composeMany(c *fiber.Ctx, conn connections.Connection,
 			}
 		}
 	}
+	acc, err := a.s.accessOf(c)
+	if err != nil {
+		return err
+	}
 	conv, err := messaging.OpenConversation(ctx, sc, messaging.KindChat, conn.ID, contacts, strings.TrimSpace(req.Title))
 	if err != nil {
+		return err
+	}
+	if conv, err = a.own(c, acc, conv); err != nil {
 		return err
 	}
 	return a.composed(c, conv, true, d, ComposeResult{LeftOut: leftOut})

@@ -149,7 +149,7 @@ func Everything() Access { return Access{Rule: openRule(policies.Admin)} }
 // Allows reports whether the caller may see the conversation on connectionID assigned
 // to assigneeID ("" for no one).
 func (a Access) Allows(connectionID, assigneeID string) bool {
-	if len(a.Rule.ConnectionIDs) > 0 && !slices.Contains(a.Rule.ConnectionIDs, connectionID) {
+	if !a.AllowsConnection(connectionID) {
 		return false
 	}
 	if a.Rule.Mode != AccessAssignee {
@@ -159,6 +159,11 @@ func (a Access) Allows(connectionID, assigneeID string) bool {
 		return a.Rule.Unassigned
 	}
 	return a.UserID != "" && assigneeID == a.UserID
+}
+
+// AllowsConnection reports whether the caller's inboxes include connectionID.
+func (a Access) AllowsConnection(connectionID string) bool {
+	return len(a.Rule.ConnectionIDs) == 0 || slices.Contains(a.Rule.ConnectionIDs, connectionID)
 }
 
 // AllowsConversation is Allows for c.
