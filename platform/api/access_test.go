@@ -181,15 +181,17 @@ func TestRealtimeFollowsAccessRules(t *testing.T) {
 }
 
 // TestRealtimeTellsWhoLostATicket: under Match assignee an agent hears of their own
-// tickets only, but a ticket handed from them to a colleague still reaches them once,
-// with its new assignee, so their inbox can drop it.
+// tickets and the queue only, but a ticket handed from them, or taken from the queue,
+// to a colleague still reaches them once, with its new assignee, so their inbox can
+// drop it.
 func TestRealtimeTellsWhoLostATicket(t *testing.T) {
 	t.Parallel()
 	ta := testapp.New(t, testapp.WithPlugins(connections.StaticPlugins{"loopback": loopback.New()}))
 	f := convFixtureOn(t, ta)
 	s := serveRT(t, ta)
 	colleague := ta.Member(f.admin.Workspace, policies.Agent)
-	f.admin.Do(http.MethodPut, f.admin.WSPath("/access-rules"), api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAssignee}).Expect(http.StatusOK)
+	f.admin.Do(http.MethodPut, f.admin.WSPath("/access-rules"), api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAssignee, Unassigned: true}).Expect(http.StatusOK)
+	queued := f.ticket("In the queue")
 	tk := f.ticket("Handed over")
 	f.held(tk, f.agent.User.ID, messaging.StateActive)
 	conn := dial(t, s.url(f.admin.Workspace), s.sessionHeader(t, f.agent.User))
@@ -209,6 +211,17 @@ func TestRealtimeTellsWhoLostATicket(t *testing.T) {
 	// Their counts changed with it.
 	if got := readRaw(t, conn); got != fmt.Sprintf(`{"type":"counts.changed","conversation_id":%q,"conversation_kind":"ticket","data":{"kind":"ticket"}}`, tk.ID) {
 		t.Fatalf("after the hand-over the agent got %s, want the counts changed", got)
+	}
+	// A ticket leaving the queue they see reaches them too.
+	colleague.Do(http.MethodPost, f.path("/"+queued.ID+"/accept"), nil).Expect(http.StatusOK)
+	if err := json.Unmarshal([]byte(readRaw(t, conn)), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.ConversationID != queued.ID || ev.Data.AssigneeID == nil || *ev.Data.AssigneeID != colleague.User.ID {
+		t.Fatalf("the agent watching the queue heard %+v, want the accepted ticket with its new assignee", ev)
+	}
+	if got := readRaw(t, conn); got != fmt.Sprintf(`{"type":"counts.changed","conversation_id":%q,"conversation_kind":"ticket","data":{"kind":"ticket"}}`, queued.ID) {
+		t.Fatalf("after the accept the agent got %s, want the counts changed", got)
 	}
 	// From then on the ticket is the colleague's: the agent hears nothing more of it.
 	f.manager.Do(http.MethodPatch, f.path("/"+tk.ID), map[string]any{"state": "pending"}).Expect(http.StatusOK)

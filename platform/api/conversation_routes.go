@@ -777,11 +777,7 @@ func (a conversationArea) changed(c *fiber.Ctx, before messaging.Conversation) e
 	if err != nil {
 		return err
 	}
-	former := ""
-	if before.AssigneeID != nil && (conv.AssigneeID == nil || *conv.AssigneeID != *before.AssigneeID) {
-		former = *before.AssigneeID
-	}
-	a.s.pipeline.ConversationChanged(c.UserContext(), sc, conv, former)
+	a.s.pipeline.ConversationChanged(c.UserContext(), sc, before, conv)
 	return a.respond(c, conv)
 }
 

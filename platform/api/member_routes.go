@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -79,21 +80,56 @@ func (a memberArea) changeRole(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	m, err := tenants.ChangeRole(c.UserContext(), scoped(c, a.s), c.Params("member"), req.Role)
+	sc := scoped(c, a.s)
+	held, err := a.heldTickets(c, c.Params("member"))
+	if err != nil {
+		return err
+	}
+	m, err := tenants.ChangeRole(c.UserContext(), sc, c.Params("member"), req.Role)
 	if err != nil {
 		return err
 	}
 	a.s.accessChanged(c.UserContext(), m.WorkspaceID)
+	a.handedBack(c, held)
 	return c.JSON(m)
 }
 
 func (a memberArea) remove(c *fiber.Ctx) error {
 	sc := scoped(c, a.s)
+	held, err := a.heldTickets(c, c.Params("member"))
+	if err != nil {
+		return err
+	}
 	if err := tenants.RemoveMember(c.UserContext(), sc, c.Params("member")); err != nil {
 		return err
 	}
 	a.s.accessChanged(c.UserContext(), sc.WorkspaceID())
+	a.handedBack(c, held)
 	return c.SendStatus(http.StatusNoContent)
+}
+
+// heldTickets are the tickets the member memberID holds, before a change that may hand
+// them back to the queue (tenants.RemoveMember, ChangeRole).
+func (a memberArea) heldTickets(c *fiber.Ctx, memberID string) ([]messaging.Conversation, error) {
+	sc := scoped(c, a.s)
+	var m tenants.Membership
+	if err := sc.Get(c.UserContext(), &m, memberID, tenants.ErrMemberNotFound); err != nil {
+		return nil, err
+	}
+	return messaging.HeldTickets(c.UserContext(), sc, m.UserID)
+}
+
+// handedBack tells browsers of each of held that changed hands: the queue now has it,
+// and its former holder's list drops it.
+func (a memberArea) handedBack(c *fiber.Ctx, held []messaging.Conversation) {
+	sc := scoped(c, a.s)
+	for _, before := range held {
+		conv, err := messaging.GetConversation(c.UserContext(), sc, before.ID)
+		if err != nil || conv.AssigneeID != nil && *conv.AssigneeID == *before.AssigneeID {
+			continue // gone, or still theirs (a role that keeps its tickets)
+		}
+		a.s.pipeline.ConversationChanged(c.UserContext(), sc, before, conv)
+	}
 }
 
 func (a memberArea) invitations(c *fiber.Ctx) error {

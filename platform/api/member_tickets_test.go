@@ -3,9 +3,11 @@ package api_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
@@ -64,7 +66,26 @@ func TestLeavingMembersTicketsReturnToTheQueue(t *testing.T) {
 			elsewhere := other.ticket("Elsewhere")
 			other.held(elsewhere, agent.User.ID, messaging.StateActive)
 
+			events, stop := f.ta.App.Realtime.Subscribe(f.ta.Ctx(), f.admin.Workspace.ID)
+			defer stop()
 			f.admin.Do(http.MethodDelete, members+scMemberID(t, f.admin, agent.User.ID), nil).Expect(http.StatusNoContent)
+			// Browsers hear each ticket handed back, as taken from the agent.
+			handed := map[string]bool{}
+			for deadline := time.After(10 * time.Second); len(handed) < 4; {
+				select {
+				case ev := <-events:
+					if ev.Type == realtime.ConversationUpdated && ev.Reassigned && ev.FormerAssigneeID == agent.User.ID {
+						handed[ev.ConversationID] = true
+					}
+				case <-deadline:
+					t.Fatalf("tickets heard handed back: %v, want the agent's four here", handed)
+				}
+			}
+			for _, tk := range []messaging.Conversation{active, waiting, resolved, accepted} {
+				if !handed[tk.ID] {
+					t.Errorf("no event for %s handed back", tk.Title)
+				}
+			}
 
 			f.expectTicket(t, "active ticket", active, "", messaging.StateQueued)
 			f.expectTicket(t, "pending ticket", waiting, "", messaging.StateQueued)

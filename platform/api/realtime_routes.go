@@ -171,14 +171,15 @@ func canonicalOrigin(u *url.URL) string {
 //     Chat included) also needs chat:read: agents and viewers never get one.
 //   - An event about one conversation needs the caller's access rule to let them see
 //     it (its assignee and connection), as the API does, or to have let them see it
-//     before the change (a ticket taken from them: they hear that it left them).
+//     before the change (a ticket taken from them, or from the queue they see: they
+//     hear that it left).
 //   - An unknown kind is not delivered.
 func visible(ev realtime.Event, role policies.Role, e *policies.Enforcer, workspaceID string, access messaging.Access) bool {
 	if ev.WorkspaceID != workspaceID || !e.Allowed(workspaceID, role, policies.ConversationsRead) {
 		return false
 	}
 	if ev.ConversationID != "" && !access.Allows(ev.ConnectionID, ev.AssigneeID) &&
-		(ev.FormerAssigneeID == "" || !access.Allows(ev.ConnectionID, ev.FormerAssigneeID)) {
+		!(ev.Reassigned && access.Allows(ev.ConnectionID, ev.FormerAssigneeID)) {
 		return false
 	}
 	switch ev.ConversationKind {

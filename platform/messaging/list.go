@@ -191,6 +191,14 @@ func TicketCounts(ctx context.Context, sc tenants.Scoped, a Access) (map[string]
 	return out, nil
 }
 
+// HeldTickets are the tickets userID holds in the workspace, at most MaxRecipients
+// (for telling browsers when they are handed back).
+func HeldTickets(ctx context.Context, sc tenants.Scoped, userID string) ([]Conversation, error) {
+	var rows []Conversation
+	err := sc.Select(&rows).Where("cv.kind = ? AND cv.assignee_id = ?", KindTicket, userID).Limit(MaxRecipients).Scan(ctx)
+	return rows, err
+}
+
 // ChatWith finds the workspace's 1:1 chat conversation with a contact on a
 // connection, the one with the latest activity; ok is false when there is none. A
 // conversation with several recipients is never it: writing there reaches them all.

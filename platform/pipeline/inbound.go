@@ -260,11 +260,18 @@ func (p *Pipeline) publishReceived(ctx context.Context, sc tenants.Scoped, conv 
 
 // ConversationChanged tells browsers that a conversation's state, assignee, unread
 // mark or archive flag changed, and that the counts may have.
-//
-// formerAssigneeID is who held it before, when the change took it from them ("" when
-// it did not): a member who sees only their own conversations hears it left them.
-func (p *Pipeline) ConversationChanged(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, formerAssigneeID string) {
-	p.publishFor(ctx, sc, conv, formerAssigneeID, conversationUpdated(conv), countsChanged(conv))
+// before is the conversation as it was: when the change took it from its assignee, or
+// from the queue, a member who sees only their own conversations, or the queue, hears
+// that it left them.
+func (p *Pipeline) ConversationChanged(ctx context.Context, sc tenants.Scoped, before, conv messaging.Conversation) {
+	var h handover
+	if was, is := before.AssigneeID, conv.AssigneeID; (was == nil) != (is == nil) || was != nil && *was != *is {
+		h.happened = true
+		if was != nil {
+			h.from = *was
+		}
+	}
+	p.publishFor(ctx, sc, conv, h, conversationUpdated(conv), countsChanged(conv))
 }
 
 // update is one realtime event: its type and data.
@@ -284,11 +291,17 @@ func countsChanged(conv messaging.Conversation) update {
 // publish sends events about conv. Publishing is best effort: a browser that missed an
 // event resyncs when it reconnects.
 func (p *Pipeline) publish(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, updates ...update) {
-	p.publishFor(ctx, sc, conv, "", updates...)
+	p.publishFor(ctx, sc, conv, handover{}, updates...)
 }
 
-// publishFor is publish for a change that took the conversation from formerAssigneeID.
-func (p *Pipeline) publishFor(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, formerAssigneeID string, updates ...update) {
+// handover is a change of a conversation's assignee: from whom ("" for the queue).
+type handover struct {
+	happened bool
+	from     string
+}
+
+// publishFor is publish for a change that may have handed the conversation over.
+func (p *Pipeline) publishFor(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, h handover, updates ...update) {
 	if p.Publisher == nil {
 		return
 	}
@@ -309,7 +322,7 @@ func (p *Pipeline) publishFor(ctx context.Context, sc tenants.Scoped, conv messa
 		}
 		data, _ := json.Marshal(u.data)
 		if err := p.Publisher.Publish(ctx, realtime.Event{Type: u.typ, WorkspaceID: sc.WorkspaceID(),
-			ConversationID: conv.ID, ConversationKind: conv.Kind, AssigneeID: assignee, FormerAssigneeID: formerAssigneeID,
+			ConversationID: conv.ID, ConversationKind: conv.Kind, AssigneeID: assignee, Reassigned: h.happened, FormerAssigneeID: h.from,
 			ConnectionID: conv.ConnectionID, Data: data}); err != nil {
 			p.Log.Warn("realtime publish failed", "workspace", sc.WorkspaceID(), "error", err)
 		}

@@ -27,8 +27,10 @@ type Event struct {
 	ConversationID   string `json:"conversation_id,omitempty"`
 	ConversationKind string `json:"conversation_kind,omitempty"`
 	AssigneeID       string `json:"-"`
-	// FormerAssigneeID is who held the conversation before this change took it from
-	// them: a member who sees only their own still hears that it left them.
+	// Reassigned says this change took the conversation from FormerAssigneeID ("":
+	// the queue): a member who sees only their own, or the queue, still hears that it
+	// left them.
+	Reassigned       bool            `json:"-"`
 	FormerAssigneeID string          `json:"-"`
 	ConnectionID     string          `json:"-"`
 	Data             json.RawMessage `json:"data,omitempty"`

@@ -46,6 +46,7 @@ type wire struct {
 	ConversationID   string          `json:"conversation_id,omitempty"`
 	ConversationKind string          `json:"conversation_kind,omitempty"`
 	AssigneeID       string          `json:"assignee_id,omitempty"`
+	Reassigned       bool            `json:"reassigned,omitempty"`
 	FormerAssigneeID string          `json:"former_assignee_id,omitempty"`
 	ConnectionID     string          `json:"connection_id,omitempty"`
 	Data             json.RawMessage `json:"data,omitempty"`
@@ -204,7 +205,8 @@ func encode(ev Event) ([]byte, error) {
 		return nil, errors.New("data is not JSON")
 	}
 	b, err := json.Marshal(wire{Type: ev.Type, ConversationID: ev.ConversationID, ConversationKind: ev.ConversationKind,
-		AssigneeID: ev.AssigneeID, FormerAssigneeID: ev.FormerAssigneeID, ConnectionID: ev.ConnectionID})
+		AssigneeID: ev.AssigneeID, Reassigned: ev.Reassigned, FormerAssigneeID: ev.FormerAssigneeID,
+		ConnectionID: ev.ConnectionID})
 	if err != nil || len(ev.Data) == 0 {
 		return b, err
 	}
@@ -439,7 +441,7 @@ func (h *Hub) run(t *topic) {
 				continue
 			}
 			h.fanOut(t, Event{Type: w.Type, WorkspaceID: t.workspaceID, ConversationID: w.ConversationID,
-				ConversationKind: w.ConversationKind, AssigneeID: w.AssigneeID, FormerAssigneeID: w.FormerAssigneeID,
+				ConversationKind: w.ConversationKind, AssigneeID: w.AssigneeID, Reassigned: w.Reassigned, FormerAssigneeID: w.FormerAssigneeID,
 				ConnectionID: w.ConnectionID, Data: w.Data})
 		}
 	}
