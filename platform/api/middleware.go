@@ -163,7 +163,7 @@ var (
 // because the browser sends cookies on cross-site requests too.
 func authenticate(accounts *auth.Accounts) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p, err := principalOf(c.UserContext(), accounts, credentialOf(c))
+		p, err := principalOf(c.UserContext(), accounts, credentialOf(c), true)
 		if err != nil {
 			return err
 		}
@@ -187,8 +187,9 @@ func credentialOf(c *fiber.Ctx) credential {
 }
 
 // principalOf is who cr signs in: an API token (Bearer sbt_…) or a session, still
-// valid now.
-func principalOf(ctx context.Context, accounts *auth.Accounts, cr credential) (Principal, error) {
+// valid now. use says the check is the caller's activity, which keeps a session alive;
+// a check of a connection that is only open is not.
+func principalOf(ctx context.Context, accounts *auth.Accounts, cr credential, use bool) (Principal, error) {
 	if cr.authorization != "" {
 		value, ok := strings.CutPrefix(cr.authorization, "Bearer ")
 		if !ok {
@@ -203,7 +204,11 @@ func principalOf(ctx context.Context, accounts *auth.Accounts, cr credential) (P
 	if cr.cookie == "" {
 		return Principal{}, auth.ErrSessionInvalid
 	}
-	s, u, err := accounts.SessionUser(ctx, cr.cookie)
+	check := accounts.CheckSession
+	if use {
+		check = accounts.SessionUser
+	}
+	s, u, err := check(ctx, cr.cookie)
 	if err != nil {
 		return Principal{}, err
 	}

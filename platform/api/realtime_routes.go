@@ -316,7 +316,7 @@ func (a realtimeArea) serve(conn *websocket.Conn) {
 // recheck finds the caller's role in the workspace, and its access rule, as a new
 // request would, or why they may no longer see it.
 func (a realtimeArea) recheck(ctx context.Context, caller *realtimeCaller) (policies.Role, messaging.Access, error) {
-	p, err := principalOf(ctx, a.s.accounts, caller.credential)
+	p, err := principalOf(ctx, a.s.accounts, caller.credential, false)
 	if err != nil {
 		return "", messaging.Access{}, err
 	}

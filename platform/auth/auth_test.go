@@ -365,9 +365,17 @@ func TestSessionUser(t *testing.T) {
 			t.Errorf("wrong token: %v", err)
 		}
 
-		// Seen ten minutes ago and expiring in five: a use slides the expiry a full TTL on.
+		// Seen ten minutes ago and expiring in five: a check (an open realtime
+		// connection's) is no use, and slides nothing.
 		now := time.Now()
 		setSession(t, ta, s.ID, now.Add(-10*time.Minute), now.Add(5*time.Minute))
+		if got, _, err := acc.CheckSession(ctx, token); err != nil || got.ID != s.ID {
+			t.Fatalf("CheckSession: %+v %v", got, err)
+		}
+		if e := loadSession(t, ta, s.ID).ExpiresAt; e.Sub(now.Add(5*time.Minute)).Abs() > time.Second {
+			t.Errorf("a check slid the expiry to %v", e)
+		}
+		// A use slides the expiry a full TTL on.
 		if _, _, err := acc.SessionUser(ctx, token); err != nil {
 			t.Fatal(err)
 		}

@@ -63,6 +63,16 @@ func (a *Accounts) StartSession(ctx context.Context, userID, ip, userAgent strin
 // SessionUser finds the live session for a cookie token and its user, sliding the
 // session's expiry forward.
 func (a *Accounts) SessionUser(ctx context.Context, token string) (Session, User, error) {
+	return a.sessionUser(ctx, token, true)
+}
+
+// CheckSession is SessionUser without counting as use: an open realtime connection
+// checking that its session still holds must not keep it from idling out.
+func (a *Accounts) CheckSession(ctx context.Context, token string) (Session, User, error) {
+	return a.sessionUser(ctx, token, false)
+}
+
+func (a *Accounts) sessionUser(ctx context.Context, token string, touch bool) (Session, User, error) {
 	var row Session
 	err := a.db.NewSelect().Model(&row).Relation("User").
 		Where("s.token_hash = ?", tenants.HashToken(token)).Limit(1).Scan(ctx)
@@ -76,7 +86,7 @@ func (a *Accounts) SessionUser(ctx context.Context, token string) (Session, User
 	if !now.Before(row.ExpiresAt) || row.User == nil {
 		return Session{}, User{}, ErrSessionInvalid
 	}
-	if now.Sub(row.LastSeenAt) > touchEvery {
+	if touch && now.Sub(row.LastSeenAt) > touchEvery {
 		row.LastSeenAt, row.ExpiresAt = now, now.Add(a.cfg.SessionTTL)
 		if _, err := a.db.NewUpdate().Model(&row).Column("last_seen_at", "expires_at").WherePK().Exec(ctx); err != nil {
 			return Session{}, User{}, err

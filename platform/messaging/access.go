@@ -33,7 +33,7 @@ type AccessRule struct {
 	bun.BaseModel `bun:"table:access_rules,alias:ar"`
 	tenants.Owned
 
-	Role       policies.Role `bun:"role,pk" json:"role" enum:"manager,agent,viewer"`
+	Role       policies.Role `bun:"role,pk" json:"role" enum:"admin,manager,agent,viewer" doc:"the role it narrows (an admin's is always all)"`
 	Mode       string        `bun:"mode,notnull" json:"mode" enum:"all,assignee" doc:"all: every conversation; assignee: only those assigned to the member (and unassigned ones, with unassigned)"`
 	Unassigned bool          `bun:"unassigned,notnull" json:"unassigned" doc:"with mode assignee, also the conversations assigned to no one (the queue)"`
 	// ConnectionIDs is the inbox access: only conversations on these connections.
@@ -110,17 +110,16 @@ func SetAccessRule(ctx context.Context, sc tenants.Scoped, r AccessRule) (Access
 		return r, err
 	}
 	r.UpdatedAt = time.Now().UTC()
-	err := storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
-		st := sc.With(tx)
-		if _, err := st.Delete((*AccessRule)(nil)).Where("ar.role = ?", r.Role).Exec(ctx); err != nil {
-			return err
-		}
-		if r.Mode == AccessAll && len(r.ConnectionIDs) == 0 {
-			return nil // the open rule is no rule
-		}
-		_, err := st.Insert(&r).Exec(ctx)
-		return err
-	})
+	var err error
+	if r.Mode == AccessAll && len(r.ConnectionIDs) == 0 {
+		_, err = sc.Delete((*AccessRule)(nil)).Where("ar.role = ?", r.Role).Exec(ctx) // the open rule is no rule
+	} else {
+		// One statement, so two admins saving the same role at once both succeed
+		// (the last one stands).
+		_, err = sc.Insert(&r).On("CONFLICT (workspace_id, role) DO UPDATE").
+			Set("mode = EXCLUDED.mode").Set("unassigned = EXCLUDED.unassigned").
+			Set("connection_ids = EXCLUDED.connection_ids").Set("updated_at = EXCLUDED.updated_at").Exec(ctx)
+	}
 	if err != nil {
 		return r, fmt.Errorf("messaging: set access rule: %w", err)
 	}

@@ -12,7 +12,8 @@ export interface AccessRule {
   connection_ids: string[];
   /** all: every conversation; assignee: only those assigned to the member (and unassigned ones, with unassigned) */
   mode: "all" | "assignee";
-  role: "manager" | "agent" | "viewer";
+  /** the role it narrows (an admin's is always all) */
+  role: "admin" | "manager" | "agent" | "viewer";
   /** with mode assignee, also the conversations assigned to no one (the queue) */
   unassigned: boolean;
   updated_at: string;

@@ -56,7 +56,8 @@ export function windowFrom(c: Conversation): string | null | undefined {
   const here = c.last_inbound_at;
   const any = c.window_opened_at;
   if (!any) return here;
-  return here && here > any ? here : any;
+  // As instants: the two may be written with different fractions of a second.
+  return here && Date.parse(here) > Date.parse(any) ? here : any;
 }
 
 /** Whether the conversation's channel keeps the 24-hour window. */
