@@ -10,7 +10,7 @@ import { useWorkspace } from "../../workspace";
 
 type Rule = S.AccessRule;
 
-const ROLE_TITLES: Record<Rule["role"], string> = { manager: "Managers", agent: "Agents", viewer: "Viewers" };
+const ROLE_TITLES: Record<Rule["role"], string> = { admin: "Admins", manager: "Managers", agent: "Agents", viewer: "Viewers" };
 
 const MODES: { value: Rule["mode"]; label: string }[] = [
   { value: "all", label: "All conversations" },
@@ -28,7 +28,7 @@ function RuleForm({ rule, onSaved }: { rule: Rule; onSaved: () => Promise<unknow
   const save = action.submit(async () => {
     await call("put", "/api/v1/workspaces/{workspace}/access-rules", {
       path: { workspace: w.slug },
-      body: { role: rule.role, mode, unassigned: mode === "assignee" && unassigned, connection_ids: inboxes },
+      body: { role: rule.role as S.AccessRuleChange["role"], mode, unassigned: mode === "assignee" && unassigned, connection_ids: inboxes },
     });
     await onSaved();
   });
