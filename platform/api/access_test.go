@@ -174,6 +174,9 @@ func TestRealtimeFollowsAccessRules(t *testing.T) {
 		t.Fatalf("agent under Match assignee got %s, want only their own ticket's event", got)
 	}
 	admin.Do(http.MethodPut, admin.WSPath("/access-rules"), api.AccessRuleChange{Role: policies.Agent, Mode: messaging.AccessAll}).Expect(http.StatusOK)
+	if got := readRaw(t, conn); got != `{"type":"access.changed"}` {
+		t.Fatalf("after the rule changed the agent got %s, want to be told their access changed", got)
+	}
 	s.publish(t, event("someone-elses", "another-user"))
 	if got := readRaw(t, conn); got != frame("someone-elses") {
 		t.Fatalf("after the rule opened up, the agent got %s, want the colleague's ticket's event", got)

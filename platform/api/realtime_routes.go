@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,13 @@ type realtimeArea struct{ s *Server }
 // RealtimeReady is the first message on a realtime connection.
 type RealtimeReady struct {
 	Type string `json:"type" enum:"ready"`
+}
+
+// RealtimeAccessChanged tells a client that what its caller may see changed (their
+// role, or its access rule), while the connection stays: reload the workspace and
+// what it shows.
+type RealtimeAccessChanged struct {
+	Type string `json:"type" enum:"access.changed"`
 }
 
 const (
@@ -287,8 +295,14 @@ func (a realtimeArea) serve(conn *websocket.Conn) {
 				return
 			}
 			if ev.Type == realtime.AccessChanged {
+				role, rule := caller.role, caller.access.Rule
 				if !allowed() {
 					return
+				}
+				if caller.role != role || !sameRule(caller.access.Rule, rule) {
+					if !write(RealtimeAccessChanged{Type: "access.changed"}) {
+						return
+					}
 				}
 				continue
 			}
@@ -311,6 +325,11 @@ func (a realtimeArea) serve(conn *websocket.Conn) {
 			return
 		}
 	}
+}
+
+// sameRule reports whether two access rules show the same conversations.
+func sameRule(a, b messaging.AccessRule) bool {
+	return a.Mode == b.Mode && a.Unassigned == b.Unassigned && slices.Equal(a.ConnectionIDs, b.ConnectionIDs)
 }
 
 // recheck finds the caller's role in the workspace, and its access rule, as a new

@@ -322,6 +322,9 @@ func TestRealtimeEndsWhenAccessEnds(t *testing.T) {
 	const policyViolation = 1008
 	closedWith(t, removedConn, "removed member", policyViolation, "access ended; sign in again")
 	closedWith(t, tokenConn, "revoked token", policyViolation, "access ended; sign in again")
+	if got := readRaw(t, demotedConn); got != `{"type":"access.changed"}` {
+		t.Errorf("manager made an agent got %s first, want to be told their access changed", got)
+	}
 	if got := readRaw(t, demotedConn); got != ticketJSON {
 		t.Errorf("manager made an agent got %s, want only the ticket event (no Chat)", got)
 	}

@@ -102,10 +102,21 @@ export function WorkspaceProvider({
       },
     });
     const off = rt.onStatus(setRtStatus);
+    // The caller's role or access rule changed: reload the workspace (its role,
+    // permissions and rule), then what the views show.
+    const offAccess = rt.onAccessChanged(() => {
+      call("get", "/api/v1/workspaces/{workspace}", { path: { workspace: slug } })
+        .then((view) => {
+          setLoaded((l) => (l.status === "ready" ? { ...l, view } : l));
+          rt.resync();
+        })
+        .catch(() => undefined);
+    });
     rt.start();
     setRealtime(rt);
     return () => {
       off();
+      offAccess();
       rt.stop();
     };
     // The socket belongs to the workspace, not to each reload of its details.

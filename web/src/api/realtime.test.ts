@@ -39,6 +39,19 @@ describe("Realtime", () => {
     expect(events.map((e) => (e as { data: { status: string } }).data.status)).toEqual(["delivered", "read"]);
   });
 
+  it("tells the workspace when the caller's access changed, not the views' event listeners", () => {
+    const { rt, events, resync } = setup();
+    const changed = vi.fn();
+    rt.onAccessChanged(changed);
+    const ws = FakeSocket.last();
+    ws.emit({ type: "ready" });
+    ws.emit({ type: "access.changed" });
+    expect(changed).toHaveBeenCalledOnce();
+    expect(events).toEqual([]);
+    rt.resync();
+    expect(resync).toHaveBeenCalledTimes(2);
+  });
+
   it("reconnects after a drop, with a growing delay, and resyncs when ready again", () => {
     const { resync, statuses } = setup();
     FakeSocket.last().emit({ type: "ready" });

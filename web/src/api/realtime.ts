@@ -38,6 +38,7 @@ export class Realtime {
   private stopped = false;
   private listeners = new Set<Listener>();
   private resyncs = new Set<Resync>();
+  private accessChanges = new Set<Resync>();
   private statusListeners = new Set<StatusListener>();
   status: RealtimeStatus = "connecting";
 
@@ -79,6 +80,17 @@ export class Realtime {
     return () => this.resyncs.delete(fn);
   }
 
+  /** Tells every view to reload what it shows, as a ready does. */
+  resync(): void {
+    this.resyncs.forEach((fn) => fn());
+  }
+
+  /** Called when the server says what the caller may see changed. */
+  onAccessChanged(fn: Resync): () => void {
+    this.accessChanges.add(fn);
+    return () => this.accessChanges.delete(fn);
+  }
+
   onStatus(fn: StatusListener): () => void {
     this.statusListeners.add(fn);
     return () => this.statusListeners.delete(fn);
@@ -100,6 +112,12 @@ export class Realtime {
       try {
         ev = JSON.parse(String(e.data));
       } catch {
+        return;
+      }
+      if (ev.type === "access.changed") {
+        // What the caller may see changed while connected (their role, its access
+        // rule): the workspace reloads, then the views.
+        this.accessChanges.forEach((fn) => fn());
         return;
       }
       if (ev.type === "ready") {
