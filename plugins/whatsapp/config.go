@@ -87,7 +87,18 @@ func decodeConfig(raw json.RawMessage) (Config, error) {
 		return c, fmt.Errorf("config must be a JSON object")
 	}
 	err := json.Unmarshal(trimmed, &c)
+	c.trimSpace()
 	return c, err
+}
+
+// trimSpace drops the blanks around every text field, as parseConfig does when the
+// config is saved: a secret pasted with a trailing newline passes validation and works
+// for sends, so the webhook check must read it the same way, or every webhook fails.
+func (c *Config) trimSpace() {
+	for _, f := range []*string{&c.PhoneNumberID, &c.WABAID, &c.AccessToken, &c.AppSecret, &c.VerifyToken,
+		&c.APIVersion, &c.AccountSID, &c.AuthToken, &c.Sender, &c.APIBaseURL} {
+		*f = strings.TrimSpace(*f)
+	}
 }
 
 // parseConfig decodes and checks a connection config for engine; every problem is a

@@ -472,3 +472,34 @@ func TestFuzzSeeds(t *testing.T) {
 		write("FuzzTwilioWebhook", "seed-"+fx.name, []byte(fx.form.Encode()))
 	}
 }
+
+// TestWebhookConfigAsSaved: a config is saved as typed, and its checks ignore the
+// blanks around a value (a secret pasted with a trailing newline works for sends), so
+// the webhook checks read it the same way: signatures verify, and the number's own
+// events are not dropped as another connection's.
+func TestWebhookConfigAsSaved(t *testing.T) {
+	t.Parallel()
+	ch := whatsapp.New()
+	cloud := whatsapptest.CloudConnection(fixtureCloud)
+	cfg := whatsapptest.CloudConfig(fixtureCloud)
+	cfg.AppSecret += "\n"
+	cfg.PhoneNumberID = " " + cfg.PhoneNumberID + " "
+	cloud.Config = cfg.JSON()
+	body := cloudBody(contact("Ana", "15550100001") + `,"messages":[` + inMsg("wamid.padded", "text", `,"text":{"body":"hi"}`) + `]`)
+	resp, events, err := ch.HandleWebhook(ctx(t), cloud, whatsapptest.CloudRequest(fixtureCloud, cloud, body))
+	if err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("cloud webhook with a padded secret = %d %s, %v", resp.Status, resp.Body, err)
+	}
+	if len(events) == 0 {
+		t.Fatal("the number's own message was dropped")
+	}
+
+	tw := whatsapptest.TwilioConnection(fixtureTwilio)
+	tcfg := whatsapptest.TwilioConfig(fixtureTwilio)
+	tcfg.AuthToken = " " + tcfg.AuthToken + "\n"
+	tw.Config = tcfg.JSON()
+	form := url.Values{"MessageSid": {"SM00000000000000000000000000000001"}, "MessageStatus": {"delivered"}, "AccountSid": {tcfg.AccountSID}}
+	if resp, _, err := ch.HandleWebhook(ctx(t), tw, whatsapptest.TwilioRequest(fixtureTwilio, tw, form)); err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("twilio webhook with a padded token = %d %s, %v", resp.Status, resp.Body, err)
+	}
+}
