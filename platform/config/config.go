@@ -7,6 +7,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -160,7 +161,9 @@ func (c *Config) Validate() error {
 // BaseURL is PublicURL, or a URL made from Addr.
 func (c *Config) BaseURL() string {
 	if c.PublicURL != "" {
-		return c.PublicURL
+		// Without a trailing slash, so that base + "/hooks/…" is the URL providers
+		// were given and sign (Twilio signs the whole URL; a double slash fails it).
+		return strings.TrimRight(c.PublicURL, "/")
 	}
 	return "http://" + c.Addr
 }

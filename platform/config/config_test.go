@@ -355,6 +355,11 @@ func TestBaseURL(t *testing.T) {
 	if got := cfg.BaseURL(); got != "https://sb.example.com" {
 		t.Errorf("BaseURL() = %q", got)
 	}
+	// Given with a trailing slash: still base + "/hooks/…", the URL Twilio signs.
+	cfg.PublicURL = "https://sb.example.com/"
+	if got := cfg.BaseURL(); got != "https://sb.example.com" {
+		t.Errorf("BaseURL() with a trailing slash = %q", got)
+	}
 }
 
 func TestCommittedSampleIsCurrent(t *testing.T) {
