@@ -328,9 +328,14 @@ func (c *Channel) syncTemplatesCloud(ctx context.Context, cfg Config) ([]Templat
 		}
 		u, err := url.Parse(next)
 		if err != nil || u.Scheme != base.Scheme || u.Host != base.Host {
-			return nil, sdk.Errorf(sdk.Transient, CodeBadResponse, "message_templates: paging.next %q leaves %s", next, base.Host)
+			return nil, sdk.Errorf(sdk.Transient, CodeBadResponse, "message_templates: paging.next leaves %s", base.Host)
 		}
-		resp, err := c.cloudCallURL(ctx, cfg, http.MethodGet, next, nil)
+		// Meta writes the access token into paging.next; the call sends it in its
+		// Authorization header, and a URL that carries it ends up in error messages.
+		q := u.Query()
+		q.Del("access_token")
+		u.RawQuery = q.Encode()
+		resp, err := c.cloudCallURL(ctx, cfg, http.MethodGet, u.String(), nil)
 		if err != nil {
 			return nil, err
 		}

@@ -1,8 +1,10 @@
 package whatsapp
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -179,6 +181,15 @@ func retryAfter(h http.Header, def time.Duration) time.Duration {
 // transportError is a failure to get any HTTP answer: always transient (the host
 // retries with backoff).
 func transportError(provider string, err error) *sdk.Error {
+	// The request's URL is in the error; its query may carry a credential (a provider's
+	// paging link), and the reason reaches logs and the API.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil && u.RawQuery != "" {
+			u.RawQuery = "…"
+			err = &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+		}
+	}
 	return sdk.Errorf(sdk.Transient, "", "%s unreachable: %v", provider, err)
 }
 

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -568,4 +571,41 @@ func TestSendTransportFailure(t *testing.T) {
 	srv.Close() // nothing listens at its URL any more
 	_, err := ch.Send(ctx(t), conn, sdk.OutboundMessage{To: customer, Text: "hi"})
 	wantError(t, err, sdk.Transient, "", "unreachable")
+}
+
+// TestTemplatePagingKeepsTheTokenOut: Meta writes the access token into paging.next.
+// The next page is asked for with the token in its header only, and when that call
+// fails the reason (which reaches logs and the templates API) does not carry it.
+func TestTemplatePagingKeepsTheTokenOut(t *testing.T) {
+	t.Parallel()
+	const secret = "EAAG-very-secret-token"
+	var srv *httptest.Server
+	queried := make(chan string, 1)
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("after") == "" {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"data":[],"paging":{"next":%q}}`, srv.URL+r.URL.Path+"?after=p2&access_token="+secret)
+			return
+		}
+		queried <- r.URL.RawQuery
+		// The second page's connection breaks: a transport error.
+		hj, _ := w.(http.Hijacker)
+		c, _, _ := hj.Hijack()
+		c.Close()
+	}))
+	defer srv.Close()
+	conn := whatsapptest.CloudConnection(fixtureCloud)
+	cfg := whatsapptest.CloudConfig(fixtureCloud)
+	cfg.APIBaseURL, cfg.AccessToken = srv.URL, secret
+	conn.Config = cfg.JSON()
+	_, err := whatsapp.New().Action(ctx(t), conn, "sync_templates", nil)
+	if err == nil {
+		t.Fatal("sync_templates succeeded over a broken connection")
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Fatalf("the error carries the access token: %v", err)
+	}
+	if q := <-queried; strings.Contains(q, secret) {
+		t.Fatalf("the next page was asked for with the token in its query: %s", q)
+	}
 }

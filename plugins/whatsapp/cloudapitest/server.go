@@ -536,7 +536,9 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
 			nq := r.URL.Query()
 			nq.Set("after", cursor(end))
 			nq.Set("limit", strconv.Itoa(limit))
-			nq.Del("access_token")
+			// As Meta does: the next page's link carries the access token, whichever
+			// way the request was authenticated.
+			nq.Set("access_token", strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 			paging["next"] = s.URL() + r.URL.Path + "?" + nq.Encode()
 		}
 		resp["paging"] = paging
