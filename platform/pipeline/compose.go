@@ -329,6 +329,11 @@ func (p *Pipeline) Retry(ctx context.Context, sc tenants.Scoped, messageID strin
 	if m.Status != messaging.StatusFailed || m.Direction != messaging.DirectionOut {
 		return m, messaging.ErrNotFailed
 	}
+	// The failed attempt's credit comes back first, if it has not yet: the new
+	// attempt is charged under its own key, and nothing looks at the old one after.
+	if err := p.refund(ctx, sc, m, m.Reason); err != nil {
+		return m, err
+	}
 	now := p.now()
 	moved, err := messaging.Restart(ctx, sc, m.ID, messaging.StatusPending, fmt.Sprintf("Retried: attempt %d", m.Attempt+1), "api", now,
 		func(st tenants.Scoped) *bun.UpdateQuery {

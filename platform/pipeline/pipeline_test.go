@@ -1531,6 +1531,19 @@ func TestPipeline(t *testing.T) {
 				tn.failedRefunded(t, tn.text(t, "hello").ID, 20*time.Second, "Not sent: it failed on our side 4 times; its credit is back, send it again later")
 			})
 
+			t.Run("ChargedThenRefusedRefunded", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "counted", loopback.Config{FailWith: sdk.Transient}, 10)
+				m := tn.text(t, "hello")
+				// Charged, refused for now by the provider; before the retry the
+				// customer opts out, and the retry fails the check instead.
+				tn.wait(t, m.ID, 20*time.Second, "tried once", func(messaging.Message) bool { return counted.sends(m.ID) >= 1 })
+				if err := messaging.SetOptOut(ctx, tn.sc, tn.contact.ID, true); err != nil {
+					t.Fatal(err)
+				}
+				tn.failedRefunded(t, m.ID, 20*time.Second, pipeline.ReasonOptedOut)
+			})
+
 			t.Run("AcceptedNeverRefunded", func(t *testing.T) {
 				t.Parallel()
 				tn := e.tenant(t, "counted", loopback.Config{}, 10)

@@ -125,7 +125,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 				reason = fmt.Sprintf("Not sent within %d hours: the provider kept refusing for its rate limit: %s", int(MaxPacedDelay.Hours()), ra.err)
 			}
 		}
-		err = p.failRefunded(ctx, sc, m, reason)
+		err = p.fail(ctx, sc, m, reason, nil)
 	} else if errors.As(err, &ra) {
 		retried, _ := asynq.GetRetryCount(ctx)
 		maxRetry, _ := asynq.GetMaxRetry(ctx)
@@ -149,7 +149,7 @@ func (p *Pipeline) HandleMessageSendTask(ctx context.Context, t *asynq.Task) err
 			return err
 		}
 		p.Log.Error("send given up", "workspace", pl.WorkspaceID, "message", m.ID, "attempts", retried+1, "error", err)
-		if ferr := p.failRefunded(ctx, sc, m, gaveUp(retried+1)); ferr != nil {
+		if ferr := p.fail(ctx, sc, m, gaveUp(retried+1), nil); ferr != nil {
 			return errors.Join(err, ferr)
 		}
 		err = nil
@@ -327,8 +327,9 @@ func (p *Pipeline) sent(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 	return nil
 }
 
-// fail marks the message failed with reason. charged, for a send that was charged, is
-// its queued step, which the timeline keeps before the failure; the charge is refunded.
+// fail marks the message failed with reason, and refunds its attempt's charge if it
+// had one. charged, for a send this try charged, is its queued step, which the
+// timeline keeps before the failure.
 // A message that reached another end meanwhile (sent by a concurrent delivery of its
 // task, cancelled) keeps it, and its charge.
 func (p *Pipeline) fail(ctx context.Context, sc tenants.Scoped, m *messaging.Message, reason string, charged *messaging.Change) error {
@@ -342,23 +343,14 @@ func (p *Pipeline) fail(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 	if m.Status != messaging.StatusFailed {
 		return nil
 	}
-	if charged != nil {
-		if err := p.refund(ctx, sc, *m, reason); err != nil {
-			return err
-		}
+	// Whatever this attempt was charged comes back: by this try, or by an earlier one
+	// that failed transiently before a check (opt-out, a connection gone bad) failed
+	// this one. The refund is keyed, so none taken is none returned.
+	if err := p.refund(ctx, sc, *m, reason); err != nil {
+		return err
 	}
 	p.changed(ctx, sc, m)
 	return nil
-}
-
-// failRefunded fails m and returns any credit an earlier try of this attempt took
-// (a task retried after a transient failure was charged already; the refund is keyed,
-// so none taken is none returned).
-func (p *Pipeline) failRefunded(ctx context.Context, sc tenants.Scoped, m *messaging.Message, reason string) error {
-	if err := p.fail(ctx, sc, m, reason, nil); err != nil || m.Status != messaging.StatusFailed {
-		return err
-	}
-	return p.refund(ctx, sc, *m, reason)
 }
 
 func (p *Pipeline) refund(ctx context.Context, sc tenants.Scoped, m messaging.Message, reason string) error {

@@ -132,7 +132,7 @@ func (p *Pipeline) sweepMessages(ctx context.Context, sc tenants.Scoped, cutoff 
 				// Its retries ran out and not even the failure could be stored (see
 				// HandleMessageSendTask): the message fails now, its credit back. One
 				// that cannot does not stop the rest of the sweep.
-				if err := p.failRefunded(ctx, sc, &m, gaveUp(task.Retried+1)); err != nil {
+				if err := p.fail(ctx, sc, &m, gaveUp(task.Retried+1), nil); err != nil {
 					p.Log.Error("sweep: a send whose retries ran out could not be failed", "workspace", sc.WorkspaceID(), "message", m.ID, "error", err)
 					continue
 				}
