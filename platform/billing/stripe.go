@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -354,11 +356,19 @@ func (p *Payments) refunded(ctx context.Context, ev stripe.Event, ch *stripe.Cha
 	if err != nil {
 		return "", err
 	}
+	// Each refund takes what the refunds through it take, less what those before it
+	// took: rounded one by one, a full refund split in parts could take a credit more
+	// or less than the pack (5 + 995 cents of 1,000 for 100 credits took 1 + 100).
+	refunds = slices.DeleteFunc(slices.Clone(refunds), func(r *stripe.Refund) bool {
+		return r.Status == stripe.RefundStatusFailed || r.Status == stripe.RefundStatusCanceled
+	})
+	slices.SortFunc(refunds, func(a, b *stripe.Refund) int {
+		return cmp.Or(cmp.Compare(a.Created, b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	var before int64
 	for _, r := range refunds {
-		if r.Status == stripe.RefundStatusFailed || r.Status == stripe.RefundStatusCanceled {
-			continue
-		}
-		n := share(pay.credits, r.Amount, ch.Amount)
+		n := share(pay.credits, before+r.Amount, ch.Amount) - share(pay.credits, before, ch.Amount)
+		before += r.Amount
 		note := fmt.Sprintf("Stripe refund %s of %d/%d %s", r.ID, r.Amount, ch.Amount, ch.Currency)
 		if err := p.takeBack(ctx, ev, pay.workspaceID, "stripe:refund:"+r.ID, n, note); err != nil {
 			return "", err

@@ -461,6 +461,37 @@ func TestWebhookRefunds(t *testing.T) {
 	}
 }
 
+// TestWebhookSplitRefundsTakeThePack: a full refund made in parts takes back the
+// pack's credits exactly, whatever the parts: each takes what the refunds through it
+// take less what those before it took, not its own rounded share.
+func TestWebhookSplitRefundsTakeThePack(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		credits int64
+		parts   []int64 // cents of a 1,000-cent payment, in refund order
+	}{
+		{"a tiny part, then the rest", 100, []int64{5, 995}},  // alone: 0.5 → 1, then 99.5 → 100
+		{"three near-thirds", 10, []int64{333, 333, 334}},     // alone: 3 + 3 + 3
+		{"three halves of a cent", 3, []int64{500, 250, 250}}, // alone: 2 + 1 + 1
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ta, p, ws := stripeApp(t, "")
+			paid(t, ta, p, ws.ID, "pi_split", tc.credits)
+			var refunds []map[string]any
+			for i, cents := range tc.parts {
+				refunds = append(refunds, refund(fmt.Sprintf("re_%d", i+1), cents))
+				mustDeliver(t, ta, p, stripeEvent(fmt.Sprintf("evt_split_%d", i+1), "charge.refunded",
+					charge(ws.ID, "pi_split", 1000, tc.credits, refunds...)))
+			}
+			if b := audit(t, ta, ws.ID); b != 0 {
+				t.Fatalf("balance %d after a full refund in parts of a %d-credit pack, want 0", b, tc.credits)
+			}
+		})
+	}
+}
+
 // TestWebhookRefundBeforePayment: Stripe does not promise order. A refund that
 // arrives before any of its payment's events credits the payment first, so the late
 // payment events replay and the refund still counts.
