@@ -104,7 +104,7 @@ func Invite(ctx context.Context, s Scoped, email string, role policies.Role, inv
 		st := s.With(tx)
 		// Seats and "one pending invitation per email" are checked, then written:
 		// concurrent invitations must take turns.
-		if err := lockWorkspace(ctx, st); err != nil {
+		if err := LockWorkspace(ctx, st); err != nil {
 			return err
 		}
 		isMember, err := st.Select((*Membership)(nil)).

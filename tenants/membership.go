@@ -180,7 +180,7 @@ func releaseTickets(ctx context.Context, s Scoped, userID string) error {
 // keepAnAdmin fails unless an admin other than exceptID remains.
 func keepAnAdmin(ctx context.Context, s Scoped, exceptID string) error {
 	// Two admins demoting each other at once would each still see the other as admin.
-	if err := lockWorkspace(ctx, s); err != nil {
+	if err := LockWorkspace(ctx, s); err != nil {
 		return err
 	}
 	n, err := s.Select((*Membership)(nil)).Where("m.role = ?", policies.Admin).Where("m.id <> ?", exceptID).Count(ctx)
@@ -222,11 +222,12 @@ func checkSeats(ctx context.Context, s Scoped, now time.Time) error {
 	return nil
 }
 
-// lockWorkspace makes membership changes of one workspace take turns, so checks such
-// as "another admin remains" or "a seat is free" hold until the change commits. On
-// PostgreSQL it locks the workspace row for the rest of the transaction; SQLite's
-// write transactions already run one at a time (they begin IMMEDIATE).
-func lockWorkspace(ctx context.Context, s Scoped) error {
+// LockWorkspace makes changes of one workspace that a check guards take turns, so
+// checks such as "another admin remains", "a seat is free" or "the plan allows
+// another connection" hold until the change commits. On PostgreSQL it locks the
+// workspace row for the rest of the transaction; SQLite's write transactions already
+// run one at a time (they begin IMMEDIATE).
+func LockWorkspace(ctx context.Context, s Scoped) error {
 	if !storage.IsPostgres(s.DB()) {
 		return nil
 	}

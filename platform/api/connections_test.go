@@ -6,14 +6,19 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/loopback"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -227,4 +232,60 @@ func TestConnections(t *testing.T) {
 			ta.Anonymous().Send(testapp.Request{Method: http.MethodPost, Path: hook, ContentType: "application/json", Body: body}).Expect(http.StatusNotFound)
 		})
 	}
+}
+
+// TestConnectionLimitHoldsUnderConcurrency: connections created at the same moment
+// each pass the plan's first count (taken before the plugin validates the config);
+// the count taken again when each is stored, one at a time, keeps the workspace at
+// its plan's limit.
+func TestConnectionLimitHoldsUnderConcurrency(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			// A provider that takes a moment to check credentials, as real ones do: the
+			// requests all pass the first count while it checks.
+			ta := testapp.New(t, testapp.OnEngine(engine), testapp.WithPlugins(connections.StaticPlugins{"loopback": slowCheck{loopback.New()}}))
+			ws := ta.NewWorkspace("Two lines").Workspace
+			if _, err := tenants.SavePlan(ta.Ctx(), ta.App.DB, "two-lines", "Two lines", tenants.Features{MaxConnections: 2, MaxSeats: 5}); err != nil {
+				t.Fatal(err)
+			}
+			if err := tenants.SetWorkspacePlan(ta.Ctx(), ta.App.DB, ws.ID, "two-lines"); err != nil {
+				t.Fatal(err)
+			}
+			sc := tenants.Scope(ta.App.DB, ws.ID)
+			const tries = 6
+			var created, refused atomic.Int64
+			var wg sync.WaitGroup
+			for i := range tries {
+				wg.Go(func() {
+					_, err := ta.App.Connections.Create(context.Background(), sc, connections.NewConnection{PluginID: "loopback", Engine: loopback.Engine,
+						DisplayName: fmt.Sprintf("Line %d", i), Address: fmt.Sprintf("+1555000%04d", i), Config: loopback.Config{WebhookSecret: "s"}.JSON()})
+					switch {
+					case err == nil:
+						created.Add(1)
+					case errors.Is(err, connections.ErrConnectionLimit):
+						refused.Add(1)
+					default:
+						t.Errorf("create %d: %v", i, err)
+					}
+				})
+			}
+			wg.Wait()
+			n, err := sc.Select((*connections.Connection)(nil)).Count(ta.Ctx())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if created.Load() != 2 || refused.Load() != tries-2 || n != 2 {
+				t.Fatalf("%d created, %d refused, %d stored; want the plan's 2", created.Load(), refused.Load(), n)
+			}
+		})
+	}
+}
+
+// slowCheck is loopback with a config check that takes 50 ms.
+type slowCheck struct{ *loopback.Loopback }
+
+func (s slowCheck) ValidateConfig(ctx context.Context, engine string, raw json.RawMessage) ([]sdk.FieldError, error) {
+	time.Sleep(50 * time.Millisecond)
+	return s.Loopback.ValidateConfig(ctx, engine, raw)
 }

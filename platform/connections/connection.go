@@ -130,9 +130,26 @@ func (s *Service) Create(ctx context.Context, sc tenants.Scoped, in NewConnectio
 	if err := s.seal(&c, desc, config); err != nil {
 		return Connection{}, err
 	}
-	if _, err := sc.Insert(&c).Exec(ctx); err != nil {
-		if storage.IsUniqueViolation(err) {
-			return Connection{}, ErrAddressTaken
+	// The plan's limit is counted again with the workspace's other changes held off:
+	// requests made at once each passed the first count, taken before the plugin's
+	// validation.
+	err = storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
+		st := sc.With(tx)
+		if err := tenants.LockWorkspace(ctx, st); err != nil {
+			return err
+		}
+		if err := s.checkPlan(ctx, st, in.PluginID); err != nil {
+			return err
+		}
+		_, err := st.Insert(&c).Exec(ctx)
+		return err
+	})
+	if storage.IsUniqueViolation(err) {
+		return Connection{}, ErrAddressTaken
+	}
+	if err != nil {
+		if failure.KindOf(err) != failure.Internal {
+			return Connection{}, err
 		}
 		return Connection{}, fmt.Errorf("connections: create: %w", err)
 	}
