@@ -609,3 +609,28 @@ func TestTemplatePagingKeepsTheTokenOut(t *testing.T) {
 		t.Fatalf("the next page was asked for with the token in its query: %s", q)
 	}
 }
+
+// TestRedirectsNotFollowed: a provider URL that answers with a redirect is not
+// followed elsewhere: the call fails on the answer it got.
+func TestRedirectsNotFollowed(t *testing.T) {
+	t.Parallel()
+	inside := make(chan struct{}, 1)
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { inside <- struct{}{} }))
+	defer target.Close()
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/latest/meta-data/", http.StatusFound)
+	}))
+	defer redirector.Close()
+	conn := whatsapptest.CloudConnection(fixtureCloud)
+	cfg := whatsapptest.CloudConfig(fixtureCloud)
+	cfg.APIBaseURL = redirector.URL
+	conn.Config = cfg.JSON()
+	if _, err := whatsapp.New().Action(ctx(t), conn, "sync_templates", nil); err == nil {
+		t.Fatal("sync_templates succeeded on a redirect")
+	}
+	select {
+	case <-inside:
+		t.Fatal("the redirect was followed to another host")
+	default:
+	}
+}

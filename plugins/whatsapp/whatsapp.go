@@ -86,8 +86,13 @@ func New() *Channel {
 	if err != nil {
 		panic("whatsapp: manifest.json: " + err.Error())
 	}
-	return &Channel{desc: m.Description(), HTTPClient: &http.Client{Timeout: DefaultHTTPTimeout}}
+	return &Channel{desc: m.Description(), HTTPClient: &http.Client{Timeout: DefaultHTTPTimeout, CheckRedirect: refuseRedirects}}
 }
+
+// refuseRedirects keeps every call on the host the connection names: the provider APIs
+// answer in place, and a redirect (from an api_base_url a workspace set) could point
+// the server at addresses inside its own network.
+func refuseRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // ManifestJSON is a copy of the plugin's manifest.json template.
 func ManifestJSON() []byte {
