@@ -84,6 +84,9 @@ type channel struct {
 	gate       chan struct{} // when set, Send waits for it to close
 	idPrefix   string        // when set, provider ids are idPrefix + message id
 	noPush     bool          // leaves out loopback's reactions and pins capabilities
+	// onSend, when set, runs at every Send call before its answer (a test changing
+	// the world while the provider has the message).
+	onSend func(msg sdk.OutboundMessage)
 
 	mu        sync.Mutex
 	calls     map[string]int    // Send calls by message id
@@ -110,6 +113,9 @@ func (c *channel) Send(ctx context.Context, conn sdk.Connection, msg sdk.Outboun
 	}
 	c.calls[msg.ID]++
 	n := c.calls[msg.ID]
+	if c.onSend != nil {
+		c.onSend(msg)
+	}
 	if msg.Reaction != nil {
 		if c.reactions == nil {
 			c.reactions = map[string]string{}
@@ -615,8 +621,9 @@ func TestPipeline(t *testing.T) {
 			mute := &channel{Loopback: loopback.New(), noPush: true}
 			gated := &channel{Loopback: loopback.New(), gate: make(chan struct{}), idPrefix: "gated-"}
 			held := &channel{Loopback: loopback.New(), gate: make(chan struct{})}
+			refuser := &channel{Loopback: loopback.New()}
 			e := newEnv(t, envOptions{engine: engine, concurrency: 16, maxRetry: 3, kick: 150 * time.Millisecond,
-				plugins: connections.StaticPlugins{"flaky": flaky, "wa": wa, "retry": retry, "counted": counted, "gated": gated, "mute": mute, "held": held}})
+				plugins: connections.StaticPlugins{"flaky": flaky, "wa": wa, "retry": retry, "counted": counted, "gated": gated, "mute": mute, "held": held, "refuser": refuser}})
 			ctx := context.Background()
 
 			t.Run("TextSent", func(t *testing.T) {
@@ -1533,15 +1540,21 @@ func TestPipeline(t *testing.T) {
 
 			t.Run("ChargedThenRefusedRefunded", func(t *testing.T) {
 				t.Parallel()
-				tn := e.tenant(t, "counted", loopback.Config{FailWith: sdk.Transient}, 10)
-				m := tn.text(t, "hello")
-				// Charged, refused for now by the provider; before the retry the
-				// customer opts out, and the retry fails the check instead.
-				tn.wait(t, m.ID, 20*time.Second, "tried once", func(messaging.Message) bool { return counted.sends(m.ID) >= 1 })
-				if err := messaging.SetOptOut(ctx, tn.sc, tn.contact.ID, true); err != nil {
-					t.Fatal(err)
+				tn := e.tenant(t, "refuser", loopback.Config{FailWith: sdk.Transient}, 10)
+				// Charged, refused for now by the provider; meanwhile the customer
+				// opts out, so the retry fails the check instead.
+				refuser.mu.Lock()
+				refuser.onSend = func(sdk.OutboundMessage) {
+					if err := messaging.SetOptOut(ctx, tn.sc, tn.contact.ID, true); err != nil {
+						t.Error(err)
+					}
 				}
+				refuser.mu.Unlock()
+				m := tn.text(t, "hello")
 				tn.failedRefunded(t, m.ID, 20*time.Second, pipeline.ReasonOptedOut)
+				if n := refuser.sends(m.ID); n != 1 {
+					t.Fatalf("%d provider calls, want 1 (the retry stops at the opt-out)", n)
+				}
 			})
 
 			t.Run("AcceptedNeverRefunded", func(t *testing.T) {
