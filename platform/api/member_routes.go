@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,10 +124,19 @@ func (a memberArea) heldTickets(c *fiber.Ctx, memberID string) ([]messaging.Conv
 // and its former holder's list drops it.
 func (a memberArea) handedBack(c *fiber.Ctx, held []messaging.Conversation) {
 	sc := scoped(c, a.s)
-	for _, before := range held {
-		conv, err := messaging.GetConversation(c.UserContext(), sc, before.ID)
-		if err != nil || conv.AssigneeID != nil && *conv.AssigneeID == *before.AssigneeID {
-			continue // gone, or still theirs (a role that keeps its tickets)
+	ids := make([]string, len(held))
+	for i, h := range held {
+		ids[i] = h.ID
+	}
+	now, err := messaging.ConversationsByID(c.UserContext(), sc, ids)
+	if err != nil {
+		a.s.log.Warn("tickets handed back not announced", "workspace_id", sc.WorkspaceID(), "error", err)
+		return
+	}
+	for _, conv := range now {
+		before := held[slices.IndexFunc(held, func(h messaging.Conversation) bool { return h.ID == conv.ID })]
+		if conv.AssigneeID != nil && *conv.AssigneeID == *before.AssigneeID {
+			continue // still theirs (a role that keeps its tickets)
 		}
 		a.s.pipeline.ConversationChanged(c.UserContext(), sc, before, conv)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/policies"
@@ -99,7 +100,7 @@ func SetAccessRule(ctx context.Context, sc tenants.Scoped, r AccessRule) (Access
 	r.ConnectionIDs = slices.Compact(r.ConnectionIDs)
 	if len(r.ConnectionIDs) > 0 {
 		var found []string
-		if err := sc.Select((*conversationConnection)(nil)).Column("c.id").Where("c.id IN (?)", bun.List(r.ConnectionIDs)).Scan(ctx, &found); err != nil {
+		if err := sc.Select((*connections.Connection)(nil)).Column("c.id").Where("c.id IN (?)", bun.List(r.ConnectionIDs)).Scan(ctx, &found); err != nil {
 			return r, err
 		}
 		for _, id := range r.ConnectionIDs {
@@ -124,15 +125,6 @@ func SetAccessRule(ctx context.Context, sc tenants.Scoped, r AccessRule) (Access
 		return r, fmt.Errorf("messaging: set access rule: %w", err)
 	}
 	return r, nil
-}
-
-// conversationConnection is the part of a connection an access rule names: messaging
-// reads connections only to check that a rule's are the workspace's own.
-type conversationConnection struct {
-	bun.BaseModel `bun:"table:connections,alias:c"`
-	tenants.Owned
-
-	ID string `bun:"id,pk"`
 }
 
 // Access is what one caller may see: their role's rule, and who they are (an API

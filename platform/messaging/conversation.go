@@ -190,8 +190,8 @@ func lastConversation(ctx context.Context, sc tenants.Scoped, connectionID, cont
 	for i, r := range rows {
 		ids[i], active[r.ConversationID] = r.ConversationID, r.active()
 	}
-	var convs []Conversation
-	if err := sc.Select(&convs).Where("cv.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
+	convs, err := ConversationsByID(ctx, sc, ids)
+	if err != nil {
 		return c, false, nil, err
 	}
 	found := false

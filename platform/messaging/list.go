@@ -191,6 +191,16 @@ func TicketCounts(ctx context.Context, sc tenants.Scoped, a Access) (map[string]
 	return out, nil
 }
 
+// ConversationsByID loads the workspace's conversations with these ids, in one query.
+func ConversationsByID(ctx context.Context, sc tenants.Scoped, ids []string) ([]Conversation, error) {
+	var rows []Conversation
+	if len(ids) == 0 {
+		return rows, nil
+	}
+	err := sc.Select(&rows).Where("cv.id IN (?)", bun.List(ids)).Scan(ctx)
+	return rows, err
+}
+
 // HeldTickets are the tickets userID holds in the workspace, at most MaxRecipients
 // (for telling browsers when they are handed back).
 func HeldTickets(ctx context.Context, sc tenants.Scoped, userID string) ([]Conversation, error) {
