@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
+	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/jobs"
 	"github.com/switchboardhq/switchboard/platform/messaging"
@@ -30,6 +32,7 @@ const (
 	sweepRowBatch       = 500
 	sweepMaxPerSpace    = 5000 // messages, and events, per workspace and run
 	sweepEventsPerTask  = 100
+	sweepArchivedPages  = 10 // of sweepRowBatch archived send tasks, per queue and run
 )
 
 // SweepResult counts what a sweep queued again, and the sends it gave up on.
@@ -40,6 +43,9 @@ type SweepResult struct {
 	// Failed are sends whose task spent its retries without even its failure being
 	// stored: the sweep failed them, their credit back.
 	Failed int
+	// Refunded are failed sends whose charge was still held when their task's
+	// retries ran out (the refund was what kept failing): their credit is back.
+	Refunded int
 }
 
 // Sweep re-enqueues, in every workspace, the outbound messages that have been pending
@@ -49,6 +55,12 @@ type SweepResult struct {
 // already processed.
 func (p *Pipeline) Sweep(ctx context.Context, age time.Duration) (SweepResult, error) {
 	var res SweepResult
+	refunded, err := p.sweepArchived(ctx)
+	res.Refunded = refunded
+	if err != nil {
+		// Redis or the ledger in trouble: the workspaces' part may still get through.
+		p.Log.Error("sweep: archived sends", "error", err)
+	}
 	cutoff := p.now().Add(-age)
 	after := ""
 	for {
@@ -156,6 +168,91 @@ func (p *Pipeline) sweepMessages(ctx context.Context, sc tenants.Scoped, cutoff 
 	return queued, failed, nil
 }
 
+// sweepArchived settles the send tasks Asynq archived once their retries ran out. A
+// message failed by such a task may still hold its charge, when the refund after its
+// failure was what failed each time: the credit comes back here (the refund is keyed,
+// so one made already is not made twice). A settled task is deleted, so what stays
+// archived is what needs an operator: a send the provider accepted that could not be
+// recorded, a task that cannot be read, and one whose settling keeps failing. An
+// archived task whose message is still unsent is sweepMessages' to fail; the next run
+// settles it.
+func (p *Pipeline) sweepArchived(ctx context.Context) (refunded int, err error) {
+	var errs []error
+	for _, queue := range []string{jobs.QueueSends, jobs.QueueBulk, jobs.QueueScheduled} {
+		var settled []string
+		for page := 1; page <= sweepArchivedPages; page++ {
+			tasks, err := p.inspector().ListArchivedTasks(queue, asynq.PageSize(sweepRowBatch), asynq.Page(page))
+			if errors.Is(err, asynq.ErrQueueNotFound) {
+				break
+			}
+			if err != nil {
+				return refunded, fmt.Errorf("pipeline: sweep: archived %s tasks: %w", queue, err)
+			}
+			for _, t := range tasks {
+				done, back, err := p.settleArchived(ctx, t)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("task %s: %w", t.ID, err))
+					continue
+				}
+				if back {
+					refunded++
+				}
+				if done {
+					settled = append(settled, t.ID)
+				}
+			}
+			if len(tasks) < sweepRowBatch {
+				break
+			}
+		}
+		// Deleted after the listing, which deleting would otherwise page past.
+		for _, id := range settled {
+			if err := p.inspector().DeleteTask(queue, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+				errs = append(errs, fmt.Errorf("delete settled task %s: %w", id, err))
+			}
+		}
+	}
+	return refunded, errors.Join(errs...)
+}
+
+// settleArchived looks at one archived task: done when nothing is left to do for it,
+// refunded when this call gave its message's credit back.
+func (p *Pipeline) settleArchived(ctx context.Context, t *asynq.TaskInfo) (done, refunded bool, err error) {
+	if t.Type != TypeMessageSend || strings.HasPrefix(t.LastErr, acceptedMark) {
+		return false, false, nil
+	}
+	var pl MessageSendPayload
+	if err := json.Unmarshal(t.Payload, &pl); err != nil || pl.WorkspaceID == "" || pl.MessageID == "" {
+		return false, false, nil
+	}
+	sc := tenants.Scope(p.DB, pl.WorkspaceID)
+	m, err := messaging.GetMessage(ctx, sc, pl.MessageID)
+	switch {
+	case errors.Is(err, messaging.ErrMessageNotFound):
+		return true, false, nil
+	case err != nil:
+		return false, false, err
+	case m.Attempt != pl.Attempt:
+		// Retried by a person since: Retry gave this attempt's credit back first.
+		return true, false, nil
+	case m.Status == messaging.StatusFailed:
+		res, err := p.Ledger.Refund(ctx, pl.WorkspaceID, m.ChargeKey(), m.Reason)
+		if errors.Is(err, billing.ErrNoSuchCharge) {
+			return true, false, nil // failed before it was charged
+		}
+		if err != nil {
+			return false, false, err
+		}
+		if !res.Replayed {
+			p.Log.Warn("sweep: gave back the credit of a failed send whose refund had failed", "workspace", pl.WorkspaceID, "message", m.ID, "error", t.LastErr)
+		}
+		return true, !res.Replayed, nil
+	case messaging.Final(m.Status) || m.ProviderMessageID != nil:
+		return true, false, nil // cancelled, or it went out after all
+	}
+	return false, false, nil
+}
+
 // sendTask is the message's current send task, still in a queue (perhaps archived,
 // its retries spent), or nil. Checking first keeps Enqueuer.Send (which counts the
 // workspace's backlog before it finds the task id taken) from inflating the
@@ -236,8 +333,9 @@ func (p *Pipeline) sweepEvents(ctx context.Context, sc tenants.Scoped, cutoff ti
 // HandleSweepTask runs the sweep (the maintenance:sweep periodic task).
 func (p *Pipeline) HandleSweepTask(ctx context.Context, _ *asynq.Task) error {
 	res, err := p.Sweep(ctx, SweepAge)
-	if res.Messages > 0 || res.Events > 0 || res.Failed > 0 {
-		p.Log.Info("maintenance sweep", "workspaces", res.Workspaces, "messages", res.Messages, "events", res.Events, "failed", res.Failed)
+	if res.Messages > 0 || res.Events > 0 || res.Failed > 0 || res.Refunded > 0 {
+		p.Log.Info("maintenance sweep", "workspaces", res.Workspaces, "messages", res.Messages, "events", res.Events,
+			"failed", res.Failed, "refunded", res.Refunded)
 	}
 	return err
 }

@@ -140,6 +140,23 @@ func TestSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Failed, its charge still held: the refund after the failure failed on every
+	// try, so its task was archived with the credit out.
+	refundLost := pending("refund failed each time", 2*time.Minute)
+	if _, err := a.Ledger.Charge(ctx, ws.ID, 1, refundLost.ChargeKey(), "message:"+refundLost.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Pipeline.Enqueuer.Send(ctx, refundLost); err != nil {
+		t.Fatal(err)
+	}
+	if err := insp.ArchiveTask(jobs.QueueSends, fmt.Sprintf("send:%s:%d", refundLost.ID, refundLost.Attempt)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Update((*messaging.Message)(nil)).Set("status = ?", messaging.StatusFailed).Set("reason = ?", "Refused by the provider").
+		Where("m.id = ?", refundLost.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+
 	// A webhook event stored, its inbound task lost.
 	storeEvent := func(pid string, age time.Duration) string {
 		e := sdk.Event{Type: sdk.EventMessage, Message: &sdk.InboundMessage{ProviderMessageID: pid, From: "+15550103",
@@ -170,8 +187,8 @@ func TestSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Messages != 2 || res.Events != 1 || res.Failed != 1 || res.Workspaces < 1 {
-		t.Fatalf("sweep result %+v, want 2 messages and 1 event queued, 1 send failed", res)
+	if res.Messages != 2 || res.Events != 1 || res.Failed != 1 || res.Refunded != 1 || res.Workspaces < 1 {
+		t.Fatalf("sweep result %+v, want 2 messages and 1 event queued, 1 send failed, 1 refunded", res)
 	}
 
 	status := func(id string) string {
@@ -184,7 +201,7 @@ func TestSweep(t *testing.T) {
 	waitFor(t, 15*time.Second, "the stuck message to be sent", func() bool { return status(stuck.ID) == messaging.StatusSent })
 	waitFor(t, 15*time.Second, "the charged message to be sent", func() bool { return status(charged.ID) == messaging.StatusSent })
 	// Charged once, whatever the number of runs: 100 granted, two sent; the one given
-	// up on failed with its credit back.
+	// up on, and the one whose refund was lost, failed with their credit back.
 	if w, err := billing.WalletOf(ctx, sc); err != nil || w.Balance != 98 {
 		t.Fatalf("wallet %+v (%v), want 98", w, err)
 	}
@@ -220,7 +237,15 @@ func TestSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Messages != 0 || res.Events != 0 {
-		t.Fatalf("second sweep result %+v, want nothing queued", res)
+	if res.Messages != 0 || res.Events != 0 || res.Refunded != 0 {
+		t.Fatalf("second sweep result %+v, want nothing queued or refunded", res)
+	}
+	// Both archived tasks are settled now (the one given up on by the first run's
+	// failure), so none is left for an operator.
+	if archived, err := insp.ListArchivedTasks(jobs.QueueSends); err != nil || len(archived) != 0 {
+		t.Fatalf("archived send tasks after two sweeps: %d (%v), want none", len(archived), err)
+	}
+	if w, err := billing.WalletOf(ctx, sc); err != nil || w.Balance != 98 {
+		t.Fatalf("wallet after two sweeps %+v (%v), want 98", w, err)
 	}
 }
