@@ -181,10 +181,18 @@ func canonicalOrigin(u *url.URL) string {
 //     it (its assignee and connection), as the API does, or to have let them see it
 //     before the change (a ticket taken from them, or from the queue they see: they
 //     hear that it left).
+//   - An event that names a permission (a wallet's low-balance alert: billing:read)
+//     needs that one as well, and is about no conversation.
 //   - An unknown kind is not delivered.
 func visible(ev realtime.Event, role policies.Role, e *policies.Enforcer, workspaceID string, access messaging.Access) bool {
-	if ev.WorkspaceID != workspaceID || !e.Allowed(workspaceID, role, policies.ConversationsRead) {
+	if ev.WorkspaceID != workspaceID {
 		return false
+	}
+	if !e.Allowed(workspaceID, role, policies.ConversationsRead) {
+		return false
+	}
+	if ev.Permission != "" {
+		return ev.ConversationID == "" && e.Allowed(workspaceID, role, policies.Permission(ev.Permission))
 	}
 	if ev.ConversationID != "" && !access.Allows(ev.ConnectionID, ev.AssigneeID) &&
 		!(ev.Reassigned && access.Allows(ev.ConnectionID, ev.FormerAssigneeID)) {

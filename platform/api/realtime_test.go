@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/auth"
+	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/policies"
@@ -173,6 +175,44 @@ func TestRealtimeDeliversWhatTheMemberMaySee(t *testing.T) {
 		if got := readRaw(t, c); got != ticketJSON {
 			t.Errorf("%s got %s, want only the ticket event", name, got)
 		}
+	}
+}
+
+// TestRealtimeWalletLowReachesBilling: a wallet falling to its low-balance threshold
+// tells the members who may see billing, once, and nobody else.
+func TestRealtimeWalletLowReachesBilling(t *testing.T) {
+	t.Parallel()
+	s := newRTServer(t)
+	admin := s.ta.NewWorkspace("Low wallet")
+	ws := admin.Workspace
+	manager := s.ta.Member(ws, policies.Manager)
+	adminConn := dial(t, s.url(ws), s.sessionHeader(t, admin.User))
+	managerConn := dial(t, s.url(ws), s.sessionHeader(t, manager.User))
+
+	ctx, l := context.Background(), s.ta.App.Ledger
+	if _, err := l.Move(ctx, ws.ID, billing.Movement{Kind: billing.Grant, Amount: 12, Key: "seed", Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.SetLowBalanceThreshold(ctx, ws.ID, 10); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 { // 12 → 11 → 10 (low) → 9
+		if _, err := l.Charge(ctx, ws.ID, 1, fmt.Sprint("c", i), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ticket := realtime.Event{Type: realtime.ConversationUpdated, WorkspaceID: ws.ID, ConversationID: "conv-ticket", ConversationKind: realtime.KindTicket}
+	s.publish(t, ticket)
+	const ticketJSON = `{"type":"conversation.updated","conversation_id":"conv-ticket","conversation_kind":"ticket"}`
+	if got := readRaw(t, adminConn); got != `{"type":"wallet.low","data":{"balance":10}}` {
+		t.Fatalf("admin got %s, want the wallet's alert", got)
+	}
+	if got := readRaw(t, adminConn); got != ticketJSON {
+		t.Fatalf("admin got %s after the alert, want the ticket event (one alert a spell)", got)
+	}
+	// Events arrive in order: an alert delivered to the manager would come first.
+	if got := readRaw(t, managerConn); got != ticketJSON {
+		t.Fatalf("manager got %s, want only the ticket event", got)
 	}
 }
 

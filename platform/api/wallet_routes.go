@@ -28,12 +28,16 @@ type walletArea struct{ s *Server }
 // WalletView is a workspace's balance.
 type WalletView struct {
 	Balance             int64 `json:"balance" doc:"message credits available"`
-	LowBalanceThreshold int64 `json:"low_balance_threshold" doc:"a low-balance event fires when the balance falls to or below this; 0 turns it off"`
+	LowBalanceThreshold int64 `json:"low_balance_threshold" doc:"a low-balance alert goes out when the balance falls to or below this; 0 turns it off"`
+	Low                 bool  `json:"low" doc:"the balance is at or below a threshold that is on"`
+	// LowBalanceAlertedAt is when this low spell's alert went out; it clears once
+	// credits lift the balance above the threshold by more than a tenth of it.
+	LowBalanceAlertedAt *time.Time `json:"low_balance_alerted_at" doc:"when this low spell's alert went out (once a spell); null when none is pending"`
 }
 
 // WalletChange sets the low-balance threshold.
 type WalletChange struct {
-	LowBalanceThreshold *int64 `json:"low_balance_threshold" doc:"0 or more; 0 turns the low-balance event off"`
+	LowBalanceThreshold *int64 `json:"low_balance_threshold" doc:"0 or more; 0 turns the low-balance alert off. Setting it arms the alert again, and a balance already at or below it alerts at once"`
 }
 
 // LedgerQuery filters the ledger.
@@ -81,7 +85,7 @@ const maxGrant = 1_000_000_000_000
 func (a walletArea) Register(r *Router) {
 	p := WorkspacePrefix + "/wallet"
 	r.Add(Route{Method: http.MethodGet, Path: p, Access: InWorkspace, Permission: policies.BillingRead,
-		Summary: "The wallet's balance and low-balance threshold", Tag: "billing", Response: WalletView{}}, a.get)
+		Summary: "The wallet's balance and low-balance alert", Tag: "billing", Response: WalletView{}}, a.get)
 	r.Add(Route{Method: http.MethodPatch, Path: p, Access: InWorkspace, Permission: policies.BillingManage,
 		Summary: "Set the low-balance threshold", Tag: "billing", Request: WalletChange{}, Response: WalletView{}}, a.update)
 	r.Add(Route{Method: http.MethodGet, Path: p + "/ledger", Access: InWorkspace, Permission: policies.BillingRead,
@@ -110,7 +114,12 @@ func (a walletArea) view(ctx context.Context, sc tenants.Scoped) (WalletView, er
 	if err != nil {
 		return WalletView{}, err
 	}
-	return WalletView{Balance: w.Balance, LowBalanceThreshold: w.LowBalanceThreshold}, nil
+	return walletView(w), nil
+}
+
+func walletView(w billing.Wallet) WalletView {
+	return WalletView{Balance: w.Balance, LowBalanceThreshold: w.LowBalanceThreshold,
+		Low: w.LowBalanceThreshold > 0 && w.Balance <= w.LowBalanceThreshold, LowBalanceAlertedAt: w.LowBalanceAlertedAt}
 }
 
 func (a walletArea) get(c *fiber.Ctx) error {
@@ -126,25 +135,14 @@ func (a walletArea) update(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	switch {
-	case req.LowBalanceThreshold == nil:
+	if req.LowBalanceThreshold == nil {
 		return failure.Field("low_balance_threshold", "is required")
-	case *req.LowBalanceThreshold < 0:
-		return failure.Field("low_balance_threshold", "must be 0 or more")
 	}
-	ctx, sc := c.UserContext(), scoped(c, a.s)
-	if err := billing.EnsureWallet(ctx, sc.DB(), sc.WorkspaceID()); err != nil {
-		return err
-	}
-	if _, err := sc.Update((*billing.Wallet)(nil)).Set("low_balance_threshold = ?", *req.LowBalanceThreshold).
-		Set("updated_at = ?", time.Now().UTC()).Exec(ctx); err != nil {
-		return err
-	}
-	v, err := a.view(ctx, sc)
+	w, err := a.s.ledger.SetLowBalanceThreshold(c.UserContext(), scoped(c, a.s).WorkspaceID(), *req.LowBalanceThreshold)
 	if err != nil {
 		return err
 	}
-	return c.JSON(v)
+	return c.JSON(walletView(w))
 }
 
 // ledgerFilter is a validated LedgerQuery.

@@ -94,6 +94,14 @@ func TestWalletBalanceAndThreshold(t *testing.T) {
 	if v := wtWallet(t, admin); v.Balance != 40 || v.LowBalanceThreshold != 25 {
 		t.Fatalf("refused changes changed the wallet: %+v", v)
 	}
+	// A threshold above the balance: low at once, and alerted.
+	admin.Do(http.MethodPatch, admin.WSPath("/wallet"), map[string]any{"low_balance_threshold": 50}).Expect(http.StatusOK).Decode(&v)
+	if !v.Low || v.LowBalanceAlertedAt == nil || v.Balance != 40 {
+		t.Fatalf("threshold above the balance: %+v, want low and alerted", v)
+	}
+	if v := wtWallet(t, admin); !v.Low || v.LowBalanceAlertedAt == nil {
+		t.Fatalf("GET after a threshold above the balance: %+v, want low and alerted", v)
+	}
 }
 
 func TestWalletLedgerPagesAndFilters(t *testing.T) {

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -146,9 +147,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Help: "Times a wallet's balance fell to or below its low-balance threshold.",
 	})
 	a.Metrics.MustRegister(lowBalance)
-	a.Ledger.OnLowBalance = func(_ context.Context, workspaceID string, balance int64) {
+	a.Ledger.OnLowBalance = func(ctx context.Context, workspaceID string, balance int64) {
 		lowBalance.Inc()
 		log.Warn("wallet low balance", "workspace_id", workspaceID, "balance", balance)
+		data, _ := json.Marshal(map[string]int64{"balance": balance})
+		// Best effort, like every realtime event: the wallet page shows the low
+		// balance to whoever opens it later.
+		if err := a.Realtime.Publish(ctx, realtime.Event{Type: realtime.WalletLow, WorkspaceID: workspaceID,
+			Permission: string(policies.BillingRead), Data: data}); err != nil {
+			log.Warn("wallet low balance: not published", "workspace_id", workspaceID, "error", err)
+		}
 	}
 	a.Payments = billing.NewPayments(a.DB, a.Ledger, cfg.Billing, log)
 	if !a.Payments.Configured() {

@@ -170,8 +170,8 @@ func (l *Ledger) debitBatch(ctx context.Context, workspaceID string, batch []Mov
 		results[i] = Result{Entry: e, CrossedLowLevel: threshold > 0 && before > threshold && e.BalanceAfter <= threshold}
 		crossed = crossed || results[i].CrossedLowLevel
 	}
-	if crossed && l.OnLowBalance != nil {
-		l.OnLowBalance(ctx, workspaceID, results[len(results)-1].Entry.BalanceAfter)
+	if crossed {
+		l.lowBalance(ctx, workspaceID, results[len(results)-1].Entry.BalanceAfter)
 	}
 	return results, true, nil
 }

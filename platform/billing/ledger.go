@@ -47,10 +47,13 @@ type Wallet struct {
 	bun.BaseModel `bun:"table:wallets,alias:wl"`
 	tenants.Owned
 
-	Balance             int64     `bun:"balance,notnull" json:"balance"`
-	LowBalanceThreshold int64     `bun:"low_balance_threshold,notnull" json:"low_balance_threshold"`
-	StripeCustomerID    string    `bun:"stripe_customer_id,notnull" json:"-"`
-	UpdatedAt           time.Time `bun:"updated_at,notnull" json:"updated_at"`
+	Balance             int64 `bun:"balance,notnull" json:"balance"`
+	LowBalanceThreshold int64 `bun:"low_balance_threshold,notnull" json:"low_balance_threshold"`
+	// LowBalanceAlertedAt is when the current low spell was alerted; nil when the
+	// balance is clear of the threshold (or has not been low since it was set).
+	LowBalanceAlertedAt *time.Time `bun:"low_balance_alerted_at" json:"low_balance_alerted_at"`
+	StripeCustomerID    string     `bun:"stripe_customer_id,notnull" json:"-"`
+	UpdatedAt           time.Time  `bun:"updated_at,notnull" json:"updated_at"`
 }
 
 // Entry is one ledger row. Entries are never changed once written.
@@ -100,13 +103,13 @@ type Ledger struct {
 	charges *batching.Queue[string, Movement, Result]
 	batched atomic.Int64
 
-	// OnLowBalance, when set, is called after a movement takes the balance from above
-	// the workspace's low-balance threshold to or below it (never for a replayed key,
-	// so a retried charge does not warn twice). It runs after the transaction
-	// committed, on the caller's goroutine or, for a batch of charges, on the one
-	// applying the batch: keep it quick. The app logs and counts it;
-	// realtime delivery to the browser comes with the message pipeline's event bus. Set
-	// it before the ledger is shared.
+	// OnLowBalance, when set, is called when a movement takes the balance from above
+	// the workspace's low-balance threshold to or below it, once a low spell (see
+	// lowBalance; never for a replayed key), and when a threshold is set at or above
+	// the balance. It runs after the transaction committed, on the caller's goroutine
+	// or, for a batch of charges, on the one applying the batch: keep it quick. The
+	// app counts it and tells the workspace's browsers. Set it before the ledger is
+	// shared.
 	OnLowBalance func(ctx context.Context, workspaceID string, balance int64)
 }
 
@@ -204,8 +207,8 @@ func (l *Ledger) debit(ctx context.Context, workspaceID string, m Movement) (Res
 	e.BalanceAfter = rows[0].BalanceAfter
 	before, threshold := e.BalanceAfter-e.Amount, rows[0].Threshold
 	res := Result{Entry: e, CrossedLowLevel: threshold > 0 && before > threshold && e.BalanceAfter <= threshold}
-	if res.CrossedLowLevel && l.OnLowBalance != nil {
-		l.OnLowBalance(ctx, workspaceID, e.BalanceAfter)
+	if res.CrossedLowLevel {
+		l.lowBalance(ctx, workspaceID, e.BalanceAfter)
 	}
 	return res, true, nil
 }
@@ -242,10 +245,58 @@ func (l *Ledger) Move(ctx context.Context, workspaceID string, m Movement) (Resu
 		// A concurrent call with the same key won the insert; its entry is the result.
 		return l.replay(ctx, workspaceID, m)
 	}
-	if err == nil && res.CrossedLowLevel && !res.Replayed && l.OnLowBalance != nil {
-		l.OnLowBalance(ctx, workspaceID, res.Entry.BalanceAfter)
+	if err == nil && res.CrossedLowLevel && !res.Replayed {
+		l.lowBalance(ctx, workspaceID, res.Entry.BalanceAfter)
 	}
 	return res, err
+}
+
+// rearmLevel is the balance above which a wallet's low-balance alert is armed again:
+// clear of the threshold by more than a tenth of it. A balance that hovers at the
+// threshold (a charge, a refund, a charge) alerts once, not on every dip, while a
+// top-up, a grant or the refunds of a failed campaign lift it clear and arm it.
+const rearmLevel = "low_balance_threshold + 1 + low_balance_threshold / 10"
+
+// lowBalance tells OnLowBalance that the wallet fell to or below its threshold, once
+// a low spell: the wallet keeps when it alerted until credits lift the balance above
+// rearmLevel (see move) or the threshold is set again.
+func (l *Ledger) lowBalance(ctx context.Context, workspaceID string, balance int64) {
+	if l.OnLowBalance == nil {
+		return
+	}
+	res, err := tenants.Scope(l.db, workspaceID).Update((*Wallet)(nil)).
+		Set("low_balance_alerted_at = ?", time.Now().UTC()).
+		Where("low_balance_alerted_at IS NULL").Exec(ctx)
+	if err == nil {
+		if n, rerr := res.RowsAffected(); rerr == nil && n == 0 {
+			return // alerted already this spell
+		}
+	}
+	// When the alert cannot be remembered it goes out anyway: twice beats never.
+	l.OnLowBalance(ctx, workspaceID, balance)
+}
+
+// SetLowBalanceThreshold sets the workspace's low-balance threshold (0 turns the alert
+// off) and arms the alert again. A wallet already at or below the new threshold is
+// low now, and alerts at once.
+func (l *Ledger) SetLowBalanceThreshold(ctx context.Context, workspaceID string, threshold int64) (Wallet, error) {
+	if threshold < 0 {
+		return Wallet{}, failure.Field("low_balance_threshold", "must be 0 or more")
+	}
+	sc := tenants.Scope(l.db, workspaceID)
+	if err := EnsureWallet(ctx, sc.DB(), workspaceID); err != nil {
+		return Wallet{}, err
+	}
+	var w Wallet
+	if err := sc.Update(&w).Set("low_balance_threshold = ?", threshold).Set("low_balance_alerted_at = NULL").
+		Set("updated_at = ?", time.Now().UTC()).Returning("*").Scan(ctx); err != nil {
+		return Wallet{}, fmt.Errorf("billing: set low-balance threshold: %w", err)
+	}
+	if threshold > 0 && w.Balance <= threshold {
+		l.lowBalance(ctx, workspaceID, w.Balance)
+		return WalletOf(ctx, sc)
+	}
+	return w, nil
 }
 
 var errDuplicate = errors.New("billing: duplicate idempotency key")
@@ -325,6 +376,9 @@ func move(ctx context.Context, sc tenants.Scoped, m Movement) (Result, error) {
 		Returning("balance")
 	if amount < 0 {
 		q = q.Where("balance + ? >= 0", amount)
+	} else {
+		// SET reads the row as it was, so balance here is the balance before.
+		q = q.Set("low_balance_alerted_at = CASE WHEN balance + ? > "+rearmLevel+" THEN NULL ELSE low_balance_alerted_at END", amount)
 	}
 	if err := q.Scan(ctx, &after); err != nil && !storage.IsNotFound(err) {
 		return Result{}, fmt.Errorf("billing: move balance: %w", err)

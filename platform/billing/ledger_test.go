@@ -1,14 +1,17 @@
 package billing_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/platform/billing"
+	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -196,6 +199,101 @@ func TestLowBalanceCrossing(t *testing.T) {
 	// 12→11 no, 11→10 crosses, 10→9 already below, 9→8 no.
 	if fmt.Sprint(crossed) != "[false true false false]" {
 		t.Fatalf("low-balance crossings %v", crossed)
+	}
+}
+
+// TestLowBalanceAlertsOncePerSpell: the alert goes out once while the balance hovers
+// at the threshold, again only after credits lift it clear (by more than a tenth),
+// and at once when a threshold is set at or above the balance.
+func TestLowBalanceAlertsOncePerSpell(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			ta, l, ws := newWallet(t, engine, 120)
+			ctx := ta.Ctx()
+			var alerts []int64
+			var mu sync.Mutex
+			l.OnLowBalance = func(_ context.Context, workspaceID string, balance int64) {
+				mu.Lock()
+				defer mu.Unlock()
+				if workspaceID == ws {
+					alerts = append(alerts, balance)
+				}
+			}
+			alerted := func() string {
+				mu.Lock()
+				defer mu.Unlock()
+				return fmt.Sprint(alerts)
+			}
+			if _, err := l.SetLowBalanceThreshold(ctx, ws, 100); err != nil {
+				t.Fatal(err)
+			}
+			key := 0
+			charge := func(n int64) {
+				t.Helper()
+				key++
+				if _, err := l.Charge(ctx, ws, n, fmt.Sprint("c", key), ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			move := func(kind billing.Kind, n int64) {
+				t.Helper()
+				key++
+				if _, err := l.Move(ctx, ws, billing.Movement{Kind: kind, Amount: n, Key: fmt.Sprint("m", key), Actor: "test"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			alertedAt := func() *time.Time {
+				t.Helper()
+				w, err := billing.WalletOf(ctx, tenants.Scope(ta.App.DB, ws))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return w.LowBalanceAlertedAt
+			}
+			if got := alerted(); got != "[]" {
+				t.Fatalf("alerts after setting a threshold below the balance: %s, want none", got)
+			}
+			charge(20) // 120 → 100: low
+			if got := alerted(); got != "[100]" || alertedAt() == nil {
+				t.Fatalf("alerts after falling to the threshold: %s (alerted at %v), want [100]", got, alertedAt())
+			}
+			// Hovering: 100 → 111 (not clear: the threshold and a tenth) → 100.
+			move(billing.Adjustment, 11)
+			charge(11)
+			move(billing.Adjustment, 1)
+			charge(1)
+			if got := alerted(); got != "[100]" {
+				t.Fatalf("alerts while hovering at the threshold: %s, want one", got)
+			}
+			// Clear of it (112 > 111): armed again, and the next fall alerts.
+			move(billing.Grant, 12)
+			if alertedAt() != nil {
+				t.Fatal("a balance lifted clear of the threshold still counts as alerted")
+			}
+			charge(12)
+			if got := alerted(); got != "[100 100]" {
+				t.Fatalf("alerts after a fresh fall: %s, want two", got)
+			}
+			// A threshold set above the balance: low now.
+			if w, err := l.SetLowBalanceThreshold(ctx, ws, 150); err != nil || w.LowBalanceAlertedAt == nil {
+				t.Fatalf("raise the threshold above the balance: %+v (%v), want alerted", w, err)
+			}
+			if got := alerted(); got != "[100 100 100]" {
+				t.Fatalf("alerts after raising the threshold above the balance: %s, want three", got)
+			}
+			// Lowered under the balance: armed, nothing said.
+			if w, err := l.SetLowBalanceThreshold(ctx, ws, 50); err != nil || w.LowBalanceAlertedAt != nil {
+				t.Fatalf("lower the threshold under the balance: %+v (%v), want armed", w, err)
+			}
+			var fe *failure.Error
+			if _, err := l.SetLowBalanceThreshold(ctx, ws, -1); !errors.As(err, &fe) || fe.Fields["low_balance_threshold"] == "" {
+				t.Fatalf("negative threshold: %v, want a field error", err)
+			}
+			if got := alerted(); got != "[100 100 100]" {
+				t.Fatalf("alerts after lowering the threshold: %s, want still three", got)
+			}
+			audit(t, ta, ws)
+		})
 	}
 }
 

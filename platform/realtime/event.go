@@ -15,6 +15,9 @@ const (
 	// another role, a token revoked, the workspace suspended): every connection checks
 	// its caller again at once. It is not delivered to clients.
 	AccessChanged = "access.changed"
+	// WalletLow says the wallet fell to or below its low-balance threshold (once a
+	// low spell); only members who may see billing hear it.
+	WalletLow = "wallet.low"
 )
 
 // Event is one change in a workspace. WorkspaceID routes it and is not sent to
@@ -30,8 +33,11 @@ type Event struct {
 	// Reassigned says this change took the conversation from FormerAssigneeID ("":
 	// the queue): a member who sees only their own, or the queue, still hears that it
 	// left them.
-	Reassigned       bool            `json:"-"`
-	FormerAssigneeID string          `json:"-"`
-	ConnectionID     string          `json:"-"`
-	Data             json.RawMessage `json:"data,omitempty"`
+	Reassigned       bool   `json:"-"`
+	FormerAssigneeID string `json:"-"`
+	ConnectionID     string `json:"-"`
+	// Permission, when set, is what a member needs to hear an event that is not about
+	// a conversation (a wallet's alert: billing:read); unset, conversations:read.
+	Permission string          `json:"-"`
+	Data       json.RawMessage `json:"data,omitempty"`
 }

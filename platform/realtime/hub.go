@@ -49,6 +49,7 @@ type wire struct {
 	Reassigned       bool            `json:"reassigned,omitempty"`
 	FormerAssigneeID string          `json:"former_assignee_id,omitempty"`
 	ConnectionID     string          `json:"connection_id,omitempty"`
+	Permission       string          `json:"permission,omitempty"`
 	Data             json.RawMessage `json:"data,omitempty"`
 }
 
@@ -206,7 +207,7 @@ func encode(ev Event) ([]byte, error) {
 	}
 	b, err := json.Marshal(wire{Type: ev.Type, ConversationID: ev.ConversationID, ConversationKind: ev.ConversationKind,
 		AssigneeID: ev.AssigneeID, Reassigned: ev.Reassigned, FormerAssigneeID: ev.FormerAssigneeID,
-		ConnectionID: ev.ConnectionID})
+		ConnectionID: ev.ConnectionID, Permission: ev.Permission})
 	if err != nil || len(ev.Data) == 0 {
 		return b, err
 	}
@@ -442,7 +443,7 @@ func (h *Hub) run(t *topic) {
 			}
 			h.fanOut(t, Event{Type: w.Type, WorkspaceID: t.workspaceID, ConversationID: w.ConversationID,
 				ConversationKind: w.ConversationKind, AssigneeID: w.AssigneeID, Reassigned: w.Reassigned, FormerAssigneeID: w.FormerAssigneeID,
-				ConnectionID: w.ConnectionID, Data: w.Data})
+				ConnectionID: w.ConnectionID, Permission: w.Permission, Data: w.Data})
 		}
 	}
 }

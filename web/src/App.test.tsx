@@ -115,6 +115,26 @@ describe("live updates", () => {
     await waitFor(() => expect(count()).toBe("1"));
   });
 
+  it("tells an admin, not an agent, that message credits ran low, with a way to top up", async () => {
+    signedInAs("admin", ADMIN);
+    at("/w/demo/inbox");
+    const { unmount } = render(<App />);
+    await screen.findByRole("heading", { name: "Team Inbox" });
+    act(() => FakeSocket.last().emit({ type: "wallet.low", data: { balance: 9 } }));
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("Message credits are low: 9 credits left.");
+    expect(within(alert).getByRole("link", { name: "Top up" }).getAttribute("href")).toBe("/w/demo/settings/wallet");
+    await userEvent.click(within(alert).getByRole("button", { name: "Dismiss" }));
+    expect(screen.queryByRole("alert")).toBeNull();
+    unmount();
+
+    signedInAs("agent", AGENT);
+    render(<App />);
+    await screen.findByRole("heading", { name: "Team Inbox" });
+    act(() => FakeSocket.last().emit({ type: "wallet.low", data: { balance: 9 } }));
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
   it("shows a new ticket, and new messages and ticks in the open thread, without a reload", async () => {
     const ticket = conversation({ id: "t1", kind: "ticket", state: "queued", title: "+15550177001", contact: { id: "x", name: "", phone: "+15550177001" } });
     let tickets = [ticket];

@@ -763,14 +763,18 @@ export interface User {
 }
 
 export interface WalletChange {
-  /** 0 or more; 0 turns the low-balance event off */
+  /** 0 or more; 0 turns the low-balance alert off. Setting it arms the alert again, and a balance already at or below it alerts at once */
   low_balance_threshold?: number | null;
 }
 
 export interface WalletView {
   /** message credits available */
   balance: number;
-  /** a low-balance event fires when the balance falls to or below this; 0 turns it off */
+  /** the balance is at or below a threshold that is on */
+  low: boolean;
+  /** when this low spell's alert went out (once a spell); null when none is pending */
+  low_balance_alerted_at?: string | null;
+  /** a low-balance alert goes out when the balance falls to or below this; 0 turns it off */
   low_balance_threshold: number;
 }
 
@@ -1487,7 +1491,7 @@ export interface Paths {
     };
   };
   "/api/v1/workspaces/{workspace}/wallet": {
-    /** The wallet's balance and low-balance threshold (needs billing:read) */
+    /** The wallet's balance and low-balance alert (needs billing:read) */
     get: {
       path: { workspace: string };
       query: never;

@@ -1,12 +1,13 @@
 // The frame around every signed-in page: the workspace switcher, the navigation the
 // role allows, the realtime connection's state, theme and sign-out.
-import { useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { call } from "../api/client";
 import { Dialog, DialogActions } from "../components/Dialog";
 import { fieldError } from "../components/Feedback";
 import { Field } from "../components/Field";
 import { ChatIcon, ContactsIcon, GearIcon, InboxIcon, PlugIcon } from "../components/Icons";
 import { useCounts } from "../lib/live";
+import { credits } from "../lib/format";
 import { useAction } from "../lib/useAction";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
@@ -125,6 +126,35 @@ function RealtimeState() {
   );
 }
 
+/** LowCredits tells members who see billing, as it happens, that the wallet fell to its low-balance alert level. */
+function LowCredits() {
+  const w = useWorkspace();
+  const [balance, setBalance] = useState<number | null>(null);
+  const billing = w.can("billing:read");
+  useEffect(() => {
+    if (!billing) return undefined;
+    return w.realtime.subscribe((ev) => {
+      if (ev.type === "wallet.low") setBalance(ev.data.balance);
+    });
+  }, [w.realtime, billing]);
+  if (balance === null) return null;
+  return (
+    <div className="notice notice-warn low-credits" role="alert">
+      <span>
+        Message credits are low: {credits(balance)} left. Sends fail once they run out.
+      </span>
+      <span className="row">
+        <Link href={`/w/${w.slug}/settings/wallet`} className="btn btn-primary" onClick={() => setBalance(null)}>
+          Top up
+        </Link>
+        <button type="button" className="btn btn-quiet" onClick={() => setBalance(null)}>
+          Dismiss
+        </button>
+      </span>
+    </div>
+  );
+}
+
 /** workspace names the workspace of the page; loaded says its details are in (the navigation needs them). */
 export function Shell({
   section,
@@ -170,6 +200,7 @@ export function Shell({
         </div>
       </header>
       <div className="main" id="main" tabIndex={-1}>
+        {workspace && loaded ? <LowCredits /> : null}
         {children}
       </div>
     </div>

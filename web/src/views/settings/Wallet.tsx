@@ -167,6 +167,12 @@ export function Wallet() {
           <p className="balance-value" data-testid="balance">
             {credits(wallet.data.balance)}
           </p>
+          {wallet.data.low ? (
+            <p className="notice notice-warn" role="status">
+              The balance is at or below the low-balance alert level ({credits(wallet.data.low_balance_threshold)}). Sends fail once it
+              runs out.
+            </p>
+          ) : null}
           <p className="hint">One credit per message (per SMS segment); a message that does not go out is refunded.</p>
           <Threshold value={wallet.data.low_balance_threshold} onSaved={() => void wallet.reload()} />
         </section>
