@@ -32,12 +32,22 @@ type WalletView struct {
 	Low                 bool  `json:"low" doc:"the balance is at or below a threshold that is on"`
 	// LowBalanceAlertedAt is when this low spell's alert went out; it clears once
 	// credits lift the balance above the threshold by more than a tenth of it.
-	LowBalanceAlertedAt *time.Time `json:"low_balance_alerted_at" doc:"when this low spell's alert went out (once a spell); null when none is pending"`
+	LowBalanceAlertedAt *time.Time       `json:"low_balance_alerted_at" doc:"when this low spell's alert went out (once a spell); null when none is pending"`
+	AutoRecharge        AutoRechargeView `json:"auto_recharge"`
 }
 
-// WalletChange sets the low-balance threshold.
+// AutoRechargeView is the wallet's auto-recharge: the pack it buys with the saved card
+// when the balance falls to the low-balance threshold.
+type AutoRechargeView struct {
+	Pack   string `json:"pack" doc:"code of the pack it buys; empty when off"`
+	Card   string `json:"card" doc:"the saved card it pays with (brand and last four digits); empty when none is saved"`
+	Paused string `json:"paused" doc:"why it stopped (a declined card…); empty when it runs. Setting the pack again, or saving a card, resumes it"`
+}
+
+// WalletChange sets the low-balance threshold, auto-recharge, or both.
 type WalletChange struct {
-	LowBalanceThreshold *int64 `json:"low_balance_threshold" doc:"0 or more; 0 turns the low-balance alert off. Setting it arms the alert again, and a balance already at or below it alerts at once"`
+	AutoRechargePack    *string `json:"auto_recharge_pack" doc:"code of a pack on sale to buy with the saved card when the balance falls to the threshold; empty turns auto-recharge off. Needs a saved card and a threshold above 0; a balance already at or below the threshold is recharged at once"`
+	LowBalanceThreshold *int64  `json:"low_balance_threshold" doc:"0 or more; 0 turns the low-balance alert off. Setting it arms the alert again, and a balance already at or below it alerts at once"`
 }
 
 // LedgerQuery filters the ledger.
@@ -53,6 +63,9 @@ type LedgerQuery struct {
 // TopUpRequest buys a pack.
 type TopUpRequest struct {
 	Pack string `json:"pack" doc:"code of a pack from GET …/wallet/packs"`
+	// SaveCard keeps the card for auto-recharge: Checkout then tells the buyer it will
+	// be charged again off-session.
+	SaveCard bool `json:"save_card,omitempty" doc:"save the card for auto-recharge (default false)"`
 }
 
 // TopUpStarted is where to send the buyer.
@@ -87,7 +100,7 @@ func (a walletArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodGet, Path: p, Access: InWorkspace, Permission: policies.BillingRead,
 		Summary: "The wallet's balance and low-balance alert", Tag: "billing", Response: WalletView{}}, a.get)
 	r.Add(Route{Method: http.MethodPatch, Path: p, Access: InWorkspace, Permission: policies.BillingManage,
-		Summary: "Set the low-balance threshold", Tag: "billing", Request: WalletChange{}, Response: WalletView{}}, a.update)
+		Summary: "Set the low-balance threshold and auto-recharge", Tag: "billing", Request: WalletChange{}, Response: WalletView{}}, a.update)
 	r.Add(Route{Method: http.MethodGet, Path: p + "/ledger", Access: InWorkspace, Permission: policies.BillingRead,
 		Summary: "Ledger entries, newest first (format=csv: every matching entry as a CSV download)", Tag: "billing",
 		Query: LedgerQuery{}, Response: List[billing.Entry]{}}, a.ledger)
@@ -119,7 +132,8 @@ func (a walletArea) view(ctx context.Context, sc tenants.Scoped) (WalletView, er
 
 func walletView(w billing.Wallet) WalletView {
 	return WalletView{Balance: w.Balance, LowBalanceThreshold: w.LowBalanceThreshold,
-		Low: w.LowBalanceThreshold > 0 && w.Balance <= w.LowBalanceThreshold, LowBalanceAlertedAt: w.LowBalanceAlertedAt}
+		Low: w.LowBalanceThreshold > 0 && w.Balance <= w.LowBalanceThreshold, LowBalanceAlertedAt: w.LowBalanceAlertedAt,
+		AutoRecharge: AutoRechargeView{Pack: w.AutoRechargePack, Card: w.CardLabel, Paused: w.AutoRechargeError}}
 }
 
 func (a walletArea) get(c *fiber.Ctx) error {
@@ -135,12 +149,39 @@ func (a walletArea) update(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if req.LowBalanceThreshold == nil {
-		return failure.Field("low_balance_threshold", "is required")
+	if req.LowBalanceThreshold == nil && req.AutoRechargePack == nil {
+		return failure.Field("low_balance_threshold", "is required (or auto_recharge_pack)")
 	}
-	w, err := a.s.ledger.SetLowBalanceThreshold(c.UserContext(), scoped(c, a.s).WorkspaceID(), *req.LowBalanceThreshold)
+	ctx, ws := c.UserContext(), scoped(c, a.s).WorkspaceID()
+	var w billing.Wallet
+	// Both are checked before either is stored, so a refused change keeps the other;
+	// and a threshold of 0 (no alert, so no recharge) is refused while auto-recharge
+	// is on.
+	current, err := billing.WalletOf(ctx, scoped(c, a.s))
 	if err != nil {
 		return err
+	}
+	pack, threshold := current.AutoRechargePack, current.LowBalanceThreshold
+	if req.AutoRechargePack != nil {
+		pack = strings.TrimSpace(*req.AutoRechargePack)
+	}
+	if req.LowBalanceThreshold != nil {
+		threshold = *req.LowBalanceThreshold
+	}
+	if req.LowBalanceThreshold == nil || threshold >= 0 {
+		if err := a.s.payments.CheckAutoRecharge(ctx, current, pack, threshold); err != nil {
+			return err
+		}
+	}
+	if req.LowBalanceThreshold != nil {
+		if w, err = a.s.ledger.SetLowBalanceThreshold(ctx, ws, *req.LowBalanceThreshold); err != nil {
+			return err
+		}
+	}
+	if req.AutoRechargePack != nil {
+		if w, err = a.s.payments.SetAutoRecharge(ctx, ws, pack); err != nil {
+			return err
+		}
 	}
 	return c.JSON(walletView(w))
 }
@@ -337,7 +378,7 @@ func (a walletArea) topUp(c *fiber.Ctx) error {
 		actor = "token:" + p.Token.ID
 	}
 	base := strings.TrimRight(a.s.cfg.BaseURL(), "/")
-	url, session, err := a.s.payments.StartTopUp(ctx, ws, req.Pack, actor,
+	url, session, err := a.s.payments.StartTopUp(ctx, ws, req.Pack, req.SaveCard, actor,
 		base+fmt.Sprintf(topUpSuccessPath, ws.Slug), base+fmt.Sprintf(topUpCancelPath, ws.Slug))
 	if err != nil {
 		return err

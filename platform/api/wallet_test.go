@@ -102,6 +102,14 @@ func TestWalletBalanceAndThreshold(t *testing.T) {
 	if v := wtWallet(t, admin); !v.Low || v.LowBalanceAlertedAt == nil {
 		t.Fatalf("GET after a threshold above the balance: %+v, want low and alerted", v)
 	}
+	// Auto-recharge needs Stripe (none here): refused, and the threshold sent with it
+	// is not stored either.
+	if r := admin.Do(http.MethodPatch, admin.WSPath("/wallet"), map[string]any{"low_balance_threshold": 10, "auto_recharge_pack": "starter"}); r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("auto-recharge without Stripe: %d %s, want 503", r.Status, r.Body)
+	}
+	if v := wtWallet(t, admin); v.LowBalanceThreshold != 50 || v.AutoRecharge.Pack != "" {
+		t.Fatalf("a refused auto-recharge changed the wallet: %+v", v)
+	}
 }
 
 func TestWalletLedgerPagesAndFilters(t *testing.T) {

@@ -63,6 +63,8 @@ type App struct {
 
 	// queueMetrics reports the queues' depth from a process that runs a worker.
 	queueMetrics *jobs.QueueMetrics
+	// tasks enqueues billing's tasks (auto-recharge payments).
+	tasks *asynq.Client
 }
 
 // DatabaseURL is the configured database, or SQLite in the data dir.
@@ -157,8 +159,22 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 			Permission: string(policies.BillingRead), Data: data}); err != nil {
 			log.Warn("wallet low balance: not published", "workspace_id", workspaceID, "error", err)
 		}
+		// The payment is a task: the caller may be a send, which must not wait on
+		// Stripe. A failed enqueue is logged; the next low spell tries again.
+		if err := a.Payments.LowBalance(ctx, workspaceID); err != nil {
+			log.Error("auto-recharge not started", "workspace_id", workspaceID, "error", err)
+		}
 	}
 	a.Payments = billing.NewPayments(a.DB, a.Ledger, cfg.Billing, log)
+	a.tasks = asynq.NewClient(a.Queue.Conn)
+	a.Payments.Tasks = a.tasks
+	a.Payments.OnAutoRechargeFailed = func(ctx context.Context, workspaceID, reason string) {
+		data, _ := json.Marshal(map[string]string{"reason": reason})
+		if err := a.Realtime.Publish(ctx, realtime.Event{Type: realtime.WalletAutoRechargePaused, WorkspaceID: workspaceID,
+			Permission: string(policies.BillingRead), Data: data}); err != nil {
+			log.Warn("auto-recharge paused: not published", "workspace_id", workspaceID, "error", err)
+		}
+	}
 	if !a.Payments.Configured() {
 		log.Info("billing: no Stripe key; top-ups are off and the operator grants credits")
 	}
@@ -210,6 +226,7 @@ func (a *App) Worker(concurrency int) (*jobs.Worker, error) {
 	if err := w.Every(jobs.Periodic{Spec: "@every 15m", Type: TypePurgeSessions, Unique: 10 * time.Minute}); err != nil {
 		return nil, err
 	}
+	w.Handle(billing.TypeAutoRecharge, a.Payments.HandleAutoRechargeTask)
 	w.Handle(billing.TypePlanCredits, func(ctx context.Context, _ *asynq.Task) error {
 		n, err := billing.GrantPlanCredits(ctx, a.DB, time.Now())
 		if n > 0 {
@@ -236,6 +253,9 @@ func (a *App) Worker(concurrency int) (*jobs.Worker, error) {
 func (a *App) Close() {
 	if a.Pipeline != nil {
 		a.Pipeline.Enqueuer.Close()
+	}
+	if a.tasks != nil {
+		a.tasks.Close()
 	}
 	if a.Host != nil {
 		a.Host.Stop()

@@ -50,6 +50,10 @@ const (
 	mdRequestedBy = "requested_by"
 )
 
+// eventRefundFailed has no constant in stripe-go v76; its object is the Refund, as in
+// refund.updated.
+const eventRefundFailed stripe.EventType = "refund.failed"
+
 // PaymentKey is the ledger key of the top-up paid by a PaymentIntent: whichever of
 // the webhook events reporting that payment arrives first credits it, the others
 // replay.
@@ -63,6 +67,12 @@ type Payments struct {
 	cfg    config.Billing
 	log    *slog.Logger
 	api    *client.API // nil without a secret key
+
+	// Tasks queues auto-recharge payments; without it auto-recharge cannot start.
+	// OnAutoRechargeFailed, when set, hears that a wallet's auto-recharge paused and
+	// why. Set both before the service is shared.
+	Tasks                Enqueuer
+	OnAutoRechargeFailed func(ctx context.Context, workspaceID, reason string)
 }
 
 // NewPayments returns the payments service. Without a Stripe secret key it still
@@ -99,7 +109,7 @@ func newStripeAPI(cfg config.Billing, log *slog.Logger) *client.API {
 // StartTopUp opens a Stripe Checkout Session selling the pack to the workspace and
 // returns the URL to send the buyer to. The credits arrive with the webhook once the
 // payment succeeds, never here.
-func (p *Payments) StartTopUp(ctx context.Context, ws tenants.Workspace, packCode, actorUserID, successURL, cancelURL string) (checkoutURL, sessionID string, err error) {
+func (p *Payments) StartTopUp(ctx context.Context, ws tenants.Workspace, packCode string, saveCard bool, actorUserID, successURL, cancelURL string) (checkoutURL, sessionID string, err error) {
 	pack, err := PackByCode(ctx, p.db, packCode, true)
 	if errors.Is(err, ErrPackNotFound) {
 		return "", "", failure.Field("pack", "is not a top-up pack on sale")
@@ -143,6 +153,11 @@ func (p *Payments) StartTopUp(ctx context.Context, ws tenants.Workspace, packCod
 		// The same metadata on the PaymentIntent: payment_intent.succeeded and the
 		// charge's refund and dispute events carry only that object's metadata.
 		PaymentIntentData: &stripe.CheckoutSessionPaymentIntentDataParams{Metadata: md},
+	}
+	if saveCard {
+		// Checkout tells the buyer the card is kept for later charges; the
+		// payment_intent.succeeded webhook saves it for auto-recharge.
+		params.PaymentIntentData.SetupFutureUsage = stripe.String(string(stripe.PaymentIntentSetupFutureUsageOffSession))
 	}
 	params.Context = ctx
 	// A fresh key per top-up: stripe-go resends it on its own network retries, so a
@@ -210,9 +225,10 @@ type stripeEvent struct {
 // top-up exactly once however many of checkout.session.completed (when paid),
 // checkout.session.async_payment_succeeded and payment_intent.succeeded arrive, in any
 // order and any number of times: all three credit under the PaymentIntent's ledger
-// key. Refunds and disputes take the credits' share back. Events that are not ours or
-// name an unknown workspace are acknowledged (logged), so Stripe stops resending them;
-// a returned error that is not ErrBadSignature means "try again later".
+// key. Refunds and disputes take the credits' share back; a refund that fails and a
+// dispute that is won give back what they took. Events that are not ours or name an
+// unknown workspace are acknowledged (logged), so Stripe stops resending them; a
+// returned error that is not ErrBadSignature means "try again later".
 func (p *Payments) HandleWebhook(ctx context.Context, body []byte, sigHeader string) error {
 	if p.cfg.StripeWebhookSecret == "" {
 		return ErrNotConfigured
@@ -276,13 +292,23 @@ func (p *Payments) apply(ctx context.Context, ev stripe.Event) (string, error) {
 			p.log.Info("stripe checkout completed unpaid; waiting for the payment", "event_id", ev.ID, "session_id", s.ID, "payment_status", s.PaymentStatus)
 			return s.Metadata[mdWorkspace], nil
 		}
-		return p.credit(ctx, ev, idOf(s.PaymentIntent), s.Metadata)
+		return p.credit(ctx, ev.ID, string(ev.Type), idOf(s.PaymentIntent), s.Metadata)
 	case stripe.EventTypePaymentIntentSucceeded:
 		var pi stripe.PaymentIntent
 		if err := json.Unmarshal(ev.Data.Raw, &pi); err != nil {
 			return "", p.malformed(ev, err)
 		}
-		return p.credit(ctx, ev, pi.ID, pi.Metadata)
+		workspaceID, err := p.credit(ctx, ev.ID, string(ev.Type), pi.ID, pi.Metadata)
+		if err != nil || workspaceID == "" {
+			return workspaceID, err
+		}
+		return workspaceID, p.saveCard(ctx, workspaceID, &pi)
+	case stripe.EventTypePaymentIntentPaymentFailed:
+		var pi stripe.PaymentIntent
+		if err := json.Unmarshal(ev.Data.Raw, &pi); err != nil {
+			return "", p.malformed(ev, err)
+		}
+		return p.paymentFailed(ctx, ev, &pi)
 	case stripe.EventTypeChargeRefunded:
 		var ch stripe.Charge
 		if err := json.Unmarshal(ev.Data.Raw, &ch); err != nil {
@@ -295,6 +321,18 @@ func (p *Payments) apply(ctx context.Context, ev stripe.Event) (string, error) {
 			return "", p.malformed(ev, err)
 		}
 		return p.disputed(ctx, ev, &d)
+	case stripe.EventTypeChargeDisputeClosed, stripe.EventTypeChargeDisputeFundsReinstated:
+		var d stripe.Dispute
+		if err := json.Unmarshal(ev.Data.Raw, &d); err != nil {
+			return "", p.malformed(ev, err)
+		}
+		return p.disputeWon(ctx, ev, &d)
+	case stripe.EventTypeChargeRefundUpdated, stripe.EventTypeRefundUpdated, eventRefundFailed:
+		var r stripe.Refund
+		if err := json.Unmarshal(ev.Data.Raw, &r); err != nil {
+			return "", p.malformed(ev, err)
+		}
+		return p.refundFailed(ctx, ev, &r)
 	}
 	return "", nil // not an event billing acts on
 }
@@ -314,13 +352,15 @@ func idOf(pi *stripe.PaymentIntent) string {
 }
 
 // credit tops the wallet up with the pack's credits named in the payment's metadata.
-func (p *Payments) credit(ctx context.Context, ev stripe.Event, paymentIntentID string, md map[string]string) (string, error) {
+// ref is what told us it was paid (a Stripe event id, or the PaymentIntent's own for
+// an auto-recharge's answer) and source its kind, for the ledger and the log.
+func (p *Payments) credit(ctx context.Context, ref, source, paymentIntentID string, md map[string]string) (string, error) {
 	workspaceID := md[mdWorkspace]
 	if workspaceID == "" {
-		p.log.Debug("stripe payment without a workspace; not a top-up", "event_id", ev.ID, "type", ev.Type)
+		p.log.Debug("stripe payment without a workspace; not a top-up", "ref", ref, "type", source)
 		return "", nil
 	}
-	log := p.log.With("event_id", ev.ID, "type", ev.Type, "workspace_id", workspaceID, "payment_intent", paymentIntentID)
+	log := p.log.With("ref", ref, "type", source, "workspace_id", workspaceID, "payment_intent", paymentIntentID)
 	credits, err := strconv.ParseInt(md[mdCredits], 10, 64)
 	if err != nil || credits <= 0 || paymentIntentID == "" {
 		log.Error("stripe top-up without credits or payment intent; acknowledged without crediting", "credits", md[mdCredits])
@@ -332,8 +372,12 @@ func (p *Payments) credit(ctx context.Context, ev stripe.Event, paymentIntentID 
 		log.Error("stripe top-up for an unknown workspace; acknowledged without crediting", "credits", credits)
 		return "", nil
 	}
+	note := "top-up pack " + md[mdPack]
+	if md[mdAutoRecharge] != "" {
+		note = "auto-recharge pack " + md[mdPack]
+	}
 	res, err := p.ledger.Move(ctx, workspaceID, Movement{Kind: TopUp, Amount: credits, Key: PaymentKey(paymentIntentID),
-		Actor: "stripe", Ref: ev.ID, Note: "top-up pack " + md[mdPack]})
+		Actor: "stripe", Ref: ref, Note: note})
 	if err != nil {
 		return "", fmt.Errorf("billing: credit top-up: %w", err)
 	}
@@ -359,6 +403,10 @@ func (p *Payments) refunded(ctx context.Context, ev stripe.Event, ch *stripe.Cha
 	// Each refund takes what the refunds through it take, less what those before it
 	// took: rounded one by one, a full refund split in parts could take a credit more
 	// or less than the pack (5 + 995 cents of 1,000 for 100 credits took 1 + 100).
+	// A failed or canceled refund returned no money, so it counts in no share: the
+	// refunds after it take as if it had never been made (a full refund that failed
+	// and was made again takes the pack, not nothing), and what it took while it was
+	// pending comes back with its own event (refundFailed), not here.
 	refunds = slices.DeleteFunc(slices.Clone(refunds), func(r *stripe.Refund) bool {
 		return r.Status == stripe.RefundStatusFailed || r.Status == stripe.RefundStatusCanceled
 	})
@@ -370,7 +418,7 @@ func (p *Payments) refunded(ctx context.Context, ev stripe.Event, ch *stripe.Cha
 		n := share(pay.credits, before+r.Amount, ch.Amount) - share(pay.credits, before, ch.Amount)
 		before += r.Amount
 		note := fmt.Sprintf("Stripe refund %s of %d/%d %s", r.ID, r.Amount, ch.Amount, ch.Currency)
-		if err := p.takeBack(ctx, ev, pay.workspaceID, "stripe:refund:"+r.ID, n, note); err != nil {
+		if err := p.takeBack(ctx, ev, pay.workspaceID, refundKey(r.ID), n, note); err != nil {
 			return "", err
 		}
 	}
@@ -380,26 +428,9 @@ func (p *Payments) refunded(ctx context.Context, ev stripe.Event, ch *stripe.Cha
 // disputed takes back the credits' share of the disputed amount as soon as the
 // dispute opens: the money is withheld from then on.
 func (p *Payments) disputed(ctx context.Context, ev stripe.Event, d *stripe.Dispute) (string, error) {
-	ch := d.Charge
-	if ch == nil || ch.ID == "" {
-		p.log.Error("stripe dispute without a charge; acknowledged", "event_id", ev.ID, "dispute", d.ID)
-		return "", nil
-	}
-	if ch.Amount == 0 {
-		// Webhooks carry the charge as an id only: fetch it for its amount and metadata.
-		if p.api == nil {
-			return "", ErrNotConfigured
-		}
-		params := &stripe.ChargeParams{}
-		params.Context = ctx
-		full, err := p.api.Charges.Get(ch.ID, params)
-		if err != nil {
-			return "", fmt.Errorf("billing: fetch disputed charge %s: %w", ch.ID, err)
-		}
-		ch = full
-	}
-	if ch.PaymentIntent == nil {
-		ch.PaymentIntent = d.PaymentIntent
+	ch, err := p.disputedCharge(ctx, ev, d)
+	if err != nil || ch == nil {
+		return "", err
 	}
 	pay, err := p.paymentOf(ctx, ev, ch)
 	if err != nil || pay.workspaceID == "" {
@@ -410,11 +441,115 @@ func (p *Payments) disputed(ctx context.Context, ev stripe.Event, d *stripe.Disp
 	}
 	n := share(pay.credits, d.Amount, ch.Amount)
 	note := fmt.Sprintf("Stripe dispute %s of %d/%d %s (%s)", d.ID, d.Amount, ch.Amount, ch.Currency, d.Reason)
-	if err := p.takeBack(ctx, ev, pay.workspaceID, "stripe:dispute:"+d.ID, n, note); err != nil {
+	if err := p.takeBack(ctx, ev, pay.workspaceID, disputeKey(d.ID), n, note); err != nil {
 		return "", err
 	}
 	return pay.workspaceID, nil
 }
+
+// disputeWon gives back what the dispute's opening took once the merchant won it:
+// the withheld money came back. charge.dispute.closed with status won is what
+// decides; charge.dispute.funds_reinstated of a won dispute gives back under the
+// same key, so whichever comes first returns the credits and the other replays.
+// Stripe also reinstates funds of disputes that are not won (the refunded part of a
+// partially refunded payment), so funds_reinstated alone is no reason to give back.
+// An inquiry closed without becoming a dispute (warning_closed) gives back too: the
+// money never left. A lost dispute keeps what its opening took.
+func (p *Payments) disputeWon(ctx context.Context, ev stripe.Event, d *stripe.Dispute) (string, error) {
+	if d.Status != stripe.DisputeStatusWon && d.Status != stripe.DisputeStatusWarningClosed {
+		p.log.Info("stripe dispute not won; its credits stay taken", "event_id", ev.ID, "type", ev.Type,
+			"dispute", d.ID, "status", d.Status)
+		return "", nil
+	}
+	outcome := "won"
+	if d.Status == stripe.DisputeStatusWarningClosed {
+		outcome = "closed as an inquiry"
+	}
+	ch, err := p.disputedCharge(ctx, ev, d)
+	if err != nil || ch == nil {
+		return "", err
+	}
+	pay, err := p.paymentOf(ctx, ev, ch)
+	if err != nil || pay.workspaceID == "" {
+		return "", err
+	}
+	if err := p.giveBack(ctx, ev, pay.workspaceID, disputeKey(d.ID), "stripe:dispute-reinstated:"+d.ID,
+		fmt.Sprintf("Stripe dispute %s %s: credits returned", d.ID, outcome),
+		fmt.Sprintf("Stripe dispute %s won before its opening was applied: nothing to take back", d.ID)); err != nil {
+		return "", err
+	}
+	return pay.workspaceID, nil
+}
+
+func disputeKey(disputeID string) string { return "stripe:dispute:" + disputeID }
+
+// disputedCharge returns the dispute's charge with its amount and metadata, or nil
+// (acknowledged) when the dispute names none.
+func (p *Payments) disputedCharge(ctx context.Context, ev stripe.Event, d *stripe.Dispute) (*stripe.Charge, error) {
+	if d.Charge == nil || d.Charge.ID == "" {
+		p.log.Error("stripe dispute without a charge; acknowledged", "event_id", ev.ID, "dispute", d.ID)
+		return nil, nil
+	}
+	ch, err := p.fullCharge(ctx, d.Charge)
+	if err != nil {
+		return nil, fmt.Errorf("billing: fetch disputed charge %s: %w", d.Charge.ID, err)
+	}
+	if ch.PaymentIntent == nil {
+		ch.PaymentIntent = d.PaymentIntent
+	}
+	return ch, nil
+}
+
+// fullCharge returns ch, fetched from Stripe when it is only an id: the webhooks of
+// disputes and refunds carry their charge that way, without amount or metadata.
+func (p *Payments) fullCharge(ctx context.Context, ch *stripe.Charge) (*stripe.Charge, error) {
+	if ch.Amount != 0 {
+		return ch, nil
+	}
+	if p.api == nil {
+		return nil, ErrNotConfigured
+	}
+	params := &stripe.ChargeParams{}
+	params.Context = ctx
+	return p.api.Charges.Get(ch.ID, params)
+}
+
+// refundFailed gives back what a refund took once it fails or is canceled: the money
+// stayed with the merchant. Stripe sends charge.refund.updated for some payment
+// methods only, and refund.updated and refund.failed for every refund; all give back
+// under one key, so whichever the endpoint receives first returns the credits and
+// the others replay. The charge's later refunds leave it out of their shares (see
+// refunded).
+func (p *Payments) refundFailed(ctx context.Context, ev stripe.Event, r *stripe.Refund) (string, error) {
+	if r.Status != stripe.RefundStatusFailed && r.Status != stripe.RefundStatusCanceled {
+		// Pending, requires_action, succeeded: refunded took the share when it was made.
+		return "", nil
+	}
+	if r.Charge == nil || r.Charge.ID == "" {
+		p.log.Error("stripe refund without a charge; acknowledged", "event_id", ev.ID, "refund", r.ID)
+		return "", nil
+	}
+	ch, err := p.fullCharge(ctx, r.Charge)
+	if err != nil {
+		return "", fmt.Errorf("billing: fetch refunded charge %s: %w", r.Charge.ID, err)
+	}
+	if ch.PaymentIntent == nil {
+		ch.PaymentIntent = r.PaymentIntent
+	}
+	pay, err := p.paymentOf(ctx, ev, ch)
+	if err != nil || pay.workspaceID == "" {
+		return "", err
+	}
+	// One key for failed and canceled: a refund ends as one or the other, never both.
+	if err := p.giveBack(ctx, ev, pay.workspaceID, refundKey(r.ID), "stripe:refund-failed:"+r.ID,
+		fmt.Sprintf("Stripe refund %s %s: credits returned", r.ID, r.Status),
+		fmt.Sprintf("Stripe refund %s %s before it was applied: nothing to take back", r.ID, r.Status)); err != nil {
+		return "", err
+	}
+	return pay.workspaceID, nil
+}
+
+func refundKey(refundID string) string { return "stripe:refund:" + refundID }
 
 // creditFirst credits the top-up a refunded or disputed charge paid for, in case its
 // payment events have not arrived yet: Stripe does not promise order, and a refund
@@ -425,7 +560,7 @@ func (p *Payments) creditFirst(ctx context.Context, ev stripe.Event, ch *stripe.
 	if !ch.Paid || ch.Metadata[mdWorkspace] == "" || ch.Metadata[mdCredits] == "" || idOf(ch.PaymentIntent) == "" {
 		return nil
 	}
-	_, err := p.credit(ctx, ev, idOf(ch.PaymentIntent), ch.Metadata)
+	_, err := p.credit(ctx, ev.ID, string(ev.Type), idOf(ch.PaymentIntent), ch.Metadata)
 	return err
 }
 
@@ -442,6 +577,34 @@ func (p *Payments) takeBack(ctx context.Context, ev stripe.Event, workspaceID, k
 	}
 	p.log.Info("stripe credits taken back", "event_id", ev.ID, "workspace_id", workspaceID, "key", key,
 		"credits", -res.Entry.Amount, "of", n, "balance", res.Entry.BalanceAfter, "replayed", res.Replayed)
+	return nil
+}
+
+// giveBack credits, once under key, exactly what the take-back under takeKey took:
+// that entry records what the balance allowed, which may be less than the share.
+// When there is no take-back yet, an entry of zero credits takes its key, so the
+// take-back's event, if it comes late (Stripe does not promise order, and a failed
+// delivery is retried for days), replays that entry instead of taking credits for
+// money that was never lost. A take-back that took nothing gives nothing back.
+func (p *Payments) giveBack(ctx context.Context, ev stripe.Event, workspaceID, takeKey, key, note, claimNote string) error {
+	taken, err := p.ledger.Move(ctx, workspaceID, Movement{Kind: Adjustment, Amount: 0, Key: takeKey, Actor: "stripe",
+		Ref: ev.ID, Note: claimNote})
+	if err != nil {
+		return fmt.Errorf("billing: %s: %w", takeKey, err)
+	}
+	log := p.log.With("event_id", ev.ID, "workspace_id", workspaceID, "key", key, "took", takeKey)
+	n := -taken.Entry.Amount
+	if n <= 0 {
+		log.Info("stripe take-back had taken nothing; nothing to give back", "claimed", !taken.Replayed)
+		return nil
+	}
+	res, err := p.ledger.Move(ctx, workspaceID, Movement{Kind: Adjustment, Amount: n, Key: key, Actor: "stripe",
+		Ref: ev.ID, Note: note})
+	if err != nil {
+		return fmt.Errorf("billing: %s: %w", key, err)
+	}
+	log.Info("stripe credits given back", "credits", res.Entry.Amount, "balance", res.Entry.BalanceAfter,
+		"replayed", res.Replayed)
 	return nil
 }
 

@@ -201,7 +201,7 @@ func TestStartTopUp(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	url1, session1, err := p.StartTopUp(ctx, ws, "starter", "user-1", "https://app.test/ok", "https://app.test/cancel")
+	url1, session1, err := p.StartTopUp(ctx, ws, "starter", false, "user-1", "https://app.test/ok", "https://app.test/cancel")
 	if err != nil {
 		t.Fatalf("top-up: %v", err)
 	}
@@ -237,8 +237,12 @@ func TestStartTopUp(t *testing.T) {
 		t.Errorf("checkout idempotency key %q", cs.IdempotencyKey)
 	}
 
-	// The second top-up reuses the stored customer.
-	if _, _, err := p.StartTopUp(ctx, ws, "starter", "user-1", "https://app.test/ok", "https://app.test/cancel"); err != nil {
+	if cs.Form.Has("payment_intent_data[setup_future_usage]") {
+		t.Error("a top-up without save_card asked to keep the card")
+	}
+
+	// The second top-up reuses the stored customer, and keeps the card when asked.
+	if _, _, err := p.StartTopUp(ctx, ws, "starter", true, "user-1", "https://app.test/ok", "https://app.test/cancel"); err != nil {
 		t.Fatal(err)
 	}
 	if n := rec.count(http.MethodPost, "/v1/customers"); n != 1 {
@@ -248,9 +252,12 @@ func TestStartTopUp(t *testing.T) {
 	if second.Form.Get("customer") != w.StripeCustomerID || second.IdempotencyKey == cs.IdempotencyKey {
 		t.Fatalf("second session: customer %q (want %q), key %q (first %q)", second.Form.Get("customer"), w.StripeCustomerID, second.IdempotencyKey, cs.IdempotencyKey)
 	}
+	if got := second.Form.Get("payment_intent_data[setup_future_usage]"); got != "off_session" {
+		t.Fatalf("a top-up with save_card: setup_future_usage %q, want off_session", got)
+	}
 
 	// A pack that is not on sale is a validation error, not a Stripe call.
-	if _, _, err := p.StartTopUp(ctx, ws, "nope", "", "https://app.test/ok", "https://app.test/cancel"); failure.KindOf(err) != failure.Invalid {
+	if _, _, err := p.StartTopUp(ctx, ws, "nope", false, "", "https://app.test/ok", "https://app.test/cancel"); failure.KindOf(err) != failure.Invalid {
 		t.Fatalf("unknown pack: %v", err)
 	}
 	if b := audit(t, ta, ws.ID); b != 0 {
@@ -265,7 +272,7 @@ func TestStartTopUpNotConfigured(t *testing.T) {
 	if _, err := billing.SavePack(ta.Ctx(), ta.App.DB, "starter", billing.PackInput{Name: "Starter", Credits: 10, PriceCents: 100, Currency: "eur"}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := ta.App.Payments.StartTopUp(ta.Ctx(), ws, "starter", "", "https://a.test/ok", "https://a.test/no")
+	_, _, err := ta.App.Payments.StartTopUp(ta.Ctx(), ws, "starter", false, "", "https://a.test/ok", "https://a.test/no")
 	var f *failure.Error
 	if !errors.As(err, &f) || f.Kind != failure.Unavailable || f.Code != "billing_not_configured" || !strings.Contains(f.Message, "operator can grant credits") {
 		t.Fatalf("top-up without Stripe: %v", err)
@@ -409,6 +416,10 @@ func TestWebhookAcknowledgesWhatIsNotOurs(t *testing.T) {
 		"evt_foreign": stripeEvent("evt_foreign", "payment_intent.succeeded", map[string]any{"id": "pi_x", "object": "payment_intent", "metadata": map[string]string{}}),
 		"evt_other":   stripeEvent("evt_other", "customer.created", map[string]any{"id": "cus_1", "object": "customer"}),
 		"evt_nocred":  stripeEvent("evt_nocred", "payment_intent.succeeded", map[string]any{"id": "pi_y", "object": "payment_intent", "metadata": map[string]string{"workspace_id": ws.ID}}),
+		"evt_foreign_refund": stripeEvent("evt_foreign_refund", "charge.refund.updated", map[string]any{"id": "re_x", "object": "refund", "amount": 100, "status": "failed",
+			"charge": map[string]any{"id": "ch_x", "object": "charge", "amount": 100, "paid": true, "metadata": map[string]string{}}}),
+		"evt_foreign_won": stripeEvent("evt_foreign_won", "charge.dispute.closed", map[string]any{"id": "dp_x", "object": "dispute", "amount": 100, "status": "won",
+			"charge": map[string]any{"id": "ch_x", "object": "charge", "amount": 100, "paid": true, "metadata": map[string]string{}}}),
 	}
 	for id, body := range bodies {
 		mustDeliver(t, ta, p, body)
@@ -548,9 +559,9 @@ func TestWebhookDispute(t *testing.T) {
 	}
 }
 
-// TestWebhookFetchesWhatEventsLeaveOut: real webhooks name a dispute's charge by id
-// only, and the pinned API version leaves a charge's refunds out; billing asks Stripe
-// (here a fake answering with this test's objects) for them.
+// TestWebhookFetchesWhatEventsLeaveOut: real webhooks name a dispute's or a refund's
+// charge by id only, and the pinned API version leaves a charge's refunds out; billing
+// asks Stripe (here a fake answering with this test's objects) for them.
 func TestWebhookFetchesWhatEventsLeaveOut(t *testing.T) {
 	t.Parallel()
 	var ws string
@@ -591,9 +602,20 @@ func TestWebhookFetchesWhatEventsLeaveOut(t *testing.T) {
 	if b := audit(t, ta, ws); b != 100 {
 		t.Fatalf("balance %d after the dispute, want 100", b)
 	}
+	// The refund's failure and the dispute's win name the charge by id too.
+	mustDeliver(t, ta, p, stripeEvent("evt_re_failed_id", "charge.refund.updated", map[string]any{
+		"id": "re_f1", "object": "refund", "amount": 250, "currency": "usd", "status": "failed", "charge": "ch_pi_f", "payment_intent": "pi_f"}))
+	if b := audit(t, ta, ws); b != 200 {
+		t.Fatalf("balance %d after the refund failed, want 200", b)
+	}
+	mustDeliver(t, ta, p, stripeEvent("evt_dp_won_id", "charge.dispute.closed", map[string]any{
+		"id": "dp_f", "object": "dispute", "amount": 500, "currency": "usd", "status": "won", "charge": "ch_pi_f", "payment_intent": "pi_f"}))
+	if b := audit(t, ta, ws); b != 400 {
+		t.Fatalf("balance %d after the dispute was won, want 400", b)
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(asked) != 2 {
+	if len(asked) != 4 {
 		t.Fatalf("asked Stripe %v", asked)
 	}
 }
@@ -628,4 +650,264 @@ func TestLowBalanceHookOnRefund(t *testing.T) {
 		t.Fatalf("low-balance calls %+v, want one at 200", calls)
 	}
 	audit(t, ta, ws.ID)
+}
+
+// ---------------------------------------------------------------- webhook: give-backs
+
+func dispute(ws, id, pi, status string, amount, chargeAmount, credits int64) map[string]any {
+	return map[string]any{"id": id, "object": "dispute", "amount": amount, "currency": "usd", "reason": "fraudulent",
+		"status": status, "payment_intent": pi, "charge": charge(ws, pi, chargeAmount, credits)}
+}
+
+// refundNow is the refund as charge.refund.updated, refund.updated and refund.failed
+// carry it, with its charge expanded.
+func refundNow(ws, pi, id, status string, amount, chargeAmount, credits int64) map[string]any {
+	r := refund(id, amount)
+	r["status"], r["payment_intent"], r["charge"] = status, pi, charge(ws, pi, chargeAmount, credits)
+	return r
+}
+
+func withStatus(r map[string]any, status string) map[string]any {
+	r["status"] = status
+	return r
+}
+
+// entryByKey is the workspace's ledger entry with the key, if any.
+func entryByKey(t *testing.T, ta *testapp.TestApp, ws, key string) (billing.Entry, bool) {
+	t.Helper()
+	for _, e := range entriesOf(t, ta, ws) {
+		if e.IdempotencyKey == key {
+			return e, true
+		}
+	}
+	return billing.Entry{}, false
+}
+
+func grant(t *testing.T, ta *testapp.TestApp, ws, key string, credits int64) {
+	t.Helper()
+	if _, err := ta.App.Ledger.Move(ta.Ctx(), ws, billing.Movement{Kind: billing.Grant, Amount: credits, Key: key, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWebhookDisputeWonGivesBack: a dispute the merchant wins brings the money back,
+// and with it the credits its opening took, once, whichever of charge.dispute.closed
+// and charge.dispute.funds_reinstated come and however often.
+func TestWebhookDisputeWonGivesBack(t *testing.T) {
+	t.Parallel()
+	for name, events := range map[string][]string{
+		"won twice":                  {"charge.dispute.closed", "charge.dispute.closed"},
+		"won, then funds reinstated": {"charge.dispute.closed", "charge.dispute.funds_reinstated"},
+		"funds reinstated, then won": {"charge.dispute.funds_reinstated", "charge.dispute.closed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ta, p, ws := stripeApp(t, "")
+			grant(t, ta, ws.ID, "other", 50)
+			paid(t, ta, p, ws.ID, "pi_won", 1000)
+			mustDeliver(t, ta, p, stripeEvent("evt_dp_open", "charge.dispute.created", dispute(ws.ID, "dp_won", "pi_won", "needs_response", 2000, 2000, 1000)))
+			if b := audit(t, ta, ws.ID); b != 50 {
+				t.Fatalf("balance %d once disputed, want 50", b)
+			}
+			for i, typ := range events {
+				body := stripeEvent(fmt.Sprintf("evt_dp_end_%d", i), typ, dispute(ws.ID, "dp_won", "pi_won", "won", 2000, 2000, 1000))
+				mustDeliver(t, ta, p, body)
+				mustDeliver(t, ta, p, body) // a redelivery
+				if b := audit(t, ta, ws.ID); b != 1050 {
+					t.Fatalf("balance %d after %s, want 1050", b, typ)
+				}
+			}
+			e, ok := entryByKey(t, ta, ws.ID, "stripe:dispute-reinstated:dp_won")
+			if !ok || e.Kind != billing.Adjustment || e.Amount != 1000 || e.Actor != "stripe" || e.Reference != "evt_dp_end_0" ||
+				!strings.Contains(e.Note, "dp_won won") {
+				t.Fatalf("give-back entry %+v (found %v)", e, ok)
+			}
+		})
+	}
+}
+
+// TestWebhookDisputeNotWonKeepsCredits: a lost dispute keeps what its opening took,
+// and funds Stripe reinstates on a dispute that is not won (the refunded part of a
+// partially refunded payment) give nothing back either.
+// TestWebhookInquiryClosedGivesBack: an inquiry that closes without becoming a
+// dispute (warning_closed) withheld nothing, so what its opening took comes back.
+func TestWebhookInquiryClosedGivesBack(t *testing.T) {
+	t.Parallel()
+	ta, p, ws := stripeApp(t, "")
+	paid(t, ta, p, ws.ID, "pi_inquiry", 1000)
+	mustDeliver(t, ta, p, stripeEvent("evt_inquiry_open", "charge.dispute.created", dispute(ws.ID, "dp_inquiry", "pi_inquiry", "warning_needs_response", 2000, 2000, 1000)))
+	if b := audit(t, ta, ws.ID); b != 0 {
+		t.Fatalf("balance %d once the inquiry opened, want 0", b)
+	}
+	closed := stripeEvent("evt_inquiry_closed", "charge.dispute.closed", dispute(ws.ID, "dp_inquiry", "pi_inquiry", "warning_closed", 2000, 2000, 1000))
+	mustDeliver(t, ta, p, closed)
+	mustDeliver(t, ta, p, closed)
+	if b := audit(t, ta, ws.ID); b != 1000 {
+		t.Fatalf("balance %d after the inquiry closed, want 1000", b)
+	}
+}
+
+func TestWebhookDisputeNotWonKeepsCredits(t *testing.T) {
+	t.Parallel()
+	ta, p, ws := stripeApp(t, "")
+	grant(t, ta, ws.ID, "other", 50)
+	paid(t, ta, p, ws.ID, "pi_lost", 1000)
+	mustDeliver(t, ta, p, stripeEvent("evt_lost_open", "charge.dispute.created", dispute(ws.ID, "dp_lost", "pi_lost", "needs_response", 1000, 2000, 1000)))
+	if b := audit(t, ta, ws.ID); b != 550 {
+		t.Fatalf("balance %d once half disputed, want 550", b)
+	}
+	mustDeliver(t, ta, p, stripeEvent("evt_lost_reinstated", "charge.dispute.funds_reinstated", dispute(ws.ID, "dp_lost", "pi_lost", "under_review", 1000, 2000, 1000)))
+	mustDeliver(t, ta, p, stripeEvent("evt_lost_closed", "charge.dispute.closed", dispute(ws.ID, "dp_lost", "pi_lost", "lost", 1000, 2000, 1000)))
+	if b := audit(t, ta, ws.ID); b != 550 {
+		t.Fatalf("balance %d after a lost dispute, want 550", b)
+	}
+	for _, id := range []string{"evt_lost_reinstated", "evt_lost_closed"} {
+		if !eventRecorded(t, ta, id) {
+			t.Errorf("%s was not recorded", id)
+		}
+	}
+	if _, ok := entryByKey(t, ta, ws.ID, "stripe:dispute-reinstated:dp_lost"); ok {
+		t.Fatal("a lost dispute wrote a give-back")
+	}
+}
+
+// TestWebhookDisputeWonGivesBackWhatWasTaken: the opening took only what was left of
+// the spent credits; winning gives back that, not the disputed share.
+func TestWebhookDisputeWonGivesBackWhatWasTaken(t *testing.T) {
+	t.Parallel()
+	ta, p, ws := stripeApp(t, "")
+	paid(t, ta, p, ws.ID, "pi_part", 1000)
+	if _, err := ta.App.Ledger.Charge(ta.Ctx(), ws.ID, 900, "msg-1", "message:1"); err != nil {
+		t.Fatal(err)
+	}
+	mustDeliver(t, ta, p, stripeEvent("evt_part_open", "charge.dispute.created", dispute(ws.ID, "dp_part", "pi_part", "needs_response", 2000, 2000, 1000)))
+	if b := audit(t, ta, ws.ID); b != 0 {
+		t.Fatalf("balance %d once disputed, want 0", b)
+	}
+	grant(t, ta, ws.ID, "later", 500) // the wallet fills up again before the win
+	mustDeliver(t, ta, p, stripeEvent("evt_part_won", "charge.dispute.closed", dispute(ws.ID, "dp_part", "pi_part", "won", 2000, 2000, 1000)))
+	if b := audit(t, ta, ws.ID); b != 600 {
+		t.Fatalf("balance %d after the win, want 500 + the 100 taken", b)
+	}
+}
+
+// TestWebhookDisputeWonBeforeItsOpening: a win whose opening took nothing (it has not
+// been applied: Stripe does not promise order, and retries a failed delivery for
+// days) gives nothing back, and the opening arriving afterwards takes nothing.
+func TestWebhookDisputeWonBeforeItsOpening(t *testing.T) {
+	t.Parallel()
+	ta, p, ws := stripeApp(t, "")
+	paid(t, ta, p, ws.ID, "pi_early", 1000)
+	mustDeliver(t, ta, p, stripeEvent("evt_early_won", "charge.dispute.closed", dispute(ws.ID, "dp_early", "pi_early", "won", 2000, 2000, 1000)))
+	if b := audit(t, ta, ws.ID); b != 1000 {
+		t.Fatalf("balance %d after a win with nothing taken, want 1000", b)
+	}
+	mustDeliver(t, ta, p, stripeEvent("evt_early_open", "charge.dispute.created", dispute(ws.ID, "dp_early", "pi_early", "needs_response", 2000, 2000, 1000)))
+	if b := audit(t, ta, ws.ID); b != 1000 {
+		t.Fatalf("balance %d after the late opening of a won dispute, want 1000", b)
+	}
+	if _, ok := entryByKey(t, ta, ws.ID, "stripe:dispute-reinstated:dp_early"); ok {
+		t.Fatal("a win with nothing taken wrote a give-back")
+	}
+}
+
+// TestWebhookFailedRefundGivesBack: a refund that fails or is canceled leaves the
+// money with the merchant; the credits it took come back once, whichever of
+// charge.refund.updated, refund.updated and refund.failed come and however often.
+func TestWebhookFailedRefundGivesBack(t *testing.T) {
+	t.Parallel()
+	for _, status := range []string{"failed", "canceled"} {
+		t.Run(status, func(t *testing.T) {
+			t.Parallel()
+			ta, p, ws := stripeApp(t, "")
+			grant(t, ta, ws.ID, "other", 50)
+			paid(t, ta, p, ws.ID, "pi_rf", 1000)
+			mustDeliver(t, ta, p, stripeEvent("evt_rf_refund", "charge.refunded", charge(ws.ID, "pi_rf", 2000, 1000, refund("re_rf", 500))))
+			if b := audit(t, ta, ws.ID); b != 800 {
+				t.Fatalf("balance %d after a quarter refund, want 800", b)
+			}
+			// Still pending: nothing changes.
+			mustDeliver(t, ta, p, stripeEvent("evt_rf_pending", "charge.refund.updated", refundNow(ws.ID, "pi_rf", "re_rf", "pending", 500, 2000, 1000)))
+			if b := audit(t, ta, ws.ID); b != 800 {
+				t.Fatalf("balance %d after a pending update, want 800", b)
+			}
+			for i, typ := range []string{"charge.refund.updated", "charge.refund.updated", "refund.updated", "refund.failed"} {
+				body := stripeEvent(fmt.Sprintf("evt_rf_%d", i), typ, refundNow(ws.ID, "pi_rf", "re_rf", status, 500, 2000, 1000))
+				mustDeliver(t, ta, p, body)
+				mustDeliver(t, ta, p, body)
+				if b := audit(t, ta, ws.ID); b != 1050 {
+					t.Fatalf("balance %d after %s, want 1050", b, typ)
+				}
+			}
+			e, ok := entryByKey(t, ta, ws.ID, "stripe:refund-failed:re_rf")
+			if !ok || e.Kind != billing.Adjustment || e.Amount != 250 || e.Reference != "evt_rf_0" || !strings.Contains(e.Note, "re_rf "+status) {
+				t.Fatalf("give-back entry %+v (found %v)", e, ok)
+			}
+			// A later charge.refunded lists the refund with its new status: still nothing more.
+			mustDeliver(t, ta, p, stripeEvent("evt_rf_again", "charge.refunded", charge(ws.ID, "pi_rf", 2000, 1000, withStatus(refund("re_rf", 500), status))))
+			if b := audit(t, ta, ws.ID); b != 1050 {
+				t.Fatalf("balance %d after a charge.refunded listing the %s refund, want 1050", b, status)
+			}
+		})
+	}
+}
+
+// TestWebhookRefundAfterAFailedOne: the charge's refunds after a failed one take
+// their share as if it had never been made, so the refunds that stand take the
+// pack's share of what they refund, however they follow the failure.
+func TestWebhookRefundAfterAFailedOne(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		failed int64   // cents of a 2,000-cent payment for 1,000 credits, refunded then failed
+		parts  []int64 // cents refunded after it
+		want   []int64 // balance after each part, with 500 credits of a grant
+	}{
+		{"half failed, then three quarters and the rest", 1000, []int64{1500, 500}, []int64{750, 500}},
+		{"a full refund failed, then made again", 2000, []int64{2000}, []int64{500}},
+		{"a cent failed, then a cent", 1, []int64{1}, []int64{1499}}, // 0.5 → 1; counted, 1 - 1
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ta, p, ws := stripeApp(t, "")
+			grant(t, ta, ws.ID, "other", 500)
+			paid(t, ta, p, ws.ID, "pi_af", 1000)
+			failed := refund("re_0", tc.failed)
+			mustDeliver(t, ta, p, stripeEvent("evt_af_refund", "charge.refunded", charge(ws.ID, "pi_af", 2000, 1000, failed)))
+			mustDeliver(t, ta, p, stripeEvent("evt_af_failed", "charge.refund.updated", refundNow(ws.ID, "pi_af", "re_0", "failed", tc.failed, 2000, 1000)))
+			if b := audit(t, ta, ws.ID); b != 1500 {
+				t.Fatalf("balance %d once the refund failed, want 1500", b)
+			}
+			refunds := []map[string]any{withStatus(failed, "failed")}
+			for i, cents := range tc.parts {
+				refunds = append(refunds, refund(fmt.Sprintf("re_%d", i+1), cents))
+				ch := charge(ws.ID, "pi_af", 2000, 1000, refunds...)
+				ch["amount_refunded"] = ch["amount_refunded"].(int64) - tc.failed // Stripe counts what stands
+				mustDeliver(t, ta, p, stripeEvent(fmt.Sprintf("evt_af_%d", i+1), "charge.refunded", ch))
+				if b := audit(t, ta, ws.ID); b != tc.want[i] {
+					t.Fatalf("balance %d after refunding %d, want %d", b, cents, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestWebhookRefundFailedBeforeItsTakeBack: a refund whose failure arrives before the
+// charge.refunded that takes its share (Stripe does not promise order, and that event
+// still lists it pending) gives nothing back and takes nothing.
+func TestWebhookRefundFailedBeforeItsTakeBack(t *testing.T) {
+	t.Parallel()
+	ta, p, ws := stripeApp(t, "")
+	paid(t, ta, p, ws.ID, "pi_fe", 1000)
+	mustDeliver(t, ta, p, stripeEvent("evt_fe_failed", "charge.refund.updated", refundNow(ws.ID, "pi_fe", "re_fe", "failed", 1000, 2000, 1000)))
+	if b := audit(t, ta, ws.ID); b != 1000 {
+		t.Fatalf("balance %d after a failure with nothing taken, want 1000", b)
+	}
+	mustDeliver(t, ta, p, stripeEvent("evt_fe_refund", "charge.refunded", charge(ws.ID, "pi_fe", 2000, 1000, withStatus(refund("re_fe", 1000), "pending"))))
+	if b := audit(t, ta, ws.ID); b != 1000 {
+		t.Fatalf("balance %d after the late charge.refunded of a failed refund, want 1000", b)
+	}
+	if _, ok := entryByKey(t, ta, ws.ID, "stripe:refund-failed:re_fe"); ok {
+		t.Fatal("a failure with nothing taken wrote a give-back")
+	}
 }

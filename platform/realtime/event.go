@@ -18,6 +18,9 @@ const (
 	// WalletLow says the wallet fell to or below its low-balance threshold (once a
 	// low spell); only members who may see billing hear it.
 	WalletLow = "wallet.low"
+	// WalletAutoRechargePaused says the wallet's auto-recharge failed to pay and
+	// stopped, with the reason; only members who may see billing hear it.
+	WalletAutoRechargePaused = "wallet.auto_recharge_paused"
 )
 
 // Event is one change in a workspace. WorkspaceID routes it and is not sent to

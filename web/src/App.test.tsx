@@ -115,7 +115,7 @@ describe("live updates", () => {
     await waitFor(() => expect(count()).toBe("1"));
   });
 
-  it("tells an admin, not an agent, that message credits ran low, with a way to top up", async () => {
+  it("tells an admin, not an agent, that message credits ran low or auto-recharge paused, with a way to top up", async () => {
     signedInAs("admin", ADMIN);
     at("/w/demo/inbox");
     const { unmount } = render(<App />);
@@ -126,6 +126,8 @@ describe("live updates", () => {
     expect(within(alert).getByRole("link", { name: "Top up" }).getAttribute("href")).toBe("/w/demo/settings/wallet");
     await userEvent.click(within(alert).getByRole("button", { name: "Dismiss" }));
     expect(screen.queryByRole("alert")).toBeNull();
+    act(() => FakeSocket.last().emit({ type: "wallet.auto_recharge_paused", data: { reason: "the card was not charged: Your card was declined" } }));
+    expect((await screen.findByRole("alert")).textContent).toContain("Auto-recharge is paused: the card was not charged: Your card was declined.");
     unmount();
 
     signedInAs("agent", AGENT);

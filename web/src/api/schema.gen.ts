@@ -47,6 +47,15 @@ export interface AssignRequest {
   assignee_id?: string | null;
 }
 
+export interface AutoRechargeView {
+  /** the saved card it pays with (brand and last four digits); empty when none is saved */
+  card: string;
+  /** code of the pack it buys; empty when off */
+  pack: string;
+  /** why it stopped (a declined card…); empty when it runs. Setting the pack again, or saving a card, resumes it */
+  paused: string;
+}
+
 export interface ChannelOption {
   available: boolean;
   capabilities: string[];
@@ -731,6 +740,8 @@ export interface TokenCreated {
 export interface TopUpRequest {
   /** code of a pack from GET …/wallet/packs */
   pack: string;
+  /** save the card for auto-recharge (default false) */
+  save_card?: boolean;
 }
 
 export interface TopUpStarted {
@@ -763,11 +774,14 @@ export interface User {
 }
 
 export interface WalletChange {
+  /** code of a pack on sale to buy with the saved card when the balance falls to the threshold; empty turns auto-recharge off. Needs a saved card and a threshold above 0; a balance already at or below the threshold is recharged at once */
+  auto_recharge_pack?: string | null;
   /** 0 or more; 0 turns the low-balance alert off. Setting it arms the alert again, and a balance already at or below it alerts at once */
   low_balance_threshold?: number | null;
 }
 
 export interface WalletView {
+  auto_recharge: AutoRechargeView;
   /** message credits available */
   balance: number;
   /** the balance is at or below a threshold that is on */
@@ -1499,7 +1513,7 @@ export interface Paths {
       response: WalletView;
       permission: "billing:read";
     };
-    /** Set the low-balance threshold (needs billing:manage) */
+    /** Set the low-balance threshold and auto-recharge (needs billing:manage) */
     patch: {
       path: { workspace: string };
       query: never;

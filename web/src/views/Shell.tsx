@@ -126,28 +126,27 @@ function RealtimeState() {
   );
 }
 
-/** LowCredits tells members who see billing, as it happens, that the wallet fell to its low-balance alert level. */
-function LowCredits() {
+/** WalletAlert tells members who see billing, as it happens, that the wallet fell to its low-balance alert level or that its auto-recharge failed to pay. */
+function WalletAlert() {
   const w = useWorkspace();
-  const [balance, setBalance] = useState<number | null>(null);
+  const [alert, setAlert] = useState<string | null>(null);
   const billing = w.can("billing:read");
   useEffect(() => {
     if (!billing) return undefined;
     return w.realtime.subscribe((ev) => {
-      if (ev.type === "wallet.low") setBalance(ev.data.balance);
+      if (ev.type === "wallet.low") setAlert(`Message credits are low: ${credits(ev.data.balance)} left. Sends fail once they run out.`);
+      if (ev.type === "wallet.auto_recharge_paused") setAlert(`Auto-recharge is paused: ${ev.data.reason}.`);
     });
   }, [w.realtime, billing]);
-  if (balance === null) return null;
+  if (alert === null) return null;
   return (
-    <div className="notice notice-warn low-credits" role="alert">
-      <span>
-        Message credits are low: {credits(balance)} left. Sends fail once they run out.
-      </span>
+    <div className="notice notice-warn wallet-alert" role="alert">
+      <span>{alert}</span>
       <span className="row">
-        <Link href={`/w/${w.slug}/settings/wallet`} className="btn btn-primary" onClick={() => setBalance(null)}>
+        <Link href={`/w/${w.slug}/settings/wallet`} className="btn btn-primary" onClick={() => setAlert(null)}>
           Top up
         </Link>
-        <button type="button" className="btn btn-quiet" onClick={() => setBalance(null)}>
+        <button type="button" className="btn btn-quiet" onClick={() => setAlert(null)}>
           Dismiss
         </button>
       </span>
@@ -200,7 +199,7 @@ export function Shell({
         </div>
       </header>
       <div className="main" id="main" tabIndex={-1}>
-        {workspace && loaded ? <LowCredits /> : null}
+        {workspace && loaded ? <WalletAlert /> : null}
         {children}
       </div>
     </div>

@@ -96,12 +96,16 @@ function TopUp() {
   const packs = useAsync((signal) => call("get", "/api/v1/workspaces/{workspace}/wallet/packs", { path: { workspace: w.slug }, signal }), [w.slug]);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState("");
+  const [saveCard, setSaveCard] = useState(false);
   if (!w.can("billing:manage")) return null;
   const buy = async (code: string) => {
     setBusy(code);
     setError(null);
     try {
-      const r = await call("post", "/api/v1/workspaces/{workspace}/wallet/top-ups", { path: { workspace: w.slug }, body: { pack: code } });
+      const r = await call("post", "/api/v1/workspaces/{workspace}/wallet/top-ups", {
+        path: { workspace: w.slug },
+        body: { pack: code, save_card: saveCard },
+      });
       window.location.assign(r.checkout_url);
     } catch (err) {
       setError(err);
@@ -126,7 +130,65 @@ function TopUp() {
           </li>
         ))}
       </ul>
+      {packs.data && packs.data.items.length > 0 ? (
+        <label className="check">
+          <input type="checkbox" checked={saveCard} onChange={(e) => setSaveCard(e.target.checked)} /> Save the card for auto-recharge
+        </label>
+      ) : null}
       <ErrorText error={error} />
+    </section>
+  );
+}
+
+type WalletData = {
+  low_balance_threshold: number;
+  auto_recharge: { pack: string; card: string; paused: string };
+};
+
+function AutoRecharge({ wallet, onSaved }: { wallet: WalletData; onSaved: () => void }) {
+  const w = useWorkspace();
+  const ar = wallet.auto_recharge;
+  const packs = useAsync((signal) => call("get", "/api/v1/workspaces/{workspace}/wallet/packs", { path: { workspace: w.slug }, signal }), [w.slug]);
+  const [pack, setPack] = useState(ar.pack);
+  const { busy, error, submit } = useAction();
+  const save = submit(async () => {
+    await call("patch", "/api/v1/workspaces/{workspace}/wallet", { path: { workspace: w.slug }, body: { auto_recharge_pack: pack } });
+    onSaved();
+  });
+  const name = (code: string) => packs.data?.items.find((p) => p.code === code)?.name ?? code;
+  return (
+    <section className="card-section" aria-labelledby="recharge-title">
+      <h2 id="recharge-title">Auto-recharge</h2>
+      {ar.paused ? (
+        <p className="notice notice-warn" role="status">
+          Auto-recharge is paused: {ar.paused}. Save it again, or buy a pack with a new card saved, to resume.
+        </p>
+      ) : null}
+      <p className="hint">
+        {ar.pack
+          ? `Buys ${name(ar.pack)} with ${ar.card || "the saved card"} when the balance falls to ${credits(wallet.low_balance_threshold)}.`
+          : ar.card
+            ? `Off. The saved card is ${ar.card}.`
+            : "Off. Buy a pack with “Save the card for auto-recharge” ticked to turn it on."}
+      </p>
+      {w.can("billing:manage") && ar.card ? (
+        <form className="row row-end" onSubmit={save} noValidate>
+          <Field label="Pack to buy" error={fieldError(error, "auto_recharge_pack") ?? fieldError(error, "low_balance_threshold")}>
+            <select value={pack} onChange={(e) => setPack(e.target.value)}>
+              <option value="">Off</option>
+              {packs.data?.items.map((p) => (
+                <option key={p.code} value={p.code}>
+                  {p.name} — {credits(p.credits)}, {money(p.price_cents, p.currency)}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <button type="submit" className="btn" disabled={busy}>
+            Save
+          </button>
+          <ErrorText error={error} />
+        </form>
+      ) : null}
     </section>
   );
 }
@@ -178,6 +240,7 @@ export function Wallet() {
         </section>
       ) : null}
       <TopUp />
+      {wallet.data ? <AutoRecharge wallet={wallet.data} onSaved={() => void wallet.reload()} /> : null}
       <Ledger />
     </div>
   );

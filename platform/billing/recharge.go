@@ -1,0 +1,285 @@
+package billing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// Auto-recharge buys a workspace's chosen pack with its saved card, off-session, when
+// its wallet falls to the low-balance threshold: once a low spell (the alert's), so a
+// declined card is not charged again and again. A card is saved by a top-up bought
+// with save_card (Checkout's setup_future_usage=off_session); the credits arrive as a
+// top-up's do, keyed by the PaymentIntent, whether the synchronous answer or Stripe's
+// webhook says first that it was paid. A failure pauses auto-recharge with its reason
+// until an admin turns it on again or saves another card.
+
+// TypeAutoRecharge is the task that makes one auto-recharge payment.
+const TypeAutoRecharge = "billing:auto_recharge"
+
+// mdAutoRecharge marks a PaymentIntent made by auto-recharge (its failure events
+// pause auto-recharge; a Checkout payment's do not).
+const mdAutoRecharge = "auto_recharge"
+
+// autoRechargeRetries bounds the retries of a payment that Stripe could not answer
+// (network, 5xx, rate limit). The idempotency key makes each retry the same payment.
+const autoRechargeRetries = 5
+
+// Enqueuer puts a task on the queues (an *asynq.Client).
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// AutoRechargePayload names the wallet and the low spell a payment is for.
+type AutoRechargePayload struct {
+	WorkspaceID string    `json:"workspace_id"`
+	Spell       time.Time `json:"spell"` // the spell's low_balance_alerted_at
+}
+
+// key is the payment's task id and Stripe idempotency key: one payment a spell.
+func (pl AutoRechargePayload) key() string {
+	return fmt.Sprintf("auto-recharge:%s:%d", pl.WorkspaceID, pl.Spell.UnixNano())
+}
+
+// SetAutoRecharge chooses the pack auto-recharge buys ("" turns it off). Turning it
+// on needs Stripe, a pack on sale, a saved card and a low-balance threshold (what
+// starts it), and clears a pause. A wallet already at or below its threshold is
+// recharged at once.
+func (p *Payments) SetAutoRecharge(ctx context.Context, workspaceID, packCode string) (Wallet, error) {
+	sc := tenants.Scope(p.db, workspaceID)
+	if err := EnsureWallet(ctx, p.db, workspaceID); err != nil {
+		return Wallet{}, err
+	}
+	w, err := WalletOf(ctx, sc)
+	if err != nil {
+		return Wallet{}, err
+	}
+	if err := p.CheckAutoRecharge(ctx, w, packCode, w.LowBalanceThreshold); err != nil {
+		return Wallet{}, err
+	}
+	if _, err := sc.Update((*Wallet)(nil)).Set("auto_recharge_pack = ?", packCode).Set("auto_recharge_error = ''").
+		Set("updated_at = ?", time.Now().UTC()).Exec(ctx); err != nil {
+		return Wallet{}, fmt.Errorf("billing: set auto-recharge: %w", err)
+	}
+	if w, err = WalletOf(ctx, sc); err != nil {
+		return Wallet{}, err
+	}
+	if packCode != "" && w.Balance <= w.LowBalanceThreshold {
+		// Low already, and its alert (which starts a recharge) went out before.
+		spell := time.Now().UTC()
+		if w.LowBalanceAlertedAt != nil {
+			spell = *w.LowBalanceAlertedAt
+		}
+		if err := p.enqueueRecharge(ctx, AutoRechargePayload{WorkspaceID: workspaceID, Spell: spell}); err != nil {
+			return Wallet{}, err
+		}
+	}
+	return w, nil
+}
+
+// CheckAutoRecharge says whether w may auto-recharge with packCode at threshold ("":
+// turning it off always may): it needs Stripe, a pack on sale, a saved card and a
+// threshold above 0.
+func (p *Payments) CheckAutoRecharge(ctx context.Context, w Wallet, packCode string, threshold int64) error {
+	if packCode == "" {
+		return nil
+	}
+	if p.api == nil {
+		return ErrNotConfigured
+	}
+	if _, err := PackByCode(ctx, p.db, packCode, true); errors.Is(err, ErrPackNotFound) {
+		return failure.Field("auto_recharge_pack", "is not a top-up pack on sale")
+	} else if err != nil {
+		return err
+	}
+	f := failure.Fields{}
+	f.Check(w.StripePaymentMethodID == "", "auto_recharge_pack", "needs a saved card: buy a pack once with save_card")
+	f.Check(threshold <= 0, "low_balance_threshold", "must be above 0 for auto-recharge, which buys when the balance falls to it")
+	return f.Err()
+}
+
+// LowBalance starts the wallet's auto-recharge, if it has one, for the low spell
+// that just began (call it from Ledger.OnLowBalance). A paused or unconfigured
+// auto-recharge does nothing.
+func (p *Payments) LowBalance(ctx context.Context, workspaceID string) error {
+	w, err := WalletOf(ctx, tenants.Scope(p.db, workspaceID))
+	if err != nil {
+		return err
+	}
+	if !w.autoRecharges() || p.api == nil {
+		return nil
+	}
+	spell := time.Now().UTC()
+	if w.LowBalanceAlertedAt != nil {
+		spell = *w.LowBalanceAlertedAt
+	}
+	return p.enqueueRecharge(ctx, AutoRechargePayload{WorkspaceID: workspaceID, Spell: spell})
+}
+
+func (w Wallet) autoRecharges() bool {
+	return w.AutoRechargePack != "" && w.StripePaymentMethodID != "" && w.AutoRechargeError == ""
+}
+
+func (p *Payments) enqueueRecharge(ctx context.Context, pl AutoRechargePayload) error {
+	if p.Tasks == nil {
+		return errors.New("billing: auto-recharge needs a task queue")
+	}
+	payload, err := json.Marshal(pl)
+	if err != nil {
+		return err
+	}
+	_, err = p.Tasks.EnqueueContext(ctx, asynq.NewTask(TypeAutoRecharge, payload), asynq.TaskID(pl.key()),
+		asynq.Queue(jobs.QueueMaintenance), asynq.MaxRetry(autoRechargeRetries), asynq.Retention(24*time.Hour))
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil // this spell's payment is queued or made already
+	}
+	if err != nil {
+		return fmt.Errorf("billing: queue auto-recharge: %w", err)
+	}
+	return nil
+}
+
+// HandleAutoRechargeTask makes the payment of one low spell: the pack's price from
+// the saved card, off-session. It does nothing when auto-recharge was turned off or
+// paused since, or when the balance is no longer low (someone topped up).
+func (p *Payments) HandleAutoRechargeTask(ctx context.Context, t *asynq.Task) error {
+	var pl AutoRechargePayload
+	if err := json.Unmarshal(t.Payload(), &pl); err != nil || pl.WorkspaceID == "" {
+		return jobs.SkipRetry(fmt.Errorf("billing: bad auto-recharge payload: %v", err))
+	}
+	if p.api == nil {
+		return jobs.SkipRetry(ErrNotConfigured)
+	}
+	sc := tenants.Scope(p.db, pl.WorkspaceID)
+	w, err := WalletOf(ctx, sc)
+	if err != nil {
+		return err
+	}
+	log := p.log.With("workspace_id", pl.WorkspaceID, "pack", w.AutoRechargePack)
+	if !w.autoRecharges() || w.LowBalanceThreshold <= 0 || w.Balance > w.LowBalanceThreshold {
+		log.Info("auto-recharge not needed", "balance", w.Balance, "threshold", w.LowBalanceThreshold)
+		return nil
+	}
+	pack, err := PackByCode(ctx, p.db, w.AutoRechargePack, true)
+	if errors.Is(err, ErrPackNotFound) {
+		return p.rechargeFailed(ctx, pl.WorkspaceID, "the auto-recharge pack is no longer on sale; choose another")
+	}
+	if err != nil {
+		return err
+	}
+	md := map[string]string{mdWorkspace: pl.WorkspaceID, mdPack: pack.Code,
+		mdCredits: strconv.FormatInt(pack.Credits, 10), mdAutoRecharge: "true"}
+	params := &stripe.PaymentIntentParams{
+		Amount:        stripe.Int64(pack.PriceCents),
+		Currency:      stripe.String(pack.Currency),
+		Customer:      stripe.String(w.StripeCustomerID),
+		PaymentMethod: stripe.String(w.StripePaymentMethodID),
+		OffSession:    stripe.Bool(true),
+		Confirm:       stripe.Bool(true),
+		Description:   stripe.String(fmt.Sprintf("Auto-recharge: %s (%d message credits)", pack.Name, pack.Credits)),
+		Metadata:      md,
+	}
+	params.Context = ctx
+	params.SetIdempotencyKey(pl.key())
+	pi, err := p.api.PaymentIntents.New(params)
+	var se *stripe.Error
+	switch {
+	case errors.As(err, &se) && (se.HTTPStatusCode == 402 || se.HTTPStatusCode == 400):
+		// Declined, the holder must authenticate, or the card is gone: asking again
+		// changes nothing until someone acts.
+		reason := se.Msg
+		if reason == "" {
+			reason = string(se.Code)
+		}
+		return p.rechargeFailed(ctx, pl.WorkspaceID, "the card was not charged: "+reason)
+	case err != nil:
+		log.Warn("auto-recharge payment not answered; retrying", "error", err)
+		return err // network, 5xx, rate limit: the key makes the retry the same payment
+	}
+	switch pi.Status {
+	case stripe.PaymentIntentStatusSucceeded:
+		_, err := p.credit(ctx, pi.ID, "auto-recharge", pi.ID, md)
+		return err
+	case stripe.PaymentIntentStatusProcessing:
+		log.Info("auto-recharge payment processing; the webhook credits it", "payment_intent", pi.ID)
+		return nil
+	case stripe.PaymentIntentStatusRequiresAction:
+		return p.rechargeFailed(ctx, pl.WorkspaceID, "the card holder must authenticate this payment; buy a pack to go on")
+	}
+	return p.rechargeFailed(ctx, pl.WorkspaceID, fmt.Sprintf("the card was not charged (the payment is %s)", pi.Status))
+}
+
+// rechargeFailed pauses auto-recharge with reason and tells OnAutoRechargeFailed.
+func (p *Payments) rechargeFailed(ctx context.Context, workspaceID, reason string) error {
+	sc := tenants.Scope(p.db, workspaceID)
+	if _, err := sc.Update((*Wallet)(nil)).Set("auto_recharge_error = ?", reason).
+		Set("updated_at = ?", time.Now().UTC()).Exec(ctx); err != nil {
+		return fmt.Errorf("billing: pause auto-recharge: %w", err)
+	}
+	p.log.Warn("auto-recharge paused", "workspace_id", workspaceID, "reason", reason)
+	if p.OnAutoRechargeFailed != nil {
+		p.OnAutoRechargeFailed(ctx, workspaceID, reason)
+	}
+	return nil
+}
+
+// paymentFailed pauses auto-recharge when its payment failed after the synchronous
+// answer (Stripe retries some methods, or the bank declined later). A Checkout
+// payment's failure is the buyer's to see on the page, and changes nothing here.
+func (p *Payments) paymentFailed(ctx context.Context, ev stripe.Event, pi *stripe.PaymentIntent) (string, error) {
+	workspaceID := pi.Metadata[mdWorkspace]
+	if workspaceID == "" || pi.Metadata[mdAutoRecharge] == "" {
+		return workspaceID, nil
+	}
+	if ok, err := p.workspaceExists(ctx, workspaceID); err != nil || !ok {
+		return "", err
+	}
+	reason := "the card was not charged"
+	if e := pi.LastPaymentError; e != nil && e.Msg != "" {
+		reason += ": " + e.Msg
+	}
+	p.log.Info("stripe auto-recharge payment failed", "event_id", ev.ID, "workspace_id", workspaceID, "payment_intent", pi.ID)
+	return workspaceID, p.rechargeFailed(ctx, workspaceID, reason)
+}
+
+// saveCard keeps the card of a payment made to be reused off-session (a top-up
+// bought with save_card) as the wallet's card for auto-recharge.
+func (p *Payments) saveCard(ctx context.Context, workspaceID string, pi *stripe.PaymentIntent) error {
+	if pi.SetupFutureUsage != stripe.PaymentIntentSetupFutureUsageOffSession || pi.PaymentMethod == nil || pi.PaymentMethod.ID == "" {
+		return nil
+	}
+	label := "card"
+	pm := pi.PaymentMethod
+	if pm.Card == nil {
+		// Events carry the id only; the label is a courtesy, so a failed fetch
+		// keeps the plain one.
+		params := &stripe.PaymentMethodParams{}
+		params.Context = ctx
+		if got, err := p.api.PaymentMethods.Get(pm.ID, params); err == nil {
+			pm = got
+		} else {
+			p.log.Warn("stripe payment method not fetched; saved without its label", "workspace_id", workspaceID, "error", err)
+		}
+	}
+	if pm.Card != nil {
+		label = fmt.Sprintf("%s •••• %s", pm.Card.Brand, pm.Card.Last4)
+	}
+	// A new card is what an admin does about a paused auto-recharge: it resumes.
+	_, err := tenants.Scope(p.db, workspaceID).Update((*Wallet)(nil)).
+		Set("stripe_payment_method_id = ?", pi.PaymentMethod.ID).Set("card_label = ?", label).
+		Set("auto_recharge_error = ''").Set("updated_at = ?", time.Now().UTC()).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("billing: save card: %w", err)
+	}
+	return nil
+}
