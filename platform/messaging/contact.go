@@ -95,19 +95,31 @@ func AddressKind(channelKind string) string {
 }
 
 // ContactByAddress finds the contact a channel address belongs to, creating it (named
-// name, if the provider told us) when the workspace has none.
+// name, if the provider told us) when the workspace has none. The contact whose own
+// address it is comes first, then the one it is an alias of (ContactAlias): a reply
+// from a WhatsApp user's wa_id finds the contact written to at the number dialled.
+// On WhatsApp a number no contact has also finds the contact known by the number's
+// other WhatsApp form (whatsAppForms), which then keeps it as an alias: a customer
+// written to as +52 55 1234 5678 before their wa_id was known (or on Twilio, which
+// never tells it) who answers from +521 55 1234 5678, and the one who wrote in first
+// from it whom an agent writes to as +52 55 1234 5678, are one contact.
 func ContactByAddress(ctx context.Context, sc tenants.Scoped, channelKind, address, name string) (Contact, error) {
 	field := AddressKind(channelKind)
-	if field == "phone" {
-		if p, ok := NormalizePhone(address, ""); ok {
-			address = p
+	address = normalizeAddress(field, address)
+	c, err := contactAt(ctx, sc, field, address)
+	if storage.IsNotFound(err) && channelKind == "whatsapp" && field == "phone" {
+		for _, other := range whatsAppForms(address) {
+			if c, err = contactAt(ctx, sc, field, other); err == nil {
+				if err := RecordContactAlias(ctx, sc, c, channelKind, address); err != nil {
+					return c, err
+				}
+				break
+			}
+			if !storage.IsNotFound(err) {
+				return c, err
+			}
 		}
 	}
-	if field == "email" {
-		address = strings.ToLower(strings.TrimSpace(address))
-	}
-	var c Contact
-	err := sc.Select(&c).Where("?TableAlias.? = ?", bun.Ident(field), address).Limit(1).Scan(ctx)
 	if err == nil {
 		if c.Name == "" && name != "" {
 			c.Name = name

@@ -267,6 +267,7 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, out *messaging.O
 			return p.fail(ctx, sc, m, se.Reason, &queued)
 		}
 	}
+	p.recipientAddress(ctx, sc, contact, desc.Kind, res.RecipientAddress)
 	if err := p.sent(ctx, sc, m, res.ProviderMessageID, queued); err != nil {
 		return &afterAccepted{err: err}
 	}

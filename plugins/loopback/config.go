@@ -25,6 +25,11 @@ type Config struct {
 	DelayMS int `json:"delay_ms,omitempty"`
 	// Statuses reported for every accepted message; nil means sent, delivered, read.
 	Statuses []string `json:"statuses,omitempty"`
+	// CanonicalAddresses maps an address as sent to (OutboundMessage.To, exactly) to
+	// the provider's own address for that recipient, as WhatsApp's wa_id differs from
+	// the number dialled for some countries: a send to a key answers with the value as
+	// SendResult.RecipientAddress, and its statuses and auto reply carry it.
+	CanonicalAddresses map[string]string `json:"canonical_addresses,omitempty"`
 }
 
 // JSON is the config as a connection carries it.
@@ -80,9 +85,10 @@ func parseConfig(raw json.RawMessage) (Config, []sdk.FieldError) {
 	decode("fail_rate", "a number", &cfg.FailRate)
 	decode("delay_ms", "an integer", &cfg.DelayMS)
 	decode("statuses", "an array of strings", &cfg.Statuses)
+	decode("canonical_addresses", "an object of strings", &cfg.CanonicalAddresses)
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		switch k {
-		case "webhook_secret", "auto_reply", "fail_with", "fail_rate", "delay_ms", "statuses":
+		case "webhook_secret", "auto_reply", "fail_with", "fail_rate", "delay_ms", "statuses", "canonical_addresses":
 		default:
 			bad(k, "unknown field")
 		}
@@ -105,6 +111,12 @@ func parseConfig(raw json.RawMessage) (Config, []sdk.FieldError) {
 		case StatusSent, StatusDelivered, StatusRead, StatusFailed:
 		default:
 			bad(fmt.Sprintf("statuses[%d]", i), "must be sent, delivered, read or failed; got %q", s)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(cfg.CanonicalAddresses)) {
+		if strings.TrimSpace(k) == "" || strings.TrimSpace(cfg.CanonicalAddresses[k]) == "" {
+			bad("canonical_addresses", "addresses must not be empty")
+			break
 		}
 	}
 	if cfg.Statuses == nil {

@@ -12,6 +12,11 @@
 // fails every send; a text message starting with "FAIL:<class>" fails just that one;
 // fail_rate (0..1) fails that share of sends at random (transient); delay_ms slows
 // every send.
+//
+// Canonical addresses: canonical_addresses maps an address as sent to the provider's
+// own for that recipient (as WhatsApp's wa_id differs from the number dialled for some
+// countries); a send to it returns that address as SendResult.RecipientAddress, and
+// its statuses and auto reply carry it.
 package loopback
 
 import (
@@ -171,9 +176,19 @@ func (l *Loopback) Send(ctx context.Context, conn sdk.Connection, msg sdk.Outbou
 
 	id := fmt.Sprintf("lb-%d", l.sent.Add(1))
 	now := time.Now().UTC()
+	// The provider's own address of the recipient, when it is not the one sent to:
+	// the provider's statuses and the recipient's messages carry it.
+	canonical := cfg.CanonicalAddresses[msg.To]
+	if canonical == msg.To {
+		canonical = ""
+	}
+	recipient := msg.To
+	if canonical != "" {
+		recipient = canonical
+	}
 	var out []WebhookEvent
 	for _, s := range cfg.Statuses {
-		we := WebhookEvent{Type: WebhookStatus, ID: id, Status: s, Recipient: msg.To, Timestamp: now}
+		we := WebhookEvent{Type: WebhookStatus, ID: id, Status: s, Recipient: recipient, Timestamp: now}
 		if s == StatusFailed {
 			we.ErrorCode, we.ErrorReason = CodeUndeliverable, "undeliverable"
 		}
@@ -184,12 +199,12 @@ func (l *Loopback) Send(ctx context.Context, conn sdk.Connection, msg sdk.Outbou
 	}
 	if cfg.AutoReply != "" {
 		out = append(out, WebhookEvent{
-			Type: WebhookMessage, ID: fmt.Sprintf("lb-in-%d", l.inbound.Add(1)), From: msg.To, To: conn.Address,
+			Type: WebhookMessage, ID: fmt.Sprintf("lb-in-%d", l.inbound.Add(1)), From: recipient, To: conn.Address,
 			Text: cfg.AutoReply, ReplyTo: id, Timestamp: now,
 		})
 	}
 	l.report(conn, out)
-	return sdk.SendResult{ProviderMessageID: id}, nil
+	return sdk.SendResult{ProviderMessageID: id, RecipientAddress: canonical}, nil
 }
 
 func checkMessage(msg sdk.OutboundMessage) error {

@@ -64,7 +64,7 @@ func TestValidateConfig(t *testing.T) {
 	t.Parallel()
 	lb := loopback.New()
 	ctx := context.Background()
-	good := `{"webhook_secret":"s","auto_reply":"hi","fail_with":"rate_limited","fail_rate":0.5,"delay_ms":10,"statuses":["sent","failed"]}`
+	good := `{"webhook_secret":"s","auto_reply":"hi","fail_with":"rate_limited","fail_rate":0.5,"delay_ms":10,"statuses":["sent","failed"],"canonical_addresses":{"+525512345678":"+5215512345678"}}`
 	if fes, err := lb.ValidateConfig(ctx, "loopback", json.RawMessage(good)); err != nil || len(fes) != 0 {
 		t.Errorf("ValidateConfig(%s) = %v, %v; want none", good, fes, err)
 	}
@@ -79,6 +79,9 @@ func TestValidateConfig(t *testing.T) {
 		`{"webhook_secret":"s","statuses":"x"}`:  "statuses",
 		`{"webhook_secret":"s","extra":true}`:    "extra",
 		`[1,2]`:                                  "",
+
+		`{"webhook_secret":"s","canonical_addresses":["+1"]}`:       "canonical_addresses",
+		`{"webhook_secret":"s","canonical_addresses":{"+1555":""}}`: "canonical_addresses",
 	}
 	for cfg, field := range cases {
 		fes, err := lb.ValidateConfig(ctx, "loopback", json.RawMessage(cfg))
@@ -248,6 +251,39 @@ func TestWebhooksRoundTrip(t *testing.T) {
 	}
 	if want := []string{"sent", "delivered", "failed", "reply"}; !slices.Equal(got, want) {
 		t.Errorf("events %v; want %v", got, want)
+	}
+}
+
+// TestCanonicalAddress: a send to an address canonical_addresses maps answers with the
+// provider's own address of the recipient, which its statuses and the reply carry; a
+// send to any other answers with none.
+func TestCanonicalAddress(t *testing.T) {
+	t.Parallel()
+	lb := loopback.New()
+	ctx := context.Background()
+	conn := connWith(loopback.Config{WebhookSecret: "s3cret", AutoReply: "gracias", Statuses: []string{"sent"},
+		CanonicalAddresses: map[string]string{"+525512345678": "+5215512345678"}})
+	msg := text("hola")
+	msg.To = "+525512345678"
+	res, err := lb.Send(ctx, conn, msg)
+	if err != nil || res.RecipientAddress != "+5215512345678" {
+		t.Fatalf("Send = %+v, %v; want RecipientAddress +5215512345678", res, err)
+	}
+	var from []string
+	for _, req := range lb.TakeWebhooks(conn.ID) {
+		_, events, err := lb.HandleWebhook(ctx, conn, req)
+		if err != nil || len(events) != 1 {
+			t.Fatalf("HandleWebhook = %+v, %v", events, err)
+		}
+		if m := events[0].Message; m != nil {
+			from = append(from, m.From)
+		}
+	}
+	if !slices.Equal(from, []string{"+5215512345678"}) {
+		t.Errorf("replies from %v; want one from +5215512345678", from)
+	}
+	if res, err := lb.Send(ctx, conn, text("hi")); err != nil || res.RecipientAddress != "" {
+		t.Errorf("Send to an unmapped address = %+v, %v; want no RecipientAddress", res, err)
 	}
 }
 

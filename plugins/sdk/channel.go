@@ -159,6 +159,13 @@ type SendResult struct {
 	ProviderMessageID string `json:"provider_message_id"`
 	// Segments is how many billable parts the provider counted (SMS), 0 if not billed so.
 	Segments int `json:"segments,omitempty"`
+	// RecipientAddress is the provider's canonical address of the recipient when it
+	// differs from msg.To (WhatsApp's wa_id: a Mexican number sent to as +52 and 10
+	// digits comes back as +521 and the same 10 digits), in the form the channel's
+	// inbound messages from them carry (InboundMessage.From); empty when it is the
+	// same or the provider does not say. The host keeps it as an alias of the
+	// contact, so their replies reach the contact and conversation that wrote to them.
+	RecipientAddress string `json:"recipient_address,omitempty"`
 }
 
 // ErrorClass tells the host what to do about a failed call.

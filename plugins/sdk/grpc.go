@@ -40,6 +40,7 @@ func (s *grpcServer) Send(ctx context.Context, req *channelpb.SendRequest) (*cha
 	return &channelpb.SendResponse{Result: &channelpb.SendResult{
 		ProviderMessageId: res.ProviderMessageID,
 		Segments:          int64(res.Segments),
+		RecipientAddress:  res.RecipientAddress,
 	}}, nil
 }
 
@@ -130,6 +131,7 @@ func (c *grpcClient) Send(ctx context.Context, conn Connection, msg OutboundMess
 	return SendResult{
 		ProviderMessageID: resp.GetResult().GetProviderMessageId(),
 		Segments:          int(resp.GetResult().GetSegments()),
+		RecipientAddress:  resp.GetResult().GetRecipientAddress(),
 	}, nil
 }
 

@@ -132,7 +132,7 @@ func TestRoundTrip(t *testing.T) {
 			Capabilities: []Capability{CapTemplates, CapWindow24h}, ConfigSchema: json.RawMessage(`{"type":"object"}`),
 		},
 		fes:  []FieldError{{Field: "token", Message: "is required"}, {Field: "phone_id", Message: "bad"}},
-		res:  SendResult{ProviderMessageID: "wamid.1", Segments: 3},
+		res:  SendResult{ProviderMessageID: "wamid.1", Segments: 3, RecipientAddress: "+5215512345678"},
 		resp: WebhookResponse{Status: 200, Headers: map[string]string{"Content-Type": "text/plain"}, Body: []byte("ok")},
 		evs:  events(),
 		act:  json.RawMessage(`{"templates":[]}`),

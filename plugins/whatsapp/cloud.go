@@ -131,9 +131,29 @@ func feList(fe *sdk.FieldError) []sdk.FieldError {
 
 // cloudSendResponse is the answer to POST /{phone_number_id}/messages.
 type cloudSendResponse struct {
+	// Contacts is the recipient: the number as sent (input) and its WhatsApp id,
+	// which for some countries differs from it (a Mexican number sent to as 52 and 10
+	// digits is wa_id 521 and the same 10 digits) and is what webhooks carry.
+	Contacts []struct {
+		Input string `json:"input"`
+		WaID  string `json:"wa_id"`
+	} `json:"contacts"`
 	Messages []struct {
 		ID string `json:"id"`
 	} `json:"messages"`
+}
+
+// recipientAddress is the recipient's wa_id, as an address like the ones inbound
+// messages carry (+digits), when it differs from the number sent to; "" otherwise.
+func (r cloudSendResponse) recipientAddress(to string) string {
+	if len(r.Contacts) == 0 {
+		return ""
+	}
+	wa := e164(r.Contacts[0].WaID)
+	if wa == "" || wa == e164(to) {
+		return ""
+	}
+	return wa
 }
 
 func (c *Channel) sendCloud(ctx context.Context, cfg Config, msg sdk.OutboundMessage) (sdk.SendResult, error) {
@@ -150,7 +170,7 @@ func (c *Channel) sendCloud(ctx context.Context, cfg Config, msg sdk.OutboundMes
 		// Accepted but unreadable: retrying could send the message twice.
 		return sdk.SendResult{}, sdk.Errorf(sdk.Permanent, CodeBadResponse, "Meta accepted the message but returned no message id")
 	}
-	return sdk.SendResult{ProviderMessageID: out.Messages[0].ID}, nil
+	return sdk.SendResult{ProviderMessageID: out.Messages[0].ID, RecipientAddress: out.recipientAddress(msg.To)}, nil
 }
 
 // cloudPayload builds the Graph API request body for msg.

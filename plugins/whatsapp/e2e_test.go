@@ -189,6 +189,55 @@ func TestCloudEndToEnd(t *testing.T) {
 	rc.allOK(t)
 }
 
+// TestCloudCanonicalRecipient: Meta answers a send with the recipient's wa_id, which
+// for a Mexican number sent to as +52 and 10 digits is +521 and the same 10 digits;
+// the send result carries it for the host, and the customer's reply comes from it.
+// A number that is its own wa_id, or a Twilio send, carries none.
+func TestCloudCanonicalRecipient(t *testing.T) {
+	t.Parallel()
+	ch := whatsapp.New()
+	srv, conn := cloudSetup(t, cloudapitest.Options{StatusDelay: time.Millisecond})
+	rc := newReceiver(t, ch, conn)
+	srv.SetWebhookURL(rc.url)
+	srv.SetWaID("+55 11 98765-4321", "551187654321") // registered before the ninth digit
+	srv.OnMessage(func(m cloudapitest.Message) (string, bool) { return "¡Gracias!", m.Text == "Hola" })
+
+	res, err := ch.Send(ctx(t), rc.conn, sdk.OutboundMessage{To: "+52 55 1234 5678", Text: "Hola"})
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if res.RecipientAddress != "+5215512345678" {
+		t.Errorf("RecipientAddress = %q, want the wa_id +5215512345678", res.RecipientAddress)
+	}
+	if sent := srv.Sent(); len(sent) != 1 || sent[0].Request.To != "525512345678" || sent[0].WaID != "5215512345678" {
+		t.Errorf("fake recorded %+v, want to 525512345678, wa_id 5215512345678", sent)
+	}
+	events := rc.waitFor(t, "the reply", func(es []sdk.Event) bool {
+		return findMessage(es, func(m *sdk.InboundMessage) bool { return m.ReplyTo == res.ProviderMessageID }) != nil
+	})
+	if m := findMessage(events, func(m *sdk.InboundMessage) bool { return m.ReplyTo == res.ProviderMessageID }); m.From != res.RecipientAddress {
+		t.Errorf("the reply comes from %q, want the send result's %q", m.From, res.RecipientAddress)
+	}
+
+	for _, tc := range []struct{ to, want string }{
+		{"+5215512345678", ""}, // sent to the wa_id: nothing to tell
+		{customer, ""},
+		{"+55 11 98765-4321", "+551187654321"},
+	} {
+		res, err := ch.Send(ctx(t), rc.conn, sdk.OutboundMessage{To: tc.to, Text: "again"})
+		if err != nil || res.RecipientAddress != tc.want {
+			t.Errorf("send to %s: RecipientAddress %q (%v), want %q", tc.to, res.RecipientAddress, err, tc.want)
+		}
+	}
+
+	// Twilio does not say: its sends carry no canonical address.
+	_, twConn, _ := twilioSetup(t, twiliotest.Options{})
+	res, err = ch.Send(ctx(t), twConn, sdk.OutboundMessage{To: "+52 55 1234 5678", Text: "Hola"})
+	if err != nil || res.RecipientAddress != "" {
+		t.Errorf("Twilio send: RecipientAddress %q (%v), want none", res.RecipientAddress, err)
+	}
+}
+
 func TestCloudWindow24h(t *testing.T) {
 	t.Parallel()
 	ch := whatsapp.New()

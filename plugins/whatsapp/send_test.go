@@ -257,6 +257,9 @@ func TestCloudSend(t *testing.T) {
 			if !wamidPattern.MatchString(res.ProviderMessageID) {
 				t.Errorf("provider id %q is not a wamid", res.ProviderMessageID)
 			}
+			if res.RecipientAddress != "" {
+				t.Errorf("RecipientAddress = %q for a number that is its own wa_id, want none", res.RecipientAddress)
+			}
 			sent := srv.Sent()
 			if len(sent) != 1 || sent[0].ID != res.ProviderMessageID {
 				t.Fatalf("fake recorded %+v, want the one message %s", sent, res.ProviderMessageID)

@@ -822,8 +822,15 @@ type SendResult struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	ProviderMessageId string                 `protobuf:"bytes,1,opt,name=provider_message_id,json=providerMessageId,proto3" json:"provider_message_id,omitempty"`
 	Segments          int64                  `protobuf:"varint,2,opt,name=segments,proto3" json:"segments,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// recipient_address is the provider's canonical address of the recipient when it
+	// differs from the one sent to (WhatsApp's wa_id: a Mexican number sent to as +52
+	// and 10 digits comes back as +521 and the same 10 digits), in the form the
+	// plugin's inbound messages from them carry; empty otherwise. The host keeps it as
+	// an alias of the contact, so their replies find them. Optional within protocol 1:
+	// plugins built before it leave it empty, hosts built before it ignore it.
+	RecipientAddress string `protobuf:"bytes,3,opt,name=recipient_address,json=recipientAddress,proto3" json:"recipient_address,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *SendResult) Reset() {
@@ -868,6 +875,13 @@ func (x *SendResult) GetSegments() int64 {
 		return x.Segments
 	}
 	return 0
+}
+
+func (x *SendResult) GetRecipientAddress() string {
+	if x != nil {
+		return x.RecipientAddress
+	}
+	return ""
 }
 
 // HeaderValues holds the values of one HTTP header.
@@ -2251,11 +2265,12 @@ const file_channel_proto_rawDesc = "" +
 	"\breaction\x18\t \x01(\v2 .switchboard.channel.v1.ReactionR\breaction\x12\x19\n" +
 	"\breply_to\x18\n" +
 	" \x01(\tR\areplyTo\x12-\n" +
-	"\x03pin\x18\v \x01(\v2\x1b.switchboard.channel.v1.PinR\x03pin\"X\n" +
+	"\x03pin\x18\v \x01(\v2\x1b.switchboard.channel.v1.PinR\x03pin\"\x85\x01\n" +
 	"\n" +
 	"SendResult\x12.\n" +
 	"\x13provider_message_id\x18\x01 \x01(\tR\x11providerMessageId\x12\x1a\n" +
-	"\bsegments\x18\x02 \x01(\x03R\bsegments\"&\n" +
+	"\bsegments\x18\x02 \x01(\x03R\bsegments\x12+\n" +
+	"\x11recipient_address\x18\x03 \x01(\tR\x10recipientAddress\"&\n" +
 	"\fHeaderValues\x12\x16\n" +
 	"\x06values\x18\x01 \x03(\tR\x06values\"\xff\x01\n" +
 	"\x0eWebhookRequest\x12\x16\n" +

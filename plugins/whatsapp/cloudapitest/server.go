@@ -12,11 +12,13 @@
 // validated (missing to, text over 4096 characters, unknown template 132001, wrong
 // template parameters 132000, invalid number 131026), the 24-hour window enforced when
 // asked (131047), sends throttled at a set rate (HTTP 429, 130429), ids shaped like
-// the real ones (wamid.…). Accepted messages are recorded (Sent) and answered by
-// webhook requests signed with the app secret (X-Hub-Signature-256), delivered
-// asynchronously to the webhook URL: a status sequence (sent, delivered, read by
-// default) and, with OnMessage, the customer's reply. InjectInbound delivers a message
-// from a customer. Every method is safe for concurrent use.
+// the real ones (wamid.…), recipients named by their WhatsApp id (wa_id), which for a
+// Mexican number is not the number sent to (see WaID). Accepted messages are recorded
+// (Sent) and answered by webhook requests signed with the app secret
+// (X-Hub-Signature-256), delivered asynchronously to the webhook URL: a status
+// sequence (sent, delivered, read by default) and, with OnMessage, the customer's
+// reply. InjectInbound delivers a message from a customer. Every method is safe for
+// concurrent use.
 package cloudapitest
 
 import (
@@ -131,7 +133,7 @@ type Options struct {
 type Message struct {
 	ID      string
 	To      string // as the request gave it
-	WaID    string // the recipient's digits
+	WaID    string // the recipient's WhatsApp id (see Server.WaID)
 	Type    string // text | image | video | audio | document | sticker | location | reaction | template | interactive | contacts
 	Text    string // text body, media caption, reaction emoji or location name
 	Request SendRequest
@@ -208,11 +210,12 @@ type Server struct {
 	mu         sync.Mutex
 	webhookURL string
 	enforce24h bool
-	statuses   map[string][]Step // by recipient digits
+	statuses   map[string][]Step // by recipient wa_id
 	failNext   []Error
-	failTo     map[string]Error // by recipient digits
+	failTo     map[string]Error // by recipient wa_id
 	templates  []*Template
-	names      map[string]string // profile names by digits
+	names      map[string]string // profile names by wa_id
+	waIDs      map[string]string // wa_ids set with SetWaID, by the digits of the number
 	sent       []Message
 	reads      []string
 	onMessage  func(Message) (string, bool)
@@ -257,6 +260,7 @@ func New(opts Options) *Server {
 		statuses:   map[string][]Step{},
 		failTo:     map[string]Error{},
 		names:      map[string]string{},
+		waIDs:      map[string]string{},
 	}
 	return s
 }
@@ -305,9 +309,42 @@ func (s *Server) SetWebhookURL(u string) {
 	s.webhookURL = u
 }
 
+// WaID is the WhatsApp id (wa_id) of number, as Meta gives it in a send's answer and
+// webhooks carry it: its digits, except that a Mexican mobile number sent to as 52 and
+// 10 digits is 521 and the same 10 digits (the form WhatsApp accounts in Mexico were
+// registered with), or what SetWaID set for it. Everything the fake keeps by
+// recipient (statuses, failures, windows, profile names) is kept by wa_id, so either
+// form of a number reaches the same customer.
+func (s *Server) WaID(number string) string {
+	d := fakeprovider.Digits(number)
+	s.mu.Lock()
+	id, ok := s.waIDs[d]
+	s.mu.Unlock()
+	switch {
+	case ok:
+		return id
+	case len(d) == 12 && strings.HasPrefix(d, "52"):
+		return "521" + d[2:]
+	}
+	return d
+}
+
+// SetWaID makes waID the WhatsApp id of number, as Meta does for the numbers it
+// canonicalises (a Brazilian mobile registered before the ninth digit: sent to as 55
+// 11 9xxxx-xxxx, wa_id 55 11 xxxx-xxxx). Call it before anything else about number.
+func (s *Server) SetWaID(number, waID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waIDs[fakeprovider.Digits(number)] = fakeprovider.Digits(waID)
+}
+
 // SetStatuses sets the status sequence for messages to number, or for everyone when
 // number is "". No steps means no status webhooks.
 func (s *Server) SetStatuses(number string, steps ...Step) {
+	var waID string
+	if number != "" {
+		waID = s.WaID(number)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if steps == nil {
@@ -317,7 +354,7 @@ func (s *Server) SetStatuses(number string, steps ...Step) {
 		s.opts.Statuses = steps
 		return
 	}
-	s.statuses[fakeprovider.Digits(number)] = steps
+	s.statuses[waID] = steps
 }
 
 // MarkUndeliverable makes messages to these numbers accepted and then failed with
@@ -337,9 +374,10 @@ func (s *Server) FailNext(errs ...Error) {
 
 // FailTo makes every send to number fail with e until ClearFailures.
 func (s *Server) FailTo(number string, e Error) {
+	waID := s.WaID(number)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failTo[fakeprovider.Digits(number)] = e
+	s.failTo[waID] = e
 }
 
 // ClearFailures forgets FailNext and FailTo.
@@ -362,14 +400,15 @@ func (s *Server) SetEnforce24h(on bool) {
 
 // OpenWindow records a message from number at the fake's now without delivering a
 // webhook, opening its 24-hour window.
-func (s *Server) OpenWindow(number string) { s.window.Record(number, s.now()) }
+func (s *Server) OpenWindow(number string) { s.window.Record(s.WaID(number), s.now()) }
 
 // SetProfileName sets the name webhooks give for number (default "Customer <last 4
 // digits>").
 func (s *Server) SetProfileName(number, name string) {
+	waID := s.WaID(number)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.names[fakeprovider.Digits(number)] = name
+	s.names[waID] = name
 }
 
 // AddTemplate registers a template (APPROVED unless WithStatus says otherwise) with
@@ -581,7 +620,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		Failure(CodeInvalidParameter).WithDetails("The parameter to is required.").write(w)
 		return
 	}
-	waID := fakeprovider.Digits(req.To)
+	waID := s.WaID(req.To)
 
 	s.mu.Lock()
 	var injected *Error

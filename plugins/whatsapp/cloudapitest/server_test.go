@@ -222,6 +222,71 @@ func TestSendResponse(t *testing.T) {
 	}
 }
 
+// TestCanonicalWaID: as Meta does, a Mexican number sent to as 52 and 10 digits is
+// answered with wa_id 521 and the same 10 digits, which its statuses and the
+// customer's messages carry; SetWaID sets another number's (Brazil's ninth digit).
+func TestCanonicalWaID(t *testing.T) {
+	t.Parallel()
+	srv := cloudapitest.NewTest(t, cloudapitest.Options{Statuses: []cloudapitest.Step{{Status: cloudapitest.Sent}}})
+	var mu sync.Mutex
+	var bodies [][]byte
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, b)
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	srv.SetWebhookURL(hook.URL)
+	srv.SetWaID("+55 11 98765-4321", "551187654321")
+	srv.OnMessage(func(cloudapitest.Message) (string, bool) { return "hola", true })
+	for _, tc := range []struct{ to, waID string }{
+		{"+52 55 1234 5678", "5215512345678"},
+		{"5215512345678", "5215512345678"}, // the wa_id itself
+		{"+55 11 98765-4321", "551187654321"},
+		{"+1 555-010-0001", "15550100001"},
+	} {
+		status, body := call(t, srv, "POST", messagesPath, tok, text(tc.to, "hi"))
+		var out struct {
+			Contacts []struct {
+				Input string `json:"input"`
+				WaID  string `json:"wa_id"`
+			} `json:"contacts"`
+		}
+		if status != 200 || json.Unmarshal(body, &out) != nil || len(out.Contacts) != 1 {
+			t.Fatalf("send to %s: HTTP %d %s", tc.to, status, body)
+		}
+		if out.Contacts[0].Input != tc.to || out.Contacts[0].WaID != tc.waID {
+			t.Errorf("send to %s: contacts %+v, want input %s wa_id %s", tc.to, out.Contacts, tc.to, tc.waID)
+		}
+		if got := srv.WaID(tc.to); got != tc.waID {
+			t.Errorf("WaID(%s) = %s, want %s", tc.to, got, tc.waID)
+		}
+	}
+	if err := srv.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The status and the scripted reply to the Mexican number carry its wa_id.
+	mu.Lock()
+	defer mu.Unlock()
+	var recipient, from bool
+	for _, b := range bodies {
+		recipient = recipient || bytes.Contains(b, []byte(`"recipient_id":"5215512345678"`))
+		from = from || bytes.Contains(b, []byte(`"from":"5215512345678"`))
+		if bytes.Contains(b, []byte(`"525512345678"`)) {
+			t.Errorf("a webhook names the number as sent, not its wa_id: %s", b)
+		}
+	}
+	if !recipient || !from {
+		t.Errorf("no status (%v) or reply (%v) from wa_id 5215512345678 in %d webhooks", recipient, from, len(bodies))
+	}
+	// A message injected from the number as dialled comes from its wa_id.
+	if b := srv.InboundBody("wamid.X", time.Now(), cloudapitest.Inbound{From: "+525512345678", Text: "hola"}); !bytes.Contains(b, []byte(`"from":"5215512345678"`)) ||
+		!bytes.Contains(b, []byte(`"wa_id":"5215512345678"`)) {
+		t.Errorf("inbound body %s: want from and wa_id 5215512345678", b)
+	}
+}
+
 func TestInjectedFailures(t *testing.T) {
 	t.Parallel()
 	srv := cloudapitest.NewTest(t, cloudapitest.Options{Statuses: []cloudapitest.Step{}})

@@ -29,7 +29,7 @@ var ErrNoWebhookURL = errors.New("cloudapitest: no webhook URL set")
 
 // Inbound is a message from a customer for Inject.
 type Inbound struct {
-	From    string // the customer's number
+	From    string // the customer's number; webhooks give its wa_id (see Server.WaID)
 	Name    string // profile name (SetProfileName's or "Customer <last 4 digits>" when empty)
 	Type    string // "text" when empty
 	Text    string // the text of a text message
@@ -48,7 +48,7 @@ func (s *Server) InjectInbound(from, text string) (string, error) {
 // Inject delivers in to the webhook URL (signed, synchronously) and opens the sender's
 // 24-hour window, also when the delivery fails; it returns the message id.
 func (s *Server) Inject(ctx context.Context, in Inbound) (string, error) {
-	waID := fakeprovider.Digits(in.From)
+	waID := s.WaID(in.From)
 	id := newWAMID(waID)
 	now := s.now()
 	s.window.Record(waID, now)
@@ -59,7 +59,7 @@ func (s *Server) Inject(ctx context.Context, in Inbound) (string, error) {
 
 // InboundBody is the webhook body for a message from a customer.
 func (s *Server) InboundBody(id string, at time.Time, in Inbound) []byte {
-	waID := fakeprovider.Digits(in.From)
+	waID := s.WaID(in.From)
 	typ := in.Type
 	if typ == "" {
 		typ = "text"
