@@ -168,10 +168,13 @@ func (a walletArea) update(c *fiber.Ctx) error {
 	if req.LowBalanceThreshold != nil {
 		threshold = *req.LowBalanceThreshold
 	}
-	if req.LowBalanceThreshold == nil || threshold >= 0 {
+	switch {
+	case req.AutoRechargePack != nil && threshold >= 0:
 		if err := a.s.payments.CheckAutoRecharge(ctx, current, pack, threshold); err != nil {
 			return err
 		}
+	case pack != "" && threshold == 0:
+		return failure.Field("low_balance_threshold", "must be above 0 while auto-recharge is on, which buys when the balance falls to it; turn auto-recharge off first")
 	}
 	if req.LowBalanceThreshold != nil {
 		if w, err = a.s.ledger.SetLowBalanceThreshold(ctx, ws, *req.LowBalanceThreshold); err != nil {

@@ -149,7 +149,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Help: "Times a wallet's balance fell to or below its low-balance threshold.",
 	})
 	a.Metrics.MustRegister(lowBalance)
-	a.Ledger.OnLowBalance = func(ctx context.Context, workspaceID string, balance int64) {
+	a.Ledger.OnLowBalance = func(ctx context.Context, workspaceID string, balance int64, cause billing.Kind) {
 		lowBalance.Inc()
 		log.Warn("wallet low balance", "workspace_id", workspaceID, "balance", balance)
 		data, _ := json.Marshal(map[string]int64{"balance": balance})
@@ -161,7 +161,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		}
 		// The payment is a task: the caller may be a send, which must not wait on
 		// Stripe. A failed enqueue is logged; the next low spell tries again.
-		if err := a.Payments.LowBalance(ctx, workspaceID); err != nil {
+		if err := a.Payments.LowBalance(ctx, workspaceID, cause); err != nil {
 			log.Error("auto-recharge not started", "workspace_id", workspaceID, "error", err)
 		}
 	}

@@ -171,7 +171,7 @@ func (l *Ledger) debitBatch(ctx context.Context, workspaceID string, batch []Mov
 		crossed = crossed || results[i].CrossedLowLevel
 	}
 	if crossed {
-		l.lowBalance(ctx, workspaceID, results[len(results)-1].Entry.BalanceAfter)
+		l.lowBalance(ctx, workspaceID, results[len(results)-1].Entry.BalanceAfter, Charge)
 	}
 	return results, true, nil
 }

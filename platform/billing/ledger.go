@@ -112,11 +112,12 @@ type Ledger struct {
 	// OnLowBalance, when set, is called when a movement takes the balance from above
 	// the workspace's low-balance threshold to or below it, once a low spell (see
 	// lowBalance; never for a replayed key), and when a threshold is set at or above
-	// the balance. It runs after the transaction committed, on the caller's goroutine
+	// the balance. cause is the kind of the movement (Charge for a send), or "" for a
+	// threshold set. It runs after the transaction committed, on the caller's goroutine
 	// or, for a batch of charges, on the one applying the batch: keep it quick. The
 	// app counts it and tells the workspace's browsers. Set it before the ledger is
 	// shared.
-	OnLowBalance func(ctx context.Context, workspaceID string, balance int64)
+	OnLowBalance func(ctx context.Context, workspaceID string, balance int64, cause Kind)
 }
 
 // NewLedger returns the ledger on db.
@@ -214,7 +215,7 @@ func (l *Ledger) debit(ctx context.Context, workspaceID string, m Movement) (Res
 	before, threshold := e.BalanceAfter-e.Amount, rows[0].Threshold
 	res := Result{Entry: e, CrossedLowLevel: threshold > 0 && before > threshold && e.BalanceAfter <= threshold}
 	if res.CrossedLowLevel {
-		l.lowBalance(ctx, workspaceID, e.BalanceAfter)
+		l.lowBalance(ctx, workspaceID, e.BalanceAfter, Charge)
 	}
 	return res, true, nil
 }
@@ -252,7 +253,7 @@ func (l *Ledger) Move(ctx context.Context, workspaceID string, m Movement) (Resu
 		return l.replay(ctx, workspaceID, m)
 	}
 	if err == nil && res.CrossedLowLevel && !res.Replayed {
-		l.lowBalance(ctx, workspaceID, res.Entry.BalanceAfter)
+		l.lowBalance(ctx, workspaceID, res.Entry.BalanceAfter, m.Kind)
 	}
 	return res, err
 }
@@ -261,30 +262,33 @@ func (l *Ledger) Move(ctx context.Context, workspaceID string, m Movement) (Resu
 // clear of the threshold by more than a tenth of it. A balance that hovers at the
 // threshold (a charge, a refund, a charge) alerts once, not on every dip, while a
 // top-up, a grant or the refunds of a failed campaign lift it clear and arm it.
-const rearmLevel = "low_balance_threshold + 1 + low_balance_threshold / 10"
+const rearmLevel = "low_balance_threshold + low_balance_threshold / 10"
 
 // lowBalance tells OnLowBalance that the wallet fell to or below its threshold, once
 // a low spell: the wallet keeps when it alerted until credits lift the balance above
-// rearmLevel (see move) or the threshold is set again.
-func (l *Ledger) lowBalance(ctx context.Context, workspaceID string, balance int64) {
+// rearmLevel (see move), the threshold is set again, or an auto-recharge is paid.
+// The flag is set only while the wallet is still low: a top-up that landed since the
+// debit ended the spell before it was marked.
+func (l *Ledger) lowBalance(ctx context.Context, workspaceID string, balance int64, cause Kind) {
 	if l.OnLowBalance == nil {
 		return
 	}
 	res, err := tenants.Scope(l.db, workspaceID).Update((*Wallet)(nil)).
 		Set("low_balance_alerted_at = ?", time.Now().UTC()).
-		Where("low_balance_alerted_at IS NULL").Exec(ctx)
+		Where("low_balance_alerted_at IS NULL AND low_balance_threshold > 0 AND balance <= low_balance_threshold").Exec(ctx)
 	if err == nil {
 		if n, rerr := res.RowsAffected(); rerr == nil && n == 0 {
-			return // alerted already this spell
+			return // alerted already this spell, or it is over
 		}
 	}
 	// When the alert cannot be remembered it goes out anyway: twice beats never.
-	l.OnLowBalance(ctx, workspaceID, balance)
+	l.OnLowBalance(ctx, workspaceID, balance, cause)
 }
 
 // SetLowBalanceThreshold sets the workspace's low-balance threshold (0 turns the alert
-// off) and arms the alert again. A wallet already at or below the new threshold is
-// low now, and alerts at once.
+// off). A new value arms the alert again, and a wallet already at or below it is low
+// now and alerts at once; the same value again changes nothing (saving a form twice
+// must not alert, or pay an auto-recharge, twice).
 func (l *Ledger) SetLowBalanceThreshold(ctx context.Context, workspaceID string, threshold int64) (Wallet, error) {
 	if threshold < 0 {
 		return Wallet{}, failure.Field("low_balance_threshold", "must be 0 or more")
@@ -293,13 +297,20 @@ func (l *Ledger) SetLowBalanceThreshold(ctx context.Context, workspaceID string,
 	if err := EnsureWallet(ctx, sc.DB(), workspaceID); err != nil {
 		return Wallet{}, err
 	}
+	before, err := WalletOf(ctx, sc)
+	if err != nil {
+		return Wallet{}, err
+	}
+	if before.LowBalanceThreshold == threshold {
+		return before, nil
+	}
 	var w Wallet
 	if err := sc.Update(&w).Set("low_balance_threshold = ?", threshold).Set("low_balance_alerted_at = NULL").
 		Set("updated_at = ?", time.Now().UTC()).Returning("*").Scan(ctx); err != nil {
 		return Wallet{}, fmt.Errorf("billing: set low-balance threshold: %w", err)
 	}
 	if threshold > 0 && w.Balance <= threshold {
-		l.lowBalance(ctx, workspaceID, w.Balance)
+		l.lowBalance(ctx, workspaceID, w.Balance, "")
 		return WalletOf(ctx, sc)
 	}
 	return w, nil

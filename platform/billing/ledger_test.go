@@ -212,7 +212,7 @@ func TestLowBalanceAlertsOncePerSpell(t *testing.T) {
 			ctx := ta.Ctx()
 			var alerts []int64
 			var mu sync.Mutex
-			l.OnLowBalance = func(_ context.Context, workspaceID string, balance int64) {
+			l.OnLowBalance = func(_ context.Context, workspaceID string, balance int64, _ billing.Kind) {
 				mu.Lock()
 				defer mu.Unlock()
 				if workspaceID == ws {
@@ -257,20 +257,27 @@ func TestLowBalanceAlertsOncePerSpell(t *testing.T) {
 			if got := alerted(); got != "[100]" || alertedAt() == nil {
 				t.Fatalf("alerts after falling to the threshold: %s (alerted at %v), want [100]", got, alertedAt())
 			}
-			// Hovering: 100 → 111 (not clear: the threshold and a tenth) → 100.
-			move(billing.Adjustment, 11)
-			charge(11)
+			// Hovering: 100 → 110 (not clear: the threshold and a tenth) → 100.
+			move(billing.Adjustment, 10)
+			charge(10)
 			move(billing.Adjustment, 1)
 			charge(1)
 			if got := alerted(); got != "[100]" {
 				t.Fatalf("alerts while hovering at the threshold: %s, want one", got)
 			}
-			// Clear of it (112 > 111): armed again, and the next fall alerts.
-			move(billing.Grant, 12)
+			// The same threshold saved again while low: nothing.
+			if _, err := l.SetLowBalanceThreshold(ctx, ws, 100); err != nil {
+				t.Fatal(err)
+			}
+			if got := alerted(); got != "[100]" {
+				t.Fatalf("alerts after saving the same threshold: %s, want one", got)
+			}
+			// Clear of it (111 > 110): armed again, and the next fall alerts.
+			move(billing.Grant, 11)
 			if alertedAt() != nil {
 				t.Fatal("a balance lifted clear of the threshold still counts as alerted")
 			}
-			charge(12)
+			charge(11)
 			if got := alerted(); got != "[100 100]" {
 				t.Fatalf("alerts after a fresh fall: %s, want two", got)
 			}

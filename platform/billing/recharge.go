@@ -17,12 +17,17 @@ import (
 )
 
 // Auto-recharge buys a workspace's chosen pack with its saved card, off-session, when
-// its wallet falls to the low-balance threshold: once a low spell (the alert's), so a
-// declined card is not charged again and again. A card is saved by a top-up bought
-// with save_card (Checkout's setup_future_usage=off_session); the credits arrive as a
-// top-up's do, keyed by the PaymentIntent, whether the synchronous answer or Stripe's
-// webhook says first that it was paid. A failure pauses auto-recharge with its reason
-// until an admin turns it on again or saves another card.
+// sends take its wallet to the low-balance threshold: one payment a low spell (the
+// alert's), so a declined card is not charged again and again. A card is saved by a
+// top-up bought with save_card (Checkout's setup_future_usage=off_session); the
+// credits arrive as a top-up's do, keyed by the PaymentIntent, whether the
+// synchronous answer or Stripe's webhook says first that it was paid. A paid
+// auto-recharge ends its spell, and one that left the wallet still low starts the
+// next, up to maxAutoRechargesPerDay. A failure, or a disputed payment, pauses
+// auto-recharge with its reason until an admin turns it on again or saves another
+// card, which, if the wallet is low, starts a new spell and pays at once. Credits
+// that Stripe takes back (a refund, a dispute) never start one: buying again what
+// was just refunded would undo the refund.
 
 // TypeAutoRecharge is the task that makes one auto-recharge payment.
 const TypeAutoRecharge = "billing:auto_recharge"
@@ -30,6 +35,15 @@ const TypeAutoRecharge = "billing:auto_recharge"
 // mdAutoRecharge marks a PaymentIntent made by auto-recharge (its failure events
 // pause auto-recharge; a Checkout payment's do not).
 const mdAutoRecharge = "auto_recharge"
+
+// autoRechargeNote begins the ledger note of a pack auto-recharge bought (the daily
+// bound counts them).
+const autoRechargeNote = "auto-recharge pack "
+
+// maxAutoRechargesPerDay bounds the packs auto-recharge buys in 24 hours, so a pack
+// far smaller than what the workspace spends (or a threshold set far above it) cannot
+// drain the card one pack at a time: past it auto-recharge pauses and says why.
+const maxAutoRechargesPerDay = 10
 
 // autoRechargeRetries bounds the retries of a payment that Stripe could not answer
 // (network, 5xx, rate limit). The idempotency key makes each retry the same payment.
@@ -71,20 +85,36 @@ func (p *Payments) SetAutoRecharge(ctx context.Context, workspaceID, packCode st
 		Set("updated_at = ?", time.Now().UTC()).Exec(ctx); err != nil {
 		return Wallet{}, fmt.Errorf("billing: set auto-recharge: %w", err)
 	}
-	if w, err = WalletOf(ctx, sc); err != nil {
-		return Wallet{}, err
+	if packCode != "" {
+		// Low already: its alert (which starts a payment) went out before, or its
+		// payment failed; a new spell pays now.
+		p.startSpell(ctx, workspaceID)
 	}
-	if packCode != "" && w.Balance <= w.LowBalanceThreshold {
-		// Low already, and its alert (which starts a recharge) went out before.
-		spell := time.Now().UTC()
-		if w.LowBalanceAlertedAt != nil {
-			spell = *w.LowBalanceAlertedAt
-		}
-		if err := p.enqueueRecharge(ctx, AutoRechargePayload{WorkspaceID: workspaceID, Spell: spell}); err != nil {
-			return Wallet{}, err
-		}
+	return WalletOf(ctx, sc)
+}
+
+// startSpell begins a new low spell for a wallet that is at or below its threshold
+// and pays its auto-recharge, if it has one: turned on or resumed while low, a card
+// saved while low, or a paid pack that left it low. The payment is queued best effort:
+// a queue that is down is logged, and the next spell tries again.
+func (p *Payments) startSpell(ctx context.Context, workspaceID string) {
+	now := time.Now().UTC()
+	res, err := tenants.Scope(p.db, workspaceID).Update((*Wallet)(nil)).Set("low_balance_alerted_at = ?", now).
+		Where("low_balance_threshold > 0 AND balance <= low_balance_threshold").Exec(ctx)
+	if err != nil {
+		p.log.Error("auto-recharge: new low spell not started", "workspace_id", workspaceID, "error", err)
+		return
 	}
-	return w, nil
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return // not low
+	}
+	w, err := WalletOf(ctx, tenants.Scope(p.db, workspaceID))
+	if err != nil || !w.autoRecharges() || p.api == nil {
+		return
+	}
+	if err := p.enqueueRecharge(ctx, AutoRechargePayload{WorkspaceID: workspaceID, Spell: now}); err != nil {
+		p.log.Error("auto-recharge not queued", "workspace_id", workspaceID, "error", err)
+	}
 }
 
 // CheckAutoRecharge says whether w may auto-recharge with packCode at threshold ("":
@@ -109,9 +139,14 @@ func (p *Payments) CheckAutoRecharge(ctx context.Context, w Wallet, packCode str
 }
 
 // LowBalance starts the wallet's auto-recharge, if it has one, for the low spell
-// that just began (call it from Ledger.OnLowBalance). A paused or unconfigured
-// auto-recharge does nothing.
-func (p *Payments) LowBalance(ctx context.Context, workspaceID string) error {
+// that just began (call it from Ledger.OnLowBalance with its cause). A paused or
+// unconfigured auto-recharge does nothing, and so does a spell that an adjustment
+// began (Stripe taking back a refund's or a dispute's credits, an operator's
+// correction): buying again what was just taken back would undo it.
+func (p *Payments) LowBalance(ctx context.Context, workspaceID string, cause Kind) error {
+	if cause == Adjustment {
+		return nil
+	}
 	w, err := WalletOf(ctx, tenants.Scope(p.db, workspaceID))
 	if err != nil {
 		return err
@@ -170,6 +205,16 @@ func (p *Payments) HandleAutoRechargeTask(ctx context.Context, t *asynq.Task) er
 		log.Info("auto-recharge not needed", "balance", w.Balance, "threshold", w.LowBalanceThreshold)
 		return nil
 	}
+	recent, err := tenants.Scope(p.db, pl.WorkspaceID).Select((*Entry)(nil)).
+		Where("le.kind = ? AND le.actor = ? AND le.note LIKE ? AND le.created_at > ?", TopUp, "stripe", autoRechargeNote+"%",
+			time.Now().UTC().Add(-24*time.Hour)).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if recent >= maxAutoRechargesPerDay {
+		return p.rechargeFailed(ctx, pl.WorkspaceID, fmt.Sprintf(
+			"it bought %d packs in the last 24 hours, which is as many as it buys in a day; choose a larger pack, then turn it on again", recent))
+	}
 	pack, err := PackByCode(ctx, p.db, w.AutoRechargePack, true)
 	if errors.Is(err, ErrPackNotFound) {
 		return p.rechargeFailed(ctx, pl.WorkspaceID, "the auto-recharge pack is no longer on sale; choose another")
@@ -194,6 +239,11 @@ func (p *Payments) HandleAutoRechargeTask(ctx context.Context, t *asynq.Task) er
 	pi, err := p.api.PaymentIntents.New(params)
 	var se *stripe.Error
 	switch {
+	case errors.As(err, &se) && se.Type == stripe.ErrorTypeIdempotency:
+		// An earlier try of this payment was made with other terms (the pack's price
+		// changed in between): its outcome stands, and its webhook tells it.
+		log.Warn("auto-recharge payment already made with other terms; its webhook settles it", "error", err)
+		return nil
 	case errors.As(err, &se) && (se.HTTPStatusCode == 402 || se.HTTPStatusCode == 400):
 		// Declined, the holder must authenticate, or the card is gone: asking again
 		// changes nothing until someone acts.
@@ -252,6 +302,38 @@ func (p *Payments) paymentFailed(ctx context.Context, ev stripe.Event, pi *strip
 	return workspaceID, p.rechargeFailed(ctx, workspaceID, reason)
 }
 
+// pauseAutoRecharge pauses a running auto-recharge with reason (a disputed payment);
+// one that is off or paused already stays as it is.
+func (p *Payments) pauseAutoRecharge(ctx context.Context, workspaceID, reason string) error {
+	res, err := tenants.Scope(p.db, workspaceID).Update((*Wallet)(nil)).Set("auto_recharge_error = ?", reason).
+		Set("updated_at = ?", time.Now().UTC()).
+		Where("auto_recharge_pack <> '' AND auto_recharge_error = ''").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("billing: pause auto-recharge: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n > 0 {
+		p.log.Warn("auto-recharge paused", "workspace_id", workspaceID, "reason", reason)
+		if p.OnAutoRechargeFailed != nil {
+			p.OnAutoRechargeFailed(ctx, workspaceID, reason)
+		}
+	}
+	return nil
+}
+
+// autoRecharged ends the low spell an auto-recharge was paid for, so the next fall to
+// the threshold alerts and pays again even when the pack did not lift the balance
+// clear of it; a wallet the pack left low (a campaign outran it) starts the next
+// spell at once.
+// Best effort: the credit is what matters, and a replayed credit does not come here.
+func (p *Payments) autoRecharged(ctx context.Context, workspaceID string) {
+	if _, err := tenants.Scope(p.db, workspaceID).Update((*Wallet)(nil)).Set("low_balance_alerted_at = NULL").
+		Where("low_balance_alerted_at IS NOT NULL").Exec(ctx); err != nil {
+		p.log.Error("auto-recharge: low spell not ended", "workspace_id", workspaceID, "error", err)
+		return
+	}
+	p.startSpell(ctx, workspaceID)
+}
+
 // saveCard keeps the card of a payment made to be reused off-session (a top-up
 // bought with save_card) as the wallet's card for auto-recharge.
 func (p *Payments) saveCard(ctx context.Context, workspaceID string, pi *stripe.PaymentIntent) error {
@@ -281,5 +363,8 @@ func (p *Payments) saveCard(ctx context.Context, workspaceID string, pi *stripe.
 	if err != nil {
 		return fmt.Errorf("billing: save card: %w", err)
 	}
+	// A paused auto-recharge resumes with the new card: if the wallet is still low,
+	// it pays now.
+	p.startSpell(ctx, workspaceID)
 	return nil
 }

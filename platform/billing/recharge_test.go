@@ -149,8 +149,11 @@ func TestAutoRecharge(t *testing.T) {
 	if w := wallet(); w.AutoRechargeError != "" {
 		t.Fatalf("turning auto-recharge on again left it paused: %q", w.AutoRechargeError)
 	}
-	if got := rechargeTasks(t, insp, ws.ID); len(got) != 1 {
-		t.Fatalf("%d payments queued after resuming while low, want the spell's one", len(got))
+	// A new spell, so a payment of its own: not the first spell's, whose key Stripe
+	// answered already.
+	resumed := rechargeTasks(t, insp, ws.ID)
+	if len(resumed) != 2 || resumed[0].ID == resumed[1].ID {
+		t.Fatalf("payments queued after resuming while low: %d, want the first spell's and a new one", len(resumed))
 	}
 	// Stripe's webhook says an auto-recharge payment succeeded: credited once.
 	paidAuto := paymentIntent(ws.ID, "pi_auto", 500)
@@ -185,6 +188,54 @@ func TestAutoRecharge(t *testing.T) {
 	mustDeliver(t, ta, p, stripeEvent("evt_auto_failed", "payment_intent.payment_failed", failedAuto))
 	if w := wallet(); w.AutoRechargeError != "the card was not charged: Your card was declined." {
 		t.Fatalf("after an auto-recharge failed by webhook: paused %q", w.AutoRechargeError)
+	}
+	// Resumed; sends take the wallet low again; the pack bought is too small to lift
+	// it clear, so the next spell starts at once and pays again.
+	autoMeta := func(pi string, credits int64) map[string]any {
+		m := paymentIntent(ws.ID, pi, credits)
+		m["metadata"].(map[string]string)["auto_recharge"] = "true"
+		return m
+	}
+	if _, err := p.SetAutoRecharge(ctx, ws.ID, "refill"); err != nil {
+		t.Fatal(err)
+	}
+	spend(549) // 549 → 0
+	queued := len(rechargeTasks(t, insp, ws.ID))
+	mustDeliver(t, ta, p, stripeEvent("evt_auto_small", "payment_intent.succeeded", autoMeta("pi_auto_small", 3)))
+	if got := len(rechargeTasks(t, insp, ws.ID)); got != queued+1 {
+		t.Fatalf("payments queued after a pack that left the wallet low: %d, want %d", got, queued+1)
+	}
+	// Credits Stripe takes back (a refund's, a dispute's) start no payment.
+	if err := p.LowBalance(ctx, ws.ID, billing.Adjustment); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rechargeTasks(t, insp, ws.ID)); got != queued+1 {
+		t.Fatalf("a low spell begun by an adjustment queued a payment (%d queued)", got)
+	}
+	// A disputed payment pauses it: charging the card again would add to the dispute.
+	mustDeliver(t, ta, p, stripeEvent("evt_auto_disputed", "charge.dispute.created", dispute(ws.ID, "dp_auto", "pi_auto", "needs_response", 2000, 2000, 500)))
+	if w := wallet(); !strings.Contains(w.AutoRechargeError, "dp_auto") {
+		t.Fatalf("after a dispute: paused %q, want the dispute named", w.AutoRechargeError)
+	}
+	// At most maxAutoRechargesPerDay packs in 24 hours: two bought so far, eight more.
+	for i := range 8 {
+		if _, err := ta.App.Ledger.Move(ctx, ws.ID, billing.Movement{Kind: billing.TopUp, Amount: 1, Key: fmt.Sprint("stripe:payment:pi_day_", i),
+			Actor: "stripe", Note: "auto-recharge pack refill"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spend(wallet().Balance)
+	if _, err := p.SetAutoRecharge(ctx, ws.ID, "refill"); err != nil {
+		t.Fatal(err)
+	}
+	before = rec.count(http.MethodPost, "/v1/payment_intents")
+	last := rechargeTasks(t, insp, ws.ID)
+	if err := p.HandleAutoRechargeTask(ctx, asynq.NewTask(last[len(last)-1].Type, last[len(last)-1].Payload)); err != nil {
+		t.Fatal(err)
+	}
+	if w := wallet(); !strings.Contains(w.AutoRechargeError, "bought 10 packs in the last 24 hours") || rec.count(http.MethodPost, "/v1/payment_intents") != before {
+		t.Fatalf("the eleventh pack in a day: paused %q, %d payments made (was %d); want paused, none made", w.AutoRechargeError,
+			rec.count(http.MethodPost, "/v1/payment_intents"), before)
 	}
 	// Off: no pack, nothing checked.
 	if w, err := p.SetAutoRecharge(ctx, ws.ID, ""); err != nil || w.AutoRechargePack != "" {

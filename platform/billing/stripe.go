@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -315,7 +316,7 @@ func (p *Payments) apply(ctx context.Context, ev stripe.Event) (string, error) {
 			return "", p.malformed(ev, err)
 		}
 		return p.refunded(ctx, ev, &ch)
-	case stripe.EventTypeChargeDisputeCreated:
+	case stripe.EventTypeChargeDisputeCreated, stripe.EventTypeChargeDisputeFundsWithdrawn:
 		var d stripe.Dispute
 		if err := json.Unmarshal(ev.Data.Raw, &d); err != nil {
 			return "", p.malformed(ev, err)
@@ -374,7 +375,7 @@ func (p *Payments) credit(ctx context.Context, ref, source, paymentIntentID stri
 	}
 	note := "top-up pack " + md[mdPack]
 	if md[mdAutoRecharge] != "" {
-		note = "auto-recharge pack " + md[mdPack]
+		note = autoRechargeNote + md[mdPack]
 	}
 	res, err := p.ledger.Move(ctx, workspaceID, Movement{Kind: TopUp, Amount: credits, Key: PaymentKey(paymentIntentID),
 		Actor: "stripe", Ref: ref, Note: note})
@@ -382,6 +383,9 @@ func (p *Payments) credit(ctx context.Context, ref, source, paymentIntentID stri
 		return "", fmt.Errorf("billing: credit top-up: %w", err)
 	}
 	log.Info("stripe top-up credited", "credits", credits, "balance", res.Entry.BalanceAfter, "replayed", res.Replayed)
+	if md[mdAutoRecharge] != "" && !res.Replayed {
+		p.autoRecharged(ctx, workspaceID)
+	}
 	return workspaceID, nil
 }
 
@@ -407,6 +411,17 @@ func (p *Payments) refunded(ctx context.Context, ev stripe.Event, ch *stripe.Cha
 	// refunds after it take as if it had never been made (a full refund that failed
 	// and was made again takes the pack, not nothing), and what it took while it was
 	// pending comes back with its own event (refundFailed), not here.
+	// What a failed or canceled refund listed here took comes back first, whether or
+	// not its own event came yet: taken after it, the others could find the wallet
+	// emptied by it and take less than their share, and its return, arriving later,
+	// would then leave credits a refunded payment no longer pays for.
+	for _, r := range refunds {
+		if r.Status == stripe.RefundStatusFailed || r.Status == stripe.RefundStatusCanceled {
+			if err := p.refundReturned(ctx, ev, pay.workspaceID, r); err != nil {
+				return "", err
+			}
+		}
+	}
 	refunds = slices.DeleteFunc(slices.Clone(refunds), func(r *stripe.Refund) bool {
 		return r.Status == stripe.RefundStatusFailed || r.Status == stripe.RefundStatusCanceled
 	})
@@ -426,8 +441,16 @@ func (p *Payments) refunded(ctx context.Context, ev stripe.Event, ch *stripe.Cha
 }
 
 // disputed takes back the credits' share of the disputed amount as soon as the
-// dispute opens: the money is withheld from then on.
+// dispute opens (charge.dispute.created), or an inquiry becomes one
+// (charge.dispute.funds_withdrawn; one key for both): the money is withheld from
+// then on. An inquiry withholds nothing, and takes nothing.
 func (p *Payments) disputed(ctx context.Context, ev stripe.Event, d *stripe.Dispute) (string, error) {
+	if strings.HasPrefix(string(d.Status), "warning_") {
+		// An inquiry: Stripe withholds nothing unless it becomes a dispute, which
+		// funds_withdrawn then says.
+		p.log.Info("stripe inquiry opened; nothing withheld yet", "event_id", ev.ID, "dispute", d.ID, "status", d.Status)
+		return "", nil
+	}
 	ch, err := p.disputedCharge(ctx, ev, d)
 	if err != nil || ch == nil {
 		return "", err
@@ -442,6 +465,11 @@ func (p *Payments) disputed(ctx context.Context, ev stripe.Event, d *stripe.Disp
 	n := share(pay.credits, d.Amount, ch.Amount)
 	note := fmt.Sprintf("Stripe dispute %s of %d/%d %s (%s)", d.ID, d.Amount, ch.Amount, ch.Currency, d.Reason)
 	if err := p.takeBack(ctx, ev, pay.workspaceID, disputeKey(d.ID), n, note); err != nil {
+		return "", err
+	}
+	// The card holder disputes a payment: charging their card again on our own would
+	// only add to it.
+	if err := p.pauseAutoRecharge(ctx, pay.workspaceID, fmt.Sprintf("a payment is disputed (Stripe dispute %s)", d.ID)); err != nil {
 		return "", err
 	}
 	return pay.workspaceID, nil
@@ -540,13 +568,18 @@ func (p *Payments) refundFailed(ctx context.Context, ev stripe.Event, r *stripe.
 	if err != nil || pay.workspaceID == "" {
 		return "", err
 	}
-	// One key for failed and canceled: a refund ends as one or the other, never both.
-	if err := p.giveBack(ctx, ev, pay.workspaceID, refundKey(r.ID), "stripe:refund-failed:"+r.ID,
-		fmt.Sprintf("Stripe refund %s %s: credits returned", r.ID, r.Status),
-		fmt.Sprintf("Stripe refund %s %s before it was applied: nothing to take back", r.ID, r.Status)); err != nil {
+	if err := p.refundReturned(ctx, ev, pay.workspaceID, r); err != nil {
 		return "", err
 	}
 	return pay.workspaceID, nil
+}
+
+// refundReturned gives back what the failed or canceled refund r took. One key for
+// failed and canceled: a refund ends as one or the other, never both.
+func (p *Payments) refundReturned(ctx context.Context, ev stripe.Event, workspaceID string, r *stripe.Refund) error {
+	return p.giveBack(ctx, ev, workspaceID, refundKey(r.ID), "stripe:refund-failed:"+r.ID,
+		fmt.Sprintf("Stripe refund %s %s: credits returned", r.ID, r.Status),
+		fmt.Sprintf("Stripe refund %s %s before it was applied: nothing to take back", r.ID, r.Status))
 }
 
 func refundKey(refundID string) string { return "stripe:refund:" + refundID }

@@ -626,13 +626,14 @@ func TestLowBalanceHookOnRefund(t *testing.T) {
 	type call struct {
 		ws      string
 		balance int64
+		cause   billing.Kind
 	}
 	var mu sync.Mutex
 	var calls []call
-	ta.App.Ledger.OnLowBalance = func(_ context.Context, ws string, balance int64) {
+	ta.App.Ledger.OnLowBalance = func(_ context.Context, ws string, balance int64, cause billing.Kind) {
 		mu.Lock()
 		defer mu.Unlock()
-		calls = append(calls, call{ws, balance})
+		calls = append(calls, call{ws, balance, cause})
 	}
 	paid(t, ta, p, ws.ID, "pi_low", 1000)
 	if _, err := tenants.Scope(ta.App.DB, ws.ID).Update((*billing.Wallet)(nil)).Set("low_balance_threshold = 300").Exec(ta.Ctx()); err != nil {
@@ -646,8 +647,9 @@ func TestLowBalanceHookOnRefund(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(calls) != 1 || calls[0] != (call{ws.ID, 200}) {
-		t.Fatalf("low-balance calls %+v, want one at 200", calls)
+	// Its cause is the adjustment: a refund taken back never starts an auto-recharge.
+	if len(calls) != 1 || calls[0] != (call{ws.ID, 200, billing.Adjustment}) {
+		t.Fatalf("low-balance calls %+v, want one at 200, caused by the adjustment", calls)
 	}
 	audit(t, ta, ws.ID)
 }
@@ -729,21 +731,56 @@ func TestWebhookDisputeWonGivesBack(t *testing.T) {
 // TestWebhookDisputeNotWonKeepsCredits: a lost dispute keeps what its opening took,
 // and funds Stripe reinstates on a dispute that is not won (the refunded part of a
 // partially refunded payment) give nothing back either.
-// TestWebhookInquiryClosedGivesBack: an inquiry that closes without becoming a
-// dispute (warning_closed) withheld nothing, so what its opening took comes back.
-func TestWebhookInquiryClosedGivesBack(t *testing.T) {
+// TestWebhookFailedRefundReturnedBeforeTheNext: a full refund that failed, then a
+// second full refund whose charge.refunded (listing the first as failed) arrives
+// before the first's own failure event. The first's credits come back before the
+// second takes its share, so the second is not cut short by the wallet the first
+// emptied, and the late failure event gives nothing more: a fully refunded pack ends
+// with nothing left of it.
+func TestWebhookFailedRefundReturnedBeforeTheNext(t *testing.T) {
+	t.Parallel()
+	ta, p, ws := stripeApp(t, "")
+	paid(t, ta, p, ws.ID, "pi_twice", 1000)
+	mustDeliver(t, ta, p, stripeEvent("evt_r1", "charge.refunded", charge(ws.ID, "pi_twice", 2000, 1000, refund("re_first", 2000))))
+	if b := audit(t, ta, ws.ID); b != 0 {
+		t.Fatalf("balance %d after the first full refund, want 0", b)
+	}
+	mustDeliver(t, ta, p, stripeEvent("evt_r2", "charge.refunded", charge(ws.ID, "pi_twice", 2000, 1000,
+		withStatus(refund("re_first", 2000), "failed"), refund("re_second", 2000))))
+	mustDeliver(t, ta, p, stripeEvent("evt_r1_failed", "refund.failed", refundNow(ws.ID, "pi_twice", "re_first", "failed", 2000, 2000, 1000)))
+	if b := audit(t, ta, ws.ID); b != 0 {
+		t.Fatalf("balance %d after a failed full refund made again, want 0", b)
+	}
+	if e, ok := entryByKey(t, ta, ws.ID, "stripe:refund:re_second"); !ok || e.Amount != -1000 {
+		t.Fatalf("the second refund took %+v (%v), want the whole pack", e, ok)
+	}
+}
+
+// TestWebhookInquiries: an inquiry withholds nothing, so it takes nothing, and one
+// closed without a dispute gives nothing back; one that becomes a dispute
+// (funds_withdrawn) takes the share then, once, however its events arrive.
+func TestWebhookInquiries(t *testing.T) {
 	t.Parallel()
 	ta, p, ws := stripeApp(t, "")
 	paid(t, ta, p, ws.ID, "pi_inquiry", 1000)
 	mustDeliver(t, ta, p, stripeEvent("evt_inquiry_open", "charge.dispute.created", dispute(ws.ID, "dp_inquiry", "pi_inquiry", "warning_needs_response", 2000, 2000, 1000)))
-	if b := audit(t, ta, ws.ID); b != 0 {
-		t.Fatalf("balance %d once the inquiry opened, want 0", b)
+	if b := audit(t, ta, ws.ID); b != 1000 {
+		t.Fatalf("balance %d once the inquiry opened, want 1000", b)
 	}
 	closed := stripeEvent("evt_inquiry_closed", "charge.dispute.closed", dispute(ws.ID, "dp_inquiry", "pi_inquiry", "warning_closed", 2000, 2000, 1000))
 	mustDeliver(t, ta, p, closed)
 	mustDeliver(t, ta, p, closed)
 	if b := audit(t, ta, ws.ID); b != 1000 {
 		t.Fatalf("balance %d after the inquiry closed, want 1000", b)
+	}
+
+	paid(t, ta, p, ws.ID, "pi_escalated", 1000)
+	mustDeliver(t, ta, p, stripeEvent("evt_esc_open", "charge.dispute.created", dispute(ws.ID, "dp_esc", "pi_escalated", "warning_needs_response", 2000, 2000, 1000)))
+	withdrawn := stripeEvent("evt_esc_withdrawn", "charge.dispute.funds_withdrawn", dispute(ws.ID, "dp_esc", "pi_escalated", "needs_response", 2000, 2000, 1000))
+	mustDeliver(t, ta, p, withdrawn)
+	mustDeliver(t, ta, p, stripeEvent("evt_esc_withdrawn_again", "charge.dispute.funds_withdrawn", dispute(ws.ID, "dp_esc", "pi_escalated", "needs_response", 2000, 2000, 1000)))
+	if b := audit(t, ta, ws.ID); b != 1000 {
+		t.Fatalf("balance %d once the inquiry became a dispute, want 1000 (the second pack taken back once)", b)
 	}
 }
 

@@ -32,7 +32,11 @@ const (
 	sweepRowBatch       = 500
 	sweepMaxPerSpace    = 5000 // messages, and events, per workspace and run
 	sweepEventsPerTask  = 100
-	sweepArchivedPages  = 10 // of sweepRowBatch archived send tasks, per queue and run
+	// Pages of sweepRowBatch archived send tasks read per queue and run: all of
+	// them, as Asynq keeps at most 10,000 archived tasks a queue (and 90 days). Tasks
+	// that stay archived for an operator are read again each run; an archive that
+	// full is an incident, which switchboard_queue_tasks{state="archived"} shows.
+	sweepArchivedPages = 20
 )
 
 // SweepResult counts what a sweep queued again, and the sends it gave up on.
@@ -189,6 +193,9 @@ func (p *Pipeline) sweepArchived(ctx context.Context) (refunded int, err error) 
 				return refunded, fmt.Errorf("pipeline: sweep: archived %s tasks: %w", queue, err)
 			}
 			for _, t := range tasks {
+				if err := ctx.Err(); err != nil {
+					return refunded, err
+				}
 				done, back, err := p.settleArchived(ctx, t)
 				if err != nil {
 					errs = append(errs, fmt.Errorf("task %s: %w", t.ID, err))
