@@ -214,6 +214,9 @@ func (a conversationArea) Register(r *Router) {
 		Request: MessageRequest{}, Response: messaging.Message{}, Status: http.StatusCreated}, a.post)
 	r.Add(Route{Method: http.MethodGet, Path: msg, Access: InWorkspace, Permission: policies.ConversationsRead,
 		Summary: "Message info: the message and its status timeline", Tag: "conversations", Response: MessageInfo{}}, a.info)
+	r.Add(Route{Method: http.MethodGet, Path: msg + "/media", Access: InWorkspace, Permission: policies.ConversationsRead,
+		Summary: "A customer's media (photo, voice note, document), fetched from the provider with the connection's credentials and streamed; 410 media_gone once the provider no longer keeps it", Tag: "conversations",
+		Raw: true}, a.media)
 	r.Add(Route{Method: http.MethodPatch, Path: msg, Access: InWorkspace, Permission: policies.ConversationsReply,
 		Summary: "Pin or unpin, star or unstar, react to a message", Tag: "conversations",
 		Request: MessageUpdate{}, Response: messaging.Message{}}, a.updateMessage)
@@ -1057,6 +1060,40 @@ func (a conversationArea) resend(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(http.StatusCreated).JSON(m)
+}
+
+// errNoMedia answers a request for the media of a message that has none to fetch:
+// ours carry the link the agent gave, which the browser opens itself.
+var errNoMedia = failure.New(failure.NotFound, "media_not_found", "this message has no media from the customer to fetch")
+
+// media streams a customer's media from the provider (see connections.OpenMedia).
+func (a conversationArea) media(c *fiber.Ctx) error {
+	conv, err := a.conversation(c)
+	if err != nil {
+		return err
+	}
+	ctx, sc := c.UserContext(), scoped(c, a.s)
+	m, err := messaging.ConversationMessage(ctx, sc, conv.ID, c.Params("message"))
+	if err != nil {
+		return err
+	}
+	md := m.Content.Media
+	if m.DeletedAt != nil || m.Direction != messaging.DirectionIn || md == nil || md.URL == "" {
+		return errNoMedia
+	}
+	media, err := a.s.connections.OpenMedia(ctx, sc, m.ConnectionID, md.URL)
+	if err != nil {
+		return err
+	}
+	typ := media.MIMEType
+	if typ == "" {
+		typ = md.MIMEType
+	}
+	for k, v := range connections.MediaHeaders(typ, md.Filename) {
+		c.Set(k, v)
+	}
+	// fasthttp closes the body once it is sent (or the browser went away).
+	return c.SendStream(media.Body, int(media.Size))
 }
 
 // errNoStars answers an API token that asks about stars: they are a member's own.

@@ -1,17 +1,23 @@
 package demo_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/switchboardhq/switchboard/platform/api"
+	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
@@ -21,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/plugins/sdk/conformance"
+	"github.com/switchboardhq/switchboard/plugins/whatsapp/cloudapitest"
 	"github.com/switchboardhq/switchboard/tenants"
 )
 
@@ -243,4 +250,65 @@ func TestSimulator(t *testing.T) {
 		t.Fatalf("the reply opened another conversation: %d for the contact", n)
 	}
 	t.Logf("statuses polled %v; customer replied %q", seen, reply.Body)
+
+	// A customer's photo: the API fetches it from the provider with the connection's
+	// token and streams it to a member who may see the conversation.
+	photo := bytes.Repeat([]byte("\xff\xd8\xff\xe0 a photo of the damaged box "), 2000)
+	mediaID := sim.Fake.AddMedia("image/jpeg", photo)
+	if _, err := sim.Fake.Inject(ctx, cloudapitest.Inbound{From: demo.Contacts[0].Phone, Type: "image",
+		Fields: map[string]any{"image": sim.Fake.MediaObject(mediaID, "the box")}}); err != nil {
+		t.Fatal(err)
+	}
+	var pic messaging.Message
+	eventually(t, 15*time.Second, "the customer's photo", func() bool {
+		err := sc.Select(&pic).Where("m.conversation_id = ? AND m.direction = ? AND m.type = ?", conv.ID, messaging.DirectionIn, "image").
+			Limit(1).Scan(ctx)
+		return err == nil
+	})
+	if pic.Content.Media == nil || strings.Contains(pic.Content.Media.URL, "access_token") {
+		t.Fatalf("photo message content %+v", pic.Content)
+	}
+	admin, err := auth.UserByEmail(ctx, a.DB, demo.Users[0].Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, session, err := a.Accounts.StartSession(ctx, admin.ID, "10.9.8.7", "simulator-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: session})
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	mediaPath := func(m messaging.Message) string {
+		return "/api/v1/workspaces/" + demo.WorkspaceSlug + "/conversations/" + m.ConversationID + "/messages/" + m.ID + "/media"
+	}
+	got := get(mediaPath(pic))
+	body, _ := io.ReadAll(got.Body)
+	if got.StatusCode != http.StatusOK || !bytes.Equal(body, photo) {
+		t.Fatalf("media: %d, %d bytes (want 200 and the %d bytes the customer sent): %.200s", got.StatusCode, len(body), len(photo), body)
+	}
+	if ct, cd, nosniff := got.Header.Get("Content-Type"), got.Header.Get("Content-Disposition"), got.Header.Get("X-Content-Type-Options"); ct != "image/jpeg" || !strings.HasPrefix(cd, "inline") || nosniff != "nosniff" {
+		t.Fatalf("media headers: type %q, disposition %q, nosniff %q", ct, cd, nosniff)
+	}
+	// Ours carry the agent's link, which the browser opens itself; once WhatsApp no
+	// longer keeps the customer's, the API says so.
+	if res := get(mediaPath(posted)); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("media of an outbound text: %d, want 404", res.StatusCode)
+	}
+	sim.Fake.ExpireMedia(mediaID)
+	if res := get(mediaPath(pic)); res.StatusCode != http.StatusGone {
+		body, _ := io.ReadAll(res.Body)
+		t.Fatalf("expired media: %d %s, want 410", res.StatusCode, body)
+	}
 }

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log"
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -353,12 +354,15 @@ func (l *Loopback) Events(ctx context.Context, emit func(sdk.Event) error) error
 	}
 }
 
-// Action runs react, mark_read, sync_templates and take_webhooks (the signed webhook
-// requests kept for the connection, for end-to-end tests through a real host).
+// Action runs react, mark_read, sync_templates, take_webhooks (the signed webhook
+// requests kept for the connection, for end-to-end tests through a real host) and
+// resolve_media (loopback's media are plain links: an http or https URL is fetched
+// as it is, with no headers; anything else is refused, permanent).
 func (l *Loopback) Action(_ context.Context, conn sdk.Connection, name string, args json.RawMessage) (json.RawMessage, error) {
 	var a struct {
 		ProviderMessageID string `json:"provider_message_id"`
 		Emoji             string `json:"emoji"`
+		URL               string `json:"url"`
 	}
 	if len(args) > 0 {
 		if err := json.Unmarshal(args, &a); err != nil {
@@ -379,6 +383,11 @@ func (l *Loopback) Action(_ context.Context, conn sdk.Connection, name string, a
 			reqs = []sdk.WebhookRequest{}
 		}
 		return json.Marshal(map[string]any{"requests": reqs})
+	case sdk.ActionResolveMedia:
+		if u, err := url.Parse(a.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, sdk.Errorf(sdk.Permanent, CodeInvalidMessage, "%s: the url is not an http or https link (loopback's media are plain links)", name)
+		}
+		return json.Marshal(sdk.MediaSource{URL: a.URL})
 	default:
 		return nil, sdk.Errorf(sdk.Permanent, CodeUnknownAction, "unknown action %q", name)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/plugins/loopback"
 	"github.com/switchboardhq/switchboard/plugins/loopback/loopbacktest"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
+	"github.com/switchboardhq/switchboard/plugins/sdk/conformance"
 )
 
 func connWith(cfg loopback.Config) sdk.Connection {
@@ -50,7 +51,7 @@ func TestDescribeMatchesManifest(t *testing.T) {
 	if err := m.Agrees(d); err != nil {
 		t.Error(err)
 	}
-	for _, c := range []sdk.Capability{sdk.CapMedia, sdk.CapLocation, sdk.CapReactions, sdk.CapReadReceipts, sdk.CapSessions, sdk.CapTemplates} {
+	for _, c := range []sdk.Capability{sdk.CapMedia, sdk.CapMediaDownload, sdk.CapLocation, sdk.CapReactions, sdk.CapReadReceipts, sdk.CapSessions, sdk.CapTemplates} {
 		if !d.Has(c) {
 			t.Errorf("loopback does not declare %s", c)
 		}
@@ -457,5 +458,31 @@ func TestActions(t *testing.T) {
 	}
 	if resp, events, err := lb.HandleWebhook(ctx, conn, taken.Requests[0]); err != nil || resp.Status != 200 || len(events) != 1 {
 		t.Errorf("replaying a taken webhook: %d, %d events, %v", resp.Status, len(events), err)
+	}
+}
+
+// TestResolveMedia: loopback's media are plain links, fetched as they are.
+func TestResolveMedia(t *testing.T) {
+	t.Parallel()
+	lb := loopback.New()
+	ctx := context.Background()
+	conn := loopbacktest.Connection()
+	for name, ch := range map[string]sdk.Channel{"in_process": lb, "out_of_process": conformance.Connect(t, lb)} {
+		for _, u := range []string{"https://cdn.example.com/photo.jpg?v=2", "http://127.0.0.1:8080/a.pdf"} {
+			out, err := ch.Action(ctx, conn, sdk.ActionResolveMedia, json.RawMessage(`{"url":"`+u+`"}`))
+			var src sdk.MediaSource
+			if err != nil || json.Unmarshal(out, &src) != nil || src.URL != u || len(src.Headers) != 0 || src.MIMEType != "" || src.Size != 0 {
+				t.Errorf("%s: resolve_media %s = %s, %v; want the URL as it is, no headers", name, u, out, err)
+			}
+			if strings.Contains(string(out), `"headers"`) {
+				t.Errorf("%s: resolve_media = %s, want no headers member", name, out)
+			}
+		}
+		for _, args := range []string{`{"url":"ftp://example.com/a"}`, `{"url":"/media/1"}`, `{"url":""}`, `{}`, `{"url":"https://"}`} {
+			_, err := ch.Action(ctx, conn, sdk.ActionResolveMedia, json.RawMessage(args))
+			if e := classOf(err); e == nil || e.Class != sdk.Permanent || e.Code != loopback.CodeInvalidMessage {
+				t.Errorf("%s: resolve_media %s = %v; want permanent %s", name, args, err, loopback.CodeInvalidMessage)
+			}
+		}
 	}
 }

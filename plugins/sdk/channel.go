@@ -26,6 +26,8 @@ const (
 	CapWindow24h    Capability = "window_24h"    // free text only within 24 h of the customer's last message
 	CapSessions     Capability = "sessions"      // long-lived sessions (IMAP, paired devices)
 	CapSegments     Capability = "segments"      // billed per SMS segment
+	// CapMediaDownload: inbound media can be fetched through ActionResolveMedia.
+	CapMediaDownload Capability = "media_download"
 )
 
 // Description is what a plugin says about itself. It must agree with the plugin's
@@ -294,6 +296,37 @@ type Channel interface {
 	// Events streams session events until ctx ends. Protocol 1.
 	Events(ctx context.Context, emit func(Event) error) error
 	// Action runs a capability action (react, pin, mark_read, sync_templates,
-	// pairing_qr) and returns its JSON result. Protocol 1.
+	// pairing_qr, resolve_media) and returns its JSON result. Protocol 1.
 	Action(ctx context.Context, conn Connection, name string, args json.RawMessage) (json.RawMessage, error)
+}
+
+// ActionResolveMedia is the action that says how to fetch a customer's media: its
+// arguments are ResolveMediaArgs, its result a MediaSource. Channels that have it
+// declare CapMediaDownload. Inbound Media.URL is
+// often a provider URL that only the connection's credentials open (WhatsApp Cloud's
+// Graph media URL, Twilio's media URL), which browsers cannot fetch and must never
+// hold the credentials for; the host fetches it for them. The plugin refuses, as
+// Permanent, a URL that is not its provider's for this connection, so credentials
+// never go to another host; a provider that no longer keeps the media gives Permanent
+// CodeMediaGone. The source can be short-lived (WhatsApp's download URLs last five
+// minutes): resolve right before fetching, and keep neither the URL nor its headers.
+// A redirect may be followed, without the headers when it leaves the URL's host (Go's
+// http.Client drops Authorization then); Twilio redirects to its storage.
+const ActionResolveMedia = "resolve_media"
+
+// CodeMediaGone is the Error.Code, with class Permanent, of a resolve_media whose
+// provider no longer has the media (WhatsApp keeps a customer's media 30 days).
+const CodeMediaGone = "media_gone"
+
+// ResolveMediaArgs are the arguments of resolve_media.
+type ResolveMediaArgs struct {
+	URL string `json:"url"` // an inbound Media.URL, exactly as the plugin gave it
+}
+
+// MediaSource is the result of resolve_media: GET URL with Headers.
+type MediaSource struct {
+	URL      string            `json:"url"`
+	Headers  map[string]string `json:"headers,omitempty"` // none when the URL needs none
+	MIMEType string            `json:"mime_type"`         // "" when the provider does not say
+	Size     int64             `json:"size"`              // bytes, 0 when the provider does not say
 }

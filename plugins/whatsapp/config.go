@@ -226,14 +226,19 @@ func checkBaseURL(s string) error {
 	case "https":
 		return nil
 	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
+		if loopbackHost(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("must use https (http is allowed only on a loopback address)")
 	default:
 		return fmt.Errorf("must use https")
 	}
+}
+
+// loopbackHost reports whether host (a URL's Hostname) is this machine.
+func loopbackHost(host string) bool {
+	ip := net.ParseIP(host)
+	return (ip != nil && ip.IsLoopback()) || host == "localhost"
 }
 
 // contentSID finds the Twilio Content SID for a template: "name:language" first,

@@ -43,4 +43,11 @@ func TestConformanceBinary(t *testing.T) {
 		kit.Dir, kit.Manifest = dir, nil
 		conformance.Run(t, kit)
 	})
+	// A customer's photo, resolved by the plugin as the host launches it and fetched
+	// from the fake with the headers it gave.
+	t.Run("resolve_media", func(t *testing.T) {
+		srv := cloudapitest.NewTest(t, cloudapitest.Options{})
+		conn, mediaURL, _ := inboundCloudImage(t, whatsapp.New(), srv, whatsapptest.CloudConnection(srv), photo)
+		checkCloudMedia(t, conformance.Launch(t, dir), srv, conn, mediaURL, photo)
+	})
 }

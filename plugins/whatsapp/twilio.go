@@ -15,6 +15,9 @@ import (
 
 const twilioProvider = "Twilio"
 
+// twilioAPIPath is the API version's path below the base URL.
+const twilioAPIPath = "/2010-04-01"
+
 // twilioError is the body of a Twilio error answer.
 type twilioError struct {
 	Code     int    `json:"code"`
@@ -36,7 +39,7 @@ func twilioFailure(r apiResponse) (*sdk.Error, twilioError) {
 // twilioCall makes one call below {base}/2010-04-01/Accounts/{sid}; form, when not
 // nil, is the POST body. A non-2xx answer is returned classified.
 func (c *Channel) twilioCall(ctx context.Context, cfg Config, method, p string, form url.Values) (apiResponse, error) {
-	u := cfg.APIBaseURL + "/2010-04-01/Accounts/" + url.PathEscape(cfg.AccountSID) + p
+	u := cfg.APIBaseURL + twilioAPIPath + "/Accounts/" + url.PathEscape(cfg.AccountSID) + p
 	var body *strings.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())

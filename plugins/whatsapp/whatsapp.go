@@ -18,6 +18,8 @@
 //	reply threading           context.message_id             not sent (no API field)
 //	action mark_read          status "read"                  refused
 //	action sync_templates     approved templates, all pages  refused
+//	action resolve_media      Graph media URL → download     media URL → itself with
+//	                          URL with Bearer token          Basic auth (no call)
 //	webhook verify (GET)      hub.challenge handshake        405
 //	webhook signature         X-Hub-Signature-256            X-Twilio-Signature (URL + params)
 //	inbound types             text image video audio         text, media (each attachment),
@@ -31,7 +33,9 @@
 // does not date its webhooks, so Twilio events have a zero Timestamp: the host should
 // use the time it received them. Cloud media arrive as Graph API media URLs
 // ({api_base_url}/{api_version}/{media id}), which answer the download URL to the
-// connection's access token.
+// connection's access token, Twilio media as Twilio's media URLs (MediaUrl0…), which
+// may need the account's Basic auth: the resolve_media action says how to fetch
+// either.
 //
 // Addresses are normalized to E.164 with a leading "+" in every event, whatever the
 // provider's spelling (Cloud's wa_id "15551234567", Twilio's "whatsapp:+15551234567");
@@ -56,12 +60,13 @@ var manifestJSON []byte
 // Error codes of failures the plugin finds itself (provider failures carry the
 // provider's code).
 const (
-	CodeInvalidConfig  = "WA001" // the connection config is invalid
-	CodeInvalidMessage = "WA101" // the message is incomplete or not supported by the engine
-	CodeUnknownEngine  = "WA103"
-	CodeBadResponse    = "WA502" // the provider answered something unreadable
-	CodeUnknownAction  = "WA404"
-	CodeNoSessions     = "WA405"
+	CodeInvalidConfig   = "WA001" // the connection config is invalid
+	CodeInvalidMessage  = "WA101" // the message is incomplete or not supported by the engine
+	CodeForeignMediaURL = "WA102" // resolve_media: the URL is not a media URL of the connection's provider
+	CodeUnknownEngine   = "WA103"
+	CodeBadResponse     = "WA502" // the provider answered something unreadable
+	CodeUnknownAction   = "WA404"
+	CodeNoSessions      = "WA405"
 )
 
 // maxResponseBody bounds what is read of a provider's answer.
@@ -196,7 +201,12 @@ func checkMessage(msg sdk.OutboundMessage) error {
 }
 
 // Action runs mark_read {provider_message_id}, react {to, provider_message_id, emoji}
-// and sync_templates (cloud only, all three).
+// and sync_templates (cloud only, all three), and resolve_media {url} (both engines;
+// see sdk.ActionResolveMedia): the Graph media URL of an inbound Cloud media gives
+// its download URL with the access token as a Bearer header (Permanent
+// sdk.CodeMediaGone once Meta no longer keeps it), a Twilio media URL of the account
+// gives itself with the account's Basic auth. A URL of another provider, base URL or
+// account is refused (Permanent, CodeForeignMediaURL) without any call.
 func (c *Channel) Action(ctx context.Context, conn sdk.Connection, name string, args json.RawMessage) (json.RawMessage, error) {
 	cfg, err := connConfig(conn)
 	if err != nil {
@@ -206,6 +216,7 @@ func (c *Channel) Action(ctx context.Context, conn sdk.Connection, name string, 
 		ProviderMessageID string `json:"provider_message_id"`
 		Emoji             string `json:"emoji"`
 		To                string `json:"to"`
+		URL               string `json:"url"`
 	}
 	if len(args) > 0 && string(args) != "null" {
 		if err := json.Unmarshal(args, &a); err != nil {
@@ -214,6 +225,12 @@ func (c *Channel) Action(ctx context.Context, conn sdk.Connection, name string, 
 	}
 	switch name {
 	case "mark_read", "react", "sync_templates":
+	case sdk.ActionResolveMedia:
+		src, err := c.resolveMedia(ctx, conn.Engine, cfg, a.URL)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(src)
 	default:
 		return nil, sdk.Errorf(sdk.Permanent, CodeUnknownAction, "unknown action %q", name)
 	}

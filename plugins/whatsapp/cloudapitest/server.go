@@ -7,6 +7,8 @@
 //	GET  /{version}/{waba_id}                          the business account
 //	GET  /{version}/{waba_id}/message_templates        templates, paged (limit, after)
 //	POST /{version}/{phone_number_id}/messages         send, or mark read
+//	GET  /{version}/{media-id}                         a customer's media: its download URL
+//	GET  /whatsapp_business/attachments/?mid=…         the download (Meta's lookaside host)
 //
 // and behaves like the real API: Bearer token checked (401, code 190), bodies
 // validated (missing to, text over 4096 characters, unknown template 132001, wrong
@@ -17,8 +19,9 @@
 // (Sent) and answered by webhook requests signed with the app secret
 // (X-Hub-Signature-256), delivered asynchronously to the webhook URL: a status
 // sequence (sent, delivered, read by default) and, with OnMessage, the customer's
-// reply. InjectInbound delivers a message from a customer. Every method is safe for
-// concurrent use.
+// reply. InjectInbound delivers a message from a customer; AddMedia keeps the media
+// an inbound image, voice note or document names, and ExpireMedia makes them gone, as
+// after Meta's 30 days. Every method is safe for concurrent use.
 package cloudapitest
 
 import (
@@ -220,6 +223,8 @@ type Server struct {
 	reads      []string
 	onMessage  func(Message) (string, bool)
 	seq        int
+	media      map[string]*storedMedia // customers' media by id
+	mediaKey   []byte                  // signs download URLs
 }
 
 // New returns an unstarted fake with opts' empty fields defaulted.
@@ -261,7 +266,10 @@ func New(opts Options) *Server {
 		failTo:     map[string]Error{},
 		names:      map[string]string{},
 		waIDs:      map[string]string{},
+		media:      map[string]*storedMedia{},
+		mediaKey:   make([]byte, 32),
 	}
+	_, _ = rand.Read(s.mediaKey)
 	return s
 }
 
@@ -476,12 +484,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		Failure(CodeAccessToken).write(w)
 		return
 	}
+	if r.URL.Path == LookasidePath {
+		s.download(w, r)
+		return
+	}
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(parts) < 2 || !versionPattern.MatchString(parts[0]) {
 		Failure(CodeInvalidParameter).WithDetails("Unknown path components: %s", r.URL.Path).write(w)
 		return
 	}
 	id, rest := parts[1], parts[2:]
+	media, isMedia := s.liveMedia(id)
 	switch {
 	case r.Method == http.MethodGet && len(rest) == 0 && id == s.opts.PhoneNumberID:
 		writeJSON(w, http.StatusOK, map[string]any{
@@ -502,9 +515,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.listTemplates(w, r)
 	case r.Method == http.MethodPost && len(rest) == 1 && rest[0] == "messages" && id == s.opts.PhoneNumberID:
 		s.send(w, r)
+	case r.Method == http.MethodGet && len(rest) == 0 && isMedia:
+		s.describeMedia(w, id, media)
 	default:
 		e := Failure(CodeInvalidParameter)
-		e.Subcode = SubcodeNoSuchObject
+		e.Subcode, e.Type = SubcodeNoSuchObject, "GraphMethodException"
 		e.Message = fmt.Sprintf("Unsupported %s request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", strings.ToLower(r.Method), id)
 		e.write(w)
 	}

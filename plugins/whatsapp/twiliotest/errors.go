@@ -11,6 +11,7 @@ import (
 // Twilio error codes the fake answers with.
 const (
 	CodeAuthenticate       = 20003 // 401 credentials rejected
+	CodeMethodNotAllowed   = 20004 // 405
 	CodeNotFound           = 20404 // 404 resource not found
 	CodeTooManyRequests    = 20429 // 429 concurrency/rate limit
 	CodeInternal           = 20500 // 500
@@ -47,6 +48,7 @@ type Error struct {
 
 var known = map[int]Error{
 	CodeAuthenticate:       {Status: 401, Message: "Authenticate"},
+	CodeMethodNotAllowed:   {Status: 405, Message: "Method not allowed"},
 	CodeNotFound:           {Status: 404, Message: "The requested resource was not found"},
 	CodeTooManyRequests:    {Status: 429, Message: "Too Many Requests"},
 	CodeInternal:           {Status: 500, Message: "Internal Server Error"},

@@ -7,6 +7,9 @@
 //	GET  /2010-04-01/Accounts/{AccountSid}.json
 //	POST /2010-04-01/Accounts/{AccountSid}/Messages.json
 //	GET  /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}.json
+//	GET  /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}
+//	                                                   307 to the file (see AddMedia)
+//	GET  /media-storage/{key}                          the file, without credentials
 //
 // and behaves like Twilio: HTTP Basic auth checked (401, 20003), form bodies validated
 // (missing To 21604, invalid number 21211, missing body 21602, body over 1600
@@ -17,8 +20,9 @@
 // callbacks — form POSTs signed with X-Twilio-Signature over the callback URL — to the
 // request's StatusCallback (or Options.StatusCallbackURL), in the background:
 // sent, delivered, read by default. InjectInbound posts a customer's message to the
-// inbound URL; OnMessage scripts a customer who answers. Every method is safe for
-// concurrent use.
+// inbound URL, with media it keeps (Inbound.Media, AddMedia) behind Basic auth as
+// with "HTTP Basic authentication for media URLs" on; OnMessage scripts a customer
+// who answers. Every method is safe for concurrent use.
 package twiliotest
 
 import (
@@ -189,6 +193,7 @@ type Server struct {
 	sent       []Message
 	state      map[string]string // message status by sid
 	onMessage  func(Message) (string, bool)
+	media      map[string]*storedMedia // by the media resource's path
 }
 
 // New returns an unstarted fake with opts' empty fields defaulted.
@@ -226,6 +231,7 @@ func New(opts Options) *Server {
 		templates:  map[string]*Template{},
 		names:      map[string]string{},
 		state:      map[string]string{},
+		media:      map[string]*storedMedia{},
 	}
 	return s
 }
@@ -387,6 +393,10 @@ func (s *Server) Wait(ctx context.Context) error { return s.courier.Wait(ctx) }
 // ---------------------------------------------------------------- HTTP
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, StoragePath) {
+		s.serveStorage(w, r)
+		return
+	}
 	user, pass, ok := r.BasicAuth()
 	if !ok || user != s.opts.AccountSID || pass != s.opts.AuthToken {
 		Failure(CodeAuthenticate).write(w)
@@ -397,6 +407,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	notFound := Failure(CodeNotFound).WithMessage("The requested resource %s was not found", r.URL.Path)
 	if !found {
 		notFound.write(w)
+		return
+	}
+	if s.serveMedia(w, r, notFound) {
 		return
 	}
 	switch {

@@ -48,6 +48,9 @@ type Inbound struct {
 	MediaURLs  []string // MediaUrl0…
 	MediaTypes []string // MediaContentType0…
 	ReplyTo    string   // OriginalRepliedMessageSid
+	// Media are attachments the fake keeps (Inject stores them, see AddMedia) and
+	// lists after MediaURLs, with their types. InboundForm ignores them.
+	Media []Media
 	// Fields are extra form parameters (Latitude, Longitude, ButtonText, …); they
 	// override the computed ones.
 	Fields url.Values
@@ -63,6 +66,24 @@ func (s *Server) InjectInbound(from, text string) (string, error) {
 // 24-hour window, also when the delivery fails; it returns the message sid.
 func (s *Server) Inject(ctx context.Context, in Inbound) (string, error) {
 	sid := "SM" + randomHex(16)
+	if len(in.Media) > 0 {
+		// A message with media is an MM…, its attachments are listed after
+		// MediaURLs.
+		sid = "MM" + sid[2:]
+		urls := append([]string(nil), in.MediaURLs...)
+		types := make([]string, len(urls), len(urls)+len(in.Media))
+		copy(types, in.MediaTypes)
+		for _, m := range in.Media {
+			urls = append(urls, s.AddMedia(sid, m.ContentType, m.Data))
+			types = append(types, m.ContentType)
+		}
+		for i := range types {
+			if types[i] == "" {
+				types[i] = defaultMediaType
+			}
+		}
+		in.MediaURLs, in.MediaTypes = urls, types
+	}
 	s.window.Record(in.From, s.now())
 	s.mu.Lock()
 	u := s.inboundURL
@@ -108,7 +129,7 @@ func (s *Server) InboundForm(sid string, in Inbound) url.Values {
 	}
 	for i, u := range in.MediaURLs {
 		f.Set(fmt.Sprintf("MediaUrl%d", i), u)
-		typ := "application/octet-stream"
+		typ := defaultMediaType
 		if i < len(in.MediaTypes) {
 			typ = in.MediaTypes[i]
 		}

@@ -1350,6 +1350,16 @@ export interface Paths {
       permission: "conversations:reply";
     };
   };
+  "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages/{message}/media": {
+    /** A customer's media (photo, voice note, document), fetched from the provider with the connection's credentials and streamed; 410 media_gone once the provider no longer keeps it (needs conversations:read) */
+    get: {
+      path: { workspace: string; conversation: string; message: string };
+      query: never;
+      body: never;
+      response: unknown;
+      permission: "conversations:read";
+    };
+  };
   "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages/{message}/retry": {
     /** Retry a failed message (needs conversations:reply) */
     post: {

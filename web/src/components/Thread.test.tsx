@@ -2,12 +2,36 @@ import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { message } from "../test/fakes";
+import { renderInWorkspace } from "../test/workspace";
 import { groupCopies, Thread } from "./Thread";
 
 const now = new Date(2030, 0, 3, 12, 0);
 const local = (d: number, h: number) => new Date(2030, 0, d, h, 0).toISOString();
 
 describe("Thread", () => {
+  it("shows a customer's picture and voice note through the API, and ours as the link we sent", () => {
+    const media = (id: string, direction: "in" | "out", mime_type: string, url: string) =>
+      message({ id, conversation_id: "c1", direction, type: "media", body: "", content: { media: { url, mime_type } } });
+    renderInWorkspace(
+      <Thread
+        now={now}
+        messages={[
+          media("in1", "in", "image/jpeg", "https://graph.facebook.com/v21.0/MEDIA1"),
+          media("in2", "in", "audio/ogg", "https://graph.facebook.com/v21.0/MEDIA2"),
+          media("in3", "in", "image/svg+xml", "https://graph.facebook.com/v21.0/MEDIA3"),
+          media("out1", "out", "image/png", "https://cdn.example.com/menu.png"),
+        ]}
+      />,
+    );
+    const proxy = (id: string) => `/api/v1/workspaces/demo/conversations/c1/messages/${id}/media`;
+    expect(screen.getByRole("img", { name: "Picture from the customer" }).getAttribute("src")).toBe(proxy("in1"));
+    expect(screen.getByLabelText("Voice message from the customer").getAttribute("src")).toBe(proxy("in2"));
+    // Not a picture a browser may render from a customer: a download.
+    expect(screen.getByRole("link", { name: "image/svg+xml" }).getAttribute("href")).toBe(proxy("in3"));
+    expect(screen.getByRole("link", { name: "image/png" }).getAttribute("href")).toBe("https://cdn.example.com/menu.png");
+    expect(document.body.innerHTML).not.toContain("graph.facebook.com");
+  });
+
   it("puts a day separator before each day's first message", () => {
     const msgs = [
       message({ id: "a", direction: "in", body: "older", created_at: local(2, 9) }),

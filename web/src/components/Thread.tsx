@@ -1,9 +1,10 @@
 // A conversation's messages, oldest first, as bubbles under day separators.
-import { Fragment, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
+import { Fragment, useContext, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
 import type { Message } from "../api/types";
 import { clock, dayLabel, sameDay } from "../lib/format";
 import { InfoIcon, PinIcon, StarIcon } from "./Icons";
 import { statusLabel, Ticks } from "./Ticks";
+import { WorkspaceContext } from "../workspace";
 
 export interface ThreadActions {
   retry?: (m: Message) => void;
@@ -150,6 +151,61 @@ function MessageMenu({ m, actions }: { m: Message; actions: ThreadActions }) {
   );
 }
 
+type MediaRef = NonNullable<NonNullable<Message["content"]>["media"]>;
+
+/**
+ * MediaView shows a message's media. Ours are the link the agent gave; a customer's
+ * come through the API, which fetches them from the provider with the connection's
+ * credentials: pictures, sound and video play in the thread, anything else downloads.
+ */
+function MediaView({ m, media }: { m: Message; media: MediaRef }) {
+  const w = useContext(WorkspaceContext);
+  const [gone, setGone] = useState(false);
+  const label = media.filename || media.mime_type || "Attachment";
+  if (m.direction !== "in" || !w) {
+    return (
+      <p className="msg-media">
+        <a href={media.url} target="_blank" rel="noreferrer noopener">
+          {label}
+        </a>
+      </p>
+    );
+  }
+  const src = `/api/v1/workspaces/${encodeURIComponent(w.slug)}/conversations/${encodeURIComponent(m.conversation_id)}/messages/${encodeURIComponent(m.id)}/media`;
+  const type = media.mime_type ?? "";
+  if (gone) return <p className="msg-muted">This media is no longer available from the provider.</p>;
+  if (/^image\/(jpeg|png|gif|webp)$/.test(type)) {
+    return (
+      <p className="msg-media">
+        <a href={src} target="_blank" rel="noreferrer noopener">
+          <img src={src} alt={media.caption || media.filename || "Picture from the customer"} loading="lazy" onError={() => setGone(true)} />
+        </a>
+      </p>
+    );
+  }
+  if (type.startsWith("audio/")) {
+    return (
+      <p className="msg-media">
+        <audio controls preload="none" src={src} aria-label={media.filename || "Voice message from the customer"} />
+      </p>
+    );
+  }
+  if (type.startsWith("video/")) {
+    return (
+      <p className="msg-media">
+        <video controls preload="metadata" src={src} aria-label={media.filename || "Video from the customer"} />
+      </p>
+    );
+  }
+  return (
+    <p className="msg-media">
+      <a href={src} download={media.filename || true}>
+        {label}
+      </a>
+    </p>
+  );
+}
+
 function Body({ m }: { m: Message }) {
   const t = m.content?.template;
   const media = m.content?.media;
@@ -172,13 +228,7 @@ function Body({ m }: { m: Message }) {
           ) : null}
         </p>
       ) : null}
-      {media ? (
-        <p className="msg-media">
-          <a href={media.url} target="_blank" rel="noreferrer noopener">
-            {media.filename || media.mime_type || "Attachment"}
-          </a>
-        </p>
-      ) : null}
+      {media ? <MediaView m={m} media={media} /> : null}
       {loc ? (
         <p className="msg-location">
           📍 {loc.name || "Location"} ({loc.latitude.toFixed(5)}, {loc.longitude.toFixed(5)}){loc.address ? ` · ${loc.address}` : ""}
