@@ -179,7 +179,9 @@ func TestScheduledFairness(t *testing.T) {
 		t.Skip("schedules 3,000 sends; skipped with -short")
 	}
 	e, a, b := campaignTenants(t)
-	at := time.Now().Add(3 * time.Second).Truncate(time.Second)
+	// Far enough ahead that scheduling 3,000 sends is done before their time also on a
+	// box busy with other packages' tests (3 s was not, under make test's load).
+	at := time.Now().Add(8 * time.Second).Truncate(time.Second)
 	msgs := schedule(t, a, campaign, at, func(i int) string { return fmt.Sprintf("campaign %d", i) })
 	msgs = append(msgs, schedule(t, b, 1, at, func(int) string { return "a reminder" })...)
 	enqueueAll(t, e, msgs)
@@ -256,15 +258,15 @@ func TestScheduledBeyondShare(t *testing.T) {
 }
 
 // TestInboundFairness is TestFairness for what providers send us: workspace A gets
-// 600 webhooks (a campaign's replies, or its status callbacks), then workspace B
+// 1,200 webhooks (a campaign's replies, or its status callbacks), then workspace B
 // one customer's message. Beyond its fair share A's wait in the bulk queue, so B's
 // message reaches its inbox behind at most FairShare of A's in the inbound queue;
 // were they all there, B's customer would wait for every one of A's.
 func TestInboundFairness(t *testing.T) {
 	if testing.Short() {
-		t.Skip("delivers 600 webhooks; skipped with -short")
+		t.Skip("delivers 1,200 webhooks; skipped with -short")
 	}
-	const flood = 600
+	const flood = 1200
 	e := newEnv(t, envOptions{engine: testapp.DefaultEngine(), noWorker: true})
 	a := e.tenant(t, "loopback", loopback.Config{}, 10)
 	b := e.tenant(t, "loopback", loopback.Config{}, 10)
@@ -294,14 +296,16 @@ func TestInboundFairness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// How long B waited depends on the box (about 1.5 s alone, 4 to 6 s under make
+	// test's load with a flood of 600), so it is reported, not asserted. What the
+	// design promises is asserted: B waits behind at most A's fair share in its queue
+	// (FairShare), not behind A's whole flood, which without the share it would (B's
+	// webhook came last, so none of A's would be left). The bulk queue's dequeuers
+	// work on A's beyond the share meanwhile, and most dequeuers turn to bulk when
+	// their own queue is empty, so many of A's are applied too: a flood of 1,200 keeps
+	// a margin (with 600, as few as 25 were left under load).
 	t.Logf("B's customer's message arrived %s after its webhook; %d of A's %d still waiting", latency.Round(time.Millisecond), left, flood)
-	if latency > 5*time.Second {
-		t.Errorf("B's customer's message arrived %s after its webhook, behind A's flood; want < 5s", latency)
-	}
-	// The bulk queue's dequeuers work on A's beyond its share meanwhile, so not
-	// every one of those is still waiting (how many depends on the box: 106 to 253
-	// of 600 were seen); without the share none would be.
-	if left < flood/10 {
+	if left < flood/4 {
 		t.Errorf("only %d of A's %d webhooks were left when B's message arrived: it waited behind A's", left, flood)
 	}
 	// A's are all applied in the end, and each was taken off the count it was on.
