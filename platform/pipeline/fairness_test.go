@@ -87,17 +87,15 @@ func campaignTenants(t *testing.T) (*env, *tenant, *tenant) {
 	return e, a, b
 }
 
-// sentAhead waits for B's message to be sent and checks it went out within a few
-// seconds of since, while most of A's campaign still waited.
+// sentAhead waits for B's message to be sent and checks it went out while most of A's
+// campaign still waited: without the fair share it would have waited for all of it.
+// How long it took depends on the box, so it is reported, not asserted.
 func sentAhead(t *testing.T, a, b *tenant, id string, since time.Time, what string) {
 	t.Helper()
 	b.wait(t, id, 30*time.Second, "sent", func(m messaging.Message) bool { return m.Status == messaging.StatusSent })
 	latency := time.Since(since)
 	left := campaign - countStatus(t, a, messaging.StatusSent, messaging.StatusFailed)
 	t.Logf("B's message sent %s %s; %d of A's %d sends still waiting", latency.Round(time.Millisecond), what, left, campaign)
-	if latency > 5*time.Second {
-		t.Errorf("B's message went out %s %s, behind A's campaign; want < 5s", latency, what)
-	}
 	if left <= campaign/2 {
 		t.Errorf("only %d of A's %d sends were left when B's went: B's waited behind A's campaign (or the worker outran the test)", left, campaign)
 	}
