@@ -51,13 +51,15 @@ type Connection struct {
 	bun.BaseModel `bun:"table:connections,alias:c"`
 	tenants.Owned
 
-	ID           string         `bun:"id,pk" json:"id"`
-	PublicID     string         `bun:"public_id,notnull" json:"public_id" doc:"the unguessable id in the webhook URL"`
-	PluginID     string         `bun:"plugin_id,notnull" json:"plugin"`
-	Kind         string         `bun:"kind,notnull" json:"kind"`
-	Engine       string         `bun:"engine,notnull" json:"engine"`
-	DisplayName  string         `bun:"display_name,notnull" json:"display_name"`
-	Address      string         `bun:"address,notnull" json:"address"`
+	ID          string `bun:"id,pk" json:"id"`
+	PublicID    string `bun:"public_id,notnull" json:"public_id" doc:"the unguessable id in the webhook URL"`
+	PluginID    string `bun:"plugin_id,notnull" json:"plugin"`
+	Kind        string `bun:"kind,notnull" json:"kind"`
+	Engine      string `bun:"engine,notnull" json:"engine"`
+	DisplayName string `bun:"display_name,notnull" json:"display_name"`
+	Address     string `bun:"address,notnull" json:"address"`
+	// AddressKey is Address as providers' webhooks name it (sdk.AddressKey).
+	AddressKey   string         `bun:"address_key,notnull" json:"-"`
 	ConfigSealed string         `bun:"config_sealed,notnull" json:"-"`
 	ConfigPublic map[string]any `bun:"config_public,notnull" json:"config" doc:"the configuration with secret fields masked"`
 	Status       string         `bun:"status,notnull" json:"status" enum:"active,error,disabled"`
@@ -125,7 +127,7 @@ func (s *Service) Create(ctx context.Context, sc tenants.Scoped, in NewConnectio
 	now := time.Now().UTC()
 	c := Connection{
 		ID: storage.NewID(), PublicID: tenants.NewToken("wh_"), PluginID: in.PluginID, Kind: desc.Kind, Engine: in.Engine,
-		DisplayName: name, Address: addr, Status: StatusActive, SendRate: rate, CreatedAt: now, UpdatedAt: now,
+		DisplayName: name, Address: addr, AddressKey: sdk.AddressKey(addr), Status: StatusActive, SendRate: rate, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.seal(&c, desc, config); err != nil {
 		return Connection{}, err
@@ -432,6 +434,33 @@ func ByPublicID(ctx context.Context, db bun.IDB, publicID string) (Connection, e
 		return c, ErrNotFound
 	}
 	return c, err
+}
+
+// siblingLimit bounds the connections one webhook request is offered to besides its
+// own (see Service.Webhook): a Meta app's webhook batches a few numbers' events.
+const siblingLimit = 20
+
+// bySiblingAddress finds the connections of plugin whose address a webhook request
+// names as another of the provider's accounts (sdk.WebhookResponse.OtherAddresses):
+// in any workspace, as the hook's own lookup by public id is, since one provider app
+// may serve several workspaces' numbers (a reseller's). Nothing of theirs goes back to
+// the caller, and each verifies the request with its own secret before taking an
+// event (Service.Webhook).
+func bySiblingAddress(ctx context.Context, db bun.IDB, pluginID, exceptID string, addresses []string) ([]Connection, error) {
+	keys := make([]string, 0, len(addresses))
+	for _, a := range addresses {
+		if k := sdk.AddressKey(a); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var cs []Connection
+	err := db.NewSelect().Model(&cs).
+		Where("c.plugin_id = ? AND c.address_key IN (?) AND c.id <> ? AND c.status <> ?", pluginID, bun.List(keys), exceptID, StatusDisabled).
+		OrderExpr("c.id").Limit(siblingLimit).Scan(ctx)
+	return cs, err
 }
 
 // NoPlugins is the registry of an installation without channel plugins.

@@ -104,6 +104,44 @@ func (s *Service) Webhook(ctx context.Context, db bun.IDB, publicID string, req 
 		if err := sink.Deliver(ctx, c, events); err != nil {
 			return sdk.WebhookResponse{}, err
 		}
+		if err := s.toSiblings(ctx, db, c, ch, req, resp.OtherAddresses, sink); err != nil {
+			return sdk.WebhookResponse{}, err
+		}
 	}
+	resp.OtherAddresses = nil
 	return resp, nil
+}
+
+// toSiblings offers a request that carries events for the provider's other accounts
+// (one Meta app calls one URL for all its numbers) to their connections. Each
+// connection's plugin verifies the request with that connection's own secret and
+// returns its own events only, so a request forged or signed for another app gives
+// nothing, and a connection takes no event that is not its number's. A connection
+// whose events cannot be stored fails the request (the provider delivers it again;
+// the events already stored are not stored twice).
+func (s *Service) toSiblings(ctx context.Context, db bun.IDB, from Connection, ch sdk.Channel, req sdk.WebhookRequest, addresses []string, sink EventSink) error {
+	if len(addresses) == 0 {
+		return nil
+	}
+	siblings, err := bySiblingAddress(ctx, db, from.PluginID, from.ID, addresses)
+	if err != nil {
+		return fmt.Errorf("connections: webhook: other numbers: %w", err)
+	}
+	for _, c := range siblings {
+		conn, err := s.ForPlugin(c)
+		if err != nil {
+			return err
+		}
+		resp, events, err := ch.HandleWebhook(ctx, conn, req)
+		if err != nil {
+			return fmt.Errorf("connections: webhook for %s: %w", c.ID, err)
+		}
+		if resp.Status >= 300 {
+			continue // not this connection's app: its secret does not verify the request
+		}
+		if err := sink.Deliver(ctx, c, events); err != nil {
+			return err
+		}
+	}
+	return nil
 }

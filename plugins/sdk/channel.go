@@ -215,6 +215,13 @@ type WebhookResponse struct {
 	Status  int               `json:"status"`
 	Headers map[string]string `json:"headers,omitempty"`
 	Body    []byte            `json:"body,omitempty"`
+	// OtherAddresses are the addresses, in E.164 ("+" and digits), of the provider's
+	// other accounts this request carries events for: accounts this connection does
+	// not own (one Meta app's webhook serves all its numbers). The host offers the same
+	// raw request to those accounts' connections, which verify it with their own
+	// secrets; the plugin never returns their events itself. Only a request whose
+	// signature verified names any. Plugins built before it leave it empty.
+	OtherAddresses []string `json:"other_addresses,omitempty"`
 }
 
 // EventType names a normalized event.
@@ -284,8 +291,10 @@ type Channel interface {
 	// Send delivers one message. Protocol 1.
 	Send(ctx context.Context, conn Connection, msg OutboundMessage) (SendResult, error)
 	// HandleWebhook verifies and parses a provider's request: the response to return
-	// and the events it carried. A forged request gets a 401 response and no events.
-	// Parsing the same request twice yields the same events. Protocol 1.
+	// and the events it carried for conn's own account; the provider's other accounts
+	// it carried events for go in WebhookResponse.OtherAddresses. A forged request
+	// gets a 401 response, no events and no other addresses. Parsing the same request
+	// twice yields the same events. Protocol 1.
 	HandleWebhook(ctx context.Context, conn Connection, req WebhookRequest) (WebhookResponse, []Event, error)
 	// OpenSession starts a long-lived session (IMAP polling, a paired device) whose
 	// events arrive through Events. Plugins without CapSessions return an error.

@@ -131,11 +131,14 @@ func TestRoundTrip(t *testing.T) {
 			ID: "wa", Version: "1.2.3", Kind: "whatsapp", Engines: []string{"cloud", "onprem"},
 			Capabilities: []Capability{CapTemplates, CapWindow24h}, ConfigSchema: json.RawMessage(`{"type":"object"}`),
 		},
-		fes:  []FieldError{{Field: "token", Message: "is required"}, {Field: "phone_id", Message: "bad"}},
-		res:  SendResult{ProviderMessageID: "wamid.1", Segments: 3, RecipientAddress: "+5215512345678"},
-		resp: WebhookResponse{Status: 200, Headers: map[string]string{"Content-Type": "text/plain"}, Body: []byte("ok")},
-		evs:  events(),
-		act:  json.RawMessage(`{"templates":[]}`),
+		fes: []FieldError{{Field: "token", Message: "is required"}, {Field: "phone_id", Message: "bad"}},
+		res: SendResult{ProviderMessageID: "wamid.1", Segments: 3, RecipientAddress: "+5215512345678"},
+		resp: WebhookResponse{
+			Status: 200, Headers: map[string]string{"Content-Type": "text/plain"}, Body: []byte("ok"),
+			OtherAddresses: []string{"+15550783882", "+447700900123"},
+		},
+		evs: events(),
+		act: json.RawMessage(`{"templates":[]}`),
 	}
 	ch := connect(t, f)
 	ctx := context.Background()

@@ -325,7 +325,7 @@ func webhookRequestFromProto(r *channelpb.WebhookRequest) WebhookRequest {
 }
 
 func webhookResponseToProto(r WebhookResponse) *channelpb.WebhookResponse {
-	return &channelpb.WebhookResponse{Status: int32(r.Status), Headers: r.Headers, Body: r.Body}
+	return &channelpb.WebhookResponse{Status: int32(r.Status), Headers: r.Headers, Body: r.Body, OtherAddresses: r.OtherAddresses}
 }
 
 func webhookResponseFromProto(r *channelpb.WebhookResponse) WebhookResponse {
@@ -333,7 +333,12 @@ func webhookResponseFromProto(r *channelpb.WebhookResponse) WebhookResponse {
 	if len(headers) == 0 {
 		headers = nil
 	}
-	return WebhookResponse{Status: int(r.GetStatus()), Headers: headers, Body: bytesOrNil(r.GetBody())}
+	return WebhookResponse{
+		Status:         int(r.GetStatus()),
+		Headers:        headers,
+		Body:           bytesOrNil(r.GetBody()),
+		OtherAddresses: stringsOrNil(r.GetOtherAddresses()),
+	}
 }
 
 func eventToProto(e Event) *channelpb.Event {

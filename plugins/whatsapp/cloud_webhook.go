@@ -31,7 +31,11 @@ var cloudMessageTypes = map[string]bool{
 	"location": true, "reaction": true, "button": true, "interactive": true, "contacts": true,
 }
 
-func handleCloudWebhook(cfg Config, req sdk.WebhookRequest) (sdk.WebhookResponse, []sdk.Event) {
+// handleCloudWebhook answers a Cloud request for the connection whose config is cfg
+// and whose own address is self. A signed POST gets the events of the connection's
+// own number and, in OtherAddresses, the display numbers of the app's other numbers
+// the body carries changes for (see parseCloudWebhook).
+func handleCloudWebhook(cfg Config, self string, req sdk.WebhookRequest) (sdk.WebhookResponse, []sdk.Event) {
 	switch req.Method {
 	case http.MethodGet:
 		return cloudVerify(cfg, req), nil
@@ -43,11 +47,13 @@ func handleCloudWebhook(cfg Config, req sdk.WebhookRequest) (sdk.WebhookResponse
 	if cfg.AppSecret == "" || !validCloudSignature(cfg.AppSecret, req.Body, sig) {
 		return reply(http.StatusUnauthorized, "invalid signature"), nil
 	}
-	events, err := parseCloudWebhook(cfg, req.Body)
+	events, others, err := parseCloudWebhook(cfg, self, req.Body)
 	if err != nil {
 		return reply(http.StatusBadRequest, err.Error()), nil
 	}
-	return reply(http.StatusOK, ""), events
+	resp := reply(http.StatusOK, "")
+	resp.OtherAddresses = others
+	return resp, events
 }
 
 // cloudVerify answers Meta's subscription handshake:
@@ -202,17 +208,22 @@ type cloudStatusError struct {
 
 // parseCloudWebhook turns a verified body into events: per change, the contacts'
 // names, then the messages, then the statuses, in body order. Changes for another
-// phone number than the connection's are skipped (they belong to another
-// connection of the same Meta app); other fields than "messages" carry no events.
-func parseCloudWebhook(cfg Config, body []byte) ([]sdk.Event, error) {
+// phone number than the connection's carry no events here: they belong to another
+// connection of the same Meta app (one app has one webhook URL for all its numbers),
+// so their display numbers, as +digits, come back as others, each once, in body
+// order, for the host to offer the request to those numbers' connections. self, the
+// connection's own address, is never among them. Other fields than "messages" carry
+// no events, for this number or another.
+func parseCloudWebhook(cfg Config, self string, body []byte) (events []sdk.Event, others []string, err error) {
 	var wh cloudWebhook
 	if err := json.Unmarshal(body, &wh); err != nil {
-		return nil, fmt.Errorf("body: %v", err)
+		return nil, nil, fmt.Errorf("body: %v", err)
 	}
 	if wh.Object != "whatsapp_business_account" {
-		return nil, fmt.Errorf("body: object %q is not whatsapp_business_account", wh.Object)
+		return nil, nil, fmt.Errorf("body: object %q is not whatsapp_business_account", wh.Object)
 	}
-	events := []sdk.Event{}
+	events = []sdk.Event{}
+	seen := map[string]bool{e164(self): true}
 	for i, entry := range wh.Entry {
 		for j, ch := range entry.Changes {
 			if ch.Field != "messages" {
@@ -221,9 +232,13 @@ func parseCloudWebhook(cfg Config, body []byte) ([]sdk.Event, error) {
 			where := fmt.Sprintf("entry[%d].changes[%d].value", i, j)
 			var v cloudValue
 			if err := json.Unmarshal(ch.Value, &v); err != nil {
-				return nil, fmt.Errorf("%s: %v", where, err)
+				return nil, nil, fmt.Errorf("%s: %v", where, err)
 			}
 			if cfg.PhoneNumberID != "" && v.Metadata.PhoneNumberID != "" && v.Metadata.PhoneNumberID != cfg.PhoneNumberID {
+				if addr := e164(v.Metadata.DisplayPhoneNumber); addr != "" && !seen[addr] {
+					seen[addr] = true
+					others = append(others, addr)
+				}
 				continue
 			}
 			to := e164(v.Metadata.DisplayPhoneNumber)
@@ -235,20 +250,20 @@ func parseCloudWebhook(cfg Config, body []byte) ([]sdk.Event, error) {
 			for k, raw := range v.Messages {
 				e, err := cloudMessageEvent(cfg, to, raw)
 				if err != nil {
-					return nil, fmt.Errorf("%s.messages[%d]: %v", where, k, err)
+					return nil, nil, fmt.Errorf("%s.messages[%d]: %v", where, k, err)
 				}
 				events = append(events, e)
 			}
 			for k, raw := range v.Statuses {
 				e, err := cloudStatusEvent(raw)
 				if err != nil {
-					return nil, fmt.Errorf("%s.statuses[%d]: %v", where, k, err)
+					return nil, nil, fmt.Errorf("%s.statuses[%d]: %v", where, k, err)
 				}
 				events = append(events, e)
 			}
 		}
 	}
-	return events, nil
+	return events, others, nil
 }
 
 // unixTime reads Cloud's string of seconds since the epoch; anything else is the zero

@@ -1,8 +1,10 @@
 package whatsapp_test
 
 import (
+	"reflect"
 	"testing"
 
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/plugins/sdk/conformance"
 	"github.com/switchboardhq/switchboard/plugins/whatsapp"
 	"github.com/switchboardhq/switchboard/plugins/whatsapp/cloudapitest"
@@ -49,5 +51,34 @@ func TestConformanceBinary(t *testing.T) {
 		srv := cloudapitest.NewTest(t, cloudapitest.Options{})
 		conn, mediaURL, _ := inboundCloudImage(t, whatsapp.New(), srv, whatsapptest.CloudConnection(srv), photo)
 		checkCloudMedia(t, conformance.Launch(t, dir), srv, conn, mediaURL, photo)
+	})
+	// A request for the app's numbers, answered by the plugin as the host launches it:
+	// the connection's own events, and the other numbers in OtherAddresses across
+	// the wire; a forged one neither.
+	t.Run("other_numbers", func(t *testing.T) {
+		ch := conformance.Launch(t, dir)
+		app := sharedApp(cloudapitest.Options{})
+		conn := whatsapptest.CloudConnection(app)
+		body := batch(t,
+			app.InboundBodyFor(thirdID, "wamid.IN3", tsTime, cloudapitest.Inbound{From: customer, Text: "third"}),
+			app.InboundBody("wamid.IN1", tsTime, cloudapitest.Inbound{From: customer, Text: "first"}),
+			app.StatusBodyFor(secondID, "wamid.OUT2", customer, tsTime, cloudapitest.Step{Status: cloudapitest.Delivered}),
+		)
+		resp, events, err := ch.HandleWebhook(ctx(t), conn, whatsapptest.CloudRequest(app, conn, body))
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("HandleWebhook = %d %s, %v", resp.Status, resp.Body, err)
+		}
+		if m := findMessage(events, func(m *sdk.InboundMessage) bool { return true }); len(events) != 2 || m == nil || m.ProviderMessageID != "wamid.IN1" {
+			t.Errorf("events:\n%s\nwant the first number's contact and message", eventsJSON(t, stripRaw(events)))
+		}
+		if want := []string{thirdAddr, secondAddr}; !reflect.DeepEqual(resp.OtherAddresses, want) {
+			t.Errorf("OtherAddresses = %q, want %q", resp.OtherAddresses, want)
+		}
+		forged := whatsapptest.CloudRequest(app, conn, body)
+		forged.Headers[cloudapitest.SignatureHeader] = []string{cloudapitest.Sign("another-apps-secret", body)}
+		resp, events, err = ch.HandleWebhook(ctx(t), conn, forged)
+		if err != nil || resp.Status != 401 || len(events) != 0 || resp.OtherAddresses != nil {
+			t.Errorf("forged: %d, %d events, others %q, %v; want 401 and nothing", resp.Status, len(events), resp.OtherAddresses, err)
+		}
 	})
 }

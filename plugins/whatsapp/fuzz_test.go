@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"regexp"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/plugins/sdk"
@@ -16,7 +17,8 @@ import (
 // with the fixtures). `make fuzz` runs each target for a bounded time.
 
 // FuzzCloudWebhook: any correctly signed body is answered without a panic, parsed
-// the same way twice, and yields well-formed events only on 200.
+// the same way twice, and yields well-formed events and other addresses (+digits,
+// each once, never the connection's own) only on 200.
 func FuzzCloudWebhook(f *testing.F) {
 	ch := whatsapp.New()
 	conn := whatsapptest.CloudConnection(fixtureCloud)
@@ -51,15 +53,25 @@ func checkTwice(t *testing.T, ch *whatsapp.Channel, conn sdk.Connection, req sdk
 		if err != nil {
 			t.Fatalf("HandleWebhook: %v", err)
 		}
-		if resp.Status != 200 && len(events) > 0 {
-			t.Fatalf("status %d with %d events", resp.Status, len(events))
+		if resp.Status != 200 && (len(events) > 0 || len(resp.OtherAddresses) > 0) {
+			t.Fatalf("status %d with %d events and other addresses %q", resp.Status, len(events), resp.OtherAddresses)
+		}
+		seen := map[string]bool{conn.Address: true}
+		for _, a := range resp.OtherAddresses {
+			if !plusDigits.MatchString(a) || seen[a] {
+				t.Fatalf("other addresses %q: %q is not +digits, is repeated or is the connection's own", resp.OtherAddresses, a)
+			}
+			seen[a] = true
 		}
 		for _, e := range events {
 			if problem := malformed(e); problem != "" {
 				t.Fatalf("event %+v: %s", e, problem)
 			}
 		}
-		b, err := json.Marshal(events)
+		b, err := json.Marshal(struct {
+			Events []sdk.Event
+			Others []string
+		}{events, resp.OtherAddresses})
 		if err != nil {
 			t.Fatalf("events do not marshal: %v", err)
 		}
@@ -69,6 +81,8 @@ func checkTwice(t *testing.T, ch *whatsapp.Channel, conn sdk.Connection, req sdk
 		t.Fatalf("parsed twice differently:\n%d %s\n%d %s", status[0], out[0], status[1], out[1])
 	}
 }
+
+var plusDigits = regexp.MustCompile(`^\+[0-9]+$`)
 
 func malformed(e sdk.Event) string {
 	switch e.Type {

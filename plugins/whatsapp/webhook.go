@@ -18,7 +18,10 @@ const MaxWebhookBody = 1 << 20
 // handshake (GET), or a signed POST whose events it returns. A missing or forged
 // signature gets 401 and no events, a malformed body 400, a body over 1 MiB 413.
 // Events derive only from the body (and the connection's config), so a replayed
-// request yields the same events.
+// request yields the same events. A signed Cloud request may also carry changes for
+// the Meta app's other numbers (the app has one webhook URL for all of them): their
+// events are not returned, their display numbers are, in OtherAddresses, for the host
+// to offer the request to their connections.
 func (c *Channel) HandleWebhook(_ context.Context, conn sdk.Connection, req sdk.WebhookRequest) (sdk.WebhookResponse, []sdk.Event, error) {
 	if conn.Engine != EngineCloud && conn.Engine != EngineTwilio {
 		return reply(http.StatusNotFound, "unknown engine"), nil, unknownEngine(conn.Engine)
@@ -39,7 +42,7 @@ func (c *Channel) HandleWebhook(_ context.Context, conn sdk.Connection, req sdk.
 		if cfg.APIVersion == "" {
 			cfg.APIVersion = DefaultAPIVersion
 		}
-		resp, events := handleCloudWebhook(cfg, req)
+		resp, events := handleCloudWebhook(cfg, conn.Address, req)
 		return resp, events, nil
 	}
 	resp, events := handleTwilioWebhook(cfg, req)

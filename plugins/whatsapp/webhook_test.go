@@ -180,6 +180,15 @@ func TestCloudWebhookTypes(t *testing.T) {
 			if got := stripRaw(events); !reflect.DeepEqual(got, fx.events) {
 				t.Errorf("events:\n%s\nwant:\n%s", eventsJSON(t, got), eventsJSON(t, fx.events))
 			}
+			// Another number's change is that number's connection's (see
+			// TestCloudWebhookOtherNumbers).
+			var others []string
+			if fx.name == "other_number_and_other_field" {
+				others = []string{"+15559999999"}
+			}
+			if !reflect.DeepEqual(resp.OtherAddresses, others) {
+				t.Errorf("OtherAddresses = %q, want %q", resp.OtherAddresses, others)
+			}
 			for i, e := range events {
 				if e.Type == sdk.EventContact {
 					continue
@@ -343,6 +352,15 @@ func TestTwilioWebhookTypes(t *testing.T) {
 			}
 			if got := stripRaw(events); !reflect.DeepEqual(got, fx.events) {
 				t.Errorf("events:\n%s\nwant:\n%s", eventsJSON(t, got), eventsJSON(t, fx.events))
+			}
+			// Another number's change is that number's connection's (see
+			// TestCloudWebhookOtherNumbers).
+			var others []string
+			if fx.name == "other_number_and_other_field" {
+				others = []string{"+15559999999"}
+			}
+			if !reflect.DeepEqual(resp.OtherAddresses, others) {
+				t.Errorf("OtherAddresses = %q, want %q", resp.OtherAddresses, others)
 			}
 			for i, e := range events {
 				var raw map[string]string

@@ -201,6 +201,9 @@ func (c checker) webhook(t TB) {
 		if len(events) > 0 {
 			t.Errorf("HandleWebhook(forged): %d events; want none", len(events))
 		}
+		if len(resp.OtherAddresses) > 0 {
+			t.Errorf("HandleWebhook(forged): other addresses %q; want none (the host would offer a forged request to their connections)", resp.OtherAddresses)
+		}
 	})
 	t.Run("valid", func(t TB) {
 		if c.k.SignedWebhook == nil {

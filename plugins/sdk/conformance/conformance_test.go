@@ -157,6 +157,20 @@ func TestKitFailsForgedSignatureAccepted(t *testing.T) {
 	failedOnly(t, check(t, acceptsForged{loopback.New()}), "webhook/forged")
 }
 
+// forgedNamesOthers names other accounts in every answer, also a refused one.
+type forgedNamesOthers struct{ *loopback.Loopback }
+
+func (w forgedNamesOthers) HandleWebhook(ctx context.Context, conn sdk.Connection, req sdk.WebhookRequest) (sdk.WebhookResponse, []sdk.Event, error) {
+	resp, events, err := w.Loopback.HandleWebhook(ctx, conn, req)
+	resp.OtherAddresses = []string{"+15550783882"}
+	return resp, events, err
+}
+
+func TestKitFailsForgedNamingOthers(t *testing.T) {
+	t.Parallel()
+	failedOnly(t, check(t, forgedNamesOthers{loopback.New()}), "webhook/forged")
+}
+
 // newIDs gives parsed events fresh random provider ids on every parse.
 type newIDs struct{ *loopback.Loopback }
 

@@ -999,12 +999,20 @@ func (x *WebhookRequest) GetBody() []byte {
 }
 
 type WebhookResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Status        int32                  `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
-	Headers       map[string]string      `protobuf:"bytes,2,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Body          []byte                 `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Status  int32                  `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
+	Headers map[string]string      `protobuf:"bytes,2,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Body    []byte                 `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	// other_addresses are the addresses, in E.164 ("+" and digits), of the provider's
+	// other accounts this request carries events for: accounts the connection does not
+	// own (one Meta app's webhook serves all its WhatsApp numbers). The host offers the
+	// same raw request to those accounts' connections, which verify it with their own
+	// secrets; the plugin never returns their events itself. Set only for a request
+	// whose signature verified. Optional within protocol 1: plugins built before it
+	// leave it empty, hosts built before it ignore it.
+	OtherAddresses []string `protobuf:"bytes,4,rep,name=other_addresses,json=otherAddresses,proto3" json:"other_addresses,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *WebhookResponse) Reset() {
@@ -1054,6 +1062,13 @@ func (x *WebhookResponse) GetHeaders() map[string]string {
 func (x *WebhookResponse) GetBody() []byte {
 	if x != nil {
 		return x.Body
+	}
+	return nil
+}
+
+func (x *WebhookResponse) GetOtherAddresses() []string {
+	if x != nil {
+		return x.OtherAddresses
 	}
 	return nil
 }
@@ -2280,11 +2295,12 @@ const file_channel_proto_rawDesc = "" +
 	"\x04body\x18\x04 \x01(\fR\x04body\x1a`\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12:\n" +
-	"\x05value\x18\x02 \x01(\v2$.switchboard.channel.v1.HeaderValuesR\x05value:\x028\x01\"\xc9\x01\n" +
+	"\x05value\x18\x02 \x01(\v2$.switchboard.channel.v1.HeaderValuesR\x05value:\x028\x01\"\xf2\x01\n" +
 	"\x0fWebhookResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x12N\n" +
 	"\aheaders\x18\x02 \x03(\v24.switchboard.channel.v1.WebhookResponse.HeadersEntryR\aheaders\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body\x1a:\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\x12'\n" +
+	"\x0fother_addresses\x18\x04 \x03(\tR\x0eotherAddresses\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xee\x02\n" +

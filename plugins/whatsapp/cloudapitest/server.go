@@ -22,6 +22,28 @@
 // reply. InjectInbound delivers a message from a customer; AddMedia keeps the media
 // an inbound image, voice note or document names, and ExpireMedia makes them gone, as
 // after Meta's 30 days. Every method is safe for concurrent use.
+//
+// A Server is one Meta app: one app secret, one access token, one webhook URL. Its
+// first business number is Options.PhoneNumberID; AddNumber gives it more, as a
+// business (or a reseller serving several) has under one app. Each number sends
+// (POST /{its id}/messages) and is described (GET /{its id}) on its own, and every
+// webhook request about any of them goes, signed with the one app secret, to the one
+// webhook URL, its value.metadata naming the number (phone_number_id,
+// display_phone_number): statuses of a number's sends, its customers' replies, and
+// InjectFor's messages to it. So a test of two connections (two numbers) under one
+// app points both connections' configs at the one server, with their own
+// phone_number_id and the same app secret, sets the webhook URL to the first
+// connection's hook, and injects for the second number:
+//
+//	srv := cloudapitest.NewTest(t, cloudapitest.Options{WebhookURL: firstHookURL})
+//	srv.AddNumber("106540352242923", "15550783882") // the second connection's number
+//	srv.InjectFor(ctx, "106540352242923", cloudapitest.Inbound{From: customer, Text: "hi"})
+//
+// The request reaches the first connection's hook; the plugin answers it with no
+// events and, in OtherAddresses, "+15550783882", whose connection the host then
+// offers it to. Recipients' settings (SetStatuses, FailTo, SetWaID, profile names)
+// and templates are the app's, shared by its numbers; a customer's 24-hour window is
+// per number, as Meta's.
 package cloudapitest
 
 import (
@@ -132,16 +154,23 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Number is one of the app's business phone numbers.
+type Number struct {
+	PhoneNumberID      string
+	DisplayPhoneNumber string // digits, as webhooks carry it
+}
+
 // Message is a message the fake accepted.
 type Message struct {
-	ID      string
-	To      string // as the request gave it
-	WaID    string // the recipient's WhatsApp id (see Server.WaID)
-	Type    string // text | image | video | audio | document | sticker | location | reaction | template | interactive | contacts
-	Text    string // text body, media caption, reaction emoji or location name
-	Request SendRequest
-	Payload json.RawMessage // the raw request body
-	At      time.Time
+	ID            string
+	PhoneNumberID string // the app's number it was sent from
+	To            string // as the request gave it
+	WaID          string // the recipient's WhatsApp id (see Server.WaID)
+	Type          string // text | image | video | audio | document | sticker | location | reaction | template | interactive | contacts
+	Text          string // text body, media caption, reaction emoji or location name
+	Request       SendRequest
+	Payload       json.RawMessage // the raw request body
+	At            time.Time
 }
 
 // SendRequest is the body of POST /{phone_number_id}/messages.
@@ -225,6 +254,7 @@ type Server struct {
 	seq        int
 	media      map[string]*storedMedia // customers' media by id
 	mediaKey   []byte                  // signs download URLs
+	numbers    []Number                // AddNumber's, in order
 }
 
 // New returns an unstarted fake with opts' empty fields defaulted.
@@ -308,6 +338,74 @@ func (s *Server) Options() Options {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.opts
+}
+
+// AddNumber gives the app another business number, phoneNumberID (digits, not the
+// first number's) showing as displayPhoneNumber (digits, as webhooks carry it; a "+"
+// or blanks are dropped); adding a number again changes its display number. The
+// number then sends and is described like the first, and webhooks about it, to the
+// same webhook URL with the same app secret, name it in their metadata (see the
+// package comment and InjectFor). It panics for an empty phoneNumberID or
+// displayPhoneNumber, or the first number's id.
+func (s *Server) AddNumber(phoneNumberID, displayPhoneNumber string) {
+	display := fakeprovider.Digits(displayPhoneNumber)
+	if phoneNumberID == "" || display == "" || phoneNumberID == s.opts.PhoneNumberID {
+		panic(fmt.Sprintf("cloudapitest: AddNumber(%q, %q): want another number's id and display number", phoneNumberID, displayPhoneNumber))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, n := range s.numbers {
+		if n.PhoneNumberID == phoneNumberID {
+			s.numbers[i].DisplayPhoneNumber = display
+			return
+		}
+	}
+	s.numbers = append(s.numbers, Number{PhoneNumberID: phoneNumberID, DisplayPhoneNumber: display})
+}
+
+// Numbers returns the app's business numbers: the first (Options') and then
+// AddNumber's, in the order added.
+func (s *Server) Numbers() []Number {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Number{s.primary()}, s.numbers...)
+}
+
+// primary is the app's first number, Options'.
+func (s *Server) primary() Number {
+	return Number{PhoneNumberID: s.opts.PhoneNumberID, DisplayPhoneNumber: s.opts.DisplayPhoneNumber}
+}
+
+// number is the app's number with id, if it has one.
+func (s *Server) number(id string) (Number, bool) {
+	if id == s.opts.PhoneNumberID {
+		return s.primary(), true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.numbers {
+		if n.PhoneNumberID == id {
+			return n, true
+		}
+	}
+	return Number{}, false
+}
+
+func (s *Server) mustNumber(id string) Number {
+	n, ok := s.number(id)
+	if !ok {
+		panic(fmt.Sprintf("cloudapitest: %q is not one of the app's phone numbers (AddNumber it)", id))
+	}
+	return n
+}
+
+// windowKey is what a customer's 24-hour window with num is kept by: their wa_id for
+// the first number (OpenWindow's), and number and wa_id for the others.
+func (s *Server) windowKey(num Number, waID string) string {
+	if num.PhoneNumberID == s.opts.PhoneNumberID {
+		return waID
+	}
+	return num.PhoneNumberID + "/" + waID
 }
 
 // SetWebhookURL sets where webhook requests go ("" stops them).
@@ -495,11 +593,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	id, rest := parts[1], parts[2:]
 	media, isMedia := s.liveMedia(id)
+	num, isNumber := s.number(id)
 	switch {
-	case r.Method == http.MethodGet && len(rest) == 0 && id == s.opts.PhoneNumberID:
+	case r.Method == http.MethodGet && len(rest) == 0 && isNumber:
 		writeJSON(w, http.StatusOK, map[string]any{
-			"id":                       s.opts.PhoneNumberID,
-			"display_phone_number":     displayNumber(s.opts.DisplayPhoneNumber),
+			"id":                       num.PhoneNumberID,
+			"display_phone_number":     displayNumber(num.DisplayPhoneNumber),
 			"verified_name":            s.opts.VerifiedName,
 			"code_verification_status": "VERIFIED",
 			"quality_rating":           "GREEN",
@@ -513,8 +612,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 	case r.Method == http.MethodGet && len(rest) == 1 && rest[0] == "message_templates" && id == s.opts.WABAID:
 		s.listTemplates(w, r)
-	case r.Method == http.MethodPost && len(rest) == 1 && rest[0] == "messages" && id == s.opts.PhoneNumberID:
-		s.send(w, r)
+	case r.Method == http.MethodPost && len(rest) == 1 && rest[0] == "messages" && isNumber:
+		s.send(w, r, num)
 	case r.Method == http.MethodGet && len(rest) == 0 && isMedia:
 		s.describeMedia(w, id, media)
 	default:
@@ -611,7 +710,7 @@ func contains(list []string, s string) bool {
 
 var phonePattern = regexp.MustCompile(`^\+?[0-9]{7,15}$`)
 
-func (s *Server) send(w http.ResponseWriter, r *http.Request) {
+func (s *Server) send(w http.ResponseWriter, r *http.Request, num Number) {
 	payload, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	if err != nil || len(payload) > maxRequestBody {
 		Failure(CodeInvalidParameter).WithDetails("request body too large").write(w)
@@ -657,7 +756,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	msg := Message{To: req.To, WaID: waID, Type: req.Type, Request: req, Payload: payload}
+	msg := Message{PhoneNumberID: num.PhoneNumberID, To: req.To, WaID: waID, Type: req.Type, Request: req, Payload: payload}
 	if e := checkMessage(&req, &msg); e != nil {
 		e.write(w)
 		return
@@ -682,7 +781,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		steps = st
 	}
 	s.mu.Unlock()
-	if enforce && req.Type != "template" && !s.window.Open(waID) {
+	if enforce && req.Type != "template" && !s.window.Open(s.windowKey(num, waID)) {
 		if !s.opts.WindowErrorAsync {
 			Failure(CodeReEngagement).write(w)
 			return
@@ -700,7 +799,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		"contacts":          []map[string]string{{"input": req.To, "wa_id": waID}},
 		"messages":          []map[string]string{{"id": msg.ID, "message_status": "accepted"}},
 	})
-	s.follow(msg, steps)
+	s.follow(num, msg, steps)
 }
 
 // checkMessage validates the type-specific part of a send and fills msg.Text.

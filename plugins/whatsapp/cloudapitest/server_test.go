@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -490,4 +491,142 @@ func TestSign(t *testing.T) {
 	if got != "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8" {
 		t.Errorf("Sign = %s", got)
 	}
+}
+
+// TestSeveralNumbers: one app (one server) with a second number, as a business with
+// several numbers has: the second sends and is described on its own path, and every
+// webhook about it (its statuses, its customer's reply, InjectFor's message) goes to
+// the app's one webhook URL, signed with the one app secret, its metadata naming it.
+// A customer's 24-hour window is per number.
+func TestSeveralNumbers(t *testing.T) {
+	t.Parallel()
+	type got struct {
+		path string
+		sig  string
+		body []byte
+	}
+	var mu sync.Mutex
+	var received []got
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		received = append(received, got{r.URL.Path, r.Header.Get(cloudapitest.SignatureHeader), b})
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	const id2, display2 = "106540352242923", "15550783882"
+	srv := cloudapitest.NewTest(t, cloudapitest.Options{
+		WebhookURL: hook.URL + "/hooks/first", AppSecret: "app-s3cret", StatusDelay: time.Millisecond,
+		Enforce24h: true, Statuses: []cloudapitest.Step{{Status: cloudapitest.Sent}},
+	})
+	srv.AddNumber(id2, "+1 555-078-3882")
+	if n := srv.Numbers(); len(n) != 2 || n[0].PhoneNumberID != cloudapitest.DefaultPhoneNumberID ||
+		n[1] != (cloudapitest.Number{PhoneNumberID: id2, DisplayPhoneNumber: display2}) {
+		t.Errorf("Numbers() = %+v", n)
+	}
+	status, body := call(t, srv, "GET", "/v21.0/"+id2, tok, nil)
+	if status != 200 || !strings.Contains(string(body), `"display_phone_number":"+1 555-078-3882"`) || !strings.Contains(string(body), `"id":"`+id2+`"`) {
+		t.Errorf("GET the second number: %d %s", status, body)
+	}
+
+	// The customer writes to the second number only: its window is open there, not
+	// with the first.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	const customer = "15550100001"
+	in, err := srv.InjectFor(ctx, id2, cloudapitest.Inbound{From: "+" + customer, Text: "to the second"})
+	if err != nil {
+		t.Fatalf("InjectFor: %v", err)
+	}
+	status, body = call(t, srv, "POST", messagesPath, tok, text(customer, "from the first"))
+	wantGraphError(t, status, body, 400, cloudapitest.CodeReEngagement)
+	srv.OnMessage(func(m cloudapitest.Message) (string, bool) { return "re: " + m.Text, true })
+	status, body = call(t, srv, "POST", "/v21.0/"+id2+"/messages", tok, text(customer, "from the second"))
+	if status != 200 {
+		t.Fatalf("send from the second number: %d %s", status, body)
+	}
+	if sent := srv.Sent(); len(sent) != 1 || sent[0].PhoneNumberID != id2 {
+		t.Errorf("Sent() = %+v, want one message from %s", sent, id2)
+	}
+	if err := srv.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.InjectFor(ctx, "999", cloudapitest.Inbound{From: customer, Text: "x"}); !errors.Is(err, cloudapitest.ErrUnknownNumber) {
+		t.Errorf("InjectFor an unknown number = %v, want ErrUnknownNumber", err)
+	}
+	if _, err := srv.Inject(ctx, cloudapitest.Inbound{From: customer, Text: "to the first"}); err != nil {
+		t.Fatalf("Inject: %v", err)
+	}
+
+	type metadata struct {
+		DisplayPhoneNumber string `json:"display_phone_number"`
+		PhoneNumberID      string `json:"phone_number_id"`
+	}
+	var wh struct {
+		Entry []struct {
+			Changes []struct {
+				Value struct {
+					Metadata metadata `json:"metadata"`
+					Messages []struct {
+						ID      string `json:"id"`
+						Context struct {
+							From string `json:"from"`
+						} `json:"context"`
+					} `json:"messages"`
+					Statuses []struct {
+						Status string `json:"status"`
+					} `json:"statuses"`
+				} `json:"value"`
+			} `json:"changes"`
+		} `json:"entry"`
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// InjectFor's message, the send's status, the scripted reply, Inject's message.
+	if len(received) != 4 {
+		t.Fatalf("received %d webhooks, want 4", len(received))
+	}
+	second := metadata{DisplayPhoneNumber: display2, PhoneNumberID: id2}
+	first := metadata{DisplayPhoneNumber: cloudapitest.DefaultDisplayPhoneNumber, PhoneNumberID: cloudapitest.DefaultPhoneNumberID}
+	for i, want := range []metadata{second, second, second, first} {
+		r := received[i]
+		if r.path != "/hooks/first" || r.sig != cloudapitest.Sign("app-s3cret", r.body) {
+			t.Errorf("webhook %d went to %s signed %q", i, r.path, r.sig)
+		}
+		if err := json.Unmarshal(r.body, &wh); err != nil || len(wh.Entry) != 1 || len(wh.Entry[0].Changes) != 1 {
+			t.Fatalf("webhook %d: %v %s", i, err, r.body)
+		}
+		v := wh.Entry[0].Changes[0].Value
+		if v.Metadata != want {
+			t.Errorf("webhook %d names %+v, want %+v: %s", i, v.Metadata, want, r.body)
+		}
+		switch i {
+		case 0:
+			if len(v.Messages) != 1 || v.Messages[0].ID != in {
+				t.Errorf("webhook 0 is not InjectFor's message %s: %s", in, r.body)
+			}
+		case 1:
+			if len(v.Statuses) != 1 || v.Statuses[0].Status != cloudapitest.Sent {
+				t.Errorf("webhook 1 is not the send's status: %s", r.body)
+			}
+		case 2:
+			if len(v.Messages) != 1 || v.Messages[0].Context.From != display2 {
+				t.Errorf("webhook 2 is not the reply to the second number: %s", r.body)
+			}
+		}
+	}
+	if b := srv.InboundBodyFor(id2, "wamid.X", time.Now(), cloudapitest.Inbound{From: customer, Text: "x"}); !bytes.Contains(b, []byte(`"phone_number_id":"`+id2+`"`)) {
+		t.Errorf("InboundBodyFor: %s", b)
+	}
+	if b := srv.StatusBodyFor(id2, "wamid.X", customer, time.Now(), cloudapitest.Step{Status: cloudapitest.Read}); !bytes.Contains(b, []byte(`"display_phone_number":"`+display2+`"`)) {
+		t.Errorf("StatusBodyFor: %s", b)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("AddNumber of the first number's id did not panic")
+			}
+		}()
+		srv.AddNumber(cloudapitest.DefaultPhoneNumberID, "15550000000")
+	}()
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -27,6 +28,10 @@ func Sign(appSecret string, body []byte) string {
 // ErrNoWebhookURL is returned by deliveries when no webhook URL is set.
 var ErrNoWebhookURL = errors.New("cloudapitest: no webhook URL set")
 
+// ErrUnknownNumber is returned by InjectFor for a phone number id that is not one of
+// the app's numbers.
+var ErrUnknownNumber = errors.New("cloudapitest: not one of the app's phone numbers")
+
 // Inbound is a message from a customer for Inject.
 type Inbound struct {
 	From    string // the customer's number; webhooks give its wa_id (see Server.WaID)
@@ -45,20 +50,45 @@ func (s *Server) InjectInbound(from, text string) (string, error) {
 	return s.Inject(context.Background(), Inbound{From: from, Text: text})
 }
 
-// Inject delivers in to the webhook URL (signed, synchronously) and opens the sender's
-// 24-hour window, also when the delivery fails; it returns the message id.
+// Inject delivers in, a message to the app's first number (Options.PhoneNumberID), to
+// the webhook URL (signed, synchronously) and opens the sender's 24-hour window, also
+// when the delivery fails; it returns the message id.
 func (s *Server) Inject(ctx context.Context, in Inbound) (string, error) {
+	return s.InjectFor(ctx, s.opts.PhoneNumberID, in)
+}
+
+// InjectFor is Inject for a message to the app's number phoneNumberID: the first one
+// (Options.PhoneNumberID) or one added with AddNumber. The request goes, signed with
+// the app secret, to the app's one webhook URL, whichever connection's hook that is,
+// and its value.metadata names that number. An unknown number is ErrUnknownNumber,
+// and nothing is delivered.
+func (s *Server) InjectFor(ctx context.Context, phoneNumberID string, in Inbound) (string, error) {
+	num, ok := s.number(phoneNumberID)
+	if !ok {
+		return "", fmt.Errorf("%w: %q", ErrUnknownNumber, phoneNumberID)
+	}
 	waID := s.WaID(in.From)
 	id := newWAMID(waID)
 	now := s.now()
-	s.window.Record(waID, now)
-	body := s.InboundBody(id, now, in)
+	s.window.Record(s.windowKey(num, waID), now)
+	body := s.inboundBody(num, id, now, in)
 	_, err := s.Deliver(ctx, "inbound", body)
 	return id, err
 }
 
-// InboundBody is the webhook body for a message from a customer.
+// InboundBody is the webhook body for a message from a customer to the app's first
+// number.
 func (s *Server) InboundBody(id string, at time.Time, in Inbound) []byte {
+	return s.inboundBody(s.primary(), id, at, in)
+}
+
+// InboundBodyFor is the webhook body for a message from a customer to the app's number
+// phoneNumberID (see InjectFor). It panics for an unknown number.
+func (s *Server) InboundBodyFor(phoneNumberID, id string, at time.Time, in Inbound) []byte {
+	return s.inboundBody(s.mustNumber(phoneNumberID), id, at, in)
+}
+
+func (s *Server) inboundBody(num Number, id string, at time.Time, in Inbound) []byte {
 	waID := s.WaID(in.From)
 	typ := in.Type
 	if typ == "" {
@@ -73,20 +103,31 @@ func (s *Server) InboundBody(id string, at time.Time, in Inbound) []byte {
 		m["text"] = map[string]string{"body": in.Text}
 	}
 	if in.ReplyTo != "" {
-		m["context"] = map[string]string{"from": s.opts.DisplayPhoneNumber, "id": in.ReplyTo}
+		m["context"] = map[string]string{"from": num.DisplayPhoneNumber, "id": in.ReplyTo}
 	}
 	name := in.Name
 	if name == "" {
 		name = s.profileName(waID)
 	}
-	return s.envelope(map[string]any{
+	return s.envelope(num, map[string]any{
 		"contacts": []map[string]any{{"profile": map[string]string{"name": name}, "wa_id": waID}},
 		"messages": []map[string]any{m},
 	})
 }
 
-// StatusBody is the webhook body reporting step for message id sent to waID.
+// StatusBody is the webhook body reporting step for message id sent to waID from the
+// app's first number.
 func (s *Server) StatusBody(id, waID string, at time.Time, step Step) []byte {
+	return s.statusBody(s.primary(), id, waID, at, step)
+}
+
+// StatusBodyFor is StatusBody for a message sent from the app's number phoneNumberID
+// (see InjectFor). It panics for an unknown number.
+func (s *Server) StatusBodyFor(phoneNumberID, id, waID string, at time.Time, step Step) []byte {
+	return s.statusBody(s.mustNumber(phoneNumberID), id, waID, at, step)
+}
+
+func (s *Server) statusBody(num Number, id, waID string, at time.Time, step Step) []byte {
 	st := map[string]any{
 		"id":           id,
 		"status":       step.Status,
@@ -113,7 +154,7 @@ func (s *Server) StatusBody(id, waID string, at time.Time, step Step) []byte {
 		st["conversation"] = map[string]any{"id": convID(waID), "origin": map[string]string{"type": "service"}}
 		st["pricing"] = map[string]any{"billable": true, "pricing_model": "PMP", "category": "service"}
 	}
-	return s.envelope(map[string]any{"statuses": []map[string]any{st}})
+	return s.envelope(num, map[string]any{"statuses": []map[string]any{st}})
 }
 
 func convID(waID string) string {
@@ -121,11 +162,11 @@ func convID(waID string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-func (s *Server) envelope(value map[string]any) []byte {
+func (s *Server) envelope(num Number, value map[string]any) []byte {
 	value["messaging_product"] = "whatsapp"
 	value["metadata"] = map[string]string{
-		"display_phone_number": s.opts.DisplayPhoneNumber,
-		"phone_number_id":      s.opts.PhoneNumberID,
+		"display_phone_number": num.DisplayPhoneNumber,
+		"phone_number_id":      num.PhoneNumberID,
 	}
 	b, err := json.Marshal(map[string]any{
 		"object": "whatsapp_business_account",
@@ -176,7 +217,7 @@ func (s *Server) Deliver(ctx context.Context, purpose string, body []byte) (fake
 
 // follow reports msg's statuses in the background and then lets the scripted customer
 // answer.
-func (s *Server) follow(msg Message, steps []Step) {
+func (s *Server) follow(num Number, msg Message, steps []Step) {
 	s.courier.Go(func(ctx context.Context) {
 		for _, st := range steps {
 			d := st.Delay
@@ -186,7 +227,7 @@ func (s *Server) follow(msg Message, steps []Step) {
 			if !fakeprovider.Sleep(ctx, d) {
 				return
 			}
-			_, _ = s.Deliver(ctx, "status", s.StatusBody(msg.ID, msg.WaID, s.now(), st))
+			_, _ = s.Deliver(ctx, "status", s.statusBody(num, msg.ID, msg.WaID, s.now(), st))
 			if st.Status == Failed {
 				return
 			}
@@ -201,6 +242,6 @@ func (s *Server) follow(msg Message, steps []Step) {
 		if !ok || !fakeprovider.Sleep(ctx, s.opts.ReplyDelay) {
 			return
 		}
-		_, _ = s.Inject(ctx, Inbound{From: msg.WaID, Text: reply, ReplyTo: msg.ID})
+		_, _ = s.InjectFor(ctx, num.PhoneNumberID, Inbound{From: msg.WaID, Text: reply, ReplyTo: msg.ID})
 	})
 }

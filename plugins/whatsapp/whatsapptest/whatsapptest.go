@@ -55,6 +55,28 @@ func CloudConnection(srv *cloudapitest.Server) sdk.Connection {
 	}
 }
 
+// CloudConnectionFor is a cloud connection to srv's number phoneNumberID, the first
+// (Options.PhoneNumberID) or one added with AddNumber: CloudConnection with that
+// phone_number_id, the number's display number as Address, and ID
+// "wa-cloud-<phoneNumberID>". Its config has the app's app secret, as every
+// connection of one Meta app does. It panics for a number srv does not have.
+func CloudConnectionFor(srv *cloudapitest.Server, phoneNumberID string) sdk.Connection {
+	for _, n := range srv.Numbers() {
+		if n.PhoneNumberID != phoneNumberID {
+			continue
+		}
+		cfg := CloudConfig(srv)
+		cfg.PhoneNumberID = n.PhoneNumberID
+		conn := CloudConnection(srv)
+		conn.ID = "wa-cloud-" + n.PhoneNumberID
+		conn.Address = "+" + n.DisplayPhoneNumber
+		conn.Config = cfg.JSON()
+		conn.WebhookURL = "https://switchboard.invalid/hooks/whatsapp/" + conn.ID
+		return conn
+	}
+	panic("whatsapptest: " + phoneNumberID + " is not one of the fake's numbers")
+}
+
 // TwilioConfig is a valid twilio config for srv; content_sids maps the names of
 // srv's templates registered so far.
 func TwilioConfig(srv *twiliotest.Server) whatsapp.Config {

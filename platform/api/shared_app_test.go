@@ -1,0 +1,82 @@
+package api_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
+	"github.com/switchboardhq/switchboard/plugins/whatsapp"
+	"github.com/switchboardhq/switchboard/plugins/whatsapp/cloudapitest"
+	"github.com/switchboardhq/switchboard/plugins/whatsapp/whatsapptest"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// TestWebhookOfASharedMetaApp: Meta calls one URL per app, for all its numbers. The
+// app points at workspace A's first number; a customer's message to A's second
+// number, and to a number of workspace C on the same app (a reseller's), reaches that
+// number's connection, and only it. Workspace B's connection of the same number as
+// A's second, but with another app's secret, gets nothing: the request does not
+// verify with its secret.
+func TestWebhookOfASharedMetaApp(t *testing.T) {
+	t.Parallel()
+	ta := testapp.New(t, testapp.WithPlugins(connections.StaticPlugins{"whatsapp": whatsapp.New()}))
+	s := serveRT(t, ta)
+	ctx := context.Background()
+	app := cloudapitest.NewTest(t, cloudapitest.Options{})
+	app.AddNumber("106540352242923", "15550783882")
+	app.AddNumber("106540352242924", "15550783883")
+	other := cloudapitest.NewTest(t, cloudapitest.Options{AppSecret: "another-apps-secret", PhoneNumberID: "106540352242923", DisplayPhoneNumber: "15550783882"})
+
+	connect := func(ws tenants.Workspace, srv *cloudapitest.Server, phoneNumberID string) connections.Connection {
+		t.Helper()
+		pc := whatsapptest.CloudConnectionFor(srv, phoneNumberID)
+		c, err := ta.App.Connections.Create(ctx, tenants.Scope(ta.App.DB, ws.ID), connections.NewConnection{PluginID: "whatsapp",
+			Engine: whatsapp.EngineCloud, DisplayName: "WhatsApp " + pc.Address, Address: pc.Address, Config: pc.Config})
+		if err != nil {
+			t.Fatalf("connect %s: %v", pc.Address, err)
+		}
+		return c
+	}
+	a, b, c := ta.NewWorkspace("Shop A").Workspace, ta.NewWorkspace("Shop B").Workspace, ta.NewWorkspace("Shop C").Workspace
+	first := connect(a, app, app.Options().PhoneNumberID)
+	second := connect(a, app, "106540352242923")
+	impostor := connect(b, other, "106540352242923")
+	resold := connect(c, app, "106540352242924")
+	app.SetWebhookURL("http://" + s.addr + "/hooks/" + first.PublicID)
+
+	stored := func(conn connections.Connection) int {
+		t.Helper()
+		n, err := tenants.Scope(ta.App.DB, conn.WorkspaceID).Select((*connections.StoredEvent)(nil)).
+			Where("ce.connection_id = ? AND ce.type = ?", conn.ID, sdk.EventMessage).Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := app.InjectFor(ctx, "106540352242923", cloudapitest.Inbound{From: "+15550100001", Text: "Is the blue one in stock?"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.InjectFor(ctx, "106540352242924", cloudapitest.Inbound{From: "+15550100002", Text: "Hello from a reseller's customer"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Inject(ctx, cloudapitest.Inbound{From: "+15550100003", Text: "And one for the first number"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for stored(second) < 1 || stored(resold) < 1 || stored(first) < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("events stored: first %d, second %d, resold %d; want one each", stored(first), stored(second), stored(resold))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n, m, k, i := stored(first), stored(second), stored(resold), stored(impostor); n != 1 || m != 1 || k != 1 || i != 0 {
+		t.Fatalf("events stored: first %d, second %d, resold %d, the other app's %d; want 1, 1, 1, 0", n, m, k, i)
+	}
+	var ev connections.StoredEvent
+	if err := tenants.Scope(ta.App.DB, c.ID).Select(&ev).Where("ce.connection_id = ? AND ce.type = ?", resold.ID, sdk.EventMessage).Scan(ctx); err != nil || ev.WorkspaceID != c.ID {
+		t.Fatalf("the reseller's customer's event %+v (%v), want it in workspace C", ev, err)
+	}
+}
