@@ -274,7 +274,7 @@ func (l *Ledger) lowBalance(ctx context.Context, workspaceID string, balance int
 		return
 	}
 	res, err := tenants.Scope(l.db, workspaceID).Update((*Wallet)(nil)).
-		Set("low_balance_alerted_at = ?", time.Now().UTC()).
+		Set("low_balance_alerted_at = ?", time.Now().UTC().Truncate(time.Microsecond)).
 		Where("low_balance_alerted_at IS NULL AND low_balance_threshold > 0 AND balance <= low_balance_threshold").Exec(ctx)
 	if err == nil {
 		if n, rerr := res.RowsAffected(); rerr == nil && n == 0 {

@@ -36,6 +36,14 @@ const TypeAutoRecharge = "billing:auto_recharge"
 // pause auto-recharge; a Checkout payment's do not).
 const mdAutoRecharge = "auto_recharge"
 
+// mdSpell names, on an auto-recharge's PaymentIntent, the low spell it was made for
+// (spellMark): a failure reported late, for a spell that is over, pauses nothing.
+const mdSpell = "spell"
+
+// spellMark is how a spell is named in metadata: its start to the microsecond, the
+// precision the database keeps.
+func spellMark(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+
 // autoRechargeNote begins the ledger note of a pack auto-recharge bought (the daily
 // bound counts them).
 const autoRechargeNote = "auto-recharge pack "
@@ -98,7 +106,7 @@ func (p *Payments) SetAutoRecharge(ctx context.Context, workspaceID, packCode st
 // saved while low, or a paid pack that left it low. The payment is queued best effort:
 // a queue that is down is logged, and the next spell tries again.
 func (p *Payments) startSpell(ctx context.Context, workspaceID string) {
-	now := time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Microsecond) // as the database keeps it
 	res, err := tenants.Scope(p.db, workspaceID).Update((*Wallet)(nil)).Set("low_balance_alerted_at = ?", now).
 		Where("low_balance_threshold > 0 AND balance <= low_balance_threshold").Exec(ctx)
 	if err != nil {
@@ -223,7 +231,7 @@ func (p *Payments) HandleAutoRechargeTask(ctx context.Context, t *asynq.Task) er
 		return err
 	}
 	md := map[string]string{mdWorkspace: pl.WorkspaceID, mdPack: pack.Code,
-		mdCredits: strconv.FormatInt(pack.Credits, 10), mdAutoRecharge: "true"}
+		mdCredits: strconv.FormatInt(pack.Credits, 10), mdAutoRecharge: "true", mdSpell: spellMark(pl.Spell)}
 	params := &stripe.PaymentIntentParams{
 		Amount:        stripe.Int64(pack.PriceCents),
 		Currency:      stripe.String(pack.Currency),
@@ -294,12 +302,25 @@ func (p *Payments) paymentFailed(ctx context.Context, ev stripe.Event, pi *strip
 	if ok, err := p.workspaceExists(ctx, workspaceID); err != nil || !ok {
 		return "", err
 	}
+	if spell := pi.Metadata[mdSpell]; spell != "" {
+		w, err := WalletOf(ctx, tenants.Scope(p.db, workspaceID))
+		if err != nil {
+			return "", err
+		}
+		if w.LowBalanceAlertedAt == nil || spellMark(*w.LowBalanceAlertedAt) != spell {
+			// A spell that ended (paid since, or resumed as a new one): its
+			// failure is old news.
+			p.log.Info("stripe auto-recharge failure of a past spell; nothing paused", "event_id", ev.ID, "workspace_id", workspaceID, "payment_intent", pi.ID)
+			return workspaceID, nil
+		}
+	}
 	reason := "the card was not charged"
 	if e := pi.LastPaymentError; e != nil && e.Msg != "" {
 		reason += ": " + e.Msg
 	}
 	p.log.Info("stripe auto-recharge payment failed", "event_id", ev.ID, "workspace_id", workspaceID, "payment_intent", pi.ID)
-	return workspaceID, p.rechargeFailed(ctx, workspaceID, reason)
+	// Paused once: the synchronous answer may have paused it already.
+	return workspaceID, p.pauseAutoRecharge(ctx, workspaceID, reason)
 }
 
 // pauseAutoRecharge pauses a running auto-recharge with reason (a disputed payment);

@@ -182,6 +182,15 @@ func TestAutoRecharge(t *testing.T) {
 	if w := wallet(); w.AutoRechargeError != "" {
 		t.Fatalf("a Checkout payment's failure paused auto-recharge: %q", w.AutoRechargeError)
 	}
+	// A failure reported for a spell that is over (paid since) pauses nothing.
+	stale := paymentIntent(ws.ID, "pi_auto_stale", 500)
+	stale["status"] = "requires_payment_method"
+	stale["metadata"].(map[string]string)["auto_recharge"] = "true"
+	stale["metadata"].(map[string]string)["spell"] = "1733500000000000"
+	mustDeliver(t, ta, p, stripeEvent("evt_auto_stale", "payment_intent.payment_failed", stale))
+	if w := wallet(); w.AutoRechargeError != "" {
+		t.Fatalf("a past spell's failure paused auto-recharge: %q", w.AutoRechargeError)
+	}
 	failedAuto := paymentIntent(ws.ID, "pi_auto_failed", 500)
 	failedAuto["status"], failedAuto["last_payment_error"] = "requires_payment_method", map[string]any{"type": "card_error", "message": "Your card was declined."}
 	failedAuto["metadata"].(map[string]string)["auto_recharge"] = "true"
