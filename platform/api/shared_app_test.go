@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/testapp"
@@ -16,10 +15,11 @@ import (
 
 // TestWebhookOfASharedMetaApp: Meta calls one URL per app, for all its numbers. The
 // app points at workspace A's first number; a customer's message to A's second
-// number, and to a number of workspace C on the same app (a reseller's), reaches that
-// number's connection, and only it. Workspace B's connection of the same number as
-// A's second, but with another app's secret, gets nothing: the request does not
-// verify with its secret.
+// number reaches that number's connection, and only it. Another workspace's numbers
+// get nothing from A's hook: workspace B's connection of the same number as A's
+// second, with another app's secret, and workspace C's number on the same app (a
+// reseller's client): an app secret is the app's, which a reseller's clients may all
+// know, so it proves nothing about whose number a request is for.
 func TestWebhookOfASharedMetaApp(t *testing.T) {
 	t.Parallel()
 	ta := testapp.New(t, testapp.WithPlugins(connections.StaticPlugins{"whatsapp": whatsapp.New()}))
@@ -65,18 +65,8 @@ func TestWebhookOfASharedMetaApp(t *testing.T) {
 	if _, err := app.Inject(ctx, cloudapitest.Inbound{From: "+15550100003", Text: "And one for the first number"}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for stored(second) < 1 || stored(resold) < 1 || stored(first) < 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("events stored: first %d, second %d, resold %d; want one each", stored(first), stored(second), stored(resold))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n, m, k, i := stored(first), stored(second), stored(resold), stored(impostor); n != 1 || m != 1 || k != 1 || i != 0 {
-		t.Fatalf("events stored: first %d, second %d, resold %d, the other app's %d; want 1, 1, 1, 0", n, m, k, i)
-	}
-	var ev connections.StoredEvent
-	if err := tenants.Scope(ta.App.DB, c.ID).Select(&ev).Where("ce.connection_id = ? AND ce.type = ?", resold.ID, sdk.EventMessage).Scan(ctx); err != nil || ev.WorkspaceID != c.ID {
-		t.Fatalf("the reseller's customer's event %+v (%v), want it in workspace C", ev, err)
+	// Each injection is delivered synchronously: what was stored is all there is.
+	if n, m, k, i := stored(first), stored(second), stored(resold), stored(impostor); n != 1 || m != 1 || k != 0 || i != 0 {
+		t.Fatalf("events stored: first %d, second %d, workspace C's %d, workspace B's %d; want 1, 1, 0, 0", n, m, k, i)
 	}
 }

@@ -143,6 +143,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	a.Plugins = hostPlugins{a.Host}
 	a.Connections = connections.NewService(a.Box, a.Plugins, cfg.BaseURL())
+	a.Connections.Log = log
+	// Outside production the provider fakes (the demo's simulator) live on loopback.
+	a.Connections.AllowPrivateMedia(!cfg.Production)
 	a.Ledger = billing.NewLedger(a.DB)
 	lowBalance := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "switchboard_wallet_low_balance_total",

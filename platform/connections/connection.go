@@ -7,9 +7,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -74,6 +76,25 @@ type Service struct {
 	box     *secretbox.Box
 	plugins Plugins
 	baseURL string
+
+	// Log, when set, hears what the service skips rather than fails on. Set it before
+	// the service is shared.
+	Log *slog.Logger
+	// privateMedia lets media be fetched from loopback and private addresses (see
+	// AllowPrivateMedia).
+	privateMedia atomic.Bool
+}
+
+// AllowPrivateMedia lets media be fetched from loopback and private addresses: the
+// provider fakes of a development install and of tests. Off in production, where a
+// media URL (or a redirect) that leads inside the network is refused.
+func (s *Service) AllowPrivateMedia(on bool) { s.privateMedia.Store(on) }
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // NewService builds the service; baseURL is the public URL webhook links start with.
@@ -437,19 +458,20 @@ func ByPublicID(ctx context.Context, db bun.IDB, publicID string) (Connection, e
 }
 
 // siblingLimit bounds the connections one webhook request is offered to besides its
-// own (see Service.Webhook): a Meta app's webhook batches a few numbers' events.
+// own (see Service.Webhook), and the addresses it names that are looked at.
 const siblingLimit = 20
 
-// bySiblingAddress finds the connections of plugin whose address a webhook request
-// names as another of the provider's accounts (sdk.WebhookResponse.OtherAddresses):
-// in any workspace, as the hook's own lookup by public id is, since one provider app
-// may serve several workspaces' numbers (a reseller's). Nothing of theirs goes back to
-// the caller, and each verifies the request with its own secret before taking an
-// event (Service.Webhook).
-func bySiblingAddress(ctx context.Context, db bun.IDB, pluginID, exceptID string, addresses []string) ([]Connection, error) {
-	keys := make([]string, 0, len(addresses))
+// siblings finds the workspace's other connections of from's plugin whose address a
+// webhook request names as another of the provider's accounts
+// (sdk.WebhookResponse.OtherAddresses). Only the workspace's own: an app secret is
+// the app's, not a number's, and a reseller's clients on one Meta app may all know
+// it, so a request signed with it is no proof that another workspace's number is the
+// sender's to write for. Each verifies the request with its own secret before taking
+// an event (Service.Webhook).
+func siblings(ctx context.Context, db bun.IDB, from Connection, addresses []string) ([]Connection, error) {
+	keys := make([]string, 0, min(len(addresses), siblingLimit))
 	for _, a := range addresses {
-		if k := sdk.AddressKey(a); k != "" {
+		if k := sdk.AddressKey(a); k != "" && k != from.AddressKey && len(keys) < siblingLimit {
 			keys = append(keys, k)
 		}
 	}
@@ -457,8 +479,8 @@ func bySiblingAddress(ctx context.Context, db bun.IDB, pluginID, exceptID string
 		return nil, nil
 	}
 	var cs []Connection
-	err := db.NewSelect().Model(&cs).
-		Where("c.plugin_id = ? AND c.address_key IN (?) AND c.id <> ? AND c.status <> ?", pluginID, bun.List(keys), exceptID, StatusDisabled).
+	err := tenants.Scope(db, from.WorkspaceID).Select(&cs).
+		Where("c.plugin_id = ? AND c.address_key IN (?) AND c.id <> ? AND c.status <> ?", from.PluginID, bun.List(keys), from.ID, StatusDisabled).
 		OrderExpr("c.id").Limit(siblingLimit).Scan(ctx)
 	return cs, err
 }

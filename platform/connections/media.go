@@ -9,8 +9,10 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/switchboardhq/switchboard/platform/failure"
@@ -37,6 +39,8 @@ var (
 		"this channel does not let its media be fetched")
 	ErrMediaTooLarge = failure.New(failure.Unavailable, "media_too_large",
 		fmt.Sprintf("the media is larger than %d MB", MaxMediaBytes>>20))
+	ErrMediaDisabled = failure.New(failure.Unavailable, "connection_disabled",
+		"the connection is disabled, so its provider is not asked for the media")
 )
 
 // Media is an open media download: close Body when done.
@@ -46,29 +50,85 @@ type Media struct {
 	Size     int64  // -1 when unknown
 }
 
-// mediaClient fetches media. No overall timeout: a large video may take a while, and
-// the request's context ends it when the browser goes away; the dial and the
-// provider's first byte are bounded instead.
-var mediaClient = &http.Client{
-	Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-	},
-	// Twilio answers with a redirect to its storage; Go drops the Authorization
-	// header when a redirect leaves the host, so the credentials stay with Twilio.
-	CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 3 {
-			return errors.New("too many redirects")
-		}
-		if req.URL.Scheme != "https" && req.URL.Scheme != "http" {
-			return fmt.Errorf("redirect to a %s URL", req.URL.Scheme)
-		}
-		return nil
-	},
+// Bounds of one media download. The browser going away does not end the request
+// (fasthttp gives the handler no such signal until a write fails), so a provider
+// that stalls is cut off after mediaIdle without a byte, and any download after
+// mediaTotal.
+const (
+	mediaIdle  = 30 * time.Second
+	mediaTotal = 10 * time.Minute
+)
+
+// errPrivateAddress refuses a media URL, or a redirect, that leads to an address
+// inside the network (loopback, private, link-local such as a cloud's metadata
+// service): a connection's provider URL is its workspace admin's to set, and must not
+// make the server read what only it can reach.
+var errPrivateAddress = errors.New("the media's address is not a public one")
+
+// publicOnly refuses, as the connection is dialled (so after DNS, whatever a name
+// resolves to), any address that is not a public unicast one.
+func publicOnly(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return err
+	}
+	ip = ip.Unmap()
+	if !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || cgnat.Contains(ip) {
+		return errPrivateAddress
+	}
+	return nil
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// newMediaClient fetches media; private allows addresses inside the network (the
+// provider fakes of development and tests), and plain http redirects.
+func newMediaClient(private bool) *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	proxy := http.ProxyFromEnvironment
+	if !private {
+		dialer.Control = publicOnly
+		proxy = nil // the address checked is the one dialled: a proxy would hide it
+	}
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 proxy,
+			DialContext:           dialer.DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: 30 * time.Second,
+			MaxIdleConnsPerHost:   4,
+			IdleConnTimeout:       90 * time.Second,
+		},
+		// Twilio answers with a redirect to its storage; Go drops the Authorization
+		// header when a redirect leaves the host, so the credentials stay with
+		// Twilio. A redirect is refused from https to http, where they would travel
+		// in the clear.
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 3 {
+				return errors.New("too many redirects")
+			}
+			if req.URL.Scheme != "https" && !(private && req.URL.Scheme == "http") {
+				return fmt.Errorf("redirect to a %s URL", req.URL.Scheme)
+			}
+			return nil
+		},
+	}
+}
+
+var (
+	publicMediaClient  = newMediaClient(false)
+	privateMediaClient = newMediaClient(true)
+)
+
+func (s *Service) mediaClient() *http.Client {
+	if s.privateMedia.Load() {
+		return privateMediaClient
+	}
+	return publicMediaClient
 }
 
 // OpenMedia opens the media at mediaURL, which an inbound message on the
@@ -78,6 +138,9 @@ func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID
 	conn, err := s.Get(ctx, sc, connectionID)
 	if err != nil {
 		return Media{}, err
+	}
+	if conn.Status == StatusDisabled {
+		return Media{}, ErrMediaDisabled
 	}
 	if d, ok := s.plugins.Describe(conn.PluginID); !ok || !d.Has(sdk.CapMediaDownload) {
 		return Media{}, ErrMediaUnsupported
@@ -115,74 +178,114 @@ func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID
 	if src.Size > MaxMediaBytes {
 		return Media{}, ErrMediaTooLarge
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.URL, nil)
+	fetch, cancel := context.WithTimeout(ctx, mediaTotal)
+	req, err := http.NewRequestWithContext(fetch, http.MethodGet, src.URL, nil)
 	if err != nil {
+		cancel()
 		return Media{}, err
 	}
 	for k, v := range src.Headers {
 		req.Header.Set(k, v)
 	}
-	res, err := mediaClient.Do(req)
+	stall := time.AfterFunc(mediaIdle, cancel)
+	res, err := s.mediaClient().Do(req)
 	if err != nil {
+		stall.Stop()
+		cancel()
+		if errors.Is(err, errPrivateAddress) {
+			s.log().Warn("media refused: its address is inside the network", "connection", conn.ID, "host", u.Host)
+		}
 		// The URL may carry a signature; the error names only its host.
 		return Media{}, ErrProvider.WithMessage("The provider's media could not be fetched from " + u.Host)
 	}
+	body := &mediaBody{r: io.LimitReader(res.Body, MaxMediaBytes), c: res.Body, stall: stall, cancel: cancel}
+	defer func() {
+		if body != nil {
+			body.Close()
+		}
+	}()
 	switch {
 	case res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusGone:
-		res.Body.Close()
 		return Media{}, ErrMediaGone
 	case res.StatusCode != http.StatusOK:
-		res.Body.Close()
 		return Media{}, ErrProvider.WithMessage(fmt.Sprintf("The provider answered %d for the media", res.StatusCode))
 	case res.ContentLength > MaxMediaBytes:
-		res.Body.Close()
 		return Media{}, ErrMediaTooLarge
 	}
 	typ := src.MIMEType
 	if ct := res.Header.Get("Content-Type"); ct != "" {
 		typ = ct
 	}
-	return Media{Body: limitedBody{io.LimitReader(res.Body, MaxMediaBytes), res.Body}, MIMEType: typ, Size: res.ContentLength}, nil
+	out := Media{Body: body, MIMEType: typ, Size: res.ContentLength}
+	body = nil // the caller closes it
+	return out, nil
 }
 
-type limitedBody struct {
-	io.Reader
-	io.Closer
+// mediaBody is a download being streamed: at most MaxMediaBytes, cut off when the
+// provider stalls for mediaIdle, and closed (its request ended) with Close.
+type mediaBody struct {
+	r      io.Reader
+	c      io.Closer
+	stall  *time.Timer
+	cancel context.CancelFunc
+}
+
+func (b *mediaBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if n > 0 {
+		b.stall.Reset(mediaIdle)
+	}
+	return n, err
+}
+
+func (b *mediaBody) Close() error {
+	b.stall.Stop()
+	b.cancel()
+	return b.c.Close()
 }
 
 // inlineMedia are the types a browser may show in the page: pictures, sound and
-// video a phone sends. Anything else (SVG, HTML, a document) is downloaded, never
-// rendered, so a customer cannot send script that runs on our origin.
-var inlineMedia = map[string]bool{
-	"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true,
-	"video/mp4": true, "video/3gpp": true, "video/webm": true,
-	"audio/ogg": true, "audio/mpeg": true, "audio/mp4": true, "audio/aac": true, "audio/amr": true, "audio/wav": true,
-}
+// video a phone sends. attachedMedia are the documents a customer may send, kept as
+// their type to download. Anything else (SVG, HTML, script) is served as bytes,
+// never rendered nor run, so a customer cannot send what runs on our origin.
+var (
+	inlineMedia = map[string]bool{
+		"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true,
+		"video/mp4": true, "video/3gpp": true, "video/webm": true,
+		"audio/ogg": true, "audio/mpeg": true, "audio/mp4": true, "audio/aac": true, "audio/amr": true, "audio/wav": true,
+	}
+	attachedMedia = map[string]bool{
+		"application/pdf": true, "text/plain": true, "text/csv": true, "application/zip": true,
+		"application/msword": true, "application/vnd.ms-excel": true, "application/vnd.ms-powerpoint": true,
+		"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   true,
+		"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         true,
+		"application/vnd.openxmlformats-officedocument.presentationml.presentation": true,
+	}
+)
 
 // MediaHeaders are the response headers that serve a media of type mimeType named
-// filename safely: a type a browser shows inline only for pictures, sound and video,
-// an attachment otherwise, never sniffed, sandboxed if opened on its own.
+// filename safely: inline only for pictures, sound and video, an attachment
+// otherwise, never sniffed, sandboxed if opened on its own, and not for other sites
+// to embed.
 func MediaHeaders(mimeType, filename string) map[string]string {
 	typ, _, err := mime.ParseMediaType(mimeType)
 	if err != nil {
 		typ = ""
 	}
 	h := map[string]string{
-		"X-Content-Type-Options":  "nosniff",
-		"Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; media-src 'self'",
-		"Cache-Control":           "private, max-age=3600",
+		"X-Content-Type-Options":       "nosniff",
+		"Content-Security-Policy":      "sandbox; default-src 'none'; img-src 'self'; media-src 'self'",
+		"Cross-Origin-Resource-Policy": "same-origin",
+		"Cache-Control":                "private, max-age=3600",
 	}
 	disposition := "attachment"
-	if inlineMedia[typ] {
-		disposition = "inline"
-	}
 	switch {
-	case typ == "":
-		typ = "application/octet-stream"
-	case !inlineMedia[typ] && !strings.HasPrefix(typ, "application/") && !strings.HasPrefix(typ, "text/plain"):
-		typ = "application/octet-stream" // e.g. image/svg+xml, text/html
-	case strings.HasPrefix(typ, "text/"):
-		typ = "text/plain; charset=utf-8"
+	case inlineMedia[typ]:
+		disposition = "inline"
+	case typ == "text/plain" || typ == "text/csv":
+		typ += "; charset=utf-8"
+	case !attachedMedia[typ]:
+		typ = "application/octet-stream" // e.g. image/svg+xml, text/html, application/javascript
 	}
 	h["Content-Type"] = typ
 	if filename = strings.Map(safeFilenameRune, filename); filename != "" {
@@ -195,10 +298,10 @@ func MediaHeaders(mimeType, filename string) map[string]string {
 
 // safeFilenameRune keeps a filename to what a header carries unambiguously.
 func safeFilenameRune(r rune) rune {
-	if r < 0x20 || r == '"' || r == '\\' || r == 0x7f || r > 0x7e {
-		if r > 0x7e {
-			return '_'
-		}
+	switch {
+	case r > 0x7e:
+		return '_'
+	case r < 0x20 || r == '"' || r == '\\' || r == 0x7f:
 		return -1
 	}
 	return r

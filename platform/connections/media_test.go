@@ -20,6 +20,9 @@ func TestMediaHeaders(t *testing.T) {
 		{"image/svg+xml", "x.svg", "application/octet-stream", `attachment; filename="x.svg"`},
 		{"text/html", "", "application/octet-stream", "attachment"},
 		{"text/plain", "", "text/plain; charset=utf-8", "attachment"},
+		{"application/javascript", "", "application/octet-stream", "attachment"},
+		{"application/xhtml+xml", "", "application/octet-stream", "attachment"},
+		{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "q3.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", `attachment; filename="q3.xlsx"`},
 		{"", "a\"b\r\nSet-Cookie: x.txt", "application/octet-stream", `attachment; filename="abSet-Cookie: x.txt"`},
 		{"not a type", "résumé.pdf", "application/octet-stream", `attachment; filename="r_sum_.pdf"`},
 	} {
@@ -27,8 +30,26 @@ func TestMediaHeaders(t *testing.T) {
 		if h["Content-Type"] != tc.wantType || h["Content-Disposition"] != tc.wantDisposition {
 			t.Errorf("%q %q: type %q, disposition %q; want %q, %q", tc.mime, tc.filename, h["Content-Type"], h["Content-Disposition"], tc.wantType, tc.wantDisposition)
 		}
-		if h["X-Content-Type-Options"] != "nosniff" || h["Content-Security-Policy"] == "" {
+		if h["X-Content-Type-Options"] != "nosniff" || h["Content-Security-Policy"] == "" || h["Cross-Origin-Resource-Policy"] != "same-origin" {
 			t.Errorf("%q: headers %v, want nosniff and a sandboxing policy", tc.mime, h)
+		}
+	}
+}
+
+// TestPublicOnly: in production media are fetched from public addresses only, however
+// the name resolved: never loopback, private, link-local (a cloud's metadata
+// service), shared or unspecified ones, in IPv4, IPv6 or IPv4 written as IPv6.
+func TestPublicOnly(t *testing.T) {
+	for addr, public := range map[string]bool{
+		"93.184.216.34:443": true, "[2606:2800:220:1::]:443": true,
+		"127.0.0.1:80": false, "10.1.2.3:443": false, "172.16.0.9:443": false, "192.168.1.1:443": false,
+		"169.254.169.254:80": false, "100.64.0.1:443": false, "0.0.0.0:80": false,
+		"[::1]:443": false, "[fc00::1]:443": false, "[fe80::1]:443": false, "[::ffff:127.0.0.1]:80": false,
+		"224.0.0.1:80": false,
+	} {
+		err := connections.PublicOnly("tcp", addr, nil)
+		if (err == nil) != public {
+			t.Errorf("%s: %v, want public %v", addr, err, public)
 		}
 	}
 }

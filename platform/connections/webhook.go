@@ -113,31 +113,38 @@ func (s *Service) Webhook(ctx context.Context, db bun.IDB, publicID string, req 
 }
 
 // toSiblings offers a request that carries events for the provider's other accounts
-// (one Meta app calls one URL for all its numbers) to their connections. Each
-// connection's plugin verifies the request with that connection's own secret and
-// returns its own events only, so a request forged or signed for another app gives
-// nothing, and a connection takes no event that is not its number's. A connection
-// whose events cannot be stored fails the request (the provider delivers it again;
-// the events already stored are not stored twice).
+// (one Meta app calls one URL for all its numbers) to their connections in the same
+// workspace (see siblings). Each connection's plugin verifies the request with that
+// connection's own secret and returns its own events only, so a request signed for
+// another app gives nothing, and a connection takes no event that is not its
+// number's. One whose settings cannot be opened is skipped and logged (the others'
+// events must not wait on it); one whose events cannot be stored fails the request,
+// so the provider delivers it again (events already stored are not stored twice).
 func (s *Service) toSiblings(ctx context.Context, db bun.IDB, from Connection, ch sdk.Channel, req sdk.WebhookRequest, addresses []string, sink EventSink) error {
 	if len(addresses) == 0 {
 		return nil
 	}
-	siblings, err := bySiblingAddress(ctx, db, from.PluginID, from.ID, addresses)
+	cs, err := siblings(ctx, db, from, addresses)
 	if err != nil {
 		return fmt.Errorf("connections: webhook: other numbers: %w", err)
 	}
-	for _, c := range siblings {
+	if len(cs) == 0 {
+		s.log().Warn("webhook names numbers this workspace has not connected; their events are dropped",
+			"connection", from.ID, "addresses", len(addresses))
+	}
+	for _, c := range cs {
 		conn, err := s.ForPlugin(c)
 		if err != nil {
-			return err
+			s.log().Error("webhook for another number: its settings cannot be opened; skipped", "connection", c.ID, "error", err)
+			continue
 		}
 		resp, events, err := ch.HandleWebhook(ctx, conn, req)
 		if err != nil {
 			return fmt.Errorf("connections: webhook for %s: %w", c.ID, err)
 		}
 		if resp.Status >= 300 {
-			continue // not this connection's app: its secret does not verify the request
+			s.log().Warn("webhook for another number does not verify with its connection's secret; skipped", "connection", c.ID, "status", resp.Status)
+			continue
 		}
 		if err := sink.Deliver(ctx, c, events); err != nil {
 			return err

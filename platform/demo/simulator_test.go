@@ -301,6 +301,14 @@ func TestSimulator(t *testing.T) {
 	if ct, cd, nosniff := got.Header.Get("Content-Type"), got.Header.Get("Content-Disposition"), got.Header.Get("X-Content-Type-Options"); ct != "image/jpeg" || !strings.HasPrefix(cd, "inline") || nosniff != "nosniff" {
 		t.Fatalf("media headers: type %q, disposition %q, nosniff %q", ct, cd, nosniff)
 	}
+	// In production a provider URL that leads inside the network is refused: the
+	// fake lives on loopback.
+	a.Connections.AllowPrivateMedia(false)
+	if res := get(mediaPath(pic)); res.StatusCode != http.StatusServiceUnavailable {
+		body, _ := io.ReadAll(res.Body)
+		t.Fatalf("media on loopback in production: %d %s, want 503", res.StatusCode, body)
+	}
+	a.Connections.AllowPrivateMedia(true)
 	// Ours carry the agent's link, which the browser opens itself; once WhatsApp no
 	// longer keeps the customer's, the API says so.
 	if res := get(mediaPath(posted)); res.StatusCode != http.StatusNotFound {

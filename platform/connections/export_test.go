@@ -1,0 +1,4 @@
+package connections
+
+// PublicOnly is the production media dialer's address check (see publicOnly).
+var PublicOnly = publicOnly
