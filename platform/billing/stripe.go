@@ -451,11 +451,7 @@ func (p *Payments) disputed(ctx context.Context, ev stripe.Event, d *stripe.Disp
 		p.log.Info("stripe inquiry opened; nothing withheld yet", "event_id", ev.ID, "dispute", d.ID, "status", d.Status)
 		return "", nil
 	}
-	ch, err := p.disputedCharge(ctx, ev, d)
-	if err != nil || ch == nil {
-		return "", err
-	}
-	pay, err := p.paymentOf(ctx, ev, ch)
+	ch, pay, err := p.disputedPayment(ctx, ev, d)
 	if err != nil || pay.workspaceID == "" {
 		return "", err
 	}
@@ -493,11 +489,7 @@ func (p *Payments) disputeWon(ctx context.Context, ev stripe.Event, d *stripe.Di
 	if d.Status == stripe.DisputeStatusWarningClosed {
 		outcome = "closed as an inquiry"
 	}
-	ch, err := p.disputedCharge(ctx, ev, d)
-	if err != nil || ch == nil {
-		return "", err
-	}
-	pay, err := p.paymentOf(ctx, ev, ch)
+	_, pay, err := p.disputedPayment(ctx, ev, d)
 	if err != nil || pay.workspaceID == "" {
 		return "", err
 	}
@@ -510,6 +502,18 @@ func (p *Payments) disputeWon(ctx context.Context, ev stripe.Event, d *stripe.Di
 }
 
 func disputeKey(disputeID string) string { return "stripe:dispute:" + disputeID }
+
+// disputedPayment is the dispute's charge and the top-up it paid for; a payment
+// without a workspace (nothing of ours, or a dispute naming no charge) is
+// acknowledged.
+func (p *Payments) disputedPayment(ctx context.Context, ev stripe.Event, d *stripe.Dispute) (*stripe.Charge, payment, error) {
+	ch, err := p.disputedCharge(ctx, ev, d)
+	if err != nil || ch == nil {
+		return nil, payment{}, err
+	}
+	pay, err := p.paymentOf(ctx, ev, ch)
+	return ch, pay, err
+}
 
 // disputedCharge returns the dispute's charge with its amount and metadata, or nil
 // (acknowledged) when the dispute names none.
