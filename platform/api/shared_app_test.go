@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/platform/connections"
@@ -69,4 +71,48 @@ func TestWebhookOfASharedMetaApp(t *testing.T) {
 	if n, m, k, i := stored(first), stored(second), stored(resold), stored(impostor); n != 1 || m != 1 || k != 0 || i != 0 {
 		t.Fatalf("events stored: first %d, second %d, workspace C's %d, workspace B's %d; want 1, 1, 0, 0", n, m, k, i)
 	}
+}
+
+// TestProviderAddressChangeNeedsTheSecrets: a connection's credentials are kept when a
+// change sends them masked, as the API shows them, but not when the address they are
+// sent to changes: a co-admin pointing api_base_url at their own host must not
+// collect a token they were never shown.
+func TestProviderAddressChangeNeedsTheSecrets(t *testing.T) {
+	t.Parallel()
+	ta := testapp.New(t, testapp.WithPlugins(connections.StaticPlugins{"whatsapp": whatsapp.New()}))
+	ctx := context.Background()
+	srv := cloudapitest.NewTest(t, cloudapitest.Options{})
+	elsewhere := cloudapitest.NewTest(t, cloudapitest.Options{})
+	admin := ta.NewWorkspace("Shop")
+	sc := tenants.Scope(ta.App.DB, admin.Workspace.ID)
+	pc := whatsapptest.CloudConnection(srv)
+	conn, err := ta.App.Connections.Create(ctx, sc, connections.NewConnection{PluginID: "whatsapp", Engine: whatsapp.EngineCloud,
+		DisplayName: "WhatsApp", Address: pc.Address, Config: pc.Config})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := whatsapptest.CloudConfig(srv)
+	masked := map[string]any{"phone_number_id": cfg.PhoneNumberID, "waba_id": cfg.WABAID, "api_base_url": cfg.APIBaseURL,
+		"access_token": "********", "app_secret": "********", "verify_token": "********"}
+	path := admin.WSPath("/connections/" + conn.ID)
+	// The same address, secrets masked: kept.
+	admin.Do(http.MethodPatch, path, map[string]any{"config": masked}).Expect(http.StatusOK)
+	// Another address, secrets masked: refused, each secret named, nothing changed.
+	masked["api_base_url"] = elsewhere.URL()
+	r := admin.Do(http.MethodPatch, path, map[string]any{"config": masked})
+	for _, field := range []string{"config.access_token", "config.app_secret", "config.verify_token"} {
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), field) {
+			t.Fatalf("a new api_base_url with masked secrets: %d %s, want 422 naming %s", r.Status, r.Body, field)
+		}
+	}
+	if got, err := ta.App.Connections.Get(ctx, sc, conn.ID); err != nil {
+		t.Fatal(err)
+	} else if c, err := ta.App.Connections.Config(got); err != nil || c["api_base_url"] != srv.URL() {
+		t.Fatalf("after the refused change the config points at %v (%v), want %s", c["api_base_url"], err, srv.URL())
+	}
+	// With the secrets entered again it goes through.
+	other := whatsapptest.CloudConfig(elsewhere)
+	masked["access_token"], masked["app_secret"], masked["verify_token"] = other.AccessToken, other.AppSecret, other.VerifyToken
+	masked["phone_number_id"], masked["waba_id"] = other.PhoneNumberID, other.WABAID
+	admin.Do(http.MethodPatch, path, map[string]any{"config": masked}).Expect(http.StatusOK)
 }

@@ -289,19 +289,30 @@ func (s *Service) seal(c *Connection, desc sdk.Description, config map[string]an
 
 // secretFields lists the schema properties marked "x-secret": true.
 func secretFields(schema json.RawMessage) map[string]bool {
+	secrets, _ := schemaFields(schema)
+	return secrets
+}
+
+// schemaFields are a config schema's credentials (x-secret) and addresses (format
+// uri: where the plugin sends them).
+func schemaFields(schema json.RawMessage) (secrets, addresses map[string]bool) {
 	var s struct {
 		Properties map[string]struct {
-			Secret bool `json:"x-secret"`
+			Secret bool   `json:"x-secret"`
+			Format string `json:"format"`
 		} `json:"properties"`
 	}
 	_ = json.Unmarshal(schema, &s)
-	out := map[string]bool{}
+	secrets, addresses = map[string]bool{}, map[string]bool{}
 	for k, p := range s.Properties {
 		if p.Secret {
-			out[k] = true
+			secrets[k] = true
+		}
+		if p.Format == "uri" {
+			addresses[k] = true
 		}
 	}
-	return out
+	return secrets, addresses
 }
 
 // Config opens a connection's sealed config.
@@ -387,12 +398,28 @@ func (s *Service) Update(ctx context.Context, sc tenants.Scoped, id string, in U
 		if err != nil {
 			return c, err
 		}
-		for k := range secretFields(desc.ConfigSchema) {
+		// Credentials not sent again (or sent masked, as the API shows them) are kept,
+		// unless an address they are sent to changed: kept, they would go to the new
+		// address, which could be anyone's, without whoever changed it ever knowing
+		// them.
+		secrets, addresses := schemaFields(desc.ConfigSchema)
+		moved := ""
+		for k := range addresses {
+			if fmt.Sprint(next[k]) != fmt.Sprint(current[k]) {
+				moved = k
+			}
+		}
+		again := failure.Fields{}
+		for k := range secrets {
 			if v, sent := next[k]; !sent || v == secretMask {
 				if old, had := current[k]; had {
+					again.Check(moved != "", "config."+k, "enter it again: "+moved+" changed, and it would be sent there")
 					next[k] = old
 				}
 			}
+		}
+		if err := again.Err(); err != nil {
+			return c, err
 		}
 		if err := s.validate(ctx, c.PluginID, c.Engine, next); err != nil {
 			return c, err
