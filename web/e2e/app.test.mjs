@@ -419,7 +419,7 @@ describe("operator", () => {
       const form = page.getByRole("dialog", { name: "Add a connection" });
       await form.getByLabel("Channel plugin").selectOption("loopback");
       await form.getByLabel("Name", { exact: true }).fill("Test line");
-      await form.getByLabel("Address").fill("+15550008888");
+      await form.getByLabel("Address", { exact: true }).fill("+15550008888");
       await form.getByLabel("Webhook secret (required)").fill("another-secret");
       await form.getByLabel("Status sequence").waitFor();
       await shot(page, "14-connection-schema-form");
