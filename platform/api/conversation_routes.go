@@ -1081,9 +1081,14 @@ func (a conversationArea) media(c *fiber.Ctx) error {
 	if m.DeletedAt != nil || m.Direction != messaging.DirectionIn || md == nil || md.URL == "" {
 		return errNoMedia
 	}
-	media, err := a.s.connections.OpenMedia(ctx, sc, m.ConnectionID, md.URL)
+	media, err := a.s.connections.OpenMedia(ctx, sc, m.ConnectionID, md.URL, c.Get(fiber.HeaderRange))
 	if err != nil {
 		return err
+	}
+	c.Set(fiber.HeaderAcceptRanges, "bytes")
+	if media.Range != "" {
+		c.Status(http.StatusPartialContent)
+		c.Set(fiber.HeaderContentRange, media.Range)
 	}
 	typ := media.MIMEType
 	if typ == "" {

@@ -39,6 +39,7 @@ var (
 		"this channel does not let its media be fetched")
 	ErrMediaTooLarge = failure.New(failure.Unavailable, "media_too_large",
 		fmt.Sprintf("the media is larger than %d MB", MaxMediaBytes>>20))
+	ErrMediaRange    = failure.New(failure.Invalid, "range_not_satisfiable", "the range asked for is not in the media")
 	ErrMediaDisabled = failure.New(failure.Unavailable, "connection_disabled",
 		"the connection is disabled, so its provider is not asked for the media")
 )
@@ -47,7 +48,10 @@ var (
 type Media struct {
 	Body     io.ReadCloser
 	MIMEType string // as the provider says, "" when it does not
-	Size     int64  // -1 when unknown
+	Size     int64  // of Body; -1 when unknown
+	// Range is the provider's Content-Range when it served the part asked for (a
+	// video player seeking), "" for the whole.
+	Range string
 }
 
 // Bounds of one media download. The browser going away does not end the request
@@ -132,9 +136,11 @@ func (s *Service) mediaClient() *http.Client {
 }
 
 // OpenMedia opens the media at mediaURL, which an inbound message on the
-// workspace's connection connectionID carries. Plugins without resolve_media answer
-// ErrMediaUnsupported; a provider that no longer has it, ErrMediaGone.
-func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID, mediaURL string) (Media, error) {
+// workspace's connection connectionID carries; byteRange, when set, is a browser's
+// Range header, passed on (a provider that ignores it sends the whole). Plugins
+// without resolve_media answer ErrMediaUnsupported; a provider that no longer has it,
+// ErrMediaGone.
+func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID, mediaURL, byteRange string) (Media, error) {
 	conn, err := s.Get(ctx, sc, connectionID)
 	if err != nil {
 		return Media{}, err
@@ -187,6 +193,9 @@ func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID
 	for k, v := range src.Headers {
 		req.Header.Set(k, v)
 	}
+	if r := strings.TrimSpace(byteRange); strings.HasPrefix(r, "bytes=") && len(r) <= 100 {
+		req.Header.Set("Range", r)
+	}
 	stall := time.AfterFunc(mediaIdle, cancel)
 	res, err := s.mediaClient().Do(req)
 	if err != nil {
@@ -204,9 +213,14 @@ func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID
 			body.Close()
 		}
 	}()
+	part := ""
 	switch {
 	case res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusGone:
 		return Media{}, ErrMediaGone
+	case res.StatusCode == http.StatusPartialContent && res.Header.Get("Content-Range") != "":
+		part = res.Header.Get("Content-Range")
+	case res.StatusCode == http.StatusRequestedRangeNotSatisfiable:
+		return Media{}, ErrMediaRange
 	case res.StatusCode != http.StatusOK:
 		return Media{}, ErrProvider.WithMessage(fmt.Sprintf("The provider answered %d for the media", res.StatusCode))
 	case res.ContentLength > MaxMediaBytes:
@@ -216,7 +230,7 @@ func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID
 	if ct := res.Header.Get("Content-Type"); ct != "" {
 		typ = ct
 	}
-	out := Media{Body: body, MIMEType: typ, Size: res.ContentLength}
+	out := Media{Body: body, MIMEType: typ, Size: res.ContentLength, Range: part}
 	body = nil // the caller closes it
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -300,6 +301,23 @@ func TestSimulator(t *testing.T) {
 	}
 	if ct, cd, nosniff := got.Header.Get("Content-Type"), got.Header.Get("Content-Disposition"), got.Header.Get("X-Content-Type-Options"); ct != "image/jpeg" || !strings.HasPrefix(cd, "inline") || nosniff != "nosniff" {
 		t.Fatalf("media headers: type %q, disposition %q, nosniff %q", ct, cd, nosniff)
+	}
+	// A video player seeking asks for a part: it gets that part.
+	req, err := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+mediaPath(pic), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: session})
+	req.Header.Set("Range", "bytes=100-199")
+	part, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	partBody, _ := io.ReadAll(part.Body)
+	part.Body.Close()
+	if part.StatusCode != http.StatusPartialContent || !bytes.Equal(partBody, photo[100:200]) ||
+		part.Header.Get("Content-Range") != fmt.Sprintf("bytes 100-199/%d", len(photo)) {
+		t.Fatalf("a range of the media: %d, %d bytes, Content-Range %q", part.StatusCode, len(partBody), part.Header.Get("Content-Range"))
 	}
 	// In production a provider URL that leads inside the network is refused: the
 	// fake lives on loopback.
