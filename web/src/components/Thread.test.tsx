@@ -1,4 +1,4 @@
-import { render, screen, within } from "@testing-library/react";
+import { fireEvent, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { message } from "../test/fakes";
@@ -30,6 +30,9 @@ describe("Thread", () => {
     expect(screen.getByRole("link", { name: "image/svg+xml" }).getAttribute("href")).toBe(proxy("in3"));
     expect(screen.getByRole("link", { name: "image/png" }).getAttribute("href")).toBe("https://cdn.example.com/menu.png");
     expect(document.body.innerHTML).not.toContain("graph.facebook.com");
+    // A voice note the provider no longer keeps says so instead of a dead player.
+    fireEvent.error(screen.getByLabelText("Voice message from the customer"));
+    expect(screen.getByText(/could not be loaded; the provider may no longer keep it/)).toBeTruthy();
   });
 
   it("puts a day separator before each day's first message", () => {

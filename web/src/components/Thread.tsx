@@ -173,7 +173,7 @@ function MediaView({ m, media }: { m: Message; media: MediaRef }) {
   }
   const src = `/api/v1/workspaces/${encodeURIComponent(w.slug)}/conversations/${encodeURIComponent(m.conversation_id)}/messages/${encodeURIComponent(m.id)}/media`;
   const type = media.mime_type ?? "";
-  if (gone) return <p className="msg-muted">This media is no longer available from the provider.</p>;
+  if (gone) return <p className="msg-muted">This media could not be loaded; the provider may no longer keep it.</p>;
   if (/^image\/(jpeg|png|gif|webp)$/.test(type)) {
     return (
       <p className="msg-media">
@@ -186,14 +186,14 @@ function MediaView({ m, media }: { m: Message; media: MediaRef }) {
   if (type.startsWith("audio/")) {
     return (
       <p className="msg-media">
-        <audio controls preload="none" src={src} aria-label={media.filename || "Voice message from the customer"} />
+        <audio controls preload="none" src={src} aria-label={media.filename || "Voice message from the customer"} onError={() => setGone(true)} />
       </p>
     );
   }
   if (type.startsWith("video/")) {
     return (
       <p className="msg-media">
-        <video controls preload="metadata" src={src} aria-label={media.filename || "Video from the customer"} />
+        <video controls preload="metadata" src={src} aria-label={media.filename || "Video from the customer"} onError={() => setGone(true)} />
       </p>
     );
   }
