@@ -168,6 +168,14 @@ func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID
 	switch {
 	case errors.As(err, &se) && se.Code == sdk.CodeMediaGone:
 		return Media{}, ErrMediaGone
+	case errors.As(err, &se) && se.Class == sdk.AuthFailed:
+		// As a send would: the connection shows why, so an admin replaces the
+		// credentials before its customers' messages fail too.
+		reason := "The provider rejected the credentials: " + se.Reason
+		if err := s.MarkError(ctx, sc, conn.ID, reason); err != nil {
+			return Media{}, err
+		}
+		return Media{}, ErrProvider.WithMessage(reason)
 	case errors.As(err, &se):
 		return Media{}, ErrProvider.WithMessage("The provider did not give the media: " + se.Reason)
 	case err != nil:

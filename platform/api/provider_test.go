@@ -2,12 +2,15 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/loopback"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/plugins/whatsapp"
 	"github.com/switchboardhq/switchboard/plugins/whatsapp/cloudapitest"
@@ -115,4 +118,58 @@ func TestProviderAddressChangeNeedsTheSecrets(t *testing.T) {
 	masked["access_token"], masked["app_secret"], masked["verify_token"] = other.AccessToken, other.AppSecret, other.VerifyToken
 	masked["phone_number_id"], masked["waba_id"] = other.PhoneNumberID, other.WABAID
 	admin.Do(http.MethodPatch, path, map[string]any{"config": masked}).Expect(http.StatusOK)
+}
+
+// expiredToken is a channel whose provider rejects the credentials when asked for a
+// customer's media.
+type expiredToken struct{ *loopback.Loopback }
+
+func (c expiredToken) Describe(ctx context.Context) (sdk.Description, error) {
+	d, err := c.Loopback.Describe(ctx)
+	d.Capabilities = append(d.Capabilities, sdk.CapMediaDownload)
+	return d, err
+}
+
+func (c expiredToken) Action(ctx context.Context, conn sdk.Connection, name string, args json.RawMessage) (json.RawMessage, error) {
+	if name == sdk.ActionResolveMedia {
+		return nil, sdk.Errorf(sdk.AuthFailed, "190", "Error validating access token: Session has expired")
+	}
+	return c.Loopback.Action(ctx, conn, name, args)
+}
+
+// TestMediaWithRejectedCredentials: a provider that rejects the credentials when asked
+// for a customer's photo puts the connection in error with the reason, as a send
+// does, so an admin replaces them before messages fail too.
+func TestMediaWithRejectedCredentials(t *testing.T) {
+	t.Parallel()
+	ta := testapp.New(t, testapp.WithPlugins(connections.StaticPlugins{"expired": expiredToken{loopback.New()}}))
+	ctx := context.Background()
+	admin := ta.NewWorkspace("Shop")
+	sc := tenants.Scope(ta.App.DB, admin.Workspace.ID)
+	conn, err := ta.App.Connections.Create(ctx, sc, connections.NewConnection{PluginID: "expired", Engine: loopback.Engine,
+		DisplayName: "Line", Address: "+15550107000", Config: loopback.Config{WebhookSecret: "secret"}.JSON()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	contact, err := messaging.ContactByAddress(ctx, sc, conn.Kind, "+15550107001", "Sam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := messaging.NewConversation(ctx, sc, messaging.KindTicket, conn.ID, contact, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := messaging.Message{ConversationID: conv.ID, ConnectionID: conn.ID, Direction: messaging.DirectionIn, Type: "image",
+		Status: messaging.StatusReceived, Content: messaging.Content{Media: &sdk.Media{URL: "https://provider.example/media/1", MIMEType: "image/jpeg"}}}
+	if err := messaging.Insert(ctx, sc, &m, "test"); err != nil {
+		t.Fatal(err)
+	}
+	r := admin.Do(http.MethodGet, admin.WSPath("/conversations/"+conv.ID+"/messages/"+m.ID+"/media"), nil)
+	if r.Status != http.StatusServiceUnavailable || !strings.Contains(string(r.Body), "rejected the credentials") {
+		t.Fatalf("media with rejected credentials: %d %s, want 503 saying so", r.Status, r.Body)
+	}
+	got, err := ta.App.Connections.Get(ctx, sc, conn.ID)
+	if err != nil || got.Status != connections.StatusError || !strings.Contains(got.StatusReason, "Session has expired") {
+		t.Fatalf("connection after the rejection: %q %q (%v), want error with the provider's reason", got.Status, got.StatusReason, err)
+	}
 }
