@@ -124,6 +124,13 @@ describe("Settings → Connections for a workspace admin", () => {
     expect(calls.find((c) => c.method === "PATCH")!.body).toEqual({ display_name: "Support line", config: { webhook_secret: "********", delay_ms: 99999 } });
   });
 
+  it("tells a WhatsApp Cloud number that one Meta app's webhook serves all the workspace's numbers", async () => {
+    mockApi({ [CHANNELS]: { body: { items: [loopback], next_cursor: "" } } });
+    const sms = connection({ id: "lb1", plugin: "loopback", kind: "sms", engine: "loopback", display_name: "Support line" });
+    renderInWorkspace(<Connections />, fakeWorkspace({ connections: [connection(), sms] }));
+    expect(await screen.findAllByText(/Several of this workspace's numbers on one Meta app\?/)).toHaveLength(1);
+  });
+
   it("shows the server's words when the channels cannot be listed", async () => {
     mockApi({ [CHANNELS]: { status: 403, body: { error: { code: "forbidden", message: "your role (manager) does not allow channels:read" } } } });
     renderInWorkspace(<Connections />);

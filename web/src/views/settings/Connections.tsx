@@ -276,6 +276,12 @@ export function Connections() {
                   Webhook URL for the provider
                 </label>
                 <input id={`hook-${c.id}`} className="mono" readOnly value={c.webhook_url} onFocus={(e) => e.target.select()} />
+                {c.kind === "whatsapp" && c.engine === "cloud" ? (
+                  <p className="hint">
+                    Several of this workspace's numbers on one Meta app? Point the app at any one of their URLs: each number gets its
+                    own messages.
+                  </p>
+                ) : null}
               </div>
               {manage ? (
                 <div className="conn-actions">
