@@ -55,11 +55,13 @@ type Wallet struct {
 	StripeCustomerID    string     `bun:"stripe_customer_id,notnull" json:"-"`
 	// Auto-recharge (see recharge.go): the pack it buys ("" off), the saved card it
 	// pays with, and why it is paused ("" when it is not).
-	AutoRechargePack      string    `bun:"auto_recharge_pack,notnull" json:"auto_recharge_pack"`
-	StripePaymentMethodID string    `bun:"stripe_payment_method_id,notnull" json:"-"`
-	CardLabel             string    `bun:"card_label,notnull" json:"card_label"`
-	AutoRechargeError     string    `bun:"auto_recharge_error,notnull" json:"auto_recharge_error"`
-	UpdatedAt             time.Time `bun:"updated_at,notnull" json:"updated_at"`
+	AutoRechargePack      string `bun:"auto_recharge_pack,notnull" json:"auto_recharge_pack"`
+	StripePaymentMethodID string `bun:"stripe_payment_method_id,notnull" json:"-"`
+	CardLabel             string `bun:"card_label,notnull" json:"card_label"`
+	// CardSavedAt is when the payment that saved the card was made.
+	CardSavedAt       *time.Time `bun:"card_saved_at" json:"-"`
+	AutoRechargeError string     `bun:"auto_recharge_error,notnull" json:"auto_recharge_error"`
+	UpdatedAt         time.Time  `bun:"updated_at,notnull" json:"updated_at"`
 }
 
 // Entry is one ledger row. Entries are never changed once written.

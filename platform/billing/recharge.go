@@ -363,7 +363,7 @@ func (p *Payments) saveCard(ctx context.Context, workspaceID string, pi *stripe.
 	}
 	label := "card"
 	pm := pi.PaymentMethod
-	if pm.Card == nil {
+	if pm.Card == nil && p.api != nil {
 		// Events carry the id only; the label is a courtesy, so a failed fetch
 		// keeps the plain one.
 		params := &stripe.PaymentMethodParams{}
@@ -377,12 +377,20 @@ func (p *Payments) saveCard(ctx context.Context, workspaceID string, pi *stripe.
 	if pm.Card != nil {
 		label = fmt.Sprintf("%s •••• %s", pm.Card.Brand, pm.Card.Last4)
 	}
-	// A new card is what an admin does about a paused auto-recharge: it resumes.
-	_, err := tenants.Scope(p.db, workspaceID).Update((*Wallet)(nil)).
-		Set("stripe_payment_method_id = ?", pi.PaymentMethod.ID).Set("card_label = ?", label).
-		Set("auto_recharge_error = ''").Set("updated_at = ?", time.Now().UTC()).Exec(ctx)
+	// Stripe does not promise order: a late event of an older payment leaves a card
+	// saved by a newer one. A new card is what an admin does about a paused
+	// auto-recharge: it resumes.
+	made := time.Unix(pi.Created, 0).UTC()
+	res, err := tenants.Scope(p.db, workspaceID).Update((*Wallet)(nil)).
+		Set("stripe_payment_method_id = ?", pi.PaymentMethod.ID).Set("card_label = ?", label).Set("card_saved_at = ?", made).
+		Set("auto_recharge_error = ''").Set("updated_at = ?", time.Now().UTC()).
+		Where("card_saved_at IS NULL OR card_saved_at <= ?", made).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("billing: save card: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		p.log.Info("stripe card of an older payment; the newer card stays", "workspace_id", workspaceID, "payment_intent", pi.ID)
+		return nil
 	}
 	// A paused auto-recharge resumes with the new card: if the wallet is still low,
 	// it pays now.

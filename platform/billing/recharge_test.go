@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -79,11 +80,19 @@ func TestAutoRecharge(t *testing.T) {
 	// A top-up bought with save_card: credited, and its card saved (the label is
 	// fetched, the event names the card by id only).
 	saved := paymentIntent(ws.ID, "pi_saved", 100)
-	saved["setup_future_usage"], saved["payment_method"] = "off_session", "pm_card_saved"
+	saved["setup_future_usage"], saved["payment_method"], saved["created"] = "off_session", "pm_card_saved", time.Now().Unix()
 	mustDeliver(t, ta, p, stripeEvent("evt_saved", "payment_intent.succeeded", saved))
 	if w := wallet(); w.StripePaymentMethodID != "pm_card_saved" || w.CardLabel != "visa •••• 4242" || w.Balance != 100 {
 		t.Fatalf("after a top-up that saves the card: %+v", w)
 	}
+	// A late event of an older payment that saved another card leaves the newer one.
+	older := paymentIntent(ws.ID, "pi_older", 100)
+	older["setup_future_usage"], older["payment_method"], older["created"] = "off_session", "pm_card_older", time.Now().Add(-time.Hour).Unix()
+	mustDeliver(t, ta, p, stripeEvent("evt_older", "payment_intent.succeeded", older))
+	if w := wallet(); w.StripePaymentMethodID != "pm_card_saved" || w.Balance != 200 {
+		t.Fatalf("after an older payment's late event: card %q, balance %d; want the newer card kept, 200", w.StripePaymentMethodID, w.Balance)
+	}
+	spend(100) // back to 100
 	// Still refused without a threshold (nothing would start it), or with a pack
 	// not on sale.
 	if _, err := p.SetAutoRecharge(ctx, ws.ID, "refill"); fieldOf(err, "low_balance_threshold") == "" {
