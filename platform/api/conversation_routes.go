@@ -1082,6 +1082,9 @@ func (a conversationArea) media(c *fiber.Ctx) error {
 		return errNoMedia
 	}
 	media, err := a.s.connections.OpenMedia(ctx, sc, m.ConnectionID, md.URL, c.Get(fiber.HeaderRange))
+	if errors.Is(err, connections.ErrMediaRange) {
+		return c.SendStatus(http.StatusRequestedRangeNotSatisfiable)
+	}
 	if err != nil {
 		return err
 	}

@@ -293,6 +293,20 @@ func secretFields(schema json.RawMessage) map[string]bool {
 	return secrets
 }
 
+// sameValue reports whether two config values are the same, an absent value and an
+// empty string alike (the web form leaves empty fields out).
+func sameValue(a, b any) bool {
+	if a == nil {
+		a = ""
+	}
+	if b == nil {
+		b = ""
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
 // schemaFields are a config schema's credentials (x-secret) and addresses (format
 // uri: where the plugin sends them).
 func schemaFields(schema json.RawMessage) (secrets, addresses map[string]bool) {
@@ -403,12 +417,14 @@ func (s *Service) Update(ctx context.Context, sc tenants.Scoped, id string, in U
 		// address, which could be anyone's, without whoever changed it ever knowing
 		// them.
 		secrets, addresses := schemaFields(desc.ConfigSchema)
-		moved := ""
+		var movedFields []string
 		for k := range addresses {
-			if fmt.Sprint(next[k]) != fmt.Sprint(current[k]) {
-				moved = k
+			if !sameValue(next[k], current[k]) {
+				movedFields = append(movedFields, k)
 			}
 		}
+		slices.Sort(movedFields)
+		moved := strings.Join(movedFields, ", ")
 		again := failure.Fields{}
 		for k := range secrets {
 			if v, sent := next[k]; !sent || v == secretMask {

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -81,13 +83,51 @@ func publicOnly(_, address string, _ syscall.RawConn) error {
 		return err
 	}
 	ip = ip.Unmap()
-	if !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || cgnat.Contains(ip) {
+	if inner, ok := embeddedIPv4(ip); ok {
+		ip = inner // NAT64 and 6to4 reach the IPv4 address they carry
+	}
+	if !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() {
 		return errPrivateAddress
+	}
+	for _, p := range specialPurpose {
+		if p.Contains(ip) {
+			return errPrivateAddress
+		}
 	}
 	return nil
 }
 
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// specialPurpose are ranges IANA keeps for other than the public internet that
+// netip's predicates do not name: shared (carrier-grade NAT) space, "this network",
+// IETF protocol assignments (a cloud's old metadata address among them), benchmarking,
+// reserved, IPv4-compatible IPv6 and IPv6 site-local.
+var specialPurpose = []netip.Prefix{
+	netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("::/96"), netip.MustParsePrefix("fec0::/10"),
+}
+
+var (
+	nat64  = []netip.Prefix{netip.MustParsePrefix("64:ff9b::/96"), netip.MustParsePrefix("64:ff9b:1::/48")}
+	sixTo4 = netip.MustParsePrefix("2002::/16")
+)
+
+// embeddedIPv4 is the IPv4 address a NAT64 or 6to4 address leads to.
+func embeddedIPv4(ip netip.Addr) (netip.Addr, bool) {
+	if !ip.Is6() {
+		return netip.Addr{}, false
+	}
+	b := ip.As16()
+	for _, p := range nat64 {
+		if p.Contains(ip) {
+			return netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}), true
+		}
+	}
+	if sixTo4.Contains(ip) {
+		return netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), true
+	}
+	return netip.Addr{}, false
+}
 
 // newMediaClient fetches media; private allows addresses inside the network (the
 // provider fakes of development and tests), and plain http redirects.
@@ -169,13 +209,11 @@ func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID
 	case errors.As(err, &se) && se.Code == sdk.CodeMediaGone:
 		return Media{}, ErrMediaGone
 	case errors.As(err, &se) && se.Class == sdk.AuthFailed:
-		// As a send would: the connection shows why, so an admin replaces the
-		// credentials before its customers' messages fail too.
-		reason := "The provider rejected the credentials: " + se.Reason
-		if err := s.MarkError(ctx, sc, conn.ID, reason); err != nil {
-			return Media{}, err
-		}
-		return Media{}, ErrProvider.WithMessage(reason)
+		// Said, but the connection is left as it is: a read by any member must not
+		// stop a workspace's sends, and a provider may refuse one old media (another
+		// business's since the token changed) while the credentials still send. A
+		// send that is refused marks the connection.
+		return Media{}, ErrProvider.WithMessage("The provider rejected the connection's credentials for this media: " + se.Reason)
 	case errors.As(err, &se):
 		return Media{}, ErrProvider.WithMessage("The provider did not give the media: " + se.Reason)
 	case err != nil:
@@ -189,6 +227,10 @@ func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return Media{}, fmt.Errorf("connections: %s %s gave an URL that cannot be fetched", conn.PluginID, sdk.ActionResolveMedia)
 	}
+	if u.Scheme == "http" && !s.privateMedia.Load() {
+		// In production credentials do not travel in the clear.
+		return Media{}, ErrProvider.WithMessage("The provider's media could not be fetched from " + u.Hostname() + ": it is not an https URL")
+	}
 	if src.Size > MaxMediaBytes {
 		return Media{}, ErrMediaTooLarge
 	}
@@ -201,11 +243,14 @@ func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID
 	for k, v := range src.Headers {
 		req.Header.Set(k, v)
 	}
-	if r := strings.TrimSpace(byteRange); strings.HasPrefix(r, "bytes=") && len(r) <= 100 {
+	if r := strings.TrimSpace(byteRange); oneRange.MatchString(r) {
 		req.Header.Set("Range", r)
 	}
 	stall := time.AfterFunc(mediaIdle, cancel)
 	res, err := s.mediaClient().Do(req)
+	if err == nil {
+		stall.Reset(mediaIdle) // the provider answered; from now on it is the body's pace
+	}
 	if err != nil {
 		stall.Stop()
 		cancel()
@@ -227,11 +272,16 @@ func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID
 		return Media{}, ErrMediaGone
 	case res.StatusCode == http.StatusPartialContent && res.Header.Get("Content-Range") != "":
 		part = res.Header.Get("Content-Range")
+		// A part is served only of media within the bound, as the whole would be.
+		if total := rangeTotal(part); total > MaxMediaBytes {
+			return Media{}, ErrMediaTooLarge
+		}
 	case res.StatusCode == http.StatusRequestedRangeNotSatisfiable:
 		return Media{}, ErrMediaRange
 	case res.StatusCode != http.StatusOK:
 		return Media{}, ErrProvider.WithMessage(fmt.Sprintf("The provider answered %d for the media", res.StatusCode))
-	case res.ContentLength > MaxMediaBytes:
+	}
+	if res.ContentLength > MaxMediaBytes {
 		return Media{}, ErrMediaTooLarge
 	}
 	typ := src.MIMEType
@@ -241,6 +291,25 @@ func (s *Service) OpenMedia(ctx context.Context, sc tenants.Scoped, connectionID
 	out := Media{Body: body, MIMEType: typ, Size: res.ContentLength, Range: part}
 	body = nil // the caller closes it
 	return out, nil
+}
+
+// oneRange is the one byte range a browser's media player asks for ("bytes=100-",
+// "bytes=100-199", "bytes=-500"); anything else is not passed on, and the whole is
+// served.
+var oneRange = regexp.MustCompile(`^bytes=(\d{1,19}-\d{0,19}|-\d{1,19})$`)
+
+// rangeTotal is the whole size a Content-Range names ("bytes 0-99/12345"), -1 when it
+// does not say.
+func rangeTotal(contentRange string) int64 {
+	_, total, ok := strings.Cut(contentRange, "/")
+	if !ok {
+		return -1
+	}
+	n, err := strconv.ParseInt(total, 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // mediaBody is a download being streamed: at most MaxMediaBytes, cut off when the
@@ -262,8 +331,9 @@ func (b *mediaBody) Read(p []byte) (int, error) {
 
 func (b *mediaBody) Close() error {
 	b.stall.Stop()
+	err := b.c.Close() // before cancelling, so a body read to its end keeps its connection
 	b.cancel()
-	return b.c.Close()
+	return err
 }
 
 // inlineMedia are the types a browser may show in the page: pictures, sound and

@@ -319,12 +319,21 @@ func TestSimulator(t *testing.T) {
 		part.Header.Get("Content-Range") != fmt.Sprintf("bytes 100-199/%d", len(photo)) {
 		t.Fatalf("a range of the media: %d, %d bytes, Content-Range %q", part.StatusCode, len(partBody), part.Header.Get("Content-Range"))
 	}
+	// A range outside the media: 416, as a player expects.
+	req.Header.Set("Range", fmt.Sprintf("bytes=%d-", len(photo)+10))
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+		t.Fatalf("a range outside the media: %v %v, want 416", res, err)
+	} else {
+		res.Body.Close()
+	}
 	// In production a provider URL that leads inside the network is refused: the
 	// fake lives on loopback.
 	a.Connections.AllowPrivateMedia(false)
 	if res := get(mediaPath(pic)); res.StatusCode != http.StatusServiceUnavailable {
 		body, _ := io.ReadAll(res.Body)
 		t.Fatalf("media on loopback in production: %d %s, want 503", res.StatusCode, body)
+	} else if body, _ := io.ReadAll(res.Body); !strings.Contains(string(body), "could not be fetched from 127.0.0.1") {
+		t.Fatalf("media on loopback in production: %s, want it not fetched", body)
 	}
 	a.Connections.AllowPrivateMedia(true)
 	// Ours carry the agent's link, which the browser opens itself; once WhatsApp no

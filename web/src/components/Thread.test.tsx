@@ -30,9 +30,11 @@ describe("Thread", () => {
     expect(screen.getByRole("link", { name: "image/svg+xml" }).getAttribute("href")).toBe(proxy("in3"));
     expect(screen.getByRole("link", { name: "image/png" }).getAttribute("href")).toBe("https://cdn.example.com/menu.png");
     expect(document.body.innerHTML).not.toContain("graph.facebook.com");
-    // A voice note the provider no longer keeps says so instead of a dead player.
+    // A voice note that cannot be played (a format this browser lacks, or gone) says
+    // so and offers the file instead of a dead player.
     fireEvent.error(screen.getByLabelText("Voice message from the customer"));
-    expect(screen.getByText(/could not be loaded; the provider may no longer keep it/)).toBeTruthy();
+    expect(screen.getByText(/This media cannot be shown here/)).toBeTruthy();
+    expect(screen.getByRole("link", { name: "Download audio/ogg" }).getAttribute("href")).toBe(proxy("in2"));
   });
 
   it("puts a day separator before each day's first message", () => {

@@ -173,7 +173,18 @@ function MediaView({ m, media }: { m: Message; media: MediaRef }) {
   }
   const src = `/api/v1/workspaces/${encodeURIComponent(w.slug)}/conversations/${encodeURIComponent(m.conversation_id)}/messages/${encodeURIComponent(m.id)}/media`;
   const type = media.mime_type ?? "";
-  if (gone) return <p className="msg-muted">This media could not be loaded; the provider may no longer keep it.</p>;
+  if (gone) {
+    // Not shown here (a format this browser does not play, or the provider refused or
+    // no longer keeps it): the file itself, or the server's reason, is one click away.
+    return (
+      <p className="msg-media">
+        <span className="msg-muted">This media cannot be shown here. </span>
+        <a href={src} download={media.filename || true}>
+          Download {label}
+        </a>
+      </p>
+    );
+  }
   if (/^image\/(jpeg|png|gif|webp)$/.test(type)) {
     return (
       <p className="msg-media">
