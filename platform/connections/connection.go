@@ -514,7 +514,7 @@ const siblingLimit = 20
 func siblings(ctx context.Context, db bun.IDB, from Connection, addresses []string) ([]Connection, error) {
 	keys := make([]string, 0, min(len(addresses), siblingLimit))
 	for _, a := range addresses {
-		if k := sdk.AddressKey(a); k != "" && k != from.AddressKey && len(keys) < siblingLimit {
+		if k := sdk.AddressKey(a); k != "" && k != from.AddressKey && len(keys) < siblingLimit && !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
 	}

@@ -129,7 +129,9 @@ func (s *Service) toSiblings(ctx context.Context, db bun.IDB, from Connection, c
 		return fmt.Errorf("connections: webhook: other numbers: %w", err)
 	}
 	if len(cs) == 0 {
-		s.log().Warn("webhook names numbers this workspace has not connected; their events are dropped",
+		// Debug: an app shared with other workspaces names their numbers on every
+		// request, which is not this workspace's trouble.
+		s.log().Debug("webhook names numbers this workspace has not connected (or has disabled); their events are not taken",
 			"connection", from.ID, "addresses", len(addresses))
 	}
 	for _, c := range cs {
