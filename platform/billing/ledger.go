@@ -272,9 +272,6 @@ const rearmLevel = "low_balance_threshold + low_balance_threshold / 10"
 // The flag is set only while the wallet is still low: a top-up that landed since the
 // debit ended the spell before it was marked.
 func (l *Ledger) lowBalance(ctx context.Context, workspaceID string, balance int64, cause Kind) {
-	if l.OnLowBalance == nil {
-		return
-	}
 	res, err := tenants.Scope(l.db, workspaceID).Update((*Wallet)(nil)).
 		Set("low_balance_alerted_at = ?", time.Now().UTC().Truncate(time.Microsecond)).
 		Where("low_balance_alerted_at IS NULL AND low_balance_threshold > 0 AND balance <= low_balance_threshold").Exec(ctx)
@@ -284,7 +281,9 @@ func (l *Ledger) lowBalance(ctx context.Context, workspaceID string, balance int
 		}
 	}
 	// When the alert cannot be remembered it goes out anyway: twice beats never.
-	l.OnLowBalance(ctx, workspaceID, balance, cause)
+	if l.OnLowBalance != nil {
+		l.OnLowBalance(ctx, workspaceID, balance, cause)
+	}
 }
 
 // SetLowBalanceThreshold sets the workspace's low-balance threshold (0 turns the alert

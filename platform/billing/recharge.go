@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/tenants"
 )
 
@@ -107,18 +108,15 @@ func (p *Payments) SetAutoRecharge(ctx context.Context, workspaceID, packCode st
 // a queue that is down is logged, and the next spell tries again.
 func (p *Payments) startSpell(ctx context.Context, workspaceID string) {
 	now := time.Now().UTC().Truncate(time.Microsecond) // as the database keeps it
-	res, err := tenants.Scope(p.db, workspaceID).Update((*Wallet)(nil)).Set("low_balance_alerted_at = ?", now).
-		Where("low_balance_threshold > 0 AND balance <= low_balance_threshold").Exec(ctx)
-	if err != nil {
+	var ws []Wallet
+	err := tenants.Scope(p.db, workspaceID).Update((*Wallet)(nil)).Set("low_balance_alerted_at = ?", now).
+		Where("low_balance_threshold > 0 AND balance <= low_balance_threshold").Returning("*").Scan(ctx, &ws)
+	if err != nil && !storage.IsNotFound(err) {
 		p.log.Error("auto-recharge: new low spell not started", "workspace_id", workspaceID, "error", err)
 		return
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return // not low
-	}
-	w, err := WalletOf(ctx, tenants.Scope(p.db, workspaceID))
-	if err != nil || !w.autoRecharges() || p.api == nil {
-		return
+	if len(ws) == 0 || !ws[0].autoRecharges() || p.api == nil {
+		return // not low, or nothing to pay
 	}
 	if err := p.enqueueRecharge(ctx, AutoRechargePayload{WorkspaceID: workspaceID, Spell: now}); err != nil {
 		p.log.Error("auto-recharge not queued", "workspace_id", workspaceID, "error", err)
@@ -220,12 +218,12 @@ func (p *Payments) HandleAutoRechargeTask(ctx context.Context, t *asynq.Task) er
 		return err
 	}
 	if recent >= maxAutoRechargesPerDay {
-		return p.rechargeFailed(ctx, pl.WorkspaceID, fmt.Sprintf(
+		return p.pauseAutoRecharge(ctx, pl.WorkspaceID, fmt.Sprintf(
 			"it bought %d packs in the last 24 hours, which is as many as it buys in a day; choose a larger pack, then turn it on again", recent))
 	}
 	pack, err := PackByCode(ctx, p.db, w.AutoRechargePack, true)
 	if errors.Is(err, ErrPackNotFound) {
-		return p.rechargeFailed(ctx, pl.WorkspaceID, "the auto-recharge pack is no longer on sale; choose another")
+		return p.pauseAutoRecharge(ctx, pl.WorkspaceID, "the auto-recharge pack is no longer on sale; choose another")
 	}
 	if err != nil {
 		return err
@@ -259,7 +257,7 @@ func (p *Payments) HandleAutoRechargeTask(ctx context.Context, t *asynq.Task) er
 		if reason == "" {
 			reason = string(se.Code)
 		}
-		return p.rechargeFailed(ctx, pl.WorkspaceID, "the card was not charged: "+reason)
+		return p.pauseAutoRecharge(ctx, pl.WorkspaceID, "the card was not charged: "+reason)
 	case err != nil:
 		log.Warn("auto-recharge payment not answered; retrying", "error", err)
 		return err // network, 5xx, rate limit: the key makes the retry the same payment
@@ -272,23 +270,9 @@ func (p *Payments) HandleAutoRechargeTask(ctx context.Context, t *asynq.Task) er
 		log.Info("auto-recharge payment processing; the webhook credits it", "payment_intent", pi.ID)
 		return nil
 	case stripe.PaymentIntentStatusRequiresAction:
-		return p.rechargeFailed(ctx, pl.WorkspaceID, "the card holder must authenticate this payment; buy a pack to go on")
+		return p.pauseAutoRecharge(ctx, pl.WorkspaceID, "the card holder must authenticate this payment; buy a pack to go on")
 	}
-	return p.rechargeFailed(ctx, pl.WorkspaceID, fmt.Sprintf("the card was not charged (the payment is %s)", pi.Status))
-}
-
-// rechargeFailed pauses auto-recharge with reason and tells OnAutoRechargeFailed.
-func (p *Payments) rechargeFailed(ctx context.Context, workspaceID, reason string) error {
-	sc := tenants.Scope(p.db, workspaceID)
-	if _, err := sc.Update((*Wallet)(nil)).Set("auto_recharge_error = ?", reason).
-		Set("updated_at = ?", time.Now().UTC()).Exec(ctx); err != nil {
-		return fmt.Errorf("billing: pause auto-recharge: %w", err)
-	}
-	p.log.Warn("auto-recharge paused", "workspace_id", workspaceID, "reason", reason)
-	if p.OnAutoRechargeFailed != nil {
-		p.OnAutoRechargeFailed(ctx, workspaceID, reason)
-	}
-	return nil
+	return p.pauseAutoRecharge(ctx, pl.WorkspaceID, fmt.Sprintf("the card was not charged (the payment is %s)", pi.Status))
 }
 
 // paymentFailed pauses auto-recharge when its payment failed after the synchronous
@@ -323,8 +307,9 @@ func (p *Payments) paymentFailed(ctx context.Context, ev stripe.Event, pi *strip
 	return workspaceID, p.pauseAutoRecharge(ctx, workspaceID, reason)
 }
 
-// pauseAutoRecharge pauses a running auto-recharge with reason (a disputed payment);
-// one that is off or paused already stays as it is.
+// pauseAutoRecharge pauses a running auto-recharge with reason (a card not charged,
+// a disputed payment) and tells OnAutoRechargeFailed; one that is off or paused
+// already stays as it is, and is not told twice.
 func (p *Payments) pauseAutoRecharge(ctx context.Context, workspaceID, reason string) error {
 	res, err := tenants.Scope(p.db, workspaceID).Update((*Wallet)(nil)).Set("auto_recharge_error = ?", reason).
 		Set("updated_at = ?", time.Now().UTC()).
