@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/storage"
@@ -112,11 +113,21 @@ type CountsQuery struct {
 type MessageRequest struct {
 	Type       string        `json:"type" enum:"text,media,location,template,note"`
 	Text       string        `json:"text" doc:"at most 4096 characters; the caption of media"`
-	Media      *sdk.Media    `json:"media,omitempty" doc:"url (http or https) of a jpg, jpeg, png, gif, webp, mp4, webm, mp3, wav, pdf, doc, docx or xls file; mime_type, when given, must be one of those"`
+	Media      *MessageMedia `json:"media,omitempty"`
 	Location   *sdk.Location `json:"location,omitempty"`
 	Template   *sdk.Template `json:"template,omitempty"`
 	ScheduleAt *string       `json:"schedule_at,omitempty" doc:"RFC 3339, at least one minute ahead; the message waits as scheduled"`
 	ReplyTo    string        `json:"reply_to,omitempty" doc:"in a conversation with several recipients, a message from one of them: the reply goes to that customer only (without it, to every recipient)"`
+}
+
+// MessageMedia is the attachment of a media message: a file uploaded to the
+// workspace (file_id), or a link to one.
+type MessageMedia struct {
+	FileID   string `json:"file_id,omitempty" doc:"an uploaded file's id (POST …/media): its type and name are the file's, and its size is checked against the channel's limits"`
+	URL      string `json:"url,omitempty" doc:"instead of file_id: a link (http or https) to a jpg, jpeg, png, gif, webp, mp4, webm, mp3, wav, pdf, doc, docx or xls file, which the provider fetches"`
+	MIMEType string `json:"mime_type,omitempty" doc:"with url: the file's type, one of those; by default the link's extension says it"`
+	Filename string `json:"filename,omitempty" doc:"with url: the name a document is shown under"`
+	Caption  string `json:"caption,omitempty"`
 }
 
 // ComposeRequest opens (or finds) a 1:1 Chat conversation, or opens one with several
@@ -475,8 +486,12 @@ func (a conversationArea) counts(c *fiber.Ctx) error {
 // draft turns a message request into the pipeline's draft (which Pipeline.Post
 // validates).
 func draft(req MessageRequest, author string) (pipeline.Draft, error) {
-	d := pipeline.Draft{Type: req.Type, Text: req.Text, Media: req.Media, Location: req.Location, Template: req.Template, AuthorID: author,
+	d := pipeline.Draft{Type: req.Type, Text: req.Text, Location: req.Location, Template: req.Template, AuthorID: author,
 		ReplyTo: strings.TrimSpace(req.ReplyTo)}
+	if md := req.Media; md != nil {
+		d.Media = &sdk.Media{URL: md.URL, MIMEType: md.MIMEType, Filename: md.Filename, Caption: md.Caption}
+		d.MediaFile = strings.TrimSpace(md.FileID)
+	}
 	if req.ScheduleAt != nil {
 		at, err := time.Parse(time.RFC3339, strings.TrimSpace(*req.ScheduleAt))
 		if err != nil {
@@ -1063,10 +1078,11 @@ func (a conversationArea) resend(c *fiber.Ctx) error {
 }
 
 // errNoMedia answers a request for the media of a message that has none to fetch:
-// ours carry the link the agent gave, which the browser opens itself.
-var errNoMedia = failure.New(failure.NotFound, "media_not_found", "this message has no media from the customer to fetch")
+// a link the agent gave, which the browser opens itself.
+var errNoMedia = failure.New(failure.NotFound, "media_not_found", "this message has no media kept or fetched by the server")
 
-// media streams a customer's media from the provider (see connections.OpenMedia).
+// media streams a message's media: a file a member uploaded, from the database; a
+// customer's, from the provider (see connections.OpenMedia).
 func (a conversationArea) media(c *fiber.Ctx) error {
 	conv, err := a.conversation(c)
 	if err != nil {
@@ -1078,10 +1094,22 @@ func (a conversationArea) media(c *fiber.Ctx) error {
 		return err
 	}
 	md := m.Content.Media
-	if m.DeletedAt != nil || m.Direction != messaging.DirectionIn || md == nil || md.URL == "" {
+	switch {
+	case m.DeletedAt != nil || md == nil:
+		return errNoMedia
+	case m.Content.MediaFile != "":
+		f, err := media.Get(ctx, sc, m.Content.MediaFile)
+		if errors.Is(err, media.ErrFileNotFound) {
+			return errNoMedia
+		}
+		if err != nil {
+			return err
+		}
+		return sendFile(c, sc, f)
+	case m.Direction != messaging.DirectionIn || md.URL == "":
 		return errNoMedia
 	}
-	media, err := a.s.connections.OpenMedia(ctx, sc, m.ConnectionID, md.URL, c.Get(fiber.HeaderRange))
+	fetched, err := a.s.connections.OpenMedia(ctx, sc, m.ConnectionID, md.URL, c.Get(fiber.HeaderRange))
 	if errors.Is(err, connections.ErrMediaRange) {
 		return c.SendStatus(http.StatusRequestedRangeNotSatisfiable)
 	}
@@ -1089,19 +1117,19 @@ func (a conversationArea) media(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderAcceptRanges, "bytes")
-	if media.Range != "" {
+	if fetched.Range != "" {
 		c.Status(http.StatusPartialContent)
-		c.Set(fiber.HeaderContentRange, media.Range)
+		c.Set(fiber.HeaderContentRange, fetched.Range)
 	}
-	typ := media.MIMEType
+	typ := fetched.MIMEType
 	if typ == "" {
 		typ = md.MIMEType
 	}
-	for k, v := range connections.MediaHeaders(typ, md.Filename) {
+	for k, v := range media.Headers(typ, md.Filename) {
 		c.Set(k, v)
 	}
 	// fasthttp closes the body once it is sent (or the browser went away).
-	return c.SendStream(media.Body, int(media.Size))
+	return c.SendStream(fetched.Body, int(fetched.Size))
 }
 
 // errNoStars answers an API token that asks about stars: they are a member's own.

@@ -229,6 +229,11 @@ func (g *oaGen) operation(r Route) *DocOperation {
 			oaJSON: {Schema: g.schema(reflect.TypeOf(r.Request))},
 		}}
 	}
+	if r.Form != nil {
+		op.RequestBody = &DocRequestBody{Required: true, Content: map[string]DocMediaType{
+			"multipart/form-data": {Schema: g.schema(reflect.TypeOf(r.Form))},
+		}}
+	}
 
 	errResp := func(status int, desc string) {
 		op.Responses[strconv.Itoa(status)] = &DocResponse{Description: desc, Content: map[string]DocMediaType{
@@ -239,7 +244,11 @@ func (g *oaGen) operation(r Route) *DocOperation {
 		errResp(http.StatusBadRequest, "The body is not a single valid JSON object or has an unknown field.")
 		errResp(http.StatusUnsupportedMediaType, "The body was not sent as application/json.")
 	}
-	if hasBody || len(query) > 0 {
+	if r.Form != nil {
+		errResp(http.StatusBadRequest, "The body is not a multipart/form-data form.")
+		errResp(http.StatusRequestEntityTooLarge, "The body is larger than the route takes.")
+	}
+	if hasBody || r.Form != nil || len(query) > 0 {
 		errResp(http.StatusUnprocessableEntity, "Validation failed; error.fields names each wrong field.")
 	}
 	if r.Access != Public {
@@ -530,6 +539,9 @@ func (g *oaGen) structSchema(t reflect.Type) *DocSchema {
 			fs = g.schema(f.typ)
 		}
 		fs = oaDecorate(fs, f.tag.Get("doc"), f.tag.Get("enum"))
+		if format := f.tag.Get("format"); format != "" {
+			fs.Format = format // a form's file: "binary"
+		}
 		if s.Properties == nil {
 			s.Properties = map[string]*DocSchema{}
 		}

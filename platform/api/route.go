@@ -4,6 +4,7 @@
 package api
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strings"
@@ -50,9 +51,26 @@ type Route struct {
 	Response   any // zero value of the JSON response type, nil for 204
 	Status     int // success status; 200 when zero
 	Query      any // zero value of a struct whose `query` tags name the query parameters
+	// Form is the zero value of a multipart/form-data body's type (an upload): its
+	// fields' json tags name the form's fields, and `format:"binary"` marks a file.
+	Form any
 	// Raw marks routes whose body is not JSON (webhooks): they skip JSON decoding
 	// checks in the documentation.
 	Raw bool
+	// BodyLimit is the largest body the route takes, in bytes, when it takes more
+	// than the server's body_limit (an upload).
+	BodyLimit int
+}
+
+// limitBody refuses a body larger than limit, before anything reads it.
+func limitBody(limit int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if len(c.Request().Body()) > limit {
+			return httpError{http.StatusRequestEntityTooLarge, malformed("body_too_large",
+				fmt.Sprintf("the request body is larger than this route takes (%d bytes)", limit))}
+		}
+		return c.Next()
+	}
 }
 
 // Params lists the route's path parameters in order, without the colon.
@@ -80,6 +98,9 @@ type Guards struct {
 	Operator     fiber.Handler // requires an operator
 	Workspace    fiber.Handler // resolves :workspace and the membership
 	Permit       func(policies.Permission) fiber.Handler
+	// BodyLimit is the largest body a route takes unless it sets its own: the
+	// server reads bodies up to the largest route's limit.
+	BodyLimit int
 }
 
 // NewRouter returns a router adding routes to app.
@@ -96,6 +117,9 @@ func (r *Router) Add(rt Route, h fiber.Handler) {
 		rt.Status = http.StatusOK
 	}
 	chain := []fiber.Handler{}
+	if limit := cmp.Or(rt.BodyLimit, r.guards.BodyLimit); limit > 0 {
+		chain = append(chain, limitBody(limit))
+	}
 	switch rt.Access {
 	case Public:
 	case Authenticated:

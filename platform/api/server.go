@@ -18,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/queue"
 	"github.com/switchboardhq/switchboard/platform/realtime"
@@ -50,6 +51,8 @@ type Deps struct {
 	// Realtime delivers workspace events to WebSocket clients (nil: the realtime
 	// route answers 503).
 	Realtime *realtime.Hub
+	// MediaLinks checks the signed links providers fetch uploaded files by.
+	MediaLinks media.Links
 }
 
 // Server is the HTTP edge of one switchboard process.
@@ -70,6 +73,7 @@ type Server struct {
 	payments    *billing.Payments
 	pipeline    *pipeline.Pipeline
 	realtime    *realtime.Hub
+	mediaLinks  media.Links
 
 	app    *fiber.App
 	router *Router
@@ -85,7 +89,7 @@ func New(d Deps, areas ...func(*Server) Area) *Server {
 	s := newServer(d)
 	// walletArea comes before connectionArea: fiber matches routes in registration
 	// order, and POST /hooks/stripe must not be taken for /hooks/:connection.
-	for _, a := range []Area{probeArea{s}, systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}, walletArea{s}, connectionArea{s}, conversationArea{s}, contactArea{s}, accessArea{s}, realtimeArea{s}} {
+	for _, a := range []Area{probeArea{s}, systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}, walletArea{s}, connectionArea{s}, conversationArea{s}, mediaArea{s}, contactArea{s}, accessArea{s}, realtimeArea{s}} {
 		a.Register(s.router)
 	}
 	for _, mk := range areas {
@@ -105,7 +109,7 @@ func NewProbes(d Deps) *Server {
 func newServer(d Deps) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, queue: d.Queue, accounts: d.Accounts, enforcer: d.Enforcer, metrics: d.Metrics, log: d.Log, version: d.Version,
 		connections: d.Connections, events: d.Events, plugins: d.Plugins, ledger: d.Ledger, payments: d.Payments, pipeline: d.Pipeline,
-		realtime: d.Realtime}
+		realtime: d.Realtime, mediaLinks: d.MediaLinks}
 	if s.ledger == nil {
 		s.ledger = billing.NewLedger(d.DB)
 	}
@@ -114,8 +118,9 @@ func newServer(d Deps) *Server {
 	}
 	errs := errorHandler(d.Log, strings.HasPrefix(d.Config.BaseURL(), "https://"))
 	s.app = fiber.New(fiber.Config{
-		AppName:               "switchboard",
-		BodyLimit:             d.Config.HTTP.BodyLimit,
+		AppName: "switchboard",
+		// Read up to the largest route's limit; each route then holds its own.
+		BodyLimit:             max(d.Config.HTTP.BodyLimit, uploadBodyLimit),
 		ReadTimeout:           d.Config.HTTP.ReadTimeout,
 		IdleTimeout:           2 * time.Minute,
 		ErrorHandler:          errs,
@@ -134,6 +139,7 @@ func newServer(d Deps) *Server {
 		Operator:     requireOperator,
 		Workspace:    resolveWorkspace(s),
 		Permit:       permit(d.Enforcer),
+		BodyLimit:    d.Config.HTTP.BodyLimit,
 	})
 	return s
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/queue"
 	"github.com/switchboardhq/switchboard/platform/realtime"
@@ -50,6 +51,8 @@ type App struct {
 	// registry in tests.
 	Plugins     connections.Plugins
 	Connections *connections.Service
+	// MediaLinks are the signed links providers fetch uploaded files by.
+	MediaLinks media.Links
 
 	// Pipeline sends and receives messages.
 	Pipeline *pipeline.Pipeline
@@ -181,8 +184,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if !a.Payments.Configured() {
 		log.Info("billing: no Stripe key; top-ups are off and the operator grants credits")
 	}
+	a.MediaLinks = media.Links{Signer: a.Box, BaseURL: cfg.BaseURL()}
 	a.Pipeline = &pipeline.Pipeline{DB: a.DB, Redis: a.Queue.Redis, Connections: a.Connections, Plugins: a.Plugins, Publisher: a.Realtime,
-		Ledger: a.Ledger, Enqueuer: pipeline.NewEnqueuer(a.Queue.Conn, a.Queue.Redis), Log: log}
+		Ledger: a.Ledger, Enqueuer: pipeline.NewEnqueuer(a.Queue.Conn, a.Queue.Redis), MediaLinks: a.MediaLinks, Log: log}
 	ok = true
 	return a, nil
 }
@@ -194,7 +198,7 @@ func (a *App) HTTP() *api.Server {
 		Metrics: a.Metrics, Log: a.Log, Version: buildinfo.Version,
 		Connections: a.Connections, Events: pipeline.InboundSink{P: a.Pipeline}, Plugins: pluginAdmin(a.Plugins),
 		Pipeline: a.Pipeline, Realtime: a.Realtime,
-		Ledger: a.Ledger, Payments: a.Payments,
+		Ledger: a.Ledger, Payments: a.Payments, MediaLinks: a.MediaLinks,
 	})
 }
 

@@ -32,7 +32,8 @@ func (p hostPlugins) Describe(id string) (sdk.Description, bool) {
 		return sdk.Description{}, false
 	}
 	return sdk.Description{ID: info.ID, Version: info.Version, Kind: info.Kind, Engines: info.Engines,
-		Capabilities: info.Capabilities, ConfigSchema: info.ConfigSchema, SendRates: info.SendRates}, true
+		Capabilities: info.Capabilities, ConfigSchema: info.ConfigSchema, SendRates: info.SendRates,
+		MediaLimits: info.MediaLimits}, true
 }
 
 func (p hostPlugins) Channel(id string) (sdk.Channel, error) { return p.h.Channel(id) }

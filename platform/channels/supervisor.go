@@ -149,6 +149,7 @@ func (s *supervisor) info() PluginInfo {
 	pi.Capabilities = slices.Clone(man.Capabilities)
 	pi.ConfigSchema = slices.Clone(man.ConfigSchema)
 	pi.SendRates = maps.Clone(man.SendRates)
+	pi.MediaLimits = maps.Clone(man.MediaLimits)
 	if s.tgt != nil {
 		pi.Path = s.tgt.path
 	}

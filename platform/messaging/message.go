@@ -48,10 +48,14 @@ var (
 
 // Content is what a message carries besides its text.
 type Content struct {
-	Media    *sdk.Media    `json:"media,omitempty"`
-	Location *sdk.Location `json:"location,omitempty"`
-	Template *sdk.Template `json:"template,omitempty"`
-	Subject  string        `json:"subject,omitempty"`
+	Media *sdk.Media `json:"media,omitempty"`
+	// MediaFile is the uploaded file (media.File) Media is, when a member attached
+	// one rather than giving a link: Media.URL is then empty, and every send gives
+	// the provider a signed link to the file.
+	MediaFile string        `json:"media_file,omitempty"`
+	Location  *sdk.Location `json:"location,omitempty"`
+	Template  *sdk.Template `json:"template,omitempty"`
+	Subject   string        `json:"subject,omitempty"`
 }
 
 // Message is one message of a conversation.

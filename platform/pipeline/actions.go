@@ -197,7 +197,7 @@ func (p *Pipeline) Forward(ctx context.Context, sc tenants.Scoped, m messaging.M
 	default:
 		return m, ErrForwardUnsupported
 	}
-	return p.Post(ctx, sc, to, Draft{Type: m.Type, Text: m.Body, Media: m.Content.Media, Location: m.Content.Location,
+	return p.Post(ctx, sc, to, Draft{Type: m.Type, Text: m.Body, Media: m.Content.Media, MediaFile: m.Content.MediaFile, Location: m.Content.Location,
 		Template: m.Content.Template, AuthorID: authorID, ForwardedFrom: m.ID})
 }
 

@@ -13,8 +13,10 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
+	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/platform/storage"
@@ -24,9 +26,12 @@ import (
 
 // Draft is a message someone writes into a conversation.
 type Draft struct {
-	Type       string // text | media | location | template | note
-	Text       string
-	Media      *sdk.Media
+	Type  string // text | media | location | template | note
+	Text  string
+	Media *sdk.Media
+	// MediaFile is an uploaded file (media.File) to send as Media, instead of a link
+	// in Media.URL; Media then carries the caption only.
+	MediaFile  string
 	Location   *sdk.Location
 	Template   *sdk.Template
 	ScheduleAt *time.Time
@@ -51,16 +56,21 @@ func (d Draft) validate(now time.Time) error {
 	case "text", "note":
 		f.Check(strings.TrimSpace(d.Text) == "", "text", "is required")
 	case "media":
-		if d.Media == nil || d.Media.URL == "" {
-			f.Add("media.url", "is required")
-		} else if u, err := url.Parse(d.Media.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			f.Add("media.url", "must be an http(s) URL")
-		} else if _, ok := messaging.MediaType(d.Media.MIMEType, d.Media.Filename, d.Media.URL); !ok {
-			field := "media.url"
-			if d.Media.MIMEType != "" {
-				field = "media.mime_type"
+		switch {
+		case d.MediaFile != "":
+			f.Check(d.Media != nil && d.Media.URL != "", "media.url", "give a file_id or a url, not both")
+		case d.Media == nil || d.Media.URL == "":
+			f.Add("media.url", "is required (or media.file_id, an uploaded file)")
+		default:
+			if u, err := url.Parse(d.Media.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				f.Add("media.url", "must be an http(s) URL")
+			} else if _, ok := media.TypeOf(d.Media.MIMEType, d.Media.Filename, d.Media.URL); !ok {
+				field := "media.url"
+				if d.Media.MIMEType != "" {
+					field = "media.mime_type"
+				}
+				f.Add(field, "must be a "+media.TypeList+" file")
 			}
-			f.Add(field, "must be a "+messaging.MediaTypeList+" file")
 		}
 	case "location":
 		switch {
@@ -93,13 +103,27 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	if err := d.validate(now); err != nil {
 		return messaging.Message{}, err
 	}
-	if d.Type == "media" && d.Media.MIMEType == "" {
-		media := *d.Media
-		media.MIMEType, _ = messaging.MediaType("", media.Filename, media.URL)
-		d.Media = &media
+	if d.Type != "media" {
+		d.MediaFile = ""
+	}
+	switch {
+	case d.MediaFile != "":
+		file, err := p.attachable(ctx, sc, conv, d.MediaFile)
+		if err != nil {
+			return messaging.Message{}, err
+		}
+		md := &sdk.Media{MIMEType: file.MIMEType, Filename: file.Filename}
+		if d.Media != nil {
+			md.Caption = d.Media.Caption
+		}
+		d.Media = md
+	case d.Type == "media" && d.Media.MIMEType == "":
+		md := *d.Media
+		md.MIMEType, _ = media.TypeOf("", md.Filename, md.URL)
+		d.Media = &md
 	}
 	m := messaging.Message{ConversationID: conv.ID, ConnectionID: conv.ConnectionID, Direction: messaging.DirectionOut,
-		Type: d.Type, Body: d.Text, Content: messaging.Content{Media: d.Media, Location: d.Location, Template: d.Template},
+		Type: d.Type, Body: d.Text, Content: messaging.Content{Media: d.Media, MediaFile: d.MediaFile, Location: d.Location, Template: d.Template},
 		Status: messaging.StatusPending}
 	if d.AuthorID != "" {
 		m.AuthorID = &d.AuthorID
@@ -120,6 +144,15 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	}
 	if len(to) == 1 {
 		m.ContactID = &to[0]
+	}
+	if d.MediaFile != "" {
+		// Taken before the message is stored: a file swept meanwhile is refused here
+		// rather than failing every send of it later.
+		if err := media.Attach(ctx, sc, d.MediaFile, now); errors.Is(err, media.ErrFileNotFound) {
+			return m, failure.Field("media.file_id", "is no file of this workspace (uploads no message takes are removed after a day)")
+		} else if err != nil {
+			return m, err
+		}
 	}
 	copies := []messaging.Message{m}
 	if len(to) > 1 {
@@ -144,6 +177,32 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	}
 	p.publishCreated(ctx, sc, copies)
 	return copies[0], nil
+}
+
+// attachable loads an uploaded file for a message of conv, and checks that the
+// conversation's channel carries a file of its type and size. Failures name
+// media.file_id.
+func (p *Pipeline) attachable(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, id string) (media.File, error) {
+	file, err := media.Get(ctx, sc, id)
+	if errors.Is(err, media.ErrFileNotFound) {
+		return file, failure.Field("media.file_id", "is no file of this workspace (uploads no message takes are removed after a day)")
+	}
+	if err != nil {
+		return file, err
+	}
+	conn, err := p.Connections.Get(ctx, sc, conv.ConnectionID)
+	if errors.Is(err, connections.ErrNotFound) {
+		return file, nil // the send fails with the reason
+	}
+	if err != nil {
+		return file, err
+	}
+	if desc, ok := p.Plugins.Describe(conn.PluginID); ok {
+		if limit, note := media.LimitFor(desc, file.MIMEType); file.Size > limit {
+			return file, failure.Field("media.file_id", fmt.Sprintf("is %s; %s", media.FormatSize(file.Size), note))
+		}
+	}
+	return file, nil
 }
 
 // addressees are the contacts a draft goes to: every recipient of the conversation, or
@@ -395,7 +454,7 @@ func (p *Pipeline) Resend(ctx context.Context, sc tenants.Scoped, conv messaging
 	if err != nil {
 		return last, err
 	}
-	d := Draft{Type: last.Type, Text: last.Body, Media: last.Content.Media,
+	d := Draft{Type: last.Type, Text: last.Body, Media: last.Content.Media, MediaFile: last.Content.MediaFile,
 		Location: last.Content.Location, Template: last.Content.Template, AuthorID: authorID}
 	if last.SendID == nil && last.ContactID != nil && conv.Recipients > 1 {
 		d.ContactID = *last.ContactID // it went to one recipient: so does its resend

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
@@ -45,7 +46,9 @@ type Pipeline struct {
 	Ledger      *billing.Ledger
 	Enqueuer    *Enqueuer
 	Publisher   Publisher
-	Log         *slog.Logger
+	// MediaLinks gives providers the files members uploaded (media.Links).
+	MediaLinks media.Links
+	Log        *slog.Logger
 	// Now is the clock (tests move it for the 24-hour window).
 	Now func() time.Time
 
@@ -238,7 +241,7 @@ func (p *Pipeline) send(ctx context.Context, sc tenants.Scoped, out *messaging.O
 	if err != nil {
 		return err
 	}
-	res, err := ch.Send(ctx, pc, outbound(*m, contact.Address(desc.Kind)))
+	res, err := ch.Send(ctx, pc, p.outbound(*m, contact.Address(desc.Kind)))
 	if err != nil {
 		var se *sdk.Error
 		if !errors.As(err, &se) {
@@ -304,9 +307,17 @@ func (p *Pipeline) retryLater(ctx context.Context, sc tenants.Scoped, m *messagi
 	return ra
 }
 
-func outbound(m messaging.Message, to string) sdk.OutboundMessage {
+// outbound is the message as the plugin sends it. An uploaded file goes as a signed
+// link, made for this attempt, which the provider fetches.
+func (p *Pipeline) outbound(m messaging.Message, to string) sdk.OutboundMessage {
+	md := m.Content.Media
+	if md != nil && m.Content.MediaFile != "" {
+		withLink := *md
+		withLink.URL = p.MediaLinks.URL(m.WorkspaceID, m.Content.MediaFile, md.Filename, p.now())
+		md = &withLink
+	}
 	return sdk.OutboundMessage{ID: m.ID, To: to, Type: sdk.MessageType(m.Type), Text: m.Body, Subject: m.Content.Subject,
-		Media: m.Content.Media, Location: m.Content.Location, Template: m.Content.Template}
+		Media: md, Location: m.Content.Location, Template: m.Content.Template}
 }
 
 // sent records the provider's acceptance, with the queued step before it.

@@ -6,6 +6,7 @@ package secretbox
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -27,6 +28,7 @@ var ErrUnknownKey = errors.New("secretbox: sealed with a key that is not configu
 type Box struct {
 	currentID string
 	keys      map[string]cipher.AEAD
+	macKeys   map[string][]byte // by key id, for Sign and Verify
 }
 
 // ParseKey decodes a base64 32-byte key.
@@ -46,7 +48,7 @@ func KeyID(key []byte) string {
 
 // New builds a box sealing with current and also opening values sealed by retired.
 func New(current []byte, retired ...[]byte) (*Box, error) {
-	b := &Box{keys: map[string]cipher.AEAD{}}
+	b := &Box{keys: map[string]cipher.AEAD{}, macKeys: map[string][]byte{}}
 	for i, k := range append([][]byte{current}, retired...) {
 		block, err := aes.NewCipher(k)
 		if err != nil {
@@ -58,6 +60,11 @@ func New(current []byte, retired ...[]byte) (*Box, error) {
 		}
 		id := KeyID(k)
 		b.keys[id] = aead
+		// Signing takes a key of its own, derived, so no value is ever both sealed
+		// and signed under one key.
+		mac := hmac.New(sha256.New, k)
+		mac.Write([]byte("switchboard signing key"))
+		b.macKeys[id] = mac.Sum(nil)
 		if i == 0 {
 			b.currentID = id
 		}
@@ -99,6 +106,33 @@ func (b *Box) Open(sealed string, aad []byte) ([]byte, error) {
 		return nil, errors.New("secretbox: sealed value does not open (tampered, or sealed for another owner)")
 	}
 	return pt, nil
+}
+
+// Sign returns a signature of msg for purpose (which keeps a signature made for one
+// use from passing for another), made with the current key: for links the server
+// hands out, such as an attachment's for a provider to fetch, and checks when they
+// come back.
+func (b *Box) Sign(purpose string, msg []byte) string {
+	return b.currentID + "." + hex.EncodeToString(b.mac(b.currentID, purpose, msg))
+}
+
+// Verify reports whether sig is Sign's signature of msg for purpose, by the current
+// key or a retired one (a link handed out before a rotation still works).
+func (b *Box) Verify(purpose string, msg []byte, sig string) bool {
+	id, sum, ok := strings.Cut(sig, ".")
+	got, err := hex.DecodeString(sum)
+	if !ok || err != nil || b.macKeys[id] == nil {
+		return false
+	}
+	return hmac.Equal(got, b.mac(id, purpose, msg))
+}
+
+func (b *Box) mac(id, purpose string, msg []byte) []byte {
+	h := hmac.New(sha256.New, b.macKeys[id])
+	h.Write([]byte(purpose))
+	h.Write([]byte{0})
+	h.Write(msg)
+	return h.Sum(nil)[:16]
 }
 
 // LoadOrCreateKey returns the configured key, or the key kept in dataDir, creating it

@@ -40,6 +40,39 @@ func TestSealOpenRotation(t *testing.T) {
 	}
 }
 
+// TestSignVerify: a signature checks for its purpose and message only, by the key
+// that made it while the ring holds it, and is nothing like the sealing key's.
+func TestSignVerify(t *testing.T) {
+	oldKey := bytes.Repeat([]byte{1}, 32)
+	newKey := bytes.Repeat([]byte{2}, 32)
+	old, _ := New(oldKey)
+	sig := old.Sign("media", []byte("file-1|100"))
+	if !old.Verify("media", []byte("file-1|100"), sig) {
+		t.Fatal("a signature did not verify with the key that made it")
+	}
+	for _, tc := range []struct{ purpose, msg, sig string }{
+		{"media", "file-1|101", sig}, {"other", "file-1|100", sig},
+		{"media", "file-1|100", sig[:len(sig)-1] + "0"}, {"media", "file-1|100", ""}, {"media", "file-1|100", "zz.00"},
+	} {
+		if tc.sig != sig || tc.purpose != "media" || tc.msg != "file-1|100" {
+			if old.Verify(tc.purpose, []byte(tc.msg), tc.sig) {
+				t.Errorf("Verify(%q, %q, %q) passed", tc.purpose, tc.msg, tc.sig)
+			}
+		}
+	}
+	rotated, _ := New(newKey, oldKey)
+	if !rotated.Verify("media", []byte("file-1|100"), sig) {
+		t.Error("a signature made before a rotation did not verify with the retired key")
+	}
+	if now := rotated.Sign("media", []byte("file-1|100")); now == sig || now[:8] != KeyID(newKey) {
+		t.Errorf("after a rotation Sign = %q, want the current key's", now)
+	}
+	onlyNew, _ := New(newKey)
+	if onlyNew.Verify("media", []byte("file-1|100"), sig) {
+		t.Error("a signature verified after its key left the ring")
+	}
+}
+
 func TestLoadOrCreateKey(t *testing.T) {
 	dir := t.TempDir()
 	k1, generated, err := LoadOrCreateKey("", dir)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,42 @@ type Description struct {
 	// with CapSegments) one connection may send under the provider's default limits;
 	// a connection may set its own (a raised tier, a short code). Absent: no limit.
 	SendRates map[string]float64 `json:"send_rates,omitempty"`
+	// MediaLimits is, by media class (MediaClasses), the largest attachment in bytes
+	// the provider carries (WhatsApp: 5 MB pictures). A class it does not name gets
+	// the platform's own limit; a limit above the platform's counts as the platform's.
+	MediaLimits map[string]int64 `json:"media_limits,omitempty"`
+}
+
+// The media classes a channel sets limits for: a file's class is its MIME type's
+// top-level type, and anything but a picture, video or sound is a document.
+const (
+	MediaImage    = "image"
+	MediaVideo    = "video"
+	MediaAudio    = "audio"
+	MediaDocument = "document"
+)
+
+// MediaClasses lists the media classes.
+var MediaClasses = []string{MediaImage, MediaVideo, MediaAudio, MediaDocument}
+
+// MediaClass is the class of a MIME type: image/png is an image, application/pdf a
+// document.
+func MediaClass(mimeType string) string {
+	top, _, _ := strings.Cut(mimeType, "/")
+	switch top = strings.ToLower(strings.TrimSpace(top)); top {
+	case MediaImage, MediaVideo, MediaAudio:
+		return top
+	}
+	return MediaDocument
+}
+
+// MediaLimit is the largest file of mimeType's class the channel carries, at most
+// ceiling (the platform's own limit): ceiling when the channel names none.
+func (d Description) MediaLimit(mimeType string, ceiling int64) int64 {
+	if n, ok := d.MediaLimits[MediaClass(mimeType)]; ok && n < ceiling {
+		return n
+	}
+	return ceiling
 }
 
 // A send rate is from MinSendRate (one message every 1,000 s) to MaxSendRate messages

@@ -33,6 +33,7 @@ type Manifest struct {
 	Capabilities       []Capability       `json:"capabilities"`
 	ConfigSchema       json.RawMessage    `json:"config_schema"`
 	SendRates          map[string]float64 `json:"send_rates,omitempty"`
+	MediaLimits        map[string]int64   `json:"media_limits,omitempty"`
 	MinPlatformVersion string             `json:"min_platform_version,omitempty"`
 	ProtocolVersion    int                `json:"protocol_version,omitempty"`
 	// Executables is keyed by GOOS-GOARCH, e.g. "linux-amd64".
@@ -177,6 +178,13 @@ func (m Manifest) validateIdentity() []error {
 			bad("send_rates."+e, "%v must be from %v to %d messages a second", r, MinSendRate, MaxSendRate)
 		}
 	}
+	for _, class := range slices.Sorted(maps.Keys(m.MediaLimits)) {
+		if n := m.MediaLimits[class]; !slices.Contains(MediaClasses, class) {
+			bad("media_limits."+class, "%q is not a media class (%s)", class, strings.Join(MediaClasses, ", "))
+		} else if n < 1 {
+			bad("media_limits."+class, "%d must be a positive number of bytes", n)
+		}
+	}
 	var schema map[string]json.RawMessage
 	if trimmed := bytes.TrimSpace(m.ConfigSchema); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &schema) != nil {
 		bad("config_schema", "must be a JSON Schema object")
@@ -250,11 +258,12 @@ func (m Manifest) Description() Description {
 		Capabilities: slices.Clone(m.Capabilities),
 		ConfigSchema: slices.Clone(m.ConfigSchema),
 		SendRates:    maps.Clone(m.SendRates),
+		MediaLimits:  maps.Clone(m.MediaLimits),
 	}
 }
 
 // Agrees reports how d, a running plugin's Describe, disagrees with the manifest: id,
-// version, kind, engines and capabilities (as sets), send rates and the config schema
+// version, kind, engines and capabilities (as sets), send rates, media limits and the config schema
 // (as JSON values) must all match.
 func (m Manifest) Agrees(d Description) error {
 	var errs []error
@@ -278,6 +287,9 @@ func (m Manifest) Agrees(d Description) error {
 	}
 	if !maps.Equal(m.SendRates, d.SendRates) {
 		differ("send_rates", m.SendRates, d.SendRates)
+	}
+	if !maps.Equal(m.MediaLimits, d.MediaLimits) {
+		differ("media_limits", m.MediaLimits, d.MediaLimits)
 	}
 	var ms, ds any
 	if json.Unmarshal(m.ConfigSchema, &ms) != nil || json.Unmarshal(d.ConfigSchema, &ds) != nil || !reflect.DeepEqual(ms, ds) {

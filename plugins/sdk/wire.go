@@ -112,6 +112,7 @@ func descriptionToProto(d Description) *channelpb.Description {
 		Capabilities: caps,
 		ConfigSchema: d.ConfigSchema,
 		SendRates:    d.SendRates,
+		MediaLimits:  d.MediaLimits,
 	}
 }
 
@@ -128,6 +129,7 @@ func descriptionFromProto(d *channelpb.Description) Description {
 		Capabilities: caps,
 		ConfigSchema: rawJSON(d.GetConfigSchema()),
 		SendRates:    mapOrNil(d.GetSendRates()),
+		MediaLimits:  mapOrNil(d.GetMediaLimits()),
 	}
 }
 

@@ -17,13 +17,15 @@ import (
 var All = migrate.NewMigrations()
 
 // exec runs statements with dialect placeholders expanded:
-// {ts} a timestamp with time zone, {json} a JSON document, {bool} a boolean.
+// {ts} a timestamp with time zone, {json} a JSON document, {bool} a boolean,
+// {bytes} binary data.
 func exec(ctx context.Context, db *bun.DB, statements ...string) error {
 	pg := db.Dialect().Name() == dialect.PG
 	r := strings.NewReplacer(
 		"{ts}", pick(pg, "TIMESTAMPTZ", "TIMESTAMP"),
 		"{json}", pick(pg, "JSONB", "TEXT"),
 		"{bool}", "BOOLEAN",
+		"{bytes}", pick(pg, "BYTEA", "BLOB"),
 	)
 	for _, s := range statements {
 		if _, err := db.ExecContext(ctx, r.Replace(s)); err != nil {

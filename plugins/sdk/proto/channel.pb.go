@@ -124,7 +124,10 @@ type Description struct {
 	ConfigSchema []byte `protobuf:"bytes,6,opt,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
 	// send_rates is, by engine, how many messages a second (segments, for channels
 	// that count them) one connection may send by the provider's default limits.
-	SendRates     map[string]float64 `protobuf:"bytes,7,rep,name=send_rates,json=sendRates,proto3" json:"send_rates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	SendRates map[string]float64 `protobuf:"bytes,7,rep,name=send_rates,json=sendRates,proto3" json:"send_rates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	// media_limits is, by media class (image, video, audio, document), the largest
+	// attachment in bytes the provider carries; an absent class gets the platform's.
+	MediaLimits   map[string]int64 `protobuf:"bytes,8,rep,name=media_limits,json=mediaLimits,proto3" json:"media_limits,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -204,6 +207,13 @@ func (x *Description) GetConfigSchema() []byte {
 func (x *Description) GetSendRates() map[string]float64 {
 	if x != nil {
 		return x.SendRates
+	}
+	return nil
+}
+
+func (x *Description) GetMediaLimits() map[string]int64 {
+	if x != nil {
+		return x.MediaLimits
 	}
 	return nil
 }
@@ -2209,7 +2219,7 @@ const file_channel_proto_rawDesc = "" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12$\n" +
-	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\"\xbf\x02\n" +
+	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\"\xd8\x03\n" +
 	"\vDescription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x12\n" +
@@ -2218,10 +2228,14 @@ const file_channel_proto_rawDesc = "" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12#\n" +
 	"\rconfig_schema\x18\x06 \x01(\fR\fconfigSchema\x12Q\n" +
 	"\n" +
-	"send_rates\x18\a \x03(\v22.switchboard.channel.v1.Description.SendRatesEntryR\tsendRates\x1a<\n" +
+	"send_rates\x18\a \x03(\v22.switchboard.channel.v1.Description.SendRatesEntryR\tsendRates\x12W\n" +
+	"\fmedia_limits\x18\b \x03(\v24.switchboard.channel.v1.Description.MediaLimitsEntryR\vmediaLimits\x1a<\n" +
 	"\x0eSendRatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\xaa\x01\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a>\n" +
+	"\x10MediaLimitsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xaa\x01\n" +
 	"\n" +
 	"Connection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
@@ -2406,7 +2420,7 @@ func file_channel_proto_rawDescGZIP() []byte {
 	return file_channel_proto_rawDescData
 }
 
-var file_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_channel_proto_goTypes = []any{
 	(*Error)(nil),                  // 0: switchboard.channel.v1.Error
 	(*Description)(nil),            // 1: switchboard.channel.v1.Description
@@ -2443,70 +2457,72 @@ var file_channel_proto_goTypes = []any{
 	(*ActionRequest)(nil),          // 32: switchboard.channel.v1.ActionRequest
 	(*ActionResponse)(nil),         // 33: switchboard.channel.v1.ActionResponse
 	nil,                            // 34: switchboard.channel.v1.Description.SendRatesEntry
-	nil,                            // 35: switchboard.channel.v1.Template.NamedEntry
-	nil,                            // 36: switchboard.channel.v1.WebhookRequest.HeadersEntry
-	nil,                            // 37: switchboard.channel.v1.WebhookResponse.HeadersEntry
-	(*timestamppb.Timestamp)(nil),  // 38: google.protobuf.Timestamp
+	nil,                            // 35: switchboard.channel.v1.Description.MediaLimitsEntry
+	nil,                            // 36: switchboard.channel.v1.Template.NamedEntry
+	nil,                            // 37: switchboard.channel.v1.WebhookRequest.HeadersEntry
+	nil,                            // 38: switchboard.channel.v1.WebhookResponse.HeadersEntry
+	(*timestamppb.Timestamp)(nil),  // 39: google.protobuf.Timestamp
 }
 var file_channel_proto_depIdxs = []int32{
 	34, // 0: switchboard.channel.v1.Description.send_rates:type_name -> switchboard.channel.v1.Description.SendRatesEntry
-	35, // 1: switchboard.channel.v1.Template.named:type_name -> switchboard.channel.v1.Template.NamedEntry
-	4,  // 2: switchboard.channel.v1.OutboundMessage.media:type_name -> switchboard.channel.v1.Media
-	5,  // 3: switchboard.channel.v1.OutboundMessage.location:type_name -> switchboard.channel.v1.Location
-	6,  // 4: switchboard.channel.v1.OutboundMessage.template:type_name -> switchboard.channel.v1.Template
-	7,  // 5: switchboard.channel.v1.OutboundMessage.reaction:type_name -> switchboard.channel.v1.Reaction
-	8,  // 6: switchboard.channel.v1.OutboundMessage.pin:type_name -> switchboard.channel.v1.Pin
-	36, // 7: switchboard.channel.v1.WebhookRequest.headers:type_name -> switchboard.channel.v1.WebhookRequest.HeadersEntry
-	37, // 8: switchboard.channel.v1.WebhookResponse.headers:type_name -> switchboard.channel.v1.WebhookResponse.HeadersEntry
-	4,  // 9: switchboard.channel.v1.InboundMessage.media:type_name -> switchboard.channel.v1.Media
-	5,  // 10: switchboard.channel.v1.InboundMessage.location:type_name -> switchboard.channel.v1.Location
-	38, // 11: switchboard.channel.v1.InboundMessage.timestamp:type_name -> google.protobuf.Timestamp
-	38, // 12: switchboard.channel.v1.StatusUpdate.timestamp:type_name -> google.protobuf.Timestamp
-	14, // 13: switchboard.channel.v1.Event.message:type_name -> switchboard.channel.v1.InboundMessage
-	15, // 14: switchboard.channel.v1.Event.status:type_name -> switchboard.channel.v1.StatusUpdate
-	16, // 15: switchboard.channel.v1.Event.contact:type_name -> switchboard.channel.v1.Contact
-	1,  // 16: switchboard.channel.v1.DescribeResponse.description:type_name -> switchboard.channel.v1.Description
-	0,  // 17: switchboard.channel.v1.DescribeResponse.error:type_name -> switchboard.channel.v1.Error
-	3,  // 18: switchboard.channel.v1.ValidateConfigResponse.field_errors:type_name -> switchboard.channel.v1.FieldError
-	0,  // 19: switchboard.channel.v1.ValidateConfigResponse.error:type_name -> switchboard.channel.v1.Error
-	2,  // 20: switchboard.channel.v1.SendRequest.connection:type_name -> switchboard.channel.v1.Connection
-	9,  // 21: switchboard.channel.v1.SendRequest.message:type_name -> switchboard.channel.v1.OutboundMessage
-	10, // 22: switchboard.channel.v1.SendResponse.result:type_name -> switchboard.channel.v1.SendResult
-	0,  // 23: switchboard.channel.v1.SendResponse.error:type_name -> switchboard.channel.v1.Error
-	2,  // 24: switchboard.channel.v1.HandleWebhookRequest.connection:type_name -> switchboard.channel.v1.Connection
-	12, // 25: switchboard.channel.v1.HandleWebhookRequest.request:type_name -> switchboard.channel.v1.WebhookRequest
-	13, // 26: switchboard.channel.v1.HandleWebhookResponse.response:type_name -> switchboard.channel.v1.WebhookResponse
-	17, // 27: switchboard.channel.v1.HandleWebhookResponse.events:type_name -> switchboard.channel.v1.Event
-	0,  // 28: switchboard.channel.v1.HandleWebhookResponse.error:type_name -> switchboard.channel.v1.Error
-	2,  // 29: switchboard.channel.v1.OpenSessionRequest.connection:type_name -> switchboard.channel.v1.Connection
-	0,  // 30: switchboard.channel.v1.OpenSessionResponse.error:type_name -> switchboard.channel.v1.Error
-	0,  // 31: switchboard.channel.v1.CloseSessionResponse.error:type_name -> switchboard.channel.v1.Error
-	17, // 32: switchboard.channel.v1.EventsResponse.event:type_name -> switchboard.channel.v1.Event
-	0,  // 33: switchboard.channel.v1.EventsResponse.error:type_name -> switchboard.channel.v1.Error
-	2,  // 34: switchboard.channel.v1.ActionRequest.connection:type_name -> switchboard.channel.v1.Connection
-	0,  // 35: switchboard.channel.v1.ActionResponse.error:type_name -> switchboard.channel.v1.Error
-	11, // 36: switchboard.channel.v1.WebhookRequest.HeadersEntry.value:type_name -> switchboard.channel.v1.HeaderValues
-	18, // 37: switchboard.channel.v1.Channel.Describe:input_type -> switchboard.channel.v1.DescribeRequest
-	20, // 38: switchboard.channel.v1.Channel.ValidateConfig:input_type -> switchboard.channel.v1.ValidateConfigRequest
-	22, // 39: switchboard.channel.v1.Channel.Send:input_type -> switchboard.channel.v1.SendRequest
-	24, // 40: switchboard.channel.v1.Channel.HandleWebhook:input_type -> switchboard.channel.v1.HandleWebhookRequest
-	26, // 41: switchboard.channel.v1.Channel.OpenSession:input_type -> switchboard.channel.v1.OpenSessionRequest
-	28, // 42: switchboard.channel.v1.Channel.CloseSession:input_type -> switchboard.channel.v1.CloseSessionRequest
-	30, // 43: switchboard.channel.v1.Channel.Events:input_type -> switchboard.channel.v1.EventsRequest
-	32, // 44: switchboard.channel.v1.Channel.Action:input_type -> switchboard.channel.v1.ActionRequest
-	19, // 45: switchboard.channel.v1.Channel.Describe:output_type -> switchboard.channel.v1.DescribeResponse
-	21, // 46: switchboard.channel.v1.Channel.ValidateConfig:output_type -> switchboard.channel.v1.ValidateConfigResponse
-	23, // 47: switchboard.channel.v1.Channel.Send:output_type -> switchboard.channel.v1.SendResponse
-	25, // 48: switchboard.channel.v1.Channel.HandleWebhook:output_type -> switchboard.channel.v1.HandleWebhookResponse
-	27, // 49: switchboard.channel.v1.Channel.OpenSession:output_type -> switchboard.channel.v1.OpenSessionResponse
-	29, // 50: switchboard.channel.v1.Channel.CloseSession:output_type -> switchboard.channel.v1.CloseSessionResponse
-	31, // 51: switchboard.channel.v1.Channel.Events:output_type -> switchboard.channel.v1.EventsResponse
-	33, // 52: switchboard.channel.v1.Channel.Action:output_type -> switchboard.channel.v1.ActionResponse
-	45, // [45:53] is the sub-list for method output_type
-	37, // [37:45] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	35, // 1: switchboard.channel.v1.Description.media_limits:type_name -> switchboard.channel.v1.Description.MediaLimitsEntry
+	36, // 2: switchboard.channel.v1.Template.named:type_name -> switchboard.channel.v1.Template.NamedEntry
+	4,  // 3: switchboard.channel.v1.OutboundMessage.media:type_name -> switchboard.channel.v1.Media
+	5,  // 4: switchboard.channel.v1.OutboundMessage.location:type_name -> switchboard.channel.v1.Location
+	6,  // 5: switchboard.channel.v1.OutboundMessage.template:type_name -> switchboard.channel.v1.Template
+	7,  // 6: switchboard.channel.v1.OutboundMessage.reaction:type_name -> switchboard.channel.v1.Reaction
+	8,  // 7: switchboard.channel.v1.OutboundMessage.pin:type_name -> switchboard.channel.v1.Pin
+	37, // 8: switchboard.channel.v1.WebhookRequest.headers:type_name -> switchboard.channel.v1.WebhookRequest.HeadersEntry
+	38, // 9: switchboard.channel.v1.WebhookResponse.headers:type_name -> switchboard.channel.v1.WebhookResponse.HeadersEntry
+	4,  // 10: switchboard.channel.v1.InboundMessage.media:type_name -> switchboard.channel.v1.Media
+	5,  // 11: switchboard.channel.v1.InboundMessage.location:type_name -> switchboard.channel.v1.Location
+	39, // 12: switchboard.channel.v1.InboundMessage.timestamp:type_name -> google.protobuf.Timestamp
+	39, // 13: switchboard.channel.v1.StatusUpdate.timestamp:type_name -> google.protobuf.Timestamp
+	14, // 14: switchboard.channel.v1.Event.message:type_name -> switchboard.channel.v1.InboundMessage
+	15, // 15: switchboard.channel.v1.Event.status:type_name -> switchboard.channel.v1.StatusUpdate
+	16, // 16: switchboard.channel.v1.Event.contact:type_name -> switchboard.channel.v1.Contact
+	1,  // 17: switchboard.channel.v1.DescribeResponse.description:type_name -> switchboard.channel.v1.Description
+	0,  // 18: switchboard.channel.v1.DescribeResponse.error:type_name -> switchboard.channel.v1.Error
+	3,  // 19: switchboard.channel.v1.ValidateConfigResponse.field_errors:type_name -> switchboard.channel.v1.FieldError
+	0,  // 20: switchboard.channel.v1.ValidateConfigResponse.error:type_name -> switchboard.channel.v1.Error
+	2,  // 21: switchboard.channel.v1.SendRequest.connection:type_name -> switchboard.channel.v1.Connection
+	9,  // 22: switchboard.channel.v1.SendRequest.message:type_name -> switchboard.channel.v1.OutboundMessage
+	10, // 23: switchboard.channel.v1.SendResponse.result:type_name -> switchboard.channel.v1.SendResult
+	0,  // 24: switchboard.channel.v1.SendResponse.error:type_name -> switchboard.channel.v1.Error
+	2,  // 25: switchboard.channel.v1.HandleWebhookRequest.connection:type_name -> switchboard.channel.v1.Connection
+	12, // 26: switchboard.channel.v1.HandleWebhookRequest.request:type_name -> switchboard.channel.v1.WebhookRequest
+	13, // 27: switchboard.channel.v1.HandleWebhookResponse.response:type_name -> switchboard.channel.v1.WebhookResponse
+	17, // 28: switchboard.channel.v1.HandleWebhookResponse.events:type_name -> switchboard.channel.v1.Event
+	0,  // 29: switchboard.channel.v1.HandleWebhookResponse.error:type_name -> switchboard.channel.v1.Error
+	2,  // 30: switchboard.channel.v1.OpenSessionRequest.connection:type_name -> switchboard.channel.v1.Connection
+	0,  // 31: switchboard.channel.v1.OpenSessionResponse.error:type_name -> switchboard.channel.v1.Error
+	0,  // 32: switchboard.channel.v1.CloseSessionResponse.error:type_name -> switchboard.channel.v1.Error
+	17, // 33: switchboard.channel.v1.EventsResponse.event:type_name -> switchboard.channel.v1.Event
+	0,  // 34: switchboard.channel.v1.EventsResponse.error:type_name -> switchboard.channel.v1.Error
+	2,  // 35: switchboard.channel.v1.ActionRequest.connection:type_name -> switchboard.channel.v1.Connection
+	0,  // 36: switchboard.channel.v1.ActionResponse.error:type_name -> switchboard.channel.v1.Error
+	11, // 37: switchboard.channel.v1.WebhookRequest.HeadersEntry.value:type_name -> switchboard.channel.v1.HeaderValues
+	18, // 38: switchboard.channel.v1.Channel.Describe:input_type -> switchboard.channel.v1.DescribeRequest
+	20, // 39: switchboard.channel.v1.Channel.ValidateConfig:input_type -> switchboard.channel.v1.ValidateConfigRequest
+	22, // 40: switchboard.channel.v1.Channel.Send:input_type -> switchboard.channel.v1.SendRequest
+	24, // 41: switchboard.channel.v1.Channel.HandleWebhook:input_type -> switchboard.channel.v1.HandleWebhookRequest
+	26, // 42: switchboard.channel.v1.Channel.OpenSession:input_type -> switchboard.channel.v1.OpenSessionRequest
+	28, // 43: switchboard.channel.v1.Channel.CloseSession:input_type -> switchboard.channel.v1.CloseSessionRequest
+	30, // 44: switchboard.channel.v1.Channel.Events:input_type -> switchboard.channel.v1.EventsRequest
+	32, // 45: switchboard.channel.v1.Channel.Action:input_type -> switchboard.channel.v1.ActionRequest
+	19, // 46: switchboard.channel.v1.Channel.Describe:output_type -> switchboard.channel.v1.DescribeResponse
+	21, // 47: switchboard.channel.v1.Channel.ValidateConfig:output_type -> switchboard.channel.v1.ValidateConfigResponse
+	23, // 48: switchboard.channel.v1.Channel.Send:output_type -> switchboard.channel.v1.SendResponse
+	25, // 49: switchboard.channel.v1.Channel.HandleWebhook:output_type -> switchboard.channel.v1.HandleWebhookResponse
+	27, // 50: switchboard.channel.v1.Channel.OpenSession:output_type -> switchboard.channel.v1.OpenSessionResponse
+	29, // 51: switchboard.channel.v1.Channel.CloseSession:output_type -> switchboard.channel.v1.CloseSessionResponse
+	31, // 52: switchboard.channel.v1.Channel.Events:output_type -> switchboard.channel.v1.EventsResponse
+	33, // 53: switchboard.channel.v1.Channel.Action:output_type -> switchboard.channel.v1.ActionResponse
+	46, // [46:54] is the sub-list for method output_type
+	38, // [38:46] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_channel_proto_init() }
@@ -2520,7 +2536,7 @@ func file_channel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_channel_proto_rawDesc), len(file_channel_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   38,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

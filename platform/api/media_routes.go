@@ -1,0 +1,138 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/media"
+	"github.com/switchboardhq/switchboard/policies"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// mediaArea keeps the files members attach to messages: uploaded here, then named
+// by a media message's file_id.
+type mediaArea struct{ s *Server }
+
+// uploadBodyLimit is the largest upload request: the largest file and the form
+// around it.
+const uploadBodyLimit = int(media.MaxBytes) + 64<<10
+
+// MediaUpload is the form of an upload.
+type MediaUpload struct {
+	File         string `json:"file" format:"binary" doc:"a jpg, jpeg, png, gif, webp, mp4, webm, mp3, wav, pdf, doc, docx or xls file of at most 16 MB, whose content must be what its name says"`
+	ConnectionID string `json:"connection_id,omitempty" doc:"the connection it will be sent on: its channel's limits are checked now (WhatsApp: pictures up to 5 MB) rather than when the message is written"`
+}
+
+// errLinkInvalid answers a provider's fetch with a link that is not one the server
+// made, or has expired: the same 404 as a file that does not exist.
+var errLinkInvalid = failure.New(failure.NotFound, "media_not_found", "media file not found, or the link has expired")
+
+func (a mediaArea) Register(r *Router) {
+	p := WorkspacePrefix + "/media"
+	r.Add(Route{Method: http.MethodPost, Path: p, Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Upload a file to send: then write a media message with its id as media.file_id (a file no message takes is removed after a day)", Tag: "conversations",
+		Form: MediaUpload{}, BodyLimit: uploadBodyLimit, Response: media.File{}, Status: http.StatusCreated}, a.upload)
+	r.Add(Route{Method: http.MethodGet, Path: p + "/:file", Access: InWorkspace, Permission: policies.ConversationsRead,
+		Summary: "An uploaded file's content (one byte range, with Range)", Tag: "conversations", Raw: true}, a.file)
+	r.Add(Route{Method: http.MethodGet, Path: media.LinkPath, Access: Public,
+		Summary: "An uploaded file, for the provider that sends it: the signed link a send gives the provider, valid for a day", Tag: "conversations",
+		Query: MediaLinkQuery{}, Raw: true}, a.link)
+}
+
+// MediaLinkQuery is a signed link's query.
+type MediaLinkQuery struct {
+	Expires   string `query:"expires" doc:"Unix time the link stops working at"`
+	Signature string `query:"signature"`
+}
+
+func (a mediaArea) upload(c *fiber.Ctx) error {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		if !strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEMultipartForm) {
+			return httpError{http.StatusBadRequest, malformed("not_a_form", "send the file as multipart/form-data, in a field named file")}
+		}
+		return failure.Field("file", "is required")
+	}
+	ctx, sc := c.UserContext(), scoped(c, a.s)
+	u := media.Upload{Filename: fh.Filename, CreatedBy: userID(c)}
+	if id := strings.TrimSpace(c.FormValue("connection_id")); id != "" {
+		conn, err := a.s.connections.Get(ctx, sc, id)
+		if errors.Is(err, connections.ErrNotFound) {
+			return failure.Field("connection_id", "is no connection of this workspace")
+		}
+		if err != nil {
+			return err
+		}
+		if typ, ok := media.TypeOf("", fh.Filename, ""); ok {
+			if desc, ok := a.s.pipeline.Plugins.Describe(conn.PluginID); ok {
+				u.Limit, u.LimitNote = media.LimitFor(desc, typ)
+			}
+		}
+	}
+	body, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	u.Body = body
+	f, err := media.Save(ctx, sc, u, time.Now())
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(f)
+}
+
+func (a mediaArea) file(c *fiber.Ctx) error {
+	sc := scoped(c, a.s)
+	f, err := media.Get(c.UserContext(), sc, c.Params("file"))
+	if err != nil {
+		return err
+	}
+	return sendFile(c, sc, f)
+}
+
+func (a mediaArea) link(c *fiber.Ctx) error {
+	ws, id := c.Params("workspace_id"), c.Params("file")
+	if !a.s.mediaLinks.Check(ws, id, c.Query("expires"), c.Query("signature"), time.Now()) {
+		return errLinkInvalid
+	}
+	sc := tenants.Scope(a.s.db, ws)
+	f, err := media.Get(c.UserContext(), sc, id)
+	if errors.Is(err, media.ErrFileNotFound) {
+		return errLinkInvalid
+	}
+	if err != nil {
+		return err
+	}
+	return sendFile(c, sc, f)
+}
+
+// sendFile answers with an uploaded file, or the one byte range asked for.
+func sendFile(c *fiber.Ctx, sc tenants.Scoped, f media.File) error {
+	span, err := media.ParseRange(c.Get(fiber.HeaderRange), f.Size)
+	if errors.Is(err, media.ErrRange) {
+		c.Set(fiber.HeaderContentRange, "bytes */"+strconv.FormatInt(f.Size, 10))
+		return c.SendStatus(http.StatusRequestedRangeNotSatisfiable)
+	}
+	for k, v := range media.Headers(f.MIMEType, f.Filename) {
+		c.Set(k, v)
+	}
+	c.Set(fiber.HeaderAcceptRanges, "bytes")
+	c.Set(fiber.HeaderETag, `"`+f.SHA256+`"`)
+	if span.Partial {
+		c.Status(http.StatusPartialContent)
+		c.Set(fiber.HeaderContentRange, span.ContentRange(f.Size))
+	}
+	// Read as it is sent, a part at a time: fasthttp sends the body after the
+	// handler returned, so the reads must outlive the request's context.
+	body := media.Open(context.WithoutCancel(c.UserContext()), sc, f, span.Start, span.Length)
+	return c.SendStream(body, int(span.Length))
+}

@@ -1,0 +1,269 @@
+package media
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// MaxBytes is the largest file the platform keeps: WhatsApp's limit for video and
+// sound, the largest of what the channels carry but documents. A channel may carry
+// less of a class (sdk.Description.MediaLimits).
+const MaxBytes int64 = 16 << 20
+
+// partSize is how much of a file one row holds.
+const partSize = 512 << 10
+
+// maxFilenameLength bounds a kept file name, in characters.
+const maxFilenameLength = 200
+
+// ErrFileNotFound answers for a file that is not the workspace's.
+var ErrFileNotFound = failure.New(failure.NotFound, "media_not_found", "media file not found")
+
+// File is an uploaded file. Its bytes are kept apart, in parts.
+type File struct {
+	bun.BaseModel `bun:"table:media_files,alias:mf"`
+	tenants.Owned
+
+	ID       string `bun:"id,pk" json:"id"`
+	Filename string `bun:"filename,notnull" json:"filename"`
+	MIMEType string `bun:"mime_type,notnull" json:"mime_type"`
+	Size     int64  `bun:"size,notnull" json:"size" doc:"bytes"`
+	SHA256   string `bun:"sha256,notnull" json:"sha256" doc:"of the content, hex"`
+	// CreatedBy is the member's user id, or empty for an API token.
+	CreatedBy  *string    `bun:"created_by" json:"-"`
+	CreatedAt  time.Time  `bun:"created_at,notnull" json:"created_at"`
+	AttachedAt *time.Time `bun:"attached_at" json:"-"`
+}
+
+// part is a slice of a file's bytes: the n-th partSize of it.
+type part struct {
+	bun.BaseModel `bun:"table:media_parts,alias:mp"`
+	tenants.Owned
+
+	FileID string `bun:"file_id,pk"`
+	N      int    `bun:"n,pk"`
+	Data   []byte `bun:"data,notnull"`
+}
+
+// Upload is a file as a member sends it.
+type Upload struct {
+	Filename string
+	Body     io.Reader
+	// Limit is the most bytes the file may have (at most MaxBytes; 0: MaxBytes), and
+	// LimitNote what to say when it has more ("WhatsApp carries pictures up to 5 MB").
+	Limit     int64
+	LimitNote string
+	CreatedBy string
+}
+
+// Save checks an upload and keeps it: its name must be one of Types' extensions, its
+// first bytes what that extension says, its size within the limit. A refusal is a
+// validation failure on the field "file" (or "filename") and keeps nothing.
+func Save(ctx context.Context, sc tenants.Scoped, u Upload, now time.Time) (File, error) {
+	name := CleanFilename(u.Filename)
+	if name == "" {
+		return File{}, failure.Field("filename", "is required")
+	}
+	typ, ok := TypeOf("", name, "")
+	if !ok {
+		return File{}, failure.Field("file", "must be a "+TypeList+" file")
+	}
+	limit := u.Limit
+	if limit <= 0 || limit > MaxBytes {
+		limit = MaxBytes
+	}
+	f := File{ID: storage.NewID(), Filename: name, MIMEType: typ, CreatedAt: now.UTC()}
+	if u.CreatedBy != "" {
+		f.CreatedBy = &u.CreatedBy
+	}
+	sum := sha256.New()
+	var parts []part
+	body := io.LimitReader(u.Body, limit+1)
+	for {
+		buf := make([]byte, partSize)
+		n, err := io.ReadFull(body, buf)
+		if n > 0 {
+			parts = append(parts, part{FileID: f.ID, N: len(parts), Data: buf[:n]})
+			sum.Write(buf[:n])
+			f.Size += int64(n)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return File{}, fmt.Errorf("media: read upload: %w", err)
+		}
+	}
+	switch {
+	case f.Size == 0:
+		return File{}, failure.Field("file", "is empty")
+	case f.Size > limit:
+		msg := "must be at most " + FormatSize(limit)
+		if u.LimitNote != "" {
+			msg += ": " + u.LimitNote
+		}
+		return File{}, failure.Field("file", msg)
+	case !Holds(parts[0].Data[:min(sniffLen, len(parts[0].Data))], typ):
+		ext := strings.TrimPrefix(path.Ext(name), ".")
+		return File{}, failure.Field("file", fmt.Sprintf("is named .%s but does not hold a %s file", ext, typ))
+	}
+	f.SHA256 = hex.EncodeToString(sum.Sum(nil))
+	err := storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
+		tsc := sc.With(tx)
+		if _, err := tsc.Insert(&f).Exec(ctx); err != nil {
+			return err
+		}
+		// One row at a time: a statement carrying 16 MB of parameters is one no
+		// driver buffer should need.
+		for i := range parts {
+			if _, err := tsc.Insert(&parts[i]).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return f, err
+}
+
+// CleanFilename is the name a file is kept under: its last path element, without
+// control characters, at most maxFilenameLength characters (the extension kept).
+func CleanFilename(name string) string {
+	name = strings.ReplaceAll(name, `\`, "/")
+	name = path.Base(strings.TrimSpace(name))
+	if name == "." || name == "/" {
+		return ""
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, name)
+	if utf8.RuneCountInString(name) > maxFilenameLength {
+		ext := path.Ext(name)
+		if utf8.RuneCountInString(ext) > 16 {
+			ext = ""
+		}
+		runes := []rune(strings.TrimSuffix(name, ext))
+		name = string(runes[:maxFilenameLength-utf8.RuneCountInString(ext)]) + ext
+	}
+	return strings.TrimSpace(name)
+}
+
+// FormatSize writes a size for people: 5 MB, 1.5 MB, 300 KB.
+func FormatSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		s := fmt.Sprintf("%.1f", float64(n)/(1<<20))
+		return strings.TrimSuffix(s, ".0") + " MB"
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// Get loads a file of the workspace.
+func Get(ctx context.Context, sc tenants.Scoped, id string) (File, error) {
+	var f File
+	err := sc.Get(ctx, &f, id, ErrFileNotFound)
+	return f, err
+}
+
+// Attach marks a file as taken by a message, so the sweep of unattached uploads
+// leaves it; ErrFileNotFound when it is gone (swept as the message was written).
+// Attaching twice is harmless.
+func Attach(ctx context.Context, sc tenants.Scoped, id string, now time.Time) error {
+	res, err := sc.Update((*File)(nil)).Set("attached_at = COALESCE(attached_at, ?)", now.UTC()).
+		Where("mf.id = ?", id).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return cmp.Or(err, error(ErrFileNotFound))
+	}
+	return nil
+}
+
+// unattachedFor is how long an upload no message took is kept: a member may attach,
+// then write the message for a while.
+const unattachedFor = 24 * time.Hour
+
+// SweepUnattached removes the workspace's uploads no message took within a day (a
+// file picked, then not sent), at most limit of them, and reports how many.
+func SweepUnattached(ctx context.Context, sc tenants.Scoped, now time.Time, limit int) (int, error) {
+	var ids []string
+	err := sc.Select((*File)(nil)).Column("mf.id").
+		Where("mf.attached_at IS NULL AND mf.created_at < ?", now.Add(-unattachedFor).UTC()).
+		OrderExpr("mf.created_at").Limit(limit).Scan(ctx, &ids)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	// Its parts go with it (ON DELETE CASCADE). One attached meanwhile (a message
+	// sent as the sweep ran) is kept.
+	res, err := sc.Delete((*File)(nil)).Where("mf.id IN (?) AND mf.attached_at IS NULL", bun.List(ids)).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// Open returns a reader of the file's bytes from offset, length of them, which reads
+// one part at a time as it is read.
+func Open(ctx context.Context, sc tenants.Scoped, f File, offset, length int64) io.ReadCloser {
+	return &reader{ctx: ctx, sc: sc, id: f.ID, at: offset, left: min(length, max(f.Size-offset, 0))}
+}
+
+type reader struct {
+	ctx  context.Context
+	sc   tenants.Scoped
+	id   string
+	at   int64 // the next byte's offset in the file
+	left int64
+	buf  *bytes.Reader // what is left of the part read last
+}
+
+func (r *reader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, io.EOF
+	}
+	if r.buf == nil || r.buf.Len() == 0 {
+		n := int(r.at / partSize)
+		var pt part
+		err := r.sc.Select(&pt).Where("mp.file_id = ? AND mp.n = ?", r.id, n).Limit(1).Scan(r.ctx)
+		if err != nil {
+			return 0, fmt.Errorf("media: read part %d of %s: %w", n, r.id, err)
+		}
+		skip := r.at - int64(n)*partSize
+		if skip >= int64(len(pt.Data)) {
+			return 0, io.ErrUnexpectedEOF
+		}
+		r.buf = bytes.NewReader(pt.Data[skip:])
+	}
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n, _ := r.buf.Read(p)
+	r.at += int64(n)
+	r.left -= int64(n)
+	return n, nil
+}
+
+func (r *reader) Close() error { return nil }
