@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -25,6 +26,7 @@ type ChannelOption struct {
 	Capabilities []sdk.Capability   `json:"capabilities"`
 	ConfigSchema json.RawMessage    `json:"config_schema"`
 	SendRates    map[string]float64 `json:"send_rates,omitempty" doc:"by engine, the messages a second (SMS: segments) a connection sends at unless it sets its own; absent: no limit"`
+	MediaLimits  map[string]int64   `json:"media_limits" doc:"by media class (image, video, audio, document), the largest file in bytes a connection of this channel sends"`
 	Available    bool               `json:"available"`
 	Reason       string             `json:"reason,omitempty" doc:"why it cannot be connected, when available is false"`
 }
@@ -46,7 +48,10 @@ func (s *Service) Channels(ctx context.Context, sc tenants.Scoped) ([]ChannelOpt
 			continue // disabled by the operator
 		}
 		o := ChannelOption{Plugin: id, Version: d.Version, Kind: d.Kind, Engines: d.Engines, Capabilities: d.Capabilities,
-			ConfigSchema: d.ConfigSchema, SendRates: d.SendRates, Available: true}
+			ConfigSchema: d.ConfigSchema, SendRates: d.SendRates, MediaLimits: map[string]int64{}, Available: true}
+		for _, class := range sdk.MediaClasses {
+			o.MediaLimits[class] = d.ClassLimit(class, media.MaxBytes)
+		}
 		if len(plan.Features.Channels) > 0 && !slices.Contains(plan.Features.Channels, id) {
 			o.Available, o.Reason = false, fmt.Sprintf("The %s plan does not include this channel", plan.Name)
 		}

@@ -147,7 +147,7 @@ func Save(ctx context.Context, sc tenants.Scoped, u Upload, now time.Time) (File
 func CleanFilename(name string) string {
 	name = strings.ReplaceAll(name, `\`, "/")
 	name = path.Base(strings.TrimSpace(name))
-	if name == "." || name == "/" {
+	if name == "." || name == ".." || name == "/" {
 		return ""
 	}
 	name = strings.Map(func(r rune) rune {

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -50,6 +51,8 @@ type SweepResult struct {
 	// Refunded are failed sends whose charge was still held when their task's
 	// retries ran out (the refund was what kept failing): their credit is back.
 	Refunded int
+	// Files are uploads no message took within a day, removed.
+	Files int
 }
 
 // Sweep re-enqueues, in every workspace, the outbound messages that have been pending
@@ -92,6 +95,11 @@ func (p *Pipeline) Sweep(ctx context.Context, age time.Duration) (SweepResult, e
 			res.Events += n
 			if err != nil {
 				errs = append(errs, fmt.Errorf("workspace %s: events: %w", id, err))
+			}
+			n, err = media.SweepUnattached(ctx, sc, p.now(), sweepRowBatch)
+			res.Files += n
+			if err != nil {
+				errs = append(errs, fmt.Errorf("workspace %s: uploads: %w", id, err))
 			}
 			res.Workspaces++
 		}
@@ -340,9 +348,9 @@ func (p *Pipeline) sweepEvents(ctx context.Context, sc tenants.Scoped, cutoff ti
 // HandleSweepTask runs the sweep (the maintenance:sweep periodic task).
 func (p *Pipeline) HandleSweepTask(ctx context.Context, _ *asynq.Task) error {
 	res, err := p.Sweep(ctx, SweepAge)
-	if res.Messages > 0 || res.Events > 0 || res.Failed > 0 || res.Refunded > 0 {
+	if res.Messages > 0 || res.Events > 0 || res.Failed > 0 || res.Refunded > 0 || res.Files > 0 {
 		p.Log.Info("maintenance sweep", "workspaces", res.Workspaces, "messages", res.Messages, "events", res.Events,
-			"failed", res.Failed, "refunded", res.Refunded)
+			"failed", res.Failed, "refunded", res.Refunded, "files", res.Files)
 	}
 	return err
 }

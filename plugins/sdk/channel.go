@@ -76,7 +76,12 @@ func MediaClass(mimeType string) string {
 // MediaLimit is the largest file of mimeType's class the channel carries, at most
 // ceiling (the platform's own limit): ceiling when the channel names none.
 func (d Description) MediaLimit(mimeType string, ceiling int64) int64 {
-	if n, ok := d.MediaLimits[MediaClass(mimeType)]; ok && n < ceiling {
+	return d.ClassLimit(MediaClass(mimeType), ceiling)
+}
+
+// ClassLimit is MediaLimit for a media class.
+func (d Description) ClassLimit(class string, ceiling int64) int64 {
+	if n, ok := d.MediaLimits[class]; ok && n < ceiling {
 		return n
 	}
 	return ceiling

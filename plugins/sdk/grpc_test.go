@@ -124,12 +124,30 @@ func events() []Event {
 	}
 }
 
+// TestMediaClass: a file's class is its MIME type's top-level type; the rest are
+// documents. A channel's limit holds below the platform's ceiling only.
+func TestMediaClass(t *testing.T) {
+	for mime, want := range map[string]string{"image/png": MediaImage, "Video/MP4": MediaVideo, "audio/ogg; codecs=opus": MediaAudio,
+		"application/pdf": MediaDocument, "text/plain": MediaDocument, "": MediaDocument} {
+		if got := MediaClass(mime); got != want {
+			t.Errorf("MediaClass(%q) = %q, want %q", mime, got, want)
+		}
+	}
+	d := Description{MediaLimits: map[string]int64{MediaImage: 5, MediaVideo: 500}}
+	for mime, want := range map[string]int64{"image/gif": 5, "video/webm": 100, "application/pdf": 100} {
+		if got := d.MediaLimit(mime, 100); got != want {
+			t.Errorf("MediaLimit(%q, 100) = %d, want %d", mime, got, want)
+		}
+	}
+}
+
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()
 	f := &fake{
 		desc: Description{
 			ID: "wa", Version: "1.2.3", Kind: "whatsapp", Engines: []string{"cloud", "onprem"},
 			Capabilities: []Capability{CapTemplates, CapWindow24h}, ConfigSchema: json.RawMessage(`{"type":"object"}`),
+			SendRates: map[string]float64{"cloud": 80}, MediaLimits: map[string]int64{MediaImage: 5 << 20},
 		},
 		fes: []FieldError{{Field: "token", Message: "is required"}, {Field: "phone_id", Message: "bad"}},
 		res: SendResult{ProviderMessageID: "wamid.1", Segments: 3, RecipientAddress: "+5215512345678"},

@@ -127,6 +127,8 @@ func TestLoadManifestRefuses(t *testing.T) {
 		{"send rate of no engine", func(m map[string]any) { m["send_rates"] = map[string]float64{"other": 5} }, "send_rates.other:"},
 		{"zero send rate", func(m map[string]any) { m["send_rates"] = map[string]float64{"acme": 0} }, "send_rates.acme:"},
 		{"send rate too high", func(m map[string]any) { m["send_rates"] = map[string]float64{"acme": 1e6} }, "send_rates.acme:"},
+		{"media limit of no class", func(m map[string]any) { m["media_limits"] = map[string]int64{"sticker": 100} }, "media_limits.sticker:"},
+		{"zero media limit", func(m map[string]any) { m["media_limits"] = map[string]int64{"image": 0} }, "media_limits.image:"},
 		{"no protocol", func(m map[string]any) { delete(m, "protocol_version") }, "protocol_version:"},
 		{"no executables", func(m map[string]any) { delete(m, "executables") }, "executables:"},
 	}
@@ -222,6 +224,7 @@ func TestAgrees(t *testing.T) {
 		{"capabilities", func(d *Description) { d.Capabilities = d.Capabilities[:1] }},
 		{"config_schema", func(d *Description) { d.ConfigSchema = json.RawMessage(`{"type":"object"}`) }},
 		{"send_rates", func(d *Description) { d.SendRates = map[string]float64{"acme": 3} }},
+		{"media_limits", func(d *Description) { d.MediaLimits = map[string]int64{"image": 1} }},
 	}
 	for _, tc := range cases {
 		dd := m.Description()
