@@ -106,6 +106,9 @@ func StartSimulator(ctx context.Context, a *app.App, webhookBase string) (*Simul
 		AppSecret:          token(24),
 		Statuses:           demoStatuses,
 		ReplyDelay:         replyDelay,
+		// As Meta does: a photo a member sends is downloaded from its link (this
+		// server's signed one), and a link that does not give it fails the message.
+		FetchLinks: true,
 	}).Start()
 	sim := &Simulator{Fake: fake}
 	ok = false

@@ -145,6 +145,10 @@ func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) (err er
 			p.publishReceived(ctx, sc, *out.conv, *out.received)
 		}
 	}
+	if errors.Is(retry, errStatusEarly) {
+		n, _ := asynq.GetRetryCount(ctx)
+		return earlyStatus{after: time.Second << min(n, 6)}
+	}
 	return retry
 }
 
@@ -154,6 +158,17 @@ func markProcessed(ctx context.Context, sc tenants.Scoped, id string) error {
 }
 
 var errStatusEarly = errors.New("pipeline: status for a message not recorded yet")
+
+// earlyStatus retries a task whose status came before its message's send was
+// recorded: in a second (the worker is most likely recording it as this runs), then
+// twice as long each time up to a minute, which covers statusGrace within the
+// inbound task's 20 retries. Asynq's own backoff would wait 15 s at least, and the
+// thread would show a message sent that the customer has read.
+type earlyStatus struct{ after time.Duration }
+
+func (e earlyStatus) Error() string             { return errStatusEarly.Error() }
+func (e earlyStatus) Unwrap() error             { return errStatusEarly }
+func (e earlyStatus) RetryAfter() time.Duration { return e.after }
 
 // outcome is what an applied event changed, for the realtime events sent after commit.
 type outcome struct {

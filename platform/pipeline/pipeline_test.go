@@ -1055,6 +1055,10 @@ func TestPipeline(t *testing.T) {
 						for _, ti := range tasks {
 							if strings.Contains(ti.LastErr, "not recorded yet") {
 								retried = true
+								// Soon: the send is most likely being recorded.
+								if wait := time.Until(ti.NextProcessAt); wait > 3*time.Second {
+									t.Errorf("the early status is retried in %v, want within a couple of seconds", wait)
+								}
 							}
 						}
 					}

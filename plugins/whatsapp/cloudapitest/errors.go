@@ -24,6 +24,7 @@ const (
 	CodeServiceDown      = 131016 // service unavailable
 	CodeUndeliverable    = 131026 // message undeliverable
 	CodeReEngagement     = 131047 // more than 24 hours since the customer last wrote
+	CodeMediaUpload      = 131053 // the media could not be downloaded from its link, or is not what the type says
 	CodePairRateLimit    = 131056 // too many messages to one recipient
 	CodeTemplateParams   = 132000 // template parameter count mismatch
 	CodeTemplateMissing  = 132001 // template does not exist in the language
@@ -58,6 +59,7 @@ var known = map[int]Error{
 	CodeServiceDown:      {Status: 503, Message: "(#131016) Service unavailable"},
 	CodeUndeliverable:    {Status: 400, Message: "(#131026) Message Undeliverable", Details: "Unable to deliver message. The recipient phone number is not a valid WhatsApp phone number."},
 	CodeReEngagement:     {Status: 400, Message: "(#131047) Re-engagement message", Details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number."},
+	CodeMediaUpload:      {Status: 400, Message: "(#131053) Media upload error", Details: "Unable to download the media from the link."},
 	CodePairRateLimit:    {Status: 400, Message: "(#131056) (Business Account, Consumer Account) pair rate limit hit"},
 	CodeTemplateParams:   {Status: 400, Message: "(#132000) Number of parameters does not match the expected number of params"},
 	CodeTemplateMissing:  {Status: 404, Message: "(#132001) Template name does not exist in the translation"},

@@ -2,11 +2,15 @@ package cloudapitest
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -137,4 +141,85 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "private, no-cache, no-store, must-revalidate")
 	// Meta's CDN serves byte ranges, as a video player seeking asks for them.
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(m.data))
+}
+
+// FetchedMedia is what the fake downloaded from a sent message's media link (with
+// Options.FetchLinks).
+type FetchedMedia struct {
+	Link        string
+	Status      int // the link's HTTP status; 0 when it did not answer
+	ContentType string
+	Data        []byte
+}
+
+// Fetched is what the fake downloaded for the sent message id.
+func (s *Server) Fetched(id string) (FetchedMedia, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.fetched[id]
+	return f, ok
+}
+
+// linkTypes are the types the Cloud API takes for media by kind, and the largest
+// file of each kind (a document may be of any type).
+var linkTypes = map[string]struct {
+	types []string
+	limit int64
+}{
+	"image":    {[]string{"image/jpeg", "image/png"}, 5 << 20},
+	"video":    {[]string{"video/mp4", "video/3gpp"}, 16 << 20},
+	"audio":    {[]string{"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}, 16 << 20},
+	"sticker":  {[]string{"image/webp"}, 500 << 10},
+	"document": {nil, 100 << 20},
+}
+
+// mediaLink is the link of a media message's media, if it is sent by link.
+func (r SendRequest) mediaLink() string {
+	for _, m := range []*MediaObject{r.Image, r.Video, r.Audio, r.Document, r.Sticker} {
+		if m != nil {
+			return m.Link
+		}
+	}
+	return ""
+}
+
+// fetchLink downloads msg's media from link as Meta does, keeps what it got, and
+// returns the error the message then fails with, if any.
+func (s *Server) fetchLink(ctx context.Context, msg Message, link string) *Error {
+	fail := func(format string, args ...any) *Error {
+		e := Failure(CodeMediaUpload).WithDetails(format, args...)
+		return &e
+	}
+	got := FetchedMedia{Link: link}
+	defer func() {
+		s.mu.Lock()
+		s.fetched[msg.ID] = got
+		s.mu.Unlock()
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	if err != nil {
+		return fail("Unable to download the media from the link: %v", err)
+	}
+	client := s.opts.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return fail("Unable to download the media from the link.")
+	}
+	defer res.Body.Close()
+	kind := linkTypes[msg.Type]
+	got.Status, got.ContentType = res.StatusCode, res.Header.Get("Content-Type")
+	got.Data, err = io.ReadAll(io.LimitReader(res.Body, kind.limit+1))
+	typ, _, _ := mime.ParseMediaType(got.ContentType)
+	switch {
+	case err != nil || res.StatusCode != http.StatusOK:
+		return fail("Unable to download the media from the link: HTTP %d.", res.StatusCode)
+	case int64(len(got.Data)) > kind.limit:
+		return fail("Media file size too big. Max file size we currently support: %d bytes.", kind.limit)
+	case kind.types != nil && !slices.Contains(kind.types, typ):
+		return fail("Media type %s is not supported for %s messages.", typ, msg.Type)
+	}
+	return nil
 }

@@ -139,6 +139,12 @@ type Options struct {
 	Enforce24h       bool
 	WindowErrorAsync bool
 
+	// FetchLinks downloads the media of every message sent by link, as the Cloud API
+	// does once it accepted the message: a link that does not answer 200 with a
+	// supported type of the message's kind, within the kind's size, fails the message
+	// with a status of 131053. Off, links are taken as they are.
+	FetchLinks bool
+
 	// RateLimit is the send throughput in messages a second (0: unlimited) with Burst
 	// (default max(1, RateLimit)); over it sends get HTTP 429 with code 130429.
 	RateLimit float64
@@ -255,6 +261,7 @@ type Server struct {
 	media      map[string]*storedMedia // customers' media by id
 	mediaKey   []byte                  // signs download URLs
 	numbers    []Number                // AddNumber's, in order
+	fetched    map[string]FetchedMedia // by message id, with Options.FetchLinks
 }
 
 // New returns an unstarted fake with opts' empty fields defaulted.
@@ -298,6 +305,7 @@ func New(opts Options) *Server {
 		waIDs:      map[string]string{},
 		media:      map[string]*storedMedia{},
 		mediaKey:   make([]byte, 32),
+		fetched:    map[string]FetchedMedia{},
 	}
 	_, _ = rand.Read(s.mediaKey)
 	return s

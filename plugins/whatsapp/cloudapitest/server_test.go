@@ -630,3 +630,91 @@ func TestSeveralNumbers(t *testing.T) {
 		srv.AddNumber(cloudapitest.DefaultPhoneNumberID, "15550000000")
 	}()
 }
+
+// TestFetchLinks: with FetchLinks the fake downloads a link's media once it accepted
+// the message, as Meta does: media it can take go on to delivered; a link that does
+// not answer, or answers with a type the kind does not take, fails the message with
+// 131053 in a status webhook (the send itself was accepted).
+func TestFetchLinks(t *testing.T) {
+	t.Parallel()
+	photo := append([]byte("\xff\xd8\xff\xe0"), bytes.Repeat([]byte("jpeg"), 1000)...)
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/photo.jpg":
+			w.Header().Set("Content-Type", "image/jpeg")
+			_, _ = w.Write(photo)
+		case "/page.jpg":
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte("<html>"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer files.Close()
+	var mu sync.Mutex
+	statuses := map[string]string{} // by recipient: the last status and its error code
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Entry []struct {
+				Changes []struct {
+					Value struct {
+						Statuses []struct {
+							Status      string `json:"status"`
+							RecipientID string `json:"recipient_id"`
+							Errors      []struct {
+								Code int `json:"code"`
+							} `json:"errors"`
+						} `json:"statuses"`
+					} `json:"value"`
+				} `json:"changes"`
+			} `json:"entry"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range body.Entry {
+			for _, c := range e.Changes {
+				for _, st := range c.Value.Statuses {
+					statuses[st.RecipientID] = st.Status
+					if len(st.Errors) > 0 {
+						statuses[st.RecipientID] += fmt.Sprintf(" %d", st.Errors[0].Code)
+					}
+				}
+			}
+		}
+	}))
+	defer hook.Close()
+	srv := cloudapitest.NewTest(t, cloudapitest.Options{WebhookURL: hook.URL, StatusDelay: time.Millisecond, FetchLinks: true,
+		Statuses: []cloudapitest.Step{{Status: cloudapitest.Sent}, {Status: cloudapitest.Delivered}}})
+	ids := map[string]string{}
+	for to, link := range map[string]string{"15550100001": "/photo.jpg", "15550100002": "/gone.jpg", "15550100003": "/page.jpg"} {
+		status, body := call(t, srv, "POST", messagesPath, tok, map[string]any{"messaging_product": "whatsapp", "to": to, "type": "image",
+			"image": map[string]string{"link": files.URL + link}})
+		var res struct {
+			Messages []struct{ ID string } `json:"messages"`
+		}
+		if status != http.StatusOK || json.Unmarshal(body, &res) != nil || len(res.Messages) != 1 {
+			t.Fatalf("send to %s: %d %s, want it accepted", to, status, body)
+		}
+		ids[to] = res.Messages[0].ID
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]string{"15550100001": "delivered", "15550100002": "failed 131053", "15550100003": "failed 131053"}
+	for to, w := range want {
+		if statuses[to] != w {
+			t.Errorf("%s: last status %q, want %q", to, statuses[to], w)
+		}
+	}
+	if got, ok := srv.Fetched(ids["15550100001"]); !ok || !bytes.Equal(got.Data, photo) || got.ContentType != "image/jpeg" {
+		t.Errorf("fetched %+v (%v), want the photo", got.Status, ok)
+	}
+	if got, _ := srv.Fetched(ids["15550100002"]); got.Status != http.StatusNotFound {
+		t.Errorf("the missing link's fetch: %d, want 404", got.Status)
+	}
+}

@@ -219,6 +219,11 @@ func (s *Server) Deliver(ctx context.Context, purpose string, body []byte) (fake
 // answer.
 func (s *Server) follow(num Number, msg Message, steps []Step) {
 	s.courier.Go(func(ctx context.Context) {
+		if link := msg.Request.mediaLink(); link != "" && s.opts.FetchLinks {
+			if e := s.fetchLink(ctx, msg, link); e != nil {
+				steps = []Step{{Status: Failed, Error: *e}}
+			}
+		}
 		for _, st := range steps {
 			d := st.Delay
 			if d == 0 {
