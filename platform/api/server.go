@@ -119,8 +119,10 @@ func newServer(d Deps) *Server {
 	errs := errorHandler(d.Log, strings.HasPrefix(d.Config.BaseURL(), "https://"))
 	s.app = fiber.New(fiber.Config{
 		AppName: "switchboard",
-		// Read up to the largest route's limit; each route then holds its own.
-		BodyLimit:             max(d.Config.HTTP.BodyLimit, uploadBodyLimit),
+		// Read up to the largest route's limit, and a margin so a body a little over
+		// it gets the JSON error rather than a cut connection; each route then holds
+		// its own (see limitBody).
+		BodyLimit:             max(d.Config.HTTP.BodyLimit, uploadBodyLimit) + 1<<20,
 		ReadTimeout:           d.Config.HTTP.ReadTimeout,
 		IdleTimeout:           2 * time.Minute,
 		ErrorHandler:          errs,

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
@@ -89,6 +90,10 @@ func (ta *TestApp) NewTenant(name string) *Tenant {
 	if err != nil {
 		ta.T.Fatalf("testapp: tenant contact group: %v", err)
 	}
+	file, err := media.Save(ctx, scope, media.Upload{Filename: "fixture.pdf", Body: strings.NewReader("%PDF-1.4 matrix fixture")}, time.Now())
+	if err != nil {
+		ta.T.Fatalf("testapp: tenant media file: %v", err)
+	}
 	t.IDs = map[string]string{
 		"workspace":    ws.Slug,
 		"workspace_id": ws.ID,
@@ -103,6 +108,7 @@ func (ta *TestApp) NewTenant(name string) *Tenant {
 		"message":      msg.ID,         // an outbound message of that ticket
 		"contact":      conv.ContactID, // the ticket's customer
 		"group":        group.ID,       // a contact group with that customer in it
+		"file":         file.ID,        // an uploaded media file
 	}
 	return t
 }

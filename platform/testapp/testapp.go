@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -182,6 +183,30 @@ func (c *Client) Do(method, path string, body any) *Response {
 		req.Body, req.ContentType = b, "application/json"
 	}
 	return c.Send(req)
+}
+
+// Upload posts a multipart/form-data form: content as the file field "file" named
+// filename, and fields beside it.
+func (c *Client) Upload(path, filename string, content []byte, fields map[string]string) *Response {
+	c.ta.T.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k, v := range fields {
+		if err := w.WriteField(k, v); err != nil {
+			c.ta.T.Fatalf("testapp: form field: %v", err)
+		}
+	}
+	fw, err := w.CreateFormFile("file", filename)
+	if err == nil {
+		_, err = fw.Write(content)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		c.ta.T.Fatalf("testapp: form: %v", err)
+	}
+	return c.Send(Request{Method: http.MethodPost, Path: path, ContentType: w.FormDataContentType(), Body: body.Bytes()})
 }
 
 // Send sends a raw request with the client's credentials.
