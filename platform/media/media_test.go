@@ -261,6 +261,24 @@ func TestStore(t *testing.T) {
 			if err := media.Attach(ctx, sc, old.ID, now); !errors.Is(err, media.ErrFileNotFound) {
 				t.Errorf("attaching a swept file = %v, want ErrFileNotFound", err)
 			}
+
+			// Uploads no message took are bounded: past MaxPendingBytes the next one is
+			// refused until some are sent (or swept).
+			if _, err := sc.DB().NewUpdate().Table("media_files").Set("size = ?", media.MaxPendingBytes).Where("id = ?", fresh.ID).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := media.Save(ctx, sc, media.Upload{Filename: "y.pdf", Body: strings.NewReader(heads["invoice.pdf"])}, now); !errors.Is(err, media.ErrTooMuchPending) {
+				t.Errorf("an upload past the pending bound: %v, want ErrTooMuchPending", err)
+			}
+			if _, err := media.Save(ctx, other, media.Upload{Filename: "y.pdf", Body: strings.NewReader(heads["invoice.pdf"])}, now); err != nil {
+				t.Errorf("another workspace's upload: %v", err)
+			}
+			if err := media.Attach(ctx, sc, fresh.ID, now); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := media.Save(ctx, sc, media.Upload{Filename: "y.pdf", Body: strings.NewReader(heads["invoice.pdf"])}, now); err != nil {
+				t.Errorf("an upload once the pending ones were sent: %v", err)
+			}
 		})
 	}
 }

@@ -36,6 +36,16 @@ const maxFilenameLength = 200
 // ErrFileNotFound answers for a file that is not the workspace's.
 var ErrFileNotFound = failure.New(failure.NotFound, "media_not_found", "media file not found")
 
+// MaxPendingBytes bounds what a workspace keeps uploaded but not sent: a file a
+// message takes is paid for by the message's credit, one no message takes is not,
+// so without a bound the uploads route would be free storage.
+const MaxPendingBytes int64 = 512 << 20
+
+// ErrTooMuchPending refuses an upload while the workspace's unsent uploads fill
+// MaxPendingBytes.
+var ErrTooMuchPending = failure.New(failure.TooManyRequests, "uploads_pending",
+	"this workspace has 512 MB of uploads no message has taken yet; send or wait for them (unsent uploads are removed after a day)")
+
 // File is an uploaded file. Its bytes are kept apart, in parts.
 type File struct {
 	bun.BaseModel `bun:"table:media_files,alias:mf"`
@@ -88,6 +98,13 @@ func Save(ctx context.Context, sc tenants.Scoped, u Upload, now time.Time) (File
 	limit := u.Limit
 	if limit <= 0 || limit > MaxBytes {
 		limit = MaxBytes
+	}
+	var pending int64
+	if err := sc.Select((*File)(nil)).ColumnExpr("COALESCE(SUM(mf.size), 0)").Where("mf.attached_at IS NULL").Scan(ctx, &pending); err != nil {
+		return File{}, err
+	}
+	if pending >= MaxPendingBytes {
+		return File{}, ErrTooMuchPending
 	}
 	f := File{ID: storage.NewID(), Filename: name, MIMEType: typ, CreatedAt: now.UTC()}
 	if u.CreatedBy != "" {
