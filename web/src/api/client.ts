@@ -83,8 +83,12 @@ async function send<T>(method: Method, url: string, body: unknown, signal?: Abor
   if (method !== "get") {
     headers[CSRF_HEADER] = csrfToken();
   }
-  let payload: string | undefined;
-  if (body !== undefined) {
+  let payload: string | FormData | undefined;
+  if (body instanceof FormData) {
+    // A file goes as multipart/form-data: the browser writes the Content-Type with
+    // the boundary that separates the form's parts.
+    payload = body;
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     payload = JSON.stringify(body);
   }
@@ -123,4 +127,15 @@ export function call<M extends Method, P extends PathsWith<M>>(
 ): Promise<Field<Op<P, M>, "response">> {
   const o = (opts ?? {}) as { path?: Record<string, string>; query?: object; body?: unknown; signal?: AbortSignal };
   return send(method, buildPath(path as string, o.path, o.query), o.body, o.signal);
+}
+
+/**
+ * Posts a form to an operation that takes one (an upload): the file and fields of
+ * form, with the same CSRF token and error handling as call.
+ */
+export function postForm<P extends PathsWith<"post">>(
+  path: P,
+  opts: { path: Field<Op<P, "post">, "path">; form: FormData; signal?: AbortSignal },
+): Promise<Field<Op<P, "post">, "response">> {
+  return send("post", buildPath(path as string, opts.path as Record<string, string>), opts.form, opts.signal);
 }

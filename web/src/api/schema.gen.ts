@@ -62,6 +62,10 @@ export interface ChannelOption {
   config_schema: unknown;
   engines: string[];
   kind: string;
+  /** by media class (image, video, audio, document), the largest file in bytes a connection of this channel sends */
+  media_limits: {
+    [key: string]: number;
+  };
   plugin: string;
   /** why it cannot be connected, when available is false */
   reason?: string;
@@ -188,6 +192,7 @@ export interface ContactUpdate {
 export interface Content {
   location?: Location | null;
   media?: Media | null;
+  media_file?: string;
   subject?: string;
   template?: sdk_Template | null;
 }
@@ -307,6 +312,17 @@ export interface Features {
   max_seats: number;
   monthly_credits: number;
   multi_device: boolean;
+}
+
+export interface File {
+  created_at: string;
+  filename: string;
+  id: string;
+  mime_type: string;
+  /** of the content, hex */
+  sha256: string;
+  /** bytes */
+  size: number;
 }
 
 export interface ForwardRequest {
@@ -494,6 +510,13 @@ export interface Media {
   url: string;
 }
 
+export interface MediaUpload {
+  /** the connection it will be sent on: its channel's limits are checked now (WhatsApp: pictures up to 5 MB) rather than when the message is written */
+  connection_id?: string;
+  /** a jpg, jpeg, png, gif, webp, mp4, webm, mp3, wav, pdf, doc, docx or xls file of at most 16 MB, whose content must be what its name says */
+  file: string;
+}
+
 export interface Member {
   created_at: string;
   email: string;
@@ -570,10 +593,21 @@ export interface MessageInfo {
   timeline: Event[];
 }
 
+export interface MessageMedia {
+  caption?: string;
+  /** an uploaded file's id (POST …/media): its type and name are the file's, and its size is checked against the channel's limits */
+  file_id?: string;
+  /** with url: the name a document is shown under */
+  filename?: string;
+  /** with url: the file's type, one of those; by default the link's extension says it */
+  mime_type?: string;
+  /** instead of file_id: a link (http or https) to a jpg, jpeg, png, gif, webp, mp4, webm, mp3, wav, pdf, doc, docx or xls file, which the provider fetches */
+  url?: string;
+}
+
 export interface MessageRequest {
   location?: Location | null;
-  /** url (http or https) of a jpg, jpeg, png, gif, webp, mp4, webm, mp3, wav, pdf, doc, docx or xls file; mime_type, when given, must be one of those */
-  media?: Media | null;
+  media?: MessageMedia | null;
   /** in a conversation with several recipients, a message from one of them: the reply goes to that customer only (without it, to every recipient) */
   reply_to?: string;
   /** RFC 3339, at least one minute ahead; the message waits as scheduled */
@@ -1448,6 +1482,26 @@ export interface Paths {
       permission: "members:manage";
     };
   };
+  "/api/v1/workspaces/{workspace}/media": {
+    /** Upload a file to send: then write a media message with its id as media.file_id (a file no message takes is removed after a day) (needs conversations:reply) */
+    post: {
+      path: { workspace: string };
+      query: never;
+      body: never;
+      response: File;
+      permission: "conversations:reply";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/media/{file}": {
+    /** An uploaded file's content (one byte range, with Range) (needs conversations:read) */
+    get: {
+      path: { workspace: string; file: string };
+      query: never;
+      body: never;
+      response: unknown;
+      permission: "conversations:read";
+    };
+  };
   "/api/v1/workspaces/{workspace}/members": {
     /** Members and their roles (needs members:read) */
     get: {
@@ -1599,6 +1653,16 @@ export interface Paths {
       query: never;
       body: never;
       response: StripeAck;
+      permission: "";
+    };
+  };
+  "/media/{workspace_id}/{file}/{name}": {
+    /** An uploaded file, for the provider that sends it: the signed link a send gives the provider, valid for a day */
+    get: {
+      path: { workspace_id: string; file: string; name: string };
+      query: { expires?: string; signature?: string };
+      body: never;
+      response: unknown;
       permission: "";
     };
   };

@@ -17,6 +17,10 @@ export type Pack = S.Pack;
 export type PluginStatus = S.PluginStatus;
 export type Invitation = S.InvitationView;
 export type MessageRequest = S.MessageRequest;
+/** A message's media as it is written: an uploaded file's id, or a link. */
+export type MessageMedia = S.MessageMedia;
+/** A file uploaded to send (POST …/media), named by a media message's file_id. */
+export type MediaFile = S.File;
 /** A template as a send fills it in (sdk.Template). */
 export type Template = S.sdk_Template;
 /** An approved template of a connection, as its provider lists it. */

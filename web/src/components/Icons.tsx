@@ -101,3 +101,33 @@ export const ContactsIcon = (p: P) => (
     <path d="M13.5 4.5a3 3 0 0 1 0 5.5M15.5 12.5c1 .7 1.7 2 2 4" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
   </svg>
 );
+export const PaperclipIcon = (p: P) => (
+  <svg {...base} width="20" height="20" viewBox="0 0 20 20" {...p}>
+    <path
+      d="M15.5 9.5 10 15a3.5 3.5 0 0 1-5-5l6-6a2.3 2.3 0 0 1 3.3 3.3l-6 6a1.2 1.2 0 0 1-1.7-1.7L12 6"
+      stroke="currentColor"
+      strokeWidth="1.6"
+      strokeLinecap="round"
+      strokeLinejoin="round"
+    />
+  </svg>
+);
+export const DocumentIcon = (p: P) => (
+  <svg {...base} width="20" height="20" viewBox="0 0 20 20" {...p}>
+    <path d="M5 2.5h6.5L15 6v11.5H5v-15Z" stroke="currentColor" strokeWidth="1.5" strokeLinejoin="round" />
+    <path d="M11.5 2.5V6H15M7.5 10h5M7.5 13h5" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" strokeLinejoin="round" />
+  </svg>
+);
+export const VideoIcon = (p: P) => (
+  <svg {...base} width="20" height="20" viewBox="0 0 20 20" {...p}>
+    <rect x="2.5" y="5" width="10.5" height="10" rx="1.8" stroke="currentColor" strokeWidth="1.5" />
+    <path d="m13 8.5 4.5-2.5v8L13 11.5" stroke="currentColor" strokeWidth="1.5" strokeLinejoin="round" />
+  </svg>
+);
+export const AudioIcon = (p: P) => (
+  <svg {...base} width="20" height="20" viewBox="0 0 20 20" {...p}>
+    <path d="M8 14.5V4l8-1.5V13" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" strokeLinejoin="round" />
+    <circle cx="6" cy="14.5" r="2" stroke="currentColor" strokeWidth="1.5" />
+    <circle cx="14" cy="13" r="2" stroke="currentColor" strokeWidth="1.5" />
+  </svg>
+);

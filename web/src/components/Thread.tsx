@@ -154,20 +154,27 @@ function MessageMenu({ m, actions }: { m: Message; actions: ThreadActions }) {
 type MediaRef = NonNullable<NonNullable<Message["content"]>["media"]>;
 
 /**
- * MediaView shows a message's media. Ours are the link the agent gave; a customer's
- * come through the API, which fetches them from the provider with the connection's
- * credentials: pictures, sound and video play in the thread, anything else downloads.
+ * MediaView shows a message's media. A customer's come through the API, which fetches
+ * them from the provider with the connection's credentials; a file an agent uploaded
+ * comes through the same route, from the workspace's own store. Pictures, sound and
+ * video play in the thread, anything else downloads. Media sent as a link (no upload)
+ * is the link the agent gave.
  */
 function MediaView({ m, media }: { m: Message; media: MediaRef }) {
   const w = useContext(WorkspaceContext);
   const [gone, setGone] = useState(false);
   const label = media.filename || media.mime_type || "Attachment";
-  if (m.direction !== "in" || !w) {
+  const ours = m.direction !== "in";
+  if ((ours && !m.content?.media_file) || !w) {
     return (
       <p className="msg-media">
-        <a href={media.url} target="_blank" rel="noreferrer noopener">
-          {label}
-        </a>
+        {media.url ? (
+          <a href={media.url} target="_blank" rel="noreferrer noopener">
+            {label}
+          </a>
+        ) : (
+          label
+        )}
       </p>
     );
   }
@@ -189,7 +196,12 @@ function MediaView({ m, media }: { m: Message; media: MediaRef }) {
     return (
       <p className="msg-media">
         <a href={src} target="_blank" rel="noreferrer noopener">
-          <img src={src} alt={media.caption || media.filename || "Picture from the customer"} loading="lazy" onError={() => setGone(true)} />
+          <img
+            src={src}
+            alt={media.caption || media.filename || (ours ? "Picture sent to the customer" : "Picture from the customer")}
+            loading="lazy"
+            onError={() => setGone(true)}
+          />
         </a>
       </p>
     );
@@ -197,14 +209,26 @@ function MediaView({ m, media }: { m: Message; media: MediaRef }) {
   if (type.startsWith("audio/")) {
     return (
       <p className="msg-media">
-        <audio controls preload="none" src={src} aria-label={media.filename || "Voice message from the customer"} onError={() => setGone(true)} />
+        <audio
+          controls
+          preload="none"
+          src={src}
+          aria-label={media.filename || (ours ? "Audio sent to the customer" : "Voice message from the customer")}
+          onError={() => setGone(true)}
+        />
       </p>
     );
   }
   if (type.startsWith("video/")) {
     return (
       <p className="msg-media">
-        <video controls preload="metadata" src={src} aria-label={media.filename || "Video from the customer"} onError={() => setGone(true)} />
+        <video
+          controls
+          preload="metadata"
+          src={src}
+          aria-label={media.filename || (ours ? "Video sent to the customer" : "Video from the customer")}
+          onError={() => setGone(true)}
+        />
       </p>
     );
   }

@@ -56,3 +56,10 @@ export function money(cents: number, currency: string): string {
     return `${(cents / 100).toFixed(2)} ${currency.toUpperCase()}`;
   }
 }
+
+/** A file's size for people, as the server writes it in its limits: 5 MB, 1.5 MB, 300 KB. */
+export function fileSize(bytes: number): string {
+  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1).replace(/\.0$/, "")} MB`;
+  if (bytes >= 1 << 10) return `${Math.floor(bytes / (1 << 10))} KB`;
+  return `${bytes} bytes`;
+}

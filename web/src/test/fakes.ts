@@ -19,7 +19,8 @@ export function mockApi(routes: Record<string, Answer>) {
     const url = String(input);
     const method = (init?.method ?? "GET").toUpperCase();
     const headers = (init?.headers ?? {}) as Record<string, string>;
-    const body = init?.body ? JSON.parse(String(init.body)) : undefined;
+    // A form (an upload) is kept as sent, for the test to read its parts.
+    const body = init?.body instanceof FormData ? init.body : init?.body ? JSON.parse(String(init.body)) : undefined;
     const call = { method, url, headers, body };
     calls.push(call);
     const answer = routes[`${method} ${url}`] ?? routes[`${method} ${url.split("?")[0]}`];

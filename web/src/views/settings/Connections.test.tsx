@@ -15,6 +15,7 @@ const loopback: ChannelOption = {
   engines: ["loopback"],
   capabilities: ["text"],
   send_rates: { loopback: 5 },
+  media_limits: { image: 16 << 20, video: 16 << 20, audio: 16 << 20, document: 16 << 20 },
   available: true,
   reason: "",
   config_schema: {
@@ -35,6 +36,7 @@ const whatsapp: ChannelOption = {
   kind: "whatsapp",
   engines: ["cloud", "twilio"],
   capabilities: ["templates"],
+  media_limits: { image: 5 << 20, video: 16 << 20, audio: 16 << 20, document: 16 << 20 },
   available: false,
   reason: "The Starter plan does not include this channel",
   config_schema: { type: "object", properties: { access_token: { type: "string", title: "Access token" } } },
