@@ -17,7 +17,7 @@ type Config struct {
 	Addr string `key:"addr" usage:"HTTP listen address"`
 	// PublicURL is how browsers and providers reach this server; it builds webhook and
 	// invitation links. Empty means http://{addr}.
-	PublicURL string `key:"public_url" usage:"external base URL (webhooks, invitation links)"`
+	PublicURL string `key:"public_url" usage:"external base URL (webhooks, invitation links, the links providers fetch attachments by)"`
 	// DataDir holds the embedded database, the generated secret key and uploads.
 	DataDir string `key:"data_dir" usage:"directory for embedded data and generated secrets"`
 	// DatabaseURL is postgres://… for PostgreSQL, or a file path / sqlite:// URL for the
