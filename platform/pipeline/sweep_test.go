@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/storage"
@@ -183,12 +184,28 @@ func TestSweep(t *testing.T) {
 		<-done
 	}()
 
+	// A file uploaded two days ago that no message took, and one just uploaded.
+	stale, err := media.Save(ctx, sc, media.Upload{Filename: "old.pdf", Body: strings.NewReader("%PDF-1.4 old")}, time.Now().Add(-48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := media.Save(ctx, sc, media.Upload{Filename: "new.pdf", Body: strings.NewReader("%PDF-1.4 new")}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	res, err := a.Pipeline.Sweep(ctx, pipeline.SweepAge)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Messages != 2 || res.Events != 1 || res.Failed != 1 || res.Refunded != 1 || res.Workspaces < 1 {
-		t.Fatalf("sweep result %+v, want 2 messages and 1 event queued, 1 send failed, 1 refunded", res)
+	if res.Messages != 2 || res.Events != 1 || res.Failed != 1 || res.Refunded != 1 || res.Files != 1 || res.Workspaces < 1 {
+		t.Fatalf("sweep result %+v, want 2 messages and 1 event queued, 1 send failed, 1 refunded, 1 file removed", res)
+	}
+	if _, err := media.Get(ctx, sc, stale.ID); err == nil {
+		t.Error("the unsent upload of two days ago is still kept")
+	}
+	if _, err := media.Get(ctx, sc, kept.ID); err != nil {
+		t.Errorf("the fresh upload: %v", err)
 	}
 
 	status := func(id string) string {
@@ -237,8 +254,8 @@ func TestSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Messages != 0 || res.Events != 0 || res.Refunded != 0 {
-		t.Fatalf("second sweep result %+v, want nothing queued or refunded", res)
+	if res.Messages != 0 || res.Events != 0 || res.Refunded != 0 || res.Files != 0 {
+		t.Fatalf("second sweep result %+v, want nothing queued, refunded or removed", res)
 	}
 	// Both archived tasks are settled now (the one given up on by the first run's
 	// failure), so none is left for an operator.
