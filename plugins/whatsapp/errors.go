@@ -105,6 +105,7 @@ var twilioRules = map[int]rule{
 	63003: {class: sdk.Permanent, reason: ReasonUndeliverable},
 	63007: {class: sdk.AuthFailed, reason: "sender is not a WhatsApp sender of this account"},
 	63016: {class: sdk.Permanent, reason: ReasonOutsideWindow},
+	63019: {class: sdk.Permanent, reason: "media could not be downloaded from its link"},
 	63018: {class: sdk.RateLimited, reason: "WhatsApp rate limit for this sender reached", retryAfter: time.Minute},
 	63024: {class: sdk.Permanent, reason: "invalid message recipient"},
 	63032: {class: sdk.Permanent, reason: "recipient has opted out of marketing messages"},

@@ -6,13 +6,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/switchboardhq/switchboard/plugins/whatsapp/internal/fakeprovider"
 )
 
 // Customers' media, as the Cloud API keeps them: an inbound image carries a media id;
@@ -145,12 +146,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 
 // FetchedMedia is what the fake downloaded from a sent message's media link (with
 // Options.FetchLinks).
-type FetchedMedia struct {
-	Link        string
-	Status      int // the link's HTTP status; 0 when it did not answer
-	ContentType string
-	Data        []byte
-}
+type FetchedMedia = fakeprovider.Fetched
 
 // Fetched is what the fake downloaded for the sent message id.
 func (s *Server) Fetched(id string) (FetchedMedia, bool) {
@@ -190,32 +186,15 @@ func (s *Server) fetchLink(ctx context.Context, msg Message, link string) *Error
 		e := Failure(CodeMediaUpload).WithDetails(format, args...)
 		return &e
 	}
-	got := FetchedMedia{Link: link}
-	defer func() {
-		s.mu.Lock()
-		s.fetched[msg.ID] = got
-		s.mu.Unlock()
-	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
-	if err != nil {
-		return fail("Unable to download the media from the link: %v", err)
-	}
-	client := s.opts.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
-	res, err := client.Do(req)
-	if err != nil {
-		return fail("Unable to download the media from the link.")
-	}
-	defer res.Body.Close()
 	kind := linkTypes[msg.Type]
-	got.Status, got.ContentType = res.StatusCode, res.Header.Get("Content-Type")
-	got.Data, err = io.ReadAll(io.LimitReader(res.Body, kind.limit+1))
+	got, err := s.courier.Fetch(ctx, link, kind.limit)
+	s.mu.Lock()
+	s.fetched[msg.ID] = got
+	s.mu.Unlock()
 	typ, _, _ := mime.ParseMediaType(got.ContentType)
 	switch {
-	case err != nil || res.StatusCode != http.StatusOK:
-		return fail("Unable to download the media from the link: HTTP %d.", res.StatusCode)
+	case err != nil:
+		return fail("Unable to download the media from the link: %v.", err)
 	case int64(len(got.Data)) > kind.limit:
 		return fail("Media file size too big. Max file size we currently support: %d bytes.", kind.limit)
 	case kind.types != nil && !slices.Contains(kind.types, typ):

@@ -30,6 +30,7 @@ const (
 	CodeUnreachable        = 63003 // status: channel could not find the To address
 	CodeNoChannelForFrom   = 63007 // From is not a WhatsApp sender of the account
 	CodeOutsideWindow      = 63016 // free-form message outside the 24-hour window
+	CodeMediaDownload      = 63019 // status: the media could not be downloaded from its URL
 	CodeMessageUndelivered = 30008 // status: unknown delivery error
 )
 
@@ -68,6 +69,7 @@ var known = map[int]Error{
 	CodeNoChannelForFrom:   {Status: 400, Message: "Twilio could not find a Channel with the specified From address"},
 	CodeOutsideWindow:      {Status: 400, Message: "Failed to send freeform message because you are outside the allowed window. If you are using WhatsApp, please use a Message Template."},
 	CodeMessageUndelivered: {Status: 400, Message: "Unknown error"},
+	CodeMediaDownload:      {Status: 400, Message: "Media failed to download"},
 }
 
 // Failure is the error Twilio answers with for code (HTTP 400 and a generic message

@@ -1,9 +1,12 @@
 package twiliotest
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/switchboardhq/switchboard/plugins/whatsapp/internal/fakeprovider"
 )
 
 // Customers' media, as Twilio keeps them with "HTTP Basic authentication for media
@@ -118,4 +121,30 @@ func (s *Server) serveStorage(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(found.Data)
 	}
+}
+
+// maxMediaSize is the largest media Twilio sends over WhatsApp.
+const maxMediaSize = 16 << 20
+
+// Fetched is what the fake downloaded for the sent message sid, a media URL each
+// (with Options.FetchLinks).
+func (s *Server) Fetched(sid string) []fakeprovider.Fetched {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]fakeprovider.Fetched(nil), s.fetched[sid]...)
+}
+
+// fetchMedia downloads m's media URLs as Twilio does and reports whether all came.
+func (s *Server) fetchMedia(ctx context.Context, m Message) bool {
+	ok := true
+	for _, u := range m.MediaURLs {
+		got, err := s.courier.Fetch(ctx, u, maxMediaSize)
+		s.mu.Lock()
+		s.fetched[m.SID] = append(s.fetched[m.SID], got)
+		s.mu.Unlock()
+		if err != nil || len(got.Data) > maxMediaSize {
+			ok = false
+		}
+	}
+	return ok
 }

@@ -109,6 +109,11 @@ type Options struct {
 	Enforce24h       bool
 	WindowErrorAsync bool
 
+	// FetchLinks downloads every MediaUrl of a message once it accepted it, as Twilio
+	// does: one that does not answer 200 within WhatsApp's 16 MB fails the message
+	// with a status of 63019. Off, media URLs are taken as they are.
+	FetchLinks bool
+
 	// RateLimit is the send throughput in messages a second (0: unlimited) with Burst
 	// (default max(1, RateLimit)); over it sends get HTTP 429 with code 20429.
 	RateLimit float64
@@ -191,7 +196,8 @@ type Server struct {
 	templates  map[string]*Template
 	names      map[string]string
 	sent       []Message
-	state      map[string]string // message status by sid
+	fetched    map[string][]fakeprovider.Fetched // by message sid, with Options.FetchLinks
+	state      map[string]string                 // message status by sid
 	onMessage  func(Message) (string, bool)
 	media      map[string]*storedMedia // by the media resource's path
 }
@@ -231,6 +237,7 @@ func New(opts Options) *Server {
 		templates:  map[string]*Template{},
 		names:      map[string]string{},
 		state:      map[string]string{},
+		fetched:    map[string][]fakeprovider.Fetched{},
 		media:      map[string]*storedMedia{},
 	}
 	return s

@@ -330,3 +330,56 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("sent %d, want 30", n)
 	}
 }
+
+// TestFetchLinks: with FetchLinks the fake downloads a message's media URLs once it
+// accepted it, as Twilio does: one that answers goes on to delivered; one that does
+// not fails the message with 63019 in its status callback.
+func TestFetchLinks(t *testing.T) {
+	t.Parallel()
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/label.pdf" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pdf")
+		_, _ = w.Write([]byte("%PDF-1.4 label"))
+	}))
+	defer files.Close()
+	var mu sync.Mutex
+	last := map[string]string{} // by recipient: the last status and its error code
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		mu.Lock()
+		last[r.PostForm.Get("To")] = r.PostForm.Get("MessageStatus") + r.PostForm.Get("ErrorCode")
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	srv := twiliotest.NewTest(t, twiliotest.Options{StatusCallbackURL: hook.URL, StatusDelay: time.Millisecond, FetchLinks: true,
+		Statuses: []twiliotest.Step{{Status: twiliotest.Sent}, {Status: twiliotest.Delivered}}})
+	sids := map[string]string{}
+	for to, path := range map[string]string{"whatsapp:+15550100001": "/label.pdf", "whatsapp:+15550100002": "/gone.pdf"} {
+		form := msg(to, "")
+		form.Set("MediaUrl", files.URL+path)
+		status, body := send(t, srv, form)
+		var res struct {
+			SID string `json:"sid"`
+		}
+		if status != http.StatusCreated || json.Unmarshal(body, &res) != nil {
+			t.Fatalf("send to %s: %d %s", to, status, body)
+		}
+		sids[to] = res.SID
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if last["whatsapp:+15550100001"] != "delivered" || last["whatsapp:+15550100002"] != "failed63019" {
+		t.Errorf("last statuses %v, want delivered and failed 63019", last)
+	}
+	if got := srv.Fetched(sids["whatsapp:+15550100001"]); len(got) != 1 || string(got[0].Data) != "%PDF-1.4 label" || got[0].ContentType != "application/pdf" {
+		t.Errorf("fetched %+v, want the label", got)
+	}
+}

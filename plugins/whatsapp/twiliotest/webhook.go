@@ -194,6 +194,9 @@ func (s *Server) Deliver(ctx context.Context, purpose, u string, form url.Values
 // answer.
 func (s *Server) follow(m Message, steps []Step) {
 	s.courier.Go(func(ctx context.Context) {
+		if s.opts.FetchLinks && len(m.MediaURLs) > 0 && !s.fetchMedia(ctx, m) {
+			steps = []Step{{Status: Failed, ErrorCode: CodeMediaDownload}}
+		}
 		for _, st := range steps {
 			d := st.Delay
 			if d == 0 {

@@ -234,6 +234,38 @@ func (c *Courier) Post(ctx context.Context, purpose, url string, header http.Hea
 	return d, err
 }
 
+// Fetched is what a provider downloaded from a media link a message was sent with.
+type Fetched struct {
+	Link        string
+	Status      int // the link's HTTP status; 0 when it did not answer
+	ContentType string
+	Data        []byte
+}
+
+// Fetch downloads a sent message's media from link, as the providers do once they
+// took the message, keeping at most limit+1 bytes (more than limit is too large).
+// err is set when the link did not answer 200.
+func (c *Courier) Fetch(ctx context.Context, link string, limit int64) (Fetched, error) {
+	f := Fetched{Link: link}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	if err != nil {
+		return f, err
+	}
+	res, err := c.client.Do(req)
+	if err != nil {
+		return f, err
+	}
+	defer res.Body.Close()
+	f.Status, f.ContentType = res.StatusCode, res.Header.Get("Content-Type")
+	if f.Data, err = io.ReadAll(io.LimitReader(res.Body, limit+1)); err != nil {
+		return f, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return f, fmt.Errorf("HTTP %d", res.StatusCode)
+	}
+	return f, nil
+}
+
 // Deliveries returns every request made so far, oldest first.
 func (c *Courier) Deliveries() []Delivery {
 	c.mu.Lock()
