@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { mockApi } from "../test/fakes";
-import { ApiError, buildPath, call, onUnauthorized } from "./client";
+import { ApiError, buildPath, call, onUnauthorized, postForm } from "./client";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -17,6 +17,18 @@ describe("call", () => {
     expect(api.calls[1].headers["X-CSRF-Token"]).toBe("tok/en");
     expect(api.calls[1].headers["Content-Type"]).toBe("application/json");
     expect(api.calls[1].body).toEqual({ email: "a@b.c", role: "agent" });
+  });
+
+  it("posts a form as multipart, with the CSRF token and the browser's own Content-Type", async () => {
+    document.cookie = "sb_csrf=tok";
+    const stored = { id: "f1", filename: "a.pdf", mime_type: "application/pdf", size: 3, sha256: "x", created_at: "2030-01-02T10:00:00Z" };
+    const api = mockApi({ "POST /api/v1/workspaces/demo/media": { status: 201, body: stored } });
+    const form = new FormData();
+    form.append("file", new File(["%PD"], "a.pdf", { type: "application/pdf" }));
+    await expect(postForm("/api/v1/workspaces/{workspace}/media", { path: { workspace: "demo" }, form })).resolves.toEqual(stored);
+    expect(api.calls[0].body).toBe(form);
+    expect(api.calls[0].headers["X-CSRF-Token"]).toBe("tok");
+    expect(api.calls[0].headers["Content-Type"]).toBeUndefined();
   });
 
   it("turns an error answer into an ApiError with the server's words and fields", async () => {

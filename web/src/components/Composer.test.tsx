@@ -1,10 +1,10 @@
-import { render, screen } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/client";
 import { mockApi } from "../test/fakes";
 import { renderInWorkspace } from "../test/workspace";
-import { Composer } from "./Composer";
+import { ATTACH_ACCEPT, Composer } from "./Composer";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -72,5 +72,182 @@ describe("Composer", () => {
     await userEvent.click(screen.getByLabelText("Internal note"));
     await userEvent.type(screen.getByRole("textbox", { name: "Internal note" }), "VIP customer{Enter}");
     expect(onSend).toHaveBeenCalledWith({ type: "note", text: "VIP customer" });
+  });
+});
+
+describe("Composer attachments", () => {
+  const UPLOAD = "POST /api/v1/workspaces/demo/media";
+  const stored = (p: { id: string; filename: string; mime_type: string; size: number }) => ({
+    status: 201,
+    body: { ...p, sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", created_at: "2030-01-02T10:00:00Z" },
+  });
+  const revoked: string[] = [];
+
+  // jsdom keeps no files in memory: the thumbnail's object URLs are counted instead.
+  beforeEach(() => {
+    revoked.length = 0;
+    let n = 0;
+    Object.assign(URL, {
+      createObjectURL: vi.fn(() => `blob:picked-${++n}`),
+      revokeObjectURL: vi.fn((u: string) => revoked.push(u)),
+    });
+  });
+  afterEach(() => {
+    Reflect.deleteProperty(URL, "createObjectURL");
+    Reflect.deleteProperty(URL, "revokeObjectURL");
+  });
+
+  const fileInput = () => document.querySelector<HTMLInputElement>('input[type="file"]')!;
+  const picture = () => new File([new Uint8Array(1_258_291)], "menu.png", { type: "image/png" });
+
+  /** Holds the next API answer until release is called, to see the composer while it waits. */
+  function holdNext(fetchMock: ReturnType<typeof mockApi>["fetchMock"]) {
+    const answer = fetchMock.getMockImplementation()!;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    fetchMock.mockImplementationOnce(async (input, init) => {
+      await gate;
+      return answer(input, init);
+    });
+    return () => release();
+  }
+
+  it("uploads a picked file at once, shows it, and sends it with the text as its caption", async () => {
+    document.cookie = "sb_csrf=tok";
+    const api = mockApi({ [UPLOAD]: stored({ id: "file1", filename: "menu.png", mime_type: "image/png", size: 1_258_291 }) });
+    const release = holdNext(api.fetchMock);
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
+    expect(fileInput().accept).toBe(ATTACH_ACCEPT);
+
+    await userEvent.type(screen.getByLabelText("Message"), "Today's menu");
+    await userEvent.upload(fileInput(), picture());
+    // While it uploads, nothing can go out.
+    const chip = screen.getByRole("group", { name: "Attachment" });
+    expect(within(chip).getByRole("status").textContent).toContain("Uploading…");
+    expect(screen.getByRole("button", { name: "Send" }).hasAttribute("disabled")).toBe(true);
+    await userEvent.type(screen.getByLabelText("Message"), "{Enter}");
+    expect(onSend).not.toHaveBeenCalled();
+
+    release();
+    await within(chip).findByText("1.2 MB");
+    expect(within(chip).getByText("menu.png")).toBeTruthy();
+    expect(chip.querySelector("img")?.getAttribute("src")).toBe("blob:picked-1");
+
+    // The file went as a form, to the media route, with the connection whose channel's limits apply.
+    expect(api.calls).toHaveLength(1);
+    const up = api.calls[0];
+    expect(`${up.method} ${up.url}`).toBe(UPLOAD);
+    expect(up.body).toBeInstanceOf(FormData);
+    const form = up.body as FormData;
+    expect(form.get("connection_id")).toBe("conn1");
+    expect((form.get("file") as File).name).toBe("menu.png");
+    expect(up.headers["Content-Type"]).toBeUndefined();
+    expect(up.headers["X-CSRF-Token"]).toBe("tok");
+
+    await userEvent.click(screen.getByRole("button", { name: "Send" }));
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "media", text: "Today's menu", media: { file_id: "file1", caption: "Today's menu" } });
+    expect(screen.queryByRole("group", { name: "Attachment" })).toBeNull();
+    expect((screen.getByLabelText("Message") as HTMLTextAreaElement).value).toBe("");
+    expect(revoked).toEqual(["blob:picked-1"]);
+  });
+
+  it("sends a file without text, and shows a document by its name rather than a picture", async () => {
+    mockApi({ [UPLOAD]: stored({ id: "file2", filename: "price-list.pdf", mime_type: "application/pdf", size: 307_200 }) });
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
+    await userEvent.upload(fileInput(), new File(["%PDF-1.7"], "price-list.pdf", { type: "application/pdf" }));
+    const chip = screen.getByRole("group", { name: "Attachment" });
+    await within(chip).findByText("300 KB");
+    expect(chip.querySelector("img")).toBeNull();
+    expect(URL.createObjectURL).not.toHaveBeenCalled();
+    await userEvent.type(screen.getByLabelText("Message"), "{Enter}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "media", text: "", media: { file_id: "file2" } });
+  });
+
+  it("goes back to a text message when the attachment is removed", async () => {
+    const api = mockApi({ [UPLOAD]: stored({ id: "file1", filename: "menu.png", mime_type: "image/png", size: 1_258_291 }) });
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
+    await userEvent.upload(fileInput(), picture());
+    await screen.findByText("1.2 MB");
+    expect(screen.getByRole("button", { name: "Send" }).hasAttribute("disabled")).toBe(false);
+
+    await userEvent.click(screen.getByRole("button", { name: "Remove attachment" }));
+    expect(screen.queryByRole("group", { name: "Attachment" })).toBeNull();
+    expect(revoked).toEqual(["blob:picked-1"]);
+    // Without the file there is nothing to send until something is typed.
+    expect(screen.getByRole("button", { name: "Send" }).hasAttribute("disabled")).toBe(true);
+    await userEvent.type(screen.getByLabelText("Message"), "Menu follows by email{Enter}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "Menu follows by email" });
+    expect(api.calls).toHaveLength(1);
+  });
+
+  it("shows why the server refused a file and keeps nothing attached", async () => {
+    const api = mockApi({
+      [UPLOAD]: {
+        status: 422,
+        body: {
+          error: {
+            code: "validation_failed",
+            message: "validation failed",
+            fields: { file: "must be at most 5 MB: the whatsapp channel carries pictures up to 5 MB" },
+          },
+        },
+      },
+    });
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
+    await userEvent.upload(fileInput(), new File([new Uint8Array(6 << 20)], "poster.png", { type: "image/png" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("poster.png must be at most 5 MB: the whatsapp channel carries pictures up to 5 MB");
+    expect(screen.queryByRole("group", { name: "Attachment" })).toBeNull();
+    expect(screen.getByRole("button", { name: "Send" }).hasAttribute("disabled")).toBe(true);
+    await userEvent.type(screen.getByLabelText("Message"), "{Enter}");
+    expect(onSend).not.toHaveBeenCalled();
+    expect(api.calls).toHaveLength(1);
+  });
+
+  it("puts the text and the file back when the message is refused", async () => {
+    mockApi({ [UPLOAD]: stored({ id: "file1", filename: "menu.png", mime_type: "image/png", size: 1_258_291 }) });
+    const onSend = vi.fn().mockRejectedValue(
+      new ApiError(422, { code: "validation_failed", message: "validation failed", fields: { "media.file_id": "is no file uploaded to this workspace" } }),
+    );
+    renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
+    await userEvent.upload(fileInput(), picture());
+    await screen.findByText("1.2 MB");
+    await userEvent.type(screen.getByLabelText("Message"), "Today's menu{Enter}");
+    expect((await screen.findByRole("alert")).textContent).toBe("The attachment is no file uploaded to this workspace");
+    expect((screen.getByLabelText("Message") as HTMLTextAreaElement).value).toBe("Today's menu");
+    expect(within(screen.getByRole("group", { name: "Attachment" })).getByText("menu.png")).toBeTruthy();
+  });
+
+  it("offers no attachment for an internal note, nor when only a template can go", async () => {
+    mockApi({
+      [UPLOAD]: stored({ id: "file1", filename: "menu.png", mime_type: "image/png", size: 1_258_291 }),
+      "GET /api/v1/workspaces/demo/connections/conn1/templates": { body: { items: [], next_cursor: "" } },
+    });
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    const { unmount } = renderInWorkspace(<Composer onSend={onSend} connection="conn1" allowNotes />);
+    await userEvent.upload(fileInput(), picture());
+    await screen.findByText("1.2 MB");
+    await userEvent.click(screen.getByLabelText("Internal note"));
+    expect(screen.queryByRole("button", { name: "Attach a file" })).toBeNull();
+    expect(screen.queryByRole("group", { name: "Attachment" })).toBeNull();
+    await userEvent.type(screen.getByRole("textbox", { name: "Internal note" }), "Sent the menu{Enter}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "note", text: "Sent the menu" });
+    unmount();
+
+    renderInWorkspace(<Composer onSend={onSend} windowClosed connection="conn1" />);
+    await screen.findByLabelText("Template name");
+    expect(screen.queryByRole("button", { name: "Attach a file" })).toBeNull();
+    expect(fileInput()).toBeNull();
+  });
+
+  it("opens the file picker from the Attach button", async () => {
+    renderInWorkspace(<Composer onSend={vi.fn()} connection="conn1" />);
+    const opened = vi.fn();
+    fileInput().addEventListener("click", opened);
+    await userEvent.click(screen.getByRole("button", { name: "Attach a file" }));
+    await waitFor(() => expect(opened).toHaveBeenCalledOnce());
   });
 });

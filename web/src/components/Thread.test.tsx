@@ -37,6 +37,37 @@ describe("Thread", () => {
     expect(screen.getByRole("link", { name: "Download audio/ogg" }).getAttribute("href")).toBe(proxy("in2"));
   });
 
+  it("shows a file an agent uploaded through the API, as it does a customer's", () => {
+    const uploaded = (id: string, mime_type: string, filename: string, caption?: string) =>
+      message({
+        id,
+        conversation_id: "c1",
+        direction: "out",
+        type: "media",
+        body: caption ?? "",
+        content: { media_file: `file-${id}`, media: { url: "", mime_type, filename, caption } },
+      });
+    renderInWorkspace(
+      <Thread
+        now={now}
+        messages={[
+          uploaded("out1", "image/png", "menu.png", "Today's menu"),
+          uploaded("out2", "application/pdf", "price-list.pdf"),
+          uploaded("out3", "video/mp4", "tour.mp4"),
+          message({ id: "out4", direction: "out", type: "media", body: "", content: { media: { url: "https://cdn.example.com/menu.png", mime_type: "image/png" } } }),
+        ]}
+      />,
+    );
+    const route = (id: string) => `/api/v1/workspaces/demo/conversations/c1/messages/${id}/media`;
+    expect(screen.getByRole("img", { name: "Today's menu" }).getAttribute("src")).toBe(route("out1"));
+    const doc = screen.getByRole("link", { name: "price-list.pdf" });
+    expect(doc.getAttribute("href")).toBe(route("out2"));
+    expect(doc.getAttribute("download")).toBe("price-list.pdf");
+    expect(screen.getByLabelText("tour.mp4").getAttribute("src")).toBe(route("out3"));
+    // Sent as a link, without an upload: still the link.
+    expect(screen.getByRole("link", { name: "image/png" }).getAttribute("href")).toBe("https://cdn.example.com/menu.png");
+  });
+
   it("puts a day separator before each day's first message", () => {
     const msgs = [
       message({ id: "a", direction: "in", body: "older", created_at: local(2, 9) }),
