@@ -139,7 +139,7 @@ const (
 
 // Media is an attachment by URL.
 type Media struct {
-	URL      string `json:"url"`
+	URL      string `json:"url,omitempty"`
 	MIMEType string `json:"mime_type,omitempty"`
 	Filename string `json:"filename,omitempty"`
 	Caption  string `json:"caption,omitempty"`

@@ -507,7 +507,7 @@ export interface Media {
   caption?: string;
   filename?: string;
   mime_type?: string;
-  url: string;
+  url?: string;
 }
 
 export interface MediaUpload {
