@@ -3,6 +3,7 @@
 // are left in E2E_ARTIFACTS (.tmp/e2e).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { crc32, deflateSync } from "node:zlib";
 import { apiSession, customerWrites, OPERATOR, shot, signIn, start, watchStatuses } from "./harness.mjs";
 
 const T = 20_000;
@@ -15,6 +16,25 @@ before(async () => {
 after(async () => {
   await env?.stop();
 });
+
+/** A PNG of one colour, width × height. */
+function solidPNG(width, height, [r, g, b]) {
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, "ascii");
+    data.copy(out, 8);
+    out.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type, "ascii"), data])), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
+  return Buffer.concat([Buffer.from("\x89PNG\r\n\x1a\n", "latin1"), chunk("IHDR", header), chunk("IDAT", pixels), chunk("IEND", Buffer.alloc(0))]);
+}
 
 /** Fails with the page's URL and a screenshot when fn does. */
 async function onPage(name, fn) {
@@ -92,6 +112,35 @@ describe("admin on the demo WhatsApp", () => {
       // The rail's counts are live: this conversation is now "Sent".
       const sent = page.locator('.rail-item[data-view="sent"] .count');
       await page.waitForFunction((el) => Number(el.textContent) >= 1, await sent.elementHandle());
+    });
+  });
+
+  it("attaches a picture: uploaded, previewed, sent by file id, fetched by the simulated Cloud API through its signed link, and shown in the thread", async () => {
+    await onPage("admin-attach", async (page) => {
+      await signIn(page, env.base, "admin@demo.local");
+      await page.waitForURL(/\/w\/demo\/chat/);
+      await page.getByRole("list", { name: "Conversations" }).getByText("Maya Patel").click();
+      await page.getByRole("list", { name: "Messages" }).waitFor();
+      // A real picture: the server checks the content is what the name says.
+      const png = solidPNG(240, 160, [46, 125, 50]);
+      await page.locator('.composer input[type="file"]').setInputFiles({ name: "shelf.png", mimeType: "image/png", buffer: png });
+      const chip = page.getByRole("group", { name: "Attachment" });
+      await chip.getByText("shelf.png").waitFor();
+      await page.waitForFunction(() => !document.querySelector(".attachment-uploading"));
+      const caption = `The shelf you asked about (${Date.now()})`;
+      await page.getByLabel("Message", { exact: true }).fill(caption);
+      await shot(page, "02b-chat-attachment");
+      await page.getByRole("button", { name: "Send", exact: true }).click();
+      await chip.waitFor({ state: "detached" });
+
+      const bubble = page.locator(".msg-out", { hasText: caption });
+      const picture = bubble.getByRole("img", { name: caption });
+      await picture.waitFor();
+      assert.match(await picture.getAttribute("src"), /\/messages\/[^/]+\/media$/, "shown from the server, not a provider link");
+      await page.waitForFunction((img) => img.complete && img.naturalWidth === 240, await picture.elementHandle());
+      // Delivered: the simulated Cloud API fetched the picture through the link the send gave it.
+      await bubble.locator('[data-status="delivered"], [data-status="read"]').first().waitFor();
+      await shot(page, "02c-chat-picture-sent");
     });
   });
 
