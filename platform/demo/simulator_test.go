@@ -341,9 +341,45 @@ func TestSimulator(t *testing.T) {
 	if res := get(mediaPath(posted)); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("media of an outbound text: %d, want 404", res.StatusCode)
 	}
+	// Forwarded to another customer: the photo is fetched from the provider with the
+	// connection's credentials, kept as a file of the workspace, and sent by a link
+	// to this server, which the provider fetches.
+	second, err := messaging.ContactByAddress(ctx, sc, "whatsapp", demo.Contacts[1].Phone, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secondConv messaging.Conversation
+	if err := sc.Select(&secondConv).Where("cv.contact_id = ?", second.ID).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fwd, err := a.Pipeline.Forward(ctx, sc, pic, secondConv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fwd.Type != "media" || fwd.Content.MediaFile == "" || fwd.Content.Media.Filename != "media.jpg" || fwd.Content.Media.Caption != "the box" {
+		t.Fatalf("forwarded photo %+v %+v", fwd.Content, fwd.Content.Media)
+	}
+	eventually(t, 15*time.Second, "the forwarded photo to be delivered", func() bool {
+		m, err := messaging.GetMessage(ctx, sc, fwd.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status == messaging.StatusFailed {
+			t.Fatalf("forwarded photo failed: %s", m.Reason)
+		}
+		fwd = m
+		return m.Status == messaging.StatusDelivered || m.Status == messaging.StatusRead
+	})
+	if got, ok := sim.Fake.Fetched(*fwd.ProviderMessageID); !ok || !bytes.Equal(got.Data, photo) {
+		t.Fatalf("the provider fetched %d bytes of the forwarded photo (%v), want the customer's %d", len(got.Data), ok, len(photo))
+	}
+
 	sim.Fake.ExpireMedia(mediaID)
 	if res := get(mediaPath(pic)); res.StatusCode != http.StatusGone {
 		body, _ := io.ReadAll(res.Body)
 		t.Fatalf("expired media: %d %s, want 410", res.StatusCode, body)
+	}
+	if _, err := a.Pipeline.Forward(ctx, sc, pic, secondConv, ""); !errors.Is(err, connections.ErrMediaGone) {
+		t.Fatalf("forwarding media WhatsApp no longer keeps: %v, want ErrMediaGone", err)
 	}
 }

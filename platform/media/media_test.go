@@ -46,6 +46,25 @@ func TestHolds(t *testing.T) {
 	}
 }
 
+// TestNameFor: a customer's media kept as a file keeps its name when the name says its
+// type, and is named after its type otherwise; a type no channel carries has none.
+func TestNameFor(t *testing.T) {
+	for _, tc := range []struct{ filename, mime, want string }{
+		{"invoice.pdf", "application/pdf", "invoice.pdf"},
+		{"", "image/jpeg", "media.jpg"},
+		{"scan.png", "image/jpeg", "scan.jpg"},
+		{"IMG_1.JPEG", "image/jpeg", "IMG_1.JPEG"},
+		{"", "audio/x-wav", "media.wav"},
+		{"note.ogg", "audio/ogg", ""},
+		{"x", "", ""},
+	} {
+		got, ok := media.NameFor(tc.filename, tc.mime)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("NameFor(%q, %q) = %q, %v; want %q", tc.filename, tc.mime, got, ok, tc.want)
+		}
+	}
+}
+
 func TestCleanFilename(t *testing.T) {
 	long := strings.Repeat("é", 300) + ".pdf"
 	for in, want := range map[string]string{

@@ -55,6 +55,32 @@ func TypeOf(mimeType, filename, rawURL string) (string, bool) {
 	return t, ok
 }
 
+// NameFor is the name a file of mimeType is kept under: filename when its extension
+// says that type, else "media" with the type's extension. ok is false for a type no
+// channel carries.
+func NameFor(filename, mimeType string) (string, bool) {
+	typ, ok := TypeOf(mimeType, "", "")
+	if !ok {
+		return "", false
+	}
+	if t, ok := TypeOf("", filename, ""); ok && t == typ {
+		return filename, true
+	}
+	ext := ""
+	for e, t := range Types {
+		// The shortest extension of the type, and of those the first in order, so
+		// a name does not change from one call to the next (jpg, not jpeg).
+		if t == typ && (ext == "" || len(e) < len(ext) || (len(e) == len(ext) && e < ext)) {
+			ext = e
+		}
+	}
+	base := strings.TrimSuffix(CleanFilename(filename), path.Ext(filename))
+	if base == "" {
+		base = "media"
+	}
+	return base + "." + ext, true
+}
+
 // sniffLen is how much of a file's start holds what Holds checks.
 const sniffLen = 12
 

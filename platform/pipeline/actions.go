@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
@@ -192,6 +194,16 @@ func (p *Pipeline) Forward(ctx context.Context, sc tenants.Scoped, m messaging.M
 	case m.Direction == messaging.DirectionNote:
 		return m, ErrForwardNote
 	}
+	if md := m.Content.Media; m.Direction == messaging.DirectionIn && md != nil && md.URL != "" {
+		// A customer's media is the provider's, behind the connection's credentials:
+		// the copy goes as a file of this workspace, fetched now.
+		file, err := p.keepCustomerMedia(ctx, sc, m)
+		if err != nil {
+			return m, err
+		}
+		return p.Post(ctx, sc, to, Draft{Type: "media", Text: m.Body, Media: &sdk.Media{Caption: md.Caption}, MediaFile: file.ID,
+			AuthorID: authorID, ForwardedFrom: m.ID})
+	}
 	switch m.Type {
 	case "text", "media", "location", "template":
 	default:
@@ -199,6 +211,24 @@ func (p *Pipeline) Forward(ctx context.Context, sc tenants.Scoped, m messaging.M
 	}
 	return p.Post(ctx, sc, to, Draft{Type: m.Type, Text: m.Body, Media: m.Content.Media, MediaFile: m.Content.MediaFile, Location: m.Content.Location,
 		Template: m.Content.Template, AuthorID: authorID, ForwardedFrom: m.ID})
+}
+
+// keepCustomerMedia stores a customer's media, fetched from the provider, as a file
+// of the workspace. Only the types every channel carries can be sent on (a WhatsApp
+// voice note, audio/ogg, cannot).
+func (p *Pipeline) keepCustomerMedia(ctx context.Context, sc tenants.Scoped, m messaging.Message) (media.File, error) {
+	md := m.Content.Media
+	fetched, err := p.Connections.OpenMedia(ctx, sc, m.ConnectionID, md.URL, "")
+	if err != nil {
+		return media.File{}, err
+	}
+	defer fetched.Body.Close()
+	typ := cmp.Or(md.MIMEType, fetched.MIMEType)
+	name, ok := media.NameFor(md.Filename, typ)
+	if !ok {
+		return media.File{}, ErrForwardUnsupported.WithMessage(fmt.Sprintf("a %s cannot be sent on: channels carry %s files", cmp.Or(typ, "file of unknown type"), media.TypeList))
+	}
+	return media.Save(ctx, sc, media.Upload{Filename: name, Body: fetched.Body}, p.now())
 }
 
 // updated tells the thread's viewers about a change that leaves the status alone, and
