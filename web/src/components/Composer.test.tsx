@@ -165,6 +165,17 @@ describe("Composer attachments", () => {
     expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "media", text: "", media: { file_id: "file2" } });
   });
 
+  it("sends a sound file without a caption, its words after it as a message of their own", async () => {
+    mockApi({ [UPLOAD]: stored({ id: "file3", filename: "jingle.mp3", mime_type: "audio/mpeg", size: 40_960 }) });
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
+    await userEvent.upload(fileInput(), new File(["ID3"], "jingle.mp3", { type: "audio/mpeg" }));
+    await within(screen.getByRole("group", { name: "Attachment" })).findByText("40 KB");
+    await userEvent.type(screen.getByLabelText("Message"), "Our new jingle{Enter}");
+    await waitFor(() => expect(onSend).toHaveBeenCalledTimes(2));
+    expect(onSend.mock.calls).toEqual([[{ type: "media", text: "", media: { file_id: "file3" } }], [{ type: "text", text: "Our new jingle" }]]);
+  });
+
   it("goes back to a text message when the attachment is removed", async () => {
     const api = mockApi({ [UPLOAD]: stored({ id: "file1", filename: "menu.png", mime_type: "image/png", size: 1_258_291 }) });
     const onSend = vi.fn().mockResolvedValue(undefined);

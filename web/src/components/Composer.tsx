@@ -157,9 +157,16 @@ export function Composer({
     setText("");
     setUploadError(null);
     let req: MessageRequest;
+    let after: MessageRequest | null = null;
     if (file?.uploaded) {
       setAttached(null);
-      const said = sending.trim() ? sending : "";
+      let said = sending.trim() ? sending : "";
+      if (said && file.uploaded.mime_type.startsWith("audio/")) {
+        // A sound file carries no caption (WhatsApp refuses one): the words follow
+        // it as a message of their own.
+        after = { type: "text", text: said };
+        said = "";
+      }
       req = { type: "media", text: said, media: said ? { file_id: file.uploaded.id, caption: said } : { file_id: file.uploaded.id } };
     } else {
       req = { type: note ? "note" : "text", text: sending };
@@ -167,7 +174,9 @@ export function Composer({
     if (!(await submit(req))) {
       setText((t) => t || sending);
       if (file) setAttached((a) => a ?? file);
+      return;
     }
+    if (after && !(await submit(after))) setText((t) => t || sending);
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
