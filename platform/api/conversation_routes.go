@@ -118,6 +118,7 @@ type MessageRequest struct {
 	Template   *sdk.Template `json:"template,omitempty"`
 	ScheduleAt *string       `json:"schedule_at,omitempty" doc:"RFC 3339, at least one minute ahead; the message waits as scheduled"`
 	ReplyTo    string        `json:"reply_to,omitempty" doc:"in a conversation with several recipients, a message from one of them: the reply goes to that customer only (without it, to every recipient)"`
+	Urgent     bool          `json:"urgent,omitempty" doc:"outside the workspace's business hours, send at once: otherwise the message waits, scheduled, until they open"`
 }
 
 // MessageMedia is the attachment of a media message: a file uploaded to the
@@ -487,7 +488,7 @@ func (a conversationArea) counts(c *fiber.Ctx) error {
 // validates).
 func draft(req MessageRequest, author string) (pipeline.Draft, error) {
 	d := pipeline.Draft{Type: req.Type, Text: req.Text, Location: req.Location, Template: req.Template, AuthorID: author,
-		ReplyTo: strings.TrimSpace(req.ReplyTo)}
+		ReplyTo: strings.TrimSpace(req.ReplyTo), Urgent: req.Urgent}
 	if md := req.Media; md != nil {
 		d.Media = &sdk.Media{URL: md.URL, MIMEType: md.MIMEType, Filename: md.Filename, Caption: md.Caption}
 		d.MediaFile = strings.TrimSpace(md.FileID)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/hours"
 	"github.com/switchboardhq/switchboard/platform/jobs"
 	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
@@ -43,6 +44,9 @@ type Draft struct {
 	ReplyTo string
 	// ContactID sends to this recipient only (a resend of a message that went to one).
 	ContactID string
+	// Urgent sends at once outside the workspace's business hours, which a message
+	// otherwise waits for.
+	Urgent bool
 }
 
 // MaxTextLength is the longest text a message may carry (WhatsApp's limit, which is
@@ -137,6 +141,16 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	if d.ScheduleAt != nil {
 		at := d.ScheduleAt.UTC()
 		m.Status, m.ScheduledAt = messaging.StatusScheduled, &at
+	} else if d.Type != "note" && !d.Urgent {
+		at, why, err := p.afterHours(ctx, sc, now)
+		if err != nil {
+			return m, err
+		}
+		if !at.IsZero() {
+			// Waits as a scheduled message does: charged when it goes, and "send
+			// now" or cancel work on it the same way.
+			m.Status, m.ScheduledAt, m.Reason = messaging.StatusScheduled, &at, why
+		}
 	}
 	to, err := p.addressees(ctx, sc, conv, d)
 	if err != nil {
@@ -177,6 +191,29 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	}
 	p.publishCreated(ctx, sc, copies)
 	return copies[0], nil
+}
+
+// afterHours is, when now is outside the workspace's business hours, when they next
+// open and a reason saying so for the thread ("Outside business hours: goes Mon 7 Dec
+// 09:00 CET"); the zero time when now is within them (or they are off).
+func (p *Pipeline) afterHours(ctx context.Context, sc tenants.Scoped, now time.Time) (time.Time, string, error) {
+	sched, err := hours.Get(ctx, sc)
+	if err != nil || !sched.Enabled {
+		return time.Time{}, "", err
+	}
+	ws, err := tenants.ByRef(ctx, sc.DB(), sc.WorkspaceID())
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	loc, err := time.LoadLocation(ws.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	next, ok := sched.NextOpen(now, loc)
+	if !ok || !next.After(now) {
+		return time.Time{}, "", nil
+	}
+	return next.UTC(), "Outside business hours: goes " + next.In(loc).Format("Mon 2 Jan 15:04 MST"), nil
 }
 
 // attachable loads an uploaded file for a message of conv, and checks that the

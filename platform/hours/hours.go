@@ -1,0 +1,167 @@
+// Package hours keeps a workspace's business hours: the weekly times its team works,
+// in the workspace's time zone. Outside them a message written waits for the next
+// opening (unless it is urgent), so customers are not written to at night.
+package hours
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// Days are the keys of a week's schedule, Monday first.
+var Days = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+// dayKey is the key of a weekday.
+var dayKey = map[time.Weekday]string{
+	time.Monday: "mon", time.Tuesday: "tue", time.Wednesday: "wed", time.Thursday: "thu",
+	time.Friday: "fri", time.Saturday: "sat", time.Sunday: "sun",
+}
+
+// Interval is a stretch of a day the team works: from Open to Close, "HH:MM" on the
+// 24-hour clock; Close may be "24:00" (until midnight).
+type Interval struct {
+	Open  string `json:"open" doc:"HH:MM"`
+	Close string `json:"close" doc:"HH:MM, after open; 24:00 is midnight"`
+}
+
+// Schedule is a workspace's business hours. Disabled (the default), every hour is
+// open.
+type Schedule struct {
+	bun.BaseModel `bun:"table:business_hours,alias:bh"`
+	tenants.Owned
+
+	Enabled bool `bun:"enabled,notnull" json:"enabled"`
+	// Days are the open intervals of each weekday (Days), in order; a day not listed,
+	// or with none, is closed.
+	Days      map[string][]Interval `bun:"days,type:json,notnull" json:"days"`
+	UpdatedAt time.Time             `bun:"updated_at,notnull" json:"-"`
+}
+
+// maxIntervals bounds one day's intervals.
+const maxIntervals = 4
+
+// Get is the workspace's business hours: disabled, with no days, when none were set.
+func Get(ctx context.Context, sc tenants.Scoped) (Schedule, error) {
+	var s Schedule
+	err := sc.Select(&s).Limit(1).Scan(ctx)
+	if storage.IsNotFound(err) {
+		return Schedule{Days: map[string][]Interval{}}, nil
+	}
+	if s.Days == nil {
+		s.Days = map[string][]Interval{}
+	}
+	return s, err
+}
+
+// Save checks and stores the workspace's business hours; failures name the field
+// (days.mon[0].open).
+func Save(ctx context.Context, sc tenants.Scoped, s Schedule, now time.Time) (Schedule, error) {
+	if err := s.validate(); err != nil {
+		return s, err
+	}
+	days := make(map[string][]Interval, len(s.Days))
+	for d, in := range s.Days {
+		if len(in) > 0 {
+			days[d] = in
+		}
+	}
+	s.Days, s.UpdatedAt = days, now.UTC()
+	_, err := sc.Insert(&s).On("CONFLICT (workspace_id) DO UPDATE").
+		Set("enabled = EXCLUDED.enabled, days = EXCLUDED.days, updated_at = EXCLUDED.updated_at").Exec(ctx)
+	return s, err
+}
+
+func (s Schedule) validate() error {
+	f := failure.Fields{}
+	open := 0
+	for d, in := range s.Days {
+		if !slices.Contains(Days, d) {
+			f.Add("days."+d, "is not a day (mon, tue, wed, thu, fri, sat, sun)")
+			continue
+		}
+		f.Check(len(in) > maxIntervals, "days."+d, fmt.Sprintf("must have at most %d intervals", maxIntervals))
+		end := -1
+		for i, iv := range in {
+			field := fmt.Sprintf("days.%s[%d]", d, i)
+			from, ok := minuteOf(iv.Open)
+			if !ok || from >= 24*60 {
+				f.Add(field+".open", "must be a time from 00:00 to 23:59")
+				continue
+			}
+			to, ok := minuteOf(iv.Close)
+			switch {
+			case !ok:
+				f.Add(field+".close", "must be a time from 00:01 to 24:00")
+			case to <= from:
+				f.Add(field+".close", "must be after open")
+			case from < end:
+				f.Add(field+".open", "must not be before the previous interval closes")
+			default:
+				end = to
+				open++
+			}
+		}
+	}
+	f.Check(s.Enabled && open == 0 && len(f) == 0, "days", "must have an open interval on some day when business hours are on")
+	return f.Err()
+}
+
+// minuteOf reads "HH:MM" as minutes after midnight (24:00 is 1440).
+func minuteOf(hhmm string) (int, bool) {
+	var h, m int
+	if len(hhmm) != 5 || hhmm[2] != ':' {
+		return 0, false
+	}
+	if _, err := fmt.Sscanf(hhmm, "%02d:%02d", &h, &m); err != nil || m > 59 || h > 24 || (h == 24 && m != 0) {
+		return 0, false
+	}
+	return h*60 + m, true
+}
+
+// Open reports whether at is within the business hours, in loc.
+func (s Schedule) Open(at time.Time, loc *time.Location) bool {
+	if !s.Enabled {
+		return true
+	}
+	local := at.In(loc)
+	minute := local.Hour()*60 + local.Minute()
+	for _, iv := range s.Days[dayKey[local.Weekday()]] {
+		from, _ := minuteOf(iv.Open)
+		to, _ := minuteOf(iv.Close)
+		if minute >= from && minute < to {
+			return true
+		}
+	}
+	return false
+}
+
+// NextOpen is the first time at or after at that the business hours are open, in
+// loc: at itself when they are open then. ok is false when they never open.
+func (s Schedule) NextOpen(at time.Time, loc *time.Location) (time.Time, bool) {
+	if s.Open(at, loc) {
+		return at, true
+	}
+	local := at.In(loc)
+	// Eight days: today's later intervals, and each day of the week after.
+	for day := 0; day <= 7; day++ {
+		date := local.AddDate(0, 0, day)
+		for _, iv := range s.Days[dayKey[date.Weekday()]] {
+			from, _ := minuteOf(iv.Open)
+			// time.Date normalises a time that a clock change skips (02:30 on the
+			// night clocks go forward) to the first instant after it.
+			t := time.Date(date.Year(), date.Month(), date.Day(), from/60, from%60, 0, 0, loc)
+			if t.After(at) && s.Open(t, loc) {
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
+}

@@ -1,0 +1,126 @@
+package hours_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/hours"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// office is Monday to Friday 09:00–12:30 and 13:30–17:00, Saturday 10:00–14:00.
+var office = hours.Schedule{Enabled: true, Days: map[string][]hours.Interval{
+	"mon": {{"09:00", "12:30"}, {"13:30", "17:00"}}, "tue": {{"09:00", "12:30"}, {"13:30", "17:00"}},
+	"wed": {{"09:00", "12:30"}, {"13:30", "17:00"}}, "thu": {{"09:00", "12:30"}, {"13:30", "17:00"}},
+	"fri": {{"09:00", "12:30"}, {"13:30", "17:00"}}, "sat": {{"10:00", "14:00"}},
+}}
+
+func TestOpenAndNextOpen(t *testing.T) {
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Skipf("no time zone data: %v", err)
+	}
+	at := func(s string) time.Time {
+		t.Helper()
+		v, err := time.ParseInLocation("2006-01-02 15:04", s, london)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct{ at, next string }{
+		{"2026-12-07 10:00", "2026-12-07 10:00"}, // Monday, open
+		{"2026-12-07 08:59", "2026-12-07 09:00"},
+		{"2026-12-07 12:30", "2026-12-07 13:30"}, // lunch: closes at 12:30 sharp
+		{"2026-12-07 17:00", "2026-12-08 09:00"},
+		{"2026-12-11 18:00", "2026-12-12 10:00"}, // Friday evening: Saturday
+		{"2026-12-12 14:00", "2026-12-14 09:00"}, // Saturday after closing: Monday
+		{"2026-12-13 03:00", "2026-12-14 09:00"}, // Sunday
+		// The night clocks go back (25 October 2026), and a week across it.
+		{"2026-10-24 15:00", "2026-10-26 09:00"},
+	} {
+		next, ok := office.NextOpen(at(tc.at), london)
+		if !ok || !next.Equal(at(tc.next)) {
+			t.Errorf("NextOpen(%s) = %s, %v; want %s", tc.at, next.In(london), ok, tc.next)
+		}
+		if open := office.Open(at(tc.at), london); open != (tc.at == tc.next) {
+			t.Errorf("Open(%s) = %v", tc.at, open)
+		}
+	}
+	// A time zone far from UTC: 09:00 in Tokyo is midnight in UTC.
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	if !office.Open(time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC), tokyo) || office.Open(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC), tokyo) {
+		t.Error("the hours are not read in the workspace's time zone")
+	}
+	// Off, always open; on with no hours, never (Save refuses that).
+	if !(hours.Schedule{}).Open(at("2026-12-13 03:00"), london) {
+		t.Error("disabled hours are closed")
+	}
+	if _, ok := (hours.Schedule{Enabled: true}).NextOpen(at("2026-12-13 03:00"), london); ok {
+		t.Error("hours with no interval open")
+	}
+	// Open till midnight, open from midnight: one stretch across the day's end.
+	late := hours.Schedule{Enabled: true, Days: map[string][]hours.Interval{"mon": {{"20:00", "24:00"}}, "tue": {{"00:00", "02:00"}}}}
+	if !late.Open(at("2026-12-07 23:59"), london) || !late.Open(at("2026-12-08 01:00"), london) || late.Open(at("2026-12-08 02:00"), london) {
+		t.Error("hours across midnight")
+	}
+}
+
+// TestSave: business hours are the workspace's own; a bad schedule is refused naming
+// the field, and nothing of it is kept.
+func TestSave(t *testing.T) {
+	t.Parallel()
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			ta := testapp.New(t, testapp.OnEngine(engine))
+			ctx := ta.Ctx()
+			sc := tenants.Scope(ta.App.DB, ta.NewWorkspace("Hours").Workspace.ID)
+			other := tenants.Scope(ta.App.DB, ta.NewWorkspace("Elsewhere").Workspace.ID)
+			if s, err := hours.Get(ctx, sc); err != nil || s.Enabled || len(s.Days) != 0 {
+				t.Fatalf("before any is set: %+v, %v; want disabled", s, err)
+			}
+			if _, err := hours.Save(ctx, sc, office, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := hours.Get(ctx, sc)
+			if err != nil || !got.Enabled || len(got.Days["mon"]) != 2 || got.Days["sat"][0] != (hours.Interval{Open: "10:00", Close: "14:00"}) || len(got.Days["sun"]) != 0 {
+				t.Fatalf("saved %+v, %v", got, err)
+			}
+			if s, err := hours.Get(ctx, other); err != nil || s.Enabled {
+				t.Errorf("another workspace's hours: %+v, %v", s, err)
+			}
+			// Saved again: replaced.
+			if _, err := hours.Save(ctx, sc, hours.Schedule{Enabled: false, Days: map[string][]hours.Interval{"sun": {{"10:00", "11:00"}}}}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := hours.Get(ctx, sc); got.Enabled || len(got.Days) != 1 {
+				t.Errorf("saved again %+v", got)
+			}
+			for _, tc := range []struct {
+				days  map[string][]hours.Interval
+				field string
+			}{
+				{map[string][]hours.Interval{"monday": {{"09:00", "17:00"}}}, "days.monday"},
+				{map[string][]hours.Interval{"mon": {{"9:00", "17:00"}}}, "days.mon[0].open"},
+				{map[string][]hours.Interval{"mon": {{"09:00", "24:30"}}}, "days.mon[0].close"},
+				{map[string][]hours.Interval{"mon": {{"17:00", "09:00"}}}, "days.mon[0].close"},
+				{map[string][]hours.Interval{"mon": {{"09:00", "13:00"}, {"12:00", "17:00"}}}, "days.mon[1].open"},
+				{map[string][]hours.Interval{"mon": {{"24:00", "24:00"}}}, "days.mon[0].open"},
+				{map[string][]hours.Interval{}, "days"},
+			} {
+				_, err := hours.Save(ctx, sc, hours.Schedule{Enabled: true, Days: tc.days}, time.Now())
+				var fe *failure.Error
+				if !errors.As(err, &fe) || fe.Fields[tc.field] == "" {
+					t.Errorf("%v: %v, want %s named", tc.days, err, tc.field)
+				}
+			}
+			if got, _ := hours.Get(ctx, sc); got.Enabled || len(got.Days) != 1 {
+				t.Errorf("after refusals %+v, want the last saved", got)
+			}
+		})
+	}
+}
