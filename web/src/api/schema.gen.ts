@@ -56,6 +56,29 @@ export interface AutoRechargeView {
   paused: string;
 }
 
+export interface BusinessHours {
+  /** by day (mon … sun), its open intervals in order, in the workspace's time zone; a day left out is closed */
+  days: {
+    [key: string]: Interval[];
+  };
+  /** off: every hour is open */
+  enabled: boolean;
+}
+
+export interface BusinessHoursView {
+  /** by day (mon … sun), its open intervals in order, in the workspace's time zone; a day left out is closed */
+  days: {
+    [key: string]: Interval[];
+  };
+  /** off: every hour is open */
+  enabled: boolean;
+  /** when closed now, when they open next */
+  next_open?: string | null;
+  open_now: boolean;
+  /** the workspace's, which the hours are in */
+  time_zone: string;
+}
+
 export interface ChannelOption {
   available: boolean;
   capabilities: string[];
@@ -356,6 +379,13 @@ export interface GroupRequest {
   name: string;
 }
 
+export interface Interval {
+  /** HH:MM, after open; 24:00 is midnight */
+  close: string;
+  /** HH:MM */
+  open: string;
+}
+
 export interface InvitationCreated {
   accept_url: string;
   invitation: InvitationView;
@@ -616,6 +646,8 @@ export interface MessageRequest {
   /** at most 4096 characters; the caption of media */
   text: string;
   type: "text" | "media" | "location" | "template" | "note";
+  /** outside the workspace's business hours, send at once: otherwise the message waits, scheduled, until they open */
+  urgent?: boolean;
 }
 
 export interface MessageUpdate {
@@ -1098,6 +1130,24 @@ export interface Paths {
       body: AccessRuleChange;
       response: AccessRule;
       permission: "access:manage";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/business-hours": {
+    /** The workspace's business hours: outside them a message waits (scheduled) until they open, unless it is sent as urgent (needs workspace:read) */
+    get: {
+      path: { workspace: string };
+      query: never;
+      body: never;
+      response: BusinessHoursView;
+      permission: "workspace:read";
+    };
+    /** Set the workspace's business hours (needs workspace:manage) */
+    put: {
+      path: { workspace: string };
+      query: never;
+      body: BusinessHours;
+      response: BusinessHoursView;
+      permission: "workspace:manage";
     };
   };
   "/api/v1/workspaces/{workspace}/channels": {
