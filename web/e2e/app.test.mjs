@@ -378,6 +378,85 @@ describe("templates on the demo WhatsApp", () => {
   });
 });
 
+describe("business hours", () => {
+  it("holds a reply written outside them, its clock saying until when, unless it is sent as urgent", async () => {
+    const { time_zone: zone, enabled, days } = await env.admin.get("/api/v1/workspaces/demo/business-hours");
+    assert.equal(enabled, false, "the demo workspace starts without business hours");
+    // Open only on the day after tomorrow, in the workspace's zone: closed now, whatever the hour.
+    const week = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+    const today = new Intl.DateTimeFormat("en-US", { weekday: "long", timeZone: zone }).format(new Date());
+    const openDay = week[(week.indexOf(today) + 2) % 7];
+    await onPage("business-hours", async (page) => {
+      await signIn(page, env.base, "admin@demo.local");
+      await page.waitForURL(/\/w\/demo\/chat/);
+      try {
+        await page.getByRole("link", { name: "Settings" }).click();
+        await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Business hours" }).click();
+        await page.getByText("Off: messages go out at any hour.").waitFor();
+        await page.getByText(`Times are in ${zone}.`, { exact: false }).waitFor();
+        await page.getByRole("switch", { name: "Hold messages outside business hours" }).check();
+        if (Object.keys(days ?? {}).length === 0) {
+          // Turned on from nothing: Monday to Friday, 09:00 to 17:00.
+          assert.equal(await page.getByRole("group", { name: "Monday, hours 1" }).getByLabel("Opens").inputValue(), "09:00");
+        }
+        for (const day of week) {
+          await page.getByRole("group", { name: day, exact: true }).getByLabel("Closed").setChecked(day !== openDay);
+        }
+        await page.getByRole("group", { name: `${openDay}, hours 1` }).getByLabel("Closes").fill("10:00");
+        await page.getByRole("button", { name: "Save" }).click();
+        await page.getByText("Saved.", { exact: true }).waitFor();
+        await page.getByText(/^Closed now: messages wait until/).waitFor();
+        const stored = await env.admin.get("/api/v1/workspaces/demo/business-hours");
+        assert.deepEqual(stored.days, { [openDay.slice(0, 3).toLowerCase()]: [{ open: "09:00", close: "10:00" }] });
+        assert.equal(stored.open_now, false);
+        await shot(page, "16-settings-business-hours");
+
+        await page.getByRole("link", { name: "Chat" }).click();
+        await page.getByRole("list", { name: "Conversations" }).getByText("Maya Patel").click();
+        await page.getByRole("list", { name: "Messages" }).waitFor();
+        await page.getByText(/^Outside business hours: messages wait until/).waitFor();
+        const box = page.getByLabel("Message", { exact: true });
+
+        const later = `We will confirm the booking in the morning (${Date.now()})`;
+        await box.fill(later);
+        await box.press("Enter");
+        const held = page.locator(".msg-out", { hasText: later });
+        await held.locator('[data-status="scheduled"]').waitFor();
+        const clock = held.getByRole("button", { name: /^Scheduled: Outside business hours: goes / });
+        await clock.hover();
+        const tip = held.getByRole("tooltip");
+        await tip.waitFor({ state: "visible" });
+        assert.match((await tip.textContent()).trim(), /^Outside business hours: goes /);
+        await shot(page, "17-held-outside-business-hours");
+
+        const urgent = page.getByLabel("Urgent — send now");
+        await urgent.check();
+        const now = `The water is off in your building tonight (${Date.now()})`;
+        await box.fill(now);
+        await box.press("Enter");
+        const gone = page.locator(".msg-out", { hasText: now });
+        await gone.locator('[data-status="sent"], [data-status="delivered"], [data-status="read"]').first().waitFor();
+        assert.equal(await urgent.isChecked(), false, "urgent is for one message");
+
+        // A held message is cancelled like any scheduled one.
+        await held.getByRole("button", { name: "Cancel" }).click();
+        await held.locator('[data-status="cancelled"]').waitFor();
+      } finally {
+        // The other tests write in this workspace at any hour.
+        await page.evaluate(async () => {
+          const csrf = decodeURIComponent(document.cookie.split("; ").find((c) => c.startsWith("sb_csrf="))?.slice(8) ?? "");
+          await fetch("/api/v1/workspaces/demo/business-hours", {
+            method: "PUT",
+            headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+            body: JSON.stringify({ enabled: false, days: {} }),
+          });
+        });
+      }
+    });
+    assert.equal((await env.admin.get("/api/v1/workspaces/demo/business-hours")).enabled, false);
+  });
+});
+
 describe("agent and viewer", () => {
   let support;
   const secret = "e2e-loopback-secret";

@@ -28,6 +28,10 @@ export type ListedTemplate = S.connections_Template;
 /** A channel plugin a workspace may connect, with its config schema. */
 export type ChannelOption = S.ChannelOption;
 export type TimelineEvent = S.Event;
+/** A workspace's business hours, with whether they are open now and when they next open. */
+export type BusinessHoursView = S.BusinessHoursView;
+/** One open stretch of a day, "HH:MM" to "HH:MM" (24:00 is midnight). */
+export type HoursInterval = S.Interval;
 
 export type Role = "admin" | "manager" | "agent" | "viewer";
 export const ROLES: Role[] = ["admin", "manager", "agent", "viewer"];

@@ -1,7 +1,8 @@
-import { render, screen, waitFor, within } from "@testing-library/react";
+import { act, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/client";
+import { opening } from "../lib/format";
 import { mockApi } from "../test/fakes";
 import { renderInWorkspace } from "../test/workspace";
 import { ATTACH_ACCEPT, Composer } from "./Composer";
@@ -100,22 +101,25 @@ describe("Composer attachments", () => {
   const fileInput = () => document.querySelector<HTMLInputElement>('input[type="file"]')!;
   const picture = () => new File([new Uint8Array(1_258_291)], "menu.png", { type: "image/png" });
 
-  /** Holds the next API answer until release is called, to see the composer while it waits. */
-  function holdNext(fetchMock: ReturnType<typeof mockApi>["fetchMock"]) {
+  /** Holds the upload's answer until release is called, to see the composer while it waits. */
+  function holdUpload(fetchMock: ReturnType<typeof mockApi>["fetchMock"]) {
     const answer = fetchMock.getMockImplementation()!;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    fetchMock.mockImplementationOnce(async (input, init) => {
-      await gate;
+    fetchMock.mockImplementation(async (input, init) => {
+      if (init?.method === "POST") await gate;
       return answer(input, init);
     });
     return () => release();
   }
 
+  /** The calls but the composer's look at the business hours. */
+  const sent = (api: ReturnType<typeof mockApi>) => api.calls.filter((c) => !c.url.endsWith("/business-hours"));
+
   it("uploads a picked file at once, shows it, and sends it with the text as its caption", async () => {
     document.cookie = "sb_csrf=tok";
     const api = mockApi({ [UPLOAD]: stored({ id: "file1", filename: "menu.png", mime_type: "image/png", size: 1_258_291 }) });
-    const release = holdNext(api.fetchMock);
+    const release = holdUpload(api.fetchMock);
     const onSend = vi.fn().mockResolvedValue(undefined);
     renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
     expect(fileInput().accept).toBe(ATTACH_ACCEPT);
@@ -135,8 +139,8 @@ describe("Composer attachments", () => {
     expect(chip.querySelector("img")?.getAttribute("src")).toBe("blob:picked-1");
 
     // The file went as a form, to the media route, with the connection whose channel's limits apply.
-    expect(api.calls).toHaveLength(1);
-    const up = api.calls[0];
+    expect(sent(api)).toHaveLength(1);
+    const up = sent(api)[0];
     expect(`${up.method} ${up.url}`).toBe(UPLOAD);
     expect(up.body).toBeInstanceOf(FormData);
     const form = up.body as FormData;
@@ -191,7 +195,7 @@ describe("Composer attachments", () => {
     expect(screen.getByRole("button", { name: "Send" }).hasAttribute("disabled")).toBe(true);
     await userEvent.type(screen.getByLabelText("Message"), "Menu follows by email{Enter}");
     expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "Menu follows by email" });
-    expect(api.calls).toHaveLength(1);
+    expect(sent(api)).toHaveLength(1);
   });
 
   it("shows why the server refused a file and keeps nothing attached", async () => {
@@ -215,7 +219,7 @@ describe("Composer attachments", () => {
     expect(screen.getByRole("button", { name: "Send" }).hasAttribute("disabled")).toBe(true);
     await userEvent.type(screen.getByLabelText("Message"), "{Enter}");
     expect(onSend).not.toHaveBeenCalled();
-    expect(api.calls).toHaveLength(1);
+    expect(sent(api)).toHaveLength(1);
   });
 
   it("puts the text and the file back when the message is refused", async () => {
@@ -260,5 +264,123 @@ describe("Composer attachments", () => {
     fileInput().addEventListener("click", opened);
     await userEvent.click(screen.getByRole("button", { name: "Attach a file" }));
     await waitFor(() => expect(opened).toHaveBeenCalledOnce());
+  });
+});
+
+describe("Composer outside business hours", () => {
+  const HOURS = "GET /api/v1/workspaces/demo/business-hours";
+  const NEXT = "2030-12-09T09:00:00Z";
+  const hours = (p: { enabled?: boolean; open_now?: boolean; next_open?: string | null } = {}) => ({
+    body: { enabled: true, open_now: false, next_open: NEXT, time_zone: "Europe/London", days: { mon: [{ open: "09:00", close: "17:00" }] }, ...p },
+  });
+  const notice = () => screen.queryByText(/^Outside business hours: messages wait until/);
+  const urgentBox = () => screen.getByLabelText("Urgent — send now") as HTMLInputElement;
+  /** Lets the composer's look at the hours come back before asserting what it shows. */
+  const settle = async (api: ReturnType<typeof mockApi>) => {
+    await waitFor(() => expect(api.calls.some((c) => c.url.endsWith("/business-hours"))).toBe(true));
+    await act(() => new Promise((r) => setTimeout(r, 20)));
+  };
+
+  it("says when a reply will go while they are closed, and nothing while open, off or not known", async () => {
+    const closed = mockApi({ [HOURS]: hours() });
+    const { unmount } = renderInWorkspace(<Composer onSend={vi.fn()} connection="conn1" />);
+    expect((await screen.findByText(/^Outside business hours/)).textContent).toBe(`Outside business hours: messages wait until ${opening(NEXT)}`);
+    expect(urgentBox().checked).toBe(false);
+    expect(closed.calls.filter((c) => c.url.endsWith("/business-hours"))).toHaveLength(1);
+    unmount();
+
+    for (const answer of [hours({ open_now: true, next_open: null }), hours({ enabled: false, open_now: true, next_open: null }), { status: 500, body: {} }]) {
+      const api = mockApi({ [HOURS]: answer });
+      const onSend = vi.fn().mockResolvedValue(undefined);
+      const { unmount } = renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
+      await settle(api);
+      expect(notice()).toBeNull();
+      expect(screen.queryByLabelText("Urgent — send now")).toBeNull();
+      await userEvent.type(screen.getByLabelText("Message"), "Hello{Enter}");
+      expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "Hello" });
+      unmount();
+    }
+  });
+
+  it("sends a reply ticked urgent with urgent: true, once: the next one waits again", async () => {
+    mockApi({ [HOURS]: hours() });
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
+    await screen.findByText(/^Outside business hours/);
+    await userEvent.type(screen.getByLabelText("Message"), "Your table is ready{Enter}");
+    expect(onSend).toHaveBeenLastCalledWith({ type: "text", text: "Your table is ready" });
+
+    await userEvent.click(urgentBox());
+    await userEvent.type(screen.getByLabelText("Message"), "The kitchen is on fire{Enter}");
+    expect(onSend).toHaveBeenLastCalledWith({ type: "text", text: "The kitchen is on fire", urgent: true });
+    expect(urgentBox().checked).toBe(false);
+
+    await userEvent.type(screen.getByLabelText("Message"), "All fine now{Enter}");
+    expect(onSend).toHaveBeenLastCalledWith({ type: "text", text: "All fine now" });
+    expect(onSend).toHaveBeenCalledTimes(3);
+  });
+
+  it("keeps urgent ticked when the message is refused, to send again as it was", async () => {
+    mockApi({ [HOURS]: hours() });
+    const onSend = vi.fn().mockRejectedValueOnce(new ApiError(503, { code: "unavailable", message: "try again" })).mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
+    await screen.findByText(/^Outside business hours/);
+    await userEvent.click(urgentBox());
+    await userEvent.type(screen.getByLabelText("Message"), "Leak in room 4{Enter}");
+    await screen.findByRole("alert");
+    expect(urgentBox().checked).toBe(true);
+    await userEvent.type(screen.getByLabelText("Message"), "{Enter}");
+    expect(onSend.mock.calls).toEqual([[{ type: "text", text: "Leak in room 4", urgent: true }], [{ type: "text", text: "Leak in room 4", urgent: true }]]);
+  });
+
+  it("marks a file, and the words that follow a sound file, urgent too", async () => {
+    mockApi({
+      [HOURS]: hours(),
+      "POST /api/v1/workspaces/demo/media": {
+        status: 201,
+        body: { id: "file3", filename: "jingle.mp3", mime_type: "audio/mpeg", size: 40_960, sha256: "x", created_at: "2030-01-02T10:00:00Z" },
+      },
+    });
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
+    await screen.findByText(/^Outside business hours/);
+    await userEvent.upload(document.querySelector<HTMLInputElement>('input[type="file"]')!, new File(["ID3"], "jingle.mp3", { type: "audio/mpeg" }));
+    await screen.findByText("40 KB");
+    await userEvent.click(urgentBox());
+    await userEvent.type(screen.getByLabelText("Message"), "Our new jingle{Enter}");
+    await waitFor(() => expect(onSend).toHaveBeenCalledTimes(2));
+    expect(onSend.mock.calls).toEqual([
+      [{ type: "media", text: "", media: { file_id: "file3" }, urgent: true }],
+      [{ type: "text", text: "Our new jingle", urgent: true }],
+    ]);
+    expect(urgentBox().checked).toBe(false);
+  });
+
+  it("marks a template sent from the picker urgent when ticked", async () => {
+    mockApi({ [HOURS]: hours(), "GET /api/v1/workspaces/demo/connections/conn1/templates": { body: { items: [], next_cursor: "" } } });
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} windowClosed connection="conn1" />);
+    await screen.findByText(/^Outside business hours/);
+    await userEvent.click(urgentBox());
+    await userEvent.type(await screen.findByLabelText("Template name"), "order_update");
+    await userEvent.click(screen.getByRole("button", { name: "Send template" }));
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "template", text: "", template: { name: "order_update", language: "en_US" }, urgent: true });
+    await waitFor(() => expect(urgentBox().checked).toBe(false));
+  });
+
+  it("says nothing of business hours over an internal note, which is never held", async () => {
+    mockApi({ [HOURS]: hours() });
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} connection="conn1" allowNotes />);
+    await screen.findByText(/^Outside business hours/);
+    await userEvent.click(urgentBox());
+    await userEvent.click(screen.getByLabelText("Internal note"));
+    expect(notice()).toBeNull();
+    expect(screen.queryByLabelText("Urgent — send now")).toBeNull();
+    await userEvent.type(screen.getByRole("textbox", { name: "Internal note" }), "Called them back{Enter}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "note", text: "Called them back" });
+    // Back to replying, the notice is there again.
+    await userEvent.click(screen.getByLabelText("Reply"));
+    expect(notice()).not.toBeNull();
   });
 });

@@ -3,10 +3,13 @@
 // text box gives way to the template picker (internal notes, never sent, stay possible).
 // A reply may carry one file: it is uploaded as soon as it is picked, so the channel's
 // limits are checked before anything is written, and the text goes as its caption.
+// Outside the workspace's business hours a reply waits until they open unless it is
+// marked urgent; the composer says so, with the box to tick (a note is never held).
 import { useContext, useEffect, useRef, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from "react";
 import { postForm } from "../api/client";
-import type { MediaFile, MessageRequest } from "../api/types";
-import { fileSize } from "../lib/format";
+import type { MediaFile, MessageRequest, Template } from "../api/types";
+import { fileSize, opening } from "../lib/format";
+import { useClosedHours } from "../lib/hours";
 import { useAction } from "../lib/useAction";
 import { WorkspaceContext } from "../workspace";
 import { ErrorText, fieldError } from "./Feedback";
@@ -109,6 +112,11 @@ export function Composer({
   const fileInput = useRef<HTMLInputElement>(null);
   const { busy, error, setError, run } = useAction();
   const submit = (req: MessageRequest) => run(() => onSend(req));
+  const closedHours = useClosedHours(w?.slug);
+  const [urgent, setUrgent] = useState(false);
+  // Only a reply written while the hours are closed is held, so only then does it say urgent.
+  const holding = !!closedHours && !note;
+  const withUrgency = (req: MessageRequest): MessageRequest => (holding && urgent ? { ...req, urgent: true } : req);
 
   // An upload still under way when the conversation is left has no message to go in.
   useEffect(() => () => uploads.current?.abort(), []);
@@ -164,19 +172,27 @@ export function Composer({
       if (said && file.uploaded.mime_type.startsWith("audio/")) {
         // A sound file carries no caption (WhatsApp refuses one): the words follow
         // it as a message of their own.
-        after = { type: "text", text: said };
+        after = withUrgency({ type: "text", text: said });
         said = "";
       }
-      req = { type: "media", text: said, media: said ? { file_id: file.uploaded.id, caption: said } : { file_id: file.uploaded.id } };
+      req = withUrgency({ type: "media", text: said, media: said ? { file_id: file.uploaded.id, caption: said } : { file_id: file.uploaded.id } });
     } else {
-      req = { type: note ? "note" : "text", text: sending };
+      req = note ? { type: "note", text: sending } : withUrgency({ type: "text", text: sending });
     }
     if (!(await submit(req))) {
       setText((t) => t || sending);
       if (file) setAttached((a) => a ?? file);
       return;
     }
+    // Urgent is chosen for one message: the next waits again unless ticked anew.
+    if (!note) setUrgent(false);
     if (after && !(await submit(after))) setText((t) => t || sending);
+  };
+
+  const sendTemplate = async (t: Template) => {
+    const ok = await submit(withUrgency({ type: "template", text: "", template: t }));
+    if (ok) setUrgent(false);
+    return ok;
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -216,8 +232,16 @@ export function Composer({
           </label>
         </div>
       ) : null}
+      {holding && closedHours ? (
+        <div className="composer-hours notice notice-warn">
+          <p>Outside business hours: messages wait until {closedHours.nextOpen ? opening(closedHours.nextOpen) : "they open"}</p>
+          <label className="check">
+            <input type="checkbox" checked={urgent} onChange={(e) => setUrgent(e.target.checked)} /> Urgent — send now
+          </label>
+        </div>
+      ) : null}
       {showTemplates ? (
-        <TemplatePicker connection={connection} busy={busy} error={error} why={windowNote} onSend={(t) => submit({ type: "template", text: "", template: t })} />
+        <TemplatePicker connection={connection} busy={busy} error={error} why={windowNote} onSend={sendTemplate} />
       ) : (
         <form className={`composer-form${canAttach ? " composer-attachable" : ""}`} onSubmit={onSubmit}>
           {canAttach && attached ? <AttachmentChip a={attached} onRemove={detach} /> : null}

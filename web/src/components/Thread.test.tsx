@@ -118,6 +118,26 @@ describe("Thread", () => {
     expect(cancel).toHaveBeenCalledWith(later);
   });
 
+  it("says why a message waits and when it goes: held outside business hours", () => {
+    const why = "Outside business hours: goes Mon 7 Dec 09:00 CET";
+    const held = message({ id: "h", status: "scheduled", scheduled_at: local(4, 9), created_at: local(3, 22), reason: why, body: "See you tomorrow" });
+    const chosen = message({ id: "s", status: "scheduled", scheduled_at: local(5, 8), created_at: local(3, 23), body: "Reminder" });
+    const { container } = render(<Thread now={now} messages={[held, chosen]} actions={{ sendNow: vi.fn(), cancel: vi.fn() }} />);
+    const bubble = container.querySelector<HTMLElement>('[data-message-id="h"]')!;
+    const clock = within(bubble).getByRole("button", { name: `Scheduled: ${why}` });
+    expect(clock.getAttribute("title")).toBe(why);
+    const tip = within(bubble).getByRole("tooltip");
+    expect(tip.textContent).toBe(why);
+    expect(clock.getAttribute("aria-describedby")).toBe(tip.id);
+    // It can still go at once, or not at all.
+    expect(within(bubble).getByRole("button", { name: "Send now" })).toBeTruthy();
+    expect(within(bubble).getByRole("button", { name: "Cancel" })).toBeTruthy();
+    // A message scheduled for a chosen time has no reason to give: just its clock.
+    const other = container.querySelector<HTMLElement>('[data-message-id="s"]')!;
+    expect(within(other).getByRole("img", { name: "Scheduled" })).toBeTruthy();
+    expect(within(other).queryByRole("tooltip")).toBeNull();
+  });
+
   it("shows a template message's name and the values it was sent with, positional, named or the header's", () => {
     const { container } = render(
       <Thread

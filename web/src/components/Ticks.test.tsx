@@ -39,6 +39,17 @@ describe("Ticks", () => {
     expect(document.activeElement).toBe(triangle);
   });
 
+  it("gives the reason a scheduled message waits on its clock, like a failure's", async () => {
+    const why = "Outside business hours: goes Mon 7 Dec 09:00 CET";
+    const { container } = render(<Ticks status="scheduled" reason={why} />);
+    const clock = screen.getByRole("button", { name: `Scheduled: ${why}` });
+    expect(clock.getAttribute("title")).toBe(why);
+    expect(screen.getByRole("tooltip").textContent).toBe(why);
+    expect(container.querySelector('[data-status="scheduled"] svg')).not.toBeNull();
+    await userEvent.tab();
+    expect(document.activeElement).toBe(clock);
+  });
+
   it("says why a failure without a reason failed anyway", () => {
     render(<Ticks status="failed" />);
     expect(screen.getByRole("button", { name: "Failed: The message could not be sent" })).toBeTruthy();

@@ -1,6 +1,7 @@
 // A message's delivery status the way WhatsApp shows it: clock while it waits, ✓ sent,
 // ✓✓ delivered, blue ✓✓ read, and a red triangle when it failed, whose reason shows on
-// hover and on keyboard focus.
+// hover and on keyboard focus. A scheduled message held by the server (outside business
+// hours) gives why and when it goes the same way, on its clock.
 import { useId } from "react";
 import { CheckIcon, ClockIcon, DoubleCheckIcon, WarningIcon } from "./Icons";
 
@@ -54,17 +55,29 @@ export function Ticks({ status, reason }: { status: string; reason?: string }) {
         </span>
       );
     }
+    case "scheduled": {
+      if (!reason) break;
+      return (
+        <span className="ticks tip" data-status="scheduled">
+          <button type="button" className="tip-target" aria-label={`${label}: ${reason}`} aria-describedby={tipId} title={reason}>
+            <ClockIcon />
+          </button>
+          <span role="tooltip" id={tipId} className="tip-text">
+            {reason}
+          </span>
+        </span>
+      );
+    }
     case "cancelled":
       return (
         <span className="ticks ticks-cancelled" data-status="cancelled">
           {label}
         </span>
       );
-    default:
-      return (
-        <span className="ticks" data-status={status} role="img" aria-label={label} title={label}>
-          <ClockIcon />
-        </span>
-      );
   }
+  return (
+    <span className="ticks" data-status={status} role="img" aria-label={label} title={label}>
+      <ClockIcon />
+    </span>
+  );
 }

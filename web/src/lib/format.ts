@@ -37,6 +37,21 @@ export function dateTime(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/**
+ * When business hours next open: weekday, date and time as the viewer's locale writes
+ * them, in their own time unless timeZone (the workspace's) is given.
+ */
+export function opening(iso: string, timeZone?: string): string {
+  const opts: Intl.DateTimeFormatOptions = { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
+  const d = new Date(iso);
+  try {
+    return d.toLocaleString(undefined, { ...opts, timeZone });
+  } catch {
+    // A zone this browser does not know: the viewer's own time rather than nothing.
+    return d.toLocaleString(undefined, opts);
+  }
+}
+
 /** WhatsApp's customer-service window: free text only within 24 h of the customer's last message. */
 export const WINDOW_MS = DAY;
 

@@ -2,6 +2,7 @@
 import { Link } from "../../router";
 import { useWorkspace } from "../../workspace";
 import { Access } from "./Access";
+import { BusinessHours } from "./BusinessHours";
 import { Connections } from "./Connections";
 import { Members } from "./Members";
 import { Wallet } from "./Wallet";
@@ -9,6 +10,7 @@ import { Wallet } from "./Wallet";
 export const SECTIONS = [
   { id: "members", label: "Members", permission: "members:read", page: Members },
   { id: "connections", label: "Connections", permission: "channels:read", page: Connections },
+  { id: "business-hours", label: "Business hours", permission: "workspace:read", page: BusinessHours },
   { id: "access", label: "Access", permission: "access:manage", page: Access },
   { id: "wallet", label: "Wallet", permission: "billing:read", page: Wallet },
 ] as const;
