@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/config"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/policies"
 )
@@ -225,6 +227,54 @@ func partOversizeBody(t *testing.T, ta *testapp.TestApp) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("a body under the limit: status %d, want 422", res.StatusCode)
+	}
+
+	// The upload route alone takes more than body_limit: a file of several times it
+	// is stored, one over the route's own limit is refused the same way, and the
+	// same body sent to another route is cut off at body_limit.
+	// upload posts content as a form's file; err is the client's when the server
+	// refused the body before it was all sent (it answers 413 and closes).
+	upload := func(path string, content []byte) (*testapp.Response, error) {
+		t.Helper()
+		var form bytes.Buffer
+		w := multipart.NewWriter(&form)
+		fw, _ := w.CreateFormFile("file", "scan.pdf")
+		_, _ = fw.Write(content)
+		_ = w.Close()
+		req, _ := http.NewRequest(http.MethodPost, base+path, &form)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: cookie})
+		req.Header.Set(api.CSRFHeader, sess.CSRFToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return &testapp.Response{T: t, Status: res.StatusCode, Header: res.Header, Body: body}, nil
+	}
+	files := func() int { return scCount(t, ta, "media_files", "") }
+	pdf := append([]byte("%PDF-1.4 "), bytes.Repeat([]byte("x"), 10*scBodyLimit)...)
+	if r, err := upload(admin.WSPath("/media"), pdf); err != nil || r.Status != http.StatusCreated {
+		t.Fatalf("an upload of 10 × body_limit: %v %v, want 201", r, err)
+	}
+	stored := files()
+	if r, err := upload(admin.WSPath("/tokens"), pdf); err == nil && (r.Status != http.StatusRequestEntityTooLarge || scErr(t, r).Code != "body_too_large") {
+		t.Errorf("the upload's body sent to another route: %d %s, want 413 body_too_large (body_limit)", r.Status, r.Body)
+	}
+	// Over the route's own limit the server stops reading: the client sees the 413 or,
+	// still writing, the connection closed.
+	huge := append([]byte("%PDF-1.4 "), make([]byte, media.MaxBytes+64<<10)...)
+	if r, err := upload(admin.WSPath("/media"), huge); err == nil && r.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("an upload over the route's limit: %d %s, want it refused", r.Status, r.Body)
+	}
+	if n := files(); n != stored {
+		t.Errorf("%d files after the refused uploads, want %d", n, stored)
+	}
+	if res, err := http.Get(base + "/healthz"); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("after the refused upload the server answers %v %v", res, err)
+	} else {
+		res.Body.Close()
 	}
 }
 

@@ -4,9 +4,9 @@
 package api
 
 import (
-	"cmp"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -58,19 +58,10 @@ type Route struct {
 	// checks in the documentation.
 	Raw bool
 	// BodyLimit is the largest body the route takes, in bytes, when it takes more
-	// than the server's body_limit (an upload).
+	// than the server's body_limit (an upload). The server reads a request's body
+	// up to its route's limit (see Router.BodyLimit), so every other request is
+	// still cut off at body_limit before anything reads it.
 	BodyLimit int
-}
-
-// limitBody refuses a body larger than limit, before anything reads it.
-func limitBody(limit int) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if len(c.Request().Body()) > limit {
-			return httpError{http.StatusRequestEntityTooLarge, malformed("body_too_large",
-				fmt.Sprintf("the request body is larger than this route takes (%d bytes)", limit))}
-		}
-		return c.Next()
-	}
 }
 
 // Params lists the route's path parameters in order, without the colon.
@@ -90,6 +81,38 @@ type Router struct {
 	app    fiber.Router
 	guards Guards
 	routes []Route
+	large  []largeBody // the routes that take more than body_limit
+}
+
+// largeBody is a route whose body may be larger than body_limit.
+type largeBody struct {
+	method string
+	path   *regexp.Regexp
+	limit  int
+}
+
+// pathPattern matches the paths of a route's path, each :param one segment.
+func pathPattern(path string) *regexp.Regexp {
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if strings.HasPrefix(seg, ":") {
+			segs[i] = "[^/]+"
+		} else {
+			segs[i] = regexp.QuoteMeta(seg)
+		}
+	}
+	return regexp.MustCompile("^" + strings.Join(segs, "/") + "$")
+}
+
+// BodyLimit is the largest body the route of a request takes, from its method and
+// path alone (the server asks before it reads the body); 0 for body_limit.
+func (r *Router) BodyLimit(method, path string) int {
+	for _, l := range r.large {
+		if l.method == method && l.path.MatchString(path) {
+			return l.limit
+		}
+	}
+	return 0
 }
 
 // Guards are the middleware a route gets according to its Access.
@@ -98,9 +121,6 @@ type Guards struct {
 	Operator     fiber.Handler // requires an operator
 	Workspace    fiber.Handler // resolves :workspace and the membership
 	Permit       func(policies.Permission) fiber.Handler
-	// BodyLimit is the largest body a route takes unless it sets its own: the
-	// server reads bodies up to the largest route's limit.
-	BodyLimit int
 }
 
 // NewRouter returns a router adding routes to app.
@@ -117,8 +137,8 @@ func (r *Router) Add(rt Route, h fiber.Handler) {
 		rt.Status = http.StatusOK
 	}
 	chain := []fiber.Handler{}
-	if limit := cmp.Or(rt.BodyLimit, r.guards.BodyLimit); limit > 0 {
-		chain = append(chain, limitBody(limit))
+	if rt.BodyLimit > 0 {
+		r.large = append(r.large, largeBody{method: rt.Method, path: pathPattern(rt.Path), limit: rt.BodyLimit})
 	}
 	switch rt.Access {
 	case Public:

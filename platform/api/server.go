@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
+	"github.com/valyala/fasthttp"
 
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/billing"
@@ -118,11 +119,8 @@ func newServer(d Deps) *Server {
 	}
 	errs := errorHandler(d.Log, strings.HasPrefix(d.Config.BaseURL(), "https://"))
 	s.app = fiber.New(fiber.Config{
-		AppName: "switchboard",
-		// Read up to the largest route's limit, and a margin so a body a little over
-		// it gets the JSON error rather than a cut connection; each route then holds
-		// its own (see limitBody).
-		BodyLimit:             max(d.Config.HTTP.BodyLimit, uploadBodyLimit) + 1<<20,
+		AppName:               "switchboard",
+		BodyLimit:             d.Config.HTTP.BodyLimit,
 		ReadTimeout:           d.Config.HTTP.ReadTimeout,
 		IdleTimeout:           2 * time.Minute,
 		ErrorHandler:          errs,
@@ -141,8 +139,14 @@ func newServer(d Deps) *Server {
 		Operator:     requireOperator,
 		Workspace:    resolveWorkspace(s),
 		Permit:       permit(d.Enforcer),
-		BodyLimit:    d.Config.HTTP.BodyLimit,
 	})
+	// The few routes that take more than body_limit (uploads) say so as the request's
+	// head arrives, before fasthttp reads the body into memory: any other request,
+	// signed in or not, is refused past body_limit as before.
+	s.app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		path, _, _ := strings.Cut(string(h.RequestURI()), "?")
+		return fasthttp.RequestConfig{MaxRequestBodySize: s.router.BodyLimit(string(h.Method()), path)}
+	}
 	return s
 }
 
