@@ -6,7 +6,9 @@ package hours
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -114,16 +116,21 @@ func (s Schedule) validate() error {
 	return f.Err()
 }
 
+// clock is a time of day as Interval writes it: two digits, a colon, two digits.
+var clock = regexp.MustCompile(`^([01][0-9]|2[0-4]):([0-5][0-9])$`)
+
 // minuteOf reads "HH:MM" as minutes after midnight (24:00 is 1440).
 func minuteOf(hhmm string) (int, bool) {
-	var h, m int
-	if len(hhmm) != 5 || hhmm[2] != ':' {
+	m := clock.FindStringSubmatch(hhmm)
+	if m == nil {
 		return 0, false
 	}
-	if _, err := fmt.Sscanf(hhmm, "%02d:%02d", &h, &m); err != nil || m > 59 || h > 24 || (h == 24 && m != 0) {
+	h, _ := strconv.Atoi(m[1])
+	mm, _ := strconv.Atoi(m[2])
+	if h == 24 && mm != 0 {
 		return 0, false
 	}
-	return h*60 + m, true
+	return h*60 + mm, true
 }
 
 // Open reports whether at is within the business hours, in loc.
@@ -155,13 +162,43 @@ func (s Schedule) NextOpen(at time.Time, loc *time.Location) (time.Time, bool) {
 		date := local.AddDate(0, 0, day)
 		for _, iv := range s.Days[dayKey[date.Weekday()]] {
 			from, _ := minuteOf(iv.Open)
-			// time.Date normalises a time that a clock change skips (02:30 on the
-			// night clocks go forward) to the first instant after it.
-			t := time.Date(date.Year(), date.Month(), date.Day(), from/60, from%60, 0, 0, loc)
-			if t.After(at) && s.Open(t, loc) {
-				return t, true
+			for _, t := range instants(date.Year(), date.Month(), date.Day(), from, loc) {
+				if t.After(at) && s.Open(t, loc) {
+					return t, true
+				}
 			}
 		}
 	}
 	return time.Time{}, false
+}
+
+// instants are the moments a day's wall-clock time names in loc, earliest first:
+// one as a rule; two in the hour clocks go back through (02:30 comes twice); and for
+// a time clocks skip (02:30 on the night they go forward, or midnight in zones that
+// change then), the moment the clocks jump, when the day reaches that time. Go's
+// time.Date picks either side of a gap or of a repeat, depending on the zone.
+func instants(year int, month time.Month, day, minute int, loc *time.Location) []time.Time {
+	t := time.Date(year, month, day, minute/60, minute%60, 0, 0, loc)
+	// Wall clocks compared as such, on UTC's calendar.
+	want := time.Date(year, month, day, minute/60, minute%60, 0, 0, time.UTC)
+	wall := func(t time.Time) time.Time {
+		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
+	}
+	switch got := wall(t); {
+	case got.Before(want):
+		// In a gap, t before it: the jump is where t's zone period ends.
+		_, end := t.ZoneBounds()
+		return []time.Time{end}
+	case got.After(want):
+		// In a gap, t after it: the jump is where t's zone period starts.
+		start, _ := t.ZoneBounds()
+		return []time.Time{start}
+	}
+	if earlier := t.Add(-time.Hour); wall(earlier).Equal(want) {
+		return []time.Time{earlier, t}
+	}
+	if later := t.Add(time.Hour); wall(later).Equal(want) {
+		return []time.Time{t, later}
+	}
+	return []time.Time{t}
 }

@@ -55,6 +55,32 @@ func TestOpenAndNextOpen(t *testing.T) {
 	if !office.Open(time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC), tokyo) || office.Open(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC), tokyo) {
 		t.Error("the hours are not read in the workspace's time zone")
 	}
+	// Clock changes. Berlin goes from 02:00 to 03:00 on 29 March 2026 and from 03:00
+	// back to 02:00 on 25 October; Santiago from 00:00 to 01:00 on 6 September.
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	santiago, _ := time.LoadLocation("America/Santiago")
+	night := hours.Schedule{Enabled: true, Days: map[string][]hours.Interval{"sun": {{"02:30", "04:00"}}}}
+	for _, tc := range []struct {
+		s         hours.Schedule
+		loc       *time.Location
+		from      time.Time
+		want      time.Time
+		whyWanted string
+	}{
+		{night, berlin, time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC), time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC),
+			"02:30 is skipped: open from the jump, 03:00 CEST"},
+		{night, berlin, time.Date(2026, 10, 24, 12, 0, 0, 0, time.UTC), time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC),
+			"02:30 comes twice: the first, 02:30 CEST"},
+		{hours.Schedule{Enabled: true, Days: map[string][]hours.Interval{"sun": {{"00:00", "08:00"}}}}, santiago,
+			time.Date(2026, 9, 5, 16, 0, 0, 0, time.UTC), time.Date(2026, 9, 6, 4, 0, 0, 0, time.UTC),
+			"Sunday's midnight is skipped: open from the jump, 01:00 -03"},
+	} {
+		got, ok := tc.s.NextOpen(tc.from, tc.loc)
+		if !ok || !got.Equal(tc.want) {
+			t.Errorf("NextOpen(%s in %s) = %s, %v; want %s (%s)", tc.from, tc.loc, got.UTC(), ok, tc.want, tc.whyWanted)
+		}
+	}
+
 	// Off, always open; on with no hours, never (Save refuses that).
 	if !(hours.Schedule{}).Open(at("2026-12-13 03:00"), london) {
 		t.Error("disabled hours are closed")
@@ -106,6 +132,9 @@ func TestSave(t *testing.T) {
 			}{
 				{map[string][]hours.Interval{"monday": {{"09:00", "17:00"}}}, "days.monday"},
 				{map[string][]hours.Interval{"mon": {{"9:00", "17:00"}}}, "days.mon[0].open"},
+				{map[string][]hours.Interval{"mon": {{"+9:00", "17:00"}}}, "days.mon[0].open"},
+				{map[string][]hours.Interval{"mon": {{"-0:30", "17:00"}}}, "days.mon[0].open"},
+				{map[string][]hours.Interval{"mon": {{"09:00", "17:5 "}}}, "days.mon[0].close"},
 				{map[string][]hours.Interval{"mon": {{"09:00", "24:30"}}}, "days.mon[0].close"},
 				{map[string][]hours.Interval{"mon": {{"17:00", "09:00"}}}, "days.mon[0].close"},
 				{map[string][]hours.Interval{"mon": {{"09:00", "13:00"}, {"12:00", "17:00"}}}, "days.mon[1].open"},

@@ -147,7 +147,7 @@ func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) (err er
 	}
 	if errors.Is(retry, errStatusEarly) {
 		n, _ := asynq.GetRetryCount(ctx)
-		return earlyStatus{after: time.Second << min(n, 6)}
+		return earlyStatus{after: min(time.Second<<min(n, 6), time.Minute)}
 	}
 	return retry
 }
