@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -297,6 +299,45 @@ func TestStore(t *testing.T) {
 			}
 			if _, err := media.Save(ctx, sc, media.Upload{Filename: "y.pdf", Body: strings.NewReader(heads["invoice.pdf"])}, now); err != nil {
 				t.Errorf("an upload once the pending ones were sent: %v", err)
+			}
+			// Uploads at once take turns: with room for one more file, one of eight
+			// gets in.
+			var others int64
+			if err := sc.Select((*media.File)(nil)).ColumnExpr("COALESCE(SUM(mf.size), 0)").Where("mf.attached_at IS NULL AND mf.id <> ?", fresh.ID).Scan(ctx, &others); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sc.DB().NewUpdate().Table("media_files").Set("size = ?, attached_at = NULL", media.MaxPendingBytes-others-700_000).Where("id = ?", fresh.ID).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var accepted atomic.Int32
+			for range 8 {
+				wg.Go(func() {
+					body := io.MultiReader(strings.NewReader(heads["invoice.pdf"]), bytes.NewReader(make([]byte, 600_000)))
+					if _, err := media.Save(ctx, sc, media.Upload{Filename: "r.pdf", Body: body}, now); err == nil {
+						accepted.Add(1)
+					} else if !errors.Is(err, media.ErrTooMuchPending) {
+						t.Errorf("a concurrent upload: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			if n := accepted.Load(); n != 1 {
+				t.Errorf("%d of 8 concurrent uploads accepted with room for one", n)
+			}
+			if err := media.Attach(ctx, sc, fresh.ID, now); err != nil {
+				t.Fatal(err)
+			}
+
+			// What a day adds is bounded too, sent or not.
+			if _, err := sc.DB().NewUpdate().Table("media_files").Set("size = ?", media.MaxDailyBytes).Where("id = ?", fresh.ID).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := media.Save(ctx, sc, media.Upload{Filename: "z.pdf", Body: strings.NewReader(heads["invoice.pdf"])}, now); !errors.Is(err, media.ErrTooMuchToday) {
+				t.Errorf("an upload past the day's bound: %v, want ErrTooMuchToday", err)
+			}
+			if _, err := media.Save(ctx, sc, media.Upload{Filename: "z.pdf", Body: strings.NewReader(heads["invoice.pdf"])}, now.Add(25*time.Hour)); err != nil {
+				t.Errorf("an upload the next day: %v", err)
 			}
 		})
 	}

@@ -36,15 +36,23 @@ const maxFilenameLength = 200
 // ErrFileNotFound answers for a file that is not the workspace's.
 var ErrFileNotFound = failure.New(failure.NotFound, "media_not_found", "media file not found")
 
-// MaxPendingBytes bounds what a workspace keeps uploaded but not sent: a file a
-// message takes is paid for by the message's credit, one no message takes is not,
-// so without a bound the uploads route would be free storage.
-const MaxPendingBytes int64 = 512 << 20
+// Bounds of what a workspace uploads. A file a message takes is paid for by the
+// message's credit, one no message takes is not: MaxPendingBytes bounds what waits
+// unsent, so the uploads route is no free storage. A file taken by a message later
+// cancelled or deleted stays with it (the message keeps its record), so
+// MaxDailyBytes bounds what any workspace adds in a day.
+const (
+	MaxPendingBytes int64 = 512 << 20
+	MaxDailyBytes   int64 = 2 << 30
+)
 
-// ErrTooMuchPending refuses an upload while the workspace's unsent uploads fill
-// MaxPendingBytes.
-var ErrTooMuchPending = failure.New(failure.TooManyRequests, "uploads_pending",
-	"this workspace has 512 MB of uploads no message has taken yet; send or wait for them (unsent uploads are removed after a day)")
+// Refusals of an upload over the bounds.
+var (
+	ErrTooMuchPending = failure.New(failure.TooManyRequests, "uploads_pending",
+		"this workspace has 512 MB of uploads no message has taken yet; send or wait for them (unsent uploads are removed after a day)")
+	ErrTooMuchToday = failure.New(failure.TooManyRequests, "uploads_daily",
+		"this workspace uploaded 2 GB in the last 24 hours, the most a day allows; try again later")
+)
 
 // File is an uploaded file. Its bytes are kept apart, in parts.
 type File struct {
@@ -99,13 +107,6 @@ func Save(ctx context.Context, sc tenants.Scoped, u Upload, now time.Time) (File
 	if limit <= 0 || limit > MaxBytes {
 		limit = MaxBytes
 	}
-	var pending int64
-	if err := sc.Select((*File)(nil)).ColumnExpr("COALESCE(SUM(mf.size), 0)").Where("mf.attached_at IS NULL").Scan(ctx, &pending); err != nil {
-		return File{}, err
-	}
-	if pending >= MaxPendingBytes {
-		return File{}, ErrTooMuchPending
-	}
 	f := File{ID: storage.NewID(), Filename: name, MIMEType: typ, CreatedAt: now.UTC()}
 	if u.CreatedBy != "" {
 		f.CreatedBy = &u.CreatedBy
@@ -144,6 +145,23 @@ func Save(ctx context.Context, sc tenants.Scoped, u Upload, now time.Time) (File
 	f.SHA256 = hex.EncodeToString(sum.Sum(nil))
 	err := storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
 		tsc := sc.With(tx)
+		// Uploads of one workspace at once take turns here, so the bounds hold.
+		if err := tenants.LockWorkspace(ctx, tsc); err != nil {
+			return err
+		}
+		var pending, today int64
+		err := tsc.Select((*File)(nil)).
+			ColumnExpr("COALESCE(SUM(CASE WHEN mf.attached_at IS NULL THEN mf.size ELSE 0 END), 0)").
+			ColumnExpr("COALESCE(SUM(mf.size), 0)").
+			Where("mf.created_at > ?", f.CreatedAt.Add(-24*time.Hour)).Scan(ctx, &pending, &today)
+		switch {
+		case err != nil:
+			return err
+		case pending+f.Size > MaxPendingBytes:
+			return ErrTooMuchPending
+		case today+f.Size > MaxDailyBytes:
+			return ErrTooMuchToday
+		}
 		if _, err := tsc.Insert(&f).Exec(ctx); err != nil {
 			return err
 		}
