@@ -53,17 +53,27 @@ type MediaLinkQuery struct {
 	Signature string `query:"signature"`
 }
 
+// errNotAForm answers an upload that is not a multipart/form-data form.
+var errNotAForm = httpError{http.StatusBadRequest, malformed("not_a_form", "send the file as multipart/form-data, in a field named file")}
+
 func (a mediaArea) upload(c *fiber.Ctx) error {
-	fh, err := c.FormFile("file")
+	if !strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEMultipartForm) {
+		return errNotAForm
+	}
+	form, err := c.MultipartForm()
 	if err != nil {
-		if !strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEMultipartForm) {
-			return httpError{http.StatusBadRequest, malformed("not_a_form", "send the file as multipart/form-data, in a field named file")}
-		}
+		return errNotAForm
+	}
+	files := form.File["file"]
+	if len(files) == 0 {
 		return failure.Field("file", "is required")
 	}
+	fh := files[0]
 	ctx, sc := c.UserContext(), scoped(c, a.s)
 	u := media.Upload{Filename: fh.Filename, CreatedBy: userID(c)}
-	if id := strings.TrimSpace(c.FormValue("connection_id")); id != "" {
+	// The form's own field, not the query string's.
+	if ids := form.Value["connection_id"]; len(ids) > 0 && strings.TrimSpace(ids[0]) != "" {
+		id := strings.TrimSpace(ids[0])
 		conn, err := a.s.connections.Get(ctx, sc, id)
 		if errors.Is(err, connections.ErrNotFound) {
 			return failure.Field("connection_id", "is no connection of this workspace")
@@ -115,24 +125,30 @@ func (a mediaArea) link(c *fiber.Ctx) error {
 	return sendFile(c, sc, f)
 }
 
+// sendTimeout bounds how long an answer with a file may take to send: the reads
+// outlive the request (see sendFile), and a client that stops reading must not keep
+// them for ever.
+const sendTimeout = 10 * time.Minute
+
 // sendFile answers with an uploaded file, or the one byte range asked for.
 func sendFile(c *fiber.Ctx, sc tenants.Scoped, f media.File) error {
+	for k, v := range media.Headers(f.MIMEType, f.Filename) {
+		c.Set(k, v)
+	}
+	c.Set(fiber.HeaderAcceptRanges, "bytes")
 	span, err := media.ParseRange(c.Get(fiber.HeaderRange), f.Size)
 	if errors.Is(err, media.ErrRange) {
 		c.Set(fiber.HeaderContentRange, "bytes */"+strconv.FormatInt(f.Size, 10))
 		return c.SendStatus(http.StatusRequestedRangeNotSatisfiable)
 	}
-	for k, v := range media.Headers(f.MIMEType, f.Filename) {
-		c.Set(k, v)
-	}
-	c.Set(fiber.HeaderAcceptRanges, "bytes")
 	c.Set(fiber.HeaderETag, `"`+f.SHA256+`"`)
 	if span.Partial {
 		c.Status(http.StatusPartialContent)
 		c.Set(fiber.HeaderContentRange, span.ContentRange(f.Size))
 	}
 	// Read as it is sent, a part at a time: fasthttp sends the body after the
-	// handler returned, so the reads must outlive the request's context.
-	body := media.Open(context.WithoutCancel(c.UserContext()), sc, f, span.Start, span.Length)
-	return c.SendStream(body, int(span.Length))
+	// handler returned, so the reads must outlive the request's context. Closing the
+	// body (fasthttp does once it is sent, or the client went away) ends them.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), sendTimeout)
+	return c.SendStream(media.Open(ctx, cancel, sc, f, span.Start, span.Length), int(span.Length))
 }

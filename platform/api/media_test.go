@@ -51,8 +51,12 @@ func TestMediaUploads(t *testing.T) {
 			if part.Status != http.StatusPartialContent || !bytes.Equal(part.Body, photo[524280:524300]) || part.Header.Get("Content-Range") != "bytes 524280-524299/700000" {
 				t.Fatalf("a range across parts: %d, %d bytes, %q", part.Status, len(part.Body), part.Header.Get("Content-Range"))
 			}
-			if r := f.viewer.Send(testapp.Request{Method: http.MethodGet, Path: uploads + "/" + file.ID, Header: map[string]string{"Range": "bytes=700000-"}}); r.Status != http.StatusRequestedRangeNotSatisfiable {
-				t.Fatalf("a range past the end: %d, want 416", r.Status)
+			if r := f.viewer.Send(testapp.Request{Method: http.MethodGet, Path: uploads + "/" + file.ID, Header: map[string]string{"Range": "bytes=700000-"}}); r.Status != http.StatusRequestedRangeNotSatisfiable ||
+				r.Header.Get("Content-Range") != "bytes */700000" || r.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Fatalf("a range past the end: %d %v, want 416 with the size and nosniff", r.Status, r.Header)
+			}
+			if r := f.viewer.Send(testapp.Request{Method: http.MethodGet, Path: uploads + "/" + file.ID, Header: map[string]string{"Range": "bytes=9-5"}}); r.Status != http.StatusOK || len(r.Body) != len(photo) {
+				t.Fatalf("a range not well formed: %d, %d bytes, want the whole file", r.Status, len(r.Body))
 			}
 
 			// Refusals name the field and keep nothing.

@@ -23,10 +23,12 @@ import (
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/demo"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/plugins/sdk/conformance"
 	"github.com/switchboardhq/switchboard/plugins/whatsapp/cloudapitest"
 	"github.com/switchboardhq/switchboard/tenants"
@@ -341,6 +343,42 @@ func TestSimulator(t *testing.T) {
 	if res := get(mediaPath(posted)); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("media of an outbound text: %d, want 404", res.StatusCode)
 	}
+	// A member's photo: uploaded, sent by file id, fetched by the provider (the fake,
+	// as Meta does) through the signed link the plugin was given, and shown in the
+	// thread from the server.
+	label := append([]byte("\xff\xd8\xff\xe0"), bytes.Repeat([]byte(" the return label "), 40_000)...) // 720 KB: two parts
+	file, err := media.Save(ctx, sc, media.Upload{Filename: "return label.jpg", Body: bytes.NewReader(label)}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sentPhoto, err := a.Pipeline.Post(ctx, sc, conv, pipeline.Draft{Type: "media", MediaFile: file.ID, Media: &sdk.Media{Caption: "Your label"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "the member's photo to be delivered", func() bool {
+		m, err := messaging.GetMessage(ctx, sc, sentPhoto.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status == messaging.StatusFailed {
+			t.Fatalf("photo failed: %s", m.Reason)
+		}
+		sentPhoto = m
+		return m.Status == messaging.StatusDelivered || m.Status == messaging.StatusRead
+	})
+	fetched, ok := sim.Fake.Fetched(*sentPhoto.ProviderMessageID)
+	if !ok || fetched.Status != http.StatusOK || !bytes.Equal(fetched.Data, label) || fetched.ContentType != "image/jpeg" {
+		t.Fatalf("the provider fetched %d, %d bytes, %q (%v); want the %d bytes uploaded", fetched.Status, len(fetched.Data), fetched.ContentType, ok, len(label))
+	}
+	if u, err := url.Parse(fetched.Link); err != nil || u.Host != ln.Addr().String() || u.Query().Get("signature") == "" {
+		t.Fatalf("the provider was given %q, want a signed link to this server", fetched.Link)
+	}
+	if res := get(mediaPath(sentPhoto)); res.StatusCode != http.StatusOK {
+		t.Fatalf("the member's photo in the thread: %d", res.StatusCode)
+	} else if body, _ := io.ReadAll(res.Body); !bytes.Equal(body, label) {
+		t.Fatalf("the member's photo in the thread: %d bytes, want %d", len(body), len(label))
+	}
+
 	// Forwarded to another customer: the photo is fetched from the provider with the
 	// connection's credentials, kept as a file of the workspace, and sent by a link
 	// to this server, which the provider fetches.
@@ -372,6 +410,27 @@ func TestSimulator(t *testing.T) {
 	})
 	if got, ok := sim.Fake.Fetched(*fwd.ProviderMessageID); !ok || !bytes.Equal(got.Data, photo) {
 		t.Fatalf("the provider fetched %d bytes of the forwarded photo (%v), want the customer's %d", len(got.Data), ok, len(photo))
+	}
+
+	// A voice note (audio/ogg) is a type not every channel carries: not forwarded,
+	// and nothing is fetched or kept for it.
+	voiceID := sim.Fake.AddMedia("audio/ogg", []byte("OggS voice note"))
+	if _, err := sim.Fake.Inject(ctx, cloudapitest.Inbound{From: demo.Contacts[0].Phone, Type: "audio",
+		Fields: map[string]any{"audio": sim.Fake.MediaObject(voiceID, "")}}); err != nil {
+		t.Fatal(err)
+	}
+	var voice messaging.Message
+	eventually(t, 15*time.Second, "the customer's voice note", func() bool {
+		err := sc.Select(&voice).Where("m.conversation_id = ? AND m.direction = ? AND m.type = ?", conv.ID, messaging.DirectionIn, "audio").
+			Limit(1).Scan(ctx)
+		return err == nil
+	})
+	files := count((*media.File)(nil), "1 = 1")
+	if _, err := a.Pipeline.Forward(ctx, sc, voice, secondConv, ""); !errors.Is(err, pipeline.ErrForwardUnsupported) || !strings.Contains(err.Error(), "audio/ogg") {
+		t.Fatalf("forwarding a voice note: %v, want forward_unsupported naming audio/ogg", err)
+	}
+	if n := count((*media.File)(nil), "1 = 1"); n != files {
+		t.Fatalf("%d files after the refused forward, want %d", n, files)
 	}
 
 	sim.Fake.ExpireMedia(mediaID)

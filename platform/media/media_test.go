@@ -95,9 +95,13 @@ func TestParseRange(t *testing.T) {
 		{"bytes=0-1,5-6", media.Span{Length: 1000}, false}, // several: the whole file
 		{"items=0-1", media.Span{Length: 1000}, false},
 		{"bytes=1000-", media.Span{}, true},
-		{"bytes=5-4", media.Span{}, true},
+		{"bytes=1000-2000", media.Span{}, true},
 		{"bytes=-0", media.Span{}, true},
-		{"bytes=x-", media.Span{}, true},
+		// Not well formed: ignored, the whole file.
+		{"bytes=5-4", media.Span{Length: 1000}, false},
+		{"bytes=x-", media.Span{Length: 1000}, false},
+		{"bytes=+5-", media.Span{Length: 1000}, false},
+		{"bytes=-+5", media.Span{Length: 1000}, false},
 	} {
 		got, err := media.ParseRange(tc.header, 1000)
 		if tc.refused != errors.Is(err, media.ErrRange) || (!tc.refused && got != tc.want) {
@@ -200,7 +204,7 @@ func TestStore(t *testing.T) {
 			}
 			read := func(off, n int64) []byte {
 				t.Helper()
-				b, err := io.ReadAll(media.Open(ctx, sc, got, off, n))
+				b, err := io.ReadAll(media.Open(ctx, nil, sc, got, off, n))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -219,7 +223,7 @@ func TestStore(t *testing.T) {
 			if _, err := media.Get(ctx, other, f.ID); !errors.Is(err, media.ErrFileNotFound) {
 				t.Errorf("another workspace's Get = %v, want ErrFileNotFound", err)
 			}
-			if err := media.Attach(ctx, other, f.ID, now); !errors.Is(err, media.ErrFileNotFound) {
+			if _, err := media.Attach(ctx, other, f.ID, now); !errors.Is(err, media.ErrFileNotFound) {
 				t.Errorf("another workspace's Attach = %v, want ErrFileNotFound", err)
 			}
 
@@ -259,8 +263,12 @@ func TestStore(t *testing.T) {
 			if _, err := sc.DB().NewUpdate().Table("media_files").Set("created_at = ?", now.Add(-25*time.Hour)).Where("id = ?", f.ID).Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if err := media.Attach(ctx, sc, f.ID, now); err != nil {
-				t.Fatal(err)
+			if took, err := media.Attach(ctx, sc, f.ID, now); err != nil || !took {
+				t.Fatalf("attaching an unsent upload: %v, %v", took, err)
+			}
+			// Taken again (a resend of it): still taken, and this call took nothing.
+			if took, err := media.Attach(ctx, sc, f.ID, now); err != nil || took {
+				t.Fatalf("attaching a taken file: %v, %v", took, err)
 			}
 			n, err := media.SweepUnattached(ctx, sc, now, 100)
 			if err != nil || n != 1 {
@@ -279,7 +287,7 @@ func TestStore(t *testing.T) {
 			if err != nil || parts != 0 {
 				t.Errorf("%d parts of the swept file left (%v)", parts, err)
 			}
-			if err := media.Attach(ctx, sc, old.ID, now); !errors.Is(err, media.ErrFileNotFound) {
+			if _, err := media.Attach(ctx, sc, old.ID, now); !errors.Is(err, media.ErrFileNotFound) {
 				t.Errorf("attaching a swept file = %v, want ErrFileNotFound", err)
 			}
 
@@ -294,7 +302,7 @@ func TestStore(t *testing.T) {
 			if _, err := media.Save(ctx, other, media.Upload{Filename: "y.pdf", Body: strings.NewReader(heads["invoice.pdf"])}, now); err != nil {
 				t.Errorf("another workspace's upload: %v", err)
 			}
-			if err := media.Attach(ctx, sc, fresh.ID, now); err != nil {
+			if _, err := media.Attach(ctx, sc, fresh.ID, now); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := media.Save(ctx, sc, media.Upload{Filename: "y.pdf", Body: strings.NewReader(heads["invoice.pdf"])}, now); err != nil {
@@ -325,7 +333,7 @@ func TestStore(t *testing.T) {
 			if n := accepted.Load(); n != 1 {
 				t.Errorf("%d of 8 concurrent uploads accepted with room for one", n)
 			}
-			if err := media.Attach(ctx, sc, fresh.ID, now); err != nil {
+			if _, err := media.Attach(ctx, sc, fresh.ID, now); err != nil {
 				t.Fatal(err)
 			}
 

@@ -25,9 +25,9 @@ func (s Span) ContentRange(size int64) string {
 }
 
 // ParseRange reads a Range header of a request for a file of size bytes: one range
-// (bytes=a-b, a-, -n) gives that part; none, or several (which players do not ask
-// for), the whole file, as RFC 9110 allows. ErrRange when the one range lies
-// outside the file.
+// (bytes=a-b, a-, -n) gives that part; none, several (which players do not ask
+// for), or one that is not well formed, the whole file, as RFC 9110 allows.
+// ErrRange when the one range lies outside the file.
 func ParseRange(header string, size int64) (Span, error) {
 	whole := Span{Length: size}
 	spec, ok := strings.CutPrefix(strings.TrimSpace(header), "bytes=")
@@ -35,27 +35,40 @@ func ParseRange(header string, size int64) (Span, error) {
 		return whole, nil
 	}
 	first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
+	number := func(s string) (int64, bool) {
+		if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil
+	}
 	if !ok {
 		return whole, nil
 	}
 	if first == "" {
-		n, err := strconv.ParseInt(last, 10, 64)
-		if err != nil || n <= 0 {
+		n, ok := number(last)
+		switch {
+		case !ok:
+			return whole, nil
+		case n == 0 || size == 0:
 			return Span{}, ErrRange
 		}
 		n = min(n, size)
 		return Span{Start: size - n, Length: n, Partial: true}, nil
 	}
-	start, err := strconv.ParseInt(first, 10, 64)
-	if err != nil || start < 0 || start >= size {
-		return Span{}, ErrRange
+	start, ok := number(first)
+	if !ok {
+		return whole, nil
 	}
 	end := size - 1
 	if last != "" {
-		if end, err = strconv.ParseInt(last, 10, 64); err != nil || end < start {
-			return Span{}, ErrRange
+		if end, ok = number(last); !ok || end < start {
+			return whole, nil
 		}
 		end = min(end, size-1)
+	}
+	if start >= size {
+		return Span{}, ErrRange
 	}
 	return Span{Start: start, Length: end - start + 1, Partial: true}, nil
 }

@@ -2,7 +2,6 @@ package media
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -222,18 +221,27 @@ func Get(ctx context.Context, sc tenants.Scoped, id string) (File, error) {
 }
 
 // Attach marks a file as taken by a message, so the sweep of unattached uploads
-// leaves it; ErrFileNotFound when it is gone (swept as the message was written).
-// Attaching twice is harmless.
-func Attach(ctx context.Context, sc tenants.Scoped, id string, now time.Time) error {
-	res, err := sc.Update((*File)(nil)).Set("attached_at = COALESCE(attached_at, ?)", now.UTC()).
-		Where("mf.id = ?", id).Exec(ctx)
+// leaves it, and reports whether this call took it (it was unattached); the file
+// taken by an earlier message stays taken. ErrFileNotFound when it is gone (swept as
+// the message was written).
+func Attach(ctx context.Context, sc tenants.Scoped, id string, now time.Time) (bool, error) {
+	res, err := sc.Update((*File)(nil)).Set("attached_at = ?", now.UTC()).
+		Where("mf.id = ? AND mf.attached_at IS NULL", id).Exec(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return cmp.Or(err, error(ErrFileNotFound))
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return n > 0, err
 	}
-	return nil
+	_, err = Get(ctx, sc, id)
+	return false, err
+}
+
+// Detach gives back a file Attach took for a message that was then not stored: it
+// is an unsent upload again, swept in its turn.
+func Detach(ctx context.Context, sc tenants.Scoped, id string) error {
+	_, err := sc.Update((*File)(nil)).Set("attached_at = NULL").Where("mf.id = ?", id).Exec(ctx)
+	return err
 }
 
 // unattachedFor is how long an upload no message took is kept: a member may attach,
@@ -261,13 +269,15 @@ func SweepUnattached(ctx context.Context, sc tenants.Scoped, now time.Time, limi
 }
 
 // Open returns a reader of the file's bytes from offset, length of them, which reads
-// one part at a time as it is read.
-func Open(ctx context.Context, sc tenants.Scoped, f File, offset, length int64) io.ReadCloser {
-	return &reader{ctx: ctx, sc: sc, id: f.ID, at: offset, left: min(length, max(f.Size-offset, 0))}
+// one part at a time as it is read, with ctx; closing it calls done (ctx's cancel,
+// or nil).
+func Open(ctx context.Context, done context.CancelFunc, sc tenants.Scoped, f File, offset, length int64) io.ReadCloser {
+	return &reader{ctx: ctx, done: done, sc: sc, id: f.ID, at: offset, left: min(length, max(f.Size-offset, 0))}
 }
 
 type reader struct {
 	ctx  context.Context
+	done context.CancelFunc
 	sc   tenants.Scoped
 	id   string
 	at   int64 // the next byte's offset in the file
@@ -301,4 +311,9 @@ func (r *reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (r *reader) Close() error { return nil }
+func (r *reader) Close() error {
+	if r.done != nil {
+		r.done()
+	}
+	return nil
+}

@@ -218,17 +218,34 @@ func (p *Pipeline) Forward(ctx context.Context, sc tenants.Scoped, m messaging.M
 // voice note, audio/ogg, cannot).
 func (p *Pipeline) keepCustomerMedia(ctx context.Context, sc tenants.Scoped, m messaging.Message) (media.File, error) {
 	md := m.Content.Media
+	typ := md.MIMEType
+	name, ok := media.NameFor(md.Filename, typ)
+	if typ != "" && !ok {
+		return media.File{}, ErrForwardUnsupported.WithMessage(fmt.Sprintf("a %s cannot be sent on: channels carry %s files", typ, media.TypeList))
+	}
 	fetched, err := p.Connections.OpenMedia(ctx, sc, m.ConnectionID, md.URL, "")
 	if err != nil {
 		return media.File{}, err
 	}
 	defer fetched.Body.Close()
-	typ := cmp.Or(md.MIMEType, fetched.MIMEType)
-	name, ok := media.NameFor(md.Filename, typ)
-	if !ok {
-		return media.File{}, ErrForwardUnsupported.WithMessage(fmt.Sprintf("a %s cannot be sent on: channels carry %s files", cmp.Or(typ, "file of unknown type"), media.TypeList))
+	if typ == "" {
+		typ = fetched.MIMEType
+		if name, ok = media.NameFor(md.Filename, typ); !ok {
+			return media.File{}, ErrForwardUnsupported.WithMessage(fmt.Sprintf("a %s cannot be sent on: channels carry %s files", cmp.Or(typ, "file of unknown type"), media.TypeList))
+		}
 	}
-	return media.Save(ctx, sc, media.Upload{Filename: name, Body: fetched.Body}, p.now())
+	if fetched.Size > media.MaxBytes {
+		return media.File{}, ErrForwardUnsupported.WithMessage(fmt.Sprintf("the customer's file is %s, more than the %s a message carries", media.FormatSize(fetched.Size), media.FormatSize(media.MaxBytes)))
+	}
+	f, err := media.Save(ctx, sc, media.Upload{Filename: name, Body: fetched.Body}, p.now())
+	var fe *failure.Error
+	if errors.As(err, &fe) && fe.Kind == failure.Invalid {
+		// Said of the customer's file, which the forward request does not name.
+		for _, why := range fe.Fields {
+			return f, ErrForwardUnsupported.WithMessage("the customer's file " + why)
+		}
+	}
+	return f, err
 }
 
 // updated tells the thread's viewers about a change that leaves the status alone, and

@@ -159,10 +159,11 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	if len(to) == 1 {
 		m.ContactID = &to[0]
 	}
+	took := false
 	if d.MediaFile != "" {
 		// Taken before the message is stored: a file swept meanwhile is refused here
 		// rather than failing every send of it later.
-		if err := media.Attach(ctx, sc, d.MediaFile, now); errors.Is(err, media.ErrFileNotFound) {
+		if took, err = media.Attach(ctx, sc, d.MediaFile, now); errors.Is(err, media.ErrFileNotFound) {
 			return m, failure.Field("media.file_id", "is no file of this workspace (uploads no message takes are removed after a day)")
 		} else if err != nil {
 			return m, err
@@ -175,6 +176,12 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 		err = messaging.Insert(ctx, sc, &copies[0], "api")
 	}
 	if err != nil {
+		if took {
+			// No message has the file: it is an unsent upload again.
+			if derr := media.Detach(ctx, sc, d.MediaFile); derr != nil {
+				p.Log.Warn("upload left taken by a message not stored", "workspace", sc.WorkspaceID(), "file", d.MediaFile, "error", derr)
+			}
+		}
 		return m, err
 	}
 	preview := d.Text

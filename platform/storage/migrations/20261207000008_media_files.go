@@ -22,7 +22,9 @@ func init() {
 				created_at {ts} NOT NULL,
 				attached_at {ts}
 			)`,
-			`CREATE INDEX media_files_unattached_idx ON media_files (created_at) WHERE attached_at IS NULL`,
+			// A workspace's uploads of the last day (the bounds on what it uploads, the
+			// sweep), and the cascade when a workspace goes.
+			`CREATE INDEX media_files_workspace_idx ON media_files (workspace_id, created_at)`,
 			// A file's bytes, in parts of media.partSize: a range (a video seeked) reads
 			// the parts it covers, and no row is larger than a part.
 			`CREATE TABLE media_parts (
