@@ -187,6 +187,64 @@ describe("admin on the demo WhatsApp", () => {
     });
   });
 
+  it("writes bold and an emoji, shares a location, and schedules a message from the composer", async () => {
+    await onPage("admin-composer-tools", async (page) => {
+      await signIn(page, env.base, "admin@demo.local");
+      await page.waitForURL(/\/w\/demo\/chat/);
+      await page.getByRole("list", { name: "Conversations" }).getByText("Maya Patel").click();
+      await page.getByRole("list", { name: "Messages" }).waitFor();
+      const box = page.getByLabel("Message", { exact: true });
+
+      const stamp = Date.now();
+      await box.fill(`Your order ${stamp} is `);
+      await box.press("ControlOrMeta+b");
+      await box.pressSequentially("ready");
+      await box.press("End");
+      await page.getByRole("button", { name: "Insert emoji" }).click();
+      await page.getByRole("dialog", { name: "Emoji" }).getByRole("button", { name: "Party popper" }).click();
+      assert.equal(await box.inputValue(), `Your order ${stamp} is *ready*🎉`);
+      await box.press("Enter");
+      await page.locator(".msg-out", { hasText: `Your order ${stamp} is *ready*🎉` }).waitFor();
+
+      const place = `Head office ${stamp}`;
+      await page.getByRole("button", { name: "More ways to send" }).click();
+      await page.getByRole("menuitem", { name: "Share a location…" }).click();
+      const where = page.getByRole("dialog", { name: "Share a location" });
+      await where.getByLabel("Latitude").fill("95");
+      await where.getByLabel("Longitude").fill("-0.1278");
+      await where.getByRole("button", { name: "Send location" }).click();
+      await where.getByText("must be between -90 and 90").waitFor();
+      await where.getByLabel("Latitude").fill("51.5074");
+      await where.getByLabel("Name").fill(place);
+      await where.getByRole("button", { name: "Send location" }).click();
+      await where.waitFor({ state: "detached" });
+      const pin = page.locator(".msg-out", { hasText: place });
+      await pin.getByText(`📍 ${place} (51.50740, -0.12780)`).waitFor();
+      await pin.locator('[data-status="sent"], [data-status="delivered"], [data-status="read"]').first().waitFor();
+
+      const later = `Your table is booked for tonight (${stamp})`;
+      await box.fill(later);
+      await page.getByRole("button", { name: "More ways to send" }).click();
+      await page.getByRole("menuitem", { name: "Schedule…" }).click();
+      const when = page.getByRole("dialog", { name: "Schedule message" });
+      // Ten minutes ahead, as the browser's own clock and zone write it.
+      const at = await page.evaluate(() => {
+        const d = new Date(Date.now() + 10 * 60 * 1000);
+        return new Date(d.getTime() - d.getTimezoneOffset() * 60 * 1000).toISOString().slice(0, 16);
+      });
+      await when.getByLabel("Send at").fill(at);
+      await shot(page, "03c-composer-schedule");
+      await when.getByRole("button", { name: "Schedule" }).click();
+      await when.waitFor({ state: "detached" });
+      const held = page.locator(".msg-out", { hasText: later });
+      await held.locator('[data-status="scheduled"]').waitFor();
+      assert.equal(await box.inputValue(), "");
+      // Not left to go out while the other tests run.
+      await held.getByRole("button", { name: "Cancel" }).click();
+      await held.locator('[data-status="cancelled"]').waitFor();
+    });
+  });
+
   it("shows the Team Inbox and the settings", async () => {
     await onPage("admin-views", async (page) => {
       await signIn(page, env.base, "admin@demo.local");

@@ -1,4 +1,4 @@
-import { act, render, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/client";
@@ -368,6 +368,31 @@ describe("Composer outside business hours", () => {
     await waitFor(() => expect(urgentBox().checked).toBe(false));
   });
 
+  it("marks a location urgent when ticked; a scheduled message goes at its own time, so never urgent", async () => {
+    mockApi({ [HOURS]: hours() });
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
+    await screen.findByText(/^Outside business hours/);
+    await userEvent.click(urgentBox());
+    await more("Share a location…");
+    const place = screen.getByRole("dialog", { name: "Share a location" });
+    await userEvent.type(within(place).getByLabelText("Latitude"), "48.8584");
+    await userEvent.type(within(place).getByLabelText("Longitude"), "2.2945{Enter}");
+    expect(onSend).toHaveBeenLastCalledWith({ type: "location", text: "", location: { latitude: 48.8584, longitude: 2.2945 }, urgent: true });
+    await waitFor(() => expect(urgentBox().checked).toBe(false));
+
+    await userEvent.click(urgentBox());
+    await userEvent.type(screen.getByLabelText("Message"), "Doors open at nine");
+    await more("Schedule…");
+    const when = screen.getByRole("dialog", { name: "Schedule message" });
+    fireEvent.change(within(when).getByLabelText("Send at"), { target: { value: "2031-03-02T09:00" } });
+    await userEvent.click(within(when).getByRole("button", { name: "Schedule" }));
+    expect(onSend).toHaveBeenLastCalledWith({ type: "text", text: "Doors open at nine", schedule_at: new Date(2031, 2, 2, 9, 0).toISOString() });
+    // Still ticked, for the next message sent at once.
+    await waitFor(() => expect(screen.queryByRole("dialog", { name: "Schedule message" })).toBeNull());
+    expect(urgentBox().checked).toBe(true);
+  });
+
   it("says nothing of business hours over an internal note, which is never held", async () => {
     mockApi({ [HOURS]: hours() });
     const onSend = vi.fn().mockResolvedValue(undefined);
@@ -382,5 +407,304 @@ describe("Composer outside business hours", () => {
     // Back to replying, the notice is there again.
     await userEvent.click(screen.getByLabelText("Reply"));
     expect(notice()).not.toBeNull();
+  });
+});
+
+describe("Composer bold and emoji", () => {
+  const box = () => screen.getByLabelText("Message") as HTMLTextAreaElement;
+  const help = () => document.getElementById("composer-help")!;
+
+  it("makes the selection bold with Ctrl+B or Cmd+B, keeping the words selected", async () => {
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    render(<Composer onSend={onSend} />);
+    expect(help().textContent).toContain("Ctrl+B for bold");
+    await userEvent.type(box(), "Your order shipped");
+    box().setSelectionRange(5, 10);
+    await userEvent.keyboard("{Control>}b{/Control}");
+    expect(box().value).toBe("Your *order* shipped");
+    expect([box().selectionStart, box().selectionEnd]).toEqual([6, 11]);
+
+    // Again, on the same words: bold comes off.
+    await userEvent.keyboard("{Meta>}b{/Meta}");
+    expect(box().value).toBe("Your order shipped");
+    expect([box().selectionStart, box().selectionEnd]).toEqual([5, 10]);
+
+    // A trailing space picked up with the word stays outside the stars.
+    box().setSelectionRange(11, 18);
+    await userEvent.keyboard("{Meta>}b{/Meta}");
+    expect(box().value).toBe("Your order *shipped*");
+    await userEvent.keyboard("{Enter}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "Your order *shipped*" });
+  });
+
+  it("puts a pair of stars with the caret between when nothing is selected, to type the bold words", async () => {
+    render(<Composer onSend={vi.fn()} />);
+    await userEvent.type(box(), "Open ");
+    await userEvent.keyboard("{Control>}b{/Control}");
+    expect(box().value).toBe("Open **");
+    expect([box().selectionStart, box().selectionEnd]).toEqual([6, 6]);
+    await userEvent.keyboard("today");
+    expect(box().value).toBe("Open *today*");
+    // Ctrl with another key still does what it did.
+    await userEvent.keyboard("{Control>}a{/Control}");
+    expect(box().value).toBe("Open *today*");
+  });
+
+  it("inserts an emoji at the caret or in place of the selection, closes, and gives the box its focus back", async () => {
+    render(<Composer onSend={vi.fn()} />);
+    await userEvent.type(box(), "Thanks for waiting");
+    box().setSelectionRange(6, 6);
+    await userEvent.click(screen.getByRole("button", { name: "Insert emoji" }));
+    const picker = screen.getByRole("dialog", { name: "Emoji" });
+    expect(within(picker).getAllByRole("button")).toHaveLength(40);
+    expect(within(picker).getByRole("group", { name: "Gestures" })).toBeTruthy();
+    await userEvent.click(within(picker).getByRole("button", { name: "Folded hands" }));
+    expect(screen.queryByRole("dialog", { name: "Emoji" })).toBeNull();
+    expect(box().value).toBe("Thanks🙏 for waiting");
+    expect(document.activeElement).toBe(box());
+    await userEvent.keyboard("!");
+    expect(box().value).toBe("Thanks🙏! for waiting");
+
+    box().setSelectionRange(14, 21);
+    await userEvent.click(screen.getByRole("button", { name: "Insert emoji" }));
+    await userEvent.click(screen.getByRole("button", { name: "Thumbs up" }));
+    expect(box().value).toBe("Thanks🙏! for 👍");
+    // Characters as the server counts them: each emoji is one.
+    expect(help().textContent).toMatch(/ · 14\/4096$/);
+  });
+
+  it("closes the emoji grid on Escape or a click elsewhere, inserting nothing", async () => {
+    render(<Composer onSend={vi.fn()} />);
+    await userEvent.type(box(), "Hi");
+    const button = screen.getByRole("button", { name: "Insert emoji" });
+    await userEvent.click(button);
+    expect(button.getAttribute("aria-expanded")).toBe("true");
+    // Focus goes into the grid, and the arrows move in it.
+    expect(document.activeElement?.getAttribute("aria-label")).toBe("Grinning face");
+    await userEvent.keyboard("{ArrowDown}");
+    expect(document.activeElement?.getAttribute("aria-label")).toBe("Thumbs up");
+    await userEvent.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog", { name: "Emoji" })).toBeNull();
+    expect(document.activeElement).toBe(button);
+
+    await userEvent.click(button);
+    expect(screen.getByRole("dialog", { name: "Emoji" })).toBeTruthy();
+    await userEvent.click(box());
+    expect(screen.queryByRole("dialog", { name: "Emoji" })).toBeNull();
+    expect(box().value).toBe("Hi");
+  });
+
+  it("counts the 4096 limit in characters, as the server does, not in UTF-16 units", async () => {
+    render(<Composer onSend={vi.fn()} />);
+    fireEvent.change(box(), { target: { value: "a".repeat(4095) } });
+    await userEvent.click(screen.getByRole("button", { name: "Insert emoji" }));
+    await userEvent.click(screen.getByRole("button", { name: "Party popper" }));
+    expect(box().value.length).toBe(4097);
+    expect(help().textContent).toMatch(/ · 4096\/4096$/);
+    expect(help().classList.contains("over")).toBe(false);
+    expect(screen.getByRole("button", { name: "Send" }).hasAttribute("disabled")).toBe(false);
+    await userEvent.keyboard("b");
+    expect(help().textContent).toMatch(/ · 4097\/4096$/);
+    expect(help().classList.contains("over")).toBe(true);
+    expect(screen.getByRole("button", { name: "Send" }).hasAttribute("disabled")).toBe(true);
+  });
+
+  it("keeps bold and emoji for an internal note", async () => {
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} allowNotes />);
+    await userEvent.click(screen.getByLabelText("Internal note"));
+    const note = screen.getByRole("textbox", { name: "Internal note" }) as HTMLTextAreaElement;
+    await userEvent.type(note, "VIP");
+    note.setSelectionRange(0, 3);
+    await userEvent.keyboard("{Control>}b{/Control}");
+    expect(note.value).toBe("*VIP*");
+    note.setSelectionRange(5, 5);
+    await userEvent.click(screen.getByRole("button", { name: "Insert emoji" }));
+    await userEvent.click(screen.getByRole("button", { name: "Star" }));
+    await userEvent.keyboard("{Enter}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "note", text: "*VIP*⭐" });
+  });
+});
+
+/** The menu of other ways to send, opened, and one of its items chosen. */
+async function more(item: string) {
+  await userEvent.click(screen.getByRole("button", { name: "More ways to send" }));
+  await userEvent.click(within(screen.getByRole("menu", { name: "More ways to send" })).getByRole("menuitem", { name: item }));
+}
+
+/** The message a dialog's field shows under it, if any. */
+function fieldMessage(dialog: HTMLElement, label: string): string | null {
+  const input = within(dialog).getByLabelText(label);
+  return input.closest(".field")?.querySelector(".field-error")?.textContent ?? null;
+}
+
+describe("Composer location", () => {
+  it("checks the coordinates before anything goes, then sends the place with its name and address", async () => {
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    render(<Composer onSend={onSend} />);
+    await more("Share a location…");
+    const dialog = screen.getByRole("dialog", { name: "Share a location" });
+
+    await userEvent.click(within(dialog).getByRole("button", { name: "Send location" }));
+    expect(fieldMessage(dialog, "Latitude")).toBe("is required");
+    expect(fieldMessage(dialog, "Longitude")).toBe("is required");
+    expect(within(dialog).getByLabelText("Latitude").getAttribute("aria-invalid")).toBe("true");
+
+    await userEvent.type(within(dialog).getByLabelText("Latitude"), "95");
+    await userEvent.type(within(dialog).getByLabelText("Longitude"), "west");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Send location" }));
+    expect(fieldMessage(dialog, "Latitude")).toBe("must be between -90 and 90");
+    expect(fieldMessage(dialog, "Longitude")).toBe("must be a number, e.g. -0.1278");
+    await userEvent.clear(within(dialog).getByLabelText("Longitude"));
+    await userEvent.type(within(dialog).getByLabelText("Longitude"), "-181");
+    expect(fieldMessage(dialog, "Longitude")).toBe("must be between -180 and 180");
+    expect(onSend).not.toHaveBeenCalled();
+
+    await userEvent.clear(within(dialog).getByLabelText("Latitude"));
+    await userEvent.type(within(dialog).getByLabelText("Latitude"), "51.5074");
+    await userEvent.clear(within(dialog).getByLabelText("Longitude"));
+    await userEvent.type(within(dialog).getByLabelText("Longitude"), "−0.1278");
+    await userEvent.type(within(dialog).getByLabelText("Name"), " Head office ");
+    await userEvent.type(within(dialog).getByLabelText("Address"), "1 High Street, London");
+    expect(fieldMessage(dialog, "Latitude")).toBeNull();
+    expect(fieldMessage(dialog, "Longitude")).toBeNull();
+    await userEvent.click(within(dialog).getByRole("button", { name: "Send location" }));
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({
+      type: "location",
+      text: "",
+      location: { latitude: 51.5074, longitude: -0.1278, name: "Head office", address: "1 High Street, London" },
+    });
+    await waitFor(() => expect(screen.queryByRole("dialog", { name: "Share a location" })).toBeNull());
+  });
+
+  it("sends only the coordinates when no name or address is given, and leaves the text in the box alone", async () => {
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    render(<Composer onSend={onSend} />);
+    await userEvent.type(screen.getByLabelText("Message"), "See you there");
+    await more("Share a location…");
+    const dialog = screen.getByRole("dialog", { name: "Share a location" });
+    await userEvent.type(within(dialog).getByLabelText("Latitude"), "-33.8568");
+    await userEvent.type(within(dialog).getByLabelText("Longitude"), "151.2153{Enter}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "location", text: "", location: { latitude: -33.8568, longitude: 151.2153 } });
+    expect((screen.getByLabelText("Message") as HTMLTextAreaElement).value).toBe("See you there");
+  });
+
+  it("shows the server's complaint on the field it names and keeps the dialog open", async () => {
+    const onSend = vi.fn().mockRejectedValue(
+      new ApiError(422, { code: "validation_failed", message: "validation failed", fields: { "location.longitude": "must be between -180 and 180" } }),
+    );
+    render(<Composer onSend={onSend} />);
+    await more("Share a location…");
+    const dialog = screen.getByRole("dialog", { name: "Share a location" });
+    await userEvent.type(within(dialog).getByLabelText("Latitude"), "10");
+    await userEvent.type(within(dialog).getByLabelText("Longitude"), "20");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Send location" }));
+    await waitFor(() => expect(fieldMessage(dialog, "Longitude")).toBe("must be between -180 and 180"));
+    expect(fieldMessage(dialog, "Latitude")).toBeNull();
+    expect(within(dialog).getByRole("alert").textContent).toBe("validation failed");
+    expect(screen.getByRole("dialog", { name: "Share a location" })).toBe(dialog);
+  });
+});
+
+describe("Composer schedule", () => {
+  const dialog = () => screen.getByRole("dialog", { name: "Schedule message" });
+  const sendAt = () => within(dialog()).getByLabelText("Send at") as HTMLInputElement;
+
+  it("offers scheduling once there is something to send, and sends it at the chosen time of the member's time zone", async () => {
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    render(<Composer onSend={onSend} />);
+    await userEvent.click(screen.getByRole("button", { name: "More ways to send" }));
+    const item = screen.getByRole("menuitem", { name: "Schedule…" });
+    expect(item.getAttribute("aria-disabled")).toBe("true");
+    expect(item.getAttribute("aria-describedby") && document.getElementById(item.getAttribute("aria-describedby")!)?.textContent).toBe(
+      "Write a message or attach a file first",
+    );
+    await userEvent.click(item);
+    expect(screen.queryByRole("dialog", { name: "Schedule message" })).toBeNull();
+    await userEvent.keyboard("{Escape}");
+
+    await userEvent.type(screen.getByLabelText("Message"), "Happy new year!");
+    await more("Schedule…");
+    // A time a few minutes ahead to start from, shown in the member's own zone.
+    expect(Date.parse(sendAt().value)).toBeGreaterThan(Date.now() + 60 * 1000);
+    expect(dialog().textContent).toContain(`Your time zone (${Intl.DateTimeFormat().resolvedOptions().timeZone})`);
+
+    fireEvent.change(sendAt(), { target: { value: "2020-01-01T10:00" } });
+    await userEvent.click(within(dialog()).getByRole("button", { name: "Schedule" }));
+    expect(fieldMessage(dialog(), "Send at")).toBe("must be at least one minute in the future");
+    expect(onSend).not.toHaveBeenCalled();
+
+    fireEvent.change(sendAt(), { target: { value: "2031-01-01T00:00" } });
+    expect(fieldMessage(dialog(), "Send at")).toBeNull();
+    await userEvent.click(within(dialog()).getByRole("button", { name: "Schedule" }));
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "Happy new year!", schedule_at: new Date(2031, 0, 1, 0, 0).toISOString() });
+    await waitFor(() => expect(screen.queryByRole("dialog", { name: "Schedule message" })).toBeNull());
+    expect((screen.getByLabelText("Message") as HTMLTextAreaElement).value).toBe("");
+  });
+
+  it("shows the server's refusal of the time in the dialog and keeps the message", async () => {
+    const onSend = vi.fn().mockRejectedValue(
+      new ApiError(422, { code: "validation_failed", message: "validation failed", fields: { schedule_at: "must be at least one minute in the future" } }),
+    );
+    render(<Composer onSend={onSend} />);
+    await userEvent.type(screen.getByLabelText("Message"), "Your table is ready");
+    await more("Schedule…");
+    fireEvent.change(sendAt(), { target: { value: "2031-06-01T18:30" } });
+    await userEvent.click(within(dialog()).getByRole("button", { name: "Schedule" }));
+    await waitFor(() => expect(fieldMessage(dialog(), "Send at")).toBe("must be at least one minute in the future"));
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "Your table is ready", schedule_at: new Date(2031, 5, 1, 18, 30).toISOString() });
+    // The composer's own error line stays quiet: the dialog says it.
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
+    await userEvent.click(within(dialog()).getByRole("button", { name: "Cancel" }));
+    expect((screen.getByLabelText("Message") as HTMLTextAreaElement).value).toBe("Your table is ready");
+  });
+
+  it("schedules a file with its caption", async () => {
+    Object.assign(URL, { createObjectURL: vi.fn(() => "blob:picked"), revokeObjectURL: vi.fn() });
+    try {
+      mockApi({
+        "POST /api/v1/workspaces/demo/media": {
+          status: 201,
+          body: { id: "file1", filename: "menu.png", mime_type: "image/png", size: 2048, sha256: "x", created_at: "2030-01-02T10:00:00Z" },
+        },
+      });
+      const onSend = vi.fn().mockResolvedValue(undefined);
+      renderInWorkspace(<Composer onSend={onSend} connection="conn1" />);
+      await userEvent.upload(document.querySelector<HTMLInputElement>('input[type="file"]')!, new File(["png"], "menu.png", { type: "image/png" }));
+      await screen.findByText("2 KB");
+      await userEvent.type(screen.getByLabelText("Message"), "Friday's menu");
+      await more("Schedule…");
+      expect(dialog().textContent).toContain("menu.png goes out at the time you choose, with the words in the box as its caption.");
+      fireEvent.change(sendAt(), { target: { value: "2031-02-07T08:00" } });
+      await userEvent.click(within(dialog()).getByRole("button", { name: "Schedule" }));
+      expect(onSend).toHaveBeenCalledExactlyOnceWith({
+        type: "media",
+        text: "Friday's menu",
+        media: { file_id: "file1", caption: "Friday's menu" },
+        schedule_at: new Date(2031, 1, 7, 8, 0).toISOString(),
+      });
+      await waitFor(() => expect(screen.queryByRole("group", { name: "Attachment" })).toBeNull());
+    } finally {
+      Reflect.deleteProperty(URL, "createObjectURL");
+      Reflect.deleteProperty(URL, "revokeObjectURL");
+    }
+  });
+
+  it("offers neither a location nor scheduling for an internal note, nor when only a template can go", async () => {
+    mockApi({ "GET /api/v1/workspaces/demo/connections/conn1/templates": { body: { items: [], next_cursor: "" } } });
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    const { unmount } = renderInWorkspace(<Composer onSend={onSend} connection="conn1" allowNotes />);
+    expect(screen.getByRole("button", { name: "More ways to send" })).toBeTruthy();
+    await userEvent.click(screen.getByLabelText("Internal note"));
+    expect(screen.queryByRole("button", { name: "More ways to send" })).toBeNull();
+    expect(screen.queryByRole("menuitem", { name: "Share a location…" })).toBeNull();
+    expect(screen.queryByRole("menuitem", { name: "Schedule…" })).toBeNull();
+    unmount();
+
+    renderInWorkspace(<Composer onSend={onSend} windowClosed connection="conn1" />);
+    await screen.findByLabelText("Template name");
+    expect(screen.queryByRole("button", { name: "More ways to send" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Insert emoji" })).toBeNull();
+    expect(onSend).not.toHaveBeenCalled();
   });
 });

@@ -5,18 +5,38 @@
 // limits are checked before anything is written, and the text goes as its caption.
 // Outside the workspace's business hours a reply waits until they open unless it is
 // marked urgent; the composer says so, with the box to tick (a note is never held).
-import { useContext, useEffect, useRef, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from "react";
+// Ctrl+B (⌘B on a Mac) makes the selection bold the way WhatsApp writes it, *so*; the
+// emoji button puts one where the caret is. A reply may also be a location, or wait
+// until a chosen time (scheduled); neither applies to a note.
+import { useContext, useEffect, useLayoutEffect, useRef, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from "react";
 import { postForm } from "../api/client";
 import type { MediaFile, MessageRequest, Template } from "../api/types";
+import { insertAt, textLength, toggleBold, type Edit } from "../lib/editing";
 import { fileSize, opening } from "../lib/format";
 import { useClosedHours } from "../lib/hours";
 import { useAction } from "../lib/useAction";
 import { WorkspaceContext } from "../workspace";
+import { EmojiPicker, LocationDialog, MoreMenu, ScheduleDialog, type SharedLocation } from "./ComposerTools";
 import { ErrorText, fieldError } from "./Feedback";
-import { AudioIcon, DocumentIcon, PaperclipIcon, SendIcon, VideoIcon } from "./Icons";
+import { AudioIcon, ClockIcon, DocumentIcon, LocationIcon, PaperclipIcon, SendIcon, VideoIcon } from "./Icons";
 import { TemplatePicker } from "./TemplatePicker";
 
+/** The longest text, in characters as the server counts them (see textLength). */
 export const MAX_TEXT = 4096;
+
+/** The bold shortcut's modifier as the member's keyboard names it. */
+function boldShortcut(): string {
+  const nav = typeof navigator === "undefined" ? undefined : navigator;
+  const platform = (nav as { userAgentData?: { platform?: string } } | undefined)?.userAgentData?.platform || nav?.platform || "";
+  return /mac|iphone|ipad|ipod/i.test(platform) ? "⌘B" : "Ctrl+B";
+}
+
+/** Whether a key press is the bold shortcut, on any keyboard layout. */
+function isBoldKey(e: KeyboardEvent<HTMLTextAreaElement>): boolean {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return false;
+  // On a layout without Latin letters the key names another letter: its place says B.
+  return e.key.toLowerCase() === "b" || (e.code === "KeyB" && !/^[a-z]$/i.test(e.key));
+}
 
 /** The files the server takes to send (at most 16 MB; a channel may allow less). */
 export const ATTACH_ACCEPT = ".jpg,.jpeg,.png,.gif,.webp,.mp4,.webm,.mp3,.wav,.pdf,.doc,.docx,.xls";
@@ -106,6 +126,10 @@ export function Composer({
   const w = useContext(WorkspaceContext);
   const [text, setText] = useState("");
   const [note, setNote] = useState(false);
+  const box = useRef<HTMLTextAreaElement>(null);
+  // The selection to put back once an edit made here (bold, an emoji) is on screen.
+  const selection = useRef<Edit | null>(null);
+  const [dialog, setDialog] = useState<"location" | "schedule" | null>(null);
   const [attached, setAttached] = useState<Attachment | null>(null);
   const [uploadError, setUploadError] = useState<unknown>(null);
   const uploads = useRef<AbortController | null>(null);
@@ -155,38 +179,89 @@ export function Composer({
     }
   };
 
+  /**
+   * The box and the chip as the messages that carry them: the text, a note, or the file
+   * with the text as its caption. A sound file carries no caption (WhatsApp refuses
+   * one): its words follow it as a message of their own.
+   */
+  const outgoing = (sending: string, file: Attachment | null): MessageRequest[] => {
+    if (note) return [{ type: "note", text: sending }];
+    if (!file?.uploaded) return [{ type: "text", text: sending }];
+    let said = sending.trim() ? sending : "";
+    const after: MessageRequest[] = [];
+    if (said && file.uploaded.mime_type.startsWith("audio/")) {
+      after.push({ type: "text", text: said });
+      said = "";
+    }
+    return [{ type: "media", text: said, media: said ? { file_id: file.uploaded.id, caption: said } : { file_id: file.uploaded.id } }, ...after];
+  };
+
   // The box empties at once (the message shows in the thread as it goes out); a
   // refused message comes back into it unless something new was typed meanwhile,
-  // and so does its attachment unless another was picked.
-  const sendText = async () => {
+  // and so does its attachment unless another was picked. go sends one message and
+  // says whether it went; each message is first given what applies to this send.
+  const dispatch = async (go: (req: MessageRequest) => Promise<boolean>, apply: (req: MessageRequest, i: number) => MessageRequest) => {
     const file = note ? null : attached;
-    if (busy || uploading || (!file && !text.trim())) return;
     const sending = text;
     setText("");
     setUploadError(null);
-    let req: MessageRequest;
-    let after: MessageRequest | null = null;
-    if (file?.uploaded) {
-      setAttached(null);
-      let said = sending.trim() ? sending : "";
-      if (said && file.uploaded.mime_type.startsWith("audio/")) {
-        // A sound file carries no caption (WhatsApp refuses one): the words follow
-        // it as a message of their own.
-        after = withUrgency({ type: "text", text: said });
-        said = "";
-      }
-      req = withUrgency({ type: "media", text: said, media: said ? { file_id: file.uploaded.id, caption: said } : { file_id: file.uploaded.id } });
-    } else {
-      req = note ? { type: "note", text: sending } : withUrgency({ type: "text", text: sending });
-    }
-    if (!(await submit(req))) {
+    if (file?.uploaded) setAttached(null);
+    const [first, ...rest] = outgoing(sending, file).map(apply);
+    if (!(await go(first))) {
       setText((t) => t || sending);
       if (file) setAttached((a) => a ?? file);
-      return;
+      return false;
     }
-    // Urgent is chosen for one message: the next waits again unless ticked anew.
-    if (!note) setUrgent(false);
-    if (after && !(await submit(after))) setText((t) => t || sending);
+    for (const req of rest) {
+      if (!(await go(req))) {
+        setText((t) => t || sending);
+        return false;
+      }
+    }
+    return true;
+  };
+
+  // Something to send: words in the box, or a file the server has taken.
+  const ready = note ? !!text.trim() : !!attached?.uploaded || !!text.trim();
+  const over = textLength(text) > MAX_TEXT;
+
+  const sendText = async () => {
+    if (busy || uploading || !ready) return;
+    await dispatch(
+      async (req) => {
+        const ok = await submit(req);
+        // Urgent is chosen for one message (the words after a sound file were marked
+        // with it already): the next waits again unless ticked anew.
+        if (ok && !note) setUrgent(false);
+        return ok;
+      },
+      (req) => withUrgency(req),
+    );
+  };
+
+  /** Sends what the composer holds at a time (RFC 3339); throws the server's refusal. */
+  const schedule = async (at: string) => {
+    let refused: unknown = null;
+    const ok = await dispatch(
+      async (req) => {
+        try {
+          await onSend(req);
+          return true;
+        } catch (err) {
+          refused = err;
+          return false;
+        }
+      },
+      // The words after a sound file go a second after it, so that they still follow it.
+      (req, i) => ({ ...req, schedule_at: i === 0 ? at : new Date(Date.parse(at) + i * 1000).toISOString() }),
+    );
+    if (!ok) throw refused;
+  };
+
+  /** Sends a place as a message of its own; throws the server's refusal. */
+  const sendLocation = async (location: SharedLocation) => {
+    await onSend(withUrgency({ type: "location", text: "", location }));
+    setUrgent(false);
   };
 
   const sendTemplate = async (t: Template) => {
@@ -195,7 +270,34 @@ export function Composer({
     return ok;
   };
 
+  /** Puts an edit in the box and, once it shows, the caret or selection it leaves. */
+  const edit = (next: Edit) => {
+    selection.current = next;
+    setText(next.value);
+  };
+  useLayoutEffect(() => {
+    const want = selection.current;
+    const el = box.current;
+    if (!want || !el) return;
+    selection.current = null;
+    el.focus();
+    el.setSelectionRange(want.start, want.end);
+  });
+
+  const insertEmoji = (emoji: string) => {
+    const el = box.current;
+    // Without a caret yet (the box never had focus) the emoji goes at the end.
+    const start = el ? el.selectionStart : text.length;
+    const end = el ? el.selectionEnd : text.length;
+    edit(insertAt(text, start, end, emoji));
+  };
+
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (isBoldKey(e)) {
+      e.preventDefault();
+      edit(toggleBold(text, e.currentTarget.selectionStart, e.currentTarget.selectionEnd));
+      return;
+    }
     if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       void sendText();
@@ -216,9 +318,16 @@ export function Composer({
 
   const showTemplates = windowClosed && !note;
   const canAttach = !!w && !note;
-  const over = text.length > MAX_TEXT;
-  const ready = note ? !!text.trim() : !!attached?.uploaded || !!text.trim();
   const refusedFile = fieldError(error, "media.file_id");
+  const file = attached?.uploaded;
+  // What the schedule dialog says goes at the chosen time.
+  const scheduled = !file
+    ? "The message in the box goes out at the time you choose."
+    : !text.trim()
+      ? `${file.filename} goes out at the time you choose.`
+      : file.mime_type.startsWith("audio/")
+        ? `${file.filename} goes out at the time you choose, the words in the box just after it.`
+        : `${file.filename} goes out at the time you choose, with the words in the box as its caption.`;
 
   return (
     <div className={`composer${note ? " composer-note" : ""}`}>
@@ -243,20 +352,37 @@ export function Composer({
       {showTemplates ? (
         <TemplatePicker connection={connection} busy={busy} error={error} why={windowNote} onSend={sendTemplate} />
       ) : (
-        <form className={`composer-form${canAttach ? " composer-attachable" : ""}`} onSubmit={onSubmit}>
+        <form className="composer-form" onSubmit={onSubmit}>
           {canAttach && attached ? <AttachmentChip a={attached} onRemove={detach} /> : null}
-          {canAttach ? (
-            <>
-              <button type="button" className="icon-btn attach-btn" aria-label="Attach a file" title="Attach a file" onClick={() => fileInput.current?.click()}>
-                <PaperclipIcon />
-              </button>
-              <input ref={fileInput} type="file" accept={ATTACH_ACCEPT} hidden tabIndex={-1} onChange={(e) => void pick(e)} />
-            </>
-          ) : null}
+          <div className="composer-tools">
+            {canAttach ? (
+              <>
+                <button type="button" className="icon-btn tool-btn" aria-label="Attach a file" title="Attach a file" onClick={() => fileInput.current?.click()}>
+                  <PaperclipIcon />
+                </button>
+                <input ref={fileInput} type="file" accept={ATTACH_ACCEPT} hidden tabIndex={-1} onChange={(e) => void pick(e)} />
+              </>
+            ) : null}
+            <EmojiPicker onPick={insertEmoji} />
+            {note ? null : (
+              <MoreMenu
+                items={[
+                  { label: "Share a location…", icon: <LocationIcon />, run: () => setDialog("location") },
+                  {
+                    label: "Schedule…",
+                    icon: <ClockIcon />,
+                    run: () => setDialog("schedule"),
+                    unavailable: uploading ? "The file is still uploading" : over ? "The message is too long" : !ready ? "Write a message or attach a file first" : undefined,
+                  },
+                ]}
+              />
+            )}
+          </div>
           <label className="sr-only" htmlFor="composer-text">
             {note ? "Internal note" : "Message"}
           </label>
           <textarea
+            ref={box}
             id="composer-text"
             value={text}
             onChange={(e) => setText(e.target.value)}
@@ -270,10 +396,12 @@ export function Composer({
             <SendIcon />
           </button>
           <p id="composer-help" className={`composer-help${over ? " over" : ""}`}>
-            Enter to send, Shift+Enter for a new line · {text.length}/{MAX_TEXT}
+            Enter to send, Shift+Enter for a new line, {boldShortcut()} for bold · {textLength(text)}/{MAX_TEXT}
           </p>
         </form>
       )}
+      {dialog === "location" && !note && !showTemplates ? <LocationDialog onSend={sendLocation} onClose={() => setDialog(null)} /> : null}
+      {dialog === "schedule" && !note && !showTemplates ? <ScheduleDialog what={scheduled} onSchedule={schedule} onClose={() => setDialog(null)} /> : null}
       {!showTemplates ? <ErrorText error={uploadError} /> : null}
       {!showTemplates ? <ErrorText error={refusedFile ? `The attachment ${refusedFile}` : error} /> : null}
     </div>

@@ -131,3 +131,24 @@ export const AudioIcon = (p: P) => (
     <circle cx="14" cy="13" r="2" stroke="currentColor" strokeWidth="1.5" />
   </svg>
 );
+export const EmojiIcon = (p: P) => (
+  <svg {...base} width="20" height="20" viewBox="0 0 20 20" {...p}>
+    <circle cx="10" cy="10" r="7.2" stroke="currentColor" strokeWidth="1.5" />
+    <path d="M7 11.8c.7 1.1 1.8 1.7 3 1.7s2.3-.6 3-1.7" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" />
+    <circle cx="7.6" cy="8.2" r="1" fill="currentColor" />
+    <circle cx="12.4" cy="8.2" r="1" fill="currentColor" />
+  </svg>
+);
+export const LocationIcon = (p: P) => (
+  <svg {...base} {...p}>
+    <path d="M8 14.5s4.6-4.2 4.6-7.7A4.6 4.6 0 0 0 3.4 6.8c0 3.5 4.6 7.7 4.6 7.7Z" stroke="currentColor" strokeWidth="1.4" strokeLinejoin="round" />
+    <circle cx="8" cy="6.8" r="1.7" stroke="currentColor" strokeWidth="1.4" />
+  </svg>
+);
+export const MoreIcon = (p: P) => (
+  <svg {...base} width="20" height="20" viewBox="0 0 20 20" {...p}>
+    <circle cx="4.5" cy="10" r="1.5" fill="currentColor" />
+    <circle cx="10" cy="10" r="1.5" fill="currentColor" />
+    <circle cx="15.5" cy="10" r="1.5" fill="currentColor" />
+  </svg>
+);

@@ -52,6 +52,13 @@ export function opening(iso: string, timeZone?: string): string {
   }
 }
 
+/** An instant as a datetime-local input holds it: in the browser's time zone, to the minute. */
+export function localInput(ms: number): string {
+  const d = new Date(ms);
+  d.setSeconds(0, 0);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60 * 1000).toISOString().slice(0, 16);
+}
+
 /** WhatsApp's customer-service window: free text only within 24 h of the customer's last message. */
 export const WINDOW_MS = DAY;
 

@@ -10,6 +10,7 @@ import { Field } from "../components/Field";
 import { PlusIcon } from "../components/Icons";
 import { TemplateFields, useTemplateChoice } from "../components/TemplatePicker";
 import { byActivity, type ListFilter } from "../lib/conversations";
+import { localInput } from "../lib/format";
 import { useConversationList, useCounts } from "../lib/live";
 import { useAction, useFormValues } from "../lib/useAction";
 import { useAsync } from "../lib/useAsync";
@@ -95,10 +96,7 @@ function recipientErrors(error: unknown, typed: string[]): string | undefined {
 
 /** A time for datetime-local, at least a minute and a bit from now, in local time. */
 function soon(): string {
-  const d = new Date(Date.now() + 5 * 60 * 1000);
-  d.setSeconds(0, 0);
-  const off = d.getTimezoneOffset();
-  return new Date(d.getTime() - off * 60 * 1000).toISOString().slice(0, 16);
+  return localInput(Date.now() + 5 * 60 * 1000);
 }
 
 export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (c: Conversation) => void }) {
