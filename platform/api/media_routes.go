@@ -83,6 +83,9 @@ func (a mediaArea) upload(c *fiber.Ctx) error {
 		}
 		if typ, ok := media.TypeOf("", fh.Filename, ""); ok {
 			if desc, ok := a.s.pipeline.Plugins.Describe(conn.PluginID); ok {
+				if why := media.Refused(desc, typ); why != "" {
+					return failure.Field("file", "cannot go on this connection: "+why)
+				}
 				u.Limit, u.LimitNote = media.LimitFor(desc, typ)
 			}
 		}

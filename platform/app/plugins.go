@@ -33,7 +33,7 @@ func (p hostPlugins) Describe(id string) (sdk.Description, bool) {
 	}
 	return sdk.Description{ID: info.ID, Version: info.Version, Kind: info.Kind, Engines: info.Engines,
 		Capabilities: info.Capabilities, ConfigSchema: info.ConfigSchema, SendRates: info.SendRates,
-		MediaLimits: info.MediaLimits}, true
+		MediaLimits: info.MediaLimits, MediaTypes: info.MediaTypes}, true
 }
 
 func (p hostPlugins) Channel(id string) (sdk.Channel, error) { return p.h.Channel(id) }

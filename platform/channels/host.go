@@ -66,6 +66,7 @@ type PluginInfo struct {
 	ConfigSchema json.RawMessage    `json:"config_schema,omitempty"`
 	SendRates    map[string]float64 `json:"send_rates,omitempty"`
 	MediaLimits  map[string]int64   `json:"media_limits,omitempty"`
+	MediaTypes   []string           `json:"media_types,omitempty"`
 	State        State              `json:"state"`
 	LastError    string             `json:"last_error,omitempty"`
 	Restarts     int                `json:"restarts"`            // since the host started

@@ -150,6 +150,7 @@ func (s *supervisor) info() PluginInfo {
 	pi.ConfigSchema = slices.Clone(man.ConfigSchema)
 	pi.SendRates = maps.Clone(man.SendRates)
 	pi.MediaLimits = maps.Clone(man.MediaLimits)
+	pi.MediaTypes = slices.Clone(man.MediaTypes)
 	if s.tgt != nil {
 		pi.Path = s.tgt.path
 	}

@@ -27,6 +27,7 @@ type ChannelOption struct {
 	ConfigSchema json.RawMessage    `json:"config_schema"`
 	SendRates    map[string]float64 `json:"send_rates,omitempty" doc:"by engine, the messages a second (SMS: segments) a connection sends at unless it sets its own; absent: no limit"`
 	MediaLimits  map[string]int64   `json:"media_limits" doc:"by media class (image, video, audio, document), the largest file in bytes a connection of this channel sends"`
+	MediaTypes   []string           `json:"media_types" doc:"the file extensions (of those the platform takes) a connection of this channel sends"`
 	Available    bool               `json:"available"`
 	Reason       string             `json:"reason,omitempty" doc:"why it cannot be connected, when available is false"`
 }
@@ -48,7 +49,7 @@ func (s *Service) Channels(ctx context.Context, sc tenants.Scoped) ([]ChannelOpt
 			continue // disabled by the operator
 		}
 		o := ChannelOption{Plugin: id, Version: d.Version, Kind: d.Kind, Engines: d.Engines, Capabilities: d.Capabilities,
-			ConfigSchema: d.ConfigSchema, SendRates: d.SendRates, MediaLimits: map[string]int64{}, Available: true}
+			ConfigSchema: d.ConfigSchema, SendRates: d.SendRates, MediaLimits: map[string]int64{}, MediaTypes: media.Carried(d), Available: true}
 		for _, class := range sdk.MediaClasses {
 			o.MediaLimits[class] = d.ClassLimit(class, media.MaxBytes)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/demo"
+	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
@@ -377,6 +378,21 @@ func TestSimulator(t *testing.T) {
 		t.Fatalf("the member's photo in the thread: %d", res.StatusCode)
 	} else if body, _ := io.ReadAll(res.Body); !bytes.Equal(body, label) {
 		t.Fatalf("the member's photo in the thread: %d bytes, want %d", len(body), len(label))
+	}
+
+	// WhatsApp carries no GIF: refused when it is written, not by the provider later.
+	gif, err := media.Save(ctx, sc, media.Upload{Filename: "dance.gif", Body: strings.NewReader("GIF89a dance")}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Pipeline.Post(ctx, sc, conv, pipeline.Draft{Type: "media", MediaFile: gif.ID})
+	var refused *failure.Error
+	if !errors.As(err, &refused) || !strings.Contains(refused.Fields["media.file_id"], "carries no image/gif files") {
+		t.Fatalf("a GIF to WhatsApp: %v, want media.file_id refused", err)
+	}
+	_, err = a.Pipeline.Post(ctx, sc, conv, pipeline.Draft{Type: "media", Media: &sdk.Media{URL: "https://cdn.example.test/dance.gif"}})
+	if !errors.As(err, &refused) || !strings.Contains(refused.Fields["media.url"], "carries no image/gif files") {
+		t.Fatalf("a GIF link to WhatsApp: %v, want media.url refused", err)
 	}
 
 	// Forwarded to another customer: the photo is fetched from the provider with the

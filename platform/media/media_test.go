@@ -126,6 +126,16 @@ func TestLimitFor(t *testing.T) {
 	if _, note := media.LimitFor(d, "image/jpeg"); note != "the whatsapp channel carries pictures up to 5 MB" {
 		t.Errorf("note %q", note)
 	}
+	wa := sdk.Description{Kind: "whatsapp", MediaTypes: []string{"image/jpeg", "image/png", "application/pdf"}}
+	if why := media.Refused(wa, "image/gif"); why != "the whatsapp channel carries no image/gif files; it carries jpeg, jpg, pdf, png" {
+		t.Errorf("Refused(gif) = %q", why)
+	}
+	if why := media.Refused(wa, "image/png"); why != "" {
+		t.Errorf("Refused(png) = %q", why)
+	}
+	if got := media.Carried(sdk.Description{}); len(got) != len(media.Types) {
+		t.Errorf("a channel that lists no types carries %v, want all %d", got, len(media.Types))
+	}
 	for n, want := range map[int64]string{5 << 20: "5 MB", 1536 << 10: "1.5 MB", 300 << 10: "300 KB", 12: "12 bytes"} {
 		if got := media.FormatSize(n); got != want {
 			t.Errorf("FormatSize(%d) = %q, want %q", n, got, want)

@@ -3,6 +3,7 @@ package media
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,6 +83,28 @@ func LimitFor(d sdk.Description, mimeType string) (int64, string) {
 		return MaxBytes, ""
 	}
 	return limit, fmt.Sprintf("the %s channel carries %s up to %s", d.Kind, classNames[sdk.MediaClass(mimeType)], FormatSize(limit))
+}
+
+// Refused says why the channel d does not carry a file of mimeType ("the whatsapp
+// channel carries no image/gif files; it carries jpg, jpeg, png, …"), or "" when it
+// does.
+func Refused(d sdk.Description, mimeType string) string {
+	if d.CarriesMedia(mimeType) {
+		return ""
+	}
+	return fmt.Sprintf("the %s channel carries no %s files; it carries %s", d.Kind, mimeType, strings.Join(Carried(d), ", "))
+}
+
+// Carried are the extensions, of Types', of the files the channel d carries.
+func Carried(d sdk.Description) []string {
+	var exts []string
+	for ext, typ := range Types {
+		if d.CarriesMedia(typ) {
+			exts = append(exts, ext)
+		}
+	}
+	slices.Sort(exts)
+	return exts
 }
 
 var classNames = map[string]string{

@@ -121,10 +121,21 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 			md.Caption = d.Media.Caption
 		}
 		d.Media = md
-	case d.Type == "media" && d.Media.MIMEType == "":
+	case d.Type == "media":
 		md := *d.Media
-		md.MIMEType, _ = media.TypeOf("", md.Filename, md.URL)
+		field := "media.mime_type"
+		if md.MIMEType == "" {
+			md.MIMEType, _ = media.TypeOf("", md.Filename, md.URL)
+			field = "media.url"
+		}
 		d.Media = &md
+		desc, ok, err := p.channelOf(ctx, sc, conv)
+		if err != nil {
+			return messaging.Message{}, err
+		}
+		if why := media.Refused(desc, md.MIMEType); ok && why != "" {
+			return messaging.Message{}, failure.Field(field, "cannot go on this conversation's connection: "+why)
+		}
 	}
 	m := messaging.Message{ConversationID: conv.ID, ConnectionID: conv.ConnectionID, Direction: messaging.DirectionOut,
 		Type: d.Type, Body: d.Text, Content: messaging.Content{Media: d.Media, MediaFile: d.MediaFile, Location: d.Location, Template: d.Template},
@@ -234,19 +245,31 @@ func (p *Pipeline) attachable(ctx context.Context, sc tenants.Scoped, conv messa
 	if err != nil {
 		return file, err
 	}
-	conn, err := p.Connections.Get(ctx, sc, conv.ConnectionID)
-	if errors.Is(err, connections.ErrNotFound) {
-		return file, nil // the send fails with the reason
-	}
-	if err != nil {
+	desc, ok, err := p.channelOf(ctx, sc, conv)
+	if err != nil || !ok {
 		return file, err
 	}
-	if desc, ok := p.Plugins.Describe(conn.PluginID); ok {
-		if limit, note := media.LimitFor(desc, file.MIMEType); file.Size > limit {
-			return file, failure.Field("media.file_id", fmt.Sprintf("is %s; %s", media.FormatSize(file.Size), note))
-		}
+	if why := media.Refused(desc, file.MIMEType); why != "" {
+		return file, failure.Field("media.file_id", "cannot go on this conversation's connection: "+why)
+	}
+	if limit, note := media.LimitFor(desc, file.MIMEType); file.Size > limit {
+		return file, failure.Field("media.file_id", fmt.Sprintf("is %s; %s", media.FormatSize(file.Size), note))
 	}
 	return file, nil
+}
+
+// channelOf describes the channel of conv's connection; ok is false when the
+// connection or its plugin is gone (the send then fails with the reason).
+func (p *Pipeline) channelOf(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation) (sdk.Description, bool, error) {
+	conn, err := p.Connections.Get(ctx, sc, conv.ConnectionID)
+	if errors.Is(err, connections.ErrNotFound) {
+		return sdk.Description{}, false, nil
+	}
+	if err != nil {
+		return sdk.Description{}, false, err
+	}
+	desc, ok := p.Plugins.Describe(conn.PluginID)
+	return desc, ok, nil
 }
 
 // addressees are the contacts a draft goes to: every recipient of the conversation, or

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -48,6 +49,9 @@ type Description struct {
 	// the provider carries (WhatsApp: 5 MB pictures). A class it does not name gets
 	// the platform's own limit; a limit above the platform's counts as the platform's.
 	MediaLimits map[string]int64 `json:"media_limits,omitempty"`
+	// MediaTypes are the MIME types of attachment the provider carries (WhatsApp
+	// takes no GIF); empty, every type the platform takes.
+	MediaTypes []string `json:"media_types,omitempty"`
 }
 
 // The media classes a channel sets limits for: a file's class is its MIME type's
@@ -77,6 +81,11 @@ func MediaClass(mimeType string) string {
 // ceiling (the platform's own limit): ceiling when the channel names none.
 func (d Description) MediaLimit(mimeType string, ceiling int64) int64 {
 	return d.ClassLimit(MediaClass(mimeType), ceiling)
+}
+
+// CarriesMedia reports whether the channel carries attachments of mimeType.
+func (d Description) CarriesMedia(mimeType string) bool {
+	return len(d.MediaTypes) == 0 || slices.Contains(d.MediaTypes, strings.ToLower(mimeType))
 }
 
 // ClassLimit is MediaLimit for a media class.

@@ -133,6 +133,9 @@ func TestMediaClass(t *testing.T) {
 			t.Errorf("MediaClass(%q) = %q, want %q", mime, got, want)
 		}
 	}
+	if d := (Description{MediaTypes: []string{"image/jpeg"}}); !d.CarriesMedia("Image/JPEG") || d.CarriesMedia("image/gif") || !(Description{}).CarriesMedia("image/gif") {
+		t.Error("CarriesMedia: a channel carries the types it lists, and every type when it lists none")
+	}
 	d := Description{MediaLimits: map[string]int64{MediaImage: 5, MediaVideo: 500}}
 	for mime, want := range map[string]int64{"image/gif": 5, "video/webm": 100, "application/pdf": 100} {
 		if got := d.MediaLimit(mime, 100); got != want {
@@ -147,7 +150,7 @@ func TestRoundTrip(t *testing.T) {
 		desc: Description{
 			ID: "wa", Version: "1.2.3", Kind: "whatsapp", Engines: []string{"cloud", "onprem"},
 			Capabilities: []Capability{CapTemplates, CapWindow24h}, ConfigSchema: json.RawMessage(`{"type":"object"}`),
-			SendRates: map[string]float64{"cloud": 80}, MediaLimits: map[string]int64{MediaImage: 5 << 20},
+			SendRates: map[string]float64{"cloud": 80}, MediaLimits: map[string]int64{MediaImage: 5 << 20}, MediaTypes: []string{"image/jpeg"},
 		},
 		fes: []FieldError{{Field: "token", Message: "is required"}, {Field: "phone_id", Message: "bad"}},
 		res: SendResult{ProviderMessageID: "wamid.1", Segments: 3, RecipientAddress: "+5215512345678"},

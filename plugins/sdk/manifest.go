@@ -34,6 +34,7 @@ type Manifest struct {
 	ConfigSchema       json.RawMessage    `json:"config_schema"`
 	SendRates          map[string]float64 `json:"send_rates,omitempty"`
 	MediaLimits        map[string]int64   `json:"media_limits,omitempty"`
+	MediaTypes         []string           `json:"media_types,omitempty"`
 	MinPlatformVersion string             `json:"min_platform_version,omitempty"`
 	ProtocolVersion    int                `json:"protocol_version,omitempty"`
 	// Executables is keyed by GOOS-GOARCH, e.g. "linux-amd64".
@@ -54,6 +55,7 @@ var (
 	semverPattern     = regexp.MustCompile(`^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
 	platformPattern   = regexp.MustCompile(`^[a-z0-9]+-[a-z0-9]+$`)
 	sha256Pattern     = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	mimePattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$`)
 )
 
 // ParseManifest decodes a manifest strictly: unknown fields and trailing data are
@@ -185,6 +187,16 @@ func (m Manifest) validateIdentity() []error {
 			bad("media_limits."+class, "%d must be a positive number of bytes", n)
 		}
 	}
+	seenType := map[string]bool{}
+	for i, t := range m.MediaTypes {
+		if !mimePattern.MatchString(t) {
+			bad(fmt.Sprintf("media_types[%d]", i), "%q must be a MIME type in lower case, e.g. image/jpeg", t)
+		}
+		if seenType[t] {
+			bad(fmt.Sprintf("media_types[%d]", i), "%q is listed twice", t)
+		}
+		seenType[t] = true
+	}
 	var schema map[string]json.RawMessage
 	if trimmed := bytes.TrimSpace(m.ConfigSchema); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &schema) != nil {
 		bad("config_schema", "must be a JSON Schema object")
@@ -259,11 +271,12 @@ func (m Manifest) Description() Description {
 		ConfigSchema: slices.Clone(m.ConfigSchema),
 		SendRates:    maps.Clone(m.SendRates),
 		MediaLimits:  maps.Clone(m.MediaLimits),
+		MediaTypes:   slices.Clone(m.MediaTypes),
 	}
 }
 
 // Agrees reports how d, a running plugin's Describe, disagrees with the manifest: id,
-// version, kind, engines and capabilities (as sets), send rates, media limits and the config schema
+// version, kind, engines, capabilities and media types (as sets), send rates, media limits and the config schema
 // (as JSON values) must all match.
 func (m Manifest) Agrees(d Description) error {
 	var errs []error
@@ -290,6 +303,9 @@ func (m Manifest) Agrees(d Description) error {
 	}
 	if !maps.Equal(m.MediaLimits, d.MediaLimits) {
 		differ("media_limits", m.MediaLimits, d.MediaLimits)
+	}
+	if !sameSet(m.MediaTypes, d.MediaTypes) {
+		differ("media_types", m.MediaTypes, d.MediaTypes)
 	}
 	var ms, ds any
 	if json.Unmarshal(m.ConfigSchema, &ms) != nil || json.Unmarshal(d.ConfigSchema, &ds) != nil || !reflect.DeepEqual(ms, ds) {

@@ -129,6 +129,8 @@ func TestLoadManifestRefuses(t *testing.T) {
 		{"send rate too high", func(m map[string]any) { m["send_rates"] = map[string]float64{"acme": 1e6} }, "send_rates.acme:"},
 		{"media limit of no class", func(m map[string]any) { m["media_limits"] = map[string]int64{"sticker": 100} }, "media_limits.sticker:"},
 		{"zero media limit", func(m map[string]any) { m["media_limits"] = map[string]int64{"image": 0} }, "media_limits.image:"},
+		{"media type not a MIME type", func(m map[string]any) { m["media_types"] = []string{"jpeg"} }, "media_types[0]:"},
+		{"media type twice", func(m map[string]any) { m["media_types"] = []string{"image/png", "image/png"} }, "media_types[1]:"},
 		{"no protocol", func(m map[string]any) { delete(m, "protocol_version") }, "protocol_version:"},
 		{"no executables", func(m map[string]any) { delete(m, "executables") }, "executables:"},
 	}
@@ -225,6 +227,7 @@ func TestAgrees(t *testing.T) {
 		{"config_schema", func(d *Description) { d.ConfigSchema = json.RawMessage(`{"type":"object"}`) }},
 		{"send_rates", func(d *Description) { d.SendRates = map[string]float64{"acme": 3} }},
 		{"media_limits", func(d *Description) { d.MediaLimits = map[string]int64{"image": 1} }},
+		{"media_types", func(d *Description) { d.MediaTypes = []string{"image/png"} }},
 	}
 	for _, tc := range cases {
 		dd := m.Description()

@@ -113,6 +113,7 @@ func descriptionToProto(d Description) *channelpb.Description {
 		ConfigSchema: d.ConfigSchema,
 		SendRates:    d.SendRates,
 		MediaLimits:  d.MediaLimits,
+		MediaTypes:   d.MediaTypes,
 	}
 }
 
@@ -130,6 +131,7 @@ func descriptionFromProto(d *channelpb.Description) Description {
 		ConfigSchema: rawJSON(d.GetConfigSchema()),
 		SendRates:    mapOrNil(d.GetSendRates()),
 		MediaLimits:  mapOrNil(d.GetMediaLimits()),
+		MediaTypes:   stringsOrNil(d.GetMediaTypes()),
 	}
 }
 

@@ -127,7 +127,10 @@ type Description struct {
 	SendRates map[string]float64 `protobuf:"bytes,7,rep,name=send_rates,json=sendRates,proto3" json:"send_rates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	// media_limits is, by media class (image, video, audio, document), the largest
 	// attachment in bytes the provider carries; an absent class gets the platform's.
-	MediaLimits   map[string]int64 `protobuf:"bytes,8,rep,name=media_limits,json=mediaLimits,proto3" json:"media_limits,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	MediaLimits map[string]int64 `protobuf:"bytes,8,rep,name=media_limits,json=mediaLimits,proto3" json:"media_limits,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// media_types are the MIME types of attachment the provider carries; empty, every
+	// type the platform takes.
+	MediaTypes    []string `protobuf:"bytes,9,rep,name=media_types,json=mediaTypes,proto3" json:"media_types,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -214,6 +217,13 @@ func (x *Description) GetSendRates() map[string]float64 {
 func (x *Description) GetMediaLimits() map[string]int64 {
 	if x != nil {
 		return x.MediaLimits
+	}
+	return nil
+}
+
+func (x *Description) GetMediaTypes() []string {
+	if x != nil {
+		return x.MediaTypes
 	}
 	return nil
 }
@@ -2219,7 +2229,7 @@ const file_channel_proto_rawDesc = "" +
 	"\x05class\x18\x01 \x01(\tR\x05class\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12$\n" +
-	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\"\xd8\x03\n" +
+	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\"\xf9\x03\n" +
 	"\vDescription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x12\n" +
@@ -2229,7 +2239,9 @@ const file_channel_proto_rawDesc = "" +
 	"\rconfig_schema\x18\x06 \x01(\fR\fconfigSchema\x12Q\n" +
 	"\n" +
 	"send_rates\x18\a \x03(\v22.switchboard.channel.v1.Description.SendRatesEntryR\tsendRates\x12W\n" +
-	"\fmedia_limits\x18\b \x03(\v24.switchboard.channel.v1.Description.MediaLimitsEntryR\vmediaLimits\x1a<\n" +
+	"\fmedia_limits\x18\b \x03(\v24.switchboard.channel.v1.Description.MediaLimitsEntryR\vmediaLimits\x12\x1f\n" +
+	"\vmedia_types\x18\t \x03(\tR\n" +
+	"mediaTypes\x1a<\n" +
 	"\x0eSendRatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a>\n" +
