@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,9 +10,12 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/platform/api"
+	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/loopback"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
 
 // jpeg is a picture of n bytes, as far as its first bytes tell.
@@ -155,4 +159,31 @@ func (f *convFixture) upload(t *testing.T) string {
 	var file media.File
 	f.admin.Upload(f.admin.WSPath("/media"), "terms.pdf", []byte("%PDF-1.4 terms"), nil).Expect(http.StatusCreated).Decode(&file)
 	return file.ID
+}
+
+// pickyLoopback is loopback carrying no GIF, as WhatsApp.
+type pickyLoopback struct{ *loopback.Loopback }
+
+func (p pickyLoopback) Describe(ctx context.Context) (sdk.Description, error) {
+	d, err := p.Loopback.Describe(ctx)
+	d.MediaTypes = []string{"image/jpeg", "image/png", "application/pdf"}
+	return d, err
+}
+
+// TestMediaTypesOfTheChannel: a file of a type the connection's channel does not
+// carry is refused when it is uploaded for that connection, naming what it carries.
+func TestMediaTypesOfTheChannel(t *testing.T) {
+	ta := testapp.New(t, testapp.WithPlugins(connections.StaticPlugins{"loopback": pickyLoopback{loopback.New()}}))
+	f := convFixtureOn(t, ta)
+	e := f.agent.Upload(f.admin.WSPath("/media"), "dance.gif", []byte("GIF89a dance"), map[string]string{"connection_id": f.conn.ID}).
+		Expect(http.StatusUnprocessableEntity).Error()
+	if e.Fields["file"] != "cannot go on this connection: the loopback channel carries no image/gif files; it carries jpeg, jpg, pdf, png" {
+		t.Errorf("a GIF for a channel without GIFs: %v", e.Fields)
+	}
+	f.agent.Upload(f.admin.WSPath("/media"), "dance.gif", []byte("GIF89a dance"), nil).Expect(http.StatusCreated)
+	var catalog api.List[connections.ChannelOption]
+	f.admin.Do(http.MethodGet, f.admin.WSPath("/channels"), nil).Expect(http.StatusOK).Decode(&catalog)
+	if channels := catalog.Items; len(channels) != 1 || strings.Join(channels[0].MediaTypes, ",") != "jpeg,jpg,pdf,png" || channels[0].MediaLimits["image"] != 5<<20 {
+		t.Errorf("the catalog: %+v", catalog.Items)
+	}
 }
