@@ -89,6 +89,8 @@ export interface ChannelOption {
   media_limits: {
     [key: string]: number;
   };
+  /** the file extensions (of those the platform takes) a connection of this channel sends */
+  media_types: string[];
   plugin: string;
   /** why it cannot be connected, when available is false */
   reason?: string;

@@ -16,6 +16,7 @@ const loopback: ChannelOption = {
   capabilities: ["text"],
   send_rates: { loopback: 5 },
   media_limits: { image: 16 << 20, video: 16 << 20, audio: 16 << 20, document: 16 << 20 },
+      media_types: ["jpg", "pdf", "png"],
   available: true,
   reason: "",
   config_schema: {
@@ -37,6 +38,7 @@ const whatsapp: ChannelOption = {
   engines: ["cloud", "twilio"],
   capabilities: ["templates"],
   media_limits: { image: 5 << 20, video: 16 << 20, audio: 16 << 20, document: 16 << 20 },
+      media_types: ["jpg", "pdf", "png"],
   available: false,
   reason: "The Starter plan does not include this channel",
   config_schema: { type: "object", properties: { access_token: { type: "string", title: "Access token" } } },
