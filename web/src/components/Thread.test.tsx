@@ -188,6 +188,31 @@ describe("a send to several recipients", () => {
   });
 });
 
+describe("a message's text", () => {
+  it("shows WhatsApp's formatting as the customer sees it, line breaks kept", () => {
+    const theirs = message({ id: "i", direction: "in", body: "Is it *ready*?\n_Thanks_ ~Ben~", status: "received", created_at: local(3, 9) });
+    const ours = message({ id: "o", body: "Use `WELCOME10`, or type ```STOP```", created_at: local(3, 10) });
+    render(<Thread now={now} messages={[theirs, ours]} />);
+    const [inText, outText] = Array.from(document.querySelectorAll(".msg-text"));
+    expect(inText.querySelector("strong")?.textContent).toBe("ready");
+    expect(inText.querySelector("em")?.textContent).toBe("Thanks");
+    expect(inText.querySelector("s")?.textContent).toBe("Ben");
+    // The markers that took effect are gone; the line break is still there.
+    expect(inText.textContent).toBe("Is it ready?\nThanks Ben");
+    expect(Array.from(outText.querySelectorAll("code")).map((c) => c.textContent)).toEqual(["WELCOME10", "STOP"]);
+  });
+
+  it("keeps markers that format nothing as typed, and never reads the text as markup", () => {
+    const body = "2*3*4 = 24, *not closed, <b>not bold</b> & `*as typed*`";
+    render(<Thread now={now} messages={[message({ body })]} />);
+    const text = document.querySelector(".msg-text")!;
+    expect(text.querySelector("b")).toBeNull();
+    expect(text.querySelector("strong")).toBeNull();
+    expect(text.querySelector("code")?.textContent).toBe("*as typed*");
+    expect(text.textContent).toBe("2*3*4 = 24, *not closed, <b>not bold</b> & *as typed*");
+  });
+});
+
 describe("groupCopies", () => {
   it("keeps every message once, a send's copies under its first", () => {
     const items = groupCopies([

@@ -1,7 +1,8 @@
 // A conversation's messages, oldest first, as bubbles under day separators.
-import { Fragment, useContext, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
+import { Fragment, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from "react";
 import type { Message } from "../api/types";
 import { clock, dayLabel, sameDay } from "../lib/format";
+import { parseWhatsAppText, type Piece } from "../lib/whatsappText";
 import { InfoIcon, PinIcon, StarIcon } from "./Icons";
 import { statusLabel, Ticks } from "./Ticks";
 import { WorkspaceContext } from "../workspace";
@@ -241,6 +242,43 @@ function MediaView({ m, media }: { m: Message; media: MediaRef }) {
   );
 }
 
+/** Formatted runs as elements; the text itself goes in as text, never as markup. */
+function formatted(pieces: Piece[]): ReactNode[] {
+  return pieces.map((p, i) => {
+    if (typeof p === "string") return p;
+    const inner = formatted(p.children);
+    switch (p.style) {
+      case "bold":
+        return <strong key={i}>{inner}</strong>;
+      case "italic":
+        return <em key={i}>{inner}</em>;
+      case "strike":
+        return <s key={i}>{inner}</s>;
+      case "mono":
+        return (
+          <code key={i} className="msg-mono">
+            {inner}
+          </code>
+        );
+      case "code":
+        return (
+          <code key={i} className="msg-code">
+            {inner}
+          </code>
+        );
+    }
+  });
+}
+
+/**
+ * A message's text with WhatsApp's formatting (*bold*, _italic_, ~strikethrough~,
+ * ```monospace```, `code`), as the customer sees it; line breaks stay as written.
+ */
+function MessageText({ text }: { text: string }) {
+  const pieces = useMemo(() => parseWhatsAppText(text), [text]);
+  return <p className="msg-text">{formatted(pieces)}</p>;
+}
+
 function Body({ m }: { m: Message }) {
   const t = m.content?.template;
   const media = m.content?.media;
@@ -270,7 +308,7 @@ function Body({ m }: { m: Message }) {
         </p>
       ) : null}
       {m.type === "unsupported" && !m.body ? <p className="msg-muted">This message type is not shown here.</p> : null}
-      {m.body ? <p className="msg-text">{m.body}</p> : null}
+      {m.body ? <MessageText text={m.body} /> : null}
     </>
   );
 }

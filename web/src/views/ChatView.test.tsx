@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { conversation, mockApi } from "../test/fakes";
@@ -44,6 +44,33 @@ describe("the compose dialog", () => {
       whatsapp_consent: true,
       message: { type: "template", text: "", template: { name: "login_code", language: "en_US", body: ["482913"], copy_code: "482913" } },
     });
+  });
+});
+
+describe("the first message's length", () => {
+  it("is counted in characters as the server counts them, not cut short, and over the limit says so and cannot be sent", async () => {
+    mockApi({ "GET /api/v1/workspaces/demo/contact-groups": { body: { items: [], next_cursor: "" } } });
+    renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={() => undefined} />, fakeWorkspace());
+    const box = screen.getByLabelText("First message") as HTMLTextAreaElement;
+    const send = () => screen.getByRole("button", { name: "Send" });
+
+    // 2048 emoji are 4096 UTF-16 units but 2048 characters: there is room for more.
+    fireEvent.change(box, { target: { value: "🎉".repeat(2048) } });
+    await userEvent.type(box, "ok");
+    expect(box.value).toBe("🎉".repeat(2048) + "ok");
+    expect(screen.getByText("2050/4096").classList.contains("over")).toBe(false);
+    expect(box.hasAttribute("maxlength")).toBe(false);
+
+    fireEvent.change(box, { target: { value: "a".repeat(4095) + "🎉" } });
+    expect(screen.getByText("4096/4096").classList.contains("over")).toBe(false);
+    expect(box.getAttribute("aria-invalid")).toBeNull();
+    expect(send().hasAttribute("disabled")).toBe(false);
+
+    fireEvent.change(box, { target: { value: "a".repeat(4095) + "🎉!" } });
+    expect(screen.getByText("4097/4096").classList.contains("over")).toBe(true);
+    expect(box.getAttribute("aria-invalid")).toBe("true");
+    expect(screen.getByText("The message is too long: at most 4096 characters.")).toBeTruthy();
+    expect(send().hasAttribute("disabled")).toBe(true);
   });
 });
 

@@ -10,6 +10,7 @@ import { Field } from "../components/Field";
 import { PlusIcon } from "../components/Icons";
 import { TemplateFields, useTemplateChoice } from "../components/TemplatePicker";
 import { byActivity, type ListFilter } from "../lib/conversations";
+import { textLength } from "../lib/editing";
 import { localInput } from "../lib/format";
 import { useConversationList, useCounts } from "../lib/live";
 import { useAction, useFormValues } from "../lib/useAction";
@@ -130,6 +131,11 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
   const choice = useTemplateChoice(template ? form.connection_id : undefined);
   const [at, setAt] = useState(soon);
   const { busy, error, submit } = useAction();
+  // Counted in characters as the server counts them, as the thread's composer does: an
+  // emoji is one, not two. Typing is not cut short at the limit, so a pasted text can
+  // be shortened where the writer chooses; the count says when it is over.
+  const length = textLength(form.text);
+  const tooLong = !template && length > MAX_TEXT;
 
   const send = submit(async () => {
     const message: MessageRequest = template ? { type: "template", text: "", template: choice.template ?? undefined } : { type: "text", text: form.text };
@@ -253,10 +259,15 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
           <TemplateFields choice={choice} error={error} errorPrefix="message.template" />
         ) : (
           <>
-            <Field label="First message" error={fieldError(error, "message.text") ?? fieldError(error, "message.type")}>
-              <textarea {...field("text")} rows={4} maxLength={MAX_TEXT} />
+            <Field
+              label="First message"
+              error={fieldError(error, "message.text") ?? fieldError(error, "message.type") ?? (tooLong ? `The message is too long: at most ${MAX_TEXT} characters.` : undefined)}
+            >
+              <textarea {...field("text")} rows={4} />
             </Field>
-            <p className="hint">{form.text.length}/{MAX_TEXT}</p>
+            <p className={`hint${tooLong ? " over" : ""}`}>
+              {length}/{MAX_TEXT}
+            </p>
           </>
         )}
         <p className="hint">Sending now takes a credit from the wallet; a scheduled message takes it when it goes out.</p>
@@ -268,7 +279,7 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
             <input type="datetime-local" value={at} onChange={(e) => setAt(e.target.value)} required />
           </Field>
         ) : null}
-        <DialogActions onCancel={onClose} busy={busy} disabled={template && !choice.template} error={error}>
+        <DialogActions onCancel={onClose} busy={busy} disabled={(template && !choice.template) || tooLong} error={error}>
           {schedule ? "Schedule" : template || form.text.trim() ? "Send" : "Open conversation"}
         </DialogActions>
       </form>
