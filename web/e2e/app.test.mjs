@@ -204,7 +204,10 @@ describe("admin on the demo WhatsApp", () => {
       await page.getByRole("dialog", { name: "Emoji" }).getByRole("button", { name: "Party popper" }).click();
       assert.equal(await box.inputValue(), `Your order ${stamp} is *ready*🎉`);
       await box.press("Enter");
-      await page.locator(".msg-out", { hasText: `Your order ${stamp} is *ready*🎉` }).waitFor();
+      // The bubble shows WhatsApp's bold as bold, the asterisks gone.
+      const bold = page.locator(".msg-out", { hasText: `Your order ${stamp} is ready🎉` });
+      await bold.waitFor();
+      assert.equal(await bold.locator("strong").textContent(), "ready");
 
       const place = `Head office ${stamp}`;
       await page.getByRole("button", { name: "More ways to send" }).click();

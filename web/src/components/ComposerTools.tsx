@@ -1,8 +1,9 @@
 // The composer's tools beside the text box: the emoji picker, the menu of other ways to
 // send (a location, a message scheduled for later), and the dialogs those open.
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from "react";
+import { useId, useState, type FormEvent, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from "react";
 import type { MessageRequest } from "../api/types";
 import { localInput } from "../lib/format";
+import { usePopover } from "../lib/usePopover";
 import { useAction, useFormValues } from "../lib/useAction";
 import { Dialog, DialogActions } from "./Dialog";
 import { fieldError } from "./Feedback";
@@ -10,36 +11,6 @@ import { Field } from "./Field";
 import { EmojiIcon, MoreIcon } from "./Icons";
 
 export type SharedLocation = NonNullable<MessageRequest["location"]>;
-
-/**
- * A popover under a button: it closes on Escape (focus back on the button) or on a
- * click anywhere else, and moves focus to its first item when it opens.
- */
-function usePopover(first: string) {
-  const [open, setOpen] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  const trigger = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    ref.current?.querySelector<HTMLElement>(first)?.focus();
-    const away = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
-    };
-    const esc = (e: KeyboardEvent) => {
-      if (e.key === "Escape") {
-        setOpen(false);
-        trigger.current?.focus();
-      }
-    };
-    document.addEventListener("mousedown", away);
-    document.addEventListener("keydown", esc);
-    return () => {
-      document.removeEventListener("mousedown", away);
-      document.removeEventListener("keydown", esc);
-    };
-  }, [open, first]);
-  return { open, setOpen, ref, trigger };
-}
 
 /** Arrow keys between a popover's items; up and down move a row of cols at a time. */
 function arrows(items: () => HTMLElement[], cols: number) {

@@ -2,6 +2,7 @@
 import { Fragment, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from "react";
 import type { Message } from "../api/types";
 import { clock, dayLabel, sameDay } from "../lib/format";
+import { usePopover } from "../lib/usePopover";
 import { parseWhatsAppText, type Piece } from "../lib/whatsappText";
 import { InfoIcon, PinIcon, StarIcon } from "./Icons";
 import { statusLabel, Ticks } from "./Ticks";
@@ -65,29 +66,8 @@ export function deletable(m: Message): boolean {
 
 /** A message's own actions (pin, star, react, forward, delete) behind one button. */
 function MessageMenu({ m, actions }: { m: Message; actions: ThreadActions }) {
-  const [open, setOpen] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  const trigger = useRef<HTMLButtonElement>(null);
+  const { open, setOpen, ref, trigger } = usePopover('[role^="menuitem"]');
   const items = () => Array.from(ref.current?.querySelectorAll<HTMLElement>('[role^="menuitem"]') ?? []);
-  useEffect(() => {
-    if (!open) return;
-    items()[0]?.focus();
-    const away = (e: MouseEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
-    };
-    const esc = (e: KeyboardEvent) => {
-      if (e.key === "Escape") {
-        setOpen(false);
-        trigger.current?.focus();
-      }
-    };
-    document.addEventListener("mousedown", away);
-    document.addEventListener("keydown", esc);
-    return () => {
-      document.removeEventListener("mousedown", away);
-      document.removeEventListener("keydown", esc);
-    };
-  }, [open]);
   // Focus goes back to the menu's button before the item runs: a dialog it opens
   // returns focus there when it closes.
   const choose = (run: () => void) => () => {
