@@ -110,38 +110,9 @@ func Save(ctx context.Context, sc tenants.Scoped, u Upload, now time.Time) (File
 	if u.CreatedBy != "" {
 		f.CreatedBy = &u.CreatedBy
 	}
-	sum := sha256.New()
-	var parts []part
-	body := io.LimitReader(u.Body, limit+1)
-	for {
-		buf := make([]byte, partSize)
-		n, err := io.ReadFull(body, buf)
-		if n > 0 {
-			parts = append(parts, part{FileID: f.ID, N: len(parts), Data: buf[:n]})
-			sum.Write(buf[:n])
-			f.Size += int64(n)
-		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			break
-		}
-		if err != nil {
-			return File{}, fmt.Errorf("media: read upload: %w", err)
-		}
-	}
-	switch {
-	case f.Size == 0:
-		return File{}, failure.Field("file", "is empty")
-	case f.Size > limit:
-		msg := "must be at most " + FormatSize(limit)
-		if u.LimitNote != "" {
-			msg += ": " + u.LimitNote
-		}
-		return File{}, failure.Field("file", msg)
-	case !Holds(parts[0].Data[:min(sniffLen, len(parts[0].Data))], typ):
-		ext := strings.TrimPrefix(path.Ext(name), ".")
-		return File{}, failure.Field("file", fmt.Sprintf("is named .%s but does not hold a %s file", ext, typ))
-	}
-	f.SHA256 = hex.EncodeToString(sum.Sum(nil))
+	// Stored as it is read, a part at a time, in the transaction that checks the
+	// bounds: one part of the file is in memory here, whatever its size, and a file
+	// refused halfway (too large) leaves nothing.
 	err := storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
 		tsc := sc.With(tx)
 		// Uploads of one workspace at once take turns here, so the bounds hold.
@@ -153,27 +124,61 @@ func Save(ctx context.Context, sc tenants.Scoped, u Upload, now time.Time) (File
 			ColumnExpr("COALESCE(SUM(CASE WHEN mf.attached_at IS NULL THEN mf.size ELSE 0 END), 0)").
 			ColumnExpr("COALESCE(SUM(mf.size), 0)").
 			Where("mf.created_at > ?", f.CreatedAt.Add(-24*time.Hour)).Scan(ctx, &pending, &today)
-		switch {
-		case err != nil:
+		if err != nil {
 			return err
+		}
+		sum := sha256.New()
+		body := io.LimitReader(u.Body, limit+1)
+		buf := make([]byte, partSize)
+		for n := 0; ; n++ {
+			read, err := io.ReadFull(body, buf)
+			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("media: read upload: %w", err)
+			}
+			if n == 0 {
+				switch {
+				case read == 0:
+					return failure.Field("file", "is empty")
+				case !Holds(buf[:min(sniffLen, read)], typ):
+					ext := strings.TrimPrefix(path.Ext(name), ".")
+					return failure.Field("file", fmt.Sprintf("is named .%s but does not hold a %s file", ext, typ))
+				}
+				if _, err := tsc.Insert(&f).Exec(ctx); err != nil {
+					return err
+				}
+			}
+			if read == 0 {
+				break
+			}
+			if f.Size += int64(read); f.Size > limit {
+				msg := "must be at most " + FormatSize(limit)
+				if u.LimitNote != "" {
+					msg += ": " + u.LimitNote
+				}
+				return failure.Field("file", msg)
+			}
+			sum.Write(buf[:read])
+			if _, err := tsc.Insert(&part{FileID: f.ID, N: n, Data: buf[:read]}).Exec(ctx); err != nil {
+				return err
+			}
+			if read < partSize {
+				break
+			}
+		}
+		switch {
 		case pending+f.Size > MaxPendingBytes:
 			return ErrTooMuchPending
 		case today+f.Size > MaxDailyBytes:
 			return ErrTooMuchToday
 		}
-		if _, err := tsc.Insert(&f).Exec(ctx); err != nil {
-			return err
-		}
-		// One row at a time: a statement carrying 16 MB of parameters is one no
-		// driver buffer should need.
-		for i := range parts {
-			if _, err := tsc.Insert(&parts[i]).Exec(ctx); err != nil {
-				return err
-			}
-		}
-		return nil
+		f.SHA256 = hex.EncodeToString(sum.Sum(nil))
+		_, err = tsc.Update(&f).Column("size", "sha256").WherePK().Exec(ctx)
+		return err
 	})
-	return f, err
+	if err != nil {
+		return File{}, err
+	}
+	return f, nil
 }
 
 // CleanFilename is the name a file is kept under: its last path element, without

@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -234,10 +236,20 @@ func (p *Pipeline) keepCustomerMedia(ctx context.Context, sc tenants.Scoped, m m
 			return media.File{}, ErrForwardUnsupported.WithMessage(fmt.Sprintf("a %s cannot be sent on: channels carry %s files", cmp.Or(typ, "file of unknown type"), media.TypeList))
 		}
 	}
+	tooLarge := ErrForwardUnsupported.WithMessage(fmt.Sprintf("the customer's file is more than the %s a message carries", media.FormatSize(media.MaxBytes)))
 	if fetched.Size > media.MaxBytes {
-		return media.File{}, ErrForwardUnsupported.WithMessage(fmt.Sprintf("the customer's file is %s, more than the %s a message carries", media.FormatSize(fetched.Size), media.FormatSize(media.MaxBytes)))
+		return media.File{}, tooLarge
 	}
-	f, err := media.Save(ctx, sc, media.Upload{Filename: name, Body: fetched.Body}, p.now())
+	// Read before it is stored: Save stores as it reads, in a transaction that
+	// must not wait on the provider's network.
+	data, err := io.ReadAll(io.LimitReader(fetched.Body, media.MaxBytes+1))
+	if err != nil {
+		return media.File{}, fmt.Errorf("pipeline: fetch the customer's media: %w", err)
+	}
+	if int64(len(data)) > media.MaxBytes {
+		return media.File{}, tooLarge
+	}
+	f, err := media.Save(ctx, sc, media.Upload{Filename: name, Body: bytes.NewReader(data)}, p.now())
 	var fe *failure.Error
 	if errors.As(err, &fe) && fe.Kind == failure.Invalid {
 		// Said of the customer's file, which the forward request does not name.
