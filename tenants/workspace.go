@@ -109,6 +109,15 @@ func ValidTimeZone(tz string) bool {
 	return err == nil
 }
 
+// Location is the workspace's time zone (UTC when it names none this machine
+// knows): the one its business hours and schedules are read in.
+func (w Workspace) Location() *time.Location {
+	if loc, err := time.LoadLocation(w.TimeZone); err == nil && w.TimeZone != "" {
+		return loc
+	}
+	return time.UTC
+}
+
 // NewWorkspace describes a workspace to create.
 type NewWorkspace struct {
 	Name     string

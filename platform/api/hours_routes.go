@@ -61,10 +61,7 @@ func (a hoursArea) put(c *fiber.Ctx) error {
 
 func hoursView(c *fiber.Ctx, s hours.Schedule) BusinessHoursView {
 	ws, _ := tenants.FromContext(c.UserContext())
-	loc, err := time.LoadLocation(ws.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := ws.Location()
 	now := time.Now()
 	v := BusinessHoursView{BusinessHours: BusinessHours{Enabled: s.Enabled, Days: s.Days}, TimeZone: loc.String(), OpenNow: s.Open(now, loc)}
 	if next, ok := s.NextOpen(now, loc); ok && !v.OpenNow {

@@ -220,10 +220,13 @@ func (p *Pipeline) Forward(ctx context.Context, sc tenants.Scoped, m messaging.M
 // voice note, audio/ogg, cannot).
 func (p *Pipeline) keepCustomerMedia(ctx context.Context, sc tenants.Scoped, m messaging.Message) (media.File, error) {
 	md := m.Content.Media
+	unsendable := func(typ string) error {
+		return ErrForwardUnsupported.WithMessage(fmt.Sprintf("a %s cannot be sent on: channels carry %s files", cmp.Or(typ, "file of unknown type"), media.TypeList))
+	}
 	typ := md.MIMEType
 	name, ok := media.NameFor(md.Filename, typ)
 	if typ != "" && !ok {
-		return media.File{}, ErrForwardUnsupported.WithMessage(fmt.Sprintf("a %s cannot be sent on: channels carry %s files", typ, media.TypeList))
+		return media.File{}, unsendable(typ)
 	}
 	fetched, err := p.Connections.OpenMedia(ctx, sc, m.ConnectionID, md.URL, "")
 	if err != nil {
@@ -233,7 +236,7 @@ func (p *Pipeline) keepCustomerMedia(ctx context.Context, sc tenants.Scoped, m m
 	if typ == "" {
 		typ = fetched.MIMEType
 		if name, ok = media.NameFor(md.Filename, typ); !ok {
-			return media.File{}, ErrForwardUnsupported.WithMessage(fmt.Sprintf("a %s cannot be sent on: channels carry %s files", cmp.Or(typ, "file of unknown type"), media.TypeList))
+			return media.File{}, unsendable(typ)
 		}
 	}
 	tooLarge := ErrForwardUnsupported.WithMessage(fmt.Sprintf("the customer's file is more than the %s a message carries", media.FormatSize(media.MaxBytes)))

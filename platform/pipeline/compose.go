@@ -223,10 +223,7 @@ func (p *Pipeline) afterHours(ctx context.Context, sc tenants.Scoped, now time.T
 	if err != nil {
 		return time.Time{}, "", err
 	}
-	loc, err := time.LoadLocation(ws.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := ws.Location()
 	next, ok := sched.NextOpen(now, loc)
 	if !ok || !next.After(now) {
 		return time.Time{}, "", nil

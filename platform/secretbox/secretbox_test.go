@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -50,14 +51,17 @@ func TestSignVerify(t *testing.T) {
 	if !old.Verify("media", []byte("file-1|100"), sig) {
 		t.Fatal("a signature did not verify with the key that made it")
 	}
+	// The signature with its last hex digit changed.
+	last := "0"
+	if strings.HasSuffix(sig, "0") {
+		last = "1"
+	}
 	for _, tc := range []struct{ purpose, msg, sig string }{
 		{"media", "file-1|101", sig}, {"other", "file-1|100", sig},
-		{"media", "file-1|100", sig[:len(sig)-1] + "0"}, {"media", "file-1|100", ""}, {"media", "file-1|100", "zz.00"},
+		{"media", "file-1|100", sig[:len(sig)-1] + last}, {"media", "file-1|100", ""}, {"media", "file-1|100", "zz.00"},
 	} {
-		if tc.sig != sig || tc.purpose != "media" || tc.msg != "file-1|100" {
-			if old.Verify(tc.purpose, []byte(tc.msg), tc.sig) {
-				t.Errorf("Verify(%q, %q, %q) passed", tc.purpose, tc.msg, tc.sig)
-			}
+		if old.Verify(tc.purpose, []byte(tc.msg), tc.sig) {
+			t.Errorf("Verify(%q, %q, %q) passed", tc.purpose, tc.msg, tc.sig)
 		}
 	}
 	rotated, _ := New(newKey, oldKey)
