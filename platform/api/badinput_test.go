@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/config"
@@ -275,6 +277,63 @@ func partOversizeBody(t *testing.T, ta *testapp.TestApp) {
 		t.Errorf("after the refused upload the server answers %v %v", res, err)
 	} else {
 		res.Body.Close()
+	}
+
+	// A chunked body says no length up front: it is cut off at the limit as it is
+	// read, on an upload as on any other route.
+	chunked := func(path string, body []byte, contentType string) (*testapp.Response, error) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+path, io.MultiReader(bytes.NewReader(body))) // no length: chunked
+		req.Header.Set("Content-Type", contentType)
+		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: cookie})
+		req.Header.Set(api.CSRFHeader, sess.CSRFToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return &testapp.Response{T: t, Status: res.StatusCode, Header: res.Header, Body: b}, nil
+	}
+	if r, err := chunked(admin.WSPath("/tokens"), []byte(`{"name":"`+pad+`","role":"viewer"}`), "application/json"); err == nil &&
+		(r.Status != http.StatusRequestEntityTooLarge || scErr(t, r).Code != "body_too_large") {
+		t.Errorf("a chunked body over body_limit: %d %s, want 413 body_too_large", r.Status, r.Body)
+	}
+	var form bytes.Buffer
+	w := multipart.NewWriter(&form)
+	fw, _ := w.CreateFormFile("file", "scan.pdf")
+	_, _ = fw.Write(huge)
+	_ = w.Close()
+	if r, err := chunked(admin.WSPath("/media"), form.Bytes(), w.FormDataContentType()); err == nil && r.Status != http.StatusRequestEntityTooLarge &&
+		r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("a chunked upload over the route's limit: %d %s, want it refused", r.Status, r.Body)
+	}
+	if n := files(); n != stored {
+		t.Errorf("%d files after the chunked uploads, want %d", n, stored)
+	}
+
+	// An upload refused before its body is read (no credentials) leaves the rest of
+	// the body unread; the server then closes the connection, or it would read that
+	// rest as the next request: here a request smuggled into the file.
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	smuggled := "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+	body := "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n" + smuggled
+	_, err = io.WriteString(conn, "POST "+admin.WSPath("/media")+" HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"+
+		"Content-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	answers, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("reading the answers: %v (the connection was left open)", err)
+	}
+	if got := strings.Count(string(answers), "HTTP/1.1 "); got != 1 || !strings.HasPrefix(string(answers), "HTTP/1.1 401") {
+		t.Errorf("%d answers to an unauthenticated upload carrying a request, want one 401:\n%s", got, answers)
 	}
 }
 

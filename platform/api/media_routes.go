@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"errors"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -56,51 +58,105 @@ type MediaLinkQuery struct {
 // errNotAForm answers an upload that is not a multipart/form-data form.
 var errNotAForm = httpError{http.StatusBadRequest, malformed("not_a_form", "send the file as multipart/form-data, in a field named file")}
 
+// upload keeps the form's file as it is read (see readBodies): its parts go to the
+// database as they arrive, so an upload holds one part of the file in memory, not
+// the file. The form's connection_id may come before the file or after it: before,
+// the channel's limit stops a file too large as soon as it is read past it; after,
+// the file kept is checked then, and removed if the channel does not take it.
 func (a mediaArea) upload(c *fiber.Ctx) error {
-	if !strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEMultipartForm) {
+	boundary := string(c.Request().Header.MultipartFormBoundary())
+	if boundary == "" {
 		return errNotAForm
 	}
-	form, err := c.MultipartForm()
-	if err != nil {
-		return errNotAForm
-	}
-	files := form.File["file"]
-	if len(files) == 0 {
-		return failure.Field("file", "is required")
-	}
-	fh := files[0]
 	ctx, sc := c.UserContext(), scoped(c, a.s)
-	u := media.Upload{Filename: fh.Filename, CreatedBy: userID(c)}
-	// The form's own field, not the query string's.
-	if ids := form.Value["connection_id"]; len(ids) > 0 && strings.TrimSpace(ids[0]) != "" {
-		id := strings.TrimSpace(ids[0])
-		conn, err := a.s.connections.Get(ctx, sc, id)
-		if errors.Is(err, connections.ErrNotFound) {
-			return failure.Field("connection_id", "is no connection of this workspace")
+	var (
+		conn  *connections.Connection // the form's connection_id's, once read
+		saved *media.File
+	)
+	form := multipart.NewReader(requestBody(c), boundary)
+	for {
+		part, err := form.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
 		}
 		if err != nil {
-			return err
+			return formError(err)
 		}
-		if typ, ok := media.TypeOf("", fh.Filename, ""); ok {
-			if desc, ok := a.s.pipeline.Plugins.Describe(conn.PluginID); ok {
-				if why := media.Refused(desc, typ); why != "" {
-					return failure.Field("file", "cannot go on this connection: "+why)
-				}
-				u.Limit, u.LimitNote = media.LimitFor(desc, typ)
+		switch {
+		case part.FormName() == "connection_id" && conn == nil:
+			value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes))
+			if err != nil {
+				return formError(err)
 			}
+			id := strings.TrimSpace(string(value))
+			if id == "" {
+				continue
+			}
+			found, err := a.s.connections.Get(ctx, sc, id)
+			if errors.Is(err, connections.ErrNotFound) {
+				return failure.Field("connection_id", "is no connection of this workspace")
+			}
+			if err != nil {
+				return err
+			}
+			conn = &found
+			if saved != nil {
+				if err := a.fits(*conn, saved.MIMEType, saved.Size); err != nil {
+					return errors.Join(err, media.Discard(ctx, sc, saved.ID))
+				}
+			}
+		case part.FormName() == "file" && saved == nil:
+			u := media.Upload{Filename: part.FileName(), Body: part, CreatedBy: userID(c)}
+			if typ, ok := media.TypeOf("", u.Filename, ""); ok && conn != nil {
+				if u.Limit, u.LimitNote, err = a.channelLimit(*conn, typ); err != nil {
+					return err
+				}
+			}
+			f, err := media.Save(ctx, sc, u, time.Now())
+			if err != nil {
+				return err
+			}
+			saved = &f
 		}
 	}
-	body, err := fh.Open()
-	if err != nil {
-		return err
+	if saved == nil {
+		return failure.Field("file", "is required")
 	}
-	defer body.Close()
-	u.Body = body
-	f, err := media.Save(ctx, sc, u, time.Now())
-	if err != nil {
-		return err
+	return c.Status(http.StatusCreated).JSON(saved)
+}
+
+// maxFieldBytes is the most of a form's text field an upload reads.
+const maxFieldBytes = 1 << 10
+
+// formError answers a form that could not be read: too long (413), else malformed.
+func formError(err error) error {
+	if errors.Is(err, fiber.ErrRequestEntityTooLarge) {
+		return fiber.ErrRequestEntityTooLarge
 	}
-	return c.Status(http.StatusCreated).JSON(f)
+	return errNotAForm
+}
+
+// channelLimit is what the connection's channel takes of a file of type typ: the
+// largest, with the note a refusal gives, or the field error when it takes none.
+func (a mediaArea) channelLimit(conn connections.Connection, typ string) (int64, string, error) {
+	desc, ok := a.s.pipeline.Plugins.Describe(conn.PluginID)
+	if !ok {
+		return media.MaxBytes, "", nil // checked again when the message is written
+	}
+	if why := media.Refused(desc, typ); why != "" {
+		return 0, "", failure.Field("file", "cannot go on this connection: "+why)
+	}
+	limit, note := media.LimitFor(desc, typ)
+	return limit, note, nil
+}
+
+// fits refuses a file already kept that the connection's channel does not take.
+func (a mediaArea) fits(conn connections.Connection, typ string, size int64) error {
+	limit, note, err := a.channelLimit(conn, typ)
+	if err == nil && size > limit {
+		err = media.TooLarge(limit, note)
+	}
+	return err
 }
 
 func (a mediaArea) file(c *fiber.Ctx) error {

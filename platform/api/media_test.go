@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,13 +77,30 @@ func TestMediaUploads(t *testing.T) {
 			refused(f.agent.Upload(uploads, "cat.png", []byte("<!doctype html><script>"), nil), "file", "does not hold a image/png file")
 			refused(f.agent.Upload(uploads, "tool.exe", []byte("MZ"), nil), "file", "must be a jpg")
 			refused(f.agent.Upload(uploads, "x.jpg", jpeg(100), map[string]string{"connection_id": other.conn.ID}), "connection_id", "is no connection of this workspace")
+			// The connection may be named after the file: the file kept is checked then,
+			// and removed when its channel does not take it.
+			fileFirst := func(content []byte) *testapp.Response {
+				var body bytes.Buffer
+				w := multipart.NewWriter(&body)
+				fw, _ := w.CreateFormFile("file", "late.jpg")
+				_, _ = fw.Write(content)
+				_ = w.WriteField("connection_id", f.conn.ID)
+				_ = w.Close()
+				return f.agent.Send(testapp.Request{Method: http.MethodPost, Path: uploads, ContentType: w.FormDataContentType(), Body: body.Bytes()})
+			}
+			refused(fileFirst(jpeg(5<<20+1)), "file", "must be at most 5 MB: the loopback channel carries pictures up to 5 MB")
+			var late media.File
+			fileFirst(jpeg(1000)).Expect(http.StatusCreated).Decode(&late)
+			if late.Size != 1000 || late.Filename != "late.jpg" {
+				t.Errorf("a file before its connection: %+v", late)
+			}
 			if e := f.agent.Do(http.MethodPost, uploads, map[string]string{"file": "x"}).Expect(http.StatusBadRequest).Error(); e.Code != "not_a_form" {
 				t.Errorf("a JSON body: %+v, want not_a_form", e)
 			}
 			// Bodies over the route's limit are refused as they arrive (badinput_test's
 			// partOversizeBody, on a real listener).
-			if n, err := f.sc.Select((*media.File)(nil)).Count(f.ta.Ctx()); err != nil || n != 1 {
-				t.Errorf("%d files kept (%v), want the one accepted", n, err)
+			if n, err := f.sc.Select((*media.File)(nil)).Count(f.ta.Ctx()); err != nil || n != 2 {
+				t.Errorf("%d files kept (%v), want the two accepted", n, err)
 			}
 
 			// Sent by id: the message carries the file's type and name, and its caption.

@@ -58,9 +58,9 @@ type Route struct {
 	// checks in the documentation.
 	Raw bool
 	// BodyLimit is the largest body the route takes, in bytes, when it takes more
-	// than the server's body_limit (an upload). The server reads a request's body
-	// up to its route's limit (see Router.BodyLimit), so every other request is
-	// still cut off at body_limit before anything reads it.
+	// than the server's body_limit (an upload). Such a route reads its body itself,
+	// as a stream (requestBody), after its guards; every other body is read whole
+	// before the handler and cut off at body_limit (see readBodies).
 	BodyLimit int
 }
 
@@ -105,7 +105,7 @@ func pathPattern(path string) *regexp.Regexp {
 }
 
 // BodyLimit is the largest body the route of a request takes, from its method and
-// path alone (the server asks before it reads the body); 0 for body_limit.
+// path alone (readBodies asks before it reads the body); 0 for body_limit.
 func (r *Router) BodyLimit(method, path string) int {
 	for _, l := range r.large {
 		if l.method == method && l.path.MatchString(path) {

@@ -13,7 +13,6 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
-	"github.com/valyala/fasthttp"
 
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/billing"
@@ -128,11 +127,16 @@ func newServer(d Deps) *Server {
 		// Bodies are decoded into fresh structs; immutable strings stop fasthttp from
 		// reusing a buffer that a stored string still points into.
 		Immutable: true,
+		// Bodies are read by readBodies, after routing: whole up to body_limit, or as
+		// a stream by the routes that take more (uploads), never by fasthttp first.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 	})
 	s.app.Use(recover.New(recover.Config{EnableStackTrace: true}))
 	s.app.Use(withRequestID)
 	s.app.Use(observe(d.Log, newHTTPMetrics(d.Metrics), errs))
 	s.app.Use(securityHeaders(strings.HasPrefix(d.Config.BaseURL(), "https://")))
+	s.app.Use(readBodies(func(method, path string) int { return s.router.BodyLimit(method, path) }, d.Config.HTTP.BodyLimit))
 
 	s.router = NewRouter(s.app, Guards{
 		Authenticate: authenticate(d.Accounts),
@@ -140,13 +144,6 @@ func newServer(d Deps) *Server {
 		Workspace:    resolveWorkspace(s),
 		Permit:       permit(d.Enforcer),
 	})
-	// The few routes that take more than body_limit (uploads) say so as the request's
-	// head arrives, before fasthttp reads the body into memory: any other request,
-	// signed in or not, is refused past body_limit as before.
-	s.app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-		path, _, _ := strings.Cut(string(h.RequestURI()), "?")
-		return fasthttp.RequestConfig{MaxRequestBodySize: s.router.BodyLimit(string(h.Method()), path)}
-	}
 	return s
 }
 

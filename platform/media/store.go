@@ -151,11 +151,7 @@ func Save(ctx context.Context, sc tenants.Scoped, u Upload, now time.Time) (File
 				break
 			}
 			if f.Size += int64(read); f.Size > limit {
-				msg := "must be at most " + FormatSize(limit)
-				if u.LimitNote != "" {
-					msg += ": " + u.LimitNote
-				}
-				return failure.Field("file", msg)
+				return TooLarge(limit, u.LimitNote)
 			}
 			sum.Write(buf[:read])
 			if _, err := tsc.Insert(&part{FileID: f.ID, N: n, Data: buf[:read]}).Exec(ctx); err != nil {
@@ -179,6 +175,16 @@ func Save(ctx context.Context, sc tenants.Scoped, u Upload, now time.Time) (File
 		return File{}, err
 	}
 	return f, nil
+}
+
+// TooLarge refuses a file over limit, saying why when note does ("the whatsapp
+// channel carries pictures up to 5 MB").
+func TooLarge(limit int64, note string) error {
+	msg := "must be at most " + FormatSize(limit)
+	if note != "" {
+		msg += ": " + note
+	}
+	return failure.Field("file", msg)
 }
 
 // CleanFilename is the name a file is kept under: its last path element, without
@@ -246,6 +252,13 @@ func Attach(ctx context.Context, sc tenants.Scoped, id string, now time.Time) (b
 // is an unsent upload again, swept in its turn.
 func Detach(ctx context.Context, sc tenants.Scoped, id string) error {
 	_, err := sc.Update((*File)(nil)).Set("attached_at = NULL").Where("mf.id = ?", id).Exec(ctx)
+	return err
+}
+
+// Discard removes an upload no message took, at once: one refused after it was
+// kept (the channel it was for, named after it, does not take it).
+func Discard(ctx context.Context, sc tenants.Scoped, id string) error {
+	_, err := sc.Delete((*File)(nil)).Where("mf.id = ? AND mf.attached_at IS NULL", id).Exec(ctx)
 	return err
 }
 
