@@ -79,6 +79,18 @@ type Entry struct {
 	RefundOf       *string   `bun:"refund_of" json:"refund_of,omitempty"`
 	Note           string    `bun:"note,notnull" json:"note"`
 	CreatedAt      time.Time `bun:"created_at,notnull" json:"created_at"`
+	// Requested is what a partial take asked for, when the balance held less than
+	// that (see Movement.AllowPartial); nil when the entry moved what was asked.
+	Requested *int64 `bun:"requested" json:"-"`
+}
+
+// Asked is the amount the entry's movement asked for: its amount, or more for a
+// partial take.
+func (e Entry) Asked() int64 {
+	if e.Requested != nil {
+		return *e.Requested
+	}
+	return e.Amount
 }
 
 // Movement describes a change of balance.
@@ -330,6 +342,23 @@ func (l *Ledger) replay(ctx context.Context, workspaceID string, m Movement) (Re
 	return replayed(e, m)
 }
 
+// Entries returns the workspace's entries under the keys, by key; keys without
+// one are absent.
+func (l *Ledger) Entries(ctx context.Context, workspaceID string, keys []string) (map[string]Entry, error) {
+	var es []Entry
+	if len(keys) > 0 {
+		err := tenants.Scope(l.db, workspaceID).Select(&es).Where("le.idempotency_key IN (?)", bun.List(keys)).Scan(ctx)
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make(map[string]Entry, len(es))
+	for _, e := range es {
+		out[e.IdempotencyKey] = e
+	}
+	return out, nil
+}
+
 func entryByKey(ctx context.Context, sc tenants.Scoped, key string) (Entry, bool, error) {
 	var e Entry
 	err := sc.Select(&e).Where("le.idempotency_key = ?", key).Limit(1).Scan(ctx)
@@ -384,9 +413,10 @@ func move(ctx context.Context, sc tenants.Scoped, m Movement) (Result, error) {
 	}
 	now := time.Now().UTC()
 	amount := m.Amount
+	var requested *int64
 	if m.AllowPartial && amount < 0 && before.Balance+amount < 0 {
 		m.Note = fmt.Sprintf("%s (only %d of %d credits were left)", m.Note, before.Balance, -amount)
-		amount = -before.Balance
+		requested, amount = &m.Amount, -before.Balance
 	}
 	var after []int64
 	q := sc.Update((*Wallet)(nil)).
@@ -405,7 +435,7 @@ func move(ctx context.Context, sc tenants.Scoped, m Movement) (Result, error) {
 		return Result{}, ErrInsufficientCredits
 	}
 	e := Entry{ID: storage.NewID(), Kind: m.Kind, Amount: amount, BalanceAfter: after[0], IdempotencyKey: m.Key,
-		Actor: m.Actor, Reference: m.Ref, RefundOf: m.refundOf, Note: m.Note, CreatedAt: now}
+		Actor: m.Actor, Reference: m.Ref, RefundOf: m.refundOf, Note: m.Note, CreatedAt: now, Requested: requested}
 	if _, err := sc.Insert(&e).Exec(ctx); err != nil {
 		if storage.IsUniqueViolation(err) {
 			return Result{}, errDuplicate

@@ -400,25 +400,34 @@ func (p *Payments) refunded(ctx context.Context, ev stripe.Event, ch *stripe.Cha
 	if err := p.creditFirst(ctx, ev, ch); err != nil {
 		return "", err
 	}
+	return pay.workspaceID, p.settleRefunds(ctx, ev, pay, ch)
+}
+
+// settleRefunds brings what the charge's refunds took in line with its refunds as
+// Stripe lists them now.
+//
+// Each refund takes what the refunds through it take, less what those before it
+// took: rounded one by one, a full refund split in parts could take a credit more or
+// less than the pack (5 + 995 cents of 1,000 for 100 credits took 1 + 100). A failed
+// or canceled refund returned no money, so it counts in no share: the refunds after
+// it take as if it had never been made (a full refund that failed and was made again
+// takes the pack, not nothing), and what it took while it was pending comes back.
+// What a failed or canceled refund listed here took comes back first, whether or not
+// its own event came yet: taken after it, the others could find the wallet emptied by
+// it and take less than their share, and its return, arriving later, would then leave
+// credits a refunded payment no longer pays for.
+//
+// A refund that failed after later ones took their shares leaves them rounded with
+// it counted: settleRounding then evens the total out.
+func (p *Payments) settleRefunds(ctx context.Context, ev stripe.Event, pay payment, ch *stripe.Charge) error {
 	refunds, err := p.refundsOf(ctx, ch)
 	if err != nil {
-		return "", err
+		return err
 	}
-	// Each refund takes what the refunds through it take, less what those before it
-	// took: rounded one by one, a full refund split in parts could take a credit more
-	// or less than the pack (5 + 995 cents of 1,000 for 100 credits took 1 + 100).
-	// A failed or canceled refund returned no money, so it counts in no share: the
-	// refunds after it take as if it had never been made (a full refund that failed
-	// and was made again takes the pack, not nothing), and what it took while it was
-	// pending comes back with its own event (refundFailed), not here.
-	// What a failed or canceled refund listed here took comes back first, whether or
-	// not its own event came yet: taken after it, the others could find the wallet
-	// emptied by it and take less than their share, and its return, arriving later,
-	// would then leave credits a refunded payment no longer pays for.
 	for _, r := range refunds {
 		if r.Status == stripe.RefundStatusFailed || r.Status == stripe.RefundStatusCanceled {
 			if err := p.refundReturned(ctx, ev, pay.workspaceID, r); err != nil {
-				return "", err
+				return err
 			}
 		}
 	}
@@ -434,10 +443,84 @@ func (p *Payments) refunded(ctx context.Context, ev stripe.Event, ch *stripe.Cha
 		before += r.Amount
 		note := fmt.Sprintf("Stripe refund %s of %d/%d %s", r.ID, r.Amount, ch.Amount, ch.Currency)
 		if err := p.takeBack(ctx, ev, pay.workspaceID, refundKey(r.ID), n, note); err != nil {
-			return "", err
+			return err
 		}
 	}
-	return pay.workspaceID, nil
+	return p.settleRounding(ctx, ev, pay, ch, refunds)
+}
+
+// maxRoundingSettlements bounds the settlements of one charge's refunds: one is made
+// when a refund fails after others were taken, so a charge would need this many
+// refunds failing in turn to reach it.
+const maxRoundingSettlements = 32
+
+func roundingKey(chargeID string, n int) string {
+	return fmt.Sprintf("stripe:refund-rounding:%s:%d", chargeID, n)
+}
+
+// settleRounding makes what the charge's standing refunds took, together, the pack's
+// share of what they refund. Their takes were rounded one after another with the
+// refunds standing at the time; one that failed since leaves that chain rounded with
+// it (10 credits for 1,000 cents, refunds of 40, 20 and 20 cents: 0 + 1 + 0 taken;
+// the 20 in the middle fails and gives its 1 back, while 60 cents of 1,000 are 1
+// credit). The difference is settled by one more adjustment, keyed by the charge and
+// its turn, so each settlement is made once whichever event makes it. Takes are
+// counted at what they asked for: credits already spent when a refund came are not
+// taken later.
+func (p *Payments) settleRounding(ctx context.Context, ev stripe.Event, pay payment, ch *stripe.Charge, standing []*stripe.Refund) error {
+	keys := make([]string, 0, 2*len(standing)+maxRoundingSettlements)
+	for _, r := range standing {
+		keys = append(keys, refundKey(r.ID), refundFailedKey(r.ID))
+	}
+	for n := 1; n <= maxRoundingSettlements; n++ {
+		keys = append(keys, roundingKey(ch.ID, n))
+	}
+	for range 3 { // a concurrent event made the same settlement: count again
+		entries, err := p.ledger.Entries(ctx, pay.workspaceID, keys)
+		if err != nil {
+			return fmt.Errorf("billing: refunds of %s: %w", ch.ID, err)
+		}
+		var refunded, took int64
+		for _, r := range standing {
+			take, taken := entries[refundKey(r.ID)]
+			if _, back := entries[refundFailedKey(r.ID)]; back || (taken && take.Asked() == 0) {
+				// Failed, as its own event said, though the list still has it pending:
+				// its take came back, or its failure came first and took its key.
+				continue
+			}
+			refunded += r.Amount
+			took -= take.Asked()
+		}
+		for n := 1; n <= maxRoundingSettlements; n++ {
+			took -= entries[roundingKey(ch.ID, n)].Asked()
+		}
+		n := 1
+		for ; n <= maxRoundingSettlements; n++ {
+			if _, ok := entries[roundingKey(ch.ID, n)]; !ok {
+				break
+			}
+		}
+		diff := share(pay.credits, refunded, ch.Amount) - took
+		if diff == 0 {
+			return nil
+		}
+		if n > maxRoundingSettlements {
+			p.log.Error("stripe refunds' rounding not settled: too many settlements", "event_id", ev.ID, "charge", ch.ID, "credits", diff)
+			return nil
+		}
+		note := fmt.Sprintf("Stripe refunds of %s: rounding settled after a refund failed (%d of %d %s standing)", ch.ID, refunded, ch.Amount, ch.Currency)
+		res, err := p.ledger.Move(ctx, pay.workspaceID, Movement{Kind: Adjustment, Amount: -diff, Key: roundingKey(ch.ID, n),
+			Actor: "stripe", Ref: ev.ID, Note: note, AllowPartial: diff > 0})
+		if err != nil {
+			return fmt.Errorf("billing: %s: %w", roundingKey(ch.ID, n), err)
+		}
+		if !res.Replayed {
+			p.log.Info("stripe refunds' rounding settled", "event_id", ev.ID, "workspace_id", pay.workspaceID, "charge", ch.ID,
+				"credits", -res.Entry.Amount, "balance", res.Entry.BalanceAfter)
+			return nil
+		}
+	}
+	return fmt.Errorf("billing: refunds of %s: rounding settlement kept changing", ch.ID)
 }
 
 // disputed takes back the credits' share of the disputed amount as soon as the
@@ -575,18 +658,25 @@ func (p *Payments) refundFailed(ctx context.Context, ev stripe.Event, r *stripe.
 	if err := p.refundReturned(ctx, ev, pay.workspaceID, r); err != nil {
 		return "", err
 	}
-	return pay.workspaceID, nil
+	// The refunds that stand may have been rounded with this one counted.
+	if err := p.creditFirst(ctx, ev, ch); err != nil {
+		return "", err
+	}
+	return pay.workspaceID, p.settleRefunds(ctx, ev, pay, ch)
 }
 
 // refundReturned gives back what the failed or canceled refund r took. One key for
 // failed and canceled: a refund ends as one or the other, never both.
 func (p *Payments) refundReturned(ctx context.Context, ev stripe.Event, workspaceID string, r *stripe.Refund) error {
-	return p.giveBack(ctx, ev, workspaceID, refundKey(r.ID), "stripe:refund-failed:"+r.ID,
+	return p.giveBack(ctx, ev, workspaceID, refundKey(r.ID), refundFailedKey(r.ID),
 		fmt.Sprintf("Stripe refund %s %s: credits returned", r.ID, r.Status),
 		fmt.Sprintf("Stripe refund %s %s before it was applied: nothing to take back", r.ID, r.Status))
 }
 
 func refundKey(refundID string) string { return "stripe:refund:" + refundID }
+
+// refundFailedKey keys the return of what a failed or canceled refund took.
+func refundFailedKey(refundID string) string { return "stripe:refund-failed:" + refundID }
 
 // creditFirst credits the top-up a refunded or disputed charge paid for, in case its
 // payment events have not arrived yet: Stripe does not promise order, and a refund

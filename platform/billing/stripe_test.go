@@ -929,6 +929,96 @@ func TestWebhookRefundAfterAFailedOne(t *testing.T) {
 	}
 }
 
+// TestWebhookRefundFailingBetweenOthers: a refund that fails after later ones took
+// their shares (rounded with it counted) leaves the standing refunds taking, in all,
+// the pack's share of what they refund: the difference is settled once, by whichever
+// event sees the failure, and a partial take is not taken again.
+func TestWebhookRefundFailingBetweenOthers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		a, b, c int64 // cents of a 1,000-cent payment for 10 credits; b fails
+		want    int64 // the balance in the end, with 500 credits of a grant
+		via     string
+	}{
+		// Taken 0 + 1 + 1; b's 1 comes back; a and c are 150 cents: 2 credits.
+		{"one credit short", 10, 40, 140, 508, "charge.refund.updated"},
+		// Taken 0 + 0 + 1; a and c are 40 cents: 0 credits.
+		{"one credit over", 10, 10, 30, 510, "charge.refund.updated"},
+		{"one credit short, seen in charge.refunded", 10, 40, 140, 508, "charge.refunded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ta, p, ws := stripeApp(t, "")
+			grant(t, ta, ws.ID, "other", 500)
+			paid(t, ta, p, ws.ID, "pi_bt", 10)
+			a, b, c := refund("re_a", tc.a), refund("re_b", tc.b), refund("re_c", tc.c)
+			for i, listed := range [][]map[string]any{{a}, {a, b}, {a, b, c}} {
+				mustDeliver(t, ta, p, stripeEvent(fmt.Sprintf("evt_bt_%d", i), "charge.refunded", charge(ws.ID, "pi_bt", 1000, 10, listed...)))
+			}
+			ch := charge(ws.ID, "pi_bt", 1000, 10, a, withStatus(refund("re_b", tc.b), "failed"), c)
+			ch["amount_refunded"] = tc.a + tc.c
+			var failed []byte
+			if tc.via == "charge.refunded" {
+				failed = stripeEvent("evt_bt_failed", "charge.refunded", ch)
+			} else {
+				r := withStatus(refund("re_b", tc.b), "failed")
+				r["payment_intent"], r["charge"] = "pi_bt", ch
+				failed = stripeEvent("evt_bt_failed", tc.via, r)
+			}
+			for range 2 {
+				mustDeliver(t, ta, p, failed)
+				if b := audit(t, ta, ws.ID); b != tc.want {
+					t.Fatalf("balance %d once the middle refund failed, want %d", b, tc.want)
+				}
+			}
+			// Later events about the charge change nothing more.
+			mustDeliver(t, ta, p, stripeEvent("evt_bt_again", "charge.refunded", ch))
+			if b := audit(t, ta, ws.ID); b != tc.want {
+				t.Fatalf("balance %d after a later charge.refunded, want %d", b, tc.want)
+			}
+			settled := 0
+			for _, e := range entriesOf(t, ta, ws.ID) {
+				if strings.HasPrefix(e.IdempotencyKey, "stripe:refund-rounding:ch_pi_bt:") {
+					settled++
+				}
+			}
+			if settled != 1 {
+				t.Errorf("%d rounding settlements, want 1", settled)
+			}
+		})
+	}
+}
+
+// TestWebhookRefundAfterSpentCreditsIsNotRetaken: a refund that found the credits
+// spent took what was left; a later settlement of the charge's rounding counts it at
+// what it asked for and does not take the rest from credits bought since.
+func TestWebhookRefundAfterSpentCreditsIsNotRetaken(t *testing.T) {
+	t.Parallel()
+	ta, p, ws := stripeApp(t, "")
+	paid(t, ta, p, ws.ID, "pi_sp", 10)
+	if _, err := ta.App.Ledger.Charge(ta.Ctx(), ws.ID, 9, "spent", "messages"); err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := refund("re_a", 400), refund("re_b", 200), refund("re_c", 200)
+	for i, listed := range [][]map[string]any{{a}, {a, b}, {a, b, c}} {
+		mustDeliver(t, ta, p, stripeEvent(fmt.Sprintf("evt_sp_%d", i), "charge.refunded", charge(ws.ID, "pi_sp", 1000, 10, listed...)))
+	}
+	// a asked 4 and took the 1 left; b and c asked 2 each, with nothing left.
+	if b := audit(t, ta, ws.ID); b != 0 {
+		t.Fatalf("balance %d after the refunds, want 0", b)
+	}
+	grant(t, ta, ws.ID, "bought since", 100)
+	ch := charge(ws.ID, "pi_sp", 1000, 10, a, withStatus(refund("re_b", 200), "failed"), c)
+	ch["amount_refunded"] = int64(600)
+	mustDeliver(t, ta, p, stripeEvent("evt_sp_failed", "charge.refunded", ch))
+	// b took nothing, so nothing comes back; a and c asked 6, the share of 600 cents:
+	// nothing to settle, and the 5 credits they could not take stay.
+	if b := audit(t, ta, ws.ID); b != 100 {
+		t.Fatalf("balance %d, want the 100 bought since", b)
+	}
+}
+
 // TestWebhookRefundFailedBeforeItsTakeBack: a refund whose failure arrives before the
 // charge.refunded that takes its share (Stripe does not promise order, and that event
 // still lists it pending) gives nothing back and takes nothing.
