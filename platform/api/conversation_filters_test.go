@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/platform/api"
@@ -116,6 +117,58 @@ func TestThreadFlagValues(t *testing.T) {
 			f.agent.Do(http.MethodGet, msgs+"?pinned=0&starred=false", nil).Expect(http.StatusOK).Decode(&unpinned)
 			if len(all.Items) != 1 || len(unpinned.Items) != 1 {
 				t.Errorf("pinned=0&starred=false lists %d messages, the thread has %d", len(unpinned.Items), len(all.Items))
+			}
+		})
+	}
+}
+
+// TestConversationSearch: q finds a conversation by its title, a recipient's name,
+// number (however it is written) or email, or any message of its thread, not a
+// deleted one's, and never another workspace's.
+func TestConversationSearch(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			f := newConvFixture(t, engine)
+			other := convFixtureOn(t, f.ta)
+			ines := f.ticket("Ines") // +15550002001
+			ct, err := messaging.ContactByAddress(f.ta.Ctx(), f.sc, "email", "zoe.quinn@example.test", "Zoe Quinn")
+			if err != nil {
+				t.Fatal(err)
+			}
+			order, err := messaging.NewConversation(f.ta.Ctx(), f.sc, messaging.KindTicket, f.conn.ID, ct, "Order 42")
+			if err != nil {
+				t.Fatal(err)
+			}
+			note := func(fx *convFixture, conv messaging.Conversation, text string) messaging.Message {
+				var m messaging.Message
+				fx.agent.Do(http.MethodPost, fx.path("/"+conv.ID+"/messages"), api.MessageRequest{Type: "note", Text: text}).
+					Expect(http.StatusCreated).Decode(&m)
+				return m
+			}
+			bike := note(f, ines, "She asked about the blue Bicycle")
+			note(f, ines, "Thanks, noted")
+			note(other, other.ticket("Ines"), "the blue bicycle again")
+
+			search := func(q string) []string { return f.listIDs(f.agent, "q="+url.QueryEscape(q)) }
+			for q, want := range map[string][]string{
+				"ines":              {ines.ID},
+				"order 4":           {order.ID},
+				"zoe":               {order.ID},
+				"QUINN@example":     {order.ID},
+				"(555) 000-2001":    {ines.ID},
+				"+1 555 0002001":    {ines.ID},
+				"bicycle":           {ines.ID},
+				"100%":              nil,
+				"nobody by that na": nil,
+			} {
+				if got := search(q); strings.Join(got, ",") != strings.Join(want, ",") {
+					t.Errorf("q=%q: %v, want %v", q, got, want)
+				}
+			}
+			f.agent.Do(http.MethodDelete, f.path("/"+ines.ID+"/messages/"+bike.ID), nil).Expect(http.StatusOK)
+			if got := search("bicycle"); len(got) != 0 {
+				t.Errorf("q=bicycle after the message was deleted: %v, want none", got)
 			}
 		})
 	}

@@ -68,7 +68,7 @@ type ConversationQuery struct {
 	State      string `query:"state" enum:"queued,active,pending,resolved"`
 	Archived   bool   `query:"archived" doc:"true lists the archived conversations (default false)"`
 	Connection string `query:"connection" doc:"a connection id of this workspace (404 for any other)"`
-	Q          string `query:"q" doc:"case-insensitive match on the title or the last message preview"`
+	Q          string `query:"q" doc:"case-insensitive match on the title, a recipient's name, email or phone number (its digits, however written), or the text of any message not deleted"`
 	Assignee   string `query:"assignee" doc:"me, unassigned or the user id of a member of this workspace"`
 }
 

@@ -64,6 +64,47 @@ func likePattern(s string) string {
 	return "%" + r.Replace(strings.ToLower(s)) + "%"
 }
 
+// matching is a search's condition on conversations: s in the title, the last
+// message's preview, a recipient's name, email or number (its digits, however it is
+// written: "+44 7700 900-123"), or any message of the thread that is not deleted.
+// Each part is bound to the conversation's own workspace.
+func matching(q *bun.SelectQuery, s string) *bun.SelectQuery {
+	pat := likePattern(s)
+	q = q.Where("LOWER(cv.title) LIKE ? ESCAPE '!'", pat).
+		WhereOr("LOWER(cv.last_message_preview) LIKE ? ESCAPE '!'", pat)
+	contact := "LOWER(ct.name) LIKE ? ESCAPE '!' OR LOWER(ct.email) LIKE ? ESCAPE '!'"
+	args := []any{pat, pat}
+	if digits := phoneDigits(s); digits != "" {
+		contact += " OR ct.phone LIKE ?"
+		args = append(args, "%"+digits+"%")
+	}
+	q = q.WhereOr(`EXISTS (SELECT 1 FROM conversation_recipients AS cr
+		JOIN contacts AS ct ON ct.workspace_id = cr.workspace_id AND ct.id = cr.contact_id
+		WHERE cr.workspace_id = cv.workspace_id AND cr.conversation_id = cv.id AND (`+contact+`))`, args...)
+	return q.WhereOr(`EXISTS (SELECT 1 FROM messages AS m
+		WHERE m.workspace_id = cv.workspace_id AND m.conversation_id = cv.id AND m.deleted_at IS NULL
+		AND LOWER(m.body) LIKE ? ESCAPE '!')`, pat)
+}
+
+// phoneDigits is s's digits when s reads as (part of) a phone number, at least three
+// of them and nothing but digits, spaces and + - . ( ); else "".
+func phoneDigits(s string) string {
+	var digits strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits.WriteRune(r)
+		case strings.ContainsRune(" +-.()", r):
+		default:
+			return ""
+		}
+	}
+	if digits.Len() < 3 {
+		return ""
+	}
+	return digits.String()
+}
+
 // ListConversations lists conversations newest activity first, one page at a time;
 // the cursor is the (last_activity_at, id) of the previous page's last row. Every
 // filter is part of the query, so a page is always full when more rows match.
@@ -99,10 +140,7 @@ func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFil
 		q = q.Where("cv.assignee_id = ?", f.Assignee)
 	}
 	if s := strings.TrimSpace(f.Query); s != "" {
-		pat := likePattern(s)
-		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("LOWER(cv.title) LIKE ? ESCAPE '!'", pat).WhereOr("LOWER(cv.last_message_preview) LIKE ? ESCAPE '!'", pat)
-		})
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery { return matching(q, s) })
 	}
 	if at, id, ok := DecodeConversationCursor(p.Cursor); ok {
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {

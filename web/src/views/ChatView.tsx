@@ -337,7 +337,7 @@ export function ChatView({ conversation }: { conversation?: string }) {
         filters={
           <>
             <div className="filter-row">
-              <SearchBox id="chat-search" label="Search conversations" placeholder="Search title or message" value={lq.typed} onChange={lq.setTyped} />
+              <SearchBox id="chat-search" label="Search conversations" placeholder="Search name, number or message" value={lq.typed} onChange={lq.setTyped} />
             </div>
             <div className="filter-row">
               {w.connections && w.connections.length > 1 ? (

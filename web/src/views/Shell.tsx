@@ -21,7 +21,7 @@ export function canChat(w: Pick<Workspace, "can">): boolean {
   return w.can("chat:read");
 }
 
-/** Settings: the members for managers, and channels and the wallet for admins. */
+/** Settings: the members and business hours for managers; connections, access and the wallet too for admins. */
 export function canSettings(w: Pick<Workspace, "view">): boolean {
   return w.view.role === "admin" || w.view.role === "manager";
 }
