@@ -25,7 +25,7 @@ type ConversationFilter struct {
 	State        string
 	Archived     bool
 	ConnectionID string
-	Query        string // case-insensitive substring of the title or the last message preview
+	Query        string // case-insensitive substring: see matching
 	Assignee     string // a user id, or AssigneeUnassigned
 	// NoChat leaves chat conversations out whatever Kind says (callers without
 	// chat:read never see them).
