@@ -195,12 +195,23 @@ func sendFile(c *fiber.Ctx, sc tenants.Scoped, f media.File) error {
 		c.Set(k, v)
 	}
 	c.Set(fiber.HeaderAcceptRanges, "bytes")
-	span, err := media.ParseRange(c.Get(fiber.HeaderRange), f.Size)
+	// A file never changes: its ETag is its content's hash. A browser asking again
+	// with the one it has gets 304, and a range asked "if still this file" of another
+	// (If-Range) gets the whole file.
+	etag := `"` + f.SHA256 + `"`
+	c.Set(fiber.HeaderETag, etag)
+	if matchesETag(c.Get(fiber.HeaderIfNoneMatch), etag) {
+		return c.SendStatus(http.StatusNotModified)
+	}
+	ranged := c.Get(fiber.HeaderRange)
+	if ifRange := c.Get(fiber.HeaderIfRange); ifRange != "" && ifRange != etag {
+		ranged = ""
+	}
+	span, err := media.ParseRange(ranged, f.Size)
 	if errors.Is(err, media.ErrRange) {
 		c.Set(fiber.HeaderContentRange, "bytes */"+strconv.FormatInt(f.Size, 10))
 		return c.SendStatus(http.StatusRequestedRangeNotSatisfiable)
 	}
-	c.Set(fiber.HeaderETag, `"`+f.SHA256+`"`)
 	if span.Partial {
 		c.Status(http.StatusPartialContent)
 		c.Set(fiber.HeaderContentRange, span.ContentRange(f.Size))
@@ -210,4 +221,16 @@ func sendFile(c *fiber.Ctx, sc tenants.Scoped, f media.File) error {
 	// body (fasthttp does once it is sent, or the client went away) ends them.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), sendTimeout)
 	return c.SendStream(media.Open(ctx, cancel, sc, f, span.Start, span.Length), int(span.Length))
+}
+
+// matchesETag reports whether an If-None-Match header names etag (weakly: W/ is
+// ignored, as RFC 9110 compares for it) or is "*".
+func matchesETag(header, etag string) bool {
+	for _, tag := range strings.Split(header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == etag || tag == "*" {
+			return true
+		}
+	}
+	return false
 }

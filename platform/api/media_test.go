@@ -63,6 +63,27 @@ func TestMediaUploads(t *testing.T) {
 			if r := f.viewer.Send(testapp.Request{Method: http.MethodGet, Path: uploads + "/" + file.ID, Header: map[string]string{"Range": "bytes=9-5"}}); r.Status != http.StatusOK || len(r.Body) != len(photo) {
 				t.Fatalf("a range not well formed: %d, %d bytes, want the whole file", r.Status, len(r.Body))
 			}
+			// Asked again with its ETag: 304; a range "if still this file" of another
+			// one: the whole file.
+			etag := res.Header.Get("ETag")
+			if etag != `"`+file.SHA256+`"` {
+				t.Fatalf("ETag %q, want the content's hash", etag)
+			}
+			for _, tc := range []struct {
+				header map[string]string
+				want   int
+			}{
+				{map[string]string{"If-None-Match": etag}, http.StatusNotModified},
+				{map[string]string{"If-None-Match": `"x", W/` + etag}, http.StatusNotModified},
+				{map[string]string{"If-None-Match": `"x"`}, http.StatusOK},
+				{map[string]string{"Range": "bytes=0-9", "If-Range": etag}, http.StatusPartialContent},
+				{map[string]string{"Range": "bytes=0-9", "If-Range": `"an older version"`}, http.StatusOK},
+			} {
+				r := f.viewer.Send(testapp.Request{Method: http.MethodGet, Path: uploads + "/" + file.ID, Header: tc.header})
+				if r.Status != tc.want || (tc.want == http.StatusNotModified && len(r.Body) != 0) || (tc.want == http.StatusOK && len(r.Body) != len(photo)) {
+					t.Errorf("%v: %d, %d bytes, want %d", tc.header, r.Status, len(r.Body), tc.want)
+				}
+			}
 
 			// Refusals name the field and keep nothing.
 			refused := func(r *testapp.Response, field, says string) {
