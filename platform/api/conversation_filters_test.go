@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -172,4 +174,67 @@ func TestConversationSearch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConversationSorts: every order pages through the whole list, each conversation
+// once, in the order it names, however small the pages; a cursor is for its order.
+func TestConversationSorts(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			f := newConvFixture(t, engine)
+			titles := map[string]string{}
+			for _, name := range []string{"bravo", "Alpha", "charlie", "Delta", "echo", "_x", "Foxtrot", "golf", "alpha"} {
+				c := f.ticket(name)
+				titles[c.ID] = name
+			}
+			pages := func(sort string) []string {
+				var all []string
+				cursor := ""
+				for range 10 {
+					var l api.List[api.ConversationView]
+					f.agent.Do(http.MethodGet, f.path("?limit=3&sort="+sort+"&cursor="+url.QueryEscape(cursor)), nil).Expect(http.StatusOK).Decode(&l)
+					for _, v := range l.Items {
+						all = append(all, v.ID)
+					}
+					if cursor = l.NextCursor; cursor == "" {
+						return all
+					}
+				}
+				t.Fatalf("sort=%s: more than 10 pages", sort)
+				return nil
+			}
+			newest, oldest := pages("newest"), pages("oldest")
+			if len(newest) != len(titles) || strings.Join(newest, ",") != strings.Join(f.listIDs(f.agent, "limit=100"), ",") {
+				t.Fatalf("newest in pages of 3: %v", newest)
+			}
+			slices.Reverse(oldest)
+			if strings.Join(oldest, ",") != strings.Join(newest, ",") {
+				t.Errorf("oldest is not newest reversed: %v", oldest)
+			}
+			byTitle := slices.Clone(newest)
+			slices.SortFunc(byTitle, func(a, b string) int {
+				return cmp.Or(cmp.Compare(strings.ToLower(titles[a]), strings.ToLower(titles[b])), cmp.Compare(a, b))
+			})
+			if got := pages("az"); strings.Join(got, ",") != strings.Join(byTitle, ",") {
+				t.Errorf("az: %v, want %v", names(got, titles), names(byTitle, titles))
+			}
+			slices.Reverse(byTitle)
+			if got := pages("za"); strings.Join(got, ",") != strings.Join(byTitle, ",") {
+				t.Errorf("za: %v, want %v", names(got, titles), names(byTitle, titles))
+			}
+			var first api.List[api.ConversationView]
+			f.agent.Do(http.MethodGet, f.path("?limit=3&sort=az"), nil).Expect(http.StatusOK).Decode(&first)
+			refusedQuery(t, f.agent, f.path("?sort=newest&cursor="+url.QueryEscape(first.NextCursor)), http.StatusUnprocessableEntity, "cursor")
+			refusedQuery(t, f.agent, f.path("?sort=random"), http.StatusUnprocessableEntity, "sort")
+		})
+	}
+}
+
+func names(ids []string, titles map[string]string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = titles[id]
+	}
+	return out
 }

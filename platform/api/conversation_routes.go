@@ -70,6 +70,7 @@ type ConversationQuery struct {
 	Connection string `query:"connection" doc:"a connection id of this workspace (404 for any other)"`
 	Q          string `query:"q" doc:"case-insensitive match on the title, a recipient's name, email or phone number (its digits, however written), or the text of any message not deleted"`
 	Assignee   string `query:"assignee" doc:"me, unassigned or the user id of a member of this workspace"`
+	Sort       string `query:"sort" enum:"newest,oldest,az,za" doc:"newest (default) or oldest activity first, or by title (lower-cased, compared character by character); a cursor is for the sort it came with"`
 }
 
 // AssignRequest names the member a ticket goes to.
@@ -379,13 +380,17 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	f := messaging.ConversationFilter{Kind: c.Query("kind"), Pill: c.Query("pill"), State: c.Query("state"),
+		ConnectionID: c.Query("connection"), Query: c.Query("q"), Sort: c.Query("sort", messaging.SortNewest),
+		NoChat: !a.allowed(c, policies.ChatRead)}
+	if !oneOf(f.Sort, messaging.Sorts...) {
+		return failure.Field("sort", "must be newest, oldest, az or za")
+	}
 	if p.Cursor != "" {
-		if _, _, ok := messaging.DecodeConversationCursor(p.Cursor); !ok {
-			return failure.Field("cursor", "is not a cursor this server returned")
+		if _, ok := messaging.DecodeConversationCursor(f.Sort, p.Cursor); !ok {
+			return failure.Field("cursor", "is not a cursor this server returned for this sort")
 		}
 	}
-	f := messaging.ConversationFilter{Kind: c.Query("kind"), Pill: c.Query("pill"), State: c.Query("state"),
-		ConnectionID: c.Query("connection"), Query: c.Query("q"), NoChat: !a.allowed(c, policies.ChatRead)}
 	// Chat is for managers and admins: asking for it is refused, as its counts are,
 	// rather than answered with an empty list that looks like no chats.
 	if f.Kind == messaging.KindChat && f.NoChat {

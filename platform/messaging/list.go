@@ -26,6 +26,7 @@ type ConversationFilter struct {
 	Archived     bool
 	ConnectionID string
 	Query        string // case-insensitive substring: see matching
+	Sort         string // one of Sorts; empty: SortNewest
 	Assignee     string // a user id, or AssigneeUnassigned
 	// NoChat leaves chat conversations out whatever Kind says (callers without
 	// chat:read never see them).
@@ -34,28 +35,91 @@ type ConversationFilter struct {
 	Access *Access
 }
 
-// EncodeConversationCursor makes the opaque cursor of a conversation list: the sort
-// key (last activity, id) of the page's last row.
-func EncodeConversationCursor(at time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UnixNano(), 36) + "|" + id))
+// Orders of a conversation list.
+const (
+	SortNewest = "newest" // latest activity first: the default
+	SortOldest = "oldest" // earliest activity first
+	SortAZ     = "az"     // by title, A to Z
+	SortZA     = "za"     // by title, Z to A
+)
+
+// Sorts lists the orders a conversation list takes.
+var Sorts = []string{SortNewest, SortOldest, SortAZ, SortZA}
+
+func byTitle(sort string) bool { return sort == SortAZ || sort == SortZA }
+
+// EncodeConversationCursor makes the opaque cursor of a conversation list in the
+// order sort: the sort key of the page's last row, c, and its id.
+func EncodeConversationCursor(sort string, c Conversation) string {
+	raw := strconv.FormatInt(c.LastActivityAt.UnixNano(), 36) + "|" + c.ID
+	if byTitle(sort) {
+		raw = "t|" + c.ID + "|" + c.Title
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
-// DecodeConversationCursor reverses EncodeConversationCursor; ok is false for a
-// cursor it did not make.
-func DecodeConversationCursor(c string) (time.Time, string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) == 0 || len(b) > 64 {
-		return time.Time{}, "", false
+// conversationCursor is a decoded cursor: the previous page's last row's sort key.
+type conversationCursor struct {
+	at        time.Time
+	title, id string
+}
+
+// maxCursorBytes bounds a cursor: a title of 200 characters and an id.
+const maxCursorBytes = 1024
+
+// DecodeConversationCursor reverses EncodeConversationCursor for the order sort; ok
+// is false for a cursor it did not make for that order.
+func DecodeConversationCursor(sort, s string) (conversationCursor, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) == 0 || len(b) > maxCursorBytes {
+		return conversationCursor{}, false
+	}
+	if byTitle(sort) {
+		rest, ok := strings.CutPrefix(string(b), "t|")
+		id, title, found := strings.Cut(rest, "|")
+		if !ok || !found || id == "" {
+			return conversationCursor{}, false
+		}
+		return conversationCursor{title: title, id: id}, true
 	}
 	ts, id, ok := strings.Cut(string(b), "|")
-	if !ok || id == "" {
-		return time.Time{}, "", false
+	if !ok || id == "" || strings.Contains(id, "|") { // a title cursor has two
+		return conversationCursor{}, false
 	}
 	n, err := strconv.ParseInt(ts, 36, 64)
 	if err != nil {
-		return time.Time{}, "", false
+		return conversationCursor{}, false
 	}
-	return time.Unix(0, n).UTC(), id, true
+	return conversationCursor{at: time.Unix(0, n).UTC(), id: id}, true
+}
+
+// ordered orders q as sort says, from after the cursor's row when there is one. Titles
+// compare lower-cased, byte by byte (the C collation on PostgreSQL, SQLite's own), so
+// the order is the same on both engines and a browser can keep it.
+func ordered(q *bun.SelectQuery, db bun.IDB, sort string, after *conversationCursor) *bun.SelectQuery {
+	dir, cmp := "DESC", "<"
+	if sort == SortOldest || sort == SortAZ {
+		dir, cmp = "ASC", ">"
+	}
+	key, value, arg := "cv.last_activity_at", "?", any(nil)
+	if after != nil {
+		arg = after.at
+	}
+	if byTitle(sort) {
+		key, value = "LOWER(cv.title)", "LOWER(?)"
+		if storage.IsPostgres(db) {
+			key, value = key+` COLLATE "C"`, value+` COLLATE "C"`
+		}
+		if after != nil {
+			arg = after.title
+		}
+	}
+	if after != nil {
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where(key+" "+cmp+" "+value, arg).WhereOr(key+" = "+value+" AND cv.id "+cmp+" ?", arg, after.id)
+		})
+	}
+	return q.OrderExpr(key + " " + dir + ", cv.id " + dir)
 }
 
 // likePattern escapes s for LIKE … ESCAPE '!' and wraps it in wildcards.
@@ -105,9 +169,10 @@ func phoneDigits(s string) string {
 	return digits.String()
 }
 
-// ListConversations lists conversations newest activity first, one page at a time;
-// the cursor is the (last_activity_at, id) of the previous page's last row. Every
-// filter is part of the query, so a page is always full when more rows match.
+// ListConversations lists conversations in the filter's order (newest activity first
+// by default), one page at a time; the cursor is the sort key of the previous page's
+// last row. Every filter is part of the query, so a page is always full when more
+// rows match.
 func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFilter, p storage.Page) ([]Conversation, string, error) {
 	var rows []Conversation
 	q := sc.Select(&rows).Where("cv.archived = ?", f.Archived)
@@ -142,21 +207,19 @@ func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFil
 	if s := strings.TrimSpace(f.Query); s != "" {
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery { return matching(q, s) })
 	}
-	if at, id, ok := DecodeConversationCursor(p.Cursor); ok {
-		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("cv.last_activity_at < ?", at).WhereOr("cv.last_activity_at = ? AND cv.id < ?", at, id)
-		})
+	var after *conversationCursor
+	if c, ok := DecodeConversationCursor(f.Sort, p.Cursor); ok {
+		after = &c
 	}
 	size := pageSize(p)
-	if err := q.OrderExpr("cv.last_activity_at DESC, cv.id DESC").Limit(size + 1).Scan(ctx); err != nil {
+	if err := ordered(q, sc.DB(), f.Sort, after).Limit(size + 1).Scan(ctx); err != nil {
 		return nil, "", err
 	}
 	if len(rows) <= size {
 		return rows, "", nil
 	}
 	rows = rows[:size]
-	last := rows[len(rows)-1]
-	return rows, EncodeConversationCursor(last.LastActivityAt, last.ID), nil
+	return rows, EncodeConversationCursor(f.Sort, rows[len(rows)-1]), nil
 }
 
 func pageSize(p storage.Page) int {

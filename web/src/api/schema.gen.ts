@@ -1320,7 +1320,7 @@ export interface Paths {
     /** Conversations, newest activity first (needs conversations:read) */
     get: {
       path: { workspace: string };
-      query: { limit?: number; cursor?: string; kind?: "chat" | "ticket" | "campaign"; pill?: "pending" | "scheduled" | "sent" | "partial" | "failed"; state?: "queued" | "active" | "pending" | "resolved"; archived?: boolean; connection?: string; q?: string; assignee?: string };
+      query: { limit?: number; cursor?: string; kind?: "chat" | "ticket" | "campaign"; pill?: "pending" | "scheduled" | "sent" | "partial" | "failed"; state?: "queued" | "active" | "pending" | "resolved"; archived?: boolean; connection?: string; q?: string; assignee?: string; sort?: "newest" | "oldest" | "az" | "za" };
       body: never;
       response: List_ConversationView;
       permission: "conversations:read";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { conversation, message } from "../test/fakes";
-import { applyConversation, mergeConversation, matches, upsertMessage, type ListFilter } from "./conversations";
+import { applyConversation, byTitle, mergeConversation, matches, upsertMessage, type ListFilter } from "./conversations";
 
 describe("matches", () => {
   const me = "u1";
@@ -16,6 +16,23 @@ describe("matches", () => {
     expect(matches(c, { kind: "ticket", q: "parcel" }, me)).toBe(false);
     expect(matches({ ...c, archived: true }, { kind: "ticket" }, me)).toBe(false);
     expect(matches({ ...c, archived: true }, { kind: "ticket", archived: true }, me)).toBe(true);
+  });
+
+  it("searches the contact as the server does, when the event has it", () => {
+    const c = conversation({ kind: "ticket", title: "Order 42", last_message_preview: "thanks" });
+    const withContact = { ...c, contact: { ...c.contact, name: "Zoe Quinn", phone: "+15550002001", email: "zoe@example.test" } };
+    expect(matches(withContact, { kind: "ticket", q: "quinn" }, me)).toBe(true);
+    expect(matches(withContact, { kind: "ticket", q: "ZOE@example" }, me)).toBe(true);
+    expect(matches(withContact, { kind: "ticket", q: "(555) 000-2001" }, me)).toBe(true);
+    expect(matches(withContact, { kind: "ticket", q: "555 9999" }, me)).toBe(false);
+    expect(matches({ ...withContact, contact: undefined }, { kind: "ticket", q: "quinn" }, me)).toBe(false);
+  });
+});
+
+describe("byTitle", () => {
+  it("orders as the server does: lower-cased, character by character, then by id", () => {
+    const list = ["bravo", "Alpha", "alpha", "Charlie", "_x"].map((title, i) => conversation({ id: `c${i}`, title }));
+    expect([...list].sort(byTitle).map((c) => `${c.title}/${c.id}`)).toEqual(["_x/c4", "Alpha/c1", "alpha/c2", "bravo/c0", "Charlie/c3"]);
   });
 });
 
@@ -36,6 +53,12 @@ describe("applyConversation", () => {
   it("drops one that no longer fits the filter", () => {
     const r = applyConversation([a, b], { ...a, pill: "failed" }, { kind: "chat", pill: "sent" }, "u1");
     expect(r.list.map((c) => c.id)).toEqual(["b"]);
+  });
+
+  it("keeps a listed conversation a search found, though the event does not say why", () => {
+    const r = applyConversation([a, b], { ...b, last_message_preview: "nothing searched for" }, { kind: "chat", q: "bicycle" }, "u1");
+    expect(r.list.map((c) => c.id)).toEqual(["a", "b"]);
+    expect(applyConversation([a], { ...b, id: "new", last_message_preview: "nothing" }, { kind: "chat", q: "bicycle" }, "u1").reload).toBe(false);
   });
 
   it("asks for a reload for a new one that fits, whose contact the event lacks", () => {

@@ -11,6 +11,8 @@ export interface ListFilter {
   assignee?: string;
   connection?: string;
   q?: string;
+  /** newest (the default), oldest, az or za: the order the server pages in */
+  sort?: string;
   /** The caller's access rule, which the server applies to every list. */
   access?: { mode: string; unassigned: boolean; connection_ids: string[] };
 }
@@ -28,16 +30,36 @@ export function matches(c: ConversationChange, f: ListFilter, me: string): boole
   const a = f.access;
   if (a && a.connection_ids.length && !a.connection_ids.includes(c.connection_id)) return false;
   if (a?.mode === "assignee" && !(c.assignee_id ? c.assignee_id === me : a.unassigned)) return false;
-  if (f.q) {
-    const q = f.q.toLowerCase();
-    if (!c.title.toLowerCase().includes(q) && !c.last_message_preview.toLowerCase().includes(q)) return false;
-  }
+  if (f.q && !matchesQuery(c, f.q)) return false;
   return true;
+}
+
+/**
+ * Whether a search may find the conversation, from what an event says of it: its
+ * title, its last message, its contact (when the event has it). The server also
+ * searches every message of the thread, which an event does not carry: a
+ * conversation already listed stays (see applyConversation).
+ */
+function matchesQuery(c: ConversationChange, raw: string): boolean {
+  const q = raw.toLowerCase();
+  const contact = c.contact;
+  const texts = [c.title, c.last_message_preview, contact?.name ?? "", contact?.email ?? ""];
+  if (texts.some((t) => t.toLowerCase().includes(q))) return true;
+  const digits = /^[\d\s+().-]+$/.test(raw) ? raw.replace(/\D/g, "") : "";
+  return digits.length >= 3 && !!contact?.phone?.includes(digits);
 }
 
 export function byActivity(a: Conversation, b: Conversation): number {
   if (a.last_activity_at !== b.last_activity_at) return a.last_activity_at < b.last_activity_at ? 1 : -1;
   return a.id < b.id ? 1 : -1;
+}
+
+/** A to Z by title as the server orders it: lower-cased, character by character, then by id. */
+export function byTitle(a: Conversation, b: Conversation): number {
+  const ta = a.title.toLowerCase();
+  const tb = b.title.toLowerCase();
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /**
@@ -52,7 +74,9 @@ export function applyConversation(
   own = false,
 ): { list: Conversation[]; reload: boolean } {
   const i = list.findIndex((c) => c.id === change.id);
-  const fits = matches(change, f, me);
+  // A listed conversation the search found stays: the server may have found it by a
+  // message the event does not carry.
+  const fits = matches(change, i >= 0 ? { ...f, q: undefined } : f, me);
   if (i < 0) return { list, reload: fits };
   if (!fits) return { list: list.filter((c) => c.id !== change.id), reload: false };
   const merged = mergeConversation(list[i], change, own);

@@ -72,6 +72,7 @@ export function useConversationList(filter: ListFilter): LiveList {
             assignee: f.assignee,
             connection: f.connection,
             q: f.q,
+            sort: f.sort as never,
             cursor: after || undefined,
             limit: 50,
           },

@@ -9,7 +9,7 @@ import { Empty, fieldError } from "../components/Feedback";
 import { Field } from "../components/Field";
 import { PlusIcon } from "../components/Icons";
 import { TemplateFields, useTemplateChoice } from "../components/TemplatePicker";
-import { byActivity, type ListFilter } from "../lib/conversations";
+import { byActivity, byTitle, type ListFilter } from "../lib/conversations";
 import { textLength } from "../lib/editing";
 import { localInput } from "../lib/format";
 import { useConversationList, useCounts } from "../lib/live";
@@ -18,7 +18,7 @@ import { useAsync } from "../lib/useAsync";
 import { Link, navigate } from "../router";
 import { useWorkspace } from "../workspace";
 import { ConnectionFilter, ConnectionOptions, ListPane, SearchBox, useListQuery } from "./ConversationList";
-import { ConversationPane, displayName, ThreadPlaceholder } from "./ConversationPane";
+import { ConversationPane, ThreadPlaceholder } from "./ConversationPane";
 
 export const CHAT_VIEWS = [
   { value: "all", label: "All" },
@@ -29,8 +29,8 @@ export const CHAT_VIEWS = [
   { value: "failed", label: "Failed" },
 ] as const;
 
-function filterOf(view: string, connection: string, q: string): ListFilter {
-  const f: ListFilter = { kind: "chat", connection: connection || undefined, q: q || undefined };
+function filterOf(view: string, connection: string, q: string, sort: string): ListFilter {
+  const f: ListFilter = { kind: "chat", connection: connection || undefined, q: q || undefined, sort: sort === "newest" ? undefined : sort };
   if (view === "archived") f.archived = true;
   else if (view !== "all") f.pill = view;
   return f;
@@ -39,8 +39,8 @@ function filterOf(view: string, connection: string, q: string): ListFilter {
 const SORTS: Record<string, { label: string; fn: (a: Conversation, b: Conversation) => number }> = {
   newest: { label: "Newest", fn: byActivity },
   oldest: { label: "Oldest", fn: (a, b) => -byActivity(a, b) },
-  az: { label: "A–Z", fn: (a, b) => displayName(a).localeCompare(displayName(b)) },
-  za: { label: "Z–A", fn: (a, b) => displayName(b).localeCompare(displayName(a)) },
+  az: { label: "A–Z", fn: byTitle },
+  za: { label: "Z–A", fn: (a, b) => -byTitle(a, b) },
 };
 
 /** The numbers typed into To: split at commas, semicolons and new lines, each once. */
@@ -296,7 +296,7 @@ export function ChatView({ conversation }: { conversation?: string }) {
   const sort = lq.query.sort || "newest";
   const [composing, setComposing] = useState(false);
   const counts = useCounts("chat");
-  const list = useConversationList(filterOf(view, connection, q));
+  const list = useConversationList(filterOf(view, connection, q, sort));
 
   return (
     <div className={`columns columns-chat${conversation ? " has-selection" : ""}`}>
