@@ -64,6 +64,7 @@ const (
 	ConversationsReply  Permission = "conversations:reply"
 	ConversationsAccept Permission = "conversations:accept"
 	ConversationsAssign Permission = "conversations:assign"
+	ConversationsDelete Permission = "conversations:delete"
 	ContactsRead        Permission = "contacts:read"
 	ContactsManage      Permission = "contacts:manage"
 	TemplatesRead       Permission = "templates:read"
@@ -77,7 +78,7 @@ func Permissions() []Permission {
 		WorkspaceRead, WorkspaceManage, MembersRead, MembersManage, TokensManage,
 		BillingRead, BillingManage, ChannelsRead, ChannelsManage, AccessManage,
 		ChatRead, ChatSend, ConversationsRead, ConversationsReply, ConversationsAccept,
-		ConversationsAssign, ContactsRead, ContactsManage, TemplatesRead, TemplatesManage,
+		ConversationsAssign, ConversationsDelete, ContactsRead, ContactsManage, TemplatesRead, TemplatesManage,
 		ReportsRead,
 	}
 }

@@ -191,6 +191,11 @@ type RetryFailedResult struct {
 	Retried int `json:"retried"`
 }
 
+// SendNowResult is how many scheduled messages a conversation's "Send now" sent.
+type SendNowResult struct {
+	Sent int `json:"sent"`
+}
+
 func (a conversationArea) Register(r *Router) {
 	p := WorkspacePrefix + "/conversations"
 	cv := p + "/:conversation"
@@ -217,6 +222,12 @@ func (a conversationArea) Register(r *Router) {
 		Response: messaging.Message{}, Status: http.StatusCreated}, a.resend)
 	r.Add(Route{Method: http.MethodGet, Path: cv + "/recipients", Access: InWorkspace, Permission: policies.ConversationsRead,
 		Summary: "The contacts a conversation sends to", Tag: "conversations", Query: PageQuery{}, Response: List[messaging.Contact]{}}, a.recipients)
+	r.Add(Route{Method: http.MethodDelete, Path: cv, Access: InWorkspace, Permission: policies.ConversationsDelete,
+		Summary: "Delete a conversation with its messages and the files only they carry: its scheduled messages are cancelled first (nothing was charged); 409 conversation_sending while a message is on its way", Tag: "conversations",
+		Status: http.StatusNoContent}, a.delete)
+	r.Add(Route{Method: http.MethodPost, Path: cv + "/send-now", Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Send every scheduled message of the conversation now, each charged as it goes", Tag: "conversations",
+		Response: SendNowResult{}}, a.sendAllNow)
 	r.Add(Route{Method: http.MethodPost, Path: cv + "/retry-failed", Access: InWorkspace, Permission: policies.ConversationsReply,
 		Summary: "Send every failed message of the conversation again, each as its next attempt", Tag: "conversations",
 		Response: RetryFailedResult{}}, a.retryFailed)
@@ -1270,6 +1281,29 @@ func (a conversationArea) retryFailed(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(RetryFailedResult{Retried: n})
+}
+
+func (a conversationArea) sendAllNow(c *fiber.Ctx) error {
+	conv, err := a.writable(c)
+	if err != nil {
+		return err
+	}
+	n, err := a.s.pipeline.SendScheduledNow(c.UserContext(), scoped(c, a.s), conv)
+	if err != nil {
+		return err
+	}
+	return c.JSON(SendNowResult{Sent: n})
+}
+
+func (a conversationArea) delete(c *fiber.Ctx) error {
+	conv, err := a.writable(c)
+	if err != nil {
+		return err
+	}
+	if err := a.s.pipeline.DeleteConversation(c.UserContext(), scoped(c, a.s), conv); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
 }
 
 // member loads the membership of userID in this workspace; a failure names field.

@@ -81,13 +81,13 @@ var rolesTable = map[policies.Role][]policies.Permission{
 		"members:read", "templates:read", "workspace:read",
 	},
 	policies.Manager: {
-		"chat:read", "chat:send", "contacts:manage", "contacts:read", "conversations:accept", "conversations:assign",
+		"chat:read", "chat:send", "contacts:manage", "contacts:read", "conversations:accept", "conversations:assign", "conversations:delete",
 		"conversations:read", "conversations:reply", "members:read", "reports:read", "templates:manage",
 		"templates:read", "workspace:read",
 	},
 	policies.Admin: {
 		"access:manage", "billing:manage", "billing:read", "channels:manage", "channels:read", "chat:read",
-		"chat:send", "contacts:manage", "contacts:read", "conversations:accept", "conversations:assign",
+		"chat:send", "contacts:manage", "contacts:read", "conversations:accept", "conversations:assign", "conversations:delete",
 		"conversations:read", "conversations:reply", "members:manage", "members:read", "reports:read",
 		"templates:manage", "templates:read", "tokens:manage", "workspace:manage", "workspace:read",
 	},

@@ -262,6 +262,16 @@ func Discard(ctx context.Context, sc tenants.Scoped, id string) error {
 	return err
 }
 
+// Remove deletes files whether a message took them or not: the files of a deleted
+// conversation that no message carries any more.
+func Remove(ctx context.Context, sc tenants.Scoped, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := sc.Delete((*File)(nil)).Where("mf.id IN (?)", bun.List(ids)).Exec(ctx)
+	return err
+}
+
 // unattachedFor is how long an upload no message took is kept: a member may attach,
 // then write the message for a while.
 const unattachedFor = 24 * time.Hour

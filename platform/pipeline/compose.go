@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -527,3 +528,61 @@ func (p *Pipeline) Resend(ctx context.Context, sc tenants.Scoped, conv messaging
 }
 
 func (p *Pipeline) inspector() *asynq.Inspector { return p.Enqueuer.inspector }
+
+// SendScheduledNow fires every scheduled message of the conversation at once (the Chat
+// queue's "Send now"), each charged as it goes. It reports how many.
+func (p *Pipeline) SendScheduledNow(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation) (int, error) {
+	msgs, err := p.scheduledOf(ctx, sc, conv)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, m := range msgs {
+		if _, err := p.sendNow(ctx, sc, m); errors.Is(err, messaging.ErrNotScheduled) {
+			continue // cancelled, or sent, meanwhile
+		} else if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// scheduledOf lists the conversation's outbound messages waiting for their time.
+func (p *Pipeline) scheduledOf(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation) ([]messaging.Message, error) {
+	var msgs []messaging.Message
+	err := sc.Select(&msgs).Where("m.conversation_id = ? AND m.direction = ? AND m.status = ?", conv.ID, messaging.DirectionOut, messaging.StatusScheduled).
+		OrderExpr("m.id").Scan(ctx)
+	return msgs, err
+}
+
+// DeleteConversation removes a conversation (the Chat queue's "Delete"): its scheduled
+// messages are called off first (nothing was charged for them), then it goes with its
+// messages, unless one is on its way (messaging.ErrConversationSending), and with the
+// uploaded files no other message carries. Browsers hear conversation.deleted.
+func (p *Pipeline) DeleteConversation(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation) error {
+	scheduled, err := p.scheduledOf(ctx, sc, conv)
+	if err != nil {
+		return err
+	}
+	for _, m := range scheduled {
+		if _, err := p.cancel(ctx, sc, m); err != nil && !errors.Is(err, messaging.ErrNotScheduled) {
+			return err
+		}
+	}
+	files, err := messaging.DeleteConversation(ctx, sc, conv.ID)
+	if err != nil {
+		return err
+	}
+	used, err := messaging.FilesInUse(ctx, sc, files)
+	if err != nil {
+		return err
+	}
+	gone := slices.DeleteFunc(files, func(f string) bool { return used[f] })
+	if err := media.Remove(ctx, sc, gone); err != nil {
+		// The conversation is gone; its files would only wait for a later removal.
+		p.Log.Error("files of a deleted conversation not removed", "workspace", sc.WorkspaceID(), "conversation", conv.ID, "error", err)
+	}
+	p.publish(ctx, sc, conv, update{realtime.ConversationDeleted, map[string]string{"id": conv.ID}}, countsChanged(conv))
+	return nil
+}

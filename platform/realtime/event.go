@@ -10,6 +10,8 @@ const (
 	MessageCreated      = "message.created"
 	MessageUpdated      = "message.updated"
 	ConversationUpdated = "conversation.updated"
+	// ConversationDeleted says a conversation and its messages were deleted.
+	ConversationDeleted = "conversation.deleted"
 	CountsChanged       = "counts.changed"
 	// AccessChanged says who may see the workspace changed (a member removed or given
 	// another role, a token revoked, the workspace suspended): every connection checks

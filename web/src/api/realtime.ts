@@ -7,6 +7,7 @@ import type { ConversationChange, Message } from "./types";
 export type RealtimeEvent =
   | { type: "message.created" | "message.updated"; conversation_id: string; conversation_kind: string; data: Message }
   | { type: "conversation.updated"; conversation_id: string; conversation_kind: string; data: ConversationChange }
+  | { type: "conversation.deleted"; conversation_id: string; conversation_kind: string; data: { id: string } }
   | { type: "counts.changed"; conversation_id?: string; conversation_kind: string; data: { kind: string } }
   | { type: "wallet.low"; conversation_id?: undefined; conversation_kind?: undefined; data: { balance: number } }
   | { type: "wallet.auto_recharge_paused"; conversation_id?: undefined; conversation_kind?: undefined; data: { reason: string } };

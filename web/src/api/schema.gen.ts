@@ -768,6 +768,10 @@ export interface sdk_Template {
   };
 }
 
+export interface SendNowResult {
+  sent: number;
+}
+
 export interface SessionResponse {
   /** echo in the X-CSRF-Token header on POST, PUT, PATCH and DELETE */
   csrf_token: string;
@@ -1351,6 +1355,14 @@ export interface Paths {
       response: ConversationView;
       permission: "conversations:reply";
     };
+    /** Delete a conversation with its messages and the files only they carry: its scheduled messages are cancelled first (nothing was charged); 409 conversation_sending while a message is on its way (needs conversations:delete) */
+    delete: {
+      path: { workspace: string; conversation: string };
+      query: never;
+      body: never;
+      response: void;
+      permission: "conversations:delete";
+    };
   };
   "/api/v1/workspaces/{workspace}/conversations/{conversation}/accept": {
     /** Accept a ticket: assign it to me and make it active (needs conversations:accept) */
@@ -1493,6 +1505,16 @@ export interface Paths {
       query: never;
       body: never;
       response: RetryFailedResult;
+      permission: "conversations:reply";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/conversations/{conversation}/send-now": {
+    /** Send every scheduled message of the conversation now, each charged as it goes (needs conversations:reply) */
+    post: {
+      path: { workspace: string; conversation: string };
+      query: never;
+      body: never;
+      response: SendNowResult;
       permission: "conversations:reply";
     };
   };

@@ -100,6 +100,10 @@ export function useConversationList(filter: ListFilter): LiveList {
 
   useEffect(() => {
     const offEvents = w.realtime.subscribe((ev) => {
+      if (ev.type === "conversation.deleted") {
+        setItems((prev) => prev.filter((c) => c.id !== ev.conversation_id));
+        return;
+      }
       if (ev.type !== "conversation.updated") return;
       const r = applyConversation(itemsRef.current, ev.data, filterRef.current, w.me);
       setItems(() => r.list);
@@ -149,7 +153,7 @@ export function useCounts(kind: "chat" | "ticket"): Record<string, number> | nul
     const off = w.realtime.subscribe((ev) => {
       if (ev.type === "counts.changed" && ev.data?.kind === kind) soon();
       // Accepting, resolving and archiving change counts without a counts event.
-      if (ev.type === "conversation.updated" && ev.conversation_kind === kind) soon();
+      if ((ev.type === "conversation.updated" || ev.type === "conversation.deleted") && ev.conversation_kind === kind) soon();
     });
     const offResync = w.realtime.onResync(() => void load());
     return () => {
@@ -246,6 +250,11 @@ export function useThread(conversationId: string | undefined): LiveThread {
       } else if (ev.type === "conversation.updated") {
         if (loadingRef.current) pendingConv.current = { ...(pendingConv.current ?? {}), ...ev.data } as Conversation;
         setConversation((prev) => (prev ? mergeConversation(prev, ev.data) : prev));
+      } else if (ev.type === "conversation.deleted") {
+        run.current++; // a load in flight finds it gone anyway
+        setConversation(null);
+        setMessages([]);
+        setError(new Error("This conversation was deleted."));
       }
     });
     const offResync = w.realtime.onResync(() => void load());

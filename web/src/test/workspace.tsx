@@ -9,8 +9,8 @@ import { WorkspaceContext, type Workspace } from "../workspace";
 
 export const AGENT = ["conversations:read", "conversations:reply", "conversations:accept", "members:read", "workspace:read", "contacts:read", "contacts:manage", "templates:read"];
 export const VIEWER = ["conversations:read", "members:read", "workspace:read", "contacts:read", "templates:read"];
-export const MANAGER = [...AGENT, "chat:read", "chat:send", "conversations:assign", "templates:manage", "reports:read"];
-export const ADMIN = [...AGENT, "chat:read", "chat:send", "conversations:assign", "members:manage", "channels:read", "channels:manage", "billing:read", "billing:manage", "workspace:manage"];
+export const MANAGER = [...AGENT, "chat:read", "chat:send", "conversations:assign", "conversations:delete", "templates:manage", "reports:read"];
+export const ADMIN = [...AGENT, "chat:read", "chat:send", "conversations:assign", "conversations:delete", "members:manage", "channels:read", "channels:manage", "billing:read", "billing:manage", "workspace:manage"];
 
 export function connection(p: Partial<Connection> = {}): Connection {
   return {

@@ -358,7 +358,7 @@ export function ChatView({ conversation }: { conversation?: string }) {
         }
       />
       {conversation ? (
-        <ConversationPane key={conversation} id={conversation} onChanged={list.put} />
+        <ConversationPane key={conversation} id={conversation} onChanged={list.put} onDeleted={() => navigate(lq.hrefWith({}), { replace: true })} />
       ) : (
         <ThreadPlaceholder>
           <Empty title="Pick a conversation">Choose one from the list, or start a new one.</Empty>

@@ -107,6 +107,42 @@ describe("a message's actions", () => {
   });
 });
 
+describe("a Chat queue's actions", () => {
+  it("sends its scheduled messages now, and deletes the conversation after asking", async () => {
+    const { calls } = mockApi({
+      [`GET ${base}/c1`]: { body: conversation({ id: "c1", kind: "chat", title: "Queue A" }) },
+      [`GET ${base}/c1/messages`]: thread([
+        message({ id: "s1", body: "tomorrow's reminder", status: "scheduled", scheduled_at: "2030-01-04T09:00:00Z" }),
+        message({ id: "s2", body: "and the follow-up", status: "scheduled", scheduled_at: "2030-01-04T10:00:00Z" }),
+      ]),
+      [`POST ${base}/c1/send-now`]: { body: { sent: 2 } },
+      [`DELETE ${base}/c1`]: { status: 204 },
+    });
+    const onDeleted = vi.fn();
+    renderInWorkspace(<ConversationPane id="c1" onDeleted={onDeleted} />, fakeWorkspace());
+    await userEvent.click(await screen.findByRole("button", { name: "Send all now" }));
+    await waitFor(() => expect(calls.filter((c) => c.method === "POST" && c.url === `${base}/c1/send-now`)).toHaveLength(1));
+
+    await userEvent.click(screen.getByRole("button", { name: "Delete" }));
+    const confirm = await screen.findByRole("dialog", { name: "Delete this conversation?" });
+    expect(confirm.textContent).toContain("its 2 scheduled messages are cancelled (nothing was charged for them)");
+    await userEvent.click(within(confirm).getByRole("button", { name: "Delete conversation" }));
+    await waitFor(() => expect(onDeleted).toHaveBeenCalledOnce());
+    expect(calls.filter((c) => c.method === "DELETE").map((c) => c.url)).toEqual([`${base}/c1`]);
+  });
+
+  it("offers no delete to a role that may not", async () => {
+    mockApi({
+      [`GET ${base}/c1`]: { body: conversation({ id: "c1", kind: "chat" }) },
+      [`GET ${base}/c1/messages`]: thread([message({ id: "m1", body: "hello", status: "sent" })]),
+    });
+    renderInWorkspace(<ConversationPane id="c1" />, fakeWorkspace({ permissions: ["chat:read", "chat:send", "conversations:read", "conversations:reply"] }));
+    await screen.findByText("hello");
+    expect(screen.queryByRole("button", { name: "Delete" })).toBeNull();
+    expect(screen.getByRole("button", { name: "Archive" })).toBeTruthy();
+  });
+});
+
 describe("a conversation with several recipients", () => {
   it("names each customer, and a reply to one goes to that customer only", async () => {
     const theirs = message({ id: "i1", direction: "in", contact_id: "ben", body: "Is there parking?", status: "received", created_at: new Date().toISOString() });

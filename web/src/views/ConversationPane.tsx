@@ -218,11 +218,14 @@ function PinnedBar({ messages }: { messages: Message[] }) {
 export function ConversationPane({
   id,
   onChanged,
+  onDeleted,
   onToggleContact,
   contactOpen,
 }: {
   id: string;
   onChanged?: (c: Conversation) => void;
+  /** After this member deleted the conversation. */
+  onDeleted?: () => void;
   onToggleContact?: () => void;
   contactOpen?: boolean;
 }) {
@@ -235,6 +238,7 @@ export function ConversationPane({
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [markingFor, setMarkingFor] = useState(false);
   const [retrying, setRetrying] = useState(false);
+  const [deletingConversation, setDeletingConversation] = useState(false);
   const several = (t.conversation?.recipients ?? 1) > 1;
   const recipients = useAsync(
     (signal) =>
@@ -287,6 +291,7 @@ export function ConversationPane({
     setReplyTo(null);
   };
   const failedCount = t.messages.filter((m) => m.direction === "out" && m.status === "failed" && !m.deleted_at).length;
+  const scheduledCount = t.messages.filter((m) => m.direction === "out" && m.status === "scheduled").length;
   const failed = failedCount > 0;
   const messageAction = (what: "retry" | "send-now" | "cancel") => (m: Message) =>
     act(async () => {
@@ -365,6 +370,21 @@ export function ConversationPane({
               Retry failed
             </button>
           ) : null}
+          {!ticket && canWrite && scheduledCount > 0 ? (
+            <button
+              type="button"
+              className="btn"
+              disabled={busy}
+              onClick={() =>
+                act(async () => {
+                  await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/send-now", { path });
+                  await t.reload();
+                })
+              }
+            >
+              Send all now
+            </button>
+          ) : null}
           {!ticket && canWrite && lastOut ? (
             <button type="button" className="btn" disabled={busy} onClick={() => act(async () => t.add(await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/resend", { path })))}>
               Send again
@@ -373,6 +393,11 @@ export function ConversationPane({
           {!ticket && canWrite ? (
             <button type="button" className="btn" disabled={busy} onClick={() => update({ archived: !c.archived })}>
               {c.archived ? "Unarchive" : "Archive"}
+            </button>
+          ) : null}
+          {!ticket && canWrite && w.can("conversations:delete") ? (
+            <button type="button" className="btn btn-quiet" disabled={busy} onClick={() => setDeletingConversation(true)}>
+              Delete
             </button>
           ) : null}
           {canWrite && !c.unread ? (
@@ -448,6 +473,25 @@ export function ConversationPane({
         >
           {failedCount === 1 ? "1 failed message goes" : `${failedCount} failed messages go`} out again, each charged a credit (refunded if it fails
           again).
+        </ConfirmDialog>
+      ) : null}
+      {deletingConversation ? (
+        <ConfirmDialog
+          title="Delete this conversation?"
+          confirm="Delete conversation"
+          danger
+          onClose={() => setDeletingConversation(false)}
+          onConfirm={() =>
+            void act(async () => {
+              setDeletingConversation(false);
+              await call("delete", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path });
+              onDeleted?.();
+            })
+          }
+        >
+          {name} and all its messages go, for everyone
+          {scheduledCount > 0 ? `; ${scheduledCount === 1 ? "its scheduled message is" : `its ${scheduledCount} scheduled messages are`} cancelled (nothing was charged for them)` : ""}. Credits already spent
+          stay spent. This cannot be undone.
         </ConfirmDialog>
       ) : null}
       {markingFor && c.assignee_id ? (
