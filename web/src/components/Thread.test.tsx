@@ -178,6 +178,24 @@ describe("a send to several recipients", () => {
     expect(bubbles[0].querySelector("[data-status]")).toBeNull();
   });
 
+  it("says why copies failed or wait, each reason once with its count", () => {
+    const copy = (id: string, status: string, reason: string) =>
+      message({ id, send_id: "s1", contact_id: id, body: "Sale starts", status, reason, created_at: local(3, 9) });
+    const { container } = render(
+      <Thread
+        now={now}
+        messages={[
+          copy("s1", "sent", ""),
+          copy("s2", "failed", "The customer opted out"),
+          copy("s3", "failed", "The customer opted out"),
+          copy("s4", "failed", "Out of message credits"),
+        ]}
+      />,
+    );
+    const reasons = Array.from(container.querySelectorAll(".msg-copies-reasons li")).map((li) => li.textContent);
+    expect(reasons).toEqual(["2 Failed: The customer opted out", "1 Failed: Out of message credits"]);
+  });
+
   it("offers Reply on a customer's message, named after them", async () => {
     const reply = vi.fn();
     const theirs = message({ id: "i", direction: "in", contact_id: "ben", body: "parking?", status: "received", created_at: local(3, 9) });

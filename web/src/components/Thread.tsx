@@ -56,6 +56,20 @@ export function copiesSummary(copies: Message[]): string {
   return [`To ${copies.length} recipients`, ...parts].join(" · ");
 }
 
+/**
+ * Why copies of a send failed or wait, each reason once with how many copies it
+ * holds: "2 Failed: The customer opted out". A single copy shows it on its ticks.
+ */
+export function copiesReasons(copies: Message[]): string[] {
+  const counts = new Map<string, number>();
+  for (const c of copies) {
+    if (!c.reason || (c.status !== "failed" && c.status !== "scheduled")) continue;
+    const key = `${statusLabel(c.status)}: ${c.reason}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts.entries()].map(([why, n]) => `${n} ${why}`);
+}
+
 /** The reactions offered in a message's menu. */
 export const REACTIONS = ["👍", "❤️", "😂", "😮", "🙏", "🎉"];
 
@@ -369,6 +383,13 @@ export function MessageBubble({
         {m.direction === "out" && !group ? <Ticks status={m.status} reason={m.reason} /> : null}
       </div>
       {group ? <p className="msg-copies hint">{copiesSummary(copies)}</p> : null}
+      {group && copiesReasons(copies).length > 0 ? (
+        <ul className="msg-copies-reasons hint" aria-label="Why some copies did not go">
+          {copiesReasons(copies).map((r) => (
+            <li key={r}>{r}</li>
+          ))}
+        </ul>
+      ) : null}
     </div>
   );
 }
