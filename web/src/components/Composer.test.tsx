@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/client";
 import { opening } from "../lib/format";
 import { mockApi } from "../test/fakes";
-import { renderInWorkspace } from "../test/workspace";
+import { connection, fakeWorkspace, renderInWorkspace } from "../test/workspace";
 import { ATTACH_ACCEPT, Composer } from "./Composer";
 
 afterEach(() => vi.unstubAllGlobals());
@@ -507,6 +507,19 @@ describe("Composer bold and emoji", () => {
     expect(help().textContent).toMatch(/ · 4097\/4096$/);
     expect(help().classList.contains("over")).toBe(true);
     expect(screen.getByRole("button", { name: "Send" }).hasAttribute("disabled")).toBe(true);
+  });
+
+  it("says how many SMS parts, a credit each, the text is on an SMS connection, and nothing of it elsewhere", async () => {
+    const sms = fakeWorkspace({ connections: [connection({ id: "sms1", kind: "sms", plugin: "twilio-sms" })] });
+    const { unmount } = renderInWorkspace(<Composer onSend={vi.fn()} connection="sms1" />, sms);
+    fireEvent.change(box(), { target: { value: "a".repeat(160) } });
+    expect(help().textContent).toMatch(/ · 160\/4096 · 1 SMS part, a credit each$/);
+    fireEvent.change(box(), { target: { value: "a".repeat(160) + "😀" } });
+    expect(help().textContent).toMatch(/ · 161\/4096 · 3 SMS parts, a credit each$/);
+    unmount();
+    renderInWorkspace(<Composer onSend={vi.fn()} connection="conn1" />);
+    fireEvent.change(box(), { target: { value: "a".repeat(200) } });
+    expect(help().textContent).toMatch(/ · 200\/4096$/);
   });
 
   it("keeps bold and emoji for an internal note", async () => {

@@ -7,11 +7,13 @@
 // marked urgent; the composer says so, with the box to tick (a note is never held).
 // Ctrl+B (⌘B on a Mac) makes the selection bold the way WhatsApp writes it, *so*; the
 // emoji button puts one where the caret is. A reply may also be a location, or wait
-// until a chosen time (scheduled); neither applies to a note.
+// until a chosen time (scheduled); neither applies to a note. On an SMS connection the
+// counter also says how many parts (credits) the text is.
 import { useContext, useEffect, useLayoutEffect, useRef, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from "react";
 import { postForm } from "../api/client";
 import type { MediaFile, MessageRequest, Template } from "../api/types";
 import { insertAt, textLength, toggleBold, type Edit } from "../lib/editing";
+import { smsParts } from "../lib/segments";
 import { fileSize, opening } from "../lib/format";
 import { useClosedHours } from "../lib/hours";
 import { useAction } from "../lib/useAction";
@@ -137,6 +139,8 @@ export function Composer({
   const { busy, error, setError, run } = useAction();
   const submit = (req: MessageRequest) => run(() => onSend(req));
   const closedHours = useClosedHours(w?.slug);
+  // An SMS is charged by the part: the count shows as it is typed.
+  const sms = w?.connections?.find((c) => c.id === connection)?.kind === "sms";
   const [urgent, setUrgent] = useState(false);
   // Only a reply written while the hours are closed is held, so only then does it say urgent.
   const holding = !!closedHours && !note;
@@ -397,6 +401,7 @@ export function Composer({
           </button>
           <p id="composer-help" className={`composer-help${over ? " over" : ""}`}>
             Enter to send, Shift+Enter for a new line, {boldShortcut()} for bold · {textLength(text)}/{MAX_TEXT}
+            {sms && !note && text ? ` · ${smsParts(text)} SMS ${smsParts(text) === 1 ? "part" : "parts"}, a credit each` : ""}
           </p>
         </form>
       )}
