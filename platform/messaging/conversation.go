@@ -137,7 +137,9 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 		}
 		created = true
 	}
-	if c.State == StateResolved {
+	// A reply reopens a resolved ticket, and takes one pending (waiting on the
+	// customer) back to work: to its assignee, or the queue.
+	if c.State == StateResolved || c.State == StatePending {
 		c.State = StateQueued
 		if c.AssigneeID != nil {
 			c.State = StateActive

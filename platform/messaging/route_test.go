@@ -90,6 +90,14 @@ func TestRouteInbound(t *testing.T) {
 			if got, _ := route(customer); got.ID != latest.ID || got.State != messaging.StateQueued {
 				t.Fatalf("a reply to the resolved conversation: %s in state %q, want %s reopened (%q)", got.ID, got.State, latest.ID, messaging.StateQueued)
 			}
+			// One pending (waiting on the customer) is theirs to answer again: the
+			// customer's reply makes it active.
+			if _, err := sc.Update((*messaging.Conversation)(nil)).Set("state = ?", messaging.StatePending).Where("cv.id = ?", latest.ID).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := route(customer); got.ID != latest.ID || got.State != messaging.StateQueued {
+				t.Fatalf("a reply to the pending conversation: %s in state %q, want %s back in the queue (unassigned)", got.ID, got.State, latest.ID)
+			}
 
 			// A group conversation busy with another recipient's replies is not where
 			// this customer's answer to a message sent them alone goes.

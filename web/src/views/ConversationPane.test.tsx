@@ -107,6 +107,30 @@ describe("a message's actions", () => {
   });
 });
 
+describe("a ticket's states", () => {
+  it("is marked pending, and resolved with a note for the team", async () => {
+    const ticket = conversation({ id: "t1", kind: "ticket", state: "active", assignee_id: "u1", title: "Ben" });
+    const { calls } = mockApi({
+      [`GET ${base}/t1`]: { body: ticket },
+      [`GET ${base}/t1/messages`]: thread([message({ id: "m1", direction: "in", body: "thanks!", status: "received" })]),
+      [`PATCH ${base}/t1`]: (c) => ({ body: { ...ticket, ...(c.body as object) } }),
+      [`POST ${base}/t1/messages`]: { status: 201, body: message({ id: "n1", direction: "note", type: "note", body: "Refund sent", status: "received" }) },
+    });
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace());
+    await userEvent.click(await screen.findByRole("button", { name: "Pending" }));
+    await waitFor(() => expect(calls.filter((c) => c.method === "PATCH").map((c) => c.body)).toEqual([{ state: "pending" }]));
+
+    await userEvent.click(screen.getByRole("button", { name: "Resolve" }));
+    const dialog = await screen.findByRole("dialog", { name: "Resolve ticket" });
+    await userEvent.type(within(dialog).getByLabelText(/Note for the team/), "Refund sent");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Resolve" }));
+    await waitFor(() => expect(screen.queryByRole("dialog", { name: "Resolve ticket" })).toBeNull());
+    expect(calls.find((c) => c.method === "POST")?.body).toEqual({ type: "note", text: "Refund sent" });
+    expect(calls.filter((c) => c.method === "PATCH").map((c) => c.body)).toEqual([{ state: "pending" }, { state: "resolved" }]);
+    await screen.findByText("Refund sent");
+  });
+});
+
 describe("a Chat queue's actions", () => {
   it("sends its scheduled messages now, and deletes the conversation after asking", async () => {
     const { calls } = mockApi({

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState, type ReactNode } from "react";
 import { call } from "../api/client";
 import type { Conversation, Message, MessageRequest, TimelineEvent } from "../api/types";
 import { Composer } from "../components/Composer";
-import { ConfirmDialog, Dialog } from "../components/Dialog";
+import { ConfirmDialog, Dialog, DialogActions } from "../components/Dialog";
 import { Empty, ErrorText, Loading } from "../components/Feedback";
 import { Field } from "../components/Field";
 import { PinIcon } from "../components/Icons";
@@ -144,6 +144,35 @@ function InfoDialog({ m, onClose }: { m: Message; onClose: () => void }) {
 }
 
 /** Picks the conversation a message is forwarded to, and forwards it there. */
+/**
+ * Resolving a ticket, with a note for the team if there is something to say (what was
+ * done, what to watch for): the note goes in the thread, never to the customer.
+ */
+function ResolveDialog({ onClose, onResolve }: { onClose: () => void; onResolve: (note: string) => Promise<void> }) {
+  const [note, setNote] = useState("");
+  const { busy, error, run } = useAction();
+  return (
+    <Dialog title="Resolve ticket" onClose={onClose}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run(async () => {
+            await onResolve(note.trim());
+            onClose();
+          });
+        }}
+      >
+        <Field label="Note for the team (optional)" hint="Kept in the thread as an internal note; the customer never sees it.">
+          <textarea autoFocus rows={3} value={note} maxLength={4096} onChange={(e) => setNote(e.target.value)} />
+        </Field>
+        <DialogActions onCancel={onClose} busy={busy} error={error}>
+          Resolve
+        </DialogActions>
+      </form>
+    </Dialog>
+  );
+}
+
 function ForwardDialog({ m, onClose, onForwarded }: { m: Message; onClose: () => void; onForwarded: (fwd: Message) => void }) {
   const w = useWorkspace();
   const [q, setQ] = useState("");
@@ -239,6 +268,7 @@ export function ConversationPane({
   const [markingFor, setMarkingFor] = useState(false);
   const [retrying, setRetrying] = useState(false);
   const [deletingConversation, setDeletingConversation] = useState(false);
+  const [resolving, setResolving] = useState(false);
   const several = (t.conversation?.recipients ?? 1) > 1;
   const recipients = useAsync(
     (signal) =>
@@ -350,8 +380,19 @@ export function ConversationPane({
               {c.state === "queued" ? "Accept" : "Assign to me"}
             </button>
           ) : null}
+          {ticket && canWrite && c.state === "active" ? (
+            <button
+              type="button"
+              className="btn btn-quiet"
+              disabled={busy}
+              title="Waiting on the customer: it stays yours, and their reply makes it active again"
+              onClick={() => update({ state: "pending" })}
+            >
+              Pending
+            </button>
+          ) : null}
           {ticket && canWrite && c.state !== "resolved" ? (
-            <button type="button" className="btn" disabled={busy} onClick={() => update({ state: "resolved" })}>
+            <button type="button" className="btn" disabled={busy} onClick={() => setResolving(true)}>
               Resolve
             </button>
           ) : null}
@@ -474,6 +515,15 @@ export function ConversationPane({
           {failedCount === 1 ? "1 failed message goes" : `${failedCount} failed messages go`} out again, each charged a credit (refunded if it fails
           again).
         </ConfirmDialog>
+      ) : null}
+      {resolving ? (
+        <ResolveDialog
+          onClose={() => setResolving(false)}
+          onResolve={async (note) => {
+            if (note) t.add(await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages", { path, body: { type: "note", text: note } }));
+            changed(await call("patch", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path, body: { state: "resolved" } }));
+          }}
+        />
       ) : null}
       {deletingConversation ? (
         <ConfirmDialog
