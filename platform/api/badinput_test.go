@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -310,6 +311,51 @@ func partOversizeBody(t *testing.T, ta *testapp.TestApp) {
 	}
 	if n := files(); n != stored {
 		t.Errorf("%d files after the chunked uploads, want %d", n, stored)
+	}
+
+	// A slow upload holds nothing of its workspace while its body arrives: another
+	// member's upload goes through meanwhile (the bounds' lock is taken once the file
+	// is all there).
+	slow, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	var slowForm bytes.Buffer
+	sw := multipart.NewWriter(&slowForm)
+	sfw, _ := sw.CreateFormFile("file", "slow.pdf")
+	_, _ = sfw.Write(append([]byte("%PDF-1.4 "), bytes.Repeat([]byte("s"), 2*scBodyLimit)...))
+	_ = sw.Close()
+	head := "POST " + admin.WSPath("/media") + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + sw.FormDataContentType() +
+		"\r\nCookie: " + api.SessionCookie + "=" + cookie + "\r\n" + api.CSRFHeader + ": " + sess.CSRFToken +
+		"\r\nContent-Length: " + strconv.Itoa(slowForm.Len()) + "\r\n\r\n"
+	half := slowForm.Len() / 2
+	if _, err := io.WriteString(slow, head+slowForm.String()[:half]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the server is reading the slow body now
+	quick := &http.Client{Timeout: 8 * time.Second}
+	qreq, _ := http.NewRequest(http.MethodPost, base+admin.WSPath("/media"), nil)
+	var qform bytes.Buffer
+	qw := multipart.NewWriter(&qform)
+	qfw, _ := qw.CreateFormFile("file", "quick.pdf")
+	_, _ = qfw.Write([]byte("%PDF-1.4 quick"))
+	_ = qw.Close()
+	qreq.Body, qreq.ContentLength = io.NopCloser(bytes.NewReader(qform.Bytes())), int64(qform.Len())
+	qreq.Header.Set("Content-Type", qw.FormDataContentType())
+	qreq.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: cookie})
+	qreq.Header.Set(api.CSRFHeader, sess.CSRFToken)
+	if qres, err := quick.Do(qreq); err != nil || qres.StatusCode != http.StatusCreated {
+		t.Errorf("an upload while another one's body is still arriving: %v %v, want 201 at once", qres, err)
+	} else {
+		qres.Body.Close()
+	}
+	if _, err := io.WriteString(slow, slowForm.String()[half:]); err != nil {
+		t.Fatal(err)
+	}
+	_ = slow.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := bufio.NewReader(slow).ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 201") {
+		t.Errorf("the slow upload, once all there: %q %v, want 201", line, err)
 	}
 
 	// An upload refused before its body is read (no credentials) leaves the rest of

@@ -39,11 +39,14 @@ func readBodies(limitOf func(method, path string) int, bodyLimit int) fiber.Hand
 		if streamed {
 			b := &streamedBody{r: io.LimitReader(c.Context().RequestBodyStream(), int64(limit)+1), left: limit}
 			c.Locals(streamedBodyKey, b)
-			err := c.Next()
-			if !b.ended {
-				c.Context().SetConnectionClose()
-			}
-			return err
+			// Deferred: a handler's panic, answered by the recover middleware, closes
+			// the connection too.
+			defer func() {
+				if !b.ended {
+					c.Context().SetConnectionClose()
+				}
+			}()
+			return c.Next()
 		}
 		body, err := io.ReadAll(io.LimitReader(c.Context().RequestBodyStream(), int64(limit)+1))
 		if err != nil {

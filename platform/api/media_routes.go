@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -58,11 +59,11 @@ type MediaLinkQuery struct {
 // errNotAForm answers an upload that is not a multipart/form-data form.
 var errNotAForm = httpError{http.StatusBadRequest, malformed("not_a_form", "send the file as multipart/form-data, in a field named file")}
 
-// upload keeps the form's file as it is read (see readBodies): its parts go to the
-// database as they arrive, so an upload holds one part of the file in memory, not
-// the file. The form's connection_id may come before the file or after it: before,
-// the channel's limit stops a file too large as soon as it is read past it; after,
-// the file kept is checked then, and removed if the channel does not take it.
+// upload keeps the form's file. The body is read as it arrives (see readBodies), and
+// the file is spooled to a temporary file, not memory, until the form has been read:
+// then the file, whole and local, is stored (media.Save locks the workspace for its
+// bounds, which must not wait on a slow client). The form's connection_id may come
+// before the file or after it.
 func (a mediaArea) upload(c *fiber.Ctx) error {
 	boundary := string(c.Request().Header.MultipartFormBoundary())
 	if boundary == "" {
@@ -70,9 +71,16 @@ func (a mediaArea) upload(c *fiber.Ctx) error {
 	}
 	ctx, sc := c.UserContext(), scoped(c, a.s)
 	var (
-		conn  *connections.Connection // the form's connection_id's, once read
-		saved *media.File
+		connID, filename string
+		connNamed        bool
+		spooled          *os.File
 	)
+	defer func() {
+		if spooled != nil {
+			spooled.Close()
+			os.Remove(spooled.Name())
+		}
+	}()
 	form := multipart.NewReader(requestBody(c), boundary)
 	for {
 		part, err := form.NextPart()
@@ -83,46 +91,49 @@ func (a mediaArea) upload(c *fiber.Ctx) error {
 			return formError(err)
 		}
 		switch {
-		case part.FormName() == "connection_id" && conn == nil:
+		case part.FormName() == "connection_id" && !connNamed:
 			value, err := io.ReadAll(io.LimitReader(part, maxFieldBytes))
 			if err != nil {
 				return formError(err)
 			}
-			id := strings.TrimSpace(string(value))
-			if id == "" {
-				continue
-			}
-			found, err := a.s.connections.Get(ctx, sc, id)
-			if errors.Is(err, connections.ErrNotFound) {
-				return failure.Field("connection_id", "is no connection of this workspace")
-			}
-			if err != nil {
+			connID, connNamed = strings.TrimSpace(string(value)), true
+		case part.FormName() == "file" && spooled == nil:
+			filename = part.FileName()
+			if spooled, err = os.CreateTemp("", "switchboard-upload-*"); err != nil {
 				return err
 			}
-			conn = &found
-			if saved != nil {
-				if err := a.fits(*conn, saved.MIMEType, saved.Size); err != nil {
-					return errors.Join(err, media.Discard(ctx, sc, saved.ID))
-				}
+			// One byte past the largest file: enough for Save to refuse it.
+			if _, err := io.Copy(spooled, io.LimitReader(part, media.MaxBytes+1)); err != nil {
+				return formError(err)
 			}
-		case part.FormName() == "file" && saved == nil:
-			u := media.Upload{Filename: part.FileName(), Body: part, CreatedBy: userID(c)}
-			if typ, ok := media.TypeOf("", u.Filename, ""); ok && conn != nil {
-				if u.Limit, u.LimitNote, err = a.channelLimit(*conn, typ); err != nil {
-					return err
-				}
-			}
-			f, err := media.Save(ctx, sc, u, time.Now())
-			if err != nil {
-				return err
-			}
-			saved = &f
 		}
 	}
-	if saved == nil {
+	if spooled == nil {
 		return failure.Field("file", "is required")
 	}
-	return c.Status(http.StatusCreated).JSON(saved)
+	if _, err := spooled.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	u := media.Upload{Filename: filename, Body: spooled, CreatedBy: userID(c)}
+	if connID != "" {
+		conn, err := a.s.connections.Get(ctx, sc, connID)
+		if errors.Is(err, connections.ErrNotFound) {
+			return failure.Field("connection_id", "is no connection of this workspace")
+		}
+		if err != nil {
+			return err
+		}
+		if typ, ok := media.TypeOf("", filename, ""); ok {
+			if u.Limit, u.LimitNote, err = a.channelLimit(conn, typ); err != nil {
+				return err
+			}
+		}
+	}
+	f, err := media.Save(ctx, sc, u, time.Now())
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(f)
 }
 
 // maxFieldBytes is the most of a form's text field an upload reads.
@@ -148,15 +159,6 @@ func (a mediaArea) channelLimit(conn connections.Connection, typ string) (int64,
 	}
 	limit, note := media.LimitFor(desc, typ)
 	return limit, note, nil
-}
-
-// fits refuses a file already kept that the connection's channel does not take.
-func (a mediaArea) fits(conn connections.Connection, typ string, size int64) error {
-	limit, note, err := a.channelLimit(conn, typ)
-	if err == nil && size > limit {
-		err = media.TooLarge(limit, note)
-	}
-	return err
 }
 
 func (a mediaArea) file(c *fiber.Ctx) error {

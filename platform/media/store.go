@@ -255,13 +255,6 @@ func Detach(ctx context.Context, sc tenants.Scoped, id string) error {
 	return err
 }
 
-// Discard removes an upload no message took, at once: one refused after it was
-// kept (the channel it was for, named after it, does not take it).
-func Discard(ctx context.Context, sc tenants.Scoped, id string) error {
-	_, err := sc.Delete((*File)(nil)).Where("mf.id = ? AND mf.attached_at IS NULL", id).Exec(ctx)
-	return err
-}
-
 // Remove deletes files whether a message took them or not: the files of a deleted
 // conversation that no message carries any more.
 func Remove(ctx context.Context, sc tenants.Scoped, ids []string) error {
