@@ -424,21 +424,23 @@ func (p *Payments) settleRefunds(ctx context.Context, ev stripe.Event, pay payme
 	if err != nil {
 		return err
 	}
+	refunds = slices.Clone(refunds)
+	slices.SortFunc(refunds, func(a, b *stripe.Refund) int {
+		return cmp.Or(cmp.Compare(a.Created, b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	var failed, standing []*stripe.Refund
 	for _, r := range refunds {
 		if r.Status == stripe.RefundStatusFailed || r.Status == stripe.RefundStatusCanceled {
 			if err := p.refundReturned(ctx, ev, pay.workspaceID, r); err != nil {
 				return err
 			}
+			failed = append(failed, r)
+		} else {
+			standing = append(standing, r)
 		}
 	}
-	refunds = slices.DeleteFunc(slices.Clone(refunds), func(r *stripe.Refund) bool {
-		return r.Status == stripe.RefundStatusFailed || r.Status == stripe.RefundStatusCanceled
-	})
-	slices.SortFunc(refunds, func(a, b *stripe.Refund) int {
-		return cmp.Or(cmp.Compare(a.Created, b.Created), cmp.Compare(a.ID, b.ID))
-	})
 	var before int64
-	for _, r := range refunds {
+	for _, r := range standing {
 		n := share(pay.credits, before+r.Amount, ch.Amount) - share(pay.credits, before, ch.Amount)
 		before += r.Amount
 		note := fmt.Sprintf("Stripe refund %s of %d/%d %s", r.ID, r.Amount, ch.Amount, ch.Currency)
@@ -446,81 +448,76 @@ func (p *Payments) settleRefunds(ctx context.Context, ev stripe.Event, pay payme
 			return err
 		}
 	}
-	return p.settleRounding(ctx, ev, pay, ch, refunds)
+	return p.settleRounding(ctx, ev, pay, ch, standing, failed)
 }
 
-// maxRoundingSettlements bounds the settlements of one charge's refunds: one is made
-// when a refund fails after others were taken, so a charge would need this many
-// refunds failing in turn to reach it.
-const maxRoundingSettlements = 32
-
-func roundingKey(chargeID string, n int) string {
-	return fmt.Sprintf("stripe:refund-rounding:%s:%d", chargeID, n)
-}
+func roundingKey(refundID string) string { return "stripe:refund-rounding:" + refundID }
 
 // settleRounding makes what the charge's standing refunds took, together, the pack's
-// share of what they refund. Their takes were rounded one after another with the
-// refunds standing at the time; one that failed since leaves that chain rounded with
-// it (10 credits for 1,000 cents, refunds of 40, 20 and 20 cents: 0 + 1 + 0 taken;
-// the 20 in the middle fails and gives its 1 back, while 60 cents of 1,000 are 1
-// credit). The difference is settled by one more adjustment, keyed by the charge and
-// its turn, so each settlement is made once whichever event makes it. Takes are
+// share of what they refund, once for each refund that failed. The takes were rounded
+// one after another with the refunds standing at the time, so one that failed after
+// later ones were taken leaves that chain rounded with it counted (10 credits for
+// 1,000 cents, refunds of 10, 40 and 140 cents: 0 + 1 + 1 taken; the 40 fails and
+// gives its 1 back, while 150 cents of 1,000 are 2 credits).
+//
+// Each failed refund gets one settlement, keyed by the refund and written by the first
+// event that lists it failed (of 0 credits when there is nothing to settle), so a
+// later event, however old its list, settles nothing again. Its amount is what the
+// standing refunds' share is short of, less what earlier failures settled. Takes are
 // counted at what they asked for: credits already spent when a refund came are not
-// taken later.
-func (p *Payments) settleRounding(ctx context.Context, ev stripe.Event, pay payment, ch *stripe.Charge, standing []*stripe.Refund) error {
-	keys := make([]string, 0, 2*len(standing)+maxRoundingSettlements)
+// taken later; and a settlement gives back at most what was taken past the share.
+func (p *Payments) settleRounding(ctx context.Context, ev stripe.Event, pay payment, ch *stripe.Charge, standing, failed []*stripe.Refund) error {
+	if len(failed) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, 2*len(standing)+len(failed))
 	for _, r := range standing {
 		keys = append(keys, refundKey(r.ID), refundFailedKey(r.ID))
 	}
-	for n := 1; n <= maxRoundingSettlements; n++ {
-		keys = append(keys, roundingKey(ch.ID, n))
+	for _, r := range failed {
+		keys = append(keys, roundingKey(r.ID))
 	}
-	for range 3 { // a concurrent event made the same settlement: count again
+	for _, f := range failed {
 		entries, err := p.ledger.Entries(ctx, pay.workspaceID, keys)
 		if err != nil {
 			return fmt.Errorf("billing: refunds of %s: %w", ch.ID, err)
 		}
-		var refunded, took int64
+		if _, settled := entries[roundingKey(f.ID)]; settled {
+			continue
+		}
+		var refunded, asked, took int64
 		for _, r := range standing {
 			take, taken := entries[refundKey(r.ID)]
 			if _, back := entries[refundFailedKey(r.ID)]; back || (taken && take.Asked() == 0) {
-				// Failed, as its own event said, though the list still has it pending:
-				// its take came back, or its failure came first and took its key.
+				// Failed, as its own event said, though this list has it pending: its
+				// take came back, or its failure came first and took its key.
 				continue
 			}
 			refunded += r.Amount
-			took -= take.Asked()
+			asked -= take.Asked()
+			took -= take.Amount
 		}
-		for n := 1; n <= maxRoundingSettlements; n++ {
-			took -= entries[roundingKey(ch.ID, n)].Asked()
+		for _, r := range failed {
+			asked -= entries[roundingKey(r.ID)].Asked()
+			took -= entries[roundingKey(r.ID)].Amount
 		}
-		n := 1
-		for ; n <= maxRoundingSettlements; n++ {
-			if _, ok := entries[roundingKey(ch.ID, n)]; !ok {
-				break
-			}
+		target := share(pay.credits, refunded, ch.Amount)
+		diff := target - asked
+		if diff < 0 {
+			diff = -min(-diff, max(took-target, 0))
 		}
-		diff := share(pay.credits, refunded, ch.Amount) - took
-		if diff == 0 {
-			return nil
-		}
-		if n > maxRoundingSettlements {
-			p.log.Error("stripe refunds' rounding not settled: too many settlements", "event_id", ev.ID, "charge", ch.ID, "credits", diff)
-			return nil
-		}
-		note := fmt.Sprintf("Stripe refunds of %s: rounding settled after a refund failed (%d of %d %s standing)", ch.ID, refunded, ch.Amount, ch.Currency)
-		res, err := p.ledger.Move(ctx, pay.workspaceID, Movement{Kind: Adjustment, Amount: -diff, Key: roundingKey(ch.ID, n),
+		note := fmt.Sprintf("Stripe refund %s %s: the %d/%d %s standing rounded to the pack's share", f.ID, f.Status, refunded, ch.Amount, ch.Currency)
+		res, err := p.ledger.Move(ctx, pay.workspaceID, Movement{Kind: Adjustment, Amount: -diff, Key: roundingKey(f.ID),
 			Actor: "stripe", Ref: ev.ID, Note: note, AllowPartial: diff > 0})
 		if err != nil {
-			return fmt.Errorf("billing: %s: %w", roundingKey(ch.ID, n), err)
+			return fmt.Errorf("billing: %s: %w", roundingKey(f.ID), err)
 		}
-		if !res.Replayed {
+		if !res.Replayed && res.Entry.Amount != 0 {
 			p.log.Info("stripe refunds' rounding settled", "event_id", ev.ID, "workspace_id", pay.workspaceID, "charge", ch.ID,
-				"credits", -res.Entry.Amount, "balance", res.Entry.BalanceAfter)
-			return nil
+				"refund", f.ID, "credits", -res.Entry.Amount, "balance", res.Entry.BalanceAfter)
 		}
 	}
-	return fmt.Errorf("billing: refunds of %s: rounding settlement kept changing", ch.ID)
+	return nil
 }
 
 // disputed takes back the credits' share of the disputed amount as soon as the
