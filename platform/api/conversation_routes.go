@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -190,6 +191,10 @@ type MessageCopy struct {
 type RetryFailedResult struct {
 	Retried int `json:"retried"`
 }
+
+// maxTitle is the longest conversation title, in characters: a list sorted by title
+// carries the last one's in its cursor.
+const maxTitle = 200
 
 // SendNowResult is how many scheduled messages a conversation's "Send now" sent.
 type SendNowResult struct {
@@ -751,6 +756,7 @@ func (a conversationArea) composeMany(c *fiber.Ctx, conn connections.Connection,
 	case len(contacts) > 1 && strings.TrimSpace(req.Title) == "":
 		bad.Add("title", "is required for a conversation with several recipients")
 	}
+	bad.Check(utf8.RuneCountInString(req.Title) > maxTitle, "title", fmt.Sprintf("must be at most %d characters", maxTitle))
 	if err := bad.Err(); err != nil {
 		return err
 	}

@@ -556,11 +556,20 @@ func (p *Pipeline) scheduledOf(ctx context.Context, sc tenants.Scoped, conv mess
 	return msgs, err
 }
 
-// DeleteConversation removes a conversation (the Chat queue's "Delete"): its scheduled
-// messages are called off first (nothing was charged for them), then it goes with its
-// messages, unless one is on its way (messaging.ErrConversationSending), and with the
-// uploaded files no other message carries. Browsers hear conversation.deleted.
+// DeleteConversation removes a conversation (the Chat queue's "Delete"), unless one of
+// its messages is on its way (messaging.ErrConversationSending): its scheduled
+// messages are called off first (nothing was charged for them), its failed ones'
+// refunds made, then it goes with its messages, and with the uploaded files no other
+// message carries; its sent ones stay refundable (messaging.DeletedSend). Browsers
+// hear conversation.deleted.
 func (p *Pipeline) DeleteConversation(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation) error {
+	// Checked before anything is called off: a refused delete leaves the conversation
+	// as it was. (The delete checks again, for a send that starts meanwhile.)
+	if sending, err := messaging.Sending(ctx, sc, conv.ID); err != nil {
+		return err
+	} else if sending {
+		return messaging.ErrConversationSending
+	}
 	scheduled, err := p.scheduledOf(ctx, sc, conv)
 	if err != nil {
 		return err
@@ -570,7 +579,19 @@ func (p *Pipeline) DeleteConversation(ctx context.Context, sc tenants.Scoped, co
 			return err
 		}
 	}
-	files, err := messaging.DeleteConversation(ctx, sc, conv.ID)
+	// A failed message's refund is made when it fails; one that could not be is
+	// retried from its message, which is about to go: it is made now.
+	var failed []messaging.Message
+	if err := sc.Select(&failed).Where("m.conversation_id = ? AND m.direction = ? AND m.status = ? AND m.credits > 0",
+		conv.ID, messaging.DirectionOut, messaging.StatusFailed).Scan(ctx); err != nil {
+		return err
+	}
+	for _, m := range failed {
+		if err := p.refund(ctx, sc, m, m.Reason); err != nil {
+			return err
+		}
+	}
+	files, err := messaging.DeleteConversation(ctx, sc, conv.ID, p.now())
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -114,7 +115,7 @@ func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) (err er
 			if out, err = p.apply(ctx, st, conn, e, ev.ReceivedAt); err != nil {
 				return err
 			}
-			if out.refund != nil {
+			if out.refund != nil || out.deletedFailed != nil {
 				return nil // marked processed once the refund is made, below
 			}
 			return markProcessed(ctx, st, id)
@@ -123,12 +124,18 @@ func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) (err er
 			retry = err
 			continue
 		}
-		if out.refund != nil {
+		if out.refund != nil || out.deletedFailed != nil {
 			// The ledger runs its own transaction, so the refund waits for this one
 			// to commit (on SQLite, nested, it would wait for the write lock this one
 			// holds). Should it fail, the event stays unprocessed and the retry
 			// refunds (the refund is idempotent).
-			if err := p.refund(ctx, sc, *out.refund, out.refund.Reason); err != nil {
+			var err error
+			if out.refund != nil {
+				err = p.refund(ctx, sc, *out.refund, out.refund.Reason)
+			} else if err = p.refundKey(ctx, sc, out.deletedFailed.ChargeKey, out.reason); err == nil {
+				err = messaging.ForgetDeletedSend(ctx, sc, *out.deletedFailed)
+			}
+			if err != nil {
 				retry = err
 				continue
 			}
@@ -172,10 +179,14 @@ func (e earlyStatus) RetryAfter() time.Duration { return e.after }
 
 // outcome is what an applied event changed, for the realtime events sent after commit.
 type outcome struct {
-	updated  *messaging.Message      // an outbound message whose status moved
-	refund   *messaging.Message      // an outbound message failed by the provider: its charge comes back
-	received *messaging.Message      // an inbound message stored
-	conv     *messaging.Conversation // the conversation it landed in
+	updated *messaging.Message // an outbound message whose status moved
+	refund  *messaging.Message // an outbound message failed by the provider: its charge comes back
+	// deletedFailed is a send of a deleted conversation failed by the provider, for
+	// reason: its charge comes back too.
+	deletedFailed *messaging.DeletedSend
+	reason        string
+	received      *messaging.Message      // an inbound message stored
+	conv          *messaging.Conversation // the conversation it landed in
 }
 
 // apply makes one event's change.
@@ -195,6 +206,16 @@ func (p *Pipeline) apply(ctx context.Context, sc tenants.Scoped, conn connection
 			return outcome{}, err
 		}
 		if !found {
+			// Its conversation was deleted: a failure still refunds it (after this
+			// transaction, as any refund; the send is forgotten once it is made).
+			if kept, ok, err := messaging.DeletedSendOf(ctx, sc, conn.ID, e.Status.ProviderMessageID); err != nil {
+				return outcome{}, err
+			} else if ok {
+				if e.Status.Status == messaging.StatusFailed {
+					return outcome{deletedFailed: &kept, reason: cmp.Or(e.Status.ErrorReason, "The provider could not deliver the message")}, nil
+				}
+				return outcome{}, messaging.ForgetDeletedSend(ctx, sc, kept) // delivered or read: its charge stands
+			}
 			if time.Since(received) < statusGrace {
 				return outcome{}, errStatusEarly
 			}

@@ -749,6 +749,42 @@ func TestPipeline(t *testing.T) {
 				tn.expectPill(t, messaging.PillPartial)
 			})
 
+			// A conversation deleted while its sends wait for their receipts: a failure
+			// the provider reports later still refunds its message; a delivery keeps
+			// the charge.
+			t.Run("DeletedConversationStillRefunds", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "loopback", loopback.Config{}, 10)
+				lost, kept := tn.text(t, "one"), tn.text(t, "two")
+				lost, kept = tn.waitStatus(t, lost.ID, messaging.StatusSent), tn.waitStatus(t, kept.ID, messaging.StatusSent)
+				tn.expectLedger(t, lost.ID, 1, 0)
+				tn.expectLedger(t, kept.ID, 1, 0)
+				if err := e.p.DeleteConversation(ctx, tn.sc, tn.conv); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := messaging.GetConversation(ctx, tn.sc, tn.conv.ID); !errors.Is(err, messaging.ErrConversationNotFound) {
+					t.Fatalf("the conversation after its delete: %v", err)
+				}
+				receipt := func(m messaging.Message, status string) sdk.Event {
+					return sdk.Event{Type: sdk.EventStatus, Status: &sdk.StatusUpdate{ProviderMessageID: *m.ProviderMessageID,
+						Status: status, ErrorReason: "undeliverable", Timestamp: time.Now().UTC()}}
+				}
+				for range 2 { // and again: refunded once
+					if err := (pipeline.InboundSink{P: e.p}).Deliver(ctx, tn.conn, []sdk.Event{receipt(lost, messaging.StatusFailed), receipt(kept, messaging.StatusDelivered)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				tn.settled(t)
+				tn.expectLedger(t, lost.ID, 1, 1)
+				tn.expectLedger(t, kept.ID, 1, 0)
+				if b := tn.balance(t); b != 9 {
+					t.Fatalf("balance %d, want 9: two charged, the one that failed refunded", b)
+				}
+				if n, err := tn.sc.Select((*messaging.DeletedSend)(nil)).Count(ctx); err != nil || n != 0 {
+					t.Errorf("%d deleted sends still kept (%v), want none once each was reported", n, err)
+				}
+			})
+
 			t.Run("PermanentFailure", func(t *testing.T) {
 				t.Parallel()
 				tn := e.tenant(t, "loopback", loopback.Config{}, 10)

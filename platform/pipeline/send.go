@@ -366,7 +366,12 @@ func (p *Pipeline) fail(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 }
 
 func (p *Pipeline) refund(ctx context.Context, sc tenants.Scoped, m messaging.Message, reason string) error {
-	_, err := p.Ledger.Refund(ctx, sc.WorkspaceID(), m.ChargeKey(), reason)
+	return p.refundKey(ctx, sc, m.ChargeKey(), reason)
+}
+
+// refundKey gives back the charge under chargeKey, once; none is nothing to give.
+func (p *Pipeline) refundKey(ctx context.Context, sc tenants.Scoped, chargeKey, reason string) error {
+	_, err := p.Ledger.Refund(ctx, sc.WorkspaceID(), chargeKey, reason)
 	if errors.Is(err, billing.ErrNoSuchCharge) {
 		return nil
 	}

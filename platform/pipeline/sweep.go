@@ -101,6 +101,9 @@ func (p *Pipeline) Sweep(ctx context.Context, age time.Duration) (SweepResult, e
 			if err != nil {
 				errs = append(errs, fmt.Errorf("workspace %s: uploads: %w", id, err))
 			}
+			if _, err := messaging.ForgetDeletedSends(ctx, sc, p.now()); err != nil {
+				errs = append(errs, fmt.Errorf("workspace %s: deleted sends: %w", id, err))
+			}
 			res.Workspaces++
 		}
 		// One workspace's trouble does not stop the others; the task reports it.

@@ -40,7 +40,8 @@ export function matches(c: ConversationChange, f: ListFilter, me: string): boole
  * searches every message of the thread, which an event does not carry: a
  * conversation already listed stays (see applyConversation).
  */
-function matchesQuery(c: ConversationChange, raw: string): boolean {
+function matchesQuery(c: ConversationChange, typed: string): boolean {
+  const raw = typed.trim();
   const q = raw.toLowerCase();
   const contact = c.contact;
   const texts = [c.title, c.last_message_preview, contact?.name ?? "", contact?.email ?? ""];

@@ -35,6 +35,8 @@ export interface LiveList {
   reload: () => Promise<void>;
   /** Puts a conversation the page changed itself (accept, resolve…) in place at once. */
   put: (c: Conversation) => void;
+  /** Takes out a conversation the page deleted itself, without waiting for its event. */
+  remove: (id: string) => void;
 }
 
 export function useConversationList(filter: ListFilter): LiveList {
@@ -129,6 +131,7 @@ export function useConversationList(filter: ListFilter): LiveList {
     loadMore: () => load(cursor),
     reload: () => load(),
     put,
+    remove: (id: string) => setItems((prev) => prev.filter((c) => c.id !== id)),
   };
 }
 

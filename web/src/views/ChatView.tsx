@@ -293,7 +293,8 @@ export function ChatView({ conversation }: { conversation?: string }) {
   const lq = useListQuery(base, conversation, ["view", "connection", "sort"] as const);
   const { connection, q } = lq.query;
   const view = lq.query.view || "all";
-  const sort = lq.query.sort || "newest";
+  // An order the server does not know (a link typed by hand) is the default one.
+  const sort = Object.hasOwn(SORTS, lq.query.sort) ? lq.query.sort : "newest";
   const [composing, setComposing] = useState(false);
   const counts = useCounts("chat");
   const list = useConversationList(filterOf(view, connection, q, sort));
@@ -358,7 +359,10 @@ export function ChatView({ conversation }: { conversation?: string }) {
         }
       />
       {conversation ? (
-        <ConversationPane key={conversation} id={conversation} onChanged={list.put} onDeleted={() => navigate(lq.hrefWith({}), { replace: true })} />
+        <ConversationPane key={conversation} id={conversation} onChanged={list.put} onDeleted={() => {
+            list.remove(conversation);
+            navigate(lq.hrefWith({}), { replace: true });
+          }} />
       ) : (
         <ThreadPlaceholder>
           <Empty title="Pick a conversation">Choose one from the list, or start a new one.</Empty>
