@@ -194,9 +194,22 @@ func TestSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Sends of deleted conversations: one past the time a failure can still come, one not.
+	for pid, age := range map[string]time.Duration{"lb-gone-old": messaging.DeletedSendsKept + time.Hour, "lb-gone-new": time.Hour} {
+		d := messaging.DeletedSend{ConnectionID: conn.ID, ProviderMessageID: pid, ChargeKey: "message:x:1", DeletedAt: time.Now().UTC().Add(-age)}
+		if _, err := sc.Insert(&d).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	res, err := a.Pipeline.Sweep(ctx, pipeline.SweepAge)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for pid, want := range map[string]bool{"lb-gone-old": false, "lb-gone-new": true} {
+		if _, found, err := messaging.DeletedSendOf(ctx, sc, conn.ID, pid); err != nil || found != want {
+			t.Errorf("deleted send %s kept %v (%v), want %v", pid, found, err, want)
+		}
 	}
 	if res.Messages != 2 || res.Events != 1 || res.Failed != 1 || res.Refunded != 1 || res.Files != 1 || res.Workspaces < 1 {
 		t.Fatalf("sweep result %+v, want 2 messages and 1 event queued, 1 send failed, 1 refunded, 1 file removed", res)
