@@ -235,17 +235,12 @@ func partOversizeBody(t *testing.T, ta *testapp.TestApp) {
 	// The upload route alone takes more than body_limit: a file of several times it
 	// is stored, one over the route's own limit is refused the same way, and the
 	// same body sent to another route is cut off at body_limit.
-	// upload posts content as a form's file; err is the client's when the server
+	// post sends body as the signed-in admin; err is the client's when the server
 	// refused the body before it was all sent (it answers 413 and closes).
-	upload := func(path string, content []byte) (*testapp.Response, error) {
+	post := func(path string, body io.Reader, contentType string) (*testapp.Response, error) {
 		t.Helper()
-		var form bytes.Buffer
-		w := multipart.NewWriter(&form)
-		fw, _ := w.CreateFormFile("file", "scan.pdf")
-		_, _ = fw.Write(content)
-		_ = w.Close()
-		req, _ := http.NewRequest(http.MethodPost, base+path, &form)
-		req.Header.Set("Content-Type", w.FormDataContentType())
+		req, _ := http.NewRequest(http.MethodPost, base+path, body)
+		req.Header.Set("Content-Type", contentType)
 		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: cookie})
 		req.Header.Set(api.CSRFHeader, sess.CSRFToken)
 		res, err := http.DefaultClient.Do(req)
@@ -253,8 +248,22 @@ func partOversizeBody(t *testing.T, ta *testapp.TestApp) {
 			return nil, err
 		}
 		defer res.Body.Close()
-		body, _ := io.ReadAll(res.Body)
-		return &testapp.Response{T: t, Status: res.StatusCode, Header: res.Header, Body: body}, nil
+		b, _ := io.ReadAll(res.Body)
+		return &testapp.Response{T: t, Status: res.StatusCode, Header: res.Header, Body: b}, nil
+	}
+	// form is content as a form's file, and its content type.
+	form := func(content []byte) ([]byte, string) {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		fw, _ := w.CreateFormFile("file", "scan.pdf")
+		_, _ = fw.Write(content)
+		_ = w.Close()
+		return buf.Bytes(), w.FormDataContentType()
+	}
+	upload := func(path string, content []byte) (*testapp.Response, error) {
+		t.Helper()
+		body, ct := form(content)
+		return post(path, bytes.NewReader(body), ct)
 	}
 	files := func() int { return scCount(t, ta, "media_files", "") }
 	pdf := append([]byte("%PDF-1.4 "), bytes.Repeat([]byte("x"), 10*scBodyLimit)...)
@@ -284,28 +293,14 @@ func partOversizeBody(t *testing.T, ta *testapp.TestApp) {
 	// read, on an upload as on any other route.
 	chunked := func(path string, body []byte, contentType string) (*testapp.Response, error) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, base+path, io.MultiReader(bytes.NewReader(body))) // no length: chunked
-		req.Header.Set("Content-Type", contentType)
-		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: cookie})
-		req.Header.Set(api.CSRFHeader, sess.CSRFToken)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return &testapp.Response{T: t, Status: res.StatusCode, Header: res.Header, Body: b}, nil
+		return post(path, io.MultiReader(bytes.NewReader(body)), contentType) // no length: chunked
 	}
 	if r, err := chunked(admin.WSPath("/tokens"), []byte(`{"name":"`+pad+`","role":"viewer"}`), "application/json"); err == nil &&
 		(r.Status != http.StatusRequestEntityTooLarge || scErr(t, r).Code != "body_too_large") {
 		t.Errorf("a chunked body over body_limit: %d %s, want 413 body_too_large", r.Status, r.Body)
 	}
-	var form bytes.Buffer
-	w := multipart.NewWriter(&form)
-	fw, _ := w.CreateFormFile("file", "scan.pdf")
-	_, _ = fw.Write(huge)
-	_ = w.Close()
-	if r, err := chunked(admin.WSPath("/media"), form.Bytes(), w.FormDataContentType()); err == nil && r.Status != http.StatusRequestEntityTooLarge &&
+	hugeForm, ct := form(huge)
+	if r, err := chunked(admin.WSPath("/media"), hugeForm, ct); err == nil && r.Status != http.StatusRequestEntityTooLarge &&
 		r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("a chunked upload over the route's limit: %d %s, want it refused", r.Status, r.Body)
 	}
