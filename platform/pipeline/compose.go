@@ -33,6 +33,8 @@ type Draft struct {
 	Media *sdk.Media
 	// MediaFile is an uploaded file (media.File) to send as Media, instead of a link
 	// in Media.URL; Media then carries the caption only.
+	// For a template, it is the file of the template's media header (its Media then
+	// says the file's type and name).
 	MediaFile  string
 	Location   *sdk.Location
 	Template   *sdk.Template
@@ -89,6 +91,8 @@ func (d Draft) validate(now time.Time) error {
 	case "template":
 		f.Check(d.Template == nil || d.Template.Name == "", "template.name", "is required")
 		f.Check(d.Template != nil && d.Template.Language == "", "template.language", "is required")
+		f.Check(d.MediaFile != "" && d.Template != nil && d.Template.HeaderURL != "", "media.file_id",
+			"give the header as an uploaded file or as template.header_url, not both")
 	default:
 		f.Add("type", "must be text, media, location, template or note")
 	}
@@ -108,8 +112,11 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	if err := d.validate(now); err != nil {
 		return messaging.Message{}, err
 	}
-	if d.Type != "media" {
+	if d.Type != "media" && d.Type != "template" {
 		d.MediaFile = ""
+	}
+	if d.Type == "template" && d.MediaFile == "" {
+		d.Media = nil // a template's header is its header_url, or a file
 	}
 	switch {
 	case d.MediaFile != "":
@@ -117,8 +124,11 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 		if err != nil {
 			return messaging.Message{}, err
 		}
+		if d.Type == "template" && !slices.Contains(templateHeaderTypes, file.MIMEType) {
+			return messaging.Message{}, failure.Field("media.file_id", "a template's header is a jpg, png, mp4 or pdf file")
+		}
 		md := &sdk.Media{MIMEType: file.MIMEType, Filename: file.Filename}
-		if d.Media != nil {
+		if d.Media != nil && d.Type == "media" {
 			md.Caption = d.Media.Caption
 		}
 		d.Media = md
@@ -231,6 +241,10 @@ func (p *Pipeline) afterHours(ctx context.Context, sc tenants.Scoped, now time.T
 	}
 	return next.UTC(), "Outside business hours: goes " + next.In(loc).Format("Mon 2 Jan 15:04 MST"), nil
 }
+
+// templateHeaderTypes are the files a template's media header may be: WhatsApp's
+// image, video and document headers.
+var templateHeaderTypes = []string{"image/jpeg", "image/png", "video/mp4", "application/pdf"}
 
 // attachable loads an uploaded file for a message of conv, and checks that the
 // conversation's channel carries a file of its type and size. Failures name

@@ -31,7 +31,9 @@ import (
 	"github.com/switchboardhq/switchboard/platform/billing"
 	"github.com/switchboardhq/switchboard/platform/config"
 	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/jobs"
+	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/realtime"
@@ -622,8 +624,15 @@ func TestPipeline(t *testing.T) {
 			gated := &channel{Loopback: loopback.New(), gate: make(chan struct{}), idPrefix: "gated-"}
 			held := &channel{Loopback: loopback.New(), gate: make(chan struct{})}
 			refuser := &channel{Loopback: loopback.New()}
+			var headerSends []sdk.OutboundMessage
+			var headerMu sync.Mutex
+			headers := &channel{Loopback: loopback.New(), onSend: func(msg sdk.OutboundMessage) {
+				headerMu.Lock()
+				headerSends = append(headerSends, msg)
+				headerMu.Unlock()
+			}}
 			e := newEnv(t, envOptions{engine: engine, concurrency: 16, maxRetry: 3, kick: 150 * time.Millisecond,
-				plugins: connections.StaticPlugins{"flaky": flaky, "wa": wa, "retry": retry, "counted": counted, "gated": gated, "mute": mute, "held": held, "refuser": refuser}})
+				plugins: connections.StaticPlugins{"flaky": flaky, "wa": wa, "retry": retry, "counted": counted, "gated": gated, "mute": mute, "held": held, "refuser": refuser, "headers": headers}})
 			ctx := context.Background()
 
 			t.Run("TextSent", func(t *testing.T) {
@@ -782,6 +791,47 @@ func TestPipeline(t *testing.T) {
 				}
 				if n, err := tn.sc.Select((*messaging.DeletedSend)(nil)).Count(ctx); err != nil || n != 0 {
 					t.Errorf("%d deleted sends still kept (%v), want none once each was reported", n, err)
+				}
+			})
+
+			// A template's media header may be a file members uploaded: the plugin gets
+			// it as the header's signed link, named so its extension says the type.
+			t.Run("TemplateHeaderFile", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "headers", loopback.Config{}, 10)
+				banner, err := media.Save(ctx, tn.sc, media.Upload{Filename: "banner.png", Body: strings.NewReader("\x89PNG\r\n\x1a\n banner")}, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := tn.post(t, pipeline.Draft{Type: "template", Template: &sdk.Template{Name: "sale", Language: "en"}, MediaFile: banner.ID})
+				if m.Content.MediaFile != banner.ID || m.Content.Media == nil || m.Content.Media.MIMEType != "image/png" {
+					t.Fatalf("stored content %+v", m.Content)
+				}
+				tn.waitStatus(t, m.ID, messaging.StatusSent)
+				headerMu.Lock()
+				sent := headerSends
+				headerMu.Unlock()
+				if len(sent) != 1 || sent[0].Media != nil || sent[0].Template == nil {
+					t.Fatalf("sent %+v, want the template alone", sent)
+				}
+				u, err := url.Parse(sent[0].Template.HeaderURL)
+				if err != nil || !strings.HasSuffix(u.Path, "/"+banner.ID+"/banner.png") ||
+					!e.p.MediaLinks.Check(tn.ws.ID, banner.ID, u.Query().Get("expires"), u.Query().Get("signature"), time.Now()) {
+					t.Fatalf("header link %q: not a signed link to the file", sent[0].Template.HeaderURL)
+				}
+				// Only the types a template header takes, and not beside a header_url.
+				doc, err := media.Save(ctx, tn.sc, media.Upload{Filename: "terms.doc", Body: strings.NewReader("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 terms")}, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range []pipeline.Draft{
+					{Type: "template", Template: &sdk.Template{Name: "sale", Language: "en"}, MediaFile: doc.ID},
+					{Type: "template", Template: &sdk.Template{Name: "sale", Language: "en", HeaderURL: "https://cdn.example/b.png"}, MediaFile: banner.ID},
+				} {
+					var fe *failure.Error
+					if _, err := e.p.Post(ctx, tn.sc, tn.conv, d); !errors.As(err, &fe) || fe.Fields["media.file_id"] == "" {
+						t.Errorf("template with header file %s: %v, want a media.file_id error", d.MediaFile, err)
+					}
 				}
 			})
 

@@ -308,16 +308,26 @@ func (p *Pipeline) retryLater(ctx context.Context, sc tenants.Scoped, m *messagi
 }
 
 // outbound is the message as the plugin sends it. An uploaded file goes as a signed
-// link, made for this attempt, which the provider fetches.
+// link, made for this attempt, which the provider fetches: the media itself, or a
+// template's header.
 func (p *Pipeline) outbound(m messaging.Message, to string) sdk.OutboundMessage {
-	md := m.Content.Media
+	md, tmpl := m.Content.Media, m.Content.Template
 	if md != nil && m.Content.MediaFile != "" {
-		withLink := *md
-		withLink.URL = p.MediaLinks.URL(m.WorkspaceID, m.Content.MediaFile, md.Filename, p.now())
-		md = &withLink
+		// The link ends with the file's name: its extension says the type to a
+		// provider (or plugin) that reads it from there.
+		link := p.MediaLinks.URL(m.WorkspaceID, m.Content.MediaFile, md.Filename, p.now())
+		if tmpl != nil {
+			withHeader := *tmpl
+			withHeader.HeaderURL = link
+			tmpl, md = &withHeader, nil
+		} else {
+			withLink := *md
+			withLink.URL = link
+			md = &withLink
+		}
 	}
 	return sdk.OutboundMessage{ID: m.ID, To: to, Type: sdk.MessageType(m.Type), Text: m.Body, Subject: m.Content.Subject,
-		Media: md, Location: m.Content.Location, Template: m.Content.Template}
+		Media: md, Location: m.Content.Location, Template: tmpl}
 }
 
 // sent records the provider's acceptance, with the queued step before it.
