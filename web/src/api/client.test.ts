@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { mockApi } from "../test/fakes";
-import { ApiError, buildPath, call, onUnauthorized, postForm } from "./client";
+import { ApiError, buildPath, call, onUnauthorized, postForm, uploadMedia, uploadRefusal } from "./client";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -29,6 +29,26 @@ describe("call", () => {
     expect(api.calls[0].body).toBe(form);
     expect(api.calls[0].headers["X-CSRF-Token"]).toBe("tok");
     expect(api.calls[0].headers["Content-Type"]).toBeUndefined();
+  });
+
+  it("uploads a file to the workspace's media, with the connection whose limits apply", async () => {
+    const stored = { id: "f1", filename: "a.pdf", mime_type: "application/pdf", size: 3, sha256: "x", created_at: "2030-01-02T10:00:00Z" };
+    const api = mockApi({ "POST /api/v1/workspaces/demo/media": { status: 201, body: stored } });
+    const file = new File(["%PD"], "a.pdf", { type: "application/pdf" });
+    await expect(uploadMedia("demo", file, "conn1")).resolves.toEqual(stored);
+    await uploadMedia("demo", file);
+    const [withConn, without] = api.calls.map((c) => c.body as FormData);
+    expect((withConn.get("file") as File).name).toBe("a.pdf");
+    expect(withConn.get("connection_id")).toBe("conn1");
+    expect(without.has("connection_id")).toBe(false);
+  });
+
+  it("says why an upload was refused: the file's fault after its name, else the connection's, else as is", () => {
+    const refused = (fields: Record<string, string>) => new ApiError(422, { code: "validation_failed", message: "validation failed", fields });
+    expect(uploadRefusal("a.pdf", refused({ file: "is empty" }))).toBe("a.pdf is empty");
+    expect(uploadRefusal("a.pdf", refused({ connection_id: "is disabled" }))).toBe("The conversation's connection is disabled");
+    const other = new ApiError(403, { code: "forbidden", message: "no" });
+    expect(uploadRefusal("a.pdf", other)).toBe(other);
   });
 
   it("turns an error answer into an ApiError with the server's words and fields", async () => {

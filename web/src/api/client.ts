@@ -139,3 +139,22 @@ export function postForm<P extends PathsWith<"post">>(
 ): Promise<Field<Op<P, "post">, "response">> {
   return send("post", buildPath(path as string, opts.path as Record<string, string>), opts.form, opts.signal);
 }
+
+/**
+ * Uploads a file to the workspace (POST …/media), to send by its id. With a
+ * connection, the file is checked against that channel's limits before it is stored.
+ */
+export function uploadMedia(workspace: string, file: File, connection?: string, signal?: AbortSignal) {
+  const form = new FormData();
+  if (connection) form.append("connection_id", connection);
+  form.append("file", file, file.name);
+  return postForm("/api/v1/workspaces/{workspace}/media", { path: { workspace }, form, signal });
+}
+
+/** What to say about a refused upload: the server's words about the file, after its name. */
+export function uploadRefusal(name: string, err: unknown): unknown {
+  const fields = err instanceof ApiError ? err.fields : {};
+  if (fields.file) return `${name} ${fields.file}`;
+  if (fields.connection_id) return `The conversation's connection ${fields.connection_id}`;
+  return err;
+}

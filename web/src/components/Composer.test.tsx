@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/client";
 import { opening } from "../lib/format";
 import { mockApi } from "../test/fakes";
+import { welcome } from "../test/templates";
 import { connection, fakeWorkspace, renderInWorkspace } from "../test/workspace";
 import { ATTACH_ACCEPT, Composer } from "./Composer";
 
@@ -366,6 +367,34 @@ describe("Composer outside business hours", () => {
     await userEvent.click(screen.getByRole("button", { name: "Send template" }));
     expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "template", text: "", template: { name: "order_update", language: "en_US" }, urgent: true });
     await waitFor(() => expect(urgentBox().checked).toBe(false));
+  });
+
+  it("sends a template's uploaded header file beside it, urgent when ticked", async () => {
+    mockApi({
+      [HOURS]: hours(),
+      "GET /api/v1/workspaces/demo/connections/conn1/templates": { body: { items: [welcome], next_cursor: "" } },
+      "POST /api/v1/workspaces/demo/media": {
+        status: 201,
+        body: { id: "file7", filename: "offer.png", mime_type: "image/png", size: 3, sha256: "x", created_at: "2030-01-02T10:00:00Z" },
+      },
+    });
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    renderInWorkspace(<Composer onSend={onSend} windowClosed connection="conn1" />);
+    await screen.findByText(/^Outside business hours/);
+    await userEvent.click(urgentBox());
+    await userEvent.upload(await screen.findByLabelText("Or upload the image"), new File(["png"], "offer.png", { type: "image/png" }));
+    await screen.findByRole("group", { name: "Header image file" });
+    await userEvent.type(screen.getByLabelText("{{first_name}}"), "Lena");
+    await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
+    await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");
+    await userEvent.click(screen.getByRole("button", { name: "Send template" }));
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({
+      type: "template",
+      text: "",
+      template: { name: "welcome_offer", language: "de", named: { first_name: "Lena", shop: "Blumenladen" }, button_urls: ["spring-24"] },
+      media: { file_id: "file7" },
+      urgent: true,
+    });
   });
 
   it("marks a location urgent when ticked; a scheduled message goes at its own time, so never urgent", async () => {

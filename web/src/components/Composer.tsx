@@ -10,12 +10,13 @@
 // until a chosen time (scheduled); neither applies to a note. On an SMS connection the
 // counter also says how many parts (credits) the text is.
 import { useContext, useEffect, useLayoutEffect, useRef, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from "react";
-import { postForm } from "../api/client";
-import type { MediaFile, MessageRequest, Template } from "../api/types";
+import { uploadMedia, uploadRefusal } from "../api/client";
+import type { MediaFile, MessageRequest } from "../api/types";
 import { insertAt, textLength, toggleBold, type Edit } from "../lib/editing";
 import { smsParts } from "../lib/segments";
 import { fileSize, opening } from "../lib/format";
 import { useClosedHours } from "../lib/hours";
+import type { TemplateMessage } from "../lib/templates";
 import { useAction } from "../lib/useAction";
 import { WorkspaceContext } from "../workspace";
 import { EmojiPicker, LocationDialog, MoreMenu, ScheduleDialog, type SharedLocation } from "./ComposerTools";
@@ -99,15 +100,6 @@ function AttachmentChip({ a, onRemove }: { a: Attachment; onRemove: () => void }
   );
 }
 
-/** What to say about a refused upload: the server's words about the file, after its name. */
-function uploadRefusal(name: string, err: unknown): unknown {
-  const file = fieldError(err, "file");
-  if (file) return `${name} ${file}`;
-  const conn = fieldError(err, "connection_id");
-  if (conn) return `The conversation's connection ${conn}`;
-  return err;
-}
-
 export function Composer({
   onSend,
   windowClosed,
@@ -168,11 +160,8 @@ export function Composer({
     setUploadError(null);
     setError(null);
     setAttached({ local: file });
-    const form = new FormData();
-    if (connection) form.append("connection_id", connection);
-    form.append("file", file, file.name);
     try {
-      const uploaded = await postForm("/api/v1/workspaces/{workspace}/media", { path: { workspace: w.slug }, form, signal: ctl.signal });
+      const uploaded = await uploadMedia(w.slug, file, connection, ctl.signal);
       if (!ctl.signal.aborted) setAttached({ local: file, uploaded });
     } catch (err) {
       if (ctl.signal.aborted) return; // removed, or replaced by another file
@@ -268,8 +257,9 @@ export function Composer({
     setUrgent(false);
   };
 
-  const sendTemplate = async (t: Template) => {
-    const ok = await submit(withUrgency({ type: "template", text: "", template: t }));
+  // The template, with the file its media header shows when one was uploaded.
+  const sendTemplate = async (m: TemplateMessage) => {
+    const ok = await submit(withUrgency({ type: "template", text: "", ...m }));
     if (ok) setUrgent(false);
     return ok;
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { deliveryNamed, deliverySlot, loginCode, orderUpdate, welcome } from "../test/templates";
-import { complete, describeTemplate, NO_VALUES, placeholders, substitute, templateToSend } from "./templates";
+import { complete, describeTemplate, fitsHeader, HEADER_ACCEPT, NO_VALUES, placeholders, substitute, templateMessage, templateToSend } from "./templates";
 
 describe("templates", () => {
   it("reads positional parameters up to the highest number, with the provider's examples", () => {
@@ -87,5 +87,47 @@ describe("templates", () => {
       body: ["482913"],
       copy_code: "482913",
     });
+  });
+
+  it("takes a media header as a link or an uploaded file, the file going beside the template by its id", () => {
+    const s = describeTemplate(welcome);
+    const v = { ...NO_VALUES, params: { first_name: "Lena", shop: "Blumenladen" }, buttonUrls: ["abc"] };
+    expect(complete(s, v)).toBe(false);
+    expect(complete(s, { ...v, headerUrl: "  " })).toBe(false);
+    const byLink = { ...v, headerUrl: " https://cdn.example/offer.jpg " };
+    expect(complete(s, byLink)).toBe(true);
+    expect(templateMessage(s, byLink)).toEqual({
+      template: { name: "welcome_offer", language: "de", named: { first_name: "Lena", shop: "Blumenladen" }, header_url: "https://cdn.example/offer.jpg", button_urls: ["abc"] },
+    });
+
+    const byFile = { ...v, headerFile: { id: "file7", filename: "offer.jpg" } };
+    expect(complete(s, byFile)).toBe(true);
+    const template = { name: "welcome_offer", language: "de", named: { first_name: "Lena", shop: "Blumenladen" }, button_urls: ["abc"] };
+    expect(templateToSend(s, byFile)).toEqual(template);
+    expect(templateMessage(s, byFile)).toEqual({ template, media: { file_id: "file7" } });
+    // Both given: the uploaded file goes, the link does not.
+    expect(templateMessage(s, { ...byFile, headerUrl: "https://cdn.example/old.jpg" })).toEqual({ template, media: { file_id: "file7" } });
+
+    // A template without a media header carries no file, whatever the values hold.
+    const plain = describeTemplate(orderUpdate);
+    expect(templateMessage(plain, { ...NO_VALUES, params: { "1": "Tom", "2": "#2077" }, headerFile: { id: "file7", filename: "offer.jpg" } })).toEqual({
+      template: { name: "order_update", language: "en_US", body: ["Tom", "#2077"] },
+    });
+  });
+
+  it("takes for a media header only the files of its kind: jpg or png, mp4, pdf", () => {
+    expect(HEADER_ACCEPT).toEqual({ IMAGE: ".jpg,.jpeg,.png", VIDEO: ".mp4", DOCUMENT: ".pdf" });
+    expect(fitsHeader("IMAGE", { name: "Offer.JPG", type: "image/jpeg" })).toBe(true);
+    expect(fitsHeader("IMAGE", { name: "offer.jpeg", type: "" })).toBe(true);
+    expect(fitsHeader("IMAGE", { name: "offer.png", type: "image/png" })).toBe(true);
+    expect(fitsHeader("IMAGE", { name: "offer.gif", type: "image/gif" })).toBe(false);
+    expect(fitsHeader("IMAGE", { name: "offer.webp", type: "image/webp" })).toBe(false);
+    expect(fitsHeader("VIDEO", { name: "clip.mp4", type: "video/mp4" })).toBe(true);
+    expect(fitsHeader("VIDEO", { name: "clip.webm", type: "video/webm" })).toBe(false);
+    expect(fitsHeader("DOCUMENT", { name: "terms.pdf", type: "application/pdf" })).toBe(true);
+    expect(fitsHeader("DOCUMENT", { name: "terms.docx", type: "application/msword" })).toBe(false);
+    // Without an extension, the file's type says.
+    expect(fitsHeader("DOCUMENT", { name: "terms", type: "application/pdf" })).toBe(true);
+    expect(fitsHeader("IMAGE", { name: "terms", type: "application/pdf" })).toBe(false);
   });
 });

@@ -1,11 +1,29 @@
 // An approved message template as the provider lists it (name, language, category,
 // body text and its raw components), read for what a send must fill in: the body's
-// placeholders ({{1}}, {{2}} … or {{first_name}} …), a media header's link or a text
-// header's one placeholder, the suffixes of dynamic URL buttons and a copy-code
-// button's code.
+// placeholders ({{1}}, {{2}} … or {{first_name}} …), a media header's file (a link,
+// or a file uploaded to the workspace) or a text header's one placeholder, the
+// suffixes of dynamic URL buttons and a copy-code button's code.
 import type { ListedTemplate, Template } from "../api/types";
 
 export type MediaFormat = "IMAGE" | "VIDEO" | "DOCUMENT";
+
+/** The files a media header may show, by its format: jpg or png, mp4, pdf. */
+export const HEADER_ACCEPT: Record<MediaFormat, string> = { IMAGE: ".jpg,.jpeg,.png", VIDEO: ".mp4", DOCUMENT: ".pdf" };
+
+const HEADER_TYPES: Record<MediaFormat, string[]> = { IMAGE: ["image/jpeg", "image/png"], VIDEO: ["video/mp4"], DOCUMENT: ["application/pdf"] };
+
+/** Whether a picked file can be a header of the format: by its name's extension, else its type. */
+export function fitsHeader(format: MediaFormat, file: { name: string; type: string }): boolean {
+  const dot = file.name.lastIndexOf(".");
+  if (dot > 0) return HEADER_ACCEPT[format].split(",").includes(file.name.slice(dot).toLowerCase());
+  return HEADER_TYPES[format].includes(file.type.toLowerCase());
+}
+
+/** A file uploaded to the workspace (POST …/media) as a media header. */
+export interface HeaderFile {
+  id: string;
+  filename: string;
+}
 
 export interface TemplateShape {
   /** name and language, which together name a template */
@@ -18,7 +36,7 @@ export interface TemplateShape {
   headerParam?: string;
   /** an example value of it, where the provider lists one */
   headerExample?: string;
-  /** a media header, whose link every send gives */
+  /** a media header, whose file (a link or an uploaded one) every send gives */
   mediaHeader?: MediaFormat;
   footer?: string;
   /** named ({{first_name}}) rather than positional ({{1}}) parameters */
@@ -37,14 +55,26 @@ export interface TemplateShape {
 /** What the person sending fills in. */
 export interface TemplateValues {
   params: Record<string, string>;
+  /** a media header's link */
   headerUrl: string;
+  /** or the file uploaded for it, which goes instead of the link */
+  headerFile: HeaderFile | null;
   /** the value of the text header's placeholder */
   headerText: string;
   buttonUrls: string[];
   copyCode: string;
 }
 
-export const NO_VALUES: TemplateValues = { params: {}, headerUrl: "", headerText: "", buttonUrls: [], copyCode: "" };
+export const NO_VALUES: TemplateValues = { params: {}, headerUrl: "", headerFile: null, headerText: "", buttonUrls: [], copyCode: "" };
+
+/**
+ * A template as a message carries it (the template and media of a MessageRequest):
+ * a media header's uploaded file goes beside the template, by its id.
+ */
+export interface TemplateMessage {
+  template: Template;
+  media?: { file_id: string };
+}
 
 export const templateKey = (t: { name: string; language: string }) => `${t.name}|${t.language}`;
 
@@ -147,20 +177,24 @@ export function substitute(body: string, params: Record<string, string>): string
 export function complete(s: TemplateShape, v: TemplateValues): boolean {
   return (
     s.params.every((p) => v.params[p]?.trim()) &&
-    (!s.mediaHeader || !!v.headerUrl.trim()) &&
+    (!s.mediaHeader || !!v.headerFile || !!v.headerUrl.trim()) &&
     (!s.headerParam || !!v.headerText.trim()) &&
     s.urlButtons.every((_, i) => v.buttonUrls[i]?.trim()) &&
     (!s.copyCode || !!v.copyCode.trim())
   );
 }
 
-/** The template of a send (sdk.Template): positional values in order, or named ones by name. */
+/**
+ * The template of a send (sdk.Template): positional values in order, or named ones by
+ * name. A media header's link goes in it unless a file was uploaded for the header,
+ * which goes beside it (templateMessage).
+ */
 export function templateToSend(s: TemplateShape, v: TemplateValues): Template {
   const out: Template = { name: s.template.name, language: s.template.language };
   const value = (p: string) => (v.params[p] ?? "").trim();
   if (s.params.length && s.named) out.named = Object.fromEntries(s.params.map((p) => [p, value(p)]));
   else if (s.params.length) out.body = s.params.map(value);
-  if (s.mediaHeader) out.header_url = v.headerUrl.trim();
+  if (s.mediaHeader && !v.headerFile) out.header_url = v.headerUrl.trim();
   if (s.headerParam) {
     out.header_text = v.headerText.trim();
     if (s.named) out.header_param = s.headerParam;
@@ -168,4 +202,10 @@ export function templateToSend(s: TemplateShape, v: TemplateValues): Template {
   if (s.urlButtons.length) out.button_urls = s.urlButtons.map((_, i) => (v.buttonUrls[i] ?? "").trim());
   if (s.copyCode) out.copy_code = v.copyCode.trim();
   return out;
+}
+
+/** The template and, for a media header given as an uploaded file, that file's id. */
+export function templateMessage(s: TemplateShape, v: TemplateValues): TemplateMessage {
+  const template = templateToSend(s, v);
+  return s.mediaHeader && v.headerFile ? { template, media: { file_id: v.headerFile.id } } : { template };
 }

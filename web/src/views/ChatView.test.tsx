@@ -2,7 +2,7 @@ import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { conversation, mockApi } from "../test/fakes";
-import { loginCode, orderUpdate } from "../test/templates";
+import { loginCode, orderUpdate, welcome } from "../test/templates";
 import { connection, fakeWorkspace, renderInWorkspace } from "../test/workspace";
 import { ComposeDialog, parseRecipients } from "./ChatView";
 
@@ -44,6 +44,70 @@ describe("the compose dialog", () => {
       whatsapp_consent: true,
       message: { type: "template", text: "", template: { name: "login_code", language: "en_US", body: ["482913"], copy_code: "482913" } },
     });
+  });
+});
+
+describe("the compose dialog's template with a media header", () => {
+  it("uploads the header's file and sends its id beside the template", async () => {
+    const created = conversation({ id: "c7" });
+    const { calls } = mockApi({
+      "GET /api/v1/workspaces/demo/connections/conn1/templates": { body: { items: [welcome], next_cursor: "" } },
+      "POST /api/v1/workspaces/demo/media": {
+        status: 201,
+        body: { id: "file7", filename: "offer.jpg", mime_type: "image/jpeg", size: 4, sha256: "x", created_at: "2030-01-02T10:00:00Z" },
+      },
+      "POST /api/v1/workspaces/demo/conversations": { status: 201, body: { conversation: created, message: null } },
+    });
+    const onCreated = vi.fn();
+    renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={onCreated} />, fakeWorkspace());
+    await userEvent.click(screen.getByLabelText(/Send an approved template/));
+    await userEvent.upload(await screen.findByLabelText("Or upload the image"), new File(["jpeg"], "offer.jpg", { type: "image/jpeg" }));
+    await screen.findByRole("group", { name: "Header image file" });
+    await userEvent.type(screen.getByLabelText("To"), "+15550170001");
+    await userEvent.type(screen.getByLabelText("{{first_name}}"), "Lena");
+    await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
+    await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");
+    await userEvent.click(screen.getByRole("button", { name: "Send" }));
+
+    await waitFor(() => expect(onCreated).toHaveBeenCalledWith(created));
+    const up = calls.find((c) => c.url.endsWith("/media"))!;
+    expect(up.body).toBeInstanceOf(FormData);
+    expect(((up.body as FormData).get("file") as File).name).toBe("offer.jpg");
+    expect((up.body as FormData).get("connection_id")).toBe("conn1");
+    expect(calls.find((c) => c.url === "/api/v1/workspaces/demo/conversations" && c.method === "POST")!.body).toEqual({
+      connection_id: "conn1",
+      to: "+15550170001",
+      message: {
+        type: "template",
+        text: "",
+        template: { name: "welcome_offer", language: "de", named: { first_name: "Lena", shop: "Blumenladen" }, button_urls: ["spring-24"] },
+        media: { file_id: "file7" },
+      },
+    });
+  });
+
+  it("shows the server's refusal of the file id on the file", async () => {
+    mockApi({
+      "GET /api/v1/workspaces/demo/connections/conn1/templates": { body: { items: [welcome], next_cursor: "" } },
+      "POST /api/v1/workspaces/demo/media": {
+        status: 201,
+        body: { id: "file7", filename: "offer.jpg", mime_type: "image/jpeg", size: 4, sha256: "x", created_at: "2030-01-02T10:00:00Z" },
+      },
+      "POST /api/v1/workspaces/demo/conversations": {
+        status: 422,
+        body: { error: { code: "validation_failed", message: "validation failed", fields: { "message.media.file_id": "is no file uploaded to this workspace" } } },
+      },
+    });
+    renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={() => undefined} />, fakeWorkspace());
+    await userEvent.click(screen.getByLabelText(/Send an approved template/));
+    await userEvent.upload(await screen.findByLabelText("Or upload the image"), new File(["jpeg"], "offer.jpg", { type: "image/jpeg" }));
+    const file = await screen.findByRole("group", { name: "Header image file" });
+    await userEvent.type(screen.getByLabelText("To"), "+15550170001");
+    await userEvent.type(screen.getByLabelText("{{first_name}}"), "Lena");
+    await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
+    await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");
+    await userEvent.click(screen.getByRole("button", { name: "Send" }));
+    expect(await within(file).findByText("is no file uploaded to this workspace")).toBeTruthy();
   });
 });
 

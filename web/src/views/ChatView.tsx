@@ -138,7 +138,8 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
   const tooLong = !template && length > MAX_TEXT;
 
   const send = submit(async () => {
-    const message: MessageRequest = template ? { type: "template", text: "", template: choice.template ?? undefined } : { type: "text", text: form.text };
+    // A template's media header given as an uploaded file goes beside it, as media.
+    const message: MessageRequest = template ? { type: "template", text: "", ...choice.message } : { type: "text", text: form.text };
     if (schedule) message.schedule_at = new Date(at).toISOString();
     const r = await call("post", "/api/v1/workspaces/{workspace}/conversations", {
       path: { workspace: w.slug },
@@ -279,7 +280,7 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
             <input type="datetime-local" value={at} onChange={(e) => setAt(e.target.value)} required />
           </Field>
         ) : null}
-        <DialogActions onCancel={onClose} busy={busy} disabled={(template && !choice.template) || tooLong} error={error}>
+        <DialogActions onCancel={onClose} busy={busy} disabled={(template && !choice.message) || tooLong} error={error}>
           {schedule ? "Schedule" : template || form.text.trim() ? "Send" : "Open conversation"}
         </DialogActions>
       </form>
