@@ -23,7 +23,10 @@ import (
 	"github.com/switchboardhq/switchboard/policies"
 )
 
-const scBodyLimit = 4096
+const (
+	scBodyLimit     = 4096
+	scUploadsAtOnce = 2 // one slow upload and a quick one beside it; the bound's test fills it
+)
 
 // scEdgeHeaders checks what every response must carry: a request id and the security
 // headers.
@@ -52,7 +55,7 @@ func scEdgeHeaders(t *testing.T, r *testapp.Response) {
 // headers; and the system routes. Its app accepts bodies up to scBodyLimit bytes.
 func TestEdge(t *testing.T) {
 	t.Parallel()
-	scSuite(t, []testapp.Option{testapp.WithConfig(func(c *config.Config) { c.HTTP.BodyLimit = scBodyLimit })},
+	scSuite(t, []testapp.Option{testapp.WithConfig(func(c *config.Config) { c.HTTP.BodyLimit, c.HTTP.UploadsAtOnce = scBodyLimit, scUploadsAtOnce })},
 		scPart{"system routes", partSystemRoutes},
 		scPart{"bad input", partBadInput},
 		scPart{"bad query", partBadQuery},
@@ -311,46 +314,90 @@ func partOversizeBody(t *testing.T, ta *testapp.TestApp) {
 	// A slow upload holds nothing of its workspace while its body arrives: another
 	// member's upload goes through meanwhile (the bounds' lock is taken once the file
 	// is all there).
-	slow, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
+	slowBody, slowType := form(bytes.Repeat([]byte("s"), 16*scBodyLimit)) // past what the server reads ahead (8 KB)
+	slowBody = bytes.Replace(slowBody, []byte("ssssssss"), []byte("%PDF-1.4"), 1)
+	// startSlow sends an upload's head and half its body, and returns the rest to send.
+	startSlow := func() (net.Conn, string) {
+		t.Helper()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		head := "POST " + admin.WSPath("/media") + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + slowType +
+			"\r\nCookie: " + api.SessionCookie + "=" + cookie + "\r\n" + api.CSRFHeader + ": " + sess.CSRFToken +
+			"\r\nContent-Length: " + strconv.Itoa(len(slowBody)) + "\r\n\r\n"
+		half := len(slowBody) / 2
+		if _, err := io.WriteString(c, head+string(slowBody[:half])); err != nil {
+			t.Fatal(err)
+		}
+		return c, string(slowBody[half:])
 	}
-	defer slow.Close()
-	var slowForm bytes.Buffer
-	sw := multipart.NewWriter(&slowForm)
-	sfw, _ := sw.CreateFormFile("file", "slow.pdf")
-	_, _ = sfw.Write(append([]byte("%PDF-1.4 "), bytes.Repeat([]byte("s"), 2*scBodyLimit)...))
-	_ = sw.Close()
-	head := "POST " + admin.WSPath("/media") + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + sw.FormDataContentType() +
-		"\r\nCookie: " + api.SessionCookie + "=" + cookie + "\r\n" + api.CSRFHeader + ": " + sess.CSRFToken +
-		"\r\nContent-Length: " + strconv.Itoa(slowForm.Len()) + "\r\n\r\n"
-	half := slowForm.Len() / 2
-	if _, err := io.WriteString(slow, head+slowForm.String()[:half]); err != nil {
-		t.Fatal(err)
+	finishSlow := func(c net.Conn, rest string) {
+		t.Helper()
+		if _, err := io.WriteString(c, rest); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 201") {
+			t.Errorf("the slow upload, once all there: %q %v, want 201", line, err)
+		}
 	}
+	quick := func() (*testapp.Response, error) {
+		t.Helper()
+		body, ct := form([]byte("%PDF-1.4 quick"))
+		return post(admin.WSPath("/media"), bytes.NewReader(body), ct)
+	}
+	slow, rest := startSlow()
 	time.Sleep(100 * time.Millisecond) // the server is reading the slow body now
-	quick := &http.Client{Timeout: 8 * time.Second}
-	qreq, _ := http.NewRequest(http.MethodPost, base+admin.WSPath("/media"), nil)
-	var qform bytes.Buffer
-	qw := multipart.NewWriter(&qform)
-	qfw, _ := qw.CreateFormFile("file", "quick.pdf")
-	_, _ = qfw.Write([]byte("%PDF-1.4 quick"))
-	_ = qw.Close()
-	qreq.Body, qreq.ContentLength = io.NopCloser(bytes.NewReader(qform.Bytes())), int64(qform.Len())
-	qreq.Header.Set("Content-Type", qw.FormDataContentType())
-	qreq.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: cookie})
-	qreq.Header.Set(api.CSRFHeader, sess.CSRFToken)
-	if qres, err := quick.Do(qreq); err != nil || qres.StatusCode != http.StatusCreated {
-		t.Errorf("an upload while another one's body is still arriving: %v %v, want 201 at once", qres, err)
-	} else {
-		qres.Body.Close()
+	if r, err := quick(); err != nil || r.Status != http.StatusCreated {
+		t.Errorf("an upload while another one's body is still arriving: %v %v, want 201 at once", r, err)
 	}
-	if _, err := io.WriteString(slow, slowForm.String()[half:]); err != nil {
-		t.Fatal(err)
+	finishSlow(slow, rest)
+
+	// Uploads read at once are bounded (their files wait on disk until their forms
+	// are read): one past the bound is told to come back, and taken once a place frees.
+	slows := make([]net.Conn, scUploadsAtOnce)
+	rests := make([]string, scUploadsAtOnce)
+	// refused reports whether the server answered a slow upload at once: a quick
+	// upload took the last place before it came.
+	refused := func(c net.Conn) bool {
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+		defer func() { _ = c.SetReadDeadline(time.Time{}) }()
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		return line != ""
 	}
-	_ = slow.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if line, err := bufio.NewReader(slow).ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 201") {
-		t.Errorf("the slow upload, once all there: %q %v, want 201", line, err)
+	busy := false
+	for try := 0; try < 50 && !busy; try++ {
+		for i := range slows {
+			if slows[i] == nil || refused(slows[i]) {
+				slows[i], rests[i] = startSlow()
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+		r, err := quick()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case r.Status == http.StatusTooManyRequests:
+			busy = true
+			if scErr(t, r).Code != "uploads_busy" || r.Header.Get("Retry-After") == "" {
+				t.Errorf("an upload past %d at once: %d %s, want uploads_busy with Retry-After", scUploadsAtOnce, r.Status, r.Body)
+			}
+		case r.Status != http.StatusCreated: // 201: not every slow one was in yet
+			t.Fatalf("a quick upload: %d %s", r.Status, r.Body)
+		}
+	}
+	if !busy {
+		t.Errorf("%d uploads at once and one more: never refused, want 429 uploads_busy", scUploadsAtOnce)
+	}
+	finishSlow(slows[0], rests[0])
+	if r, err := quick(); err != nil || r.Status != http.StatusCreated {
+		t.Errorf("an upload once a place freed: %v %v, want 201", r, err)
+	}
+	for _, c := range slows[1:] {
+		c.Close() // abandoned halfway: their places free as the server sees them go
 	}
 
 	// An upload refused before its body is read (no credentials) leaves the rest of

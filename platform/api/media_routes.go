@@ -56,6 +56,12 @@ type MediaLinkQuery struct {
 	Signature string `query:"signature"`
 }
 
+// errUploadsBusy answers an upload past http.uploads_at_once: the uploads a server
+// reads at once are bounded, and so the disk their files take while their forms are
+// read (16 MB each at most), so a member's script opening hundreds cannot fill it.
+var errUploadsBusy = failure.New(failure.TooManyRequests, "uploads_busy",
+	"the server is reading as many uploads as it takes at once; try again in a few seconds")
+
 // errNotAForm answers an upload that is not a multipart/form-data form.
 var errNotAForm = httpError{http.StatusBadRequest, malformed("not_a_form", "send the file as multipart/form-data, in a field named file")}
 
@@ -68,6 +74,13 @@ func (a mediaArea) upload(c *fiber.Ctx) error {
 	boundary := string(c.Request().Header.MultipartFormBoundary())
 	if boundary == "" {
 		return errNotAForm
+	}
+	select {
+	case a.s.uploads <- struct{}{}:
+		defer func() { <-a.s.uploads }()
+	default:
+		c.Set(fiber.HeaderRetryAfter, "5")
+		return errUploadsBusy
 	}
 	ctx, sc := c.UserContext(), scoped(c, a.s)
 	var (

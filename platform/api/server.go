@@ -74,6 +74,8 @@ type Server struct {
 	pipeline    *pipeline.Pipeline
 	realtime    *realtime.Hub
 	mediaLinks  media.Links
+	// uploads holds a place for each upload being read (see mediaArea.upload).
+	uploads chan struct{}
 
 	app    *fiber.App
 	router *Router
@@ -109,7 +111,7 @@ func NewProbes(d Deps) *Server {
 func newServer(d Deps) *Server {
 	s := &Server{cfg: d.Config, db: d.DB, queue: d.Queue, accounts: d.Accounts, enforcer: d.Enforcer, metrics: d.Metrics, log: d.Log, version: d.Version,
 		connections: d.Connections, events: d.Events, plugins: d.Plugins, ledger: d.Ledger, payments: d.Payments, pipeline: d.Pipeline,
-		realtime: d.Realtime, mediaLinks: d.MediaLinks}
+		realtime: d.Realtime, mediaLinks: d.MediaLinks, uploads: make(chan struct{}, d.Config.HTTP.UploadsAtOnce)}
 	if s.ledger == nil {
 		s.ledger = billing.NewLedger(d.DB)
 	}

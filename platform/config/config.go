@@ -89,6 +89,7 @@ type HTTP struct {
 	ReadTimeout     time.Duration `key:"read_timeout" usage:"request read timeout"`
 	ShutdownTimeout time.Duration `key:"shutdown_timeout" usage:"how long to drain on SIGTERM"`
 	ProxyHops       int           `key:"proxy_hops" usage:"reverse proxies in front of the server; the client IP is read that many entries from the right of X-Forwarded-For (0: the connection's address)"`
+	UploadsAtOnce   int           `key:"uploads_at_once" usage:"uploads read at once; each file waits on disk (16 MB at most) until its form is read, and one more is answered 429"`
 }
 
 // Billing configures Stripe top-ups of the workspaces' credit wallets. Without a
@@ -122,6 +123,7 @@ func Default() Config {
 			BodyLimit:       1 << 20,
 			ReadTimeout:     30 * time.Second,
 			ShutdownTimeout: 20 * time.Second,
+			UploadsAtOnce:   32,
 		},
 	}
 }
@@ -145,6 +147,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTP.BodyLimit <= 0 {
 		return fmt.Errorf("config: http.body_limit must be positive")
+	}
+	if c.HTTP.UploadsAtOnce < 1 {
+		return fmt.Errorf("config: http.uploads_at_once must be at least 1")
 	}
 	if c.Billing.StripeSecretKey != "" && c.Billing.StripeWebhookSecret == "" {
 		// Checkout would take payments that no webhook could ever credit.
