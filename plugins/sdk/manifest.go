@@ -136,6 +136,23 @@ func (m Manifest) ValidateTemplate() error {
 	return errors.Join(m.validateIdentity()...)
 }
 
+// checkList reports, through bad, the items of the list field that do not match
+// pattern (saying must) or come twice; it returns the items it saw.
+func checkList[T ~string](bad func(field, format string, args ...any), field string, items []T, pattern *regexp.Regexp, must string) map[string]bool {
+	seen := map[string]bool{}
+	for i, item := range items {
+		at := fmt.Sprintf("%s[%d]", field, i)
+		if !pattern.MatchString(string(item)) {
+			bad(at, "%q "+must, item)
+		}
+		if seen[string(item)] {
+			bad(at, "%q is listed twice", item)
+		}
+		seen[string(item)] = true
+	}
+	return seen
+}
+
 func (m Manifest) validateIdentity() []error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
@@ -153,26 +170,9 @@ func (m Manifest) validateIdentity() []error {
 	if len(m.Engines) == 0 {
 		bad("engines", "at least one engine is required")
 	}
-	seen := map[string]bool{}
-	for i, e := range m.Engines {
-		if !namePattern.MatchString(e) {
-			bad(fmt.Sprintf("engines[%d]", i), "%q must be lowercase letters, digits, _ and -", e)
-		}
-		if seen[e] {
-			bad(fmt.Sprintf("engines[%d]", i), "%q is listed twice", e)
-		}
-		seen[e] = true
-	}
-	seenCap := map[Capability]bool{}
-	for i, c := range m.Capabilities {
-		if !namePattern.MatchString(string(c)) {
-			bad(fmt.Sprintf("capabilities[%d]", i), "%q must be lowercase letters, digits, _ and -", c)
-		}
-		if seenCap[c] {
-			bad(fmt.Sprintf("capabilities[%d]", i), "%q is listed twice", c)
-		}
-		seenCap[c] = true
-	}
+	const names = "must be lowercase letters, digits, _ and -"
+	seen := checkList(bad, "engines", m.Engines, namePattern, names)
+	checkList(bad, "capabilities", m.Capabilities, namePattern, names)
 	for _, e := range slices.Sorted(maps.Keys(m.SendRates)) {
 		if r := m.SendRates[e]; !seen[e] {
 			bad("send_rates."+e, "%q is not one of the engines", e)
@@ -187,16 +187,7 @@ func (m Manifest) validateIdentity() []error {
 			bad("media_limits."+class, "%d must be a positive number of bytes", n)
 		}
 	}
-	seenType := map[string]bool{}
-	for i, t := range m.MediaTypes {
-		if !mimePattern.MatchString(t) {
-			bad(fmt.Sprintf("media_types[%d]", i), "%q must be a MIME type in lower case, e.g. image/jpeg", t)
-		}
-		if seenType[t] {
-			bad(fmt.Sprintf("media_types[%d]", i), "%q is listed twice", t)
-		}
-		seenType[t] = true
-	}
+	checkList(bad, "media_types", m.MediaTypes, mimePattern, "must be a MIME type in lower case, e.g. image/jpeg")
 	var schema map[string]json.RawMessage
 	if trimmed := bytes.TrimSpace(m.ConfigSchema); len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &schema) != nil {
 		bad("config_schema", "must be a JSON Schema object")
