@@ -1,6 +1,6 @@
 // The composer's tools beside the text box: the emoji picker, the menu of other ways to
 // send (a location, a message scheduled for later), and the dialogs those open.
-import { useId, useState, type FormEvent, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from "react";
+import { useId, useState, type FormEvent, type KeyboardEvent as ReactKeyboardEvent, type ReactNode, type RefObject } from "react";
 import type { MessageRequest } from "../api/types";
 import { localInput } from "../lib/format";
 import { usePopover } from "../lib/usePopover";
@@ -97,6 +97,38 @@ export const EMOJI: { group: string; items: [emoji: string, name: string][] }[] 
 /** Every group holds a row of this many, so up and down keep to a column. */
 const EMOJI_COLUMNS = 8;
 
+/** A composer tool's button that opens its popover (see usePopover). */
+function ToolTrigger({
+  trigger,
+  label,
+  popup,
+  open,
+  setOpen,
+  children,
+}: {
+  trigger: RefObject<HTMLButtonElement | null>;
+  label: string;
+  popup: "dialog" | "menu";
+  open: boolean;
+  setOpen: (open: boolean) => void;
+  children: ReactNode;
+}) {
+  return (
+    <button
+      ref={trigger}
+      type="button"
+      className="icon-btn tool-btn"
+      aria-label={label}
+      title={label}
+      aria-haspopup={popup}
+      aria-expanded={open}
+      onClick={() => setOpen(!open)}
+    >
+      {children}
+    </button>
+  );
+}
+
 /** The emoji button and its grid; a picked emoji goes to onPick, which puts it in the text. */
 export function EmojiPicker({ onPick }: { onPick: (emoji: string) => void }) {
   const { open, setOpen, ref, trigger } = usePopover(".emoji-grid button");
@@ -104,18 +136,9 @@ export function EmojiPicker({ onPick }: { onPick: (emoji: string) => void }) {
   const items = () => Array.from(ref.current?.querySelectorAll<HTMLElement>(".emoji-grid button") ?? []);
   return (
     <div className="composer-pop" ref={ref}>
-      <button
-        ref={trigger}
-        type="button"
-        className="icon-btn tool-btn"
-        aria-label="Insert emoji"
-        title="Insert emoji"
-        aria-haspopup="dialog"
-        aria-expanded={open}
-        onClick={() => setOpen(!open)}
-      >
+      <ToolTrigger trigger={trigger} label="Insert emoji" popup="dialog" open={open} setOpen={setOpen}>
         <EmojiIcon />
-      </button>
+      </ToolTrigger>
       {open ? (
         <div className="emoji-picker" role="dialog" aria-label="Emoji" onKeyDown={arrows(items, EMOJI_COLUMNS)}>
           {EMOJI.map((g, gi) => (
@@ -171,18 +194,9 @@ export function MoreMenu({ items }: { items: MoreItem[] }) {
   };
   return (
     <div className="composer-pop" ref={ref}>
-      <button
-        ref={trigger}
-        type="button"
-        className="icon-btn tool-btn"
-        aria-label="More ways to send"
-        title="More ways to send"
-        aria-haspopup="menu"
-        aria-expanded={open}
-        onClick={() => setOpen(!open)}
-      >
+      <ToolTrigger trigger={trigger} label="More ways to send" popup="menu" open={open} setOpen={setOpen}>
         <MoreIcon />
-      </button>
+      </ToolTrigger>
       {open ? (
         <div className="menu composer-menu" role="menu" aria-label="More ways to send" onKeyDown={arrows(all, 1)}>
           {items.map((item, i) => (
