@@ -10,6 +10,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
 
 // TestQueueSendNowAndDelete: a Chat queue's "Send now" fires every scheduled message
@@ -62,12 +63,19 @@ func TestQueueSendNowAndDelete(t *testing.T) {
 				return file.ID
 			}
 			own, shared := upload("own.pdf"), upload("shared.pdf")
+			ownHeader, sharedHeader := upload("own-header.pdf"), upload("shared-header.pdf")
 			other := f.compose(f.manager, api.ComposeRequest{ConnectionID: f.conn.ID, To: "+15557770002", Title: "Queue B",
 				Message: &api.MessageRequest{Type: "media", Media: &api.MessageMedia{FileID: shared}, ScheduleAt: &later}}, http.StatusCreated)
-			for _, id := range []string{own, shared} {
+			template := func(path, file string) {
+				f.manager.Do(http.MethodPost, path+"/messages", api.MessageRequest{Type: "template", Template: &sdk.Template{Name: "offer", Language: "en"},
+					Media: &api.MessageMedia{FileID: file}, ScheduleAt: &later}).Expect(http.StatusCreated)
+			}
+			template(f.path("/"+other.Conversation.ID), sharedHeader) // a template's header carries it there
+			for _, id := range []string{own, shared, sharedHeader} {
 				f.manager.Do(http.MethodPost, conv+"/messages", api.MessageRequest{Type: "media", Media: &api.MessageMedia{FileID: id}, ScheduleAt: &later}).
 					Expect(http.StatusCreated)
 			}
+			template(conv, ownHeader)
 
 			// The team hears of it: a manager's browser drops it from the list.
 			rt := serveRT(t, f.ta)
@@ -86,8 +94,12 @@ func TestQueueSendNowAndDelete(t *testing.T) {
 			if n, err := f.sc.Select((*messaging.Message)(nil)).Where("m.conversation_id = ?", res.Conversation.ID).Count(ctx); err != nil || n != 0 {
 				t.Errorf("%d messages left (%v)", n, err)
 			}
-			f.manager.Do(http.MethodGet, f.admin.WSPath("/media/"+own), nil).Expect(http.StatusNotFound)
-			f.manager.Do(http.MethodGet, f.admin.WSPath("/media/"+shared), nil).Expect(http.StatusOK)
+			for _, id := range []string{own, ownHeader} {
+				f.manager.Do(http.MethodGet, f.admin.WSPath("/media/"+id), nil).Expect(http.StatusNotFound)
+			}
+			for _, id := range []string{shared, sharedHeader} {
+				f.manager.Do(http.MethodGet, f.admin.WSPath("/media/"+id), nil).Expect(http.StatusOK)
+			}
 			f.manager.Do(http.MethodGet, f.path("/"+other.Conversation.ID), nil).Expect(http.StatusOK)
 		})
 	}

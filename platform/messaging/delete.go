@@ -49,13 +49,14 @@ func Sending(ctx context.Context, sc tenants.Scoped, conversationID string) (boo
 // carried, which the caller removes when no other message carries them (FilesInUse).
 func DeleteConversation(ctx context.Context, sc tenants.Scoped, id string, now time.Time) ([]string, error) {
 	var carried []Message
-	err := sc.Select(&carried).Column("m.id", "m.content").
-		Where("m.conversation_id = ? AND m.type = ?", id, "media").Scan(ctx)
-	if err != nil {
-		return nil, err
-	}
-	err = storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
+	err := storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
 		tsc := sc.With(tx)
+		// Read in the transaction that deletes them: a media message written
+		// meanwhile is either deleted with the rest and counted here, or kept.
+		if err := tsc.Select(&carried).Column("m.id", "m.content").
+			Where("m.conversation_id = ? AND m.type IN (?)", id, bun.List(carriers)).Scan(ctx); err != nil {
+			return err
+		}
 		var sent []Message
 		if err := tsc.Select(&sent).Column("m.id", "m.attempt", "m.connection_id", "m.provider_message_id").
 			Where("m.conversation_id = ? AND m.direction = ? AND m.status = ? AND m.provider_message_id IS NOT NULL AND m.credits > 0",
@@ -127,6 +128,10 @@ func ForgetDeletedSends(ctx context.Context, sc tenants.Scoped, now time.Time) (
 	return int(n), err
 }
 
+// carriers are the message types that may carry an uploaded file: a media message,
+// and a template whose media header is one.
+var carriers = []string{"media", "template"}
+
 // FilesInUse reports which of the uploaded files some message of the workspace still
 // carries (a forward, or a resend, carries its original's).
 func FilesInUse(ctx context.Context, sc tenants.Scoped, files []string) (map[string]bool, error) {
@@ -140,7 +145,7 @@ func FilesInUse(ctx context.Context, sc tenants.Scoped, files []string) (map[str
 	}
 	var found []string
 	err := sc.Select((*Message)(nil)).ColumnExpr("DISTINCT "+field).
-		Where("m.type = ? AND "+field+" IN (?)", "media", bun.List(files)).Scan(ctx, &found)
+		Where("m.type IN (?) AND "+field+" IN (?)", bun.List(carriers), bun.List(files)).Scan(ctx, &found)
 	for _, f := range found {
 		used[f] = true
 	}
