@@ -596,7 +596,7 @@ func (p *Pipeline) DeleteConversation(ctx context.Context, sc tenants.Scoped, co
 	// A failed message's refund is made when it fails; one that could not be is
 	// retried from its message, which is about to go: it is made now.
 	var failed []messaging.Message
-	if err := sc.Select(&failed).Where("m.conversation_id = ? AND m.direction = ? AND m.status = ? AND m.credits > 0",
+	if err := sc.Select(&failed).Column("m.id", "m.attempt", "m.reason").Where("m.conversation_id = ? AND m.direction = ? AND m.status = ? AND m.credits > 0",
 		conv.ID, messaging.DirectionOut, messaging.StatusFailed).Scan(ctx); err != nil {
 		return err
 	}
