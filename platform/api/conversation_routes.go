@@ -117,7 +117,7 @@ type MessageRequest struct {
 	Text       string        `json:"text" doc:"at most 4096 characters; the caption of media"`
 	Media      *MessageMedia `json:"media,omitempty"`
 	Location   *sdk.Location `json:"location,omitempty"`
-	Template   *sdk.Template `json:"template,omitempty"`
+	Template   *sdk.Template `json:"template,omitempty" doc:"its values may name the recipient's fields, filled for each: {{name}}, {{first_name}}, {{last_name}}, {{phone}}, {{email}}, a contact attribute ({{plan}}), {{code}} (a fresh 6-digit code); {{first_name|there}} gives a fallback"`
 	ScheduleAt *string       `json:"schedule_at,omitempty" doc:"RFC 3339, at least one minute ahead; the message waits as scheduled"`
 	ReplyTo    string        `json:"reply_to,omitempty" doc:"in a conversation with several recipients, a message from one of them: the reply goes to that customer only (without it, to every recipient)"`
 	Urgent     bool          `json:"urgent,omitempty" doc:"outside the workspace's business hours, send at once: otherwise the message waits, scheduled, until they open"`

@@ -55,7 +55,20 @@ type Content struct {
 	MediaFile string        `json:"media_file,omitempty"`
 	Location  *sdk.Location `json:"location,omitempty"`
 	Template  *sdk.Template `json:"template,omitempty"`
-	Subject   string        `json:"subject,omitempty"`
+	// TemplateAsWritten is the template as its sender wrote it, when its parameters
+	// named fields of the recipient ({{first_name}}, {{code}}) that Template has
+	// filled: sent again, or forwarded, it is filled anew.
+	TemplateAsWritten *sdk.Template `json:"template_as_written,omitempty"`
+	Subject           string        `json:"subject,omitempty"`
+}
+
+// AsWritten is the message's template as its sender wrote it: sent again, its
+// recipient's fields are filled anew.
+func (c Content) AsWritten() *sdk.Template {
+	if c.TemplateAsWritten != nil {
+		return c.TemplateAsWritten
+	}
+	return c.Template
 }
 
 // Message is one message of a conversation.
@@ -194,8 +207,10 @@ func Insert(ctx context.Context, sc tenants.Scoped, m *Message, source string) e
 
 // InsertCopies stores one message per recipient in contactIDs, copies of m sharing a
 // send id (the first copy's id), with their first timeline entries, a few statements
-// for any number of them. It returns the copies in the order of contactIDs.
-func InsertCopies(ctx context.Context, sc tenants.Scoped, m Message, contactIDs []string, source string) ([]Message, error) {
+// for any number of them. vary, if not nil, makes the copy to contactIDs[i] its
+// recipient's own (its template's fields filled). It returns the copies in the order
+// of contactIDs.
+func InsertCopies(ctx context.Context, sc tenants.Scoped, m Message, contactIDs []string, source string, vary func(i int, c *Message)) ([]Message, error) {
 	now := time.Now().UTC()
 	msgs := make([]Message, len(contactIDs))
 	events := make([]Event, len(contactIDs))
@@ -207,6 +222,9 @@ func InsertCopies(ctx context.Context, sc tenants.Scoped, m Message, contactIDs 
 			sendID = c.ID
 		}
 		c.ContactID, c.SendID = &contactIDs[i], &sendID
+		if vary != nil {
+			vary(i, &c)
+		}
 		msgs[i] = c
 		events[i] = Event{ID: storage.NewID(), MessageID: c.ID, Status: c.Status, Reason: c.Reason, Source: source, At: now}
 	}

@@ -212,7 +212,7 @@ func (p *Pipeline) Forward(ctx context.Context, sc tenants.Scoped, m messaging.M
 		return m, ErrForwardUnsupported
 	}
 	return p.Post(ctx, sc, to, Draft{Type: m.Type, Text: m.Body, Media: m.Content.Media, MediaFile: m.Content.MediaFile, Location: m.Content.Location,
-		Template: m.Content.Template, AuthorID: authorID, ForwardedFrom: m.ID})
+		Template: m.Content.AsWritten(), AuthorID: authorID, ForwardedFrom: m.ID})
 }
 
 // keepCustomerMedia stores a customer's media, fetched from the provider, as a file

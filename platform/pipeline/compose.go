@@ -181,6 +181,21 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	if len(to) == 1 {
 		m.ContactID = &to[0]
 	}
+	var filled []*sdk.Template // the template each recipient gets, its fields filled
+	if d.Type == "template" && hasFields(d.Template) {
+		known, err := messaging.ContactsByID(ctx, sc, to)
+		if err != nil {
+			return m, err
+		}
+		contacts := make([]messaging.Contact, len(to))
+		for i, id := range to {
+			contacts[i] = known[id] // a recipient's contact stays while they are one
+		}
+		if filled, err = personalize(d.Template, contacts); err != nil {
+			return m, err
+		}
+		m.Content.Template, m.Content.TemplateAsWritten = filled[0], d.Template
+	}
 	took := false
 	if d.MediaFile != "" {
 		// Taken before the message is stored: a file swept meanwhile is refused here
@@ -193,7 +208,11 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	}
 	copies := []messaging.Message{m}
 	if len(to) > 1 {
-		copies, err = messaging.InsertCopies(ctx, sc, m, to, "api")
+		var vary func(int, *messaging.Message)
+		if filled != nil {
+			vary = func(i int, c *messaging.Message) { c.Content.Template = filled[i] }
+		}
+		copies, err = messaging.InsertCopies(ctx, sc, m, to, "api", vary)
 	} else {
 		err = messaging.Insert(ctx, sc, &copies[0], "api")
 	}
@@ -534,7 +553,7 @@ func (p *Pipeline) Resend(ctx context.Context, sc tenants.Scoped, conv messaging
 		return last, err
 	}
 	d := Draft{Type: last.Type, Text: last.Body, Media: last.Content.Media, MediaFile: last.Content.MediaFile,
-		Location: last.Content.Location, Template: last.Content.Template, AuthorID: authorID}
+		Location: last.Content.Location, Template: last.Content.AsWritten(), AuthorID: authorID}
 	if last.SendID == nil && last.ContactID != nil && conv.Recipients > 1 {
 		d.ContactID = *last.ContactID // it went to one recipient: so does its resend
 	}

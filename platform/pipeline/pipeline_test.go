@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -631,8 +632,18 @@ func TestPipeline(t *testing.T) {
 				headerSends = append(headerSends, msg)
 				headerMu.Unlock()
 			}}
+			var personalMu sync.Mutex
+			personalSends := map[string]sdk.Template{} // by message id
+			personal := &channel{Loopback: loopback.New(), onSend: func(msg sdk.OutboundMessage) {
+				personalMu.Lock()
+				if msg.Template != nil {
+					personalSends[msg.ID] = *msg.Template
+				}
+				personalMu.Unlock()
+			}}
 			e := newEnv(t, envOptions{engine: engine, concurrency: 16, maxRetry: 3, kick: 150 * time.Millisecond,
-				plugins: connections.StaticPlugins{"flaky": flaky, "wa": wa, "retry": retry, "counted": counted, "gated": gated, "mute": mute, "held": held, "refuser": refuser, "headers": headers}})
+				plugins: connections.StaticPlugins{"flaky": flaky, "wa": wa, "retry": retry, "counted": counted, "gated": gated, "mute": mute, "held": held,
+					"refuser": refuser, "headers": headers, "personal": personal}})
 			ctx := context.Background()
 
 			t.Run("TextSent", func(t *testing.T) {
@@ -791,6 +802,92 @@ func TestPipeline(t *testing.T) {
 				}
 				if n, err := tn.sc.Select((*messaging.DeletedSend)(nil)).Count(ctx); err != nil || n != 0 {
 					t.Errorf("%d deleted sends still kept (%v), want none once each was reported", n, err)
+				}
+			})
+
+			// A template's parameters may name the recipient's fields: each copy of a
+			// send to several is filled for its own recipient, with its own code, and
+			// "Send again" fills them anew; a recipient lacking one refuses the send.
+			t.Run("TemplateFieldsPerRecipient", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "personal", loopback.Config{}, 10)
+				var people []messaging.Contact
+				for _, name := range []string{"Ada Lovelace", "Grace Hopper", ""} {
+					c, err := messaging.ContactByAddress(ctx, tn.sc, tn.conn.Kind, fmt.Sprintf("+4478%08d", phoneSeq.Add(1)), name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					people = append(people, c)
+				}
+				conv, err := messaging.OpenConversation(ctx, tn.sc, messaging.KindChat, tn.conn.ID, people, "Logins")
+				if err != nil {
+					t.Fatal(err)
+				}
+				written := &sdk.Template{Name: "login_code", Language: "en", Body: []string{"{{first_name|there}}", "{{code}}"}, CopyCode: "{{code}}"}
+
+				// Without a fallback, the nameless recipient refuses the send: nothing
+				// stored, nothing charged.
+				_, err = e.p.Post(ctx, tn.sc, conv, pipeline.Draft{Type: "template",
+					Template: &sdk.Template{Name: "login_code", Language: "en", Body: []string{"{{first_name}}", "{{code}}"}}})
+				var f *failure.Error
+				if !errors.As(err, &f) || !strings.Contains(f.Fields["template.body[0]"], "1 of the 3 recipients") {
+					t.Fatalf("post without a fallback: %v", err)
+				}
+				if n, err := tn.sc.Select((*messaging.Message)(nil)).Where("m.conversation_id = ?", conv.ID).Count(ctx); err != nil || n != 0 {
+					t.Fatalf("%d messages stored by a refused send (%v)", n, err)
+				}
+
+				sendAll := func(first messaging.Message) map[string]sdk.Template {
+					t.Helper()
+					copies, err := messaging.SendCopies(ctx, tn.sc, *first.SendID, 10)
+					if err != nil || len(copies) != 3 {
+						t.Fatalf("%d copies, %v", len(copies), err)
+					}
+					got := map[string]sdk.Template{} // by contact
+					for _, c := range copies {
+						tn.waitStatus(t, c.ID, messaging.StatusSent)
+						personalMu.Lock()
+						sent, ok := personalSends[c.ID]
+						personalMu.Unlock()
+						stored := tn.msg(t, c.ID).Content
+						if !ok || stored.Template == nil || !reflect.DeepEqual(sent, *stored.Template) {
+							t.Fatalf("copy %s sent %+v, stored %+v: want what was sent stored", c.ID, sent, stored.Template)
+						}
+						if stored.TemplateAsWritten == nil || !reflect.DeepEqual(*stored.TemplateAsWritten, *written) {
+							t.Fatalf("copy %s keeps %+v as written, want %+v", c.ID, stored.TemplateAsWritten, written)
+						}
+						got[*c.ContactID] = sent
+					}
+					return got
+				}
+				m, err := e.p.Post(ctx, tn.sc, conv, pipeline.Draft{Type: "template", Template: written})
+				if err != nil {
+					t.Fatal(err)
+				}
+				first := sendAll(m)
+				codes := map[string]bool{}
+				for i, want := range []string{"Ada", "Grace", "there"} {
+					got := first[people[i].ID]
+					if got.Body[0] != want || len(got.Body[1]) != 6 || got.CopyCode != got.Body[1] {
+						t.Fatalf("%s got %+v, want %q and one 6-digit code in body and button", people[i].Phone, got, want)
+					}
+					codes[got.Body[1]] = true
+				}
+				// A fresh code per copy (three draws of a million alike: 3 in a million).
+				if len(codes) != 3 {
+					t.Fatalf("codes %v: not one per copy", codes)
+				}
+				again, err := e.p.Resend(ctx, tn.sc, conv, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for id, got := range sendAll(again) {
+					if got.Body[0] != first[id].Body[0] || codes[got.Body[1]] {
+						t.Fatalf("sent again %+v after %+v: want the same name and a fresh code", got, first[id])
+					}
+				}
+				if b := tn.balance(t); b != 10-6 {
+					t.Fatalf("balance %d, want 4: six copies sent", b)
 				}
 			})
 

@@ -220,6 +220,7 @@ export interface Content {
   media_file?: string;
   subject?: string;
   template?: sdk_Template | null;
+  template_as_written?: sdk_Template | null;
 }
 
 export interface ConversationCounts {
@@ -644,6 +645,7 @@ export interface MessageRequest {
   reply_to?: string;
   /** RFC 3339, at least one minute ahead; the message waits as scheduled */
   schedule_at?: string | null;
+  /** its values may name the recipient's fields, filled for each: {{name}}, {{first_name}}, {{last_name}}, {{phone}}, {{email}}, a contact attribute ({{plan}}), {{code}} (a fresh 6-digit code); {{first_name|there}} gives a fallback */
   template?: sdk_Template | null;
   /** at most 4096 characters; the caption of media */
   text: string;
