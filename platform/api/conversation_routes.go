@@ -137,10 +137,13 @@ type MessageMedia struct {
 // recipients, and optionally sends its first message.
 type ComposeRequest struct {
 	ConnectionID string `json:"connection_id"`
-	To           string `json:"to,omitempty" doc:"phone number, email address or Messenger id as the connection's channel needs, or a contact id"`
-	CountryCode  string `json:"country_code,omitempty" doc:"digits put in front of a national phone number, e.g. 44"`
-	Name         string `json:"name,omitempty" doc:"the contact's name, when the contact is new"`
-	Title        string `json:"title,omitempty"`
+	// ConnectionIDs sends from several numbers (a multi-device plan): the
+	// recipients are split between them evenly.
+	ConnectionIDs []string `json:"connection_ids,omitempty" doc:"instead of connection_id, for several recipients on a multi-device plan: numbers of one channel to send from, the recipients split evenly between them, each written from theirs (their replies come back to the conversation); the first is the conversation's"`
+	To            string   `json:"to,omitempty" doc:"phone number, email address or Messenger id as the connection's channel needs, or a contact id"`
+	CountryCode   string   `json:"country_code,omitempty" doc:"digits put in front of a national phone number, e.g. 44"`
+	Name          string   `json:"name,omitempty" doc:"the contact's name, when the contact is new"`
+	Title         string   `json:"title,omitempty"`
 	// WhatsAppConsent records that the customer agreed to receive WhatsApp messages
 	// from the business, which WhatsApp requires before the business writes first.
 	WhatsAppConsent bool            `json:"whatsapp_consent,omitempty" doc:"the customer opted in to WhatsApp messages from this business; recorded on the contact"`
@@ -545,8 +548,13 @@ func (a conversationArea) compose(c *fiber.Ctx) error {
 	}
 	ctx, sc := c.UserContext(), scoped(c, a.s)
 	bad := failure.Fields{}
+	if strings.TrimSpace(req.ConnectionID) == "" && len(req.ConnectionIDs) > 0 {
+		req.ConnectionID = req.ConnectionIDs[0]
+	}
 	bad.Check(strings.TrimSpace(req.ConnectionID) == "", "connection_id", "is required")
 	bad.Check(strings.TrimSpace(req.To) == "" && len(req.Recipients) == 0 && req.GroupID == "", "to", "is required (or recipients, or group_id)")
+	bad.Check(len(req.ConnectionIDs) > 1 && len(req.Recipients) == 0 && req.GroupID == "", "connection_ids",
+		"one recipient is written from one number: give several recipients, or one connection_id")
 	if err := bad.Err(); err != nil {
 		return err
 	}
@@ -760,6 +768,14 @@ func (a conversationArea) composeMany(c *fiber.Ctx, conn connections.Connection,
 	if err := bad.Err(); err != nil {
 		return err
 	}
+	acc, err := a.s.accessOf(c)
+	if err != nil {
+		return err
+	}
+	from, err := a.numbers(c, conn, req.ConnectionIDs, acc)
+	if err != nil {
+		return err
+	}
 	if req.WhatsAppConsent {
 		for i, ct := range contacts {
 			if !ct.WhatsAppConsent {
@@ -770,11 +786,7 @@ func (a conversationArea) composeMany(c *fiber.Ctx, conn connections.Connection,
 			}
 		}
 	}
-	acc, err := a.s.accessOf(c)
-	if err != nil {
-		return err
-	}
-	conv, err := messaging.OpenConversation(ctx, sc, messaging.KindChat, conn.ID, contacts, strings.TrimSpace(req.Title))
+	conv, err := messaging.OpenConversationFrom(ctx, sc, messaging.KindChat, from, contacts, strings.TrimSpace(req.Title))
 	if err != nil {
 		return err
 	}
@@ -782,6 +794,50 @@ func (a conversationArea) composeMany(c *fiber.Ctx, conn connections.Connection,
 		return err
 	}
 	return a.composed(c, conv, true, d, ComposeResult{LeftOut: leftOut})
+}
+
+// ErrSingleNumberPlan refuses several numbers for one conversation on a plan without
+// multi-device.
+var ErrSingleNumberPlan = failure.New(failure.Forbidden, "plan_single_number", "the workspace's plan sends a conversation from one number").
+	WithField("connection_ids", "give one: sending from several numbers needs a multi-device plan")
+
+// numbers are the connections a conversation with several recipients sends from: conn
+// alone, or conn and the others of ids (each once), when the workspace's plan is
+// multi-device, each is one the caller may send from, and all are numbers of conn's
+// channel.
+func (a conversationArea) numbers(c *fiber.Ctx, conn connections.Connection, ids []string, acc messaging.Access) ([]string, error) {
+	from := []string{conn.ID}
+	for _, id := range ids {
+		if id = strings.TrimSpace(id); !slices.Contains(from, id) {
+			from = append(from, id)
+		}
+	}
+	if len(from) == 1 {
+		return from, nil
+	}
+	ctx, sc := c.UserContext(), scoped(c, a.s)
+	ws, _ := tenants.FromContext(ctx)
+	plan, err := tenants.PlanByID(ctx, a.s.db, ws.PlanID)
+	if err != nil {
+		return nil, err
+	}
+	if !plan.Features.MultiDevice {
+		return nil, ErrSingleNumberPlan.WithMessage(fmt.Sprintf("the %s plan sends a conversation from one number", plan.Name))
+	}
+	bad := failure.Fields{}
+	for i, id := range ids {
+		field := fmt.Sprintf("connection_ids[%d]", i)
+		other, err := a.s.connections.Get(ctx, sc, strings.TrimSpace(id))
+		switch {
+		case errors.Is(err, connections.ErrNotFound) || err == nil && !acc.AllowsConnection(other.ID):
+			bad.Add(field, "is not a connection of this workspace")
+		case err != nil:
+			return nil, err
+		case other.PluginID != conn.PluginID:
+			bad.Add(field, fmt.Sprintf("is a %s connection: the numbers of one conversation are of one channel (%s)", other.PluginID, conn.PluginID))
+		}
+	}
+	return from, bad.Err()
 }
 
 // fieldMessage is what a validation failure says about field.

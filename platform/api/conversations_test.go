@@ -109,6 +109,7 @@ func TestConversations(t *testing.T) {
 			t.Run("ticket work", func(t *testing.T) { partTicketWork(t, f) })
 			t.Run("list", func(t *testing.T) { partList(t, f) })
 			t.Run("counts", func(t *testing.T) { partCounts(t, f) })
+			t.Run("several numbers", func(t *testing.T) { partSeveralNumbers(t, f) })
 		})
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/loopback"
 	"github.com/switchboardhq/switchboard/policies"
+	"github.com/switchboardhq/switchboard/tenants"
 )
 
 func partGroupsAndRecipients(t *testing.T, f *convFixture) {
@@ -239,3 +241,57 @@ func partReadState(t *testing.T, f *convFixture) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// partSeveralNumbers: on a multi-device plan, a conversation with several recipients
+// sends from several numbers of one channel, its recipients split between them.
+func partSeveralNumbers(t *testing.T, f *convFixture) {
+	ctx := f.ta.Ctx()
+	var second api.ConnectionView
+	f.admin.Do(http.MethodPost, f.admin.WSPath("/connections"), api.CreateConnection{Plugin: "loopback", Engine: "loopback", DisplayName: "Line 2",
+		Address: "+15550199", Config: loopback.Config{WebhookSecret: "s"}.JSON()}).Expect(http.StatusCreated).Decode(&second)
+	req := api.ComposeRequest{ConnectionIDs: []string{f.conn.ID, second.ID, f.conn.ID}, Title: "Two lines",
+		Recipients: []string{"+15550400001", "+15550400002", "+15550400003"}, Message: &api.MessageRequest{Type: "text", Text: "Sale on"}}
+
+	res := f.compose(f.manager, req, http.StatusCreated)
+	if res.Conversation.ConnectionID != f.conn.ID || res.Conversation.Recipients != 3 {
+		t.Fatalf("composed %+v", res.Conversation)
+	}
+	var thread api.List[messaging.Message]
+	f.manager.Do(http.MethodGet, f.path("/"+res.Conversation.ID+"/messages"), nil).Expect(http.StatusOK).Decode(&thread)
+	from := map[string]int{}
+	for _, m := range thread.Items {
+		from[m.ConnectionID]++
+	}
+	if len(thread.Items) != 3 || from[f.conn.ID] != 2 || from[second.ID] != 1 {
+		t.Fatalf("copies from %v, want two from the first number and one from the second", from)
+	}
+
+	// Refused, naming the field: another workspace's number, and several numbers for
+	// one recipient.
+	other := req
+	other.ConnectionIDs = []string{f.conn.ID, f.ta.NewTenant("Numbers owner").IDs["connection"]}
+	if e := f.manager.Do(http.MethodPost, f.path(""), other).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["connection_ids[1]"] == "" {
+		t.Errorf("another workspace's number: %+v", e)
+	}
+	solo := api.ComposeRequest{ConnectionIDs: []string{f.conn.ID, second.ID}, To: "+15550400009"}
+	if e := f.manager.Do(http.MethodPost, f.path(""), solo).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["connection_ids"] == "" {
+		t.Errorf("two numbers for one recipient: %+v", e)
+	}
+
+	// A plan without multi-device sends a conversation from one number.
+	setPlan := func(code string) {
+		t.Helper()
+		if _, err := f.ta.App.DB.NewUpdate().Table("workspaces").Set("plan_id = (SELECT id FROM plans WHERE code = ?)", code).
+			Where("id = ?", f.admin.Workspace.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setPlan(tenants.DefaultPlanCode)
+	defer setPlan("business")
+	if e := f.manager.Do(http.MethodPost, f.path(""), req).Expect(http.StatusForbidden).Error(); e.Code != "plan_single_number" || e.Fields["connection_ids"] == "" {
+		t.Errorf("several numbers on the free plan: %+v", e)
+	}
+	one := req
+	one.ConnectionIDs = []string{f.conn.ID}
+	f.compose(f.manager, one, http.StatusCreated)
+}

@@ -76,8 +76,16 @@ func NewConversation(ctx context.Context, sc tenants.Scoped, kind, connectionID 
 // OpenConversation opens a conversation with its recipients (at least one; the first
 // is the one it is shown with). Without a title it is named after its only recipient.
 func OpenConversation(ctx context.Context, sc tenants.Scoped, kind, connectionID string, contacts []Contact, title string) (Conversation, error) {
-	if len(contacts) == 0 {
-		return Conversation{}, fmt.Errorf("messaging: a conversation needs a recipient")
+	return OpenConversationFrom(ctx, sc, kind, []string{connectionID}, contacts, title)
+}
+
+// OpenConversationFrom is OpenConversation writing from several numbers (a multi-device
+// plan's): the recipients are split between them evenly, in turn, and each is written
+// from theirs, the one their replies come back on. The first number is the
+// conversation's own.
+func OpenConversationFrom(ctx context.Context, sc tenants.Scoped, kind string, connectionIDs []string, contacts []Contact, title string) (Conversation, error) {
+	if len(contacts) == 0 || len(connectionIDs) == 0 {
+		return Conversation{}, fmt.Errorf("messaging: a conversation needs a recipient and a number")
 	}
 	contact := contacts[0]
 	if title == "" {
@@ -91,11 +99,14 @@ func OpenConversation(ctx context.Context, sc tenants.Scoped, kind, connectionID
 	if kind == KindTicket {
 		state = StateQueued
 	}
-	c := Conversation{ID: storage.NewID(), ConnectionID: connectionID, ContactID: contact.ID, Kind: kind, Title: title,
+	c := Conversation{ID: storage.NewID(), ConnectionID: connectionIDs[0], ContactID: contact.ID, Kind: kind, Title: title,
 		Pill: PillPending, State: state, LastActivityAt: now, CreatedAt: now, Recipients: len(contacts)}
 	rs := make([]Recipient, len(contacts))
 	for i, ct := range contacts {
 		rs[i] = Recipient{ConversationID: c.ID, ContactID: ct.ID, CreatedAt: now}
+		if len(connectionIDs) > 1 {
+			rs[i].ConnectionID = &connectionIDs[i%len(connectionIDs)]
+		}
 	}
 	err := storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
 		st := sc.With(tx)
@@ -105,7 +116,7 @@ func OpenConversation(ctx context.Context, sc tenants.Scoped, kind, connectionID
 		if _, err := tenants.InsertAll(st, rs).Exec(ctx); err != nil { // at most MaxRecipients rows
 			return err
 		}
-		return windowsFromConnection(ctx, st, c.ID, connectionID)
+		return windowsFromConnection(ctx, st, c.ID, c.ConnectionID)
 	})
 	if err != nil {
 		return c, fmt.Errorf("messaging: new conversation: %w", err)
@@ -167,8 +178,9 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 	return c, created, err
 }
 
-// lastConversation is the conversation on the connection, campaigns excluded, that
-// the contact is a recipient of and that was last active with them (Recipient.active:
+// lastConversation is the conversation that writes to the contact from the connection
+// (its own, or the contact's number in one sending from several), campaigns
+// excluded, and that was last active with them (Recipient.active:
 // another recipient's reply in a group does not count), and the ids of all of the
 // contact's conversations on the connection.
 //
@@ -188,9 +200,9 @@ func lastConversation(ctx context.Context, sc tenants.Scoped, connectionID, cont
 		return c, false, nil, nil
 	}
 	ids := make([]string, len(rows))
-	active := make(map[string]time.Time, len(rows))
+	byConversation := make(map[string]Recipient, len(rows))
 	for i, r := range rows {
-		ids[i], active[r.ConversationID] = r.ConversationID, r.active()
+		ids[i], byConversation[r.ConversationID] = r.ConversationID, r
 	}
 	convs, err := ConversationsByID(ctx, sc, ids)
 	if err != nil {
@@ -199,14 +211,14 @@ func lastConversation(ctx context.Context, sc tenants.Scoped, connectionID, cont
 	found := false
 	var theirs []string
 	for _, cv := range convs {
-		if cv.ConnectionID != connectionID {
-			continue
+		if byConversation[cv.ID].connection(cv) != connectionID {
+			continue // written from another number
 		}
 		theirs = append(theirs, cv.ID)
 		if cv.Kind == KindCampaign {
 			continue
 		}
-		a, best := active[cv.ID], active[c.ID]
+		a, best := byConversation[cv.ID].active(), byConversation[c.ID].active()
 		if !found || a.After(best) || a.Equal(best) && cv.ID > c.ID {
 			c, found = cv, true
 		}

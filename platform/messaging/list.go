@@ -195,7 +195,9 @@ func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFil
 		q = q.Where("cv.state = ?", f.State)
 	}
 	if f.ConnectionID != "" {
-		q = q.Where("cv.connection_id = ?", f.ConnectionID)
+		// Also the conversations that write to some of their recipients from it.
+		q = q.Where(`(cv.connection_id = ? OR EXISTS (SELECT 1 FROM conversation_recipients AS cr
+			WHERE cr.workspace_id = cv.workspace_id AND cr.conversation_id = cv.id AND cr.connection_id = ?))`, f.ConnectionID, f.ConnectionID)
 	}
 	switch f.Assignee {
 	case "":

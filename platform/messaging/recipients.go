@@ -25,9 +25,13 @@ type Recipient struct {
 	bun.BaseModel `bun:"table:conversation_recipients,alias:cr"`
 	tenants.Owned
 
-	ConversationID string     `bun:"conversation_id,pk" json:"-"`
-	ContactID      string     `bun:"contact_id,pk" json:"contact_id"`
-	LastInboundAt  *time.Time `bun:"last_inbound_at" json:"last_inbound_at" doc:"the customer's last message on the conversation's connection, in any conversation: their 24-hour window runs from here"`
+	ConversationID string `bun:"conversation_id,pk" json:"-"`
+	ContactID      string `bun:"contact_id,pk" json:"contact_id"`
+	// ConnectionID is the number this recipient is written from when the
+	// conversation sends from several (see OpenConversationFrom); nil: the
+	// conversation's own.
+	ConnectionID  *string    `bun:"connection_id" json:"connection_id,omitempty" doc:"the number this recipient is written from, when the conversation sends from several; absent: the conversation's"`
+	LastInboundAt *time.Time `bun:"last_inbound_at" json:"last_inbound_at" doc:"the customer's last message on the conversation's connection, in any conversation: their 24-hour window runs from here"`
 	// LastOutboundAt is when the conversation last wrote to this recipient: their
 	// reply goes to the conversation that did so last (see RouteInbound).
 	LastOutboundAt *time.Time `bun:"last_outbound_at" json:"last_outbound_at" doc:"when the conversation last wrote to this recipient"`
@@ -58,15 +62,42 @@ func wroteTo(ctx context.Context, sc tenants.Scoped, conversationID string, cont
 	return err
 }
 
+// connection is the number the conversation writes to this recipient from.
+func (r Recipient) connection(conv Conversation) string {
+	if r.ConnectionID != nil {
+		return *r.ConnectionID
+	}
+	return conv.ConnectionID
+}
+
 // windowsFromConnection gives the new recipients of conversationID the 24-hour window
-// their customers already have with the connection, from their other conversations.
+// their customers already have with the number they are written from (connectionID,
+// the conversation's, unless the recipient has their own), from their other
+// conversations.
 func windowsFromConnection(ctx context.Context, sc tenants.Scoped, conversationID, connectionID string) error {
 	_, err := sc.Update((*Recipient)(nil)).
 		Set(`last_inbound_at = (SELECT max(o.last_inbound_at) FROM conversation_recipients AS o
 			JOIN conversations AS ocv ON ocv.id = o.conversation_id
-			WHERE o.workspace_id = cr.workspace_id AND o.contact_id = cr.contact_id AND ocv.connection_id = ?)`, connectionID).
+			WHERE o.workspace_id = cr.workspace_id AND o.contact_id = cr.contact_id
+				AND COALESCE(o.connection_id, ocv.connection_id) = COALESCE(cr.connection_id, ?))`, connectionID).
 		Where("cr.conversation_id = ?", conversationID).Exec(ctx)
 	return err
+}
+
+// RecipientNumbers is, for a conversation that sends from several numbers, the number
+// each recipient is written from, by contact id; empty for one that sends from its
+// own connection only.
+func RecipientNumbers(ctx context.Context, sc tenants.Scoped, conversationID string) (map[string]string, error) {
+	var rows []Recipient
+	if err := sc.Select(&rows).Column("cr.contact_id", "cr.connection_id").
+		Where("cr.conversation_id = ? AND cr.connection_id IS NOT NULL", conversationID).Scan(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.ContactID] = *r.ConnectionID
+	}
+	return out, nil
 }
 
 // RecipientWindows is, for each conversation in ids with a single recipient, when

@@ -178,8 +178,18 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	if err != nil {
 		return m, err
 	}
+	// A conversation sending from several numbers writes to each recipient from theirs.
+	var numbers map[string]string
+	if conv.Recipients > 1 && len(to) > 0 {
+		if numbers, err = messaging.RecipientNumbers(ctx, sc, conv.ID); err != nil {
+			return m, err
+		}
+	}
 	if len(to) == 1 {
 		m.ContactID = &to[0]
+		if n, ok := numbers[to[0]]; ok {
+			m.ConnectionID = n
+		}
 	}
 	var filled []*sdk.Template // the template each recipient gets, its fields filled
 	if d.Type == "template" && hasFields(d.Template) {
@@ -208,11 +218,14 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	}
 	copies := []messaging.Message{m}
 	if len(to) > 1 {
-		var vary func(int, *messaging.Message)
-		if filled != nil {
-			vary = func(i int, c *messaging.Message) { c.Content.Template = filled[i] }
-		}
-		copies, err = messaging.InsertCopies(ctx, sc, m, to, "api", vary)
+		copies, err = messaging.InsertCopies(ctx, sc, m, to, "api", func(i int, c *messaging.Message) {
+			if filled != nil {
+				c.Content.Template = filled[i]
+			}
+			if n, ok := numbers[to[i]]; ok {
+				c.ConnectionID = n
+			}
+		})
 	} else {
 		err = messaging.Insert(ctx, sc, &copies[0], "api")
 	}

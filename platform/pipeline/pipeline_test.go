@@ -38,6 +38,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/realtime"
+	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/plugins/loopback"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
@@ -1556,6 +1557,86 @@ func TestPipeline(t *testing.T) {
 					t.Fatalf("the deleted message's task is still queued: %v", err)
 				}
 				tn.expectLedger(t, sch.ID, 0, 0)
+			})
+
+			// A conversation may send from several numbers (a multi-device plan): its
+			// recipients are split between them in turn, each copy goes from its
+			// recipient's number, and a reply comes back to it on that number only.
+			t.Run("SeveralNumbers", func(t *testing.T) {
+				t.Parallel()
+				tn := e.tenant(t, "loopback", loopback.Config{}, 10)
+				second, err := e.ta.App.Connections.Create(ctx, tn.sc, connections.NewConnection{PluginID: "loopback", Engine: loopback.Engine,
+					DisplayName: "Line 2", Address: fmt.Sprintf("+1555%07d", phoneSeq.Add(1)), Config: loopback.Config{WebhookSecret: "hook-secret"}.JSON()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				onSecond := *tn
+				onSecond.conn = second
+				var people []messaging.Contact
+				for range 4 {
+					c, err := messaging.ContactByAddress(ctx, tn.sc, tn.conn.Kind, fmt.Sprintf("+4478%08d", phoneSeq.Add(1)), "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					people = append(people, c)
+				}
+				conv, err := messaging.OpenConversationFrom(ctx, tn.sc, messaging.KindChat, []string{tn.conn.ID, second.ID}, people, "Two lines")
+				if err != nil || conv.ConnectionID != tn.conn.ID {
+					t.Fatalf("opened %+v, %v", conv, err)
+				}
+				m, err := e.p.Post(ctx, tn.sc, conv, pipeline.Draft{Type: "text", Text: "doors open at 9"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				copies, err := messaging.SendCopies(ctx, tn.sc, *m.SendID, 10)
+				if err != nil || len(copies) != 4 {
+					t.Fatalf("%d copies, %v", len(copies), err)
+				}
+				want := map[string]string{people[0].ID: tn.conn.ID, people[1].ID: second.ID, people[2].ID: tn.conn.ID, people[3].ID: second.ID}
+				for _, c := range copies {
+					if c.ConnectionID != want[*c.ContactID] {
+						t.Fatalf("copy to %s from %s, want %s", *c.ContactID, c.ConnectionID, want[*c.ContactID])
+					}
+					if sent := tn.waitStatus(t, c.ID, messaging.StatusSent); sent.ConnectionID != want[*c.ContactID] {
+						t.Fatalf("sent from %s", sent.ConnectionID)
+					}
+				}
+				// The second recipient answers on the second number: back to this
+				// conversation, their window open there; a resend to them alone goes
+				// from their number too.
+				onSecond.hook(t, onSecond.signed(t, loopback.WebhookEvent{Type: loopback.WebhookMessage, ID: "two-lines-in", From: people[1].Phone,
+					To: second.Address, Text: "see you there", Timestamp: time.Now().UTC()}))
+				onSecond.settled(t)
+				var in messaging.Message
+				if err := tn.sc.Select(&in).Where("m.provider_message_id = ?", "two-lines-in").Scan(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if in.ConversationID != conv.ID || in.ConnectionID != second.ID {
+					t.Fatalf("the reply went to %s on %s, want %s on %s", in.ConversationID, in.ConnectionID, conv.ID, second.ID)
+				}
+				reply, err := e.p.Post(ctx, tn.sc, conv, pipeline.Draft{Type: "text", Text: "great", ReplyTo: in.ID})
+				if err != nil || reply.ConnectionID != second.ID || *reply.ContactID != people[1].ID {
+					t.Fatalf("reply %+v, %v: want it to %s from %s", reply, err, people[1].ID, second.ID)
+				}
+				tn.waitStatus(t, reply.ID, messaging.StatusSent)
+				// The first recipient writes to the second number, which never wrote to
+				// them: a new ticket, not this conversation.
+				onSecond.hook(t, onSecond.signed(t, loopback.WebhookEvent{Type: loopback.WebhookMessage, ID: "wrong-line-in", From: people[0].Phone,
+					To: second.Address, Text: "is this the same shop?", Timestamp: time.Now().UTC()}))
+				onSecond.settled(t)
+				if err := tn.sc.Select(&in).Where("m.provider_message_id = ?", "wrong-line-in").Scan(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if in.ConversationID == conv.ID {
+					t.Fatal("a reply on a number that never wrote to the customer landed in the conversation")
+				}
+				// Listed under either number.
+				for _, id := range []string{tn.conn.ID, second.ID} {
+					convs, _, err := messaging.ListConversations(ctx, tn.sc, messaging.ConversationFilter{Kind: messaging.KindChat, ConnectionID: id}, storage.Page{Limit: 50})
+					if err != nil || !slices.ContainsFunc(convs, func(c messaging.Conversation) bool { return c.ID == conv.ID }) {
+						t.Fatalf("listing by %s: %d conversations without it (%v)", id, len(convs), err)
+					}
+				}
 			})
 
 			t.Run("SeveralRecipients", func(t *testing.T) {
