@@ -384,6 +384,7 @@ describe("Composer outside business hours", () => {
     await userEvent.click(urgentBox());
     await userEvent.upload(await screen.findByLabelText("Or upload the image"), new File(["png"], "offer.png", { type: "image/png" }));
     await screen.findByRole("group", { name: "Header image file" });
+    await userEvent.clear(screen.getByLabelText("{{first_name}}"));
     await userEvent.type(screen.getByLabelText("{{first_name}}"), "Lena");
     await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
     await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");

@@ -43,6 +43,12 @@ const stored = (id: string, filename: string) => ({
   body: { id, filename, mime_type: "image/jpeg", size: 4, sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", created_at: "2030-01-02T10:00:00Z" },
 });
 
+/** The server's message shown beside an input, if any. */
+const errorBeside = (input: HTMLElement) => input.closest(".field")?.querySelector(".field-error")?.textContent ?? null;
+const value = (label: string) => (screen.getByLabelText(label) as HTMLInputElement).value;
+const chips = () => screen.getByRole("group", { name: "Insert a field of the recipient" });
+const fields = () => Array.from(preview().querySelectorAll(".template-field")).map((f) => [f.textContent, f.getAttribute("title")]);
+
 const sent = (calls: Call[]) => calls.filter((c) => `${c.method} ${c.url}` === SEND).map((c) => c.body);
 const preview = () => screen.getByRole("region", { name: "Preview" });
 
@@ -91,6 +97,7 @@ describe("the template picker of a conversation whose window is closed", () => {
     expect(screen.queryByLabelText("{{1}}")).toBeNull();
 
     await userEvent.type(screen.getByLabelText("Header image link"), "https://cdn.example/offer.jpg");
+    await userEvent.clear(screen.getByLabelText("{{first_name}}"));
     await userEvent.type(screen.getByLabelText("{{first_name}}"), "Lena");
     await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
     expect(screen.getByRole("button", { name: "Send template" }).hasAttribute("disabled")).toBe(true);
@@ -127,6 +134,7 @@ describe("the template picker of a conversation whose window is closed", () => {
     const link = screen.getByLabelText("Header image link") as HTMLInputElement;
     expect(link.required).toBe(true);
 
+    await userEvent.clear(screen.getByLabelText("{{first_name}}"));
     await userEvent.type(screen.getByLabelText("{{first_name}}"), "Lena");
     await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
     await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");
@@ -168,6 +176,7 @@ describe("the template picker of a conversation whose window is closed", () => {
     const { calls } = api({ body: { items: [welcome], next_cursor: "" } }, { [UPLOAD]: stored("file7", "offer.png") });
     renderInWorkspace(<ConversationPane id="c1" />);
     await userEvent.upload(await screen.findByLabelText("Or upload the image"), new File(["png"], "offer.png", { type: "image/png" }));
+    await userEvent.clear(screen.getByLabelText("{{first_name}}"));
     await userEvent.type(screen.getByLabelText("{{first_name}}"), "Lena");
     await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
     await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");
@@ -263,5 +272,129 @@ describe("the template picker of a conversation whose window is closed", () => {
     await screen.findByLabelText("Template");
     expect(screen.getByLabelText("Code to copy")).toBeTruthy();
     expect(screen.queryByRole("alert")).toBeNull();
+  });
+});
+
+describe("the fields of the recipient in a template's values", () => {
+  it("starts a parameter named after a detail of the contact as that field, marks it in the preview and sends it as written", async () => {
+    const { calls } = api({ body: { items: [welcome], next_cursor: "" } });
+    renderInWorkspace(<ConversationPane id="c1" />);
+    await screen.findByLabelText("Template");
+    // {{first_name}} is the contact's: each copy greets its own recipient, not the example's Lena.
+    expect(value("{{first_name}}")).toBe("{{first_name}}");
+    // {{shop}} names no detail of the contact: it waits for a value, the example its placeholder.
+    expect(value("{{shop}}")).toBe("");
+    expect((screen.getByLabelText("{{shop}}") as HTMLInputElement).placeholder).toBe("Blumenladen");
+    expect(preview().querySelector(".template-body")!.textContent).toBe("Hallo {{first_name}}, willkommen bei {{shop}}! {{first_name}}, dein Code gilt heute.");
+    expect(fields()).toEqual([
+      ["{{first_name}}", "Each recipient's first name"],
+      ["{{first_name}}", "Each recipient's first name"],
+    ]);
+    expect(screen.getByText("The marked fields are filled in for each recipient as the message goes out.")).toBeTruthy();
+
+    await userEvent.type(screen.getByLabelText("Header image link"), "https://cdn.example/offer.jpg");
+    await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
+    await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");
+    await userEvent.click(screen.getByRole("button", { name: "Send template" }));
+    await waitFor(() => expect(sent(calls)).toHaveLength(1));
+    expect(sent(calls)[0]).toMatchObject({ template: { name: "welcome_offer", named: { first_name: "{{first_name}}", shop: "Blumenladen" } } });
+    // Sent: the values go back to the template's defaults, the field included.
+    await waitFor(() => expect(value("{{shop}}")).toBe(""));
+    expect(value("{{first_name}}")).toBe("{{first_name}}");
+  });
+
+  it("starts an authentication template's body and copy code as a fresh code for each recipient", async () => {
+    const { calls } = api({ body: { items: [orderUpdate, { ...loginCode, category: "AUTHENTICATION" }], next_cursor: "" } });
+    renderInWorkspace(<ConversationPane id="c1" />);
+    await userEvent.selectOptions(await screen.findByLabelText("Template"), "login_code|en_US");
+    expect(value("{{1}}")).toBe("{{code}}");
+    expect(value("Code to copy")).toBe("{{code}}");
+    expect(fields()).toEqual([["{{code}}", "A fresh 6-digit code for each recipient"]]);
+    expect(preview().querySelector(".template-body")!.textContent).toBe("{{code}} is your verification code.");
+    // A template of another category with the same shape starts empty.
+    await userEvent.selectOptions(screen.getByLabelText("Template"), "order_update|en_US");
+    expect(value("{{1}}")).toBe("");
+    await userEvent.selectOptions(screen.getByLabelText("Template"), "login_code|en_US");
+
+    const send = screen.getByRole("button", { name: "Send template" });
+    expect(send.hasAttribute("disabled")).toBe(false);
+    await userEvent.click(send);
+    await waitFor(() => expect(sent(calls)).toHaveLength(1));
+    expect(sent(calls)[0]).toEqual({ type: "template", text: "", template: { name: "login_code", language: "en_US", body: ["{{code}}"], copy_code: "{{code}}" } });
+  });
+
+  it("puts a field where the caret is in the value last typed in, and at the end of the first value before any", async () => {
+    api({ body: { items: [orderUpdate], next_cursor: "" } });
+    renderInWorkspace(<ConversationPane id="c1" />);
+    await screen.findByLabelText("Template");
+    expect(within(chips()).getAllByRole("button").map((b) => b.textContent)).toEqual(["Name", "First name", "Last name", "Phone", "Email", "Code"]);
+    expect(screen.getByText(/gives “there” to one without a first name/).textContent).toContain("{{first_name|there}}");
+
+    // Nothing typed in yet: the first value takes it.
+    await userEvent.click(within(chips()).getByRole("button", { name: "First name" }));
+    expect(value("{{1}}")).toBe("{{first_name}}");
+
+    const order = screen.getByLabelText("{{2}}") as HTMLInputElement;
+    await userEvent.type(order, "#2077 for ");
+    await userEvent.click(within(chips()).getByRole("button", { name: "Last name" }));
+    expect(order.value).toBe("#2077 for {{last_name}}");
+    // The caret stays after the field: typing carries on there.
+    expect(document.activeElement).toBe(order);
+    await userEvent.type(order, " today");
+    expect(order.value).toBe("#2077 for {{last_name}} today");
+
+    // In the middle of the value: at the caret, the selection replaced.
+    order.setSelectionRange(0, 5);
+    await userEvent.click(within(chips()).getByRole("button", { name: "Code" }));
+    expect(order.value).toBe("{{code}} for {{last_name}} today");
+    expect(value("{{1}}")).toBe("{{first_name}}");
+    expect(preview().querySelector(".template-body")!.textContent).toBe("Hi {{first_name}}, your order {{code}} for {{last_name}} today is on its way.");
+  });
+
+  it("offers the fields for the values of a template named by hand", async () => {
+    const { calls } = api({ body: { items: [], next_cursor: "" } });
+    renderInWorkspace(<ConversationPane id="c1" />);
+    await userEvent.type(await screen.findByLabelText("Template name"), "order_update");
+    expect(screen.queryByRole("group", { name: "Insert a field of the recipient" })).toBeNull();
+    await userEvent.click(screen.getByRole("button", { name: "Add parameter" }));
+    await userEvent.type(screen.getByLabelText("{{1}}"), "Dear ");
+    await userEvent.click(within(chips()).getByRole("button", { name: "Name" }));
+    await userEvent.click(screen.getByRole("button", { name: "Send template" }));
+    await waitFor(() => expect(sent(calls)).toEqual([{ type: "template", text: "", template: { name: "order_update", language: "en_US", body: ["Dear {{name}}"] } }]));
+  });
+
+  it("shows the server's refusal of a value beside its input, and one no input shows below them", async () => {
+    const gap = "2 of the 3 recipients (+447700900123 first) have no first name: give a fallback, {{first_name|…}}";
+    api(
+      { body: { items: [welcome], next_cursor: "" } },
+      {
+        [SEND]: {
+          status: 422,
+          body: {
+            error: {
+              code: "validation_failed",
+              message: "validation failed",
+              fields: { "template.named.first_name": gap, "template.button_urls[0]": "{{ starts a field of the recipient", "template.header_param": "is not the header's" },
+            },
+          },
+        },
+      },
+    );
+    renderInWorkspace(<ConversationPane id="c1" />);
+    await userEvent.type(await screen.findByLabelText("Header image link"), "https://cdn.example/offer.jpg");
+    await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
+    await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");
+    await userEvent.click(screen.getByRole("button", { name: "Send template" }));
+
+    const first = screen.getByLabelText("{{first_name}}");
+    await waitFor(() => expect(errorBeside(first)).toBe(gap));
+    expect(first.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById(first.getAttribute("aria-describedby")!)!.textContent).toBe(gap);
+    expect(errorBeside(screen.getByLabelText("Link ending of “Zum Angebot”"))).toBe("{{ starts a field of the recipient");
+    expect(errorBeside(screen.getByLabelText("{{shop}}"))).toBeNull();
+    expect(screen.getByText("template.header_param: is not the header's")).toBeTruthy();
+    expect(screen.getByRole("alert").textContent).toBe("validation failed");
+    // What was typed stays, for the fallback to be added.
+    expect(value("{{first_name}}")).toBe("{{first_name}}");
   });
 });

@@ -3,22 +3,32 @@
 // workspace as soon as it is picked) or a text header's placeholder, dynamic button
 // links and a copy code, with a preview of the body as the customer will read it.
 //
+// A value may name fields of the recipient ({{first_name}}, {{code}} …), which the
+// server fills for each recipient: a parameter named after a detail of the contact, and
+// an authentication template's code, start as that field, and buttons offer the fields
+// to put in the value being typed.
+//
 // The templates come from the provider through the connection's plugin. Only when
 // that list is empty (a channel without templates, an account without approved ones,
 // or no connection to ask) is the template's name typed by hand.
-import { useEffect, useMemo, useRef, useState, type ChangeEvent } from "react";
-import { call, uploadMedia, uploadRefusal } from "../api/client";
+import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState, type ChangeEvent } from "react";
+import { ApiError, call, uploadMedia, uploadRefusal } from "../api/client";
 import type { ListedTemplate } from "../api/types";
+import { insertAt } from "../lib/editing";
 import { useAsync, type Async } from "../lib/useAsync";
 import {
   complete,
+  defaultValues,
   describeTemplate,
+  fieldToken,
+  filledParts,
   fitsHeader,
   HEADER_ACCEPT,
   NO_VALUES,
-  substitute,
+  RECIPIENT_FIELDS,
   templateMessage,
   type MediaFormat,
+  type Part,
   type TemplateMessage,
   type TemplateShape,
   type TemplateValues,
@@ -39,6 +49,7 @@ export interface TemplateChoice {
   shapes: TemplateShape[];
   chosen: TemplateShape | undefined;
   choose: (key: string) => void;
+  /** the chosen template's values: its defaults until something is typed */
   values: TemplateValues;
   setValues: (fn: (v: TemplateValues) => TemplateValues) => void;
   /** the name typed by hand, when the list is empty */
@@ -46,7 +57,7 @@ export interface TemplateChoice {
   setManual: (fn: (m: Manual) => Manual) => void;
   /** what to send (the template, and the media header's uploaded file); null while something is missing or uploading */
   message: TemplateMessage | null;
-  /** empties the values after a send */
+  /** puts the values back to the template's defaults after a send */
   reset: () => void;
   /** the name of the header file being uploaded, while it is */
   uploading: string | null;
@@ -72,7 +83,8 @@ export function useTemplateChoice(connection: string | undefined): TemplateChoic
   );
   const shapes = useMemo(() => (list.data ?? []).map(describeTemplate), [list.data]);
   const [key, setKey] = useState("");
-  const [values, setValues] = useState<TemplateValues>(NO_VALUES);
+  // What was typed, and for which template: another template starts from its own defaults.
+  const [typed, setTyped] = useState<{ key: string; values: TemplateValues } | null>(null);
   const [manual, setManual] = useState<Manual>({ name: "", language: "en_US", params: [] });
   const [uploading, setUploading] = useState<string | null>(null);
   const [uploadError, setUploadError] = useState<unknown>(null);
@@ -89,11 +101,14 @@ export function useTemplateChoice(connection: string | undefined): TemplateChoic
   useEffect(() => () => uploads.current?.abort(), []);
   useEffect(() => {
     setKey("");
-    setValues(NO_VALUES);
+    setTyped(null);
     stopUpload();
   }, [connection]);
 
   const chosen = shapes.find((s) => s.key === key) ?? shapes[0];
+  const valuesOf = (t: typeof typed) => (chosen && t?.key === chosen.key ? t.values : chosen ? defaultValues(chosen) : NO_VALUES);
+  const values = valuesOf(typed);
+  const setValues = (fn: (v: TemplateValues) => TemplateValues) => setTyped((t) => ({ key: chosen?.key ?? "", values: fn(valuesOf(t)) }));
   const byHand = list.data === null || (list.data !== undefined && list.data.length === 0);
   let message: TemplateMessage | null = null;
   if (byHand && manual.name.trim()) {
@@ -137,7 +152,7 @@ export function useTemplateChoice(connection: string | undefined): TemplateChoic
     chosen,
     choose: (k) => {
       setKey(k);
-      setValues(NO_VALUES);
+      setTyped(null);
       stopUpload();
     },
     values,
@@ -146,7 +161,7 @@ export function useTemplateChoice(connection: string | undefined): TemplateChoic
     setManual,
     message,
     reset: () => {
-      setValues(NO_VALUES);
+      setTyped(null);
       setManual((m) => ({ ...m, params: m.params.map(() => "") }));
       stopUpload();
     },
@@ -162,32 +177,180 @@ export function useTemplateChoice(connection: string | undefined): TemplateChoic
 
 const MEDIA_LABEL = { IMAGE: "image", VIDEO: "video", DOCUMENT: "document" } as const;
 
+/** What a field stands for, said in words. */
+function fieldMeaning(p: Exclude<Part, string>): string {
+  const known = RECIPIENT_FIELDS.find((f) => f.field === p.field);
+  const what =
+    p.field === "code"
+      ? "A fresh 6-digit code for each recipient"
+      : known
+        ? `Each recipient's ${known.label.toLowerCase()}`
+        : `Each recipient's contact attribute “${p.field}”`;
+  return p.fallback ? `${what}; “${p.fallback}” for one without` : what;
+}
+
+/** A filled text: a field shows as itself, marked, since every recipient gets their own value. */
+function Filled({ parts }: { parts: Part[] }) {
+  return (
+    <>
+      {parts.map((p, i) =>
+        typeof p === "string" ? (
+          <Fragment key={i}>{p}</Fragment>
+        ) : (
+          <span key={i} className="template-field" title={fieldMeaning(p)}>
+            {p.token}
+          </span>
+        ),
+      )}
+    </>
+  );
+}
+
 /** What a listed template shows the customer, with the values filled in so far. */
 function Preview({ s, v }: { s: TemplateShape; v: TemplateValues }) {
   const buttons = [...s.urlButtons, ...(s.copyCode ? ["Copy code"] : []), ...s.buttons];
+  const header = s.headerText ? (s.headerParam ? filledParts(s.headerText, { [s.headerParam]: v.headerText }) : [s.headerText]) : [];
+  const body = filledParts(s.body, v.params);
+  const fields = [...header, ...body].some((p) => typeof p !== "string");
   return (
-    <section className="template-preview" aria-label="Preview">
-      {s.headerText ? (
-        <p className="template-header">{s.headerParam ? substitute(s.headerText, { [s.headerParam]: v.headerText }) : s.headerText}</p>
-      ) : null}
-      {s.mediaHeader ? (
-        <p className="template-media">
-          [{MEDIA_LABEL[s.mediaHeader]}
-          {v.headerFile ? `: ${v.headerFile.filename}` : v.headerUrl.trim() ? `: ${v.headerUrl.trim()}` : ""}]
+    <>
+      <section className="template-preview" aria-label="Preview">
+        {s.headerText ? (
+          <p className="template-header">
+            <Filled parts={header} />
+          </p>
+        ) : null}
+        {s.mediaHeader ? (
+          <p className="template-media">
+            [{MEDIA_LABEL[s.mediaHeader]}
+            {v.headerFile ? `: ${v.headerFile.filename}` : v.headerUrl.trim() ? `: ${v.headerUrl.trim()}` : ""}]
+          </p>
+        ) : null}
+        <p className="template-body">
+          <Filled parts={body} />
         </p>
-      ) : null}
-      <p className="template-body">{substitute(s.body, v.params)}</p>
-      {s.footer ? <p className="template-footer">{s.footer}</p> : null}
-      {buttons.length ? (
-        <p className="template-buttons">
-          {buttons.map((b, i) => (
-            <span key={i} className="template-button">
-              {b}
-            </span>
-          ))}
-        </p>
-      ) : null}
-    </section>
+        {s.footer ? <p className="template-footer">{s.footer}</p> : null}
+        {buttons.length ? (
+          <p className="template-buttons">
+            {buttons.map((b, i) => (
+              <span key={i} className="template-button">
+                {b}
+              </span>
+            ))}
+          </p>
+        ) : null}
+      </section>
+      {fields ? <p className="hint">The marked fields are filled in for each recipient as the message goes out.</p> : null}
+    </>
+  );
+}
+
+/**
+ * The server's message for one of the template's values ("body[0]", "named.greeting",
+ * "copy_code" …): under the form's prefix, or the message's when the route nests it.
+ */
+function valueError(error: unknown, errorPrefix: string, key: string): string | undefined {
+  for (const prefix of new Set([errorPrefix, "template", "message.template"])) {
+    const found = fieldError(error, `${prefix}.${key}`);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The server's messages about the template that no input shows beside it (placed are
+ * the keys that one does), so that a refusal never reads only "validation failed".
+ */
+function OtherErrors({ error, placed }: { error: unknown; placed: string[] }) {
+  if (!(error instanceof ApiError)) return null;
+  const rest = Object.entries(error.fields).filter(([k]) => {
+    const m = /^(?:message\.)?template(?:\.(.+))?$/.exec(k);
+    return m && !placed.includes(m[1] ?? "");
+  });
+  if (!rest.length) return null;
+  return (
+    <ul className="field-error template-errors">
+      {rest.map(([k, text]) => (
+        <li key={k}>
+          {k}: {text}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** A value typed in the form, which a field of the recipient can be put into. */
+interface Slot {
+  key: string;
+  value: string;
+  set: (value: string) => void;
+}
+
+/**
+ * Putting the recipient's fields into the values: where the caret was in the value last
+ * typed in, else at the end of the first one. bind(key) goes on each value's input.
+ */
+function useFieldInsert(slots: Slot[]) {
+  const inputs = useRef(new Map<string, HTMLInputElement>());
+  const last = useRef<string | null>(null);
+  const caret = useRef<{ el: HTMLInputElement; at: number } | null>(null);
+  // Once the value shows with the field in it, typing carries on just after the field.
+  useLayoutEffect(() => {
+    const c = caret.current;
+    if (!c) return;
+    caret.current = null;
+    c.el.focus();
+    c.el.setSelectionRange(c.at, c.at);
+  });
+  const bind = (key: string) => ({
+    ref: (el: HTMLInputElement | null) => {
+      if (el) inputs.current.set(key, el);
+      else inputs.current.delete(key);
+    },
+    onFocus: () => {
+      last.current = key;
+    },
+  });
+  const insert = (token: string) => {
+    const slot = slots.find((x) => x.key === last.current) ?? slots[0];
+    if (!slot) return;
+    const el = inputs.current.get(slot.key);
+    const known = el && slot.key === last.current && el.selectionStart !== null;
+    const start = known ? (el.selectionStart ?? slot.value.length) : slot.value.length;
+    const end = known ? (el.selectionEnd ?? start) : start;
+    const edit = insertAt(slot.value, start, end, token);
+    slot.set(edit.value);
+    last.current = slot.key;
+    if (el) caret.current = { el, at: edit.start };
+  };
+  return { bind, insert };
+}
+
+/** The recipient's fields, offered as buttons that put one in the value being typed. */
+function FieldChips({ insert }: { insert: (token: string) => void }) {
+  return (
+    <div className="template-fields">
+      <div className="template-chips" role="group" aria-label="Insert a field of the recipient">
+        <span className="hint">Insert for each recipient:</span>
+        {RECIPIENT_FIELDS.map((f) => (
+          <button
+            key={f.field}
+            type="button"
+            className="chip"
+            title={`Insert ${fieldToken(f.field)}`}
+            // The value being typed keeps its focus and caret: the field goes where the caret is.
+            onMouseDown={(e) => e.preventDefault()}
+            onClick={() => insert(fieldToken(f.field))}
+          >
+            {f.label}
+          </button>
+        ))}
+      </div>
+      <p className="hint">
+        Each recipient gets their own; <code>{"{{first_name|there}}"}</code> gives “there” to one without a first name (without a fallback, such a send
+        is refused).
+      </p>
+    </div>
   );
 }
 
@@ -212,7 +375,7 @@ function MediaHeader({ choice, format, error, errorPrefix }: { choice: TemplateC
       <Field
         label={`Header ${kind} link`}
         hint={v.headerFile ? `Not needed: the uploaded ${kind} goes instead.` : "A public https link to the file."}
-        error={fieldError(error, `${errorPrefix}.header_url`)}
+        error={valueError(error, errorPrefix, "header_url")}
       >
         <input type="url" value={v.headerUrl} onChange={(e) => setValues((x) => ({ ...x, headerUrl: e.target.value }))} required={!v.headerFile} autoComplete="off" />
       </Field>
@@ -246,9 +409,20 @@ function MediaHeader({ choice, format, error, errorPrefix }: { choice: TemplateC
 function Listed({ choice, s, error, errorPrefix }: { choice: TemplateChoice; s: TemplateShape; error?: unknown; errorPrefix: string }) {
   const { values: v, setValues } = choice;
   const setParam = (p: string, value: string) => setValues((x) => ({ ...x, params: { ...x.params, [p]: value } }));
+  const setButton = (i: number, value: string) => setValues((x) => ({ ...x, buttonUrls: Object.assign([...x.buttonUrls], { [i]: value }) }));
+  // Where the API names each value in its field messages.
+  const paramKey = (p: string, i: number) => (s.named ? `named.${p}` : `body[${i}]`);
+  const slots: Slot[] = [
+    ...(s.headerParam ? [{ key: "header_text", value: v.headerText, set: (x: string) => setValues((y) => ({ ...y, headerText: x })) }] : []),
+    ...s.params.map((p, i) => ({ key: paramKey(p, i), value: v.params[p] ?? "", set: (x: string) => setParam(p, x) })),
+    ...s.urlButtons.map((_, i) => ({ key: `button_urls[${i}]`, value: v.buttonUrls[i] ?? "", set: (x: string) => setButton(i, x) })),
+    ...(s.copyCode ? [{ key: "copy_code", value: v.copyCode, set: (x: string) => setValues((y) => ({ ...y, copyCode: x })) }] : []),
+  ];
+  const { bind, insert } = useFieldInsert(slots);
+  const err = (key: string) => valueError(error, errorPrefix, key);
   return (
     <>
-      <Field label="Template">
+      <Field label="Template" error={err("name")}>
         <select value={s.key} onChange={(e) => choice.choose(e.target.value)}>
           {choice.shapes.map((t) => (
             <option key={t.key} value={t.key}>
@@ -257,13 +431,14 @@ function Listed({ choice, s, error, errorPrefix }: { choice: TemplateChoice; s: 
           ))}
         </select>
       </Field>
-      {s.params.length || s.mediaHeader || s.headerParam || s.urlButtons.length || s.copyCode ? (
+      {slots.length || s.mediaHeader ? (
         <fieldset className="template-params">
           <legend>Parameters</legend>
           {s.mediaHeader ? <MediaHeader choice={choice} format={s.mediaHeader} error={error} errorPrefix={errorPrefix} /> : null}
           {s.headerParam ? (
-            <Field label={`Header {{${s.headerParam}}}`}>
+            <Field label={`Header {{${s.headerParam}}}`} error={err("header_text")}>
               <input
+                {...bind("header_text")}
                 value={v.headerText}
                 onChange={(e) => setValues((x) => ({ ...x, headerText: e.target.value }))}
                 placeholder={s.headerExample}
@@ -272,28 +447,32 @@ function Listed({ choice, s, error, errorPrefix }: { choice: TemplateChoice; s: 
               />
             </Field>
           ) : null}
-          {s.params.map((p) => (
-            <Field key={p} label={`{{${p}}}`}>
-              <input value={v.params[p] ?? ""} onChange={(e) => setParam(p, e.target.value)} placeholder={s.examples[p]} required autoComplete="off" />
-            </Field>
-          ))}
-          {s.urlButtons.map((b, i) => (
-            <Field key={`b${i}`} label={`Link ending of “${b}”`} hint="Added to the end of the button's link.">
+          {s.params.map((p, i) => (
+            <Field key={p} label={`{{${p}}}`} error={err(paramKey(p, i))}>
               <input
-                value={v.buttonUrls[i] ?? ""}
-                onChange={(e) => setValues((x) => ({ ...x, buttonUrls: Object.assign([...x.buttonUrls], { [i]: e.target.value }) }))}
+                {...bind(paramKey(p, i))}
+                value={v.params[p] ?? ""}
+                onChange={(e) => setParam(p, e.target.value)}
+                placeholder={s.examples[p]}
                 required
                 autoComplete="off"
               />
             </Field>
           ))}
+          {s.urlButtons.map((b, i) => (
+            <Field key={`b${i}`} label={`Link ending of “${b}”`} hint="Added to the end of the button's link." error={err(`button_urls[${i}]`)}>
+              <input {...bind(`button_urls[${i}]`)} value={v.buttonUrls[i] ?? ""} onChange={(e) => setButton(i, e.target.value)} required autoComplete="off" />
+            </Field>
+          ))}
           {s.copyCode ? (
-            <Field label="Code to copy" hint="What the Copy code button copies.">
-              <input value={v.copyCode} onChange={(e) => setValues((x) => ({ ...x, copyCode: e.target.value }))} required autoComplete="off" />
+            <Field label="Code to copy" hint="What the Copy code button copies." error={err("copy_code")}>
+              <input {...bind("copy_code")} value={v.copyCode} onChange={(e) => setValues((x) => ({ ...x, copyCode: e.target.value }))} required autoComplete="off" />
             </Field>
           ) : null}
+          {slots.length ? <FieldChips insert={insert} /> : null}
         </fieldset>
       ) : null}
+      <OtherErrors error={error} placed={["name", "header_url", ...slots.map((x) => x.key)]} />
       <Preview s={s} v={v} />
     </>
   );
@@ -301,22 +480,26 @@ function Listed({ choice, s, error, errorPrefix }: { choice: TemplateChoice; s: 
 
 function ByHand({ choice, m, error, errorPrefix }: { choice: TemplateChoice; m: Manual; error?: unknown; errorPrefix: string }) {
   const set = (patch: Partial<Manual>) => choice.setManual((x) => ({ ...x, ...patch }));
+  const setParam = (i: number, value: string) => choice.setManual((x) => ({ ...x, params: Object.assign([...x.params], { [i]: value }) }));
+  const slots: Slot[] = m.params.map((p, i) => ({ key: `body[${i}]`, value: p, set: (x) => setParam(i, x) }));
+  const { bind, insert } = useFieldInsert(slots);
+  const err = (key: string) => valueError(error, errorPrefix, key);
   return (
     <>
       <p className="hint">No approved templates are listed for this number; type the name of one the provider approved.</p>
       <div className="template-row">
-        <Field label="Template name" error={fieldError(error, `${errorPrefix}.name`)}>
+        <Field label="Template name" error={err("name")}>
           <input value={m.name} onChange={(e) => set({ name: e.target.value })} required placeholder="order_update" autoComplete="off" />
         </Field>
-        <Field label="Language" error={fieldError(error, `${errorPrefix}.language`)}>
+        <Field label="Language" error={err("language")}>
           <input value={m.language} onChange={(e) => set({ language: e.target.value })} required size={8} autoComplete="off" />
         </Field>
       </div>
       <fieldset className="template-params">
         <legend>Parameters</legend>
         {m.params.map((p, i) => (
-          <Field key={i} label={`{{${i + 1}}}`}>
-            <input value={p} onChange={(e) => set({ params: Object.assign([...m.params], { [i]: e.target.value }) })} autoComplete="off" />
+          <Field key={i} label={`{{${i + 1}}}`} error={err(`body[${i}]`)}>
+            <input {...bind(`body[${i}]`)} value={p} onChange={(e) => setParam(i, e.target.value)} autoComplete="off" />
           </Field>
         ))}
         <div className="row">
@@ -329,7 +512,9 @@ function ByHand({ choice, m, error, errorPrefix }: { choice: TemplateChoice; m: 
             </button>
           ) : null}
         </div>
+        {slots.length ? <FieldChips insert={insert} /> : null}
       </fieldset>
+      <OtherErrors error={error} placed={["name", "language", ...slots.map((x) => x.key)]} />
     </>
   );
 }

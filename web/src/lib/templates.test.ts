@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { deliveryNamed, deliverySlot, loginCode, orderUpdate, welcome } from "../test/templates";
-import { complete, describeTemplate, fitsHeader, HEADER_ACCEPT, NO_VALUES, placeholders, substitute, templateMessage, templateToSend } from "./templates";
+import {
+  complete,
+  defaultValues,
+  describeTemplate,
+  filledParts,
+  fitsHeader,
+  HEADER_ACCEPT,
+  NO_VALUES,
+  placeholders,
+  substitute,
+  templateMessage,
+  templateToSend,
+  valueParts,
+} from "./templates";
 
 describe("templates", () => {
   it("reads positional parameters up to the highest number, with the provider's examples", () => {
@@ -129,5 +142,49 @@ describe("templates", () => {
     // Without an extension, the file's type says.
     expect(fitsHeader("DOCUMENT", { name: "terms", type: "application/pdf" })).toBe(true);
     expect(fitsHeader("IMAGE", { name: "terms", type: "application/pdf" })).toBe(false);
+  });
+
+  it("starts the contact's details as their fields, and an authentication template's code as a fresh one", () => {
+    const w = describeTemplate(welcome);
+    expect(defaultValues(w)).toEqual({ ...NO_VALUES, params: { first_name: "{{first_name}}" } });
+    expect(complete(w, defaultValues(w))).toBe(false);
+    // A positional template's numbers say nothing of the contact.
+    expect(defaultValues(describeTemplate(orderUpdate))).toEqual(NO_VALUES);
+    // A named text header after a detail of the contact starts as that field too.
+    const named = describeTemplate({
+      ...deliveryNamed,
+      components: [
+        { type: "HEADER", format: "TEXT", text: "For {{name}}" },
+        { type: "BODY", text: "Hi {{first_name}}, it is on its way." },
+      ],
+    });
+    expect(defaultValues(named)).toMatchObject({ params: { first_name: "{{first_name}}" }, headerText: "{{name}}" });
+    const code = describeTemplate({ ...loginCode, category: "Authentication" });
+    expect(defaultValues(code)).toEqual({ ...NO_VALUES, params: { "1": "{{code}}" }, copyCode: "{{code}}" });
+    expect(templateToSend(code, defaultValues(code))).toEqual({ name: "login_code", language: "en_US", body: ["{{code}}"], copy_code: "{{code}}" });
+    // A copy code of another category (a coupon) is the business's to give.
+    const coupon = describeTemplate({ ...loginCode, category: "marketing" });
+    expect(defaultValues(coupon)).toEqual(NO_VALUES);
+  });
+
+  it("splits a value into its words and the fields it names, as the server reads them", () => {
+    expect(valueParts("Dear {{name}}, {{ first_name | there }}!{{plan}}")).toEqual([
+      "Dear ",
+      { field: "name", fallback: "", token: "{{name}}" },
+      ", ",
+      { field: "first_name", fallback: "there", token: "{{ first_name | there }}" },
+      "!",
+      { field: "plan", fallback: "", token: "{{plan}}" },
+    ]);
+    expect(valueParts("no fields")).toEqual(["no fields"]);
+    // A placeholder still waiting for its value stays as words; a filled one shows its fields.
+    expect(filledParts(welcome.body!, { first_name: " {{first_name|du}} " })).toEqual([
+      "Hallo ",
+      { field: "first_name", fallback: "du", token: "{{first_name|du}}" },
+      ", willkommen bei {{shop}}! ",
+      { field: "first_name", fallback: "du", token: "{{first_name|du}}" },
+      ", dein Code gilt heute.",
+    ]);
+    expect(filledParts(orderUpdate.body!, { "1": "Tom" })).toEqual(["Hi Tom, your order {{2}} is on its way."]);
   });
 });

@@ -3,6 +3,10 @@
 // placeholders ({{1}}, {{2}} … or {{first_name}} …), a media header's file (a link,
 // or a file uploaded to the workspace) or a text header's one placeholder, the
 // suffixes of dynamic URL buttons and a copy-code button's code.
+//
+// A value may name fields of the recipient ({{first_name}}, {{code}} …), which the
+// server fills for each recipient as the send's copies are stored: one send to a list
+// greets every customer by their own name.
 import type { ListedTemplate, Template } from "../api/types";
 
 export type MediaFormat = "IMAGE" | "VIDEO" | "DOCUMENT";
@@ -171,6 +175,85 @@ export function describeTemplate(t: ListedTemplate): TemplateShape {
 /** A text with its placeholders replaced by the values given; the others stay as they are. */
 export function substitute(body: string, params: Record<string, string>): string {
   return body.replace(PLACEHOLDER, (all, name: string) => params[name]?.trim() || all);
+}
+
+/** The recipient's fields a value may name, as the picker offers them. */
+export const RECIPIENT_FIELDS = [
+  { field: "name", label: "Name" },
+  { field: "first_name", label: "First name" },
+  { field: "last_name", label: "Last name" },
+  { field: "phone", label: "Phone" },
+  { field: "email", label: "Email" },
+  { field: "code", label: "Code" },
+] as const;
+
+/** The contact's own details; any other name but code is a custom attribute. */
+const CONTACT_FIELDS: readonly string[] = ["name", "first_name", "last_name", "phone", "email"];
+
+export const fieldToken = (field: string) => `{{${field}}}`;
+
+/** A fresh 6-digit code for each recipient, the same everywhere in one message. */
+const CODE = fieldToken("code");
+
+/** One field as the server reads it: {{ name }}, or {{ name | fallback }} for a recipient without one. */
+const FIELD = /\{\{\s*([A-Za-z0-9_.-]+)\s*(?:\|([^{}]*))?\}\}/g;
+
+/** A piece of a filled text: words as they are, or a field each recipient gets their own value of. */
+export type Part = string | { field: string; fallback: string; token: string };
+
+/** A value's words and the recipient's fields it names. */
+export function valueParts(value: string): Part[] {
+  const out: Part[] = [];
+  let at = 0;
+  for (const m of value.matchAll(FIELD)) {
+    if (m.index > at) out.push(value.slice(at, m.index));
+    out.push({ field: m[1], fallback: (m[2] ?? "").trim(), token: m[0] });
+    at = m.index + m[0].length;
+  }
+  if (at < value.length) out.push(value.slice(at));
+  return out;
+}
+
+/**
+ * A text with its placeholders replaced by the values given (as substitute does), in
+ * parts, so that a field a value names shows as one rather than as the words it is.
+ */
+export function filledParts(body: string, params: Record<string, string>): Part[] {
+  const out: Part[] = [];
+  const add = (p: Part) => {
+    const prev = out[out.length - 1];
+    if (typeof p === "string" && typeof prev === "string") out[out.length - 1] = prev + p;
+    else if (p !== "") out.push(p);
+  };
+  let at = 0;
+  for (const m of body.matchAll(PLACEHOLDER)) {
+    add(body.slice(at, m.index));
+    const value = params[m[1]]?.trim();
+    for (const p of value ? valueParts(value) : [m[0]]) add(p);
+    at = m.index + m[0].length;
+  }
+  add(body.slice(at));
+  return out;
+}
+
+/** Whether the template is one the provider approved to send one-time codes. */
+const isAuthentication = (s: TemplateShape) => s.template.category?.toLowerCase() === "authentication";
+
+/**
+ * What a template's values start as: a parameter named after a detail of the contact
+ * ({{first_name}} …) names that field, so each copy of a send greets its own recipient
+ * (better than the provider's example, which is one person's); an authentication
+ * template's code, in the body and on its copy-code button, is a fresh code for each.
+ */
+export function defaultValues(s: TemplateShape): TemplateValues {
+  const auth = isAuthentication(s);
+  const params: Record<string, string> = {};
+  for (const p of s.params) {
+    if (auth) params[p] = CODE;
+    else if (s.named && CONTACT_FIELDS.includes(p)) params[p] = fieldToken(p);
+  }
+  const headerText = s.named && s.headerParam && CONTACT_FIELDS.includes(s.headerParam) ? fieldToken(s.headerParam) : "";
+  return { ...NO_VALUES, params, headerText, copyCode: auth && s.copyCode ? CODE : "" };
 }
 
 /** Whether everything the template needs is filled in. */

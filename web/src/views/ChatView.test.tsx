@@ -30,7 +30,11 @@ describe("the compose dialog", () => {
     await userEvent.selectOptions(await screen.findByLabelText("Template"), "login_code|en_US");
     expect(screen.queryByLabelText("First message")).toBeNull();
     await userEvent.type(screen.getByLabelText("To"), "+15550170001");
+    // An authentication template's code starts as a fresh one for each recipient; a typed one goes as typed.
+    expect((screen.getByLabelText("{{1}}") as HTMLInputElement).value).toBe("{{code}}");
+    await userEvent.clear(screen.getByLabelText("{{1}}"));
     await userEvent.type(screen.getByLabelText("{{1}}"), "482913");
+    await userEvent.clear(screen.getByLabelText("Code to copy"));
     expect(screen.getByRole("button", { name: "Send" }).hasAttribute("disabled")).toBe(true);
     await userEvent.type(screen.getByLabelText("Code to copy"), "482913");
     expect(screen.getByRole("region", { name: "Preview" }).querySelector(".template-body")!.textContent).toBe("482913 is your verification code.");
@@ -64,6 +68,7 @@ describe("the compose dialog's template with a media header", () => {
     await userEvent.upload(await screen.findByLabelText("Or upload the image"), new File(["jpeg"], "offer.jpg", { type: "image/jpeg" }));
     await screen.findByRole("group", { name: "Header image file" });
     await userEvent.type(screen.getByLabelText("To"), "+15550170001");
+    await userEvent.clear(screen.getByLabelText("{{first_name}}"));
     await userEvent.type(screen.getByLabelText("{{first_name}}"), "Lena");
     await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
     await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");
@@ -103,11 +108,36 @@ describe("the compose dialog's template with a media header", () => {
     await userEvent.upload(await screen.findByLabelText("Or upload the image"), new File(["jpeg"], "offer.jpg", { type: "image/jpeg" }));
     const file = await screen.findByRole("group", { name: "Header image file" });
     await userEvent.type(screen.getByLabelText("To"), "+15550170001");
+    await userEvent.clear(screen.getByLabelText("{{first_name}}"));
     await userEvent.type(screen.getByLabelText("{{first_name}}"), "Lena");
     await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
     await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");
     await userEvent.click(screen.getByRole("button", { name: "Send" }));
     expect(await within(file).findByText("is no file uploaded to this workspace")).toBeTruthy();
+  });
+});
+
+describe("the compose dialog's template sent to recipients who lack a field", () => {
+  it("shows the server's refusal, named under the message, beside the value", async () => {
+    const gap = "2 of the 3 recipients (+447700900123 first) have no first name: give a fallback, {{first_name|…}}";
+    mockApi({
+      "GET /api/v1/workspaces/demo/connections/conn1/templates": { body: { items: [welcome], next_cursor: "" } },
+      "POST /api/v1/workspaces/demo/conversations": {
+        status: 422,
+        body: { error: { code: "validation_failed", message: "validation failed", fields: { "message.template.named.first_name": gap } } },
+      },
+    });
+    renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={() => undefined} />, fakeWorkspace());
+    await userEvent.click(screen.getByLabelText(/Send an approved template/));
+    await userEvent.type(await screen.findByLabelText("Header image link"), "https://cdn.example/offer.jpg");
+    await userEvent.type(screen.getByLabelText("To"), "+447700900123, +447700900124, +447700900125");
+    await userEvent.type(screen.getByLabelText("Conversation name"), "Spring offer");
+    await userEvent.type(screen.getByLabelText("{{shop}}"), "Blumenladen");
+    await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");
+    await userEvent.click(screen.getByRole("button", { name: "Send" }));
+    const first = screen.getByLabelText("{{first_name}}");
+    await waitFor(() => expect(first.closest(".field")?.querySelector(".field-error")?.textContent).toBe(gap));
+    expect(first.getAttribute("aria-invalid")).toBe("true");
   });
 });
 
