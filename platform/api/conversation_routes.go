@@ -136,7 +136,7 @@ type MessageMedia struct {
 // ComposeRequest opens (or finds) a 1:1 Chat conversation, or opens one with several
 // recipients, and optionally sends its first message.
 type ComposeRequest struct {
-	ConnectionID string `json:"connection_id"`
+	ConnectionID string `json:"connection_id,omitempty" doc:"the number to send from; required unless connection_ids names them"`
 	// ConnectionIDs sends from several numbers (a multi-device plan): the
 	// recipients are split between them evenly.
 	ConnectionIDs []string `json:"connection_ids,omitempty" doc:"instead of connection_id, for several recipients on a multi-device plan: numbers of one channel to send from, the recipients split evenly between them, each written from theirs (their replies come back to the conversation); the first is the conversation's"`

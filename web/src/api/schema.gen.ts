@@ -102,7 +102,8 @@ export interface ChannelOption {
 }
 
 export interface ComposeRequest {
-  connection_id: string;
+  /** the number to send from; required unless connection_ids names them */
+  connection_id?: string;
   /** instead of connection_id, for several recipients on a multi-device plan: numbers of one channel to send from, the recipients split evenly between them, each written from theirs (their replies come back to the conversation); the first is the conversation's */
   connection_ids?: string[];
   /** digits put in front of a national phone number, e.g. 44 */

@@ -3,7 +3,7 @@
 import { render } from "@testing-library/react";
 import type { ReactElement } from "react";
 import type { Realtime } from "../api/realtime";
-import type { Connection } from "../api/types";
+import type { Connection, WorkspaceView } from "../api/types";
 import { SessionProvider } from "../session";
 import { WorkspaceContext, type Workspace } from "../workspace";
 
@@ -31,13 +31,13 @@ export function connection(p: Partial<Connection> = {}): Connection {
   };
 }
 
-export function fakeWorkspace(p: Partial<Workspace> & { permissions?: string[]; role?: string } = {}): Workspace {
-  const { permissions = ADMIN, role = "admin", ...rest } = p;
+export function fakeWorkspace(p: Partial<Workspace> & { permissions?: string[]; role?: string; features?: Partial<WorkspaceView["plan"]["features"]> } = {}): Workspace {
+  const { permissions = ADMIN, role = "admin", features = {}, ...rest } = p;
   return {
     slug: "demo",
     view: {
       id: "w1", slug: "demo", name: "Demo Company", time_zone: "UTC", plan_id: "p", created_at: "", updated_at: "",
-      plan: { code: "business", name: "Business", features: {} }, role, permissions,
+      plan: { code: "business", name: "Business", features }, role, permissions,
     } as unknown as Workspace["view"],
     me: "u1",
     can: (x: string) => permissions.includes(x),

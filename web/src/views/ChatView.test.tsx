@@ -212,6 +212,89 @@ describe("composing to several recipients", () => {
   });
 });
 
+describe("composing from several numbers", () => {
+  // Two numbers of one channel and one of another.
+  const lines = () => [
+    connection({ id: "wa1", display_name: "Sales", address: "+15550000001" }),
+    connection({ id: "wa2", public_id: "pub2", display_name: "Support", address: "+15550000002" }),
+    connection({ id: "sms1", public_id: "pub3", plugin: "loopback", kind: "sms", engine: "loopback", display_name: "SMS line", address: "+15550000003" }),
+  ];
+
+  it("on a multi-device plan splits several recipients between the chosen number and the ticked ones", async () => {
+    const created = conversation({ id: "c10", connection_id: "wa1", recipients: 3, title: "Spring" });
+    const { calls } = mockApi({
+      "GET /api/v1/workspaces/demo/contact-groups": { body: { items: [], next_cursor: "" } },
+      "POST /api/v1/workspaces/demo/conversations": { status: 201, body: { conversation: created, message: null } },
+    });
+    const onCreated = vi.fn();
+    renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={onCreated} />, fakeWorkspace({ connections: lines(), features: { multi_device: true } }));
+    // One customer is written from one number: nothing to split yet.
+    await userEvent.type(screen.getByLabelText("To"), "+15550170001");
+    expect(screen.queryByRole("group", { name: "Also send from" })).toBeNull();
+    await userEvent.type(screen.getByLabelText("To"), ", +15550170002, +15550170003");
+    const also = screen.getByRole("group", { name: "Also send from" });
+    // Only the other number of the chosen one's channel.
+    expect(within(also).getAllByRole("checkbox").map((b) => b.closest("label")!.textContent!.trim())).toEqual(["Support · +15550000002"]);
+    expect(also.textContent).toContain("split evenly between the numbers");
+    await userEvent.click(within(also).getByLabelText(/Support/));
+    await userEvent.type(screen.getByLabelText("Conversation name"), "Spring");
+    await userEvent.type(screen.getByLabelText("First message"), "New season, new hours");
+    await userEvent.click(screen.getByRole("button", { name: "Send" }));
+
+    await waitFor(() => expect(onCreated).toHaveBeenCalledWith(created));
+    const post = calls.find((c) => c.method === "POST")!;
+    expect(post.body).toEqual({
+      connection_ids: ["wa1", "wa2"],
+      recipients: ["+15550170001", "+15550170002", "+15550170003"],
+      title: "Spring",
+      message: { type: "text", text: "New season, new hours" },
+    });
+    expect(post.body).not.toHaveProperty("connection_id");
+  });
+
+  it("is not offered on a plan without multi-device, and the send stays on one number", async () => {
+    const created = conversation({ id: "c11", connection_id: "wa1", recipients: 3, title: "Spring" });
+    const { calls } = mockApi({
+      "GET /api/v1/workspaces/demo/contact-groups": { body: { items: [], next_cursor: "" } },
+      "POST /api/v1/workspaces/demo/conversations": { status: 201, body: { conversation: created, message: null } },
+    });
+    const onCreated = vi.fn();
+    renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={onCreated} />, fakeWorkspace({ connections: lines() }));
+    await userEvent.type(screen.getByLabelText("To"), "+15550170001, +15550170002, +15550170003");
+    await userEvent.type(screen.getByLabelText("Conversation name"), "Spring");
+    expect(screen.queryByRole("group", { name: "Also send from" })).toBeNull();
+    expect(screen.queryByText(/split evenly/)).toBeNull();
+    await userEvent.click(screen.getByRole("button", { name: "Open conversation" }));
+
+    await waitFor(() => expect(onCreated).toHaveBeenCalledWith(created));
+    expect(calls.find((c) => c.method === "POST")!.body).toEqual({
+      connection_id: "wa1",
+      recipients: ["+15550170001", "+15550170002", "+15550170003"],
+      title: "Spring",
+    });
+  });
+
+  it("shows the server's refusal of a number next to From, naming it", async () => {
+    mockApi({
+      "GET /api/v1/workspaces/demo/contact-groups": { body: { items: [], next_cursor: "" } },
+      "POST /api/v1/workspaces/demo/conversations": {
+        status: 422,
+        body: { error: { code: "validation_failed", message: "validation failed", fields: { "connection_ids[1]": "is not a connection of this workspace" } } },
+      },
+    });
+    renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={() => undefined} />, fakeWorkspace({ connections: lines(), features: { multi_device: true } }));
+    await userEvent.type(screen.getByLabelText("To"), "+15550170001, +15550170002");
+    await userEvent.click(screen.getByLabelText(/Support/));
+    await userEvent.type(screen.getByLabelText("Conversation name"), "Two");
+    await userEvent.click(screen.getByRole("button", { name: "Open conversation" }));
+    const from = screen.getByLabelText("From");
+    await waitFor(() =>
+      expect(from.closest(".field")?.querySelector(".field-error")?.textContent).toBe("Support · +15550000002: is not a connection of this workspace"),
+    );
+    expect(from.getAttribute("aria-invalid")).toBe("true");
+  });
+});
+
 describe("composing to a group with members the channel cannot reach", () => {
   it("says how many were left out before opening the conversation", async () => {
     const created = conversation({ id: "c9", recipients: 3, title: "Newsletter" });

@@ -82,15 +82,18 @@ function useContactSuggestions(to: string): Contact[] {
   return (found.data?.items ?? []).filter((c) => c.phone !== token && c.email !== token);
 }
 
-/** The server's complaints about single recipients (recipients[i]), in words. */
-function recipientErrors(error: unknown, typed: string[]): string | undefined {
+/**
+ * The server's complaints about a list (field) and its single items (field[i]), in
+ * words: each item by what the person typed or picked (names), else by its place.
+ */
+function listErrors(error: unknown, field: string, names: string[], noun: string): string | undefined {
   const fields = (error as { fields?: Record<string, string> } | null)?.fields;
   if (!fields) return undefined;
   const msgs = Object.entries(fields)
-    .filter(([k]) => k.startsWith("recipients"))
+    .filter(([k]) => k === field || k.startsWith(`${field}[`))
     .map(([k, v]) => {
       const i = Number(/\[(\d+)\]/.exec(k)?.[1]);
-      return Number.isNaN(i) ? v : `${typed[i] ?? `Recipient ${i + 1}`}: ${v}`;
+      return Number.isNaN(i) ? v : `${names[i] ?? `${noun} ${i + 1}`}: ${v}`;
     });
   return msgs.length ? msgs.join("; ") : undefined;
 }
@@ -129,6 +132,21 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
   const windowed = conn ? conn.kind === "whatsapp" && conn.engine !== "unofficial" : false;
   const template = asTemplate && windowed;
   const choice = useTemplateChoice(template ? form.connection_id : undefined);
+  // On a multi-device plan a send to several recipients may go out from several numbers
+  // of the chosen one's channel, the recipients split between them. Offered only from
+  // the list of numbers and only with several recipients: one customer is written from
+  // one number.
+  const [alsoFrom, setAlsoFrom] = useState<string[]>([]);
+  const sameChannel = w.view.plan.features.multi_device && w.connections && conn ? conns.filter((c) => c.id !== conn.id && c.plugin === conn.plugin) : [];
+  const offerNumbers = several && sameChannel.length > 0;
+  // The chosen number first (the conversation's), then the ticked ones in the list's
+  // order. A tick left on a number of another channel (From changed) or kept while the
+  // option is hidden (one recipient) is not sent.
+  const numbers = offerNumbers ? [form.connection_id, ...sameChannel.filter((c) => alsoFrom.includes(c.id)).map((c) => c.id)] : [form.connection_id];
+  const numberNames = numbers.map((id) => {
+    const c = conns.find((x) => x.id === id);
+    return c ? `${c.display_name} · ${c.address}` : id;
+  });
   const [at, setAt] = useState(soon);
   const { busy, error, submit } = useAction();
   // Counted in characters as the server counts them, as the thread's composer does: an
@@ -143,8 +161,9 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
     if (schedule) message.schedule_at = new Date(at).toISOString();
     const r = await call("post", "/api/v1/workspaces/{workspace}/conversations", {
       path: { workspace: w.slug },
+      // Several numbers go as connection_ids instead of connection_id.
       body: {
-        connection_id: form.connection_id,
+        ...(numbers.length > 1 ? { connection_ids: numbers } : { connection_id: form.connection_id }),
         to: several ? undefined : form.to.trim(),
         recipients: several && typed.length > 0 ? typed : undefined,
         group_id: form.group_id || undefined,
@@ -190,11 +209,33 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
     <Dialog title="New conversation" onClose={onClose} wide>
       <form onSubmit={send} noValidate className="compose">
         {w.connections ? (
-          <Field label="From" hint="The number (connection) the message goes out from." error={fieldError(error, "connection_id")}>
-            <select {...field("connection_id")} required>
-              <ConnectionOptions connections={conns} address />
-            </select>
-          </Field>
+          <>
+            <Field
+              label="From"
+              hint="The number (connection) the message goes out from."
+              error={fieldError(error, "connection_id") ?? listErrors(error, "connection_ids", numberNames, "Number")}
+            >
+              <select {...field("connection_id")} required>
+                <ConnectionOptions connections={conns} address />
+              </select>
+            </Field>
+            {offerNumbers ? (
+              <fieldset>
+                <legend>Also send from</legend>
+                <p className="hint">The recipients are split evenly between the numbers; each customer is written from theirs, and their replies come back on it.</p>
+                {sameChannel.map((c) => (
+                  <label key={c.id} className="check">
+                    <input
+                      type="checkbox"
+                      checked={alsoFrom.includes(c.id)}
+                      onChange={(e) => setAlsoFrom((ids) => (e.target.checked ? [...ids, c.id] : ids.filter((id) => id !== c.id)))}
+                    />{" "}
+                    {c.display_name} · {c.address}
+                  </label>
+                ))}
+              </fieldset>
+            ) : null}
+          </>
         ) : (
           <Field label="From (connection id)" error={fieldError(error, "connection_id")}>
             <input {...field("connection_id")} required />
@@ -203,7 +244,7 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
         <Field
           label="To"
           hint="Phone number with its country code, e.g. +44 20 7946 0958. Several: separate them with commas or new lines; each gets their own copy."
-          error={fieldError(error, "to") ?? recipientErrors(error, typed)}
+          error={fieldError(error, "to") ?? listErrors(error, "recipients", typed, "Recipient")}
         >
           <textarea {...field("to")} rows={typed.length > 1 ? 3 : 1} autoComplete="off" inputMode="tel" autoFocus />
         </Field>
