@@ -69,6 +69,8 @@ const (
 	ContactsManage      Permission = "contacts:manage"
 	TemplatesRead       Permission = "templates:read"
 	TemplatesManage     Permission = "templates:manage"
+	CannedRead          Permission = "canned:read"
+	CannedManage        Permission = "canned:manage"
 	ReportsRead         Permission = "reports:read"
 )
 
@@ -79,7 +81,7 @@ func Permissions() []Permission {
 		BillingRead, BillingManage, ChannelsRead, ChannelsManage, AccessManage,
 		ChatRead, ChatSend, ConversationsRead, ConversationsReply, ConversationsAccept,
 		ConversationsAssign, ConversationsDelete, ContactsRead, ContactsManage, TemplatesRead, TemplatesManage,
-		ReportsRead,
+		CannedRead, CannedManage, ReportsRead,
 	}
 }
 

@@ -77,16 +77,16 @@ var rolesTable = map[policies.Role][]policies.Permission{
 		"contacts:read", "conversations:read", "members:read", "templates:read", "workspace:read",
 	},
 	policies.Agent: {
-		"contacts:manage", "contacts:read", "conversations:accept", "conversations:read", "conversations:reply",
+		"canned:read", "contacts:manage", "contacts:read", "conversations:accept", "conversations:read", "conversations:reply",
 		"members:read", "templates:read", "workspace:read",
 	},
 	policies.Manager: {
-		"chat:read", "chat:send", "contacts:manage", "contacts:read", "conversations:accept", "conversations:assign", "conversations:delete",
+		"canned:manage", "canned:read", "chat:read", "chat:send", "contacts:manage", "contacts:read", "conversations:accept", "conversations:assign", "conversations:delete",
 		"conversations:read", "conversations:reply", "members:read", "reports:read", "templates:manage",
 		"templates:read", "workspace:read",
 	},
 	policies.Admin: {
-		"access:manage", "billing:manage", "billing:read", "channels:manage", "channels:read", "chat:read",
+		"access:manage", "billing:manage", "billing:read", "canned:manage", "canned:read", "channels:manage", "channels:read", "chat:read",
 		"chat:send", "contacts:manage", "contacts:read", "conversations:accept", "conversations:assign", "conversations:delete",
 		"conversations:read", "conversations:reply", "members:manage", "members:read", "reports:read",
 		"templates:manage", "templates:read", "tokens:manage", "workspace:manage", "workspace:read",

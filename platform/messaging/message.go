@@ -71,6 +71,10 @@ func (c Content) AsWritten() *sdk.Template {
 	return c.Template
 }
 
+// MaxTextLength is the longest text a message may carry (WhatsApp's limit, which is
+// also the strictest of the channels).
+const MaxTextLength = 4096
+
 // Message is one message of a conversation.
 type Message struct {
 	bun.BaseModel `bun:"table:messages,alias:m"`

@@ -52,9 +52,6 @@ type Draft struct {
 	Urgent bool
 }
 
-// MaxTextLength is the longest text a message may carry (WhatsApp's limit, which is
-// also the strictest of the channels).
-const MaxTextLength = 4096
 
 // validate checks a draft and names the fields that are wrong.
 func (d Draft) validate(now time.Time) error {
@@ -96,7 +93,7 @@ func (d Draft) validate(now time.Time) error {
 	default:
 		f.Add("type", "must be text, media, location, template or note")
 	}
-	f.Check(utf8.RuneCountInString(d.Text) > MaxTextLength, "text", fmt.Sprintf("must be at most %d characters", MaxTextLength))
+	f.Check(utf8.RuneCountInString(d.Text) > messaging.MaxTextLength, "text", fmt.Sprintf("must be at most %d characters", messaging.MaxTextLength))
 	if d.ScheduleAt != nil {
 		f.Check(d.Type == "note", "schedule_at", "notes are not sent, so they cannot be scheduled")
 		f.Check(d.ScheduleAt.Before(now.Add(time.Minute)), "schedule_at", "must be at least one minute in the future")

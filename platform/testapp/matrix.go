@@ -94,6 +94,11 @@ func (ta *TestApp) NewTenant(name string) *Tenant {
 	if err != nil {
 		ta.T.Fatalf("testapp: tenant media file: %v", err)
 	}
+	shortcut, title, body := "fixture", "Fixture", "Hello {{first_name}}"
+	canned, err := messaging.CreateCanned(ctx, scope, messaging.CannedDraft{Shortcut: &shortcut, Title: &title, Body: &body}, "")
+	if err != nil {
+		ta.T.Fatalf("testapp: tenant canned response: %v", err)
+	}
 	t.IDs = map[string]string{
 		"workspace":    ws.Slug,
 		"workspace_id": ws.ID,
@@ -109,6 +114,7 @@ func (ta *TestApp) NewTenant(name string) *Tenant {
 		"contact":      conv.ContactID, // the ticket's customer
 		"group":        group.ID,       // a contact group with that customer in it
 		"file":         file.ID,        // an uploaded media file
+		"canned":       canned.ID,      // a canned response
 	}
 	return t
 }

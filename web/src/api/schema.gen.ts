@@ -79,6 +79,31 @@ export interface BusinessHoursView {
   time_zone: string;
 }
 
+export interface CannedRequest {
+  /** at most 4096 characters; may name {{name}}, {{first_name}}, {{last_name}}, {{phone}}, {{email}} and {{agent_name}} */
+  body?: string | null;
+  /** at most 50 characters; empty: none */
+  category?: string | null;
+  /** lower-case letters, digits, - and _; at most 32; a leading / is dropped */
+  shortcut?: string | null;
+  /** at most 100 characters */
+  title?: string | null;
+}
+
+export interface CannedResponse {
+  /** at most 4096 characters; may name {{name}}, {{first_name}}, {{last_name}}, {{phone}}, {{email}} (the customer's) and {{agent_name}} */
+  body: string;
+  /** groups responses in the picker; empty: none */
+  category: string;
+  created_at: string;
+  created_by?: string | null;
+  id: string;
+  /** what follows / in the composer: lower-case letters, digits, - and _ */
+  shortcut: string;
+  title: string;
+  updated_at: string;
+}
+
 export interface ChannelOption {
   available: boolean;
   capabilities: string[];
@@ -433,6 +458,12 @@ export interface List_AccessRule {
 
 export interface List_APIToken {
   items: APIToken[];
+  /** pass as ?cursor= for the next page; empty on the last page */
+  next_cursor: string;
+}
+
+export interface List_CannedResponse {
+  items: CannedResponse[];
   /** pass as ?cursor= for the next page; empty on the last page */
   next_cursor: string;
 }
@@ -1159,6 +1190,50 @@ export interface Paths {
       body: BusinessHours;
       response: BusinessHoursView;
       permission: "workspace:manage";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/canned-responses": {
+    /** Canned responses by shortcut, all of them (a workspace keeps at most 500) (needs canned:read) */
+    get: {
+      path: { workspace: string };
+      query: { q?: string; category?: string };
+      body: never;
+      response: List_CannedResponse;
+      permission: "canned:read";
+    };
+    /** Add a canned response (needs canned:manage) */
+    post: {
+      path: { workspace: string };
+      query: never;
+      body: CannedRequest;
+      response: CannedResponse;
+      permission: "canned:manage";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/canned-responses/{canned}": {
+    /** A canned response (needs canned:read) */
+    get: {
+      path: { workspace: string; canned: string };
+      query: never;
+      body: never;
+      response: CannedResponse;
+      permission: "canned:read";
+    };
+    /** Edit a canned response (needs canned:manage) */
+    patch: {
+      path: { workspace: string; canned: string };
+      query: never;
+      body: CannedRequest;
+      response: CannedResponse;
+      permission: "canned:manage";
+    };
+    /** Delete a canned response (needs canned:manage) */
+    delete: {
+      path: { workspace: string; canned: string };
+      query: never;
+      body: never;
+      response: void;
+      permission: "canned:manage";
     };
   };
   "/api/v1/workspaces/{workspace}/channels": {
