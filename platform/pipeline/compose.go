@@ -52,7 +52,6 @@ type Draft struct {
 	Urgent bool
 }
 
-
 // validate checks a draft and names the fields that are wrong.
 func (d Draft) validate(now time.Time) error {
 	f := failure.Fields{}
