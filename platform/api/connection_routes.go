@@ -57,6 +57,9 @@ func (a connectionArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodGet, Path: p + "/:connection/templates", Access: InWorkspace, Permission: policies.TemplatesRead,
 		Summary: "The connection's approved message templates, from the provider (empty for a channel without templates)", Tag: "connections",
 		Response: List[connections.Template]{}}, a.templates)
+	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/template-counts", Access: InWorkspace, Permission: policies.TemplatesRead,
+		Summary: "The approved templates of the connections the caller may send from, by category (Chat's left rail); lists are reused for up to two minutes",
+		Tag:     "connections", Response: connections.TemplateCounts{}}, a.templateCounts)
 	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/channels", Access: InWorkspace, Permission: policies.ChannelsRead,
 		Summary: "The channel plugins the workspace can connect, with their config schemas", Tag: "connections",
 		Response: List[connections.ChannelOption]{}}, a.channels)
@@ -106,6 +109,18 @@ func (a connectionArea) get(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(a.view(conn))
+}
+
+func (a connectionArea) templateCounts(c *fiber.Ctx) error {
+	acc, err := a.s.accessOf(c)
+	if err != nil {
+		return err
+	}
+	n, err := a.s.connections.CountTemplates(c.UserContext(), scoped(c, a.s), acc.AllowsConnection)
+	if err != nil {
+		return err
+	}
+	return c.JSON(n)
 }
 
 func (a connectionArea) templates(c *fiber.Ctx) error {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -117,6 +119,84 @@ func (s *Service) Templates(ctx context.Context, sc tenants.Scoped, connectionID
 		out.Templates = []Template{}
 	}
 	return out.Templates, nil
+}
+
+// TemplateCounts are the approved templates the workspace may send, by category, as
+// Chat's left rail shows them: each template (name and language) once, however many
+// of its numbers have it.
+type TemplateCounts struct {
+	Marketing      int `json:"marketing"`
+	Utility        int `json:"utility"`
+	Authentication int `json:"authentication"`
+	// Unavailable names the connections whose provider did not answer: their
+	// templates are not counted.
+	Unavailable []string `json:"unavailable" doc:"display names of the connections whose templates could not be listed just now"`
+}
+
+// templatesKept is how long a connection's template list is reused for counting:
+// the rail is loaded on every visit to Chat, and a provider's template list changes
+// when a template is approved, not by the second.
+const templatesKept = 2 * time.Minute
+
+type keptTemplates struct {
+	at, updated time.Time // when listed; the connection's updated_at then
+	list        []Template
+}
+
+// CountTemplates counts the approved templates of the workspace's active connections
+// that may lets through, by category. A list is reused for templatesKept unless the
+// connection changed since.
+func (s *Service) CountTemplates(ctx context.Context, sc tenants.Scoped, may func(connectionID string) bool) (TemplateCounts, error) {
+	out := TemplateCounts{Unavailable: []string{}}
+	var conns []Connection
+	if err := sc.Select(&conns).Where("c.status = ?", StatusActive).OrderExpr("c.id").Scan(ctx); err != nil {
+		return out, err
+	}
+	seen := map[string]bool{}
+	for _, conn := range conns {
+		if d, ok := s.plugins.Describe(conn.PluginID); !ok || !d.Has(sdk.CapTemplates) || !may(conn.ID) {
+			continue
+		}
+		list, err := s.keptTemplates(ctx, sc, conn)
+		if err != nil {
+			if s.Log != nil {
+				s.Log.Warn("templates not counted", "workspace", sc.WorkspaceID(), "connection", conn.ID, "error", err)
+			}
+			out.Unavailable = append(out.Unavailable, conn.DisplayName)
+			continue
+		}
+		for _, t := range list {
+			key := t.Name + "\x00" + t.Language
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			switch strings.ToLower(t.Category) {
+			case "marketing":
+				out.Marketing++
+			case "utility":
+				out.Utility++
+			case "authentication":
+				out.Authentication++
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) keptTemplates(ctx context.Context, sc tenants.Scoped, conn Connection) ([]Template, error) {
+	now := time.Now()
+	if v, ok := s.templates.Load(conn.ID); ok {
+		if k := v.(keptTemplates); now.Sub(k.at) < templatesKept && k.updated.Equal(conn.UpdatedAt) {
+			return k.list, nil
+		}
+	}
+	list, err := s.Templates(ctx, sc, conn.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.templates.Store(conn.ID, keptTemplates{at: now, updated: conn.UpdatedAt, list: list})
+	return list, nil
 }
 
 // Summary is what a conversation shows of its connection to every member, whatever

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -83,6 +84,8 @@ type Service struct {
 	// privateMedia lets media be fetched from loopback and private addresses (see
 	// AllowPrivateMedia).
 	privateMedia atomic.Bool
+	// templates keeps each connection's template list for counting (keptTemplates).
+	templates sync.Map
 }
 
 // AllowPrivateMedia lets media be fetched from loopback and private addresses: the

@@ -839,6 +839,14 @@ export interface Summary {
   window_24h: boolean;
 }
 
+export interface TemplateCounts {
+  authentication: number;
+  marketing: number;
+  /** display names of the connections whose templates could not be listed just now */
+  unavailable: string[];
+  utility: number;
+}
+
 export interface TokenCreated {
   /** send as Authorization: Bearer <secret>; shown once */
   secret: string;
@@ -1692,6 +1700,16 @@ export interface Paths {
       body: never;
       response: unknown;
       permission: "conversations:read";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/template-counts": {
+    /** The approved templates of the connections the caller may send from, by category (Chat's left rail); lists are reused for up to two minutes (needs templates:read) */
+    get: {
+      path: { workspace: string };
+      query: never;
+      body: never;
+      response: TemplateCounts;
+      permission: "templates:read";
     };
   };
   "/api/v1/workspaces/{workspace}/tokens": {
