@@ -64,6 +64,18 @@ describe("navigation by role", () => {
     expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Chat", "Team Inbox", "Contacts", "Settings"]);
   });
 
+  it("counts the approved templates by category in Chat's rail", async () => {
+    signedInAs("admin", ADMIN, {
+      "GET /api/v1/workspaces/demo/conversations/counts": { body: { kind: "chat", counts: { all: 0 } } },
+      "GET /api/v1/workspaces/demo/template-counts": { body: { marketing: 3, utility: 1, authentication: 0, unavailable: ["Line 3"] } },
+    });
+    at("/w/demo/chat");
+    render(<App />);
+    const rail = await screen.findByRole("region", { name: "Approved templates" });
+    expect(within(rail).getAllByRole("listitem").map((li) => li.textContent)).toEqual(["Marketing3", "Utility1", "Authentication0"]);
+    expect(rail.textContent).toContain("Not counted: Line 3 did not answer just now.");
+  });
+
   it("sends a signed-out visitor to sign in, and back after", async () => {
     let signedIn = false;
     mockApi({

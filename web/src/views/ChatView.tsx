@@ -29,6 +29,44 @@ export const CHAT_VIEWS = [
   { value: "failed", label: "Failed" },
 ] as const;
 
+/** Template categories as the provider names them, in the order the rail lists them. */
+const TEMPLATE_CATEGORIES = [
+  { value: "marketing", label: "Marketing" },
+  { value: "utility", label: "Utility" },
+  { value: "authentication", label: "Authentication" },
+] as const;
+
+/**
+ * The approved templates Chat can send from the member's numbers, by category: what a
+ * conversation outside the 24-hour window can start with. Nothing shows on channels
+ * without templates.
+ */
+function TemplateCounts() {
+  const w = useWorkspace();
+  const counts = useAsync(
+    (signal) => (w.can("templates:read") ? call("get", "/api/v1/workspaces/{workspace}/template-counts", { path: { workspace: w.slug }, signal }) : Promise.resolve(null)),
+    [w.slug],
+  );
+  const n = counts.data;
+  if (!n || (n.marketing + n.utility + n.authentication === 0 && n.unavailable.length === 0)) return null;
+  return (
+    <section aria-label="Approved templates">
+      <h2 className="rail-title">Approved templates</h2>
+      <ul className="rail">
+        {TEMPLATE_CATEGORIES.map((c) => (
+          <li key={c.value} className="rail-item" data-category={c.value}>
+            <span>{c.label}</span>
+            <span className="count" aria-label={`${n[c.value]} ${c.label.toLowerCase()} templates`}>
+              {n[c.value]}
+            </span>
+          </li>
+        ))}
+      </ul>
+      {n.unavailable.length ? <p className="hint">Not counted: {n.unavailable.join(", ")} did not answer just now.</p> : null}
+    </section>
+  );
+}
+
 function filterOf(view: string, connection: string, q: string, sort: string): ListFilter {
   const f: ListFilter = { kind: "chat", connection: connection || undefined, q: q || undefined, sort: sort === "newest" ? undefined : sort };
   if (view === "archived") f.archived = true;
@@ -367,6 +405,7 @@ export function ChatView({ conversation }: { conversation?: string }) {
             </li>
           ))}
         </ul>
+        <TemplateCounts />
       </nav>
       <ListPane
         title="Chat"
