@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/switchboardhq/switchboard/platform/auth"
+	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -93,7 +94,28 @@ func Seed(ctx context.Context, db *bun.DB, accounts *auth.Accounts, password str
 				}
 			}
 		}
-		return nil
+		return seedCanned(ctx, s)
 	})
 	return res, err
+}
+
+// Canned are the demo workspace's canned responses, for agents to try "/" with.
+var Canned = []struct{ Shortcut, Title, Category, Body string }{
+	{"hello", "Greeting", "Opening", "Hi {{first_name}}, thanks for writing to us! I'm {{agent_name}}; how can I help?"},
+	{"hours", "Opening hours", "Info", "We're here Monday to Friday, 9:00 to 17:00. Outside those hours we answer the next morning."},
+	{"thanks", "Closing", "Closing", "Thank you, {{first_name}}! Is there anything else I can do for you?"},
+}
+
+// seedCanned gives a workspace without canned responses the demo ones; one that has
+// some keeps them as they are.
+func seedCanned(ctx context.Context, s tenants.Scoped) error {
+	if has, err := s.Select((*messaging.CannedResponse)(nil)).Exists(ctx); err != nil || has {
+		return err
+	}
+	for _, c := range Canned {
+		if _, err := messaging.CreateCanned(ctx, s, messaging.CannedDraft{Shortcut: &c.Shortcut, Title: &c.Title, Category: &c.Category, Body: &c.Body}, ""); err != nil {
+			return fmt.Errorf("demo: canned response %s: %w", c.Shortcut, err)
+		}
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/demo"
+	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/policies"
@@ -61,6 +62,10 @@ func checkSeeded(t *testing.T, ta *testapp.TestApp, res demo.Result) {
 	plan, err := tenants.PlanByID(ctx, db, workspaces[0].PlanID)
 	if err != nil || plan.Code != "business" {
 		t.Errorf("demo plan %+v %v, want business", plan, err)
+	}
+	canned, err := messaging.CannedResponses(ctx, tenants.Scope(db, res.Workspace.ID), messaging.CannedQuery{}, messaging.MaxCanned)
+	if err != nil || len(canned) != len(demo.Canned) || canned[0].Shortcut != "hello" {
+		t.Errorf("canned responses %+v (%v), want the %d demo ones once", canned, err, len(demo.Canned))
 	}
 	if n, err := db.NewSelect().Model((*auth.User)(nil)).Count(ctx); err != nil || n != len(demo.Users) {
 		t.Errorf("%d users (%v), want %d", n, err, len(demo.Users))
