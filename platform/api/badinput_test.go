@@ -423,6 +423,38 @@ func partOversizeBody(t *testing.T, ta *testapp.TestApp) {
 	if got := strings.Count(string(answers), "HTTP/1.1 "); got != 1 || !strings.HasPrefix(string(answers), "HTTP/1.1 401") {
 		t.Errorf("%d answers to an unauthenticated upload carrying a request, want one 401:\n%s", got, answers)
 	}
+
+	// A client that asks before sending its body (Expect: 100-continue) is told not to
+	// send one the route would not read: an upload without credentials, a body past
+	// the route's limit. One with credentials is asked for its body, and then the
+	// guards judge them (these ones are no one's).
+	ask := func(path, extra string, length int) string {
+		t.Helper()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nExpect: 100-continue\r\n"+
+			extra+"Content-Length: "+strconv.Itoa(length)+"\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil {
+			t.Fatalf("no answer before the body: %v", err)
+		}
+		return strings.TrimSpace(line)
+	}
+	if got := ask(admin.WSPath("/media"), "", 1000); got != "HTTP/1.1 417 Expectation Failed" {
+		t.Errorf("an upload without credentials asking to send its body: %q, want 417", got)
+	}
+	if got := ask(admin.WSPath("/contacts"), "Authorization: Bearer sb_none\r\n", 10<<20); got != "HTTP/1.1 417 Expectation Failed" {
+		t.Errorf("a body past body_limit asking to be sent: %q, want 417", got)
+	}
+	if got := ask(admin.WSPath("/media"), "Authorization: Bearer sb_none\r\n", 1000); got != "HTTP/1.1 100 Continue" {
+		t.Errorf("an upload with credentials asking to send its body: %q, want 100 Continue", got)
+	}
 }
 
 func partBadQuery(t *testing.T, ta *testapp.TestApp) {

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
+	"github.com/valyala/fasthttp"
 
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/billing"
@@ -134,6 +135,7 @@ func newServer(d Deps) *Server {
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
 	})
+	s.app.Server().ContinueHandler = s.mayContinue
 	s.app.Use(recover.New(recover.Config{EnableStackTrace: true}))
 	s.app.Use(withRequestID)
 	s.app.Use(observe(d.Log, newHTTPMetrics(d.Metrics), errs))
@@ -147,6 +149,24 @@ func newServer(d Deps) *Server {
 		Permit:       permit(d.Enforcer),
 	})
 	return s
+}
+
+// mayContinue answers a client that asks before it sends its body (Expect:
+// 100-continue): the body is asked for only when the route would read it. One larger
+// than the route takes, or an upload from a caller who brings no credentials at all,
+// is answered 417 and never sent. The guards that need the database run on the
+// request as on any other.
+func (s *Server) mayContinue(h *fasthttp.RequestHeader) bool {
+	path, _, _ := strings.Cut(string(h.RequestURI()), "?")
+	limit := s.router.BodyLimit(string(h.Method()), path)
+	upload := limit > 0
+	if !upload {
+		limit = s.cfg.HTTP.BodyLimit
+	}
+	if h.ContentLength() > limit {
+		return false
+	}
+	return !upload || len(h.Peek(fiber.HeaderAuthorization)) > 0 || len(h.Cookie(SessionCookie)) > 0
 }
 
 // App is the fiber app (tests drive it with App().Test).
