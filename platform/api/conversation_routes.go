@@ -59,6 +59,7 @@ type ConversationView struct {
 	// WindowOpenedAt is, with a single recipient, their last message on the
 	// connection, in this conversation or another: their 24-hour window runs from it.
 	WindowOpenedAt *time.Time `json:"window_opened_at,omitempty" doc:"with a single recipient, their last message on the connection in any conversation: the 24-hour window runs from here"`
+	messaging.Tags
 }
 
 // ConversationQuery are the conversation list's query parameters.
@@ -72,6 +73,8 @@ type ConversationQuery struct {
 	Q          string `query:"q" doc:"case-insensitive match on the title, a recipient's name, email or phone number (its digits, however written), or the text of any message not deleted"`
 	Assignee   string `query:"assignee" doc:"me, unassigned or the user id of a member of this workspace"`
 	Sort       string `query:"sort" enum:"newest,oldest,az,za" doc:"newest (default) or oldest activity first, or by title (lower-cased, compared character by character); a cursor is for the sort it came with"`
+	Tag        string `query:"tag" doc:"carries this tag (any case)"`
+	Label      string `query:"label" doc:"carries this label (any case)"`
 }
 
 // AssignRequest names the member a ticket goes to.
@@ -171,6 +174,15 @@ type ConversationUpdate struct {
 	// ForUserID marks the conversation read or unread for another member: an admin
 	// reading an agent's ticket leaves the agent's state alone unless they say so.
 	ForUserID *string `json:"for_user_id,omitempty" doc:"with unread: whose read state to change (needs conversations:assign)"`
+	// Tags and Labels replace the conversation's, each name once whatever its case.
+	Tags   *[]string `json:"tags,omitempty" doc:"replaces the conversation's tags (at most 20, each at most 40 characters)"`
+	Labels *[]string `json:"labels,omitempty" doc:"replaces its labels (at most 10): Follow-up, Escalated, Bug, Feature request, or the team's own"`
+}
+
+// TagsInUse are the names the workspace's conversations carry, for suggestions.
+type TagsInUse struct {
+	Tags   []messaging.TagCount `json:"tags" doc:"most used first"`
+	Labels []messaging.TagCount `json:"labels" doc:"most used first, then the offered ones not in use"`
 }
 
 // MessageInfo is a message with its status timeline, whom it went to (or came from),
@@ -212,13 +224,15 @@ func (a conversationArea) Register(r *Router) {
 		Summary: "Conversations, newest activity first", Tag: "conversations", Query: ConversationQuery{}, Response: List[ConversationView]{}}, a.list)
 	r.Add(Route{Method: http.MethodGet, Path: p + "/counts", Access: InWorkspace, Permission: policies.ConversationsRead,
 		Summary: "Left-rail counts: Chat's by pill, or the Team Inbox's by state", Tag: "conversations", Query: CountsQuery{}, Response: ConversationCounts{}}, a.counts)
+	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/conversation-tags", Access: InWorkspace, Permission: policies.ConversationsRead,
+		Summary: "The tags and labels the workspace's conversations carry, with how many carry each", Tag: "conversations", Response: TagsInUse{}}, a.tagsInUse)
 	r.Add(Route{Method: http.MethodPost, Path: p, Access: InWorkspace, Permission: policies.ChatSend,
 		Summary: "Compose a 1:1 Chat conversation (an existing one with the contact on that connection is reused, 200)", Tag: "conversations",
 		Request: ComposeRequest{}, Response: ComposeResult{}, Status: http.StatusCreated}, a.compose)
 	r.Add(Route{Method: http.MethodGet, Path: cv, Access: InWorkspace, Permission: policies.ConversationsRead,
 		Summary: "A conversation", Tag: "conversations", Response: ConversationView{}}, a.get)
 	r.Add(Route{Method: http.MethodPatch, Path: cv, Access: InWorkspace, Permission: policies.ConversationsReply,
-		Summary: "Archive or unarchive, resolve or reopen, mark read or unread", Tag: "conversations",
+		Summary: "Archive or unarchive, resolve or reopen, mark read or unread, tag and label", Tag: "conversations",
 		Request: ConversationUpdate{}, Response: ConversationView{}}, a.update)
 	r.Add(Route{Method: http.MethodPost, Path: cv + "/accept", Access: InWorkspace, Permission: policies.ConversationsAccept,
 		Summary: "Accept a ticket: assign it to me and make it active", Tag: "conversations", Response: ConversationView{}}, a.accept)
@@ -362,11 +376,19 @@ func (a conversationArea) views(c *fiber.Ctx, convs []messaging.Conversation) ([
 	if err != nil {
 		return nil, err
 	}
+	convIDs := make([]string, len(convs))
+	for i, cv := range convs {
+		convIDs[i] = cv.ID
+	}
+	tags, err := messaging.TagsOf(c.UserContext(), scoped(c, a.s), convIDs)
+	if err != nil {
+		return nil, err
+	}
 	now := time.Now()
 	out := make([]ConversationView, len(convs))
 	for i, cv := range convs {
 		ch := chans[cv.ConnectionID]
-		out[i] = ConversationView{Conversation: cv, Contact: summary(contacts[cv.ContactID]), Channel: ch}
+		out[i] = ConversationView{Conversation: cv, Contact: summary(contacts[cv.ContactID]), Channel: ch, Tags: tags[cv.ID]}
 		open := false
 		if last, wrote := windows[cv.ID]; wrote {
 			out[i].WindowOpenedAt = &last
@@ -401,7 +423,7 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 	}
 	f := messaging.ConversationFilter{Kind: c.Query("kind"), Pill: c.Query("pill"), State: c.Query("state"),
 		ConnectionID: c.Query("connection"), Query: c.Query("q"), Sort: c.Query("sort", messaging.SortNewest),
-		NoChat: !a.allowed(c, policies.ChatRead)}
+		Tag: c.Query("tag"), Label: c.Query("label"), NoChat: !a.allowed(c, policies.ChatRead)}
 	if !oneOf(f.Sort, messaging.Sorts...) {
 		return failure.Field("sort", "must be newest, oldest, az or za")
 	}
@@ -470,6 +492,18 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 		return err
 	}
 	return list(c, views, next)
+}
+
+func (a conversationArea) tagsInUse(c *fiber.Ctx) error {
+	var out TagsInUse
+	var err error
+	if out.Tags, err = messaging.KnownTags(c.UserContext(), scoped(c, a.s), messaging.KindTag); err != nil {
+		return err
+	}
+	if out.Labels, err = messaging.KnownTags(c.UserContext(), scoped(c, a.s), messaging.KindLabel); err != nil {
+		return err
+	}
+	return c.JSON(out)
 }
 
 func (a conversationArea) counts(c *fiber.Ctx) error {
@@ -890,6 +924,21 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 	if req.State != nil && !oneOf(*req.State, messaging.StateQueued, messaging.StateActive, messaging.StatePending, messaging.StateResolved) {
 		return failure.Field("state", "must be queued, active, pending or resolved")
 	}
+	if req.ForUserID != nil && req.Unread == nil {
+		return failure.Field("unread", "is required with for_user_id")
+	}
+	tagged := false
+	for _, set := range []struct {
+		kind, field string
+		names       *[]string
+	}{{messaging.KindTag, "tags", req.Tags}, {messaging.KindLabel, "labels", req.Labels}} {
+		if set.names != nil {
+			if _, err := messaging.SetTags(c.UserContext(), scoped(c, a.s), conv.ID, set.kind, set.field, *set.names); err != nil {
+				return err
+			}
+			tagged = true
+		}
+	}
 	var cols []string
 	if req.Archived != nil {
 		conv.Archived = *req.Archived
@@ -898,9 +947,6 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 	if req.State != nil {
 		conv.State = *req.State
 		cols = append(cols, "state")
-	}
-	if req.ForUserID != nil && req.Unread == nil {
-		return failure.Field("unread", "is required with for_user_id")
 	}
 	if req.Unread != nil {
 		who := userID(c)
@@ -921,7 +967,7 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 		}
 	}
 	if len(cols) == 0 {
-		if req.Unread != nil {
+		if req.Unread != nil || tagged {
 			return a.changed(c, conv)
 		}
 		return a.respond(c, conv)

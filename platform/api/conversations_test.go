@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +111,7 @@ func TestConversations(t *testing.T) {
 			t.Run("list", func(t *testing.T) { partList(t, f) })
 			t.Run("counts", func(t *testing.T) { partCounts(t, f) })
 			t.Run("several numbers", func(t *testing.T) { partSeveralNumbers(t, f) })
+			t.Run("tags and labels", func(t *testing.T) { partTags(t, f) })
 		})
 	}
 }
@@ -645,4 +647,75 @@ func partCounts(t *testing.T, f *convFixture) {
 	}
 	g.agent.Do(http.MethodGet, g.path("/counts?kind=chat"), nil).Expect(http.StatusForbidden)
 	g.viewer.Do(http.MethodGet, g.path("/counts"), nil).Expect(http.StatusOK)
+}
+
+// partTags: tickets carry tags and labels, each name once whatever its case, and the
+// list filters by them.
+func partTags(t *testing.T, f *convFixture) {
+	billing, other := f.ticket("Tagged"), f.ticket("Untagged")
+	tags := []string{"Billing", " VIP ", "billing"}
+	labels := []string{"Escalated", "Needs  callback"}
+	var v api.ConversationView
+	f.agent.Do(http.MethodPatch, f.path("/"+billing.ID), api.ConversationUpdate{Tags: &tags, Labels: &labels}).Expect(http.StatusOK).Decode(&v)
+	if strings.Join(v.Tags.Tags, "|") != "Billing|VIP" || strings.Join(v.Labels, "|") != "Escalated|Needs callback" {
+		t.Fatalf("tagged %+v", v.Tags)
+	}
+	f.viewer.Do(http.MethodGet, f.path("/"+billing.ID), nil).Expect(http.StatusOK).Decode(&v)
+	if strings.Join(v.Tags.Tags, "|") != "Billing|VIP" {
+		t.Fatalf("read back %+v", v.Tags)
+	}
+	ids := func(query string) []string {
+		t.Helper()
+		var l api.List[api.ConversationView]
+		f.agent.Do(http.MethodGet, f.path("?kind=ticket&"+query), nil).Expect(http.StatusOK).Decode(&l)
+		var out []string
+		for _, c := range l.Items {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	if got := ids("tag=vip"); len(got) != 1 || got[0] != billing.ID {
+		t.Errorf("tag=vip: %v, want the tagged ticket only", got)
+	}
+	if got := ids("label=escalated&tag=billing"); len(got) != 1 || got[0] != billing.ID {
+		t.Errorf("label and tag: %v", got)
+	}
+	if got := ids("label=Bug"); len(got) != 0 {
+		t.Errorf("label=Bug: %v, want none", got)
+	}
+	if got := ids(""); !slices.Contains(got, other.ID) || !slices.Contains(got, billing.ID) {
+		t.Errorf("unfiltered: %v", got)
+	}
+
+	var inUse api.TagsInUse
+	f.viewer.Do(http.MethodGet, f.admin.WSPath("/conversation-tags"), nil).Expect(http.StatusOK).Decode(&inUse)
+	if len(inUse.Tags) != 2 || inUse.Tags[0].Conversations != 1 {
+		t.Errorf("tags in use %+v", inUse.Tags)
+	}
+	var names []string
+	for _, l := range inUse.Labels {
+		names = append(names, l.Name)
+	}
+	if strings.Join(names, "|") != "Escalated|Needs callback|Follow-up|Bug|Feature request" {
+		t.Errorf("labels %v: want those in use, then the offered ones", names)
+	}
+
+	// Refusals name the field; nothing changes. Viewers do not tag.
+	many := make([]string, messaging.MaxTags+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("t%d", i)
+	}
+	if e := f.agent.Do(http.MethodPatch, f.path("/"+billing.ID), api.ConversationUpdate{Tags: &many}).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["tags"] == "" {
+		t.Errorf("21 tags: %+v", e)
+	}
+	blank := []string{"ok", "  "}
+	if e := f.agent.Do(http.MethodPatch, f.path("/"+billing.ID), api.ConversationUpdate{Labels: &blank}).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["labels[1]"] == "" {
+		t.Errorf("a blank label: %+v", e)
+	}
+	f.viewer.Do(http.MethodPatch, f.path("/"+billing.ID), api.ConversationUpdate{Tags: &tags}).Expect(http.StatusForbidden)
+	none := []string{}
+	f.agent.Do(http.MethodPatch, f.path("/"+billing.ID), api.ConversationUpdate{Tags: &none}).Expect(http.StatusOK).Decode(&v)
+	if len(v.Tags.Tags) != 0 || len(v.Labels) != 2 {
+		t.Errorf("tags cleared, labels kept: %+v", v.Tags)
+	}
 }

@@ -28,6 +28,8 @@ type ConversationFilter struct {
 	Query        string // case-insensitive substring: see matching
 	Sort         string // one of Sorts; empty: SortNewest
 	Assignee     string // a user id, or AssigneeUnassigned
+	Tag          string // carries this tag (any case)
+	Label        string // carries this label (any case)
 	// NoChat leaves chat conversations out whatever Kind says (callers without
 	// chat:read never see them).
 	NoChat bool
@@ -193,6 +195,12 @@ func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFil
 	}
 	if f.State != "" {
 		q = q.Where("cv.state = ?", f.State)
+	}
+	if f.Tag != "" {
+		q = tagged(q, KindTag, f.Tag)
+	}
+	if f.Label != "" {
+		q = tagged(q, KindLabel, f.Label)
 	}
 	if f.ConnectionID != "" {
 		// Also the conversations that write to some of their recipients from it.

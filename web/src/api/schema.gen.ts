@@ -263,7 +263,11 @@ export interface ConversationUpdate {
   archived?: boolean | null;
   /** with unread: whose read state to change (needs conversations:assign) */
   for_user_id?: string | null;
+  /** replaces its labels (at most 10): Follow-up, Escalated, Bug, Feature request, or the team's own */
+  labels?: string[] | null;
   state?: "queued" | "active" | "pending" | "resolved" | null;
+  /** replaces the conversation's tags (at most 20, each at most 40 characters) */
+  tags?: string[] | null;
   /** the caller's own read state (an API token changes the conversation's shared flag) */
   unread?: boolean | null;
 }
@@ -278,6 +282,7 @@ export interface ConversationView {
   created_at: string;
   id: string;
   kind: "chat" | "ticket" | "campaign";
+  labels: string[];
   last_activity_at: string;
   /** the customer's last message in this conversation (with several recipients, the latest of theirs); their 24-hour window runs from their last message on the connection, in any conversation: see templates_only */
   last_inbound_at?: string | null;
@@ -286,6 +291,7 @@ export interface ConversationView {
   /** how many contacts the conversation sends to */
   recipients: number;
   state: "queued" | "active" | "pending" | "resolved";
+  tags: string[];
   templates_only: boolean;
   title: string;
   unread: boolean;
@@ -837,6 +843,18 @@ export interface Summary {
   status: "active" | "error" | "disabled";
   /** free text only within 24 hours of the customer's last message; templates otherwise */
   window_24h: boolean;
+}
+
+export interface TagCount {
+  conversations: number;
+  name: string;
+}
+
+export interface TagsInUse {
+  /** most used first, then the offered ones not in use */
+  labels: TagCount[];
+  /** most used first */
+  tags: TagCount[];
 }
 
 export interface TemplateCounts {
@@ -1408,11 +1426,21 @@ export interface Paths {
       permission: "contacts:manage";
     };
   };
+  "/api/v1/workspaces/{workspace}/conversation-tags": {
+    /** The tags and labels the workspace's conversations carry, with how many carry each (needs conversations:read) */
+    get: {
+      path: { workspace: string };
+      query: never;
+      body: never;
+      response: TagsInUse;
+      permission: "conversations:read";
+    };
+  };
   "/api/v1/workspaces/{workspace}/conversations": {
     /** Conversations, newest activity first (needs conversations:read) */
     get: {
       path: { workspace: string };
-      query: { limit?: number; cursor?: string; kind?: "chat" | "ticket" | "campaign"; pill?: "pending" | "scheduled" | "sent" | "partial" | "failed"; state?: "queued" | "active" | "pending" | "resolved"; archived?: boolean; connection?: string; q?: string; assignee?: string; sort?: "newest" | "oldest" | "az" | "za" };
+      query: { limit?: number; cursor?: string; kind?: "chat" | "ticket" | "campaign"; pill?: "pending" | "scheduled" | "sent" | "partial" | "failed"; state?: "queued" | "active" | "pending" | "resolved"; archived?: boolean; connection?: string; q?: string; assignee?: string; sort?: "newest" | "oldest" | "az" | "za"; tag?: string; label?: string };
       body: never;
       response: List_ConversationView;
       permission: "conversations:read";
@@ -1435,7 +1463,7 @@ export interface Paths {
       response: ConversationView;
       permission: "conversations:read";
     };
-    /** Archive or unarchive, resolve or reopen, mark read or unread (needs conversations:reply) */
+    /** Archive or unarchive, resolve or reopen, mark read or unread, tag and label (needs conversations:reply) */
     patch: {
       path: { workspace: string; conversation: string };
       query: never;

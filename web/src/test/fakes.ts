@@ -89,6 +89,8 @@ export function conversation(p: Partial<Conversation> = {}): Conversation {
     channel: { id: "conn1", kind: "whatsapp", engine: "cloud", display_name: "Demo WhatsApp", address: "+15550000001", status: "active", window_24h: true },
     templates_only: false,
     recipients: 1,
+    tags: [],
+    labels: [],
     ...p,
   };
 }

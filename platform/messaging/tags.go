@@ -1,0 +1,157 @@
+package messaging
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// A conversation carries tags (what it is about: "billing", "VIP") and labels (what
+// it needs: Follow-up, Escalated …), both free words the team chooses, many to a
+// conversation; the Team Inbox filters by them.
+const (
+	KindTag   = "tag"
+	KindLabel = "label"
+)
+
+// Labels are the labels every workspace offers; any other may be added.
+var Labels = []string{"Follow-up", "Escalated", "Bug", "Feature request"}
+
+// Limits of a conversation's tags and labels.
+const (
+	MaxTags    = 20
+	MaxLabels  = 10
+	MaxTagName = 40
+)
+
+// Tag is one tag or label on a conversation.
+type Tag struct {
+	bun.BaseModel `bun:"table:conversation_tags,alias:ctg"`
+	tenants.Owned
+
+	ConversationID string `bun:"conversation_id,pk"`
+	Kind           string `bun:"kind,pk"`
+	Name           string `bun:"name,pk"`
+}
+
+// Tags are a conversation's tags and labels.
+type Tags struct {
+	Tags   []string `json:"tags"`
+	Labels []string `json:"labels"`
+}
+
+// tagNames checks the names of one kind, as the field is named in a request, and
+// returns them trimmed, each once whatever its case (the first spelling kept), in
+// the order given.
+func tagNames(field, kind string, names []string) ([]string, error) {
+	limit := MaxTags
+	if kind == KindLabel {
+		limit = MaxLabels
+	}
+	if len(names) > limit {
+		return nil, failure.Field(field, fmt.Sprintf("at most %d", limit))
+	}
+	bad := failure.Fields{}
+	out := make([]string, 0, len(names))
+	for i, n := range names {
+		n = strings.Join(strings.Fields(n), " ")
+		switch {
+		case n == "":
+			bad.Add(fmt.Sprintf("%s[%d]", field, i), "is empty")
+		case utf8.RuneCountInString(n) > MaxTagName:
+			bad.Add(fmt.Sprintf("%s[%d]", field, i), fmt.Sprintf("must be at most %d characters", MaxTagName))
+		case !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, n) }):
+			out = append(out, n)
+		}
+	}
+	return out, bad.Err()
+}
+
+// SetTags replaces the conversation's names of one kind (KindTag, KindLabel); field
+// names them in a refusal. It returns the names as stored.
+func SetTags(ctx context.Context, sc tenants.Scoped, conversationID, kind, field string, names []string) ([]string, error) {
+	names, err := tagNames(field, kind, names)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]Tag, len(names))
+	for i, n := range names {
+		rows[i] = Tag{ConversationID: conversationID, Kind: kind, Name: n}
+	}
+	err = storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
+		st := sc.With(tx)
+		if _, err := st.Delete((*Tag)(nil)).Where("ctg.conversation_id = ? AND ctg.kind = ?", conversationID, kind).Exec(ctx); err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		_, err := tenants.InsertAll(st, rows).Exec(ctx)
+		return err
+	})
+	return names, err
+}
+
+// TagsOf loads the tags and labels of the conversations with these ids, by id; each
+// list by name.
+func TagsOf(ctx context.Context, sc tenants.Scoped, ids []string) (map[string]Tags, error) {
+	out := make(map[string]Tags, len(ids))
+	for _, id := range ids {
+		out[id] = Tags{Tags: []string{}, Labels: []string{}}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []Tag
+	if err := sc.Select(&rows).Where("ctg.conversation_id IN (?)", bun.List(ids)).OrderExpr("ctg.conversation_id, ctg.kind, ctg.name").Scan(ctx); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		t := out[r.ConversationID]
+		if r.Kind == KindLabel {
+			t.Labels = append(t.Labels, r.Name)
+		} else {
+			t.Tags = append(t.Tags, r.Name)
+		}
+		out[r.ConversationID] = t
+	}
+	return out, nil
+}
+
+// TagCount is a name in use and how many conversations carry it.
+type TagCount struct {
+	Name          string `bun:"name" json:"name"`
+	Conversations int    `bun:"n" json:"conversations"`
+}
+
+// KnownTags are the names of one kind the workspace's conversations carry, most used
+// first; for labels, the offered ones too (Labels), even unused.
+func KnownTags(ctx context.Context, sc tenants.Scoped, kind string) ([]TagCount, error) {
+	rows := []TagCount{}
+	err := sc.Select((*Tag)(nil)).ColumnExpr("ctg.name AS name, COUNT(*) AS n").Where("ctg.kind = ?", kind).
+		GroupExpr("ctg.name").OrderExpr("n DESC, ctg.name").Limit(500).Scan(ctx, &rows)
+	if err != nil || kind != KindLabel {
+		return rows, err
+	}
+	for _, l := range Labels {
+		if !slices.ContainsFunc(rows, func(r TagCount) bool { return strings.EqualFold(r.Name, l) }) {
+			rows = append(rows, TagCount{Name: l})
+		}
+	}
+	return rows, nil
+}
+
+// tagged is a list's condition: the conversation carries name (of kind), whatever
+// its case.
+func tagged(q *bun.SelectQuery, kind, name string) *bun.SelectQuery {
+	return q.Where(`EXISTS (SELECT 1 FROM conversation_tags AS ctg WHERE ctg.workspace_id = cv.workspace_id
+		AND ctg.conversation_id = cv.id AND ctg.kind = ? AND LOWER(ctg.name) = ?)`, kind, strings.ToLower(strings.TrimSpace(name)))
+}
