@@ -535,7 +535,7 @@ func partWorkspaceSettings(t *testing.T, ta *testapp.TestApp) {
 			name: "agent inherits the viewer's and adds its own", method: http.MethodGet, path: admin.WSPath(""), who: agent, status: http.StatusOK,
 			check: func(t *testing.T, r *testapp.Response) {
 				v := view(t, r)
-				want := scSorted(append(slices.Clone(viewerPerms), "conversations:reply", "conversations:accept", "contacts:manage"))
+				want := scSorted(append(slices.Clone(viewerPerms), "conversations:reply", "conversations:accept", "contacts:manage", "canned:read"))
 				if v.Role != "agent" || !slices.Equal(v.Permissions, want) {
 					t.Fatalf("agent: role %s permissions %v, want %v", v.Role, v.Permissions, want)
 				}
