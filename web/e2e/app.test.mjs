@@ -539,7 +539,8 @@ describe("agent and viewer", () => {
       await page.waitForURL(/\/w\/demo\/inbox/);
       const nav = page.getByRole("navigation", { name: "Main" });
       assert.equal(await nav.getByRole("link", { name: "Chat" }).count(), 0, "no Chat in the agent's navigation");
-      assert.equal(await nav.getByRole("link", { name: "Settings" }).count(), 0, "no Settings for agents");
+      // Settings holds only what agents use: the canned responses, to read.
+      assert.equal(await nav.getByRole("link", { name: "Settings" }).count(), 1, "Settings for the agent's canned responses");
       await page.goto(`${env.base}/w/demo/chat`);
       await page.waitForURL(/\/w\/demo\/inbox/);
       await page.getByRole("heading", { name: "Team Inbox" }).waitFor();
@@ -555,6 +556,12 @@ describe("agent and viewer", () => {
       await page.locator(".thread-head", { hasText: "Alex Agent" }).waitFor();
 
       const box = page.getByLabel("Message", { exact: true });
+      // A canned response of the demo workspace, by its shortcut: filled with the
+      // agent's name (the customer gave none, so their first name stays a token).
+      await box.pressSequentially("/hel");
+      await page.getByRole("option", { name: /\/hello/ }).waitFor();
+      await box.press("Enter");
+      assert.match(await box.inputValue(), /thanks for writing to us! I'm Alex Agent; how can I help\?/);
       await box.fill("Sorry to hear that!");
       await box.press("Shift+Enter");
       await box.pressSequentially("I am looking into it now.");

@@ -34,14 +34,30 @@ afterEach(() => {
 });
 
 describe("navigation by role", () => {
-  it("sends an agent who opens a Chat link to the Team Inbox, with no Chat or Settings in the menu (Contacts, yes)", async () => {
+  it("sends an agent who opens a Chat link to the Team Inbox, with no Chat in the menu (Contacts and Settings, yes)", async () => {
     signedInAs("agent", AGENT);
     at("/w/demo/chat/some-conversation");
     render(<App />);
     await screen.findByRole("heading", { name: "Team Inbox" });
     expect(window.location.pathname).toBe("/w/demo/inbox");
     const nav = screen.getByRole("navigation", { name: "Main" });
-    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Team Inbox", "Contacts"]);
+    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Team Inbox", "Contacts", "Settings"]);
+  });
+
+  it("opens only the canned responses of Settings to an agent, read-only", async () => {
+    signedInAs("agent", AGENT, {
+      "GET /api/v1/workspaces/demo/canned-responses": {
+        body: { items: [{ id: "cr1", shortcut: "thanks", title: "Thank you", category: "", body: "Thanks {{first_name}}!", created_at: "", updated_at: "" }], next_cursor: "" },
+      },
+    });
+    at("/w/demo/settings/members");
+    render(<App />);
+    await screen.findByRole("heading", { name: "Canned responses" });
+    const rail = screen.getByRole("navigation", { name: "Settings" });
+    expect(within(rail).getAllByRole("link").map((a) => a.textContent)).toEqual(["Canned responses"]);
+    expect(await screen.findByText("/thanks")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Add canned response" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Edit /thanks" })).toBeNull();
   });
 
   it("keeps a viewer out of Settings too", async () => {

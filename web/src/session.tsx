@@ -69,6 +69,15 @@ export function useSession(): Session {
   return s;
 }
 
+/**
+ * The signed-in user, or null: signed out, or outside the session (a component shown
+ * on its own, as in a test).
+ */
+export function useSignedInUser(): User | null {
+  const s = useContext(Ctx);
+  return s?.state.status === "signedIn" ? s.state.user : null;
+}
+
 /** Where a signed-in user starts: their first workspace, or the operator's page. */
 export function homePath(memberships: WorkspaceRole[], user?: User): string {
   if (memberships.length > 0) return `/w/${memberships[0].slug}`;

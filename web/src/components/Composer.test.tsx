@@ -5,7 +5,7 @@ import { ApiError } from "../api/client";
 import { opening } from "../lib/format";
 import { mockApi } from "../test/fakes";
 import { welcome } from "../test/templates";
-import { connection, fakeWorkspace, renderInWorkspace } from "../test/workspace";
+import { AGENT, connection, fakeWorkspace, renderInWorkspace, VIEWER } from "../test/workspace";
 import { ATTACH_ACCEPT, Composer } from "./Composer";
 
 afterEach(() => vi.unstubAllGlobals());
@@ -749,5 +749,174 @@ describe("Composer schedule", () => {
     expect(screen.queryByRole("button", { name: "More ways to send" })).toBeNull();
     expect(screen.queryByRole("button", { name: "Insert emoji" })).toBeNull();
     expect(onSend).not.toHaveBeenCalled();
+  });
+});
+
+describe("Composer canned responses", () => {
+  const LIST = "GET /api/v1/workspaces/demo/canned-responses";
+  const canned = (id: string, shortcut: string, title: string, body: string) => ({
+    id, shortcut, title, body, category: "", created_at: "2030-01-01T00:00:00Z", updated_at: "2030-01-01T00:00:00Z",
+  });
+  const RESPONSES = [
+    canned("cr1", "thanks", "Thank you", "Thanks {{first_name}}, this is {{agent_name}}. A copy goes to {{email}}.\nAnything else?"),
+    canned("cr2", "hours", "Opening hours", "We are open 9 to 5, {{ name }}."),
+    canned("cr3", "thanks-order", "Thanks for your order", "Your order is on its way, {{first_name}} {{last_name}}."),
+  ];
+  const signedIn = {
+    status: "signedIn" as const,
+    user: { id: "u1", email: "sam@demo.local", name: "Sam Rivera", is_operator: false, created_at: "2030-01-01T00:00:00Z" },
+    memberships: [],
+  };
+  // The customer has a name and a number, but gave no email.
+  const maya = { name: "Maya Patel", phone: "+15550100101" };
+  const box = () => screen.getByLabelText("Message") as HTMLTextAreaElement;
+  const shown = () => within(screen.getByRole("listbox", { name: "Canned responses" })).getAllByRole("option").map((o) => o.querySelector(".canned-shortcut")?.textContent);
+  const selected = () => screen.getAllByRole("option").find((o) => o.getAttribute("aria-selected") === "true");
+
+  function renderAgent(onSend = vi.fn().mockResolvedValue(undefined), permissions = AGENT) {
+    const api = mockApi({ [LIST]: { body: { items: RESPONSES, next_cursor: "" } } });
+    renderInWorkspace(<Composer onSend={onSend} customer={maya} />, fakeWorkspace({ permissions, role: "agent" }), signedIn);
+    return { api, onSend, listed: () => api.calls.filter((c) => c.url.startsWith("/api/v1/workspaces/demo/canned-responses")).length };
+  }
+
+  it('opens on "/" and a letter at the start or after a space, narrowing by shortcut as it is typed, loaded once', async () => {
+    const { listed } = renderAgent();
+    await userEvent.type(box(), "/");
+    expect(screen.queryByRole("listbox")).toBeNull(); // a "/" alone is only a slash
+    await userEvent.type(box(), "t");
+    await waitFor(() => expect(shown()).toEqual(["/thanks", "/thanks-order"]));
+    // The box keeps the focus and points at the option the arrows move to.
+    expect(document.activeElement).toBe(box());
+    expect(box().getAttribute("aria-activedescendant")).toBe(selected()!.id);
+    await userEvent.type(box(), "hanks-");
+    expect(shown()).toEqual(["/thanks-order"]);
+    expect(selected()!.textContent).toContain("Thanks for your order");
+    await userEvent.type(box(), "x");
+    expect(screen.queryByRole("listbox")).toBeNull();
+    expect(screen.getByText("No canned responses match")).toBeTruthy();
+
+    // In the middle of a word a slash is only a slash; after a space it opens again.
+    await userEvent.clear(box());
+    await userEvent.type(box(), "and/ho");
+    expect(screen.queryByRole("listbox")).toBeNull();
+    await userEvent.type(box(), " /ho");
+    expect(shown()).toEqual(["/hours"]);
+    expect(listed()).toBe(1);
+    expect(document.getElementById("composer-help")!.textContent).toContain("/ or Ctrl+/ for a canned response");
+  });
+
+  it("puts the picked response in place of the /shortcut on Enter, the customer's and agent's details filled, a missing one left to fill", async () => {
+    const { onSend } = renderAgent();
+    await userEvent.type(box(), "Hi! /thanks");
+    await waitFor(() => expect(shown()).toEqual(["/thanks", "/thanks-order"]));
+    await userEvent.keyboard("{ArrowDown}");
+    expect(selected()!.textContent).toContain("/thanks-order");
+    await userEvent.keyboard("{ArrowUp}");
+    expect(selected()!.textContent).toContain("/thanks");
+    expect(selected()!.textContent).toContain("Thanks {{first_name}}, this is {{agent_name}}. A copy goes to {{email}}."); // one line of it
+    await userEvent.keyboard("{Enter}");
+    expect(box().value).toBe("Hi! Thanks Maya, this is Sam Rivera. A copy goes to {{email}}.\nAnything else?");
+    expect(screen.queryByRole("listbox")).toBeNull();
+    expect(onSend).not.toHaveBeenCalled();
+    // The caret is after it: the agent reads it over, and Enter then sends it.
+    await userEvent.keyboard("!{Enter}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "Hi! Thanks Maya, this is Sam Rivera. A copy goes to {{email}}.\nAnything else?!" });
+  });
+
+  it("inserts with Tab or a click too, the whole name and the last name filled", async () => {
+    renderAgent();
+    await userEvent.type(box(), "/hou");
+    await screen.findByRole("listbox");
+    await userEvent.keyboard("{Tab}");
+    expect(box().value).toBe("We are open 9 to 5, Maya Patel.");
+    expect(document.activeElement).toBe(box());
+    await userEvent.type(box(), "{Shift>}{Enter}{/Shift}/thanks-");
+    await userEvent.click(await screen.findByRole("option", { name: /Thanks for your order/ }));
+    expect(box().value).toBe("We are open 9 to 5, Maya Patel.\nYour order is on its way, Maya Patel.");
+    expect(screen.queryByRole("listbox")).toBeNull();
+  });
+
+  it("closes on Escape keeping what was typed, and stays closed while that shortcut is typed on", async () => {
+    const { onSend } = renderAgent();
+    await userEvent.type(box(), "/tha");
+    await screen.findByRole("listbox");
+    await userEvent.keyboard("{Escape}");
+    expect(screen.queryByRole("listbox")).toBeNull();
+    expect(box().value).toBe("/tha");
+    await userEvent.type(box(), "nk");
+    expect(screen.queryByRole("listbox")).toBeNull();
+    expect(onSend).not.toHaveBeenCalled();
+    await userEvent.keyboard("{Enter}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "/thank" });
+  });
+
+  it("does not send a /shortcut that matched nothing on Enter: the list closes, and a second Enter sends", async () => {
+    const { onSend } = renderAgent();
+    await userEvent.type(box(), "/zzz");
+    await screen.findByText("No canned responses match");
+    await userEvent.keyboard("{Enter}");
+    expect(screen.queryByText("No canned responses match")).toBeNull();
+    expect(onSend).not.toHaveBeenCalled();
+    await userEvent.keyboard("{Enter}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "/zzz" });
+  });
+
+  it("waits for the list on Enter while it loads, rather than sending the /shortcut", async () => {
+    const { api, onSend } = renderAgent();
+    const answer = api.fetchMock.getMockImplementation()!;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    api.fetchMock.mockImplementation(async (input, init) => {
+      if (String(input).includes("/canned-responses")) await gate;
+      return answer(input, init);
+    });
+    await userEvent.type(box(), "/thanks");
+    expect(screen.getByText("Loading canned responses…")).toBeTruthy();
+    await userEvent.keyboard("{Enter}");
+    expect(onSend).not.toHaveBeenCalled();
+    expect(box().value).toBe("/thanks");
+    release();
+    await waitFor(() => expect(shown()).toEqual(["/thanks", "/thanks-order"]));
+    await userEvent.keyboard("{Enter}");
+    expect(box().value).toBe("Thanks Maya, this is Sam Rivera. A copy goes to {{email}}.\nAnything else?");
+    expect(onSend).not.toHaveBeenCalled();
+  });
+
+  it("opens with Ctrl+/ on everything, narrowed by what is typed next, and puts the pick at the caret", async () => {
+    renderAgent();
+    await userEvent.type(box(), "Hello ");
+    await userEvent.keyboard("{Control>}/{/Control}");
+    await waitFor(() => expect(shown()).toEqual(["/hours", "/thanks", "/thanks-order"]));
+    expect(box().value).toBe("Hello ");
+    await userEvent.keyboard("ho");
+    expect(shown()).toEqual(["/hours"]);
+    await userEvent.keyboard("{Enter}");
+    expect(box().value).toBe("Hello We are open 9 to 5, Maya Patel.");
+    // Pressed again it closes.
+    await userEvent.keyboard("{Meta>}/{/Meta}");
+    expect(await screen.findByRole("listbox")).toBeTruthy();
+    await userEvent.keyboard("{Meta>}/{/Meta}");
+    expect(screen.queryByRole("listbox")).toBeNull();
+  });
+
+  it("leaves the customer's details as written when it is not known who the reply goes to", async () => {
+    mockApi({ [LIST]: { body: { items: RESPONSES, next_cursor: "" } } });
+    renderInWorkspace(<Composer onSend={vi.fn()} />, fakeWorkspace({ permissions: AGENT, role: "agent" }), signedIn);
+    await userEvent.type(box(), "/thanks");
+    await screen.findByRole("listbox");
+    await userEvent.keyboard("{Enter}");
+    expect(box().value).toBe("Thanks {{first_name}}, this is Sam Rivera. A copy goes to {{email}}.\nAnything else?");
+  });
+
+  it("offers nothing to a member who may not read the canned responses", async () => {
+    const { onSend, listed } = renderAgent(undefined, VIEWER.concat("conversations:reply"));
+    await userEvent.type(box(), "/thanks");
+    await userEvent.keyboard("{Control>}/{/Control}");
+    expect(screen.queryByRole("listbox")).toBeNull();
+    expect(screen.queryByText(/canned/i)).toBeNull();
+    expect(box().hasAttribute("aria-haspopup")).toBe(false);
+    await userEvent.keyboard("{Enter}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "/thanks" });
+    expect(listed()).toBe(0);
   });
 });

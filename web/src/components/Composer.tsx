@@ -8,17 +8,22 @@
 // Ctrl+B (⌘B on a Mac) makes the selection bold the way WhatsApp writes it, *so*; the
 // emoji button puts one where the caret is. A reply may also be a location, or wait
 // until a chosen time (scheduled); neither applies to a note. On an SMS connection the
-// counter also says how many parts (credits) the text is.
+// counter also says how many parts (credits) the text is. A member who may read the
+// team's canned responses types "/" and a shortcut, or Ctrl+/ (⌘/), to put one in, the
+// customer's details and their own name filled in (see CannedPicker).
 import { useContext, useEffect, useLayoutEffect, useRef, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from "react";
 import { uploadMedia, uploadRefusal } from "../api/client";
 import type { MediaFile, MessageRequest } from "../api/types";
+import { cannedValues, fillCanned, type CannedCustomer } from "../lib/canned";
 import { insertAt, textLength, toggleBold, type Edit } from "../lib/editing";
 import { smsParts } from "../lib/segments";
 import { fileSize, opening } from "../lib/format";
 import { useClosedHours } from "../lib/hours";
 import type { TemplateMessage } from "../lib/templates";
 import { useAction } from "../lib/useAction";
+import { useSignedInUser } from "../session";
 import { WorkspaceContext } from "../workspace";
+import { useCannedPicker } from "./CannedPicker";
 import { EmojiPicker, LocationDialog, MoreMenu, ScheduleDialog, type SharedLocation } from "./ComposerTools";
 import { ErrorText, fieldError } from "./Feedback";
 import { AudioIcon, ClockIcon, DocumentIcon, LocationIcon, PaperclipIcon, SendIcon, VideoIcon } from "./Icons";
@@ -27,11 +32,11 @@ import { TemplatePicker } from "./TemplatePicker";
 /** The longest text, in characters as the server counts them (see textLength). */
 export const MAX_TEXT = 4096;
 
-/** The bold shortcut's modifier as the member's keyboard names it. */
-function boldShortcut(): string {
+/** A shortcut with Ctrl (⌘ on a Mac) as the member's keyboard names it. */
+function withModifier(key: string): string {
   const nav = typeof navigator === "undefined" ? undefined : navigator;
   const platform = (nav as { userAgentData?: { platform?: string } } | undefined)?.userAgentData?.platform || nav?.platform || "";
-  return /mac|iphone|ipad|ipod/i.test(platform) ? "⌘B" : "Ctrl+B";
+  return /mac|iphone|ipad|ipod/i.test(platform) ? `⌘${key}` : `Ctrl+${key}`;
 }
 
 /** Whether a key press is the bold shortcut, on any keyboard layout. */
@@ -106,6 +111,7 @@ export function Composer({
   windowNote,
   connection,
   allowNotes,
+  customer,
   placeholder = "Type a message",
 }: {
   onSend: (req: MessageRequest) => Promise<unknown>;
@@ -115,9 +121,16 @@ export function Composer({
   /** the conversation's connection, whose approved templates the picker lists and whose channel's limits an upload is checked against */
   connection?: string;
   allowNotes?: boolean;
+  /**
+   * The customer the reply goes to, whose details a canned response's text may name;
+   * none when it is not known (a message to several recipients), and their tokens
+   * then stay in the text.
+   */
+  customer?: CannedCustomer | null;
   placeholder?: string;
 }) {
   const w = useContext(WorkspaceContext);
+  const user = useSignedInUser();
   const [text, setText] = useState("");
   const [note, setNote] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
@@ -278,6 +291,14 @@ export function Composer({
     el.setSelectionRange(want.start, want.end);
   });
 
+  const canned = useCannedPicker({
+    slug: w?.slug,
+    enabled: !!w?.can("canned:read"),
+    text,
+    fill: (body) => fillCanned(body, cannedValues(customer, user?.name)),
+    onInsert: edit,
+  });
+
   const insertEmoji = (emoji: string) => {
     const el = box.current;
     // Without a caret yet (the box never had focus) the emoji goes at the end.
@@ -287,6 +308,7 @@ export function Composer({
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (canned.onKeyDown(e)) return;
     if (isBoldKey(e)) {
       e.preventDefault();
       edit(toggleBold(text, e.currentTarget.selectionStart, e.currentTarget.selectionEnd));
@@ -375,22 +397,32 @@ export function Composer({
           <label className="sr-only" htmlFor="composer-text">
             {note ? "Internal note" : "Message"}
           </label>
-          <textarea
-            ref={box}
-            id="composer-text"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            onKeyDown={onKeyDown}
-            placeholder={note ? "Write a note only your team sees" : attached ? "Add a caption" : placeholder}
-            rows={Math.min(6, Math.max(1, text.split("\n").length))}
-            aria-describedby="composer-help"
-            aria-invalid={over || fieldError(error, "text") ? true : undefined}
-          />
+          <div className="composer-box">
+            {canned.popup}
+            <textarea
+              ref={box}
+              id="composer-text"
+              value={text}
+              onChange={(e) => {
+                setText(e.target.value);
+                canned.track(e.target.value, e.target.selectionStart);
+              }}
+              onSelect={(e) => canned.track(e.currentTarget.value, e.currentTarget.selectionStart)}
+              onBlur={canned.close}
+              onKeyDown={onKeyDown}
+              placeholder={note ? "Write a note only your team sees" : attached ? "Add a caption" : placeholder}
+              rows={Math.min(6, Math.max(1, text.split("\n").length))}
+              aria-describedby="composer-help"
+              aria-invalid={over || fieldError(error, "text") ? true : undefined}
+              {...canned.boxProps}
+            />
+          </div>
           <button type="submit" className="send-btn" disabled={busy || uploading || !ready || over} aria-label={note ? "Add note" : "Send"}>
             <SendIcon />
           </button>
           <p id="composer-help" className={`composer-help${over ? " over" : ""}`}>
-            Enter to send, Shift+Enter for a new line, {boldShortcut()} for bold · {textLength(text)}/{MAX_TEXT}
+            Enter to send, Shift+Enter for a new line, {withModifier("B")} for bold
+            {w?.can("canned:read") ? `, / or ${withModifier("/")} for a canned response` : ""} · {textLength(text)}/{MAX_TEXT}
             {sms && !note && text ? ` · ${smsParts(text)} SMS ${smsParts(text) === 1 ? "part" : "parts"}, a credit each` : ""}
           </p>
         </form>

@@ -4,13 +4,13 @@ import { render } from "@testing-library/react";
 import type { ReactElement } from "react";
 import type { Realtime } from "../api/realtime";
 import type { Connection, WorkspaceView } from "../api/types";
-import { SessionProvider } from "../session";
+import { SessionProvider, type SessionState } from "../session";
 import { WorkspaceContext, type Workspace } from "../workspace";
 
-export const AGENT = ["conversations:read", "conversations:reply", "conversations:accept", "members:read", "workspace:read", "contacts:read", "contacts:manage", "templates:read"];
+export const AGENT = ["conversations:read", "conversations:reply", "conversations:accept", "members:read", "workspace:read", "contacts:read", "contacts:manage", "templates:read", "canned:read"];
 export const VIEWER = ["conversations:read", "members:read", "workspace:read", "contacts:read", "templates:read"];
-export const MANAGER = [...AGENT, "chat:read", "chat:send", "conversations:assign", "conversations:delete", "templates:manage", "reports:read"];
-export const ADMIN = [...AGENT, "chat:read", "chat:send", "conversations:assign", "conversations:delete", "members:manage", "channels:read", "channels:manage", "billing:read", "billing:manage", "workspace:manage"];
+export const MANAGER = [...AGENT, "chat:read", "chat:send", "conversations:assign", "conversations:delete", "templates:manage", "canned:manage", "reports:read"];
+export const ADMIN = [...AGENT, "chat:read", "chat:send", "conversations:assign", "conversations:delete", "canned:manage", "members:manage", "channels:read", "channels:manage", "billing:read", "billing:manage", "workspace:manage"];
 
 export function connection(p: Partial<Connection> = {}): Connection {
   return {
@@ -52,10 +52,13 @@ export function fakeWorkspace(p: Partial<Workspace> & { permissions?: string[]; 
   };
 }
 
-/** Renders ui in the workspace (an admin's, with one WhatsApp connection, unless told otherwise). */
-export function renderInWorkspace(ui: ReactElement, w: Workspace = fakeWorkspace()) {
+/**
+ * Renders ui in the workspace (an admin's, with one WhatsApp connection, unless told
+ * otherwise), signed out unless a session is given.
+ */
+export function renderInWorkspace(ui: ReactElement, w: Workspace = fakeWorkspace(), session: SessionState = { status: "signedOut" }) {
   return render(
-    <SessionProvider initial={{ status: "signedOut" }}>
+    <SessionProvider initial={session}>
       <WorkspaceContext.Provider value={w}>{ui}</WorkspaceContext.Provider>
     </SessionProvider>,
   );

@@ -190,6 +190,32 @@ describe("a conversation with several recipients", () => {
   });
 });
 
+describe("canned responses in a conversation", () => {
+  it("fill in the details of the customer replied to, and nobody's in a message to every recipient", async () => {
+    mockApi({
+      [`GET ${base}/c1`]: { body: conversation({ id: "c1", recipients: 2, title: "Launch", channel: { id: "conn1", kind: "sms", engine: "loopback", display_name: "SMS", address: "+1555", status: "active", window_24h: false } }) },
+      [`GET ${base}/c1/messages`]: thread([message({ id: "i1", direction: "in", contact_id: "ben", body: "Is there parking?", status: "received" })]),
+      [`GET ${base}/c1/recipients`]: { body: { items: [{ id: "ana", name: "Ana Lopez" }, { id: "ben", name: "Ben Okafor", email: "ben@example.test" }], next_cursor: "" } },
+      "GET /api/v1/workspaces/demo/canned-responses": {
+        body: { items: [{ id: "cr1", shortcut: "hi", title: "Greeting", category: "", body: "Hi {{first_name}} ({{email}})", created_at: "", updated_at: "" }], next_cursor: "" },
+      },
+    });
+    renderInWorkspace(<ConversationPane id="c1" />, fakeWorkspace());
+    const bubble = (await screen.findByText("Is there parking?")).closest(".msg") as HTMLElement;
+    await within(bubble).findByText("Ben Okafor");
+    const box = screen.getByLabelText("Message", { exact: true }) as HTMLTextAreaElement;
+    await userEvent.type(box, "/hi");
+    await screen.findByRole("option", { name: /Greeting/ });
+    await userEvent.keyboard("{Enter}");
+    expect(box.value).toBe("Hi {{first_name}} ({{email}})");
+
+    await userEvent.clear(box);
+    await userEvent.click(within(bubble).getByRole("button", { name: "Reply" }));
+    await userEvent.type(box, "/hi{Enter}");
+    expect(box.value).toBe("Hi Ben (ben@example.test)");
+  });
+});
+
 describe("read state", () => {
   it("reads a ticket for the admin who opens it, and marks it unread for its assignee only when asked, after confirming", async () => {
     const ticket = conversation({ id: "c1", kind: "ticket", state: "active", assignee_id: "u2", unread: true });

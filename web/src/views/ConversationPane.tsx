@@ -312,6 +312,10 @@ export function ConversationPane({
   const theirLast = replyTo ? [...t.messages].reverse().find((m) => m.direction === "in" && m.contact_id === replyTo.contact_id) : undefined;
   const closed = replyTo ? keepsWindow(w, c) && !windowOpen((theirLast ?? replyTo).created_at) : templatesOnly(w, c);
   const lastOut = [...t.messages].reverse().find((m) => m.direction === "out");
+  // Whose details a canned response fills in: the one customer, or with several
+  // recipients the one being replied to (once the recipients are in); a message to
+  // all of them names nobody's.
+  const customer = !several ? c.contact : replyTo ? recipients.data?.items.find((x) => x.id === replyTo.contact_id) : undefined;
 
   const send = async (req: MessageRequest) => {
     const body = replyTo && req.type !== "note" ? { ...req, reply_to: replyTo.id } : req;
@@ -492,6 +496,7 @@ export function ConversationPane({
           }
           connection={c.connection_id}
           allowNotes={ticket}
+          customer={customer}
         />
       ) : (
         <p className="readonly-note" role="note">

@@ -13,6 +13,7 @@ import { Link, navigate } from "../router";
 import { useSession } from "../session";
 import { ThemeToggle } from "../theme";
 import { useWorkspace, type Workspace } from "../workspace";
+import { settingsSections } from "./settings/Settings";
 
 export type Section = "chat" | "inbox" | "contacts" | "settings" | "plugins" | "none";
 
@@ -21,9 +22,12 @@ export function canChat(w: Pick<Workspace, "can">): boolean {
   return w.can("chat:read");
 }
 
-/** Settings: the members and business hours for managers; connections, access and the wallet too for admins. */
-export function canSettings(w: Pick<Workspace, "view">): boolean {
-  return w.view.role === "admin" || w.view.role === "manager";
+/**
+ * Settings: the members, business hours and canned responses for managers; connections,
+ * access and the wallet too for admins; the canned responses alone for agents.
+ */
+export function canSettings(w: Pick<Workspace, "view" | "can">): boolean {
+  return settingsSections(w).length > 0;
 }
 
 export function CreateWorkspaceDialog({ onClose }: { onClose: () => void }) {
