@@ -406,17 +406,20 @@ describe("templates on the demo WhatsApp", () => {
       await picker.getByRole("note").waitFor();
       assert.equal(await page.getByLabel("Message", { exact: true }).count(), 0, "no free text while the window is closed");
       await picker.getByLabel("Template", { exact: true }).selectOption("login_code|en_US");
-      await picker.getByLabel("{{1}}").fill("482913");
+      // An authentication template's code starts as {{code}}: a fresh one each send,
+      // the same in the body and the copy-code button.
+      assert.equal(await picker.getByLabel("{{1}}").inputValue(), "{{code}}");
+      await picker.getByLabel("Code to copy").fill("");
       assert.equal(await picker.getByRole("button", { name: "Send template" }).isDisabled(), true, "the copy code is still missing");
-      await picker.getByLabel("Code to copy").fill("482913");
-      assert.equal((await picker.getByRole("region", { name: "Preview" }).locator(".template-body").textContent()).trim(), "482913 is your verification code.");
+      await picker.getByLabel("Code to copy").fill("{{code}}");
+      assert.equal((await picker.getByRole("region", { name: "Preview" }).locator(".template-body").textContent()).trim(), "{{code}} is your verification code.");
       await shot(page, "08c-template-picker");
       await picker.getByRole("button", { name: "Send template" }).click();
 
       const bubble = page.locator(".msg-out", { hasText: "login_code" });
       await bubble.waitFor();
-      assert.match(await bubble.textContent(), /login_code \(en_US\) · 482913/);
-      assert.equal(await picker.getByLabel("{{1}}").inputValue(), "", "the picker is emptied after the send");
+      assert.match(await bubble.textContent(), /login_code \(en_US\) · \d{6}/, "sent with a code of its own");
+      assert.equal(await picker.getByLabel("{{1}}").inputValue(), "{{code}}", "the picker starts again from the template's defaults");
       // A new number has no WhatsApp consent on record, so the platform does not send it; the reason is shown.
       await bubble.locator('[data-status="failed"]').waitFor();
       assert.equal(await bubble.getByRole("button", { name: /^Failed:/ }).getAttribute("aria-label"), "Failed: No WhatsApp consent is recorded for this contact");
