@@ -73,6 +73,7 @@ type ConversationQuery struct {
 	Q          string `query:"q" doc:"case-insensitive match on the title, a recipient's name, email or phone number (its digits, however written), or the text of any message not deleted"`
 	Assignee   string `query:"assignee" doc:"me, unassigned or the user id of a member of this workspace"`
 	Sort       string `query:"sort" enum:"newest,oldest,az,za" doc:"newest (default) or oldest activity first, or by title (lower-cased, compared character by character); a cursor is for the sort it came with"`
+	Contact    string `query:"contact" doc:"a contact id of this workspace (404 for any other): the conversations they are a recipient of, e.g. a customer's previous ones"`
 	Tag        string `query:"tag" doc:"carries this tag (any case)"`
 	Label      string `query:"label" doc:"carries this label (any case)"`
 }
@@ -423,7 +424,7 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 	}
 	f := messaging.ConversationFilter{Kind: c.Query("kind"), Pill: c.Query("pill"), State: c.Query("state"),
 		ConnectionID: c.Query("connection"), Query: c.Query("q"), Sort: c.Query("sort", messaging.SortNewest),
-		Tag: c.Query("tag"), Label: c.Query("label"), NoChat: !a.allowed(c, policies.ChatRead)}
+		Contact: c.Query("contact"), Tag: c.Query("tag"), Label: c.Query("label"), NoChat: !a.allowed(c, policies.ChatRead)}
 	if !oneOf(f.Sort, messaging.Sorts...) {
 		return failure.Field("sort", "must be newest, oldest, az or za")
 	}
@@ -468,6 +469,14 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 	bad.Check(len(f.Query) > 200, "q", "must be at most 200 characters")
 	if err := bad.Err(); err != nil {
 		return err
+	}
+	if f.Contact != "" {
+		var ct messaging.Contact
+		if err := scoped(c, a.s).Get(c.UserContext(), &ct, f.Contact, messaging.ErrContactNotFound); errors.Is(err, messaging.ErrContactNotFound) {
+			return messaging.ErrContactNotFound.WithField("contact", "is not a contact of this workspace")
+		} else if err != nil {
+			return err
+		}
 	}
 	if f.ConnectionID != "" {
 		// Like a contact list's unknown group: not found, whether it is missing or

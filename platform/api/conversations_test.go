@@ -686,6 +686,14 @@ func partTags(t *testing.T, f *convFixture) {
 	if got := ids(""); !slices.Contains(got, other.ID) || !slices.Contains(got, billing.ID) {
 		t.Errorf("unfiltered: %v", got)
 	}
+	// A customer's conversations, for their previous ones; another workspace's
+	// contact is not found.
+	if got := ids("contact=" + other.ContactID); len(got) != 1 || got[0] != other.ID {
+		t.Errorf("contact=: %v, want the customer's one ticket", got)
+	}
+	if e := f.agent.Do(http.MethodGet, f.path("?contact="+f.ta.NewTenant("Contact owner").IDs["contact"]), nil).Expect(http.StatusNotFound).Error(); e.Fields["contact"] == "" {
+		t.Errorf("another workspace's contact: %+v", e)
+	}
 
 	var inUse api.TagsInUse
 	f.viewer.Do(http.MethodGet, f.admin.WSPath("/conversation-tags"), nil).Expect(http.StatusOK).Decode(&inUse)

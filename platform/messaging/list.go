@@ -28,6 +28,7 @@ type ConversationFilter struct {
 	Query        string // case-insensitive substring: see matching
 	Sort         string // one of Sorts; empty: SortNewest
 	Assignee     string // a user id, or AssigneeUnassigned
+	Contact      string // a contact id: the conversations they are a recipient of
 	Tag          string // carries this tag (any case)
 	Label        string // carries this label (any case)
 	// NoChat leaves chat conversations out whatever Kind says (callers without
@@ -195,6 +196,10 @@ func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFil
 	}
 	if f.State != "" {
 		q = q.Where("cv.state = ?", f.State)
+	}
+	if f.Contact != "" {
+		q = q.Where(`EXISTS (SELECT 1 FROM conversation_recipients AS cr WHERE cr.workspace_id = cv.workspace_id
+			AND cr.conversation_id = cv.id AND cr.contact_id = ?)`, f.Contact)
 	}
 	if f.Tag != "" {
 		q = tagged(q, KindTag, f.Tag)

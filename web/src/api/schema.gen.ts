@@ -1440,7 +1440,7 @@ export interface Paths {
     /** Conversations, newest activity first (needs conversations:read) */
     get: {
       path: { workspace: string };
-      query: { limit?: number; cursor?: string; kind?: "chat" | "ticket" | "campaign"; pill?: "pending" | "scheduled" | "sent" | "partial" | "failed"; state?: "queued" | "active" | "pending" | "resolved"; archived?: boolean; connection?: string; q?: string; assignee?: string; sort?: "newest" | "oldest" | "az" | "za"; tag?: string; label?: string };
+      query: { limit?: number; cursor?: string; kind?: "chat" | "ticket" | "campaign"; pill?: "pending" | "scheduled" | "sent" | "partial" | "failed"; state?: "queued" | "active" | "pending" | "resolved"; archived?: boolean; connection?: string; q?: string; assignee?: string; sort?: "newest" | "oldest" | "az" | "za"; contact?: string; tag?: string; label?: string };
       body: never;
       response: List_ConversationView;
       permission: "conversations:read";
