@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/messaging"
@@ -116,4 +118,30 @@ func TestPersonalize(t *testing.T) {
 			t.Error("a copy code's field not seen")
 		}
 	})
+}
+
+// BenchmarkPersonalize: a template with a name, an attribute and a code filled for a
+// send to 1,000 recipients, against copying the template for each (what a send to
+// several costs without fields), measured in the same run: fill/copy.
+func BenchmarkPersonalize(b *testing.B) {
+	contacts := make([]messaging.Contact, 1000)
+	for i := range contacts {
+		contacts[i] = messaging.Contact{ID: fmt.Sprint(i), Name: fmt.Sprintf("Customer %d Smith", i), Phone: fmt.Sprintf("+4477009%05d", i),
+			Attributes: map[string]string{"plan": "Gold"}}
+	}
+	tmpl := &sdk.Template{Name: "welcome", Language: "en", Body: []string{"{{first_name|there}}", "your {{plan|Basic}} plan", "{{code}}"}, CopyCode: "{{code}}"}
+	var fill, copying time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := personalize(tmpl, contacts); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		for range contacts {
+			_ = copyTemplate(tmpl)
+		}
+		fill, copying = fill+t1.Sub(t0), copying+time.Since(t1)
+	}
+	b.ReportMetric(float64(fill.Nanoseconds())/float64(b.N*len(contacts)), "ns/recipient")
+	b.ReportMetric(float64(fill)/float64(copying), "fill/copy")
 }
