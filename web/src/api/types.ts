@@ -32,9 +32,13 @@ export type TimelineEvent = S.Event;
 export type BusinessHoursView = S.BusinessHoursView;
 /** One open stretch of a day, "HH:MM" to "HH:MM" (24:00 is midnight). */
 export type HoursInterval = S.Interval;
+/** The tags and labels a workspace's conversations carry, most used first (labels: then the offered ones). */
+export type TagsInUse = S.TagsInUse;
+/** A name in use and how many conversations carry it. */
+export type TagCount = S.TagCount;
 
 export type Role = "admin" | "manager" | "agent" | "viewer";
 export const ROLES: Role[] = ["admin", "manager", "agent", "viewer"];
 
-/** A conversation as realtime sends it: without its contact and channel. */
-export type ConversationChange = Omit<Conversation, "contact" | "channel" | "templates_only"> & Partial<Conversation>;
+/** A conversation as realtime sends it: without its contact and channel, its tags and labels. */
+export type ConversationChange = Omit<Conversation, "contact" | "channel" | "templates_only" | "tags" | "labels"> & Partial<Conversation>;

@@ -170,7 +170,7 @@ export function useCannedPicker({
         }
       : {},
     popup: token ? (
-      <div className="canned-picker" onMouseDown={(e) => e.preventDefault()}>
+      <div className="suggestions canned-picker" onMouseDown={(e) => e.preventDefault()}>
         {items === null ? (
           error ? (
             <ErrorText error={error} />
@@ -187,7 +187,7 @@ export function useCannedPicker({
                 id={optionId(r)}
                 role="option"
                 aria-selected={r === current}
-                className={`canned-option${r === current ? " active" : ""}`}
+                className={`suggestion canned-option${r === current ? " active" : ""}`}
                 onMouseEnter={() => setActive(matches.indexOf(r))}
                 onClick={() => insert(r)}
               >

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Conversation, ConversationChange } from "../api/types";
 import { conversation, message } from "../test/fakes";
 import { applyConversation, byTitle, mergeConversation, matches, upsertMessage, type ListFilter } from "./conversations";
 
@@ -118,5 +119,40 @@ describe("a list under the caller's access rule", () => {
     const r = applyConversation([mine], { ...mine, assignee_id: "u2" }, f, "me1");
     expect(r.list).toEqual([]);
     expect(r.reload).toBe(false);
+  });
+});
+
+describe("a list filtered by a tag or label", () => {
+  const bug = conversation({ id: "a", kind: "ticket", labels: ["Bug"], tags: ["VIP"], last_activity_at: "2030-01-02T10:00:00Z" });
+  const f: ListFilter = { kind: "ticket", label: "bug", tag: "vip" };
+  // What realtime sends: no contact, no tags, no labels.
+  const event = (c: Conversation): ConversationChange => {
+    const { contact: _contact, tags: _tags, labels: _labels, ...rest } = c;
+    return rest;
+  };
+
+  it("judges a conversation that says its names, whatever their case", () => {
+    expect(matches(bug, f, "u1")).toBe(true);
+    expect(matches({ ...bug, labels: ["Escalated"] }, f, "u1")).toBe(false);
+    expect(matches({ ...bug, tags: [] }, f, "u1")).toBe(false);
+  });
+
+  it("never takes in one an event names, and asks the server instead", () => {
+    const other = conversation({ id: "new", kind: "ticket", last_activity_at: "2030-01-02T11:00:00Z" });
+    const r = applyConversation([bug], event(other), f, "u1");
+    expect(r).toEqual({ list: [bug], reload: true });
+    // Not a ticket at all: nothing to ask.
+    expect(applyConversation([bug], { ...event(other), kind: "chat" }, f, "u1").reload).toBe(false);
+  });
+
+  it("keeps a listed one through an event, with its names, until the reload says", () => {
+    const r = applyConversation([bug], { ...event(bug), last_message_preview: "any news?" }, f, "u1");
+    expect(r.reload).toBe(true);
+    expect(r.list.map((c) => [c.id, c.last_message_preview, c.labels])).toEqual([["a", "any news?", ["Bug"]]]);
+  });
+
+  it("drops one the member took the label off, from the answer to their change", () => {
+    const r = applyConversation([bug], { ...bug, labels: [] }, f, "u1", true);
+    expect(r).toEqual({ list: [], reload: false });
   });
 });

@@ -1,6 +1,7 @@
 // Keeping a loaded list and thread current from realtime events, without reloading
 // what an event already says.
 import type { Conversation, ConversationChange, Message } from "../api/types";
+import { hasName } from "./tags";
 
 export interface ListFilter {
   kind: "chat" | "ticket";
@@ -11,6 +12,10 @@ export interface ListFilter {
   assignee?: string;
   connection?: string;
   q?: string;
+  /** carries this tag (any case) */
+  tag?: string;
+  /** carries this label (any case) */
+  label?: string;
   /** newest (the default), oldest, az or za: the order the server pages in */
   sort?: string;
   /** The caller's access rule, which the server applies to every list. */
@@ -31,7 +36,16 @@ export function matches(c: ConversationChange, f: ListFilter, me: string): boole
   if (a && a.connection_ids.length && !a.connection_ids.includes(c.connection_id)) return false;
   if (a?.mode === "assignee" && !(c.assignee_id ? c.assignee_id === me : a.unassigned)) return false;
   if (f.q && !matchesQuery(c, f.q)) return false;
+  // An event does not carry the tags and labels: only a conversation that says its own
+  // (the answer to this member's change) is judged by them here.
+  if (f.tag && c.tags && !hasName(c.tags, f.tag)) return false;
+  if (f.label && c.labels && !hasName(c.labels, f.label)) return false;
   return true;
+}
+
+/** Whether the list is filtered by tags or labels that the change does not say. */
+function unsureOfTags(c: ConversationChange, f: ListFilter): boolean {
+  return (!!f.tag && !c.tags) || (!!f.label && !c.labels);
 }
 
 /**
@@ -66,6 +80,10 @@ export function byTitle(a: Conversation, b: Conversation): number {
 /**
  * Applies a conversation.updated event to a list. A conversation the list does not
  * have yet comes without its contact, so the caller reloads the list (reload true).
+ * In a list filtered by a tag or label an event cannot say whether the conversation
+ * carries it (a teammate may have just added or taken it off): a listed one stays
+ * until the reload the caller is asked for says, and one not listed only comes in by
+ * that reload.
  */
 export function applyConversation(
   list: Conversation[],
@@ -86,7 +104,7 @@ export function applyConversation(
   next.sort(byActivity);
   // Handed to me, or marked unread for me: the event cannot say so (it carries the
   // team's flag), my own list can.
-  return { list: next, reload: !own && change.assignee_id === me };
+  return { list: next, reload: unsureOfTags(change, f) || (!own && change.assignee_id === me) };
 }
 
 /**

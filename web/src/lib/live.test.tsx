@@ -1,28 +1,13 @@
-import { act, screen, waitFor } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Realtime, RealtimeEvent } from "../api/realtime";
 import { conversation, mockApi } from "../test/fakes";
-import { fakeWorkspace, renderInWorkspace } from "../test/workspace";
+import { liveWorkspace, renderInWorkspace } from "../test/workspace";
 import { useConversationList, useThread } from "./live";
 
 afterEach(() => vi.unstubAllGlobals());
 
 const base = "/api/v1/workspaces/demo/conversations";
 
-/** A workspace whose realtime events the test sends. */
-function liveWorkspace() {
-  const listeners: ((ev: RealtimeEvent) => void)[] = [];
-  const realtime = {
-    subscribe: (l: (ev: RealtimeEvent) => void) => {
-      listeners.push(l);
-      return () => listeners.splice(listeners.indexOf(l), 1);
-    },
-    onResync: () => () => undefined,
-    onStatus: () => () => undefined,
-  } as unknown as Realtime;
-  const send = (ev: RealtimeEvent) => act(() => listeners.forEach((l) => l(ev)));
-  return { w: fakeWorkspace({ realtime }), send };
-}
 
 function List() {
   const list = useConversationList({ kind: "chat" });

@@ -74,6 +74,8 @@ export function useConversationList(filter: ListFilter): LiveList {
             assignee: f.assignee,
             connection: f.connection,
             q: f.q,
+            tag: f.tag,
+            label: f.label,
             sort: f.sort as never,
             cursor: after || undefined,
             limit: 50,

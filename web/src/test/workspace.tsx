@@ -1,8 +1,8 @@
 // Rendering a view inside a workspace without loading one: the workspace's details,
 // role and connections as the test gives them.
-import { render } from "@testing-library/react";
+import { act, render } from "@testing-library/react";
 import type { ReactElement } from "react";
-import type { Realtime } from "../api/realtime";
+import type { Realtime, RealtimeEvent } from "../api/realtime";
 import type { Connection, WorkspaceView } from "../api/types";
 import { SessionProvider, type SessionState } from "../session";
 import { WorkspaceContext, type Workspace } from "../workspace";
@@ -56,6 +56,21 @@ export function fakeWorkspace(p: Partial<Workspace> & { permissions?: string[]; 
  * Renders ui in the workspace (an admin's, with one WhatsApp connection, unless told
  * otherwise), signed out unless a session is given.
  */
+/** A workspace (as fakeWorkspace makes it from p) whose realtime events the test sends. */
+export function liveWorkspace(p: Parameters<typeof fakeWorkspace>[0] = {}) {
+  const listeners: ((ev: RealtimeEvent) => void)[] = [];
+  const realtime = {
+    subscribe: (l: (ev: RealtimeEvent) => void) => {
+      listeners.push(l);
+      return () => listeners.splice(listeners.indexOf(l), 1);
+    },
+    onResync: () => () => undefined,
+    onStatus: () => () => undefined,
+  } as unknown as Realtime;
+  const send = (ev: RealtimeEvent) => act(() => listeners.forEach((l) => l(ev)));
+  return { w: fakeWorkspace({ ...p, realtime }), send };
+}
+
 export function renderInWorkspace(ui: ReactElement, w: Workspace = fakeWorkspace(), session: SessionState = { status: "signedOut" }) {
   return render(
     <SessionProvider initial={session}>

@@ -1,13 +1,14 @@
 // The list column: cards of conversations, newest activity first, with loading, empty
 // and error states and paging.
 import { useEffect, useState, type ReactNode } from "react";
-import type { Connection, Conversation } from "../api/types";
+import type { Connection, Conversation, TagCount } from "../api/types";
 import { Empty, ErrorText, Loading } from "../components/Feedback";
 import type { LiveList } from "../lib/live";
 import { shortWhen } from "../lib/format";
 import { Link, navigate, useLocation, withQuery } from "../router";
 import { useWorkspace } from "../workspace";
 import { displayName, initials, memberName } from "./ConversationPane";
+import { CardTags } from "./ConversationTags";
 
 export function Pill({ value }: { value: string }) {
   return <span className={`pill pill-${value}`}>{value}</span>;
@@ -54,6 +55,7 @@ function Card({ c, href, active }: { c: Conversation; href: string; active: bool
               </span>
             ) : null}
           </span>
+          <CardTags c={c} />
         </span>
       </Link>
     </li>
@@ -193,6 +195,46 @@ export function ConnectionFilter({
       <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
         <option value="">{all}</option>
         <ConnectionOptions connections={connections} address={address} />
+      </select>
+    </>
+  );
+}
+
+/**
+ * A list's filter by a tag or label, from the names in use; one picked stays offered
+ * after the last conversation lost it. With no names to offer, none is shown.
+ */
+export function TagFilter({
+  id,
+  label,
+  all,
+  names,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  /** the option for no filter */
+  all: string;
+  names: TagCount[] | undefined;
+  value: string;
+  onChange: (v: string) => void;
+}) {
+  const options = (names ?? []).map((n) => n.name);
+  if (value && !options.some((o) => o.toLowerCase() === value.toLowerCase())) options.unshift(value);
+  if (options.length === 0) return null;
+  return (
+    <>
+      <label className="sr-only" htmlFor={id}>
+        {label}
+      </label>
+      <select id={id} value={options.find((o) => o.toLowerCase() === value.toLowerCase()) ?? ""} onChange={(e) => onChange(e.target.value)}>
+        <option value="">{all}</option>
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
       </select>
     </>
   );

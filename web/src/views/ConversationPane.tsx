@@ -16,6 +16,7 @@ import { useAction } from "../lib/useAction";
 import { useAsync } from "../lib/useAsync";
 import { Link } from "../router";
 import { useWorkspace, type Workspace } from "../workspace";
+import { ConversationTags } from "./ConversationTags";
 
 /** Up to two initials of a name; "#" for a number or anything without letters. */
 export function initials(name: string): string {
@@ -462,6 +463,7 @@ export function ConversationPane({
           ) : null}
         </div>
       </header>
+      <ConversationTags key={`tags-${c.id}`} c={c} onChanged={changed} />
       <ErrorText error={actionError} />
       <PinnedBar messages={t.messages} />
       {t.messages.length === 0 && !t.loading ? (

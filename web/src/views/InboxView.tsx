@@ -3,8 +3,9 @@
 import { useState } from "react";
 import { Empty } from "../components/Feedback";
 import { useConversationList, useCounts } from "../lib/live";
+import { useTagsInUse } from "../lib/tags";
 import { useWorkspace } from "../workspace";
-import { ConnectionFilter, ListPane, SearchBox, useListQuery } from "./ConversationList";
+import { ConnectionFilter, ListPane, SearchBox, TagFilter, useListQuery } from "./ConversationList";
 import { ConversationPane, ThreadPlaceholder } from "./ConversationPane";
 
 const STATES = [
@@ -27,13 +28,22 @@ function wide(): boolean {
 
 export function InboxView({ conversation }: { conversation?: string }) {
   const w = useWorkspace();
-  const lq = useListQuery(`/w/${w.slug}/inbox`, conversation, ["state", "assignee", "connection"] as const);
-  const { state, assignee, connection, q } = lq.query;
+  const lq = useListQuery(`/w/${w.slug}/inbox`, conversation, ["state", "assignee", "connection", "tag", "label"] as const);
+  const { state, assignee, connection, tag, label, q } = lq.query;
   const [contactOpen, setContactOpen] = useState(wide);
   const counts = useCounts("ticket");
-  const list = useConversationList({ kind: "ticket", state: state || undefined, assignee: assignee || undefined, connection: connection || undefined, q: q || undefined });
+  const known = useTagsInUse();
+  const list = useConversationList({
+    kind: "ticket",
+    state: state || undefined,
+    assignee: assignee || undefined,
+    connection: connection || undefined,
+    tag: tag || undefined,
+    label: label || undefined,
+    q: q || undefined,
+  });
   const total = counts ? Object.values(counts).reduce((a, b) => a + b, 0) : undefined;
-  const filtered = !!(q || state || assignee || connection);
+  const filtered = !!(q || state || assignee || connection || tag || label);
 
   return (
     <div className={`columns columns-inbox${conversation ? " has-selection" : ""}`}>
@@ -46,7 +56,7 @@ export function InboxView({ conversation }: { conversation?: string }) {
         emptyTitle={filtered ? "No tickets match" : "No tickets yet"}
         emptyBody={
           filtered ? (
-            <button type="button" className="btn" onClick={() => lq.go({ state: "", assignee: "", connection: "", q: "" })}>
+            <button type="button" className="btn" onClick={() => lq.go({ state: "", assignee: "", connection: "", tag: "", label: "", q: "" })}>
               Clear filters
             </button>
           ) : (
@@ -78,6 +88,8 @@ export function InboxView({ conversation }: { conversation?: string }) {
               {w.connections ? (
                 <ConnectionFilter id="inbox-channel" label="Channel" all="All channels" connections={w.connections} value={connection} onChange={(v) => lq.go({ connection: v })} />
               ) : null}
+              <TagFilter id="inbox-label" label="Label" all="All labels" names={known?.labels} value={label} onChange={(v) => lq.go({ label: v })} />
+              <TagFilter id="inbox-tag" label="Tag" all="All tags" names={known?.tags} value={tag} onChange={(v) => lq.go({ tag: v })} />
             </div>
           </>
         }
