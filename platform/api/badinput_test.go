@@ -449,6 +449,26 @@ func partOversizeBody(t *testing.T, ta *testapp.TestApp) {
 	if got := ask(admin.WSPath("/media"), "", 1000); got != "HTTP/1.1 417 Expectation Failed" {
 		t.Errorf("an upload without credentials asking to send its body: %q, want 417", got)
 	}
+	// Refused, the connection closes: a request sent on after it is not answered as
+	// if handled (fasthttp answers the next ones on it empty).
+	c417, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c417.Close()
+	_, err = io.WriteString(c417, "POST "+admin.WSPath("/media")+" HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n"+
+		"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c417.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if answers, err := io.ReadAll(c417); err != nil || strings.Count(string(answers), "HTTP/1.1 ") != 1 || !strings.HasPrefix(string(answers), "HTTP/1.1 417") {
+		t.Errorf("after a 417, a request on the same connection: %v\n%s\nwant the 417 alone and the connection closed", err, answers)
+	}
+	// The path is read from an absolute request URI as from a plain one.
+	if got := ask("http://x"+admin.WSPath("/media"), "Authorization: Bearer sb_none\r\n", 2<<20); got != "HTTP/1.1 100 Continue" {
+		t.Errorf("an upload with an absolute URI past body_limit: %q, want 100 Continue (the upload route's limit)", got)
+	}
 	if got := ask(admin.WSPath("/contacts"), "Authorization: Bearer sb_none\r\n", 10<<20); got != "HTTP/1.1 417 Expectation Failed" {
 		t.Errorf("a body past body_limit asking to be sent: %q, want 417", got)
 	}

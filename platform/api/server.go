@@ -156,17 +156,26 @@ func newServer(d Deps) *Server {
 // than the route takes, or an upload from a caller who brings no credentials at all,
 // is answered 417 and never sent. The guards that need the database run on the
 // request as on any other.
+//
+// A refusal closes the connection after the 417: fasthttp stops handling requests on a
+// connection once it refused one (it would answer the next ones empty), and a client
+// retrying without the header opens a new one.
 func (s *Server) mayContinue(h *fasthttp.RequestHeader) bool {
-	path, _, _ := strings.Cut(string(h.RequestURI()), "?")
-	limit := s.router.BodyLimit(string(h.Method()), path)
+	var u fasthttp.URI
+	if err := u.Parse(h.Host(), h.RequestURI()); err != nil {
+		h.SetConnectionClose()
+		return false
+	}
+	limit := s.router.BodyLimit(string(h.Method()), string(u.Path()))
 	upload := limit > 0
 	if !upload {
 		limit = s.cfg.HTTP.BodyLimit
 	}
-	if h.ContentLength() > limit {
+	if h.ContentLength() > limit || upload && len(h.Peek(fiber.HeaderAuthorization)) == 0 && len(h.Cookie(SessionCookie)) == 0 {
+		h.SetConnectionClose()
 		return false
 	}
-	return !upload || len(h.Peek(fiber.HeaderAuthorization)) > 0 || len(h.Cookie(SessionCookie)) > 0
+	return true
 }
 
 // App is the fiber app (tests drive it with App().Test).
