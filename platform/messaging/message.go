@@ -466,10 +466,13 @@ type Applied struct {
 // ConversationBrief is what a status move tells of its message's conversation: who
 // may hear of the change (its kind and assignee) and its pill when the move was made.
 type ConversationBrief struct {
-	ID         string  `bun:"conversation_id"`
-	Kind       string  `bun:"kind"`
-	AssigneeID *string `bun:"assignee_id"`
-	Pill       string  `bun:"pill"`
+	ID   string `bun:"conversation_id"`
+	Kind string `bun:"kind"`
+	// ConnectionID is the conversation's, which may not be the message's (a
+	// conversation sending from several numbers): realtime filters by it.
+	ConnectionID string  `bun:"conversation_connection_id"`
+	AssigneeID   *string `bun:"assignee_id"`
+	Pill         string  `bun:"pill"`
 }
 
 // ApplyMany is Apply for several messages: on PostgreSQL the updates and their
@@ -592,7 +595,7 @@ func buildApplyBatch(ps tenants.Prepared) string {
 			CROSS JOIN LATERAL (VALUES (req.via_event_id, req.via, '', req.via_at), (req.event_id, req.status, req.reason, req.at)) AS e (id, status, reason, at)
 			WHERE e.status <> ''
 		)
-		SELECT moved.id, cv.id AS conversation_id, cv.kind, cv.assignee_id, cv.pill
+		SELECT moved.id, cv.id AS conversation_id, cv.kind, cv.connection_id AS conversation_connection_id, cv.assignee_id, cv.pill
 		FROM moved LEFT JOIN conversations AS cv ON cv.id = moved.conversation_id AND cv.workspace_id = $1`, StatusSent).String()
 }
 

@@ -1584,6 +1584,24 @@ func TestPipeline(t *testing.T) {
 				if err != nil || conv.ConnectionID != tn.conn.ID {
 					t.Fatalf("opened %+v, %v", conv, err)
 				}
+				// Browsers hear of every copy under the conversation's number, which
+				// their access rules go by, whichever number sent it.
+				lctx, stopListening := context.WithCancel(ctx)
+				events, stop := e.ta.App.Realtime.Subscribe(lctx, tn.ws.ID)
+				var heardMu sync.Mutex
+				var heardFrom []string // the connection of each message event of the conversation
+				listened := make(chan struct{})
+				go func() {
+					defer close(listened)
+					for ev := range events {
+						if ev.ConversationID == conv.ID && ev.Type == realtime.MessageUpdated {
+							heardMu.Lock()
+							heardFrom = append(heardFrom, ev.ConnectionID)
+							heardMu.Unlock()
+						}
+					}
+				}()
+				defer func() { stop(); stopListening(); <-listened }()
 				m, err := e.p.Post(ctx, tn.sc, conv, pipeline.Draft{Type: "text", Text: "doors open at 9"})
 				if err != nil {
 					t.Fatal(err)
@@ -1601,6 +1619,18 @@ func TestPipeline(t *testing.T) {
 						t.Fatalf("sent from %s", sent.ConnectionID)
 					}
 				}
+				waitFor(t, 10*time.Second, "an event for each copy", func() bool {
+					heardMu.Lock()
+					defer heardMu.Unlock()
+					return len(heardFrom) >= 4
+				})
+				heardMu.Lock()
+				for _, from := range heardFrom {
+					if from != tn.conn.ID {
+						t.Errorf("a copy's event under %s, want the conversation's number %s", from, tn.conn.ID)
+					}
+				}
+				heardMu.Unlock()
 				// The second recipient answers on the second number: back to this
 				// conversation, their window open there; a resend to them alone goes
 				// from their number too.

@@ -342,7 +342,7 @@ func (p *Pipeline) sent(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 		// reached the provider, which stays so (a deleted message that went out
 		// still did), and another one reaching it changes neither. A campaign's
 		// sends after its first skip the roll-up this way.
-		p.publish(ctx, sc, messaging.Conversation{ID: conv.ID, Kind: conv.Kind, AssigneeID: conv.AssigneeID, ConnectionID: m.ConnectionID}, update{realtime.MessageUpdated, m})
+		p.publish(ctx, sc, messaging.Conversation{ID: conv.ID, Kind: conv.Kind, AssigneeID: conv.AssigneeID, ConnectionID: conv.ConnectionID}, update{realtime.MessageUpdated, m})
 		return nil
 	}
 	p.changed(ctx, sc, m)
