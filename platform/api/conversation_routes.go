@@ -936,16 +936,36 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 	if req.ForUserID != nil && req.Unread == nil {
 		return failure.Field("unread", "is required with for_user_id")
 	}
-	tagged := false
+	// Everything is checked before anything is written: a refused request changes
+	// nothing.
+	var tags messaging.TagChange
 	for _, set := range []struct {
 		kind, field string
 		names       *[]string
-	}{{messaging.KindTag, "tags", req.Tags}, {messaging.KindLabel, "labels", req.Labels}} {
+		into        **[]string
+	}{{messaging.KindTag, "tags", req.Tags, &tags.Tags}, {messaging.KindLabel, "labels", req.Labels, &tags.Labels}} {
 		if set.names != nil {
-			if _, err := messaging.SetTags(c.UserContext(), scoped(c, a.s), conv.ID, set.kind, set.field, *set.names); err != nil {
+			names, err := messaging.TagNames(set.field, set.kind, *set.names)
+			if err != nil {
 				return err
 			}
-			tagged = true
+			*set.into = &names
+		}
+	}
+	forUser := userID(c)
+	if req.Unread != nil && req.ForUserID != nil && *req.ForUserID != forUser {
+		if !a.allowed(c, policies.ConversationsAssign) {
+			return failure.Field("for_user_id", "changing another member's read state needs conversations:assign")
+		}
+		if _, err := a.member(c, *req.ForUserID, "for_user_id"); err != nil {
+			return err
+		}
+		forUser = *req.ForUserID
+	}
+	tagged := tags.Tags != nil || tags.Labels != nil
+	if tagged {
+		if err := messaging.SetTags(c.UserContext(), scoped(c, a.s), conv.ID, tags); err != nil {
+			return err
 		}
 	}
 	var cols []string
@@ -958,20 +978,10 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 		cols = append(cols, "state")
 	}
 	if req.Unread != nil {
-		who := userID(c)
-		if req.ForUserID != nil && *req.ForUserID != who {
-			if !a.allowed(c, policies.ConversationsAssign) {
-				return failure.Field("for_user_id", "changing another member's read state needs conversations:assign")
-			}
-			if _, err := a.member(c, *req.ForUserID, "for_user_id"); err != nil {
-				return err
-			}
-			who = *req.ForUserID
-		}
-		if who == "" {
+		if forUser == "" {
 			conv.Unread = *req.Unread // an API token: the shared flag
 			cols = append(cols, "unread")
-		} else if err := messaging.MarkRead(c.UserContext(), scoped(c, a.s), conv.ID, who, *req.Unread, time.Now()); err != nil {
+		} else if err := messaging.MarkRead(c.UserContext(), scoped(c, a.s), conv.ID, forUser, *req.Unread, time.Now()); err != nil {
 			return err
 		}
 	}

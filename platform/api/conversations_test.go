@@ -720,6 +720,20 @@ func partTags(t *testing.T, f *convFixture) {
 	if e := f.agent.Do(http.MethodPatch, f.path("/"+billing.ID), api.ConversationUpdate{Labels: &blank}).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["labels[1]"] == "" {
 		t.Errorf("a blank label: %+v", e)
 	}
+	// One part refused, nothing of the request is stored.
+	tooManyLabels := many[:messaging.MaxLabels+1]
+	other3 := []string{"Other"}
+	f.agent.Do(http.MethodPatch, f.path("/"+billing.ID), api.ConversationUpdate{Tags: &other3, Labels: &tooManyLabels}).Expect(http.StatusUnprocessableEntity)
+	f.viewer.Do(http.MethodGet, f.path("/"+billing.ID), nil).Expect(http.StatusOK).Decode(&v)
+	if strings.Join(v.Tags.Tags, "|") != "Billing|VIP" {
+		t.Errorf("tags after a refused change: %v", v.Tags.Tags)
+	}
+	// Any case, beyond ASCII too, on both engines.
+	elite := []string{"Élite"}
+	f.agent.Do(http.MethodPatch, f.path("/"+other.ID), api.ConversationUpdate{Tags: &elite}).Expect(http.StatusOK)
+	if got := ids("tag=%C3%A9LITE"); len(got) != 1 || got[0] != other.ID {
+		t.Errorf("tag=éLITE: %v, want the ticket tagged Élite", got)
+	}
 	f.viewer.Do(http.MethodPatch, f.path("/"+billing.ID), api.ConversationUpdate{Tags: &tags}).Expect(http.StatusForbidden)
 	none := []string{}
 	f.agent.Do(http.MethodPatch, f.path("/"+billing.ID), api.ConversationUpdate{Tags: &none}).Expect(http.StatusOK).Decode(&v)

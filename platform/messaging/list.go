@@ -198,19 +198,20 @@ func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFil
 		q = q.Where("cv.state = ?", f.State)
 	}
 	if f.Contact != "" {
-		q = q.Where(`EXISTS (SELECT 1 FROM conversation_recipients AS cr WHERE cr.workspace_id = cv.workspace_id
-			AND cr.conversation_id = cv.id AND cr.contact_id = ?)`, f.Contact)
+		// By the recipients' contact index, not a test of every conversation.
+		q = q.Where(`cv.id IN (SELECT cr.conversation_id FROM conversation_recipients AS cr WHERE cr.workspace_id = ? AND cr.contact_id = ?)`,
+			sc.WorkspaceID(), f.Contact)
 	}
 	if f.Tag != "" {
-		q = tagged(q, KindTag, f.Tag)
+		q = tagged(q, sc.WorkspaceID(), KindTag, f.Tag)
 	}
 	if f.Label != "" {
-		q = tagged(q, KindLabel, f.Label)
+		q = tagged(q, sc.WorkspaceID(), KindLabel, f.Label)
 	}
 	if f.ConnectionID != "" {
 		// Also the conversations that write to some of their recipients from it.
-		q = q.Where(`(cv.connection_id = ? OR EXISTS (SELECT 1 FROM conversation_recipients AS cr
-			WHERE cr.workspace_id = cv.workspace_id AND cr.conversation_id = cv.id AND cr.connection_id = ?))`, f.ConnectionID, f.ConnectionID)
+		q = q.Where(`(cv.connection_id = ? OR cv.id IN (SELECT cr.conversation_id FROM conversation_recipients AS cr
+			WHERE cr.workspace_id = ? AND cr.connection_id = ?))`, f.ConnectionID, sc.WorkspaceID(), f.ConnectionID)
 	}
 	switch f.Assignee {
 	case "":

@@ -39,8 +39,13 @@ type Tag struct {
 
 	ConversationID string `bun:"conversation_id,pk"`
 	Kind           string `bun:"kind,pk"`
-	Name           string `bun:"name,pk"`
+	// NameKey is Name lower-cased, by Go rather than the database (SQLite
+	// lower-cases ASCII only): the name once per conversation, and the filter's key.
+	NameKey string `bun:"name_key,pk"`
+	Name    string `bun:"name,notnull"`
 }
+
+func nameKey(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
 
 // Tags are a conversation's tags and labels.
 type Tags struct {
@@ -48,10 +53,10 @@ type Tags struct {
 	Labels []string `json:"labels"`
 }
 
-// tagNames checks the names of one kind, as the field is named in a request, and
+// TagNames checks the names of one kind, as the field is named in a request, and
 // returns them trimmed, each once whatever its case (the first spelling kept), in
 // the order given.
-func tagNames(field, kind string, names []string) ([]string, error) {
+func TagNames(field, kind string, names []string) ([]string, error) {
 	limit := MaxTags
 	if kind == KindLabel {
 		limit = MaxLabels
@@ -68,36 +73,53 @@ func tagNames(field, kind string, names []string) ([]string, error) {
 			bad.Add(fmt.Sprintf("%s[%d]", field, i), "is empty")
 		case utf8.RuneCountInString(n) > MaxTagName:
 			bad.Add(fmt.Sprintf("%s[%d]", field, i), fmt.Sprintf("must be at most %d characters", MaxTagName))
-		case !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, n) }):
+		case !slices.ContainsFunc(out, func(o string) bool { return nameKey(o) == nameKey(n) }):
 			out = append(out, n)
 		}
 	}
 	return out, bad.Err()
 }
 
-// SetTags replaces the conversation's names of one kind (KindTag, KindLabel); field
-// names them in a refusal. It returns the names as stored.
-func SetTags(ctx context.Context, sc tenants.Scoped, conversationID, kind, field string, names []string) ([]string, error) {
-	names, err := tagNames(field, kind, names)
-	if err != nil {
-		return nil, err
-	}
-	rows := make([]Tag, len(names))
-	for i, n := range names {
-		rows[i] = Tag{ConversationID: conversationID, Kind: kind, Name: n}
-	}
-	err = storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
+// TagChange replaces a conversation's tags, its labels, or both; nil leaves them.
+// The names were checked with TagNames.
+type TagChange struct {
+	Tags, Labels *[]string
+}
+
+// SetTags applies a change in one transaction. Two changes at once leave one of them
+// whole: the conversation's row is locked first on PostgreSQL (SQLite writes one at a
+// time).
+func SetTags(ctx context.Context, sc tenants.Scoped, conversationID string, ch TagChange) error {
+	return storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
 		st := sc.With(tx)
-		if _, err := st.Delete((*Tag)(nil)).Where("ctg.conversation_id = ? AND ctg.kind = ?", conversationID, kind).Exec(ctx); err != nil {
-			return err
+		if storage.IsPostgres(sc.DB()) {
+			if _, err := st.Select((*Conversation)(nil)).Column("cv.id").Where("cv.id = ?", conversationID).For("UPDATE").Exec(ctx); err != nil {
+				return err
+			}
 		}
-		if len(rows) == 0 {
-			return nil
+		for _, set := range []struct {
+			kind  string
+			names *[]string
+		}{{KindTag, ch.Tags}, {KindLabel, ch.Labels}} {
+			if set.names == nil {
+				continue
+			}
+			if _, err := st.Delete((*Tag)(nil)).Where("ctg.conversation_id = ? AND ctg.kind = ?", conversationID, set.kind).Exec(ctx); err != nil {
+				return err
+			}
+			if len(*set.names) == 0 {
+				continue
+			}
+			rows := make([]Tag, len(*set.names))
+			for i, n := range *set.names {
+				rows[i] = Tag{ConversationID: conversationID, Kind: set.kind, NameKey: nameKey(n), Name: n}
+			}
+			if _, err := tenants.InsertAll(st, rows).Exec(ctx); err != nil {
+				return err
+			}
 		}
-		_, err := tenants.InsertAll(st, rows).Exec(ctx)
-		return err
+		return nil
 	})
-	return names, err
 }
 
 // TagsOf loads the tags and labels of the conversations with these ids, by id; each
@@ -136,13 +158,14 @@ type TagCount struct {
 // first; for labels, the offered ones too (Labels), even unused.
 func KnownTags(ctx context.Context, sc tenants.Scoped, kind string) ([]TagCount, error) {
 	rows := []TagCount{}
-	err := sc.Select((*Tag)(nil)).ColumnExpr("ctg.name AS name, COUNT(*) AS n").Where("ctg.kind = ?", kind).
-		GroupExpr("ctg.name").OrderExpr("n DESC, ctg.name").Limit(500).Scan(ctx, &rows)
+	// A name spelled several ways (VIP, vip) is listed once, in the spelling that sorts first.
+	err := sc.Select((*Tag)(nil)).ColumnExpr("MIN(ctg.name) AS name, COUNT(*) AS n").Where("ctg.kind = ?", kind).
+		GroupExpr("ctg.name_key").OrderExpr("n DESC, MIN(ctg.name)").Limit(500).Scan(ctx, &rows)
 	if err != nil || kind != KindLabel {
 		return rows, err
 	}
 	for _, l := range Labels {
-		if !slices.ContainsFunc(rows, func(r TagCount) bool { return strings.EqualFold(r.Name, l) }) {
+		if !slices.ContainsFunc(rows, func(r TagCount) bool { return nameKey(r.Name) == nameKey(l) }) {
 			rows = append(rows, TagCount{Name: l})
 		}
 	}
@@ -150,8 +173,8 @@ func KnownTags(ctx context.Context, sc tenants.Scoped, kind string) ([]TagCount,
 }
 
 // tagged is a list's condition: the conversation carries name (of kind), whatever
-// its case.
-func tagged(q *bun.SelectQuery, kind, name string) *bun.SelectQuery {
-	return q.Where(`EXISTS (SELECT 1 FROM conversation_tags AS ctg WHERE ctg.workspace_id = cv.workspace_id
-		AND ctg.conversation_id = cv.id AND ctg.kind = ? AND LOWER(ctg.name) = ?)`, kind, strings.ToLower(strings.TrimSpace(name)))
+// its case. A subquery by the name's index, not a test of every conversation.
+func tagged(q *bun.SelectQuery, workspaceID, kind, name string) *bun.SelectQuery {
+	return q.Where(`cv.id IN (SELECT ctg.conversation_id FROM conversation_tags AS ctg
+		WHERE ctg.workspace_id = ? AND ctg.kind = ? AND ctg.name_key = ?)`, workspaceID, kind, nameKey(name))
 }
