@@ -58,7 +58,7 @@ func (a connectionArea) Register(r *Router) {
 		Summary: "The connection's approved message templates, from the provider (empty for a channel without templates)", Tag: "connections",
 		Response: List[connections.Template]{}}, a.templates)
 	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/template-counts", Access: InWorkspace, Permission: policies.TemplatesRead,
-		Summary: "The approved templates of the connections the caller may send from, by category (Chat's left rail); lists are reused for up to two minutes",
+		Summary: "The approved templates of the connections the caller's access rule shows, by category (Chat's left rail); lists are reused for up to two minutes",
 		Tag:     "connections", Response: connections.TemplateCounts{}}, a.templateCounts)
 	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/channels", Access: InWorkspace, Permission: policies.ChannelsRead,
 		Summary: "The channel plugins the workspace can connect, with their config schemas", Tag: "connections",

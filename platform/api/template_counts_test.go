@@ -19,8 +19,8 @@ import (
 // provider that is down does.
 type listingTemplates struct {
 	*loopback.Loopback
-	down  bool
-	lists atomic.Int64
+	down, none bool // refusing for now, or for good (an engine without templates)
+	lists      atomic.Int64
 }
 
 func (l *listingTemplates) Action(ctx context.Context, conn sdk.Connection, name string, args json.RawMessage) (json.RawMessage, error) {
@@ -28,6 +28,9 @@ func (l *listingTemplates) Action(ctx context.Context, conn sdk.Connection, name
 		l.lists.Add(1)
 		if l.down {
 			return nil, sdk.Errorf(sdk.Transient, loopback.CodeUnavailable, "provider down")
+		}
+		if l.none {
+			return nil, sdk.Errorf(sdk.Permanent, loopback.CodeUnknownAction, "this engine has no templates")
 		}
 	}
 	return l.Loopback.Action(ctx, conn, name, args)
@@ -39,7 +42,8 @@ func (l *listingTemplates) Action(ctx context.Context, conn sdk.Connection, name
 func TestTemplateCounts(t *testing.T) {
 	lb := &listingTemplates{Loopback: loopback.New()}
 	down := &listingTemplates{Loopback: loopback.New(), down: true}
-	ta := testapp.New(t, testapp.WithPlugins(connections.StaticPlugins{"loopback": lb, "down": down}))
+	none := &listingTemplates{Loopback: loopback.New(), none: true}
+	ta := testapp.New(t, testapp.WithPlugins(connections.StaticPlugins{"loopback": lb, "down": down, "none": none}))
 	admin := ta.NewWorkspace("Counts")
 	connect := func(plugin, name, address string) {
 		t.Helper()
@@ -63,9 +67,17 @@ func TestTemplateCounts(t *testing.T) {
 		t.Fatalf("%d listings after a second count, want the lists reused", got)
 	}
 
+	// A provider down is named, and asked again only after a while; an engine without
+	// templates has none, and is not named.
 	connect("down", "Line 3", "+15550103")
-	viewer.Do(http.MethodGet, admin.WSPath("/template-counts"), nil).Expect(http.StatusOK).Decode(&n)
-	if n.Marketing != 1 || n.Utility != 1 || len(n.Unavailable) != 1 || n.Unavailable[0] != "Line 3" {
-		t.Fatalf("counts with a provider down %+v", n)
+	connect("none", "Line 4", "+15550104")
+	for range 2 {
+		viewer.Do(http.MethodGet, admin.WSPath("/template-counts"), nil).Expect(http.StatusOK).Decode(&n)
+		if n.Marketing != 1 || n.Utility != 1 || len(n.Unavailable) != 1 || n.Unavailable[0] != "Line 3" {
+			t.Fatalf("counts with a provider down and an engine without templates %+v", n)
+		}
+	}
+	if d, o := down.lists.Load(), none.lists.Load(); d != 1 || o != 1 {
+		t.Fatalf("listings: %d of the provider down, %d of the engine without templates, want one each", d, o)
 	}
 }

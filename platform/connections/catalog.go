@@ -79,6 +79,16 @@ type Template struct {
 // provider's reason.
 var ErrProvider = failure.New(failure.Unavailable, "provider_error", "the provider refused the request")
 
+// providerRefusal is ErrProvider with the plugin's refusal under it, whose class says
+// whether asking again may help.
+type providerRefusal struct {
+	answer  *failure.Error
+	refusal *sdk.Error
+}
+
+func (r *providerRefusal) Error() string   { return r.answer.Error() }
+func (r *providerRefusal) Unwrap() []error { return []error{r.answer, r.refusal} }
+
 // Templates asks the connection's provider for its approved templates. A channel
 // without templates has none.
 func (s *Service) Templates(ctx context.Context, sc tenants.Scoped, connectionID string) ([]Template, error) {
@@ -105,7 +115,7 @@ func (s *Service) Templates(ctx context.Context, sc tenants.Scoped, connectionID
 	if err != nil {
 		var se *sdk.Error
 		if errors.As(err, &se) {
-			return nil, ErrProvider.WithMessage(fmt.Sprintf("The provider did not list the templates: %s", se.Reason))
+			return nil, &providerRefusal{answer: ErrProvider.WithMessage(fmt.Sprintf("The provider did not list the templates: %s", se.Reason)), refusal: se}
 		}
 		return nil, err
 	}
@@ -135,43 +145,52 @@ type TemplateCounts struct {
 
 // templatesKept is how long a connection's template list is reused for counting:
 // the rail is loaded on every visit to Chat, and a provider's template list changes
-// when a template is approved, not by the second.
-const templatesKept = 2 * time.Minute
+// when a template is approved, not by the second. A provider that did not answer is
+// asked again after failedKept, not at every visit.
+const (
+	templatesKept = 2 * time.Minute
+	failedKept    = 30 * time.Second
+	// listingTimeout bounds one provider's answer, so one slow account does not hold
+	// up the rail.
+	listingTimeout = 10 * time.Second
+)
 
+// keptTemplates is what counting needs of a connection's list, and when it was taken.
 type keptTemplates struct {
 	at, updated time.Time // when listed; the connection's updated_at then
-	list        []Template
+	templates   []counted // nil with failed
+	failed      bool
 }
+
+type counted struct{ name, language, category string }
 
 // CountTemplates counts the approved templates of the workspace's active connections
 // that may lets through, by category. A list is reused for templatesKept unless the
-// connection changed since.
+// connection changed since. A plugin that refuses to list templates for good (an
+// engine without templates, as WhatsApp through Twilio) has none.
 func (s *Service) CountTemplates(ctx context.Context, sc tenants.Scoped, may func(connectionID string) bool) (TemplateCounts, error) {
 	out := TemplateCounts{Unavailable: []string{}}
 	var conns []Connection
 	if err := sc.Select(&conns).Where("c.status = ?", StatusActive).OrderExpr("c.id").Scan(ctx); err != nil {
 		return out, err
 	}
-	seen := map[string]bool{}
+	seen := map[counted]bool{}
 	for _, conn := range conns {
 		if d, ok := s.plugins.Describe(conn.PluginID); !ok || !d.Has(sdk.CapTemplates) || !may(conn.ID) {
 			continue
 		}
-		list, err := s.keptTemplates(ctx, sc, conn)
-		if err != nil {
-			if s.Log != nil {
-				s.Log.Warn("templates not counted", "workspace", sc.WorkspaceID(), "connection", conn.ID, "error", err)
-			}
+		k := s.keptTemplates(ctx, sc, conn)
+		if k.failed {
 			out.Unavailable = append(out.Unavailable, conn.DisplayName)
 			continue
 		}
-		for _, t := range list {
-			key := t.Name + "\x00" + t.Language
+		for _, t := range k.templates {
+			key := counted{name: t.name, language: t.language}
 			if seen[key] {
 				continue
 			}
 			seen[key] = true
-			switch strings.ToLower(t.Category) {
+			switch t.category {
 			case "marketing":
 				out.Marketing++
 			case "utility":
@@ -184,19 +203,38 @@ func (s *Service) CountTemplates(ctx context.Context, sc tenants.Scoped, may fun
 	return out, nil
 }
 
-func (s *Service) keptTemplates(ctx context.Context, sc tenants.Scoped, conn Connection) ([]Template, error) {
+func (s *Service) keptTemplates(ctx context.Context, sc tenants.Scoped, conn Connection) keptTemplates {
 	now := time.Now()
 	if v, ok := s.templates.Load(conn.ID); ok {
-		if k := v.(keptTemplates); now.Sub(k.at) < templatesKept && k.updated.Equal(conn.UpdatedAt) {
-			return k.list, nil
+		k := v.(keptTemplates)
+		kept := templatesKept
+		if k.failed {
+			kept = failedKept
+		}
+		if now.Sub(k.at) < kept && k.updated.Equal(conn.UpdatedAt) {
+			return k
 		}
 	}
-	list, err := s.Templates(ctx, sc, conn.ID)
-	if err != nil {
-		return nil, err
+	k := keptTemplates{at: now, updated: conn.UpdatedAt, templates: []counted{}}
+	lctx, cancel := context.WithTimeout(ctx, listingTimeout)
+	defer cancel()
+	list, err := s.Templates(lctx, sc, conn.ID)
+	var se *sdk.Error
+	switch {
+	case err == nil:
+		for _, t := range list {
+			k.templates = append(k.templates, counted{name: t.Name, language: t.Language, category: strings.ToLower(t.Category)})
+		}
+	case errors.As(err, &se) && se.Class == sdk.Permanent:
+		// Listed as none: asking again would be refused again.
+	default:
+		if s.Log != nil {
+			s.Log.Warn("templates not counted", "workspace", sc.WorkspaceID(), "connection", conn.ID, "error", err)
+		}
+		k.failed = true
 	}
-	s.templates.Store(conn.ID, keptTemplates{at: now, updated: conn.UpdatedAt, list: list})
-	return list, nil
+	s.templates.Store(conn.ID, k)
+	return k
 }
 
 // Summary is what a conversation shows of its connection to every member, whatever

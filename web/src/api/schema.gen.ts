@@ -1731,7 +1731,7 @@ export interface Paths {
     };
   };
   "/api/v1/workspaces/{workspace}/template-counts": {
-    /** The approved templates of the connections the caller may send from, by category (Chat's left rail); lists are reused for up to two minutes (needs templates:read) */
+    /** The approved templates of the connections the caller's access rule shows, by category (Chat's left rail); lists are reused for up to two minutes (needs templates:read) */
     get: {
       path: { workspace: string };
       query: never;
