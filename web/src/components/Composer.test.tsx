@@ -20,6 +20,14 @@ describe("Composer", () => {
     expect((box as HTMLTextAreaElement).value).toBe("");
   });
 
+  it("sends on Ctrl+Enter too, and says so", async () => {
+    const onSend = vi.fn().mockResolvedValue(undefined);
+    render(<Composer onSend={onSend} />);
+    expect(document.getElementById("composer-help")?.textContent).toContain("Enter or Ctrl+Enter to send");
+    await userEvent.type(screen.getByLabelText("Message"), "Hello there{Control>}{Enter}{/Control}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "Hello there" });
+  });
+
   it("starts a new line on Shift+Enter without sending", async () => {
     const onSend = vi.fn().mockResolvedValue(undefined);
     render(<Composer onSend={onSend} />);

@@ -1,6 +1,7 @@
-// Writing into a conversation. Enter sends, Shift+Enter starts a new line. When
-// WhatsApp's 24-hour window is closed only an approved template may go out, so the
-// text box gives way to the template picker (internal notes, never sent, stay possible).
+// Writing into a conversation. Enter or Ctrl+Enter (⌘Enter on a Mac) sends,
+// Shift+Enter starts a new line. When WhatsApp's 24-hour window is closed only an
+// approved template may go out, so the text box gives way to the template picker
+// (internal notes, never sent, stay possible).
 // A reply may carry one file: it is uploaded as soon as it is picked, so the channel's
 // limits are checked before anything is written, and the text goes as its caption.
 // Outside the workspace's business hours a reply waits until they open unless it is
@@ -10,12 +11,26 @@
 // until a chosen time (scheduled); neither applies to a note. On an SMS connection the
 // counter also says how many parts (credits) the text is. A member who may read the
 // team's canned responses types "/" and a shortcut, or Ctrl+/ (⌘/), to put one in, the
-// customer's details and their own name filled in (see CannedPicker).
-import { useContext, useEffect, useLayoutEffect, useRef, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from "react";
+// customer's details and their own name filled in (see CannedPicker). On a ticket,
+// Ctrl+N (⌘N) in the conversation switches between a reply and an internal note (see
+// ComposerControls).
+import {
+  useContext,
+  useEffect,
+  useImperativeHandle,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type ChangeEvent,
+  type FormEvent,
+  type KeyboardEvent,
+  type Ref,
+} from "react";
 import { uploadMedia, uploadRefusal } from "../api/client";
 import type { MediaFile, MessageRequest } from "../api/types";
 import { cannedValues, fillCanned, type CannedCustomer } from "../lib/canned";
 import { insertAt, textLength, toggleBold, type Edit } from "../lib/editing";
+import { ariaShortcut, isShortcut, withModifier } from "../lib/keys";
 import { smsParts } from "../lib/segments";
 import { fileSize, opening } from "../lib/format";
 import { useClosedHours } from "../lib/hours";
@@ -32,18 +47,10 @@ import { TemplatePicker } from "./TemplatePicker";
 /** The longest text, in characters as the server counts them (see textLength). */
 export const MAX_TEXT = 4096;
 
-/** A shortcut with Ctrl (⌘ on a Mac) as the member's keyboard names it. */
-function withModifier(key: string): string {
-  const nav = typeof navigator === "undefined" ? undefined : navigator;
-  const platform = (nav as { userAgentData?: { platform?: string } } | undefined)?.userAgentData?.platform || nav?.platform || "";
-  return /mac|iphone|ipad|ipod/i.test(platform) ? `⌘${key}` : `Ctrl+${key}`;
-}
-
-/** Whether a key press is the bold shortcut, on any keyboard layout. */
-function isBoldKey(e: KeyboardEvent<HTMLTextAreaElement>): boolean {
-  if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return false;
-  // On a layout without Latin letters the key names another letter: its place says B.
-  return e.key.toLowerCase() === "b" || (e.code === "KeyB" && !/^[a-z]$/i.test(e.key));
+/** What the conversation around the composer may ask of it, for its keyboard shortcuts. */
+export interface ComposerControls {
+  /** Switches between a reply and an internal note, the text box taking the focus. */
+  toggleNote: () => void;
 }
 
 /** The files the server takes to send (at most 16 MB; a channel may allow less). */
@@ -113,6 +120,7 @@ export function Composer({
   allowNotes,
   customer,
   placeholder = "Type a message",
+  ref,
 }: {
   onSend: (req: MessageRequest) => Promise<unknown>;
   windowClosed?: boolean;
@@ -128,6 +136,7 @@ export function Composer({
    */
   customer?: CannedCustomer | null;
   placeholder?: string;
+  ref?: Ref<ComposerControls>;
 }) {
   const w = useContext(WorkspaceContext);
   const user = useSignedInUser();
@@ -309,7 +318,7 @@ export function Composer({
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (canned.onKeyDown(e)) return;
-    if (isBoldKey(e)) {
+    if (isShortcut(e, "b")) {
       e.preventDefault();
       edit(toggleBold(text, e.currentTarget.selectionStart, e.currentTarget.selectionEnd));
       return;
@@ -332,6 +341,16 @@ export function Composer({
     setUploadError(null);
   };
 
+  useImperativeHandle(ref, () => ({
+    toggleNote: () => {
+      if (note) setNote(false);
+      else toNote();
+      // The box takes the focus, the caret after what is written, to go on at once; a
+      // reply outside the 24-hour window is a template, with no box to write in.
+      if (!note || !windowClosed) selection.current = { value: text, start: text.length, end: text.length };
+    },
+  }));
+
   const showTemplates = windowClosed && !note;
   const canAttach = !!w && !note;
   const refusedFile = fieldError(error, "media.file_id");
@@ -348,12 +367,12 @@ export function Composer({
   return (
     <div className={`composer${note ? " composer-note" : ""}`}>
       {allowNotes ? (
-        <div className="composer-modes" role="radiogroup" aria-label="Write">
+        <div className="composer-modes" role="radiogroup" aria-label="Write" title={`${withModifier("N")} switches between a reply and an internal note`}>
           <label>
             <input type="radio" name="composer-mode" checked={!note} onChange={() => setNote(false)} /> Reply
           </label>
           <label>
-            <input type="radio" name="composer-mode" checked={note} onChange={toNote} /> Internal note
+            <input type="radio" name="composer-mode" checked={note} onChange={toNote} aria-keyshortcuts={ariaShortcut("N")} /> Internal note
           </label>
         </div>
       ) : null}
@@ -421,7 +440,7 @@ export function Composer({
             <SendIcon />
           </button>
           <p id="composer-help" className={`composer-help${over ? " over" : ""}`}>
-            Enter to send, Shift+Enter for a new line, {withModifier("B")} for bold
+            Enter or {withModifier("Enter")} to send, Shift+Enter for a new line, {withModifier("B")} for bold
             {w?.can("canned:read") ? `, / or ${withModifier("/")} for a canned response` : ""} · {textLength(text)}/{MAX_TEXT}
             {sms && !note && text ? ` · ${smsParts(text)} SMS ${smsParts(text) === 1 ? "part" : "parts"}, a credit each` : ""}
           </p>

@@ -440,10 +440,16 @@ export function ChatView({ conversation }: { conversation?: string }) {
         }
       />
       {conversation ? (
-        <ConversationPane key={conversation} id={conversation} onChanged={list.put} onDeleted={() => {
+        <ConversationPane
+          key={conversation}
+          id={conversation}
+          onChanged={list.put}
+          onDeleted={() => {
             list.remove(conversation);
             navigate(lq.hrefWith({}), { replace: true });
-          }} />
+          }}
+          onClose={() => navigate(lq.hrefWith({}))}
+        />
       ) : (
         <ThreadPlaceholder>
           <Empty title="Pick a conversation">Choose one from the list, or start a new one.</Empty>

@@ -1,9 +1,9 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Message } from "../api/types";
 import { conversation, message, mockApi } from "../test/fakes";
-import { fakeWorkspace, renderInWorkspace } from "../test/workspace";
+import { fakeWorkspace, renderInWorkspace, VIEWER } from "../test/workspace";
 import { ConversationPane, templatesOnly, windowFrom } from "./ConversationPane";
 
 afterEach(() => vi.unstubAllGlobals());
@@ -259,5 +259,219 @@ describe("the 24-hour window", () => {
     const c = conversation({ last_inbound_at: at(30), window_opened_at: at(26) });
     expect(templatesOnly(fakeWorkspace(), c, now)).toBe(true);
     expect(templatesOnly(fakeWorkspace(), conversation({ last_inbound_at: null }), now)).toBe(true);
+  });
+});
+
+describe("the contact panel", () => {
+  const ticket = conversation({ id: "t1", kind: "ticket", state: "active", title: "Maya Patel" });
+
+  /** The facts the panel lists, as "term: detail". */
+  function facts(): string[] {
+    const panel = screen.getByRole("complementary", { name: "Contact" });
+    return [...panel.querySelectorAll("dl.facts:first-of-type dt")].map((dt) => `${dt.textContent}: ${dt.nextElementSibling?.textContent}`);
+  }
+
+  it("shows the contact's custom attributes and links to the customer's other conversations where each opens", async () => {
+    const { calls } = mockApi({
+      [`GET ${base}/t1`]: { body: ticket },
+      [`GET ${base}/t1/messages`]: thread([]),
+      "GET /api/v1/workspaces/demo/contacts/ct1": { body: { id: "ct1", name: "Maya Patel", attributes: { city: "Lisbon", plan: "Gold" } } },
+      [`GET ${base}`]: {
+        body: {
+          items: [
+            conversation({ id: "c9", kind: "chat", title: "Spring sale", pill: "sent" }),
+            ticket,
+            conversation({ id: "t0", kind: "ticket", state: "resolved", title: "Refund" }),
+          ],
+          next_cursor: "",
+        },
+      },
+    });
+    renderInWorkspace(<ConversationPane id="t1" contactOpen />, fakeWorkspace());
+    const panel = await screen.findByRole("complementary", { name: "Contact" });
+    await within(panel).findByText("Previous conversations (2)");
+    const links = within(within(panel).getByRole("list", { name: "Previous conversations" })).getAllByRole("link");
+    // The open ticket is not among them; a chat opens in Chat, a ticket in the Team Inbox.
+    expect(links.map((a) => [a.textContent, a.getAttribute("href")])).toEqual([
+      ["Spring sale", "/w/demo/chat/c9"],
+      ["Refund", "/w/demo/inbox/t0"],
+    ]);
+    expect(links[1].closest("li")?.textContent).toContain("· resolved ·");
+    expect(within(panel).queryByText(/and .*more/)).toBeNull();
+    await waitFor(() => expect(facts()).toContain("city: Lisbon"));
+    expect(facts()).toContain("plan: Gold");
+    const list = calls.find((c) => c.url.startsWith(`${base}?`))!;
+    expect(new URL(list.url, "http://x").searchParams.get("contact")).toBe("ct1");
+  });
+
+  it("lists no attributes for a contact without any, and says how many more conversations there are", async () => {
+    const others = Array.from({ length: 7 }, (_, i) => conversation({ id: `o${i}`, kind: "ticket", state: "resolved", title: `Old ${i}` }));
+    mockApi({
+      [`GET ${base}/t1`]: { body: ticket },
+      [`GET ${base}/t1/messages`]: thread([]),
+      "GET /api/v1/workspaces/demo/contacts/ct1": { body: { id: "ct1", name: "Maya Patel", attributes: {} } },
+      [`GET ${base}`]: { body: { items: [ticket, ...others], next_cursor: "" } },
+    });
+    renderInWorkspace(<ConversationPane id="t1" contactOpen />, fakeWorkspace());
+    const panel = await screen.findByRole("complementary", { name: "Contact" });
+    await within(panel).findByText("Previous conversations (7)");
+    expect(within(within(panel).getByRole("list", { name: "Previous conversations" })).getAllByRole("link")).toHaveLength(5);
+    expect(within(panel).getByText("and 2 more")).toBeTruthy();
+    expect(facts().map((f) => f.split(":")[0])).toEqual(["Phone", "Status", "Assignee", "Connection", "Customer last wrote", "24-hour window", "Opened"]);
+  });
+
+  it("says there are more when the customer has more conversations than it counts", async () => {
+    const others = Array.from({ length: 20 }, (_, i) => conversation({ id: `o${i}`, kind: "ticket", title: `Old ${i}` }));
+    mockApi({
+      [`GET ${base}/t1`]: { body: ticket },
+      [`GET ${base}/t1/messages`]: thread([]),
+      "GET /api/v1/workspaces/demo/contacts/ct1": { body: { id: "ct1", attributes: {} } },
+      [`GET ${base}`]: { body: { items: others, next_cursor: "next" } },
+    });
+    renderInWorkspace(<ConversationPane id="t1" contactOpen />, fakeWorkspace());
+    const panel = await screen.findByRole("complementary", { name: "Contact" });
+    await within(panel).findByText("Previous conversations (20+)");
+    expect(within(panel).getByText("and more")).toBeTruthy();
+  });
+
+  it("does not load the contact for a member who may not read contacts, and notes quietly what could not be loaded", async () => {
+    const { calls } = mockApi({
+      [`GET ${base}/t1`]: { body: ticket },
+      [`GET ${base}/t1/messages`]: thread([]),
+      [`GET ${base}`]: { status: 500, body: { error: { code: "internal", message: "boom" } } },
+    });
+    renderInWorkspace(<ConversationPane id="t1" contactOpen />, fakeWorkspace({ permissions: ["conversations:read", "conversations:reply"], role: "agent" }));
+    const panel = await screen.findByRole("complementary", { name: "Contact" });
+    await within(panel).findByText("Previous conversations could not be loaded.");
+    expect(calls.some((c) => c.url.includes("/contacts/"))).toBe(false);
+    expect(within(panel).queryByRole("link")).toBeNull();
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("loads nothing of the contact while the panel is closed", async () => {
+    const { calls } = mockApi({
+      [`GET ${base}/t1`]: { body: ticket },
+      [`GET ${base}/t1/messages`]: thread([message({ id: "m1", direction: "in", body: "hello?", status: "received" })]),
+    });
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace());
+    await screen.findByText("hello?");
+    expect(calls.map((c) => c.url.split("?")[0])).not.toContain(base);
+    expect(calls.some((c) => c.url.includes("/contacts/"))).toBe(false);
+  });
+});
+
+describe("keyboard shortcuts", () => {
+  const ticket = conversation({ id: "t1", kind: "ticket", state: "active", assignee_id: "u1", title: "Ben" });
+  const routes = (c = ticket) => ({
+    [`GET ${base}/${c.id}`]: { body: c },
+    [`GET ${base}/${c.id}/messages`]: thread([message({ id: "m1", conversation_id: c.id, direction: "in", body: "any news?", status: "received" })]),
+    [`POST ${base}/${c.id}/messages`]: (call: { body: unknown }) => ({ status: 201, body: message({ id: "r1", conversation_id: c.id, body: (call.body as { text: string }).text }) }),
+  });
+  const box = (name = "Message") => screen.getByRole("textbox", { name }) as HTMLTextAreaElement;
+
+  it("sends with Ctrl+Enter, and Shift+Enter still starts a new line", async () => {
+    const { calls } = mockApi(routes());
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace());
+    await screen.findByText("any news?");
+    await userEvent.type(box(), "On its way{Shift>}{Enter}{/Shift}tomorrow");
+    expect(calls.filter((c) => c.method === "POST")).toHaveLength(0);
+    await userEvent.keyboard("{Control>}{Enter}{/Control}");
+    await waitFor(() => expect(calls.filter((c) => c.method === "POST").map((c) => c.body)).toEqual([{ type: "text", text: "On its way\ntomorrow" }]));
+    expect(box().value).toBe("");
+  });
+
+  it("opens Resolve with Ctrl+R from within the ticket, and leaves the key to the browser elsewhere", async () => {
+    mockApi(routes());
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace());
+    await screen.findByText("any news?");
+    expect(screen.getByRole("button", { name: "Resolve" }).getAttribute("title")).toBe("Resolve (Ctrl+R)");
+    // Outside the conversation the browser reloads as usual.
+    expect(fireEvent.keyDown(document.body, { key: "r", code: "KeyR", ctrlKey: true })).toBe(true);
+    expect(screen.queryByRole("dialog")).toBeNull();
+
+    box().focus();
+    await userEvent.keyboard("{Control>}r{/Control}");
+    const dialog = await screen.findByRole("dialog", { name: "Resolve ticket" });
+    // With the dialog open the key is not taken again (its note box has the focus).
+    expect(fireEvent.keyDown(within(dialog).getByLabelText(/Note for the team/), { key: "r", code: "KeyR", ctrlKey: true })).toBe(true);
+    expect(screen.getAllByRole("dialog")).toHaveLength(1);
+  });
+
+  it("takes no Ctrl+R from a viewer, a chat or a resolved ticket", async () => {
+    // From within the conversation: the thread, where a viewer reads.
+    const ctrlR = () => fireEvent.keyDown(screen.getByText("any news?"), { key: "r", code: "KeyR", ctrlKey: true });
+    mockApi(routes());
+    const viewer = renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace({ permissions: VIEWER, role: "viewer" }));
+    await screen.findByText("any news?");
+    expect(ctrlR()).toBe(true);
+    expect(screen.queryByRole("dialog")).toBeNull();
+    viewer.unmount();
+
+    for (const c of [conversation({ id: "c2", kind: "chat" }), conversation({ id: "t3", kind: "ticket", state: "resolved" })]) {
+      mockApi(routes(c));
+      const r = renderInWorkspace(<ConversationPane id={c.id} />, fakeWorkspace());
+      await screen.findByText("any news?");
+      expect(ctrlR()).toBe(true);
+      expect(screen.queryByRole("dialog")).toBeNull();
+      r.unmount();
+    }
+  });
+
+  it("switches a ticket's composer to an internal note and back with Ctrl+N, the box keeping the focus", async () => {
+    const { calls } = mockApi(routes());
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace());
+    await screen.findByText("any news?");
+    await userEvent.type(box(), "Refund approved");
+    await userEvent.keyboard("{Control>}n{/Control}");
+    expect(document.activeElement).toBe(box("Internal note"));
+    expect(screen.getByRole("radio", { name: "Internal note" })).toHaveProperty("checked", true);
+    await userEvent.keyboard("{Enter}");
+    await waitFor(() => expect(calls.filter((c) => c.method === "POST").map((c) => c.body)).toEqual([{ type: "note", text: "Refund approved" }]));
+
+    await userEvent.keyboard("{Control>}n{/Control}");
+    expect(document.activeElement).toBe(box());
+    expect(screen.getByRole("radio", { name: "Reply" })).toHaveProperty("checked", true);
+  });
+
+  it("takes no Ctrl+N in a chat, which has no notes", async () => {
+    mockApi(routes(conversation({ id: "c2", kind: "chat" })));
+    renderInWorkspace(<ConversationPane id="c2" />, fakeWorkspace());
+    await screen.findByText("any news?");
+    expect(fireEvent.keyDown(box(), { key: "n", code: "KeyN", ctrlKey: true })).toBe(true);
+    expect(screen.queryByRole("radio", { name: "Internal note" })).toBeNull();
+  });
+
+  it("closes the conversation with Escape or the close button, but not while a popup is open or words are in the box", async () => {
+    mockApi(routes());
+    const onClose = vi.fn();
+    renderInWorkspace(<ConversationPane id="t1" onClose={onClose} />, fakeWorkspace());
+    await screen.findByText("any news?");
+
+    // A menu closes first.
+    await userEvent.click(screen.getByRole("button", { name: "Message actions" }));
+    await userEvent.keyboard("{Escape}");
+    expect(screen.queryByRole("menu")).toBeNull();
+    expect(onClose).not.toHaveBeenCalled();
+
+    // So does a dialog.
+    box().focus();
+    await userEvent.keyboard("{Control>}r{/Control}");
+    await screen.findByRole("dialog", { name: "Resolve ticket" });
+    await userEvent.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(onClose).not.toHaveBeenCalled();
+
+    // Words in the box would be lost.
+    await userEvent.type(box(), "half a reply");
+    await userEvent.keyboard("{Escape}");
+    expect(onClose).not.toHaveBeenCalled();
+
+    await userEvent.clear(box());
+    await userEvent.keyboard("{Escape}");
+    expect(onClose).toHaveBeenCalledOnce();
+
+    expect(screen.getByRole("button", { name: "Close conversation" }).getAttribute("title")).toBe("Close (Esc)");
+    await userEvent.click(screen.getByRole("button", { name: "Close conversation" }));
+    expect(onClose).toHaveBeenCalledTimes(2);
   });
 });

@@ -1,16 +1,24 @@
 // One conversation, as Chat and the Team Inbox show it: its header and actions, the
-// thread and the composer.
-import { useEffect, useRef, useState, type ReactNode } from "react";
+// thread and the composer, and beside them the contact panel.
+//
+// Keyboard shortcuts, Ctrl or ⌘ on a Mac: Ctrl+Enter sends (in the composer), Ctrl+/
+// puts in a canned response, Ctrl+R resolves a ticket, Ctrl+N switches a ticket's
+// composer between a reply and an internal note, and Escape closes the conversation.
+// Ctrl+R and Ctrl+N are the browser's own too: they are taken only with the focus in
+// the conversation and when the action is there to take; none is taken while a dialog
+// or a popup (a menu, a list of suggestions) is open, whose keys they are.
+import { Fragment, useEffect, useRef, useState, type ReactNode } from "react";
 import { call } from "../api/client";
 import type { Conversation, Message, MessageRequest, TimelineEvent } from "../api/types";
-import { Composer } from "../components/Composer";
+import { Composer, type ComposerControls } from "../components/Composer";
 import { ConfirmDialog, Dialog, DialogActions } from "../components/Dialog";
 import { Empty, ErrorText, Loading } from "../components/Feedback";
 import { Field } from "../components/Field";
 import { PinIcon } from "../components/Icons";
 import { statusLabel } from "../components/Ticks";
 import { Thread, type ThreadActions } from "../components/Thread";
-import { dateTime, windowOpen } from "../lib/format";
+import { dateTime, shortWhen, windowOpen } from "../lib/format";
+import { ariaShortcut, isShortcut, withModifier } from "../lib/keys";
 import { useThread } from "../lib/live";
 import { useAction } from "../lib/useAction";
 import { useAsync } from "../lib/useAsync";
@@ -144,7 +152,21 @@ function InfoDialog({ m, onClose }: { m: Message; onClose: () => void }) {
   );
 }
 
-/** Picks the conversation a message is forwarded to, and forwards it there. */
+/** Whether a dialog or a popup is open: the keys are its own then. */
+function popupOpen(): boolean {
+  return !!document.querySelector('[aria-modal="true"], [role="dialog"], [role="menu"], [role="listbox"], .suggestions');
+}
+
+/**
+ * Whether the focus is in a text box with something written in it: Escape there does
+ * not close the conversation, which would throw the words away.
+ */
+function writing(): boolean {
+  const el = document.activeElement;
+  if (el instanceof HTMLTextAreaElement) return el.value !== "";
+  return el instanceof HTMLInputElement && /^(text|search|email|tel|url|number|password)$/.test(el.type) && el.value !== "";
+}
+
 /**
  * Resolving a ticket, with a note for the team if there is something to say (what was
  * done, what to watch for): the note goes in the thread, never to the customer.
@@ -174,6 +196,7 @@ function ResolveDialog({ onClose, onResolve }: { onClose: () => void; onResolve:
   );
 }
 
+/** Picks the conversation a message is forwarded to, and forwards it there. */
 function ForwardDialog({ m, onClose, onForwarded }: { m: Message; onClose: () => void; onForwarded: (fwd: Message) => void }) {
   const w = useWorkspace();
   const [q, setQ] = useState("");
@@ -251,6 +274,7 @@ export function ConversationPane({
   onDeleted,
   onToggleContact,
   contactOpen,
+  onClose,
 }: {
   id: string;
   onChanged?: (c: Conversation) => void;
@@ -258,6 +282,8 @@ export function ConversationPane({
   onDeleted?: () => void;
   onToggleContact?: () => void;
   contactOpen?: boolean;
+  /** Back to the list: the close button, or Escape. */
+  onClose?: () => void;
 }) {
   const w = useWorkspace();
   const t = useThread(id);
@@ -270,6 +296,15 @@ export function ConversationPane({
   const [retrying, setRetrying] = useState(false);
   const [deletingConversation, setDeletingConversation] = useState(false);
   const [resolving, setResolving] = useState(false);
+  const pane = useRef<HTMLElement>(null);
+  const composer = useRef<ComposerControls>(null);
+  // The shortcuts as this render has them (what may be done now), for the one listener.
+  const shortcuts = useRef<((e: KeyboardEvent) => void) | null>(null);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => shortcuts.current?.(e);
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
   const several = (t.conversation?.recipients ?? 1) > 1;
   const recipients = useAsync(
     (signal) =>
@@ -304,6 +339,7 @@ export function ConversationPane({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [c?.id, c?.unread, canWrite]);
 
+  shortcuts.current = null;
   if (!c) return <ThreadPlaceholder>{t.error ? <ErrorText error={t.error} /> : <Loading label="Loading conversation…" />}</ThreadPlaceholder>;
 
   const name = displayName(c);
@@ -363,10 +399,32 @@ export function ConversationPane({
     : { info: setInfo };
   const update = (body: { archived?: boolean; state?: "queued" | "active" | "pending" | "resolved"; unread?: boolean; for_user_id?: string }) =>
     act(async () => changed(await call("patch", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path, body })));
+  const canResolve = ticket && canWrite && c.state !== "resolved";
+
+  shortcuts.current = (e) => {
+    // A key a box or a popup used already (Escape closing the canned responses) is theirs.
+    if (e.defaultPrevented || e.isComposing || popupOpen()) return;
+    // Escape closes from anywhere on the page, the list too, unless words would be lost.
+    if (e.key === "Escape") {
+      if (!onClose || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || writing()) return;
+      e.preventDefault();
+      onClose();
+      return;
+    }
+    // The browser's own shortcuts (reload, new window) stay the browser's outside it.
+    if (!(e.target instanceof Node && pane.current?.contains(e.target))) return;
+    if (isShortcut(e, "r") && canResolve && !busy) {
+      e.preventDefault();
+      setResolving(true);
+    } else if (isShortcut(e, "n") && ticket && composer.current) {
+      e.preventDefault();
+      composer.current.toggleNote();
+    }
+  };
 
   return (
     <>
-    <section className="pane pane-thread" aria-label={`Conversation with ${name}`}>
+    <section ref={pane} className="pane pane-thread" aria-label={`Conversation with ${name}`}>
       <header className="thread-head">
         <span className="avatar" aria-hidden="true">
           {initials(name)}
@@ -396,8 +454,15 @@ export function ConversationPane({
               Pending
             </button>
           ) : null}
-          {ticket && canWrite && c.state !== "resolved" ? (
-            <button type="button" className="btn" disabled={busy} onClick={() => setResolving(true)}>
+          {canResolve ? (
+            <button
+              type="button"
+              className="btn"
+              disabled={busy}
+              title={`Resolve (${withModifier("R")})`}
+              aria-keyshortcuts={ariaShortcut("R")}
+              onClick={() => setResolving(true)}
+            >
               Resolve
             </button>
           ) : null}
@@ -461,6 +526,11 @@ export function ConversationPane({
               Contact
             </button>
           ) : null}
+          {onClose ? (
+            <button type="button" className="icon-btn" aria-label="Close conversation" title="Close (Esc)" aria-keyshortcuts="Escape" onClick={onClose}>
+              ×
+            </button>
+          ) : null}
         </div>
       </header>
       <ConversationTags key={`tags-${c.id}`} c={c} onChanged={changed} />
@@ -489,6 +559,7 @@ export function ConversationPane({
       {canWrite ? (
         <Composer
           key={c.id}
+          ref={composer}
           onSend={send}
           windowClosed={closed}
           windowNote={
@@ -568,10 +639,72 @@ export function ConversationPane({
   );
 }
 
+/** How many of the customer's other conversations the contact panel links to. */
+const PREVIOUS_SHOWN = 5;
+
+/** How many it loads to count them; with more than that it says so. */
+const PREVIOUS_COUNTED = 20;
+
+/**
+ * The customer's other conversations, newest first, each linked where it opens: a
+ * ticket in the Team Inbox, a chat in Chat. The server lists those not archived, and
+ * chats only to a member who may read Chat.
+ */
+function PreviousConversations({ c }: { c: Conversation }) {
+  const w = useWorkspace();
+  const list = useAsync(
+    (signal) =>
+      call("get", "/api/v1/workspaces/{workspace}/conversations", {
+        path: { workspace: w.slug },
+        query: { contact: c.contact.id, limit: PREVIOUS_COUNTED },
+        signal,
+      }),
+    [w.slug, c.contact.id, c.id],
+  );
+  if (list.error) return <p className="hint">Previous conversations could not be loaded.</p>;
+  if (!list.data) return null;
+  const others = list.data.items.filter((x) => x.id !== c.id);
+  const uncounted = !!list.data.next_cursor;
+  const rest = others.length - PREVIOUS_SHOWN;
+  return (
+    <dl className="facts">
+      <dt>
+        Previous conversations ({others.length}
+        {uncounted ? "+" : ""})
+      </dt>
+      {others.length ? (
+        <dd>
+          <ul className="previous-conversations" aria-label="Previous conversations">
+            {others.slice(0, PREVIOUS_SHOWN).map((x) => (
+              <li key={x.id}>
+                <Link href={`/w/${w.slug}/${x.kind === "ticket" ? "inbox" : "chat"}/${x.id}`}>{displayName(x)}</Link>
+                <span className="hint">
+                  {" "}
+                  · {x.kind === "ticket" ? x.state : x.pill} · <time dateTime={x.last_activity_at}>{shortWhen(x.last_activity_at)}</time>
+                </span>
+              </li>
+            ))}
+          </ul>
+          {uncounted ? <p className="hint">and more</p> : rest > 0 ? <p className="hint">and {rest} more</p> : null}
+        </dd>
+      ) : null}
+    </dl>
+  );
+}
+
 export function ContactPanel({ c }: { c: Conversation }) {
   const w = useWorkspace();
   const conn = w.connections?.find((x) => x.id === c.connection_id);
   const open = windowOpen(windowFrom(c));
+  // The contact's custom attributes, which the conversation does not carry.
+  const contact = useAsync(
+    (signal) =>
+      w.can("contacts:read")
+        ? call("get", "/api/v1/workspaces/{workspace}/contacts/{contact}", { path: { workspace: w.slug, contact: c.contact.id }, signal })
+        : Promise.resolve(null),
+    [w.slug, c.contact.id],
+  );
+  const attributes = Object.entries(contact.data?.attributes ?? {});
   return (
     <aside className="pane pane-contact" aria-label="Contact">
       <div className="contact-head">
@@ -628,7 +761,15 @@ export function ContactPanel({ c }: { c: Conversation }) {
         ) : null}
         <dt>Opened</dt>
         <dd>{dateTime(c.created_at)}</dd>
+        {attributes.map(([k, v]) => (
+          <Fragment key={k}>
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </Fragment>
+        ))}
       </dl>
+      {contact.error ? <p className="hint">The contact's attributes could not be loaded.</p> : null}
+      <PreviousConversations c={c} />
     </aside>
   );
 }

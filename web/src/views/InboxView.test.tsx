@@ -115,3 +115,19 @@ describe("the Team Inbox's tag and label filters", () => {
     expect(screen.queryByText("Zed")).toBeNull();
   });
 });
+
+describe("the open ticket in the Team Inbox", () => {
+  it("closes with Escape back to the list, its filters kept", async () => {
+    const ana = conversation({ id: "t1", kind: "ticket", title: "Ana" });
+    mockApi({
+      ...routes(() => [ana]),
+      [`GET ${base}/t1`]: { body: ana },
+      [`GET ${base}/t1/messages`]: { body: { items: [], next_cursor: "" } },
+    });
+    window.history.replaceState(null, "", "/w/demo/inbox/t1?state=active");
+    renderInWorkspace(<InboxView conversation="t1" />, fakeWorkspace({ permissions: AGENT, role: "agent", connections: null }));
+    await screen.findByRole("region", { name: "Conversation with Ana" });
+    await userEvent.keyboard("{Escape}");
+    expect(window.location.pathname + window.location.search).toBe("/w/demo/inbox?state=active");
+  });
+});

@@ -4,6 +4,7 @@ import { useState } from "react";
 import { Empty } from "../components/Feedback";
 import { useConversationList, useCounts } from "../lib/live";
 import { useTagsInUse } from "../lib/tags";
+import { navigate } from "../router";
 import { useWorkspace } from "../workspace";
 import { ConnectionFilter, ListPane, SearchBox, TagFilter, useListQuery } from "./ConversationList";
 import { ConversationPane, ThreadPlaceholder } from "./ConversationPane";
@@ -95,7 +96,14 @@ export function InboxView({ conversation }: { conversation?: string }) {
         }
       />
       {conversation ? (
-        <ConversationPane key={conversation} id={conversation} onChanged={list.put} contactOpen={contactOpen} onToggleContact={() => setContactOpen((o) => !o)} />
+        <ConversationPane
+          key={conversation}
+          id={conversation}
+          onChanged={list.put}
+          contactOpen={contactOpen}
+          onToggleContact={() => setContactOpen((o) => !o)}
+          onClose={() => navigate(lq.hrefWith({}))}
+        />
       ) : (
         <ThreadPlaceholder>
           <Empty title="Pick a ticket">Choose a ticket from the list to read and answer it.</Empty>
