@@ -37,6 +37,9 @@ func TestCannedResponses(t *testing.T) {
 			if e.Fields["shortcut"] == "" || e.Fields["title"] == "" || !strings.Contains(e.Fields["body"], "{{nickname}}") {
 				t.Errorf("a bad response: %+v", e)
 			}
+			if e := f.manager.Do(http.MethodPost, path, write("open", "Open", "", "Hi {{first_name}, welcome")).Expect(http.StatusUnprocessableEntity).Error(); !strings.Contains(e.Fields["body"], "not closed") {
+				t.Errorf("an unclosed {{: %+v", e)
+			}
 			if e := f.manager.Do(http.MethodPost, path, write("THANKS", "Again", "", "Thanks")).Expect(http.StatusConflict).Error(); e.Fields["shortcut"] == "" {
 				t.Errorf("a taken shortcut: %+v", e)
 			}

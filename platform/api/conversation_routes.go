@@ -226,7 +226,7 @@ func (a conversationArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodGet, Path: p + "/counts", Access: InWorkspace, Permission: policies.ConversationsRead,
 		Summary: "Left-rail counts: Chat's by pill, or the Team Inbox's by state", Tag: "conversations", Query: CountsQuery{}, Response: ConversationCounts{}}, a.counts)
 	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/conversation-tags", Access: InWorkspace, Permission: policies.ConversationsRead,
-		Summary: "The tags and labels the workspace's conversations carry, with how many carry each", Tag: "conversations", Response: TagsInUse{}}, a.tagsInUse)
+		Summary: "The tags and labels the conversations the caller may see carry, with how many carry each", Tag: "conversations", Response: TagsInUse{}}, a.tagsInUse)
 	r.Add(Route{Method: http.MethodPost, Path: p, Access: InWorkspace, Permission: policies.ChatSend,
 		Summary: "Compose a 1:1 Chat conversation (an existing one with the contact on that connection is reused, 200)", Tag: "conversations",
 		Request: ComposeRequest{}, Response: ComposeResult{}, Status: http.StatusCreated}, a.compose)
@@ -504,12 +504,16 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 }
 
 func (a conversationArea) tagsInUse(c *fiber.Ctx) error {
-	var out TagsInUse
-	var err error
-	if out.Tags, err = messaging.KnownTags(c.UserContext(), scoped(c, a.s), messaging.KindTag); err != nil {
+	acc, err := a.s.accessOf(c)
+	if err != nil {
 		return err
 	}
-	if out.Labels, err = messaging.KnownTags(c.UserContext(), scoped(c, a.s), messaging.KindLabel); err != nil {
+	chats := a.allowed(c, policies.ChatRead)
+	var out TagsInUse
+	if out.Tags, err = messaging.KnownTags(c.UserContext(), scoped(c, a.s), messaging.KindTag, acc, chats); err != nil {
+		return err
+	}
+	if out.Labels, err = messaging.KnownTags(c.UserContext(), scoped(c, a.s), messaging.KindLabel, acc, chats); err != nil {
 		return err
 	}
 	return c.JSON(out)
@@ -596,14 +600,22 @@ func (a conversationArea) compose(c *fiber.Ctx) error {
 	}
 	bad.Check(strings.TrimSpace(req.ConnectionID) == "", "connection_id", "is required")
 	bad.Check(strings.TrimSpace(req.To) == "" && len(req.Recipients) == 0 && req.GroupID == "", "to", "is required (or recipients, or group_id)")
-	bad.Check(len(req.ConnectionIDs) > 1 && len(req.Recipients) == 0 && req.GroupID == "", "connection_ids",
+	named := map[string]bool{strings.TrimSpace(req.ConnectionID): true}
+	for _, id := range req.ConnectionIDs {
+		named[strings.TrimSpace(id)] = true
+	}
+	bad.Check(len(named) > 1 && len(req.Recipients) == 0 && req.GroupID == "", "connection_ids",
 		"one recipient is written from one number: give several recipients, or one connection_id")
 	if err := bad.Err(); err != nil {
 		return err
 	}
 	conn, err := a.s.connections.Get(ctx, sc, req.ConnectionID)
 	if errors.Is(err, connections.ErrNotFound) {
-		return failure.Field("connection_id", "is not a connection of this workspace")
+		field := "connection_id"
+		if len(req.ConnectionIDs) > 0 && req.ConnectionID == req.ConnectionIDs[0] {
+			field = "connection_ids[0]" // the number was named there
+		}
+		return failure.Field(field, "is not a connection of this workspace")
 	}
 	if err != nil {
 		return err
@@ -878,6 +890,9 @@ func (a conversationArea) numbers(c *fiber.Ctx, conn connections.Connection, ids
 			return nil, err
 		case other.PluginID != conn.PluginID:
 			bad.Add(field, fmt.Sprintf("is a %s connection: the numbers of one conversation are of one channel (%s)", other.PluginID, conn.PluginID))
+		case other.Status != connections.StatusActive:
+			// Its copies would fail at once; said now, before anything is stored.
+			bad.Add(field, fmt.Sprintf("is %s: send from active numbers", other.Status))
 		}
 	}
 	return from, bad.Err()

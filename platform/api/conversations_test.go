@@ -700,12 +700,33 @@ func partTags(t *testing.T, f *convFixture) {
 	if len(inUse.Tags) != 2 || inUse.Tags[0].Conversations != 1 {
 		t.Errorf("tags in use %+v", inUse.Tags)
 	}
-	var names []string
+	var labelNames []string
 	for _, l := range inUse.Labels {
-		names = append(names, l.Name)
+		labelNames = append(labelNames, l.Name)
 	}
-	if strings.Join(names, "|") != "Escalated|Needs callback|Follow-up|Bug|Feature request" {
-		t.Errorf("labels %v: want those in use, then the offered ones", names)
+	if strings.Join(labelNames, "|") != "Escalated|Needs callback|Follow-up|Bug|Feature request" {
+		t.Errorf("labels %v: want those in use, then the offered ones", labelNames)
+	}
+
+	// Suggestions come from what the caller may see: a chat's tag is not an agent's.
+	chat := f.compose(f.manager, api.ComposeRequest{ConnectionID: f.conn.ID, To: "+15550400077"}, http.StatusCreated)
+	chatTags := []string{"Chat only"}
+	f.manager.Do(http.MethodPatch, f.path("/"+chat.Conversation.ID), api.ConversationUpdate{Tags: &chatTags}).Expect(http.StatusOK)
+	names := func(who *testapp.Client) []string {
+		t.Helper()
+		var got api.TagsInUse
+		who.Do(http.MethodGet, f.admin.WSPath("/conversation-tags"), nil).Expect(http.StatusOK).Decode(&got)
+		var out []string
+		for _, tc := range got.Tags {
+			out = append(out, tc.Name)
+		}
+		return out
+	}
+	if got := names(f.agent); slices.Contains(got, "Chat only") {
+		t.Errorf("an agent's suggestions %v carry a chat's tag", got)
+	}
+	if got := names(f.manager); !slices.Contains(got, "Chat only") {
+		t.Errorf("a manager's suggestions %v lack the chat's tag", got)
 	}
 
 	// Refusals name the field; nothing changes. Viewers do not tag.

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -277,6 +278,17 @@ func partSeveralNumbers(t *testing.T, f *convFixture) {
 	if e := f.manager.Do(http.MethodPost, f.path(""), solo).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["connection_ids"] == "" {
 		t.Errorf("two numbers for one recipient: %+v", e)
 	}
+	soloToo := api.ComposeRequest{ConnectionID: f.conn.ID, ConnectionIDs: []string{second.ID}, To: "+15550400009"}
+	if e := f.manager.Do(http.MethodPost, f.path(""), soloToo).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["connection_ids"] == "" {
+		t.Errorf("a number in connection_id and another in connection_ids for one recipient: %+v", e)
+	}
+	// A disabled number is refused before anything is stored.
+	off, on := false, true
+	f.admin.Do(http.MethodPatch, f.admin.WSPath("/connections/"+second.ID), api.UpdateConnection{Enabled: &off}).Expect(http.StatusOK)
+	if e := f.manager.Do(http.MethodPost, f.path(""), req).Expect(http.StatusUnprocessableEntity).Error(); !strings.Contains(e.Fields["connection_ids[1]"], "disabled") {
+		t.Errorf("a disabled number: %+v", e)
+	}
+	f.admin.Do(http.MethodPatch, f.admin.WSPath("/connections/"+second.ID), api.UpdateConnection{Enabled: &on}).Expect(http.StatusOK)
 
 	// A plan without multi-device sends a conversation from one number.
 	setPlan := func(code string) {

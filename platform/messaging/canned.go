@@ -107,6 +107,9 @@ func (d CannedDraft) apply(r *CannedResponse) error {
 				break
 			}
 		}
+		if _, ok := bad["body"]; !ok && strings.Contains(cannedVariable.ReplaceAllString(r.Body, ""), "{{") {
+			bad.Add("body", "a {{ is not closed: write {{first_name}}")
+		}
 	}
 	return bad.Err()
 }

@@ -154,12 +154,18 @@ type TagCount struct {
 	Conversations int    `bun:"n" json:"conversations"`
 }
 
-// KnownTags are the names of one kind the workspace's conversations carry, most used
-// first; for labels, the offered ones too (Labels), even unused.
-func KnownTags(ctx context.Context, sc tenants.Scoped, kind string) ([]TagCount, error) {
+// KnownTags are the names of one kind carried by the conversations a may see (chats
+// only with chats), most used first; for labels, the offered ones too (Labels), even
+// unused.
+func KnownTags(ctx context.Context, sc tenants.Scoped, kind string, a Access, chats bool) ([]TagCount, error) {
 	rows := []TagCount{}
+	visible := a.where(sc.Select((*Conversation)(nil)).Column("cv.id"))
+	if !chats {
+		visible = visible.Where("cv.kind <> ?", KindChat)
+	}
 	// A name spelled several ways (VIP, vip) is listed once, in the spelling that sorts first.
 	err := sc.Select((*Tag)(nil)).ColumnExpr("MIN(ctg.name) AS name, COUNT(*) AS n").Where("ctg.kind = ?", kind).
+		Where("ctg.conversation_id IN (?)", visible).
 		GroupExpr("ctg.name_key").OrderExpr("n DESC, MIN(ctg.name)").Limit(500).Scan(ctx, &rows)
 	if err != nil || kind != KindLabel {
 		return rows, err

@@ -1427,7 +1427,7 @@ export interface Paths {
     };
   };
   "/api/v1/workspaces/{workspace}/conversation-tags": {
-    /** The tags and labels the workspace's conversations carry, with how many carry each (needs conversations:read) */
+    /** The tags and labels the conversations the caller may see carry, with how many carry each (needs conversations:read) */
     get: {
       path: { workspace: string };
       query: never;
