@@ -211,8 +211,9 @@ func (p *Pipeline) Forward(ctx context.Context, sc tenants.Scoped, m messaging.M
 	default:
 		return m, ErrForwardUnsupported
 	}
-	return p.Post(ctx, sc, to, Draft{Type: m.Type, Text: m.Body, Media: m.Content.Media, MediaFile: m.Content.MediaFile, Location: m.Content.Location,
+	fwd, err := p.Post(ctx, sc, to, Draft{Type: m.Type, Text: m.Body, Media: m.Content.Media, MediaFile: m.Content.MediaFile, Location: m.Content.Location,
 		Template: m.Content.AsWritten(), AuthorID: authorID, ForwardedFrom: m.ID})
+	return fwd, refilled(err)
 }
 
 // keepCustomerMedia stores a customer's media, fetched from the provider, as a file

@@ -566,7 +566,8 @@ func (p *Pipeline) Resend(ctx context.Context, sc tenants.Scoped, conv messaging
 	if last.SendID == nil && last.ContactID != nil && conv.Recipients > 1 {
 		d.ContactID = *last.ContactID // it went to one recipient: so does its resend
 	}
-	return p.Post(ctx, sc, conv, d)
+	again, err := p.Post(ctx, sc, conv, d)
+	return again, refilled(err)
 }
 
 func (p *Pipeline) inspector() *asynq.Inspector { return p.Enqueuer.inspector }

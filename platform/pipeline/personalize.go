@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"maps"
 	"math/big"
@@ -28,6 +29,28 @@ import (
 // sending an empty greeting. A parameter may mix text and fields ("Dear {{name}}").
 // Filled values are what the thread shows and what a retry sends again; the template as
 // written is kept beside them, so "Send again" and a forward fill the fields anew.
+
+// ErrFieldsRefilled refuses a resend or forward whose template, filled anew, names a
+// field a recipient lacks: its request has no template to give a fallback in.
+var ErrFieldsRefilled = failure.New(failure.Conflict, "template_fields_missing",
+	"the template names a field a recipient lacks; send it as a new message, with a fallback")
+
+// refilled turns personalize's refusal of a template filled anew into
+// ErrFieldsRefilled, saying which values lack what.
+func refilled(err error) error {
+	var f *failure.Error
+	if !errors.As(err, &f) || f.Kind != failure.Invalid {
+		return err
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(f.Fields)) {
+		if !strings.HasPrefix(k, "template.") {
+			return err
+		}
+		parts = append(parts, k+": "+f.Fields[k])
+	}
+	return ErrFieldsRefilled.WithMessage("The template names a field a recipient lacks; send it as a new message with a fallback (" + strings.Join(parts, "; ") + ")")
+}
 
 // ContactFields are the contact details a template parameter can name.
 var ContactFields = []string{"name", "first_name", "last_name", "phone", "email"}

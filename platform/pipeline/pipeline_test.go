@@ -890,6 +890,26 @@ func TestPipeline(t *testing.T) {
 				if b := tn.balance(t); b != 10-6 {
 					t.Fatalf("balance %d, want 4: six copies sent", b)
 				}
+
+				// Sent to Ada alone without a fallback, then her name is taken off: sent
+				// again, the template cannot be filled, and the refusal says why rather
+				// than naming a value the resend's request does not have.
+				solo, err := messaging.NewConversation(ctx, tn.sc, messaging.KindChat, tn.conn.ID, people[0], "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				bare := &sdk.Template{Name: "welcome", Language: "en", Named: map[string]string{"first_name": "{{first_name}}"}}
+				sent, err := e.p.Post(ctx, tn.sc, solo, pipeline.Draft{Type: "template", Template: bare})
+				if err != nil || sent.Content.Template.Named["first_name"] != "Ada" {
+					t.Fatalf("posted %+v, %v", sent.Content.Template, err)
+				}
+				blank := ""
+				if _, err := messaging.UpdateContact(ctx, tn.sc, people[0], messaging.ContactChange{Name: &blank}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.p.Resend(ctx, tn.sc, solo, ""); !errors.Is(err, pipeline.ErrFieldsRefilled) || !strings.Contains(err.Error(), "template.named.first_name") {
+					t.Fatalf("resend without a first name: %v, want template_fields_missing naming the value", err)
+				}
 			})
 
 			// A template's media header may be a file members uploaded: the plugin gets
