@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/media"
@@ -81,6 +82,7 @@ type ConversationQuery struct {
 // AssignRequest names the member a ticket goes to.
 type AssignRequest struct {
 	AssigneeID *string `json:"assignee_id" doc:"a user id of a member who may reply; null returns the ticket to the queue"`
+	Note       string  `json:"note,omitempty" doc:"a transfer note for the team: kept in the thread as an internal note (at most 4096 characters)"`
 }
 
 // ThreadQuery pages a thread. A browser opening a long thread reads its newest page
@@ -225,6 +227,8 @@ func (a conversationArea) Register(r *Router) {
 		Summary: "Conversations, newest activity first", Tag: "conversations", Query: ConversationQuery{}, Response: List[ConversationView]{}}, a.list)
 	r.Add(Route{Method: http.MethodGet, Path: p + "/counts", Access: InWorkspace, Permission: policies.ConversationsRead,
 		Summary: "Left-rail counts: Chat's by pill, or the Team Inbox's by state", Tag: "conversations", Query: CountsQuery{}, Response: ConversationCounts{}}, a.counts)
+	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/workloads", Access: InWorkspace, Permission: policies.ConversationsAssign,
+		Summary: "Each member's open tickets (active, pending): what a transfer weighs", Tag: "conversations", Response: List[messaging.Workload]{}}, a.workloads)
 	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/conversation-tags", Access: InWorkspace, Permission: policies.ConversationsRead,
 		Summary: "The tags and labels the conversations the caller may see carry, with how many carry each", Tag: "conversations", Response: TagsInUse{}}, a.tagsInUse)
 	r.Add(Route{Method: http.MethodPost, Path: p, Access: InWorkspace, Permission: policies.ChatSend,
@@ -1024,8 +1028,13 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 	if conv.Kind != messaging.KindTicket {
 		return errNotTicket
 	}
+	note := strings.TrimSpace(req.Note)
+	if utf8.RuneCountInString(note) > messaging.MaxTextLength {
+		return failure.Field("note", fmt.Sprintf("must be at most %d characters", messaging.MaxTextLength))
+	}
 	sc := scoped(c, a.s)
 	state := messaging.StateQueued
+	to := "the queue"
 	if req.AssigneeID != nil {
 		// The assignee must be a member of this workspace whose role can answer.
 		m, err := a.member(c, *req.AssigneeID, "assignee_id")
@@ -1035,7 +1044,14 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 		if !a.s.enforcer.Allowed(sc.WorkspaceID(), m.Role, policies.ConversationsReply) {
 			return failure.Field("assignee_id", fmt.Sprintf("is a %s, who cannot reply to tickets", m.Role))
 		}
-		state = messaging.StateActive
+		u, err := auth.UserByID(c.UserContext(), a.s.db, m.UserID)
+		if err != nil {
+			return err
+		}
+		state, to = messaging.StateActive, u.Name
+		if to == "" {
+			to = u.Email
+		}
 	}
 	if _, err := sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", req.AssigneeID).Set("state = ?", state).
 		Where("cv.id = ?", conv.ID).Exec(c.UserContext()); err != nil {
@@ -1047,7 +1063,22 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if note != "" {
+		// The note tells the next one why; it stays in the thread for the team.
+		if _, err := a.s.pipeline.Post(c.UserContext(), sc, conv, pipeline.Draft{Type: "note", Text: fmt.Sprintf("Transferred to %s: %s", to, note),
+			AuthorID: userID(c)}); err != nil {
+			return err
+		}
+	}
 	return a.changed(c, conv)
+}
+
+func (a conversationArea) workloads(c *fiber.Ctx) error {
+	rows, err := messaging.Workloads(c.UserContext(), scoped(c, a.s))
+	if err != nil {
+		return err
+	}
+	return list(c, rows, "")
 }
 
 func (a conversationArea) accept(c *fiber.Ctx) error {

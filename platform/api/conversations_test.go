@@ -112,6 +112,7 @@ func TestConversations(t *testing.T) {
 			t.Run("counts", func(t *testing.T) { partCounts(t, f) })
 			t.Run("several numbers", func(t *testing.T) { partSeveralNumbers(t, f) })
 			t.Run("tags and labels", func(t *testing.T) { partTags(t, f) })
+			t.Run("transfer", func(t *testing.T) { partTransfer(t, f) })
 		})
 	}
 }
@@ -760,5 +761,49 @@ func partTags(t *testing.T, f *convFixture) {
 	f.agent.Do(http.MethodPatch, f.path("/"+billing.ID), api.ConversationUpdate{Tags: &none}).Expect(http.StatusOK).Decode(&v)
 	if len(v.Tags.Tags) != 0 || len(v.Labels) != 2 {
 		t.Errorf("tags cleared, labels kept: %+v", v.Tags)
+	}
+}
+
+// partTransfer: a ticket handed to a member with a note for them, kept in the thread
+// as an internal note; each member's open tickets weigh the choice.
+func partTransfer(t *testing.T, f *convFixture) {
+	tk := f.ticket("Handed over")
+	path := f.path("/" + tk.ID + "/assign")
+	agentID := f.agent.User.ID
+	long := strings.Repeat("x", messaging.MaxTextLength+1)
+	if e := f.manager.Do(http.MethodPost, path, api.AssignRequest{AssigneeID: &agentID, Note: long}).Expect(http.StatusUnprocessableEntity).Error(); e.Fields["note"] == "" {
+		t.Errorf("a note too long: %+v", e)
+	}
+	if cv, err := messaging.GetConversation(f.ta.Ctx(), f.sc, tk.ID); err != nil || cv.AssigneeID != nil {
+		t.Fatalf("after a refused transfer: %+v %v, want it unassigned", cv.AssigneeID, err)
+	}
+	var v api.ConversationView
+	f.manager.Do(http.MethodPost, path, api.AssignRequest{AssigneeID: &agentID, Note: " Wants a call back before noon "}).Expect(http.StatusOK).Decode(&v)
+	if v.AssigneeID == nil || *v.AssigneeID != agentID || v.State != messaging.StateActive {
+		t.Fatalf("transferred %+v", v.Conversation)
+	}
+	var thread api.List[messaging.Message]
+	f.agent.Do(http.MethodGet, f.path("/"+tk.ID+"/messages"), nil).Expect(http.StatusOK).Decode(&thread)
+	last := thread.Items[len(thread.Items)-1]
+	if last.Direction != messaging.DirectionNote || !strings.HasPrefix(last.Body, "Transferred to ") || !strings.HasSuffix(last.Body, ": Wants a call back before noon") {
+		t.Fatalf("the thread ends with %+v, want the transfer note", last)
+	}
+	var load api.List[messaging.Workload]
+	f.manager.Do(http.MethodGet, f.admin.WSPath("/workloads"), nil).Expect(http.StatusOK).Decode(&load)
+	found := false
+	for _, w := range load.Items {
+		if w.UserID == agentID {
+			found = w.Active >= 1
+		}
+	}
+	if !found {
+		t.Errorf("workloads %+v: want the agent's active ticket counted", load.Items)
+	}
+	f.agent.Do(http.MethodGet, f.admin.WSPath("/workloads"), nil).Expect(http.StatusForbidden)
+	// Back to the queue, said so in the thread.
+	f.manager.Do(http.MethodPost, path, api.AssignRequest{Note: "Out sick"}).Expect(http.StatusOK).Decode(&v)
+	f.agent.Do(http.MethodGet, f.path("/"+tk.ID+"/messages"), nil).Expect(http.StatusOK).Decode(&thread)
+	if v.AssigneeID != nil || thread.Items[len(thread.Items)-1].Body != "Transferred to the queue: Out sick" {
+		t.Errorf("returned to the queue: %+v, last %q", v.AssigneeID, thread.Items[len(thread.Items)-1].Body)
 	}
 }

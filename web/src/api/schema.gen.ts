@@ -45,6 +45,8 @@ export interface APIToken {
 export interface AssignRequest {
   /** a user id of a member who may reply; null returns the ticket to the queue */
   assignee_id?: string | null;
+  /** a transfer note for the team: kept in the thread as an internal note (at most 4096 characters) */
+  note?: string;
 }
 
 export interface AutoRechargeView {
@@ -552,6 +554,12 @@ export interface List_Template {
   next_cursor: string;
 }
 
+export interface List_Workload {
+  items: Workload[];
+  /** pass as ?cursor= for the next page; empty on the last page */
+  next_cursor: string;
+}
+
 export interface List_Workspace {
   items: Workspace[];
   /** pass as ?cursor= for the next page; empty on the last page */
@@ -924,6 +932,13 @@ export interface WalletView {
   low_balance_alerted_at?: string | null;
   /** a low-balance alert goes out when the balance falls to or below this; 0 turns it off */
   low_balance_threshold: number;
+}
+
+export interface Workload {
+  active: number;
+  /** waiting on the customer */
+  pending: number;
+  user_id: string;
 }
 
 export interface Workspace {
@@ -1814,6 +1829,16 @@ export interface Paths {
       body: TopUpRequest;
       response: TopUpStarted;
       permission: "billing:manage";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/workloads": {
+    /** Each member's open tickets (active, pending): what a transfer weighs (needs conversations:assign) */
+    get: {
+      path: { workspace: string };
+      query: never;
+      body: never;
+      response: List_Workload;
+      permission: "conversations:assign";
     };
   };
   "/healthz": {
