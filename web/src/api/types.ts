@@ -28,6 +28,8 @@ export type ListedTemplate = S.connections_Template;
 /** A channel plugin a workspace may connect, with its config schema. */
 export type ChannelOption = S.ChannelOption;
 export type TimelineEvent = S.Event;
+/** A member's open tickets, active and pending (absent: none). */
+export type Workload = S.Workload;
 /** A workspace's business hours, with whether they are open now and when they next open. */
 export type BusinessHoursView = S.BusinessHoursView;
 /** One open stretch of a day, "HH:MM" to "HH:MM" (24:00 is midnight). */

@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Message } from "../api/types";
 import { conversation, message, mockApi } from "../test/fakes";
-import { fakeWorkspace, renderInWorkspace, VIEWER } from "../test/workspace";
+import { AGENT, fakeWorkspace, MANAGER, renderInWorkspace, VIEWER } from "../test/workspace";
 import { ConversationPane, templatesOnly, windowFrom } from "./ConversationPane";
 
 afterEach(() => vi.unstubAllGlobals());
@@ -128,6 +128,135 @@ describe("a ticket's states", () => {
     expect(calls.find((c) => c.method === "POST")?.body).toEqual({ type: "note", text: "Refund sent" });
     expect(calls.filter((c) => c.method === "PATCH").map((c) => c.body)).toEqual([{ state: "pending" }, { state: "resolved" }]);
     await screen.findByText("Refund sent");
+  });
+});
+
+describe("transferring a ticket", () => {
+  const members = [
+    { id: "m1", user_id: "u1", name: "Mo Manager", email: "mo@x", role: "manager", created_at: "" },
+    { id: "m2", user_id: "u2", name: "Ana Agent", email: "ana@x", role: "agent", created_at: "" },
+    { id: "m3", user_id: "u3", name: "Ben Agent", email: "ben@x", role: "agent", created_at: "" },
+    { id: "m4", user_id: "u4", name: "Val Viewer", email: "val@x", role: "viewer", created_at: "" },
+  ];
+  const manager = (p: Parameters<typeof fakeWorkspace>[0] = {}) => fakeWorkspace({ permissions: MANAGER, role: "manager", members, ...p });
+  const ticket = conversation({ id: "t1", kind: "ticket", state: "active", assignee_id: "u2", title: "Ben" });
+  const workloads = { body: { items: [{ user_id: "u2", active: 3, pending: 1 }, { user_id: "u1", active: 1, pending: 0 }], next_cursor: "" } };
+
+  it("lists the members who may reply with their open tickets, the one who has it marked", async () => {
+    mockApi({
+      [`GET ${base}/t1`]: { body: ticket },
+      [`GET ${base}/t1/messages`]: thread([message({ id: "m1", direction: "in", body: "any news?", status: "received" })]),
+      "GET /api/v1/workspaces/demo/workloads": workloads,
+    });
+    renderInWorkspace(<ConversationPane id="t1" />, manager());
+    await userEvent.click(await screen.findByRole("button", { name: "Transfer" }));
+    const dialog = await screen.findByRole("dialog", { name: "Transfer ticket" });
+    await within(dialog).findByText("3 active · 1 pending");
+    expect(within(dialog).getAllByRole("radio").map((r) => r.closest("label")?.textContent)).toEqual([
+      "Mo Manager (you) · manager1 active · 0 pending",
+      "Ana Agent · agent · has it now3 active · 1 pending",
+      "Ben Agent · agentno open tickets",
+      "Back to the queueanyone may accept it",
+    ]);
+    // A viewer cannot reply, so is not offered.
+    expect(within(dialog).queryByRole("radio", { name: /Val Viewer/ })).toBeNull();
+    expect(within(dialog).getByRole("button", { name: "Transfer" })).toHaveProperty("disabled", true);
+  });
+
+  it("hands the ticket to an agent with a note, which shows in the thread", async () => {
+    let transferred = false;
+    const note = message({ id: "n1", direction: "note", type: "note", body: "Transferred to Ben Agent: wants a refund", status: "received" });
+    const { calls } = mockApi({
+      [`GET ${base}/t1`]: () => ({ body: transferred ? { ...ticket, assignee_id: "u3", unread: true } : ticket }),
+      [`GET ${base}/t1/messages`]: () => thread([message({ id: "m1", direction: "in", body: "any news?", status: "received" }), ...(transferred ? [note] : [])]),
+      "GET /api/v1/workspaces/demo/workloads": workloads,
+      [`POST ${base}/t1/assign`]: () => {
+        transferred = true;
+        return { body: { ...ticket, assignee_id: "u3" } };
+      },
+    });
+    const onChanged = vi.fn();
+    renderInWorkspace(<ConversationPane id="t1" onChanged={onChanged} />, manager());
+    await userEvent.click(await screen.findByRole("button", { name: "Transfer" }));
+    const dialog = await screen.findByRole("dialog", { name: "Transfer ticket" });
+    await userEvent.click(within(dialog).getByRole("radio", { name: /Ben Agent/ }));
+    await userEvent.type(within(dialog).getByLabelText(/Transfer note/), "  wants a refund ");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Transfer" }));
+
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(calls.filter((c) => c.method === "POST").map((c) => [c.url, c.body])).toEqual([[`${base}/t1/assign`, { assignee_id: "u3", note: "wants a refund" }]]);
+    expect(screen.getByRole("heading", { name: "Ben" }).parentElement?.textContent).toContain("active · Ben Agent");
+    expect(onChanged).toHaveBeenLastCalledWith(expect.objectContaining({ assignee_id: "u3" }));
+    await screen.findByText("Transferred to Ben Agent: wants a refund");
+  });
+
+  it("sends the ticket back to the queue", async () => {
+    const { calls } = mockApi({
+      [`GET ${base}/t1`]: { body: ticket },
+      [`GET ${base}/t1/messages`]: thread([]),
+      "GET /api/v1/workspaces/demo/workloads": workloads,
+      [`POST ${base}/t1/assign`]: { body: { ...ticket, assignee_id: null, state: "queued" } },
+    });
+    renderInWorkspace(<ConversationPane id="t1" />, manager());
+    await userEvent.click(await screen.findByRole("button", { name: "Transfer" }));
+    const dialog = await screen.findByRole("dialog", { name: "Transfer ticket" });
+    await userEvent.click(within(dialog).getByRole("radio", { name: /Back to the queue/ }));
+    await userEvent.click(within(dialog).getByRole("button", { name: "Transfer" }));
+
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(calls.filter((c) => c.method === "POST").map((c) => c.body)).toEqual([{ assignee_id: null }]);
+    expect(screen.getByRole("heading", { name: "Ben" }).parentElement?.textContent).toContain("queued · unassigned");
+    // Back in the queue, the manager may take it themselves.
+    expect(screen.getByRole("button", { name: "Accept" })).toBeTruthy();
+  });
+
+  it("shows a refusal beside the choice or the note it is about, and keeps the dialog open", async () => {
+    const refusals = [
+      { assignee_id: "is a viewer, who cannot reply to tickets" },
+      { note: "must be at most 4096 characters" },
+    ];
+    mockApi({
+      [`GET ${base}/t1`]: { body: ticket },
+      [`GET ${base}/t1/messages`]: thread([]),
+      "GET /api/v1/workspaces/demo/workloads": { status: 500, body: { error: { code: "internal", message: "boom" } } },
+      [`POST ${base}/t1/assign`]: () => ({ status: 422, body: { error: { code: "validation_failed", message: "validation failed", fields: refusals.shift() } } }),
+    });
+    renderInWorkspace(<ConversationPane id="t1" />, manager());
+    await userEvent.click(await screen.findByRole("button", { name: "Transfer" }));
+    const dialog = await screen.findByRole("dialog", { name: "Transfer ticket" });
+    // Without the counts a ticket can still be handed on.
+    await within(dialog).findByText("Open tickets could not be counted.");
+    await userEvent.click(within(dialog).getByRole("radio", { name: /Ben Agent/ }));
+    await userEvent.click(within(dialog).getByRole("button", { name: "Transfer" }));
+    const group = within(dialog).getByRole("group", { name: "Transfer to" });
+    await within(group).findByText("is a viewer, who cannot reply to tickets");
+    expect(group.getAttribute("aria-describedby")).toBeTruthy();
+
+    await userEvent.click(within(dialog).getByRole("button", { name: "Transfer" }));
+    const box = within(dialog).getByLabelText(/Transfer note/);
+    await waitFor(() => expect(box.getAttribute("aria-invalid")).toBe("true"));
+    expect(document.getElementById(box.getAttribute("aria-describedby")!.split(" ").pop()!)?.textContent).toBe("must be at most 4096 characters");
+    expect(within(group).queryByText("is a viewer, who cannot reply to tickets")).toBeNull();
+    expect(screen.getByRole("dialog", { name: "Transfer ticket" })).toBeTruthy();
+  });
+
+  it("is not offered to an agent, nor on a chat", async () => {
+    mockApi({
+      [`GET ${base}/t1`]: { body: ticket },
+      [`GET ${base}/t1/messages`]: thread([message({ id: "m1", direction: "in", body: "any news?", status: "received" })]),
+      [`GET ${base}/c2`]: { body: conversation({ id: "c2", kind: "chat" }) },
+      [`GET ${base}/c2/messages`]: thread([message({ id: "m2", conversation_id: "c2", body: "spring sale", status: "sent" })]),
+    });
+    const agent = renderInWorkspace(<ConversationPane id="t1" />, manager({ permissions: AGENT, role: "agent" }));
+    await screen.findByText("any news?");
+    expect(screen.queryByRole("button", { name: "Transfer" })).toBeNull();
+    expect(fireEvent.keyDown(screen.getByText("any news?"), { key: "t", code: "KeyT", ctrlKey: true })).toBe(true);
+    expect(screen.queryByRole("dialog")).toBeNull();
+    agent.unmount();
+
+    renderInWorkspace(<ConversationPane id="c2" />, manager());
+    await screen.findByText("spring sale");
+    expect(screen.queryByRole("button", { name: "Transfer" })).toBeNull();
   });
 });
 
@@ -415,6 +544,22 @@ describe("keyboard shortcuts", () => {
       expect(screen.queryByRole("dialog")).toBeNull();
       r.unmount();
     }
+  });
+
+  it("opens Transfer with Ctrl+T for a manager, from within the ticket only", async () => {
+    mockApi({ ...routes(), "GET /api/v1/workspaces/demo/workloads": { body: { items: [], next_cursor: "" } } });
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace({ permissions: MANAGER, role: "manager" }));
+    await screen.findByText("any news?");
+    expect(screen.getByRole("button", { name: "Transfer" }).getAttribute("title")).toBe("Transfer (Ctrl+T)");
+    // Outside the conversation the browser opens its new tab.
+    expect(fireEvent.keyDown(document.body, { key: "t", code: "KeyT", ctrlKey: true })).toBe(true);
+    expect(screen.queryByRole("dialog")).toBeNull();
+
+    box().focus();
+    await userEvent.keyboard("{Control>}t{/Control}");
+    const dialog = await screen.findByRole("dialog", { name: "Transfer ticket" });
+    expect(fireEvent.keyDown(within(dialog).getByLabelText(/Transfer note/), { key: "t", code: "KeyT", ctrlKey: true })).toBe(true);
+    expect(screen.getAllByRole("dialog")).toHaveLength(1);
   });
 
   it("switches a ticket's composer to an internal note and back with Ctrl+N, the box keeping the focus", async () => {

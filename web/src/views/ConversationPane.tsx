@@ -3,16 +3,18 @@
 //
 // Keyboard shortcuts, Ctrl or ⌘ on a Mac: Ctrl+Enter sends (in the composer), Ctrl+/
 // puts in a canned response, Ctrl+R resolves a ticket, Ctrl+N switches a ticket's
-// composer between a reply and an internal note, and Escape closes the conversation.
-// Ctrl+R and Ctrl+N are the browser's own too: they are taken only with the focus in
-// the conversation and when the action is there to take; none is taken while a dialog
-// or a popup (a menu, a list of suggestions) is open, whose keys they are.
-import { Fragment, useEffect, useRef, useState, type ReactNode } from "react";
+// composer between a reply and an internal note, Ctrl+T transfers a ticket, and Escape
+// closes the conversation. Ctrl+R, Ctrl+N and Ctrl+T are the browser's own too: they
+// are taken only with the focus in the conversation and when the action is there to
+// take; none is taken while a dialog or a popup (a menu, a list of suggestions) is
+// open, whose keys they are. Most browsers keep Ctrl+T (a new tab) to themselves and
+// never pass it on: the Transfer button is the sure way.
+import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { call } from "../api/client";
-import type { Conversation, Message, MessageRequest, TimelineEvent } from "../api/types";
+import type { Conversation, Message, MessageRequest, TimelineEvent, Workload } from "../api/types";
 import { Composer, type ComposerControls } from "../components/Composer";
 import { ConfirmDialog, Dialog, DialogActions } from "../components/Dialog";
-import { Empty, ErrorText, Loading } from "../components/Feedback";
+import { Empty, ErrorText, fieldError, Loading } from "../components/Feedback";
 import { Field } from "../components/Field";
 import { PinIcon } from "../components/Icons";
 import { statusLabel } from "../components/Ticks";
@@ -196,6 +198,96 @@ function ResolveDialog({ onClose, onResolve }: { onClose: () => void; onResolve:
   );
 }
 
+/** The roles that may reply to a ticket: the ones a ticket can be handed to. */
+const TAKES_TICKETS = ["agent", "manager", "admin"];
+
+/** A member's open tickets as a transfer weighs them. */
+function load(wl: Workload | undefined): string {
+  return wl ? `${wl.active} active · ${wl.pending} pending` : "no open tickets";
+}
+
+/**
+ * Handing a ticket to a member who may reply, or back to the queue, with a note for
+ * whoever takes it: each member is shown with their open tickets, to weigh who has room.
+ * onTransfer throws when the server refuses; the dialog then says why beside the choice
+ * or the note.
+ */
+function TransferDialog({
+  c,
+  onClose,
+  onTransfer,
+}: {
+  c: Conversation;
+  onClose: () => void;
+  onTransfer: (assigneeId: string | null, note: string) => Promise<void>;
+}) {
+  const w = useWorkspace();
+  // undefined until a choice is made; null is the queue.
+  const [to, setTo] = useState<string | null | undefined>(undefined);
+  const [note, setNote] = useState("");
+  const { busy, error, run } = useAction();
+  const errorId = useId();
+  const loads = useAsync((signal) => call("get", "/api/v1/workspaces/{workspace}/workloads", { path: { workspace: w.slug }, signal }), [w.slug]);
+  const takers = w.members.filter((m) => TAKES_TICKETS.includes(m.role));
+  const refused = fieldError(error, "assignee_id");
+  return (
+    <Dialog title="Transfer ticket" onClose={onClose}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (to === undefined) return;
+          void run(async () => {
+            await onTransfer(to, note.trim());
+            onClose();
+          });
+        }}
+      >
+        <fieldset className="transfer-choices" aria-describedby={refused ? errorId : undefined}>
+          <legend>Transfer to</legend>
+          {takers.length === 0 ? <p className="hint">No member who may reply is listed.</p> : null}
+          {takers.map((m, i) => (
+            <label key={m.user_id}>
+              <input type="radio" name="transfer-to" autoFocus={i === 0} checked={to === m.user_id} onChange={() => setTo(m.user_id)} />
+              <span>
+                {m.name || m.email}
+                {m.user_id === w.me ? " (you)" : ""}
+                <span className="hint"> · {m.role}</span>
+                {m.user_id === c.assignee_id ? <strong className="transfer-current"> · has it now</strong> : null}
+              </span>
+              {/* Counted only once loaded: absent from the list means none. */}
+              {loads.data ? <span className="transfer-load">{load(loads.data.items.find((x) => x.user_id === m.user_id))}</span> : null}
+            </label>
+          ))}
+          <label>
+            <input type="radio" name="transfer-to" autoFocus={takers.length === 0} checked={to === null} onChange={() => setTo(null)} />
+            <span>
+              Back to the queue
+              {c.assignee_id ? null : <strong className="transfer-current"> · it is there now</strong>}
+            </span>
+            <span className="transfer-load">anyone may accept it</span>
+          </label>
+          {loads.error ? <p className="hint">Open tickets could not be counted.</p> : null}
+          {refused ? (
+            <p className="field-error" id={errorId}>
+              {refused}
+            </p>
+          ) : null}
+        </fieldset>
+        <Field
+          label="Transfer note (optional)"
+          hint="Kept in the thread as an internal note, “Transferred to …”; the customer never sees it."
+          error={fieldError(error, "note")}
+        >
+          <textarea rows={3} value={note} maxLength={4096} placeholder="For the next one: what they should know" onChange={(e) => setNote(e.target.value)} />
+        </Field>
+        <DialogActions onCancel={onClose} busy={busy} disabled={to === undefined} error={error}>
+          Transfer
+        </DialogActions>
+      </form>
+    </Dialog>
+  );
+}
+
 /** Picks the conversation a message is forwarded to, and forwards it there. */
 function ForwardDialog({ m, onClose, onForwarded }: { m: Message; onClose: () => void; onForwarded: (fwd: Message) => void }) {
   const w = useWorkspace();
@@ -296,6 +388,7 @@ export function ConversationPane({
   const [retrying, setRetrying] = useState(false);
   const [deletingConversation, setDeletingConversation] = useState(false);
   const [resolving, setResolving] = useState(false);
+  const [transferring, setTransferring] = useState(false);
   const pane = useRef<HTMLElement>(null);
   const composer = useRef<ComposerControls>(null);
   // The shortcuts as this render has them (what may be done now), for the one listener.
@@ -400,6 +493,7 @@ export function ConversationPane({
   const update = (body: { archived?: boolean; state?: "queued" | "active" | "pending" | "resolved"; unread?: boolean; for_user_id?: string }) =>
     act(async () => changed(await call("patch", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path, body })));
   const canResolve = ticket && canWrite && c.state !== "resolved";
+  const canTransfer = ticket && w.can("conversations:assign");
 
   shortcuts.current = (e) => {
     // A key a box or a popup used already (Escape closing the canned responses) is theirs.
@@ -419,6 +513,9 @@ export function ConversationPane({
     } else if (isShortcut(e, "n") && ticket && composer.current) {
       e.preventDefault();
       composer.current.toggleNote();
+    } else if (isShortcut(e, "t") && canTransfer && !busy) {
+      e.preventDefault();
+      setTransferring(true);
     }
   };
 
@@ -464,6 +561,18 @@ export function ConversationPane({
               onClick={() => setResolving(true)}
             >
               Resolve
+            </button>
+          ) : null}
+          {canTransfer ? (
+            <button
+              type="button"
+              className="btn"
+              disabled={busy}
+              title={`Transfer (${withModifier("T")})`}
+              aria-keyshortcuts={ariaShortcut("T")}
+              onClick={() => setTransferring(true)}
+            >
+              Transfer
             </button>
           ) : null}
           {ticket && canWrite && c.state === "resolved" ? (
@@ -600,6 +709,17 @@ export function ConversationPane({
           onResolve={async (note) => {
             if (note) t.add(await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/messages", { path, body: { type: "note", text: note } }));
             changed(await call("patch", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path, body: { state: "resolved" } }));
+          }}
+        />
+      ) : null}
+      {transferring ? (
+        <TransferDialog
+          c={c}
+          onClose={() => setTransferring(false)}
+          onTransfer={async (assigneeId, note) => {
+            changed(await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/assign", { path, body: note ? { assignee_id: assigneeId, note } : { assignee_id: assigneeId } }));
+            // The note is a message of its own, which the answer does not carry.
+            if (note) await t.reload();
           }}
         />
       ) : null}
