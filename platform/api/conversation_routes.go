@@ -986,6 +986,11 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 		if err := messaging.SetTags(c.UserContext(), scoped(c, a.s), conv.ID, tags); err != nil {
 			return err
 		}
+		now, err := messaging.TagsOf(c.UserContext(), scoped(c, a.s), []string{conv.ID})
+		if err != nil {
+			return err
+		}
+		a.s.pipeline.TagsChanged(c.UserContext(), scoped(c, a.s), conv, now[conv.ID])
 	}
 	var cols []string
 	if req.Archived != nil {

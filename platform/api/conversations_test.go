@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -656,10 +657,31 @@ func partTags(t *testing.T, f *convFixture) {
 	billing, other := f.ticket("Tagged"), f.ticket("Untagged")
 	tags := []string{"Billing", " VIP ", "billing"}
 	labels := []string{"Escalated", "Needs  callback"}
+	// Browsers hear the names now stored: the other events about a conversation do
+	// not carry them, and an editor sends the whole set.
+	ctx, cancel := context.WithCancel(f.ta.Ctx())
+	defer cancel()
+	events, stop := f.ta.App.Realtime.Subscribe(ctx, f.admin.Workspace.ID)
+	defer stop()
 	var v api.ConversationView
 	f.agent.Do(http.MethodPatch, f.path("/"+billing.ID), api.ConversationUpdate{Tags: &tags, Labels: &labels}).Expect(http.StatusOK).Decode(&v)
 	if strings.Join(v.Tags.Tags, "|") != "Billing|VIP" || strings.Join(v.Labels, "|") != "Escalated|Needs callback" {
 		t.Fatalf("tagged %+v", v.Tags)
+	}
+	heard := false
+	for !heard {
+		select {
+		case ev := <-events:
+			var data messaging.Tags
+			if ev.Type == realtime.ConversationUpdated && ev.ConversationID == billing.ID && json.Unmarshal(ev.Data, &data) == nil && data.Tags != nil {
+				if strings.Join(data.Tags, "|") != "Billing|VIP" || strings.Join(data.Labels, "|") != "Escalated|Needs callback" {
+					t.Fatalf("the event carries %+v", data)
+				}
+				heard = true
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no conversation.updated event with the tags")
+		}
 	}
 	f.viewer.Do(http.MethodGet, f.path("/"+billing.ID), nil).Expect(http.StatusOK).Decode(&v)
 	if strings.Join(v.Tags.Tags, "|") != "Billing|VIP" {

@@ -310,6 +310,16 @@ func (p *Pipeline) ConversationChanged(ctx context.Context, sc tenants.Scoped, b
 	p.publishFor(ctx, sc, conv, h, conversationUpdated(conv), countsChanged(conv))
 }
 
+// TagsChanged tells browsers a conversation's tags or labels changed, with them: the
+// other events about a conversation do not carry them, and a browser editing them
+// sends the whole set, so it must hold the one now stored.
+func (p *Pipeline) TagsChanged(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, tags messaging.Tags) {
+	p.publish(ctx, sc, conv, update{realtime.ConversationUpdated, struct {
+		messaging.Conversation
+		messaging.Tags
+	}{conv, tags}})
+}
+
 // update is one realtime event: its type and data.
 type update struct {
 	typ  string
