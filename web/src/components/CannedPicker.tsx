@@ -2,12 +2,15 @@
 // the text or after a space) or Ctrl+/ (⌘/ on a Mac) opens it above the text box. The
 // box keeps the focus, so typing goes on narrowing the list; ↑ and ↓ move through it,
 // Enter, Tab or a click puts the response in place of the "/shortcut", and Escape
-// closes it leaving what was typed. The workspace's responses are loaded the first time
-// the list opens and kept while the conversation is open.
+// closes it leaving what was typed. A detail the conversation could not fill in stays
+// as its {{token}}, selected once the response is in, so that typing replaces it. The
+// workspace's responses are loaded the first time the list opens and kept while the
+// conversation is open; a load that failed is tried again when the list opens anew.
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { call } from "../api/client";
 import { cannedPreview, findCanned, slashToken, type CannedResponse } from "../lib/canned";
 import { insertAt, type Edit } from "../lib/editing";
+import { commandKey } from "../lib/keys";
 import { ErrorText } from "./Feedback";
 
 /** The text the picked response replaces: the "/shortcut", or what was typed since Ctrl+/. */
@@ -21,6 +24,9 @@ interface Token {
 
 /** Characters a shortcut is made of, after the "/" that may start it. */
 const TYPED = /^\/?[a-z0-9_-]*$/i;
+
+/** A {{token}} of a response that was not filled in. */
+const UNFILLED = /\{\{[^{}]*\}\}/;
 
 export function useCannedPicker({
   slug,
@@ -48,17 +54,15 @@ export function useCannedPicker({
   const asked = useRef(false);
   const id = useId();
 
-  const load = () => {
-    if (asked.current || !slug) return;
+  /** Loads the responses once; after a failure again only when the list opens anew (anew). */
+  const load = (anew: boolean) => {
+    if (!slug || items) return;
+    if (asked.current && !(anew && error)) return;
     asked.current = true;
     setError(null);
     call("get", "/api/v1/workspaces/{workspace}/canned-responses", { path: { workspace: slug } }).then(
       (r) => setItems(r.items),
-      (err) => {
-        // Asked again the next time the list opens.
-        asked.current = false;
-        setError(err);
-      },
+      (err) => setError(err),
     );
   };
 
@@ -69,7 +73,8 @@ export function useCannedPicker({
   const open = (t: Token) => {
     if (!token || token.start !== t.start || token.query !== t.query) setActive(0);
     setToken(t);
-    load();
+    // Typing on in the "/shortcut" or moving through the list is not opening it anew.
+    load(!token || token.start !== t.start || token.manual !== t.manual);
   };
 
   /** Follows the text and the caret: opens, narrows or closes the list. */
@@ -97,7 +102,11 @@ export function useCannedPicker({
   const insert = (r: CannedResponse) => {
     if (!token) return;
     setToken(null);
-    onInsert(insertAt(text, token.start, token.end, fill(r.body)));
+    const body = fill(r.body);
+    const edit = insertAt(text, token.start, token.end, body);
+    // A detail left unfilled would go to the customer as "{{…}}": it is selected, to be typed over.
+    const left = body.match(UNFILLED);
+    onInsert(left?.index === undefined ? edit : { ...edit, start: token.start + left.index, end: token.start + left.index + left[0].length });
   };
 
   /** Ctrl+/ and the keys the open list takes from the text box; true when the key was used. */
@@ -205,7 +214,11 @@ export function useCannedPicker({
   };
 }
 
-/** Whether a key press is Ctrl+/ (⌘/ on a Mac); "/" needs Shift on some layouts. */
+/**
+ * Whether a key press is Ctrl+/ (⌘/ on a Mac); "/" needs Shift on some layouts. The
+ * key's place is read only when it names no character: on a German or Nordic keyboard
+ * that place is "-", and Ctrl+- zooms out.
+ */
 function isCannedKey(e: KeyboardEvent<HTMLTextAreaElement>): boolean {
-  return (e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "/" || e.code === "Slash");
+  return commandKey(e) && !e.altKey && (e.key === "/" || (e.code === "Slash" && e.key.length !== 1));
 }

@@ -1,12 +1,13 @@
 import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { createRef } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/client";
 import { opening } from "../lib/format";
 import { mockApi } from "../test/fakes";
 import { welcome } from "../test/templates";
 import { AGENT, connection, fakeWorkspace, renderInWorkspace, VIEWER } from "../test/workspace";
-import { ATTACH_ACCEPT, Composer } from "./Composer";
+import { ATTACH_ACCEPT, Composer, type ComposerControls } from "./Composer";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -245,7 +246,7 @@ describe("Composer attachments", () => {
     expect(within(screen.getByRole("group", { name: "Attachment" })).getByText("menu.png")).toBeTruthy();
   });
 
-  it("offers no attachment for an internal note, nor when only a template can go", async () => {
+  it("offers no attachment for an internal note, nor when only a template can go; a file picked stays with the reply", async () => {
     mockApi({
       [UPLOAD]: stored({ id: "file1", filename: "menu.png", mime_type: "image/png", size: 1_258_291 }),
       "GET /api/v1/workspaces/demo/connections/conn1/templates": { body: { items: [], next_cursor: "" } },
@@ -257,14 +258,41 @@ describe("Composer attachments", () => {
     await userEvent.click(screen.getByLabelText("Internal note"));
     expect(screen.queryByRole("button", { name: "Attach a file" })).toBeNull();
     expect(screen.queryByRole("group", { name: "Attachment" })).toBeNull();
+    expect(screen.getByText("menu.png stays with the reply: a note carries no file.")).toBeTruthy();
     await userEvent.type(screen.getByRole("textbox", { name: "Internal note" }), "Sent the menu{Enter}");
     expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "note", text: "Sent the menu" });
+    await userEvent.click(screen.getByLabelText("Reply"));
+    expect(within(screen.getByRole("group", { name: "Attachment" })).getByText("menu.png")).toBeTruthy();
+    expect(screen.queryByText(/stays with the reply/)).toBeNull();
     unmount();
 
     renderInWorkspace(<Composer onSend={onSend} windowClosed connection="conn1" />);
     await screen.findByLabelText("Template name");
     expect(screen.queryByRole("button", { name: "Attach a file" })).toBeNull();
     expect(fileInput()).toBeNull();
+  });
+
+  it("says it holds a draft while words, a file or a template's values would be lost", async () => {
+    mockApi({
+      [UPLOAD]: stored({ id: "file1", filename: "menu.png", mime_type: "image/png", size: 1_258_291 }),
+      "GET /api/v1/workspaces/demo/connections/conn1/templates": { body: { items: [], next_cursor: "" } },
+    });
+    const ref = createRef<ComposerControls>();
+    const { unmount } = renderInWorkspace(<Composer ref={ref} onSend={vi.fn()} connection="conn1" />);
+    expect(ref.current!.hasDraft()).toBe(false);
+    await userEvent.upload(fileInput(), picture());
+    expect(ref.current!.hasDraft()).toBe(true);
+    await userEvent.click(screen.getByRole("button", { name: "Remove attachment" }));
+    expect(ref.current!.hasDraft()).toBe(false);
+    await userEvent.type(screen.getByLabelText("Message"), "x");
+    expect(ref.current!.hasDraft()).toBe(true);
+    unmount();
+
+    renderInWorkspace(<Composer ref={ref} onSend={vi.fn()} windowClosed connection="conn1" />);
+    await userEvent.type(await screen.findByLabelText("Template name"), "order_update");
+    expect(ref.current!.hasDraft()).toBe(true);
+    await userEvent.clear(screen.getByLabelText("Template name"));
+    expect(ref.current!.hasDraft()).toBe(false);
   });
 
   it("opens the file picker from the Attach button", async () => {
@@ -826,9 +854,50 @@ describe("Composer canned responses", () => {
     expect(box().value).toBe("Hi! Thanks Maya, this is Sam Rivera. A copy goes to {{email}}.\nAnything else?");
     expect(screen.queryByRole("listbox")).toBeNull();
     expect(onSend).not.toHaveBeenCalled();
-    // The caret is after it: the agent reads it over, and Enter then sends it.
-    await userEvent.keyboard("!{Enter}");
-    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "Hi! Thanks Maya, this is Sam Rivera. A copy goes to {{email}}.\nAnything else?!" });
+    // The detail left to fill is selected: typing replaces it, and Enter then sends.
+    expect(box().value.slice(box().selectionStart, box().selectionEnd)).toBe("{{email}}");
+    await userEvent.keyboard("maya@example.com{Enter}");
+    expect(onSend).toHaveBeenCalledExactlyOnceWith({ type: "text", text: "Hi! Thanks Maya, this is Sam Rivera. A copy goes to maya@example.com.\nAnything else?" });
+  });
+
+  it("leaves the caret after a response with every detail filled", async () => {
+    renderAgent();
+    await userEvent.type(box(), "/hou");
+    await screen.findByRole("listbox");
+    await userEvent.keyboard("{Enter}");
+    expect(box().value).toBe("We are open 9 to 5, Maya Patel.");
+    expect([box().selectionStart, box().selectionEnd]).toEqual([31, 31]);
+  });
+
+  it("asks for the list once after it failed to load, and again only when it opens anew", async () => {
+    const { api } = renderAgent();
+    const answer = api.fetchMock.getMockImplementation()!;
+    api.fetchMock.mockImplementation(async (input, init) =>
+      String(input).includes("/canned-responses")
+        ? new Response(JSON.stringify({ error: { code: "internal", message: "the list is not available" } }), { status: 500 })
+        : answer(input, init),
+    );
+    const listed = () => api.fetchMock.mock.calls.filter(([u]) => String(u).includes("/canned-responses")).length;
+    await userEvent.type(box(), "/hello");
+    await screen.findByText("the list is not available");
+    await userEvent.keyboard("{ArrowDown}{ArrowUp}{ArrowDown}");
+    await userEvent.type(box(), "x");
+    // The refusal stays in sight while the shortcut is typed on.
+    expect(screen.getByText("the list is not available")).toBeTruthy();
+    expect(listed()).toBe(1);
+
+    // A new "/shortcut" opens the list anew: it is asked again.
+    await userEvent.type(box(), " /th");
+    await waitFor(() => expect(listed()).toBe(2));
+  });
+
+  it("leaves Ctrl and the key where a German or Nordic keyboard has '-' (zoom out) to the browser", () => {
+    const { listed } = renderAgent();
+    expect(fireEvent.keyDown(box(), { key: "-", code: "Slash", ctrlKey: true })).toBe(true);
+    expect(screen.queryByText("Loading canned responses…")).toBeNull();
+    expect(listed()).toBe(0);
+    // Ctrl+/ is Ctrl+Shift+7 there: the key says "/".
+    expect(fireEvent.keyDown(box(), { key: "/", code: "Digit7", ctrlKey: true, shiftKey: true })).toBe(false);
   });
 
   it("inserts with Tab or a click too, the whole name and the last name filled", async () => {

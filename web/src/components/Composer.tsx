@@ -12,8 +12,8 @@
 // counter also says how many parts (credits) the text is. A member who may read the
 // team's canned responses types "/" and a shortcut, or Ctrl+/ (⌘/), to put one in, the
 // customer's details and their own name filled in (see CannedPicker). On a ticket,
-// Ctrl+N (⌘N) in the conversation switches between a reply and an internal note (see
-// ComposerControls).
+// Alt+N (⌥N), or Ctrl+N (⌘N) where the browser lets the page have it, in the
+// conversation switches between a reply and an internal note (see ComposerControls).
 import {
   useContext,
   useEffect,
@@ -30,7 +30,7 @@ import { uploadMedia, uploadRefusal } from "../api/client";
 import type { MediaFile, MessageRequest } from "../api/types";
 import { cannedValues, fillCanned, type CannedCustomer } from "../lib/canned";
 import { insertAt, textLength, toggleBold, type Edit } from "../lib/editing";
-import { ariaShortcut, isShortcut, withModifier } from "../lib/keys";
+import { ariaShortcut, isShortcut, withAlt, withModifier } from "../lib/keys";
 import { smsParts } from "../lib/segments";
 import { fileSize, opening } from "../lib/format";
 import { useClosedHours } from "../lib/hours";
@@ -51,6 +51,8 @@ export const MAX_TEXT = 4096;
 export interface ComposerControls {
   /** Switches between a reply and an internal note, the text box taking the focus. */
   toggleNote: () => void;
+  /** Whether something is written or picked (words, a file, a template's values) that closing would lose. */
+  hasDraft: () => boolean;
 }
 
 /** The files the server takes to send (at most 16 MB; a channel may allow less). */
@@ -149,6 +151,8 @@ export function Composer({
   const [attached, setAttached] = useState<Attachment | null>(null);
   const [uploadError, setUploadError] = useState<unknown>(null);
   const uploads = useRef<AbortController | null>(null);
+  // The template form holds values a send would use.
+  const templateDraft = useRef(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const { busy, error, setError, run } = useAction();
   const submit = (req: MessageRequest) => run(() => onSend(req));
@@ -334,14 +338,15 @@ export function Composer({
     void sendText();
   };
 
-  // A note never leaves the team, so it has nothing to carry a file to.
+  // A note never leaves the team, so it has nothing to carry a file to: the file stays
+  // with the reply (the note says so) and comes back with it.
   const toNote = () => {
     setNote(true);
-    detach();
     setUploadError(null);
   };
 
   useImperativeHandle(ref, () => ({
+    hasDraft: () => text !== "" || !!attached || templateDraft.current,
     toggleNote: () => {
       if (note) setNote(false);
       else toNote();
@@ -367,12 +372,12 @@ export function Composer({
   return (
     <div className={`composer${note ? " composer-note" : ""}`}>
       {allowNotes ? (
-        <div className="composer-modes" role="radiogroup" aria-label="Write" title={`${withModifier("N")} switches between a reply and an internal note`}>
+        <div className="composer-modes" role="radiogroup" aria-label="Write" title={`${withAlt("N")} (or ${withModifier("N")} where the browser allows) switches between a reply and an internal note`}>
           <label>
             <input type="radio" name="composer-mode" checked={!note} onChange={() => setNote(false)} /> Reply
           </label>
           <label>
-            <input type="radio" name="composer-mode" checked={note} onChange={toNote} aria-keyshortcuts={ariaShortcut("N")} /> Internal note
+            <input type="radio" name="composer-mode" checked={note} onChange={toNote} aria-keyshortcuts={`Alt+N ${ariaShortcut("N")}`} /> Internal note
           </label>
         </div>
       ) : null}
@@ -385,10 +390,15 @@ export function Composer({
         </div>
       ) : null}
       {showTemplates ? (
-        <TemplatePicker connection={connection} busy={busy} error={error} why={windowNote} onSend={sendTemplate} />
+        <TemplatePicker connection={connection} busy={busy} error={error} why={windowNote} onSend={sendTemplate} onDraft={(d) => void (templateDraft.current = d)} />
       ) : (
         <form className="composer-form" onSubmit={onSubmit}>
           {canAttach && attached ? <AttachmentChip a={attached} onRemove={detach} /> : null}
+          {note && attached ? (
+            <p className="composer-kept hint" role="status">
+              {attached.local.name} stays with the reply: a note carries no file.
+            </p>
+          ) : null}
           <div className="composer-tools">
             {canAttach ? (
               <>

@@ -1,6 +1,6 @@
 // A modal dialog: focus moves in and stays in while it is open, Escape closes it, and
-// focus returns to where it was.
-import { useEffect, useId, useRef, type ReactNode } from "react";
+// focus returns to what opened it.
+import { useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { ErrorText } from "./Feedback";
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
@@ -20,12 +20,13 @@ export function Dialog({
   const titleId = useId();
   const close = useRef(onClose);
   close.current = onClose;
+  // What had the focus when the dialog opened: taken as it first renders, since by the
+  // time effects run a field of the dialog (autoFocus) may have the focus already.
+  const [opener] = useState(() => document.activeElement as HTMLElement | null);
 
   useEffect(() => {
-    const before = document.activeElement as HTMLElement | null;
     const el = ref.current;
-    const first = el?.querySelector<HTMLElement>("[autofocus]") ?? el?.querySelector<HTMLElement>(FOCUSABLE);
-    (first ?? el)?.focus();
+    if (el && !el.contains(document.activeElement)) (el.querySelector<HTMLElement>(FOCUSABLE) ?? el).focus();
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") {
         e.stopPropagation();
@@ -48,9 +49,9 @@ export function Dialog({
     document.addEventListener("keydown", onKey, true);
     return () => {
       document.removeEventListener("keydown", onKey, true);
-      before?.focus?.();
+      opener?.focus?.();
     };
-  }, []);
+  }, [opener]);
 
   return (
     <div className="backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>

@@ -17,6 +17,23 @@ export function fieldError(error: unknown, field: string): string | undefined {
   return error instanceof ApiError ? error.fields[field] : undefined;
 }
 
+/**
+ * The server's complaints about a list it was sent (field) and its single items
+ * (field[i]), in words: each item by what the person typed or picked (names), else by
+ * its place ("Recipient 3", from noun); the list as a whole by its name (whole) when
+ * given, else in the server's words alone. Undefined when none is about the list.
+ */
+export function listFieldErrors(error: unknown, field: string, names: string[], noun: string, whole?: string): string | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  const msgs = Object.entries(error.fields)
+    .filter(([k]) => k === field || k.startsWith(`${field}[`))
+    .map(([k, v]) => {
+      const i = Number(/\[(\d+)\]/.exec(k)?.[1]);
+      return Number.isNaN(i) ? (whole ? `${whole}: ${v}` : v) : `${names[i] ?? `${noun} ${i + 1}`}: ${v}`;
+    });
+  return msgs.length ? msgs.join("; ") : undefined;
+}
+
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
     <div className="loading" role="status" aria-live="polite">

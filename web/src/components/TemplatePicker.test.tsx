@@ -276,19 +276,22 @@ describe("the template picker of a conversation whose window is closed", () => {
 });
 
 describe("the fields of the recipient in a template's values", () => {
-  it("starts a parameter named after a detail of the contact as that field, marks it in the preview and sends it as written", async () => {
+  it("starts a parameter named after the contact's name as that field, marks it in the preview and sends it as written", async () => {
     const { calls } = api({ body: { items: [welcome], next_cursor: "" } });
     renderInWorkspace(<ConversationPane id="c1" />);
     await screen.findByLabelText("Template");
-    // {{first_name}} is the contact's: each copy greets its own recipient, not the example's Lena.
-    expect(value("{{first_name}}")).toBe("{{first_name}}");
+    // {{first_name}} is the contact's: each copy greets its own recipient, not the
+    // example's Lena, and one saved without a name is greeted all the same.
+    expect(value("{{first_name}}")).toBe("{{first_name|there}}");
     // {{shop}} names no detail of the contact: it waits for a value, the example its placeholder.
     expect(value("{{shop}}")).toBe("");
     expect((screen.getByLabelText("{{shop}}") as HTMLInputElement).placeholder).toBe("Blumenladen");
-    expect(preview().querySelector(".template-body")!.textContent).toBe("Hallo {{first_name}}, willkommen bei {{shop}}! {{first_name}}, dein Code gilt heute.");
+    expect(preview().querySelector(".template-body")!.textContent).toBe(
+      "Hallo {{first_name|there}}, willkommen bei {{shop}}! {{first_name|there}}, dein Code gilt heute.",
+    );
     expect(fields()).toEqual([
-      ["{{first_name}}", "Each recipient's first name"],
-      ["{{first_name}}", "Each recipient's first name"],
+      ["{{first_name|there}}", "Each recipient's first name; “there” for one without"],
+      ["{{first_name|there}}", "Each recipient's first name; “there” for one without"],
     ]);
     expect(screen.getByText("The marked fields are filled in for each recipient as the message goes out.")).toBeTruthy();
 
@@ -297,10 +300,10 @@ describe("the fields of the recipient in a template's values", () => {
     await userEvent.type(screen.getByLabelText("Link ending of “Zum Angebot”"), "spring-24");
     await userEvent.click(screen.getByRole("button", { name: "Send template" }));
     await waitFor(() => expect(sent(calls)).toHaveLength(1));
-    expect(sent(calls)[0]).toMatchObject({ template: { name: "welcome_offer", named: { first_name: "{{first_name}}", shop: "Blumenladen" } } });
+    expect(sent(calls)[0]).toMatchObject({ template: { name: "welcome_offer", named: { first_name: "{{first_name|there}}", shop: "Blumenladen" } } });
     // Sent: the values go back to the template's defaults, the field included.
     await waitFor(() => expect(value("{{shop}}")).toBe(""));
-    expect(value("{{first_name}}")).toBe("{{first_name}}");
+    expect(value("{{first_name}}")).toBe("{{first_name|there}}");
   });
 
   it("starts an authentication template's body and copy code as a fresh code for each recipient", async () => {
@@ -394,7 +397,7 @@ describe("the fields of the recipient in a template's values", () => {
     expect(errorBeside(screen.getByLabelText("{{shop}}"))).toBeNull();
     expect(screen.getByText("template.header_param: is not the header's")).toBeTruthy();
     expect(screen.getByRole("alert").textContent).toBe("validation failed");
-    // What was typed stays, for the fallback to be added.
-    expect(value("{{first_name}}")).toBe("{{first_name}}");
+    // What was typed stays, for the fallback to be changed.
+    expect(value("{{first_name}}")).toBe("{{first_name|there}}");
   });
 });

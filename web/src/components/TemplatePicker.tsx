@@ -59,6 +59,8 @@ export interface TemplateChoice {
   message: TemplateMessage | null;
   /** puts the values back to the template's defaults after a send */
   reset: () => void;
+  /** something was typed or picked that a send would use: a draft to keep */
+  edited: boolean;
   /** the name of the header file being uploaded, while it is */
   uploading: string | null;
   /** why the header file was not taken */
@@ -120,6 +122,9 @@ export function useTemplateChoice(connection: string | undefined): TemplateChoic
     message = templateMessage(chosen, values);
   }
 
+  const edited =
+    (!!chosen && typed?.key === chosen.key) || (byHand && (!!manual.name.trim() || manual.params.some((p) => !!p.trim()))) || !!uploading;
+
   const uploadHeader = async (file: File) => {
     const format = chosen?.mediaHeader;
     if (!format) return;
@@ -160,6 +165,7 @@ export function useTemplateChoice(connection: string | undefined): TemplateChoic
     manual: byHand ? manual : null,
     setManual,
     message,
+    edited,
     reset: () => {
       setTyped(null);
       setManual((m) => ({ ...m, params: m.params.map(() => "") }));
@@ -547,6 +553,7 @@ export function TemplatePicker({
   busy,
   error,
   why = "The 24-hour window is closed: the customer has not written in the last 24 hours, so only an approved template can be sent.",
+  onDraft,
 }: {
   connection: string | undefined;
   /** sends the template (with its header's uploaded file beside it); says whether it went */
@@ -555,8 +562,17 @@ export function TemplatePicker({
   error?: unknown;
   /** Why only a template can go out. */
   why?: string;
+  /** told whether the form holds values a send would use, which closing would lose */
+  onDraft?: (drafting: boolean) => void;
 }) {
   const choice = useTemplateChoice(connection);
+  const report = useRef(onDraft);
+  report.current = onDraft;
+  useEffect(() => {
+    report.current?.(choice.edited);
+  }, [choice.edited]);
+  // Gone with the form (a note written instead): nothing of it is left to lose.
+  useEffect(() => () => report.current?.(false), []);
   return (
     <form
       className="template-picker"

@@ -39,6 +39,20 @@ export interface LiveList {
   remove: (id: string) => void;
 }
 
+/** How many conversations a page of the list holds, as the server's default. */
+const PAGE = 50;
+
+/** The most the server lists at once. */
+const MAX_PAGE = 200;
+
+/**
+ * How many a reload asks for: as many as are listed (pages loaded with "load more"),
+ * so that an event does not take the list back to its first page.
+ */
+export function reloadLimit(listed: number): number {
+  return Math.min(MAX_PAGE, Math.max(PAGE, listed));
+}
+
 export function useConversationList(filter: ListFilter): LiveList {
   const w = useWorkspace();
   const key = JSON.stringify(filter);
@@ -78,7 +92,7 @@ export function useConversationList(filter: ListFilter): LiveList {
             label: f.label,
             sort: f.sort as never,
             cursor: after || undefined,
-            limit: 50,
+            limit: after ? PAGE : reloadLimit(itemsRef.current.length),
           },
         });
         if (id !== run.current) return;

@@ -144,9 +144,9 @@ describe("templates", () => {
     expect(fitsHeader("IMAGE", { name: "terms", type: "application/pdf" })).toBe(false);
   });
 
-  it("starts the contact's details as their fields, and an authentication template's code as a fresh one", () => {
+  it("starts the contact's name as its field with a word for a contact without one, and an authentication template's code as a fresh one", () => {
     const w = describeTemplate(welcome);
-    expect(defaultValues(w)).toEqual({ ...NO_VALUES, params: { first_name: "{{first_name}}" } });
+    expect(defaultValues(w)).toEqual({ ...NO_VALUES, params: { first_name: "{{first_name|there}}" } });
     expect(complete(w, defaultValues(w))).toBe(false);
     // A positional template's numbers say nothing of the contact.
     expect(defaultValues(describeTemplate(orderUpdate))).toEqual(NO_VALUES);
@@ -158,7 +158,18 @@ describe("templates", () => {
         { type: "BODY", text: "Hi {{first_name}}, it is on its way." },
       ],
     });
-    expect(defaultValues(named)).toMatchObject({ params: { first_name: "{{first_name}}" }, headerText: "{{name}}" });
+    expect(defaultValues(named)).toMatchObject({ params: { first_name: "{{first_name|there}}" }, headerText: "{{name|there}}" });
+    // Details without a word to stand in for them wait for a value: a contact without
+    // one would have the send refused.
+    const details = describeTemplate({
+      ...deliveryNamed,
+      body: "We wrote to {{email}} and {{phone}}.",
+      components: [
+        { type: "HEADER", format: "TEXT", text: "For {{last_name}}" },
+        { type: "BODY", text: "We wrote to {{email}} and {{phone}}." },
+      ],
+    });
+    expect(defaultValues(details)).toEqual(NO_VALUES);
     const code = describeTemplate({ ...loginCode, category: "Authentication" });
     expect(defaultValues(code)).toEqual({ ...NO_VALUES, params: { "1": "{{code}}" }, copyCode: "{{code}}" });
     expect(templateToSend(code, defaultValues(code))).toEqual({ name: "login_code", language: "en_US", body: ["{{code}}"], copy_code: "{{code}}" });

@@ -187,9 +187,6 @@ export const RECIPIENT_FIELDS = [
   { field: "code", label: "Code" },
 ] as const;
 
-/** The contact's own details; any other name but code is a custom attribute. */
-const CONTACT_FIELDS: readonly string[] = ["name", "first_name", "last_name", "phone", "email"];
-
 export const fieldToken = (field: string) => `{{${field}}}`;
 
 /** A fresh 6-digit code for each recipient, the same everywhere in one message. */
@@ -240,19 +237,28 @@ export function filledParts(body: string, params: Record<string, string>): Part[
 const isAuthentication = (s: TemplateShape) => s.template.category?.toLowerCase() === "authentication";
 
 /**
- * What a template's values start as: a parameter named after a detail of the contact
- * ({{first_name}} …) names that field, so each copy of a send greets its own recipient
- * (better than the provider's example, which is one person's); an authentication
- * template's code, in the body and on its copy-code button, is a fresh code for each.
+ * The contact's details a value starts as, with what a recipient without one gets: a
+ * greeting's name falls back to a word, so that a contact saved without a name still
+ * gets the message. The others (last name, phone, email) have no word to stand in for
+ * them; the picker's field buttons still offer them.
+ */
+const GREETED: Record<string, string> = { first_name: "{{first_name|there}}", name: "{{name|there}}" };
+
+/**
+ * What a template's values start as: a parameter named after the contact's name
+ * ({{first_name}}, {{name}}) names that field, so each copy of a send greets its own
+ * recipient (better than the provider's example, which is one person's); an
+ * authentication template's code, in the body and on its copy-code button, is a fresh
+ * code for each.
  */
 export function defaultValues(s: TemplateShape): TemplateValues {
   const auth = isAuthentication(s);
   const params: Record<string, string> = {};
   for (const p of s.params) {
     if (auth) params[p] = CODE;
-    else if (s.named && CONTACT_FIELDS.includes(p)) params[p] = fieldToken(p);
+    else if (s.named && GREETED[p]) params[p] = GREETED[p];
   }
-  const headerText = s.named && s.headerParam && CONTACT_FIELDS.includes(s.headerParam) ? fieldToken(s.headerParam) : "";
+  const headerText = s.named && s.headerParam && GREETED[s.headerParam] ? GREETED[s.headerParam] : "";
   return { ...NO_VALUES, params, headerText, copyCode: auth && s.copyCode ? CODE : "" };
 }
 

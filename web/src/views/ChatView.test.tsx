@@ -252,6 +252,15 @@ describe("composing from several numbers", () => {
     expect(post.body).not.toHaveProperty("connection_id");
   });
 
+  it("offers only the numbers that are connected", async () => {
+    mockApi({ "GET /api/v1/workspaces/demo/contact-groups": { body: { items: [], next_cursor: "" } } });
+    const numbers = [...lines(), connection({ id: "wa3", public_id: "pub4", display_name: "Night line", address: "+15550000004", status: "error", status_reason: "token expired" })];
+    renderInWorkspace(<ComposeDialog onClose={() => undefined} onCreated={() => undefined} />, fakeWorkspace({ connections: numbers, features: { multi_device: true } }));
+    await userEvent.type(screen.getByLabelText("To"), "+15550170001, +15550170002");
+    const also = screen.getByRole("group", { name: "Also send from" });
+    expect(within(also).getAllByRole("checkbox").map((b) => b.closest("label")!.textContent!.trim())).toEqual(["Support · +15550000002"]);
+  });
+
   it("is not offered on a plan without multi-device, and the send stays on one number", async () => {
     const created = conversation({ id: "c11", connection_id: "wa1", recipients: 3, title: "Spring" });
     const { calls } = mockApi({

@@ -5,7 +5,7 @@ import { call } from "../api/client";
 import type { Contact, Conversation, MessageRequest } from "../api/types";
 import { MAX_TEXT } from "../components/Composer";
 import { Dialog, DialogActions } from "../components/Dialog";
-import { Empty, fieldError } from "../components/Feedback";
+import { Empty, fieldError, listFieldErrors } from "../components/Feedback";
 import { Field } from "../components/Field";
 import { PlusIcon } from "../components/Icons";
 import { TemplateFields, useTemplateChoice } from "../components/TemplatePicker";
@@ -120,22 +120,6 @@ function useContactSuggestions(to: string): Contact[] {
   return (found.data?.items ?? []).filter((c) => c.phone !== token && c.email !== token);
 }
 
-/**
- * The server's complaints about a list (field) and its single items (field[i]), in
- * words: each item by what the person typed or picked (names), else by its place.
- */
-function listErrors(error: unknown, field: string, names: string[], noun: string): string | undefined {
-  const fields = (error as { fields?: Record<string, string> } | null)?.fields;
-  if (!fields) return undefined;
-  const msgs = Object.entries(fields)
-    .filter(([k]) => k === field || k.startsWith(`${field}[`))
-    .map(([k, v]) => {
-      const i = Number(/\[(\d+)\]/.exec(k)?.[1]);
-      return Number.isNaN(i) ? v : `${names[i] ?? `${noun} ${i + 1}`}: ${v}`;
-    });
-  return msgs.length ? msgs.join("; ") : undefined;
-}
-
 /** A time for datetime-local, at least a minute and a bit from now, in local time. */
 function soon(): string {
   return localInput(Date.now() + 5 * 60 * 1000);
@@ -175,7 +159,7 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
   // the list of numbers and only with several recipients: one customer is written from
   // one number.
   const [alsoFrom, setAlsoFrom] = useState<string[]>([]);
-  const sameChannel = w.view.plan.features.multi_device && w.connections && conn ? conns.filter((c) => c.id !== conn.id && c.plugin === conn.plugin) : [];
+  const sameChannel = w.view.plan.features.multi_device && w.connections && conn ? conns.filter((c) => c.id !== conn.id && c.plugin === conn.plugin && c.status === "active") : [];
   const offerNumbers = several && sameChannel.length > 0;
   // The chosen number first (the conversation's), then the ticked ones in the list's
   // order. A tick left on a number of another channel (From changed) or kept while the
@@ -251,7 +235,7 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
             <Field
               label="From"
               hint="The number (connection) the message goes out from."
-              error={fieldError(error, "connection_id") ?? listErrors(error, "connection_ids", numberNames, "Number")}
+              error={fieldError(error, "connection_id") ?? listFieldErrors(error, "connection_ids", numberNames, "Number")}
             >
               <select {...field("connection_id")} required>
                 <ConnectionOptions connections={conns} address />
@@ -282,7 +266,7 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
         <Field
           label="To"
           hint="Phone number with its country code, e.g. +44 20 7946 0958. Several: separate them with commas or new lines; each gets their own copy."
-          error={fieldError(error, "to") ?? listErrors(error, "recipients", typed, "Recipient")}
+          error={fieldError(error, "to") ?? listFieldErrors(error, "recipients", typed, "Recipient")}
         >
           <textarea {...field("to")} rows={typed.length > 1 ? 3 : 1} autoComplete="off" inputMode="tel" autoFocus />
         </Field>

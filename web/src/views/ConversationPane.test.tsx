@@ -463,6 +463,20 @@ describe("the contact panel", () => {
     expect(within(panel).getByText("and more")).toBeTruthy();
   });
 
+  it("says the customer has no other conversations, the term with its detail", async () => {
+    mockApi({
+      [`GET ${base}/t1`]: { body: ticket },
+      [`GET ${base}/t1/messages`]: thread([]),
+      "GET /api/v1/workspaces/demo/contacts/ct1": { body: { id: "ct1", attributes: {} } },
+      [`GET ${base}`]: { body: { items: [ticket], next_cursor: "" } },
+    });
+    renderInWorkspace(<ConversationPane id="t1" contactOpen />, fakeWorkspace());
+    const panel = await screen.findByRole("complementary", { name: "Contact" });
+    const term = await within(panel).findByText("Previous conversations (0)");
+    expect(term.nextElementSibling?.tagName).toBe("DD");
+    expect(term.nextElementSibling?.textContent).toBe("None");
+  });
+
   it("does not load the contact for a member who may not read contacts, and notes quietly what could not be loaded", async () => {
     const { calls } = mockApi({
       [`GET ${base}/t1`]: { body: ticket },
@@ -522,8 +536,45 @@ describe("keyboard shortcuts", () => {
     await userEvent.keyboard("{Control>}r{/Control}");
     const dialog = await screen.findByRole("dialog", { name: "Resolve ticket" });
     // With the dialog open the key is not taken again (its note box has the focus).
-    expect(fireEvent.keyDown(within(dialog).getByLabelText(/Note for the team/), { key: "r", code: "KeyR", ctrlKey: true })).toBe(true);
+    const note = within(dialog).getByLabelText(/Note for the team/);
+    expect(document.activeElement).toBe(note);
+    expect(fireEvent.keyDown(note, { key: "r", code: "KeyR", ctrlKey: true })).toBe(true);
     expect(screen.getAllByRole("dialog")).toHaveLength(1);
+  });
+
+  it("gives the focus back to what opened a dialog when it closes", async () => {
+    mockApi(routes());
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace());
+    await screen.findByText("any news?");
+    const resolve = screen.getByRole("button", { name: "Resolve" });
+    await userEvent.click(resolve);
+    let dialog = await screen.findByRole("dialog", { name: "Resolve ticket" });
+    expect(document.activeElement).toBe(within(dialog).getByLabelText(/Note for the team/));
+    await userEvent.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(document.activeElement).toBe(resolve);
+
+    await userEvent.click(resolve);
+    dialog = await screen.findByRole("dialog", { name: "Resolve ticket" });
+    await userEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(document.activeElement).toBe(resolve);
+
+    // Opened from the composer by its shortcut, the focus goes back to the box.
+    box().focus();
+    await userEvent.keyboard("{Control>}r{/Control}");
+    await screen.findByRole("dialog", { name: "Resolve ticket" });
+    await userEvent.keyboard("{Escape}");
+    expect(document.activeElement).toBe(box());
+  });
+
+  it("takes Ctrl+R after a click in the thread, which keeps the focus in the conversation", async () => {
+    mockApi(routes());
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace());
+    await userEvent.click(await screen.findByText("any news?"));
+    expect(document.activeElement).toBe(screen.getByRole("region", { name: "Conversation with Ben" }));
+    await userEvent.keyboard("{Control>}r{/Control}");
+    await screen.findByRole("dialog", { name: "Resolve ticket" });
   });
 
   it("takes no Ctrl+R from a viewer, a chat or a resolved ticket", async () => {
@@ -546,11 +597,43 @@ describe("keyboard shortcuts", () => {
     }
   });
 
-  it("opens Transfer with Ctrl+T for a manager, from within the ticket only", async () => {
+  it("opens Transfer with Alt+T for a manager, from within the ticket only", async () => {
     mockApi({ ...routes(), "GET /api/v1/workspaces/demo/workloads": { body: { items: [], next_cursor: "" } } });
     renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace({ permissions: MANAGER, role: "manager" }));
     await screen.findByText("any news?");
-    expect(screen.getByRole("button", { name: "Transfer" }).getAttribute("title")).toBe("Transfer (Ctrl+T)");
+    const transfer = screen.getByRole("button", { name: "Transfer" });
+    expect(transfer.getAttribute("title")).toBe("Transfer (Alt+T)");
+    expect(transfer.getAttribute("aria-keyshortcuts")).toBe("Alt+T Control+T");
+    expect(fireEvent.keyDown(document.body, { key: "t", code: "KeyT", altKey: true })).toBe(true);
+    expect(screen.queryByRole("dialog")).toBeNull();
+
+    box().focus();
+    await userEvent.keyboard("{Alt>}t{/Alt}");
+    const dialog = await screen.findByRole("dialog", { name: "Transfer ticket" });
+    expect(fireEvent.keyDown(within(dialog).getByLabelText(/Transfer note/), { key: "t", code: "KeyT", altKey: true })).toBe(true);
+    expect(screen.getAllByRole("dialog")).toHaveLength(1);
+    await userEvent.keyboard("{Escape}");
+
+    // ⌥T on a Mac types a symbol: the key's place says it is T.
+    expect(fireEvent.keyDown(box(), { key: "†", code: "KeyT", altKey: true })).toBe(false);
+    await screen.findByRole("dialog", { name: "Transfer ticket" });
+  });
+
+  it("offers no Transfer on a resolved ticket", async () => {
+    const resolved = conversation({ id: "t3", kind: "ticket", state: "resolved", assignee_id: "u1", title: "Ben" });
+    mockApi(routes(resolved));
+    renderInWorkspace(<ConversationPane id="t3" />, fakeWorkspace({ permissions: MANAGER, role: "manager" }));
+    await screen.findByText("any news?");
+    expect(screen.getByRole("button", { name: "Reopen" })).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Transfer" })).toBeNull();
+    expect(fireEvent.keyDown(box(), { key: "t", code: "KeyT", altKey: true })).toBe(true);
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
+  it("opens Transfer with Ctrl+T too, where the browser lets the page have it", async () => {
+    mockApi({ ...routes(), "GET /api/v1/workspaces/demo/workloads": { body: { items: [], next_cursor: "" } } });
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace({ permissions: MANAGER, role: "manager" }));
+    await screen.findByText("any news?");
     // Outside the conversation the browser opens its new tab.
     expect(fireEvent.keyDown(document.body, { key: "t", code: "KeyT", ctrlKey: true })).toBe(true);
     expect(screen.queryByRole("dialog")).toBeNull();
@@ -560,6 +643,57 @@ describe("keyboard shortcuts", () => {
     const dialog = await screen.findByRole("dialog", { name: "Transfer ticket" });
     expect(fireEvent.keyDown(within(dialog).getByLabelText(/Transfer note/), { key: "t", code: "KeyT", ctrlKey: true })).toBe(true);
     expect(screen.getAllByRole("dialog")).toHaveLength(1);
+  });
+
+  it("switches a ticket's composer to an internal note and back with Alt+N, the box keeping the focus", async () => {
+    const { calls } = mockApi(routes());
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace());
+    await screen.findByText("any news?");
+    expect(screen.getByRole("radiogroup", { name: "Write" }).getAttribute("title")).toBe(
+      "Alt+N (or Ctrl+N where the browser allows) switches between a reply and an internal note",
+    );
+    expect(screen.getByRole("radio", { name: "Internal note" }).getAttribute("aria-keyshortcuts")).toBe("Alt+N Control+N");
+    await userEvent.type(box(), "Refund approved");
+    await userEvent.keyboard("{Alt>}n{/Alt}");
+    expect(document.activeElement).toBe(box("Internal note"));
+    expect(box("Internal note").value).toBe("Refund approved");
+    expect(screen.getByRole("radio", { name: "Internal note" })).toHaveProperty("checked", true);
+    await userEvent.keyboard("{Enter}");
+    await waitFor(() => expect(calls.filter((c) => c.method === "POST").map((c) => c.body)).toEqual([{ type: "note", text: "Refund approved" }]));
+
+    // ⌥N on a Mac is a dead key: the key's place says it is N.
+    expect(fireEvent.keyDown(box("Internal note"), { key: "Dead", code: "KeyN", altKey: true })).toBe(false);
+    expect(screen.getByRole("radio", { name: "Reply" })).toHaveProperty("checked", true);
+    // AltGr (Ctrl+Alt) with the key is a character of the keyboard's, not the shortcut.
+    expect(fireEvent.keyDown(box(), { key: "n", code: "KeyN", altKey: true, ctrlKey: true })).toBe(true);
+    expect(screen.getByRole("radio", { name: "Reply" })).toHaveProperty("checked", true);
+  });
+
+  it("takes Ctrl+R and Alt+N with the canned responses open, which keep only the keys they use", async () => {
+    mockApi({
+      ...routes(),
+      "GET /api/v1/workspaces/demo/canned-responses": {
+        body: { items: [{ id: "cr1", shortcut: "thanks", title: "Thank you", category: "", body: "Thanks!", created_at: "", updated_at: "" }], next_cursor: "" },
+      },
+    });
+    const onClose = vi.fn();
+    renderInWorkspace(<ConversationPane id="t1" onClose={onClose} />, fakeWorkspace());
+    await screen.findByText("any news?");
+    await userEvent.type(box(), "/th");
+    await screen.findByRole("listbox", { name: "Canned responses" });
+    await userEvent.keyboard("{Alt>}n{/Alt}");
+    expect(screen.getByRole("radio", { name: "Internal note" })).toHaveProperty("checked", true);
+    await userEvent.keyboard("{Alt>}n{/Alt}");
+    expect(screen.getByRole("radio", { name: "Reply" })).toHaveProperty("checked", true);
+
+    await userEvent.type(box(), "a");
+    await screen.findByRole("listbox", { name: "Canned responses" });
+    await userEvent.keyboard("{Control>}r{/Control}");
+    await screen.findByRole("dialog", { name: "Resolve ticket" });
+    await userEvent.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(onClose).not.toHaveBeenCalled();
+    expect(box().value).toBe("/tha");
   });
 
   it("switches a ticket's composer to an internal note and back with Ctrl+N, the box keeping the focus", async () => {
@@ -618,5 +752,22 @@ describe("keyboard shortcuts", () => {
     expect(screen.getByRole("button", { name: "Close conversation" }).getAttribute("title")).toBe("Close (Esc)");
     await userEvent.click(screen.getByRole("button", { name: "Close conversation" }));
     expect(onClose).toHaveBeenCalledTimes(2);
+  });
+
+  it("keeps a draft on Escape wherever the focus is", async () => {
+    mockApi(routes());
+    const onClose = vi.fn();
+    renderInWorkspace(<ConversationPane id="t1" onClose={onClose} />, fakeWorkspace());
+    await screen.findByText("any news?");
+    await userEvent.type(box(), "half a reply");
+
+    // The focus on a message's button, then in the thread.
+    screen.getByRole("button", { name: "Message actions" }).focus();
+    await userEvent.keyboard("{Escape}");
+    await userEvent.click(screen.getByText("any news?"));
+    await userEvent.keyboard("{Escape}");
+    fireEvent.keyDown(document.body, { key: "Escape" });
+    expect(onClose).not.toHaveBeenCalled();
+    expect(box().value).toBe("half a reply");
   });
 });

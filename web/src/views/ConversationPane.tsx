@@ -2,13 +2,14 @@
 // thread and the composer, and beside them the contact panel.
 //
 // Keyboard shortcuts, Ctrl or ⌘ on a Mac: Ctrl+Enter sends (in the composer), Ctrl+/
-// puts in a canned response, Ctrl+R resolves a ticket, Ctrl+N switches a ticket's
-// composer between a reply and an internal note, Ctrl+T transfers a ticket, and Escape
-// closes the conversation. Ctrl+R, Ctrl+N and Ctrl+T are the browser's own too: they
-// are taken only with the focus in the conversation and when the action is there to
-// take; none is taken while a dialog or a popup (a menu, a list of suggestions) is
-// open, whose keys they are. Most browsers keep Ctrl+T (a new tab) to themselves and
-// never pass it on: the Transfer button is the sure way.
+// puts in a canned response, Ctrl+R resolves a ticket, Alt+N (⌥N) switches a ticket's
+// composer between a reply and an internal note, Alt+T (⌥T) transfers a ticket, and
+// Escape closes the conversation. Browsers keep Ctrl+N (a new window) and Ctrl+T (a new
+// tab) to themselves, so those are Alt's; Ctrl+N and Ctrl+T still work where a browser
+// lets the page have them. Ctrl+R is the browser's own too (reload): the shortcuts are
+// taken only with the focus in the conversation and when the action is there to take,
+// none while a dialog is open, whose keys they are. An open menu or list of
+// suggestions keeps the keys it uses (Escape, the arrows, Enter, Tab), not the others.
 import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { call } from "../api/client";
 import type { Conversation, Message, MessageRequest, TimelineEvent, Workload } from "../api/types";
@@ -20,7 +21,7 @@ import { PinIcon } from "../components/Icons";
 import { statusLabel } from "../components/Ticks";
 import { Thread, type ThreadActions } from "../components/Thread";
 import { dateTime, shortWhen, windowOpen } from "../lib/format";
-import { ariaShortcut, isShortcut, withModifier } from "../lib/keys";
+import { ariaShortcut, isAltShortcut, isShortcut, withAlt, withModifier } from "../lib/keys";
 import { useThread } from "../lib/live";
 import { useAction } from "../lib/useAction";
 import { useAsync } from "../lib/useAsync";
@@ -154,10 +155,18 @@ function InfoDialog({ m, onClose }: { m: Message; onClose: () => void }) {
   );
 }
 
-/** Whether a dialog or a popup is open: the keys are its own then. */
-function popupOpen(): boolean {
-  return !!document.querySelector('[aria-modal="true"], [role="dialog"], [role="menu"], [role="listbox"], .suggestions');
+/** Whether a dialog is open: the keys are its own then. */
+function dialogOpen(): boolean {
+  return !!document.querySelector('[aria-modal="true"], [role="dialog"]');
 }
+
+/** Whether a popup (a menu, a list of suggestions) is open: the keys it moves and picks with are its own. */
+function popupOpen(): boolean {
+  return !!document.querySelector('[role="menu"], [role="listbox"], .suggestions');
+}
+
+/** The keys an open popup uses. */
+const POPUP_KEYS = ["Escape", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Enter", "Tab", "Home", "End"];
 
 /**
  * Whether the focus is in a text box with something written in it: Escape there does
@@ -493,14 +502,16 @@ export function ConversationPane({
   const update = (body: { archived?: boolean; state?: "queued" | "active" | "pending" | "resolved"; unread?: boolean; for_user_id?: string }) =>
     act(async () => changed(await call("patch", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path, body })));
   const canResolve = ticket && canWrite && c.state !== "resolved";
-  const canTransfer = ticket && w.can("conversations:assign");
+  // A resolved ticket is reopened first: it goes to whoever had it, or to the queue.
+  const canTransfer = ticket && c.state !== "resolved" && w.can("conversations:assign");
 
   shortcuts.current = (e) => {
     // A key a box or a popup used already (Escape closing the canned responses) is theirs.
-    if (e.defaultPrevented || e.isComposing || popupOpen()) return;
-    // Escape closes from anywhere on the page, the list too, unless words would be lost.
+    if (e.defaultPrevented || e.isComposing || dialogOpen() || (POPUP_KEYS.includes(e.key) && popupOpen())) return;
+    // Escape closes from anywhere on the page, the list too, unless words would be lost:
+    // typed in the box with the focus, or a draft in the composer wherever the focus is.
     if (e.key === "Escape") {
-      if (!onClose || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || writing()) return;
+      if (!onClose || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || writing() || composer.current?.hasDraft()) return;
       e.preventDefault();
       onClose();
       return;
@@ -510,10 +521,10 @@ export function ConversationPane({
     if (isShortcut(e, "r") && canResolve && !busy) {
       e.preventDefault();
       setResolving(true);
-    } else if (isShortcut(e, "n") && ticket && composer.current) {
+    } else if ((isAltShortcut(e, "n") || isShortcut(e, "n")) && ticket && composer.current) {
       e.preventDefault();
       composer.current.toggleNote();
-    } else if (isShortcut(e, "t") && canTransfer && !busy) {
+    } else if ((isAltShortcut(e, "t") || isShortcut(e, "t")) && canTransfer && !busy) {
       e.preventDefault();
       setTransferring(true);
     }
@@ -521,7 +532,7 @@ export function ConversationPane({
 
   return (
     <>
-    <section ref={pane} className="pane pane-thread" aria-label={`Conversation with ${name}`}>
+    <section ref={pane} className="pane pane-thread" aria-label={`Conversation with ${name}`} tabIndex={-1}>
       <header className="thread-head">
         <span className="avatar" aria-hidden="true">
           {initials(name)}
@@ -568,8 +579,8 @@ export function ConversationPane({
               type="button"
               className="btn"
               disabled={busy}
-              title={`Transfer (${withModifier("T")})`}
-              aria-keyshortcuts={ariaShortcut("T")}
+              title={`Transfer (${withAlt("T")})`}
+              aria-keyshortcuts={`Alt+T ${ariaShortcut("T")}`}
               onClick={() => setTransferring(true)}
             >
               Transfer
@@ -807,7 +818,9 @@ function PreviousConversations({ c }: { c: Conversation }) {
           </ul>
           {uncounted ? <p className="hint">and more</p> : rest > 0 ? <p className="hint">and {rest} more</p> : null}
         </dd>
-      ) : null}
+      ) : (
+        <dd>None</dd>
+      )}
     </dl>
   );
 }

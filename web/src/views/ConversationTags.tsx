@@ -3,8 +3,9 @@
 // add one by typing it and Enter, or by picking one the team uses, and take one off
 // with the × on its chip; each change saves the whole new set.
 import { useId, useState, type KeyboardEvent } from "react";
-import { ApiError, call, errorMessage } from "../api/client";
+import { call, errorMessage } from "../api/client";
 import type { Conversation } from "../api/types";
+import { listFieldErrors } from "../components/Feedback";
 import { hasName, suggestNames, tagsChanged, typedName, useTagsInUse, type TagKind } from "../lib/tags";
 import { useAction } from "../lib/useAction";
 import { useWorkspace } from "../workspace";
@@ -56,14 +57,7 @@ export function CardTags({ c }: { c: Conversation }) {
  * name, a single name (tags[2]) by what was typed.
  */
 export function tagErrorText(error: unknown, sent: { kind: TagKind; names: string[] } | null): string {
-  if (!(error instanceof ApiError) || !sent) return errorMessage(error);
-  const msgs = Object.entries(error.fields)
-    .filter(([k]) => k === sent.kind || k.startsWith(`${sent.kind}[`))
-    .map(([k, v]) => {
-      const i = Number(/\[(\d+)\]/.exec(k)?.[1]);
-      return Number.isNaN(i) ? `${NOUN[sent.kind].many}: ${v}` : `${sent.names[i] ?? `${NOUN[sent.kind].one} ${i + 1}`}: ${v}`;
-    });
-  return msgs.length ? msgs.join("; ") : errorMessage(error);
+  return (sent && listFieldErrors(error, sent.kind, sent.names, NOUN[sent.kind].one, NOUN[sent.kind].many)) || errorMessage(error);
 }
 
 /** One set's chips and, for members who reply, the box that adds to it. */
