@@ -21,17 +21,13 @@ import (
 //
 // A body not read to its end leaves the connection closed after the answer: fasthttp
 // would otherwise read the rest of it as the next request.
-func readBodies(limitOf func(method, path string) int, bodyLimit int) fiber.Handler {
+func readBodies(limitOf func(method, path string) (limit int, streamed bool)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		req := c.Request()
 		if !req.IsBodyStream() {
 			return c.Next() // no body (a GET)
 		}
-		limit := limitOf(c.Method(), c.Path())
-		streamed := limit > 0
-		if !streamed {
-			limit = bodyLimit
-		}
+		limit, streamed := limitOf(c.Method(), c.Path())
 		if req.Header.ContentLength() > limit {
 			c.Context().SetConnectionClose()
 			return fiber.ErrRequestEntityTooLarge

@@ -140,7 +140,7 @@ func newServer(d Deps) *Server {
 	s.app.Use(withRequestID)
 	s.app.Use(observe(d.Log, newHTTPMetrics(d.Metrics), errs))
 	s.app.Use(securityHeaders(strings.HasPrefix(d.Config.BaseURL(), "https://")))
-	s.app.Use(readBodies(func(method, path string) int { return s.router.BodyLimit(method, path) }, d.Config.HTTP.BodyLimit))
+	s.app.Use(readBodies(s.bodyLimit))
 
 	s.router = NewRouter(s.app, Guards{
 		Authenticate: authenticate(d.Accounts),
@@ -149,6 +149,15 @@ func newServer(d Deps) *Server {
 		Permit:       permit(d.Enforcer),
 	})
 	return s
+}
+
+// bodyLimit is how large a body the route of method and path takes: its own limit for
+// a route that reads its body as a stream (an upload), else body_limit.
+func (s *Server) bodyLimit(method, path string) (limit int, streamed bool) {
+	if limit := s.router.BodyLimit(method, path); limit > 0 {
+		return limit, true
+	}
+	return s.cfg.HTTP.BodyLimit, false
 }
 
 // mayContinue answers a client that asks before it sends its body (Expect:
@@ -166,11 +175,7 @@ func (s *Server) mayContinue(h *fasthttp.RequestHeader) bool {
 		h.SetConnectionClose()
 		return false
 	}
-	limit := s.router.BodyLimit(string(h.Method()), string(u.Path()))
-	upload := limit > 0
-	if !upload {
-		limit = s.cfg.HTTP.BodyLimit
-	}
+	limit, upload := s.bodyLimit(string(h.Method()), string(u.Path()))
 	if h.ContentLength() > limit || upload && len(h.Peek(fiber.HeaderAuthorization)) == 0 && len(h.Cookie(SessionCookie)) == 0 {
 		h.SetConnectionClose()
 		return false
