@@ -958,18 +958,19 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 	// Everything is checked before anything is written: a refused request changes
 	// nothing.
 	var tags messaging.TagChange
-	for _, set := range []struct {
-		kind, field string
-		names       *[]string
-		into        **[]string
-	}{{messaging.KindTag, "tags", req.Tags, &tags.Tags}, {messaging.KindLabel, "labels", req.Labels, &tags.Labels}} {
-		if set.names != nil {
-			names, err := messaging.TagNames(set.field, set.kind, *set.names)
-			if err != nil {
-				return err
-			}
-			*set.into = &names
+	if req.Tags != nil {
+		names, err := messaging.TagNames("tags", messaging.KindTag, *req.Tags)
+		if err != nil {
+			return err
 		}
+		tags.Tags = &names
+	}
+	if req.Labels != nil {
+		names, err := messaging.TagNames("labels", messaging.KindLabel, *req.Labels)
+		if err != nil {
+			return err
+		}
+		tags.Labels = &names
 	}
 	forUser := userID(c)
 	if req.Unread != nil && req.ForUserID != nil && *req.ForUserID != forUser {
