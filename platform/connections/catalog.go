@@ -179,7 +179,7 @@ func (s *Service) CountTemplates(ctx context.Context, sc tenants.Scoped, may fun
 		if d, ok := s.plugins.Describe(conn.PluginID); !ok || !d.Has(sdk.CapTemplates) || !may(conn.ID) {
 			continue
 		}
-		k := s.keptTemplates(ctx, sc, conn)
+		k := s.templatesToCount(ctx, sc, conn)
 		if k.failed {
 			out.Unavailable = append(out.Unavailable, conn.DisplayName)
 			continue
@@ -203,7 +203,8 @@ func (s *Service) CountTemplates(ctx context.Context, sc tenants.Scoped, may fun
 	return out, nil
 }
 
-func (s *Service) keptTemplates(ctx context.Context, sc tenants.Scoped, conn Connection) keptTemplates {
+// templatesToCount is the connection's list as counting needs it: kept, or listed again.
+func (s *Service) templatesToCount(ctx context.Context, sc tenants.Scoped, conn Connection) keptTemplates {
 	now := time.Now()
 	if v, ok := s.templates.Load(conn.ID); ok {
 		k := v.(keptTemplates)
