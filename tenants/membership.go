@@ -25,20 +25,38 @@ type Membership struct {
 	bun.BaseModel `bun:"table:memberships,alias:m"`
 	Owned
 
-	ID        string        `bun:"id,pk" json:"id"`
-	UserID    string        `bun:"user_id,notnull" json:"user_id"`
-	Role      policies.Role `bun:"role,notnull" json:"role"`
-	CreatedAt time.Time     `bun:"created_at,notnull" json:"created_at"`
+	ID     string        `bun:"id,pk" json:"id"`
+	UserID string        `bun:"user_id,notnull" json:"user_id"`
+	Role   policies.Role `bun:"role,notnull" json:"role"`
+	// Availability is the member's own say whether the queue may hand them tickets.
+	Availability string `bun:"availability,notnull" json:"availability" enum:"online,busy,offline" doc:"online: the queue may hand them tickets while they have the app open; busy or offline: it passes them over"`
+	// Capacity is how many active tickets the queue lets them hold; nil: the
+	// workspace's (see messaging.AssignmentSettings).
+	Capacity       *int       `bun:"capacity" json:"capacity" doc:"active tickets the queue lets them hold at most; null: the workspace's capacity"`
+	LastAssignedAt *time.Time `bun:"last_assigned_at" json:"-"`
+	CreatedAt      time.Time  `bun:"created_at,notnull" json:"created_at"`
 }
+
+// A member's availability: whether the Team Inbox queue may hand them tickets.
+const (
+	Online  = "online"
+	Busy    = "busy"
+	Offline = "offline"
+)
+
+// MaxCapacity bounds a member's (and a workspace's) ticket capacity.
+const MaxCapacity = 1000
 
 // Member is a membership with the user's public profile, as listed to the workspace.
 type Member struct {
-	ID        string        `json:"id"`
-	UserID    string        `json:"user_id"`
-	Email     string        `json:"email"`
-	Name      string        `json:"name"`
-	Role      policies.Role `json:"role"`
-	CreatedAt time.Time     `json:"created_at"`
+	ID           string        `json:"id"`
+	UserID       string        `json:"user_id"`
+	Email        string        `json:"email"`
+	Name         string        `json:"name"`
+	Role         policies.Role `json:"role"`
+	Availability string        `json:"availability" enum:"online,busy,offline"`
+	Capacity     *int          `json:"capacity" doc:"active tickets the queue lets them hold at most; null: the workspace's capacity"`
+	CreatedAt    time.Time     `json:"created_at"`
 }
 
 // AddMember makes userID a member with role. Run it inside the caller's transaction
@@ -47,7 +65,7 @@ func AddMember(ctx context.Context, s Scoped, userID string, role policies.Role)
 	if !role.Valid() {
 		return Membership{}, failure.Field("role", "must be admin, manager, agent or viewer")
 	}
-	m := Membership{ID: storage.NewID(), UserID: userID, Role: role, CreatedAt: time.Now().UTC()}
+	m := Membership{ID: storage.NewID(), UserID: userID, Role: role, Availability: Online, CreatedAt: time.Now().UTC()}
 	if _, err := s.Insert(&m).Exec(ctx); err != nil {
 		if storage.IsUniqueViolation(err) {
 			return Membership{}, ErrAlreadyMember
@@ -61,7 +79,7 @@ func AddMember(ctx context.Context, s Scoped, userID string, role policies.Role)
 func Members(ctx context.Context, s Scoped, page storage.Page) ([]Member, string, error) {
 	var rows []Member
 	q := s.Select((*Membership)(nil)).
-		ColumnExpr("m.id, m.user_id, m.role, m.created_at, u.email, u.name").
+		ColumnExpr("m.id, m.user_id, m.role, m.availability, m.capacity, m.created_at, u.email, u.name").
 		Join("JOIN users AS u ON u.id = m.user_id")
 	q = page.Apply(q, "m.id", false)
 	if err := q.Scan(ctx, &rows); err != nil {
@@ -111,7 +129,7 @@ func ChangeRole(ctx context.Context, s Scoped, memberID string, role policies.Ro
 		if _, err := st.Update(&m).Column("role").WherePK().Exec(ctx); err != nil {
 			return err
 		}
-		if !holdsTickets(role) {
+		if !HoldsTickets(role) {
 			return releaseTickets(ctx, st, m.UserID)
 		}
 		return nil
@@ -139,9 +157,50 @@ func RemoveMember(ctx context.Context, s Scoped, memberID string) error {
 	})
 }
 
-// holdsTickets reports whether a member with role may be assigned Team Inbox tickets:
+// HoldsTickets reports whether a member with role may be assigned Team Inbox tickets:
 // agents and up reply to customers; a viewer only reads.
-func holdsTickets(role policies.Role) bool { return role.AtLeast(policies.Agent) }
+func HoldsTickets(role policies.Role) bool { return role.AtLeast(policies.Agent) }
+
+// MembershipOf is userID's membership of the workspace.
+func MembershipOf(ctx context.Context, s Scoped, userID string) (Membership, error) {
+	var m Membership
+	err := s.Select(&m).Where("m.user_id = ?", userID).Scan(ctx)
+	if storage.IsNotFound(err) {
+		return m, ErrMemberNotFound
+	}
+	return m, err
+}
+
+// SetAvailability records userID's own availability in the workspace.
+func SetAvailability(ctx context.Context, s Scoped, userID, availability string) (Membership, error) {
+	switch availability {
+	case Online, Busy, Offline:
+	default:
+		return Membership{}, failure.Field("availability", "must be online, busy or offline")
+	}
+	m, err := MembershipOf(ctx, s, userID)
+	if err != nil {
+		return m, err
+	}
+	m.Availability = availability
+	_, err = s.Update(&m).Column("availability").WherePK().Exec(ctx)
+	return m, err
+}
+
+// SetCapacity sets how many active tickets the queue lets a member hold; nil gives
+// them the workspace's.
+func SetCapacity(ctx context.Context, s Scoped, memberID string, capacity *int) (Membership, error) {
+	if capacity != nil && (*capacity < 0 || *capacity > MaxCapacity) {
+		return Membership{}, failure.Field("capacity", fmt.Sprintf("must be from 0 (no limit) to %d, or null for the workspace's", MaxCapacity))
+	}
+	var m Membership
+	if err := s.Get(ctx, &m, memberID, ErrMemberNotFound); err != nil {
+		return m, err
+	}
+	m.Capacity = capacity
+	_, err := s.Update(&m).Column("capacity").WherePK().Exec(ctx)
+	return m, err
+}
 
 // ticketHolder is the part of a conversation that says who works it, as membership
 // changes see it. The conversation itself belongs to the messaging package, which

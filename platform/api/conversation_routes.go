@@ -228,7 +228,7 @@ func (a conversationArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodGet, Path: p + "/counts", Access: InWorkspace, Permission: policies.ConversationsRead,
 		Summary: "Left-rail counts: Chat's by pill, or the Team Inbox's by state", Tag: "conversations", Query: CountsQuery{}, Response: ConversationCounts{}}, a.counts)
 	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/workloads", Access: InWorkspace, Permission: policies.ConversationsAssign,
-		Summary: "Each member's open tickets (active, pending): what a transfer weighs", Tag: "conversations", Response: List[messaging.Workload]{}}, a.workloads)
+		Summary: "Each member who holds tickets, with their open tickets (active, pending), capacity and availability: what a transfer weighs", Tag: "conversations", Response: List[messaging.Workload]{}}, a.workloads)
 	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/conversation-tags", Access: InWorkspace, Permission: policies.ConversationsRead,
 		Summary: "The tags and labels the conversations the caller may see carry, with how many carry each", Tag: "conversations", Response: TagsInUse{}}, a.tagsInUse)
 	r.Add(Route{Method: http.MethodPost, Path: p, Access: InWorkspace, Permission: policies.ChatSend,
@@ -1019,6 +1019,11 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 	if _, err := scoped(c, a.s).Update(&conv).Column(cols...).WherePK().Exec(c.UserContext()); err != nil {
 		return err
 	}
+	if req.State != nil && conv.Kind == messaging.KindTicket {
+		// Resolved or pending, a ticket frees its member's room; queued, it waits
+		// for the queue's rules.
+		a.s.pipeline.AssignQueued(c.UserContext(), scoped(c, a.s), nil)
+	}
 	return a.changed(c, conv)
 }
 
@@ -1076,11 +1081,27 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	// Given to the queue, the ticket goes round again, not back to whom it was
+	// taken from; taken from a member, it frees room for the queue's next. Before
+	// the answer, which shows where it went.
+	var skip map[string]string
+	if req.AssigneeID == nil && conv.AssigneeID != nil {
+		skip = map[string]string{conv.ID: *conv.AssigneeID}
+	}
+	a.s.pipeline.AssignQueued(c.UserContext(), sc, skip)
 	return a.changed(c, conv)
 }
 
 func (a conversationArea) workloads(c *fiber.Ctx) error {
-	rows, err := messaging.Workloads(c.UserContext(), scoped(c, a.s))
+	sc := scoped(c, a.s)
+	online := map[string]bool{}
+	if p := a.s.pipeline.Presence; p != nil {
+		var err error
+		if online, err = p.Online(c.UserContext(), sc.WorkspaceID()); err != nil {
+			return err
+		}
+	}
+	rows, err := messaging.Workloads(c.UserContext(), sc, online)
 	if err != nil {
 		return err
 	}

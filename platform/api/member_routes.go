@@ -140,6 +140,9 @@ func (a memberArea) handedBack(c *fiber.Ctx, held []messaging.Conversation) {
 		}
 		a.s.pipeline.ConversationChanged(c.UserContext(), sc, before, conv)
 	}
+	if len(held) > 0 {
+		a.s.pipeline.AssignQueued(c.UserContext(), sc, nil)
+	}
 }
 
 func (a memberArea) invitations(c *fiber.Ctx) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/realtime"
+	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -266,6 +267,30 @@ func (a realtimeArea) serve(conn *websocket.Conn) {
 		return
 	}
 	log.Debug("realtime: connected")
+	// A member's open app is their presence for the queue's round robin; one
+	// coming online may take tickets that waited.
+	seen := func() {}
+	if user, presence := caller.access.UserID, a.s.pipeline.Presence; user != "" && presence != nil {
+		connID := storage.NewID()
+		sc := tenants.Scope(a.s.db, caller.workspaceID)
+		seen = func() {
+			came, err := presence.Seen(ctx, caller.workspaceID, user, connID)
+			if err != nil {
+				log.Warn("realtime: presence not recorded", "error", err)
+			}
+			if came && caller.role.AtLeast(policies.Agent) {
+				a.s.pipeline.AssignQueued(ctx, sc, nil)
+			}
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), realtimeWriteWait)
+			defer cancel()
+			if err := presence.Left(ctx, caller.workspaceID, user, connID); err != nil {
+				log.Warn("realtime: presence not cleared", "error", err)
+			}
+		}()
+	}
+	seen()
 	ping := time.NewTicker(realtimePing)
 	defer ping.Stop()
 	recheck := time.NewTicker(realtimeRecheck)
@@ -328,6 +353,7 @@ func (a realtimeArea) serve(conn *websocket.Conn) {
 			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(realtimeWriteWait)); err != nil {
 				return
 			}
+			seen()
 		case <-gone:
 			log.Debug("realtime: client left")
 			return

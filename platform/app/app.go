@@ -186,7 +186,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	a.MediaLinks = media.Links{Signer: a.Box, BaseURL: cfg.BaseURL()}
 	a.Pipeline = &pipeline.Pipeline{DB: a.DB, Redis: a.Queue.Redis, Connections: a.Connections, Plugins: a.Plugins, Publisher: a.Realtime,
-		Ledger: a.Ledger, Enqueuer: pipeline.NewEnqueuer(a.Queue.Conn, a.Queue.Redis), MediaLinks: a.MediaLinks, Log: log}
+		Ledger: a.Ledger, Enqueuer: pipeline.NewEnqueuer(a.Queue.Conn, a.Queue.Redis), MediaLinks: a.MediaLinks,
+		Presence: realtime.NewPresence(a.Queue.Redis), Log: log}
 	ok = true
 	return a, nil
 }

@@ -308,24 +308,6 @@ func TicketCounts(ctx context.Context, sc tenants.Scoped, a Access) (map[string]
 	return out, nil
 }
 
-// Workload is how many open tickets a member holds: what a transfer weighs.
-type Workload struct {
-	UserID  string `bun:"assignee_id" json:"user_id"`
-	Active  int    `bun:"active" json:"active"`
-	Pending int    `bun:"pending" json:"pending" doc:"waiting on the customer"`
-}
-
-// Workloads counts each member's open tickets (active or pending, not archived); a
-// member with none is absent.
-func Workloads(ctx context.Context, sc tenants.Scoped) ([]Workload, error) {
-	rows := []Workload{}
-	err := sc.Select((*Conversation)(nil)).
-		ColumnExpr("cv.assignee_id, SUM(CASE WHEN cv.state = ? THEN 1 ELSE 0 END) AS active, SUM(CASE WHEN cv.state = ? THEN 1 ELSE 0 END) AS pending", StateActive, StatePending).
-		Where("cv.kind = ? AND cv.archived = ? AND cv.assignee_id IS NOT NULL AND cv.state IN (?, ?)", KindTicket, false, StateActive, StatePending).
-		GroupExpr("cv.assignee_id").OrderExpr("cv.assignee_id").Scan(ctx, &rows)
-	return rows, err
-}
-
 // ConversationsByID loads the workspace's conversations with these ids, in one query.
 func ConversationsByID(ctx context.Context, sc tenants.Scoped, ids []string) ([]Conversation, error) {
 	var rows []Conversation

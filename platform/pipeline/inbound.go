@@ -94,6 +94,7 @@ func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) (err er
 		return err
 	}
 	var retry error
+	queued := false // a ticket entered the queue: the rules may hand it out
 	for _, id := range ids {
 		var out outcome
 		err := p.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -150,7 +151,12 @@ func (p *Pipeline) HandleInboundTask(ctx context.Context, t *asynq.Task) (err er
 			p.changed(ctx, sc, out.updated)
 		case out.received != nil:
 			p.publishReceived(ctx, sc, *out.conv, *out.received)
+			c := out.conv
+			queued = queued || c.Kind == messaging.KindTicket && c.State == messaging.StateQueued && c.AssigneeID == nil
 		}
+	}
+	if queued {
+		p.AssignQueued(ctx, sc, nil)
 	}
 	if errors.Is(retry, errStatusEarly) {
 		n, _ := asynq.GetRetryCount(ctx)

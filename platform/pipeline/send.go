@@ -48,6 +48,9 @@ type Pipeline struct {
 	Publisher   Publisher
 	// MediaLinks gives providers the files members uploaded (media.Links).
 	MediaLinks media.Links
+	// Presence tells which members have the app open, for the queue's round robin
+	// (nil: no one, so round robin hands out nothing).
+	Presence *realtime.Presence
 	Log        *slog.Logger
 	// Now is the clock (tests move it for the 24-hour window).
 	Now func() time.Time

@@ -53,6 +53,8 @@ type SweepResult struct {
 	Refunded int
 	// Files are uploads no message took within a day, removed.
 	Files int
+	// Assigned are queued tickets the queue's rules handed out.
+	Assigned int
 }
 
 // Sweep re-enqueues, in every workspace, the outbound messages that have been pending
@@ -103,6 +105,13 @@ func (p *Pipeline) Sweep(ctx context.Context, age time.Duration) (SweepResult, e
 			}
 			if _, err := messaging.ForgetDeletedSends(ctx, sc, p.now()); err != nil {
 				errs = append(errs, fmt.Errorf("workspace %s: deleted sends: %w", id, err))
+			}
+			// A pass of the queue's rules, for what no change set off: a member whose
+			// app closed came back, a pass that failed.
+			n, err = p.assignQueued(ctx, sc, nil)
+			res.Assigned += n
+			if err != nil {
+				errs = append(errs, fmt.Errorf("workspace %s: queue: %w", id, err))
 			}
 			res.Workspaces++
 		}
@@ -351,9 +360,9 @@ func (p *Pipeline) sweepEvents(ctx context.Context, sc tenants.Scoped, cutoff ti
 // HandleSweepTask runs the sweep (the maintenance:sweep periodic task).
 func (p *Pipeline) HandleSweepTask(ctx context.Context, _ *asynq.Task) error {
 	res, err := p.Sweep(ctx, SweepAge)
-	if res.Messages > 0 || res.Events > 0 || res.Failed > 0 || res.Refunded > 0 || res.Files > 0 {
+	if res.Messages > 0 || res.Events > 0 || res.Failed > 0 || res.Refunded > 0 || res.Files > 0 || res.Assigned > 0 {
 		p.Log.Info("maintenance sweep", "workspaces", res.Workspaces, "messages", res.Messages, "events", res.Events,
-			"failed", res.Failed, "refunded", res.Refunded, "files", res.Files)
+			"failed", res.Failed, "refunded", res.Refunded, "files", res.Files, "assigned", res.Assigned)
 	}
 	return err
 }

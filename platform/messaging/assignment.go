@@ -1,0 +1,342 @@
+package messaging
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// How the Team Inbox hands out a ticket that enters its queue: a new customer's, one
+// a customer's reply took back to work with no one holding it, one transferred to the
+// queue, one its member gave back by leaving or changing role.
+const (
+	// AssignQueue: it waits until a member accepts it.
+	AssignQueue = "queue"
+	// AssignRoundRobin: to a member who holds tickets, is online (their own say, and
+	// the app open) and under capacity, the least loaded first and, among equals, the
+	// one who waited longest for a ticket: in turn.
+	AssignRoundRobin = "round_robin"
+	// AssignMember: every one to one member (an admin's inbox), whatever their load.
+	AssignMember = "member"
+)
+
+// AssignmentSettings are a workspace's queue rules.
+type AssignmentSettings struct {
+	bun.BaseModel `bun:"table:assignment_settings,alias:asg"`
+	tenants.Owned
+
+	Mode       string  `bun:"mode,notnull" json:"mode" enum:"queue,round_robin,member" doc:"queue: tickets wait for a member to accept them; round_robin: to online members in turn, the least loaded first, within capacity; member: all to assignee_id"`
+	AssigneeID *string `bun:"assignee_id" json:"assignee_id" doc:"with mode member: the user who gets every ticket that enters the queue"`
+	Capacity   int     `bun:"capacity,notnull" json:"capacity" doc:"with round_robin: active tickets a member holds at most, unless their own capacity says otherwise; 0: no limit"`
+	// UpdatedAt is zero for a workspace that never set its rules.
+	UpdatedAt time.Time `bun:"updated_at,notnull" json:"updated_at"`
+}
+
+// assignBatch is how many queued tickets one pass hands out at most; the next pass
+// (the next change, or the sweep a minute later) goes on with the rest.
+const assignBatch = 200
+
+// Assignment reads the workspace's queue rules: the queue, where none were set.
+func Assignment(ctx context.Context, sc tenants.Scoped) (AssignmentSettings, error) {
+	var s AssignmentSettings
+	err := sc.Select(&s).Scan(ctx)
+	if storage.IsNotFound(err) {
+		return AssignmentSettings{Mode: AssignQueue}, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("messaging: assignment settings: %w", err)
+	}
+	return s, nil
+}
+
+// SetAssignment stores the workspace's queue rules. The member of mode member must
+// be one of the workspace's who holds tickets.
+func SetAssignment(ctx context.Context, sc tenants.Scoped, s AssignmentSettings) (AssignmentSettings, error) {
+	bad := failure.Fields{}
+	bad.Check(!slices.Contains([]string{AssignQueue, AssignRoundRobin, AssignMember}, s.Mode), "mode", "must be queue, round_robin or member")
+	bad.Check(s.Capacity < 0 || s.Capacity > tenants.MaxCapacity, "capacity", fmt.Sprintf("must be from 0 (no limit) to %d", tenants.MaxCapacity))
+	switch {
+	case s.Mode == AssignMember && s.AssigneeID == nil:
+		bad.Check(true, "assignee_id", "is required with mode member")
+	case s.Mode != AssignMember && s.AssigneeID != nil:
+		bad.Check(true, "assignee_id", "only applies with mode member")
+	case s.AssigneeID != nil:
+		m, err := tenants.MembershipOf(ctx, sc, *s.AssigneeID)
+		switch {
+		case errors.Is(err, tenants.ErrMemberNotFound):
+			bad.Check(true, "assignee_id", "is not a member of this workspace")
+		case err != nil:
+			return s, err
+		case !tenants.HoldsTickets(m.Role):
+			bad.Check(true, "assignee_id", fmt.Sprintf("is a %s, who cannot reply to tickets", m.Role))
+		}
+	}
+	if err := bad.Err(); err != nil {
+		return s, err
+	}
+	s.UpdatedAt = time.Now().UTC()
+	_, err := sc.Insert(&s).On("CONFLICT (workspace_id) DO UPDATE").
+		Set("mode = EXCLUDED.mode").Set("assignee_id = EXCLUDED.assignee_id").
+		Set("capacity = EXCLUDED.capacity").Set("updated_at = EXCLUDED.updated_at").Exec(ctx)
+	if err != nil {
+		return s, fmt.Errorf("messaging: set assignment settings: %w", err)
+	}
+	return s, nil
+}
+
+// Assigned is a ticket the queue handed to a member, before and after.
+type Assigned struct {
+	Before, After Conversation
+}
+
+// Online tells which members have the app open: asked only by a round-robin pass.
+type Online func(ctx context.Context) (map[string]bool, error)
+
+// AssignQueued hands the tickets waiting in the queue, oldest first, to members as
+// the workspace's rules say, and reports each one handed out. A member gets only
+// tickets of the connections their role's access rule lets them see. skip names, by
+// conversation, a member it does not go back to (who just gave it to the queue) while
+// another can take it.
+//
+// Passes of one workspace run one at a time (the rules' row is locked on PostgreSQL;
+// SQLite writes one at a time), so two tickets arriving together cannot both take a
+// member's last free place.
+func AssignQueued(ctx context.Context, sc tenants.Scoped, online Online, skip map[string]string, now time.Time) ([]Assigned, error) {
+	var out []Assigned
+	err := storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
+		out = nil
+		st := sc.With(tx)
+		var rules AssignmentSettings
+		q := st.Select(&rules)
+		if storage.IsPostgres(tx) {
+			q = q.For("UPDATE")
+		}
+		if err := q.Scan(ctx); storage.IsNotFound(err) {
+			return nil // the queue
+		} else if err != nil {
+			return err
+		}
+		if rules.Mode == AssignQueue {
+			return nil
+		}
+		var queued []Conversation
+		if err := st.Select(&queued).Where("cv.kind = ? AND cv.state = ? AND cv.assignee_id IS NULL", KindTicket, StateQueued).
+			OrderExpr("cv.created_at, cv.id").Limit(assignBatch).Scan(ctx); err != nil {
+			return err
+		}
+		if len(queued) == 0 {
+			return nil
+		}
+		holders, err := ticketHolders(ctx, st, rules, online)
+		if err != nil || len(holders) == 0 {
+			return err
+		}
+		for _, c := range queued {
+			h := pick(holders, c, skip[c.ID])
+			if h == nil {
+				continue
+			}
+			before := c
+			if taken, err := storage.Changed(st.Update((*Conversation)(nil)).Set("assignee_id = ?", h.userID).Set("state = ?", StateActive).
+				Where("cv.id = ? AND cv.assignee_id IS NULL AND cv.state = ?", c.ID, StateQueued).Exec(ctx)); err != nil {
+				return err
+			} else if !taken {
+				continue
+			}
+			if _, err := st.Update((*tenants.Membership)(nil)).Set("last_assigned_at = ?", now).Where("m.user_id = ?", h.userID).Exec(ctx); err != nil {
+				return err
+			}
+			// A ticket handed to someone is new to them.
+			if err := MarkRead(ctx, st, c.ID, h.userID, true, now); err != nil {
+				return err
+			}
+			h.load++
+			h.lastAssigned = &now
+			c.AssigneeID, c.State = &h.userID, StateActive
+			out = append(out, Assigned{Before: before, After: c})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("messaging: assign queued tickets: %w", err)
+	}
+	return out, nil
+}
+
+// holder is a member a pass may hand tickets to, with their load as it goes.
+type holder struct {
+	userID       string
+	capacity     int // 0: no limit
+	load         int // active tickets
+	lastAssigned *time.Time
+	access       Access
+}
+
+// ticketHolders are the members the rules let a pass hand tickets to: the one of mode
+// member, or, round robin, those online with room.
+func ticketHolders(ctx context.Context, st tenants.Scoped, rules AssignmentSettings, online Online) ([]*holder, error) {
+	var members []tenants.Membership
+	q := st.Select(&members)
+	if rules.Mode == AssignMember {
+		if rules.AssigneeID == nil {
+			return nil, nil // the member left: the settings' reference was cleared
+		}
+		q = q.Where("m.user_id = ?", *rules.AssigneeID)
+	} else {
+		q = q.Where("m.availability = ?", tenants.Online)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, err
+	}
+	members = slices.DeleteFunc(members, func(m tenants.Membership) bool { return !tenants.HoldsTickets(m.Role) })
+	if len(members) == 0 {
+		return nil, nil
+	}
+	present := map[string]bool{}
+	if rules.Mode == AssignRoundRobin {
+		var err error
+		if present, err = online(ctx); err != nil {
+			return nil, err
+		}
+		members = slices.DeleteFunc(members, func(m tenants.Membership) bool { return !present[m.UserID] })
+		if len(members) == 0 {
+			return nil, nil
+		}
+	}
+	accessRules, err := AccessRules(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.UserID
+	}
+	var loads []struct {
+		UserID string `bun:"assignee_id"`
+		Active int    `bun:"active"`
+	}
+	// Counted as Workloads counts them: an archived ticket is out of sight.
+	if err := st.Select((*Conversation)(nil)).ColumnExpr("cv.assignee_id, COUNT(*) AS active").
+		Where("cv.kind = ? AND cv.state = ? AND cv.archived = ? AND cv.assignee_id IN (?)", KindTicket, StateActive, false, bun.List(ids)).
+		GroupExpr("cv.assignee_id").Scan(ctx, &loads); err != nil {
+		return nil, err
+	}
+	out := make([]*holder, len(members))
+	for i, m := range members {
+		h := &holder{userID: m.UserID, capacity: rules.Capacity, lastAssigned: m.LastAssignedAt, access: Access{Rule: openRule(m.Role), UserID: m.UserID}}
+		if m.Capacity != nil {
+			h.capacity = *m.Capacity
+		}
+		if rules.Mode == AssignMember {
+			h.capacity = 0 // their inbox takes everything
+		}
+		for _, r := range accessRules {
+			if r.Role == m.Role {
+				h.access.Rule = r
+			}
+		}
+		for _, l := range loads {
+			if l.UserID == m.UserID {
+				h.load = l.Active
+			}
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// pick chooses the member for c: one whose inboxes include its connection and who
+// has room, the least loaded first, then the one whose last ticket is oldest (never
+// first), then by id so the choice is the same on every engine; never notTo, who
+// just gave it back (a later pass may hand it to them again when no one else took it).
+func pick(holders []*holder, c Conversation, notTo string) *holder {
+	var best *holder
+	for _, h := range holders {
+		if h.userID == notTo || !h.access.AllowsConnection(c.ConnectionID) || h.capacity > 0 && h.load >= h.capacity {
+			continue
+		}
+		if best == nil || before(h, best) {
+			best = h
+		}
+	}
+	return best
+}
+
+// before orders members for the next ticket.
+func before(a, b *holder) bool {
+	if a.load != b.load {
+		return a.load < b.load
+	}
+	switch {
+	case a.lastAssigned == nil && b.lastAssigned != nil:
+		return true
+	case a.lastAssigned != nil && b.lastAssigned == nil:
+		return false
+	case a.lastAssigned != nil && !a.lastAssigned.Equal(*b.lastAssigned):
+		return a.lastAssigned.Before(*b.lastAssigned)
+	}
+	return cmp.Less(a.userID, b.userID)
+}
+
+// Workload is a member who holds tickets, with how many they hold and how many the
+// queue lets them: what a transfer weighs.
+type Workload struct {
+	UserID       string `json:"user_id"`
+	Active       int    `json:"active"`
+	Pending      int    `json:"pending" doc:"waiting on the customer"`
+	Capacity     int    `json:"capacity" doc:"active tickets the queue lets them hold at most (theirs, else the workspace's); 0: no limit"`
+	Availability string `json:"availability" enum:"online,busy,offline"`
+	Online       bool   `json:"online" doc:"has the app open now"`
+}
+
+// Workloads lists every member who holds tickets (agents and up) with their open
+// tickets (active or pending, not archived), by user id. online are the members with
+// the app open.
+func Workloads(ctx context.Context, sc tenants.Scoped, online map[string]bool) ([]Workload, error) {
+	rules, err := Assignment(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	var members []tenants.Membership
+	if err := sc.Select(&members).OrderExpr("m.user_id").Scan(ctx); err != nil {
+		return nil, err
+	}
+	var counts []struct {
+		UserID  string `bun:"assignee_id"`
+		Active  int    `bun:"active"`
+		Pending int    `bun:"pending"`
+	}
+	err = sc.Select((*Conversation)(nil)).
+		ColumnExpr("cv.assignee_id, SUM(CASE WHEN cv.state = ? THEN 1 ELSE 0 END) AS active, SUM(CASE WHEN cv.state = ? THEN 1 ELSE 0 END) AS pending", StateActive, StatePending).
+		Where("cv.kind = ? AND cv.archived = ? AND cv.assignee_id IS NOT NULL AND cv.state IN (?, ?)", KindTicket, false, StateActive, StatePending).
+		GroupExpr("cv.assignee_id").Scan(ctx, &counts)
+	if err != nil {
+		return nil, err
+	}
+	out := []Workload{}
+	for _, m := range members {
+		if !tenants.HoldsTickets(m.Role) {
+			continue
+		}
+		w := Workload{UserID: m.UserID, Capacity: rules.Capacity, Availability: m.Availability, Online: online[m.UserID]}
+		if m.Capacity != nil {
+			w.Capacity = *m.Capacity
+		}
+		for _, c := range counts {
+			if c.UserID == m.UserID {
+				w.Active, w.Pending = c.Active, c.Pending
+			}
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
