@@ -51,7 +51,7 @@ type Pipeline struct {
 	// Presence tells which members have the app open, for the queue's round robin
 	// (nil: no one, so round robin hands out nothing).
 	Presence *realtime.Presence
-	Log        *slog.Logger
+	Log      *slog.Logger
 	// Now is the clock (tests move it for the 24-hour window).
 	Now func() time.Time
 
