@@ -42,6 +42,24 @@ export interface APIToken {
   role: string;
 }
 
+export interface AssignmentRequest {
+  /** with mode member: the user who gets every ticket that enters the queue */
+  assignee_id?: string | null;
+  /** with round_robin: active tickets a member holds at most, unless their own capacity says otherwise; 0: no limit */
+  capacity: number;
+  mode: "queue" | "round_robin" | "member";
+}
+
+export interface AssignmentSettings {
+  /** with mode member: the user who gets every ticket that enters the queue */
+  assignee_id?: string | null;
+  /** with round_robin: active tickets a member holds at most, unless their own capacity says otherwise; 0: no limit */
+  capacity: number;
+  /** queue: tickets wait for a member to accept them; round_robin: to online members in turn, the least loaded first, within capacity; member: all to assignee_id */
+  mode: "queue" | "round_robin" | "member";
+  updated_at: string;
+}
+
 export interface AssignRequest {
   /** a user id of a member who may reply; null returns the ticket to the queue */
   assignee_id?: string | null;
@@ -56,6 +74,16 @@ export interface AutoRechargeView {
   pack: string;
   /** why it stopped (a declined card…); empty when it runs. Setting the pack again, or saving a card, resumes it */
   paused: string;
+}
+
+export interface Availability {
+  availability: "online" | "busy" | "offline";
+  /** has the app open now: round robin hands tickets to members online by their own say and with the app open */
+  online: boolean;
+}
+
+export interface AvailabilityRequest {
+  availability: "online" | "busy" | "offline";
 }
 
 export interface BusinessHours {
@@ -104,6 +132,11 @@ export interface CannedResponse {
   shortcut: string;
   title: string;
   updated_at: string;
+}
+
+export interface CapacityRequest {
+  /** active tickets the queue lets them hold at most; 0: no limit; null: the workspace's */
+  capacity?: number | null;
 }
 
 export interface ChannelOption {
@@ -599,6 +632,9 @@ export interface MediaUpload {
 }
 
 export interface Member {
+  availability: "online" | "busy" | "offline";
+  /** active tickets the queue lets them hold at most; null: the workspace's capacity */
+  capacity?: number | null;
   created_at: string;
   email: string;
   id: string;
@@ -608,6 +644,10 @@ export interface Member {
 }
 
 export interface Membership {
+  /** online: the queue may hand them tickets while they have the app open; busy or offline: it passes them over */
+  availability: "online" | "busy" | "offline";
+  /** active tickets the queue lets them hold at most; null: the workspace's capacity */
+  capacity?: number | null;
   created_at: string;
   id: string;
   role: string;
@@ -936,6 +976,11 @@ export interface WalletView {
 
 export interface Workload {
   active: number;
+  availability: "online" | "busy" | "offline";
+  /** active tickets the queue lets them hold at most (theirs, else the workspace's); 0: no limit */
+  capacity: number;
+  /** has the app open now */
+  online: boolean;
   /** waiting on the customer */
   pending: number;
   user_id: string;
@@ -1213,6 +1258,42 @@ export interface Paths {
       body: AccessRuleChange;
       response: AccessRule;
       permission: "access:manage";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/assignment": {
+    /** How the queue hands out tickets (needs conversations:read) */
+    get: {
+      path: { workspace: string };
+      query: never;
+      body: never;
+      response: AssignmentSettings;
+      permission: "conversations:read";
+    };
+    /** Set how the queue hands out tickets; the tickets waiting get a pass at once (needs conversations:assign) */
+    put: {
+      path: { workspace: string };
+      query: never;
+      body: AssignmentRequest;
+      response: AssignmentSettings;
+      permission: "conversations:assign";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/availability": {
+    /** Your availability for the queue (needs conversations:accept) */
+    get: {
+      path: { workspace: string };
+      query: never;
+      body: never;
+      response: Availability;
+      permission: "conversations:accept";
+    };
+    /** Set your availability: online takes tickets from the queue, busy and offline do not (needs conversations:accept) */
+    put: {
+      path: { workspace: string };
+      query: never;
+      body: AvailabilityRequest;
+      response: Availability;
+      permission: "conversations:accept";
     };
   };
   "/api/v1/workspaces/{workspace}/business-hours": {
@@ -1735,6 +1816,16 @@ export interface Paths {
       permission: "members:manage";
     };
   };
+  "/api/v1/workspaces/{workspace}/members/{member}/capacity": {
+    /** Set how many active tickets the queue lets a member hold (needs conversations:assign) */
+    put: {
+      path: { workspace: string; member: string };
+      query: never;
+      body: CapacityRequest;
+      response: Membership;
+      permission: "conversations:assign";
+    };
+  };
   "/api/v1/workspaces/{workspace}/realtime": {
     /** Realtime events (WebSocket): {"type":"ready"}, then events the caller may see as JSON text frames; 426 without a WebSocket upgrade (needs conversations:read) */
     get: {
@@ -1832,7 +1923,7 @@ export interface Paths {
     };
   };
   "/api/v1/workspaces/{workspace}/workloads": {
-    /** Each member's open tickets (active, pending): what a transfer weighs (needs conversations:assign) */
+    /** Each member who holds tickets, with their open tickets (active, pending), capacity and availability: what a transfer weighs (needs conversations:assign) */
     get: {
       path: { workspace: string };
       query: never;
