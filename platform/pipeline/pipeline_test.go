@@ -42,6 +42,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/plugins/loopback"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
+	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
 
@@ -1157,6 +1158,86 @@ func TestPipeline(t *testing.T) {
 				}
 				if tl := tn.timeline(t, m.ID); !eq(tl, []string{"pending", "queued", "sent"}) {
 					t.Fatalf("timeline %v", tl)
+				}
+			})
+
+			t.Run("InboundTicketAssigned", func(t *testing.T) {
+				// A new customer's ticket, with round robin on, goes straight to the
+				// agent who is online, and browsers hear it; with no one online it
+				// waits in the queue until the sweep finds someone.
+				t.Parallel()
+				tn := e.tenant(t, "loopback", loopback.Config{}, 10)
+				agent := e.ta.NewUser("agent")
+				if _, err := tenants.AddMember(ctx, tn.sc, agent.ID, policies.Agent); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := messaging.SetAssignment(ctx, tn.sc, messaging.AssignmentSettings{Mode: messaging.AssignRoundRobin}); err != nil {
+					t.Fatal(err)
+				}
+				events, stop := e.ta.App.Realtime.Subscribe(ctx, tn.ws.ID)
+				defer stop()
+				customerTicket := func(id string) messaging.Conversation {
+					t.Helper()
+					from := fmt.Sprintf("+4479%08d", phoneSeq.Add(1))
+					tn.hook(t, tn.signed(t, loopback.WebhookEvent{Type: loopback.WebhookMessage, ID: id, From: from, To: tn.conn.Address, Text: "hello", Timestamp: time.Now().UTC()}))
+					tn.settled(t)
+					contact, err := messaging.ContactByAddress(ctx, tn.sc, tn.conn.Kind, from, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					var conv messaging.Conversation
+					if err := tn.sc.Select(&conv).Where("cv.contact_id = ?", contact.ID).Scan(ctx); err != nil {
+						t.Fatal(err)
+					}
+					return conv
+				}
+				waiting := customerTicket("assign-1")
+				if waiting.AssigneeID != nil || waiting.State != messaging.StateQueued {
+					t.Fatalf("with no one online the ticket is %s, held by %v; want queued", waiting.State, waiting.AssigneeID)
+				}
+
+				if _, err := e.p.Presence.Seen(ctx, tn.ws.ID, agent.ID, "tab-1"); err != nil {
+					t.Fatal(err)
+				}
+				got := customerTicket("assign-2")
+				if got.AssigneeID == nil || *got.AssigneeID != agent.ID || got.State != messaging.StateActive {
+					t.Fatalf("a new customer's ticket with the agent online: %s, held by %v; want active, the agent's", got.State, got.AssigneeID)
+				}
+				// The pass took the oldest first: the one that waited is the agent's too.
+				before, _ := messaging.GetConversation(ctx, tn.sc, waiting.ID)
+				if before.AssigneeID == nil || *before.AssigneeID != agent.ID {
+					t.Fatalf("the ticket that waited is held by %v, want the agent", before.AssigneeID)
+				}
+				heard := map[string]bool{}
+				for deadline := time.After(10 * time.Second); !heard[got.ID] || !heard[waiting.ID]; {
+					select {
+					case ev := <-events:
+						if ev.Type == realtime.ConversationUpdated && ev.AssigneeID == agent.ID && ev.Reassigned {
+							heard[ev.ConversationID] = true
+						}
+					case <-deadline:
+						t.Fatalf("assignments heard: %v, want both tickets handed to the agent", heard)
+					}
+				}
+
+				// Gone busy: a new ticket waits; the sweep hands it out once they are back.
+				if _, err := tenants.SetAvailability(ctx, tn.sc, agent.ID, tenants.Busy); err != nil {
+					t.Fatal(err)
+				}
+				later := customerTicket("assign-3")
+				if later.AssigneeID != nil {
+					t.Fatalf("a ticket with the only agent busy went to %v", *later.AssigneeID)
+				}
+				if _, err := tenants.SetAvailability(ctx, tn.sc, agent.ID, tenants.Online); err != nil {
+					t.Fatal(err)
+				}
+				res, err := e.p.Sweep(ctx, pipeline.SweepAge)
+				if err != nil {
+					t.Fatal(err)
+				}
+				now, _ := messaging.GetConversation(ctx, tn.sc, later.ID)
+				if res.Assigned < 1 || now.AssigneeID == nil || *now.AssigneeID != agent.ID {
+					t.Fatalf("after the sweep (%d assigned) the ticket is held by %v, want the agent", res.Assigned, now.AssigneeID)
 				}
 			})
 
