@@ -1,0 +1,216 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/platform/api"
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/policies"
+	"github.com/switchboardhq/switchboard/plugins/loopback"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// TestAssignmentRules: anyone who reads conversations sees the queue's rules;
+// managers set them, refused naming the field; a change gives the waiting tickets a
+// pass at once.
+func TestAssignmentRules(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			f := newConvFixture(t, engine)
+			rules := f.admin.WSPath("/assignment")
+			var got messaging.AssignmentSettings
+			f.viewer.Do(http.MethodGet, rules, nil).Expect(http.StatusOK).Decode(&got)
+			if got.Mode != messaging.AssignQueue {
+				t.Fatalf("a new workspace's rules: %+v, want the queue", got)
+			}
+			waiting := f.ticket("Waiting")
+
+			f.agent.Do(http.MethodPut, rules, api.AssignmentRequest{Mode: messaging.AssignRoundRobin}).Expect(http.StatusForbidden)
+			viewer := f.viewer.User.ID
+			for _, tc := range []struct {
+				req   api.AssignmentRequest
+				field string
+			}{
+				{api.AssignmentRequest{Mode: "lottery"}, "mode"},
+				{api.AssignmentRequest{Mode: messaging.AssignMember}, "assignee_id"},
+				{api.AssignmentRequest{Mode: messaging.AssignMember, AssigneeID: &viewer}, "assignee_id"},
+				{api.AssignmentRequest{Mode: messaging.AssignRoundRobin, Capacity: -2}, "capacity"},
+			} {
+				refusedNaming(t, f.manager.Do(http.MethodPut, rules, tc.req), tc.field)
+			}
+			f.expectTicket(t, "after refused rules", waiting, "", messaging.StateQueued)
+
+			agent := f.agent.User.ID
+			f.manager.Do(http.MethodPut, rules, api.AssignmentRequest{Mode: messaging.AssignMember, AssigneeID: &agent}).Expect(http.StatusOK).Decode(&got)
+			if got.Mode != messaging.AssignMember || got.AssigneeID == nil || *got.AssigneeID != agent {
+				t.Fatalf("rules stored %+v", got)
+			}
+			f.expectTicket(t, "the ticket that waited, once every ticket goes to the agent", waiting, agent, messaging.StateActive)
+			f.agent.Do(http.MethodGet, rules, nil).Expect(http.StatusOK).Decode(&got)
+			if got.Mode != messaging.AssignMember {
+				t.Fatalf("rules read back %+v", got)
+			}
+		})
+	}
+}
+
+// TestRoundRobinThroughTheAPI: with round robin, what members do hands out the queue:
+// a ticket given to the queue goes to someone else, coming back online takes one,
+// resolving frees room, more capacity takes more; workloads show it all.
+func TestRoundRobinThroughTheAPI(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			f := newConvFixture(t, engine)
+			ctx := context.Background()
+			ana, ben := f.agent, f.ta.Member(f.admin.Workspace, policies.Agent)
+			for _, m := range []*testapp.Client{ana, ben} {
+				if _, err := f.ta.App.Pipeline.Presence.Seen(ctx, f.admin.Workspace.ID, m.User.ID, "tab"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			first := f.ticket("First")
+			f.manager.Do(http.MethodPut, f.admin.WSPath("/assignment"), api.AssignmentRequest{Mode: messaging.AssignRoundRobin, Capacity: 1}).Expect(http.StatusOK)
+			holder := f.holder(t, first)
+			if holder != ana.User.ID && holder != ben.User.ID {
+				t.Fatalf("the waiting ticket went to %q, want one of the agents", holder)
+			}
+			x, y := ana, ben
+			if holder == ben.User.ID {
+				x, y = ben, ana
+			}
+
+			// y is full with a ticket a manager gave them by hand; a manager gives x's
+			// ticket to the queue: not back to x, so it waits.
+			pre := f.ticket("By hand")
+			f.manager.Do(http.MethodPost, f.path("/"+pre.ID+"/assign"), api.AssignRequest{AssigneeID: &y.User.ID}).Expect(http.StatusOK)
+			var conv messaging.Conversation
+			f.manager.Do(http.MethodPost, f.path("/"+first.ID+"/assign"), api.AssignRequest{}).Expect(http.StatusOK).Decode(&conv)
+			if conv.AssigneeID != nil || conv.State != messaging.StateQueued {
+				t.Fatalf("given to the queue, the ticket is %s with %v; want queued, not back to whom it was taken from", conv.State, conv.AssigneeID)
+			}
+
+			// x busy: nothing moves; x back online takes the oldest.
+			var av api.Availability
+			x.Do(http.MethodPut, x.WSPath("/availability"), api.AvailabilityRequest{Availability: tenants.Busy}).Expect(http.StatusOK).Decode(&av)
+			if av.Availability != tenants.Busy || !av.Online {
+				t.Fatalf("availability %+v, want busy with the app open", av)
+			}
+			second := f.ticket("Second")
+			f.manager.Do(http.MethodPut, f.admin.WSPath("/assignment"), api.AssignmentRequest{Mode: messaging.AssignRoundRobin, Capacity: 1}).Expect(http.StatusOK)
+			f.expectTicket(t, "with one agent busy and the other full", first, "", messaging.StateQueued)
+			x.Do(http.MethodPut, x.WSPath("/availability"), api.AvailabilityRequest{Availability: tenants.Online}).Expect(http.StatusOK)
+			f.expectTicket(t, "the oldest, once the busy agent is back", first, x.User.ID, messaging.StateActive)
+			f.expectTicket(t, "the next, with both full", second, "", messaging.StateQueued)
+			refusedNaming(t, x.Do(http.MethodPut, x.WSPath("/availability"), api.AvailabilityRequest{Availability: "away"}), "availability")
+
+			// y resolving frees room for the next.
+			y.Do(http.MethodPatch, f.path("/"+pre.ID), api.ConversationUpdate{State: ptr(messaging.StateResolved)}).Expect(http.StatusOK)
+			f.expectTicket(t, "after the other agent resolved theirs", second, y.User.ID, messaging.StateActive)
+
+			// More capacity takes more.
+			fourth := f.ticket("Fourth")
+			capacity := f.admin.WSPath("/members/" + scMemberID(t, f.admin, x.User.ID) + "/capacity")
+			f.agent.Do(http.MethodPut, capacity, api.CapacityRequest{Capacity: ptr(2)}).Expect(http.StatusForbidden)
+			refusedNaming(t, f.manager.Do(http.MethodPut, capacity, api.CapacityRequest{Capacity: ptr(-1)}), "capacity")
+			f.expectTicket(t, "before more capacity", fourth, "", messaging.StateQueued)
+			f.manager.Do(http.MethodPut, capacity, api.CapacityRequest{Capacity: ptr(2)}).Expect(http.StatusOK)
+			f.expectTicket(t, "with room for two", fourth, x.User.ID, messaging.StateActive)
+
+			var loads api.List[messaging.Workload]
+			f.manager.Do(http.MethodGet, f.admin.WSPath("/workloads"), nil).Expect(http.StatusOK).Decode(&loads)
+			byUser := map[string]messaging.Workload{}
+			for _, w := range loads.Items {
+				byUser[w.UserID] = w
+			}
+			if w := byUser[x.User.ID]; w.Active != 2 || w.Capacity != 2 || w.Availability != tenants.Online || !w.Online {
+				t.Errorf("workload of the agent with room for two: %+v", w)
+			}
+			if w := byUser[y.User.ID]; w.Active != 1 || w.Capacity != 1 || !w.Online {
+				t.Errorf("workload of the other agent: %+v", w)
+			}
+			if w, ok := byUser[f.admin.User.ID]; !ok || w.Online || w.Active != 0 {
+				t.Errorf("the admin, who holds tickets but has no app open: %+v (listed %v)", w, ok)
+			}
+			if _, ok := byUser[f.viewer.User.ID]; ok {
+				t.Errorf("workloads list the viewer, who cannot hold tickets")
+			}
+		})
+	}
+}
+
+// holder is who holds conv now ("" for no one).
+func (f *convFixture) holder(t *testing.T, conv messaging.Conversation) string {
+	t.Helper()
+	got, err := messaging.GetConversation(f.ta.Ctx(), f.sc, conv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.AssigneeID == nil {
+		return ""
+	}
+	return *got.AssigneeID
+}
+
+// TestPresenceFromTheApp: a member's open app (the realtime connection) is their
+// presence: opening it takes the ticket that waited, closing it ends it.
+func TestPresenceFromTheApp(t *testing.T) {
+	t.Parallel()
+	ta := testapp.New(t, testapp.WithPlugins(connections.StaticPlugins{"loopback": loopback.New()}))
+	s := serveRT(t, ta)
+	f := convFixtureOn(t, ta)
+	admin, agent, sc := f.admin, f.agent, f.sc
+	waiting := f.ticket("Waiting")
+	admin.Do(http.MethodPut, admin.WSPath("/assignment"), api.AssignmentRequest{Mode: messaging.AssignRoundRobin}).Expect(http.StatusOK)
+	held := func() string {
+		c, err := messaging.GetConversation(ta.Ctx(), sc, waiting.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.AssigneeID == nil {
+			return ""
+		}
+		return *c.AssigneeID
+	}
+	if h := held(); h != "" {
+		t.Fatalf("with no one's app open the ticket went to %s", h)
+	}
+	online := func() bool {
+		var av api.Availability
+		agent.Do(http.MethodGet, agent.WSPath("/availability"), nil).Expect(http.StatusOK).Decode(&av)
+		return av.Online
+	}
+
+	ws := dial(t, s.url(admin.Workspace), s.sessionHeader(t, agent.User))
+	eventually(t, "the ticket handed to the agent who opened the app", func() bool { return held() == agent.User.ID })
+	if !online() {
+		t.Fatal("the agent with the app open is not online")
+	}
+	ws.Close()
+	eventually(t, "the agent offline once the app closed", func() bool { return !online() })
+}
+
+// eventually polls ok for up to 10 s.
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("not so after 10 s: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// refusedNaming checks that r is a 422 naming field.
+func refusedNaming(t *testing.T, r *testapp.Response, field string) {
+	t.Helper()
+	if e := r.Expect(http.StatusUnprocessableEntity).Error(); e.Fields[field] == "" {
+		t.Errorf("refusal %+v does not name %s", e, field)
+	}
+}
