@@ -111,6 +111,10 @@ type Online func(ctx context.Context) (map[string]bool, error)
 // SQLite writes one at a time), so two tickets arriving together cannot both take a
 // member's last free place.
 func AssignQueued(ctx context.Context, sc tenants.Scoped, online Online, skip map[string]string, now time.Time) ([]Assigned, error) {
+	// Most workspaces keep the queue: one read, no transaction, on the inbound path.
+	if rules, err := Assignment(ctx, sc); err != nil || rules.Mode == AssignQueue {
+		return nil, err
+	}
 	var out []Assigned
 	err := storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
 		out = nil
