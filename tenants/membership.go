@@ -130,6 +130,9 @@ func ChangeRole(ctx context.Context, s Scoped, memberID string, role policies.Ro
 			return err
 		}
 		if !HoldsTickets(role) {
+			if err := forgetAssignee(ctx, st, m.UserID); err != nil {
+				return err
+			}
 			return releaseTickets(ctx, st, m.UserID)
 		}
 		return nil
@@ -151,6 +154,9 @@ func RemoveMember(ctx context.Context, s Scoped, memberID string) error {
 			}
 		}
 		if _, err := st.Delete((*Membership)(nil)).Where("m.id = ?", m.ID).Exec(ctx); err != nil {
+			return err
+		}
+		if err := forgetAssignee(ctx, st, m.UserID); err != nil {
 			return err
 		}
 		return releaseTickets(ctx, st, m.UserID)
@@ -224,6 +230,25 @@ const (
 // to the queue, as a ticket sent back by a manager does, for another agent to
 // accept. Resolved ones stay resolved without an assignee, so a customer's reply
 // reopens them in the queue rather than as the tickets of someone who cannot answer.
+// assignmentRule is the part of a workspace's queue rules (the messaging package's
+// AssignmentSettings) that names a member to give every ticket to.
+type assignmentRule struct {
+	bun.BaseModel `bun:"table:assignment_settings,alias:asg"`
+	Owned
+}
+
+// forgetAssignee puts a workspace whose queue gave every ticket to userID, who can no
+// longer hold them, back to the queue, where members accept them: otherwise its
+// tickets would wait for someone who is not coming.
+func forgetAssignee(ctx context.Context, s Scoped, userID string) error {
+	_, err := s.Update((*assignmentRule)(nil)).Set("mode = ?", "queue").Set("assignee_id = NULL").
+		Where("asg.assignee_id = ?", userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("tenants: queue rules without the member: %w", err)
+	}
+	return nil
+}
+
 func releaseTickets(ctx context.Context, s Scoped, userID string) error {
 	_, err := s.Update((*ticketHolder)(nil)).
 		Set("assignee_id = NULL").

@@ -71,7 +71,8 @@ func (a assignmentArea) setRules(c *fiber.Ctx) error {
 		return err
 	}
 	sc := scoped(c, a.s)
-	s, err := messaging.SetAssignment(c.UserContext(), sc, messaging.AssignmentSettings{Mode: req.Mode, AssigneeID: req.AssigneeID, Capacity: req.Capacity})
+	s, err := messaging.SetAssignment(c.UserContext(), sc, messaging.AssignmentSettings{Mode: req.Mode, AssigneeID: req.AssigneeID, Capacity: req.Capacity},
+		a.s.pipeline.MayHold(sc.WorkspaceID()))
 	if err != nil {
 		return err
 	}

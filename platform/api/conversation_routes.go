@@ -940,6 +940,23 @@ func (a conversationArea) changed(c *fiber.Ctx, before messaging.Conversation) e
 	return a.respond(c, conv)
 }
 
+// changedThenPass announces a ticket's change, then gives the queue a pass (which may
+// hand this very ticket on, and announces that itself), and answers with the ticket
+// as it then is.
+func (a conversationArea) changedThenPass(c *fiber.Ctx, before messaging.Conversation, skip map[string]string) error {
+	sc := scoped(c, a.s)
+	now, err := messaging.GetConversation(c.UserContext(), sc, before.ID)
+	if err != nil {
+		return err
+	}
+	a.s.pipeline.ConversationChanged(c.UserContext(), sc, before, now)
+	a.s.pipeline.AssignQueued(c.UserContext(), sc, skip)
+	if now, err = messaging.GetConversation(c.UserContext(), sc, before.ID); err != nil {
+		return err
+	}
+	return a.respond(c, now)
+}
+
 func (a conversationArea) update(c *fiber.Ctx) error {
 	var req ConversationUpdate
 	if err := decode(c, &req); err != nil {
@@ -1019,10 +1036,10 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 	if _, err := scoped(c, a.s).Update(&conv).Column(cols...).WherePK().Exec(c.UserContext()); err != nil {
 		return err
 	}
-	if req.State != nil && conv.Kind == messaging.KindTicket {
-		// Resolved or pending, a ticket frees its member's room; queued, it waits
-		// for the queue's rules.
-		a.s.pipeline.AssignQueued(c.UserContext(), scoped(c, a.s), nil)
+	if (req.State != nil || req.Archived != nil) && conv.Kind == messaging.KindTicket {
+		// Resolved, pending or archived, a ticket frees its member's room; queued,
+		// it waits for the queue's rules.
+		return a.changedThenPass(c, conv, nil)
 	}
 	return a.changed(c, conv)
 }
@@ -1082,14 +1099,12 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 		}
 	}
 	// Given to the queue, the ticket goes round again, not back to whom it was
-	// taken from; taken from a member, it frees room for the queue's next. Before
-	// the answer, which shows where it went.
+	// taken from; taken from a member, it frees room for the queue's next.
 	var skip map[string]string
 	if req.AssigneeID == nil && conv.AssigneeID != nil {
 		skip = map[string]string{conv.ID: *conv.AssigneeID}
 	}
-	a.s.pipeline.AssignQueued(c.UserContext(), sc, skip)
-	return a.changed(c, conv)
+	return a.changedThenPass(c, conv, skip)
 }
 
 func (a conversationArea) workloads(c *fiber.Ctx) error {
@@ -1101,7 +1116,7 @@ func (a conversationArea) workloads(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	rows, err := messaging.Workloads(c.UserContext(), sc, online)
+	rows, err := messaging.Workloads(c.UserContext(), sc, a.s.pipeline.MayHold(sc.WorkspaceID()), online)
 	if err != nil {
 		return err
 	}

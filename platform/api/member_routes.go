@@ -92,6 +92,8 @@ func (a memberArea) changeRole(c *fiber.Ctx) error {
 	}
 	a.s.accessChanged(c.UserContext(), m.WorkspaceID)
 	a.handedBack(c, held)
+	// Their tickets back in the queue, or a role that may now hold some.
+	a.s.pipeline.AssignQueued(c.UserContext(), sc, nil)
 	return c.JSON(m)
 }
 
@@ -106,6 +108,7 @@ func (a memberArea) remove(c *fiber.Ctx) error {
 	}
 	a.s.accessChanged(c.UserContext(), sc.WorkspaceID())
 	a.handedBack(c, held)
+	a.s.pipeline.AssignQueued(c.UserContext(), sc, nil) // their tickets, back in the queue
 	return c.SendStatus(http.StatusNoContent)
 }
 
@@ -139,9 +142,6 @@ func (a memberArea) handedBack(c *fiber.Ctx, held []messaging.Conversation) {
 			continue // still theirs (a role that keeps its tickets)
 		}
 		a.s.pipeline.ConversationChanged(c.UserContext(), sc, before, conv)
-	}
-	if len(held) > 0 {
-		a.s.pipeline.AssignQueued(c.UserContext(), sc, nil)
 	}
 }
 

@@ -278,8 +278,9 @@ func (a realtimeArea) serve(conn *websocket.Conn) {
 			if err != nil {
 				log.Warn("realtime: presence not recorded", "error", err)
 			}
-			if came && caller.role.AtLeast(policies.Agent) {
-				a.s.pipeline.AssignQueued(ctx, sc, nil)
+			if came {
+				// On its own: this loop must go on reading the events the pass sends.
+				a.s.pipeline.AssignQueuedSoon(ctx, sc)
 			}
 		}
 		defer func() {

@@ -187,7 +187,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.MediaLinks = media.Links{Signer: a.Box, BaseURL: cfg.BaseURL()}
 	a.Pipeline = &pipeline.Pipeline{DB: a.DB, Redis: a.Queue.Redis, Connections: a.Connections, Plugins: a.Plugins, Publisher: a.Realtime,
 		Ledger: a.Ledger, Enqueuer: pipeline.NewEnqueuer(a.Queue.Conn, a.Queue.Redis), MediaLinks: a.MediaLinks,
-		Presence: realtime.NewPresence(a.Queue.Redis), Log: log}
+		Presence: realtime.NewPresence(a.Queue.Redis), Enforcer: a.Enforcer, Log: log}
 	ok = true
 	return a, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/platform/failure"
 	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
 
@@ -58,9 +59,13 @@ func Assignment(ctx context.Context, sc tenants.Scoped) (AssignmentSettings, err
 	return s, nil
 }
 
+// MayHold reports whether members of a role may hold tickets: whether the workspace
+// lets the role reply (conversations:reply, its overrides included).
+type MayHold func(role policies.Role) bool
+
 // SetAssignment stores the workspace's queue rules. The member of mode member must
-// be one of the workspace's who holds tickets.
-func SetAssignment(ctx context.Context, sc tenants.Scoped, s AssignmentSettings) (AssignmentSettings, error) {
+// be one of the workspace's who may hold tickets.
+func SetAssignment(ctx context.Context, sc tenants.Scoped, s AssignmentSettings, mayHold MayHold) (AssignmentSettings, error) {
 	bad := failure.Fields{}
 	bad.Check(!slices.Contains([]string{AssignQueue, AssignRoundRobin, AssignMember}, s.Mode), "mode", "must be queue, round_robin or member")
 	bad.Check(s.Capacity < 0 || s.Capacity > tenants.MaxCapacity, "capacity", fmt.Sprintf("must be from 0 (no limit) to %d", tenants.MaxCapacity))
@@ -76,7 +81,7 @@ func SetAssignment(ctx context.Context, sc tenants.Scoped, s AssignmentSettings)
 			bad.Check(true, "assignee_id", "is not a member of this workspace")
 		case err != nil:
 			return s, err
-		case !tenants.HoldsTickets(m.Role):
+		case !mayHold(m.Role):
 			bad.Check(true, "assignee_id", fmt.Sprintf("is a %s, who cannot reply to tickets", m.Role))
 		}
 	}
@@ -98,25 +103,50 @@ type Assigned struct {
 	Before, After Conversation
 }
 
-// Online tells which members have the app open: asked only by a round-robin pass.
-type Online func(ctx context.Context) (map[string]bool, error)
+// Pass is what a pass of the queue goes by besides the workspace's rules.
+type Pass struct {
+	MayHold MayHold
+	// Online tells which members have the app open; asked by a round-robin pass only.
+	Online func(ctx context.Context) (map[string]bool, error)
+	// Skip names, by conversation, a member it does not go to in this pass (who just
+	// gave it to the queue).
+	Skip map[string]string
+	Now  time.Time
+}
 
 // AssignQueued hands the tickets waiting in the queue, oldest first, to members as
 // the workspace's rules say, and reports each one handed out. A member gets only
-// tickets of the connections their role's access rule lets them see. skip names, by
-// conversation, a member it does not go back to (who just gave it to the queue) while
-// another can take it.
+// tickets of the connections their role's access rule lets them see. Capacity bounds
+// what the queue hands out; a member may still accept, or be given, more by hand.
 //
 // Passes of one workspace run one at a time (the rules' row is locked on PostgreSQL;
 // SQLite writes one at a time), so two tickets arriving together cannot both take a
-// member's last free place.
-func AssignQueued(ctx context.Context, sc tenants.Scoped, online Online, skip map[string]string, now time.Time) ([]Assigned, error) {
+// member's last free place. A member who leaves, or loses the role to reply, while a
+// pass runs gets nothing from it: their membership row is updated, on the condition
+// of their role, before each ticket is theirs, so either the pass waits for the
+// change and passes them over, or the change waits for the pass and hands the ticket
+// back to the queue with the rest of theirs.
+func AssignQueued(ctx context.Context, sc tenants.Scoped, p Pass) ([]Assigned, error) {
 	// Most workspaces keep the queue: one read, no transaction, on the inbound path.
-	if rules, err := Assignment(ctx, sc); err != nil || rules.Mode == AssignQueue {
+	rules, err := Assignment(ctx, sc)
+	if err != nil || rules.Mode == AssignQueue {
 		return nil, err
 	}
+	present := map[string]bool{}
+	if rules.Mode == AssignRoundRobin {
+		// Asked before the transaction: Redis is not waited on holding the lock.
+		if present, err = p.Online(ctx); err != nil {
+			return nil, fmt.Errorf("messaging: assign queued tickets: %w", err)
+		}
+	}
+	var holding []policies.Role
+	for _, r := range policies.Roles() {
+		if p.MayHold(r) {
+			holding = append(holding, r)
+		}
+	}
 	var out []Assigned
-	err := storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
+	err = storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
 		out = nil
 		st := sc.With(tx)
 		var rules AssignmentSettings
@@ -129,7 +159,7 @@ func AssignQueued(ctx context.Context, sc tenants.Scoped, online Online, skip ma
 		} else if err != nil {
 			return err
 		}
-		if rules.Mode == AssignQueue {
+		if rules.Mode == AssignQueue || len(holding) == 0 {
 			return nil
 		}
 		var queued []Conversation
@@ -140,12 +170,15 @@ func AssignQueued(ctx context.Context, sc tenants.Scoped, online Online, skip ma
 		if len(queued) == 0 {
 			return nil
 		}
-		holders, err := ticketHolders(ctx, st, rules, online)
+		holders, err := ticketHolders(ctx, st, rules, p.MayHold, present)
 		if err != nil || len(holders) == 0 {
 			return err
 		}
 		for _, c := range queued {
-			h := pick(holders, c, skip[c.ID])
+			h, err := claim(ctx, st, holders, c, p.Skip[c.ID], holding, p.Now)
+			if err != nil {
+				return err
+			}
 			if h == nil {
 				continue
 			}
@@ -156,15 +189,12 @@ func AssignQueued(ctx context.Context, sc tenants.Scoped, online Online, skip ma
 			} else if !taken {
 				continue
 			}
-			if _, err := st.Update((*tenants.Membership)(nil)).Set("last_assigned_at = ?", now).Where("m.user_id = ?", h.userID).Exec(ctx); err != nil {
-				return err
-			}
 			// A ticket handed to someone is new to them.
-			if err := MarkRead(ctx, st, c.ID, h.userID, true, now); err != nil {
+			if err := MarkRead(ctx, st, c.ID, h.userID, true, p.Now); err != nil {
 				return err
 			}
 			h.load++
-			h.lastAssigned = &now
+			h.lastAssigned = &p.Now
 			c.AssigneeID, c.State = &h.userID, StateActive
 			out = append(out, Assigned{Before: before, After: c})
 		}
@@ -176,6 +206,27 @@ func AssignQueued(ctx context.Context, sc tenants.Scoped, online Online, skip ma
 	return out, nil
 }
 
+// claim picks the member for c and marks them as given a ticket now, on the
+// condition that they are still a member whose role may hold tickets (see
+// AssignQueued); one who is not is passed over from then on.
+func claim(ctx context.Context, st tenants.Scoped, holders []*holder, c Conversation, notTo string, holding []policies.Role, now time.Time) (*holder, error) {
+	for {
+		h := pick(holders, c, notTo)
+		if h == nil {
+			return nil, nil
+		}
+		still, err := storage.Changed(st.Update((*tenants.Membership)(nil)).Set("last_assigned_at = ?", now).
+			Where("m.user_id = ? AND m.role IN (?)", h.userID, bun.List(holding)).Exec(ctx))
+		if err != nil {
+			return nil, err
+		}
+		if still {
+			return h, nil
+		}
+		h.gone = true
+	}
+}
+
 // holder is a member a pass may hand tickets to, with their load as it goes.
 type holder struct {
 	userID       string
@@ -183,16 +234,18 @@ type holder struct {
 	load         int // active tickets
 	lastAssigned *time.Time
 	access       Access
+	gone         bool // left, or lost the role to reply, during the pass
 }
 
 // ticketHolders are the members the rules let a pass hand tickets to: the one of mode
-// member, or, round robin, those online with room.
-func ticketHolders(ctx context.Context, st tenants.Scoped, rules AssignmentSettings, online Online) ([]*holder, error) {
+// member (whatever their availability, presence or load), or, round robin, those
+// online by their own say and with the app open (present).
+func ticketHolders(ctx context.Context, st tenants.Scoped, rules AssignmentSettings, mayHold MayHold, present map[string]bool) ([]*holder, error) {
 	var members []tenants.Membership
 	q := st.Select(&members)
 	if rules.Mode == AssignMember {
 		if rules.AssigneeID == nil {
-			return nil, nil // the member left: the settings' reference was cleared
+			return nil, nil // the user was deleted: the rules' reference was cleared
 		}
 		q = q.Where("m.user_id = ?", *rules.AssigneeID)
 	} else {
@@ -201,20 +254,11 @@ func ticketHolders(ctx context.Context, st tenants.Scoped, rules AssignmentSetti
 	if err := q.Scan(ctx); err != nil {
 		return nil, err
 	}
-	members = slices.DeleteFunc(members, func(m tenants.Membership) bool { return !tenants.HoldsTickets(m.Role) })
+	members = slices.DeleteFunc(members, func(m tenants.Membership) bool {
+		return !mayHold(m.Role) || rules.Mode == AssignRoundRobin && !present[m.UserID]
+	})
 	if len(members) == 0 {
 		return nil, nil
-	}
-	present := map[string]bool{}
-	if rules.Mode == AssignRoundRobin {
-		var err error
-		if present, err = online(ctx); err != nil {
-			return nil, err
-		}
-		members = slices.DeleteFunc(members, func(m tenants.Membership) bool { return !present[m.UserID] })
-		if len(members) == 0 {
-			return nil, nil
-		}
 	}
 	accessRules, err := AccessRules(ctx, st)
 	if err != nil {
@@ -265,7 +309,7 @@ func ticketHolders(ctx context.Context, st tenants.Scoped, rules AssignmentSetti
 func pick(holders []*holder, c Conversation, notTo string) *holder {
 	var best *holder
 	for _, h := range holders {
-		if h.userID == notTo || !h.access.AllowsConnection(c.ConnectionID) || h.capacity > 0 && h.load >= h.capacity {
+		if h.gone || h.userID == notTo || !h.access.AllowsConnection(c.ConnectionID) || h.capacity > 0 && h.load >= h.capacity {
 			continue
 		}
 		if best == nil || before(h, best) {
@@ -302,10 +346,9 @@ type Workload struct {
 	Online       bool   `json:"online" doc:"has the app open now"`
 }
 
-// Workloads lists every member who holds tickets (agents and up) with their open
-// tickets (active or pending, not archived), by user id. online are the members with
-// the app open.
-func Workloads(ctx context.Context, sc tenants.Scoped, online map[string]bool) ([]Workload, error) {
+// Workloads lists every member who may hold tickets with their open tickets (active
+// or pending, not archived), by user id. online are the members with the app open.
+func Workloads(ctx context.Context, sc tenants.Scoped, mayHold MayHold, online map[string]bool) ([]Workload, error) {
 	rules, err := Assignment(ctx, sc)
 	if err != nil {
 		return nil, err
@@ -328,7 +371,7 @@ func Workloads(ctx context.Context, sc tenants.Scoped, online map[string]bool) (
 	}
 	out := []Workload{}
 	for _, m := range members {
-		if !tenants.HoldsTickets(m.Role) {
+		if !mayHold(m.Role) {
 			continue
 		}
 		w := Workload{UserID: m.UserID, Capacity: rules.Capacity, Availability: m.Availability, Online: online[m.UserID]}

@@ -60,7 +60,7 @@ func (d *queueDesk) ticket(connID string) messaging.Conversation {
 
 func (d *queueDesk) rules(s messaging.AssignmentSettings) {
 	d.t.Helper()
-	if _, err := messaging.SetAssignment(d.ctx, d.sc, s); err != nil {
+	if _, err := messaging.SetAssignment(d.ctx, d.sc, s, tenants.HoldsTickets); err != nil {
 		d.t.Fatal(err)
 	}
 }
@@ -68,7 +68,7 @@ func (d *queueDesk) rules(s messaging.AssignmentSettings) {
 // pass runs the queue's rules and reports who got each ticket, by name.
 func (d *queueDesk) pass(skip map[string]string) map[string]string {
 	d.t.Helper()
-	got, err := messaging.AssignQueued(d.ctx, d.sc, func(context.Context) (map[string]bool, error) { return d.online, nil }, skip, time.Now().UTC())
+	got, err := messaging.AssignQueued(d.ctx, d.sc, d.passing(skip))
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -80,6 +80,12 @@ func (d *queueDesk) pass(skip map[string]string) map[string]string {
 		out[a.After.ID] = d.name(*a.After.AssigneeID)
 	}
 	return out
+}
+
+// passing is a pass with the desk's members online, agents and up holding tickets.
+func (d *queueDesk) passing(skip map[string]string) messaging.Pass {
+	return messaging.Pass{MayHold: tenants.HoldsTickets, Skip: skip, Now: time.Now().UTC(),
+		Online: func(context.Context) (map[string]bool, error) { return d.online, nil }}
 }
 
 func (d *queueDesk) name(userID string) string {
@@ -207,6 +213,18 @@ func TestRoundRobin(t *testing.T) {
 			if got := d.pass(nil); got[onOther.ID] != "ana" && got[onOther.ID] != "ben" {
 				t.Fatalf("a ticket on the agents' inbox went %v, want an agent", got)
 			}
+
+			// A workspace that does not let agents reply gives them nothing.
+			noAgents := d.ticket(other.ID)
+			pass := d.passing(nil)
+			pass.MayHold = func(r policies.Role) bool { return r.AtLeast(policies.Manager) }
+			handed, err := messaging.AssignQueued(d.ctx, d.sc, pass)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(handed) != 1 || handed[0].After.ID != noAgents.ID || *handed[0].After.AssigneeID != d.members["cy"] {
+				t.Fatalf("with agents unable to reply the ticket went %+v, want cy", handed)
+			}
 		})
 	}
 }
@@ -256,7 +274,7 @@ func TestAssignToMember(t *testing.T) {
 	for _, engine := range testapp.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
 			t.Parallel()
-			d := newQueueDesk(t, engine, map[string]policies.Role{"boss": policies.Admin, "vi": policies.Viewer})
+			d := newQueueDesk(t, engine, map[string]policies.Role{"boss": policies.Admin, "vi": policies.Viewer, "ag": policies.Agent})
 			d.online = map[string]bool{} // no one has the app open
 			boss, viewer, stranger := d.members["boss"], d.members["vi"], "no-such-user"
 			for _, tc := range []struct {
@@ -271,7 +289,7 @@ func TestAssignToMember(t *testing.T) {
 				{messaging.AssignmentSettings{Mode: messaging.AssignRoundRobin, Capacity: -1}, "capacity"},
 				{messaging.AssignmentSettings{Mode: messaging.AssignRoundRobin, Capacity: tenants.MaxCapacity + 1}, "capacity"},
 			} {
-				_, err := messaging.SetAssignment(d.ctx, d.sc, tc.s)
+				_, err := messaging.SetAssignment(d.ctx, d.sc, tc.s, tenants.HoldsTickets)
 				var fe *failure.Error
 				if !errors.As(err, &fe) || fe.Fields[tc.field] == "" {
 					t.Errorf("rules %+v: error %v, want one naming %s", tc.s, err, tc.field)
@@ -286,6 +304,16 @@ func TestAssignToMember(t *testing.T) {
 			}
 			if got := d.pass(nil); len(got) != 3 || firstValue(got) != "boss" || lastValue(got) != "boss" {
 				t.Fatalf("mode member handed out %v, want all three to boss", got)
+			}
+
+			// The member leaves: the workspace goes back to the queue, not waiting on them.
+			inbox := d.members["ag"]
+			d.rules(messaging.AssignmentSettings{Mode: messaging.AssignMember, AssigneeID: &inbox})
+			if err := tenants.RemoveMember(d.ctx, d.sc, membershipID(t, d, "ag")); err != nil {
+				t.Fatal(err)
+			}
+			if s, err := messaging.Assignment(d.ctx, d.sc); err != nil || s.Mode != messaging.AssignQueue || s.AssigneeID != nil {
+				t.Fatalf("rules after their member left: %+v (%v), want the queue", s, err)
 			}
 		})
 	}
@@ -309,7 +337,7 @@ func TestAssignQueuedAtOnce(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					got, err := messaging.AssignQueued(d.ctx, d.sc, func(context.Context) (map[string]bool, error) { return d.online, nil }, nil, time.Now().UTC())
+					got, err := messaging.AssignQueued(d.ctx, d.sc, d.passing(nil))
 					if err != nil {
 						t.Error(err)
 					}

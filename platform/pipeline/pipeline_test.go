@@ -1171,7 +1171,7 @@ func TestPipeline(t *testing.T) {
 				if _, err := tenants.AddMember(ctx, tn.sc, agent.ID, policies.Agent); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := messaging.SetAssignment(ctx, tn.sc, messaging.AssignmentSettings{Mode: messaging.AssignRoundRobin}); err != nil {
+				if _, err := messaging.SetAssignment(ctx, tn.sc, messaging.AssignmentSettings{Mode: messaging.AssignRoundRobin}, tenants.HoldsTickets); err != nil {
 					t.Fatal(err)
 				}
 				events, stop := e.ta.App.Realtime.Subscribe(ctx, tn.ws.ID)

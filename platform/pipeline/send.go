@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
+	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
 
@@ -51,6 +52,8 @@ type Pipeline struct {
 	// Presence tells which members have the app open, for the queue's round robin
 	// (nil: no one, so round robin hands out nothing).
 	Presence *realtime.Presence
+	// Enforcer says which roles may hold tickets (nil: agents and up).
+	Enforcer *policies.Enforcer
 	Log      *slog.Logger
 	// Now is the clock (tests move it for the 24-hour window).
 	Now func() time.Time
