@@ -212,7 +212,7 @@ func TestRealtimeTellsWhoLostATicket(t *testing.T) {
 		t.Fatalf("the agent the ticket was taken from heard %+v, want it with its new assignee", ev)
 	}
 	// Their counts changed with it.
-	if got := readRaw(t, conn); got != fmt.Sprintf(`{"type":"counts.changed","conversation_id":%q,"conversation_kind":"ticket","data":{"kind":"ticket"}}`, tk.ID) {
+	if got := readRaw(t, conn); got != fmt.Sprintf(`{"type":"counts.changed","conversation_id":%q,"conversation_kind":"ticket","reassigned":true,"former_assignee_id":%q,"data":{"kind":"ticket"}}`, tk.ID, f.agent.User.ID) {
 		t.Fatalf("after the hand-over the agent got %s, want the counts changed", got)
 	}
 	// A ticket leaving the queue they see reaches them too.
@@ -223,7 +223,7 @@ func TestRealtimeTellsWhoLostATicket(t *testing.T) {
 	if ev.ConversationID != queued.ID || ev.Data.AssigneeID == nil || *ev.Data.AssigneeID != colleague.User.ID {
 		t.Fatalf("the agent watching the queue heard %+v, want the accepted ticket with its new assignee", ev)
 	}
-	if got := readRaw(t, conn); got != fmt.Sprintf(`{"type":"counts.changed","conversation_id":%q,"conversation_kind":"ticket","data":{"kind":"ticket"}}`, queued.ID) {
+	if got := readRaw(t, conn); got != fmt.Sprintf(`{"type":"counts.changed","conversation_id":%q,"conversation_kind":"ticket","reassigned":true,"data":{"kind":"ticket"}}`, queued.ID) {
 		t.Fatalf("after the accept the agent got %s, want the counts changed", got)
 	}
 	// From then on the ticket is the colleague's: the agent hears nothing more of it.

@@ -37,9 +37,10 @@ type Event struct {
 	AssigneeID       string `json:"-"`
 	// Reassigned says this change took the conversation from FormerAssigneeID ("":
 	// the queue): a member who sees only their own, or the queue, still hears that it
-	// left them.
-	Reassigned       bool   `json:"-"`
-	FormerAssigneeID string `json:"-"`
+	// left them. Both go to clients too: a browser tells its member of a ticket newly
+	// theirs by them, which it may never have seen an event about.
+	Reassigned       bool   `json:"reassigned,omitempty"`
+	FormerAssigneeID string `json:"former_assignee_id,omitempty"`
 	ConnectionID     string `json:"-"`
 	// Permission, when set, is what a member needs to hear an event that is not about
 	// a conversation (a wallet's alert: billing:read); unset, conversations:read.
