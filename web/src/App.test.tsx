@@ -15,7 +15,10 @@ function signedInAs(role: string, permissions: string[], extra: Record<string, u
         plan: { code: "business", name: "Business", features: {} }, role, permissions,
       },
     },
-    "GET /api/v1/workspaces/demo/members": { body: { items: [{ id: "m1", user_id: user.id, email: user.email, name: user.name, role, created_at: "" }], next_cursor: "" } },
+    "GET /api/v1/workspaces/demo/members": {
+      body: { items: [{ id: "m1", user_id: user.id, email: user.email, name: user.name, role, created_at: "", availability: "online", capacity: null }], next_cursor: "" },
+    },
+    "GET /api/v1/workspaces/demo/availability": { body: { availability: "online", online: false } },
     "GET /api/v1/workspaces/demo/connections": { body: { items: [], next_cursor: "" } },
     "GET /api/v1/workspaces/demo/conversations": { body: { items: [], next_cursor: "" } },
     "GET /api/v1/workspaces/demo/conversations/counts": { body: { kind: "ticket", counts: { queued: 0, active: 0, pending: 0, resolved: 0 } } },
@@ -194,6 +197,27 @@ describe("live updates", () => {
     await screen.findByText("On it");
     act(() => ws.emit({ type: "message.updated", conversation_id: "t1", conversation_kind: "ticket", data: { ...reply, status: "read", updated_at: "2030-01-02T10:02:00Z" } }));
     await waitFor(() => expect(screen.getByRole("img", { name: "Read" })).toBeTruthy());
+  });
+});
+
+describe("availability for the queue", () => {
+  it("lets a member who holds tickets set theirs at the top of the page; a viewer has none", async () => {
+    const { calls } = signedInAs("agent", AGENT, {
+      "PUT /api/v1/workspaces/demo/availability": (c: { body: unknown }) => ({ body: { ...(c.body as object), online: true } }),
+    });
+    at("/w/demo/inbox");
+    const { unmount } = render(<App />);
+    const mine = (await screen.findByRole("combobox", { name: "Your availability" })) as HTMLSelectElement;
+    expect(mine.value).toBe("online");
+    await userEvent.selectOptions(mine, "busy");
+    await waitFor(() => expect(calls.filter((c) => c.method === "PUT").map((c) => c.body)).toEqual([{ availability: "busy" }]));
+    unmount();
+
+    const viewer = signedInAs("viewer", VIEWER);
+    render(<App />);
+    await screen.findByRole("heading", { name: "Team Inbox" });
+    expect(screen.queryByRole("combobox", { name: "Your availability" })).toBeNull();
+    expect(viewer.calls.some((c) => c.url.endsWith("/availability"))).toBe(false);
   });
 });
 

@@ -6,7 +6,15 @@ import type { ConversationChange, Message } from "./types";
 
 export type RealtimeEvent =
   | { type: "message.created" | "message.updated"; conversation_id: string; conversation_kind: string; data: Message }
-  | { type: "conversation.updated"; conversation_id: string; conversation_kind: string; data: ConversationChange }
+  | {
+      type: "conversation.updated";
+      conversation_id: string;
+      conversation_kind: string;
+      data: ConversationChange;
+      /** This change handed the conversation over, from former_assignee_id (absent: the queue). */
+      reassigned?: boolean;
+      former_assignee_id?: string;
+    }
   | { type: "conversation.deleted"; conversation_id: string; conversation_kind: string; data: { id: string } }
   | { type: "counts.changed"; conversation_id?: string; conversation_kind: string; data: { kind: string } }
   | { type: "wallet.low"; conversation_id?: undefined; conversation_kind?: undefined; data: { balance: number } }

@@ -30,6 +30,10 @@ export type ChannelOption = S.ChannelOption;
 export type TimelineEvent = S.Event;
 /** A member's open tickets, active and pending (absent: none). */
 export type Workload = S.Workload;
+/** How the queue hands out tickets: kept for a member to accept, round robin, or all to one member. */
+export type AssignmentSettings = S.AssignmentSettings;
+/** A member's own say whether the queue hands them tickets (online), or passes them over (busy, offline). */
+export type Availability = S.Member["availability"];
 /** A workspace's business hours, with whether they are open now and when they next open. */
 export type BusinessHoursView = S.BusinessHoursView;
 /** One open stretch of a day, "HH:MM" to "HH:MM" (24:00 is midnight). */

@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Message } from "../api/types";
+import type { Member, Message } from "../api/types";
 import { conversation, message, mockApi } from "../test/fakes";
 import { AGENT, fakeWorkspace, MANAGER, renderInWorkspace, VIEWER } from "../test/workspace";
 import { ConversationPane, templatesOnly, windowFrom } from "./ConversationPane";
@@ -132,35 +132,58 @@ describe("a ticket's states", () => {
 });
 
 describe("transferring a ticket", () => {
-  const members = [
-    { id: "m1", user_id: "u1", name: "Mo Manager", email: "mo@x", role: "manager", created_at: "" },
-    { id: "m2", user_id: "u2", name: "Ana Agent", email: "ana@x", role: "agent", created_at: "" },
-    { id: "m3", user_id: "u3", name: "Ben Agent", email: "ben@x", role: "agent", created_at: "" },
-    { id: "m4", user_id: "u4", name: "Val Viewer", email: "val@x", role: "viewer", created_at: "" },
+  const members: Member[] = [
+    { id: "m1", user_id: "u1", name: "Mo Manager", email: "mo@x", role: "manager", created_at: "", availability: "online", capacity: null },
+    { id: "m2", user_id: "u2", name: "Ana Agent", email: "ana@x", role: "agent", created_at: "", availability: "online", capacity: null },
+    { id: "m3", user_id: "u3", name: "Ben Agent", email: "ben@x", role: "agent", created_at: "", availability: "online", capacity: null },
+    { id: "m4", user_id: "u4", name: "Val Viewer", email: "val@x", role: "viewer", created_at: "", availability: "online", capacity: null },
   ];
   const manager = (p: Parameters<typeof fakeWorkspace>[0] = {}) => fakeWorkspace({ permissions: MANAGER, role: "manager", members, ...p });
   const ticket = conversation({ id: "t1", kind: "ticket", state: "active", assignee_id: "u2", title: "Ben" });
-  const workloads = { body: { items: [{ user_id: "u2", active: 3, pending: 1 }, { user_id: "u1", active: 1, pending: 0 }], next_cursor: "" } };
+  const workloads = {
+    body: {
+      items: [
+        { user_id: "u2", active: 3, pending: 1, capacity: 0, availability: "online", online: true },
+        { user_id: "u1", active: 1, pending: 0, capacity: 0, availability: "online", online: true },
+      ],
+      next_cursor: "",
+    },
+  };
 
-  it("lists the members who may reply with their open tickets, the one who has it marked", async () => {
+  it("lists the members who may reply with their open tickets and availability, the one who has it marked", async () => {
     mockApi({
       [`GET ${base}/t1`]: { body: ticket },
       [`GET ${base}/t1/messages`]: thread([message({ id: "m1", direction: "in", body: "any news?", status: "received" })]),
-      "GET /api/v1/workspaces/demo/workloads": workloads,
+      "GET /api/v1/workspaces/demo/workloads": {
+        body: {
+          items: [
+            { user_id: "u2", active: 3, pending: 1, capacity: 5, availability: "busy", online: true },
+            { user_id: "u1", active: 1, pending: 0, capacity: 0, availability: "online", online: true },
+            { user_id: "u3", active: 0, pending: 0, capacity: 5, availability: "online", online: false },
+          ],
+          next_cursor: "",
+        },
+      },
     });
     renderInWorkspace(<ConversationPane id="t1" />, manager());
     await userEvent.click(await screen.findByRole("button", { name: "Transfer" }));
     const dialog = await screen.findByRole("dialog", { name: "Transfer ticket" });
-    await within(dialog).findByText("3 active · 1 pending");
+    await within(dialog).findByText(/3\/5 active · 1 pending/);
     expect(within(dialog).getAllByRole("radio").map((r) => r.closest("label")?.textContent)).toEqual([
-      "Mo Manager (you) · manager1 active · 0 pending",
-      "Ana Agent · agent · has it now3 active · 1 pending",
-      "Ben Agent · agentno open tickets",
+      // Capacity 0 is no limit: the active tickets alone.
+      "Mo Manager (you) · manager online · 1 active · 0 pending",
+      "Ana Agent · agent · has it now busy · 3/5 active · 1 pending",
+      // Online by their say, without the app open.
+      "Ben Agent · agent away · 0/5 active · 0 pending",
       "Back to the queueanyone may accept it",
     ]);
+    expect(within(dialog).getByText("away").closest("[title]")?.getAttribute("title")).toBe("Online, but without the app open: the queue passes them over");
     // A viewer cannot reply, so is not offered.
     expect(within(dialog).queryByRole("radio", { name: /Val Viewer/ })).toBeNull();
     expect(within(dialog).getByRole("button", { name: "Transfer" })).toHaveProperty("disabled", true);
+    // Busy or away, a member can still be chosen by hand.
+    await userEvent.click(within(dialog).getByRole("radio", { name: /Ben Agent/ }));
+    expect(within(dialog).getByRole("button", { name: "Transfer" })).toHaveProperty("disabled", false);
   });
 
   it("hands the ticket to an agent with a note, which shows in the thread", async () => {

@@ -13,6 +13,7 @@
 import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { call } from "../api/client";
 import type { Conversation, Message, MessageRequest, TimelineEvent, Workload } from "../api/types";
+import { MemberAvailability } from "../components/Availability";
 import { Composer, type ComposerControls } from "../components/Composer";
 import { ConfirmDialog, Dialog, DialogActions } from "../components/Dialog";
 import { Empty, ErrorText, fieldError, Loading } from "../components/Feedback";
@@ -20,6 +21,7 @@ import { Field } from "../components/Field";
 import { PinIcon } from "../components/Icons";
 import { statusLabel } from "../components/Ticks";
 import { Thread, type ThreadActions } from "../components/Thread";
+import { holdsTickets } from "../lib/assignment";
 import { dateTime, shortWhen, windowOpen } from "../lib/format";
 import { ariaShortcut, isAltShortcut, isShortcut, withAlt, withModifier } from "../lib/keys";
 import { useThread } from "../lib/live";
@@ -207,17 +209,17 @@ function ResolveDialog({ onClose, onResolve }: { onClose: () => void; onResolve:
   );
 }
 
-/** The roles that may reply to a ticket: the ones a ticket can be handed to. */
-const TAKES_TICKETS = ["agent", "manager", "admin"];
-
-/** A member's open tickets as a transfer weighs them. */
+/** A member's open tickets as a transfer weighs them: active out of their capacity, when they have one. */
 function load(wl: Workload | undefined): string {
-  return wl ? `${wl.active} active · ${wl.pending} pending` : "no open tickets";
+  if (!wl) return "no open tickets";
+  const active = wl.capacity > 0 ? `${wl.active}/${wl.capacity}` : String(wl.active);
+  return `${active} active · ${wl.pending} pending`;
 }
 
 /**
  * Handing a ticket to a member who may reply, or back to the queue, with a note for
- * whoever takes it: each member is shown with their open tickets, to weigh who has room.
+ * whoever takes it: each member is shown with their open tickets and availability, to
+ * weigh who has room. A member who is busy or away can still be chosen by hand.
  * onTransfer throws when the server refuses; the dialog then says why beside the choice
  * or the note.
  */
@@ -237,7 +239,7 @@ function TransferDialog({
   const { busy, error, run } = useAction();
   const errorId = useId();
   const loads = useAsync((signal) => call("get", "/api/v1/workspaces/{workspace}/workloads", { path: { workspace: w.slug }, signal }), [w.slug]);
-  const takers = w.members.filter((m) => TAKES_TICKETS.includes(m.role));
+  const takers = w.members.filter((m) => holdsTickets(m.role));
   const refused = fieldError(error, "assignee_id");
   return (
     <Dialog title="Transfer ticket" onClose={onClose}>
@@ -254,19 +256,31 @@ function TransferDialog({
         <fieldset className="transfer-choices" aria-describedby={refused ? errorId : undefined}>
           <legend>Transfer to</legend>
           {takers.length === 0 ? <p className="hint">No member who may reply is listed.</p> : null}
-          {takers.map((m, i) => (
-            <label key={m.user_id}>
-              <input type="radio" name="transfer-to" autoFocus={i === 0} checked={to === m.user_id} onChange={() => setTo(m.user_id)} />
-              <span>
-                {m.name || m.email}
-                {m.user_id === w.me ? " (you)" : ""}
-                <span className="hint"> · {m.role}</span>
-                {m.user_id === c.assignee_id ? <strong className="transfer-current"> · has it now</strong> : null}
-              </span>
-              {/* Counted only once loaded: absent from the list means none. */}
-              {loads.data ? <span className="transfer-load">{load(loads.data.items.find((x) => x.user_id === m.user_id))}</span> : null}
-            </label>
-          ))}
+          {takers.map((m, i) => {
+            const wl = loads.data?.items.find((x) => x.user_id === m.user_id);
+            return (
+              <label key={m.user_id}>
+                <input type="radio" name="transfer-to" autoFocus={i === 0} checked={to === m.user_id} onChange={() => setTo(m.user_id)} />
+                <span>
+                  {m.name || m.email}
+                  {m.user_id === w.me ? " (you)" : ""}
+                  <span className="hint"> · {m.role}</span>
+                  {m.user_id === c.assignee_id ? <strong className="transfer-current"> · has it now</strong> : null}
+                </span>
+                {/* Counted only once loaded: absent from the list means none. */}
+                {loads.data ? (
+                  <span className="transfer-load">
+                    {wl ? (
+                      <>
+                        <MemberAvailability availability={wl.availability} online={wl.online} /> ·{" "}
+                      </>
+                    ) : null}
+                    {load(wl)}
+                  </span>
+                ) : null}
+              </label>
+            );
+          })}
           <label>
             <input type="radio" name="transfer-to" autoFocus={takers.length === 0} checked={to === null} onChange={() => setTo(null)} />
             <span>

@@ -2,10 +2,12 @@
 // role allows, the realtime connection's state, theme and sign-out.
 import { useEffect, useState, type ReactNode } from "react";
 import { call } from "../api/client";
+import { AvailabilityControl, EnableNotifications } from "../components/Availability";
 import { Dialog, DialogActions } from "../components/Dialog";
 import { fieldError } from "../components/Feedback";
 import { Field } from "../components/Field";
 import { ChatIcon, ContactsIcon, GearIcon, InboxIcon, PlugIcon } from "../components/Icons";
+import { useAssignmentNotices } from "../lib/assignment";
 import { useCounts } from "../lib/live";
 import { credits } from "../lib/format";
 import { useAction } from "../lib/useAction";
@@ -23,8 +25,8 @@ export function canChat(w: Pick<Workspace, "can">): boolean {
 }
 
 /**
- * Settings: the members, business hours and canned responses for managers; connections,
- * access and the wallet too for admins; the canned responses alone for agents.
+ * Settings: the members, assignment, business hours and canned responses for managers;
+ * connections, access and the wallet too for admins; the canned responses alone for agents.
  */
 export function canSettings(w: Pick<Workspace, "view" | "can">): boolean {
   return settingsSections(w).length > 0;
@@ -130,6 +132,22 @@ function RealtimeState() {
   );
 }
 
+/** For a member who holds tickets: their availability for the queue, and notices of tickets handed to them. */
+function TicketHolder() {
+  useAssignmentNotices();
+  return (
+    <>
+      <AvailabilityControl />
+      <EnableNotifications />
+    </>
+  );
+}
+
+function MemberStatus() {
+  const w = useWorkspace();
+  return w.can("conversations:accept") ? <TicketHolder /> : null;
+}
+
 /** WalletAlert tells members who see billing, as it happens, that the wallet fell to its low-balance alert level or that its auto-recharge failed to pay. */
 function WalletAlert() {
   const w = useWorkspace();
@@ -192,6 +210,7 @@ export function Shell({
         <div className="topbar-end">
           {workspace && loaded ? <RealtimeState /> : null}
           <ThemeToggle />
+          {workspace && loaded ? <MemberStatus /> : null}
           {user ? (
             <span className="user" title={user.email}>
               {user.name || user.email}

@@ -1,22 +1,101 @@
-// Members and their roles; invitations.
-import { useState } from "react";
-import { call } from "../../api/client";
+// Members and their roles, their availability and capacity for the Team Inbox's queue;
+// invitations.
+import { useId, useState } from "react";
+import { call, errorMessage } from "../../api/client";
 import { ROLES, type Invitation, type Member, type Role } from "../../api/types";
+import { MemberAvailability } from "../../components/Availability";
 import { Empty, ErrorText, fieldError, Loading } from "../../components/Feedback";
 import { Field } from "../../components/Field";
 import { Table } from "../../components/Table";
+import { capacityOf, holdsTickets } from "../../lib/assignment";
 import { dateTime } from "../../lib/format";
 import { useAction, type Action } from "../../lib/useAction";
 import { useAsync } from "../../lib/useAsync";
 import { useSession } from "../../session";
 import { useWorkspace } from "../../workspace";
 
-function MemberRow({ m, manage, action }: { m: Member; manage: boolean; action: Action }) {
+/** A capacity as the page says it: empty is the workspace's default. */
+function capacityText(capacity: number | null | undefined): string {
+  if (capacity === null || capacity === undefined) return "Default";
+  return capacity === 0 ? "No limit" : String(capacity);
+}
+
+/** A capacity as the box holds it: empty for the workspace's default. */
+function typedCapacity(capacity: number | null | undefined): string {
+  return capacity === null || capacity === undefined ? "" : String(capacity);
+}
+
+/** A member's capacity, saved on Enter or on leaving the box when it changed; empty goes back to the workspace's default. */
+function CapacityInput({ m }: { m: Member }) {
+  const w = useWorkspace();
+  // As last stored, by this box's own save too (before the members are loaded again).
+  const [stored, setStored] = useState(typedCapacity(m.capacity));
+  const [typed, setTyped] = useState(stored);
+  const [saved, setSaved] = useState(false);
+  const { busy, error, run } = useAction();
+  const errorId = useId();
+  const save = () => {
+    if (busy || typed.trim() === stored) return;
+    void run(async () => {
+      const capacity = typed.trim() === "" ? null : capacityOf(typed);
+      const updated = await call("put", "/api/v1/workspaces/{workspace}/members/{member}/capacity", {
+        path: { workspace: w.slug, member: m.id },
+        body: { capacity },
+      });
+      setStored(typedCapacity(updated.capacity));
+      setTyped(typedCapacity(updated.capacity));
+      setSaved(true);
+      await w.reloadMembers();
+    });
+  };
+  const refusal = fieldError(error, "capacity") ?? (error ? errorMessage(error) : undefined);
+  return (
+    <form
+      className="capacity"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        save();
+      }}
+    >
+      <input
+        className="capacity-input"
+        inputMode="numeric"
+        placeholder="Default"
+        aria-label={`Capacity of ${m.name || m.email}`}
+        aria-invalid={refusal ? true : undefined}
+        aria-describedby={refusal ? errorId : undefined}
+        value={typed}
+        // Read-only, not disabled, while saving: the focus stays in the box.
+        readOnly={busy}
+        onChange={(e) => {
+          setTyped(e.target.value);
+          setSaved(false);
+        }}
+        onBlur={save}
+      />
+      {saved && !refusal ? (
+        <span className="hint" role="status">
+          Saved
+        </span>
+      ) : null}
+      {refusal ? (
+        <p className="field-error" id={errorId}>
+          {refusal}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+function MemberRow({ m, manage, assign, action }: { m: Member; manage: boolean; assign: boolean; action: Action }) {
   const w = useWorkspace();
   const session = useSession();
   const { busy } = action;
   const me = session.state.status === "signedIn" && session.state.user.id === m.user_id;
   const path = { workspace: w.slug, member: m.id };
+  // Viewers hold no tickets: the queue has no use for their availability or capacity.
+  const holds = holdsTickets(m.role);
   const run = (fn: () => Promise<unknown>) =>
     action.run(async () => {
       await fn();
@@ -52,6 +131,8 @@ function MemberRow({ m, manage, action }: { m: Member; manage: boolean; action: 
           m.role
         )}
       </td>
+      <td>{holds ? <MemberAvailability availability={m.availability} /> : "—"}</td>
+      <td>{!holds ? "—" : assign ? <CapacityInput m={m} /> : capacityText(m.capacity)}</td>
       <td>{dateTime(m.created_at)}</td>
       {manage ? (
         <td>
@@ -152,20 +233,34 @@ function Invitations() {
   );
 }
 
+/** What capacity means, with the workspace's default as Assignment sets it. */
+function CapacityHint() {
+  const w = useWorkspace();
+  const settings = useAsync((signal) => call("get", "/api/v1/workspaces/{workspace}/assignment", { path: { workspace: w.slug }, signal }), [w.slug]);
+  const current = settings.data ? ` (now ${settings.data.capacity === 0 ? "no limit" : settings.data.capacity})` : "";
+  return (
+    <p className="hint">
+      Capacity is the most active tickets round robin hands a member. Empty takes the default set under Assignment{current}; 0 means no limit.
+    </p>
+  );
+}
+
 export function Members() {
   const w = useWorkspace();
   const manage = w.can("members:manage");
+  const assign = w.can("conversations:assign");
   const action = useAction();
   return (
     <div className="settings-page">
       <h1>Members</h1>
+      {assign ? <CapacityHint /> : null}
       <ErrorText error={action.error} />
       {w.members.length === 0 ? (
         <Empty title="No members" />
       ) : (
-        <Table caption={`Members of ${w.view.name}`} columns={["Name", "Email", "Role", "Since"]} actions={manage}>
+        <Table caption={`Members of ${w.view.name}`} columns={["Name", "Email", "Role", "Availability", "Capacity", "Since"]} actions={manage}>
           {w.members.map((m) => (
-            <MemberRow key={m.id} m={m} manage={manage} action={action} />
+            <MemberRow key={m.id} m={m} manage={manage} assign={assign} action={action} />
           ))}
         </Table>
       )}

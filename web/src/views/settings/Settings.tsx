@@ -1,8 +1,10 @@
 // Settings: the sections the role may open. Managers and admins keep the workspace
-// here; agents, who use the team's canned responses, open only those.
+// here (and set how the Team Inbox hands out tickets); agents, who use the team's
+// canned responses, open only those.
 import { Link } from "../../router";
 import { useWorkspace, type Workspace } from "../../workspace";
 import { Access } from "./Access";
+import { Assignment } from "./Assignment";
 import { BusinessHours } from "./BusinessHours";
 import { CannedResponses } from "./CannedResponses";
 import { Connections } from "./Connections";
@@ -17,6 +19,7 @@ function keepsSettings(w: Pick<Workspace, "view">): boolean {
 /** The sections, each opened with its permission; forAgents: not only by those who keep the settings. */
 export const SECTIONS = [
   { id: "members", label: "Members", permission: "members:read", page: Members },
+  { id: "assignment", label: "Assignment", permission: "conversations:assign", page: Assignment },
   { id: "connections", label: "Connections", permission: "channels:read", page: Connections },
   { id: "business-hours", label: "Business hours", permission: "workspace:read", page: BusinessHours },
   { id: "canned-responses", label: "Canned responses", permission: "canned:read", page: CannedResponses, forAgents: true },

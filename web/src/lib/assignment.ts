@@ -1,0 +1,121 @@
+// The Team Inbox's assignment as the browser sees it: who holds tickets, a capacity as
+// typed, and telling a member who is away from the page that the queue (or a manager)
+// handed them one.
+import { useEffect } from "react";
+import { ApiError } from "../api/client";
+import type { RealtimeEvent } from "../api/realtime";
+import type { ConversationChange } from "../api/types";
+import { navigate } from "../router";
+import { useWorkspace } from "../workspace";
+
+/** The roles that may reply to tickets: the ones the queue and a transfer hand them to. */
+const HOLD_TICKETS = ["agent", "manager", "admin"];
+
+export function holdsTickets(role: string): boolean {
+  return HOLD_TICKETS.includes(role);
+}
+
+/** The most active tickets a capacity may be, as the server takes it. */
+const MAX_CAPACITY = 1000;
+
+/**
+ * A capacity as typed: a whole number of active tickets from 0 (no limit). Anything else
+ * is refused as the server refuses it, beside the field.
+ */
+export function capacityOf(typed: string): number {
+  const n = typed.trim() === "" ? NaN : Number(typed);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_CAPACITY) {
+    throw new ApiError(422, {
+      code: "validation_failed",
+      message: "The capacity is not a whole number.",
+      fields: { capacity: `must be a whole number from 0 (no limit) to ${MAX_CAPACITY}` },
+    });
+  }
+  return n;
+}
+
+/** How many tickets' assignees a tab remembers (the latest changed), so a long day stays small. */
+const REMEMBERED = 500;
+
+/**
+ * Whether ev hands a ticket to me that was not mine: the server says it was handed over,
+ * or the last event this tab heard of the ticket had it in the queue or with someone
+ * else. known is each ticket's assignee as last heard, which this keeps current.
+ */
+export function newlyAssigned(ev: RealtimeEvent, me: string, known: Map<string, string | null>): boolean {
+  if (ev.type !== "conversation.updated" || ev.conversation_kind !== "ticket") return false;
+  const id = ev.conversation_id;
+  const now = ev.data.assignee_id ?? null;
+  const before = known.get(id);
+  // Taken out and put back: a Map keeps its order of insertion, the oldest go first.
+  known.delete(id);
+  known.set(id, now);
+  if (known.size > REMEMBERED) known.delete(known.keys().next().value as string);
+  if (!me || now !== me) return false;
+  return ev.reassigned === true || (before !== undefined && before !== me);
+}
+
+/** Whether the member is not looking at the page: another tab, or another window in front. */
+function away(): boolean {
+  return document.visibilityState === "hidden" || !document.hasFocus();
+}
+
+/** "(2) Switchboard", or the title alone when nothing waits. */
+export function countedTitle(title: string, count: number): string {
+  const bare = title.replace(/^\(\d+\) /, "");
+  return count > 0 ? `(${count}) ${bare}` : bare;
+}
+
+function desktopNotice(ticket: ConversationChange, slug: string) {
+  if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
+  try {
+    const n = new Notification(`New ticket assigned: ${ticket.title || "untitled"}`, {
+      body: ticket.last_message_preview,
+      // One notice a ticket, however many of the member's tabs heard it.
+      tag: `ticket-${ticket.id}`,
+    });
+    n.onclick = () => {
+      window.focus();
+      navigate(`/w/${slug}/inbox/${ticket.id}`);
+      n.close();
+    };
+  } catch {
+    // Some mobile browsers show notices only from a service worker; the title still counts.
+  }
+}
+
+/**
+ * Tells the member of tickets newly handed to them while they are away from the page:
+ * a count before the tab's title until they come back, and a desktop notice when the
+ * browser allows them. Tickets they take themselves are taken looking at the page.
+ */
+export function useAssignmentNotices(): void {
+  const { realtime, me, slug } = useWorkspace();
+  useEffect(() => {
+    const known = new Map<string, string | null>();
+    let count = 0;
+    const show = () => {
+      document.title = countedTitle(document.title, count);
+    };
+    const back = () => {
+      if (count === 0 || document.visibilityState !== "visible") return;
+      count = 0;
+      show();
+    };
+    const off = realtime.subscribe((ev) => {
+      if (ev.type !== "conversation.updated" || !newlyAssigned(ev, me, known) || !away()) return;
+      count++;
+      show();
+      desktopNotice(ev.data, slug);
+    });
+    document.addEventListener("visibilitychange", back);
+    window.addEventListener("focus", back);
+    return () => {
+      off();
+      document.removeEventListener("visibilitychange", back);
+      window.removeEventListener("focus", back);
+      count = 0;
+      show();
+    };
+  }, [realtime, me, slug]);
+}
