@@ -80,7 +80,8 @@ func TestSweep(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	a := ta.App
-	ws := ta.NewWorkspace("Sweep").Workspace
+	owner := ta.NewWorkspace("Sweep")
+	ws := owner.Workspace
 	sc := tenants.Scope(a.DB, ws.ID)
 	if _, err := a.Ledger.Move(ctx, ws.ID, billing.Movement{Kind: billing.Grant, Amount: 100, Key: "test:grant", Actor: "test"}); err != nil {
 		t.Fatal(err)
@@ -202,9 +203,25 @@ func TestSweep(t *testing.T) {
 		}
 	}
 
+	// A ticket waiting in a queue whose rules (stored without a pass) hand it out.
+	customer, err := messaging.ContactByAddress(ctx, sc, conn.Kind, "+15550900001", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting, err := messaging.NewConversation(ctx, sc, messaging.KindTicket, conn.ID, customer, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := messaging.SetAssignment(ctx, sc, messaging.AssignmentSettings{Mode: messaging.AssignMember, AssigneeID: &owner.User.ID}, tenants.HoldsTickets); err != nil {
+		t.Fatal(err)
+	}
+
 	res, err := a.Pipeline.Sweep(ctx, pipeline.SweepAge)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got, err := messaging.GetConversation(ctx, sc, waiting.ID); err != nil || res.Assigned != 1 || got.AssigneeID == nil || *got.AssigneeID != owner.User.ID {
+		t.Errorf("after the sweep (%d assigned) the waiting ticket is held by %v (%v), want the rules' member", res.Assigned, got.AssigneeID, err)
 	}
 	for pid, want := range map[string]bool{"lb-gone-old": false, "lb-gone-new": true} {
 		if _, found, err := messaging.DeletedSendOf(ctx, sc, conn.ID, pid); err != nil || found != want {
@@ -267,7 +284,7 @@ func TestSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Messages != 0 || res.Events != 0 || res.Refunded != 0 || res.Files != 0 {
+	if res.Messages != 0 || res.Events != 0 || res.Refunded != 0 || res.Files != 0 || res.Assigned != 0 {
 		t.Fatalf("second sweep result %+v, want nothing queued, refunded or removed", res)
 	}
 	// Both archived tasks are settled now (the one given up on by the first run's
