@@ -113,15 +113,11 @@ func (a assignmentArea) setAvailability(c *fiber.Ctx) error {
 }
 
 func (a assignmentArea) respond(c *fiber.Ctx, sc tenants.Scoped, m tenants.Membership) error {
-	out := Availability{Availability: m.Availability}
-	if p := a.s.pipeline.Presence; p != nil {
-		online, err := p.Online(c.UserContext(), sc.WorkspaceID())
-		if err != nil {
-			return err
-		}
-		out.Online = online[m.UserID]
+	online, err := a.s.pipeline.Online(c.UserContext(), sc.WorkspaceID())
+	if err != nil {
+		return err
 	}
-	return c.JSON(out)
+	return c.JSON(Availability{Availability: m.Availability, Online: online[m.UserID]})
 }
 
 func (a assignmentArea) setCapacity(c *fiber.Ctx) error {

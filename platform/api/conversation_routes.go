@@ -1109,12 +1109,9 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 
 func (a conversationArea) workloads(c *fiber.Ctx) error {
 	sc := scoped(c, a.s)
-	online := map[string]bool{}
-	if p := a.s.pipeline.Presence; p != nil {
-		var err error
-		if online, err = p.Online(c.UserContext(), sc.WorkspaceID()); err != nil {
-			return err
-		}
+	online, err := a.s.pipeline.Online(c.UserContext(), sc.WorkspaceID())
+	if err != nil {
+		return err
 	}
 	rows, err := messaging.Workloads(c.UserContext(), sc, a.s.pipeline.MayHold(sc.WorkspaceID()), online)
 	if err != nil {

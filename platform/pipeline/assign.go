@@ -38,17 +38,20 @@ func (p *Pipeline) AssignQueuedSoon(ctx context.Context, sc tenants.Scoped) {
 
 // assignQueued is AssignQueued reporting how many tickets it handed out, or its trouble.
 func (p *Pipeline) assignQueued(ctx context.Context, sc tenants.Scoped, skip map[string]string) (int, error) {
-	online := func(ctx context.Context) (map[string]bool, error) {
-		if p.Presence == nil {
-			return map[string]bool{}, nil
-		}
-		return p.Presence.Online(ctx, sc.WorkspaceID())
-	}
+	online := func(ctx context.Context) (map[string]bool, error) { return p.Online(ctx, sc.WorkspaceID()) }
 	assigned, err := messaging.AssignQueued(ctx, sc, messaging.Pass{MayHold: p.MayHold(sc.WorkspaceID()), Online: online, Skip: skip, Now: p.now()})
 	for _, a := range assigned {
 		p.ConversationChanged(ctx, sc, a.Before, a.After)
 	}
 	return len(assigned), err
+}
+
+// Online are the members of the workspace with the app open (none without Presence).
+func (p *Pipeline) Online(ctx context.Context, workspaceID string) (map[string]bool, error) {
+	if p.Presence == nil {
+		return map[string]bool{}, nil
+	}
+	return p.Presence.Online(ctx, workspaceID)
 }
 
 // MayHold reports, for the workspace, whether members of a role may hold tickets:

@@ -20,12 +20,11 @@ const PresenceTTL = 90 * time.Second
 // when it lapses.
 type Presence struct {
 	rdb redis.UniversalClient
-	now func() time.Time
 }
 
 // NewPresence keeps presence in rdb.
 func NewPresence(rdb redis.UniversalClient) *Presence {
-	return &Presence{rdb: rdb, now: time.Now}
+	return &Presence{rdb: rdb}
 }
 
 func presenceKey(workspaceID string) string { return "switchboard:presence:" + workspaceID }
@@ -33,7 +32,7 @@ func presenceKey(workspaceID string) string { return "switchboard:presence:" + w
 // Seen records that connection connID of userID lives, for PresenceTTL more. came
 // reports whether the user had no other live connection: they just came online.
 func (p *Presence) Seen(ctx context.Context, workspaceID, userID, connID string) (came bool, err error) {
-	now := p.now()
+	now := time.Now()
 	key := presenceKey(workspaceID)
 	var live *redis.StringSliceCmd
 	_, err = p.rdb.TxPipelined(ctx, func(tx redis.Pipeliner) error {
@@ -65,7 +64,7 @@ func (p *Presence) Left(ctx context.Context, workspaceID, userID, connID string)
 // Online are the users of the workspace with a live connection.
 func (p *Presence) Online(ctx context.Context, workspaceID string) (map[string]bool, error) {
 	entries, err := p.rdb.ZRangeByScore(ctx, presenceKey(workspaceID), &redis.ZRangeBy{
-		Min: strconv.FormatInt(p.now().UnixMilli(), 10), Max: "+inf"}).Result()
+		Min: strconv.FormatInt(time.Now().UnixMilli(), 10), Max: "+inf"}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("realtime: presence: %w", err)
 	}
