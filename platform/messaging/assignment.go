@@ -42,6 +42,15 @@ type AssignmentSettings struct {
 	UpdatedAt time.Time `bun:"updated_at,notnull" json:"updated_at"`
 }
 
+// CapacityOf is how many active tickets the queue lets m hold: their own capacity,
+// else the workspace's; 0 is no limit.
+func (s AssignmentSettings) CapacityOf(m tenants.Membership) int {
+	if m.Capacity != nil {
+		return *m.Capacity
+	}
+	return s.Capacity
+}
+
 // assignBatch is how many queued tickets one pass hands out at most; the next pass
 // (the next change, or the sweep a minute later) goes on with the rest.
 const assignBatch = 200
@@ -149,8 +158,9 @@ func AssignQueued(ctx context.Context, sc tenants.Scoped, p Pass) ([]Assigned, e
 	err = storage.InTx(ctx, sc.DB(), func(ctx context.Context, tx bun.Tx) error {
 		out = nil
 		st := sc.With(tx)
-		var rules AssignmentSettings
-		q := st.Select(&rules)
+		// Read again, locked: the rules as this pass's turn finds them.
+		var locked AssignmentSettings
+		q := st.Select(&locked)
 		if storage.IsPostgres(tx) {
 			q = q.For("UPDATE")
 		}
@@ -159,7 +169,7 @@ func AssignQueued(ctx context.Context, sc tenants.Scoped, p Pass) ([]Assigned, e
 		} else if err != nil {
 			return err
 		}
-		if rules.Mode == AssignQueue || len(holding) == 0 {
+		if locked.Mode == AssignQueue || len(holding) == 0 {
 			return nil
 		}
 		var queued []Conversation
@@ -170,7 +180,7 @@ func AssignQueued(ctx context.Context, sc tenants.Scoped, p Pass) ([]Assigned, e
 		if len(queued) == 0 {
 			return nil
 		}
-		holders, err := ticketHolders(ctx, st, rules, p.MayHold, present)
+		holders, err := ticketHolders(ctx, st, locked, p.MayHold, present)
 		if err != nil || len(holders) == 0 {
 			return err
 		}
@@ -264,42 +274,45 @@ func ticketHolders(ctx context.Context, st tenants.Scoped, rules AssignmentSetti
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(members))
-	for i, m := range members {
-		ids[i] = m.UserID
-	}
-	var loads []struct {
-		UserID string `bun:"assignee_id"`
-		Active int    `bun:"active"`
-	}
-	// Counted as Workloads counts them: an archived ticket is out of sight.
-	if err := st.Select((*Conversation)(nil)).ColumnExpr("cv.assignee_id, COUNT(*) AS active").
-		Where("cv.kind = ? AND cv.state = ? AND cv.archived = ? AND cv.assignee_id IN (?)", KindTicket, StateActive, false, bun.List(ids)).
-		GroupExpr("cv.assignee_id").Scan(ctx, &loads); err != nil {
+	open, err := openTickets(ctx, st)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]*holder, len(members))
 	for i, m := range members {
-		h := &holder{userID: m.UserID, capacity: rules.Capacity, lastAssigned: m.LastAssignedAt, access: Access{Rule: openRule(m.Role), UserID: m.UserID}}
-		if m.Capacity != nil {
-			h.capacity = *m.Capacity
-		}
+		h := &holder{userID: m.UserID, capacity: rules.CapacityOf(m), load: open[m.UserID].Active, lastAssigned: m.LastAssignedAt,
+			access: Access{Rule: openRule(m.Role), UserID: m.UserID}}
 		if rules.Mode == AssignMember {
 			h.capacity = 0 // their inbox takes everything
 		}
-		for _, r := range accessRules {
-			if r.Role == m.Role {
-				h.access.Rule = r
-			}
-		}
-		for _, l := range loads {
-			if l.UserID == m.UserID {
-				h.load = l.Active
-			}
+		if j := slices.IndexFunc(accessRules, func(r AccessRule) bool { return r.Role == m.Role }); j >= 0 {
+			h.access.Rule = accessRules[j]
 		}
 		out[i] = h
 	}
 	return out, nil
+}
+
+// openCount is one member's open tickets.
+type openCount struct {
+	UserID  string `bun:"assignee_id"`
+	Active  int    `bun:"active"`
+	Pending int    `bun:"pending"`
+}
+
+// openTickets counts each member's open tickets (active or pending; an archived one
+// is out of sight), by user id: the load the queue weighs and workloads show.
+func openTickets(ctx context.Context, sc tenants.Scoped) (map[string]openCount, error) {
+	var rows []openCount
+	err := sc.Select((*Conversation)(nil)).
+		ColumnExpr("cv.assignee_id, SUM(CASE WHEN cv.state = ? THEN 1 ELSE 0 END) AS active, SUM(CASE WHEN cv.state = ? THEN 1 ELSE 0 END) AS pending", StateActive, StatePending).
+		Where("cv.kind = ? AND cv.archived = ? AND cv.assignee_id IS NOT NULL AND cv.state IN (?, ?)", KindTicket, false, StateActive, StatePending).
+		GroupExpr("cv.assignee_id").Scan(ctx, &rows)
+	out := make(map[string]openCount, len(rows))
+	for _, r := range rows {
+		out[r.UserID] = r
+	}
+	return out, err
 }
 
 // pick chooses the member for c: one whose inboxes include its connection and who
@@ -357,33 +370,16 @@ func Workloads(ctx context.Context, sc tenants.Scoped, mayHold MayHold, online m
 	if err := sc.Select(&members).OrderExpr("m.user_id").Scan(ctx); err != nil {
 		return nil, err
 	}
-	var counts []struct {
-		UserID  string `bun:"assignee_id"`
-		Active  int    `bun:"active"`
-		Pending int    `bun:"pending"`
-	}
-	err = sc.Select((*Conversation)(nil)).
-		ColumnExpr("cv.assignee_id, SUM(CASE WHEN cv.state = ? THEN 1 ELSE 0 END) AS active, SUM(CASE WHEN cv.state = ? THEN 1 ELSE 0 END) AS pending", StateActive, StatePending).
-		Where("cv.kind = ? AND cv.archived = ? AND cv.assignee_id IS NOT NULL AND cv.state IN (?, ?)", KindTicket, false, StateActive, StatePending).
-		GroupExpr("cv.assignee_id").Scan(ctx, &counts)
+	open, err := openTickets(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
 	out := []Workload{}
 	for _, m := range members {
-		if !mayHold(m.Role) {
-			continue
+		if mayHold(m.Role) {
+			out = append(out, Workload{UserID: m.UserID, Active: open[m.UserID].Active, Pending: open[m.UserID].Pending,
+				Capacity: rules.CapacityOf(m), Availability: m.Availability, Online: online[m.UserID]})
 		}
-		w := Workload{UserID: m.UserID, Capacity: rules.Capacity, Availability: m.Availability, Online: online[m.UserID]}
-		if m.Capacity != nil {
-			w.Capacity = *m.Capacity
-		}
-		for _, c := range counts {
-			if c.UserID == m.UserID {
-				w.Active, w.Pending = c.Active, c.Pending
-			}
-		}
-		out = append(out, w)
 	}
 	return out, nil
 }
