@@ -19,7 +19,6 @@ import (
 	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
-	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
@@ -1520,9 +1519,8 @@ func (a conversationArea) delete(c *fiber.Ctx) error {
 
 // member loads the membership of userID in this workspace; a failure names field.
 func (a conversationArea) member(c *fiber.Ctx, userID, field string) (tenants.Membership, error) {
-	var m tenants.Membership
-	err := scoped(c, a.s).Select(&m).Where("m.user_id = ?", userID).Limit(1).Scan(c.UserContext())
-	if storage.IsNotFound(err) {
+	m, err := tenants.MembershipOf(c.UserContext(), scoped(c, a.s), userID)
+	if errors.Is(err, tenants.ErrMemberNotFound) {
 		return m, failure.Field(field, "is not a member of this workspace")
 	}
 	return m, err

@@ -126,8 +126,8 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		r := policies.Role(*role)
 		s := tenants.Scope(a.DB, w.ID)
 		if _, err := tenants.AddMember(ctx, s, u.ID, r); errors.Is(err, tenants.ErrAlreadyMember) {
-			var m tenants.Membership
-			if err := s.Select(&m).Where("m.user_id = ?", u.ID).Scan(ctx); err != nil {
+			m, err := tenants.MembershipOf(ctx, s, u.ID)
+			if err != nil {
 				return err
 			}
 			if _, err := tenants.ChangeRole(ctx, s, m.ID, r); err != nil {
