@@ -253,6 +253,7 @@ func releaseTickets(ctx context.Context, s Scoped, userID string) error {
 	_, err := s.Update((*ticketHolder)(nil)).
 		Set("assignee_id = NULL").
 		Set("state = CASE WHEN cv.state = ? THEN cv.state ELSE ? END", ticketResolved, ticketQueued).
+		Set("state_changed_at = CASE WHEN cv.state = ? THEN cv.state_changed_at ELSE ? END", ticketResolved, time.Now().UTC()).
 		Where("cv.kind = ? AND cv.assignee_id = ?", ticketKind, userID).
 		Exec(ctx)
 	if err != nil {

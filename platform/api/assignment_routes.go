@@ -36,6 +36,12 @@ type Availability struct {
 	Online       bool   `json:"online" doc:"has the app open now: round robin hands tickets to members online by their own say and with the app open"`
 }
 
+// AutoCloseRequest sets the auto-close rules.
+type AutoCloseRequest struct {
+	ResolveAfterMinutes int `json:"resolve_after_minutes" doc:"resolve an active or pending ticket after this many minutes with no message and no change of hands; 0: never"`
+	AbandonAfterMinutes int `json:"abandon_after_minutes" doc:"close a queued ticket no one took as abandoned after this many minutes with no message; 0: never"`
+}
+
 // CapacityRequest sets a member's capacity.
 type CapacityRequest struct {
 	Capacity *int `json:"capacity" doc:"active tickets the queue lets them hold at most; 0: no limit; null: the workspace's"`
@@ -47,6 +53,11 @@ func (a assignmentArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodPut, Path: WorkspacePrefix + "/assignment", Access: InWorkspace, Permission: policies.ConversationsAssign,
 		Summary: "Set how the queue hands out tickets; the tickets waiting get a pass at once", Tag: "assignment",
 		Request: AssignmentRequest{}, Response: messaging.AssignmentSettings{}}, a.setRules)
+	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/auto-close", Access: InWorkspace, Permission: policies.ConversationsRead,
+		Summary: "When idle tickets are resolved or abandoned", Tag: "assignment", Response: messaging.AutoClose{}}, a.autoClose)
+	r.Add(Route{Method: http.MethodPut, Path: WorkspacePrefix + "/auto-close", Access: InWorkspace, Permission: policies.ConversationsAssign,
+		Summary: "Set when idle tickets are resolved or abandoned; the maintenance sweep applies them each minute", Tag: "assignment",
+		Request: AutoCloseRequest{}, Response: messaging.AutoClose{}}, a.setAutoClose)
 	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/availability", Access: InWorkspace, Permission: policies.ConversationsAccept,
 		Summary: "Your availability for the queue", Tag: "assignment", Response: Availability{}}, a.availability)
 	r.Add(Route{Method: http.MethodPut, Path: WorkspacePrefix + "/availability", Access: InWorkspace, Permission: policies.ConversationsAccept,
@@ -78,6 +89,27 @@ func (a assignmentArea) setRules(c *fiber.Ctx) error {
 	}
 	a.s.pipeline.AssignQueued(c.UserContext(), sc, nil)
 	return c.JSON(s)
+}
+
+func (a assignmentArea) autoClose(c *fiber.Ctx) error {
+	r, err := messaging.AutoCloseRules(c.UserContext(), scoped(c, a.s))
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (a assignmentArea) setAutoClose(c *fiber.Ctx) error {
+	var req AutoCloseRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	r, err := messaging.SetAutoClose(c.UserContext(), scoped(c, a.s),
+		messaging.AutoClose{ResolveAfterMinutes: req.ResolveAfterMinutes, AbandonAfterMinutes: req.AbandonAfterMinutes})
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
 }
 
 func (a assignmentArea) availability(c *fiber.Ctx) error {

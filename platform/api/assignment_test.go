@@ -9,6 +9,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/connections"
 	"github.com/switchboardhq/switchboard/platform/messaging"
+	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/testapp"
 	"github.com/switchboardhq/switchboard/plugins/loopback"
 	"github.com/switchboardhq/switchboard/policies"
@@ -212,5 +213,65 @@ func refusedNaming(t *testing.T, r *testapp.Response, field string) {
 	t.Helper()
 	if e := r.Expect(http.StatusUnprocessableEntity).Error(); e.Fields[field] == "" {
 		t.Errorf("refusal %+v does not name %s", e, field)
+	}
+}
+
+// TestAutoCloseThroughTheAPI: anyone who reads conversations sees the auto-close
+// rules; managers set them, refused naming the field; the sweep then closes idle
+// tickets, which the list, its filter and the counts show as such; abandoned is the
+// rules' own state, and accepting an abandoned ticket reopens it, idle from then on.
+func TestAutoCloseThroughTheAPI(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			f := newConvFixture(t, engine)
+			ctx := context.Background()
+			rules := f.admin.WSPath("/auto-close")
+			var got messaging.AutoClose
+			f.viewer.Do(http.MethodGet, rules, nil).Expect(http.StatusOK).Decode(&got)
+			if !got.Off() {
+				t.Fatalf("a new workspace's auto-close rules: %+v, want none", got)
+			}
+			f.agent.Do(http.MethodPut, rules, api.AutoCloseRequest{ResolveAfterMinutes: 60}).Expect(http.StatusForbidden)
+			refusedNaming(t, f.manager.Do(http.MethodPut, rules, api.AutoCloseRequest{ResolveAfterMinutes: -5}), "resolve_after_minutes")
+			refusedNaming(t, f.manager.Do(http.MethodPut, rules, api.AutoCloseRequest{AbandonAfterMinutes: messaging.MaxAutoCloseMinutes + 1}), "abandon_after_minutes")
+			f.manager.Do(http.MethodPut, rules, api.AutoCloseRequest{ResolveAfterMinutes: 60, AbandonAfterMinutes: 120}).Expect(http.StatusOK).Decode(&got)
+			if got.ResolveAfterMinutes != 60 || got.AbandonAfterMinutes != 120 {
+				t.Fatalf("rules stored %+v", got)
+			}
+			f.agent.Do(http.MethodGet, rules, nil).Expect(http.StatusOK).Decode(&got)
+			if got.ResolveAfterMinutes != 60 || got.AbandonAfterMinutes != 120 {
+				t.Fatalf("rules read back %+v", got)
+			}
+
+			old, fresh := f.ticket("Waited"), f.ticket("Just in")
+			longAgo := time.Now().UTC().Add(-3 * time.Hour)
+			if _, err := f.sc.Update((*messaging.Conversation)(nil)).Set("last_activity_at = ?", longAgo).Set("state_changed_at = ?", longAgo).
+				Where("cv.id = ?", old.ID).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if res, err := f.ta.App.Pipeline.Sweep(ctx, pipeline.SweepAge); err != nil || res.Closed != 1 {
+				t.Fatalf("sweep closed %d (%v), want the ticket that waited", res.Closed, err)
+			}
+			f.expectTicket(t, "the ticket that waited three hours", old, "", messaging.StateAbandoned)
+			f.expectTicket(t, "the new one", fresh, "", messaging.StateQueued)
+			if ids := f.listIDs(f.agent, "kind=ticket&state=abandoned"); len(ids) != 1 || ids[0] != old.ID {
+				t.Fatalf("abandoned tickets listed %v, want the one that waited", ids)
+			}
+			var counts api.ConversationCounts
+			f.agent.Do(http.MethodGet, f.path("/counts?kind=ticket"), nil).Expect(http.StatusOK).Decode(&counts)
+			if counts.Counts[messaging.StateAbandoned] != 1 || counts.Counts[messaging.StateQueued] != 1 {
+				t.Fatalf("counts %v, want 1 abandoned and 1 queued", counts.Counts)
+			}
+			refusedNaming(t, f.manager.Do(http.MethodPatch, f.path("/"+fresh.ID), api.ConversationUpdate{State: ptr(messaging.StateAbandoned)}), "state")
+
+			// Accepted, the abandoned ticket is the agent's, and not idle however old
+			// its last message.
+			f.agent.Do(http.MethodPost, f.path("/"+old.ID+"/accept"), nil).Expect(http.StatusOK)
+			if res, err := f.ta.App.Pipeline.Sweep(ctx, pipeline.SweepAge); err != nil || res.Closed != 0 {
+				t.Fatalf("sweep after the accept closed %d (%v), want none", res.Closed, err)
+			}
+			f.expectTicket(t, "the abandoned ticket, accepted", old, f.agent.User.ID, messaging.StateActive)
+		})
 	}
 }

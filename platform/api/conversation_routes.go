@@ -67,7 +67,7 @@ type ConversationQuery struct {
 	PageQuery
 	Kind       string `query:"kind" enum:"chat,ticket,campaign" doc:"default: chats and tickets (campaigns only when asked for); chat needs chat:read (403 without it)"`
 	Pill       string `query:"pill" enum:"pending,scheduled,sent,partial,failed"`
-	State      string `query:"state" enum:"queued,active,pending,resolved"`
+	State      string `query:"state" enum:"queued,active,pending,resolved,abandoned"`
 	Archived   bool   `query:"archived" doc:"true lists the archived conversations (default false)"`
 	Connection string `query:"connection" doc:"a connection id of this workspace (404 for any other)"`
 	Q          string `query:"q" doc:"case-insensitive match on the title, a recipient's name, email or phone number (its digits, however written), or the text of any message not deleted"`
@@ -108,7 +108,7 @@ type ForwardRequest struct {
 // ConversationCounts are the counts of a list's left rail.
 type ConversationCounts struct {
 	Kind   string         `json:"kind" enum:"chat,ticket"`
-	Counts map[string]int `json:"counts" doc:"chat: all, scheduled, archived, sent, pending, failed, partial; ticket: queued, active, pending, resolved"`
+	Counts map[string]int `json:"counts" doc:"chat: all, scheduled, archived, sent, pending, failed, partial; ticket: queued, active, pending, resolved, abandoned"`
 }
 
 // CountsQuery picks the counts.
@@ -171,7 +171,7 @@ type ComposeResult struct {
 // ConversationUpdate archives, resolves, reopens or marks a conversation read.
 type ConversationUpdate struct {
 	Archived *bool   `json:"archived,omitempty"`
-	State    *string `json:"state,omitempty" enum:"queued,active,pending,resolved"`
+	State    *string `json:"state,omitempty" enum:"queued,active,pending,resolved" doc:"abandoned is the auto-close rules' own: reopen an abandoned ticket with queued or active"`
 	Unread   *bool   `json:"unread,omitempty" doc:"the caller's own read state (an API token changes the conversation's shared flag)"`
 	// ForUserID marks the conversation read or unread for another member: an admin
 	// reading an agent's ticket leaves the agent's state alone unless they say so.
@@ -445,8 +445,8 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 	bad.Check(f.Kind != "" && !oneOf(f.Kind, messaging.KindChat, messaging.KindTicket, messaging.KindCampaign), "kind", "must be chat, ticket or campaign")
 	bad.Check(f.Pill != "" && !oneOf(f.Pill, messaging.PillPending, messaging.PillScheduled, messaging.PillSent, messaging.PillPartial, messaging.PillFailed),
 		"pill", "must be pending, scheduled, sent, partial or failed")
-	bad.Check(f.State != "" && !oneOf(f.State, messaging.StateQueued, messaging.StateActive, messaging.StatePending, messaging.StateResolved),
-		"state", "must be queued, active, pending or resolved")
+	bad.Check(f.State != "" && !oneOf(f.State, messaging.States...),
+		"state", "must be queued, active, pending, resolved or abandoned")
 	if raw := c.Query("archived"); raw != "" {
 		v, err := strconv.ParseBool(raw)
 		bad.Check(err != nil, "archived", "must be true or false")
@@ -966,7 +966,7 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 		return err
 	}
 	if req.State != nil && !oneOf(*req.State, messaging.StateQueued, messaging.StateActive, messaging.StatePending, messaging.StateResolved) {
-		return failure.Field("state", "must be queued, active, pending or resolved")
+		return failure.Field("state", "must be queued, active, pending or resolved (abandoned is set by the auto-close rules only)")
 	}
 	if req.ForUserID != nil && req.Unread == nil {
 		return failure.Field("unread", "is required with for_user_id")
@@ -1015,6 +1015,10 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 		cols = append(cols, "archived")
 	}
 	if req.State != nil {
+		if *req.State != conv.State {
+			conv.StateChangedAt = time.Now().UTC()
+			cols = append(cols, "state_changed_at")
+		}
 		conv.State = *req.State
 		cols = append(cols, "state")
 	}
@@ -1081,7 +1085,7 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 		}
 	}
 	if _, err := sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", req.AssigneeID).Set("state = ?", state).
-		Where("cv.id = ?", conv.ID).Exec(c.UserContext()); err != nil {
+		Set("state_changed_at = ?", time.Now().UTC()).Where("cv.id = ?", conv.ID).Exec(c.UserContext()); err != nil {
 		return err
 	}
 	if req.AssigneeID != nil && *req.AssigneeID != userID(c) {
@@ -1133,7 +1137,7 @@ func (a conversationArea) accept(c *fiber.Ctx) error {
 	}
 	sc := scoped(c, a.s)
 	res, err := sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", me).Set("state = ?", messaging.StateActive).
-		Where("cv.id = ? AND (cv.assignee_id IS NULL OR cv.assignee_id = ?)", conv.ID, me).Exec(c.UserContext())
+		Set("state_changed_at = ?", time.Now().UTC()).Where("cv.id = ? AND (cv.assignee_id IS NULL OR cv.assignee_id = ?)", conv.ID, me).Exec(c.UserContext())
 	if err != nil {
 		return err
 	}

@@ -193,7 +193,7 @@ func AssignQueued(ctx context.Context, sc tenants.Scoped, p Pass) ([]Assigned, e
 				continue
 			}
 			before := c
-			if taken, err := storage.Changed(st.Update((*Conversation)(nil)).Set("assignee_id = ?", h.userID).Set("state = ?", StateActive).
+			if taken, err := storage.Changed(st.Update((*Conversation)(nil)).Set("assignee_id = ?", h.userID).Set("state = ?", StateActive).Set("state_changed_at = ?", p.Now).
 				Where("cv.id = ? AND cv.assignee_id IS NULL AND cv.state = ?", c.ID, StateQueued).Exec(ctx)); err != nil {
 				return err
 			} else if !taken {
@@ -205,7 +205,7 @@ func AssignQueued(ctx context.Context, sc tenants.Scoped, p Pass) ([]Assigned, e
 			}
 			h.load++
 			h.lastAssigned = &p.Now
-			c.AssigneeID, c.State = &h.userID, StateActive
+			c.AssigneeID, c.State, c.StateChangedAt = &h.userID, StateActive, p.Now
 			out = append(out, Assigned{Before: before, After: c})
 		}
 		return nil

@@ -27,7 +27,13 @@ const (
 	StateActive   = "active"
 	StatePending  = "pending"
 	StateResolved = "resolved"
+	// StateAbandoned: a ticket the queue closed after it waited, with no message
+	// either way, longer than the workspace's auto-close rules allow.
+	StateAbandoned = "abandoned"
 )
+
+// States is every Team Inbox state.
+var States = []string{StateQueued, StateActive, StatePending, StateResolved, StateAbandoned}
 
 // Status pills, rolled up from a conversation's outbound messages.
 const (
@@ -52,7 +58,8 @@ type Conversation struct {
 	Kind               string     `bun:"kind,notnull" json:"kind" enum:"chat,ticket,campaign"`
 	Title              string     `bun:"title,notnull" json:"title"`
 	Pill               string     `bun:"pill,notnull" json:"pill" enum:"pending,scheduled,sent,partial,failed"`
-	State              string     `bun:"state,notnull" json:"state" enum:"queued,active,pending,resolved"`
+	State              string     `bun:"state,notnull" json:"state" enum:"queued,active,pending,resolved,abandoned"`
+	StateChangedAt     time.Time  `bun:"state_changed_at,nullzero" json:"state_changed_at" doc:"when the ticket entered its state (accepted, handed over, resolved...): auto-close counts a ticket idle from the later of this and its last message"`
 	AssigneeID         *string    `bun:"assignee_id" json:"assignee_id"`
 	Unread             bool       `bun:"unread,notnull" json:"unread"`
 	Archived           bool       `bun:"archived,notnull" json:"archived"`
@@ -100,7 +107,7 @@ func OpenConversationFrom(ctx context.Context, sc tenants.Scoped, kind string, c
 		state = StateQueued
 	}
 	c := Conversation{ID: storage.NewID(), ConnectionID: connectionIDs[0], ContactID: contact.ID, Kind: kind, Title: title,
-		Pill: PillPending, State: state, LastActivityAt: now, CreatedAt: now, Recipients: len(contacts)}
+		Pill: PillPending, State: state, StateChangedAt: now, LastActivityAt: now, CreatedAt: now, Recipients: len(contacts)}
 	rs := make([]Recipient, len(contacts))
 	for i, ct := range contacts {
 		rs[i] = Recipient{ConversationID: c.ID, ContactID: ct.ID, CreatedAt: now}
@@ -148,13 +155,14 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 		}
 		created = true
 	}
-	// A reply reopens a resolved ticket, and takes one pending (waiting on the
-	// customer) back to work: to its assignee, or the queue.
-	if c.State == StateResolved || c.State == StatePending {
+	// A reply reopens a resolved or abandoned ticket, and takes one pending (waiting
+	// on the customer) back to work: to its assignee, or the queue.
+	if c.State == StateResolved || c.State == StatePending || c.State == StateAbandoned {
 		c.State = StateQueued
 		if c.AssigneeID != nil {
 			c.State = StateActive
 		}
+		c.StateChangedAt = time.Now().UTC() // reopened now, whenever the message was written
 	}
 	c.Unread = true
 	c.Archived = false
@@ -174,7 +182,7 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 	if err != nil {
 		return c, created, err
 	}
-	_, err = sc.Update(&c).Column("state", "unread", "archived", "last_inbound_at", "last_activity_at", "last_message_preview").WherePK().Exec(ctx)
+	_, err = sc.Update(&c).Column("state", "state_changed_at", "unread", "archived", "last_inbound_at", "last_activity_at", "last_message_preview").WherePK().Exec(ctx)
 	return c, created, err
 }
 

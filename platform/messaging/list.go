@@ -292,7 +292,10 @@ func ChatCounts(ctx context.Context, sc tenants.Scoped, a Access) (map[string]in
 // TicketCounts are the Team Inbox's counts of non-archived tickets by state, of the
 // tickets a may see.
 func TicketCounts(ctx context.Context, sc tenants.Scoped, a Access) (map[string]int, error) {
-	out := map[string]int{StateQueued: 0, StateActive: 0, StatePending: 0, StateResolved: 0}
+	out := make(map[string]int, len(States))
+	for _, st := range States {
+		out[st] = 0
+	}
 	var rows []struct {
 		State string `bun:"state"`
 		N     int    `bun:"n"`

@@ -55,6 +55,8 @@ type SweepResult struct {
 	Files int
 	// Assigned are queued tickets the queue's rules handed out.
 	Assigned int
+	// Closed are idle tickets the auto-close rules resolved or abandoned.
+	Closed int
 }
 
 // Sweep re-enqueues, in every workspace, the outbound messages that have been pending
@@ -112,6 +114,12 @@ func (p *Pipeline) Sweep(ctx context.Context, age time.Duration) (SweepResult, e
 			res.Assigned += n
 			if err != nil {
 				errs = append(errs, fmt.Errorf("workspace %s: queue: %w", id, err))
+			}
+			// After the pass: a ticket someone can take now is not abandoned.
+			n, err = p.closeIdle(ctx, sc)
+			res.Closed += n
+			if err != nil {
+				errs = append(errs, fmt.Errorf("workspace %s: auto-close: %w", id, err))
 			}
 			res.Workspaces++
 		}
@@ -360,9 +368,9 @@ func (p *Pipeline) sweepEvents(ctx context.Context, sc tenants.Scoped, cutoff ti
 // HandleSweepTask runs the sweep (the maintenance:sweep periodic task).
 func (p *Pipeline) HandleSweepTask(ctx context.Context, _ *asynq.Task) error {
 	res, err := p.Sweep(ctx, SweepAge)
-	if res.Messages > 0 || res.Events > 0 || res.Failed > 0 || res.Refunded > 0 || res.Files > 0 || res.Assigned > 0 {
+	if res.Messages > 0 || res.Events > 0 || res.Failed > 0 || res.Refunded > 0 || res.Files > 0 || res.Assigned > 0 || res.Closed > 0 {
 		p.Log.Info("maintenance sweep", "workspaces", res.Workspaces, "messages", res.Messages, "events", res.Events,
-			"failed", res.Failed, "refunded", res.Refunded, "files", res.Files, "assigned", res.Assigned)
+			"failed", res.Failed, "refunded", res.Refunded, "files", res.Files, "assigned", res.Assigned, "closed", res.Closed)
 	}
 	return err
 }

@@ -216,12 +216,40 @@ func TestSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A ticket no one wrote in for three hours, in a workspace resolving them after
+	// one.
+	quiet, err := messaging.ContactByAddress(ctx, sc, conn.Kind, "+15550900002", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle, err := messaging.NewConversation(ctx, sc, messaging.KindTicket, conn.ID, quiet, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	longAgo := time.Now().UTC().Add(-3 * time.Hour)
+	if _, err := sc.Update((*messaging.Conversation)(nil)).Set("state = ?", messaging.StateActive).Set("assignee_id = ?", owner.User.ID).
+		Set("last_activity_at = ?", longAgo).Set("state_changed_at = ?", longAgo).Where("cv.id = ?", idle.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := messaging.SetAutoClose(ctx, sc, messaging.AutoClose{ResolveAfterMinutes: 60}); err != nil {
+		t.Fatal(err)
+	}
+
 	res, err := a.Pipeline.Sweep(ctx, pipeline.SweepAge)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := messaging.GetConversation(ctx, sc, waiting.ID); err != nil || res.Assigned != 1 || got.AssigneeID == nil || *got.AssigneeID != owner.User.ID {
-		t.Errorf("after the sweep (%d assigned) the waiting ticket is held by %v (%v), want the rules' member", res.Assigned, got.AssigneeID, err)
+	// The waiting ticket was old but just handed over: not idle.
+	if got, err := messaging.GetConversation(ctx, sc, waiting.ID); err != nil || res.Assigned != 1 || got.AssigneeID == nil || *got.AssigneeID != owner.User.ID || got.State != messaging.StateActive {
+		t.Errorf("after the sweep (%d assigned) the waiting ticket is %s, held by %v (%v), want active with the rules' member", res.Assigned, got.State, got.AssigneeID, err)
+	}
+	if got, err := messaging.GetConversation(ctx, sc, idle.ID); err != nil || res.Closed != 1 || got.State != messaging.StateResolved {
+		t.Errorf("after the sweep (%d closed) the idle ticket is %s (%v), want resolved", res.Closed, got.State, err)
+	}
+	var notes []messaging.Message
+	if err := sc.Select(&notes).Where("m.conversation_id = ? AND m.direction = ?", idle.ID, messaging.DirectionNote).Scan(ctx); err != nil ||
+		len(notes) != 1 || notes[0].Body != "Resolved automatically after 1 hour without a message." || notes[0].AuthorID != nil {
+		t.Errorf("notes of the resolved ticket: %+v (%v), want the rules' one, by no one", notes, err)
 	}
 	for pid, want := range map[string]bool{"lb-gone-old": false, "lb-gone-new": true} {
 		if _, found, err := messaging.DeletedSendOf(ctx, sc, conn.ID, pid); err != nil || found != want {
@@ -284,7 +312,7 @@ func TestSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Messages != 0 || res.Events != 0 || res.Refunded != 0 || res.Files != 0 || res.Assigned != 0 {
+	if res.Messages != 0 || res.Events != 0 || res.Refunded != 0 || res.Files != 0 || res.Assigned != 0 || res.Closed != 0 {
 		t.Fatalf("second sweep result %+v, want nothing queued, refunded or removed", res)
 	}
 	// Both archived tasks are settled now (the one given up on by the first run's
