@@ -202,3 +202,55 @@ func instants(year int, month time.Month, day, minute int, loc *time.Location) [
 	}
 	return []time.Time{t}
 }
+
+// AddOpen is the moment d of open time after start, in loc: start+d when business
+// hours are off. A response target of four working hours set on Friday at 16:00
+// falls on Monday at 12:00 in an office open 9 to 17. ok is false when they never
+// open.
+func (s Schedule) AddOpen(start time.Time, d time.Duration, loc *time.Location) (time.Time, bool) {
+	if !s.Enabled {
+		return start.Add(d), true
+	}
+	t := start
+	// Each round crosses one open interval; a week has at most 28 of them, so this
+	// bounds a target to years of open time.
+	for range 10000 {
+		var ok bool
+		if t, ok = s.NextOpen(t, loc); !ok {
+			return time.Time{}, false
+		}
+		end := s.closes(t, loc)
+		if span := end.Sub(t); span >= d {
+			return t.Add(d), true
+		} else {
+			d -= span
+		}
+		t = end
+	}
+	return time.Time{}, false
+}
+
+// closes is when the open interval at is in ends: the first moment after at that
+// the interval's closing time names (tomorrow's midnight for 24:00).
+func (s Schedule) closes(at time.Time, loc *time.Location) time.Time {
+	local := at.In(loc)
+	minute := local.Hour()*60 + local.Minute()
+	for _, iv := range s.Days[dayKey[local.Weekday()]] {
+		from, _ := minuteOf(iv.Open)
+		to, _ := minuteOf(iv.Close)
+		if minute < from || minute >= to {
+			continue
+		}
+		day := local
+		if to == 24*60 {
+			day, to = local.AddDate(0, 0, 1), 0
+		}
+		for _, t := range instants(day.Year(), day.Month(), day.Day(), to, loc) {
+			if t.After(at) {
+				return t
+			}
+		}
+	}
+	// Not in an interval after all (a clock change's edge): move on a minute.
+	return at.Add(time.Minute)
+}

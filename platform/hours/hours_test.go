@@ -153,3 +153,62 @@ func TestSave(t *testing.T) {
 		})
 	}
 }
+
+// TestAddOpen: a stretch of open time counts only the hours the team works, across
+// lunch, evenings, weekends and a clock change; with the hours off, every hour counts.
+func TestAddOpen(t *testing.T) {
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Skipf("no time zone data: %v", err)
+	}
+	at := func(s string) time.Time {
+		t.Helper()
+		layout := "2006-01-02 15:04"
+		if len(s) > len(layout) {
+			layout += ":05"
+		}
+		v, err := time.ParseInLocation(layout, s, london)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		from string
+		d    time.Duration
+		want string
+	}{
+		{"2026-12-07 10:00", time.Hour, "2026-12-07 11:00"},           // Monday, within the morning
+		{"2026-12-07 12:00", time.Hour, "2026-12-07 14:00"},           // across lunch
+		{"2026-12-07 12:30", 0, "2026-12-07 13:30"},                   // at lunch: nothing yet, due when they are back
+		{"2026-12-07 08:00", 30 * time.Minute, "2026-12-07 09:30"},    // before opening
+		{"2026-12-11 16:00", 4 * time.Hour, "2026-12-12 13:00"},       // Friday late: Saturday
+		{"2026-12-12 13:00", 2 * time.Hour, "2026-12-14 10:00"},       // Saturday: Monday
+		{"2026-12-07 09:00", 5 * 7 * time.Hour, "2026-12-11 17:00"},   // a working week (7 h a weekday): Friday's close
+		{"2026-10-23 16:00", 2 * time.Hour, "2026-10-24 11:00"},       // the Friday before the clocks go back
+		{"2026-10-24 13:00", 3 * time.Hour, "2026-10-26 11:00"},       // the weekend they go back
+		{"2026-12-13 03:00", 24 * time.Hour, "2026-12-17 12:00"},      // 24 h of open time from Sunday night: three days and three hours
+		{"2026-12-07 16:59", time.Minute, "2026-12-07 17:00"},         // to the closing minute exactly
+		{"2026-12-07 17:00", 90 * time.Second, "2026-12-08 09:01:30"}, // seconds count too
+	} {
+		got, ok := office.AddOpen(at(tc.from), tc.d, london)
+		want := at(tc.want)
+		if !ok || !got.Equal(want) {
+			t.Errorf("AddOpen(%s, %v) = %s, %v; want %s", tc.from, tc.d, got.In(london), ok, want)
+		}
+	}
+	// Hours off: plain time.
+	if got, ok := (hours.Schedule{}).AddOpen(at("2026-12-12 23:00"), 3*time.Hour, london); !ok || !got.Equal(at("2026-12-13 02:00")) {
+		t.Errorf("with the hours off: %s, %v", got.In(london), ok)
+	}
+	// Never open: no answer rather than a loop.
+	never := hours.Schedule{Enabled: true, Days: map[string][]hours.Interval{}}
+	if _, ok := never.AddOpen(at("2026-12-07 10:00"), time.Hour, london); ok {
+		t.Error("AddOpen of hours that never open reported a time")
+	}
+	// Open around the clock on Monday (until 24:00) and from midnight on Tuesday.
+	late := hours.Schedule{Enabled: true, Days: map[string][]hours.Interval{"mon": {{"20:00", "24:00"}}, "tue": {{"00:00", "02:00"}}}}
+	if got, ok := late.AddOpen(at("2026-12-07 23:00"), 2*time.Hour, london); !ok || !got.Equal(at("2026-12-08 01:00")) {
+		t.Errorf("across midnight: %s, %v", got.In(london), ok)
+	}
+}
