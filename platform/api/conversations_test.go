@@ -639,7 +639,7 @@ func partCounts(t *testing.T, f *convFixture) {
 	}
 	var tk api.ConversationCounts
 	g.agent.Do(http.MethodGet, g.path("/counts"), nil).Expect(http.StatusOK).Decode(&tk)
-	wantT := map[string]int{"queued": 1, "active": 1, "pending": 0, "resolved": 1}
+	wantT := map[string]int{"queued": 1, "active": 1, "pending": 0, "resolved": 1, "abandoned": 0}
 	if tk.Kind != "ticket" || fmt.Sprint(tk.Counts) != fmt.Sprint(wantT) {
 		t.Errorf("ticket counts %+v, want %v", tk, wantT)
 	}
