@@ -42,6 +42,14 @@ type AutoCloseRequest struct {
 	AbandonAfterMinutes int `json:"abandon_after_minutes" doc:"close a queued ticket no one took as abandoned after this many minutes with no message; 0: never"`
 }
 
+// SLARequest sets the SLA policy.
+type SLARequest struct {
+	FirstResponseMinutes int  `json:"first_response_minutes" doc:"answer a new ticket within this many minutes of the customer's first message; 0: no target"`
+	NextResponseMinutes  int  `json:"next_response_minutes" doc:"after the first answer, answer each customer message within this many minutes; 0: no target"`
+	ResolutionMinutes    int  `json:"resolution_minutes" doc:"resolve a ticket within this many minutes of its first message, or of the one that reopened it; 0: no target"`
+	BusinessHours        bool `json:"business_hours" doc:"count only the workspace's business hours, when they are on"`
+}
+
 // CapacityRequest sets a member's capacity.
 type CapacityRequest struct {
 	Capacity *int `json:"capacity" doc:"active tickets the queue lets them hold at most; 0: no limit; null: the workspace's"`
@@ -58,6 +66,11 @@ func (a assignmentArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodPut, Path: WorkspacePrefix + "/auto-close", Access: InWorkspace, Permission: policies.ConversationsAssign,
 		Summary: "Set when idle tickets are resolved or abandoned; the maintenance sweep applies them each minute", Tag: "assignment",
 		Request: AutoCloseRequest{}, Response: messaging.AutoClose{}}, a.setAutoClose)
+	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/sla", Access: InWorkspace, Permission: policies.ConversationsRead,
+		Summary: "The Team Inbox's SLA targets", Tag: "assignment", Response: messaging.SLAPolicy{}}, a.sla)
+	r.Add(Route{Method: http.MethodPut, Path: WorkspacePrefix + "/sla", Access: InWorkspace, Permission: policies.ConversationsAssign,
+		Summary: "Set the Team Inbox's SLA targets; they apply to clocks started from then on", Tag: "assignment",
+		Request: SLARequest{}, Response: messaging.SLAPolicy{}}, a.setSLA)
 	r.Add(Route{Method: http.MethodGet, Path: WorkspacePrefix + "/availability", Access: InWorkspace, Permission: policies.ConversationsAccept,
 		Summary: "Your availability for the queue", Tag: "assignment", Response: Availability{}}, a.availability)
 	r.Add(Route{Method: http.MethodPut, Path: WorkspacePrefix + "/availability", Access: InWorkspace, Permission: policies.ConversationsAccept,
@@ -110,6 +123,27 @@ func (a assignmentArea) setAutoClose(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(r)
+}
+
+func (a assignmentArea) sla(c *fiber.Ctx) error {
+	p, err := messaging.SLA(c.UserContext(), scoped(c, a.s))
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (a assignmentArea) setSLA(c *fiber.Ctx) error {
+	var req SLARequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	p, err := messaging.SetSLA(c.UserContext(), scoped(c, a.s), messaging.SLAPolicy{FirstResponseMinutes: req.FirstResponseMinutes,
+		NextResponseMinutes: req.NextResponseMinutes, ResolutionMinutes: req.ResolutionMinutes, BusinessHours: req.BusinessHours})
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
 }
 
 func (a assignmentArea) availability(c *fiber.Ctx) error {

@@ -56,6 +56,8 @@ type ConversationView struct {
 	// with several recipients, each has a window of their own and a message to all
 	// needs a template (a reply to one of them may be free text while theirs is open).
 	TemplatesOnly bool `json:"templates_only"`
+	// SLABreaches are the SLA targets a ticket has missed, as of the answer.
+	SLABreaches []string `json:"sla_breaches" enum:"first_response,next_response,resolution" doc:"the SLA targets the ticket missed by the time of this answer; a target's clock runs while the ticket is open, so one not yet missed falls due at its *_due_at"`
 	// WindowOpenedAt is, with a single recipient, their last message on the
 	// connection, in this conversation or another: their 24-hour window runs from it.
 	WindowOpenedAt *time.Time `json:"window_opened_at,omitempty" doc:"with a single recipient, their last message on the connection in any conversation: the 24-hour window runs from here"`
@@ -72,6 +74,7 @@ type ConversationQuery struct {
 	Connection string `query:"connection" doc:"a connection id of this workspace (404 for any other)"`
 	Q          string `query:"q" doc:"case-insensitive match on the title, a recipient's name, email or phone number (its digits, however written), or the text of any message not deleted"`
 	Assignee   string `query:"assignee" doc:"me, unassigned or the user id of a member of this workspace"`
+	SLA        string `query:"sla" enum:"breached" doc:"breached: the tickets that missed an SLA target (see sla_breaches)"`
 	Sort       string `query:"sort" enum:"newest,oldest,az,za" doc:"newest (default) or oldest activity first, or by title (lower-cased, compared character by character); a cursor is for the sort it came with"`
 	Contact    string `query:"contact" doc:"a contact id of this workspace (404 for any other): the conversations they are a recipient of, e.g. a customer's previous ones"`
 	Tag        string `query:"tag" doc:"carries this tag (any case)"`
@@ -392,7 +395,8 @@ func (a conversationArea) views(c *fiber.Ctx, convs []messaging.Conversation) ([
 	out := make([]ConversationView, len(convs))
 	for i, cv := range convs {
 		ch := chans[cv.ConnectionID]
-		out[i] = ConversationView{Conversation: cv, Contact: summary(contacts[cv.ContactID]), Channel: ch, Tags: tags[cv.ID]}
+		out[i] = ConversationView{Conversation: cv, Contact: summary(contacts[cv.ContactID]), Channel: ch, Tags: tags[cv.ID],
+			SLABreaches: cv.SLABreaches(now)}
 		open := false
 		if last, wrote := windows[cv.ID]; wrote {
 			out[i].WindowOpenedAt = &last
@@ -451,6 +455,14 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 		v, err := strconv.ParseBool(raw)
 		bad.Check(err != nil, "archived", "must be true or false")
 		f.Archived = v
+	}
+	switch c.Query("sla") {
+	case "":
+	case "breached":
+		now := time.Now().UTC()
+		f.SLABreachedAt = &now
+	default:
+		bad.Add("sla", "must be breached")
 	}
 	switch as := c.Query("assignee"); as {
 	case "":

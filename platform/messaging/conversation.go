@@ -67,6 +67,13 @@ type Conversation struct {
 	LastActivityAt     time.Time  `bun:"last_activity_at,notnull" json:"last_activity_at"`
 	LastInboundAt      *time.Time `bun:"last_inbound_at" json:"last_inbound_at" doc:"the customer's last message in this conversation (with several recipients, the latest of theirs); their 24-hour window runs from their last message on the connection, in any conversation: see templates_only"`
 	Recipients         int        `bun:"recipients,notnull" json:"recipients" doc:"how many contacts the conversation sends to"`
+	// The SLA policy's targets, set when their clocks start (see SLAPolicy), and the
+	// team's first answer.
+	FirstResponseDueAt *time.Time `bun:"first_response_due_at" json:"first_response_due_at"`
+	FirstResponseAt    *time.Time `bun:"first_response_at" json:"first_response_at" doc:"the team's first message to the customer"`
+	NextResponseDueAt  *time.Time `bun:"next_response_due_at" json:"next_response_due_at" doc:"set while a customer's message after the first answer waits for the team's; cleared by the answer"`
+	ResolutionDueAt    *time.Time `bun:"resolution_due_at" json:"resolution_due_at"`
+	NextResponseMissed bool       `bun:"next_response_missed,notnull" json:"next_response_missed" doc:"some customer message was answered after its next-response target"`
 	CreatedAt          time.Time  `bun:"created_at,notnull" json:"created_at"`
 }
 
@@ -157,12 +164,22 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 	}
 	// A reply reopens a resolved or abandoned ticket, and takes one pending (waiting
 	// on the customer) back to work: to its assignee, or the queue.
-	if c.State == StateResolved || c.State == StatePending || c.State == StateAbandoned {
+	closedAt, reopened := c.StateChangedAt, c.State == StateResolved || c.State == StateAbandoned
+	if reopened || c.State == StatePending {
 		c.State = StateQueued
 		if c.AssigneeID != nil {
 			c.State = StateActive
 		}
 		c.StateChangedAt = time.Now().UTC() // reopened now, whenever the message was written
+	}
+	if c.Kind == KindTicket {
+		start := at
+		if now := time.Now().UTC(); start.After(now) {
+			start = now // a provider's clock ahead of ours starts no target in the future
+		}
+		if err := startClocks(ctx, sc, &c, created, reopened, closedAt, start); err != nil {
+			return c, created, err
+		}
 	}
 	c.Unread = true
 	c.Archived = false
@@ -182,7 +199,8 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 	if err != nil {
 		return c, created, err
 	}
-	_, err = sc.Update(&c).Column("state", "state_changed_at", "unread", "archived", "last_inbound_at", "last_activity_at", "last_message_preview").WherePK().Exec(ctx)
+	_, err = sc.Update(&c).Column(append([]string{"state", "state_changed_at", "unread", "archived", "last_inbound_at", "last_activity_at",
+		"last_message_preview"}, slaColumns...)...).WherePK().Exec(ctx)
 	return c, created, err
 }
 
@@ -234,10 +252,14 @@ func lastConversation(ctx context.Context, sc tenants.Scoped, connectionID, cont
 	return c, found, theirs, nil
 }
 
-// Touch records outbound activity on a conversation.
+// Touch records outbound activity on a conversation: the team's answer, for its SLA
+// targets (the first response, and the next one running, late or not).
 func Touch(ctx context.Context, sc tenants.Scoped, conversationID, preview string, at time.Time) error {
 	_, err := sc.Update((*Conversation)(nil)).
 		Set("last_activity_at = ?", at).Set("last_message_preview = ?", preview).
+		Set("first_response_at = COALESCE(cv.first_response_at, ?)", at).
+		Set("next_response_missed = (cv.next_response_missed OR COALESCE(cv.next_response_due_at < ?, ?))", at, false).
+		Set("next_response_due_at = NULL").
 		Where("cv.id = ?", conversationID).Exec(ctx)
 	return err
 }

@@ -31,6 +31,8 @@ type ConversationFilter struct {
 	Contact      string // a contact id: the conversations they are a recipient of
 	Tag          string // carries this tag (any case)
 	Label        string // carries this label (any case)
+	// SLABreachedAt, when set, keeps the tickets that missed an SLA target by then.
+	SLABreachedAt *time.Time
 	// NoChat leaves chat conversations out whatever Kind says (callers without
 	// chat:read never see them).
 	NoChat bool
@@ -196,6 +198,9 @@ func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFil
 	}
 	if f.State != "" {
 		q = q.Where("cv.state = ?", f.State)
+	}
+	if f.SLABreachedAt != nil {
+		q = slaBreached(q, *f.SLABreachedAt)
 	}
 	if f.Contact != "" {
 		// By the recipients' contact index, not a test of every conversation.

@@ -1,0 +1,194 @@
+package messaging
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/platform/failure"
+	"github.com/switchboardhq/switchboard/platform/hours"
+	"github.com/switchboardhq/switchboard/platform/storage"
+	"github.com/switchboardhq/switchboard/tenants"
+)
+
+// MaxSLAMinutes is the longest target an SLA policy sets: 30 days.
+const MaxSLAMinutes = 30 * 24 * 60
+
+// SLA targets a ticket can miss, as ConversationView's sla_breaches names them.
+const (
+	SLAFirstResponse = "first_response"
+	SLANextResponse  = "next_response"
+	SLAResolution    = "resolution"
+)
+
+// SLAPolicy is a workspace's targets for its Team Inbox. A ticket's clocks start
+// from the customer's message and are set on the ticket when they start, so a new
+// policy applies to clocks started after it; a clock stops while the ticket is
+// resolved or abandoned.
+type SLAPolicy struct {
+	bun.BaseModel `bun:"table:sla_policies,alias:sla"`
+	tenants.Owned
+
+	FirstResponseMinutes int  `bun:"first_response_minutes,notnull" json:"first_response_minutes" doc:"a new ticket is answered within this many minutes of the customer's first message; 0: no target"`
+	NextResponseMinutes  int  `bun:"next_response_minutes,notnull" json:"next_response_minutes" doc:"after the first answer, each customer message is answered within this many minutes; 0: no target"`
+	ResolutionMinutes    int  `bun:"resolution_minutes,notnull" json:"resolution_minutes" doc:"a ticket is resolved within this many minutes of its first message (or of the message that reopened it); 0: no target"`
+	BusinessHours        bool `bun:"business_hours,notnull" json:"business_hours" doc:"count only the workspace's business hours (when they are on) towards the targets"`
+	// UpdatedAt is zero for a workspace that never set its policy.
+	UpdatedAt time.Time `bun:"updated_at,notnull" json:"updated_at"`
+}
+
+// Off reports whether the policy sets no target.
+func (p SLAPolicy) Off() bool {
+	return p.FirstResponseMinutes == 0 && p.NextResponseMinutes == 0 && p.ResolutionMinutes == 0
+}
+
+// SLA reads the workspace's SLA policy: no targets, where none was set.
+func SLA(ctx context.Context, sc tenants.Scoped) (SLAPolicy, error) {
+	var p SLAPolicy
+	err := sc.Select(&p).Scan(ctx)
+	if storage.IsNotFound(err) {
+		return SLAPolicy{}, nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("messaging: SLA policy: %w", err)
+	}
+	return p, nil
+}
+
+// SetSLA stores the workspace's SLA policy.
+func SetSLA(ctx context.Context, sc tenants.Scoped, p SLAPolicy) (SLAPolicy, error) {
+	bad := failure.Fields{}
+	between := fmt.Sprintf("must be from 0 (no target) to %d (30 days)", MaxSLAMinutes)
+	for field, v := range map[string]int{"first_response_minutes": p.FirstResponseMinutes,
+		"next_response_minutes": p.NextResponseMinutes, "resolution_minutes": p.ResolutionMinutes} {
+		bad.Check(v < 0 || v > MaxSLAMinutes, field, between)
+	}
+	if err := bad.Err(); err != nil {
+		return p, err
+	}
+	p.UpdatedAt = time.Now().UTC()
+	_, err := sc.Insert(&p).On("CONFLICT (workspace_id) DO UPDATE").
+		Set("first_response_minutes = EXCLUDED.first_response_minutes").Set("next_response_minutes = EXCLUDED.next_response_minutes").
+		Set("resolution_minutes = EXCLUDED.resolution_minutes").Set("business_hours = EXCLUDED.business_hours").
+		Set("updated_at = EXCLUDED.updated_at").Exec(ctx)
+	if err != nil {
+		return p, fmt.Errorf("messaging: set SLA policy: %w", err)
+	}
+	return p, nil
+}
+
+// slaClock turns a policy's minutes into moments: in open time when the policy
+// counts business hours, else in plain time.
+type slaClock struct {
+	policy SLAPolicy
+	hours  hours.Schedule
+	loc    *time.Location
+}
+
+func loadSLAClock(ctx context.Context, sc tenants.Scoped) (slaClock, error) {
+	p, err := SLA(ctx, sc)
+	if err != nil || p.Off() || !p.BusinessHours {
+		return slaClock{policy: p, loc: time.UTC}, err
+	}
+	sched, err := hours.Get(ctx, sc)
+	if err != nil {
+		return slaClock{}, err
+	}
+	ws, err := tenants.ByRef(ctx, sc.DB(), sc.WorkspaceID())
+	if err != nil {
+		return slaClock{}, err
+	}
+	return slaClock{policy: p, hours: sched, loc: ws.Location()}, nil
+}
+
+// due is the moment a target of minutes started at start falls due; nil for no
+// target (or business hours that never open).
+func (k slaClock) due(start time.Time, minutes int) *time.Time {
+	if minutes == 0 {
+		return nil
+	}
+	at, ok := k.hours.AddOpen(start, time.Duration(minutes)*time.Minute, k.loc)
+	if !ok {
+		return nil
+	}
+	at = at.UTC()
+	return &at
+}
+
+// startClocks sets the targets a customer's message at starts on ticket c: a new
+// ticket's first response and resolution; a reopened one's resolution; and, once
+// the team has answered, the next response, unless one is already running. closedAt
+// is when a reopened ticket was closed. The policy is read only when a clock starts.
+func startClocks(ctx context.Context, sc tenants.Scoped, c *Conversation, created, reopened bool, closedAt, at time.Time) error {
+	answered := c.FirstResponseAt != nil
+	if !created && !reopened && (!answered || c.NextResponseDueAt != nil) {
+		return nil
+	}
+	if reopened && c.NextResponseDueAt != nil {
+		// The clock stopped at closing; its verdict stays once a new one starts.
+		c.NextResponseMissed = c.NextResponseMissed || closedAt.After(*c.NextResponseDueAt)
+		c.NextResponseDueAt = nil
+	}
+	k, err := loadSLAClock(ctx, sc)
+	if err != nil || k.policy.Off() {
+		return err
+	}
+	if created {
+		c.FirstResponseDueAt = k.due(at, k.policy.FirstResponseMinutes)
+	}
+	if created || reopened {
+		c.ResolutionDueAt = k.due(at, k.policy.ResolutionMinutes)
+	}
+	if answered && c.NextResponseDueAt == nil {
+		c.NextResponseDueAt = k.due(at, k.policy.NextResponseMinutes)
+	}
+	return nil
+}
+
+// slaColumns are the columns startClocks sets.
+var slaColumns = []string{"first_response_due_at", "next_response_due_at", "resolution_due_at", "next_response_missed"}
+
+// SLABreaches names the targets the ticket has missed by now: a clock runs while
+// the ticket is open and stops when it is resolved or abandoned.
+func (c Conversation) SLABreaches(now time.Time) []string {
+	stopped := now
+	if !c.Open() {
+		stopped = c.StateChangedAt
+	}
+	out := []string{}
+	if c.FirstResponseDueAt != nil {
+		answered := stopped
+		if c.FirstResponseAt != nil {
+			answered = *c.FirstResponseAt
+		}
+		if answered.After(*c.FirstResponseDueAt) {
+			out = append(out, SLAFirstResponse)
+		}
+	}
+	if c.NextResponseMissed || c.NextResponseDueAt != nil && stopped.After(*c.NextResponseDueAt) {
+		out = append(out, SLANextResponse)
+	}
+	if c.ResolutionDueAt != nil && stopped.After(*c.ResolutionDueAt) {
+		out = append(out, SLAResolution)
+	}
+	return out
+}
+
+// Open reports whether a ticket is still being worked: queued, active or pending.
+func (c Conversation) Open() bool {
+	return c.State == StateQueued || c.State == StateActive || c.State == StatePending
+}
+
+// slaBreached restricts q to conversations that missed a target by now, as
+// SLABreaches reads them.
+func slaBreached(q *bun.SelectQuery, now time.Time) *bun.SelectQuery {
+	const stopped = "(CASE WHEN cv.state IN (?, ?, ?) THEN ? ELSE cv.state_changed_at END)"
+	var args []any
+	for range 3 {
+		args = append(args, StateQueued, StateActive, StatePending, now)
+	}
+	return q.Where("(cv.next_response_missed OR COALESCE(cv.first_response_at, "+stopped+") > cv.first_response_due_at OR "+
+		stopped+" > cv.next_response_due_at OR "+stopped+" > cv.resolution_due_at)", args...)
+}
