@@ -275,3 +275,61 @@ func TestAutoCloseThroughTheAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestSLAThroughTheAPI: anyone who reads conversations sees the SLA policy;
+// managers set it, refused naming the field; a customer's ticket answered late
+// through the API names the missed target, and the breached filter lists it.
+func TestSLAThroughTheAPI(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			f := newConvFixture(t, engine)
+			ctx := context.Background()
+			policy := f.admin.WSPath("/sla")
+			var got messaging.SLAPolicy
+			f.viewer.Do(http.MethodGet, policy, nil).Expect(http.StatusOK).Decode(&got)
+			if !got.Off() {
+				t.Fatalf("a new workspace's SLA policy: %+v, want none", got)
+			}
+			f.agent.Do(http.MethodPut, policy, api.SLARequest{FirstResponseMinutes: 30}).Expect(http.StatusForbidden)
+			refusedNaming(t, f.manager.Do(http.MethodPut, policy, api.SLARequest{NextResponseMinutes: -1}), "next_response_minutes")
+			f.manager.Do(http.MethodPut, policy, api.SLARequest{FirstResponseMinutes: 30, ResolutionMinutes: 480}).Expect(http.StatusOK).Decode(&got)
+			if got.FirstResponseMinutes != 30 || got.ResolutionMinutes != 480 || got.NextResponseMinutes != 0 {
+				t.Fatalf("policy stored %+v", got)
+			}
+
+			// Two customers wrote an hour ago; the agent answers one now.
+			wrote := time.Now().UTC().Add(-time.Hour)
+			ticket := func(phone string) messaging.Conversation {
+				t.Helper()
+				ct, err := messaging.ContactByAddress(ctx, f.sc, f.conn.Kind, phone, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				conv, _, err := messaging.RouteInbound(ctx, f.sc, f.conn.ID, ct, wrote, "hello?")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return conv
+			}
+			answered, waiting := ticket("+15550777001"), ticket("+15550777002")
+			f.agent.Do(http.MethodPost, f.path("/"+answered.ID+"/messages"), map[string]any{"type": "text", "text": "Sorry for the wait"}).Expect(http.StatusCreated)
+			var view api.ConversationView
+			f.agent.Do(http.MethodGet, f.path("/"+answered.ID), nil).Expect(http.StatusOK).Decode(&view)
+			if view.FirstResponseAt == nil || view.FirstResponseDueAt == nil || len(view.SLABreaches) != 1 || view.SLABreaches[0] != messaging.SLAFirstResponse {
+				t.Fatalf("answered late: first response %v (due %v), breaches %v; want first_response missed", view.FirstResponseAt, view.FirstResponseDueAt, view.SLABreaches)
+			}
+			ids := f.listIDs(f.agent, "kind=ticket&sla=breached")
+			if len(ids) != 2 || !contains(ids, answered.ID) || !contains(ids, waiting.ID) {
+				t.Fatalf("breached tickets %v, want both (one answered late, one not yet)", ids)
+			}
+			refusedNaming(t, f.agent.Do(http.MethodGet, f.path("?sla=soon"), nil), "sla")
+
+			// A ticket opened without the policy's clocks (a team's own) misses nothing.
+			f.agent.Do(http.MethodGet, f.path("/"+f.ticket("Own").ID), nil).Expect(http.StatusOK).Decode(&view)
+			if view.SLABreaches == nil || len(view.SLABreaches) != 0 {
+				t.Fatalf("a ticket without targets: breaches %#v, want an empty list", view.SLABreaches)
+			}
+		})
+	}
+}
