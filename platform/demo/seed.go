@@ -94,9 +94,39 @@ func Seed(ctx context.Context, db *bun.DB, accounts *auth.Accounts, password str
 				}
 			}
 		}
-		return seedCanned(ctx, s)
+		if err := seedCanned(ctx, s); err != nil {
+			return err
+		}
+		return seedInboxRules(ctx, s)
 	})
 	return res, err
+}
+
+// SLA and AutoClose are the demo workspace's Team Inbox targets and closing rules,
+// so its tickets show their clocks.
+var (
+	SLA       = messaging.SLAPolicy{FirstResponseMinutes: 15, NextResponseMinutes: 30, ResolutionMinutes: 8 * 60}
+	AutoClose = messaging.AutoClose{ResolveAfterMinutes: 24 * 60}
+)
+
+// seedInboxRules gives a workspace that never set its SLA policy or auto-close rules
+// the demo's; rules someone set are left as they are.
+func seedInboxRules(ctx context.Context, s tenants.Scoped) error {
+	if p, err := messaging.SLA(ctx, s); err != nil {
+		return err
+	} else if p.UpdatedAt.IsZero() {
+		if _, err := messaging.SetSLA(ctx, s, SLA); err != nil {
+			return fmt.Errorf("demo: SLA policy: %w", err)
+		}
+	}
+	if r, err := messaging.AutoCloseRules(ctx, s); err != nil {
+		return err
+	} else if r.UpdatedAt.IsZero() {
+		if _, err := messaging.SetAutoClose(ctx, s, AutoClose); err != nil {
+			return fmt.Errorf("demo: auto-close rules: %w", err)
+		}
+	}
+	return nil
 }
 
 // Canned are the demo workspace's canned responses, for agents to try "/" with.
