@@ -67,6 +67,21 @@ export interface AssignRequest {
   note?: string;
 }
 
+export interface AutoClose {
+  /** a queued ticket idle this long, taken by no one, is closed as abandoned (a reply puts it back in the queue); 0: never */
+  abandon_after_minutes: number;
+  /** an active or pending ticket idle this long is resolved (its member keeps it: a reply comes back to them); 0: never */
+  resolve_after_minutes: number;
+  updated_at: string;
+}
+
+export interface AutoCloseRequest {
+  /** close a queued ticket no one took as abandoned after this many minutes with no message; 0: never */
+  abandon_after_minutes: number;
+  /** resolve an active or pending ticket after this many minutes with no message and no change of hands; 0: never */
+  resolve_after_minutes: number;
+}
+
 export interface AutoRechargeView {
   /** the saved card it pays with (brand and last four digits); empty when none is saved */
   card: string;
@@ -287,7 +302,7 @@ export interface Content {
 }
 
 export interface ConversationCounts {
-  /** chat: all, scheduled, archived, sent, pending, failed, partial; ticket: queued, active, pending, resolved */
+  /** chat: all, scheduled, archived, sent, pending, failed, partial; ticket: queued, active, pending, resolved, abandoned */
   counts: {
     [key: string]: number;
   };
@@ -300,6 +315,7 @@ export interface ConversationUpdate {
   for_user_id?: string | null;
   /** replaces its labels (at most 10): Follow-up, Escalated, Bug, Feature request, or the team's own */
   labels?: string[] | null;
+  /** abandoned is the auto-close rules' own: reopen an abandoned ticket with queued or active */
   state?: "queued" | "active" | "pending" | "resolved" | null;
   /** replaces the conversation's tags (at most 20, each at most 40 characters) */
   tags?: string[] | null;
@@ -315,6 +331,9 @@ export interface ConversationView {
   contact: ContactSummary;
   contact_id: string;
   created_at: string;
+  /** the team's first message to the customer */
+  first_response_at?: string | null;
+  first_response_due_at?: string | null;
   id: string;
   kind: "chat" | "ticket" | "campaign";
   labels: string[];
@@ -322,10 +341,19 @@ export interface ConversationView {
   /** the customer's last message in this conversation (with several recipients, the latest of theirs); their 24-hour window runs from their last message on the connection, in any conversation: see templates_only */
   last_inbound_at?: string | null;
   last_message_preview: string;
+  /** set while a customer's message after the first answer waits for the team's; cleared by the answer */
+  next_response_due_at?: string | null;
+  /** some customer message was answered after its next-response target */
+  next_response_missed: boolean;
   pill: "pending" | "scheduled" | "sent" | "partial" | "failed";
   /** how many contacts the conversation sends to */
   recipients: number;
-  state: "queued" | "active" | "pending" | "resolved";
+  resolution_due_at?: string | null;
+  /** the SLA targets the ticket missed by the time of this answer; a target's clock runs while the ticket is open, so one not yet missed falls due at its *_due_at */
+  sla_breaches: Array<"first_response" | "next_response" | "resolution">;
+  state: "queued" | "active" | "pending" | "resolved" | "abandoned";
+  /** when the ticket entered its state (accepted, handed over, resolved...): auto-close counts a ticket idle from the later of this and its last message */
+  state_changed_at: string;
   tags: string[];
   templates_only: boolean;
   title: string;
@@ -878,6 +906,29 @@ export interface SignupRequest {
   workspace_name: string;
 }
 
+export interface SLAPolicy {
+  /** count only the workspace's business hours (when they are on) towards the targets */
+  business_hours: boolean;
+  /** a new ticket is answered within this many minutes of the customer's first message; 0: no target */
+  first_response_minutes: number;
+  /** after the first answer, each customer message is answered within this many minutes; 0: no target */
+  next_response_minutes: number;
+  /** a ticket is resolved within this many minutes of its first message (or of the message that reopened it); 0: no target */
+  resolution_minutes: number;
+  updated_at: string;
+}
+
+export interface SLARequest {
+  /** count only the workspace's business hours, when they are on */
+  business_hours: boolean;
+  /** answer a new ticket within this many minutes of the customer's first message; 0: no target */
+  first_response_minutes: number;
+  /** after the first answer, answer each customer message within this many minutes; 0: no target */
+  next_response_minutes: number;
+  /** resolve a ticket within this many minutes of its first message, or of the one that reopened it; 0: no target */
+  resolution_minutes: number;
+}
+
 export interface StripeAck {
   received: boolean;
 }
@@ -1278,6 +1329,24 @@ export interface Paths {
       permission: "conversations:assign";
     };
   };
+  "/api/v1/workspaces/{workspace}/auto-close": {
+    /** When idle tickets are resolved or abandoned (needs conversations:read) */
+    get: {
+      path: { workspace: string };
+      query: never;
+      body: never;
+      response: AutoClose;
+      permission: "conversations:read";
+    };
+    /** Set when idle tickets are resolved or abandoned; the maintenance sweep applies them each minute (needs conversations:assign) */
+    put: {
+      path: { workspace: string };
+      query: never;
+      body: AutoCloseRequest;
+      response: AutoClose;
+      permission: "conversations:assign";
+    };
+  };
   "/api/v1/workspaces/{workspace}/availability": {
     /** Your availability for the queue (needs conversations:accept) */
     get: {
@@ -1536,7 +1605,7 @@ export interface Paths {
     /** Conversations, newest activity first (needs conversations:read) */
     get: {
       path: { workspace: string };
-      query: { limit?: number; cursor?: string; kind?: "chat" | "ticket" | "campaign"; pill?: "pending" | "scheduled" | "sent" | "partial" | "failed"; state?: "queued" | "active" | "pending" | "resolved"; archived?: boolean; connection?: string; q?: string; assignee?: string; sort?: "newest" | "oldest" | "az" | "za"; contact?: string; tag?: string; label?: string };
+      query: { limit?: number; cursor?: string; kind?: "chat" | "ticket" | "campaign"; pill?: "pending" | "scheduled" | "sent" | "partial" | "failed"; state?: "queued" | "active" | "pending" | "resolved" | "abandoned"; archived?: boolean; connection?: string; q?: string; assignee?: string; sla?: "breached"; sort?: "newest" | "oldest" | "az" | "za"; contact?: string; tag?: string; label?: string };
       body: never;
       response: List_ConversationView;
       permission: "conversations:read";
@@ -1834,6 +1903,24 @@ export interface Paths {
       body: never;
       response: unknown;
       permission: "conversations:read";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/sla": {
+    /** The Team Inbox's SLA targets (needs conversations:read) */
+    get: {
+      path: { workspace: string };
+      query: never;
+      body: never;
+      response: SLAPolicy;
+      permission: "conversations:read";
+    };
+    /** Set the Team Inbox's SLA targets; they apply to clocks started from then on (needs conversations:assign) */
+    put: {
+      path: { workspace: string };
+      query: never;
+      body: SLARequest;
+      response: SLAPolicy;
+      permission: "conversations:assign";
     };
   };
   "/api/v1/workspaces/{workspace}/template-counts": {

@@ -32,6 +32,11 @@ export type TimelineEvent = S.Event;
 export type Workload = S.Workload;
 /** How the queue hands out tickets: kept for a member to accept, round robin, or all to one member. */
 export type AssignmentSettings = S.AssignmentSettings;
+/** When idle tickets close by themselves, in minutes (0: never): active and pending ones resolved, queued ones abandoned. */
+export type AutoClose = S.AutoClose;
+export type AutoCloseRequest = S.AutoCloseRequest;
+/** A change to a conversation (PATCH): its state (not abandoned, the auto-close rules' own), read state, archive, tags and labels. */
+export type ConversationUpdate = S.ConversationUpdate;
 /** A member's own say whether the queue hands them tickets (online), or passes them over (busy, offline). */
 export type Availability = S.Member["availability"];
 /** A workspace's business hours, with whether they are open now and when they next open. */

@@ -105,6 +105,27 @@ describe("Thread", () => {
     expect(container.querySelector(".msg-note")?.textContent).toContain("Internal note · Ada Admin");
   });
 
+  it("signs a note without an author as Switchboard's own, and names no one else it does not know", () => {
+    const { container } = render(
+      <Thread
+        now={now}
+        messages={[
+          message({ id: "a", direction: "note", type: "note", body: "Resolved automatically after 1 hour without a message.", created_at: local(3, 8) }),
+          message({ id: "b", direction: "note", type: "note", body: "checked the order", created_at: local(3, 9), author_id: "u1" }),
+          // A member who left: their name is not known, and it is not Switchboard's.
+          message({ id: "c", direction: "note", type: "note", body: "old note", created_at: local(3, 10), author_id: "u9" }),
+          message({ id: "d", direction: "out", body: "sent by an integration", created_at: local(3, 11) }),
+        ]}
+        authorName={(id) => (id === "u1" ? "Ada Admin" : undefined)}
+      />,
+    );
+    const author = (id: string) => container.querySelector(`[data-message-id="${id}"] .msg-author`)?.textContent;
+    expect(author("a")).toBe("Internal note · Switchboard");
+    expect(author("b")).toBe("Internal note · Ada Admin");
+    expect(author("c")).toBe("Internal note");
+    expect(author("d")).toBeUndefined();
+  });
+
   it("offers Retry on a failed message and Send now / Cancel on a scheduled one", async () => {
     const retry = vi.fn();
     const cancel = vi.fn();

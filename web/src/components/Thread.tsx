@@ -394,6 +394,24 @@ export function MessageBubble({
   );
 }
 
+/** The name a note without an author goes by: Switchboard's own, as the auto-close rules write in each ticket they close. */
+const SYSTEM_AUTHOR = "Switchboard";
+
+/**
+ * Who a message is from, where the bubble names it: ours by the member who wrote it, a
+ * note with no author by Switchboard itself, a customer's by their name where there are
+ * several.
+ */
+function authorOf(
+  m: Message,
+  authorName: ((id: string | null | undefined) => string | undefined) | undefined,
+  senderName: ((contactId: string | null | undefined) => string | undefined) | undefined,
+): string | undefined {
+  if (m.direction === "in") return senderName?.(m.contact_id);
+  if (m.direction === "note" && !m.author_id) return SYSTEM_AUTHOR;
+  return authorName?.(m.author_id);
+}
+
 export function Thread({
   messages,
   authorName,
@@ -444,7 +462,7 @@ export function Thread({
               <MessageBubble
                 m={m}
                 copies={copies}
-                author={m.direction !== "in" ? authorName?.(m.author_id) : senderName?.(m.contact_id)}
+                author={authorOf(m, authorName, senderName)}
                 actions={actions}
               />
             </li>

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { RealtimeEvent } from "../api/realtime";
 import { conversation } from "../test/fakes";
 import { liveWorkspace, renderInWorkspace } from "../test/workspace";
-import { capacityOf, countedTitle, newlyAssigned, useAssignmentNotices } from "./assignment";
+import { autoCloseOf, capacityOf, countedTitle, idleTime, newlyAssigned, useAssignmentNotices } from "./assignment";
 
 /** A ticket's conversation.updated as the server sends it (without the contact and channel). */
 function ticketEvent(assignee: string | null, p: { id?: string; title?: string; reassigned?: boolean; former?: string } = {}): RealtimeEvent {
@@ -73,6 +73,33 @@ describe("countedTitle and capacityOf", () => {
     for (const bad of ["", "-1", "2.5", "abc", "1001"]) {
       expect(() => capacityOf(bad)).toThrow(expect.objectContaining({ status: 422, fields: { capacity: expect.stringContaining("whole number") } }));
     }
+  });
+});
+
+describe("the auto-close rules' idle times", () => {
+  it("show stored minutes in the largest unit they make whole, 0 as never", () => {
+    expect(idleTime(0)).toEqual({ amount: "", unit: "never" });
+    expect(idleTime(45)).toEqual({ amount: "45", unit: "minutes" });
+    expect(idleTime(90)).toEqual({ amount: "90", unit: "minutes" });
+    expect(idleTime(120)).toEqual({ amount: "2", unit: "hours" });
+    expect(idleTime(36 * 60)).toEqual({ amount: "36", unit: "hours" });
+    expect(idleTime(3 * 24 * 60)).toEqual({ amount: "3", unit: "days" });
+    expect(idleTime(129600)).toEqual({ amount: "90", unit: "days" });
+  });
+
+  it("send what was typed in minutes, and refuse beside its field what is not a whole number up to 90 days", () => {
+    expect(autoCloseOf({ amount: " 2 ", unit: "hours" }, { amount: "", unit: "never" })).toEqual({ resolve_after_minutes: 120, abandon_after_minutes: 0 });
+    expect(autoCloseOf({ amount: "90", unit: "days" }, { amount: "30", unit: "minutes" })).toEqual({ resolve_after_minutes: 129600, abandon_after_minutes: 30 });
+    // Never keeps no number: what was typed before it was chosen does not count.
+    expect(autoCloseOf({ amount: "abc", unit: "never" }, { amount: "0", unit: "days" })).toEqual({ resolve_after_minutes: 0, abandon_after_minutes: 0 });
+    for (const bad of ["", "-1", "1.5", "abc", "91"]) {
+      expect(() => autoCloseOf({ amount: "1", unit: "hours" }, { amount: bad, unit: "days" })).toThrow(
+        expect.objectContaining({ status: 422, fields: { abandon_after_minutes: "must be a whole number, at most 90 days" } }),
+      );
+    }
+    expect(() => autoCloseOf({ amount: "2161", unit: "hours" }, { amount: "", unit: "minutes" })).toThrow(
+      expect.objectContaining({ fields: { resolve_after_minutes: expect.any(String), abandon_after_minutes: expect.any(String) } }),
+    );
   });
 });
 

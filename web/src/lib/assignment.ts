@@ -1,10 +1,10 @@
 // The Team Inbox's assignment as the browser sees it: who holds tickets, a capacity as
-// typed, and telling a member who is away from the page that the queue (or a manager)
-// handed them one.
+// typed, the auto-close rules' idle times as typed, and telling a member who is away
+// from the page that the queue (or a manager) handed them one.
 import { useEffect } from "react";
 import { ApiError } from "../api/client";
 import type { RealtimeEvent } from "../api/realtime";
-import type { ConversationChange } from "../api/types";
+import type { AutoCloseRequest, ConversationChange } from "../api/types";
 import { navigate } from "../router";
 import { useWorkspace } from "../workspace";
 
@@ -32,6 +32,58 @@ export function capacityOf(typed: string): number {
     });
   }
   return n;
+}
+
+/** The units an idle time is typed in, largest last, with their minutes. */
+export const IDLE_UNITS = [
+  { unit: "minutes", minutes: 1 },
+  { unit: "hours", minutes: 60 },
+  { unit: "days", minutes: 24 * 60 },
+] as const;
+
+export type IdleUnit = (typeof IDLE_UNITS)[number]["unit"];
+
+/** An auto-close rule's idle time as the form holds it: never, or a number as typed and its unit. */
+export interface IdleTime {
+  amount: string;
+  unit: IdleUnit | "never";
+}
+
+/** The longest idle time the server takes: 90 days, in minutes. */
+const MAX_IDLE_MINUTES = 90 * 24 * 60;
+
+/** A rule's stored minutes as the form shows them: never for 0, else in the largest unit they make whole. */
+export function idleTime(minutes: number): IdleTime {
+  if (minutes <= 0) return { amount: "", unit: "never" };
+  const u = [...IDLE_UNITS].reverse().find((x) => minutes % x.minutes === 0) ?? IDLE_UNITS[0];
+  return { amount: String(minutes / u.minutes), unit: u.unit };
+}
+
+/** A rule's minutes from what was typed, or undefined when it is not a whole number up to 90 days. */
+function idleMinutes(t: IdleTime): number | undefined {
+  if (t.unit === "never") return 0;
+  const n = t.amount.trim() === "" ? NaN : Number(t.amount);
+  const minutes = n * (IDLE_UNITS.find((x) => x.unit === t.unit)?.minutes ?? NaN);
+  return Number.isInteger(n) && n >= 0 && minutes <= MAX_IDLE_MINUTES ? minutes : undefined;
+}
+
+/**
+ * The auto-close rules as typed, in minutes as the server takes them. A time that is
+ * not a whole number, or is longer than 90 days, is refused as the server refuses it,
+ * beside its field.
+ */
+export function autoCloseOf(resolve: IdleTime, abandon: IdleTime): AutoCloseRequest {
+  const r = idleMinutes(resolve);
+  const a = idleMinutes(abandon);
+  if (r === undefined || a === undefined) {
+    const why = "must be a whole number, at most 90 days";
+    throw new ApiError(422, {
+      code: "validation_failed",
+      message: "An idle time is not a whole number up to 90 days.",
+      fields: { ...(r === undefined ? { resolve_after_minutes: why } : {}), ...(a === undefined ? { abandon_after_minutes: why } : {}) },
+    });
+  }
+  return { resolve_after_minutes: r, abandon_after_minutes: a };
 }
 
 /** How many tickets' assignees a tab remembers (the latest changed), so a long day stays small. */

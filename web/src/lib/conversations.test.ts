@@ -69,6 +69,27 @@ describe("applyConversation", () => {
   });
 });
 
+describe("a ticket the auto-close rules close", () => {
+  const queued = conversation({ id: "t1", kind: "ticket", state: "queued", assignee_id: null });
+  const { contact: _contact, channel: _channel, ...rest } = queued;
+  const gone: ConversationChange = { ...rest, state: "abandoned", state_changed_at: "2030-01-02T12:00:00Z" };
+
+  it("leaves the queue's list, stays in one of every state, and comes into the abandoned list by a reload", () => {
+    expect(applyConversation([queued], gone, { kind: "ticket", state: "queued" }, "u1")).toEqual({ list: [], reload: false });
+    expect(applyConversation([], gone, { kind: "ticket", state: "abandoned" }, "u1")).toEqual({ list: [], reload: true });
+    // In a list of every state (here the unassigned tickets) it stays, in its new state.
+    const all = applyConversation([queued], gone, { kind: "ticket", assignee: "unassigned" }, "u1");
+    expect(all.list.map((c) => [c.id, c.state, c.state_changed_at])).toEqual([["t1", "abandoned", "2030-01-02T12:00:00Z"]]);
+  });
+
+  it("goes back to the queue's list when the customer writes again", () => {
+    const abandoned = conversation({ ...queued, state: "abandoned" });
+    const back: ConversationChange = { ...rest, state: "queued", unread: true, last_inbound_at: "2030-01-03T09:00:00Z" };
+    expect(applyConversation([abandoned], back, { kind: "ticket", state: "abandoned" }, "u1")).toEqual({ list: [], reload: false });
+    expect(applyConversation([], back, { kind: "ticket", state: "queued" }, "u1").reload).toBe(true);
+  });
+});
+
 describe("upsertMessage", () => {
   it("appends new messages in time order and replaces known ones", () => {
     const m1 = message({ id: "1", created_at: "2030-01-02T10:00:00Z" });

@@ -131,6 +131,52 @@ describe("a ticket's states", () => {
   });
 });
 
+describe("an abandoned ticket", () => {
+  // Closed by the auto-close rules after waiting in the queue: nobody's, with their note.
+  const abandoned = conversation({ id: "t1", kind: "ticket", state: "abandoned", assignee_id: null, title: "Ben" });
+  const routes = () => ({
+    [`GET ${base}/t1`]: { body: abandoned },
+    [`GET ${base}/t1/messages`]: thread([
+      message({ id: "m1", direction: "in", body: "anyone there?", status: "received" }),
+      message({ id: "n1", direction: "note", type: "note", body: "Abandoned automatically: waited 2 hours in the queue with no message and no one taking it.", status: "received" }),
+    ]),
+    [`PATCH ${base}/t1`]: (c: { body: unknown }) => ({ body: { ...abandoned, ...(c.body as object) } }),
+    [`POST ${base}/t1/accept`]: { body: { ...abandoned, state: "active", assignee_id: "u1" } },
+  });
+
+  it("is closed like a resolved one: reopened to the queue, never resolved nor transferred, the rules' note signed Switchboard", async () => {
+    const { calls } = mockApi(routes());
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace({ permissions: MANAGER, role: "manager" }));
+    const note = (await screen.findByText(/Abandoned automatically/)).closest(".msg") as HTMLElement;
+    expect(note.querySelector(".msg-author")?.textContent).toBe("Internal note · Switchboard");
+    expect(screen.getByRole("region", { name: "Conversation with Ben" }).querySelector(".thread-title .hint")?.textContent).toContain("· abandoned · unassigned");
+    expect(screen.queryByRole("button", { name: "Resolve" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Transfer" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Pending" })).toBeNull();
+    // Neither is there by its shortcut.
+    fireEvent.keyDown(screen.getByText("anyone there?"), { key: "r", code: "KeyR", ctrlKey: true });
+    fireEvent.keyDown(screen.getByText("anyone there?"), { key: "t", code: "KeyT", altKey: true });
+    expect(screen.queryByRole("dialog")).toBeNull();
+
+    await userEvent.click(screen.getByRole("button", { name: "Reopen" }));
+    await waitFor(() => expect(calls.filter((c) => c.method === "PATCH").map((c) => c.body)).toEqual([{ state: "queued" }]));
+    // Back in the queue: open again, so it may be resolved or transferred.
+    await screen.findByRole("button", { name: "Resolve" });
+    expect(screen.getByRole("button", { name: "Transfer" })).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Reopen" })).toBeNull();
+  });
+
+  it("is accepted as it is, taken by the member who accepts it", async () => {
+    const { calls } = mockApi(routes());
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace());
+    await userEvent.click(await screen.findByRole("button", { name: "Accept" }));
+    await waitFor(() => expect(calls.filter((c) => c.method === "POST").map((c) => c.url)).toEqual([`${base}/t1/accept`]));
+    await screen.findByRole("button", { name: "Resolve" });
+    expect(screen.queryByRole("button", { name: "Accept" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Reopen" })).toBeNull();
+  });
+});
+
 describe("transferring a ticket", () => {
   const members: Member[] = [
     { id: "m1", user_id: "u1", name: "Mo Manager", email: "mo@x", role: "manager", created_at: "", availability: "online", capacity: null },

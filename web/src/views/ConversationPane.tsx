@@ -12,7 +12,7 @@
 // suggestions keeps the keys it uses (Escape, the arrows, Enter, Tab), not the others.
 import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { call } from "../api/client";
-import type { Conversation, Message, MessageRequest, TimelineEvent, Workload } from "../api/types";
+import type { Conversation, ConversationUpdate, Message, MessageRequest, TimelineEvent, Workload } from "../api/types";
 import { MemberAvailability } from "../components/Availability";
 import { Composer, type ComposerControls } from "../components/Composer";
 import { ConfirmDialog, Dialog, DialogActions } from "../components/Dialog";
@@ -513,11 +513,15 @@ export function ConversationPane({
         reply: several ? setReplyTo : undefined,
       }
     : { info: setInfo };
-  const update = (body: { archived?: boolean; state?: "queued" | "active" | "pending" | "resolved"; unread?: boolean; for_user_id?: string }) =>
+  // The API's own type for the change: its state is any but abandoned, which only the auto-close rules set.
+  const update = (body: ConversationUpdate) =>
     act(async () => changed(await call("patch", "/api/v1/workspaces/{workspace}/conversations/{conversation}", { path, body })));
-  const canResolve = ticket && canWrite && c.state !== "resolved";
-  // A resolved ticket is reopened first: it goes to whoever had it, or to the queue.
-  const canTransfer = ticket && c.state !== "resolved" && w.can("conversations:assign");
+  // Resolved, or abandoned by the auto-close rules after waiting in the queue: done with
+  // until the customer writes again or a member reopens or accepts it.
+  const ticketClosed = ticket && (c.state === "resolved" || c.state === "abandoned");
+  const canResolve = ticket && canWrite && !ticketClosed;
+  // A closed ticket is reopened first: it goes to whoever had it, or to the queue.
+  const canTransfer = ticket && !ticketClosed && w.can("conversations:assign");
 
   shortcuts.current = (e) => {
     // A key a box or a popup used already (Escape closing the canned responses) is theirs.
@@ -562,7 +566,8 @@ export function ConversationPane({
         <div className="thread-actions">
           {ticket && !c.assignee_id && w.can("conversations:accept") ? (
             <button type="button" className="btn btn-primary" disabled={busy} onClick={() => act(async () => changed(await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/accept", { path })))}>
-              {c.state === "queued" ? "Accept" : "Assign to me"}
+              {/* An abandoned ticket is one from the queue that no one accepted in time. */}
+              {c.state === "queued" || c.state === "abandoned" ? "Accept" : "Assign to me"}
             </button>
           ) : null}
           {ticket && canWrite && c.state === "active" ? (
@@ -600,7 +605,7 @@ export function ConversationPane({
               Transfer
             </button>
           ) : null}
-          {ticket && canWrite && c.state === "resolved" ? (
+          {ticketClosed && canWrite ? (
             <button type="button" className="btn" disabled={busy} onClick={() => update({ state: c.assignee_id ? "active" : "queued" })}>
               Reopen
             </button>

@@ -131,3 +131,57 @@ describe("the open ticket in the Team Inbox", () => {
     expect(window.location.pathname + window.location.search).toBe("/w/demo/inbox?state=active");
   });
 });
+
+describe("abandoned tickets in the Team Inbox", () => {
+  /** The Status tabs as shown: each label and its count. */
+  const tabs = () => within(screen.getByRole("group", { name: "Status" })).getAllByRole("button").map((b) => b.textContent);
+
+  it("have a Status tab with their count, which lists them with their badge", async () => {
+    const waiting = conversation({ id: "t1", kind: "ticket", state: "queued", title: "Ana" });
+    const gone = conversation({ id: "t2", kind: "ticket", state: "abandoned", title: "Ben", last_activity_at: "2030-01-01T10:00:00Z" });
+    const { calls } = mockApi({
+      ...routes((q) => [waiting, gone].filter((c) => !q.get("state") || c.state === q.get("state"))),
+      [`GET ${base}/counts`]: { body: { kind: "ticket", counts: { queued: 1, active: 0, pending: 0, resolved: 0, abandoned: 1 } } },
+    });
+    window.history.replaceState(null, "", "/w/demo/inbox");
+    renderInWorkspace(<InboxView />, fakeWorkspace({ permissions: AGENT, role: "agent", connections: null }));
+    await waitFor(() => expect(tabs()).toEqual(["All2", "Queued1", "Active0", "Pending0", "Resolved0", "Abandoned1"]));
+    await waitFor(() => expect(titles()).toEqual(["Ana", "Ben"]));
+
+    await userEvent.click(screen.getByRole("button", { name: /^Abandoned/ }));
+    await waitFor(() => expect(titles()).toEqual(["Ben"]));
+    expect(listQueries(calls).pop()!.get("state")).toBe("abandoned");
+    expect(new URLSearchParams(window.location.search).get("state")).toBe("abandoned");
+    expect(screen.getByRole("button", { name: /^Abandoned/ }).getAttribute("aria-pressed")).toBe("true");
+    const badge = (screen.getByText("Ben").closest(".card") as HTMLElement).querySelector(".pill")!;
+    expect(badge.textContent).toBe("abandoned");
+    expect(badge.classList.contains("pill-abandoned")).toBe(true);
+  });
+
+  it("leave the queue as the auto-close rules abandon them, live, and are counted again", async () => {
+    const waiting = conversation({ id: "t1", kind: "ticket", state: "queued", title: "Ana" });
+    let abandoned = false;
+    const { calls } = mockApi({
+      ...routes((q) => (q.get("state") === "queued" && !abandoned ? [waiting] : [])),
+      [`GET ${base}/counts`]: () => ({ body: { kind: "ticket", counts: { queued: abandoned ? 0 : 1, active: 0, pending: 0, resolved: 0, abandoned: abandoned ? 1 : 0 } } }),
+    });
+    const { w, send } = liveAgent();
+    window.history.replaceState(null, "", "/w/demo/inbox?state=queued");
+    renderInWorkspace(<InboxView />, w);
+    await waitFor(() => expect(titles()).toEqual(["Ana"]));
+    await waitFor(() => expect(tabs()).toContain("Abandoned0"));
+    const counted = calls.filter((c) => c.url.startsWith(`${base}/counts`)).length;
+
+    abandoned = true;
+    const { contact: _contact, channel: _channel, templates_only: _t, tags: _tags, labels: _labels, ...change } = {
+      ...waiting,
+      state: "abandoned" as const,
+      state_changed_at: "2030-01-02T12:00:00Z",
+    };
+    send({ type: "conversation.updated", conversation_id: "t1", conversation_kind: "ticket", data: change });
+    expect(titles()).toEqual([]);
+    await screen.findByText("No tickets match");
+    await waitFor(() => expect(tabs()).toEqual(["All1", "Queued0", "Active0", "Pending0", "Resolved0", "Abandoned1"]));
+    expect(calls.filter((c) => c.url.startsWith(`${base}/counts`)).length).toBe(counted + 1);
+  });
+});

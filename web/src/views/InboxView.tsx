@@ -15,6 +15,8 @@ const STATES = [
   { value: "active", label: "Active" },
   { value: "pending", label: "Pending" },
   { value: "resolved", label: "Resolved" },
+  // Closed by the auto-close rules after waiting in the queue with no one taking them.
+  { value: "abandoned", label: "Abandoned" },
 ];
 
 const ASSIGNEES = [

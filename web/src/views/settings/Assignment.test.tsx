@@ -8,6 +8,8 @@ import { Assignment } from "./Assignment";
 import { Settings } from "./Settings";
 
 const PATH = "/api/v1/workspaces/demo/assignment";
+// The page's auto-close section loads its own rules (AutoClose.test.tsx).
+const autoClose = { "GET /api/v1/workspaces/demo/auto-close": { body: { resolve_after_minutes: 0, abandon_after_minutes: 0, updated_at: "0001-01-01T00:00:00Z" } } };
 
 const member = (p: Partial<Member>): Member => ({
   id: "m1", user_id: "u1", name: "", email: "", role: "agent", created_at: "", availability: "online", capacity: null, ...p,
@@ -24,11 +26,14 @@ const manager = () => fakeWorkspace({ permissions: MANAGER, role: "manager", mem
 
 const settings = (p: Partial<AssignmentSettings> = {}): AssignmentSettings => ({ mode: "queue", assignee_id: null, capacity: 5, updated_at: "2030-01-01T00:00:00Z", ...p });
 
+/** The queue's rules' Save: the auto-close section below has its own. */
+const saveRules = () => within(screen.getByRole("form", { name: "Assignment" })).getByRole("button", { name: "Save" });
+
 afterEach(() => vi.unstubAllGlobals());
 
 describe("Settings → Assignment", () => {
   it("is there for managers and admins, not for agents", () => {
-    mockApi({ [`GET ${PATH}`]: { body: settings() } });
+    mockApi({ ...autoClose, [`GET ${PATH}`]: { body: settings() } });
     const m = renderInWorkspace(<Settings section="assignment" />, manager());
     expect(within(screen.getByRole("navigation", { name: "Settings" })).getByRole("link", { name: "Assignment" }).getAttribute("aria-current")).toBe("page");
     m.unmount();
@@ -38,6 +43,7 @@ describe("Settings → Assignment", () => {
 
   it("explains each mode, and turns on round robin with a capacity", async () => {
     const { calls } = mockApi({
+      ...autoClose,
       [`GET ${PATH}`]: { body: settings() },
       [`PUT ${PATH}`]: (c) => ({ body: { ...(c.body as object), updated_at: "2030-01-02T00:00:00Z" } }),
     });
@@ -55,7 +61,7 @@ describe("Settings → Assignment", () => {
     expect(capacity.value).toBe("5");
     await userEvent.clear(capacity);
     await userEvent.type(capacity, "3");
-    await userEvent.click(screen.getByRole("button", { name: "Save" }));
+    await userEvent.click(saveRules());
     await screen.findByText("Saved. The tickets waiting in the queue go by it too.");
     expect(calls.filter((c) => c.method === "PUT").map((c) => c.body)).toEqual([{ mode: "round_robin", assignee_id: null, capacity: 3 }]);
     expect((screen.getByRole("radio", { name: "Round robin" }) as HTMLInputElement).checked).toBe(true);
@@ -63,6 +69,7 @@ describe("Settings → Assignment", () => {
 
   it("hands every ticket to one member chosen among those who may reply", async () => {
     const { calls } = mockApi({
+      ...autoClose,
       [`GET ${PATH}`]: { body: settings({ capacity: 0 }) },
       [`PUT ${PATH}`]: (c) => ({ body: { ...(c.body as object), updated_at: "2030-01-02T00:00:00Z" } }),
     });
@@ -72,8 +79,8 @@ describe("Settings → Assignment", () => {
     // Viewers cannot reply to tickets: not offered.
     expect([...pick.options].map((o) => o.textContent)).toEqual(["Choose a member", "Mo Manager (you) · manager", "Ana Agent · agent", "Ada Admin · admin"]);
     await userEvent.selectOptions(pick, "u2");
-    await userEvent.click(screen.getByRole("button", { name: "Save" }));
-    await screen.findByRole("status");
+    await userEvent.click(saveRules());
+    await screen.findByText("Saved. The tickets waiting in the queue go by it too.");
     expect(calls.filter((c) => c.method === "PUT").map((c) => c.body)).toEqual([{ mode: "member", assignee_id: "u2", capacity: 0 }]);
     expect((screen.getByLabelText("Member") as HTMLSelectElement).value).toBe("u2");
   });
@@ -85,23 +92,24 @@ describe("Settings → Assignment", () => {
       { mode: "must be queue, round_robin or member" },
     ];
     const { calls } = mockApi({
+      ...autoClose,
       [`GET ${PATH}`]: { body: settings() },
       [`PUT ${PATH}`]: () => ({ status: 422, body: { error: { code: "validation_failed", message: "validation failed", fields: refusals.shift() } } }),
     });
     renderInWorkspace(<Assignment />, manager());
     await userEvent.click(await screen.findByRole("radio", { name: "One member" }));
-    await userEvent.click(screen.getByRole("button", { name: "Save" }));
+    await userEvent.click(saveRules());
     const pick = screen.getByLabelText("Member");
     await waitFor(() => expect(pick.getAttribute("aria-invalid")).toBe("true"));
     expect(document.getElementById(pick.getAttribute("aria-describedby")!.split(" ").pop()!)?.textContent).toBe("is required with mode member");
 
     await userEvent.click(screen.getByRole("radio", { name: "Round robin" }));
-    await userEvent.click(screen.getByRole("button", { name: "Save" }));
+    await userEvent.click(saveRules());
     const capacity = screen.getByLabelText("Active tickets per member");
     await waitFor(() => expect(capacity.getAttribute("aria-invalid")).toBe("true"));
     expect(document.getElementById(capacity.getAttribute("aria-describedby")!.split(" ").pop()!)?.textContent).toBe("must be from 0 (no limit) to 1000");
 
-    await userEvent.click(screen.getByRole("button", { name: "Save" }));
+    await userEvent.click(saveRules());
     const modes = screen.getByRole("group", { name: "New tickets" });
     await within(modes).findByText("must be queue, round_robin or member");
     expect(modes.getAttribute("aria-describedby")).toBeTruthy();
@@ -109,11 +117,11 @@ describe("Settings → Assignment", () => {
   });
 
   it("refuses a capacity that is not a whole number before asking the server", async () => {
-    const { calls } = mockApi({ [`GET ${PATH}`]: { body: settings({ mode: "round_robin" }) } });
+    const { calls } = mockApi({ ...autoClose, [`GET ${PATH}`]: { body: settings({ mode: "round_robin" }) } });
     renderInWorkspace(<Assignment />, manager());
     const capacity = await screen.findByLabelText("Active tickets per member");
     await userEvent.clear(capacity);
-    await userEvent.click(screen.getByRole("button", { name: "Save" }));
+    await userEvent.click(saveRules());
     await waitFor(() => expect(capacity.getAttribute("aria-invalid")).toBe("true"));
     expect(screen.getByText("must be a whole number from 0 (no limit) to 1000")).toBeTruthy();
     expect(calls.filter((c) => c.method === "PUT")).toEqual([]);

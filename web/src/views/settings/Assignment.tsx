@@ -1,6 +1,7 @@
 // Assignment: how the Team Inbox hands out new tickets. They wait in the queue for a
 // member to accept one, go in turn to the members who are online, or all go to one
-// member. Managers and admins set it (conversations:assign).
+// member. Below, when tickets no one touches close by themselves (auto-close).
+// Managers and admins set both (conversations:assign).
 import { useId, useState } from "react";
 import { call } from "../../api/client";
 import type { AssignmentSettings } from "../../api/types";
@@ -10,6 +11,7 @@ import { capacityOf, holdsTickets } from "../../lib/assignment";
 import { useAction } from "../../lib/useAction";
 import { useAsync } from "../../lib/useAsync";
 import { useWorkspace } from "../../workspace";
+import { AutoClose } from "./AutoClose";
 
 type Mode = AssignmentSettings["mode"];
 
@@ -138,6 +140,7 @@ export function Assignment() {
           }}
         />
       ) : null}
+      <AutoClose />
     </div>
   );
 }

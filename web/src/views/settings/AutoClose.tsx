@@ -1,0 +1,150 @@
+// Auto-close: tickets no one touches close by themselves. Active and pending ones idle
+// long enough are resolved, queued ones no one took are abandoned; the server's sweep
+// applies the rules each minute and leaves a note in each ticket it closes. Managers
+// and admins set them (conversations:assign); anyone else who opens the page reads them.
+import { useId, useState } from "react";
+import { call } from "../../api/client";
+import type { AutoClose as AutoCloseRules } from "../../api/types";
+import { ErrorText, fieldError, Loading } from "../../components/Feedback";
+import { autoCloseOf, IDLE_UNITS, idleTime, type IdleTime } from "../../lib/assignment";
+import { useAction } from "../../lib/useAction";
+import { useAsync } from "../../lib/useAsync";
+import { useWorkspace } from "../../workspace";
+
+/**
+ * One rule's idle time: a whole number and its unit, or Never (the number then has
+ * nothing to say and is left out). The server's refusal shows under it.
+ */
+function IdleTimeChoice({
+  label,
+  hint,
+  value,
+  error,
+  disabled,
+  onChange,
+}: {
+  label: string;
+  hint: string;
+  value: IdleTime;
+  error?: string;
+  disabled: boolean;
+  onChange: (v: IdleTime) => void;
+}) {
+  const id = useId();
+  const describedBy = [`${id}-hint`, error ? `${id}-error` : ""].filter(Boolean).join(" ");
+  return (
+    <fieldset className={`idle-time${error ? " field-invalid" : ""}`} aria-describedby={describedBy}>
+      <legend>{label}</legend>
+      <div className="row">
+        {value.unit !== "never" ? (
+          <input
+            type="number"
+            className="idle-time-amount"
+            min={0}
+            step={1}
+            aria-label={label}
+            aria-invalid={error ? true : undefined}
+            value={value.amount}
+            disabled={disabled}
+            onChange={(e) => onChange({ ...value, amount: e.target.value })}
+          />
+        ) : null}
+        <select aria-label="Unit" value={value.unit} disabled={disabled} onChange={(e) => onChange({ ...value, unit: e.target.value as IdleTime["unit"] })}>
+          <option value="never">Never</option>
+          {IDLE_UNITS.map((u) => (
+            <option key={u.unit} value={u.unit}>
+              {u.unit}
+            </option>
+          ))}
+        </select>
+      </div>
+      <p className="hint" id={`${id}-hint`}>
+        {hint}
+      </p>
+      {error ? (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
+function AutoCloseForm({ rules, manage, onSaved }: { rules: AutoCloseRules; manage: boolean; onSaved: (v: AutoCloseRules) => void }) {
+  const w = useWorkspace();
+  const [resolve, setResolve] = useState(() => idleTime(rules.resolve_after_minutes));
+  const [abandon, setAbandon] = useState(() => idleTime(rules.abandon_after_minutes));
+  const { busy, error, submit } = useAction();
+
+  const save = submit(async () => {
+    const v = await call("put", "/api/v1/workspaces/{workspace}/auto-close", { path: { workspace: w.slug }, body: autoCloseOf(resolve, abandon) });
+    onSaved(v);
+  });
+
+  return (
+    <form aria-label="Auto-close" onSubmit={save} noValidate>
+      <IdleTimeChoice
+        label="Resolve idle tickets after"
+        hint="Active and pending tickets. A resolved ticket stays with its member: the customer's next message goes back to them."
+        value={resolve}
+        error={fieldError(error, "resolve_after_minutes")}
+        disabled={!manage}
+        onChange={setResolve}
+      />
+      <IdleTimeChoice
+        label="Close queued tickets as abandoned after"
+        hint="Tickets waiting in the queue that no one accepted. An abandoned ticket leaves the queue; the customer's next message puts it back there."
+        value={abandon}
+        error={fieldError(error, "abandon_after_minutes")}
+        disabled={!manage}
+        onChange={setAbandon}
+      />
+      <ErrorText error={error} />
+      {manage ? (
+        <div className="row">
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            Save
+          </button>
+        </div>
+      ) : (
+        <p className="hint">Only managers and admins can change the auto-close rules.</p>
+      )}
+    </form>
+  );
+}
+
+/** The Assignment page's auto-close section, below the queue's rules. */
+export function AutoClose() {
+  const w = useWorkspace();
+  const titleId = useId();
+  const rules = useAsync((signal) => call("get", "/api/v1/workspaces/{workspace}/auto-close", { path: { workspace: w.slug }, signal }), [w.slug]);
+  // Each save starts the form again from what the server stored.
+  const [saved, setSaved] = useState(0);
+  return (
+    <section className="card-section" aria-labelledby={titleId}>
+      <h2 id={titleId}>Auto-close</h2>
+      <p className="hint">
+        Tickets no one touches close by themselves. A ticket is idle while no message comes or goes, either way; internal notes do not count, and
+        accepting, transferring or reopening it starts its idle time afresh. Each ticket closed gets an internal note saying why.
+      </p>
+      {rules.loading && !rules.data ? <Loading /> : null}
+      <ErrorText error={rules.error} />
+      {saved > 0 ? (
+        <p className="hint" role="status">
+          Saved. The rules are applied every minute, to tickets already idle too.
+        </p>
+      ) : null}
+      {rules.data ? (
+        <AutoCloseForm
+          key={saved}
+          rules={rules.data}
+          manage={w.can("conversations:assign")}
+          onSaved={(v) => {
+            rules.setData(() => v);
+            setSaved((n) => n + 1);
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}
