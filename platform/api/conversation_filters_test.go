@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/messaging"
@@ -237,4 +238,57 @@ func names(ids []string, titles map[string]string) []string {
 		out[i] = titles[id]
 	}
 	return out
+}
+
+// TestConversationDateRange: from and to keep the conversations last active within
+// them, as instants or as whole days in the workspace's time zone; a bound that is
+// neither, or a range that ends before it starts, is refused naming the field.
+func TestConversationDateRange(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			f := newConvFixture(t, engine)
+			ctx := f.ta.Ctx()
+			// Tokyo: 7 December there runs from 6 December 15:00 to 7 December 15:00 UTC.
+			if _, err := f.sc.DB().NewUpdate().Table("workspaces").Set("time_zone = ?", "Asia/Tokyo").
+				Where("id = ?", f.admin.Workspace.ID).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			at := map[string]time.Time{
+				"before": time.Date(2026, 12, 6, 14, 59, 0, 0, time.UTC), // 6 December, 23:59 in Tokyo
+				"start":  time.Date(2026, 12, 6, 15, 0, 0, 0, time.UTC),  // 7 December, 00:00
+				"late":   time.Date(2026, 12, 7, 14, 59, 0, 0, time.UTC), // 7 December, 23:59
+				"after":  time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC),  // 8 December, 00:00
+			}
+			ids := map[string]string{}
+			for name, when := range at {
+				c := f.ticket(name)
+				if _, err := f.sc.Update((*messaging.Conversation)(nil)).Set("last_activity_at = ?", when).Where("cv.id = ?", c.ID).Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+				ids[name] = c.ID
+			}
+			expect := func(query string, want ...string) {
+				t.Helper()
+				got := f.listIDs(f.agent, "kind=ticket&"+query)
+				var wantIDs []string
+				for _, w := range want {
+					wantIDs = append(wantIDs, ids[w])
+				}
+				slices.Sort(got)
+				slices.Sort(wantIDs)
+				if !slices.Equal(got, wantIDs) {
+					t.Errorf("%s: %v, want %v", query, got, want)
+				}
+			}
+			expect("from=2026-12-07&to=2026-12-07", "start", "late")
+			expect("from=2026-12-07", "start", "late", "after")
+			expect("to=2026-12-06", "before")
+			expect("from="+url.QueryEscape("2026-12-07T00:00:00+09:00")+"&to="+url.QueryEscape("2026-12-07T14:59:00Z"), "start")
+			list := f.path("")
+			refusedQuery(t, f.agent, list+"?from=yesterday", http.StatusUnprocessableEntity, "from")
+			refusedQuery(t, f.agent, list+"?to=2026-13-01", http.StatusUnprocessableEntity, "to")
+			refusedQuery(t, f.agent, list+"?from=2026-12-08&to=2026-12-07", http.StatusUnprocessableEntity, "to")
+		})
+	}
 }

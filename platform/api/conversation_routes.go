@@ -75,6 +75,8 @@ type ConversationQuery struct {
 	Q          string `query:"q" doc:"case-insensitive match on the title, a recipient's name, email or phone number (its digits, however written), or the text of any message not deleted"`
 	Assignee   string `query:"assignee" doc:"me, unassigned or the user id of a member of this workspace"`
 	SLA        string `query:"sla" enum:"breached" doc:"breached: the tickets that missed an SLA target (see sla_breaches)"`
+	From       string `query:"from" doc:"last activity at or after: an RFC 3339 time, or a date (YYYY-MM-DD, from its start in the workspace's time zone)"`
+	To         string `query:"to" doc:"last activity before: an RFC 3339 time, or a date (YYYY-MM-DD, to its end in the workspace's time zone: the whole day is in)"`
 	Sort       string `query:"sort" enum:"newest,oldest,az,za" doc:"newest (default) or oldest activity first, or by title (lower-cased, compared character by character); a cursor is for the sort it came with"`
 	Contact    string `query:"contact" doc:"a contact id of this workspace (404 for any other): the conversations they are a recipient of, e.g. a customer's previous ones"`
 	Tag        string `query:"tag" doc:"carries this tag (any case)"`
@@ -407,6 +409,26 @@ func (a conversationArea) views(c *fiber.Ctx, convs []messaging.Conversation) ([
 	return out, nil
 }
 
+// activityBound reads a list's from or to: an RFC 3339 time as it is, a date as the
+// start of that day in the workspace's time zone, or, for to (end), the start of the
+// next, so the date's whole day is in. ok is false for neither; empty is no bound.
+func activityBound(raw string, loc *time.Location, end bool) (*time.Time, bool) {
+	if raw == "" {
+		return nil, true
+	}
+	if t, err := time.Parse(time.RFC3339, raw); err == nil {
+		return &t, true
+	}
+	day, err := time.ParseInLocation(time.DateOnly, raw, loc)
+	if err != nil {
+		return nil, false
+	}
+	if end {
+		day = day.AddDate(0, 0, 1)
+	}
+	return &day, true
+}
+
 func (a conversationArea) view(c *fiber.Ctx, conv messaging.Conversation) (ConversationView, error) {
 	vs, err := a.views(c, []messaging.Conversation{conv})
 	if err != nil {
@@ -456,6 +478,14 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 		bad.Check(err != nil, "archived", "must be true or false")
 		f.Archived = v
 	}
+	ws, _ := tenants.FromContext(c.UserContext())
+	var okFrom, okTo bool
+	f.ActiveFrom, okFrom = activityBound(c.Query("from"), ws.Location(), false)
+	f.ActiveTo, okTo = activityBound(c.Query("to"), ws.Location(), true)
+	const bound = "must be an RFC 3339 time (2026-12-07T09:00:00Z) or a date (2026-12-07)"
+	bad.Check(!okFrom, "from", bound)
+	bad.Check(!okTo, "to", bound)
+	bad.Check(f.ActiveFrom != nil && f.ActiveTo != nil && !f.ActiveTo.After(*f.ActiveFrom), "to", "must be after from")
 	switch c.Query("sla") {
 	case "":
 	case "breached":

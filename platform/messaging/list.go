@@ -33,6 +33,9 @@ type ConversationFilter struct {
 	Label        string // carries this label (any case)
 	// SLABreachedAt, when set, keeps the tickets that missed an SLA target by then.
 	SLABreachedAt *time.Time
+	// ActiveFrom and ActiveTo, when set, keep the conversations last active at or
+	// after the one and before the other.
+	ActiveFrom, ActiveTo *time.Time
 	// NoChat leaves chat conversations out whatever Kind says (callers without
 	// chat:read never see them).
 	NoChat bool
@@ -201,6 +204,12 @@ func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFil
 	}
 	if f.SLABreachedAt != nil {
 		q = slaBreached(q, *f.SLABreachedAt)
+	}
+	if f.ActiveFrom != nil {
+		q = q.Where("cv.last_activity_at >= ?", f.ActiveFrom.UTC())
+	}
+	if f.ActiveTo != nil {
+		q = q.Where("cv.last_activity_at < ?", f.ActiveTo.UTC())
 	}
 	if f.Contact != "" {
 		// By the recipients' contact index, not a test of every conversation.
