@@ -155,15 +155,17 @@ func TestConversationSearch(t *testing.T) {
 
 			search := func(q string) []string { return f.listIDs(f.agent, "q="+url.QueryEscape(q)) }
 			for q, want := range map[string][]string{
-				"ines":              {ines.ID},
-				"order 4":           {order.ID},
-				"zoe":               {order.ID},
-				"QUINN@example":     {order.ID},
-				"(555) 000-2001":    {ines.ID},
-				"+1 555 0002001":    {ines.ID},
-				"bicycle":           {ines.ID},
-				"100%":              nil,
-				"nobody by that na": nil,
+				"ines":                 {ines.ID},
+				"order 4":              {order.ID},
+				"zoe":                  {order.ID},
+				"QUINN@example":        {order.ID},
+				"(555) 000-2001":       {ines.ID},
+				"+1 555 0002001":       {ines.ID},
+				"bicycle":              {ines.ID},
+				"100%":                 nil,
+				"nobody by that na":    nil,
+				" " + order.ID:         {order.ID},
+				other.ticket("Ann").ID: nil, // another workspace's id finds nothing here
 			} {
 				if got := search(q); strings.Join(got, ",") != strings.Join(want, ",") {
 					t.Errorf("q=%q: %v, want %v", q, got, want)

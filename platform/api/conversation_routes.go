@@ -72,7 +72,7 @@ type ConversationQuery struct {
 	State      string `query:"state" enum:"queued,active,pending,resolved,abandoned"`
 	Archived   bool   `query:"archived" doc:"true lists the archived conversations (default false)"`
 	Connection string `query:"connection" doc:"a connection id of this workspace (404 for any other)"`
-	Q          string `query:"q" doc:"case-insensitive match on the title, a recipient's name, email or phone number (its digits, however written), or the text of any message not deleted"`
+	Q          string `query:"q" doc:"case-insensitive match on the title, a recipient's name, email or phone number (its digits, however written), or the text of any message not deleted; or the conversation's id, whole"`
 	Assignee   string `query:"assignee" doc:"me, unassigned or the user id of a member of this workspace"`
 	SLA        string `query:"sla" enum:"breached" doc:"breached: the tickets that missed an SLA target (see sla_breaches)"`
 	From       string `query:"from" doc:"last activity at or after: an RFC 3339 time, or a date (YYYY-MM-DD, from its start in the workspace's time zone)"`

@@ -153,9 +153,11 @@ func matching(q *bun.SelectQuery, s string) *bun.SelectQuery {
 	q = q.WhereOr(`EXISTS (SELECT 1 FROM conversation_recipients AS cr
 		JOIN contacts AS ct ON ct.workspace_id = cr.workspace_id AND ct.id = cr.contact_id
 		WHERE cr.workspace_id = cv.workspace_id AND cr.conversation_id = cv.id AND (`+contact+`))`, args...)
-	return q.WhereOr(`EXISTS (SELECT 1 FROM messages AS m
+	q = q.WhereOr(`EXISTS (SELECT 1 FROM messages AS m
 		WHERE m.workspace_id = cv.workspace_id AND m.conversation_id = cv.id AND m.deleted_at IS NULL
 		AND LOWER(m.body) LIKE ? ESCAPE '!')`, pat)
+	// A conversation's id, pasted whole (from a link, or a customer quoting it).
+	return q.WhereOr("cv.id = ?", strings.ToLower(strings.TrimSpace(s)))
 }
 
 // phoneDigits is s's digits when s reads as (part of) a phone number, at least three
