@@ -248,6 +248,9 @@ func (a conversationArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodPost, Path: cv + "/assign", Access: InWorkspace, Permission: policies.ConversationsAssign,
 		Summary: "Assign a ticket to a member who can reply (it becomes active), or send it back to the queue with null", Tag: "conversations",
 		Request: AssignRequest{}, Response: ConversationView{}}, a.assign)
+	r.Add(Route{Method: http.MethodPost, Path: p + "/bulk-assign", Access: InWorkspace, Permission: policies.ConversationsAssign,
+		Summary: "Assign several tickets to one member who can reply, or send them back to the queue with null; all or none", Tag: "conversations",
+		Request: BulkAssignRequest{}, Response: List[ConversationView]{}}, a.bulkAssign)
 	r.Add(Route{Method: http.MethodPost, Path: cv + "/resend", Access: InWorkspace, Permission: policies.ConversationsReply,
 		Summary: "Send the last outgoing message again, as a new message", Tag: "conversations",
 		Response: messaging.Message{}, Status: http.StatusCreated}, a.resend)
@@ -1101,55 +1104,154 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 	if conv.Kind != messaging.KindTicket {
 		return errNotTicket
 	}
-	note := strings.TrimSpace(req.Note)
-	if utf8.RuneCountInString(note) > messaging.MaxTextLength {
-		return failure.Field("note", fmt.Sprintf("must be at most %d characters", messaging.MaxTextLength))
+	h, err := a.handOver(c, req.AssigneeID, req.Note, "assignee_id")
+	if err != nil {
+		return err
+	}
+	if err := h.give(c, conv); err != nil {
+		return err
+	}
+	return a.changedThenPass(c, conv, h.skip)
+}
+
+// MaxBulkAssign is how many tickets one bulk assignment hands over at most.
+const MaxBulkAssign = 100
+
+// BulkAssignRequest hands several tickets to one member, or back to the queue.
+type BulkAssignRequest struct {
+	ConversationIDs []string `json:"conversation_ids" doc:"the tickets, at most 100, each once"`
+	AssignRequest
+}
+
+func (a conversationArea) bulkAssign(c *fiber.Ctx) error {
+	var req BulkAssignRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if len(req.ConversationIDs) == 0 || len(req.ConversationIDs) > MaxBulkAssign {
+		return failure.Field("conversation_ids", fmt.Sprintf("must name from 1 to %d tickets", MaxBulkAssign))
+	}
+	h, err := a.handOver(c, req.AssigneeID, req.Note, "assignee_id")
+	if err != nil {
+		return err
+	}
+	// Every ticket is checked before any is handed over: one refused changes nothing.
+	convs := make([]messaging.Conversation, len(req.ConversationIDs))
+	seen := map[string]bool{}
+	for i, id := range req.ConversationIDs {
+		field := fmt.Sprintf("conversation_ids[%d]", i)
+		if seen[id] {
+			return failure.Field(field, "is named twice")
+		}
+		seen[id] = true
+		conv, err := a.writableByID(c, id)
+		if f := (*failure.Error)(nil); errors.As(err, &f) && len(f.Fields) == 0 {
+			return f.WithField(field, f.Message) // not found, or not the caller's to change
+		} else if err != nil {
+			return err
+		}
+		if conv.Kind != messaging.KindTicket {
+			return failure.Field(field, errNotTicket.Message)
+		}
+		convs[i] = conv
 	}
 	sc := scoped(c, a.s)
-	state := messaging.StateQueued
-	to := "the queue"
-	if req.AssigneeID != nil {
-		// The assignee must be a member of this workspace whose role can answer.
-		m, err := a.member(c, *req.AssigneeID, "assignee_id")
+	for _, conv := range convs {
+		if err := h.give(c, conv); err != nil {
+			return err
+		}
+		now, err := messaging.GetConversation(c.UserContext(), sc, conv.ID)
 		if err != nil {
 			return err
 		}
-		if !a.s.enforcer.Allowed(sc.WorkspaceID(), m.Role, policies.ConversationsReply) {
-			return failure.Field("assignee_id", fmt.Sprintf("is a %s, who cannot reply to tickets", m.Role))
-		}
-		u, err := auth.UserByID(c.UserContext(), a.s.db, m.UserID)
-		if err != nil {
-			return err
-		}
-		state, to = messaging.StateActive, u.Name
-		if to == "" {
-			to = u.Email
-		}
+		a.s.pipeline.ConversationChanged(c.UserContext(), sc, conv, now)
 	}
-	if _, err := sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", req.AssigneeID).Set("state = ?", state).
+	// One pass for all: tickets given to the queue go round again, not back to whom
+	// they were taken from; taken from members, they free room.
+	a.s.pipeline.AssignQueued(c.UserContext(), sc, h.skip)
+	ids := make([]string, len(convs))
+	for i, conv := range convs {
+		ids[i] = conv.ID
+	}
+	now, err := messaging.ConversationsByID(c.UserContext(), sc, ids)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(now, func(x, y messaging.Conversation) int { return slices.Index(ids, x.ID) - slices.Index(ids, y.ID) })
+	views, err := a.views(c, now)
+	if err != nil {
+		return err
+	}
+	return list(c, views, "")
+}
+
+// handOver is a change of hands checked once for any number of tickets: to whom
+// (nil: the queue), their name for the transfer note, and the note.
+type handOver struct {
+	a          conversationArea
+	assigneeID *string
+	to, note   string
+	// skip names, by ticket, whom a ticket given to the queue was taken from.
+	skip map[string]string
+}
+
+// handOver checks a change of hands: the assignee must be a member of this workspace
+// whose role can answer, named in field; the note at most a message long.
+func (a conversationArea) handOver(c *fiber.Ctx, assigneeID *string, note, field string) (*handOver, error) {
+	h := &handOver{a: a, assigneeID: assigneeID, to: "the queue", note: strings.TrimSpace(note), skip: map[string]string{}}
+	if utf8.RuneCountInString(h.note) > messaging.MaxTextLength {
+		return nil, failure.Field("note", fmt.Sprintf("must be at most %d characters", messaging.MaxTextLength))
+	}
+	if assigneeID == nil {
+		return h, nil
+	}
+	m, err := a.member(c, *assigneeID, field)
+	if err != nil {
+		return nil, err
+	}
+	sc := scoped(c, a.s)
+	if !a.s.enforcer.Allowed(sc.WorkspaceID(), m.Role, policies.ConversationsReply) {
+		return nil, failure.Field(field, fmt.Sprintf("is a %s, who cannot reply to tickets", m.Role))
+	}
+	u, err := auth.UserByID(c.UserContext(), a.s.db, m.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if h.to = u.Name; h.to == "" {
+		h.to = u.Email
+	}
+	return h, nil
+}
+
+// give hands one ticket over: active with its member (unread for them, unless they
+// gave it to themselves) or queued, with the transfer note in its thread.
+func (h *handOver) give(c *fiber.Ctx, conv messaging.Conversation) error {
+	sc := scoped(c, h.a.s)
+	state := messaging.StateQueued
+	if h.assigneeID != nil {
+		state = messaging.StateActive
+	}
+	if _, err := sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", h.assigneeID).Set("state = ?", state).
 		Set("state_changed_at = ?", time.Now().UTC()).Where("cv.id = ?", conv.ID).Exec(c.UserContext()); err != nil {
 		return err
 	}
-	if req.AssigneeID != nil && *req.AssigneeID != userID(c) {
+	if h.assigneeID != nil && *h.assigneeID != userID(c) {
 		// A ticket handed to someone is new to them.
-		if err := messaging.MarkRead(c.UserContext(), sc, conv.ID, *req.AssigneeID, true, time.Now()); err != nil {
+		if err := messaging.MarkRead(c.UserContext(), sc, conv.ID, *h.assigneeID, true, time.Now()); err != nil {
 			return err
 		}
 	}
-	if note != "" {
+	if h.note != "" {
 		// The note tells the next one why; it stays in the thread for the team.
-		if _, err := a.s.pipeline.Post(c.UserContext(), sc, conv, pipeline.Draft{Type: "note", Text: fmt.Sprintf("Transferred to %s: %s", to, note),
+		if _, err := h.a.s.pipeline.Post(c.UserContext(), sc, conv, pipeline.Draft{Type: "note", Text: fmt.Sprintf("Transferred to %s: %s", h.to, h.note),
 			AuthorID: userID(c)}); err != nil {
 			return err
 		}
 	}
-	// Given to the queue, the ticket goes round again, not back to whom it was
-	// taken from; taken from a member, it frees room for the queue's next.
-	var skip map[string]string
-	if req.AssigneeID == nil && conv.AssigneeID != nil {
-		skip = map[string]string{conv.ID: *conv.AssigneeID}
+	if h.assigneeID == nil && conv.AssigneeID != nil {
+		h.skip[conv.ID] = *conv.AssigneeID
 	}
-	return a.changedThenPass(c, conv, skip)
+	return nil
 }
 
 func (a conversationArea) workloads(c *fiber.Ctx) error {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,6 +145,74 @@ func TestDemotedMembersTicketsReturnToTheQueue(t *testing.T) {
 			f.held(tk, f.admin.User.ID, messaging.StateActive)
 			f.admin.Do(http.MethodPatch, f.admin.WSPath("/members/"+admin), api.RoleChange{Role: policies.Viewer}).Expect(http.StatusConflict)
 			f.expectTicket(t, "the last admin's, after a refused demotion", tk, f.admin.User.ID, messaging.StateActive)
+		})
+	}
+}
+
+// TestBulkAssign: a manager hands several tickets to a member at once, each with the
+// transfer note, or gives them all back to the queue; a request naming a ticket that
+// is not one, not this workspace's, or twice, or a member who cannot reply, is
+// refused naming it, and changes nothing.
+func TestBulkAssign(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			f := newConvFixture(t, engine)
+			other := convFixtureOn(t, f.ta)
+			bulk := f.path("/bulk-assign")
+			a, b, c := f.ticket("A"), f.ticket("B"), f.ticket("C")
+			agent := f.agent.User.ID
+			to := func(ids ...string) api.BulkAssignRequest {
+				return api.BulkAssignRequest{ConversationIDs: ids, AssignRequest: api.AssignRequest{AssigneeID: &agent, Note: "Spanish speakers"}}
+			}
+			f.agent.Do(http.MethodPost, bulk, to(a.ID)).Expect(http.StatusForbidden)
+			chat, err := messaging.NewConversation(f.ta.Ctx(), f.sc, messaging.KindChat, f.conn.ID, messaging.Contact{ID: a.ContactID}, "A chat")
+			if err != nil {
+				t.Fatal(err)
+			}
+			many := make([]string, api.MaxBulkAssign+1)
+			for i := range many {
+				many[i] = a.ID
+			}
+			viewer := f.viewer.User.ID
+			for _, tc := range []struct {
+				req    api.BulkAssignRequest
+				status int
+				field  string
+			}{
+				{to(), http.StatusUnprocessableEntity, "conversation_ids"},
+				{to(many...), http.StatusUnprocessableEntity, "conversation_ids"},
+				{to(a.ID, other.ticket("Theirs").ID), http.StatusNotFound, "conversation_ids[1]"},
+				{to(a.ID, b.ID, a.ID), http.StatusUnprocessableEntity, "conversation_ids[2]"},
+				{to(chat.ID, a.ID), http.StatusUnprocessableEntity, "conversation_ids[0]"},
+				{api.BulkAssignRequest{ConversationIDs: []string{a.ID}, AssignRequest: api.AssignRequest{AssigneeID: &viewer}}, http.StatusUnprocessableEntity, "assignee_id"},
+			} {
+				r := f.manager.Do(http.MethodPost, bulk, tc.req)
+				if r.Status != tc.status || r.Error().Fields[tc.field] == "" {
+					t.Errorf("bulk %v: %d %s, want %d naming %s", tc.req.ConversationIDs, r.Status, r.Body, tc.status, tc.field)
+				}
+			}
+			f.expectTicket(t, "after refusals", a, "", messaging.StateQueued)
+
+			var got api.List[api.ConversationView]
+			f.manager.Do(http.MethodPost, bulk, to(c.ID, a.ID, b.ID)).Expect(http.StatusOK).Decode(&got)
+			if len(got.Items) != 3 || got.Items[0].ID != c.ID || got.Items[1].ID != a.ID || got.Items[2].ID != b.ID {
+				t.Fatalf("answer %+v, want the three tickets in the order asked", got.Items)
+			}
+			for _, conv := range []messaging.Conversation{a, b, c} {
+				f.expectTicket(t, "handed to the agent", conv, agent, messaging.StateActive)
+				var thread api.List[messaging.Message]
+				f.agent.Do(http.MethodGet, f.path("/"+conv.ID+"/messages"), nil).Expect(http.StatusOK).Decode(&thread)
+				if n := len(thread.Items); n == 0 || !strings.HasSuffix(thread.Items[n-1].Body, ": Spanish speakers") || thread.Items[n-1].Direction != messaging.DirectionNote {
+					t.Errorf("ticket %s's thread %+v, want the transfer note", conv.ID, thread.Items)
+				}
+			}
+
+			// All back to the queue.
+			f.manager.Do(http.MethodPost, bulk, api.BulkAssignRequest{ConversationIDs: []string{a.ID, b.ID}}).Expect(http.StatusOK)
+			f.expectTicket(t, "given back", a, "", messaging.StateQueued)
+			f.expectTicket(t, "given back", b, "", messaging.StateQueued)
+			f.expectTicket(t, "not named", c, agent, messaging.StateActive)
 		})
 	}
 }
