@@ -251,6 +251,9 @@ func (a conversationArea) Register(r *Router) {
 	r.Add(Route{Method: http.MethodPost, Path: p + "/bulk-assign", Access: InWorkspace, Permission: policies.ConversationsAssign,
 		Summary: "Assign several tickets to one member who can reply, or send them back to the queue with null; all or none", Tag: "conversations",
 		Request: BulkAssignRequest{}, Response: List[ConversationView]{}}, a.bulkAssign)
+	r.Add(Route{Method: http.MethodPost, Path: cv + "/typing", Access: InWorkspace, Permission: policies.ConversationsReply,
+		Summary: "Say you are writing in a conversation: members who see it hear conversation.typing (send it every few seconds while writing)", Tag: "conversations",
+		Status: http.StatusNoContent}, a.typing)
 	r.Add(Route{Method: http.MethodPost, Path: cv + "/resend", Access: InWorkspace, Permission: policies.ConversationsReply,
 		Summary: "Send the last outgoing message again, as a new message", Tag: "conversations",
 		Response: messaging.Message{}, Status: http.StatusCreated}, a.resend)
@@ -1252,6 +1255,26 @@ func (h *handOver) give(c *fiber.Ctx, conv messaging.Conversation) error {
 		h.skip[conv.ID] = *conv.AssigneeID
 	}
 	return nil
+}
+
+// errTypingToken refuses an API token's typing: only a member writes.
+var errTypingToken = failure.New(failure.Invalid, "user_only", "typing is a member's: sign in as a user, not with an API token")
+
+func (a conversationArea) typing(c *fiber.Ctx) error {
+	conv, err := a.writable(c)
+	if err != nil {
+		return err
+	}
+	p, _ := PrincipalOf(c)
+	if p.User == nil {
+		return errTypingToken
+	}
+	name := p.User.Name
+	if name == "" {
+		name = p.User.Email
+	}
+	a.s.pipeline.Typing(c.UserContext(), scoped(c, a.s), conv, pipeline.Typist{UserID: p.User.ID, Name: name})
+	return c.SendStatus(http.StatusNoContent)
 }
 
 func (a conversationArea) workloads(c *fiber.Ctx) error {

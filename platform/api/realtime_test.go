@@ -17,8 +17,11 @@ import (
 	"github.com/switchboardhq/switchboard/platform/api"
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/billing"
+	"github.com/switchboardhq/switchboard/platform/connections"
+	"github.com/switchboardhq/switchboard/platform/pipeline"
 	"github.com/switchboardhq/switchboard/platform/realtime"
 	"github.com/switchboardhq/switchboard/platform/testapp"
+	"github.com/switchboardhq/switchboard/plugins/loopback"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
 )
@@ -379,4 +382,41 @@ func TestRealtimeEndsWhenAccessEnds(t *testing.T) {
 	s.publish(t, ticket)
 	closedWith(t, staysConn, "member of a suspended workspace", policyViolation, "access ended; sign in again")
 	closedWith(t, demotedConn, "member of a suspended workspace", policyViolation, "access ended; sign in again")
+}
+
+// TestRealtimeTyping: a member writing in a ticket is heard by the others who see it,
+// with their name, and by no other workspace; an API token does not type.
+func TestRealtimeTyping(t *testing.T) {
+	t.Parallel()
+	ta := testapp.New(t, testapp.WithPlugins(connections.StaticPlugins{"loopback": loopback.New()}))
+	s := serveRT(t, ta)
+	f := convFixtureOn(t, ta)
+	other := convFixtureOn(t, ta)
+	ticket := f.ticket("Typed at")
+	managerConn := dial(t, s.url(f.admin.Workspace), s.sessionHeader(t, f.manager.User))
+	otherConn := dial(t, s.url(other.admin.Workspace), s.sessionHeader(t, other.admin.User))
+
+	f.agent.Do(http.MethodPost, f.path("/"+ticket.ID+"/typing"), nil).Expect(http.StatusNoContent)
+	var ev struct {
+		Type           string          `json:"type"`
+		ConversationID string          `json:"conversation_id"`
+		Data           pipeline.Typist `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(readRaw(t, managerConn)), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Type != realtime.ConversationTyping || ev.ConversationID != ticket.ID || ev.Data.UserID != f.agent.User.ID || ev.Data.Name == "" {
+		t.Fatalf("manager heard %+v, want the agent typing in the ticket", ev)
+	}
+	// The other workspace hears its own event next, not the typing.
+	other.agent.Do(http.MethodPost, other.path("/"+other.ticket("Theirs").ID+"/typing"), nil).Expect(http.StatusNoContent)
+	if got := readRaw(t, otherConn); !strings.Contains(got, other.agent.User.ID) {
+		t.Fatalf("the other workspace heard %s first, want only its own agent", got)
+	}
+	// Another workspace's ticket is not found; a token is refused.
+	other.agent.Do(http.MethodPost, f.path("/"+ticket.ID+"/typing"), nil).Expect(http.StatusNotFound)
+	tok := ta.Token(f.admin.Workspace, policies.Agent)
+	if r := tok.Do(http.MethodPost, f.path("/"+ticket.ID+"/typing"), nil); r.Error().Code != "user_only" {
+		t.Fatalf("a token typing: %d %s, want user_only", r.Status, r.Body)
+	}
 }

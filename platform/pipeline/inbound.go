@@ -326,6 +326,18 @@ func (p *Pipeline) TagsChanged(ctx context.Context, sc tenants.Scoped, conv mess
 	}{conv, tags}})
 }
 
+// Typist is who is writing in a conversation, as ConversationTyping tells.
+type Typist struct {
+	UserID string `json:"user_id"`
+	Name   string `json:"name"`
+}
+
+// Typing tells browsers that may see the conversation that a member is writing in
+// it. Nothing is stored: a browser forgets it a few seconds after the last.
+func (p *Pipeline) Typing(ctx context.Context, sc tenants.Scoped, conv messaging.Conversation, who Typist) {
+	p.publish(ctx, sc, conv, update{realtime.ConversationTyping, who})
+}
+
 // update is one realtime event: its type and data.
 type update struct {
 	typ  string

@@ -13,6 +13,9 @@ const (
 	// ConversationDeleted says a conversation and its messages were deleted.
 	ConversationDeleted = "conversation.deleted"
 	CountsChanged       = "counts.changed"
+	// ConversationTyping says a member is writing in a conversation (data: user_id,
+	// name): others with it open see who is answering, and do not answer twice.
+	ConversationTyping = "conversation.typing"
 	// AccessChanged says who may see the workspace changed (a member removed or given
 	// another role, a token revoked, the workspace suspended): every connection checks
 	// its caller again at once. It is not delivered to clients.
