@@ -130,10 +130,7 @@ func ChangeRole(ctx context.Context, s Scoped, memberID string, role policies.Ro
 			return err
 		}
 		if !HoldsTickets(role) {
-			if err := forgetAssignee(ctx, st, m.UserID); err != nil {
-				return err
-			}
-			return releaseTickets(ctx, st, m.UserID)
+			return stopHoldingTickets(ctx, st, m.UserID)
 		}
 		return nil
 	})
@@ -156,11 +153,28 @@ func RemoveMember(ctx context.Context, s Scoped, memberID string) error {
 		if _, err := st.Delete((*Membership)(nil)).Where("m.id = ?", m.ID).Exec(ctx); err != nil {
 			return err
 		}
-		if err := forgetAssignee(ctx, st, m.UserID); err != nil {
-			return err
-		}
-		return releaseTickets(ctx, st, m.UserID)
+		return stopHoldingTickets(ctx, st, m.UserID)
 	})
+}
+
+// stopHoldingTickets is what a member leaving, or losing the role to hold tickets,
+// leaves behind: rules that gave them every ticket go back to the queue, their teams
+// lose them, and their tickets go back to the queue.
+func stopHoldingTickets(ctx context.Context, s Scoped, userID string) error {
+	if err := forgetAssignee(ctx, s, userID); err != nil {
+		return err
+	}
+	if _, err := s.Delete((*teamSeat)(nil)).Where("tmm.user_id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("tenants: take the member out of their teams: %w", err)
+	}
+	return releaseTickets(ctx, s, userID)
+}
+
+// teamSeat is a member's place in a team (messaging.TeamMember), as a member leaving
+// gives it up.
+type teamSeat struct {
+	bun.BaseModel `bun:"table:team_members,alias:tmm"`
+	Owned
 }
 
 // HoldsTickets reports whether a member with role may be assigned Team Inbox tickets:

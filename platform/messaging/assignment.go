@@ -245,6 +245,15 @@ type holder struct {
 	lastAssigned *time.Time
 	access       Access
 	gone         bool // left, or lost the role to reply, during the pass
+	// teams are the teams whose tickets they take; every team's with mode member,
+	// whose one member takes everything.
+	teams    []string
+	allTeams bool
+}
+
+// takes reports whether h takes tickets of c's team: the general queue's, anyone.
+func (h *holder) takes(c Conversation) bool {
+	return c.TeamID == nil || h.allTeams || slices.Contains(h.teams, *c.TeamID)
 }
 
 // ticketHolders are the members the rules let a pass hand tickets to: the one of mode
@@ -278,12 +287,17 @@ func ticketHolders(ctx context.Context, st tenants.Scoped, rules AssignmentSetti
 	if err != nil {
 		return nil, err
 	}
+	teams, err := teamsOf(ctx, st)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*holder, len(members))
 	for i, m := range members {
 		h := &holder{userID: m.UserID, capacity: rules.CapacityOf(m), load: open[m.UserID].Active, lastAssigned: m.LastAssignedAt,
 			access: Access{Rule: openRule(m.Role), UserID: m.UserID}}
+		h.teams = teams[m.UserID]
 		if rules.Mode == AssignMember {
-			h.capacity = 0 // their inbox takes everything
+			h.capacity, h.allTeams = 0, true // their inbox takes everything
 		}
 		if j := slices.IndexFunc(accessRules, func(r AccessRule) bool { return r.Role == m.Role }); j >= 0 {
 			h.access.Rule = accessRules[j]
@@ -315,14 +329,14 @@ func openTickets(ctx context.Context, sc tenants.Scoped) (map[string]openCount, 
 	return out, err
 }
 
-// pick chooses the member for c: one whose inboxes include its connection and who
-// has room, the least loaded first, then the one whose last ticket is oldest (never
+// pick chooses the member for c: one who works its team's queue, whose inboxes
+// include its connection and who has room, the least loaded first, then the one whose last ticket is oldest (never
 // first), then by id so the choice is the same on every engine; never notTo, who
 // just gave it back (a later pass may hand it to them again when no one else took it).
 func pick(holders []*holder, c Conversation, notTo string) *holder {
 	var best *holder
 	for _, h := range holders {
-		if h.gone || h.userID == notTo || !h.access.AllowsConnection(c.ConnectionID) || h.capacity > 0 && h.load >= h.capacity {
+		if h.gone || h.userID == notTo || !h.takes(c) || !h.access.AllowsConnection(c.ConnectionID) || h.capacity > 0 && h.load >= h.capacity {
 			continue
 		}
 		if best == nil || before(h, best) {

@@ -61,6 +61,7 @@ type Conversation struct {
 	State              string     `bun:"state,notnull" json:"state" enum:"queued,active,pending,resolved,abandoned"`
 	StateChangedAt     time.Time  `bun:"state_changed_at,nullzero" json:"state_changed_at" doc:"when the ticket entered its state (accepted, handed over, resolved...): auto-close counts a ticket idle from the later of this and its last message"`
 	AssigneeID         *string    `bun:"assignee_id" json:"assignee_id"`
+	TeamID             *string    `bun:"team_id" json:"team_id" doc:"the team whose queue the ticket is in (see Team); null: the general queue"`
 	Unread             bool       `bun:"unread,notnull" json:"unread"`
 	Archived           bool       `bun:"archived,notnull" json:"archived"`
 	LastMessagePreview string     `bun:"last_message_preview,notnull" json:"last_message_preview"`
@@ -161,6 +162,10 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 			return c, false, err
 		}
 		created = true
+		// Into the queue of the team the connection's new customers go to.
+		if c.TeamID, err = teamOfConnection(ctx, sc, connectionID); err != nil {
+			return c, created, err
+		}
 	}
 	// A reply reopens a resolved or abandoned ticket, and takes one pending (waiting
 	// on the customer) back to work: to its assignee, or the queue.
@@ -199,7 +204,7 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 	if err != nil {
 		return c, created, err
 	}
-	_, err = sc.Update(&c).Column(append([]string{"state", "state_changed_at", "unread", "archived", "last_inbound_at", "last_activity_at",
+	_, err = sc.Update(&c).Column(append([]string{"state", "state_changed_at", "team_id", "unread", "archived", "last_inbound_at", "last_activity_at",
 		"last_message_preview"}, slaColumns...)...).WherePK().Exec(ctx)
 	return c, created, err
 }
