@@ -333,3 +333,80 @@ func TestSLAThroughTheAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestTeamsThroughTheAPI: anyone who reads conversations sees the teams; managers
+// make and change them, refused naming the field; a ticket transferred to a team
+// waits in its queue with the transfer note, the team filter finds it, and another
+// workspace's team is not found anywhere; a team deleted leaves its tickets in the
+// general queue.
+func TestTeamsThroughTheAPI(t *testing.T) {
+	for _, engine := range testapp.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			f := newConvFixture(t, engine)
+			other := convFixtureOn(t, f.ta)
+			teams := f.admin.WSPath("/teams")
+			var none api.List[messaging.Team]
+			f.viewer.Do(http.MethodGet, teams, nil).Expect(http.StatusOK).Decode(&none)
+			if len(none.Items) != 0 {
+				t.Fatalf("a new workspace's teams: %+v", none.Items)
+			}
+			req := api.TeamRequest{Name: "Billing", MemberIDs: []string{f.agent.User.ID}, ConnectionIDs: []string{f.conn.ID}}
+			f.agent.Do(http.MethodPost, teams, req).Expect(http.StatusForbidden)
+			refusedNaming(t, f.manager.Do(http.MethodPost, teams, api.TeamRequest{Name: "Billing", MemberIDs: []string{f.viewer.User.ID}}), "member_ids[0]")
+			refusedNaming(t, f.manager.Do(http.MethodPost, teams, api.TeamRequest{Name: "Billing", ConnectionIDs: []string{other.conn.ID}}), "connection_ids[0]")
+			var team messaging.Team
+			f.manager.Do(http.MethodPost, teams, req).Expect(http.StatusCreated).Decode(&team)
+			if team.Name != "Billing" || len(team.MemberIDs) != 1 || len(team.ConnectionIDs) != 1 {
+				t.Fatalf("team made %+v", team)
+			}
+			if r := f.manager.Do(http.MethodPost, teams, api.TeamRequest{Name: "billing"}); r.Status != http.StatusConflict || r.Error().Fields["name"] == "" {
+				t.Fatalf("a second team named billing: %d %s, want 409 naming name", r.Status, r.Body)
+			}
+			var theirs messaging.Team
+			other.manager.Do(http.MethodPost, other.admin.WSPath("/teams"), api.TeamRequest{Name: "Theirs"}).Expect(http.StatusCreated).Decode(&theirs)
+			f.viewer.Do(http.MethodGet, f.admin.WSPath("/teams/"+theirs.ID), nil).Expect(http.StatusNotFound)
+			f.manager.Do(http.MethodPatch, f.admin.WSPath("/teams/"+theirs.ID), api.TeamChange{Name: ptr("Ours")}).Expect(http.StatusNotFound)
+			f.manager.Do(http.MethodDelete, f.admin.WSPath("/teams/"+theirs.ID), nil).Expect(http.StatusNotFound)
+
+			// A ticket to Billing's queue, with a note.
+			ticket := f.ticket("Invoice")
+			r := f.manager.Do(http.MethodPost, f.path("/"+ticket.ID+"/assign"), api.AssignRequest{TeamID: &theirs.ID})
+			if r.Status != http.StatusNotFound || r.Error().Fields["team_id"] == "" {
+				t.Fatalf("to another workspace's team: %d %s, want 404 naming team_id", r.Status, r.Body)
+			}
+			var conv api.ConversationView
+			f.manager.Do(http.MethodPost, f.path("/"+ticket.ID+"/assign"), api.AssignRequest{TeamID: &team.ID, Note: "about an invoice"}).
+				Expect(http.StatusOK).Decode(&conv)
+			if conv.TeamID == nil || *conv.TeamID != team.ID || conv.AssigneeID != nil || conv.State != messaging.StateQueued {
+				t.Fatalf("transferred to Billing: team %v, assignee %v, %s; want queued in Billing", conv.TeamID, conv.AssigneeID, conv.State)
+			}
+			var thread api.List[messaging.Message]
+			f.agent.Do(http.MethodGet, f.path("/"+ticket.ID+"/messages"), nil).Expect(http.StatusOK).Decode(&thread)
+			if n := len(thread.Items); n == 0 || thread.Items[n-1].Body != "Transferred to the Billing team: about an invoice" {
+				t.Fatalf("thread %+v, want the transfer note naming the team", thread.Items)
+			}
+			if ids := f.listIDs(f.agent, "kind=ticket&team="+team.ID); len(ids) != 1 || ids[0] != ticket.ID {
+				t.Fatalf("Billing's tickets: %v", ids)
+			}
+			if ids := f.listIDs(f.agent, "kind=ticket&team=none"); contains(ids, ticket.ID) {
+				t.Fatalf("the general queue lists Billing's ticket: %v", ids)
+			}
+			if r := f.agent.Do(http.MethodGet, f.path("?team="+theirs.ID), nil); r.Status != http.StatusNotFound || r.Error().Fields["team"] == "" {
+				t.Fatalf("another workspace's team as a filter: %d %s", r.Status, r.Body)
+			}
+
+			// Renamed, then deleted: the ticket is the general queue's.
+			f.manager.Do(http.MethodPatch, f.admin.WSPath("/teams/"+team.ID), api.TeamChange{Name: ptr("Accounts"), MemberIDs: &[]string{}}).
+				Expect(http.StatusOK).Decode(&team)
+			if team.Name != "Accounts" || len(team.MemberIDs) != 0 || len(team.ConnectionIDs) != 1 {
+				t.Fatalf("team changed %+v, want renamed, no members, its connection kept", team)
+			}
+			f.manager.Do(http.MethodDelete, f.admin.WSPath("/teams/"+team.ID), nil).Expect(http.StatusNoContent)
+			f.agent.Do(http.MethodGet, f.path("/"+ticket.ID), nil).Expect(http.StatusOK).Decode(&conv)
+			if conv.TeamID != nil {
+				t.Fatalf("after the team was deleted the ticket is in %v, want the general queue", conv.TeamID)
+			}
+		})
+	}
+}

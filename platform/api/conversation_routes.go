@@ -74,6 +74,7 @@ type ConversationQuery struct {
 	Connection string `query:"connection" doc:"a connection id of this workspace (404 for any other)"`
 	Q          string `query:"q" doc:"case-insensitive match on the title, a recipient's name, email or phone number (its digits, however written), or the text of any message not deleted; or the conversation's id, whole"`
 	Assignee   string `query:"assignee" doc:"me, unassigned or the user id of a member of this workspace"`
+	Team       string `query:"team" doc:"a team id of this workspace (404 for any other): the tickets in its queue or held in it; none: the general queue's"`
 	SLA        string `query:"sla" enum:"breached" doc:"breached: the tickets that missed an SLA target (see sla_breaches)"`
 	From       string `query:"from" doc:"last activity at or after: an RFC 3339 time, or a date (YYYY-MM-DD, from its start in the workspace's time zone)"`
 	To         string `query:"to" doc:"last activity before: an RFC 3339 time, or a date (YYYY-MM-DD, to its end in the workspace's time zone: the whole day is in)"`
@@ -86,6 +87,7 @@ type ConversationQuery struct {
 // AssignRequest names the member a ticket goes to.
 type AssignRequest struct {
 	AssigneeID *string `json:"assignee_id" doc:"a user id of a member who may reply; null returns the ticket to the queue"`
+	TeamID     *string `json:"team_id,omitempty" doc:"moves the ticket to this team's queue (with assignee_id null: it waits there; \"\": the general queue); left out, the ticket keeps its team"`
 	Note       string  `json:"note,omitempty" doc:"a transfer note for the team: kept in the thread as an internal note (at most 4096 characters)"`
 }
 
@@ -492,6 +494,19 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 	bad.Check(!okFrom, "from", bound)
 	bad.Check(!okTo, "to", bound)
 	bad.Check(f.ActiveFrom != nil && f.ActiveTo != nil && !f.ActiveTo.After(*f.ActiveFrom), "to", "must be after from")
+	switch team := c.Query("team"); team {
+	case "":
+	case messaging.TeamNone:
+		f.Team = team
+	default:
+		// Like an unknown connection: not found, whether missing or another workspace's.
+		if _, err := messaging.GetTeam(c.UserContext(), scoped(c, a.s), team); errors.Is(err, messaging.ErrTeamNotFound) {
+			return messaging.ErrTeamNotFound.WithField("team", "is not a team of this workspace")
+		} else if err != nil {
+			return err
+		}
+		f.Team = team
+	}
 	switch c.Query("sla") {
 	case "":
 	case "breached":
@@ -1107,7 +1122,7 @@ func (a conversationArea) assign(c *fiber.Ctx) error {
 	if conv.Kind != messaging.KindTicket {
 		return errNotTicket
 	}
-	h, err := a.handOver(c, req.AssigneeID, req.Note, "assignee_id")
+	h, err := a.handOver(c, req)
 	if err != nil {
 		return err
 	}
@@ -1134,7 +1149,7 @@ func (a conversationArea) bulkAssign(c *fiber.Ctx) error {
 	if len(req.ConversationIDs) == 0 || len(req.ConversationIDs) > MaxBulkAssign {
 		return failure.Field("conversation_ids", fmt.Sprintf("must name from 1 to %d tickets", MaxBulkAssign))
 	}
-	h, err := a.handOver(c, req.AssigneeID, req.Note, "assignee_id")
+	h, err := a.handOver(c, req.AssignRequest)
 	if err != nil {
 		return err
 	}
@@ -1189,30 +1204,42 @@ func (a conversationArea) bulkAssign(c *fiber.Ctx) error {
 }
 
 // handOver is a change of hands checked once for any number of tickets: to whom
-// (nil: the queue), their name for the transfer note, and the note.
+// (nil: the queue), into which team's queue (nil: the one it is in; "": the general
+// queue), the name of where it goes for the transfer note, and the note.
 type handOver struct {
 	a          conversationArea
 	assigneeID *string
+	teamID     *string
 	to, note   string
 	// skip names, by ticket, whom a ticket given to the queue was taken from.
 	skip map[string]string
 }
 
 // handOver checks a change of hands: the assignee must be a member of this workspace
-// whose role can answer, named in field; the note at most a message long.
-func (a conversationArea) handOver(c *fiber.Ctx, assigneeID *string, note, field string) (*handOver, error) {
-	h := &handOver{a: a, assigneeID: assigneeID, to: "the queue", note: strings.TrimSpace(note), skip: map[string]string{}}
+// whose role can answer, the team one of its teams; the note at most a message long.
+func (a conversationArea) handOver(c *fiber.Ctx, req AssignRequest) (*handOver, error) {
+	h := &handOver{a: a, assigneeID: req.AssigneeID, teamID: req.TeamID, to: "the queue", note: strings.TrimSpace(req.Note), skip: map[string]string{}}
 	if utf8.RuneCountInString(h.note) > messaging.MaxTextLength {
 		return nil, failure.Field("note", fmt.Sprintf("must be at most %d characters", messaging.MaxTextLength))
 	}
-	if assigneeID == nil {
+	sc := scoped(c, a.s)
+	if req.TeamID != nil && *req.TeamID != "" {
+		team, err := messaging.GetTeam(c.UserContext(), sc, *req.TeamID)
+		if errors.Is(err, messaging.ErrTeamNotFound) {
+			return nil, messaging.ErrTeamNotFound.WithField("team_id", "is not a team of this workspace")
+		} else if err != nil {
+			return nil, err
+		}
+		h.to = "the " + team.Name + " team"
+	}
+	if req.AssigneeID == nil {
 		return h, nil
 	}
-	m, err := a.member(c, *assigneeID, field)
+	const field = "assignee_id"
+	m, err := a.member(c, *req.AssigneeID, field)
 	if err != nil {
 		return nil, err
 	}
-	sc := scoped(c, a.s)
 	if !a.s.enforcer.Allowed(sc.WorkspaceID(), m.Role, policies.ConversationsReply) {
 		return nil, failure.Field(field, fmt.Sprintf("is a %s, who cannot reply to tickets", m.Role))
 	}
@@ -1234,8 +1261,16 @@ func (h *handOver) give(c *fiber.Ctx, conv messaging.Conversation) error {
 	if h.assigneeID != nil {
 		state = messaging.StateActive
 	}
-	if _, err := sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", h.assigneeID).Set("state = ?", state).
-		Set("state_changed_at = ?", time.Now().UTC()).Where("cv.id = ?", conv.ID).Exec(c.UserContext()); err != nil {
+	q := sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", h.assigneeID).Set("state = ?", state).
+		Set("state_changed_at = ?", time.Now().UTC())
+	if h.teamID != nil {
+		var team *string // "": the general queue
+		if *h.teamID != "" {
+			team = h.teamID
+		}
+		q = q.Set("team_id = ?", team)
+	}
+	if _, err := q.Where("cv.id = ?", conv.ID).Exec(c.UserContext()); err != nil {
 		return err
 	}
 	if h.assigneeID != nil && *h.assigneeID != userID(c) {

@@ -92,7 +92,7 @@ func New(d Deps, areas ...func(*Server) Area) *Server {
 	s := newServer(d)
 	// walletArea comes before connectionArea: fiber matches routes in registration
 	// order, and POST /hooks/stripe must not be taken for /hooks/:connection.
-	for _, a := range []Area{probeArea{s}, systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}, walletArea{s}, connectionArea{s}, conversationArea{s}, mediaArea{s}, hoursArea{s}, contactArea{s}, cannedArea{s}, assignmentArea{s}, accessArea{s}, realtimeArea{s}} {
+	for _, a := range []Area{probeArea{s}, systemArea{s}, authArea{s}, workspaceArea{s}, memberArea{s}, tokenArea{s}, operatorArea{s}, walletArea{s}, connectionArea{s}, conversationArea{s}, mediaArea{s}, hoursArea{s}, contactArea{s}, cannedArea{s}, assignmentArea{s}, teamArea{s}, accessArea{s}, realtimeArea{s}} {
 		a.Register(s.router)
 	}
 	for _, mk := range areas {

@@ -33,6 +33,8 @@ type ConversationFilter struct {
 	Label        string // carries this label (any case)
 	// SLABreachedAt, when set, keeps the tickets that missed an SLA target by then.
 	SLABreachedAt *time.Time
+	// Team is a team id, or TeamNone for the general queue's tickets.
+	Team string
 	// ActiveFrom and ActiveTo, when set, keep the conversations last active at or
 	// after the one and before the other.
 	ActiveFrom, ActiveTo *time.Time
@@ -206,6 +208,13 @@ func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFil
 	}
 	if f.SLABreachedAt != nil {
 		q = slaBreached(q, *f.SLABreachedAt)
+	}
+	switch f.Team {
+	case "":
+	case TeamNone:
+		q = q.Where("cv.team_id IS NULL")
+	default:
+		q = q.Where("cv.team_id = ?", f.Team)
 	}
 	if f.ActiveFrom != nil {
 		q = q.Where("cv.last_activity_at >= ?", f.ActiveFrom.UTC())

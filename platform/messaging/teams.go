@@ -58,6 +58,9 @@ type connectionRef struct {
 	ID string `bun:"id,pk"`
 }
 
+// TeamNone stands for no team, the general queue, where a team id may go.
+const TeamNone = "none"
+
 // Errors about teams.
 var (
 	ErrTeamNotFound  = failure.New(failure.NotFound, "team_not_found", "team not found")
@@ -217,8 +220,10 @@ func SaveTeam(ctx context.Context, sc tenants.Scoped, t Team, d TeamDraft, mayHo
 			for i, id := range members {
 				rows[i] = TeamMember{TeamID: t.ID, UserID: id}
 			}
-			if _, err := tenants.InsertAll(st, rows).Exec(ctx); err != nil {
-				return err
+			if len(rows) > 0 {
+				if _, err := tenants.InsertAll(st, rows).Exec(ctx); err != nil {
+					return err
+				}
 			}
 		}
 		if d.ConnectionIDs != nil {
@@ -229,8 +234,10 @@ func SaveTeam(ctx context.Context, sc tenants.Scoped, t Team, d TeamDraft, mayHo
 			for i, id := range conns {
 				rows[i] = TeamConnection{TeamID: t.ID, ConnectionID: id}
 			}
-			if _, err := tenants.InsertAll(st, rows).Exec(ctx); err != nil {
-				return err
+			if len(rows) > 0 {
+				if _, err := tenants.InsertAll(st, rows).Exec(ctx); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -99,6 +99,11 @@ func (ta *TestApp) NewTenant(name string) *Tenant {
 	if err != nil {
 		ta.T.Fatalf("testapp: tenant canned response: %v", err)
 	}
+	teamName := ta.Unique("fixture-team")
+	team, err := messaging.SaveTeam(ctx, scope, messaging.Team{}, messaging.TeamDraft{Name: &teamName}, tenants.HoldsTickets)
+	if err != nil {
+		ta.T.Fatalf("testapp: tenant team: %v", err)
+	}
 	t.IDs = map[string]string{
 		"workspace":    ws.Slug,
 		"workspace_id": ws.ID,
@@ -115,6 +120,7 @@ func (ta *TestApp) NewTenant(name string) *Tenant {
 		"group":        group.ID,       // a contact group with that customer in it
 		"file":         file.ID,        // an uploaded media file
 		"canned":       canned.ID,      // a canned response
+		"team":         team.ID,        // a Team Inbox team
 	}
 	return t
 }
