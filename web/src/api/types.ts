@@ -35,6 +35,9 @@ export type AssignmentSettings = S.AssignmentSettings;
 /** When idle tickets close by themselves, in minutes (0: never): active and pending ones resolved, queued ones abandoned. */
 export type AutoClose = S.AutoClose;
 export type AutoCloseRequest = S.AutoCloseRequest;
+/** The Team Inbox's SLA targets in minutes (0: no target), and whether only business hours count towards them. */
+export type SLAPolicy = S.SLAPolicy;
+export type SLARequest = S.SLARequest;
 /** A change to a conversation (PATCH): its state (not abandoned, the auto-close rules' own), read state, archive, tags and labels. */
 export type ConversationUpdate = S.ConversationUpdate;
 /** A member's own say whether the queue hands them tickets (online), or passes them over (busy, offline). */
@@ -51,5 +54,9 @@ export type TagCount = S.TagCount;
 export type Role = "admin" | "manager" | "agent" | "viewer";
 export const ROLES: Role[] = ["admin", "manager", "agent", "viewer"];
 
-/** A conversation as realtime sends it: without its contact and channel, its tags and labels. */
-export type ConversationChange = Omit<Conversation, "contact" | "channel" | "templates_only" | "tags" | "labels"> & Partial<Conversation>;
+/**
+ * A conversation as realtime sends it: without its contact and channel, its tags and
+ * labels, and the SLA targets it missed (sla_breaches, reckoned when the server
+ * answers a request: lib/sla.ts reckons them from the clocks the change does carry).
+ */
+export type ConversationChange = Omit<Conversation, "contact" | "channel" | "templates_only" | "tags" | "labels" | "sla_breaches"> & Partial<Conversation>;

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { RealtimeEvent } from "../api/realtime";
 import { conversation } from "../test/fakes";
 import { liveWorkspace, renderInWorkspace } from "../test/workspace";
-import { autoCloseOf, capacityOf, countedTitle, idleTime, newlyAssigned, useAssignmentNotices } from "./assignment";
+import { autoCloseOf, capacityOf, countedTitle, newlyAssigned, slaOf, typedTime, useAssignmentNotices } from "./assignment";
 
 /** A ticket's conversation.updated as the server sends it (without the contact and channel). */
 function ticketEvent(assignee: string | null, p: { id?: string; title?: string; reassigned?: boolean; former?: string } = {}): RealtimeEvent {
@@ -78,20 +78,20 @@ describe("countedTitle and capacityOf", () => {
 
 describe("the auto-close rules' idle times", () => {
   it("show stored minutes in the largest unit they make whole, 0 as never", () => {
-    expect(idleTime(0)).toEqual({ amount: "", unit: "never" });
-    expect(idleTime(45)).toEqual({ amount: "45", unit: "minutes" });
-    expect(idleTime(90)).toEqual({ amount: "90", unit: "minutes" });
-    expect(idleTime(120)).toEqual({ amount: "2", unit: "hours" });
-    expect(idleTime(36 * 60)).toEqual({ amount: "36", unit: "hours" });
-    expect(idleTime(3 * 24 * 60)).toEqual({ amount: "3", unit: "days" });
-    expect(idleTime(129600)).toEqual({ amount: "90", unit: "days" });
+    expect(typedTime(0)).toEqual({ amount: "", unit: "none" });
+    expect(typedTime(45)).toEqual({ amount: "45", unit: "minutes" });
+    expect(typedTime(90)).toEqual({ amount: "90", unit: "minutes" });
+    expect(typedTime(120)).toEqual({ amount: "2", unit: "hours" });
+    expect(typedTime(36 * 60)).toEqual({ amount: "36", unit: "hours" });
+    expect(typedTime(3 * 24 * 60)).toEqual({ amount: "3", unit: "days" });
+    expect(typedTime(129600)).toEqual({ amount: "90", unit: "days" });
   });
 
   it("send what was typed in minutes, and refuse beside its field what is not a whole number up to 90 days", () => {
-    expect(autoCloseOf({ amount: " 2 ", unit: "hours" }, { amount: "", unit: "never" })).toEqual({ resolve_after_minutes: 120, abandon_after_minutes: 0 });
+    expect(autoCloseOf({ amount: " 2 ", unit: "hours" }, { amount: "", unit: "none" })).toEqual({ resolve_after_minutes: 120, abandon_after_minutes: 0 });
     expect(autoCloseOf({ amount: "90", unit: "days" }, { amount: "30", unit: "minutes" })).toEqual({ resolve_after_minutes: 129600, abandon_after_minutes: 30 });
     // Never keeps no number: what was typed before it was chosen does not count.
-    expect(autoCloseOf({ amount: "abc", unit: "never" }, { amount: "0", unit: "days" })).toEqual({ resolve_after_minutes: 0, abandon_after_minutes: 0 });
+    expect(autoCloseOf({ amount: "abc", unit: "none" }, { amount: "0", unit: "days" })).toEqual({ resolve_after_minutes: 0, abandon_after_minutes: 0 });
     for (const bad of ["", "-1", "1.5", "abc", "91"]) {
       expect(() => autoCloseOf({ amount: "1", unit: "hours" }, { amount: bad, unit: "days" })).toThrow(
         expect.objectContaining({ status: 422, fields: { abandon_after_minutes: "must be a whole number, at most 90 days" } }),
@@ -100,6 +100,37 @@ describe("the auto-close rules' idle times", () => {
     expect(() => autoCloseOf({ amount: "2161", unit: "hours" }, { amount: "", unit: "minutes" })).toThrow(
       expect.objectContaining({ fields: { resolve_after_minutes: expect.any(String), abandon_after_minutes: expect.any(String) } }),
     );
+  });
+});
+
+describe("the SLA targets as typed", () => {
+  it("send each in minutes with business_hours, no target as 0, up to 30 days", () => {
+    const none = { amount: "", unit: "none" } as const;
+    expect(slaOf({ first: { amount: "30", unit: "minutes" }, next: { amount: " 4 ", unit: "hours" }, resolution: { amount: "30", unit: "days" } }, true)).toEqual({
+      first_response_minutes: 30,
+      next_response_minutes: 240,
+      resolution_minutes: 43200,
+      business_hours: true,
+    });
+    expect(slaOf({ first: none, next: none, resolution: none }, false)).toEqual({
+      first_response_minutes: 0,
+      next_response_minutes: 0,
+      resolution_minutes: 0,
+      business_hours: false,
+    });
+  });
+
+  it("refuse beside its field a target that is not a whole number up to 30 days, where auto-close takes 90", () => {
+    const hour = { amount: "1", unit: "hours" } as const;
+    for (const bad of ["", "-1", "1.5", "abc", "31"]) {
+      expect(() => slaOf({ first: hour, next: hour, resolution: { amount: bad, unit: "days" } }, false)).toThrow(
+        expect.objectContaining({ status: 422, fields: { resolution_minutes: "must be a whole number, at most 30 days" } }),
+      );
+    }
+    expect(() => slaOf({ first: { amount: "721", unit: "hours" }, next: { amount: "43201", unit: "minutes" }, resolution: hour }, false)).toThrow(
+      expect.objectContaining({ fields: { first_response_minutes: expect.any(String), next_response_minutes: expect.any(String) } }),
+    );
+    expect(autoCloseOf({ amount: "31", unit: "days" }, { amount: "", unit: "none" })).toEqual({ resolve_after_minutes: 44640, abandon_after_minutes: 0 });
   });
 });
 

@@ -1,10 +1,10 @@
 // The Team Inbox's assignment as the browser sees it: who holds tickets, a capacity as
-// typed, the auto-close rules' idle times as typed, and telling a member who is away
-// from the page that the queue (or a manager) handed them one.
+// typed, the auto-close rules' idle times and the SLA targets as typed, and telling a
+// member who is away from the page that the queue (or a manager) handed them one.
 import { useEffect } from "react";
 import { ApiError } from "../api/client";
 import type { RealtimeEvent } from "../api/realtime";
-import type { AutoCloseRequest, ConversationChange } from "../api/types";
+import type { AutoCloseRequest, ConversationChange, SLARequest } from "../api/types";
 import { navigate } from "../router";
 import { useWorkspace } from "../workspace";
 
@@ -34,56 +34,79 @@ export function capacityOf(typed: string): number {
   return n;
 }
 
-/** The units an idle time is typed in, largest last, with their minutes. */
-export const IDLE_UNITS = [
+/**
+ * The units the Assignment page's times are typed in (auto-close idle times, SLA
+ * targets), largest last, with their minutes.
+ */
+export const TIME_UNITS = [
   { unit: "minutes", minutes: 1 },
   { unit: "hours", minutes: 60 },
   { unit: "days", minutes: 24 * 60 },
 ] as const;
 
-export type IdleUnit = (typeof IDLE_UNITS)[number]["unit"];
+export type TimeUnit = (typeof TIME_UNITS)[number]["unit"];
 
-/** An auto-close rule's idle time as the form holds it: never, or a number as typed and its unit. */
-export interface IdleTime {
+/**
+ * One of those times as the form holds it: none (0 to the server: an auto-close rule
+ * that never applies, an SLA target not set), or a number as typed and its unit.
+ */
+export interface TypedTime {
   amount: string;
-  unit: IdleUnit | "never";
+  unit: TimeUnit | "none";
 }
 
-/** The longest idle time the server takes: 90 days, in minutes. */
-const MAX_IDLE_MINUTES = 90 * 24 * 60;
-
-/** A rule's stored minutes as the form shows them: never for 0, else in the largest unit they make whole. */
-export function idleTime(minutes: number): IdleTime {
-  if (minutes <= 0) return { amount: "", unit: "never" };
-  const u = [...IDLE_UNITS].reverse().find((x) => minutes % x.minutes === 0) ?? IDLE_UNITS[0];
+/** Stored minutes as the form shows them: none for 0, else in the largest unit they make whole. */
+export function typedTime(minutes: number): TypedTime {
+  if (minutes <= 0) return { amount: "", unit: "none" };
+  const u = [...TIME_UNITS].reverse().find((x) => minutes % x.minutes === 0) ?? TIME_UNITS[0];
   return { amount: String(minutes / u.minutes), unit: u.unit };
 }
 
-/** A rule's minutes from what was typed, or undefined when it is not a whole number up to 90 days. */
-function idleMinutes(t: IdleTime): number | undefined {
-  if (t.unit === "never") return 0;
+/** A time's minutes from what was typed, or undefined when it is not a whole number up to max minutes. */
+function typedMinutes(t: TypedTime, max: number): number | undefined {
+  if (t.unit === "none") return 0;
   const n = t.amount.trim() === "" ? NaN : Number(t.amount);
-  const minutes = n * (IDLE_UNITS.find((x) => x.unit === t.unit)?.minutes ?? NaN);
-  return Number.isInteger(n) && n >= 0 && minutes <= MAX_IDLE_MINUTES ? minutes : undefined;
+  const minutes = n * (TIME_UNITS.find((x) => x.unit === t.unit)?.minutes ?? NaN);
+  return Number.isInteger(n) && n >= 0 && minutes <= max ? minutes : undefined;
 }
 
 /**
- * The auto-close rules as typed, in minutes as the server takes them. A time that is
- * not a whole number, or is longer than 90 days, is refused as the server refuses it,
- * beside its field.
+ * Times as typed, by the field each is sent as, in minutes as the server takes them.
+ * One that is not a whole number, or is longer than maxDays, is refused as the server
+ * refuses it, beside its field, before anything is sent.
  */
-export function autoCloseOf(resolve: IdleTime, abandon: IdleTime): AutoCloseRequest {
-  const r = idleMinutes(resolve);
-  const a = idleMinutes(abandon);
-  if (r === undefined || a === undefined) {
-    const why = "must be a whole number, at most 90 days";
-    throw new ApiError(422, {
-      code: "validation_failed",
-      message: "An idle time is not a whole number up to 90 days.",
-      fields: { ...(r === undefined ? { resolve_after_minutes: why } : {}), ...(a === undefined ? { abandon_after_minutes: why } : {}) },
-    });
+function inMinutes<K extends string>(times: Record<K, TypedTime>, maxDays: number): Record<K, number> {
+  const out = {} as Record<K, number>;
+  const refused: Record<string, string> = {};
+  for (const field of Object.keys(times) as K[]) {
+    const m = typedMinutes(times[field], maxDays * 24 * 60);
+    if (m === undefined) refused[field] = `must be a whole number, at most ${maxDays} days`;
+    else out[field] = m;
   }
-  return { resolve_after_minutes: r, abandon_after_minutes: a };
+  if (Object.keys(refused).length > 0) {
+    throw new ApiError(422, { code: "validation_failed", message: `A time is not a whole number up to ${maxDays} days.`, fields: refused });
+  }
+  return out;
+}
+
+/** The longest idle time the server takes: 90 days. */
+const MAX_IDLE_DAYS = 90;
+
+/** The auto-close rules as typed, in minutes as the server takes them (each at most 90 days). */
+export function autoCloseOf(resolve: TypedTime, abandon: TypedTime): AutoCloseRequest {
+  return inMinutes({ resolve_after_minutes: resolve, abandon_after_minutes: abandon }, MAX_IDLE_DAYS);
+}
+
+/** The longest SLA target the server takes: 30 days. */
+const MAX_TARGET_DAYS = 30;
+
+/** The SLA targets as typed, in minutes as the server takes them (each at most 30 days), and whether only business hours count. */
+export function slaOf(targets: { first: TypedTime; next: TypedTime; resolution: TypedTime }, businessHours: boolean): SLARequest {
+  const minutes = inMinutes(
+    { first_response_minutes: targets.first, next_response_minutes: targets.next, resolution_minutes: targets.resolution },
+    MAX_TARGET_DAYS,
+  );
+  return { ...minutes, business_hours: businessHours };
 }
 
 /** How many tickets' assignees a tab remembers (the latest changed), so a long day stays small. */

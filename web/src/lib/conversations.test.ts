@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Conversation, ConversationChange } from "../api/types";
 import { conversation, message } from "../test/fakes";
 import { applyConversation, byTitle, mergeConversation, matches, upsertMessage, type ListFilter } from "./conversations";
@@ -175,5 +175,34 @@ describe("a list filtered by a tag or label", () => {
   it("drops one the member took the label off, from the answer to their change", () => {
     const r = applyConversation([bug], { ...bug, labels: [] }, f, "u1", true);
     expect(r).toEqual({ list: [], reload: false });
+  });
+});
+
+describe("a ticket's SLA clocks in a live list", () => {
+  const at = (hhmm: string) => `2030-01-02T${hhmm}:00Z`;
+  const now = Date.parse(at("11:00"));
+  const ticket = conversation({ id: "t1", kind: "ticket", state: "active", first_response_due_at: at("10:30"), first_response_at: at("10:10") });
+  const { contact: _contact, channel: _channel, tags: _tags, labels: _labels, sla_breaches: _breaches, ...rest } = ticket;
+  afterEach(() => vi.useRealTimers());
+
+  it("takes the due times a change carries, and keeps the contact", () => {
+    const waiting: ConversationChange = { ...rest, next_response_due_at: at("11:30"), resolution_due_at: at("18:00"), last_activity_at: at("11:00") };
+    const r = applyConversation([ticket], waiting, { kind: "ticket" }, "u1");
+    expect(r.list[0]).toMatchObject({ next_response_due_at: at("11:30"), resolution_due_at: at("18:00"), first_response_at: at("10:10"), contact: ticket.contact });
+    // Answered: the clock clears, and a late answer is kept as missed.
+    const late = mergeConversation(r.list[0], { ...waiting, next_response_due_at: null, next_response_missed: true });
+    expect([late.next_response_due_at, late.next_response_missed]).toEqual([null, true]);
+  });
+
+  it("judges the SLA missed list by the clocks, as the server does now", () => {
+    const missed: ConversationChange = { ...rest, next_response_due_at: at("10:45") };
+    expect(matches(missed, { kind: "ticket", sla: "breached" }, "u1", now)).toBe(true);
+    expect(matches(rest, { kind: "ticket", sla: "breached" }, "u1", now)).toBe(false);
+    expect(matches({ ...rest, next_response_missed: true }, { kind: "ticket", sla: "breached" }, "u1", now)).toBe(true);
+    // A breached ticket new to the list comes in by a reload; one no longer breached (reopened: a new resolution clock) leaves.
+    vi.useFakeTimers({ now, toFake: ["Date"] });
+    expect(applyConversation([], missed, { kind: "ticket", sla: "breached" }, "u1", false).reload).toBe(true);
+    const listed = conversation({ ...ticket, resolution_due_at: at("09:00") });
+    expect(applyConversation([listed], { ...rest, resolution_due_at: "2030-01-03T09:00:00Z" }, { kind: "ticket", sla: "breached" }, "u1").list).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // Keeping a loaded list and thread current from realtime events, without reloading
 // what an event already says.
 import type { Conversation, ConversationChange, Message } from "../api/types";
+import { slaBreaches } from "./sla";
 import { hasName } from "./tags";
 
 export interface ListFilter {
@@ -16,6 +17,8 @@ export interface ListFilter {
   tag?: string;
   /** carries this label (any case) */
   label?: string;
+  /** breached: only tickets that missed an SLA target */
+  sla?: "breached";
   /** newest (the default), oldest, az or za: the order the server pages in */
   sort?: string;
   /** The caller's access rule, which the server applies to every list. */
@@ -23,7 +26,7 @@ export interface ListFilter {
 }
 
 /** Whether a conversation belongs in the list the filter shows (as the server decides it). */
-export function matches(c: ConversationChange, f: ListFilter, me: string): boolean {
+export function matches(c: ConversationChange, f: ListFilter, me: string, now: number = Date.now()): boolean {
   if (c.kind !== f.kind) return false;
   if (c.archived !== (f.archived ?? false)) return false;
   if (f.pill && c.pill !== f.pill) return false;
@@ -36,6 +39,8 @@ export function matches(c: ConversationChange, f: ListFilter, me: string): boole
   if (a && a.connection_ids.length && !a.connection_ids.includes(c.connection_id)) return false;
   if (a?.mode === "assignee" && !(c.assignee_id ? c.assignee_id === me : a.unassigned)) return false;
   if (f.q && !matchesQuery(c, f.q)) return false;
+  // Judged by the ticket's clocks, which every change carries, as the server judges it now.
+  if (f.sla === "breached" && slaBreaches(c, now).length === 0) return false;
   // An event does not carry the tags and labels: only a conversation that says its own
   // (the answer to this member's change) is judged by them here.
   if (f.tag && c.tags && !hasName(c.tags, f.tag)) return false;

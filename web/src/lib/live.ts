@@ -90,6 +90,7 @@ export function useConversationList(filter: ListFilter): LiveList {
             q: f.q,
             tag: f.tag,
             label: f.label,
+            sla: f.sla,
             sort: f.sort as never,
             cursor: after || undefined,
             limit: after ? PAGE : reloadLimit(itemsRef.current.length),

@@ -3,6 +3,7 @@
 import { useEffect, useState, type ReactNode } from "react";
 import type { Connection, Conversation, TagCount } from "../api/types";
 import { Empty, ErrorText, Loading } from "../components/Feedback";
+import { SlaChip } from "../components/Sla";
 import type { LiveList } from "../lib/live";
 import { shortWhen } from "../lib/format";
 import { Link, navigate, useLocation, withQuery } from "../router";
@@ -47,6 +48,7 @@ function Card({ c, href, active }: { c: Conversation; href: string; active: bool
               <>
                 <Pill value={c.state} />
                 <span className="card-meta">{assignee ?? (c.assignee_id ? "Assigned" : "Unassigned")}</span>
+                <SlaChip c={c} />
               </>
             )}
             {c.unread ? (

@@ -1,9 +1,10 @@
-import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Member, Message } from "../api/types";
 import { conversation, message, mockApi } from "../test/fakes";
-import { AGENT, fakeWorkspace, MANAGER, renderInWorkspace, VIEWER } from "../test/workspace";
+import { dateTime } from "../lib/format";
+import { AGENT, fakeWorkspace, liveWorkspace, MANAGER, renderInWorkspace, VIEWER } from "../test/workspace";
 import { ConversationPane, templatesOnly, windowFrom } from "./ConversationPane";
 
 afterEach(() => vi.unstubAllGlobals());
@@ -838,5 +839,93 @@ describe("keyboard shortcuts", () => {
     fireEvent.keyDown(document.body, { key: "Escape" });
     expect(onClose).not.toHaveBeenCalled();
     expect(box().value).toBe("half a reply");
+  });
+});
+
+describe("a ticket's SLA targets", () => {
+  const at = (hhmm: string) => `2030-01-02T${hhmm}:00Z`;
+  beforeEach(() => vi.useFakeTimers({ now: Date.parse(at("10:50")), toFake: ["Date", "setInterval", "clearInterval"] }));
+  afterEach(() => vi.useRealTimers());
+
+  const panelRoutes = (c: ReturnType<typeof conversation>) => ({
+    [`GET ${base}/t1`]: { body: c },
+    [`GET ${base}/t1/messages`]: thread([]),
+    "GET /api/v1/workspaces/demo/contacts/ct1": { body: { id: "ct1", attributes: {} } },
+    [`GET ${base}`]: { body: { items: [c], next_cursor: "" } },
+  });
+
+  /** The SLA section's targets, as "term: detail". */
+  function targets(): string[] {
+    const section = screen.getByRole("region", { name: "SLA targets" });
+    return [...section.querySelectorAll("dt")].map((dt) => `${dt.textContent}: ${dt.nextElementSibling?.textContent}`);
+  }
+
+  it("lists each target beside the ticket: met with the first answer's time, running with the time left, missed", async () => {
+    const ticket = conversation({
+      id: "t1",
+      kind: "ticket",
+      state: "active",
+      first_response_due_at: at("10:30"),
+      first_response_at: at("10:12"),
+      next_response_due_at: at("11:00"),
+      resolution_due_at: at("10:40"),
+    });
+    mockApi(panelRoutes(ticket));
+    renderInWorkspace(<ConversationPane id="t1" contactOpen />, fakeWorkspace());
+    const section = await screen.findByRole("region", { name: "SLA targets" });
+    expect(section.closest("aside")?.getAttribute("aria-label")).toBe("Contact");
+    expect(targets()).toEqual([
+      `First response: Met · due ${dateTime(at("10:30"))}Answered ${dateTime(at("10:12"))}, 12 min after the ticket opened`,
+      `Next response: Running · due ${dateTime(at("11:00"))} (in 10 min)`,
+      `Resolution: Missed · due ${dateTime(at("10:40"))} (overdue 10 min)`,
+    ]);
+    expect(section.querySelector(".sla-state-missed")?.textContent).toBe("Missed");
+    // The head says it too, for when the panel is closed.
+    const head = screen.getByRole("region", { name: "Conversation with Maya Patel" }).querySelector(".thread-head")!;
+    expect(head.querySelector(".sla-chip")?.getAttribute("title")).toBe("Missed: resolution");
+
+    act(() => vi.advanceTimersByTime(11 * 60_000));
+    expect(targets()[1]).toBe(`Next response: Missed · due ${dateTime(at("11:00"))} (overdue 1 min)`);
+  });
+
+  it("reads a closed ticket's clocks when it closed, and an earlier late reply", async () => {
+    const ticket = conversation({
+      id: "t1",
+      kind: "ticket",
+      state: "resolved",
+      state_changed_at: at("10:20"),
+      first_response_due_at: at("10:30"),
+      next_response_missed: true,
+      resolution_due_at: at("12:00"),
+    });
+    mockApi(panelRoutes(ticket));
+    renderInWorkspace(<ConversationPane id="t1" contactOpen />, fakeWorkspace());
+    await screen.findByRole("region", { name: "SLA targets" });
+    expect(targets()).toEqual([
+      `First response: Stopped · due ${dateTime(at("10:30"))}The ticket closed before it fell due.`,
+      "Next response: MissedA customer's message was answered late.",
+      `Resolution: Met · due ${dateTime(at("12:00"))}`,
+    ]);
+  });
+
+  it("shows none for a ticket without targets, and takes them from a live update", async () => {
+    const ticket = conversation({ id: "t1", kind: "ticket", state: "queued" });
+    mockApi(panelRoutes(ticket));
+    const { w, send } = liveWorkspace();
+    renderInWorkspace(<ConversationPane id="t1" contactOpen />, w);
+    await screen.findByRole("complementary", { name: "Contact" });
+    expect(screen.queryByRole("region", { name: "SLA targets" })).toBeNull();
+
+    const { contact: _c, channel: _ch, templates_only: _t, tags: _tags, labels: _labels, sla_breaches: _b, ...change } = {
+      ...ticket,
+      first_response_due_at: at("11:00"),
+      resolution_due_at: at("20:00"),
+    };
+    send({ type: "conversation.updated", conversation_id: "t1", conversation_kind: "ticket", data: change });
+    expect(targets()).toEqual([
+      `First response: Running · due ${dateTime(at("11:00"))} (in 10 min)`,
+      `Resolution: Running · due ${dateTime(at("20:00"))} (in 9 h)`,
+    ]);
+    expect(document.querySelector(".thread-head .sla-chip")?.textContent).toBe("First response in 10 min");
   });
 });

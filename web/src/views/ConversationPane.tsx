@@ -19,6 +19,7 @@ import { ConfirmDialog, Dialog, DialogActions } from "../components/Dialog";
 import { Empty, ErrorText, fieldError, Loading } from "../components/Feedback";
 import { Field } from "../components/Field";
 import { PinIcon } from "../components/Icons";
+import { SlaChip, SlaDetails } from "../components/Sla";
 import { statusLabel } from "../components/Ticks";
 import { Thread, type ThreadActions } from "../components/Thread";
 import { holdsTickets } from "../lib/assignment";
@@ -562,6 +563,7 @@ export function ConversationPane({
             {ticket ? ` · ${c.state}${assignee ? ` · ${assignee}` : c.assignee_id ? "" : " · unassigned"}` : ` · ${c.pill}`}
             {c.archived ? " · archived" : ""}
           </p>
+          <SlaChip c={c} />
         </div>
         <div className="thread-actions">
           {ticket && !c.assignee_id && w.can("conversations:accept") ? (
@@ -921,6 +923,7 @@ export function ContactPanel({ c }: { c: Conversation }) {
         ))}
       </dl>
       {contact.error ? <p className="hint">The contact's attributes could not be loaded.</p> : null}
+      <SlaDetails c={c} />
       <PreviousConversations c={c} />
     </aside>
   );

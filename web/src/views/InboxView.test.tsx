@@ -1,6 +1,6 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { conversation, mockApi, type Call } from "../test/fakes";
 import { AGENT, fakeWorkspace, liveWorkspace, renderInWorkspace } from "../test/workspace";
 import { InboxView } from "./InboxView";
@@ -183,5 +183,134 @@ describe("abandoned tickets in the Team Inbox", () => {
     await screen.findByText("No tickets match");
     await waitFor(() => expect(tabs()).toEqual(["All1", "Queued0", "Active0", "Pending0", "Resolved0", "Abandoned1"]));
     expect(calls.filter((c) => c.url.startsWith(`${base}/counts`)).length).toBe(counted + 1);
+  });
+});
+
+describe("SLA on the Team Inbox's cards", () => {
+  // The fakes' tickets open at 10:00; the page's clock reads 10:00 too.
+  const NOW = "2030-01-02T10:00:00Z";
+  const at = (hhmm: string) => `2030-01-02T${hhmm}:00Z`;
+
+  beforeEach(() => {
+    // Only the clock and its ticking are faked: the list's requests and waitFor keep real timeouts.
+    vi.useFakeTimers({ now: Date.parse(NOW), toFake: ["Date", "setInterval", "clearInterval"] });
+  });
+  afterEach(() => vi.useRealTimers());
+
+  /** A card's SLA chip, or null. */
+  const chip = (title: string) => (screen.getByText(title).closest(".card") as HTMLElement).querySelector<HTMLElement>(".sla-chip");
+
+  const tickets = [
+    conversation({ id: "t1", kind: "ticket", state: "queued", title: "Ana", first_response_due_at: at("10:40"), resolution_due_at: at("18:00") }),
+    conversation({ id: "t2", kind: "ticket", title: "Ben", first_response_due_at: at("09:30"), first_response_at: at("09:20"), next_response_due_at: at("10:10") }),
+    conversation({ id: "t3", kind: "ticket", state: "pending", title: "Cy", first_response_due_at: at("09:50"), resolution_due_at: at("09:55") }),
+    conversation({ id: "t4", kind: "ticket", state: "resolved", state_changed_at: at("09:30"), title: "Dee", first_response_at: at("08:10"), first_response_due_at: at("08:30"), resolution_due_at: at("09:00") }),
+    conversation({ id: "t5", kind: "ticket", state: "abandoned", state_changed_at: at("09:30"), title: "Eve", first_response_due_at: at("09:45") }),
+    conversation({ id: "t6", kind: "ticket", title: "Fay" }),
+  ];
+
+  it("counts down the target due next, amber within 15 minutes, red once missed, and only a miss on a closed ticket", async () => {
+    mockApi(routes(() => tickets));
+    window.history.replaceState(null, "", "/w/demo/inbox");
+    renderInWorkspace(<InboxView />, fakeWorkspace({ permissions: AGENT, role: "agent", connections: null }));
+    await screen.findByText("Fay");
+
+    expect(chip("Ana")?.textContent).toBe("First response in 40 min");
+    expect(chip("Ana")?.className).toBe("sla-chip");
+    expect(chip("Ben")?.textContent).toBe("Reply in 10 min");
+    expect(chip("Ben")?.classList.contains("sla-chip-soon")).toBe(true);
+    // Missed: which targets, in the tooltip and for screen readers.
+    expect(chip("Cy")?.classList.contains("sla-chip-missed")).toBe(true);
+    expect(chip("Cy")?.getAttribute("title")).toBe("Missed: first response, resolution");
+    expect(within(chip("Cy")!).getByText("SLA missed")).toBeTruthy();
+    // Resolved after its resolution target: its clock stopped at 09:30, past 09:00.
+    expect(chip("Dee")?.getAttribute("title")).toBe("Missed: resolution");
+    // Abandoned at 09:30, before its first response fell due: nothing missed, nothing running.
+    expect(chip("Eve")).toBeNull();
+    expect(chip("Fay")).toBeNull();
+  });
+
+  it("moves on with the clock, without asking the server again", async () => {
+    const { calls } = mockApi(routes(() => tickets.slice(0, 2)));
+    window.history.replaceState(null, "", "/w/demo/inbox");
+    renderInWorkspace(<InboxView />, fakeWorkspace({ permissions: AGENT, role: "agent", connections: null }));
+    await screen.findByText("Ben");
+    const asked = calls.length;
+    expect(chip("Ana")?.textContent).toBe("First response in 40 min");
+
+    // The chips move on every half minute (the last tick here at 10:26), no sooner, to keep a long list quiet.
+    act(() => vi.advanceTimersByTime(29_000));
+    expect(chip("Ana")?.textContent).toBe("First response in 40 min");
+    act(() => vi.advanceTimersByTime(26 * 60_000));
+    expect(chip("Ana")?.textContent).toBe("First response in 14 min");
+    expect(chip("Ana")?.classList.contains("sla-chip-soon")).toBe(true);
+    // Ben's reply was due at 10:10.
+    expect(chip("Ben")?.textContent).toBe("SLA missed: next response");
+    expect(chip("Ben")?.getAttribute("title")).toBe("Missed: next response");
+    act(() => vi.advanceTimersByTime(15 * 60_000));
+    expect(chip("Ana")?.textContent).toBe("SLA missed: first response");
+    expect(calls.length).toBe(asked);
+  });
+
+  it("takes a ticket's new targets from a live update", async () => {
+    const ana = conversation({ id: "t1", kind: "ticket", title: "Ana" });
+    mockApi(routes(() => [ana]));
+    const { w, send } = liveAgent();
+    window.history.replaceState(null, "", "/w/demo/inbox");
+    renderInWorkspace(<InboxView />, w);
+    await screen.findByText("Ana");
+    expect(chip("Ana")).toBeNull();
+
+    // The customer wrote: the server started the ticket's clocks, and says so without sla_breaches.
+    const { contact: _c, channel: _ch, templates_only: _t, tags: _tags, labels: _labels, sla_breaches: _b, ...change } = {
+      ...ana,
+      first_response_due_at: at("10:30"),
+      resolution_due_at: at("14:00"),
+    };
+    send({ type: "conversation.updated", conversation_id: "t1", conversation_kind: "ticket", data: change });
+    expect(chip("Ana")?.textContent).toBe("First response in 30 min");
+    // Answered at 10:05: the resolution is what runs.
+    send({ type: "conversation.updated", conversation_id: "t1", conversation_kind: "ticket", data: { ...change, first_response_at: at("10:05") } });
+    expect(chip("Ana")?.textContent).toBe("Resolve in 4 h");
+  });
+});
+
+describe("the Team Inbox's SLA missed filter", () => {
+  it("asks for sla=breached, keeps it in the URL, and clears with the other filters", async () => {
+    const late = conversation({ id: "t1", kind: "ticket", title: "Ana", first_response_due_at: "2020-01-01T00:00:00Z" });
+    const fine = conversation({ id: "t2", kind: "ticket", title: "Ben" });
+    const { calls } = mockApi(routes((q) => (q.get("sla") === "breached" ? [late] : [late, fine])));
+    window.history.replaceState(null, "", "/w/demo/inbox?state=active");
+    renderInWorkspace(<InboxView />, fakeWorkspace({ permissions: AGENT, role: "agent", connections: null }));
+    await waitFor(() => expect(titles()).toEqual(["Ana", "Ben"]));
+    expect(listQueries(calls).pop()!.has("sla")).toBe(false);
+
+    const toggle = screen.getByRole("button", { name: "SLA missed" });
+    expect(toggle.getAttribute("aria-pressed")).toBe("false");
+    await userEvent.click(toggle);
+    await waitFor(() => expect(titles()).toEqual(["Ana"]));
+    const asked = listQueries(calls).pop()!;
+    expect([asked.get("kind"), asked.get("state"), asked.get("sla")]).toEqual(["ticket", "active", "breached"]);
+    expect(new URLSearchParams(window.location.search).get("sla")).toBe("breached");
+    expect(screen.getByRole("button", { name: "SLA missed" }).getAttribute("aria-pressed")).toBe("true");
+
+    // Pressed again, it lets every ticket back.
+    await userEvent.click(screen.getByRole("button", { name: "SLA missed" }));
+    await waitFor(() => expect(titles()).toEqual(["Ana", "Ben"]));
+    expect(listQueries(calls).pop()!.has("sla")).toBe(false);
+    expect(new URLSearchParams(window.location.search).has("sla")).toBe(false);
+  });
+
+  it("is on when the URL says so, and Clear filters takes it off", async () => {
+    const { calls } = mockApi(routes((q) => (q.get("sla") === "breached" ? [] : [conversation({ id: "t2", kind: "ticket", title: "Ben" })])));
+    window.history.replaceState(null, "", "/w/demo/inbox?sla=breached");
+    renderInWorkspace(<InboxView />, fakeWorkspace({ permissions: AGENT, role: "agent", connections: null }));
+    await screen.findByText("No tickets match");
+    expect(listQueries(calls)[0].get("sla")).toBe("breached");
+    expect(screen.getByRole("button", { name: "SLA missed" }).getAttribute("aria-pressed")).toBe("true");
+    await userEvent.click(screen.getByRole("button", { name: "Clear filters" }));
+    await waitFor(() => expect(titles()).toEqual(["Ben"]));
+    expect(listQueries(calls).pop()!.has("sla")).toBe(false);
+    expect(screen.getByRole("button", { name: "SLA missed" }).getAttribute("aria-pressed")).toBe("false");
   });
 });

@@ -31,8 +31,10 @@ function wide(): boolean {
 
 export function InboxView({ conversation }: { conversation?: string }) {
   const w = useWorkspace();
-  const lq = useListQuery(`/w/${w.slug}/inbox`, conversation, ["state", "assignee", "connection", "tag", "label"] as const);
+  const lq = useListQuery(`/w/${w.slug}/inbox`, conversation, ["state", "assignee", "connection", "tag", "label", "sla"] as const);
   const { state, assignee, connection, tag, label, q } = lq.query;
+  // Only tickets that missed a target: sla=breached, the one value the server takes.
+  const missedOnly = lq.query.sla === "breached";
   const [contactOpen, setContactOpen] = useState(wide);
   const counts = useCounts("ticket");
   const known = useTagsInUse();
@@ -43,10 +45,11 @@ export function InboxView({ conversation }: { conversation?: string }) {
     connection: connection || undefined,
     tag: tag || undefined,
     label: label || undefined,
+    sla: missedOnly ? "breached" : undefined,
     q: q || undefined,
   });
   const total = counts ? Object.values(counts).reduce((a, b) => a + b, 0) : undefined;
-  const filtered = !!(q || state || assignee || connection || tag || label);
+  const filtered = !!(q || state || assignee || connection || tag || label || missedOnly);
 
   return (
     <div className={`columns columns-inbox${conversation ? " has-selection" : ""}`}>
@@ -59,7 +62,7 @@ export function InboxView({ conversation }: { conversation?: string }) {
         emptyTitle={filtered ? "No tickets match" : "No tickets yet"}
         emptyBody={
           filtered ? (
-            <button type="button" className="btn" onClick={() => lq.go({ state: "", assignee: "", connection: "", tag: "", label: "", q: "" })}>
+            <button type="button" className="btn" onClick={() => lq.go({ state: "", assignee: "", connection: "", tag: "", label: "", sla: "", q: "" })}>
               Clear filters
             </button>
           ) : (
@@ -79,12 +82,23 @@ export function InboxView({ conversation }: { conversation?: string }) {
                 );
               })}
             </div>
-            <div className="tabs tabs-small" role="group" aria-label="Assigned to">
-              {ASSIGNEES.map((a) => (
-                <button key={a.value} type="button" className={`tab${assignee === a.value ? " active" : ""}`} aria-pressed={assignee === a.value} onClick={() => lq.go({ assignee: a.value })}>
-                  {a.label}
-                </button>
-              ))}
+            <div className="tabs-line">
+              <div className="tabs tabs-small" role="group" aria-label="Assigned to">
+                {ASSIGNEES.map((a) => (
+                  <button key={a.value} type="button" className={`tab${assignee === a.value ? " active" : ""}`} aria-pressed={assignee === a.value} onClick={() => lq.go({ assignee: a.value })}>
+                    {a.label}
+                  </button>
+                ))}
+              </div>
+              <button
+                type="button"
+                className={`tab tab-sla${missedOnly ? " active" : ""}`}
+                aria-pressed={missedOnly}
+                title="Only tickets that missed an SLA target: first response, next response or resolution"
+                onClick={() => lq.go({ sla: missedOnly ? "" : "breached" })}
+              >
+                SLA missed
+              </button>
             </div>
             <div className="filter-row">
               <SearchBox id="inbox-search" label="Search tickets" placeholder="Search name, number or message" value={lq.typed} onChange={lq.setTyped} />

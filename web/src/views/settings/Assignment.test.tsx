@@ -8,8 +8,13 @@ import { Assignment } from "./Assignment";
 import { Settings } from "./Settings";
 
 const PATH = "/api/v1/workspaces/demo/assignment";
-// The page's auto-close section loads its own rules (AutoClose.test.tsx).
-const autoClose = { "GET /api/v1/workspaces/demo/auto-close": { body: { resolve_after_minutes: 0, abandon_after_minutes: 0, updated_at: "0001-01-01T00:00:00Z" } } };
+// The page's auto-close and SLA sections load their own rules (AutoClose.test.tsx, SlaTargets.test.tsx).
+const belowSections = {
+  "GET /api/v1/workspaces/demo/auto-close": { body: { resolve_after_minutes: 0, abandon_after_minutes: 0, updated_at: "0001-01-01T00:00:00Z" } },
+  "GET /api/v1/workspaces/demo/sla": {
+    body: { first_response_minutes: 0, next_response_minutes: 0, resolution_minutes: 0, business_hours: false, updated_at: "0001-01-01T00:00:00Z" },
+  },
+};
 
 const member = (p: Partial<Member>): Member => ({
   id: "m1", user_id: "u1", name: "", email: "", role: "agent", created_at: "", availability: "online", capacity: null, ...p,
@@ -26,14 +31,14 @@ const manager = () => fakeWorkspace({ permissions: MANAGER, role: "manager", mem
 
 const settings = (p: Partial<AssignmentSettings> = {}): AssignmentSettings => ({ mode: "queue", assignee_id: null, capacity: 5, updated_at: "2030-01-01T00:00:00Z", ...p });
 
-/** The queue's rules' Save: the auto-close section below has its own. */
+/** The queue's rules' Save: the auto-close and SLA sections below have their own. */
 const saveRules = () => within(screen.getByRole("form", { name: "Assignment" })).getByRole("button", { name: "Save" });
 
 afterEach(() => vi.unstubAllGlobals());
 
 describe("Settings → Assignment", () => {
   it("is there for managers and admins, not for agents", () => {
-    mockApi({ ...autoClose, [`GET ${PATH}`]: { body: settings() } });
+    mockApi({ ...belowSections, [`GET ${PATH}`]: { body: settings() } });
     const m = renderInWorkspace(<Settings section="assignment" />, manager());
     expect(within(screen.getByRole("navigation", { name: "Settings" })).getByRole("link", { name: "Assignment" }).getAttribute("aria-current")).toBe("page");
     m.unmount();
@@ -43,7 +48,7 @@ describe("Settings → Assignment", () => {
 
   it("explains each mode, and turns on round robin with a capacity", async () => {
     const { calls } = mockApi({
-      ...autoClose,
+      ...belowSections,
       [`GET ${PATH}`]: { body: settings() },
       [`PUT ${PATH}`]: (c) => ({ body: { ...(c.body as object), updated_at: "2030-01-02T00:00:00Z" } }),
     });
@@ -69,7 +74,7 @@ describe("Settings → Assignment", () => {
 
   it("hands every ticket to one member chosen among those who may reply", async () => {
     const { calls } = mockApi({
-      ...autoClose,
+      ...belowSections,
       [`GET ${PATH}`]: { body: settings({ capacity: 0 }) },
       [`PUT ${PATH}`]: (c) => ({ body: { ...(c.body as object), updated_at: "2030-01-02T00:00:00Z" } }),
     });
@@ -92,7 +97,7 @@ describe("Settings → Assignment", () => {
       { mode: "must be queue, round_robin or member" },
     ];
     const { calls } = mockApi({
-      ...autoClose,
+      ...belowSections,
       [`GET ${PATH}`]: { body: settings() },
       [`PUT ${PATH}`]: () => ({ status: 422, body: { error: { code: "validation_failed", message: "validation failed", fields: refusals.shift() } } }),
     });
@@ -117,7 +122,7 @@ describe("Settings → Assignment", () => {
   });
 
   it("refuses a capacity that is not a whole number before asking the server", async () => {
-    const { calls } = mockApi({ ...autoClose, [`GET ${PATH}`]: { body: settings({ mode: "round_robin" }) } });
+    const { calls } = mockApi({ ...belowSections, [`GET ${PATH}`]: { body: settings({ mode: "round_robin" }) } });
     renderInWorkspace(<Assignment />, manager());
     const capacity = await screen.findByLabelText("Active tickets per member");
     await userEvent.clear(capacity);

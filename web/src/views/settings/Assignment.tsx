@@ -1,7 +1,8 @@
 // Assignment: how the Team Inbox hands out new tickets. They wait in the queue for a
 // member to accept one, go in turn to the members who are online, or all go to one
-// member. Below, when tickets no one touches close by themselves (auto-close).
-// Managers and admins set both (conversations:assign).
+// member. Below, when tickets no one touches close by themselves (auto-close), and
+// how soon tickets are answered and resolved (SLA targets). Managers and admins set
+// them all (conversations:assign).
 import { useId, useState } from "react";
 import { call } from "../../api/client";
 import type { AssignmentSettings } from "../../api/types";
@@ -12,6 +13,7 @@ import { useAction } from "../../lib/useAction";
 import { useAsync } from "../../lib/useAsync";
 import { useWorkspace } from "../../workspace";
 import { AutoClose } from "./AutoClose";
+import { SlaTargets } from "./SlaTargets";
 
 type Mode = AssignmentSettings["mode"];
 
@@ -141,6 +143,7 @@ export function Assignment() {
         />
       ) : null}
       <AutoClose />
+      <SlaTargets />
     </div>
   );
 }

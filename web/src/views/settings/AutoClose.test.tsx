@@ -33,6 +33,9 @@ describe("Settings → Assignment → Auto-close", () => {
     mockApi({
       "GET /api/v1/workspaces/demo/assignment": { body: { mode: "queue", assignee_id: null, capacity: 0, updated_at: "2030-01-01T00:00:00Z" } },
       [`GET ${PATH}`]: { body: rules() },
+      "GET /api/v1/workspaces/demo/sla": {
+        body: { first_response_minutes: 0, next_response_minutes: 0, resolution_minutes: 0, business_hours: false, updated_at: "2030-01-01T00:00:00Z" },
+      },
     });
     renderInWorkspace(<Assignment />, manager());
     const section = await screen.findByRole("region", { name: "Auto-close" });
@@ -64,7 +67,7 @@ describe("Settings → Assignment → Auto-close", () => {
     renderInWorkspace(<AutoClose />, manager());
     await screen.findByRole("group", { name: RESOLVE });
     expect([rule(RESOLVE).amount()?.value, rule(RESOLVE).unit().value]).toEqual(["2", "hours"]);
-    expect(rule(ABANDON).unit().value).toBe("never");
+    expect(rule(ABANDON).unit().value).toBe("none");
     expect(rule(ABANDON).amount()).toBeNull();
   });
 
@@ -90,7 +93,7 @@ describe("Settings → Assignment → Auto-close", () => {
     expect([rule(ABANDON).amount()?.value, rule(ABANDON).unit().value]).toEqual(["4", "hours"]);
 
     // Back to never resolving.
-    await userEvent.selectOptions(rule(RESOLVE).unit(), "never");
+    await userEvent.selectOptions(rule(RESOLVE).unit(), "Never");
     expect(rule(RESOLVE).amount()).toBeNull();
     await userEvent.click(screen.getByRole("button", { name: "Save" }));
     await waitFor(() => expect(calls.filter((c) => c.method === "PUT")).toHaveLength(2));

@@ -6,74 +6,16 @@ import { useId, useState } from "react";
 import { call } from "../../api/client";
 import type { AutoClose as AutoCloseRules } from "../../api/types";
 import { ErrorText, fieldError, Loading } from "../../components/Feedback";
-import { autoCloseOf, IDLE_UNITS, idleTime, type IdleTime } from "../../lib/assignment";
+import { TimeChoice } from "../../components/TimeChoice";
+import { autoCloseOf, typedTime } from "../../lib/assignment";
 import { useAction } from "../../lib/useAction";
 import { useAsync } from "../../lib/useAsync";
 import { useWorkspace } from "../../workspace";
 
-/**
- * One rule's idle time: a whole number and its unit, or Never (the number then has
- * nothing to say and is left out). The server's refusal shows under it.
- */
-function IdleTimeChoice({
-  label,
-  hint,
-  value,
-  error,
-  disabled,
-  onChange,
-}: {
-  label: string;
-  hint: string;
-  value: IdleTime;
-  error?: string;
-  disabled: boolean;
-  onChange: (v: IdleTime) => void;
-}) {
-  const id = useId();
-  const describedBy = [`${id}-hint`, error ? `${id}-error` : ""].filter(Boolean).join(" ");
-  return (
-    <fieldset className={`idle-time${error ? " field-invalid" : ""}`} aria-describedby={describedBy}>
-      <legend>{label}</legend>
-      <div className="row">
-        {value.unit !== "never" ? (
-          <input
-            type="number"
-            className="idle-time-amount"
-            min={0}
-            step={1}
-            aria-label={label}
-            aria-invalid={error ? true : undefined}
-            value={value.amount}
-            disabled={disabled}
-            onChange={(e) => onChange({ ...value, amount: e.target.value })}
-          />
-        ) : null}
-        <select aria-label="Unit" value={value.unit} disabled={disabled} onChange={(e) => onChange({ ...value, unit: e.target.value as IdleTime["unit"] })}>
-          <option value="never">Never</option>
-          {IDLE_UNITS.map((u) => (
-            <option key={u.unit} value={u.unit}>
-              {u.unit}
-            </option>
-          ))}
-        </select>
-      </div>
-      <p className="hint" id={`${id}-hint`}>
-        {hint}
-      </p>
-      {error ? (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      ) : null}
-    </fieldset>
-  );
-}
-
 function AutoCloseForm({ rules, manage, onSaved }: { rules: AutoCloseRules; manage: boolean; onSaved: (v: AutoCloseRules) => void }) {
   const w = useWorkspace();
-  const [resolve, setResolve] = useState(() => idleTime(rules.resolve_after_minutes));
-  const [abandon, setAbandon] = useState(() => idleTime(rules.abandon_after_minutes));
+  const [resolve, setResolve] = useState(() => typedTime(rules.resolve_after_minutes));
+  const [abandon, setAbandon] = useState(() => typedTime(rules.abandon_after_minutes));
   const { busy, error, submit } = useAction();
 
   const save = submit(async () => {
@@ -83,16 +25,18 @@ function AutoCloseForm({ rules, manage, onSaved }: { rules: AutoCloseRules; mana
 
   return (
     <form aria-label="Auto-close" onSubmit={save} noValidate>
-      <IdleTimeChoice
+      <TimeChoice
         label="Resolve idle tickets after"
+        none="Never"
         hint="Active and pending tickets. A resolved ticket stays with its member: the customer's next message goes back to them."
         value={resolve}
         error={fieldError(error, "resolve_after_minutes")}
         disabled={!manage}
         onChange={setResolve}
       />
-      <IdleTimeChoice
+      <TimeChoice
         label="Close queued tickets as abandoned after"
+        none="Never"
         hint="Tickets waiting in the queue that no one accepted. An abandoned ticket leaves the queue; the customer's next message puts it back there."
         value={abandon}
         error={fieldError(error, "abandon_after_minutes")}
