@@ -234,9 +234,10 @@ type ticketHolder struct {
 }
 
 const (
-	ticketKind     = "ticket"
-	ticketQueued   = "queued"
-	ticketResolved = "resolved"
+	ticketKind      = "ticket"
+	ticketQueued    = "queued"
+	ticketResolved  = "resolved"
+	ticketAbandoned = "abandoned"
 )
 
 // releaseTickets hands the tickets userID holds in this workspace back to the team:
@@ -266,8 +267,11 @@ func forgetAssignee(ctx context.Context, s Scoped, userID string) error {
 func releaseTickets(ctx context.Context, s Scoped, userID string) error {
 	_, err := s.Update((*ticketHolder)(nil)).
 		Set("assignee_id = NULL").
-		Set("state = CASE WHEN cv.state = ? THEN cv.state ELSE ? END", ticketResolved, ticketQueued).
-		Set("state_changed_at = CASE WHEN cv.state = ? THEN cv.state_changed_at ELSE ? END", ticketResolved, time.Now().UTC()).
+		// Closed tickets stay closed (their clocks as they stopped); open ones wait
+		// in the queue again. None reopens, so none of messaging.ChangeState's clock
+		// keeping applies.
+		Set("state = CASE WHEN cv.state IN (?, ?) THEN cv.state ELSE ? END", ticketResolved, ticketAbandoned, ticketQueued).
+		Set("state_changed_at = CASE WHEN cv.state IN (?, ?) THEN cv.state_changed_at ELSE ? END", ticketResolved, ticketAbandoned, time.Now().UTC()).
 		Where("cv.kind = ? AND cv.assignee_id = ?", ticketKind, userID).
 		Exec(ctx)
 	if err != nil {

@@ -1077,13 +1077,13 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 		conv.Archived = *req.Archived
 		cols = append(cols, "archived")
 	}
-	if req.State != nil {
-		if *req.State != conv.State {
-			conv.StateChangedAt = time.Now().UTC()
-			cols = append(cols, "state_changed_at")
+	stateChanged := req.State != nil && *req.State != conv.State
+	if stateChanged {
+		q := messaging.ChangeState(scoped(c, a.s).Update((*messaging.Conversation)(nil)), *req.State, time.Now().UTC())
+		if _, err := q.Where("cv.id = ?", conv.ID).Exec(c.UserContext()); err != nil {
+			return err
 		}
 		conv.State = *req.State
-		cols = append(cols, "state")
 	}
 	if req.Unread != nil {
 		if forUser == "" {
@@ -1093,16 +1093,18 @@ func (a conversationArea) update(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	if len(cols) == 0 {
+	if len(cols) == 0 && !stateChanged {
 		if req.Unread != nil || tagged {
 			return a.changed(c, conv)
 		}
 		return a.respond(c, conv)
 	}
-	if _, err := scoped(c, a.s).Update(&conv).Column(cols...).WherePK().Exec(c.UserContext()); err != nil {
-		return err
+	if len(cols) > 0 {
+		if _, err := scoped(c, a.s).Update(&conv).Column(cols...).WherePK().Exec(c.UserContext()); err != nil {
+			return err
+		}
 	}
-	if (req.State != nil || req.Archived != nil) && conv.Kind == messaging.KindTicket {
+	if (stateChanged || req.Archived != nil) && conv.Kind == messaging.KindTicket {
 		// Resolved, pending or archived, a ticket frees its member's room; queued,
 		// it waits for the queue's rules.
 		return a.changedThenPass(c, conv, nil)
@@ -1261,8 +1263,7 @@ func (h *handOver) give(c *fiber.Ctx, conv messaging.Conversation) error {
 	if h.assigneeID != nil {
 		state = messaging.StateActive
 	}
-	q := sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", h.assigneeID).Set("state = ?", state).
-		Set("state_changed_at = ?", time.Now().UTC())
+	q := messaging.ChangeState(sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", h.assigneeID), state, time.Now().UTC())
 	if h.teamID != nil {
 		var team *string // "": the general queue
 		if *h.teamID != "" {
@@ -1338,8 +1339,8 @@ func (a conversationArea) accept(c *fiber.Ctx) error {
 		return errAcceptToken
 	}
 	sc := scoped(c, a.s)
-	res, err := sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", me).Set("state = ?", messaging.StateActive).
-		Set("state_changed_at = ?", time.Now().UTC()).Where("cv.id = ? AND (cv.assignee_id IS NULL OR cv.assignee_id = ?)", conv.ID, me).Exec(c.UserContext())
+	res, err := messaging.ChangeState(sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", me), messaging.StateActive, time.Now().UTC()).
+		Where("cv.id = ? AND (cv.assignee_id IS NULL OR cv.assignee_id = ?)", conv.ID, me).Exec(c.UserContext())
 	if err != nil {
 		return err
 	}

@@ -193,7 +193,7 @@ func AssignQueued(ctx context.Context, sc tenants.Scoped, p Pass) ([]Assigned, e
 				continue
 			}
 			before := c
-			if taken, err := storage.Changed(st.Update((*Conversation)(nil)).Set("assignee_id = ?", h.userID).Set("state = ?", StateActive).Set("state_changed_at = ?", p.Now).
+			if taken, err := storage.Changed(ChangeState(st.Update((*Conversation)(nil)).Set("assignee_id = ?", h.userID), StateActive, p.Now).
 				Where("cv.id = ? AND cv.assignee_id IS NULL AND cv.state = ?", c.ID, StateQueued).Exec(ctx)); err != nil {
 				return err
 			} else if !taken {

@@ -75,49 +75,39 @@ type Closed struct {
 // run (a minute later) goes on with the rest.
 const closeBatch = 500
 
-// CloseIdle closes the workspace's idle tickets as its rules say: active and pending
-// ones are resolved, queued ones abandoned. Each ticket is closed on the condition
-// that it is still as it was read, so a customer's message or a member's change
-// arriving meanwhile keeps it open.
-func CloseIdle(ctx context.Context, sc tenants.Scoped, now time.Time) ([]Closed, error) {
-	rules, err := AutoCloseRules(ctx, sc)
-	if err != nil || rules.Off() {
-		return nil, err
+// CloseIdle closes the workspace's idle tickets as its rules say, those of one kind:
+// to resolved, the active and pending ones; to abandoned, the queued ones no one
+// holds. Each ticket is closed on the condition that it is still as it was read, so
+// a customer's message or a member's change arriving meanwhile keeps it open.
+func CloseIdle(ctx context.Context, sc tenants.Scoped, rules AutoClose, to string, now time.Time) ([]Closed, error) {
+	minutes, from, holder := rules.ResolveAfterMinutes, []string{StateActive, StatePending}, ""
+	if to == StateAbandoned {
+		minutes, from, holder = rules.AbandonAfterMinutes, []string{StateQueued}, " AND cv.assignee_id IS NULL"
+	}
+	if minutes == 0 {
+		return nil, nil
+	}
+	idleFor := time.Duration(minutes) * time.Minute
+	cutoff := now.Add(-idleFor)
+	const idle = "cv.kind = ? AND cv.state IN (?) AND cv.last_activity_at < ? AND (cv.state_changed_at IS NULL OR cv.state_changed_at < ?)"
+	var tickets []Conversation
+	if err := sc.Select(&tickets).Where(idle+holder, KindTicket, bun.List(from), cutoff, cutoff).
+		OrderExpr("cv.last_activity_at, cv.id").Limit(closeBatch).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("messaging: idle tickets: %w", err)
 	}
 	var out []Closed
-	for _, rule := range []struct {
-		minutes int
-		from    []string
-		to      string
-	}{
-		{rules.ResolveAfterMinutes, []string{StateActive, StatePending}, StateResolved},
-		{rules.AbandonAfterMinutes, []string{StateQueued}, StateAbandoned},
-	} {
-		if rule.minutes == 0 {
+	for _, c := range tickets {
+		closed, err := storage.Changed(ChangeState(sc.Update((*Conversation)(nil)), to, now).
+			Where("cv.id = ? AND "+idle+holder, c.ID, KindTicket, bun.List(from), cutoff, cutoff).Exec(ctx))
+		if err != nil {
+			return out, fmt.Errorf("messaging: close idle ticket: %w", err)
+		}
+		if !closed {
 			continue
 		}
-		idleFor := time.Duration(rule.minutes) * time.Minute
-		cutoff := now.Add(-idleFor)
-		var idle []Conversation
-		if err := sc.Select(&idle).Where("cv.kind = ? AND cv.state IN (?)", KindTicket, bun.List(rule.from)).
-			Where("cv.last_activity_at < ? AND (cv.state_changed_at IS NULL OR cv.state_changed_at < ?)", cutoff, cutoff).
-			OrderExpr("cv.last_activity_at, cv.id").Limit(closeBatch).Scan(ctx); err != nil {
-			return out, fmt.Errorf("messaging: idle tickets: %w", err)
-		}
-		for _, c := range idle {
-			closed, err := storage.Changed(sc.Update((*Conversation)(nil)).Set("state = ?", rule.to).Set("state_changed_at = ?", now).
-				Where("cv.id = ? AND cv.state = ? AND cv.last_activity_at < ?", c.ID, c.State, cutoff).
-				Where("(cv.state_changed_at IS NULL OR cv.state_changed_at < ?)", cutoff).Exec(ctx))
-			if err != nil {
-				return out, fmt.Errorf("messaging: close idle ticket: %w", err)
-			}
-			if !closed {
-				continue
-			}
-			after := c
-			after.State, after.StateChangedAt = rule.to, now
-			out = append(out, Closed{Before: c, After: after, IdleFor: idleFor})
-		}
+		after := c
+		after.State, after.StateChangedAt = to, now
+		out = append(out, Closed{Before: c, After: after, IdleFor: idleFor})
 	}
 	return out, nil
 }

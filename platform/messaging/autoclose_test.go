@@ -40,6 +40,20 @@ func TestAutoClose(t *testing.T) {
 				}
 				return c
 			}
+			// closeIdle closes both kinds of idle ticket as the stored rules say.
+			closeIdle := func(at time.Time) ([]messaging.Closed, error) {
+				t.Helper()
+				rules, err := messaging.AutoCloseRules(d.ctx, d.sc)
+				if err != nil {
+					return nil, err
+				}
+				resolved, err := messaging.CloseIdle(d.ctx, d.sc, rules, messaging.StateResolved, at)
+				if err != nil {
+					return nil, err
+				}
+				abandoned, err := messaging.CloseIdle(d.ctx, d.sc, rules, messaging.StateAbandoned, at)
+				return append(resolved, abandoned...), err
+			}
 			stateOf := func(c messaging.Conversation) messaging.Conversation {
 				t.Helper()
 				got, err := messaging.GetConversation(d.ctx, d.sc, c.ID)
@@ -56,13 +70,14 @@ func TestAutoClose(t *testing.T) {
 			justAccepted := ticket(messaging.StateActive, ann, 5*time.Hour, 10*time.Minute)
 			talking := ticket(messaging.StateActive, ann, 30*time.Minute, 3*time.Hour)
 			resolved := ticket(messaging.StateResolved, ann, 9*time.Hour, 9*time.Hour)
+			heldInQueue := ticket(messaging.StateQueued, ann, 5*time.Hour, 5*time.Hour) // given back to the queue by PATCH, still held
 			chat := ticket(messaging.StateActive, "", 9*time.Hour, 9*time.Hour)
 			if _, err := d.sc.Update((*messaging.Conversation)(nil)).Set("kind = ?", messaging.KindChat).Where("cv.id = ?", chat.ID).Exec(d.ctx); err != nil {
 				t.Fatal(err)
 			}
 
 			// No rules: nothing closes, however old.
-			if got, err := messaging.CloseIdle(d.ctx, d.sc, now); err != nil || len(got) != 0 {
+			if got, err := closeIdle(now); err != nil || len(got) != 0 {
 				t.Fatalf("without rules closed %d (%v), want none", len(got), err)
 			}
 
@@ -79,7 +94,7 @@ func TestAutoClose(t *testing.T) {
 			if _, err := messaging.SetAutoClose(d.ctx, d.sc, messaging.AutoClose{ResolveAfterMinutes: 60, AbandonAfterMinutes: 120}); err != nil {
 				t.Fatal(err)
 			}
-			closed, err := messaging.CloseIdle(d.ctx, d.sc, now)
+			closed, err := closeIdle(now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,18 +133,19 @@ func TestAutoClose(t *testing.T) {
 			}{
 				"waited 90 minutes": {waitedShort, messaging.StateQueued}, "just accepted": {justAccepted, messaging.StateActive},
 				"talking": {talking, messaging.StateActive}, "resolved": {resolved, messaging.StateResolved}, "chat": {chat, messaging.StateActive},
+				"queued but held": {heldInQueue, messaging.StateQueued},
 			} {
 				if got := stateOf(w.c).State; got != w.want {
 					t.Fatalf("%s ticket is now %s, want it left %s", name, got, w.want)
 				}
 			}
 			counts, err := messaging.TicketCounts(d.ctx, d.sc, messaging.Everything())
-			if err != nil || counts[messaging.StateAbandoned] != 1 || counts[messaging.StateResolved] != 3 || counts[messaging.StateQueued] != 1 {
-				t.Fatalf("counts %v (%v), want 1 abandoned, 3 resolved, 1 queued", counts, err)
+			if err != nil || counts[messaging.StateAbandoned] != 1 || counts[messaging.StateResolved] != 3 || counts[messaging.StateQueued] != 2 {
+				t.Fatalf("counts %v (%v), want 1 abandoned, 3 resolved, 2 queued", counts, err)
 			}
 
 			// Once closed, a ticket is not closed again.
-			if again, err := messaging.CloseIdle(d.ctx, d.sc, now.Add(time.Minute)); err != nil || len(again) != 0 {
+			if again, err := closeIdle(now.Add(time.Minute)); err != nil || len(again) != 0 {
 				t.Fatalf("a minute later closed %d more (%v), want none", len(again), err)
 			}
 
@@ -149,7 +165,7 @@ func TestAutoClose(t *testing.T) {
 					t.Fatalf("reopened ticket is %s (unread %v) since %v, want %s, unread, since now", stored.State, stored.Unread, stored.StateChangedAt, want)
 				}
 			}
-			if again, err := messaging.CloseIdle(d.ctx, d.sc, now.Add(time.Minute)); err != nil || len(again) != 0 {
+			if again, err := closeIdle(now.Add(time.Minute)); err != nil || len(again) != 0 {
 				t.Fatalf("reopened tickets closed again at once: %d (%v)", len(again), err)
 			}
 		})

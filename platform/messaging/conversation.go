@@ -74,8 +74,25 @@ type Conversation struct {
 	FirstResponseAt    *time.Time `bun:"first_response_at" json:"first_response_at" doc:"the team's first message to the customer"`
 	NextResponseDueAt  *time.Time `bun:"next_response_due_at" json:"next_response_due_at" doc:"set while a customer's message after the first answer waits for the team's; cleared by the answer"`
 	ResolutionDueAt    *time.Time `bun:"resolution_due_at" json:"resolution_due_at"`
-	NextResponseMissed bool       `bun:"next_response_missed,notnull" json:"next_response_missed" doc:"some customer message was answered after its next-response target"`
+	// The verdicts of earlier cycles (a reply answered late, a ticket reopened after
+	// missing a target): missed stays missed.
+	FirstResponseMissed bool `bun:"first_response_missed,notnull" json:"first_response_missed" doc:"the first response was missed in an earlier cycle of the ticket (before it was closed and reopened)"`
+	NextResponseMissed  bool `bun:"next_response_missed,notnull" json:"next_response_missed" doc:"some customer message was answered after its next-response target"`
+	ResolutionMissed    bool `bun:"resolution_missed,notnull" json:"resolution_missed" doc:"the resolution was missed in an earlier cycle of the ticket (before it was closed and reopened)"`
 	CreatedAt          time.Time  `bun:"created_at,notnull" json:"created_at"`
+}
+
+// ChangeState makes q, an update of conversations, set their state at now: it records
+// when (state_changed_at, from which auto-close counts a ticket idle), and a closed
+// ticket that reopens keeps the verdicts its SLA clocks reached and runs none until
+// the customer writes again (see stopClocks). Every change of a ticket's state goes
+// through it.
+func ChangeState(q *bun.UpdateQuery, state string, now time.Time) *bun.UpdateQuery {
+	q = q.Set("state = ?", state).Set("state_changed_at = ?", now)
+	if state == StateResolved || state == StateAbandoned {
+		return q // closing stops the clocks where they are: read at state_changed_at
+	}
+	return stopClocks(q)
 }
 
 // WindowOpen reports whether the 24-hour customer-service window is open at now.
@@ -162,6 +179,14 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 			return c, false, err
 		}
 		created = true
+	}
+	// What follows decides from the conversation as it is now, locked: a team's
+	// answer, or an auto-close, arriving meanwhile waits for this message.
+	c, policy, err := lockRouted(ctx, sc, c.ID)
+	if err != nil {
+		return c, created, err
+	}
+	if created {
 		// Into the queue of the team the connection's new customers go to.
 		if c.TeamID, err = teamOfConnection(ctx, sc, connectionID); err != nil {
 			return c, created, err
@@ -169,20 +194,25 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 	}
 	// A reply reopens a resolved or abandoned ticket, and takes one pending (waiting
 	// on the customer) back to work: to its assignee, or the queue.
-	closedAt, reopened := c.StateChangedAt, c.State == StateResolved || c.State == StateAbandoned
-	if reopened || c.State == StatePending {
-		c.State = StateQueued
+	if c.State == StateResolved || c.State == StateAbandoned || c.State == StatePending {
+		to := StateQueued
 		if c.AssigneeID != nil {
-			c.State = StateActive
+			to = StateActive
 		}
-		c.StateChangedAt = time.Now().UTC() // reopened now, whenever the message was written
+		// Reopened now, whenever the message was written.
+		if _, err := ChangeState(sc.Update((*Conversation)(nil)).Where("cv.id = ?", c.ID), to, time.Now().UTC()).Exec(ctx); err != nil {
+			return c, created, err
+		}
+		if c, _, err = lockRouted(ctx, sc, c.ID); err != nil { // the clocks as reopening left them
+			return c, created, err
+		}
 	}
 	if c.Kind == KindTicket {
 		start := at
 		if now := time.Now().UTC(); start.After(now) {
 			start = now // a provider's clock ahead of ours starts no target in the future
 		}
-		if err := startClocks(ctx, sc, &c, created, reopened, closedAt, start); err != nil {
+		if err := startClocks(ctx, sc, &c, policy, start); err != nil {
 			return c, created, err
 		}
 	}
@@ -204,9 +234,41 @@ func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, c
 	if err != nil {
 		return c, created, err
 	}
-	_, err = sc.Update(&c).Column(append([]string{"state", "state_changed_at", "team_id", "unread", "archived", "last_inbound_at", "last_activity_at",
+	_, err = sc.Update(&c).Column(append([]string{"team_id", "unread", "archived", "last_inbound_at", "last_activity_at",
 		"last_message_preview"}, slaColumns...)...).WherePK().Exec(ctx)
 	return c, created, err
+}
+
+// routedRow is a conversation with its workspace's SLA policy, read in one round trip.
+type routedRow struct {
+	Conversation `bun:",extend"`
+
+	FirstResponseMinutes *int  `bun:"sla_first_response_minutes,scanonly"`
+	NextResponseMinutes  *int  `bun:"sla_next_response_minutes,scanonly"`
+	ResolutionMinutes    *int  `bun:"sla_resolution_minutes,scanonly"`
+	BusinessHours        *bool `bun:"sla_business_hours,scanonly"`
+}
+
+// lockRouted reads conversation id for a customer's message, with the workspace's SLA
+// policy (nil: none), the row locked on PostgreSQL until the transaction the inbound
+// task runs in ends (SQLite writes one at a time).
+func lockRouted(ctx context.Context, sc tenants.Scoped, id string) (Conversation, *SLAPolicy, error) {
+	var r routedRow
+	q := sc.Select(&r).ColumnExpr("cv.*").
+		ColumnExpr("sla.first_response_minutes AS sla_first_response_minutes, sla.next_response_minutes AS sla_next_response_minutes").
+		ColumnExpr("sla.resolution_minutes AS sla_resolution_minutes, sla.business_hours AS sla_business_hours").
+		Join("LEFT JOIN sla_policies AS sla ON sla.workspace_id = cv.workspace_id").Where("cv.id = ?", id)
+	if storage.IsPostgres(sc.DB()) {
+		q = q.For("UPDATE OF cv")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return Conversation{}, nil, fmt.Errorf("messaging: conversation to route to: %w", err)
+	}
+	if r.FirstResponseMinutes == nil {
+		return r.Conversation, nil, nil
+	}
+	return r.Conversation, &SLAPolicy{FirstResponseMinutes: *r.FirstResponseMinutes, NextResponseMinutes: *r.NextResponseMinutes,
+		ResolutionMinutes: *r.ResolutionMinutes, BusinessHours: *r.BusinessHours}, nil
 }
 
 // lastConversation is the conversation that writes to the contact from the connection
@@ -257,14 +319,18 @@ func lastConversation(ctx context.Context, sc tenants.Scoped, connectionID, cont
 	return c, found, theirs, nil
 }
 
-// Touch records outbound activity on a conversation: the team's answer, for its SLA
-// targets (the first response, and the next one running, late or not).
-func Touch(ctx context.Context, sc tenants.Scoped, conversationID, preview string, at time.Time) error {
+// Touch records outbound activity on a conversation at at, and the team's answer, for
+// its SLA clocks, at answered (when the message goes: a scheduled one's time): the
+// first response, and the next one running, late or not. A closed ticket's clocks
+// stopped when it closed, so an answer then leaves them as they are.
+func Touch(ctx context.Context, sc tenants.Scoped, conversationID, preview string, at, answered time.Time) error {
+	const open = "cv.state IN (?, ?, ?)"
 	_, err := sc.Update((*Conversation)(nil)).
 		Set("last_activity_at = ?", at).Set("last_message_preview = ?", preview).
-		Set("first_response_at = COALESCE(cv.first_response_at, ?)", at).
-		Set("next_response_missed = (cv.next_response_missed OR COALESCE(cv.next_response_due_at < ?, ?))", at, false).
-		Set("next_response_due_at = NULL").
+		Set("first_response_at = COALESCE(cv.first_response_at, ?)", answered).
+		Set("next_response_missed = CASE WHEN "+open+" THEN (cv.next_response_missed OR COALESCE(cv.next_response_due_at < ?, FALSE)) ELSE cv.next_response_missed END",
+			StateQueued, StateActive, StatePending, answered).
+		Set("next_response_due_at = CASE WHEN "+open+" THEN NULL ELSE cv.next_response_due_at END", StateQueued, StateActive, StatePending).
 		Where("cv.id = ?", conversationID).Exec(ctx)
 	return err
 }

@@ -87,10 +87,11 @@ type slaClock struct {
 	loc    *time.Location
 }
 
-func loadSLAClock(ctx context.Context, sc tenants.Scoped) (slaClock, error) {
-	p, err := SLA(ctx, sc)
-	if err != nil || p.Off() || !p.BusinessHours {
-		return slaClock{policy: p, loc: time.UTC}, err
+// clockOf is the clock of policy p: read in the workspace's business hours (and its
+// time zone) when p counts them.
+func clockOf(ctx context.Context, sc tenants.Scoped, p SLAPolicy) (slaClock, error) {
+	if p.Off() || !p.BusinessHours {
+		return slaClock{policy: p, loc: time.UTC}, nil
 	}
 	sched, err := hours.Get(ctx, sc)
 	if err != nil {
@@ -117,63 +118,66 @@ func (k slaClock) due(start time.Time, minutes int) *time.Time {
 	return &at
 }
 
-// startClocks sets the targets a customer's message at starts on ticket c: a new
-// ticket's first response and resolution; a reopened one's resolution; and, once
-// the team has answered, the next response, unless one is already running. closedAt
-// is when a reopened ticket was closed. The policy is read only when a clock starts.
-func startClocks(ctx context.Context, sc tenants.Scoped, c *Conversation, created, reopened bool, closedAt, at time.Time) error {
+// startClocks starts the clocks a customer's message at starts on open ticket c, as
+// policy says (nil: the workspace has none): the first response while the team has
+// never answered, the next response once it has, and the resolution; each only if
+// none is running. A ticket reopened starts with none running (see ChangeState).
+func startClocks(ctx context.Context, sc tenants.Scoped, c *Conversation, policy *SLAPolicy, at time.Time) error {
 	answered := c.FirstResponseAt != nil
-	if !created && !reopened && (!answered || c.NextResponseDueAt != nil) {
+	needed := !answered && c.FirstResponseDueAt == nil || answered && c.NextResponseDueAt == nil || c.ResolutionDueAt == nil
+	if policy == nil || policy.Off() || !needed {
 		return nil
 	}
-	if reopened && c.NextResponseDueAt != nil {
-		// The clock stopped at closing; its verdict stays once a new one starts.
-		c.NextResponseMissed = c.NextResponseMissed || closedAt.After(*c.NextResponseDueAt)
-		c.NextResponseDueAt = nil
-	}
-	k, err := loadSLAClock(ctx, sc)
-	if err != nil || k.policy.Off() {
+	k, err := clockOf(ctx, sc, *policy)
+	if err != nil {
 		return err
 	}
-	if created {
-		c.FirstResponseDueAt = k.due(at, k.policy.FirstResponseMinutes)
-	}
-	if created || reopened {
-		c.ResolutionDueAt = k.due(at, k.policy.ResolutionMinutes)
+	if !answered && c.FirstResponseDueAt == nil {
+		c.FirstResponseDueAt = k.due(at, policy.FirstResponseMinutes)
 	}
 	if answered && c.NextResponseDueAt == nil {
-		c.NextResponseDueAt = k.due(at, k.policy.NextResponseMinutes)
+		c.NextResponseDueAt = k.due(at, policy.NextResponseMinutes)
+	}
+	if c.ResolutionDueAt == nil {
+		c.ResolutionDueAt = k.due(at, policy.ResolutionMinutes)
 	}
 	return nil
 }
 
 // slaColumns are the columns startClocks sets.
-var slaColumns = []string{"first_response_due_at", "next_response_due_at", "resolution_due_at", "next_response_missed"}
+var slaColumns = []string{"first_response_due_at", "next_response_due_at", "resolution_due_at"}
 
-// SLABreaches names the targets the ticket has missed by now: a clock runs while
-// the ticket is open and stops when it is resolved or abandoned.
+// SLABreaches names the targets the ticket has missed by now: a verdict kept from an
+// earlier cycle (the *_missed flags), or a clock past its target. A clock runs while
+// the ticket is open and stops when it is resolved or abandoned, at state_changed_at;
+// an answer written after that does not count for the cycle.
 func (c Conversation) SLABreaches(now time.Time) []string {
 	stopped := now
 	if !c.Open() {
 		stopped = c.StateChangedAt
 	}
 	out := []string{}
-	if c.FirstResponseDueAt != nil {
-		answered := stopped
-		if c.FirstResponseAt != nil {
-			answered = *c.FirstResponseAt
-		}
-		if answered.After(*c.FirstResponseDueAt) {
-			out = append(out, SLAFirstResponse)
-		}
+	if c.FirstResponseMissed || c.FirstResponseDueAt != nil && stopped.After(*c.FirstResponseDueAt) &&
+		(c.FirstResponseAt == nil || c.FirstResponseAt.After(*c.FirstResponseDueAt)) {
+		out = append(out, SLAFirstResponse)
 	}
 	if c.NextResponseMissed || c.NextResponseDueAt != nil && stopped.After(*c.NextResponseDueAt) {
 		out = append(out, SLANextResponse)
 	}
-	if c.ResolutionDueAt != nil && stopped.After(*c.ResolutionDueAt) {
+	if c.ResolutionMissed || c.ResolutionDueAt != nil && stopped.After(*c.ResolutionDueAt) {
 		out = append(out, SLAResolution)
 	}
 	return out
+}
+
+// missedAt are the SQL verdicts of a ticket's clocks as of the moment the SQL
+// expression at names, as SLABreaches reads them without the kept flags: first
+// response, next response, resolution. Each holds at once (so its arguments go once
+// for each); a clock not running is not missed.
+func missedAt(at string) (first, next, resolution string) {
+	return "COALESCE(" + at + " > cv.first_response_due_at AND COALESCE(cv.first_response_at > cv.first_response_due_at, TRUE), FALSE)",
+		"COALESCE(" + at + " > cv.next_response_due_at, FALSE)",
+		"COALESCE(" + at + " > cv.resolution_due_at, FALSE)"
 }
 
 // Open reports whether a ticket is still being worked: queued, active or pending.
@@ -184,11 +188,24 @@ func (c Conversation) Open() bool {
 // slaBreached restricts q to conversations that missed a target by now, as
 // SLABreaches reads them.
 func slaBreached(q *bun.SelectQuery, now time.Time) *bun.SelectQuery {
-	const stopped = "(CASE WHEN cv.state IN (?, ?, ?) THEN ? ELSE cv.state_changed_at END)"
-	var args []any
-	for range 3 {
-		args = append(args, StateQueued, StateActive, StatePending, now)
+	first, next, resolution := missedAt("(CASE WHEN cv.state IN (?, ?, ?) THEN ? ELSE cv.state_changed_at END)")
+	stopped := []any{StateQueued, StateActive, StatePending, now}
+	args := append(append(append([]any{}, stopped...), stopped...), stopped...)
+	return q.Where("(cv.first_response_missed OR cv.next_response_missed OR cv.resolution_missed OR "+first+" OR "+next+" OR "+resolution+")", args...)
+}
+
+// stopClocks adds to q, an update of conversations that may reopen closed tickets,
+// what a reopening does to their clocks: the verdicts they reached when the ticket
+// closed are kept in the *_missed flags, and none runs until the customer's next
+// message starts them. SET reads the row as it was: cv.state is the old state, and
+// cv.state_changed_at when it closed.
+func stopClocks(q *bun.UpdateQuery) *bun.UpdateQuery {
+	first, next, resolution := missedAt("cv.state_changed_at")
+	const closed = "cv.state IN (?, ?)"
+	for _, clock := range [][2]string{{"first_response", first}, {"next_response", next}, {"resolution", resolution}} {
+		col, verdict := clock[0], clock[1]
+		q = q.Set(col+"_missed = CASE WHEN "+closed+" THEN (cv."+col+"_missed OR "+verdict+") ELSE cv."+col+"_missed END", StateResolved, StateAbandoned).
+			Set(col+"_due_at = CASE WHEN "+closed+" THEN NULL ELSE cv."+col+"_due_at END", StateResolved, StateAbandoned)
 	}
-	return q.Where("(cv.next_response_missed OR COALESCE(cv.first_response_at, "+stopped+") > cv.first_response_due_at OR "+
-		stopped+" > cv.next_response_due_at OR "+stopped+" > cv.resolution_due_at)", args...)
+	return q
 }

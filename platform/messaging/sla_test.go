@@ -42,7 +42,7 @@ func TestSLA(t *testing.T) {
 			}
 			answer := func(c messaging.Conversation, at time.Time) {
 				t.Helper()
-				if err := messaging.Touch(ctx, sc, c.ID, "on it", at); err != nil {
+				if err := messaging.Touch(ctx, sc, c.ID, "on it", at, at); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -161,6 +161,75 @@ func TestSLA(t *testing.T) {
 			if got := breached(now); !slices.Equal(got, want) {
 				t.Errorf("breached now: %v, want %v", got, want)
 			}
+
+			// A closed ticket's clocks stop; whoever reopens it, none runs until the
+			// customer writes, and what was missed before stays missed.
+			setState := func(c messaging.Conversation, state string, at time.Time) {
+				t.Helper()
+				if _, err := messaging.ChangeState(sc.Update((*messaging.Conversation)(nil)).Where("cv.id = ?", c.ID), state, at).Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			reply := func(c messaging.Conversation, at time.Time) {
+				t.Helper()
+				contacts, err := messaging.ContactsByID(ctx, sc, []string{c.ContactID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				write(contacts[c.ContactID], at)
+			}
+			// Abandoned unanswered ten minutes in (target 30), answered after it
+			// closed: not missed; the customer's reply starts the next response.
+			t3 := now.Add(-3 * time.Hour)
+			quiet := write(customer(), t3)
+			setState(quiet, messaging.StateAbandoned, t3.Add(10*time.Minute))
+			answer(quiet, t3.Add(time.Hour))
+			expect("abandoned in time, answered after", quiet, now)
+			reply(quiet, now)
+			if c := get(quiet); c.FirstResponseDueAt != nil || c.NextResponseDueAt == nil || !c.NextResponseDueAt.Equal(now.Add(time.Hour)) {
+				t.Errorf("reopened after an answer: first response due %v, next %v; want none and in an hour", c.FirstResponseDueAt, c.NextResponseDueAt)
+			}
+			expect("reopened after an answer", quiet, now.Add(30*time.Minute))
+			// Abandoned unanswered and reopened: the first response starts again.
+			silent := write(customer(), t3)
+			setState(silent, messaging.StateAbandoned, t3.Add(10*time.Minute))
+			reply(silent, now)
+			if c := get(silent); c.FirstResponseDueAt == nil || !c.FirstResponseDueAt.Equal(now.Add(30*time.Minute)) {
+				t.Errorf("reopened unanswered: first response due %v, want in 30 minutes", c.FirstResponseDueAt)
+			}
+			expect("reopened unanswered", silent, now)
+			// Resolved in time, reopened by a member a day on: nothing runs, nothing
+			// missed, however long it then stays open.
+			kept := write(customer(), t3)
+			answer(kept, t3.Add(time.Minute))
+			setState(kept, messaging.StateResolved, t3.Add(time.Hour))
+			setState(kept, messaging.StateActive, now)
+			if c := get(kept); c.ResolutionDueAt != nil || c.NextResponseDueAt != nil || c.FirstResponseDueAt != nil {
+				t.Fatalf("reopened by a member, clocks still run: %v %v %v", c.FirstResponseDueAt, c.NextResponseDueAt, c.ResolutionDueAt)
+			}
+			expect("reopened by a member", kept, now.Add(100*time.Hour))
+			// Resolved after its target (4 hours): missed, and still missed once the
+			// customer reopens it with a new target.
+			slow := write(customer(), now.Add(-6*time.Hour))
+			answer(slow, now.Add(-6*time.Hour).Add(time.Minute))
+			setState(slow, messaging.StateResolved, now.Add(-time.Hour))
+			expect("resolved late", slow, now, messaging.SLAResolution)
+			reply(slow, now)
+			if c := get(slow); !c.ResolutionMissed || c.ResolutionDueAt == nil || !c.ResolutionDueAt.Equal(now.Add(4*time.Hour)) {
+				t.Fatalf("reopened after a late resolution: missed %v, due %v", c.ResolutionMissed, c.ResolutionDueAt)
+			}
+			expect("reopened after a late resolution", slow, now, messaging.SLAResolution)
+			// No policy any more: a reopened ticket gets no targets and misses nothing
+			// it had not missed.
+			if _, err := messaging.SetSLA(ctx, sc, messaging.SLAPolicy{}); err != nil {
+				t.Fatal(err)
+			}
+			setState(kept, messaging.StateResolved, now)
+			reply(kept, now.Add(time.Minute))
+			if c := get(kept); c.ResolutionDueAt != nil || c.NextResponseDueAt != nil {
+				t.Fatalf("reopened without a policy, clocks run: %v %v", c.NextResponseDueAt, c.ResolutionDueAt)
+			}
+			expect("reopened without a policy", kept, now.Add(100*time.Hour))
 
 			// In business hours: New York, weekdays 9 to 5. Written on Saturday, the
 			// first response is due half an hour into Monday, resolution (10 hours) on

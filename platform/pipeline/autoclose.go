@@ -9,18 +9,24 @@ import (
 	"github.com/switchboardhq/switchboard/tenants"
 )
 
-// closeIdle closes the workspace's idle tickets as its auto-close rules say (see
-// messaging.CloseIdle), leaves a note in each saying why, and tells browsers. It
-// reports how many it closed.
-func (p *Pipeline) closeIdle(ctx context.Context, sc tenants.Scoped) (int, error) {
-	closed, err := messaging.CloseIdle(ctx, sc, p.now())
+// closeIdle closes the workspace's idle tickets of one kind (to: resolved or
+// abandoned) as its auto-close rules say (see messaging.CloseIdle), leaves a note in
+// each saying why, and tells browsers of each as it now is. It reports how many it
+// closed.
+func (p *Pipeline) closeIdle(ctx context.Context, sc tenants.Scoped, rules messaging.AutoClose, to string) (int, error) {
+	closed, err := messaging.CloseIdle(ctx, sc, rules, to, p.now())
 	for _, c := range closed {
 		// The note is the team's record of who closed it and why; the ticket is
 		// closed whether or not it could be written.
 		if _, nerr := p.Post(ctx, sc, c.After, Draft{Type: "note", Text: closedNote(c)}); nerr != nil {
 			p.Log.Warn("auto-close note not written", "workspace", sc.WorkspaceID(), "conversation", c.After.ID, "error", nerr)
 		}
-		p.ConversationChanged(ctx, sc, c.Before, c.After)
+		// As it is now: a customer's message may have reopened it since.
+		now, rerr := messaging.GetConversation(ctx, sc, c.After.ID)
+		if rerr != nil {
+			now = c.After
+		}
+		p.ConversationChanged(ctx, sc, c.Before, now)
 	}
 	return len(closed), err
 }

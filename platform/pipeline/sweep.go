@@ -108,18 +108,28 @@ func (p *Pipeline) Sweep(ctx context.Context, age time.Duration) (SweepResult, e
 			if _, err := messaging.ForgetDeletedSends(ctx, sc, p.now()); err != nil {
 				errs = append(errs, fmt.Errorf("workspace %s: deleted sends: %w", id, err))
 			}
-			// A pass of the queue's rules, for what no change set off: a member whose
-			// app closed came back, a pass that failed.
+			// Idle tickets resolved, then a pass of the queue's rules (for what no
+			// change set off: a member whose app closed came back, a pass that
+			// failed, the room the resolved freed), then the queued ones no one could
+			// take abandoned: a ticket someone can take now is not.
+			rules, err := messaging.AutoCloseRules(ctx, sc)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("workspace %s: auto-close: %w", id, err))
+			}
+			n, err = p.closeIdle(ctx, sc, rules, messaging.StateResolved)
+			res.Closed += n
+			if err != nil {
+				errs = append(errs, fmt.Errorf("workspace %s: auto-resolve: %w", id, err))
+			}
 			n, err = p.assignQueued(ctx, sc, nil)
 			res.Assigned += n
 			if err != nil {
 				errs = append(errs, fmt.Errorf("workspace %s: queue: %w", id, err))
 			}
-			// After the pass: a ticket someone can take now is not abandoned.
-			n, err = p.closeIdle(ctx, sc)
+			n, err = p.closeIdle(ctx, sc, rules, messaging.StateAbandoned)
 			res.Closed += n
 			if err != nil {
-				errs = append(errs, fmt.Errorf("workspace %s: auto-close: %w", id, err))
+				errs = append(errs, fmt.Errorf("workspace %s: abandon: %w", id, err))
 			}
 			res.Workspaces++
 		}

@@ -25,11 +25,17 @@ func init() {
 			`ALTER TABLE conversations ADD COLUMN first_response_at {ts}`,
 			`ALTER TABLE conversations ADD COLUMN next_response_due_at {ts}`,
 			`ALTER TABLE conversations ADD COLUMN resolution_due_at {ts}`,
+			// Verdicts a ticket's clocks reached before a new cycle started them again
+			// (a reply answered, a ticket reopened): they stay missed.
+			`ALTER TABLE conversations ADD COLUMN first_response_missed {bool} NOT NULL DEFAULT FALSE`,
 			`ALTER TABLE conversations ADD COLUMN next_response_missed {bool} NOT NULL DEFAULT FALSE`,
+			`ALTER TABLE conversations ADD COLUMN resolution_missed {bool} NOT NULL DEFAULT FALSE`,
 		)
 	}, func(ctx context.Context, db *bun.DB) error {
 		return exec(ctx, db,
+			`ALTER TABLE conversations DROP COLUMN resolution_missed`,
 			`ALTER TABLE conversations DROP COLUMN next_response_missed`,
+			`ALTER TABLE conversations DROP COLUMN first_response_missed`,
 			`ALTER TABLE conversations DROP COLUMN resolution_due_at`,
 			`ALTER TABLE conversations DROP COLUMN next_response_due_at`,
 			`ALTER TABLE conversations DROP COLUMN first_response_at`,
