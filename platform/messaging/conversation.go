@@ -76,10 +76,10 @@ type Conversation struct {
 	ResolutionDueAt    *time.Time `bun:"resolution_due_at" json:"resolution_due_at"`
 	// The verdicts of earlier cycles (a reply answered late, a ticket reopened after
 	// missing a target): missed stays missed.
-	FirstResponseMissed bool `bun:"first_response_missed,notnull" json:"first_response_missed" doc:"the first response was missed in an earlier cycle of the ticket (before it was closed and reopened)"`
-	NextResponseMissed  bool `bun:"next_response_missed,notnull" json:"next_response_missed" doc:"some customer message was answered after its next-response target"`
-	ResolutionMissed    bool `bun:"resolution_missed,notnull" json:"resolution_missed" doc:"the resolution was missed in an earlier cycle of the ticket (before it was closed and reopened)"`
-	CreatedAt          time.Time  `bun:"created_at,notnull" json:"created_at"`
+	FirstResponseMissed bool      `bun:"first_response_missed,notnull" json:"first_response_missed" doc:"the first response was missed in an earlier cycle of the ticket (before it was closed and reopened)"`
+	NextResponseMissed  bool      `bun:"next_response_missed,notnull" json:"next_response_missed" doc:"some customer message was answered after its next-response target"`
+	ResolutionMissed    bool      `bun:"resolution_missed,notnull" json:"resolution_missed" doc:"the resolution was missed in an earlier cycle of the ticket (before it was closed and reopened)"`
+	CreatedAt           time.Time `bun:"created_at,notnull" json:"created_at"`
 }
 
 // ChangeState makes q, an update of conversations, set their state at now: it records
