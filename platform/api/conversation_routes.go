@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
 
 	"github.com/switchboardhq/switchboard/platform/auth"
 	"github.com/switchboardhq/switchboard/platform/connections"
@@ -19,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/platform/media"
 	"github.com/switchboardhq/switchboard/platform/messaging"
 	"github.com/switchboardhq/switchboard/platform/pipeline"
+	"github.com/switchboardhq/switchboard/platform/storage"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/policies"
 	"github.com/switchboardhq/switchboard/tenants"
@@ -401,7 +403,7 @@ func (a conversationArea) views(c *fiber.Ctx, convs []messaging.Conversation) ([
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	now := requestNow(c)
 	out := make([]ConversationView, len(convs))
 	for i, cv := range convs {
 		ch := chans[cv.ConnectionID]
@@ -415,6 +417,20 @@ func (a conversationArea) views(c *fiber.Ctx, convs []messaging.Conversation) ([
 		out[i].TemplatesOnly = ch.Window24h && (cv.Recipients > 1 || !open)
 	}
 	return out, nil
+}
+
+// nowLocal keeps a request's moment (requestNow).
+const nowLocal = "switchboard.now"
+
+// requestNow is one moment for the whole request, to the database's microsecond: the
+// SLA filter a list applies and the verdicts (sla_breaches) it answers with agree.
+func requestNow(c *fiber.Ctx) time.Time {
+	if t, ok := c.Locals(nowLocal).(time.Time); ok {
+		return t
+	}
+	t := time.Now().UTC().Truncate(time.Microsecond)
+	c.Locals(nowLocal, t)
+	return t
 }
 
 // activityBound reads a list's from or to: an RFC 3339 time as it is, a date as the
@@ -510,7 +526,7 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 	switch c.Query("sla") {
 	case "":
 	case "breached":
-		now := time.Now().UTC()
+		now := requestNow(c)
 		f.SLABreachedAt = &now
 	default:
 		bad.Add("sla", "must be breached")
@@ -1171,30 +1187,29 @@ func (a conversationArea) bulkAssign(c *fiber.Ctx) error {
 			return err
 		}
 		if conv.Kind != messaging.KindTicket {
-			return failure.Field(field, errNotTicket.Message)
+			return errNotTicket.WithField(field, errNotTicket.Message)
 		}
 		convs[i] = conv
 	}
 	sc := scoped(c, a.s)
-	for _, conv := range convs {
-		if err := h.give(c, conv); err != nil {
-			return err
-		}
-		now, err := messaging.GetConversation(c.UserContext(), sc, conv.ID)
-		if err != nil {
-			return err
-		}
-		a.s.pipeline.ConversationChanged(c.UserContext(), sc, conv, now)
+	if err := h.give(c, convs...); err != nil {
+		return err
 	}
-	// One pass for all: tickets given to the queue go round again, not back to whom
-	// they were taken from; taken from members, they free room.
-	a.s.pipeline.AssignQueued(c.UserContext(), sc, h.skip)
 	ids := make([]string, len(convs))
 	for i, conv := range convs {
 		ids[i] = conv.ID
 	}
 	now, err := messaging.ConversationsByID(c.UserContext(), sc, ids)
 	if err != nil {
+		return err
+	}
+	for _, after := range now {
+		a.s.pipeline.ConversationChanged(c.UserContext(), sc, convs[slices.Index(ids, after.ID)], after)
+	}
+	// One pass for all: tickets given to the queue go round again, not back to whom
+	// they were taken from; taken from members, they free room.
+	a.s.pipeline.AssignQueued(c.UserContext(), sc, h.skip)
+	if now, err = messaging.ConversationsByID(c.UserContext(), sc, ids); err != nil {
 		return err
 	}
 	slices.SortFunc(now, func(x, y messaging.Conversation) int { return slices.Index(ids, x.ID) - slices.Index(ids, y.ID) })
@@ -1221,9 +1236,6 @@ type handOver struct {
 // whose role can answer, the team one of its teams; the note at most a message long.
 func (a conversationArea) handOver(c *fiber.Ctx, req AssignRequest) (*handOver, error) {
 	h := &handOver{a: a, assigneeID: req.AssigneeID, teamID: req.TeamID, to: "the queue", note: strings.TrimSpace(req.Note), skip: map[string]string{}}
-	if utf8.RuneCountInString(h.note) > messaging.MaxTextLength {
-		return nil, failure.Field("note", fmt.Sprintf("must be at most %d characters", messaging.MaxTextLength))
-	}
 	sc := scoped(c, a.s)
 	if req.TeamID != nil && *req.TeamID != "" {
 		team, err := messaging.GetTeam(c.UserContext(), sc, *req.TeamID)
@@ -1234,64 +1246,95 @@ func (a conversationArea) handOver(c *fiber.Ctx, req AssignRequest) (*handOver, 
 		}
 		h.to = "the " + team.Name + " team"
 	}
-	if req.AssigneeID == nil {
-		return h, nil
+	if req.AssigneeID != nil {
+		if err := h.toMember(c, *req.AssigneeID); err != nil {
+			return nil, err
+		}
 	}
-	const field = "assignee_id"
-	m, err := a.member(c, *req.AssigneeID, field)
-	if err != nil {
-		return nil, err
-	}
-	if !a.s.enforcer.Allowed(sc.WorkspaceID(), m.Role, policies.ConversationsReply) {
-		return nil, failure.Field(field, fmt.Sprintf("is a %s, who cannot reply to tickets", m.Role))
-	}
-	u, err := auth.UserByID(c.UserContext(), a.s.db, m.UserID)
-	if err != nil {
-		return nil, err
-	}
-	if h.to = u.Name; h.to == "" {
-		h.to = u.Email
+	// The thread keeps the note with who or where it went to: that must fit a message.
+	if most := messaging.MaxTextLength - utf8.RuneCountInString(h.noteText()) + utf8.RuneCountInString(h.note); utf8.RuneCountInString(h.note) > most {
+		return nil, failure.Field("note", fmt.Sprintf("must be at most %d characters (with %q before it)", most, "Transferred to "+h.to+": "))
 	}
 	return h, nil
 }
 
-// give hands one ticket over: active with its member (unread for them, unless they
-// gave it to themselves) or queued, with the transfer note in its thread.
-func (h *handOver) give(c *fiber.Ctx, conv messaging.Conversation) error {
+// toMember checks the member a change of hands gives to: a member of this workspace
+// whose role can answer; their name (else email) is where the note says it went.
+func (h *handOver) toMember(c *fiber.Ctx, userID string) error {
+	a := h.a
+	sc := scoped(c, a.s)
+	const field = "assignee_id"
+	m, err := a.member(c, userID, field)
+	if err != nil {
+		return err
+	}
+	if !a.s.enforcer.Allowed(sc.WorkspaceID(), m.Role, policies.ConversationsReply) {
+		return failure.Field(field, fmt.Sprintf("is a %s, who cannot reply to tickets", m.Role))
+	}
+	u, err := auth.UserByID(c.UserContext(), a.s.db, m.UserID)
+	if err != nil {
+		return err
+	}
+	h.to = u.DisplayName()
+	return nil
+}
+
+// give hands the tickets over, all in one transaction (a failure changes none):
+// each active with its member (unread for them, unless they gave it to themselves)
+// or queued, in its new team's queue if one was named; then writes the transfer note
+// in each thread.
+func (h *handOver) give(c *fiber.Ctx, convs ...messaging.Conversation) error {
 	sc := scoped(c, h.a.s)
 	state := messaging.StateQueued
 	if h.assigneeID != nil {
 		state = messaging.StateActive
 	}
-	q := messaging.ChangeState(sc.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", h.assigneeID), state, time.Now().UTC())
-	if h.teamID != nil {
-		var team *string // "": the general queue
-		if *h.teamID != "" {
-			team = h.teamID
+	now := time.Now().UTC()
+	err := storage.InTx(c.UserContext(), sc.DB(), func(ctx context.Context, tx bun.Tx) error {
+		st := sc.With(tx)
+		for _, conv := range convs {
+			q := messaging.ChangeState(st.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", h.assigneeID), state, now)
+			if h.teamID != nil {
+				var team *string // "": the general queue
+				if *h.teamID != "" {
+					team = h.teamID
+				}
+				q = q.Set("team_id = ?", team)
+			}
+			if _, err := q.Where("cv.id = ?", conv.ID).Exec(ctx); err != nil {
+				return err
+			}
+			if h.assigneeID != nil && *h.assigneeID != userID(c) {
+				// A ticket handed to someone is new to them.
+				if err := messaging.MarkRead(ctx, st, conv.ID, *h.assigneeID, true, now); err != nil {
+					return err
+				}
+			}
 		}
-		q = q.Set("team_id = ?", team)
-	}
-	if _, err := q.Where("cv.id = ?", conv.ID).Exec(c.UserContext()); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	if h.assigneeID != nil && *h.assigneeID != userID(c) {
-		// A ticket handed to someone is new to them.
-		if err := messaging.MarkRead(c.UserContext(), sc, conv.ID, *h.assigneeID, true, time.Now()); err != nil {
-			return err
+	for _, conv := range convs {
+		if h.assigneeID == nil && conv.AssigneeID != nil {
+			h.skip[conv.ID] = *conv.AssigneeID
 		}
-	}
-	if h.note != "" {
-		// The note tells the next one why; it stays in the thread for the team.
-		if _, err := h.a.s.pipeline.Post(c.UserContext(), sc, conv, pipeline.Draft{Type: "note", Text: fmt.Sprintf("Transferred to %s: %s", h.to, h.note),
-			AuthorID: userID(c)}); err != nil {
-			return err
+		if h.note == "" {
+			continue
 		}
-	}
-	if h.assigneeID == nil && conv.AssigneeID != nil {
-		h.skip[conv.ID] = *conv.AssigneeID
+		// The note tells the next one why; it stays in the thread for the team. It
+		// was checked, so one not written is trouble of the database's, and the
+		// transfer stands.
+		if _, err := h.a.s.pipeline.Post(c.UserContext(), sc, conv, pipeline.Draft{Type: "note", Text: h.noteText(), AuthorID: userID(c)}); err != nil {
+			h.a.s.log.Warn("transfer note not written", "workspace_id", sc.WorkspaceID(), "conversation", conv.ID, "error", err)
+		}
 	}
 	return nil
 }
+
+// noteText is the transfer note as the thread keeps it.
+func (h *handOver) noteText() string { return fmt.Sprintf("Transferred to %s: %s", h.to, h.note) }
 
 // errTypingToken refuses an API token's typing: only a member writes.
 var errTypingToken = failure.New(failure.Invalid, "user_only", "typing is a member's: sign in as a user, not with an API token")
@@ -1305,11 +1348,7 @@ func (a conversationArea) typing(c *fiber.Ctx) error {
 	if p.User == nil {
 		return errTypingToken
 	}
-	name := p.User.Name
-	if name == "" {
-		name = p.User.Email
-	}
-	a.s.pipeline.Typing(c.UserContext(), scoped(c, a.s), conv, pipeline.Typist{UserID: p.User.ID, Name: name})
+	a.s.pipeline.Typing(c.UserContext(), scoped(c, a.s), conv, pipeline.Typist{UserID: p.User.ID, Name: p.User.DisplayName()})
 	return c.SendStatus(http.StatusNoContent)
 }
 

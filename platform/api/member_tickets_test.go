@@ -184,7 +184,10 @@ func TestBulkAssign(t *testing.T) {
 				{to(many...), http.StatusUnprocessableEntity, "conversation_ids"},
 				{to(a.ID, other.ticket("Theirs").ID), http.StatusNotFound, "conversation_ids[1]"},
 				{to(a.ID, b.ID, a.ID), http.StatusUnprocessableEntity, "conversation_ids[2]"},
-				{to(chat.ID, a.ID), http.StatusUnprocessableEntity, "conversation_ids[0]"},
+				{to(chat.ID, a.ID), http.StatusConflict, "conversation_ids[0]"},
+				// A note that fits a message, but not after "Transferred to …: ".
+				{api.BulkAssignRequest{ConversationIDs: []string{a.ID, b.ID}, AssignRequest: api.AssignRequest{AssigneeID: &agent,
+					Note: strings.Repeat("n", messaging.MaxTextLength)}}, http.StatusUnprocessableEntity, "note"},
 				{api.BulkAssignRequest{ConversationIDs: []string{a.ID}, AssignRequest: api.AssignRequest{AssigneeID: &viewer}}, http.StatusUnprocessableEntity, "assignee_id"},
 			} {
 				r := f.manager.Do(http.MethodPost, bulk, tc.req)
@@ -193,6 +196,7 @@ func TestBulkAssign(t *testing.T) {
 				}
 			}
 			f.expectTicket(t, "after refusals", a, "", messaging.StateQueued)
+			f.expectTicket(t, "after refusals", b, "", messaging.StateQueued)
 
 			var got api.List[api.ConversationView]
 			f.manager.Do(http.MethodPost, bulk, to(c.ID, a.ID, b.ID)).Expect(http.StatusOK).Decode(&got)

@@ -39,6 +39,14 @@ type User struct {
 	CreatedAt         time.Time `bun:"created_at,notnull" json:"created_at"`
 }
 
+// DisplayName is how the team sees the user: their name, else their email.
+func (u User) DisplayName() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
 // NewUser is an account to create.
 type NewUser struct {
 	Email    string

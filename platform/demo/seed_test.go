@@ -67,6 +67,13 @@ func checkSeeded(t *testing.T, ta *testapp.TestApp, res demo.Result) {
 	if err != nil || len(canned) != len(demo.Canned) || canned[0].Shortcut != "hello" {
 		t.Errorf("canned responses %+v (%v), want the %d demo ones once", canned, err, len(demo.Canned))
 	}
+	sc := tenants.Scope(db, res.Workspace.ID)
+	if p, err := messaging.SLA(ctx, sc); err != nil || p.FirstResponseMinutes != demo.SLA.FirstResponseMinutes || p.ResolutionMinutes != demo.SLA.ResolutionMinutes {
+		t.Errorf("SLA policy %+v (%v), want the demo's", p, err)
+	}
+	if r, err := messaging.AutoCloseRules(ctx, sc); err != nil || r.ResolveAfterMinutes != demo.AutoClose.ResolveAfterMinutes {
+		t.Errorf("auto-close rules %+v (%v), want the demo's", r, err)
+	}
 	if n, err := db.NewSelect().Model((*auth.User)(nil)).Count(ctx); err != nil || n != len(demo.Users) {
 		t.Errorf("%d users (%v), want %d", n, err, len(demo.Users))
 	}

@@ -258,7 +258,7 @@ func seedConversations(ctx context.Context, sc tenants.Scoped, conn connections.
 		}
 		// Staggered a few minutes into the past, so the list has an order.
 		at := now.Add(-time.Duration(len(Contacts)-i) * 7 * time.Minute)
-		if err := customerSays(ctx, sc, conn, contact, text, at); err != nil {
+		if err := customerSays(ctx, sc, conn, contact, conv, text, at); err != nil {
 			return fmt.Errorf("demo: conversation with %s: %w", dc.Name, err)
 		}
 	}
@@ -301,24 +301,28 @@ func seedTicket(ctx context.Context, sc tenants.Scoped, conn connections.Connect
 	if err != nil || exists {
 		return err
 	}
-	// A new customer's message opens the ticket, its SLA clocks running.
-	if err := customerSays(ctx, sc, conn, contact, WalkIn.Greeting, time.Now().UTC().Add(-3*time.Minute)); err != nil {
+	conv, err := messaging.NewConversation(ctx, sc, messaging.KindTicket, conn.ID, contact, "")
+	if err != nil {
+		return err
+	}
+	// The customer's message starts the ticket's SLA clocks.
+	if err := customerSays(ctx, sc, conn, contact, conv, WalkIn.Greeting, time.Now().UTC().Add(-3*time.Minute)); err != nil {
 		return fmt.Errorf("demo: ticket of %s: %w", WalkIn.Name, err)
 	}
 	return nil
 }
 
-// customerSays stores a message from the customer as the inbound flow would: in the
-// conversation it routes to (a new ticket for a new customer).
-func customerSays(ctx context.Context, sc tenants.Scoped, conn connections.Connection, contact messaging.Contact, text string, at time.Time) error {
-	conv, _, err := messaging.RouteInbound(ctx, sc, conn.ID, contact, at, text)
-	if err != nil {
-		return err
-	}
+// customerSays stores a message from the customer in conv, and routes it as the
+// inbound flow would (reopening, unread, the 24-hour window, SLA clocks).
+func customerSays(ctx context.Context, sc tenants.Scoped, conn connections.Connection, contact messaging.Contact, conv messaging.Conversation, text string, at time.Time) error {
 	pid := "wamid.demo" + token(12)
 	m := messaging.Message{ConversationID: conv.ID, ConnectionID: conn.ID, Direction: messaging.DirectionIn, Type: "text",
 		Body: text, Status: messaging.StatusReceived, ProviderMessageID: &pid}
-	return messaging.Insert(ctx, sc, &m, "provider")
+	if err := messaging.Insert(ctx, sc, &m, "provider"); err != nil {
+		return err
+	}
+	_, _, err := messaging.RouteInbound(ctx, sc, conn.ID, contact, at, text)
+	return err
 }
 
 // customer is the scripted customer: it answers every question, and every second

@@ -183,6 +183,10 @@ func TestSimulator(t *testing.T) {
 	if ticket.Title != demo.WalkIn.Name || ticket.AssigneeID != nil || ticket.State != messaging.StateQueued || !ticket.WindowOpen(time.Now()) {
 		t.Fatalf("walk-in ticket %+v", ticket)
 	}
+	// Its customer's message started its SLA clocks (the demo's policy).
+	if ticket.FirstResponseDueAt == nil || ticket.ResolutionDueAt == nil {
+		t.Fatalf("walk-in ticket's SLA targets %v, %v; want both set", ticket.FirstResponseDueAt, ticket.ResolutionDueAt)
+	}
 
 	w, err := a.Worker(4)
 	if err != nil {

@@ -165,9 +165,11 @@ func GetConversation(ctx context.Context, sc tenants.Scoped, id string) (Convers
 
 // RouteInbound finds the conversation a customer's message belongs to: the one on this
 // connection (campaigns excluded) that last wrote to them, or that they last wrote in,
-// whichever was later, else a new Team Inbox ticket. A reply to a resolved
-// conversation reopens it. The conversation comes back marked unread, and the
-// customer's window is opened in every conversation of theirs on the connection.
+// whichever was later, else a new Team Inbox ticket (in its connection's team's
+// queue). A reply to a resolved or abandoned conversation reopens it, and takes a
+// pending one back to work; it starts the ticket's SLA clocks not running yet. The
+// conversation comes back marked unread, and the customer's window is opened in
+// every conversation of theirs on the connection.
 func RouteInbound(ctx context.Context, sc tenants.Scoped, connectionID string, contact Contact, at time.Time, preview string) (Conversation, bool, error) {
 	c, found, theirs, err := lastConversation(ctx, sc, connectionID, contact.ID)
 	if err != nil {

@@ -140,8 +140,9 @@ func likePattern(s string) string {
 
 // matching is a search's condition on conversations: s in the title, the last
 // message's preview, a recipient's name, email or number (its digits, however it is
-// written: "+44 7700 900-123"), or any message of the thread that is not deleted.
-// Each part is bound to the conversation's own workspace.
+// written: "+44 7700 900-123"), or any message of the thread that is not deleted;
+// or the conversation's id, whole. Each part is bound to the conversation's own
+// workspace.
 func matching(q *bun.SelectQuery, s string) *bun.SelectQuery {
 	pat := likePattern(s)
 	q = q.Where("LOWER(cv.title) LIKE ? ESCAPE '!'", pat).

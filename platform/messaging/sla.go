@@ -25,8 +25,9 @@ const (
 
 // SLAPolicy is a workspace's targets for its Team Inbox. A ticket's clocks start
 // from the customer's message and are set on the ticket when they start, so a new
-// policy applies to clocks started after it; a clock stops while the ticket is
-// resolved or abandoned.
+// policy applies to clocks started after it. Resolving or abandoning a ticket stops
+// its clocks where they are; reopening it keeps what they reached (missed stays
+// missed) and runs none until the customer writes again.
 type SLAPolicy struct {
 	bun.BaseModel `bun:"table:sla_policies,alias:sla"`
 	tenants.Owned
