@@ -6,7 +6,7 @@
 //   /w/:workspace/chat[/:conversation]   Chat (managers, admins)
 //   /w/:workspace/inbox[/:conversation]  Team Inbox
 //   /w/:workspace/contacts[/:contact]    Contacts and their groups
-//   /w/:workspace/settings[/:section]    members, connections, business-hours, canned-responses, access, wallet
+//   /w/:workspace/settings[/:section]    members, assignment, teams, connections, business-hours, canned-responses, access, wallet
 //   /operator/plugins                    the platform operator's installed plugins
 import { createElement, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";
 

@@ -16,6 +16,8 @@ export type RealtimeEvent =
       former_assignee_id?: string;
     }
   | { type: "conversation.deleted"; conversation_id: string; conversation_kind: string; data: { id: string } }
+  /** A member is writing in the conversation (said again every few seconds while they write). */
+  | { type: "conversation.typing"; conversation_id: string; conversation_kind: string; data: { user_id: string; name: string } }
   | { type: "counts.changed"; conversation_id?: string; conversation_kind: string; data: { kind: string } }
   | { type: "wallet.low"; conversation_id?: undefined; conversation_kind?: undefined; data: { balance: number } }
   | { type: "wallet.auto_recharge_paused"; conversation_id?: undefined; conversation_kind?: undefined; data: { reason: string } };

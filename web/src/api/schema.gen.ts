@@ -65,6 +65,8 @@ export interface AssignRequest {
   assignee_id?: string | null;
   /** a transfer note for the team: kept in the thread as an internal note (at most 4096 characters) */
   note?: string;
+  /** moves the ticket to this team's queue (with assignee_id null: it waits there; "": the general queue); left out, the ticket keeps its team */
+  team_id?: string | null;
 }
 
 export interface AutoClose {
@@ -99,6 +101,17 @@ export interface Availability {
 
 export interface AvailabilityRequest {
   availability: "online" | "busy" | "offline";
+}
+
+export interface BulkAssignRequest {
+  /** a user id of a member who may reply; null returns the ticket to the queue */
+  assignee_id?: string | null;
+  /** the tickets, at most 100, each once */
+  conversation_ids: string[];
+  /** a transfer note for the team: kept in the thread as an internal note (at most 4096 characters) */
+  note?: string;
+  /** moves the ticket to this team's queue (with assignee_id null: it waits there; "": the general queue); left out, the ticket keeps its team */
+  team_id?: string | null;
 }
 
 export interface BusinessHours {
@@ -334,6 +347,8 @@ export interface ConversationView {
   /** the team's first message to the customer */
   first_response_at?: string | null;
   first_response_due_at?: string | null;
+  /** the first response was missed in an earlier cycle of the ticket (before it was closed and reopened) */
+  first_response_missed: boolean;
   id: string;
   kind: "chat" | "ticket" | "campaign";
   labels: string[];
@@ -349,12 +364,16 @@ export interface ConversationView {
   /** how many contacts the conversation sends to */
   recipients: number;
   resolution_due_at?: string | null;
+  /** the resolution was missed in an earlier cycle of the ticket (before it was closed and reopened) */
+  resolution_missed: boolean;
   /** the SLA targets the ticket missed by the time of this answer; a target's clock runs while the ticket is open, so one not yet missed falls due at its *_due_at */
   sla_breaches: Array<"first_response" | "next_response" | "resolution">;
   state: "queued" | "active" | "pending" | "resolved" | "abandoned";
   /** when the ticket entered its state (accepted, handed over, resolved...): auto-close counts a ticket idle from the later of this and its last message */
   state_changed_at: string;
   tags: string[];
+  /** the team whose queue the ticket is in (see Team); null: the general queue */
+  team_id?: string | null;
   templates_only: boolean;
   title: string;
   unread: boolean;
@@ -605,6 +624,12 @@ export interface List_Plan {
 
 export interface List_PluginStatus {
   items: PluginStatus[];
+  /** pass as ?cursor= for the next page; empty on the last page */
+  next_cursor: string;
+}
+
+export interface List_Team {
+  items: Team[];
   /** pass as ?cursor= for the next page; empty on the last page */
   next_cursor: string;
 }
@@ -954,6 +979,32 @@ export interface TagsInUse {
   labels: TagCount[];
   /** most used first */
   tags: TagCount[];
+}
+
+export interface Team {
+  /** the connections whose new customers' tickets go to its queue */
+  connection_ids: string[];
+  created_at: string;
+  id: string;
+  /** the user ids of the members who work its queue */
+  member_ids: string[];
+  name: string;
+  updated_at: string;
+}
+
+export interface TeamChange {
+  connection_ids?: string[] | null;
+  member_ids?: string[] | null;
+  name?: string | null;
+}
+
+export interface TeamRequest {
+  /** connections whose new customers' tickets go to the team's queue; each in one team at most */
+  connection_ids?: string[];
+  /** user ids of members who may reply: they work the team's queue */
+  member_ids?: string[];
+  /** at most 60 characters, unique in the workspace whatever its case */
+  name: string;
 }
 
 export interface TemplateCounts {
@@ -1605,7 +1656,7 @@ export interface Paths {
     /** Conversations, newest activity first (needs conversations:read) */
     get: {
       path: { workspace: string };
-      query: { limit?: number; cursor?: string; kind?: "chat" | "ticket" | "campaign"; pill?: "pending" | "scheduled" | "sent" | "partial" | "failed"; state?: "queued" | "active" | "pending" | "resolved" | "abandoned"; archived?: boolean; connection?: string; q?: string; assignee?: string; sla?: "breached"; sort?: "newest" | "oldest" | "az" | "za"; contact?: string; tag?: string; label?: string };
+      query: { limit?: number; cursor?: string; kind?: "chat" | "ticket" | "campaign"; pill?: "pending" | "scheduled" | "sent" | "partial" | "failed"; state?: "queued" | "active" | "pending" | "resolved" | "abandoned"; archived?: boolean; connection?: string; q?: string; assignee?: string; team?: string; sla?: "breached"; from?: string; to?: string; sort?: "newest" | "oldest" | "az" | "za"; contact?: string; tag?: string; label?: string };
       body: never;
       response: List_ConversationView;
       permission: "conversations:read";
@@ -1799,6 +1850,26 @@ export interface Paths {
       permission: "conversations:reply";
     };
   };
+  "/api/v1/workspaces/{workspace}/conversations/{conversation}/typing": {
+    /** Say you are writing in a conversation: members who see it hear conversation.typing (send it every few seconds while writing) (needs conversations:reply) */
+    post: {
+      path: { workspace: string; conversation: string };
+      query: never;
+      body: never;
+      response: void;
+      permission: "conversations:reply";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/conversations/bulk-assign": {
+    /** Assign several tickets to one member who can reply, or send them back to the queue with null; all or none (needs conversations:assign) */
+    post: {
+      path: { workspace: string };
+      query: never;
+      body: BulkAssignRequest;
+      response: List_ConversationView;
+      permission: "conversations:assign";
+    };
+  };
   "/api/v1/workspaces/{workspace}/conversations/counts": {
     /** Left-rail counts: Chat's by pill, or the Team Inbox's by state (needs conversations:read) */
     get: {
@@ -1920,6 +1991,50 @@ export interface Paths {
       query: never;
       body: SLARequest;
       response: SLAPolicy;
+      permission: "conversations:assign";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/teams": {
+    /** The Team Inbox's teams, by name (needs conversations:read) */
+    get: {
+      path: { workspace: string };
+      query: never;
+      body: never;
+      response: List_Team;
+      permission: "conversations:read";
+    };
+    /** Make a team: its own queue, with the members who work it and the connections whose new tickets go to it (needs conversations:assign) */
+    post: {
+      path: { workspace: string };
+      query: never;
+      body: TeamRequest;
+      response: Team;
+      permission: "conversations:assign";
+    };
+  };
+  "/api/v1/workspaces/{workspace}/teams/{team}": {
+    /** A team (needs conversations:read) */
+    get: {
+      path: { workspace: string; team: string };
+      query: never;
+      body: never;
+      response: Team;
+      permission: "conversations:read";
+    };
+    /** Rename a team, or replace its members or connections; its queue gets a pass (needs conversations:assign) */
+    patch: {
+      path: { workspace: string; team: string };
+      query: never;
+      body: TeamChange;
+      response: Team;
+      permission: "conversations:assign";
+    };
+    /** Delete a team: its tickets go to the general queue (needs conversations:assign) */
+    delete: {
+      path: { workspace: string; team: string };
+      query: never;
+      body: never;
+      response: void;
       permission: "conversations:assign";
     };
   };

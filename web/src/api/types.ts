@@ -28,6 +28,8 @@ export type ListedTemplate = S.connections_Template;
 /** A channel plugin a workspace may connect, with its config schema. */
 export type ChannelOption = S.ChannelOption;
 export type TimelineEvent = S.Event;
+/** A Team Inbox queue of its own: the members who work it and the connections whose new tickets go to it. */
+export type Team = S.Team;
 /** A member's open tickets, active and pending (absent: none). */
 export type Workload = S.Workload;
 /** How the queue hands out tickets: kept for a member to accept, round robin, or all to one member. */

@@ -122,6 +122,7 @@ export function Composer({
   allowNotes,
   customer,
   placeholder = "Type a message",
+  onTyping,
   ref,
 }: {
   onSend: (req: MessageRequest) => Promise<unknown>;
@@ -138,6 +139,8 @@ export function Composer({
    */
   customer?: CannedCustomer | null;
   placeholder?: string;
+  /** Called as words are typed into the box, to tell the others who see the conversation. */
+  onTyping?: () => void;
   ref?: Ref<ComposerControls>;
 }) {
   const w = useContext(WorkspaceContext);
@@ -435,6 +438,8 @@ export function Composer({
               onChange={(e) => {
                 setText(e.target.value);
                 canned.track(e.target.value, e.target.selectionStart);
+                // Emptying the box is not writing.
+                if (e.target.value !== "") onTyping?.();
               }}
               onSelect={(e) => canned.track(e.currentTarget.value, e.currentTarget.selectionStart)}
               onBlur={canned.close}

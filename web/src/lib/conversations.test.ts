@@ -30,6 +30,30 @@ describe("matches", () => {
   });
 });
 
+describe("matches a ticket's team and its last activity", () => {
+  const me = "u1";
+  it("keeps a team's tickets, or the general queue's (none)", () => {
+    const billing = conversation({ kind: "ticket", team_id: "tm1" });
+    const general = conversation({ kind: "ticket", team_id: null });
+    expect(matches(billing, { kind: "ticket", team: "tm1" }, me)).toBe(true);
+    expect(matches(billing, { kind: "ticket", team: "tm2" }, me)).toBe(false);
+    expect(matches(billing, { kind: "ticket", team: "none" }, me)).toBe(false);
+    expect(matches(general, { kind: "ticket", team: "none" }, me)).toBe(true);
+    expect(matches(general, { kind: "ticket", team: "tm1" }, me)).toBe(false);
+    // An event may leave out a team it has none of.
+    expect(matches({ ...general, team_id: undefined }, { kind: "ticket", team: "none" }, me)).toBe(true);
+  });
+
+  it("reads the days in the workspace's time zone, the last one whole", () => {
+    // 23:30 on the 1st in UTC is already the 2nd in Tokyo.
+    const late = conversation({ kind: "ticket", last_activity_at: "2030-01-01T23:30:00Z" });
+    expect(matches(late, { kind: "ticket", from: "2030-01-01", to: "2030-01-01", timeZone: "UTC" }, me)).toBe(true);
+    expect(matches(late, { kind: "ticket", from: "2030-01-01", to: "2030-01-01", timeZone: "Asia/Tokyo" }, me)).toBe(false);
+    expect(matches(late, { kind: "ticket", from: "2030-01-02", timeZone: "Asia/Tokyo" }, me)).toBe(true);
+    expect(matches(late, { kind: "ticket", to: "2029-12-31", timeZone: "UTC" }, me)).toBe(false);
+  });
+});
+
 describe("byTitle", () => {
   it("orders as the server does: lower-cased, character by character, then by id", () => {
     const list = ["bravo", "Alpha", "alpha", "Charlie", "_x"].map((title, i) => conversation({ id: `c${i}`, title }));

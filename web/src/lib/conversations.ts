@@ -1,7 +1,9 @@
 // Keeping a loaded list and thread current from realtime events, without reloading
 // what an event already says.
 import type { Conversation, ConversationChange, Message } from "../api/types";
+import { dayIn } from "./format";
 import { slaBreaches } from "./sla";
+import { GENERAL_QUEUE } from "./teams";
 import { hasName } from "./tags";
 
 export interface ListFilter {
@@ -17,12 +19,20 @@ export interface ListFilter {
   tag?: string;
   /** carries this label (any case) */
   label?: string;
+  /** a team's id: the tickets in its queue; none: those of no team (the general queue) */
+  team?: string;
   /** breached: only tickets that missed an SLA target */
   sla?: "breached";
+  /** last active on or after this day (YYYY-MM-DD), in the workspace's time zone */
+  from?: string;
+  /** last active on or before this day (YYYY-MM-DD, the whole of it), in the workspace's time zone */
+  to?: string;
   /** newest (the default), oldest, az or za: the order the server pages in */
   sort?: string;
   /** The caller's access rule, which the server applies to every list. */
   access?: { mode: string; unassigned: boolean; connection_ids: string[] };
+  /** The workspace's time zone, in which the server reads from and to. */
+  timeZone?: string;
 }
 
 /** Whether a conversation belongs in the list the filter shows (as the server decides it). */
@@ -35,6 +45,8 @@ export function matches(c: ConversationChange, f: ListFilter, me: string, now: n
   if (f.assignee === "me" && c.assignee_id !== me) return false;
   if (f.assignee === "unassigned" && c.assignee_id) return false;
   if (f.assignee && f.assignee !== "me" && f.assignee !== "unassigned" && c.assignee_id !== f.assignee) return false;
+  if (f.team === GENERAL_QUEUE ? !!c.team_id : f.team && c.team_id !== f.team) return false;
+  if ((f.from || f.to) && !activeWithin(c.last_activity_at, f)) return false;
   const a = f.access;
   if (a && a.connection_ids.length && !a.connection_ids.includes(c.connection_id)) return false;
   if (a?.mode === "assignee" && !(c.assignee_id ? c.assignee_id === me : a.unassigned)) return false;
@@ -46,6 +58,12 @@ export function matches(c: ConversationChange, f: ListFilter, me: string, now: n
   if (f.tag && c.tags && !hasName(c.tags, f.tag)) return false;
   if (f.label && c.labels && !hasName(c.labels, f.label)) return false;
   return true;
+}
+
+/** Whether the conversation was last active within the filter's days, as the workspace's calendar has them. */
+function activeWithin(at: string, f: ListFilter): boolean {
+  const day = dayIn(at, f.timeZone);
+  return (!f.from || day >= f.from) && (!f.to || day <= f.to);
 }
 
 /** Whether the list is filtered by tags or labels that the change does not say. */

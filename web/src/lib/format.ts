@@ -52,6 +52,23 @@ export function opening(iso: string, timeZone?: string): string {
   }
 }
 
+/**
+ * An instant's day as a date input and the server's date filters write it
+ * (YYYY-MM-DD), in timeZone (the workspace's) or, for a zone this browser does not
+ * know, in UTC.
+ */
+export function dayIn(iso: string, timeZone = "UTC"): string {
+  const d = new Date(iso);
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(d);
+  } catch {
+    return d.toISOString().slice(0, 10);
+  }
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${part("year")}-${part("month")}-${part("day")}`;
+}
+
 /** An instant as a datetime-local input holds it: in the browser's time zone, to the minute. */
 export function localInput(ms: number): string {
   const d = new Date(ms);

@@ -68,9 +68,10 @@ export function useConversationList(filter: ListFilter): LiveList {
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<unknown>(null);
   const run = useRef(0);
-  // Events are matched as the server lists: with the caller's access rule too.
+  // Events are matched as the server lists: with the caller's access rule too, and
+  // days in the workspace's time zone.
   const filterRef = useRef<ListFilter>(filter);
-  filterRef.current = { ...filter, access: w.view.access };
+  filterRef.current = { ...filter, access: w.view.access, timeZone: w.view.time_zone };
 
   const load = useCallback(
     async (after = "") => {
@@ -90,7 +91,10 @@ export function useConversationList(filter: ListFilter): LiveList {
             q: f.q,
             tag: f.tag,
             label: f.label,
+            team: f.team,
             sla: f.sla,
+            from: f.from,
+            to: f.to,
             sort: f.sort as never,
             cursor: after || undefined,
             limit: after ? PAGE : reloadLimit(itemsRef.current.length),

@@ -56,6 +56,20 @@ describe("slaBreaches", () => {
     }
   });
 
+  it("does not count an answer written after the ticket closed, and keeps what earlier cycles missed", () => {
+    const t = ticket({ first_response_due_at: at("10:30"), state: "abandoned", state_changed_at: at("10:10") });
+    // Closed at 10:10, in time; answered at 11:00, after it closed: not missed.
+    expect(slaBreaches({ ...t, first_response_at: at("11:00") }, ms("23:00"))).toEqual([]);
+    // Reopened with no clock running: the earlier cycle's misses stay.
+    const reopened = ticket({ first_response_missed: true, resolution_missed: true });
+    expect(slaBreaches(reopened, ms("10:01"))).toEqual(["first_response", "resolution"]);
+    expect(hasTargets(reopened)).toBe(true);
+    expect(targetStandings(reopened, ms("10:01")).map((s) => [s.target, s.state])).toEqual([
+      ["first_response", "missed"],
+      ["resolution", "missed"],
+    ]);
+  });
+
   it("compares instants, not the way they are written", () => {
     const t = ticket({ first_response_due_at: "2030-01-02T10:30:00.000Z", first_response_at: "2030-01-02T11:29:00+01:00" });
     expect(slaBreaches(t, ms("12:00"))).toEqual([]);

@@ -22,7 +22,15 @@ export function targetName(t: SlaTarget): string {
 /** What of a ticket its SLA clocks are read from: a listed ticket or a realtime change alike. */
 export type SlaClocks = Pick<
   ConversationChange,
-  "state" | "state_changed_at" | "first_response_due_at" | "first_response_at" | "next_response_due_at" | "next_response_missed" | "resolution_due_at"
+  | "state"
+  | "state_changed_at"
+  | "first_response_due_at"
+  | "first_response_at"
+  | "first_response_missed"
+  | "next_response_due_at"
+  | "next_response_missed"
+  | "resolution_due_at"
+  | "resolution_missed"
 >;
 
 /** Whether the ticket is still being worked (queued, active, pending): its clocks run. */
@@ -42,24 +50,34 @@ function stoppedAt(c: SlaClocks, now: number): number {
 
 /** Whether the ticket carries any SLA target at all (else there is nothing to show). */
 export function hasTargets(c: SlaClocks): boolean {
-  return !!(c.first_response_due_at || c.next_response_due_at || c.resolution_due_at || c.next_response_missed);
+  return !!(
+    c.first_response_due_at ||
+    c.next_response_due_at ||
+    c.resolution_due_at ||
+    c.first_response_missed ||
+    c.next_response_missed ||
+    c.resolution_missed
+  );
 }
 
 /**
  * The targets the ticket has missed by now, as the server's sla_breaches names them:
- * a first response later than its target (or none yet, once the target passed while
- * the ticket was open); a customer's message answered late, or one still waiting past
- * its target; a resolution past its target. Times compare to the millisecond.
+ * one missed in an earlier cycle (the *_missed flags: missed stays missed when a
+ * ticket reopens); a first response not given by its target while the clock ran (an
+ * answer after the ticket closed does not count); a customer's message still waiting
+ * past its target; a resolution past its target. A clock stops when the ticket is
+ * resolved or abandoned. Times compare to the millisecond.
  */
 export function slaBreaches(c: SlaClocks, now: number): SlaTarget[] {
   const stopped = stoppedAt(c, now);
   const out: SlaTarget[] = [];
   const first = ms(c.first_response_due_at);
-  if (first !== undefined && (ms(c.first_response_at) ?? stopped) > first) out.push("first_response");
+  const answered = ms(c.first_response_at);
+  if (c.first_response_missed || (first !== undefined && stopped > first && (answered === undefined || answered > first))) out.push("first_response");
   const next = ms(c.next_response_due_at);
   if (c.next_response_missed || (next !== undefined && stopped > next)) out.push("next_response");
   const resolution = ms(c.resolution_due_at);
-  if (resolution !== undefined && stopped > resolution) out.push("resolution");
+  if (c.resolution_missed || (resolution !== undefined && stopped > resolution)) out.push("resolution");
   return out;
 }
 
@@ -144,8 +162,11 @@ export function targetStandings(c: SlaClocks, now: number): TargetStanding[] {
     out.push({
       target: "first_response",
       due: c.first_response_due_at ?? null,
-      state: answered !== undefined ? (answered > first ? "missed" : "met") : clock(first),
+      // Answered in time is met; otherwise the clock says (an answer after closing does not count).
+      state: c.first_response_missed ? "missed" : answered !== undefined && answered <= first ? "met" : clock(first),
     });
+  } else if (c.first_response_missed) {
+    out.push({ target: "first_response", due: null, state: "missed" });
   }
 
   const next = ms(c.next_response_due_at);
@@ -159,7 +180,13 @@ export function targetStandings(c: SlaClocks, now: number): TargetStanding[] {
   if (resolution !== undefined) {
     const state = clock(resolution);
     // Stopped in time by resolving it is the target met; abandoning it is not.
-    out.push({ target: "resolution", due: c.resolution_due_at ?? null, state: state === "stopped" && c.state === "resolved" ? "met" : state });
+    out.push({
+      target: "resolution",
+      due: c.resolution_due_at ?? null,
+      state: c.resolution_missed ? "missed" : state === "stopped" && c.state === "resolved" ? "met" : state,
+    });
+  } else if (c.resolution_missed) {
+    out.push({ target: "resolution", due: null, state: "missed" });
   }
   return out;
 }

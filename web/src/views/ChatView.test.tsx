@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { conversation, mockApi } from "../test/fakes";
 import { loginCode, orderUpdate, welcome } from "../test/templates";
 import { connection, fakeWorkspace, renderInWorkspace } from "../test/workspace";
-import { ComposeDialog, parseRecipients } from "./ChatView";
+import { ChatView, ComposeDialog, parseRecipients } from "./ChatView";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -345,5 +345,26 @@ describe("suggestions in To", () => {
 describe("parseRecipients", () => {
   it("splits at commas, semicolons and new lines, and drops repeats however spaced", () => {
     expect(parseRecipients(" +44 20 7946 0958,+442079460958;\n+1 (555) 010-0100\n\n")).toEqual(["+44 20 7946 0958", "+1 (555) 010-0100"]);
+  });
+});
+
+describe("Chat's date range", () => {
+  afterEach(() => window.history.replaceState(null, "", "/"));
+
+  it("lists the conversations last active from one day to another, kept in the URL", async () => {
+    const { calls } = mockApi({
+      "GET /api/v1/workspaces/demo/conversations": { body: { items: [conversation({ id: "c1", title: "Maya" })], next_cursor: "" } },
+      "GET /api/v1/workspaces/demo/conversations/counts": { body: { kind: "chat", counts: {} } },
+    });
+    window.history.replaceState(null, "", "/w/demo/chat?view=sent");
+    renderInWorkspace(<ChatView />, fakeWorkspace());
+    await screen.findByText("Maya");
+    fireEvent.change(screen.getByLabelText("Active from"), { target: { value: "2030-01-01" } });
+    fireEvent.change(screen.getByLabelText("Active to"), { target: { value: "2030-01-31" } });
+    const lists = () => calls.filter((c) => c.url.split("?")[0] === "/api/v1/workspaces/demo/conversations").map((c) => new URL(c.url, "http://x").searchParams);
+    await waitFor(() => expect(lists().pop()!.get("to")).toBe("2030-01-31"));
+    const asked = lists().pop()!;
+    expect([asked.get("kind"), asked.get("pill"), asked.get("from"), asked.get("to")]).toEqual(["chat", "sent", "2030-01-01", "2030-01-31"]);
+    expect(window.location.search).toBe("?view=sent&from=2030-01-01&to=2030-01-31");
   });
 });

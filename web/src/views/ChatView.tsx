@@ -17,7 +17,7 @@ import { useAction, useFormValues } from "../lib/useAction";
 import { useAsync } from "../lib/useAsync";
 import { Link, navigate } from "../router";
 import { useWorkspace } from "../workspace";
-import { ConnectionFilter, ConnectionOptions, ListPane, SearchBox, useListQuery } from "./ConversationList";
+import { ConnectionFilter, ConnectionOptions, DateRangeFilter, ListPane, SearchBox, useListQuery } from "./ConversationList";
 import { ConversationPane, ThreadPlaceholder } from "./ConversationPane";
 
 export const CHAT_VIEWS = [
@@ -67,8 +67,15 @@ function TemplateCounts() {
   );
 }
 
-function filterOf(view: string, connection: string, q: string, sort: string): ListFilter {
-  const f: ListFilter = { kind: "chat", connection: connection || undefined, q: q || undefined, sort: sort === "newest" ? undefined : sort };
+function filterOf(view: string, connection: string, q: string, sort: string, from: string, to: string): ListFilter {
+  const f: ListFilter = {
+    kind: "chat",
+    connection: connection || undefined,
+    q: q || undefined,
+    sort: sort === "newest" ? undefined : sort,
+    from: from || undefined,
+    to: to || undefined,
+  };
   if (view === "archived") f.archived = true;
   else if (view !== "all") f.pill = view;
   return f;
@@ -354,14 +361,14 @@ export function ComposeDialog({ onClose, onCreated }: { onClose: () => void; onC
 export function ChatView({ conversation }: { conversation?: string }) {
   const w = useWorkspace();
   const base = `/w/${w.slug}/chat`;
-  const lq = useListQuery(base, conversation, ["view", "connection", "sort"] as const);
-  const { connection, q } = lq.query;
+  const lq = useListQuery(base, conversation, ["view", "connection", "sort", "from", "to"] as const);
+  const { connection, from, to, q } = lq.query;
   const view = lq.query.view || "all";
   // An order the server does not know (a link typed by hand) is the default one.
   const sort = Object.hasOwn(SORTS, lq.query.sort) ? lq.query.sort : "newest";
   const [composing, setComposing] = useState(false);
   const counts = useCounts("chat");
-  const list = useConversationList(filterOf(view, connection, q, sort));
+  const list = useConversationList(filterOf(view, connection, q, sort, from, to));
 
   return (
     <div className={`columns columns-chat${conversation ? " has-selection" : ""}`}>
@@ -398,7 +405,7 @@ export function ChatView({ conversation }: { conversation?: string }) {
         activeId={conversation}
         sort={SORTS[sort]?.fn}
         hrefOf={lq.hrefOf}
-        emptyTitle={q || connection || view !== "all" ? "Nothing here" : "No conversations yet"}
+        emptyTitle={q || connection || from || to || view !== "all" ? "Nothing here" : "No conversations yet"}
         emptyBody={w.can("chat:send") && view === "all" && !q ? "Start one with New conversation." : undefined}
         filters={
           <>
@@ -420,6 +427,7 @@ export function ChatView({ conversation }: { conversation?: string }) {
                 ))}
               </select>
             </div>
+            <DateRangeFilter from={from} to={to} error={list.error} onChange={(range) => lq.go(range)} />
           </>
         }
       />

@@ -1,11 +1,12 @@
 // The list column: cards of conversations, newest activity first, with loading, empty
 // and error states and paging.
-import { useEffect, useState, type ReactNode } from "react";
-import type { Connection, Conversation, TagCount } from "../api/types";
-import { Empty, ErrorText, Loading } from "../components/Feedback";
+import { useEffect, useId, useState, type ReactNode } from "react";
+import type { Connection, Conversation, TagCount, Team } from "../api/types";
+import { Empty, ErrorText, fieldError, Loading } from "../components/Feedback";
 import { SlaChip } from "../components/Sla";
 import type { LiveList } from "../lib/live";
 import { shortWhen } from "../lib/format";
+import { GENERAL_QUEUE, teamOf } from "../lib/teams";
 import { Link, navigate, useLocation, withQuery } from "../router";
 import { useWorkspace } from "../workspace";
 import { displayName, initials, memberName } from "./ConversationPane";
@@ -15,12 +16,21 @@ export function Pill({ value }: { value: string }) {
   return <span className={`pill pill-${value}`}>{value}</span>;
 }
 
-function Card({ c, href, active }: { c: Conversation; href: string; active: boolean }) {
+/** Tickets picked in a list to act on together (the Team Inbox's bulk assignment). */
+export interface Selection {
+  has: (id: string) => boolean;
+  toggle: (c: Conversation) => void;
+}
+
+function Card({ c, href, active, teams, selection }: { c: Conversation; href: string; active: boolean; teams?: Team[]; selection?: Selection }) {
   const w = useWorkspace();
   const name = displayName(c);
   const assignee = memberName(w, c.assignee_id);
+  const team = teamOf(teams, c.team_id);
   return (
-    <li>
+    <li className={selection ? "card-row" : undefined}>
+      {/* Beside the link, not in it: a box inside a link would open the ticket as it is ticked. */}
+      {selection ? <input type="checkbox" className="card-select" aria-label={`Select ${name}`} checked={selection.has(c.id)} onChange={() => selection.toggle(c)} /> : null}
       <Link
         href={href}
         className={`card${active ? " active" : ""}${c.unread ? " unread" : ""}`}
@@ -48,6 +58,11 @@ function Card({ c, href, active }: { c: Conversation; href: string; active: bool
               <>
                 <Pill value={c.state} />
                 <span className="card-meta">{assignee ?? (c.assignee_id ? "Assigned" : "Unassigned")}</span>
+                {team ? (
+                  <span className="team-badge" title="The team whose queue the ticket is in">
+                    {team.name}
+                  </span>
+                ) : null}
                 <SlaChip c={c} />
               </>
             )}
@@ -72,9 +87,13 @@ interface ListProps {
   emptyTitle: string;
   emptyBody?: ReactNode;
   sort?: (a: Conversation, b: Conversation) => number;
+  /** the workspace's teams, to name a ticket's on its card */
+  teams?: Team[];
+  /** the cards' boxes to pick tickets with, when the member may act on several */
+  selection?: Selection;
 }
 
-export function ConversationList({ list, hrefOf, activeId, label, emptyTitle, emptyBody, sort }: ListProps) {
+export function ConversationList({ list, hrefOf, activeId, label, emptyTitle, emptyBody, sort, teams, selection }: ListProps) {
   const items = sort ? [...list.items].sort(sort) : list.items;
   if (list.loading && items.length === 0) return <Loading label="Loading conversations…" />;
   return (
@@ -85,7 +104,7 @@ export function ConversationList({ list, hrefOf, activeId, label, emptyTitle, em
       ) : (
         <ul className="cards" aria-label={label}>
           {items.map((c) => (
-            <Card key={c.id} c={c} href={hrefOf(c)} active={c.id === activeId} />
+            <Card key={c.id} c={c} href={hrefOf(c)} active={c.id === activeId} teams={teams} selection={selection} />
           ))}
         </ul>
       )}
@@ -98,14 +117,15 @@ export function ConversationList({ list, hrefOf, activeId, label, emptyTitle, em
   );
 }
 
-/** The list column of Chat and the Team Inbox: its title, its filters and the list. */
-export function ListPane({ title, filters, ...props }: ListProps & { title: string; filters: ReactNode }) {
+/** The list column of Chat and the Team Inbox: its title, its filters, what may be done with the tickets picked (toolbar) and the list. */
+export function ListPane({ title, filters, toolbar, ...props }: ListProps & { title: string; filters: ReactNode; toolbar?: ReactNode }) {
   return (
     <section className="pane pane-list" aria-label={props.label}>
       <div className="pane-head">
         <h1>{title}</h1>
       </div>
       <div className="filters">{filters}</div>
+      {toolbar}
       <div className="pane-scroll">
         <ConversationList {...props} />
       </div>
@@ -239,5 +259,75 @@ export function TagFilter({
         ))}
       </select>
     </>
+  );
+}
+
+/**
+ * The Team Inbox's filter by team: all tickets, those of the general queue (no team),
+ * or one team's. Shown once there are teams, or while the URL names one.
+ */
+export function TeamFilter({ id, teams, value, onChange }: { id: string; teams: Team[] | undefined; value: string; onChange: (v: string) => void }) {
+  if (!teams?.length && !value) return null;
+  const known = value === "" || value === GENERAL_QUEUE || teams?.some((t) => t.id === value);
+  return (
+    <>
+      <label className="sr-only" htmlFor={id}>
+        Team
+      </label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">All teams</option>
+        <option value={GENERAL_QUEUE}>General queue</option>
+        {(teams ?? []).map((t) => (
+          <option key={t.id} value={t.id}>
+            {t.name}
+          </option>
+        ))}
+        {/* A team deleted since the link was made, or the teams still loading: still the filter in use. */}
+        {known ? null : <option value={value}>{teams ? "A team no longer listed" : "A team"}</option>}
+      </select>
+    </>
+  );
+}
+
+/**
+ * A list's filter by when conversations were last active: two days, each optional
+ * (YYYY-MM-DD, which the server reads in the workspace's time zone, the last day
+ * whole), with the server's refusal of either under them (error: the list's).
+ */
+export function DateRangeFilter({ from, to, error, onChange }: { from: string; to: string; error: unknown; onChange: (range: { from?: string; to?: string }) => void }) {
+  const id = useId();
+  const refused = [fieldError(error, "from"), fieldError(error, "to")];
+  const said = refused.filter(Boolean).join("; ");
+  const errorId = `${id}-error`;
+  return (
+    <div className="date-range" role="group" aria-label="Last active">
+      <label htmlFor={`${id}-from`}>Active from</label>
+      <input
+        id={`${id}-from`}
+        type="date"
+        value={from}
+        max={to || undefined}
+        aria-invalid={refused[0] ? true : undefined}
+        aria-describedby={refused[0] ? errorId : undefined}
+        onChange={(e) => onChange({ from: e.target.value })}
+      />
+      <label htmlFor={`${id}-to`}>
+        <span className="sr-only">Active </span>to
+      </label>
+      <input
+        id={`${id}-to`}
+        type="date"
+        value={to}
+        min={from || undefined}
+        aria-invalid={refused[1] ? true : undefined}
+        aria-describedby={refused[1] ? errorId : undefined}
+        onChange={(e) => onChange({ to: e.target.value })}
+      />
+      {said ? (
+        <p className="field-error" id={errorId}>
+          {said}
+        </p>
+      ) : null}
+    </div>
   );
 }

@@ -2,7 +2,8 @@ import { act, fireEvent, screen, waitFor, within } from "@testing-library/react"
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Member, Message } from "../api/types";
-import { conversation, message, mockApi } from "../test/fakes";
+import { Realtime } from "../api/realtime";
+import { conversation, FakeSocket, installFakeSocket, message, mockApi } from "../test/fakes";
 import { dateTime } from "../lib/format";
 import { AGENT, fakeWorkspace, liveWorkspace, MANAGER, renderInWorkspace, VIEWER } from "../test/workspace";
 import { ConversationPane, templatesOnly, windowFrom } from "./ConversationPane";
@@ -310,6 +311,76 @@ describe("transferring a ticket", () => {
     expect(screen.getByRole("dialog", { name: "Transfer ticket" })).toBeTruthy();
   });
 
+  it("moves the ticket into a team's queue or the general queue, and leaves its team as it is when handing it to a member", async () => {
+    const inBilling = { ...ticket, team_id: "tm1" };
+    const { calls } = mockApi({
+      [`GET ${base}/t1`]: { body: inBilling },
+      [`GET ${base}/t1/messages`]: thread([]),
+      "GET /api/v1/workspaces/demo/workloads": workloads,
+      "GET /api/v1/workspaces/demo/teams": {
+        body: {
+          items: [
+            { id: "tm1", name: "Billing", member_ids: ["u2", "u3"], connection_ids: [], created_at: "", updated_at: "" },
+            { id: "tm2", name: "Sales Team", member_ids: [], connection_ids: [], created_at: "", updated_at: "" },
+          ],
+          next_cursor: "",
+        },
+      },
+      [`POST ${base}/t1/assign`]: (c) => {
+        const b = c.body as { assignee_id: string | null; team_id?: string };
+        return { body: { ...inBilling, assignee_id: b.assignee_id, state: b.assignee_id ? "active" : "queued", team_id: b.team_id === undefined ? "tm1" : b.team_id || null } };
+      },
+    });
+    renderInWorkspace(<ConversationPane id="t1" />, manager());
+    // The head names the ticket's team.
+    const head = (await screen.findByRole("heading", { name: "Ben" })).closest(".thread-title") as HTMLElement;
+    await waitFor(() => expect(head.querySelector(".team-badge")?.textContent).toBe("Billing"));
+
+    const transfer = async (choice: RegExp) => {
+      await userEvent.click(screen.getByRole("button", { name: "Transfer" }));
+      const dialog = await screen.findByRole("dialog", { name: "Transfer ticket" });
+      await userEvent.click(within(dialog).getByRole("radio", { name: choice }));
+      await userEvent.click(within(dialog).getByRole("button", { name: "Transfer" }));
+      await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    };
+    await userEvent.click(screen.getByRole("button", { name: "Transfer" }));
+    const dialog = await screen.findByRole("dialog", { name: "Transfer ticket" });
+    expect(within(dialog).getAllByRole("radio").map((r) => r.closest("label")?.textContent).slice(3)).toEqual([
+      "General queueanyone may accept it",
+      "Billing team queueits 2 members may accept it",
+      // A name that says team already is not said twice.
+      "Sales Team queueno members yet",
+    ]);
+    await userEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+
+    await transfer(/Sales Team queue/);
+    await transfer(/General queue/);
+    expect(head.querySelector(".team-badge")).toBeNull();
+    await transfer(/Ben Agent/);
+    expect(calls.filter((c) => c.method === "POST").map((c) => c.body)).toEqual([
+      { assignee_id: null, team_id: "tm2" },
+      { assignee_id: null, team_id: "" },
+      { assignee_id: "u3" },
+    ]);
+  });
+
+  it("marks the team's queue a queued ticket waits in", async () => {
+    mockApi({
+      [`GET ${base}/t1`]: { body: { ...ticket, assignee_id: null, state: "queued", team_id: "tm1" } },
+      [`GET ${base}/t1/messages`]: thread([]),
+      "GET /api/v1/workspaces/demo/workloads": workloads,
+      "GET /api/v1/workspaces/demo/teams": {
+        body: { items: [{ id: "tm1", name: "Billing", member_ids: [], connection_ids: [], created_at: "", updated_at: "" }], next_cursor: "" },
+      },
+    });
+    renderInWorkspace(<ConversationPane id="t1" />, manager());
+    await waitFor(() => expect(document.querySelector(".thread-title .team-badge")?.textContent).toBe("Billing"));
+    await userEvent.click(screen.getByRole("button", { name: "Transfer" }));
+    const dialog = await screen.findByRole("dialog", { name: "Transfer ticket" });
+    expect(within(dialog).getByRole("radio", { name: /Billing team queue/ }).closest("label")?.textContent).toContain("it is there now");
+    expect(within(dialog).getByRole("radio", { name: /General queue/ }).closest("label")?.textContent).not.toContain("it is there now");
+  });
+
   it("is not offered to an agent, nor on a chat", async () => {
     mockApi({
       [`GET ${base}/t1`]: { body: ticket },
@@ -570,6 +641,97 @@ describe("the contact panel", () => {
     await screen.findByText("hello?");
     expect(calls.map((c) => c.url.split("?")[0])).not.toContain(base);
     expect(calls.some((c) => c.url.includes("/contacts/"))).toBe(false);
+  });
+});
+
+describe("who is typing", () => {
+  const ticket = conversation({ id: "t1", kind: "ticket", state: "active", assignee_id: "u1", title: "Ben" });
+  const routes = {
+    [`GET ${base}/t1`]: { body: ticket },
+    [`GET ${base}/t1/messages`]: thread([message({ id: "m1", conversation_id: "t1", direction: "in", body: "any news?", status: "received" })]),
+  };
+  const signedIn = {
+    status: "signedIn" as const,
+    user: { id: "u1", email: "sam@demo.local", name: "Sam Rivera", is_operator: false, created_at: "2030-01-01T00:00:00Z" },
+    memberships: [],
+  };
+  const T0 = Date.parse("2030-01-02T10:00:00Z");
+
+  afterEach(() => vi.useRealTimers());
+
+  it("tells the others at most once every 4 seconds while the member writes, whatever the server answers", async () => {
+    // Only the clock is faked: the thread's requests keep real timeouts.
+    vi.useFakeTimers({ now: T0, toFake: ["Date"] });
+    const { calls } = mockApi({ ...routes, [`POST ${base}/t1/typing`]: { status: 500, body: { error: { code: "internal", message: "boom" } } } });
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace(), signedIn);
+    await screen.findByText("any news?");
+    const box = screen.getByRole("textbox", { name: "Message" });
+    const said = () => calls.filter((c) => c.method === "POST" && c.url === `${base}/t1/typing`).length;
+
+    fireEvent.change(box, { target: { value: "O" } });
+    fireEvent.change(box, { target: { value: "On" } });
+    expect(said()).toBe(1);
+    vi.setSystemTime(T0 + 3999);
+    fireEvent.change(box, { target: { value: "On i" } });
+    expect(said()).toBe(1);
+    vi.setSystemTime(T0 + 4000);
+    fireEvent.change(box, { target: { value: "On it" } });
+    expect(said()).toBe(2);
+    // Emptying the box is not writing.
+    vi.setSystemTime(T0 + 9000);
+    fireEvent.change(box, { target: { value: "" } });
+    expect(said()).toBe(2);
+    // The server's refusal is not the member's concern.
+    await waitFor(() => expect(calls.filter((c) => c.url.endsWith("/typing"))).toHaveLength(2));
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("says nothing for a page without a signed-in member", async () => {
+    const { calls } = mockApi(routes);
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace());
+    await screen.findByText("any news?");
+    fireEvent.change(screen.getByRole("textbox", { name: "Message" }), { target: { value: "On it" } });
+    expect(calls.some((c) => c.url.endsWith("/typing"))).toBe(false);
+  });
+
+  it("names the other members writing here for 6 seconds after each word, or until their message comes", async () => {
+    installFakeSocket();
+    mockApi(routes);
+    const realtime = new Realtime("ws://x/api/v1/workspaces/demo/realtime").start();
+    const ws = FakeSocket.last();
+    renderInWorkspace(<ConversationPane id="t1" />, fakeWorkspace({ realtime }), signedIn);
+    await screen.findByText("any news?");
+    vi.useFakeTimers();
+    const typing = (user_id: string, name: string, conversation_id = "t1") =>
+      act(() => ws.emit({ type: "conversation.typing", conversation_id, conversation_kind: "ticket", data: { user_id, name } }));
+    const shown = () => document.querySelector(".typing-indicator")?.textContent;
+    const wait = (ms: number) => act(() => vi.advanceTimersByTime(ms));
+
+    // The member's own words, heard back from the server, and another conversation's.
+    typing("u1", "Sam Rivera");
+    typing("u3", "Bo", "t9");
+    expect(shown()).toBe("");
+    typing("u2", "Ana");
+    expect(shown()).toBe("Ana is typing…");
+    wait(3000);
+    typing("u3", "Bo");
+    expect(shown()).toBe("Ana and Bo are typing…");
+    wait(2999);
+    expect(shown()).toBe("Ana and Bo are typing…");
+    wait(1);
+    expect(shown()).toBe("Bo is typing…");
+    // Still writing: Bo stays 6 seconds from now.
+    typing("u3", "Bo");
+    wait(5999);
+    expect(shown()).toBe("Bo is typing…");
+    wait(1);
+    expect(shown()).toBe("");
+
+    typing("u2", "Ana");
+    act(() => ws.emit({ type: "message.created", conversation_id: "t1", conversation_kind: "ticket", data: message({ id: "r1", conversation_id: "t1", author_id: "u2", body: "On it" }) }));
+    expect(shown()).toBe("");
+    expect(screen.getByText("On it")).toBeTruthy();
+    realtime.stop();
   });
 });
 

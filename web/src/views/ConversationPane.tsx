@@ -10,27 +10,28 @@
 // taken only with the focus in the conversation and when the action is there to take,
 // none while a dialog is open, whose keys they are. An open menu or list of
 // suggestions keeps the keys it uses (Escape, the arrows, Enter, Tab), not the others.
-import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { Fragment, useEffect, useRef, useState, type ReactNode } from "react";
 import { call } from "../api/client";
-import type { Conversation, ConversationUpdate, Message, MessageRequest, TimelineEvent, Workload } from "../api/types";
-import { MemberAvailability } from "../components/Availability";
+import type { Conversation, ConversationUpdate, Message, MessageRequest, TimelineEvent } from "../api/types";
 import { Composer, type ComposerControls } from "../components/Composer";
 import { ConfirmDialog, Dialog, DialogActions } from "../components/Dialog";
-import { Empty, ErrorText, fieldError, Loading } from "../components/Feedback";
+import { Empty, ErrorText, Loading } from "../components/Feedback";
 import { Field } from "../components/Field";
 import { PinIcon } from "../components/Icons";
 import { SlaChip, SlaDetails } from "../components/Sla";
 import { statusLabel } from "../components/Ticks";
 import { Thread, type ThreadActions } from "../components/Thread";
-import { holdsTickets } from "../lib/assignment";
 import { dateTime, shortWhen, windowOpen } from "../lib/format";
 import { ariaShortcut, isAltShortcut, isShortcut, withAlt, withModifier } from "../lib/keys";
 import { useThread } from "../lib/live";
+import { teamOf, useTeams } from "../lib/teams";
+import { typingText, useTypists, useTypingSignal } from "../lib/typing";
 import { useAction } from "../lib/useAction";
 import { useAsync } from "../lib/useAsync";
 import { Link } from "../router";
 import { useWorkspace, type Workspace } from "../workspace";
 import { ConversationTags } from "./ConversationTags";
+import { transferBody, TransferDialog } from "./Transfer";
 
 /** Up to two initials of a name; "#" for a number or anything without letters. */
 export function initials(name: string): string {
@@ -210,108 +211,6 @@ function ResolveDialog({ onClose, onResolve }: { onClose: () => void; onResolve:
   );
 }
 
-/** A member's open tickets as a transfer weighs them: active out of their capacity, when they have one. */
-function load(wl: Workload | undefined): string {
-  if (!wl) return "no open tickets";
-  const active = wl.capacity > 0 ? `${wl.active}/${wl.capacity}` : String(wl.active);
-  return `${active} active · ${wl.pending} pending`;
-}
-
-/**
- * Handing a ticket to a member who may reply, or back to the queue, with a note for
- * whoever takes it: each member is shown with their open tickets and availability, to
- * weigh who has room. A member who is busy or away can still be chosen by hand.
- * onTransfer throws when the server refuses; the dialog then says why beside the choice
- * or the note.
- */
-function TransferDialog({
-  c,
-  onClose,
-  onTransfer,
-}: {
-  c: Conversation;
-  onClose: () => void;
-  onTransfer: (assigneeId: string | null, note: string) => Promise<void>;
-}) {
-  const w = useWorkspace();
-  // undefined until a choice is made; null is the queue.
-  const [to, setTo] = useState<string | null | undefined>(undefined);
-  const [note, setNote] = useState("");
-  const { busy, error, run } = useAction();
-  const errorId = useId();
-  const loads = useAsync((signal) => call("get", "/api/v1/workspaces/{workspace}/workloads", { path: { workspace: w.slug }, signal }), [w.slug]);
-  const takers = w.members.filter((m) => holdsTickets(m.role));
-  const refused = fieldError(error, "assignee_id");
-  return (
-    <Dialog title="Transfer ticket" onClose={onClose}>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (to === undefined) return;
-          void run(async () => {
-            await onTransfer(to, note.trim());
-            onClose();
-          });
-        }}
-      >
-        <fieldset className="transfer-choices" aria-describedby={refused ? errorId : undefined}>
-          <legend>Transfer to</legend>
-          {takers.length === 0 ? <p className="hint">No member who may reply is listed.</p> : null}
-          {takers.map((m, i) => {
-            const wl = loads.data?.items.find((x) => x.user_id === m.user_id);
-            return (
-              <label key={m.user_id}>
-                <input type="radio" name="transfer-to" autoFocus={i === 0} checked={to === m.user_id} onChange={() => setTo(m.user_id)} />
-                <span>
-                  {m.name || m.email}
-                  {m.user_id === w.me ? " (you)" : ""}
-                  <span className="hint"> · {m.role}</span>
-                  {m.user_id === c.assignee_id ? <strong className="transfer-current"> · has it now</strong> : null}
-                </span>
-                {/* Counted only once loaded: absent from the list means none. */}
-                {loads.data ? (
-                  <span className="transfer-load">
-                    {wl ? (
-                      <>
-                        <MemberAvailability availability={wl.availability} online={wl.online} /> ·{" "}
-                      </>
-                    ) : null}
-                    {load(wl)}
-                  </span>
-                ) : null}
-              </label>
-            );
-          })}
-          <label>
-            <input type="radio" name="transfer-to" autoFocus={takers.length === 0} checked={to === null} onChange={() => setTo(null)} />
-            <span>
-              Back to the queue
-              {c.assignee_id ? null : <strong className="transfer-current"> · it is there now</strong>}
-            </span>
-            <span className="transfer-load">anyone may accept it</span>
-          </label>
-          {loads.error ? <p className="hint">Open tickets could not be counted.</p> : null}
-          {refused ? (
-            <p className="field-error" id={errorId}>
-              {refused}
-            </p>
-          ) : null}
-        </fieldset>
-        <Field
-          label="Transfer note (optional)"
-          hint="Kept in the thread as an internal note, “Transferred to …”; the customer never sees it."
-          error={fieldError(error, "note")}
-        >
-          <textarea rows={3} value={note} maxLength={4096} placeholder="For the next one: what they should know" onChange={(e) => setNote(e.target.value)} />
-        </Field>
-        <DialogActions onCancel={onClose} busy={busy} disabled={to === undefined} error={error}>
-          Transfer
-        </DialogActions>
-      </form>
-    </Dialog>
-  );
-}
-
 /** Picks the conversation a message is forwarded to, and forwards it there. */
 function ForwardDialog({ m, onClose, onForwarded }: { m: Message; onClose: () => void; onForwarded: (fwd: Message) => void }) {
   const w = useWorkspace();
@@ -403,6 +302,10 @@ export function ConversationPane({
 }) {
   const w = useWorkspace();
   const t = useThread(id);
+  // A ticket's team names its queue in the head and in Transfer; chats have none.
+  const teams = useTeams(t.conversation?.kind === "ticket");
+  const typing = useTypingSignal(id);
+  const typists = useTypists(id);
   const { busy, error: actionError, run: act } = useAction();
   const [info, setInfo] = useState<Message | null>(null);
   const [forwarding, setForwarding] = useState<Message | null>(null);
@@ -462,6 +365,7 @@ export function ConversationPane({
   const name = displayName(c);
   const ticket = c.kind === "ticket";
   const assignee = memberName(w, c.assignee_id);
+  const team = ticket ? teamOf(teams, c.team_id) : undefined;
   // A reply to one customer is judged by their window: it opened when they wrote.
   const theirLast = replyTo ? [...t.messages].reverse().find((m) => m.direction === "in" && m.contact_id === replyTo.contact_id) : undefined;
   const closed = replyTo ? keepsWindow(w, c) && !windowOpen((theirLast ?? replyTo).created_at) : templatesOnly(w, c);
@@ -563,7 +467,14 @@ export function ConversationPane({
             {ticket ? ` · ${c.state}${assignee ? ` · ${assignee}` : c.assignee_id ? "" : " · unassigned"}` : ` · ${c.pill}`}
             {c.archived ? " · archived" : ""}
           </p>
-          <SlaChip c={c} />
+          <div className="thread-badges">
+            {team ? (
+              <span className="team-badge" title="The team whose queue the ticket is in">
+                {team.name}
+              </span>
+            ) : null}
+            <SlaChip c={c} />
+          </div>
         </div>
         <div className="thread-actions">
           {ticket && !c.assignee_id && w.can("conversations:accept") ? (
@@ -697,11 +608,16 @@ export function ConversationPane({
           </button>
         </p>
       ) : null}
+      {/* Other members writing here now, so that two do not answer the customer at once. */}
+      <p className="typing-indicator" aria-live="polite">
+        {typingText(typists)}
+      </p>
       {canWrite ? (
         <Composer
           key={c.id}
           ref={composer}
           onSend={send}
+          onTyping={typing}
           windowClosed={closed}
           windowNote={
             several && !replyTo
@@ -746,10 +662,12 @@ export function ConversationPane({
       ) : null}
       {transferring ? (
         <TransferDialog
-          c={c}
+          title="Transfer ticket"
+          teams={teams ?? []}
+          holder={c}
           onClose={() => setTransferring(false)}
-          onTransfer={async (assigneeId, note) => {
-            changed(await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/assign", { path, body: note ? { assignee_id: assigneeId, note } : { assignee_id: assigneeId } }));
+          onTransfer={async (to, note) => {
+            changed(await call("post", "/api/v1/workspaces/{workspace}/conversations/{conversation}/assign", { path, body: transferBody(to, note) }));
             // The note is a message of its own, which the answer does not carry.
             if (note) await t.reload();
           }}

@@ -1,8 +1,8 @@
-import { act, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { conversation, mockApi, type Call } from "../test/fakes";
-import { AGENT, fakeWorkspace, liveWorkspace, renderInWorkspace } from "../test/workspace";
+import { AGENT, fakeWorkspace, liveWorkspace, MANAGER, renderInWorkspace } from "../test/workspace";
 import { InboxView } from "./InboxView";
 
 afterEach(() => {
@@ -312,5 +312,197 @@ describe("the Team Inbox's SLA missed filter", () => {
     await waitFor(() => expect(titles()).toEqual(["Ben"]));
     expect(listQueries(calls).pop()!.has("sla")).toBe(false);
     expect(screen.getByRole("button", { name: "SLA missed" }).getAttribute("aria-pressed")).toBe("false");
+  });
+});
+
+describe("the Team Inbox's teams", () => {
+  const teams = {
+    "GET /api/v1/workspaces/demo/teams": {
+      body: {
+        items: [
+          { id: "tm1", name: "Billing", member_ids: ["u2"], connection_ids: [], created_at: "", updated_at: "" },
+          { id: "tm2", name: "Sales", member_ids: [], connection_ids: [], created_at: "", updated_at: "" },
+        ],
+        next_cursor: "",
+      },
+    },
+  };
+
+  it("filter by team or the general queue, kept in the URL, and a ticket's card names its team", async () => {
+    const billing = conversation({ id: "t1", kind: "ticket", title: "Ana", team_id: "tm1" });
+    const general = conversation({ id: "t2", kind: "ticket", title: "Ben" });
+    const { calls } = mockApi({
+      ...routes((q) => [billing, general].filter((c) => !q.get("team") || (q.get("team") === "none" ? !c.team_id : c.team_id === q.get("team")))),
+      ...teams,
+    });
+    window.history.replaceState(null, "", "/w/demo/inbox");
+    renderInWorkspace(<InboxView />, fakeWorkspace({ permissions: AGENT, role: "agent", connections: null }));
+    await waitFor(() => expect(titles()).toEqual(["Ana", "Ben"]));
+    const ana = screen.getByText("Ana").closest(".card") as HTMLElement;
+    await waitFor(() => expect(ana.querySelector(".team-badge")?.textContent).toBe("Billing"));
+    expect((screen.getByText("Ben").closest(".card") as HTMLElement).querySelector(".team-badge")).toBeNull();
+
+    const filter = screen.getByLabelText("Team") as HTMLSelectElement;
+    expect([...filter.options].map((o) => o.textContent)).toEqual(["All teams", "General queue", "Billing", "Sales"]);
+    await userEvent.selectOptions(filter, "Billing");
+    await waitFor(() => expect(titles()).toEqual(["Ana"]));
+    expect(listQueries(calls).pop()!.get("team")).toBe("tm1");
+    expect(new URLSearchParams(window.location.search).get("team")).toBe("tm1");
+
+    await userEvent.selectOptions(filter, "General queue");
+    await waitFor(() => expect(titles()).toEqual(["Ben"]));
+    expect(listQueries(calls).pop()!.get("team")).toBe("none");
+    expect(new URLSearchParams(window.location.search).get("team")).toBe("none");
+  });
+
+  it("offer no team filter while there are no teams", async () => {
+    mockApi({ ...routes(() => [conversation({ id: "t2", kind: "ticket", title: "Ben" })]), "GET /api/v1/workspaces/demo/teams": { body: { items: [], next_cursor: "" } } });
+    window.history.replaceState(null, "", "/w/demo/inbox");
+    renderInWorkspace(<InboxView />, fakeWorkspace({ permissions: AGENT, role: "agent", connections: null }));
+    await screen.findByText("Ben");
+    expect(screen.queryByLabelText("Team")).toBeNull();
+  });
+});
+
+describe("the Team Inbox's date range", () => {
+  it("asks for the tickets last active from one day to another, keeps them in the URL, and clears with the other filters", async () => {
+    const { calls } = mockApi(routes(() => [conversation({ id: "t1", kind: "ticket", title: "Ana" })]));
+    window.history.replaceState(null, "", "/w/demo/inbox");
+    renderInWorkspace(<InboxView />, fakeWorkspace({ permissions: AGENT, role: "agent", connections: null }));
+    await waitFor(() => expect(titles()).toEqual(["Ana"]));
+    expect(listQueries(calls).pop()!.has("from")).toBe(false);
+
+    fireEvent.change(screen.getByLabelText("Active from"), { target: { value: "2030-01-01" } });
+    await waitFor(() => expect(listQueries(calls).pop()!.get("from")).toBe("2030-01-01"));
+    fireEvent.change(screen.getByLabelText("Active to"), { target: { value: "2030-01-02" } });
+    await waitFor(() => expect(listQueries(calls).pop()!.get("to")).toBe("2030-01-02"));
+    const asked = listQueries(calls).pop()!;
+    expect([asked.get("kind"), asked.get("from"), asked.get("to")]).toEqual(["ticket", "2030-01-01", "2030-01-02"]);
+    expect(window.location.search).toBe("?from=2030-01-01&to=2030-01-02");
+    expect((screen.getByLabelText("Active to") as HTMLInputElement).min).toBe("2030-01-01");
+  });
+
+  it("is taken from the URL, and a day the server refuses is said under the dates", async () => {
+    const { calls } = mockApi({
+      ...routes(() => []),
+      [`GET ${base}`]: (c: Call) =>
+        new URL(c.url, "http://x").searchParams.get("to")
+          ? { status: 422, body: { error: { code: "validation_failed", message: "validation failed", fields: { to: "must be after from" } } } }
+          : { body: { items: [], next_cursor: "" } },
+    });
+    window.history.replaceState(null, "", "/w/demo/inbox?from=2030-01-05&to=2030-01-01");
+    renderInWorkspace(<InboxView />, fakeWorkspace({ permissions: AGENT, role: "agent", connections: null }));
+    const to = screen.getByLabelText("Active to");
+    expect((screen.getByLabelText("Active from") as HTMLInputElement).value).toBe("2030-01-05");
+    await waitFor(() => expect(to.getAttribute("aria-invalid")).toBe("true"));
+    expect(document.getElementById(to.getAttribute("aria-describedby")!)?.textContent).toBe("must be after from");
+    expect(listQueries(calls)[0].get("from")).toBe("2030-01-05");
+
+    fireEvent.change(to, { target: { value: "" } });
+    await waitFor(() => expect(to.getAttribute("aria-invalid")).toBeNull());
+    expect(window.location.search).toBe("?from=2030-01-05");
+  });
+});
+
+describe("assigning tickets in bulk", () => {
+  const members = [
+    { id: "m1", user_id: "u1", name: "Mo Manager", email: "mo@x", role: "manager", created_at: "", availability: "online" as const, capacity: null },
+    { id: "m2", user_id: "u2", name: "Ana Agent", email: "ana@x", role: "agent", created_at: "", availability: "online" as const, capacity: null },
+  ];
+  const manager = () => fakeWorkspace({ permissions: MANAGER, role: "manager", connections: null, members });
+  const tickets = [
+    conversation({ id: "t1", kind: "ticket", state: "queued", title: "Cy" }),
+    conversation({ id: "t2", kind: "ticket", state: "queued", title: "Dee" }),
+    conversation({ id: "t3", kind: "ticket", state: "queued", title: "Eve" }),
+  ];
+  const teams = {
+    "GET /api/v1/workspaces/demo/teams": {
+      body: { items: [{ id: "tm1", name: "Billing", member_ids: ["u2"], connection_ids: [], created_at: "", updated_at: "" }], next_cursor: "" },
+    },
+  };
+  const workloads = { "GET /api/v1/workspaces/demo/workloads": { body: { items: [], next_cursor: "" } } };
+  const bar = () => screen.getByRole("region", { name: "Selected tickets" });
+
+  it("hands the tickets picked to a member with a note, then clears the pick and loads the list again", async () => {
+    let assigned = false;
+    const { calls } = mockApi({
+      ...routes(() => (assigned ? tickets.slice(1, 2) : tickets)),
+      ...teams,
+      ...workloads,
+      [`POST ${base}/bulk-assign`]: () => {
+        assigned = true;
+        return { body: { items: [], next_cursor: "" } };
+      },
+    });
+    window.history.replaceState(null, "", "/w/demo/inbox");
+    renderInWorkspace(<InboxView />, manager());
+    await waitFor(() => expect(titles()).toEqual(["Cy", "Dee", "Eve"]));
+    expect(within(bar()).queryByRole("button", { name: "Assign to…" })).toBeNull();
+
+    await userEvent.click(screen.getByRole("checkbox", { name: "Select Eve" }));
+    await userEvent.click(screen.getByRole("checkbox", { name: "Select Cy" }));
+    expect(within(bar()).getByRole("status").textContent).toBe("2 selected");
+    // Some picked: the box that picks them all is neither on nor off.
+    expect((within(bar()).getByRole("checkbox", { name: "Select all on this page" }) as HTMLInputElement).indeterminate).toBe(true);
+    await userEvent.click(within(bar()).getByRole("button", { name: "Assign to…" }));
+    const dialog = await screen.findByRole("dialog", { name: "Assign 2 tickets" });
+    // Members only: the queues have their own buttons.
+    expect(within(dialog).queryByRole("radio", { name: /queue/ })).toBeNull();
+    await userEvent.click(within(dialog).getByRole("radio", { name: /Ana Agent/ }));
+    await userEvent.type(within(dialog).getByLabelText(/Transfer note/), "refunds");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Assign" }));
+
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    // In the list's order, the team left as it is.
+    expect(calls.filter((c) => c.method === "POST").map((c) => c.body)).toEqual([{ conversation_ids: ["t1", "t3"], assignee_id: "u2", note: "refunds" }]);
+    await waitFor(() => expect(titles()).toEqual(["Dee"]));
+    expect(within(bar()).queryByRole("status")).toBeNull();
+    expect(screen.getByRole("checkbox", { name: "Select Dee" })).toHaveProperty("checked", false);
+  });
+
+  it("picks every ticket on the page, sends them back to the queue or into a team's, and says which one the server refused", async () => {
+    const { calls } = mockApi({
+      ...routes(() => tickets),
+      ...teams,
+      [`POST ${base}/bulk-assign`]: (c) =>
+        (c.body as { team_id?: string }).team_id === undefined
+          ? { status: 404, body: { error: { code: "not_found", message: "conversation not found", fields: { "conversation_ids[1]": "conversation not found" } } } }
+          : { body: { items: [], next_cursor: "" } },
+    });
+    window.history.replaceState(null, "", "/w/demo/inbox");
+    renderInWorkspace(<InboxView />, manager());
+    await waitFor(() => expect(titles()).toEqual(["Cy", "Dee", "Eve"]));
+    await userEvent.click(within(bar()).getByRole("checkbox", { name: "Select all on this page" }));
+    expect(within(bar()).getByRole("status").textContent).toBe("3 selected");
+
+    await userEvent.click(within(bar()).getByRole("button", { name: "Back to queue" }));
+    await within(bar()).findByText("Dee: conversation not found");
+    expect(within(bar()).getByRole("alert").textContent).toBe("conversation not found");
+    // Nothing changed: the pick stays, to try again.
+    expect(within(bar()).getByRole("status").textContent).toBe("3 selected");
+
+    await userEvent.click(await within(bar()).findByRole("button", { name: "To team…" }));
+    const dialog = await screen.findByRole("dialog", { name: "Move 3 tickets to a queue" });
+    expect(within(dialog).getAllByRole("radio").map((r) => r.closest("label")?.textContent)).toEqual([
+      "General queueanyone may accept it",
+      "Billing team queueits 1 member may accept it",
+    ]);
+    await userEvent.click(within(dialog).getByRole("radio", { name: /Billing team queue/ }));
+    await userEvent.click(within(dialog).getByRole("button", { name: "Move" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(calls.filter((c) => c.method === "POST").map((c) => c.body)).toEqual([
+      { conversation_ids: ["t1", "t2", "t3"], assignee_id: null },
+      { conversation_ids: ["t1", "t2", "t3"], assignee_id: null, team_id: "tm1" },
+    ]);
+    await waitFor(() => expect(within(bar()).queryByRole("status")).toBeNull());
+  });
+
+  it("offers no boxes to an agent", async () => {
+    mockApi(routes(() => tickets));
+    window.history.replaceState(null, "", "/w/demo/inbox");
+    renderInWorkspace(<InboxView />, fakeWorkspace({ permissions: AGENT, role: "agent", connections: null }));
+    await waitFor(() => expect(titles()).toEqual(["Cy", "Dee", "Eve"]));
+    expect(screen.queryByRole("checkbox")).toBeNull();
+    expect(screen.queryByRole("region", { name: "Selected tickets" })).toBeNull();
   });
 });

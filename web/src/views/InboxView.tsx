@@ -1,12 +1,14 @@
-// The Team Inbox: the tickets queue with its filters, the ticket's thread, and the
-// contact panel.
+// The Team Inbox: the tickets queue with its filters (and, for managers and admins,
+// tickets picked to assign together), the ticket's thread, and the contact panel.
 import { useState } from "react";
 import { Empty } from "../components/Feedback";
 import { useConversationList, useCounts } from "../lib/live";
 import { useTagsInUse } from "../lib/tags";
+import { useTeams } from "../lib/teams";
 import { navigate } from "../router";
 import { useWorkspace } from "../workspace";
-import { ConnectionFilter, ListPane, SearchBox, TagFilter, useListQuery } from "./ConversationList";
+import { BulkAssignBar, useTicketSelection } from "./BulkAssign";
+import { ConnectionFilter, DateRangeFilter, ListPane, SearchBox, TagFilter, TeamFilter, useListQuery } from "./ConversationList";
 import { ConversationPane, ThreadPlaceholder } from "./ConversationPane";
 
 const STATES = [
@@ -31,25 +33,31 @@ function wide(): boolean {
 
 export function InboxView({ conversation }: { conversation?: string }) {
   const w = useWorkspace();
-  const lq = useListQuery(`/w/${w.slug}/inbox`, conversation, ["state", "assignee", "connection", "tag", "label", "sla"] as const);
-  const { state, assignee, connection, tag, label, q } = lq.query;
+  const lq = useListQuery(`/w/${w.slug}/inbox`, conversation, ["state", "assignee", "team", "connection", "tag", "label", "sla", "from", "to"] as const);
+  const { state, assignee, team, connection, tag, label, from, to, q } = lq.query;
   // Only tickets that missed a target: sla=breached, the one value the server takes.
   const missedOnly = lq.query.sla === "breached";
   const [contactOpen, setContactOpen] = useState(wide);
   const counts = useCounts("ticket");
   const known = useTagsInUse();
+  const teams = useTeams();
   const list = useConversationList({
     kind: "ticket",
     state: state || undefined,
     assignee: assignee || undefined,
+    team: team || undefined,
     connection: connection || undefined,
     tag: tag || undefined,
     label: label || undefined,
     sla: missedOnly ? "breached" : undefined,
+    from: from || undefined,
+    to: to || undefined,
     q: q || undefined,
   });
+  const assigns = w.can("conversations:assign");
+  const selection = useTicketSelection(list.items);
   const total = counts ? Object.values(counts).reduce((a, b) => a + b, 0) : undefined;
-  const filtered = !!(q || state || assignee || connection || tag || label || missedOnly);
+  const filtered = !!(q || state || assignee || team || connection || tag || label || missedOnly || from || to);
 
   return (
     <div className={`columns columns-inbox${conversation ? " has-selection" : ""}`}>
@@ -59,10 +67,17 @@ export function InboxView({ conversation }: { conversation?: string }) {
         label="Tickets"
         activeId={conversation}
         hrefOf={lq.hrefOf}
+        teams={teams}
+        selection={assigns ? selection : undefined}
+        toolbar={assigns ? <BulkAssignBar listed={list.items} selection={selection} teams={teams ?? []} onAssigned={() => void list.reload()} /> : null}
         emptyTitle={filtered ? "No tickets match" : "No tickets yet"}
         emptyBody={
           filtered ? (
-            <button type="button" className="btn" onClick={() => lq.go({ state: "", assignee: "", connection: "", tag: "", label: "", sla: "", q: "" })}>
+            <button
+              type="button"
+              className="btn"
+              onClick={() => lq.go({ state: "", assignee: "", team: "", connection: "", tag: "", label: "", sla: "", from: "", to: "", q: "" })}
+            >
               Clear filters
             </button>
           ) : (
@@ -102,12 +117,14 @@ export function InboxView({ conversation }: { conversation?: string }) {
             </div>
             <div className="filter-row">
               <SearchBox id="inbox-search" label="Search tickets" placeholder="Search name, number or message" value={lq.typed} onChange={lq.setTyped} />
+              <TeamFilter id="inbox-team" teams={teams} value={team} onChange={(v) => lq.go({ team: v })} />
               {w.connections ? (
                 <ConnectionFilter id="inbox-channel" label="Channel" all="All channels" connections={w.connections} value={connection} onChange={(v) => lq.go({ connection: v })} />
               ) : null}
               <TagFilter id="inbox-label" label="Label" all="All labels" names={known?.labels} value={label} onChange={(v) => lq.go({ label: v })} />
               <TagFilter id="inbox-tag" label="Tag" all="All tags" names={known?.tags} value={tag} onChange={(v) => lq.go({ tag: v })} />
             </div>
+            <DateRangeFilter from={from} to={to} error={list.error} onChange={(range) => lq.go(range)} />
           </>
         }
       />

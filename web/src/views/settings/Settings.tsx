@@ -1,5 +1,5 @@
 // Settings: the sections the role may open. Managers and admins keep the workspace
-// here (and set how the Team Inbox hands out tickets); agents, who use the team's
+// here (and set how the Team Inbox hands out tickets, and its teams); agents, who use the team's
 // canned responses, open only those.
 import { Link } from "../../router";
 import { useWorkspace, type Workspace } from "../../workspace";
@@ -9,6 +9,7 @@ import { BusinessHours } from "./BusinessHours";
 import { CannedResponses } from "./CannedResponses";
 import { Connections } from "./Connections";
 import { Members } from "./Members";
+import { Teams } from "./Teams";
 import { Wallet } from "./Wallet";
 
 /** Whether the role keeps the workspace's settings: managers (reading most) and admins. */
@@ -20,6 +21,7 @@ function keepsSettings(w: Pick<Workspace, "view">): boolean {
 export const SECTIONS = [
   { id: "members", label: "Members", permission: "members:read", page: Members },
   { id: "assignment", label: "Assignment", permission: "conversations:assign", page: Assignment },
+  { id: "teams", label: "Teams", permission: "conversations:assign", page: Teams },
   { id: "connections", label: "Connections", permission: "channels:read", page: Connections },
   { id: "business-hours", label: "Business hours", permission: "workspace:read", page: BusinessHours },
   { id: "canned-responses", label: "Canned responses", permission: "canned:read", page: CannedResponses, forAgents: true },
