@@ -34,6 +34,27 @@ export function listFieldErrors(error: unknown, field: string, names: string[], 
   return msgs.length ? msgs.join("; ") : undefined;
 }
 
+/**
+ * The foot of a settings form: its refusal, then Save; or, for someone who may only
+ * read the settings, readOnly saying who may change them.
+ */
+export function SaveFooter({ error, busy, readOnly }: { error: unknown; busy: boolean; readOnly?: string }) {
+  return (
+    <>
+      <ErrorText error={error} />
+      {readOnly ? (
+        <p className="hint">{readOnly}</p>
+      ) : (
+        <div className="row">
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            Save
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
     <div className="loading" role="status" aria-live="polite">

@@ -6,7 +6,7 @@
 import { useId, useState } from "react";
 import { call } from "../../api/client";
 import type { AssignmentSettings } from "../../api/types";
-import { ErrorText, fieldError, Loading } from "../../components/Feedback";
+import { ErrorText, fieldError, Loading, SaveFooter } from "../../components/Feedback";
 import { Field } from "../../components/Field";
 import { capacityOf, holdsTickets } from "../../lib/assignment";
 import { useAction } from "../../lib/useAction";
@@ -103,12 +103,7 @@ function AssignmentForm({ settings, onSaved }: { settings: AssignmentSettings; o
           <input type="number" min={0} step={1} value={capacity} onChange={(e) => setCapacity(e.target.value)} />
         </Field>
       ) : null}
-      <ErrorText error={error} />
-      <div className="row">
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          Save
-        </button>
-      </div>
+      <SaveFooter error={error} busy={busy} />
     </form>
   );
 }

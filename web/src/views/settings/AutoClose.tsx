@@ -5,7 +5,7 @@
 import { useId, useState } from "react";
 import { call } from "../../api/client";
 import type { AutoClose as AutoCloseRules } from "../../api/types";
-import { ErrorText, fieldError, Loading } from "../../components/Feedback";
+import { ErrorText, fieldError, Loading, SaveFooter } from "../../components/Feedback";
 import { TimeChoice } from "../../components/TimeChoice";
 import { autoCloseOf, typedTime } from "../../lib/assignment";
 import { useAction } from "../../lib/useAction";
@@ -43,16 +43,7 @@ function AutoCloseForm({ rules, manage, onSaved }: { rules: AutoCloseRules; mana
         disabled={!manage}
         onChange={setAbandon}
       />
-      <ErrorText error={error} />
-      {manage ? (
-        <div className="row">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            Save
-          </button>
-        </div>
-      ) : (
-        <p className="hint">Only managers and admins can change the auto-close rules.</p>
-      )}
+      <SaveFooter error={error} busy={busy} readOnly={manage ? undefined : "Only managers and admins can change the auto-close rules."} />
     </form>
   );
 }

@@ -5,7 +5,7 @@
 import { useId, useState } from "react";
 import { call } from "../../api/client";
 import type { SLAPolicy } from "../../api/types";
-import { ErrorText, fieldError, Loading } from "../../components/Feedback";
+import { ErrorText, fieldError, Loading, SaveFooter } from "../../components/Feedback";
 import { TimeChoice } from "../../components/TimeChoice";
 import { slaOf, typedTime } from "../../lib/assignment";
 import { useAction } from "../../lib/useAction";
@@ -80,16 +80,7 @@ function SlaForm({ policy, manage, onSaved }: { policy: SLAPolicy; manage: boole
           </p>
         ) : null}
       </div>
-      <ErrorText error={error} />
-      {manage ? (
-        <div className="row">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            Save
-          </button>
-        </div>
-      ) : (
-        <p className="hint">Only managers and admins can change the SLA targets.</p>
-      )}
+      <SaveFooter error={error} busy={busy} readOnly={manage ? undefined : "Only managers and admins can change the SLA targets."} />
     </form>
   );
 }
