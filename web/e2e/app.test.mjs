@@ -593,6 +593,103 @@ describe("agent and viewer", () => {
       await page.waitForURL(/\/w\/demo\/inbox/);
     });
   });
+
+  it("a team gets its connection's new ticket with an SLA clock, the inbox filters by it, and the admin sees the agent typing", async () => {
+    const teamName = "Returns";
+    const newcomer = "+15550177002";
+    const byNumber = (n) => new RegExp(n.replace("+", "\\+"));
+    await onPage("team-admin", async (admin) => {
+      await signIn(admin, env.base, "admin@demo.local");
+      await admin.waitForURL(/\/w\/demo\/chat/);
+      try {
+        // Settings → Teams: the agent works it, and the support line's new tickets go to it.
+        await admin.getByRole("link", { name: "Settings" }).click();
+        await admin.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Teams" }).click();
+        await admin.getByRole("heading", { name: "Teams" }).waitFor();
+        await admin.getByRole("button", { name: "Add team" }).click();
+        const form = admin.getByRole("dialog", { name: "Add a team" });
+        await form.getByLabel("Name", { exact: true }).fill(teamName);
+        await form.getByRole("group", { name: "Members" }).getByLabel("Alex Agent · agent").check();
+        await form.getByRole("group", { name: "Connections" }).getByLabel(`Support line · ${support.address}`).check();
+        await form.getByRole("button", { name: "Add", exact: true }).click();
+        await form.waitFor({ state: "detached" });
+        const row = admin.getByRole("row", { name: new RegExp(`^${teamName}\\b`) });
+        await row.getByRole("cell", { name: "Alex Agent", exact: true }).waitFor();
+        await row.getByRole("cell", { name: "Support line", exact: true }).waitFor();
+        await shot(admin, "18-settings-teams");
+
+        // A new customer on the support line: their ticket is in the team's queue, its first response due in 15 minutes.
+        await admin.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Team Inbox" }).click();
+        await admin.getByRole("heading", { name: "Team Inbox" }).waitFor();
+        await admin.locator(".rt-live").waitFor();
+        const tickets = admin.getByRole("list", { name: "Tickets" });
+        // The earlier ticket on the line, from before the team: in the general queue.
+        const earlier = tickets.getByRole("link", { name: byNumber(customer) });
+        await earlier.waitFor();
+        assert.equal(await earlier.locator(".team-badge").count(), 0, "a ticket from before the team stays in the general queue");
+        await customerWrites(env.base, support, secret, newcomer, "Hi, I would like to return a pair of shoes");
+        const card = tickets.getByRole("link", { name: byNumber(newcomer) });
+        await card.waitFor();
+        await card.locator(".team-badge", { hasText: teamName }).waitFor();
+        const chip = card.locator(".sla-chip");
+        await chip.waitFor();
+        assert.match((await chip.textContent()).trim(), /^First response in 1[45] min$/);
+        await shot(admin, "19-team-inbox-team-and-sla");
+
+        // Filtered by the team: its ticket stays, the general queue's goes.
+        await admin.getByRole("combobox", { name: "Team", exact: true }).selectOption({ label: teamName });
+        await admin.waitForURL(/[?&]team=/);
+        await earlier.waitFor({ state: "detached" });
+        await card.waitFor();
+        await shot(admin, "20-team-inbox-filtered-by-team");
+
+        // Both on the ticket: what the agent writes shows on the admin's page as it is typed.
+        await card.click();
+        const head = admin.locator(".thread-head");
+        await head.locator(".team-badge", { hasText: teamName }).waitFor();
+        await head.locator(".sla-chip", { hasText: /^First response in/ }).waitFor();
+        const indicator = admin.locator(".typing-indicator");
+        const reply = `Of course, I will send you a return label (${Date.now()})`;
+        await onPage("team-agent", async (agent) => {
+          await signIn(agent, env.base, "agent@demo.local");
+          await agent.waitForURL(/\/w\/demo\/inbox/);
+          await agent.locator(".rt-live").waitFor();
+          const mine = agent.getByRole("list", { name: "Tickets" }).getByRole("link", { name: byNumber(newcomer) });
+          await mine.locator(".team-badge", { hasText: teamName }).waitFor();
+          await mine.click();
+          const box = agent.getByLabel("Message", { exact: true });
+          await box.waitFor();
+          assert.equal((await indicator.textContent()).trim(), "", "nobody is typing yet");
+          await box.pressSequentially("Of course");
+          await indicator.getByText("Alex Agent is typing…", { exact: true }).waitFor();
+          await shot(admin, "21-admin-sees-agent-typing");
+          // Their message arriving ends it.
+          await box.fill(reply);
+          await box.press("Enter");
+          await agent.locator(".msg-out", { hasText: reply }).locator('[data-status="sent"]').waitFor();
+        });
+        await admin.locator(".msg-out", { hasText: reply }).waitFor();
+        await admin.waitForFunction(() => document.querySelector(".typing-indicator")?.textContent.trim() === "");
+
+        // The team goes again: the line's new tickets wait in the general queue, as the other tests expect.
+        await admin.getByRole("link", { name: "Settings" }).click();
+        await admin.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Teams" }).click();
+        await admin.getByRole("button", { name: `Delete ${teamName}` }).click();
+        await admin.getByRole("dialog", { name: `Delete ${teamName}?` }).getByRole("button", { name: "Delete team" }).click();
+        await admin.getByText("No teams yet").waitFor();
+      } finally {
+        // However the test went, no team is left behind.
+        const left = (await env.admin.get("/api/v1/workspaces/demo/teams")).items.filter((t) => t.name === teamName);
+        for (const t of left) {
+          await admin.evaluate(async (id) => {
+            const csrf = decodeURIComponent(document.cookie.split("; ").find((c) => c.startsWith("sb_csrf="))?.slice(8) ?? "");
+            await fetch(`/api/v1/workspaces/demo/teams/${id}`, { method: "DELETE", headers: { "X-CSRF-Token": csrf } });
+          }, t.id);
+        }
+      }
+    });
+    assert.equal((await env.admin.get("/api/v1/workspaces/demo/teams")).items.length, 0, "no team is left for the tests after");
+  });
 });
 
 describe("operator", () => {
