@@ -301,7 +301,10 @@ export function DateRangeFilter({ from, to, error, onChange }: { from: string; t
   const errorId = `${id}-error`;
   return (
     <div className="date-range" role="group" aria-label="Last active">
-      <label htmlFor={`${id}-from`}>Active from</label>
+      <label htmlFor={`${id}-from`}>
+        <span className="sr-only">Active </span>
+        <span className="date-range-word">from</span>
+      </label>
       <input
         id={`${id}-from`}
         type="date"
@@ -312,7 +315,8 @@ export function DateRangeFilter({ from, to, error, onChange }: { from: string; t
         onChange={(e) => onChange({ from: e.target.value })}
       />
       <label htmlFor={`${id}-to`}>
-        <span className="sr-only">Active </span>to
+        <span className="sr-only">Active </span>
+        <span className="date-range-word">to</span>
       </label>
       <input
         id={`${id}-to`}
