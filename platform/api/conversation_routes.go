@@ -90,7 +90,7 @@ type ConversationQuery struct {
 type AssignRequest struct {
 	AssigneeID *string `json:"assignee_id" doc:"a user id of a member who may reply; null returns the ticket to the queue"`
 	TeamID     *string `json:"team_id,omitempty" doc:"moves the ticket to this team's queue (with assignee_id null: it waits there; \"\": the general queue); left out, the ticket keeps its team"`
-	Note       string  `json:"note,omitempty" doc:"a transfer note for the team: kept in the thread as an internal note (at most 4096 characters)"`
+	Note       string  `json:"note,omitempty" doc:"a transfer note for the team: kept in the thread as an internal note, \"Transferred to …: \" before it (4096 characters in all)"`
 }
 
 // ThreadQuery pages a thread. A browser opening a long thread reads its newest page
@@ -1290,9 +1290,18 @@ func (h *handOver) give(c *fiber.Ctx, convs ...messaging.Conversation) error {
 		state = messaging.StateActive
 	}
 	now := time.Now().UTC()
+	// In the order the queue's pass takes tickets, so two transfers, or a transfer
+	// and a pass, lock them in one order and never wait on each other in a circle.
+	ordered := slices.Clone(convs)
+	slices.SortFunc(ordered, func(x, y messaging.Conversation) int {
+		if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
 	err := storage.InTx(c.UserContext(), sc.DB(), func(ctx context.Context, tx bun.Tx) error {
 		st := sc.With(tx)
-		for _, conv := range convs {
+		for _, conv := range ordered {
 			q := messaging.ChangeState(st.Update((*messaging.Conversation)(nil)).Set("assignee_id = ?", h.assigneeID), state, now)
 			if h.teamID != nil {
 				var team *string // "": the general queue

@@ -24,7 +24,8 @@ const (
 	AssignQueue = "queue"
 	// AssignRoundRobin: to a member who holds tickets, is online (their own say, and
 	// the app open) and under capacity, the least loaded first and, among equals, the
-	// one who waited longest for a ticket: in turn.
+	// one who waited longest for a ticket: in turn. A team's ticket goes to its
+	// members only; the general queue's to anyone.
 	AssignRoundRobin = "round_robin"
 	// AssignMember: every one to one member (an admin's inbox), whatever their load.
 	AssignMember = "member"
@@ -51,9 +52,14 @@ func (s AssignmentSettings) CapacityOf(m tenants.Membership) int {
 	return s.Capacity
 }
 
-// assignBatch is how many queued tickets one pass hands out at most; the next pass
-// (the next change, or the sweep a minute later) goes on with the rest.
-const assignBatch = 200
+// A pass hands out at most assignBatch tickets, reading the queue assignPage at a
+// time and at most assignScan of them; the next pass (the next change, or the sweep
+// a minute later) goes on with the rest.
+const (
+	assignBatch = 200
+	assignPage  = 200
+	assignScan  = 2000
+)
 
 // Assignment reads the workspace's queue rules: the queue, where none were set.
 func Assignment(ctx context.Context, sc tenants.Scoped) (AssignmentSettings, error) {
@@ -172,41 +178,51 @@ func AssignQueued(ctx context.Context, sc tenants.Scoped, p Pass) ([]Assigned, e
 		if locked.Mode == AssignQueue || len(holding) == 0 {
 			return nil
 		}
-		var queued []Conversation
-		if err := st.Select(&queued).Where("cv.kind = ? AND cv.state = ? AND cv.assignee_id IS NULL", KindTicket, StateQueued).
-			OrderExpr("cv.created_at, cv.id").Limit(assignBatch).Scan(ctx); err != nil {
-			return err
-		}
-		if len(queued) == 0 {
-			return nil
-		}
 		holders, err := ticketHolders(ctx, st, locked, p.MayHold, present)
 		if err != nil || len(holders) == 0 {
 			return err
 		}
-		for _, c := range queued {
-			h, err := claim(ctx, st, holders, c, p.Skip[c.ID], holding, p.Now)
-			if err != nil {
+		// The queue, oldest first, a page at a time, of the tickets someone with room
+		// could take: the tickets of a team whose members are away or full must not
+		// hold up those behind them.
+		var after *Conversation
+		for scanned := 0; scanned < assignScan && len(out) < assignBatch; {
+			q := st.Select((*Conversation)(nil)).Where("cv.kind = ? AND cv.state = ? AND cv.assignee_id IS NULL", KindTicket, StateQueued)
+			teams, every, room := withRoom(holders)
+			switch {
+			case !room:
+				return nil
+			case !every && len(teams) == 0:
+				q = q.Where("cv.team_id IS NULL")
+			case !every:
+				q = q.Where("(cv.team_id IS NULL OR cv.team_id IN (?))", bun.List(teams))
+			}
+			if after != nil {
+				q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+					return q.Where("cv.created_at > ?", after.CreatedAt).WhereOr("cv.created_at = ? AND cv.id > ?", after.CreatedAt, after.ID)
+				})
+			}
+			var queued []Conversation
+			if err := q.OrderExpr("cv.created_at, cv.id").Limit(assignPage).Scan(ctx, &queued); err != nil {
 				return err
 			}
-			if h == nil {
-				continue
+			if len(queued) == 0 {
+				return nil
 			}
-			before := c
-			if taken, err := storage.Changed(ChangeState(st.Update((*Conversation)(nil)).Set("assignee_id = ?", h.userID), StateActive, p.Now).
-				Where("cv.id = ? AND cv.assignee_id IS NULL AND cv.state = ?", c.ID, StateQueued).Exec(ctx)); err != nil {
-				return err
-			} else if !taken {
-				continue
+			scanned += len(queued)
+			after = &queued[len(queued)-1]
+			for _, c := range queued {
+				if len(out) == assignBatch {
+					break
+				}
+				a, err := handOut(ctx, st, holders, c, p, holding)
+				if err != nil {
+					return err
+				}
+				if a != nil {
+					out = append(out, *a)
+				}
 			}
-			// A ticket handed to someone is new to them.
-			if err := MarkRead(ctx, st, c.ID, h.userID, true, p.Now); err != nil {
-				return err
-			}
-			h.load++
-			h.lastAssigned = &p.Now
-			c.AssigneeID, c.State, c.StateChangedAt = &h.userID, StateActive, p.Now
-			out = append(out, Assigned{Before: before, After: c})
 		}
 		return nil
 	})
@@ -214,6 +230,52 @@ func AssignQueued(ctx context.Context, sc tenants.Scoped, p Pass) ([]Assigned, e
 		return nil, fmt.Errorf("messaging: assign queued tickets: %w", err)
 	}
 	return out, nil
+}
+
+// handOut gives queued ticket c to the member the pass picks, if any: the ticket is
+// theirs only if it is still queued, held by no one, in the team it was read in.
+func handOut(ctx context.Context, st tenants.Scoped, holders []*holder, c Conversation, p Pass, holding []policies.Role) (*Assigned, error) {
+	h, err := claim(ctx, st, holders, c, p.Skip[c.ID], holding, p.Now)
+	if err != nil || h == nil {
+		return nil, err
+	}
+	q := ChangeState(st.Update((*Conversation)(nil)).Set("assignee_id = ?", h.userID), StateActive, p.Now).
+		Where("cv.id = ? AND cv.assignee_id IS NULL AND cv.state = ?", c.ID, StateQueued)
+	if c.TeamID == nil {
+		q = q.Where("cv.team_id IS NULL")
+	} else {
+		q = q.Where("cv.team_id = ?", *c.TeamID)
+	}
+	if taken, err := storage.Changed(q.Exec(ctx)); err != nil || !taken {
+		return nil, err
+	}
+	// A ticket handed to someone is new to them.
+	if err := MarkRead(ctx, st, c.ID, h.userID, true, p.Now); err != nil {
+		return nil, err
+	}
+	h.load++
+	h.lastAssigned = &p.Now
+	before := c
+	c.AssigneeID, c.State, c.StateChangedAt = &h.userID, StateActive, p.Now
+	return &Assigned{Before: before, After: c}, nil
+}
+
+// withRoom is what the holders with room can take: the teams they work, or every
+// team's (every: the member mode's member); room is false when none has any.
+func withRoom(holders []*holder) (teams []string, every, room bool) {
+	for _, h := range holders {
+		if h.gone || h.capacity > 0 && h.load >= h.capacity {
+			continue
+		}
+		room = true
+		every = every || h.allTeams
+		for _, t := range h.teams {
+			if !slices.Contains(teams, t) {
+				teams = append(teams, t)
+			}
+		}
+	}
+	return teams, every, room
 }
 
 // claim picks the member for c and marks them as given a ticket now, on the

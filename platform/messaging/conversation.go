@@ -84,15 +84,16 @@ type Conversation struct {
 
 // ChangeState makes q, an update of conversations, set their state at now: it records
 // when (state_changed_at, from which auto-close counts a ticket idle), and a closed
-// ticket that reopens keeps the verdicts its SLA clocks reached and runs none until
-// the customer writes again (see stopClocks). Every change of a ticket's state goes
-// through it.
+// ticket that reopens (or closes otherwise) keeps the verdicts its SLA clocks reached
+// and runs none until the customer writes again (see stopClocks). Every change of a
+// ticket's state goes through it, but a member's tickets going back to the queue when
+// they leave (tenants, which cannot import this package: those tickets are open, so
+// none of this applies).
 func ChangeState(q *bun.UpdateQuery, state string, now time.Time) *bun.UpdateQuery {
-	q = q.Set("state = ?", state).Set("state_changed_at = ?", now)
-	if state == StateResolved || state == StateAbandoned {
-		return q // closing stops the clocks where they are: read at state_changed_at
-	}
-	return stopClocks(q)
+	// Closing an open ticket stops its clocks where they are (read at the new
+	// state_changed_at); one closed already keeps the verdicts of when it closed,
+	// whatever it becomes.
+	return stopClocks(q.Set("state = ?", state).Set("state_changed_at = ?", now))
 }
 
 // WindowOpen reports whether the 24-hour customer-service window is open at now.
@@ -261,7 +262,9 @@ func lockRouted(ctx context.Context, sc tenants.Scoped, id string) (Conversation
 		ColumnExpr("sla.resolution_minutes AS sla_resolution_minutes, sla.business_hours AS sla_business_hours").
 		Join("LEFT JOIN sla_policies AS sla ON sla.workspace_id = cv.workspace_id").Where("cv.id = ?", id)
 	if storage.IsPostgres(sc.DB()) {
-		q = q.For("UPDATE OF cv")
+		// NO KEY: rows that refer to it (a message, a read state) may still be
+		// written meanwhile.
+		q = q.For("NO KEY UPDATE OF cv")
 	}
 	if err := q.Scan(ctx); err != nil {
 		return Conversation{}, nil, fmt.Errorf("messaging: conversation to route to: %w", err)
@@ -321,20 +324,34 @@ func lastConversation(ctx context.Context, sc tenants.Scoped, connectionID, cont
 	return c, found, theirs, nil
 }
 
-// Touch records outbound activity on a conversation at at, and the team's answer, for
-// its SLA clocks, at answered (when the message goes: a scheduled one's time): the
-// first response, and the next one running, late or not. A closed ticket's clocks
-// stopped when it closed, so an answer then leaves them as they are.
-func Touch(ctx context.Context, sc tenants.Scoped, conversationID, preview string, at, answered time.Time) error {
-	const open = "cv.state IN (?, ?, ?)"
-	_, err := sc.Update((*Conversation)(nil)).
-		Set("last_activity_at = ?", at).Set("last_message_preview = ?", preview).
-		Set("first_response_at = COALESCE(cv.first_response_at, ?)", answered).
-		Set("next_response_missed = CASE WHEN "+open+" THEN (cv.next_response_missed OR COALESCE(cv.next_response_due_at < ?, FALSE)) ELSE cv.next_response_missed END",
-			StateQueued, StateActive, StatePending, answered).
-		Set("next_response_due_at = CASE WHEN "+open+" THEN NULL ELSE cv.next_response_due_at END", StateQueued, StateActive, StatePending).
-		Where("cv.id = ?", conversationID).Exec(ctx)
+// Touch records outbound activity on a conversation at at; answered, it is also the
+// team's answer, at at (see Answered). A message that goes later (scheduled, or held
+// for business hours) answers when it goes.
+func Touch(ctx context.Context, sc tenants.Scoped, conversationID, preview string, at time.Time, answered bool) error {
+	q := sc.Update((*Conversation)(nil)).Set("last_activity_at = ?", at).Set("last_message_preview = ?", preview)
+	if answered {
+		q = answer(q, at)
+	}
+	_, err := q.Where("cv.id = ?", conversationID).Exec(ctx)
 	return err
+}
+
+// Answered records the team's answer on a ticket at at, for its SLA clocks: the first
+// response, and the next one running, late or not. A closed ticket's clocks stopped
+// when it closed: an answer then ends no clock (it is still the team's first, so a
+// reopened ticket runs the next response's clock rather than the first's).
+func Answered(ctx context.Context, sc tenants.Scoped, conversationID string, at time.Time) error {
+	_, err := answer(sc.Update((*Conversation)(nil)), at).Where("cv.id = ? AND cv.kind = ?", conversationID, KindTicket).Exec(ctx)
+	return err
+}
+
+// answer adds the team's answer at at to q, an update of conversations.
+func answer(q *bun.UpdateQuery, at time.Time) *bun.UpdateQuery {
+	const open = "cv.state IN (?, ?, ?)"
+	return q.Set("first_response_at = COALESCE(cv.first_response_at, ?)", at).
+		Set("next_response_missed = CASE WHEN "+open+" THEN (cv.next_response_missed OR COALESCE(cv.next_response_due_at < ?, FALSE)) ELSE cv.next_response_missed END",
+			StateQueued, StateActive, StatePending, at).
+		Set("next_response_due_at = CASE WHEN "+open+" THEN NULL ELSE cv.next_response_due_at END", StateQueued, StateActive, StatePending)
 }
 
 // RollUp recomputes a conversation's pill from its outbound messages and stores it;

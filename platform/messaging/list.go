@@ -213,7 +213,7 @@ func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFil
 	switch f.Team {
 	case "":
 	case TeamNone:
-		q = q.Where("cv.team_id IS NULL")
+		q = q.Where("cv.kind = ? AND cv.team_id IS NULL", KindTicket) // the general queue's tickets
 	default:
 		q = q.Where("cv.team_id = ?", f.Team)
 	}

@@ -47,7 +47,7 @@ func TestRouteInbound(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := messaging.Touch(ctx, sc, c.ID, "", now.Add(-ago), now.Add(-ago)); err != nil {
+				if err := messaging.Touch(ctx, sc, c.ID, "", now.Add(-ago), true); err != nil {
 					t.Fatal(err)
 				}
 				if _, err := sc.Update((*messaging.Recipient)(nil)).Set("last_outbound_at = ?", now.Add(-ago)).

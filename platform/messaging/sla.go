@@ -124,9 +124,16 @@ func (k slaClock) due(start time.Time, minutes int) *time.Time {
 // never answered, the next response once it has, and the resolution; each only if
 // none is running. A ticket reopened starts with none running (see ChangeState).
 func startClocks(ctx context.Context, sc tenants.Scoped, c *Conversation, policy *SLAPolicy, at time.Time) error {
+	if policy == nil || policy.Off() {
+		return nil
+	}
 	answered := c.FirstResponseAt != nil
-	needed := !answered && c.FirstResponseDueAt == nil || answered && c.NextResponseDueAt == nil || c.ResolutionDueAt == nil
-	if policy == nil || policy.Off() || !needed {
+	// Only a target the policy sets, whose clock is not running, needs the clock
+	// (which may read the business hours).
+	needed := !answered && c.FirstResponseDueAt == nil && policy.FirstResponseMinutes > 0 ||
+		answered && c.NextResponseDueAt == nil && policy.NextResponseMinutes > 0 ||
+		c.ResolutionDueAt == nil && policy.ResolutionMinutes > 0
+	if !needed {
 		return nil
 	}
 	k, err := clockOf(ctx, sc, *policy)

@@ -42,7 +42,7 @@ func TestSLA(t *testing.T) {
 			}
 			answer := func(c messaging.Conversation, at time.Time) {
 				t.Helper()
-				if err := messaging.Touch(ctx, sc, c.ID, "on it", at, at); err != nil {
+				if err := messaging.Touch(ctx, sc, c.ID, "on it", at, true); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -219,6 +219,14 @@ func TestSLA(t *testing.T) {
 				t.Fatalf("reopened after a late resolution: missed %v, due %v", c.ResolutionMissed, c.ResolutionDueAt)
 			}
 			expect("reopened after a late resolution", slow, now, messaging.SLAResolution)
+			// Abandoned an hour in (resolution target 4 hours), marked resolved a day
+			// later: its clocks stopped when it was abandoned.
+			dropped := write(customer(), now.Add(-26*time.Hour))
+			answer(dropped, now.Add(-26*time.Hour).Add(time.Minute))
+			setState(dropped, messaging.StateAbandoned, now.Add(-25*time.Hour))
+			setState(dropped, messaging.StateResolved, now)
+			expect("abandoned in time, resolved a day later", dropped, now.Add(time.Hour))
+
 			// No policy any more: a reopened ticket gets no targets and misses nothing
 			// it had not missed.
 			if _, err := messaging.SetSLA(ctx, sc, messaging.SLAPolicy{}); err != nil {

@@ -2,7 +2,6 @@ package messaging
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -151,24 +150,30 @@ func SaveTeam(ctx context.Context, sc tenants.Scoped, t Team, d TeamDraft, mayHo
 	}
 	var members, conns []string
 	if d.MemberIDs != nil {
+		if len(*d.MemberIDs) > MaxTeamSlots {
+			return t, failure.Field("member_ids", fmt.Sprintf("must name at most %d members", MaxTeamSlots))
+		}
 		members = slices.Compact(slices.Sorted(slices.Values(*d.MemberIDs)))
-		bad.Check(len(members) > MaxTeamSlots, "member_ids", fmt.Sprintf("must name at most %d members", MaxTeamSlots))
+		var known []tenants.Membership
+		if err := sc.Select(&known).Where("m.user_id IN (?)", bun.List(append(members, ""))).Scan(ctx); err != nil {
+			return t, err
+		}
 		for i, id := range *d.MemberIDs {
-			m, err := tenants.MembershipOf(ctx, sc, id)
 			field := fmt.Sprintf("member_ids[%d]", i)
+			j := slices.IndexFunc(known, func(m tenants.Membership) bool { return m.UserID == id })
 			switch {
-			case errors.Is(err, tenants.ErrMemberNotFound):
+			case j < 0:
 				bad.Add(field, "is not a member of this workspace")
-			case err != nil:
-				return t, err
-			case !mayHold(m.Role):
-				bad.Add(field, fmt.Sprintf("is a %s, who cannot reply to tickets", m.Role))
+			case !mayHold(known[j].Role):
+				bad.Add(field, fmt.Sprintf("is a %s, who cannot reply to tickets", known[j].Role))
 			}
 		}
 	}
 	if d.ConnectionIDs != nil {
+		if len(*d.ConnectionIDs) > MaxTeamSlots {
+			return t, failure.Field("connection_ids", fmt.Sprintf("must name at most %d connections", MaxTeamSlots))
+		}
 		conns = slices.Compact(slices.Sorted(slices.Values(*d.ConnectionIDs)))
-		bad.Check(len(conns) > MaxTeamSlots, "connection_ids", fmt.Sprintf("must name at most %d connections", MaxTeamSlots))
 		var known []connectionRef
 		if err := sc.Select(&known).Where("cn.id IN (?)", bun.List(append(conns, ""))).Scan(ctx); err != nil {
 			return t, err
@@ -242,8 +247,12 @@ func SaveTeam(ctx context.Context, sc tenants.Scoped, t Team, d TeamDraft, mayHo
 		}
 		return nil
 	})
-	if storage.IsUniqueViolation(err) {
+	switch {
+	case storage.IsUniqueViolation(err) && strings.Contains(err.Error(), "teams_name_idx"):
 		return t, ErrTeamNameTaken
+	case storage.IsUniqueViolation(err):
+		// Another team took one of the connections meanwhile.
+		return t, failure.Field("connection_ids", "one of them went to another team meanwhile: reload and choose again")
 	}
 	if err != nil {
 		return t, fmt.Errorf("messaging: save team: %w", err)

@@ -2,6 +2,7 @@ package messaging_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -111,6 +112,15 @@ func TestTeams(t *testing.T) {
 			d.rules(messaging.AssignmentSettings{Mode: messaging.AssignRoundRobin})
 			if got := d.pass(nil); len(got) != 0 {
 				t.Fatalf("with no one in Billing, round robin handed out %v", got)
+			}
+			// More of Billing's than a page of the queue, waiting for no one: the
+			// general queue's ticket behind them still goes.
+			for i := range 200 {
+				write(billingLine, fmt.Sprintf("+1555041%04d", i))
+			}
+			behind := write(d.connID, "+15550420000")
+			if got := d.pass(nil); len(got) != 1 || got[behind.ID] != "ann" {
+				t.Fatalf("behind 201 of Billing's, round robin handed out %d tickets (%v), want the general one to ann", len(got), got[behind.ID])
 			}
 			// The member mode's member takes every team's.
 			d.rules(messaging.AssignmentSettings{Mode: messaging.AssignMember, AssigneeID: &ann})

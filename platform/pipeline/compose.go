@@ -240,12 +240,8 @@ func (p *Pipeline) Post(ctx context.Context, sc tenants.Scoped, conv messaging.C
 	}
 	if m.Direction == messaging.DirectionOut {
 		// An answer counts when it goes: a scheduled one (or one held for business
-		// hours) at its time.
-		answered := now
-		if m.ScheduledAt != nil {
-			answered = *m.ScheduledAt
-		}
-		if err := messaging.Touch(ctx, sc, conv.ID, preview, now, answered); err != nil {
+		// hours) when the worker sends it.
+		if err := messaging.Touch(ctx, sc, conv.ID, preview, now, m.ScheduledAt == nil); err != nil {
 			return copies[0], err
 		}
 		if err := p.Enqueuer.SendAll(ctx, copies); err != nil {

@@ -1466,6 +1466,48 @@ func TestPipeline(t *testing.T) {
 				tn.expectPill(t, messaging.PillSent)
 			})
 
+			t.Run("ScheduledAnswer", func(t *testing.T) {
+				// A scheduled reply answers the ticket's customer when it goes, not
+				// when it was written; one cancelled never does.
+				t.Parallel()
+				tn := e.tenant(t, "loopback", loopback.Config{}, 10)
+				ticket, err := messaging.NewConversation(ctx, tn.sc, messaging.KindTicket, tn.conn.ID, tn.contact, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				tn.conv = ticket
+				answered := func() *time.Time {
+					t.Helper()
+					c, err := messaging.GetConversation(ctx, tn.sc, ticket.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return c.FirstResponseAt
+				}
+				later := time.Now().Add(time.Hour)
+				never := tn.post(t, pipeline.Draft{Type: "text", Text: "never", ScheduleAt: &later})
+				if _, err := e.p.Cancel(ctx, tn.sc, never.ID); err != nil {
+					t.Fatal(err)
+				}
+				if at := answered(); at != nil {
+					t.Fatalf("a scheduled reply, cancelled, answered the ticket at %v", at)
+				}
+				soon := tn.post(t, pipeline.Draft{Type: "text", Text: "soon", ScheduleAt: &later})
+				if at := answered(); at != nil {
+					t.Fatalf("a reply scheduled for later answered the ticket at %v, before it went", at)
+				}
+				sentAt := time.Now()
+				if _, err := e.p.SendNow(ctx, tn.sc, soon.ID); err != nil {
+					t.Fatal(err)
+				}
+				tn.waitStatus(t, soon.ID, messaging.StatusSent)
+				// Recorded just after the send's own record.
+				waitFor(t, 10*time.Second, "the answer recorded", func() bool { return answered() != nil })
+				if at := answered(); at.Before(sentAt.Add(-time.Second)) || at.After(time.Now()) {
+					t.Fatalf("the reply sent now answered the ticket at %v, want when it went (after %v)", at, sentAt)
+				}
+			})
+
 			t.Run("ReactionsPushed", func(t *testing.T) {
 				t.Parallel()
 				tn := e.tenant(t, "counted", loopback.Config{}, 10)

@@ -343,6 +343,14 @@ func (p *Pipeline) sent(ctx context.Context, sc tenants.Scoped, m *messaging.Mes
 	if err != nil {
 		return err
 	}
+	if res.changed && m.ScheduledAt != nil && (res.conv == nil || res.conv.Kind == messaging.KindTicket) {
+		// A scheduled message answers the customer when it goes (one sent at once
+		// answered when it was written). Its record is the team's, not the send's: a
+		// failure to record it fails nothing.
+		if err := messaging.Answered(ctx, sc, m.ConversationID, p.now()); err != nil {
+			p.Log.Warn("scheduled answer not recorded for the SLA", "workspace", sc.WorkspaceID(), "message", m.ID, "error", err)
+		}
+	}
 	if conv := res.conv; res.changed && conv != nil && (conv.Pill == messaging.PillSent || conv.Pill == messaging.PillPartial) {
 		// Nothing to roll up: a conversation is sent or partial once some message
 		// reached the provider, which stays so (a deleted message that went out
