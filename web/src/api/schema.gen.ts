@@ -63,7 +63,7 @@ export interface AssignmentSettings {
 export interface AssignRequest {
   /** a user id of a member who may reply; null returns the ticket to the queue */
   assignee_id?: string | null;
-  /** a transfer note for the team: kept in the thread as an internal note (at most 4096 characters) */
+  /** a transfer note for the team: kept in the thread as an internal note, "Transferred to …: " before it (4096 characters in all) */
   note?: string;
   /** moves the ticket to this team's queue (with assignee_id null: it waits there; "": the general queue); left out, the ticket keeps its team */
   team_id?: string | null;
@@ -108,7 +108,7 @@ export interface BulkAssignRequest {
   assignee_id?: string | null;
   /** the tickets, at most 100, each once */
   conversation_ids: string[];
-  /** a transfer note for the team: kept in the thread as an internal note (at most 4096 characters) */
+  /** a transfer note for the team: kept in the thread as an internal note, "Transferred to …: " before it (4096 characters in all) */
   note?: string;
   /** moves the ticket to this team's queue (with assignee_id null: it waits there; "": the general queue); left out, the ticket keeps its team */
   team_id?: string | null;
