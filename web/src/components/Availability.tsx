@@ -110,12 +110,14 @@ export function EnableNotifications() {
     <button
       type="button"
       className="btn btn-quiet"
+      // Short on a crowded bar; its name says what it does.
+      aria-label="Enable desktop notifications"
       title="A desktop notification when a ticket is assigned to you while you are away from this page"
       onClick={() => {
         Notification.requestPermission().then(setPermission, () => undefined);
       }}
     >
-      Enable desktop notifications
+      Notifications
     </button>
   );
 }
