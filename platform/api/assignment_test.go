@@ -395,6 +395,18 @@ func TestTeamsThroughTheAPI(t *testing.T) {
 			if r := f.agent.Do(http.MethodGet, f.path("?team="+theirs.ID), nil); r.Status != http.StatusNotFound || r.Error().Fields["team"] == "" {
 				t.Fatalf("another workspace's team as a filter: %d %s", r.Status, r.Body)
 			}
+			// The counts follow the team the list shows.
+			f.ticket("In the general queue")
+			for query, queued := range map[string]int{"team=" + team.ID: 1, "team=none": 1, "": 2} {
+				var counts api.ConversationCounts
+				f.agent.Do(http.MethodGet, f.path("/counts?kind=ticket&"+query), nil).Expect(http.StatusOK).Decode(&counts)
+				if counts.Counts[messaging.StateQueued] != queued {
+					t.Errorf("counts with %q: %v, want %d queued", query, counts.Counts, queued)
+				}
+			}
+			if r := f.agent.Do(http.MethodGet, f.path("/counts?kind=ticket&team="+theirs.ID), nil); r.Status != http.StatusNotFound || r.Error().Fields["team"] == "" {
+				t.Fatalf("counts of another workspace's team: %d %s", r.Status, r.Body)
+			}
 
 			// Renamed, then deleted: the ticket is the general queue's.
 			f.manager.Do(http.MethodPatch, f.admin.WSPath("/teams/"+team.ID), api.TeamChange{Name: ptr("Accounts"), MemberIDs: &[]string{}}).

@@ -123,6 +123,7 @@ type ConversationCounts struct {
 // CountsQuery picks the counts.
 type CountsQuery struct {
 	Kind string `query:"kind" enum:"chat,ticket" doc:"default: chat for members who may read Chat, else ticket"`
+	Team string `query:"team" doc:"with kind ticket: a team id of this workspace (404 for any other), the counts of its tickets; none: the general queue's"`
 }
 
 // MessageRequest is a message someone writes into a conversation.
@@ -419,6 +420,21 @@ func (a conversationArea) views(c *fiber.Ctx, convs []messaging.Conversation) ([
 	return out, nil
 }
 
+// teamFilter checks a list's or counts' team: a team of this workspace, or none (the
+// general queue); another is not found, like an unknown connection, whether missing
+// or another workspace's.
+func (a conversationArea) teamFilter(c *fiber.Ctx, team string) (string, error) {
+	if team == "" || team == messaging.TeamNone {
+		return team, nil
+	}
+	if _, err := messaging.GetTeam(c.UserContext(), scoped(c, a.s), team); errors.Is(err, messaging.ErrTeamNotFound) {
+		return "", messaging.ErrTeamNotFound.WithField("team", "is not a team of this workspace")
+	} else if err != nil {
+		return "", err
+	}
+	return team, nil
+}
+
 // nowLocal keeps a request's moment (requestNow).
 const nowLocal = "switchboard.now"
 
@@ -510,18 +526,8 @@ func (a conversationArea) list(c *fiber.Ctx) error {
 	bad.Check(!okFrom, "from", bound)
 	bad.Check(!okTo, "to", bound)
 	bad.Check(f.ActiveFrom != nil && f.ActiveTo != nil && !f.ActiveTo.After(*f.ActiveFrom), "to", "must be after from")
-	switch team := c.Query("team"); team {
-	case "":
-	case messaging.TeamNone:
-		f.Team = team
-	default:
-		// Like an unknown connection: not found, whether missing or another workspace's.
-		if _, err := messaging.GetTeam(c.UserContext(), scoped(c, a.s), team); errors.Is(err, messaging.ErrTeamNotFound) {
-			return messaging.ErrTeamNotFound.WithField("team", "is not a team of this workspace")
-		} else if err != nil {
-			return err
-		}
-		f.Team = team
+	if f.Team, err = a.teamFilter(c, c.Query("team")); err != nil {
+		return err
 	}
 	switch c.Query("sla") {
 	case "":
@@ -626,10 +632,17 @@ func (a conversationArea) counts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if kind == messaging.KindChat {
+	team, err := a.teamFilter(c, c.Query("team"))
+	if err != nil {
+		return err
+	}
+	switch {
+	case kind == messaging.KindChat && team != "":
+		return failure.Field("team", "applies to tickets (kind ticket)")
+	case kind == messaging.KindChat:
 		n, err = messaging.ChatCounts(c.UserContext(), scoped(c, a.s), acc)
-	} else {
-		n, err = messaging.TicketCounts(c.UserContext(), scoped(c, a.s), acc)
+	default:
+		n, err = messaging.TicketCounts(c.UserContext(), scoped(c, a.s), acc, team)
 	}
 	if err != nil {
 		return err

@@ -139,7 +139,7 @@ func TestAutoClose(t *testing.T) {
 					t.Fatalf("%s ticket is now %s, want it left %s", name, got, w.want)
 				}
 			}
-			counts, err := messaging.TicketCounts(d.ctx, d.sc, messaging.Everything())
+			counts, err := messaging.TicketCounts(d.ctx, d.sc, messaging.Everything(), "")
 			if err != nil || counts[messaging.StateAbandoned] != 1 || counts[messaging.StateResolved] != 3 || counts[messaging.StateQueued] != 2 {
 				t.Fatalf("counts %v (%v), want 1 abandoned, 3 resolved, 2 queued", counts, err)
 			}

@@ -210,13 +210,7 @@ func ListConversations(ctx context.Context, sc tenants.Scoped, f ConversationFil
 	if f.SLABreachedAt != nil {
 		q = slaBreached(q, *f.SLABreachedAt)
 	}
-	switch f.Team {
-	case "":
-	case TeamNone:
-		q = q.Where("cv.kind = ? AND cv.team_id IS NULL", KindTicket) // the general queue's tickets
-	default:
-		q = q.Where("cv.team_id = ?", f.Team)
-	}
+	q = inTeam(q, f.Team)
 	if f.ActiveFrom != nil {
 		q = q.Where("cv.last_activity_at >= ?", f.ActiveFrom.UTC())
 	}
@@ -315,9 +309,22 @@ func ChatCounts(ctx context.Context, sc tenants.Scoped, a Access) (map[string]in
 	return out, nil
 }
 
+// inTeam keeps the tickets of team: a team id, or TeamNone for the general queue's
+// ("": any conversation).
+func inTeam(q *bun.SelectQuery, team string) *bun.SelectQuery {
+	switch team {
+	case "":
+		return q
+	case TeamNone:
+		return q.Where("cv.kind = ? AND cv.team_id IS NULL", KindTicket)
+	}
+	return q.Where("cv.team_id = ?", team)
+}
+
 // TicketCounts are the Team Inbox's counts of non-archived tickets by state, of the
-// tickets a may see.
-func TicketCounts(ctx context.Context, sc tenants.Scoped, a Access) (map[string]int, error) {
+// tickets a may see: of one team's (a team id), of the general queue's (TeamNone), or
+// of all ("").
+func TicketCounts(ctx context.Context, sc tenants.Scoped, a Access, team string) (map[string]int, error) {
 	out := make(map[string]int, len(States))
 	for _, st := range States {
 		out[st] = 0
@@ -326,8 +333,9 @@ func TicketCounts(ctx context.Context, sc tenants.Scoped, a Access) (map[string]
 		State string `bun:"state"`
 		N     int    `bun:"n"`
 	}
-	err := a.where(sc.Select((*Conversation)(nil)).ColumnExpr("cv.state, COUNT(*) AS n").
-		Where("cv.kind = ? AND cv.archived = ?", KindTicket, false)).GroupExpr("cv.state").Scan(ctx, &rows)
+	q := a.where(sc.Select((*Conversation)(nil)).ColumnExpr("cv.state, COUNT(*) AS n").
+		Where("cv.kind = ? AND cv.archived = ?", KindTicket, false))
+	err := inTeam(q, team).GroupExpr("cv.state").Scan(ctx, &rows)
 	if err != nil {
 		return nil, err
 	}
