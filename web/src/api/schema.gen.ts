@@ -1874,7 +1874,7 @@ export interface Paths {
     /** Left-rail counts: Chat's by pill, or the Team Inbox's by state (needs conversations:read) */
     get: {
       path: { workspace: string };
-      query: { kind?: "chat" | "ticket" };
+      query: { kind?: "chat" | "ticket"; team?: string };
       body: never;
       response: ConversationCounts;
       permission: "conversations:read";

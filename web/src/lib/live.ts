@@ -156,20 +156,24 @@ export function useConversationList(filter: ListFilter): LiveList {
   };
 }
 
-export function useCounts(kind: "chat" | "ticket"): Record<string, number> | null {
+/**
+ * The left rail's counts of kind, live; for tickets, of one team's queue when team
+ * names one (a team id, or "none" for the general queue), as the list beside them.
+ */
+export function useCounts(kind: "chat" | "ticket", team?: string): Record<string, number> | null {
   const w = useWorkspace();
   const [counts, setCounts] = useState<Record<string, number> | null>(null);
   const load = useCallback(async () => {
     try {
       const c = await call("get", "/api/v1/workspaces/{workspace}/conversations/counts", {
         path: { workspace: w.slug },
-        query: { kind },
+        query: { kind, team: team || undefined },
       });
       setCounts(c.counts);
     } catch {
       // Counts are a convenience; the list still works without them.
     }
-  }, [w.slug, kind]);
+  }, [w.slug, kind, team]);
   const soon = useCoalesced(() => void load());
   useEffect(() => {
     setCounts(null);

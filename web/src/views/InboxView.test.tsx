@@ -348,6 +348,8 @@ describe("the Team Inbox's teams", () => {
     await waitFor(() => expect(titles()).toEqual(["Ana"]));
     expect(listQueries(calls).pop()!.get("team")).toBe("tm1");
     expect(new URLSearchParams(window.location.search).get("team")).toBe("tm1");
+    // The counts beside the list are the team's.
+    await waitFor(() => expect(calls.some((c) => c.url.startsWith("/api/v1/workspaces/demo/conversations/counts") && c.url.includes("team=tm1"))).toBe(true));
 
     await userEvent.selectOptions(filter, "General queue");
     await waitFor(() => expect(titles()).toEqual(["Ben"]));

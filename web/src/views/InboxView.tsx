@@ -38,7 +38,8 @@ export function InboxView({ conversation }: { conversation?: string }) {
   // Only tickets that missed a target: sla=breached, the one value the server takes.
   const missedOnly = lq.query.sla === "breached";
   const [contactOpen, setContactOpen] = useState(wide);
-  const counts = useCounts("ticket");
+  // The counts of the team the list shows.
+  const counts = useCounts("ticket", team || undefined);
   const known = useTagsInUse();
   const teams = useTeams();
   const list = useConversationList({
