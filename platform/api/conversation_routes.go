@@ -427,7 +427,7 @@ func (a conversationArea) teamFilter(c *fiber.Ctx, team string) (string, error) 
 	if team == "" || team == messaging.TeamNone {
 		return team, nil
 	}
-	if _, err := messaging.GetTeam(c.UserContext(), scoped(c, a.s), team); errors.Is(err, messaging.ErrTeamNotFound) {
+	if _, err := messaging.TeamName(c.UserContext(), scoped(c, a.s), team); errors.Is(err, messaging.ErrTeamNotFound) {
 		return "", messaging.ErrTeamNotFound.WithField("team", "is not a team of this workspace")
 	} else if err != nil {
 		return "", err
@@ -1251,13 +1251,13 @@ func (a conversationArea) handOver(c *fiber.Ctx, req AssignRequest) (*handOver, 
 	h := &handOver{a: a, assigneeID: req.AssigneeID, teamID: req.TeamID, to: "the queue", note: strings.TrimSpace(req.Note), skip: map[string]string{}}
 	sc := scoped(c, a.s)
 	if req.TeamID != nil && *req.TeamID != "" {
-		team, err := messaging.GetTeam(c.UserContext(), sc, *req.TeamID)
+		team, err := messaging.TeamName(c.UserContext(), sc, *req.TeamID)
 		if errors.Is(err, messaging.ErrTeamNotFound) {
 			return nil, messaging.ErrTeamNotFound.WithField("team_id", "is not a team of this workspace")
 		} else if err != nil {
 			return nil, err
 		}
-		h.to = "the " + team.Name + " team"
+		h.to = "the " + team + " team"
 	}
 	if req.AssigneeID != nil {
 		if err := h.toMember(c, *req.AssigneeID); err != nil {
@@ -1282,7 +1282,7 @@ func (h *handOver) toMember(c *fiber.Ctx, userID string) error {
 		return err
 	}
 	if !a.s.enforcer.Allowed(sc.WorkspaceID(), m.Role, policies.ConversationsReply) {
-		return failure.Field(field, fmt.Sprintf("is a %s, who cannot reply to tickets", m.Role))
+		return failure.Field(field, messaging.NotAHolder(m.Role))
 	}
 	u, err := auth.UserByID(c.UserContext(), a.s.db, m.UserID)
 	if err != nil {

@@ -74,6 +74,12 @@ func Assignment(ctx context.Context, sc tenants.Scoped) (AssignmentSettings, err
 	return s, nil
 }
 
+// NotAHolder is the refusal, beside its field, of a member whose role may not hold
+// tickets.
+func NotAHolder(role policies.Role) string {
+	return fmt.Sprintf("is a %s, who cannot reply to tickets", role)
+}
+
 // MayHold reports whether members of a role may hold tickets: whether the workspace
 // lets the role reply (conversations:reply, its overrides included).
 type MayHold func(role policies.Role) bool
@@ -97,7 +103,7 @@ func SetAssignment(ctx context.Context, sc tenants.Scoped, s AssignmentSettings,
 		case err != nil:
 			return s, err
 		case !mayHold(m.Role):
-			bad.Check(true, "assignee_id", fmt.Sprintf("is a %s, who cannot reply to tickets", m.Role))
+			bad.Check(true, "assignee_id", NotAHolder(m.Role))
 		}
 	}
 	if err := bad.Err(); err != nil {

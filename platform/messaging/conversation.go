@@ -35,6 +35,12 @@ const (
 // States is every Team Inbox state.
 var States = []string{StateQueued, StateActive, StatePending, StateResolved, StateAbandoned}
 
+// The states a ticket is worked in (its SLA clocks run), and those it is closed in.
+var (
+	openStates   = []string{StateQueued, StateActive, StatePending}
+	closedStates = []string{StateResolved, StateAbandoned}
+)
+
 // Status pills, rolled up from a conversation's outbound messages.
 const (
 	PillPending   = "pending"
@@ -347,11 +353,11 @@ func Answered(ctx context.Context, sc tenants.Scoped, conversationID string, at 
 
 // answer adds the team's answer at at to q, an update of conversations.
 func answer(q *bun.UpdateQuery, at time.Time) *bun.UpdateQuery {
-	const open = "cv.state IN (?, ?, ?)"
+	const open = "cv.state IN (?)"
 	return q.Set("first_response_at = COALESCE(cv.first_response_at, ?)", at).
 		Set("next_response_missed = CASE WHEN "+open+" THEN (cv.next_response_missed OR COALESCE(cv.next_response_due_at < ?, FALSE)) ELSE cv.next_response_missed END",
-			StateQueued, StateActive, StatePending, at).
-		Set("next_response_due_at = CASE WHEN "+open+" THEN NULL ELSE cv.next_response_due_at END", StateQueued, StateActive, StatePending)
+			bun.List(openStates), at).
+		Set("next_response_due_at = CASE WHEN "+open+" THEN NULL ELSE cv.next_response_due_at END", bun.List(openStates))
 }
 
 // RollUp recomputes a conversation's pill from its outbound messages and stores it;

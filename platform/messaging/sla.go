@@ -3,6 +3,7 @@ package messaging
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -189,15 +190,13 @@ func missedAt(at string) (first, next, resolution string) {
 }
 
 // Open reports whether a ticket is still being worked: queued, active or pending.
-func (c Conversation) Open() bool {
-	return c.State == StateQueued || c.State == StateActive || c.State == StatePending
-}
+func (c Conversation) Open() bool { return slices.Contains(openStates, c.State) }
 
 // slaBreached restricts q to conversations that missed a target by now, as
 // SLABreaches reads them.
 func slaBreached(q *bun.SelectQuery, now time.Time) *bun.SelectQuery {
-	first, next, resolution := missedAt("(CASE WHEN cv.state IN (?, ?, ?) THEN ? ELSE cv.state_changed_at END)")
-	stopped := []any{StateQueued, StateActive, StatePending, now}
+	first, next, resolution := missedAt("(CASE WHEN cv.state IN (?) THEN ? ELSE cv.state_changed_at END)")
+	stopped := []any{bun.List(openStates), now}
 	args := append(append(append([]any{}, stopped...), stopped...), stopped...)
 	return q.Where("(cv.first_response_missed OR cv.next_response_missed OR cv.resolution_missed OR "+first+" OR "+next+" OR "+resolution+")", args...)
 }
@@ -209,11 +208,11 @@ func slaBreached(q *bun.SelectQuery, now time.Time) *bun.SelectQuery {
 // cv.state_changed_at when it closed.
 func stopClocks(q *bun.UpdateQuery) *bun.UpdateQuery {
 	first, next, resolution := missedAt("cv.state_changed_at")
-	const closed = "cv.state IN (?, ?)"
+	const closed = "cv.state IN (?)"
 	for _, clock := range [][2]string{{"first_response", first}, {"next_response", next}, {"resolution", resolution}} {
 		col, verdict := clock[0], clock[1]
-		q = q.Set(col+"_missed = CASE WHEN "+closed+" THEN (cv."+col+"_missed OR "+verdict+") ELSE cv."+col+"_missed END", StateResolved, StateAbandoned).
-			Set(col+"_due_at = CASE WHEN "+closed+" THEN NULL ELSE cv."+col+"_due_at END", StateResolved, StateAbandoned)
+		q = q.Set(col+"_missed = CASE WHEN "+closed+" THEN (cv."+col+"_missed OR "+verdict+") ELSE cv."+col+"_missed END", bun.List(closedStates)).
+			Set(col+"_due_at = CASE WHEN "+closed+" THEN NULL ELSE cv."+col+"_due_at END", bun.List(closedStates))
 	}
 	return q
 }

@@ -100,6 +100,14 @@ func GetTeam(ctx context.Context, sc tenants.Scoped, id string) (Team, error) {
 	return teams[0], err
 }
 
+// TeamName is the name of team id (ErrTeamNotFound for none of the workspace's):
+// one read, without its members and connections.
+func TeamName(ctx context.Context, sc tenants.Scoped, id string) (string, error) {
+	var t Team
+	err := sc.Get(ctx, &t, id, ErrTeamNotFound)
+	return t.Name, err
+}
+
 // fillTeams reads the teams' members and connections, two queries for all.
 func fillTeams(ctx context.Context, sc tenants.Scoped, teams []Team) error {
 	if len(teams) == 0 {
@@ -165,7 +173,7 @@ func SaveTeam(ctx context.Context, sc tenants.Scoped, t Team, d TeamDraft, mayHo
 			case j < 0:
 				bad.Add(field, "is not a member of this workspace")
 			case !mayHold(known[j].Role):
-				bad.Add(field, fmt.Sprintf("is a %s, who cannot reply to tickets", known[j].Role))
+				bad.Add(field, NotAHolder(known[j].Role))
 			}
 		}
 	}
@@ -187,11 +195,11 @@ func SaveTeam(ctx context.Context, sc tenants.Scoped, t Team, d TeamDraft, mayHo
 			if !slices.ContainsFunc(known, func(c connectionRef) bool { return c.ID == id }) {
 				bad.Add(field, "is not a connection of this workspace")
 			} else if j := slices.IndexFunc(routed, func(r TeamConnection) bool { return r.ConnectionID == id }); j >= 0 {
-				other, err := GetTeam(ctx, sc, routed[j].TeamID)
+				other, err := TeamName(ctx, sc, routed[j].TeamID)
 				if err != nil {
 					return t, err
 				}
-				bad.Add(field, fmt.Sprintf("goes to the team %q: take it out of that team first", other.Name))
+				bad.Add(field, fmt.Sprintf("goes to the team %q: take it out of that team first", other))
 			}
 		}
 	}
